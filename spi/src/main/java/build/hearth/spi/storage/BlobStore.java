@@ -1,0 +1,94 @@
+package build.hearth.spi.storage;
+
+import build.hearth.api.Digest;
+import java.io.InputStream;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Where a content-addressable store keeps its bytes. A plugin implements this with bytes,
+ * streams and {@link Digest} alone.
+ *
+ * <p>Hearth's core verifies every blob (hash and size) before it reaches {@link
+ * Upload#commit()}, so a store does not hash. What a store must guarantee:
+ *
+ * <ul>
+ *   <li>A blob is readable only after a successful {@code commit()}, and then whole: readers never
+ *       see a partial or an aborted upload, even while it is being written.
+ *   <li>{@code commit()} refuses (and discards) an upload whose length differs from the digest's
+ *       size.
+ *   <li>Committing a blob that is already present is harmless (puts are idempotent), also when two
+ *       uploads of the same digest race.
+ *   <li>Memory stays bounded: uploads and reads stream; a store sized in bytes evicts to stay
+ *       within its size and reports it in {@link #stats()}.
+ *   <li>Thread-safe, and no lock is held across I/O.
+ * </ul>
+ *
+ * <p>The empty blob need not be stored: the core answers it without asking the store. Failures
+ * are {@link build.hearth.api.HearthException}s (RESOURCE_EXHAUSTED when a blob cannot fit,
+ * UNAVAILABLE or INTERNAL for I/O trouble); {@code IOException}s are wrapped.
+ *
+ * <p>Plugin authors prove an implementation by extending {@code BlobStoreContractTest} from
+ * {@code hearth-testing}.
+ */
+public interface BlobStore extends AutoCloseable {
+
+  /** Whether the blob is present. A hit may count as a use for eviction. */
+  boolean contains(Digest digest);
+
+  /** The digests among {@code digests} that are absent. Stores with a batch lookup override this. */
+  default Set<Digest> findMissing(Collection<Digest> digests) {
+    Set<Digest> missing = new HashSet<>();
+    for (Digest digest : digests) {
+      if (!contains(digest)) {
+        missing.add(digest);
+      }
+    }
+    return missing;
+  }
+
+  /**
+   * Opens the blob positioned at {@code offset} (0 &lt;= offset &lt;= size, checked by the
+   * caller), or returns empty if it is absent. The stream returns exactly the blob's bytes from
+   * {@code offset} to the end, even if the blob is evicted while it is being read.
+   */
+  Optional<InputStream> read(Digest digest, long offset);
+
+  /**
+   * Starts writing a blob. Bytes arrive in order through {@link Upload#write}; the blob appears
+   * only on {@link Upload#commit()}.
+   *
+   * @throws build.hearth.api.HearthException RESOURCE_EXHAUSTED if the blob can never fit
+   */
+  Upload startUpload(Digest digest);
+
+  /** Sizes and counters, for metrics and eviction accounting. */
+  StoreStats stats();
+
+  /** Releases files, connections and threads. Uploads still open are discarded. */
+  @Override
+  void close();
+
+  /** An upload in progress. Used by one thread at a time. */
+  interface Upload extends AutoCloseable {
+    /** Appends {@code length} bytes of {@code data} from {@code offset}. */
+    void write(byte[] data, int offset, int length);
+
+    /** Bytes written so far. */
+    long written();
+
+    /**
+     * Makes the blob visible, atomically.
+     *
+     * @throws build.hearth.api.HearthException INVALID_ARGUMENT if {@link #written()} differs from
+     *     the digest's size; the upload is then discarded
+     */
+    void commit();
+
+    /** Discards the upload if it was not committed. Idempotent. */
+    @Override
+    void close();
+  }
+}

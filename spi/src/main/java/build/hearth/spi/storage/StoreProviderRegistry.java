@@ -1,0 +1,182 @@
+package build.hearth.spi.storage;
+
+import build.hearth.api.ConfigException;
+import java.net.URL;
+import java.security.CodeSource;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The storage providers one Hearth instance may use, by type name.
+ *
+ * <p>{@link #discover(ClassLoader)} finds them with {@link ServiceLoader}; a provider that fails
+ * to load is logged and skipped, so one broken plugin never stops the others. Unavailable
+ * providers are left out, and when two claim one type the higher {@link StoreProvider#priority()}
+ * wins. A registry can also be built from an explicit list, so two instances in one JVM can use
+ * different providers; there is no global registry.
+ *
+ * <p>Immutable and thread-safe.
+ */
+public final class StoreProviderRegistry {
+  private static final Logger log = LoggerFactory.getLogger(StoreProviderRegistry.class);
+
+  private final Map<String, BlobStoreProvider> blobProviders;
+  private final Map<String, ActionCacheStoreProvider> actionCacheProviders;
+
+  private StoreProviderRegistry(
+      List<BlobStoreProvider> blobProviders, List<ActionCacheStoreProvider> actionCacheProviders) {
+    this.blobProviders = byType(blobProviders);
+    this.actionCacheProviders = byType(actionCacheProviders);
+  }
+
+  /** The providers visible to {@code classLoader} through {@link ServiceLoader}. */
+  public static StoreProviderRegistry discover(ClassLoader classLoader) {
+    return new StoreProviderRegistry(
+        load(BlobStoreProvider.class, classLoader),
+        load(ActionCacheStoreProvider.class, classLoader));
+  }
+
+  /** A registry of exactly these providers (unavailable ones are still left out). */
+  public static StoreProviderRegistry of(
+      List<? extends BlobStoreProvider> blobProviders,
+      List<? extends ActionCacheStoreProvider> actionCacheProviders) {
+    return new StoreProviderRegistry(
+        new ArrayList<>(blobProviders), new ArrayList<>(actionCacheProviders));
+  }
+
+  /** The known blob-store types, sorted. */
+  public List<String> blobStoreTypes() {
+    return List.copyOf(blobProviders.keySet());
+  }
+
+  /** The known action-cache-store types, sorted. */
+  public List<String> actionCacheStoreTypes() {
+    return List.copyOf(actionCacheProviders.keySet());
+  }
+
+  /**
+   * Creates a blob store of {@code type} and checks that it understood every setting.
+   *
+   * @param typePath the JSON path of the {@code type} field, for errors
+   * @param typeLine its line, or 0
+   * @throws ConfigException if the type is unknown (listing the known ones) or a setting is bad
+   */
+  public BlobStore createBlobStore(String type, String typePath, int typeLine, StoreContext context) {
+    BlobStoreProvider provider = blobProviders.get(type);
+    if (provider == null) {
+      throw unknownType("blob store", type, typePath, typeLine, blobProviders);
+    }
+    BlobStore store = provider.create(context);
+    try {
+      context.settings().rejectUnknown(type);
+    } catch (ConfigException e) {
+      store.close();
+      throw e;
+    }
+    return store;
+  }
+
+  /** Creates an action-cache store of {@code type}; see {@link #createBlobStore}. */
+  public ActionCacheStore createActionCacheStore(
+      String type, String typePath, int typeLine, StoreContext context) {
+    ActionCacheStoreProvider provider = actionCacheProviders.get(type);
+    if (provider == null) {
+      throw unknownType("action-cache store", type, typePath, typeLine, actionCacheProviders);
+    }
+    ActionCacheStore store = provider.create(context);
+    try {
+      context.settings().rejectUnknown(type);
+    } catch (ConfigException e) {
+      store.close();
+      throw e;
+    }
+    return store;
+  }
+
+  private static ConfigException unknownType(
+      String what,
+      String type,
+      String path,
+      int line,
+      Map<String, ? extends StoreProvider> providers) {
+    StringBuilder known = new StringBuilder();
+    for (Map.Entry<String, ? extends StoreProvider> e : providers.entrySet()) {
+      if (known.length() > 0) {
+        known.append(", ");
+      }
+      known.append('\'').append(e.getKey()).append("' (from ").append(origin(e.getValue())).append(')');
+    }
+    return new ConfigException(
+        path,
+        line,
+        "unknown "
+            + what
+            + " type '"
+            + type
+            + "'; known types: "
+            + (known.length() == 0 ? "none" : known)
+            + ". A plugin type needs its jar on the class path.");
+  }
+
+  private static String origin(StoreProvider provider) {
+    CodeSource source = provider.getClass().getProtectionDomain().getCodeSource();
+    URL location = source == null ? null : source.getLocation();
+    if (location == null) {
+      return provider.getClass().getName();
+    }
+    String text = location.getPath();
+    if (text.endsWith("/")) {
+      text = text.substring(0, text.length() - 1);
+    }
+    return text.substring(text.lastIndexOf('/') + 1);
+  }
+
+  private static <P extends StoreProvider> List<P> load(Class<P> kind, ClassLoader classLoader) {
+    List<P> found = new ArrayList<>();
+    Iterator<P> it = ServiceLoader.load(kind, classLoader).iterator();
+    while (true) {
+      try {
+        if (!it.hasNext()) {
+          break;
+        }
+        found.add(it.next());
+      } catch (ServiceConfigurationError | LinkageError e) {
+        log.warn("Skipping a {} that failed to load: {}", kind.getSimpleName(), e.toString());
+      }
+    }
+    return found;
+  }
+
+  private static <P extends StoreProvider> Map<String, P> byType(List<P> providers) {
+    Map<String, P> chosen = new TreeMap<>();
+    for (P provider : providers) {
+      boolean available;
+      String type;
+      try {
+        available = provider.isAvailable();
+        type = provider.type();
+      } catch (RuntimeException e) {
+        log.warn("Skipping storage provider {}: {}", provider.getClass().getName(), e.toString());
+        continue;
+      }
+      if (!available) {
+        log.debug("Storage provider {} is not available here", provider.getClass().getName());
+        continue;
+      }
+      P current = chosen.get(type);
+      if (current == null || provider.priority() > current.priority()) {
+        chosen.put(type, provider);
+      }
+    }
+    return Collections.unmodifiableMap(new LinkedHashMap<>(chosen));
+  }
+}
