@@ -3,8 +3,8 @@ package build.hearth.api;
 import com.google.protobuf.ByteString;
 
 /**
- * A streaming, verified write of one blob. Bytes are hashed as they arrive; nothing is visible
- * to readers until {@link #commit()} has checked the whole blob against its digest.
+ * A streaming, verified write of one blob. Bytes are hashed as they arrive; nothing is visible to
+ * readers until {@link #commit()} has checked the whole blob against its digest.
  *
  * <p>An upload may be suspended and resumed: {@link #committedSize()} tells how many bytes it
  * holds, and the writer continues from there (ByteStream resumable writes). {@link #close()}
@@ -40,8 +40,8 @@ public interface BlobUpload extends AutoCloseable {
   /**
    * Verifies the bytes and makes the blob visible.
    *
-   * @throws HearthException INVALID_ARGUMENT if the size or hash does not match (the upload is
-   *     then discarded)
+   * @throws HearthException INVALID_ARGUMENT if the size or hash does not match (the upload is then
+   *     discarded)
    */
   void commit();
 

@@ -1,9 +1,9 @@
 package build.hearth.api;
 
 /**
- * A configuration that cannot be used. The message starts with the JSON path of the offending
- * field (for example {@code blobStores.cas.maxSize}) and, when the configuration came from a file,
- * its line, so the user can go straight to it.
+ * A configuration that cannot be used. The message starts with the JSON path of the offending field
+ * (for example {@code blobStores.cas.maxSize}) and, when the configuration came from a file, its
+ * line, so the user can go straight to it.
  */
 public final class ConfigException extends HearthException {
   private static final long serialVersionUID = 1L;

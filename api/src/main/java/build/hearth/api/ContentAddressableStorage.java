@@ -62,8 +62,8 @@ public interface ContentAddressableStorage {
   void put(Digest expected, ByteString data);
 
   /**
-   * Writes many small blobs, each verified on its own. The result has one entry per request
-   * entry, in request order; one failing blob does not stop the others.
+   * Writes many small blobs, each verified on its own. The result has one entry per request entry,
+   * in request order; one failing blob does not stop the others.
    */
   List<BlobStatus> putAll(Map<Digest, ByteString> blobs);
 
@@ -75,8 +75,8 @@ public interface ContentAddressableStorage {
   BlobUpload startUpload(Digest digest);
 
   /**
-   * Reads the directory tree under {@code root} breadth first, one page at a time, as
-   * {@code GetTree} does.
+   * Reads the directory tree under {@code root} breadth first, one page at a time, as {@code
+   * GetTree} does.
    *
    * @param pageSize the most directories in a page; 0 lets the store choose
    * @param pageToken empty for the first page, else {@link TreePage#nextPageToken()} of the last

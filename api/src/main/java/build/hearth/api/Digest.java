@@ -8,10 +8,10 @@ import java.util.HexFormat;
 /**
  * The identity of a blob: the lowercase hex SHA-256 of its bytes and its length.
  *
- * <p>Hearth uses SHA-256, the digest function every REAPI client supports. The compact
- * constructor refuses anything that is not 64 lowercase hex characters or a negative size, with
- * {@link StatusCode#INVALID_ARGUMENT}, so a {@code Digest} in hand is always well formed (whether
- * the bytes match it is checked when they are written).
+ * <p>Hearth uses SHA-256, the digest function every REAPI client supports. The compact constructor
+ * refuses anything that is not 64 lowercase hex characters or a negative size, with {@link
+ * StatusCode#INVALID_ARGUMENT}, so a {@code Digest} in hand is always well formed (whether the
+ * bytes match it is checked when they are written).
  *
  * <pre>{@code
  * Digest d = Digest.of("hello".getBytes(UTF_8));
@@ -36,8 +36,7 @@ public record Digest(String hash, long sizeBytes) implements Comparable<Digest> 
           abbreviate(hash), HASH_LENGTH);
     }
     if (sizeBytes < 0) {
-      throw HearthException.invalidArgument(
-          "digest %s has a negative size %d", hash, sizeBytes);
+      throw HearthException.invalidArgument("digest %s has a negative size %d", hash, sizeBytes);
     }
   }
 

@@ -4,13 +4,13 @@ import java.util.Locale;
 import java.util.Objects;
 
 /**
- * The one unchecked exception that Hearth's API and SPI throw for failures a caller can act on.
- * It carries a {@link StatusCode} so that a transport maps it in one place (gRPC turns it into a
- * {@code Status} with the same code and message). Programming errors, such as a null argument,
- * use the JDK's exceptions instead.
+ * The one unchecked exception that Hearth's API and SPI throw for failures a caller can act on. It
+ * carries a {@link StatusCode} so that a transport maps it in one place (gRPC turns it into a
+ * {@code Status} with the same code and message). Programming errors, such as a null argument, use
+ * the JDK's exceptions instead.
  *
- * <p>Messages are written for the person who has to fix the problem: they name the offending
- * value and, where there is one, the fix.
+ * <p>Messages are written for the person who has to fix the problem: they name the offending value
+ * and, where there is one, the fix.
  */
 public class HearthException extends RuntimeException {
   private static final long serialVersionUID = 1L;

@@ -4,16 +4,15 @@ import build.hearth.api.Digest;
 import java.util.Optional;
 
 /**
- * Where an action cache keeps its entries: opaque bytes (a serialized {@code ActionResult})
- * keyed by the digest of an action. The core checks entries against the CAS; the store only keeps
- * them.
+ * Where an action cache keeps its entries: opaque bytes (a serialized {@code ActionResult}) keyed
+ * by the digest of an action. The core checks entries against the CAS; the store only keeps them.
  *
- * <p>Thread-safe. A {@link #put} replaces an earlier entry for the same key; readers see either
- * the old or the new entry, never a mix. Entries are small (kilobytes), so they pass as arrays.
- * A store sized in bytes evicts to stay within its size.
+ * <p>Thread-safe. A {@link #put} replaces an earlier entry for the same key; readers see either the
+ * old or the new entry, never a mix. Entries are small (kilobytes), so they pass as arrays. A store
+ * sized in bytes evicts to stay within its size.
  *
- * <p>Plugin authors prove an implementation by extending {@code ActionCacheStoreContractTest}
- * from {@code hearth-testing}.
+ * <p>Plugin authors prove an implementation by extending {@code ActionCacheStoreContractTest} from
+ * {@code hearth-testing}.
  */
 public interface ActionCacheStore extends AutoCloseable {
 

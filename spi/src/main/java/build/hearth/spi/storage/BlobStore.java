@@ -8,11 +8,11 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Where a content-addressable store keeps its bytes. A plugin implements this with bytes,
- * streams and {@link Digest} alone.
+ * Where a content-addressable store keeps its bytes. A plugin implements this with bytes, streams
+ * and {@link Digest} alone.
  *
- * <p>Hearth's core verifies every blob (hash and size) before it reaches {@link
- * Upload#commit()}, so a store does not hash. What a store must guarantee:
+ * <p>Hearth's core verifies every blob (hash and size) before it reaches {@link Upload#commit()},
+ * so a store does not hash. What a store must guarantee:
  *
  * <ul>
  *   <li>A blob is readable only after a successful {@code commit()}, and then whole: readers never
@@ -26,19 +26,21 @@ import java.util.Set;
  *   <li>Thread-safe, and no lock is held across I/O.
  * </ul>
  *
- * <p>The empty blob need not be stored: the core answers it without asking the store. Failures
- * are {@link build.hearth.api.HearthException}s (RESOURCE_EXHAUSTED when a blob cannot fit,
- * UNAVAILABLE or INTERNAL for I/O trouble); {@code IOException}s are wrapped.
+ * <p>The empty blob need not be stored: the core answers it without asking the store. Failures are
+ * {@link build.hearth.api.HearthException}s (RESOURCE_EXHAUSTED when a blob cannot fit, UNAVAILABLE
+ * or INTERNAL for I/O trouble); {@code IOException}s are wrapped.
  *
- * <p>Plugin authors prove an implementation by extending {@code BlobStoreContractTest} from
- * {@code hearth-testing}.
+ * <p>Plugin authors prove an implementation by extending {@code BlobStoreContractTest} from {@code
+ * hearth-testing}.
  */
 public interface BlobStore extends AutoCloseable {
 
   /** Whether the blob is present. A hit may count as a use for eviction. */
   boolean contains(Digest digest);
 
-  /** The digests among {@code digests} that are absent. Stores with a batch lookup override this. */
+  /**
+   * The digests among {@code digests} that are absent. Stores with a batch lookup override this.
+   */
   default Set<Digest> findMissing(Collection<Digest> digests) {
     Set<Digest> missing = new HashSet<>();
     for (Digest digest : digests) {
@@ -50,9 +52,9 @@ public interface BlobStore extends AutoCloseable {
   }
 
   /**
-   * Opens the blob positioned at {@code offset} (0 &lt;= offset &lt;= size, checked by the
-   * caller), or returns empty if it is absent. The stream returns exactly the blob's bytes from
-   * {@code offset} to the end, even if the blob is evicted while it is being read.
+   * Opens the blob positioned at {@code offset} (0 &lt;= offset &lt;= size, checked by the caller),
+   * or returns empty if it is absent. The stream returns exactly the blob's bytes from {@code
+   * offset} to the end, even if the blob is evicted while it is being read.
    */
   Optional<InputStream> read(Digest digest, long offset);
 

@@ -4,8 +4,8 @@ import java.time.Clock;
 import java.util.Objects;
 
 /**
- * What a provider receives to create a store: the store's name in the configuration, its
- * settings, and the services the host injects (so tests can replace time).
+ * What a provider receives to create a store: the store's name in the configuration, its settings,
+ * and the services the host injects (so tests can replace time).
  *
  * <p>Immutable. New fields arrive with defaults, so providers keep compiling.
  */

@@ -18,11 +18,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The storage providers one Hearth instance may use, by type name.
  *
- * <p>{@link #discover(ClassLoader)} finds them with {@link ServiceLoader}; a provider that fails
- * to load is logged and skipped, so one broken plugin never stops the others. Unavailable
- * providers are left out, and when two claim one type the higher {@link StoreProvider#priority()}
- * wins. A registry can also be built from an explicit list, so two instances in one JVM can use
- * different providers; there is no global registry.
+ * <p>{@link #discover(ClassLoader)} finds them with {@link ServiceLoader}; a provider that fails to
+ * load is logged and skipped, so one broken plugin never stops the others. Unavailable providers
+ * are left out, and when two claim one type the higher {@link StoreProvider#priority()} wins. A
+ * registry can also be built from an explicit list, so two instances in one JVM can use different
+ * providers; there is no global registry.
  *
  * <p>Immutable and thread-safe.
  */
@@ -70,7 +70,8 @@ public final class StoreProviderRegistry {
    * @param typeLine its line, or 0
    * @throws ConfigException if the type is unknown (listing the known ones) or a setting is bad
    */
-  public BlobStore createBlobStore(String type, String typePath, int typeLine, StoreContext context) {
+  public BlobStore createBlobStore(
+      String type, String typePath, int typeLine, StoreContext context) {
     BlobStoreProvider provider = blobProviders.get(type);
     if (provider == null) {
       throw unknownType("blob store", type, typePath, typeLine, blobProviders);
@@ -113,7 +114,12 @@ public final class StoreProviderRegistry {
       if (known.length() > 0) {
         known.append(", ");
       }
-      known.append('\'').append(e.getKey()).append("' (from ").append(origin(e.getValue())).append(')');
+      known
+          .append('\'')
+          .append(e.getKey())
+          .append("' (from ")
+          .append(origin(e.getValue()))
+          .append(')');
     }
     return new ConfigException(
         path,

@@ -20,8 +20,8 @@ import java.util.regex.Pattern;
  * A store's settings: the fields of its JSON object other than {@code "type"}, with typed getters
  * whose errors name the field's path and line.
  *
- * <p>The settings remember which fields a provider asked for. The host reports every field that
- * was never asked for as unknown, listing the ones that were, so a typo never passes silently.
+ * <p>The settings remember which fields a provider asked for. The host reports every field that was
+ * never asked for as unknown, listing the ones that were, so a typo never passes silently.
  *
  * <p>Values are what JSON holds: {@code String}, {@code Long}, {@code Double}, {@code Boolean},
  * lists and maps. Thread-safe.
@@ -123,7 +123,8 @@ public final class StoreSettings {
     }
     throw error(
         key,
-        "expected a size in bytes such as 1048576, \"512MiB\" or \"10GB\", found " + describe(value));
+        "expected a size in bytes such as 1048576, \"512MiB\" or \"10GB\", found "
+            + describe(value));
   }
 
   /** A file-system path; a leading {@code ~/} means the user's home. Empty if absent. */
@@ -163,8 +164,8 @@ public final class StoreSettings {
   }
 
   /**
-   * Throws for the first field that no one asked for, listing the fields that were. Hosts call
-   * this after a provider has created its store.
+   * Throws for the first field that no one asked for, listing the fields that were. Hosts call this
+   * after a provider has created its store.
    *
    * @param type the store type, named in the message
    */

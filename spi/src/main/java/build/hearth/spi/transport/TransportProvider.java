@@ -2,8 +2,9 @@ package build.hearth.spi.transport;
 
 /**
  * Serves Hearth's services to clients over some wire, such as gRPC. Discovered with {@link
- * java.util.ServiceLoader} from {@code META-INF/services/build.hearth.spi.transport.TransportProvider};
- * subclasses have a public no-argument constructor.
+ * java.util.ServiceLoader} from {@code
+ * META-INF/services/build.hearth.spi.transport.TransportProvider}; subclasses have a public
+ * no-argument constructor.
  */
 public abstract class TransportProvider {
 
