@@ -1,0 +1,112 @@
+package build.hearth.core.config;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One listening server: its address, the batch size it advertises, and the REAPI instances it
+ * serves.
+ *
+ * <p>Built only by {@link HearthConfig}'s readers, which have checked that the address parses, that
+ * the port is from 0 to 65535 and that no other server of the configuration listens on the same
+ * address. Immutable and thread-safe.
+ */
+public final class ServerConfig {
+  /** The advertised {@code max_batch_total_size_bytes} when the file does not say: 4 MiB. */
+  public static final long DEFAULT_MAX_BATCH_SIZE_BYTES = 4L << 20;
+
+  /** The smallest allowed {@code maxBatchSize}: 64 KiB. */
+  public static final long MIN_MAX_BATCH_SIZE_BYTES = 64L << 10;
+
+  /**
+   * The largest allowed {@code maxBatchSize}: 64 MiB. A batch travels as one gRPC message, and
+   * larger messages strain both ends; ByteStream handles big blobs better.
+   */
+  public static final long MAX_MAX_BATCH_SIZE_BYTES = 64L << 20;
+
+  private final String name;
+  private final String host;
+  private final int port;
+  private final long maxBatchSizeBytes;
+  private final Map<String, InstanceConfig> instances;
+
+  ServerConfig(
+      String name,
+      String host,
+      int port,
+      long maxBatchSizeBytes,
+      Map<String, InstanceConfig> instances) {
+    this.name = Objects.requireNonNull(name, "name");
+    this.host = Objects.requireNonNull(host, "host");
+    this.port = port;
+    this.maxBatchSizeBytes = maxBatchSizeBytes;
+    this.instances = Collections.unmodifiableMap(new LinkedHashMap<>(instances));
+  }
+
+  /**
+   * The server's name, for logs and metrics: the file's {@code name}, or {@code server-<index>}.
+   */
+  public String name() {
+    return name;
+  }
+
+  /**
+   * The host to bind: a name such as {@code localhost}, an IPv4 address, or an IPv6 address without
+   * brackets (such as {@code ::1}).
+   */
+  public String host() {
+    return host;
+  }
+
+  /** The port to bind, from 0 to 65535; 0 asks the system for any free port. */
+  public int port() {
+    return port;
+  }
+
+  /** The {@code max_batch_total_size_bytes} to advertise in the server's capabilities. */
+  public long maxBatchSizeBytes() {
+    return maxBatchSizeBytes;
+  }
+
+  /**
+   * The instances by REAPI instance name, in the file's order; the key "" is the default instance.
+   */
+  public Map<String, InstanceConfig> instances() {
+    return instances;
+  }
+
+  /** The address as it is written in a file: {@code host:port}, or {@code [v6]:port}. */
+  public String listenAddress() {
+    return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ServerConfig that
+        && name.equals(that.name)
+        && host.equals(that.host)
+        && port == that.port
+        && maxBatchSizeBytes == that.maxBatchSizeBytes
+        && instances.equals(that.instances);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(name, host, port, maxBatchSizeBytes, instances);
+  }
+
+  @Override
+  public String toString() {
+    return "ServerConfig{name="
+        + name
+        + ", listen="
+        + listenAddress()
+        + ", maxBatchSizeBytes="
+        + maxBatchSizeBytes
+        + ", instances="
+        + instances.values()
+        + "}";
+  }
+}

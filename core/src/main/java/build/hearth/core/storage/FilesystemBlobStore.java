@@ -1,0 +1,400 @@
+package build.hearth.core.storage;
+
+import build.hearth.api.Digest;
+import build.hearth.api.HearthException;
+import build.hearth.api.StatusCode;
+import build.hearth.core.storage.LruIndex.Use;
+import build.hearth.core.storage.LruIndex.Victim;
+import build.hearth.spi.storage.BlobStore;
+import build.hearth.spi.storage.StoreSettings;
+import build.hearth.spi.storage.StoreStats;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A blob store in a directory: {@code blobs/<first two hex characters>/<hash>}, one file per blob,
+ * whose length is the blob's size. Uploads go to {@code tmp/} and are renamed into place atomically
+ * on commit (after an fsync when {@code fsync} is set), so a blob file is always whole. The index
+ * (sizes and strict LRU order) lives in memory and is rebuilt from the files on open, ordered by
+ * their modification times; a use refreshes a file's time at most once a minute, so lookups almost
+ * never touch the disk.
+ *
+ * <p>Readers hold an open file, so a blob evicted while it is read stays readable until the reader
+ * closes it (POSIX semantics; this store targets Linux and macOS).
+ */
+final class FilesystemBlobStore implements BlobStore {
+  private static final String TEMP_PREFIX = "blob-";
+  private static final int WRITE_BUFFER_BYTES = 64 * 1024;
+
+  private final String name;
+  private final Path blobsDir;
+  private final Path tmpDir;
+  private final long capacityBytes;
+  private final Clock clock;
+  private final LruIndex<String> index;
+  private final Set<FileUpload> uploads = ConcurrentHashMap.newKeySet();
+  private volatile boolean closed;
+
+  private final boolean fsync;
+
+  private FilesystemBlobStore(
+      String name, Path root, long capacityBytes, boolean fsync, Clock clock) {
+    this.fsync = fsync;
+    this.name = name;
+    this.blobsDir = root.resolve("blobs");
+    this.tmpDir = root.resolve("tmp");
+    this.capacityBytes = capacityBytes;
+    this.clock = clock;
+    this.index = new LruIndex<>(capacityBytes);
+  }
+
+  /**
+   * Opens the store under {@code root}, creating it if needed: deletes unfinished uploads, indexes
+   * the blobs and evicts down to {@code capacityBytes}.
+   */
+  static FilesystemBlobStore open(
+      String name,
+      StoreSettings settings,
+      Path root,
+      long capacityBytes,
+      boolean fsync,
+      Clock clock) {
+    FilesystemBlobStore store = new FilesystemBlobStore(name, root, capacityBytes, fsync, clock);
+    StoreFiles.createDirectory(settings, "path", store.tmpDir);
+    StoreFiles.createDirectory(settings, "path", store.blobsDir);
+    StoreFiles.deleteLeftovers(store.tmpDir, TEMP_PREFIX);
+    List<Victim<String>> victims =
+        store.index.load(
+            StoreFiles.scan(
+                store.blobsDir,
+                (shard, file) -> Digest.isValidHash(file) && file.startsWith(shard) ? file : null));
+    store.index.dispose(victims, store::deleteEvicted);
+    return store;
+  }
+
+  @Override
+  public boolean contains(Digest digest) {
+    checkOpen();
+    Use use = index.use(digest.hash(), clock.millis());
+    if (use == null || use.size() != digest.sizeBytes()) {
+      return false;
+    }
+    touchIfAsked(digest.hash(), use);
+    return true;
+  }
+
+  @Override
+  public Set<Digest> findMissing(Collection<Digest> digests) {
+    checkOpen();
+    List<Digest> asked = new ArrayList<>(digests);
+    List<String> hashes = new ArrayList<>(asked.size());
+    for (Digest digest : asked) {
+      hashes.add(digest.hash());
+    }
+    List<Use> uses = index.useAll(hashes, clock.millis());
+    Set<Digest> missing = new HashSet<>();
+    for (int i = 0; i < asked.size(); i++) {
+      Use use = uses.get(i);
+      Digest digest = asked.get(i);
+      if (use == null || use.size() != digest.sizeBytes()) {
+        missing.add(digest);
+      } else {
+        touchIfAsked(digest.hash(), use);
+      }
+    }
+    return missing;
+  }
+
+  @Override
+  public Optional<InputStream> read(Digest digest, long offset) {
+    checkOpen();
+    Use use = index.use(digest.hash(), clock.millis());
+    if (use == null || use.size() != digest.sizeBytes()) {
+      return Optional.empty();
+    }
+    Path file = blobFile(digest.hash());
+    FileChannel channel;
+    try {
+      channel = FileChannel.open(file, StandardOpenOption.READ);
+    } catch (NoSuchFileException e) {
+      // Evicted since the lookup, or deleted behind the store's back.
+      forgetIfBroken(digest.hash());
+      return Optional.empty();
+    } catch (IOException e) {
+      throw StoreFiles.failure(StatusCode.INTERNAL, "open the blob file", file, e);
+    }
+    try {
+      if (channel.size() != digest.sizeBytes()) {
+        channel.close();
+        forgetIfBroken(digest.hash());
+        return Optional.empty();
+      }
+      channel.position(offset);
+    } catch (IOException e) {
+      closeQuietly(channel);
+      throw StoreFiles.failure(StatusCode.INTERNAL, "read the blob file", file, e);
+    }
+    touchIfAsked(digest.hash(), use);
+    return Optional.of(Channels.newInputStream(channel));
+  }
+
+  @Override
+  public Upload startUpload(Digest digest) {
+    checkOpen();
+    if (digest.sizeBytes() > capacityBytes) {
+      throw HearthException.resourceExhausted(
+          "blob %s is %d bytes, more than blob store '%s' can hold (maxSize is %d bytes);"
+              + " raise its maxSize",
+          digest, digest.sizeBytes(), name, capacityBytes);
+    }
+    Path temp;
+    FileChannel channel;
+    try {
+      temp = Files.createTempFile(tmpDir, TEMP_PREFIX, ".tmp");
+    } catch (IOException e) {
+      throw StoreFiles.failure(StatusCode.UNAVAILABLE, "create an upload file in", tmpDir, e);
+    }
+    try {
+      channel = FileChannel.open(temp, StandardOpenOption.WRITE);
+    } catch (IOException e) {
+      StoreFiles.deleteQuietly(temp);
+      throw StoreFiles.failure(StatusCode.UNAVAILABLE, "open the upload file", temp, e);
+    }
+    FileUpload upload = new FileUpload(digest, temp, channel);
+    uploads.add(upload);
+    if (closed) {
+      // close() may have swept the uploads just before this one was added.
+      upload.discard(true);
+      checkOpen();
+    }
+    return upload;
+  }
+
+  @Override
+  public StoreStats stats() {
+    return index.stats();
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    for (FileUpload upload : uploads) {
+      upload.discard(true);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "FilesystemBlobStore{" + name + " at " + blobsDir.getParent() + "}";
+  }
+
+  private Path blobFile(String hash) {
+    return StoreFiles.shardedFile(blobsDir, hash, hash);
+  }
+
+  private void touchIfAsked(String hash, Use use) {
+    if (use.touchFile()) {
+      StoreFiles.touch(blobFile(hash), clock.millis());
+    }
+  }
+
+  /**
+   * Drops {@code hash} from the index if its file is gone or has the wrong length, so the index
+   * does not keep promising a blob it cannot deliver.
+   */
+  private void forgetIfBroken(String hash) {
+    Path file = blobFile(hash);
+    index.claim(hash);
+    List<Victim<String>> victims;
+    try {
+      Use use = index.use(hash, clock.millis());
+      if (use != null) {
+        long length = Files.exists(file) ? Files.size(file) : -1;
+        if (length != use.size()) {
+          index.remove(hash);
+          if (length >= 0) {
+            StoreFiles.deleteQuietly(file);
+          }
+        }
+      }
+    } catch (NoSuchFileException e) {
+      index.remove(hash);
+    } catch (IOException e) {
+      throw StoreFiles.failure(StatusCode.INTERNAL, "check the blob file", file, e);
+    } finally {
+      victims = index.release(hash);
+    }
+    index.dispose(victims, this::deleteEvicted);
+  }
+
+  private void deleteEvicted(String hash) {
+    StoreFiles.deleteQuietly(blobFile(hash));
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new HearthException(StatusCode.UNAVAILABLE, "blob store '" + name + "' is closed");
+    }
+  }
+
+  private static void closeQuietly(FileChannel channel) {
+    try {
+      channel.close();
+    } catch (IOException e) {
+      // Nothing was written through it; the original failure matters more.
+    }
+  }
+
+  /** Writes to a temporary file; the store discards it if the store closes first. */
+  private final class FileUpload implements Upload {
+    private final Digest digest;
+    private final Path temp;
+    private final FileChannel channel;
+    private final ByteBuffer buffer;
+    private long written;
+    private boolean done;
+    private boolean discardedByStore;
+
+    FileUpload(Digest digest, Path temp, FileChannel channel) {
+      this.digest = digest;
+      this.temp = temp;
+      this.channel = channel;
+      this.buffer = ByteBuffer.allocate((int) Math.min(WRITE_BUFFER_BYTES, digest.sizeBytes() + 1));
+    }
+
+    @Override
+    public synchronized void write(byte[] data, int offset, int length) {
+      Objects.checkFromIndexSize(offset, length, data.length);
+      checkWritable();
+      // Bytes past the digest's size are only counted: commit() refuses the upload anyway.
+      int keep = (int) Math.max(0, Math.min(length, digest.sizeBytes() - written));
+      try {
+        if (keep > buffer.remaining()) {
+          flush();
+        }
+        if (keep >= buffer.capacity()) {
+          StoreFiles.writeFully(channel, ByteBuffer.wrap(data, offset, keep));
+        } else {
+          buffer.put(data, offset, keep);
+        }
+      } catch (IOException e) {
+        discard(false);
+        throw StoreFiles.failure(StatusCode.UNAVAILABLE, "write the upload file", temp, e);
+      }
+      written += length;
+    }
+
+    @Override
+    public synchronized long written() {
+      return written;
+    }
+
+    @Override
+    public void commit() {
+      synchronized (this) {
+        checkWritable();
+        if (written != digest.sizeBytes()) {
+          discard(false);
+          throw HearthException.invalidArgument(
+              "upload of blob %s ended after %d bytes but the digest says %d; nothing was stored",
+              digest, written, digest.sizeBytes());
+        }
+        try {
+          flush();
+          if (fsync) {
+            // Durable before it becomes visible, so even a power loss leaves a blob whole or
+            // absent. Off by default: a process crash cannot tear a renamed file either way, and
+            // a sync per blob costs milliseconds that a cache of small blobs cannot afford.
+            channel.force(false);
+          }
+          channel.close();
+        } catch (IOException e) {
+          discard(false);
+          throw StoreFiles.failure(StatusCode.UNAVAILABLE, "write the upload file", temp, e);
+        }
+        done = true;
+        uploads.remove(this);
+      }
+      publish();
+    }
+
+    private void publish() {
+      String hash = digest.hash();
+      Path target = blobFile(hash);
+      long now = clock.millis();
+      boolean alreadyThere = false;
+      List<Victim<String>> victims;
+      // The file's time orders eviction after a restart; use the store's clock, not the disk's.
+      StoreFiles.touch(temp, now);
+      index.claim(hash);
+      try {
+        Use use = index.use(hash, now);
+        alreadyThere = use != null && use.size() == digest.sizeBytes();
+        if (!alreadyThere) {
+          StoreFiles.moveIntoPlace(temp, target);
+          index.put(hash, digest.sizeBytes(), now);
+        } else if (use.touchFile()) {
+          StoreFiles.touch(target, now);
+        }
+      } catch (IOException e) {
+        StoreFiles.deleteQuietly(temp);
+        throw StoreFiles.failure(StatusCode.INTERNAL, "move the upload into place at", target, e);
+      } finally {
+        victims = index.release(hash);
+      }
+      if (alreadyThere) {
+        StoreFiles.deleteQuietly(temp);
+      }
+      index.dispose(victims, FilesystemBlobStore.this::deleteEvicted);
+    }
+
+    @Override
+    public void close() {
+      discard(false);
+    }
+
+    synchronized void discard(boolean byStore) {
+      if (done) {
+        return;
+      }
+      done = true;
+      discardedByStore = byStore;
+      uploads.remove(this);
+      closeQuietly(channel);
+      StoreFiles.deleteQuietly(temp);
+    }
+
+    private void flush() throws IOException {
+      buffer.flip();
+      StoreFiles.writeFully(channel, buffer);
+      buffer.clear();
+    }
+
+    private void checkWritable() {
+      if (discardedByStore) {
+        throw new HearthException(
+            StatusCode.UNAVAILABLE,
+            "blob store '" + name + "' closed during the upload of " + digest);
+      }
+      if (done) {
+        throw new IllegalStateException("upload of " + digest + " is already committed or closed");
+      }
+    }
+  }
+}

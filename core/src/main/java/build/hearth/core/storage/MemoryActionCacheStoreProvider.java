@@ -1,0 +1,38 @@
+package build.hearth.core.storage;
+
+import build.hearth.spi.storage.ActionCacheStore;
+import build.hearth.spi.storage.ActionCacheStoreProvider;
+import build.hearth.spi.storage.StoreContext;
+
+/**
+ * The {@code memory} action-cache store: entries on the heap, lost on restart.
+ *
+ * <p>Settings: {@code maxSize}, the most bytes of entries it keeps (default {@code "64MiB"}, some
+ * hundred thousand typical results); when full it evicts with Caffeine's W-TinyLFU policy.
+ *
+ * <pre>{@code
+ * "actionCaches": { "ac": { "type": "memory", "maxSize": "128MiB" } }
+ * }</pre>
+ *
+ * <p>Stateless and thread-safe; each {@link #create} returns an independent store.
+ */
+public final class MemoryActionCacheStoreProvider extends ActionCacheStoreProvider {
+  static final long DEFAULT_MAX_SIZE = 64L << 20;
+
+  /** Called by {@link java.util.ServiceLoader}. */
+  public MemoryActionCacheStoreProvider() {}
+
+  @Override
+  public String type() {
+    return "memory";
+  }
+
+  /**
+   * @throws build.hearth.api.ConfigException if {@code maxSize} is not a positive size
+   */
+  @Override
+  public ActionCacheStore create(StoreContext context) {
+    long capacity = SizeSetting.maxSize(context.settings(), DEFAULT_MAX_SIZE);
+    return new MemoryActionCacheStore(context.name(), capacity);
+  }
+}

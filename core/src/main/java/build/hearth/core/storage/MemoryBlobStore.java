@@ -1,0 +1,175 @@
+package build.hearth.core.storage;
+
+import build.hearth.api.Digest;
+import build.hearth.api.HearthException;
+import build.hearth.api.StatusCode;
+import build.hearth.spi.storage.BlobStore;
+import build.hearth.spi.storage.StoreStats;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A blob store on the heap, one array per blob, bounded by the total of their sizes. Readers keep a
+ * reference to the array, so eviction never disturbs a read in progress.
+ */
+final class MemoryBlobStore implements BlobStore {
+  /** The largest array a JVM reliably allocates. */
+  static final int MAX_BLOB_BYTES = Integer.MAX_VALUE - 8;
+
+  private static final int INITIAL_BUFFER_BYTES = 64 * 1024;
+
+  private final String name;
+  private final ByteBoundedCache blobs;
+  private final Set<MemoryUpload> uploads = ConcurrentHashMap.newKeySet();
+  private volatile boolean closed;
+
+  MemoryBlobStore(String name, long capacityBytes) {
+    this.name = name;
+    this.blobs = new ByteBoundedCache(capacityBytes);
+  }
+
+  @Override
+  public boolean contains(Digest digest) {
+    checkOpen();
+    return blobs.get(digest) != null;
+  }
+
+  @Override
+  public Optional<InputStream> read(Digest digest, long offset) {
+    checkOpen();
+    byte[] blob = blobs.get(digest);
+    if (blob == null) {
+      return Optional.empty();
+    }
+    int start = (int) offset;
+    return Optional.of(new ByteArrayInputStream(blob, start, blob.length - start));
+  }
+
+  @Override
+  public Upload startUpload(Digest digest) {
+    checkOpen();
+    long limit = Math.min(blobs.capacityBytes(), MAX_BLOB_BYTES);
+    if (digest.sizeBytes() > limit) {
+      throw HearthException.resourceExhausted(
+          "blob %s is %d bytes, more than memory blob store '%s' can hold (%d bytes: its maxSize,"
+              + " and at most one Java array); raise maxSize or use a filesystem store",
+          digest, digest.sizeBytes(), name, limit);
+    }
+    MemoryUpload upload = new MemoryUpload(digest);
+    uploads.add(upload);
+    if (closed) {
+      upload.discard(true);
+      checkOpen();
+    }
+    return upload;
+  }
+
+  @Override
+  public StoreStats stats() {
+    return blobs.stats();
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    for (MemoryUpload upload : uploads) {
+      upload.discard(true);
+    }
+    blobs.clear();
+  }
+
+  @Override
+  public String toString() {
+    return "MemoryBlobStore{" + name + "}";
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new HearthException(StatusCode.UNAVAILABLE, "blob store '" + name + "' is closed");
+    }
+  }
+
+  /** Collects bytes in an array that grows up to the digest's size, never beyond. */
+  private final class MemoryUpload implements Upload {
+    private final Digest digest;
+    private byte[] buffer;
+    private long written;
+    private boolean done;
+    private boolean discardedByStore;
+
+    MemoryUpload(Digest digest) {
+      this.digest = digest;
+      // Grow on demand: a client that announces a large blob and then stalls costs nothing yet.
+      this.buffer = new byte[(int) Math.min(digest.sizeBytes(), INITIAL_BUFFER_BYTES)];
+    }
+
+    @Override
+    public synchronized void write(byte[] data, int offset, int length) {
+      Objects.checkFromIndexSize(offset, length, data.length);
+      checkWritable();
+      // Bytes past the digest's size are only counted: commit() refuses the upload anyway.
+      int keep = (int) Math.max(0, Math.min(length, digest.sizeBytes() - written));
+      if (keep > 0) {
+        int end = (int) written + keep;
+        if (end > buffer.length) {
+          long grown = Math.max(end, 2L * buffer.length);
+          buffer = Arrays.copyOf(buffer, (int) Math.min(grown, digest.sizeBytes()));
+        }
+        System.arraycopy(data, offset, buffer, (int) written, keep);
+      }
+      written += length;
+    }
+
+    @Override
+    public synchronized long written() {
+      return written;
+    }
+
+    @Override
+    public synchronized void commit() {
+      checkWritable();
+      if (written != digest.sizeBytes()) {
+        discard(false);
+        throw HearthException.invalidArgument(
+            "upload of blob %s ended after %d bytes but the digest says %d; nothing was stored",
+            digest, written, digest.sizeBytes());
+      }
+      byte[] blob = buffer;
+      done = true;
+      buffer = null;
+      uploads.remove(this);
+      blobs.putIfAbsent(digest, blob);
+    }
+
+    @Override
+    public void close() {
+      discard(false);
+    }
+
+    synchronized void discard(boolean byStore) {
+      if (done) {
+        return;
+      }
+      done = true;
+      discardedByStore = byStore;
+      buffer = null;
+      uploads.remove(this);
+    }
+
+    private void checkWritable() {
+      if (discardedByStore) {
+        throw new HearthException(
+            StatusCode.UNAVAILABLE,
+            "blob store '" + name + "' closed during the upload of " + digest);
+      }
+      if (done) {
+        throw new IllegalStateException("upload of " + digest + " is already committed or closed");
+      }
+    }
+  }
+}

@@ -1,0 +1,40 @@
+package build.hearth.core.storage;
+
+import build.hearth.spi.storage.BlobStore;
+import build.hearth.spi.storage.BlobStoreProvider;
+import build.hearth.spi.storage.StoreContext;
+
+/**
+ * The {@code memory} blob store: blobs on the heap, lost on restart.
+ *
+ * <p>Settings: {@code maxSize}, the most bytes of blobs it keeps (default {@code "256MiB"}); when
+ * full it evicts with Caffeine's W-TinyLFU policy, which favours frequently used blobs over strict
+ * recency. A blob larger than {@code maxSize}, or than one Java array (about 2 GiB), is refused
+ * with RESOURCE_EXHAUSTED when its upload starts.
+ *
+ * <pre>{@code
+ * "blobStores": { "cas": { "type": "memory", "maxSize": "1GiB" } }
+ * }</pre>
+ *
+ * <p>Stateless and thread-safe; each {@link #create} returns an independent store.
+ */
+public final class MemoryBlobStoreProvider extends BlobStoreProvider {
+  static final long DEFAULT_MAX_SIZE = 256L << 20;
+
+  /** Called by {@link java.util.ServiceLoader}. */
+  public MemoryBlobStoreProvider() {}
+
+  @Override
+  public String type() {
+    return "memory";
+  }
+
+  /**
+   * @throws build.hearth.api.ConfigException if {@code maxSize} is not a positive size
+   */
+  @Override
+  public BlobStore create(StoreContext context) {
+    long capacity = SizeSetting.maxSize(context.settings(), DEFAULT_MAX_SIZE);
+    return new MemoryBlobStore(context.name(), capacity);
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * The storage providers built into Hearth: {@code memory} (Caffeine, on the heap) and {@code
+ * filesystem} (one file per blob or action-cache entry, strict LRU, kept across restarts), for both
+ * blob stores and action-cache stores. Only the providers are public, found by {@link
+ * java.util.ServiceLoader} and chosen by {@code type} in the configuration; the stores themselves
+ * are package-private and reached through the {@link build.hearth.spi.storage} interfaces.
+ */
+package build.hearth.core.storage;

@@ -1,0 +1,92 @@
+package build.hearth.core.cas;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import build.bazel.remote.execution.v2.ActionResult;
+import build.bazel.remote.execution.v2.Directory;
+import build.bazel.remote.execution.v2.FileNode;
+import build.bazel.remote.execution.v2.OutputDirectory;
+import build.bazel.remote.execution.v2.OutputFile;
+import build.bazel.remote.execution.v2.Tree;
+import build.hearth.api.Digest;
+import build.hearth.api.HearthException;
+import build.hearth.api.StatusCode;
+import build.hearth.core.Hearth;
+import com.google.protobuf.ByteString;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class ValidatingActionCacheTest {
+  private final Hearth hearth = Hearth.newBuilder().build();
+  private final Digest action = Digest.of("action".getBytes(UTF_8));
+
+  @AfterEach
+  void close() {
+    hearth.close();
+  }
+
+  private Digest store(String text) {
+    return hearth.cas().put(ByteString.copyFrom(text, UTF_8));
+  }
+
+  @Test
+  void missIsEmpty() {
+    assertThat(hearth.actionCache().get(action)).isEmpty();
+  }
+
+  @Test
+  void resultWithAllBlobsPresentIsReturned() {
+    ActionResult result =
+        ActionResult.newBuilder()
+            .addOutputFiles(OutputFile.newBuilder().setPath("out").setDigest(store("o").toProto()))
+            .setStdoutDigest(store("stdout").toProto())
+            .setExitCode(0)
+            .build();
+
+    hearth.actionCache().put(action, result);
+
+    assertThat(hearth.actionCache().get(action)).contains(result);
+  }
+
+  @Test
+  void resultReferencingAnAbsentBlobIsRefused() {
+    Digest absent = Digest.of("never uploaded".getBytes(UTF_8));
+    ActionResult result =
+        ActionResult.newBuilder()
+            .addOutputFiles(OutputFile.newBuilder().setPath("out").setDigest(absent.toProto()))
+            .build();
+
+    assertThatThrownBy(() -> hearth.actionCache().put(action, result))
+        .isInstanceOfSatisfying(
+            HearthException.class,
+            e -> assertThat(e.code()).isEqualTo(StatusCode.FAILED_PRECONDITION))
+        .hasMessageContaining(absent.toString());
+  }
+
+  @Test
+  void fileInsideAnOutputTreeMustBePresent() {
+    // The tree blob is stored, but a file it lists is not: a client could not download it.
+    Digest absent = Digest.of("inner file".getBytes(UTF_8));
+    Tree tree =
+        Tree.newBuilder()
+            .setRoot(
+                Directory.newBuilder()
+                    .addFiles(FileNode.newBuilder().setName("inner").setDigest(absent.toProto())))
+            .build();
+    Digest treeDigest = hearth.cas().put(tree.toByteString());
+    ActionResult result =
+        ActionResult.newBuilder()
+            .addOutputDirectories(
+                OutputDirectory.newBuilder().setPath("dir").setTreeDigest(treeDigest.toProto()))
+            .build();
+
+    assertThatThrownBy(() -> hearth.actionCache().put(action, result))
+        .isInstanceOf(HearthException.class);
+
+    hearth.cas().put(ByteString.copyFrom("inner file", UTF_8));
+    hearth.actionCache().put(action, result);
+    assertThat(hearth.actionCache().get(action)).contains(result);
+  }
+}

@@ -1,0 +1,130 @@
+package build.hearth.core.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import build.hearth.api.Digest;
+import build.hearth.spi.storage.ActionCacheStore;
+import build.hearth.spi.storage.BlobStore;
+import build.hearth.spi.storage.StoreContext;
+import build.hearth.spi.storage.StoreSettings;
+import build.hearth.testing.ActionCacheStoreContractTest;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The filesystem action-cache store against the contract, plus its layout and restarts. */
+class FilesystemActionCacheStoreTest extends ActionCacheStoreContractTest {
+  @TempDir Path dir;
+
+  private final MutableClock clock = new MutableClock(Instant.parse("2024-05-01T10:00:00Z"));
+  private final Map<Path, ActionCacheStore> latest = new LinkedHashMap<>();
+  private Path current;
+  private int opened;
+
+  @Override
+  protected ActionCacheStore newStore(long capacityBytes) {
+    current = dir.resolve("store-" + opened++);
+    return open(current, capacityBytes);
+  }
+
+  @Override
+  protected ActionCacheStore reopen(long capacityBytes) {
+    return open(current, capacityBytes);
+  }
+
+  @Override
+  protected boolean survivesReopen() {
+    return true;
+  }
+
+  private ActionCacheStore open(Path root, long capacityBytes) {
+    ActionCacheStore store =
+        new FilesystemActionCacheStoreProvider()
+            .create(context(Map.of("path", root.toString(), "maxSize", capacityBytes)));
+    latest.put(root, store);
+    return store;
+  }
+
+  private StoreContext context(Map<String, ?> settings) {
+    return StoreContext.newBuilder("fs", StoreSettings.of("actionCaches.fs", settings))
+        .clock(clock)
+        .build();
+  }
+
+  @AfterEach
+  void directoryMatchesTheIndex() {
+    for (Map.Entry<Path, ActionCacheStore> e : latest.entrySet()) {
+      assertThat(StoreDirectories.files(e.getKey().resolve("tmp"))).isEmpty();
+      StoreDirectories.assertMatches(e.getKey().resolve("ac"), e.getValue().stats());
+    }
+  }
+
+  @Test
+  void entriesLiveInShardedFilesNamedByDigest() {
+    Digest key = randomKey();
+    byte[] entry = randomBytes(321);
+
+    put(key, entry);
+
+    Path file =
+        current.resolve("ac").resolve(key.hash().substring(0, 2)).resolve(key.hash() + "-32");
+    assertThat(file).hasBinaryContent(entry);
+  }
+
+  @Test
+  void sharesADirectoryWithTheBlobStore() {
+    Digest key = randomKey();
+    put(key, randomBytes(100));
+    StoreSettings blobSettings =
+        StoreSettings.of("blobStores.fs", Map.of("path", current.toString()));
+
+    try (BlobStore blobs =
+        new FilesystemBlobStoreProvider()
+            .create(StoreContext.newBuilder("fs", blobSettings).clock(clock).build())) {
+      assertThat(blobs.stats().entries()).isZero();
+    }
+
+    reopenStore(DEFAULT_CAPACITY_BYTES);
+    assertThat(store().get(key)).isPresent();
+  }
+
+  @Test
+  void entryDeletedBehindTheStoresBackIsForgotten() throws IOException {
+    Digest key = randomKey();
+    put(key, randomBytes(100));
+    Files.delete(
+        current.resolve("ac").resolve(key.hash().substring(0, 2)).resolve(key.hash() + "-32"));
+
+    assertThat(store().get(key)).isEmpty();
+    assertThat(store().stats().entries()).isZero();
+  }
+
+  @Test
+  void leastRecentlyUsedOrderSurvivesARestart() {
+    openStore(3 * 100);
+    Digest a = randomKey();
+    Digest b = randomKey();
+    Digest c = randomKey();
+    put(a, randomBytes(100));
+    clock.advance(Duration.ofSeconds(1));
+    put(b, randomBytes(100));
+    clock.advance(Duration.ofSeconds(1));
+    put(c, randomBytes(100));
+    clock.advance(Duration.ofMinutes(2));
+    assertThat(store().get(a)).isPresent();
+
+    reopenStore(3 * 100);
+    put(randomKey(), randomBytes(100));
+
+    assertThat(store().get(b)).isEmpty();
+    assertThat(store().get(a)).isPresent();
+    assertThat(store().get(c)).isPresent();
+  }
+}

@@ -1,0 +1,765 @@
+package build.hearth.testing;
+
+import static build.hearth.testing.ContractSupport.concat;
+import static build.hearth.testing.ContractSupport.digestOf;
+import static build.hearth.testing.ContractSupport.fillPattern;
+import static build.hearth.testing.ContractSupport.runConcurrently;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import build.hearth.api.Digest;
+import build.hearth.api.HearthException;
+import build.hearth.api.StatusCode;
+import build.hearth.spi.storage.BlobStore;
+import build.hearth.spi.storage.StoreStats;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.AfterTestExecutionCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The conformance suite for {@link BlobStore}s. A store proves that it keeps the SPI's promises by
+ * passing it: blobs appear only whole and only on commit, puts are idempotent, reads stream from an
+ * offset, eviction keeps the store within its capacity and accounts for every byte, and all of that
+ * holds under concurrency.
+ *
+ * <pre>{@code
+ * class SqliteBlobStoreTest extends BlobStoreContractTest {
+ *   @TempDir Path dir;
+ *   private int opened;
+ *
+ *   @Override
+ *   protected BlobStore newStore(long capacityBytes) {
+ *     return SqliteBlobStore.open(dir.resolve("store-" + opened++), capacityBytes);
+ *   }
+ * }
+ * }</pre>
+ *
+ * <p><b>Capabilities.</b> Override the flags to declare what the store does; each test checks the
+ * strongest promise the flags allow, and no test is skipped. {@link #supportsBlobsLargerThanHeap()}
+ * (default true) selects a blob larger than the heap for the streaming test; {@link
+ * #evictsLeastRecentlyUsed()} (default true) makes the eviction-order test name the victim; {@link
+ * #survivesReopen()} (default false, with {@link #reopen(long)}) makes the reopen tests expect the
+ * blobs back.
+ *
+ * <p><b>Invariants.</b> After every test that passed, the suite checks the store it left open: the
+ * statistics are sane and within capacity, {@code sizeBytes} is exactly the total size of the
+ * committed blobs the store still contains, and every such blob (up to 16 MiB) reads back with its
+ * digest. So a store's statistics must be exact whenever no operation is in flight. The checks run,
+ * and the store is closed, before the subclass's {@code @AfterEach} methods.
+ *
+ * <p>The streaming test needs {@code Runtime.maxMemory() + 64 MiB} of disk for stores that support
+ * blobs larger than the heap; run such a store's suite with a small heap ({@code -Xmx128m}) to keep
+ * it fast. Content is generated from fixed seeds, so every run is the same.
+ *
+ * <p>JUnit creates one instance per test; its helpers ({@link #store()}, {@link #put}) may be
+ * called from the worker threads of that test.
+ */
+public abstract class BlobStoreContractTest {
+  /** Capacity of the store that tests get from {@link #store()}: room enough never to evict. */
+  protected static final long DEFAULT_CAPACITY_BYTES = 64L << 20;
+
+  private static final int CHUNK_BYTES = 1 << 20;
+  private static final long VERIFY_LIMIT_BYTES = 16L << 20;
+
+  private final Random random = new Random(0x5EED_B10BL);
+  private final Set<Digest> committed = ConcurrentHashMap.newKeySet();
+  // Guarded by this: worker threads of the concurrency tests call store().
+  private BlobStore store;
+  private long capacityBytes;
+
+  /** Checks the invariants and closes the store before the subclass's {@code @AfterEach}. */
+  @RegisterExtension final AfterTestExecutionCallback invariants = this::afterTest;
+
+  /**
+   * Opens a new, empty store that keeps at most {@code capacityBytes} bytes of blobs and reports
+   * that capacity in {@link StoreStats#capacityBytes()}. Called at most a few times per test; the
+   * suite closes each store it opens.
+   */
+  protected abstract BlobStore newStore(long capacityBytes);
+
+  /**
+   * Opens a store over the same data as the store the suite opened last (with {@link #newStore} or
+   * this method), which the suite has closed. A persistent store overrides this and {@link
+   * #survivesReopen()}. The default opens a fresh store, for stores that keep nothing.
+   */
+  protected BlobStore reopen(long capacityBytes) {
+    return newStore(capacityBytes);
+  }
+
+  /** Whether a store from {@link #reopen} holds the blobs committed before the close. */
+  protected boolean survivesReopen() {
+    return false;
+  }
+
+  /**
+   * Whether the store streams blobs larger than the JVM's heap. Stores that hold blobs in memory
+   * return false; the streaming test then uses an 8 MiB blob.
+   */
+  protected boolean supportsBlobsLargerThanHeap() {
+    return true;
+  }
+
+  /**
+   * Whether eviction removes the least recently used blob first, where a commit, {@code contains},
+   * {@code findMissing} and {@code read} all count as uses. Stores with another policy (such as
+   * Caffeine's W-TinyLFU) return false; the eviction tests then check only the accounting.
+   */
+  protected boolean evictsLeastRecentlyUsed() {
+    return true;
+  }
+
+  /** The store under test, opened with {@link #DEFAULT_CAPACITY_BYTES} on first use. */
+  protected final synchronized BlobStore store() {
+    if (store == null) {
+      openStore(DEFAULT_CAPACITY_BYTES);
+    }
+    return store;
+  }
+
+  /** Closes the current store, if any, and opens a new, empty one through {@link #newStore}. */
+  protected final synchronized BlobStore openStore(long capacityBytes) {
+    closeStore();
+    committed.clear();
+    this.capacityBytes = capacityBytes;
+    store = newStore(capacityBytes);
+    assertThat(store).as("newStore(%d)", capacityBytes).isNotNull();
+    return store;
+  }
+
+  /** Closes the current store and opens it again through {@link #reopen}. */
+  protected final synchronized BlobStore reopenStore(long capacityBytes) {
+    closeStore();
+    this.capacityBytes = capacityBytes;
+    store = reopen(capacityBytes);
+    assertThat(store).as("reopen(%d)", capacityBytes).isNotNull();
+    return store;
+  }
+
+  /** Closes the current store; the next {@link #store()} opens a new one. */
+  protected final synchronized void closeStore() {
+    if (store != null) {
+      BlobStore closing = store;
+      store = null;
+      closing.close();
+    }
+  }
+
+  /** {@code size} bytes from the suite's seeded generator. */
+  protected final byte[] randomBytes(int size) {
+    byte[] bytes = new byte[size];
+    synchronized (random) {
+      random.nextBytes(bytes);
+    }
+    return bytes;
+  }
+
+  /** Uploads {@code content} in one write, commits it, and returns its digest. */
+  protected final Digest put(byte[] content) {
+    Digest digest = Digest.of(content);
+    try (BlobStore.Upload upload = store().startUpload(digest)) {
+      upload.write(content, 0, content.length);
+      assertThat(upload.written()).isEqualTo(content.length);
+      commit(upload, digest);
+    }
+    return digest;
+  }
+
+  /** Commits {@code upload} of {@code digest} and remembers the blob for the invariant checks. */
+  protected final void commit(BlobStore.Upload upload, Digest digest) {
+    upload.commit();
+    committed.add(digest);
+  }
+
+  /** The blob's bytes from {@code offset}, or empty if the store does not return it. */
+  protected final Optional<byte[]> readFully(Digest digest, long offset) {
+    Optional<InputStream> in = store().read(digest, offset);
+    if (in.isEmpty()) {
+      return Optional.empty();
+    }
+    try (InputStream stream = in.get()) {
+      return Optional.of(stream.readAllBytes());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Test
+  public void freshStoreIsEmpty() {
+    Digest absent = Digest.of(randomBytes(100));
+
+    assertThat(store().stats()).isEqualTo(new StoreStats(0, 0, DEFAULT_CAPACITY_BYTES, 0, 0));
+    assertThat(store().contains(absent)).isFalse();
+    assertThat(store().read(absent, 0)).isEmpty();
+    assertThat(store().findMissing(List.of(absent))).containsExactly(absent);
+  }
+
+  @Test
+  public void committedBlobIsContainedAndReadsBack() {
+    byte[] content = randomBytes(10_000);
+
+    Digest digest = put(content);
+
+    assertThat(store().contains(digest)).isTrue();
+    assertThat(readFully(digest, 0)).hasValueSatisfying(b -> assertThat(b).isEqualTo(content));
+    assertThat(store().stats().entries()).isEqualTo(1);
+    assertThat(store().stats().sizeBytes()).isEqualTo(content.length);
+  }
+
+  @Test
+  public void findMissingReportsExactlyTheAbsentBlobs() {
+    Digest a = put(randomBytes(100));
+    Digest b = put(randomBytes(200));
+    Digest absent1 = Digest.of(randomBytes(300));
+    Digest absent2 = Digest.of(randomBytes(400));
+
+    assertThat(store().findMissing(List.of(a, absent1, b, absent2, absent1, a)))
+        .containsExactlyInAnyOrder(absent1, absent2);
+    assertThat(store().findMissing(List.of(a, b))).isEmpty();
+    assertThat(store().findMissing(List.of())).isEmpty();
+  }
+
+  /** A digest names a blob by hash and size; the same hash with another size is another blob. */
+  @Test
+  public void sizeIsPartOfTheIdentity() {
+    Digest digest = put(randomBytes(1000));
+    Digest otherSize = new Digest(digest.hash(), digest.sizeBytes() + 1);
+
+    assertThat(store().contains(otherSize)).isFalse();
+    assertThat(store().read(otherSize, 0)).isEmpty();
+    assertThat(store().findMissing(List.of(digest, otherSize))).containsExactly(otherSize);
+  }
+
+  @Test
+  public void puttingABlobTwiceStoresItOnce() throws IOException {
+    byte[] content = randomBytes(50_000);
+    Digest digest = put(content);
+
+    try (InputStream reader = store().read(digest, 0).orElseThrow()) {
+      byte[] head = reader.readNBytes(1000);
+      put(content);
+      byte[] tail = reader.readAllBytes();
+
+      assertThat(concat(head, tail)).as("a reader open across the second put").isEqualTo(content);
+    }
+    StoreStats stats = store().stats();
+    assertThat(stats.entries()).isEqualTo(1);
+    assertThat(stats.sizeBytes()).isEqualTo(content.length);
+    assertThat(readFully(digest, 0)).hasValueSatisfying(b -> assertThat(b).isEqualTo(content));
+  }
+
+  @Test
+  public void emptyBlobCanBeCommittedAndRead() {
+    try (BlobStore.Upload upload = store().startUpload(Digest.EMPTY)) {
+      assertThat(upload.written()).isZero();
+      commit(upload, Digest.EMPTY);
+    }
+
+    // The SPI lets a store leave the empty blob to the core; if it says it has it, it must serve
+    // it.
+    boolean contained = store().contains(Digest.EMPTY);
+    Optional<byte[]> read = readFully(Digest.EMPTY, 0);
+    assertThat(read.isPresent()).as("read present == contains").isEqualTo(contained);
+    read.ifPresent(bytes -> assertThat(bytes).isEmpty());
+    assertThat(store().stats().sizeBytes()).isZero();
+  }
+
+  @Test
+  public void readsStartAtTheOffset() throws IOException {
+    byte[] content = randomBytes(100_003);
+    Digest digest = put(content);
+
+    for (int offset : new int[] {0, 1, 4096, 50_001, content.length - 1}) {
+      assertThat(readFully(digest, offset))
+          .as("read from offset %d", offset)
+          .hasValueSatisfying(
+              b -> assertThat(b).isEqualTo(Arrays.copyOfRange(content, offset, content.length)));
+    }
+    assertThat(readFully(digest, content.length))
+        .as("read from offset == size")
+        .hasValueSatisfying(b -> assertThat(b).isEmpty());
+
+    // Two readers of one blob do not disturb each other.
+    try (InputStream first = store().read(digest, 0).orElseThrow();
+        InputStream second = store().read(digest, 60_000).orElseThrow()) {
+      byte[] a1 = first.readNBytes(30_000);
+      byte[] b1 = second.readNBytes(20_000);
+      byte[] a2 = first.readAllBytes();
+      byte[] b2 = second.readAllBytes();
+      assertThat(concat(a1, a2)).isEqualTo(content);
+      assertThat(concat(b1, b2)).isEqualTo(Arrays.copyOfRange(content, 60_000, content.length));
+    }
+  }
+
+  @Test
+  public void uploadAssemblesWritesInOrder() {
+    byte[] content = randomBytes(70_001);
+    Digest digest = Digest.of(content);
+    byte[] padded = new byte[content.length + 20];
+    System.arraycopy(content, 0, padded, 10, content.length);
+
+    try (BlobStore.Upload upload = store().startUpload(digest)) {
+      int[] sizes = {1, 0, 7, 4096, 1, 65_536, 0};
+      int position = 0;
+      for (int size : sizes) {
+        upload.write(padded, 10 + position, size);
+        position += size;
+        assertThat(upload.written()).isEqualTo(position);
+      }
+      upload.write(padded, 10 + position, content.length - position);
+      commit(upload, digest);
+    }
+
+    assertThat(readFully(digest, 0)).hasValueSatisfying(b -> assertThat(b).isEqualTo(content));
+  }
+
+  /**
+   * A blob larger than the heap goes in and comes out as streams, generated and verified on the fly
+   * in 1 MiB chunks, so a store that buffers whole blobs runs out of memory here.
+   */
+  @Test
+  public void streamsABlobLargerThanTheHeap() throws IOException {
+    long size =
+        supportsBlobsLargerThanHeap()
+            ? Math.min(Runtime.getRuntime().maxMemory(), 16L << 30) + (64L << 20) + 5
+            : (8L << 20) + 5;
+    long seed = 0xB16B10BL;
+    openStore(size + CHUNK_BYTES);
+    Digest digest = ContractSupport.patternDigest(seed, size, CHUNK_BYTES);
+
+    byte[] chunk = new byte[CHUNK_BYTES];
+    try (BlobStore.Upload upload = store().startUpload(digest)) {
+      for (long position = 0; position < size; position += CHUNK_BYTES) {
+        int length = (int) Math.min(CHUNK_BYTES, size - position);
+        fillPattern(seed, position, chunk, 0, length);
+        upload.write(chunk, 0, length);
+      }
+      commit(upload, digest);
+    }
+
+    assertThat(digestOf(store().read(digest, 0).orElseThrow())).isEqualTo(digest);
+    assertPatternAt(digest, seed, size - 4097, 4097);
+    assertPatternAt(digest, seed, size / 2 + 3, 65_536);
+    assertThat(readFully(digest, size)).hasValueSatisfying(b -> assertThat(b).isEmpty());
+  }
+
+  @Test
+  public void concurrentUploadsOfOneBlobStoreOneCopy() {
+    byte[] content = randomBytes(256 * 1024 + 3);
+    Digest digest = Digest.of(content);
+    int quarter = content.length / 4;
+
+    runConcurrently(
+        8,
+        (thread, barrier) -> {
+          try (BlobStore.Upload upload = store().startUpload(digest)) {
+            for (int i = 0; i < 3; i++) {
+              upload.write(content, i * quarter, quarter);
+            }
+            upload.write(content, 3 * quarter, content.length - 3 * quarter);
+            barrier.await();
+            commit(upload, digest);
+          }
+        });
+
+    StoreStats stats = store().stats();
+    assertThat(stats.entries()).isEqualTo(1);
+    assertThat(stats.sizeBytes()).isEqualTo(content.length);
+    assertThat(readFully(digest, 0)).hasValueSatisfying(b -> assertThat(b).isEqualTo(content));
+  }
+
+  @Test
+  public void concurrentUploadsOfDifferentBlobsAllLand() {
+    int threads = 8;
+    int perThread = 16;
+    List<List<byte[]>> contents = new ArrayList<>();
+    long total = 0;
+    for (int t = 0; t < threads; t++) {
+      List<byte[]> mine = new ArrayList<>();
+      for (int i = 0; i < perThread; i++) {
+        byte[] content = randomBytes(1 + random.nextInt(32 * 1024));
+        total += content.length;
+        mine.add(content);
+      }
+      contents.add(mine);
+    }
+
+    runConcurrently(
+        threads,
+        (thread, barrier) -> {
+          for (byte[] content : contents.get(thread)) {
+            put(content);
+          }
+        });
+
+    for (List<byte[]> mine : contents) {
+      for (byte[] content : mine) {
+        assertThat(readFully(Digest.of(content), 0))
+            .hasValueSatisfying(b -> assertThat(b).isEqualTo(content));
+      }
+    }
+    StoreStats stats = store().stats();
+    assertThat(stats.entries()).isEqualTo((long) threads * perThread);
+    assertThat(stats.sizeBytes()).isEqualTo(total);
+  }
+
+  /**
+   * Eight threads put, read, look up and evict a pool of blobs larger than the store: every read
+   * that the store serves is correct from its offset, and the accounting ends within capacity.
+   */
+  @Test
+  public void concurrentReadsAndWritesUnderEvictionStayConsistent() {
+    long capacity = 256 * 1024;
+    openStore(capacity);
+    List<byte[]> pool = new ArrayList<>();
+    for (int i = 0; i < 48; i++) {
+      pool.add(randomBytes(1 + random.nextInt(12 * 1024)));
+    }
+    List<Digest> digests = pool.stream().map(Digest::of).toList();
+
+    runConcurrently(
+        8,
+        (thread, barrier) -> {
+          Random mine = new Random(1000 + thread);
+          for (int op = 0; op < 200; op++) {
+            int i = mine.nextInt(pool.size());
+            byte[] content = pool.get(i);
+            int kind = mine.nextInt(10);
+            if (kind < 4) {
+              put(content);
+            } else if (kind < 8) {
+              int offset = mine.nextInt(content.length + 1);
+              readFully(digests.get(i), offset)
+                  .ifPresent(
+                      b ->
+                          assertThat(b)
+                              .as("blob %d from offset %d", i, offset)
+                              .isEqualTo(Arrays.copyOfRange(content, offset, content.length)));
+            } else if (kind < 9) {
+              store().contains(digests.get(i));
+            } else {
+              store().findMissing(digests.subList(i / 2, i / 2 + 4));
+            }
+          }
+        });
+
+    StoreStats stats = store().stats();
+    assertThat(stats.sizeBytes()).isBetween(0L, capacity);
+    assertThat(stats.evictions()).isPositive();
+  }
+
+  @Test
+  public void evictionKeepsTheStoreWithinCapacity() {
+    long capacity = 16 * 1024;
+    openStore(capacity);
+    long total = 0;
+    long lastEvictions = 0;
+
+    for (int i = 0; i < 64; i++) {
+      byte[] content = randomBytes(512 + random.nextInt(1536));
+      put(content);
+      total += content.length;
+
+      StoreStats stats = store().stats();
+      assertThat(stats.sizeBytes()).as("size after put %d", i).isLessThanOrEqualTo(capacity);
+      assertThat(stats.sizeBytes() + stats.evictedBytes())
+          .as("size + evicted bytes after put %d", i)
+          .isEqualTo(total);
+      assertThat(stats.evictions()).isGreaterThanOrEqualTo(lastEvictions);
+      lastEvictions = stats.evictions();
+    }
+    assertThat(lastEvictions).isPositive();
+  }
+
+  @Test
+  public void leastRecentlyUsedBlobIsEvictedFirst() {
+    int size = 16 * 1024;
+    openStore(4L * size);
+    Digest a = put(randomBytes(size));
+    Digest b = put(randomBytes(size));
+    Digest c = put(randomBytes(size));
+    Digest d = put(randomBytes(size));
+    assertThat(store().contains(a)).isTrue();
+    assertThat(readFully(b, 0)).isPresent();
+
+    Digest e = put(randomBytes(size));
+
+    StoreStats stats = store().stats();
+    assertThat(stats.evictions()).isEqualTo(1);
+    assertThat(stats.evictedBytes()).isEqualTo(size);
+    Set<Digest> missing = store().findMissing(List.of(a, b, c, d, e));
+    if (evictsLeastRecentlyUsed()) {
+      assertThat(missing).as("c was used least recently").containsExactly(c);
+    } else {
+      assertThat(missing).hasSize(1);
+    }
+  }
+
+  @Test
+  public void blobLargerThanCapacityIsRefusedAtStart() {
+    long capacity = 64 * 1024;
+    openStore(capacity);
+    Digest tooLarge = new Digest(Digest.of(randomBytes(10)).hash(), capacity + 1);
+
+    assertThatThrownBy(() -> store().startUpload(tooLarge))
+        .isInstanceOfSatisfying(
+            HearthException.class,
+            e -> assertThat(e.code()).isEqualTo(StatusCode.RESOURCE_EXHAUSTED));
+
+    byte[] exactlyCapacity = randomBytes((int) capacity);
+    Digest fits = put(exactlyCapacity);
+    assertThat(store().contains(fits)).isTrue();
+  }
+
+  @Test
+  public void uncommittedUploadIsInvisible() {
+    byte[] content = randomBytes(100_000);
+    Digest digest = Digest.of(content);
+
+    try (BlobStore.Upload upload = store().startUpload(digest)) {
+      upload.write(content, 0, 50_000);
+      assertInvisible(digest);
+
+      upload.write(content, 50_000, 50_000);
+      assertInvisible(digest);
+
+      commit(upload, digest);
+    }
+
+    assertThat(readFully(digest, 0)).hasValueSatisfying(b -> assertThat(b).isEqualTo(content));
+  }
+
+  @Test
+  public void uploadClosedWithoutCommitLeavesNothing() {
+    byte[] content = randomBytes(30_000);
+    Digest digest = Digest.of(content);
+
+    BlobStore.Upload upload = store().startUpload(digest);
+    upload.write(content, 0, content.length);
+    upload.close();
+    upload.close();
+
+    assertInvisible(digest);
+    put(content);
+    assertThat(readFully(digest, 0)).hasValueSatisfying(b -> assertThat(b).isEqualTo(content));
+  }
+
+  @Test
+  public void commitWithTooFewBytesIsRefused() {
+    byte[] content = randomBytes(30_000);
+    Digest digest = Digest.of(content);
+
+    try (BlobStore.Upload upload = store().startUpload(digest)) {
+      upload.write(content, 0, content.length - 1);
+      assertInvalidCommit(upload);
+    }
+
+    assertInvisible(digest);
+  }
+
+  @Test
+  public void commitWithTooManyBytesIsRefused() {
+    byte[] content = randomBytes(30_000);
+    Digest digest = Digest.of(content);
+
+    try (BlobStore.Upload upload = store().startUpload(digest)) {
+      upload.write(content, 0, content.length);
+      upload.write(new byte[] {42}, 0, 1);
+      assertInvalidCommit(upload);
+    }
+
+    assertInvisible(digest);
+  }
+
+  @Test
+  public void refusedCommitLeavesAnExistingCopyIntact() {
+    byte[] content = randomBytes(30_000);
+    Digest digest = put(content);
+
+    try (BlobStore.Upload upload = store().startUpload(digest)) {
+      upload.write(content, 0, 100);
+      assertInvalidCommit(upload);
+    }
+
+    assertThat(readFully(digest, 0)).hasValueSatisfying(b -> assertThat(b).isEqualTo(content));
+    assertThat(store().stats().entries()).isEqualTo(1);
+  }
+
+  /**
+   * A reader that has opened a blob reads it to the end even when the blob is evicted meanwhile.
+   * The other blobs are used repeatedly, so that a frequency-based policy evicts the blob too.
+   */
+  @Test
+  public void openReaderSurvivesEviction() throws IOException {
+    int size = 64 * 1024;
+    openStore(4L * size);
+    byte[] content = randomBytes(size);
+    Digest victim = put(content);
+    List<byte[]> others = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      others.add(randomBytes(size));
+    }
+
+    try (InputStream reader = store().read(victim, 0).orElseThrow()) {
+      byte[] head = reader.readNBytes(1000);
+      for (int round = 0; round < 8; round++) {
+        for (byte[] other : others) {
+          if (!store().contains(Digest.of(other))) {
+            put(other);
+          }
+        }
+      }
+      assertThat(store().contains(victim)).as("evicted while being read").isFalse();
+
+      byte[] tail = reader.readAllBytes();
+      assertThat(concat(head, tail)).isEqualTo(content);
+    }
+  }
+
+  /**
+   * Closing the store discards uploads still open: writing to them afterwards never makes a blob
+   * appear, and for a persistent store the reopened store does not hold them.
+   */
+  @Test
+  public void closeDiscardsOpenUploads() {
+    byte[] kept = randomBytes(20_000);
+    Digest keptDigest = put(kept);
+    byte[] open = randomBytes(20_000);
+    Digest openDigest = Digest.of(open);
+    BlobStore.Upload upload = store().startUpload(openDigest);
+    upload.write(open, 0, 10_000);
+
+    closeStore();
+    upload.close();
+    reopenStore(DEFAULT_CAPACITY_BYTES);
+
+    assertInvisible(openDigest);
+    if (survivesReopen()) {
+      assertThat(readFully(keptDigest, 0)).hasValueSatisfying(b -> assertThat(b).isEqualTo(kept));
+    }
+  }
+
+  /**
+   * A persistent store reopens with every committed blob and the same accounting, and reopening it
+   * with a smaller capacity evicts down to that capacity. Any store can be opened again and used
+   * after a close.
+   */
+  @Test
+  public void reopenedStoreKeepsBlobsAndAccounting() {
+    List<byte[]> contents = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      byte[] content = randomBytes(10_000 + i);
+      contents.add(content);
+      put(content);
+    }
+    StoreStats before = store().stats();
+
+    reopenStore(DEFAULT_CAPACITY_BYTES);
+
+    if (survivesReopen()) {
+      for (byte[] content : contents) {
+        assertThat(readFully(Digest.of(content), 0))
+            .hasValueSatisfying(b -> assertThat(b).isEqualTo(content));
+      }
+      StoreStats after = store().stats();
+      assertThat(after.entries()).isEqualTo(before.entries());
+      assertThat(after.sizeBytes()).isEqualTo(before.sizeBytes());
+
+      long smaller = before.sizeBytes() / 2;
+      reopenStore(smaller);
+      assertThat(store().stats().sizeBytes()).isLessThanOrEqualTo(smaller);
+      assertThat(store().findMissing(contents.stream().map(Digest::of).toList())).isNotEmpty();
+    } else {
+      byte[] content = randomBytes(1000);
+      Digest digest = put(content);
+      assertThat(readFully(digest, 0)).hasValueSatisfying(b -> assertThat(b).isEqualTo(content));
+    }
+  }
+
+  private void assertInvisible(Digest digest) {
+    assertThat(store().contains(digest)).as("contains(%s)", digest).isFalse();
+    assertThat(store().read(digest, 0)).as("read(%s)", digest).isEmpty();
+    assertThat(store().findMissing(List.of(digest))).containsExactly(digest);
+    assertThat(store().stats().sizeBytes())
+        .as("sizeBytes counts only committed blobs")
+        .isEqualTo(committedBytesContained());
+  }
+
+  private static void assertInvalidCommit(BlobStore.Upload upload) {
+    assertThatThrownBy(upload::commit)
+        .isInstanceOfSatisfying(
+            HearthException.class,
+            e -> assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT));
+  }
+
+  private long committedBytesContained() {
+    long bytes = 0;
+    for (Digest digest : committed) {
+      if (store().contains(digest)) {
+        bytes += digest.sizeBytes();
+      }
+    }
+    return bytes;
+  }
+
+  private void assertPatternAt(Digest digest, long seed, long offset, int length)
+      throws IOException {
+    byte[] expected = new byte[length];
+    fillPattern(seed, offset, expected, 0, length);
+    try (InputStream in = store().read(digest, offset).orElseThrow()) {
+      assertThat(in.readNBytes(length)).as("bytes at offset %d", offset).isEqualTo(expected);
+    }
+  }
+
+  private void afterTest(ExtensionContext context) {
+    try {
+      if (store != null && context.getExecutionException().isEmpty()) {
+        checkInvariants();
+      }
+    } finally {
+      closeStore();
+    }
+  }
+
+  private void checkInvariants() {
+    StoreStats stats = store.stats();
+    assertThat(stats.capacityBytes()).as("capacityBytes").isEqualTo(capacityBytes);
+    assertThat(stats.sizeBytes()).as("sizeBytes").isBetween(0L, capacityBytes);
+    assertThat(stats.entries()).as("entries").isNotNegative();
+    assertThat(stats.evictions()).as("evictions").isNotNegative();
+    assertThat(stats.evictedBytes()).as("evictedBytes").isNotNegative();
+
+    long bytes = 0;
+    long entries = 0;
+    for (Digest digest : committed) {
+      if (!store.contains(digest)) {
+        continue;
+      }
+      entries++;
+      bytes += digest.sizeBytes();
+      if (digest.sizeBytes() <= VERIFY_LIMIT_BYTES) {
+        Optional<InputStream> in = store.read(digest, 0);
+        assertThat(in).as("read of contained blob %s", digest).isPresent();
+        assertThat(digestOf(in.get())).as("content of %s", digest).isEqualTo(digest);
+      }
+    }
+    assertThat(stats.sizeBytes())
+        .as("sizeBytes: the total size of the committed blobs still contained")
+        .isEqualTo(bytes);
+    // A store may answer the empty blob without keeping an entry for it.
+    long unstoredEmpty = committed.contains(Digest.EMPTY) ? 1 : 0;
+    assertThat(stats.entries())
+        .as("entries: the committed blobs still contained")
+        .isBetween(entries - unstoredEmpty, entries);
+  }
+}
