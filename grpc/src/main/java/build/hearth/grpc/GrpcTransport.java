@@ -1,0 +1,203 @@
+package build.hearth.grpc;
+
+import build.hearth.api.HearthException;
+import build.hearth.spi.transport.Transport;
+import build.hearth.spi.transport.TransportContext;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running gRPC server and everything it owns: the thread pool that runs the services, the
+ * upload sessions and the task that sweeps idle ones. {@link #shutdown} releases all of it.
+ */
+final class GrpcTransport implements Transport {
+  private static final Logger log = LoggerFactory.getLogger(GrpcTransport.class);
+
+  /** Room for a ByteStream chunk or a FindMissingBlobs of many thousand digests. */
+  private static final int MIN_INBOUND_MESSAGE_BYTES = 16 << 20;
+
+  private final String description;
+  private final Server server;
+  private final ExecutorService executor;
+  private final ScheduledExecutorService sweeper;
+  private final UploadSessions sessions;
+  private final AtomicBoolean stopped = new AtomicBoolean();
+
+  private GrpcTransport(
+      String description,
+      Server server,
+      ExecutorService executor,
+      ScheduledExecutorService sweeper,
+      UploadSessions sessions) {
+    this.description = description;
+    this.server = server;
+    this.executor = executor;
+    this.sweeper = sweeper;
+    this.sessions = sessions;
+  }
+
+  static GrpcTransport start(TransportContext context, GrpcSettings settings) {
+    String address = context.host() + ":" + context.port();
+    InetSocketAddress bind = new InetSocketAddress(context.host(), context.port());
+    if (bind.isUnresolved()) {
+      throw HearthException.unavailable(
+          "cannot listen on " + address + ": unknown host '" + context.host() + "'", null);
+    }
+    Instances instances = new Instances(context.instances());
+    UploadSessions sessions =
+        new UploadSessions(
+            settings.clock(), settings.uploadIdleTimeout(), settings.maxUploadSessions());
+    ThreadPoolExecutor executor =
+        new ThreadPoolExecutor(
+            settings.threads(),
+            settings.threads(),
+            0,
+            TimeUnit.MILLISECONDS,
+            new LinkedBlockingQueue<>(),
+            threads("hearth-grpc-" + context.serverName() + "-"));
+    Server server =
+        NettyServerBuilder.forAddress(bind)
+            .executor(executor)
+            .maxInboundMessageSize(inboundLimit(context.maxBatchSizeBytes()))
+            // Find connections whose peer vanished, so their uploads become resumable sessions
+            // promptly; and tolerate clients' own keep-alive pings (Bazel's
+            // --grpc_keepalive_time) instead of closing them with "too_many_pings".
+            .keepAliveTime(1, TimeUnit.MINUTES)
+            .keepAliveTimeout(20, TimeUnit.SECONDS)
+            .permitKeepAliveTime(10, TimeUnit.SECONDS)
+            .permitKeepAliveWithoutCalls(true)
+            .addService(new CapabilitiesService(instances, context.maxBatchSizeBytes()))
+            .addService(new CasService(instances, context.maxBatchSizeBytes()))
+            .addService(new ByteStreamService(instances, sessions, settings.readChunkBytes()))
+            .addService(new ActionCacheService(instances))
+            .build();
+    try {
+      server.start();
+    } catch (IOException e) {
+      server.shutdownNow();
+      executor.shutdownNow();
+      throw HearthException.unavailable(
+          "cannot listen on " + address + ": " + reason(e), e);
+    }
+    ScheduledThreadPoolExecutor sweeper =
+        new ScheduledThreadPoolExecutor(1, threads("hearth-grpc-" + context.serverName() + "-sweep-"));
+    long period = Math.max(1000, Math.min(60_000, settings.uploadIdleTimeout().toMillis() / 2));
+    sweeper.scheduleWithFixedDelay(
+        () -> sweep(sessions), period, period, TimeUnit.MILLISECONDS);
+    String description = context.serverName() + " on " + context.host() + ":" + server.getPort();
+    log.info("Serving REAPI over gRPC: {}, instances {}", description, instances.describe());
+    return new GrpcTransport(description, server, executor, sweeper, sessions);
+  }
+
+  /** The upload sessions, for tests. */
+  UploadSessions sessions() {
+    return sessions;
+  }
+
+  @Override
+  public int port() {
+    return server.getPort();
+  }
+
+  @Override
+  public void shutdown(Duration grace) {
+    if (!stopped.compareAndSet(false, true)) {
+      awaitQuietly(grace);
+      return;
+    }
+    server.shutdown();
+    sweeper.shutdownNow();
+    try {
+      if (!server.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+        log.info("Cancelling the calls still running on {} after {}", description, grace);
+        server.shutdownNow();
+        server.awaitTermination(5, TimeUnit.SECONDS);
+      }
+      executor.shutdown();
+      if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
+        executor.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      server.shutdownNow();
+      executor.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+    sessions.close();
+    log.info("Stopped {}", description);
+  }
+
+  private void awaitQuietly(Duration grace) {
+    try {
+      server.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void sweep(UploadSessions sessions) {
+    try {
+      int removed = sessions.sweep();
+      if (removed > 0) {
+        log.info("Discarded {} uploads idle for more than {}", removed, sessions.idleTimeout());
+      }
+    } catch (RuntimeException e) {
+      // A failure to close one upload must not stop future sweeps.
+      log.warn("Sweeping idle uploads failed", e);
+    }
+  }
+
+  /**
+   * A batch of {@code maxBatch} blob bytes also carries a digest and framing per blob; allowing
+   * as much again (and at least 16 MiB) admits every batch within the advertised limit, so an
+   * oversized one is refused by the service with a clear message rather than by gRPC.
+   */
+  static int inboundLimit(long maxBatch) {
+    long limit = Math.max(MIN_INBOUND_MESSAGE_BYTES, 2 * maxBatch);
+    return (int) Math.min(Integer.MAX_VALUE, limit);
+  }
+
+  /** Why binding failed, in words a user acts on; Netty's native transport words it its own way. */
+  private static String reason(IOException e) {
+    String deepest = null;
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String message = t.getMessage() == null ? "" : t.getMessage().toLowerCase(Locale.ROOT);
+      if (message.contains("already in use")) {
+        return "address already in use; stop the process that holds the port or choose another";
+      }
+      if (message.contains("permission denied") || message.contains("access denied")) {
+        return "permission denied; ports below 1024 need privileges";
+      }
+      if (message.contains("cannot assign requested address")) {
+        return "cannot assign requested address; the host is not an address of this machine";
+      }
+      if (!message.isBlank()) {
+        deepest = t.getMessage();
+      }
+    }
+    return deepest == null ? e.toString() : deepest;
+  }
+
+  private static ThreadFactory threads(String prefix) {
+    AtomicInteger count = new AtomicInteger();
+    return task -> {
+      Thread thread = new Thread(task, prefix + count.incrementAndGet());
+      thread.setDaemon(false);
+      return thread;
+    };
+  }
+}

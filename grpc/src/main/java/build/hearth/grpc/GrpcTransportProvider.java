@@ -1,0 +1,34 @@
+package build.hearth.grpc;
+
+import build.hearth.spi.transport.Transport;
+import build.hearth.spi.transport.TransportContext;
+import build.hearth.spi.transport.TransportProvider;
+
+/**
+ * The built-in transport, type {@code "grpc"}: serves REAPI v2 (Capabilities,
+ * ContentAddressableStorage, ByteStream, ActionCache) over HTTP/2 with Netty, in plaintext.
+ *
+ * <p>Each {@link #start} binds its own server with its own thread pool, so several transports can
+ * run in one JVM. Thread-safe and stateless.
+ */
+public final class GrpcTransportProvider extends TransportProvider {
+
+  /** Called by {@link java.util.ServiceLoader}. */
+  public GrpcTransportProvider() {}
+
+  @Override
+  public String type() {
+    return "grpc";
+  }
+
+  /**
+   * Binds {@code context.host():context.port()} and starts serving.
+   *
+   * @throws build.hearth.api.HearthException UNAVAILABLE if the address cannot be bound (in use,
+   *     unknown host, no permission), with the address and the reason in the message
+   */
+  @Override
+  public Transport start(TransportContext context) {
+    return GrpcTransport.start(context, GrpcSettings.defaults());
+  }
+}

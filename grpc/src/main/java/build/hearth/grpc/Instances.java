@@ -1,0 +1,75 @@
+package build.hearth.grpc;
+
+import build.hearth.api.ActionCache;
+import build.hearth.api.HearthException;
+import build.hearth.api.StatusCode;
+import build.hearth.spi.transport.InstanceServices;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * Routes a request's {@code instance_name} to that instance's services.
+ *
+ * <p>An unknown name is INVALID_ARGUMENT, not NOT_FOUND: Bazel reads NOT_FOUND from
+ * GetActionResult as a cache miss and from a read as a missing blob, so a misspelt {@code
+ * --remote_instance_name} would silently disable the cache. INVALID_ARGUMENT is not retried and
+ * stops the build with the message, which lists the names this server knows.
+ */
+final class Instances {
+  private final Map<String, InstanceServices> byName;
+  private final String known;
+
+  Instances(Map<String, InstanceServices> byName) {
+    this.byName = Map.copyOf(byName);
+    this.known = describe(byName);
+  }
+
+  /** The configured names, quoted, for messages and logs. */
+  String describe() {
+    return known;
+  }
+
+  /** The services of {@code name}. */
+  InstanceServices require(String name) {
+    InstanceServices services = byName.get(name);
+    if (services == null) {
+      throw HearthException.invalidArgument(
+          "unknown instance name \"%s\"; this server serves %s. Set --remote_instance_name to"
+              + " one of them",
+          abbreviate(name), known);
+    }
+    return services;
+  }
+
+  /** The action cache of {@code services}, which must have one. */
+  static ActionCache actionCache(InstanceServices services) {
+    return services
+        .actionCache()
+        .orElseThrow(
+            () ->
+                new HearthException(
+                    StatusCode.UNIMPLEMENTED,
+                    "instance \""
+                        + services.name()
+                        + "\" has no action cache; configure one for it, or use this server"
+                        + " only as a CAS"));
+  }
+
+  private static String describe(Map<String, InstanceServices> byName) {
+    StringBuilder sb = new StringBuilder();
+    for (String name : new TreeSet<>(byName.keySet())) {
+      if (sb.length() > 0) {
+        sb.append(", ");
+      }
+      sb.append('"').append(name).append('"');
+      if (name.isEmpty()) {
+        sb.append(" (the default instance)");
+      }
+    }
+    return sb.toString();
+  }
+
+  static String abbreviate(String text) {
+    return text.length() <= 200 ? text : text.substring(0, 197) + "...";
+  }
+}

@@ -1,0 +1,289 @@
+package build.hearth.grpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import build.bazel.remote.execution.v2.ActionCacheGrpc;
+import build.bazel.remote.execution.v2.CapabilitiesGrpc;
+import build.bazel.remote.execution.v2.ContentAddressableStorageGrpc;
+import build.bazel.remote.execution.v2.GetCapabilitiesRequest;
+import build.hearth.api.ActionCache;
+import build.hearth.api.ContentAddressableStorage;
+import build.hearth.api.Digest;
+import build.hearth.core.Storage;
+import build.hearth.spi.storage.ActionCacheStore;
+import build.hearth.spi.storage.StoreContext;
+import build.hearth.spi.storage.StoreProviderRegistry;
+import build.hearth.spi.storage.StoreSettings;
+import build.hearth.spi.transport.InstanceServices;
+import build.hearth.spi.transport.TransportContext;
+import com.google.bytestream.ByteStreamGrpc;
+import com.google.bytestream.ByteStreamProto.ReadRequest;
+import com.google.bytestream.ByteStreamProto.WriteRequest;
+import com.google.bytestream.ByteStreamProto.WriteResponse;
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.UnaryOperator;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
+
+/**
+ * A transport on a loopback port over the real {@code memory} stores, a plaintext channel to it,
+ * and helpers. Instances: {@code ""} and {@code "ci/linux"} (CAS and action cache), {@code
+ * "readonly"} (action-cache updates disabled) and {@code "cas-only"} (no action cache), all over
+ * one CAS.
+ */
+final class TestServer implements AutoCloseable {
+  /** Small, so that over-the-limit batches cost little. */
+  static final long MAX_BATCH = 64 * 1024;
+
+  static final Duration TIMEOUT = Duration.ofSeconds(20);
+
+  final MutableClock clock = new MutableClock();
+  final TestBlobStore blobs;
+  final ActionCacheStore actionCacheStore;
+  final ContentAddressableStorage cas;
+  final ActionCache actionCache;
+  final GrpcTransport transport;
+  final ManagedChannel channel;
+
+  private TestServer(UnaryOperator<GrpcSettings> tweak) {
+    StoreProviderRegistry registry =
+        StoreProviderRegistry.discover(TestServer.class.getClassLoader());
+    blobs =
+        new TestBlobStore(
+            registry.createBlobStore(
+                "memory",
+                "blobStores.cas.type",
+                0,
+                StoreContext.newBuilder("cas", StoreSettings.of("blobStores.cas", Map.of()))
+                    .build()));
+    actionCacheStore =
+        registry.createActionCacheStore(
+            "memory",
+            "actionCaches.ac.type",
+            0,
+            StoreContext.newBuilder("ac", StoreSettings.of("actionCaches.ac", Map.of())).build());
+    cas = Storage.cas(blobs);
+    actionCache = Storage.actionCache(actionCacheStore, cas);
+    TransportContext context =
+        TransportContext.newBuilder("test", "127.0.0.1", 0)
+            .maxBatchSizeBytes(MAX_BATCH)
+            .instance(new InstanceServices("", cas, Optional.of(actionCache), true))
+            .instance(new InstanceServices("ci/linux", cas, Optional.of(actionCache), true))
+            .instance(new InstanceServices("readonly", cas, Optional.of(actionCache), false))
+            .instance(new InstanceServices("cas-only", cas, Optional.empty(), true))
+            .build();
+    GrpcSettings settings =
+        tweak.apply(GrpcSettings.defaults().withClock(clock).withReadChunkBytes(4096));
+    transport = GrpcTransport.start(context, settings);
+    channel =
+        ManagedChannelBuilder.forAddress("127.0.0.1", transport.port())
+            .usePlaintext()
+            .maxInboundMessageSize(64 << 20)
+            .build();
+  }
+
+  static TestServer start() {
+    return new TestServer(UnaryOperator.identity());
+  }
+
+  static TestServer start(UnaryOperator<GrpcSettings> tweak) {
+    return new TestServer(tweak);
+  }
+
+  ContentAddressableStorageGrpc.ContentAddressableStorageBlockingStub casStub() {
+    return ContentAddressableStorageGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  ContentAddressableStorageGrpc.ContentAddressableStorageStub casAsync() {
+    return ContentAddressableStorageGrpc.newStub(channel);
+  }
+
+  ByteStreamGrpc.ByteStreamBlockingStub byteStream() {
+    return ByteStreamGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  ByteStreamGrpc.ByteStreamStub byteStreamAsync() {
+    return ByteStreamGrpc.newStub(channel);
+  }
+
+  ActionCacheGrpc.ActionCacheBlockingStub acStub() {
+    return ActionCacheGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  CapabilitiesGrpc.CapabilitiesBlockingStub capabilities() {
+    return CapabilitiesGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Asserts the server still answers plain requests after whatever the test did to it. */
+  void assertStillServing() {
+    assertThat(
+            capabilities()
+                .getCapabilities(GetCapabilitiesRequest.getDefaultInstance())
+                .getLowApiVersion()
+                .getMajor())
+        .isEqualTo(2);
+    ByteString data = bytes("still serving " + UUID.randomUUID());
+    Digest digest = digestOf(data);
+    assertThat(write(uploadName("", digest), data, 7).getCommittedSize()).isEqualTo(data.size());
+    ByteString read = ByteString.EMPTY;
+    var responses =
+        byteStream().read(ReadRequest.newBuilder().setResourceName(readName("", digest)).build());
+    while (responses.hasNext()) {
+      read = read.concat(responses.next().getData());
+    }
+    assertThat(read).isEqualTo(data);
+  }
+
+  @Override
+  public void close() {
+    channel.shutdownNow();
+    try {
+      channel.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    transport.shutdown(Duration.ofSeconds(2));
+    actionCacheStore.close();
+    blobs.close();
+  }
+
+  static ByteString bytes(String text) {
+    return ByteString.copyFrom(text, StandardCharsets.UTF_8);
+  }
+
+  /** {@code size} bytes of a pattern that differs per {@code seed}. */
+  static ByteString pattern(int size, int seed) {
+    byte[] data = new byte[size];
+    for (int i = 0; i < size; i++) {
+      data[i] = (byte) (i * 31 + seed * 7 + (i >> 8));
+    }
+    return ByteString.copyFrom(data);
+  }
+
+  static Digest digestOf(ByteString data) {
+    return Digest.of(data.toByteArray());
+  }
+
+  static String uploadName(String instance, Digest digest) {
+    return (instance.isEmpty() ? "" : instance + "/")
+        + "uploads/"
+        + UUID.randomUUID()
+        + "/blobs/"
+        + digest.hash()
+        + "/"
+        + digest.sizeBytes();
+  }
+
+  static String readName(String instance, Digest digest) {
+    return (instance.isEmpty() ? "" : instance + "/") + "blobs/" + digest;
+  }
+
+  /** Asserts {@code call} fails with {@code code} and a description containing every part. */
+  static StatusRuntimeException assertStatus(
+      ThrowingCallable call, Status.Code code, String... parts) {
+    Throwable thrown = catchThrowable(call);
+    assertThat(thrown).isInstanceOf(StatusRuntimeException.class);
+    StatusRuntimeException e = (StatusRuntimeException) thrown;
+    assertThat(e.getStatus().getCode()).as("status of %s", e).isEqualTo(code);
+    if (parts.length > 0) {
+      assertThat(e.getStatus().getDescription()).as("description").contains(parts);
+    }
+    return e;
+  }
+
+  /** One client-streaming Write, driven by hand. */
+  final class Upload {
+    final CompletableFuture<WriteResponse> response = new CompletableFuture<>();
+    final ClientCallStreamObserver<WriteRequest> requests;
+
+    Upload() {
+      requests =
+          (ClientCallStreamObserver<WriteRequest>)
+              byteStreamAsync()
+                  .write(
+                      new StreamObserver<>() {
+                        @Override
+                        public void onNext(WriteResponse value) {
+                          response.complete(value);
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                          response.completeExceptionally(t);
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                          response.completeExceptionally(
+                              new AssertionError("completed without a response"));
+                        }
+                      });
+    }
+
+    Upload send(String name, long offset, ByteString data, boolean finish) {
+      requests.onNext(
+          WriteRequest.newBuilder()
+              .setResourceName(name)
+              .setWriteOffset(offset)
+              .setData(data)
+              .setFinishWrite(finish)
+              .build());
+      return this;
+    }
+
+    Upload halfClose() {
+      requests.onCompleted();
+      return this;
+    }
+
+    /** The response, or the StatusRuntimeException the server ended the stream with. */
+    WriteResponse await() {
+      try {
+        return response.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof StatusRuntimeException s) {
+          throw s;
+        }
+        throw new AssertionError(e.getCause());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      } catch (TimeoutException e) {
+        throw new AssertionError("no answer to the Write within " + TIMEOUT, e);
+      }
+    }
+  }
+
+  /** Writes {@code data} as {@code name} in chunks of {@code chunk} bytes, then finishes. */
+  WriteResponse write(String name, ByteString data, int chunk) {
+    Upload upload = new Upload();
+    int offset = 0;
+    do {
+      int n = Math.min(chunk, data.size() - offset);
+      boolean last = offset + n == data.size();
+      upload.send(offset == 0 ? name : "", offset, data.substring(offset, offset + n), last);
+      offset += n;
+    } while (offset < data.size());
+    upload.halfClose();
+    return upload.await();
+  }
+}
