@@ -1,0 +1,130 @@
+package build.hearth.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code hearth serve} refuses what it cannot serve, in one line a user can act on and with a
+ * non-zero exit code, never with a stack trace. Each case runs the command as its own process, as a
+ * user or an init system would.
+ */
+class ServeCommandTest {
+  /** What {@link Main} returns for a {@link build.hearth.api.HearthException}. */
+  private static final int USER_ERROR = 2;
+
+  @TempDir Path dir;
+
+  @Test
+  void unknownFieldIsReportedWithItsPathAndLine() throws InterruptedException {
+    String json =
+        """
+        {
+          "blobStores": {"cas": {"type": "filesystem", "path": %s}},
+          "servers": [
+            {
+              "listen": "127.0.0.1:0",
+              "instances": {
+                "": {"cas": "cas",
+                     "actionCach": "ac"}
+              }
+            }
+          ]
+        }
+        """
+            .formatted(ServerProcess.jsonString(dir.resolve("cas").toString()));
+    ServerProcess.Finished run = serve("serve-unknown-field", json);
+
+    assertThat(run.exitCode()).as(run.output()).isEqualTo(USER_ERROR);
+    assertThat(run.output())
+        .contains(
+            "hearth: servers[0].instances.\"\".actionCach (line "
+                + lineOf(json, "\"actionCach\"")
+                + "): unknown field 'actionCach'; did you mean 'actionCache'?");
+    assertNoStackTrace(run);
+  }
+
+  @Test
+  void danglingStoreReferenceIsReportedWithItsPathAndLine() throws InterruptedException {
+    String json =
+        """
+        {
+          "blobStores": {"cas": {"type": "filesystem", "path": %s}},
+          "servers": [
+            {
+              "listen": "127.0.0.1:0",
+              "instances": {"": {"cas": "cass"}}
+            }
+          ]
+        }
+        """
+            .formatted(ServerProcess.jsonString(dir.resolve("cas").toString()));
+    ServerProcess.Finished run = serve("serve-dangling-reference", json);
+
+    assertThat(run.exitCode()).as(run.output()).isEqualTo(USER_ERROR);
+    assertThat(run.output())
+        .contains(
+            "hearth: servers[0].instances.\"\".cas (line "
+                + lineOf(json, "\"cass\"")
+                + "): no blob store named 'cass'; defined: cas");
+    assertNoStackTrace(run);
+  }
+
+  @Test
+  void missingConfigFileIsReported() throws InterruptedException {
+    Path missing = dir.resolve("no-such.json");
+    ServerProcess.Finished run =
+        ServerProcess.run("serve-missing-file", "serve", missing.toString());
+
+    assertThat(run.exitCode()).as(run.output()).isEqualTo(USER_ERROR);
+    assertThat(run.output())
+        .contains("cannot read the configuration file " + missing.toAbsolutePath())
+        .contains("no such file");
+    assertNoStackTrace(run);
+  }
+
+  @Test
+  void portInUseFailsWithAClearMessage() throws IOException, InterruptedException {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      int port = taken.getLocalPort();
+      String json =
+          """
+          {
+            "blobStores": {"cas": {"type": "filesystem", "path": %s}},
+            "servers": [{"listen": "127.0.0.1:%d", "instances": {"": {"cas": "cas"}}}]
+          }
+          """
+              .formatted(ServerProcess.jsonString(dir.resolve("cas").toString()), port);
+      ServerProcess.Finished run = serve("serve-port-in-use", json);
+
+      assertThat(run.exitCode()).as(run.output()).isNotZero();
+      assertThat(run.output())
+          .contains("hearth: ")
+          .contains(String.valueOf(port))
+          .containsIgnoringCase("in use")
+          .doesNotContain("listening on");
+      assertNoStackTrace(run);
+    }
+  }
+
+  private ServerProcess.Finished serve(String label, String json) throws InterruptedException {
+    Path config = ServerProcess.writeConfig(dir.resolve("hearth.json"), json);
+    return ServerProcess.run(label, "serve", config.toString());
+  }
+
+  private static void assertNoStackTrace(ServerProcess.Finished run) {
+    assertThat(run.output()).as("output without a stack trace").doesNotContain("\tat ");
+  }
+
+  /** The 1-based line of the first occurrence of {@code token} in {@code text}. */
+  private static int lineOf(String text, String token) {
+    int index = text.indexOf(token);
+    assertThat(index).as("%s in the test's configuration", token).isNotNegative();
+    return (int) text.substring(0, index).chars().filter(c -> c == '\n').count() + 1;
+  }
+}
