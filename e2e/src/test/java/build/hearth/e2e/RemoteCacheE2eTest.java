@@ -1,0 +1,90 @@
+package build.hearth.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import build.hearth.server.HearthServer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.SortedMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Bazel 4.2.3 uses an in-process Hearth as its remote cache: after {@code bazel clean}, a rebuild
+ * of the {@code cache} workspace (22 spawns: a six-step genrule chain, a directory output and its
+ * consumer, a 50 MiB file, an empty file, independent genrules) must be served entirely from
+ * Hearth and reproduce every output byte for byte.
+ */
+class RemoteCacheE2eTest {
+  /** The workspace holds 22 spawns; fewer would mean Bazel skipped some or the template shrank. */
+  private static final int MINIMUM_SPAWNS = 20;
+
+  private static final long BIG_FILE_SIZE = 50L * 1024 * 1024;
+
+  @Test
+  void cleanRebuildIsServedEntirelyFromHearth(@TempDir Path storage) throws IOException {
+    BazelWorkspace workspace = BazelWorkspace.fromTemplate("cache");
+    try (HearthServer hearth = HearthServer.start(HearthConfigs.filesystemCache(storage));
+        Bazel bazel = Bazel.open(workspace, RemoteCacheE2eTest.class)) {
+      String remoteCache = "--remote_cache=grpc://localhost:" + hearth.port();
+
+      ProcessSummary first = bazel.build(remoteCache, "//...").processSummary();
+      // The first build must really run the actions here, or the rebuild proves nothing.
+      assertThat(first.remoteCacheHits()).as("cache hits of the first build: %s", first).isZero();
+      assertThat(first.spawns())
+          .as("spawns of the first build: %s", first)
+          .isGreaterThanOrEqualTo(MINIMUM_SPAWNS);
+      assertThat(first.executedLocally())
+          .as("local spawns of the first build: %s", first)
+          .isEqualTo(first.spawns());
+
+      SortedMap<String, String> firstOutputs = OutputFiles.sha256(bazel.bazelBin());
+      assertExpectedOutputs(bazel.bazelBin(), firstOutputs);
+
+      bazel.clean();
+      assertThat(workspace.resolve("bazel-bin/manifest.txt"))
+          .as("outputs after bazel clean")
+          .doesNotExist();
+
+      ProcessSummary second = bazel.build(remoteCache, "//...").processSummary();
+      assertThat(second.executedLocally()).as("local spawns of the rebuild: %s", second).isZero();
+      assertThat(second.remotelyExecuted())
+          .as("remote executions of the rebuild: %s", second)
+          .isZero();
+      assertThat(second.remoteCacheHits())
+          .as("cache hits of the rebuild: %s (first build: %s)", second, first)
+          .isEqualTo(second.spawns())
+          .isEqualTo(first.spawns())
+          .isGreaterThanOrEqualTo(MINIMUM_SPAWNS);
+
+      SortedMap<String, String> secondOutputs = OutputFiles.sha256(bazel.bazelBin());
+      assertThat(secondOutputs).as("outputs rebuilt from the cache").isEqualTo(firstOutputs);
+    }
+  }
+
+  /** Guards the template itself: the interesting shapes must really be among the outputs. */
+  private static void assertExpectedOutputs(Path bazelBin, SortedMap<String, String> outputs)
+      throws IOException {
+    assertThat(outputs)
+        .containsKeys(
+            "chain_6.txt",
+            "tree/alpha.txt",
+            "tree/empty_in_tree.txt",
+            "tree/nested/beta.txt",
+            "tree/nested/deeper/gamma.txt",
+            "tree/nested/deeper/rows.txt",
+            "tree_listing.txt",
+            "big.bin",
+            "big_digest.txt",
+            "empty.txt",
+            "manifest.txt");
+    assertThat(Files.size(bazelBin.resolve("big.bin"))).isEqualTo(BIG_FILE_SIZE);
+    assertThat(Files.size(bazelBin.resolve("empty.txt"))).isZero();
+    assertThat(Files.readString(bazelBin.resolve("big_digest.txt")).trim())
+        .isEqualTo(outputs.get("big.bin"));
+    assertThat(Files.readString(bazelBin.resolve("chain_6.txt"))).contains("link 1", "link 6");
+    assertThat(Files.readString(bazelBin.resolve("tree_listing.txt")))
+        .contains("== ./nested/deeper/gamma.txt\ngamma\n");
+  }
+}
