@@ -14,6 +14,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -38,7 +39,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Readers hold an open file, so a blob evicted while it is read stays readable until the reader
  * closes it (POSIX semantics; this store targets Linux and macOS).
  */
-final class FilesystemBlobStore implements BlobStore {
+final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
   private static final String TEMP_PREFIX = "blob-";
   private static final int WRITE_BUFFER_BYTES = 64 * 1024;
 
@@ -152,6 +153,23 @@ final class FilesystemBlobStore implements BlobStore {
     }
     touchIfAsked(digest.hash(), use);
     return Optional.of(Channels.newInputStream(channel));
+  }
+
+  @Override
+  public Optional<Path> pathOf(Digest digest) {
+    checkOpen();
+    Use use = index.use(digest.hash(), clock.millis());
+    if (use == null || use.size() != digest.sizeBytes()) {
+      return Optional.empty();
+    }
+    Path file = blobFile(digest.hash());
+    if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+      // Deleted behind the store's back: forget it, so the caller fetches it again.
+      forgetIfBroken(digest.hash());
+      return Optional.empty();
+    }
+    touchIfAsked(digest.hash(), use);
+    return Optional.of(file);
   }
 
   @Override

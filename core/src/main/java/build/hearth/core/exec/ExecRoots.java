@@ -1,0 +1,258 @@
+package build.hearth.core.exec;
+
+import build.hearth.api.ContentAddressableStorage;
+import build.hearth.api.Digest;
+import build.hearth.api.HearthException;
+import build.hearth.core.Storage;
+import build.hearth.core.storage.LocalBlobFiles;
+import build.hearth.spi.storage.BlobStore;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Makes exec roots for a worker: validates an action's input tree, fetches the blobs its local
+ * cache lacks from the source CAS, and materializes the tree as hard links into a fresh directory
+ * under the work directory.
+ *
+ * <pre>{@code
+ * try (ExecRoots roots = ExecRoots.newBuilder()
+ *         .workDirectory(Path.of("/var/lib/hearth/work"))
+ *         .localCache(filesystemBlobStore)
+ *         .source(cas)
+ *         .executor(fetchPool)
+ *         .build();
+ *     ExecRoot root = roots.prepare(inputRootDigest)) {
+ *   ...
+ * }
+ * }</pre>
+ *
+ * <p>Input trees are checked before anything is created: a name that is not a single path component
+ * ({@code ""}, {@code .}, {@code ..}, one with {@code /}), unsorted or duplicate entries, a name
+ * used twice in one directory, or a symlink that leads out of the exec root (absolute ones unless
+ * {@link Builder#allowAbsoluteSymlinks}) is refused with INVALID_ARGUMENT naming the path.
+ *
+ * <p>The work directory belongs to one instance: opening deletes the exec roots a previous run left
+ * behind. It should be on the same file system as the local cache, or input files are copied rather
+ * than linked. Input files in an exec root are read-only hard links that share their inode with the
+ * cache; an action that deliberately restores their write permission can still change the cached
+ * bytes (running actions as another user would close that gap).
+ *
+ * <p>Thread-safe: many exec roots may be prepared at once. {@link #close()} deletes the executable
+ * copies; it neither closes the local cache, the source nor the executor, which the caller owns.
+ */
+public final class ExecRoots implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ExecRoots.class);
+  private static final String EXEC_ROOT_PREFIX = "exec-";
+  private static final String EXECUTABLES = "executables";
+
+  private final Path workDirectory;
+  private final Path executablesDirectory;
+  private final InputTreeValidator validator;
+  private final ExecRootBuilder builder;
+
+  private ExecRoots(Builder b, Path workDirectory) {
+    ContentAddressableStorage cache = Storage.cas(b.localCache);
+    this.workDirectory = workDirectory;
+    this.executablesDirectory = workDirectory.resolve(EXECUTABLES);
+    this.validator =
+        new InputTreeValidator(
+            DirectorySource.cached(cache, b.source), b.allowAbsoluteSymlinks, b.maxInputEntries);
+    this.builder =
+        new ExecRootBuilder(
+            new BlobFetcher(cache, b.source, b.executor),
+            (LocalBlobFiles) b.localCache,
+            new ExecutableCopies(executablesDirectory, b.maxExecutableBytes),
+            b.linker);
+  }
+
+  public static Builder newBuilder() {
+    return new Builder();
+  }
+
+  /** The directory under which exec roots are made. */
+  public Path workDirectory() {
+    return workDirectory;
+  }
+
+  /**
+   * Validates the tree under {@code inputRoot}, fetches what the local cache lacks, and
+   * materializes it in a new exec root. Nothing is created if the tree is refused.
+   *
+   * @throws HearthException INVALID_ARGUMENT if the tree is malformed (the message names the path);
+   *     FAILED_PRECONDITION listing directories or files missing from the source CAS;
+   *     RESOURCE_EXHAUSTED if the tree is too large or the disk is full; CANCELLED if the thread is
+   *     interrupted; INTERNAL for other file-system failures
+   */
+  public ExecRoot prepare(Digest inputRoot) {
+    Objects.requireNonNull(inputRoot, "inputRoot");
+    InputTree tree = validator.validate(inputRoot);
+    builder.fetchInputs(tree);
+    Path root;
+    try {
+      root = Files.createTempDirectory(workDirectory, EXEC_ROOT_PREFIX).toRealPath();
+    } catch (IOException e) {
+      throw FileTrees.failure("create an exec root in", workDirectory, e);
+    }
+    ExecRoot execRoot = new ExecRoot(root);
+    try {
+      builder.materialize(tree, root);
+    } catch (RuntimeException e) {
+      execRoot.close();
+      throw e;
+    }
+    return execRoot;
+  }
+
+  /**
+   * Deletes the executable copies. Exec roots still open stay usable; {@link #prepare} may not be
+   * called any more.
+   */
+  @Override
+  public void close() {
+    try {
+      FileTrees.deleteTree(executablesDirectory);
+    } catch (IOException e) {
+      log.warn("Cannot delete {}: {}", executablesDirectory, e.toString());
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "ExecRoots{" + workDirectory + "}";
+  }
+
+  private static void deleteLeftovers(Path workDirectory) throws IOException {
+    int deleted = 0;
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(workDirectory)) {
+      for (Path entry : entries) {
+        String name = entry.getFileName().toString();
+        if (name.startsWith(EXEC_ROOT_PREFIX) || name.equals(EXECUTABLES)) {
+          FileTrees.deleteTree(entry);
+          deleted++;
+        }
+      }
+    }
+    if (deleted > 0) {
+      log.info(
+          "Deleted {} exec roots and copies left in {} by an earlier run", deleted, workDirectory);
+    }
+  }
+
+  /**
+   * Configures {@link ExecRoots}. The work directory, local cache, source and executor are
+   * required.
+   */
+  public static final class Builder {
+    static final long DEFAULT_MAX_INPUT_ENTRIES = 10_000_000;
+    static final long DEFAULT_MAX_EXECUTABLE_BYTES = 1L << 30;
+
+    private Path workDirectory;
+    private BlobStore localCache;
+    private ContentAddressableStorage source;
+    private Executor executor;
+    private boolean allowAbsoluteSymlinks;
+    private long maxInputEntries = DEFAULT_MAX_INPUT_ENTRIES;
+    private long maxExecutableBytes = DEFAULT_MAX_EXECUTABLE_BYTES;
+    private ExecRootBuilder.Linker linker = Files::createLink;
+
+    private Builder() {}
+
+    /** Where exec roots are made; created if missing. */
+    public Builder workDirectory(Path workDirectory) {
+      this.workDirectory = Objects.requireNonNull(workDirectory, "workDirectory");
+      return this;
+    }
+
+    /**
+     * The local CAS cache: a {@code filesystem} blob store, whose files input files are linked to.
+     * The caller keeps owning it.
+     *
+     * @throws IllegalArgumentException if the store does not keep its blobs in files
+     */
+    public Builder localCache(BlobStore store) {
+      Objects.requireNonNull(store, "store");
+      if (!(store instanceof LocalBlobFiles)) {
+        throw new IllegalArgumentException(
+            "the local cache must be a 'filesystem' blob store, whose files can be linked; got "
+                + store);
+      }
+      this.localCache = store;
+      return this;
+    }
+
+    /** Where blobs missing from the local cache come from (the server's CAS). */
+    public Builder source(ContentAddressableStorage source) {
+      this.source = Objects.requireNonNull(source, "source");
+      return this;
+    }
+
+    /**
+     * Runs the fetches of missing blobs, several at once; its size bounds how many streams are
+     * open. {@link ExecRoots#prepare} waits for them, so do not call it from this executor's own
+     * threads (a bounded pool would starve). The caller shuts it down.
+     */
+    public Builder executor(Executor executor) {
+      this.executor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /** Whether input symlinks may have absolute targets; false by default. */
+    public Builder allowAbsoluteSymlinks(boolean allow) {
+      this.allowAbsoluteSymlinks = allow;
+      return this;
+    }
+
+    /** The most entries an input tree may materialize to; 10 million by default. */
+    public Builder maxInputEntries(long max) {
+      if (max <= 0) {
+        throw new IllegalArgumentException("maxInputEntries must be positive, got " + max);
+      }
+      this.maxInputEntries = max;
+      return this;
+    }
+
+    /** The most bytes of executable copies kept for linking; 1 GiB by default. */
+    public Builder maxExecutableBytes(long max) {
+      if (max <= 0) {
+        throw new IllegalArgumentException("maxExecutableBytes must be positive, got " + max);
+      }
+      this.maxExecutableBytes = max;
+      return this;
+    }
+
+    /** Replaces {@link Files#createLink}, to test the copy fallback. */
+    Builder linker(ExecRootBuilder.Linker linker) {
+      this.linker = Objects.requireNonNull(linker, "linker");
+      return this;
+    }
+
+    /**
+     * Creates the work directory if needed and deletes what an earlier run left in it.
+     *
+     * @throws IllegalStateException if a required setting is missing
+     * @throws HearthException INTERNAL if the work directory cannot be prepared
+     */
+    public ExecRoots build() {
+      if (workDirectory == null || localCache == null || source == null || executor == null) {
+        throw new IllegalStateException(
+            "ExecRoots needs a workDirectory, a localCache, a source and an executor");
+      }
+      Path dir;
+      try {
+        Files.createDirectories(workDirectory);
+        dir = workDirectory.toRealPath();
+        deleteLeftovers(dir);
+        Files.createDirectory(dir.resolve(EXECUTABLES));
+      } catch (IOException e) {
+        throw FileTrees.failure("prepare the work directory", workDirectory, e);
+      }
+      return new ExecRoots(this, dir);
+    }
+  }
+}

@@ -1,0 +1,138 @@
+package build.hearth.core.exec;
+
+import build.hearth.api.HearthException;
+import build.hearth.api.StatusCode;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.EnumSet;
+import java.util.Set;
+
+/** File-system chores of the exec package: permissions, deleting trees, and error translation. */
+final class FileTrees {
+  static final Set<PosixFilePermission> READ_ONLY = PosixFilePermissions.fromString("r--r--r--");
+  static final Set<PosixFilePermission> EXECUTABLE = PosixFilePermissions.fromString("r-xr-xr-x");
+  private static final Set<PosixFilePermission> OWNER_ALL =
+      EnumSet.of(
+          PosixFilePermission.OWNER_READ,
+          PosixFilePermission.OWNER_WRITE,
+          PosixFilePermission.OWNER_EXECUTE);
+  private static final Set<PosixFilePermission> WRITE =
+      EnumSet.of(
+          PosixFilePermission.OWNER_WRITE,
+          PosixFilePermission.GROUP_WRITE,
+          PosixFilePermission.OTHERS_WRITE);
+
+  private FileTrees() {}
+
+  static Set<PosixFilePermission> permissions(boolean executable) {
+    return executable ? EXECUTABLE : READ_ONLY;
+  }
+
+  /**
+   * Removes the write bits of {@code file} (without following a symlink), leaving its read and
+   * execute bits as they are.
+   */
+  static void removeWritePermission(Path file) throws IOException {
+    PosixFileAttributeView view =
+        Files.getFileAttributeView(file, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+    Set<PosixFilePermission> permissions = view.readAttributes().permissions();
+    if (permissions.stream().anyMatch(WRITE::contains)) {
+      Set<PosixFilePermission> readOnly = EnumSet.copyOf(permissions);
+      readOnly.removeAll(WRITE);
+      view.setPermissions(readOnly);
+    }
+  }
+
+  /**
+   * Deletes {@code root} and everything under it, never following a symlink: a link is removed, not
+   * what it points to. Directories an action made read-only (or unreadable) get their owner's
+   * permissions back first, since their entries cannot be removed otherwise; files keep theirs,
+   * because hard-linked inputs share them with the local cache. Iterative, so a deep tree cannot
+   * exhaust the stack. A missing {@code root} is not an error.
+   */
+  static void deleteTree(Path root) throws IOException {
+    BasicFileAttributes rootAttributes = attributesOrNull(root);
+    if (rootAttributes == null) {
+      return;
+    }
+    if (!rootAttributes.isDirectory()) {
+      Files.deleteIfExists(root);
+      return;
+    }
+    Deque<Path> pending = new ArrayDeque<>();
+    Deque<Path> listed = new ArrayDeque<>();
+    pending.push(root);
+    while (!pending.isEmpty()) {
+      Path dir = pending.pop();
+      grantOwner(dir);
+      listed.push(dir);
+      try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+        for (Path entry : entries) {
+          BasicFileAttributes attributes = attributesOrNull(entry);
+          if (attributes == null) {
+            continue;
+          }
+          if (attributes.isDirectory()) {
+            pending.push(entry);
+          } else {
+            Files.deleteIfExists(entry);
+          }
+        }
+      } catch (NoSuchFileException e) {
+        listed.pop();
+      }
+    }
+    // Children were listed after their parents, so popping deletes them first.
+    while (!listed.isEmpty()) {
+      Files.deleteIfExists(listed.pop());
+    }
+  }
+
+  private static void grantOwner(Path dir) throws IOException {
+    PosixFileAttributeView view =
+        Files.getFileAttributeView(dir, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+    Set<PosixFilePermission> permissions;
+    try {
+      permissions = view.readAttributes().permissions();
+    } catch (NoSuchFileException e) {
+      return;
+    }
+    if (!permissions.containsAll(OWNER_ALL)) {
+      Set<PosixFilePermission> granted = EnumSet.copyOf(OWNER_ALL);
+      granted.addAll(permissions);
+      view.setPermissions(granted);
+    }
+  }
+
+  /** The attributes of {@code path} itself (a symlink is not followed), or null if it is gone. */
+  static BasicFileAttributes attributesOrNull(Path path) throws IOException {
+    try {
+      return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+  }
+
+  /**
+   * A failure to {@code action} {@code path}: RESOURCE_EXHAUSTED when the disk is full, else
+   * INTERNAL.
+   */
+  static HearthException failure(String action, Path path, IOException e) {
+    String detail = e.getMessage() == null ? e.getClass().getSimpleName() : e.toString();
+    StatusCode code =
+        detail.contains("No space left") || detail.contains("Disk quota exceeded")
+            ? StatusCode.RESOURCE_EXHAUSTED
+            : StatusCode.INTERNAL;
+    return new HearthException(code, "cannot " + action + " " + path + ": " + detail, e);
+  }
+}
