@@ -4,7 +4,9 @@ import build.hearth.api.ConfigException;
 import build.hearth.core.config.Node.ArrayNode;
 import build.hearth.core.config.Node.ObjectNode;
 import build.hearth.core.config.Node.ValueNode;
+import build.hearth.core.scheduler.PropertyType;
 import build.hearth.spi.storage.StoreSettings;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -13,7 +15,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -22,14 +23,25 @@ import java.util.TreeSet;
  * every rule can report its own precise message with the path and line of the field at fault.
  *
  * <p>Each section of the file has its own method that declares the section's fields up front (see
- * {@link Fields}); a new top-level section, such as the scheduler's or the workers', is one more
- * known name in {@link #bind} and one more method here. Not thread-safe; one instance binds one
- * document.
+ * {@link Fields}); a new top-level section is one more known name in {@link #bind} and one more
+ * method here. Sections are bound in the order their references need: stores and schedulers first,
+ * then the servers that name them, then the workers that name schedulers and instances ({@link
+ * WorkerBinder}). Not thread-safe; one instance binds one document.
  */
 final class ConfigBinder {
   private static final String BLOB_STORES = "blobStores";
   private static final String ACTION_CACHE_STORES = "actionCacheStores";
+  static final String SCHEDULERS = "schedulers";
   private static final String SERVERS = "servers";
+  private static final String WORKERS = "workers";
+
+  /** The file's names of the property types. */
+  private static final Map<String, PropertyType> PROPERTY_TYPES =
+      Map.of(
+          "exact", PropertyType.EXACT,
+          "minimum", PropertyType.MINIMUM,
+          "priority", PropertyType.PRIORITY,
+          "ignore", PropertyType.IGNORE);
 
   /**
    * Segments that REAPI resource names use as keywords ({@code {instance}/blobs/...}, {@code
@@ -49,29 +61,43 @@ final class ConfigBinder {
 
   private final Map<String, StoreConfig> blobStores;
   private final Map<String, StoreConfig> actionCacheStores;
+  private final Map<String, SchedulerConfig> schedulers;
   // Which server claimed a name or an address first, to name it when a later one repeats it.
   private final Map<String, String> serverNames = new HashMap<>();
   private final Map<String, String> listenAddresses = new HashMap<>();
+  // Instance name -> blob store -> the first instance of that name using it, for the workers.
+  private final Map<String, Map<String, String>> instanceStores = new LinkedHashMap<>();
 
   private ConfigBinder(
-      Map<String, StoreConfig> blobStores, Map<String, StoreConfig> actionCacheStores) {
+      Map<String, StoreConfig> blobStores,
+      Map<String, StoreConfig> actionCacheStores,
+      Map<String, SchedulerConfig> schedulers) {
     this.blobStores = blobStores;
     this.actionCacheStores = actionCacheStores;
+    this.schedulers = schedulers;
   }
 
   static HearthConfig bind(ObjectNode root) {
-    Fields fields = Fields.of(root, "a JSON object", BLOB_STORES, ACTION_CACHE_STORES, SERVERS);
+    Fields fields =
+        Fields.of(
+            root, "a JSON object", BLOB_STORES, ACTION_CACHE_STORES, SCHEDULERS, SERVERS, WORKERS);
     Map<String, StoreConfig> blobStores = stores(fields.optional(BLOB_STORES), "blob store");
     Map<String, StoreConfig> actionCacheStores =
         stores(fields.optional(ACTION_CACHE_STORES), "action-cache store");
+    Map<String, SchedulerConfig> schedulers = schedulers(fields.optional(SCHEDULERS));
     Node serversNode =
         fields.required(
             SERVERS,
             "a configuration needs at least one server, such as "
                 + "{\"listen\": \"127.0.0.1:50052\", \"instances\": {\"\": {\"cas\": \"cas\"}}}");
-    List<ServerConfig> servers =
-        new ConfigBinder(blobStores, actionCacheStores).servers(serversNode);
-    return new HearthConfig(blobStores, actionCacheStores, servers);
+    ConfigBinder binder = new ConfigBinder(blobStores, actionCacheStores, schedulers);
+    List<ServerConfig> servers = binder.servers(serversNode);
+    List<WorkerConfig> workers =
+        fields
+            .optional(WORKERS)
+            .map(node -> new WorkerBinder(schedulers, binder.instanceStores).workers(node))
+            .orElse(List.of());
+    return new HearthConfig(blobStores, actionCacheStores, schedulers, servers, workers);
   }
 
   // ---- stores ----
@@ -138,6 +164,101 @@ final class ConfigBinder {
     return value;
   }
 
+  // ---- schedulers ----
+
+  private static Map<String, SchedulerConfig> schedulers(Optional<Node> section) {
+    if (section.isEmpty()) {
+      return Map.of();
+    }
+    ObjectNode object =
+        Fields.object(section.get(), "an object mapping scheduler names to scheduler objects");
+    Map<String, SchedulerConfig> schedulers = new LinkedHashMap<>();
+    for (Map.Entry<String, Node> member : object.members().entrySet()) {
+      String name = member.getKey();
+      if (name.isEmpty()) {
+        throw Fields.invalid(member.getValue(), "scheduler names must not be empty");
+      }
+      schedulers.put(name, scheduler(name, member.getValue()));
+    }
+    return schedulers;
+  }
+
+  private static SchedulerConfig scheduler(String name, Node node) {
+    Fields fields =
+        Fields.of(
+            node,
+            "a scheduler object such as {\"properties\": {\"OSFamily\": \"exact\"}}",
+            "properties",
+            "unknownProperties",
+            "maxQueueTime",
+            "maxRetries");
+
+    Map<String, PropertyType> types = new LinkedHashMap<>();
+    Optional<Node> propertiesNode = fields.optional("properties");
+    if (propertiesNode.isPresent()) {
+      ObjectNode properties =
+          Fields.object(
+              propertiesNode.get(),
+              "an object mapping platform property names to their types, such as"
+                  + " {\"OSFamily\": \"exact\", \"cpu_count\": \"minimum\"}");
+      for (Map.Entry<String, Node> member : properties.members().entrySet()) {
+        if (member.getKey().isEmpty()) {
+          throw Fields.invalid(member.getValue(), "a platform property needs a name");
+        }
+        types.put(member.getKey(), propertyType(member.getValue()));
+      }
+    }
+
+    PropertyType unknown =
+        fields.optional("unknownProperties").map(ConfigBinder::unknownPropertyType).orElse(null);
+    Duration maxQueueTime =
+        fields
+            .optional("maxQueueTime")
+            .map(ConfigValues::duration)
+            .orElse(SchedulerConfig.DEFAULT_MAX_QUEUE_TIME);
+    int maxRetries =
+        fields
+            .optional("maxRetries")
+            .map(n -> ConfigValues.count(n, 0, "must not be negative"))
+            .orElse(SchedulerConfig.DEFAULT_MAX_RETRIES);
+    return new SchedulerConfig(name, types, unknown, maxQueueTime, maxRetries);
+  }
+
+  private static PropertyType propertyType(Node node) {
+    String text = Fields.string(node);
+    PropertyType type = PROPERTY_TYPES.get(text);
+    if (type == null) {
+      throw Fields.invalid(
+          node,
+          "expected a property type: \"exact\", \"minimum\", \"priority\" or \"ignore\"; found "
+              + node.describe());
+    }
+    return type;
+  }
+
+  /** The type of properties a scheduler does not list, or null for "reject". */
+  private static PropertyType unknownPropertyType(Node node) {
+    String text = Fields.string(node);
+    if (text.equals("reject")) {
+      return null;
+    }
+    if (text.equals("minimum")) {
+      throw Fields.invalid(
+          node,
+          "cannot be \"minimum\": it would make every property a number; list each numeric"
+              + " property under \"properties\" instead");
+    }
+    PropertyType type = PROPERTY_TYPES.get(text);
+    if (type == null) {
+      throw Fields.invalid(
+          node,
+          "expected \"reject\" (refuse actions that name them), \"exact\", \"priority\" or"
+              + " \"ignore\"; found "
+              + node.describe());
+    }
+    return type;
+  }
+
   // ---- servers ----
 
   private List<ServerConfig> servers(Node node) {
@@ -155,7 +276,8 @@ final class ConfigBinder {
 
   private ServerConfig server(Node node, int index) {
     Fields fields =
-        Fields.of(node, "a server object", "name", "listen", "maxBatchSize", "instances");
+        Fields.of(
+            node, "a server object", "name", "listen", "maxBatchSize", "instances", "workerApi");
     String where = fields.path() + " (line " + fields.line() + ")";
 
     Optional<Node> nameNode = fields.optional("name");
@@ -216,13 +338,32 @@ final class ConfigBinder {
     }
     Map<String, InstanceConfig> instances = new LinkedHashMap<>();
     for (Map.Entry<String, Node> member : instancesObject.members().entrySet()) {
-      instances.put(member.getKey(), instance(member.getKey(), member.getValue()));
+      InstanceConfig instance = instance(member.getKey(), member.getValue());
+      instances.put(member.getKey(), instance);
+      instanceStores
+          .computeIfAbsent(instance.name(), unused -> new LinkedHashMap<>())
+          .putIfAbsent(
+              instance.casStore(),
+              member.getValue().path() + " (line " + member.getValue().line() + ")");
     }
-    return new ServerConfig(name, listen.host(), listen.port(), maxBatchSize, instances);
+
+    WorkerApiConfig workerApi = fields.optional("workerApi").map(this::workerApi).orElse(null);
+    return new ServerConfig(name, listen.host(), listen.port(), maxBatchSize, instances, workerApi);
+  }
+
+  private WorkerApiConfig workerApi(Node node) {
+    Fields fields =
+        Fields.of(node, "a worker API object such as {\"scheduler\": \"main\"}", "scheduler");
+    Node schedulerNode =
+        fields.required(
+            "scheduler", "it names the schedulers entry that workers connecting here join");
+    String scheduler = Fields.string(schedulerNode);
+    ConfigValues.checkReference(schedulerNode, scheduler, schedulers, "scheduler", SCHEDULERS);
+    return new WorkerApiConfig(scheduler);
   }
 
   private static long maxBatchSize(Node node) {
-    long bytes = bytes(node);
+    long bytes = ConfigValues.bytes(node);
     if (bytes < ServerConfig.MIN_MAX_BATCH_SIZE_BYTES) {
       throw Fields.invalid(
           node,
@@ -244,22 +385,6 @@ final class ConfigBinder {
     return bytes;
   }
 
-  /** A size written as a number of bytes or as a string with a unit, such as "4MiB". */
-  private static long bytes(Node node) {
-    if (node instanceof ValueNode v) {
-      if (v.value() instanceof Long n && n >= 0) {
-        return n;
-      }
-      if (v.value() instanceof String s) {
-        OptionalLong parsed = StoreSettings.parseBytes(s);
-        if (parsed.isPresent()) {
-          return parsed.getAsLong();
-        }
-      }
-    }
-    throw Fields.wrongType(node, "a size in bytes such as 4194304 or \"4MiB\"");
-  }
-
   // ---- instances ----
 
   private InstanceConfig instance(String name, Node node) {
@@ -270,18 +395,19 @@ final class ConfigBinder {
             "an instance object such as {\"cas\": \"cas\"}",
             "cas",
             "actionCache",
-            "actionCacheUpdates");
+            "actionCacheUpdates",
+            "execution");
 
     Node casNode =
         fields.required(
             "cas", "it names the " + BLOB_STORES + " entry that holds this instance's blobs");
     String cas = Fields.string(casNode);
-    checkReference(casNode, cas, blobStores, "blob store", BLOB_STORES);
+    ConfigValues.checkReference(casNode, cas, blobStores, "blob store", BLOB_STORES);
 
     Optional<Node> actionCacheNode = fields.optional("actionCache");
     String actionCache = actionCacheNode.map(Fields::string).orElse(null);
     if (actionCache != null) {
-      checkReference(
+      ConfigValues.checkReference(
           actionCacheNode.get(),
           actionCache,
           actionCacheStores,
@@ -296,23 +422,48 @@ final class ConfigBinder {
           updatesNode.get(),
           "has no effect without \"actionCache\"; name an action-cache store or remove this field");
     }
-    return new InstanceConfig(name, cas, actionCache, updates);
+
+    ExecutionConfig execution = fields.optional("execution").map(this::execution).orElse(null);
+    return new InstanceConfig(name, cas, actionCache, updates, execution);
   }
 
-  private static void checkReference(
-      Node node, String name, Map<String, StoreConfig> stores, String what, String section) {
-    if (stores.containsKey(name)) {
-      return;
+  private ExecutionConfig execution(Node node) {
+    Fields fields =
+        Fields.of(
+            node,
+            "an execution object such as {\"scheduler\": \"main\"}",
+            "scheduler",
+            "defaultTimeout",
+            "maxTimeout");
+    Node schedulerNode =
+        fields.required(
+            "scheduler", "it names the schedulers entry that runs this instance's actions");
+    String scheduler = Fields.string(schedulerNode);
+    ConfigValues.checkReference(schedulerNode, scheduler, schedulers, "scheduler", SCHEDULERS);
+
+    Optional<Node> defaultNode = fields.optional("defaultTimeout");
+    Optional<Node> maxNode = fields.optional("maxTimeout");
+    Duration defaultTimeout =
+        defaultNode.map(ConfigValues::duration).orElse(ExecutionConfig.DEFAULT_DEFAULT_TIMEOUT);
+    Duration maxTimeout =
+        maxNode.map(ConfigValues::duration).orElse(ExecutionConfig.DEFAULT_MAX_TIMEOUT);
+    if (defaultTimeout.compareTo(maxTimeout) > 0) {
+      // Blame the field the user wrote; when both are written, the default is the odd one out.
+      if (defaultNode.isPresent()) {
+        throw Fields.invalid(
+            defaultNode.get(),
+            "must not be longer than maxTimeout ("
+                + ConfigValues.format(maxTimeout)
+                + (maxNode.isPresent() ? "" : ", its default")
+                + "); shorten it or raise maxTimeout");
+      }
+      throw Fields.invalid(
+          maxNode.get(),
+          "must not be shorter than defaultTimeout ("
+              + ConfigValues.format(defaultTimeout)
+              + ", its default); raise it or set a shorter defaultTimeout");
     }
-    String problem = "no " + what + " named " + ConfigPaths.display(name);
-    if (stores.isEmpty()) {
-      problem += "; none are defined (add one under \"" + section + "\")";
-    } else {
-      List<String> defined = new ArrayList<>();
-      stores.keySet().forEach(key -> defined.add(ConfigPaths.segment(key)));
-      problem += "; defined: " + String.join(", ", defined);
-    }
-    throw Fields.invalid(node, problem);
+    return new ExecutionConfig(scheduler, defaultTimeout, maxTimeout);
   }
 
   /**

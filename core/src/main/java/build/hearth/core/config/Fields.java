@@ -4,6 +4,7 @@ import build.hearth.api.ConfigException;
 import build.hearth.core.config.Node.ArrayNode;
 import build.hearth.core.config.Node.ObjectNode;
 import build.hearth.core.config.Node.ValueNode;
+import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -139,8 +140,11 @@ final class Fields {
     return new ConfigException(node.path(), node.line(), problem.toString());
   }
 
-  /** The known field a typo most likely meant: same letters in another case, or two edits away. */
-  private static String closest(String key, List<String> known) {
+  /**
+   * The known name a typo most likely meant: same letters in another case, or at most two edits
+   * away; null if none is that close.
+   */
+  static String closest(String key, Collection<String> known) {
     String best = null;
     int bestDistance = Integer.MAX_VALUE;
     for (String candidate : known) {

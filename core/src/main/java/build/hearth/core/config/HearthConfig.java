@@ -19,15 +19,16 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * A whole Hearth configuration: the named blob stores and action-cache stores, and the servers that
- * serve them.
+ * A whole Hearth configuration: the named blob stores and action-cache stores, the schedulers that
+ * run actions, the servers that serve them, and the workers that run inside the server process.
  *
  * <p>Read it with {@link #load(Path)}, {@link #parse(String, String)} or {@link
  * #embeddedDefault()}. The text is JSON that may contain {@code //} and {@code /* *}{@code /}
  * comments and trailing commas. Reading is strict: unknown fields, values of the wrong type,
- * missing required fields, duplicate keys, invalid values and references to stores that are not
- * defined all throw a {@link ConfigException} whose {@link ConfigException#path() path} and {@link
- * ConfigException#line() line} point at the offending field, for example:
+ * missing required fields, duplicate keys, invalid values and references to stores, schedulers or
+ * instances that are not defined all throw a {@link ConfigException} whose {@link
+ * ConfigException#path() path} and {@link ConfigException#line() line} point at the offending
+ * field, for example:
  *
  * <pre>
  * servers[0].instances."".cas (line 12): no blob store named 'cass'; defined: cas
@@ -47,15 +48,21 @@ public final class HearthConfig {
 
   private final Map<String, StoreConfig> blobStores;
   private final Map<String, StoreConfig> actionCacheStores;
+  private final Map<String, SchedulerConfig> schedulers;
   private final List<ServerConfig> servers;
+  private final List<WorkerConfig> workers;
 
   HearthConfig(
       Map<String, StoreConfig> blobStores,
       Map<String, StoreConfig> actionCacheStores,
-      List<ServerConfig> servers) {
+      Map<String, SchedulerConfig> schedulers,
+      List<ServerConfig> servers,
+      List<WorkerConfig> workers) {
     this.blobStores = Collections.unmodifiableMap(new LinkedHashMap<>(blobStores));
     this.actionCacheStores = Collections.unmodifiableMap(new LinkedHashMap<>(actionCacheStores));
+    this.schedulers = Collections.unmodifiableMap(new LinkedHashMap<>(schedulers));
     this.servers = List.copyOf(servers);
+    this.workers = List.copyOf(workers);
   }
 
   /**
@@ -85,7 +92,9 @@ public final class HearthConfig {
   /**
    * The configuration {@code hearth serve} uses when given no file: one server on {@code
    * 127.0.0.1:50052} whose default instance keeps its CAS and action cache on disk under {@code
-   * ~/.cache/hearth}. Each call reads it afresh.
+   * ~/.cache/hearth} and executes actions through the scheduler {@code main}, on one worker inside
+   * the process (with a slot per processor) and on any worker that connects to the server's port.
+   * Each call reads it afresh.
    */
   public static HearthConfig embeddedDefault() {
     try (InputStream in = HearthConfig.class.getResourceAsStream(DEFAULT_RESOURCE)) {
@@ -109,12 +118,26 @@ public final class HearthConfig {
     return actionCacheStores;
   }
 
+  /** The schedulers by name, in the file's order. */
+  public Map<String, SchedulerConfig> schedulers() {
+    return schedulers;
+  }
+
   /** The servers, in the file's order; never empty. */
   public List<ServerConfig> servers() {
     return servers;
   }
 
-  private static String readFile(Path file) {
+  /**
+   * The workers that run inside the server process, in the file's order; each has a {@link
+   * WorkerConfig#scheduler() scheduler} and an {@link WorkerConfig#instance() instance}.
+   */
+  public List<WorkerConfig> workers() {
+    return workers;
+  }
+
+  /** Reads a configuration file as UTF-8 text, with errors that name the file. */
+  static String readFile(Path file) {
     byte[] bytes;
     try {
       if (Files.isDirectory(file)) {
@@ -153,12 +176,14 @@ public final class HearthConfig {
     return o instanceof HearthConfig that
         && blobStores.equals(that.blobStores)
         && actionCacheStores.equals(that.actionCacheStores)
-        && servers.equals(that.servers);
+        && schedulers.equals(that.schedulers)
+        && servers.equals(that.servers)
+        && workers.equals(that.workers);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(blobStores, actionCacheStores, servers);
+    return Objects.hash(blobStores, actionCacheStores, schedulers, servers, workers);
   }
 
   @Override
@@ -167,8 +192,12 @@ public final class HearthConfig {
         + blobStores.values()
         + ", actionCacheStores="
         + actionCacheStores.values()
+        + ", schedulers="
+        + schedulers.values()
         + ", servers="
         + servers
+        + ", workers="
+        + workers
         + "}";
   }
 }

@@ -4,25 +4,31 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * What one REAPI instance name of a server serves: which blob store backs its CAS, and whether it
- * has an action cache.
+ * What one REAPI instance name of a server serves: which blob store backs its CAS, whether it has
+ * an action cache, and whether it executes actions.
  *
  * <p>Built only by {@link HearthConfig}'s readers, which have checked that the instance name is a
- * valid REAPI instance name and that both store names refer to stores defined in the same
- * configuration. Immutable and thread-safe.
+ * valid REAPI instance name and that the store and scheduler names refer to entries defined in the
+ * same configuration. Immutable and thread-safe.
  */
 public final class InstanceConfig {
   private final String name;
   private final String casStore;
   private final String actionCacheStore;
   private final boolean actionCacheUpdates;
+  private final ExecutionConfig execution;
 
   InstanceConfig(
-      String name, String casStore, String actionCacheStore, boolean actionCacheUpdates) {
+      String name,
+      String casStore,
+      String actionCacheStore,
+      boolean actionCacheUpdates,
+      ExecutionConfig execution) {
     this.name = Objects.requireNonNull(name, "name");
     this.casStore = Objects.requireNonNull(casStore, "casStore");
     this.actionCacheStore = actionCacheStore;
     this.actionCacheUpdates = actionCacheUpdates;
+    this.execution = execution;
   }
 
   /** The REAPI instance name; empty for the default instance. */
@@ -53,18 +59,28 @@ public final class InstanceConfig {
     return actionCacheUpdates;
   }
 
+  /**
+   * How this instance executes actions, or empty when it offers no Execution service. An instance
+   * may execute without an {@link #actionCacheStore() action cache}; its results are then not
+   * cached, and every Execute runs the action.
+   */
+  public Optional<ExecutionConfig> execution() {
+    return Optional.ofNullable(execution);
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof InstanceConfig that
         && name.equals(that.name)
         && casStore.equals(that.casStore)
         && Objects.equals(actionCacheStore, that.actionCacheStore)
-        && actionCacheUpdates == that.actionCacheUpdates;
+        && actionCacheUpdates == that.actionCacheUpdates
+        && Objects.equals(execution, that.execution);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, casStore, actionCacheStore, actionCacheUpdates);
+    return Objects.hash(name, casStore, actionCacheStore, actionCacheUpdates, execution);
   }
 
   @Override
@@ -77,6 +93,8 @@ public final class InstanceConfig {
         + (actionCacheStore == null ? "none" : actionCacheStore)
         + ", actionCacheUpdates="
         + actionCacheUpdates
+        + ", execution="
+        + (execution == null ? "none" : execution)
         + "}";
   }
 }

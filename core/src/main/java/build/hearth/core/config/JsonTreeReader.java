@@ -33,12 +33,17 @@ final class JsonTreeReader {
           .enable(JsonReadFeature.ALLOW_TRAILING_COMMA)
           .build();
 
+  /** What an empty {@link HearthConfig} document is told it should hold. */
+  static final String CONFIG_HINT = "a configuration is a JSON object such as {\"servers\": [...]}";
+
   private final String sourceName;
+  private final String emptyHint;
   // The path of the value being read, so a syntax error can say where in the document it is.
   private String at = "";
 
-  private JsonTreeReader(String sourceName) {
+  private JsonTreeReader(String sourceName, String emptyHint) {
     this.sourceName = sourceName;
+    this.emptyHint = emptyHint;
   }
 
   /**
@@ -47,18 +52,23 @@ final class JsonTreeReader {
    * @param sourceName the file name or another label, used in syntax errors
    */
   static ObjectNode read(String text, String sourceName) {
-    return new JsonTreeReader(sourceName).readDocument(text);
+    return read(text, sourceName, CONFIG_HINT);
+  }
+
+  /**
+   * Reads {@code text} as {@link #read(String, String)} does.
+   *
+   * @param emptyHint what the document should hold, for the error about an empty one
+   */
+  static ObjectNode read(String text, String sourceName, String emptyHint) {
+    return new JsonTreeReader(sourceName, emptyHint).readDocument(text);
   }
 
   private ObjectNode readDocument(String text) {
     try (JsonParser parser = FACTORY.createParser(text)) {
       JsonToken first = parser.nextToken();
       if (first == null) {
-        throw new ConfigException(
-            "",
-            1,
-            sourceName
-                + " is empty; a configuration is a JSON object such as {\"servers\": [...]}");
+        throw new ConfigException("", 1, sourceName + " is empty; " + emptyHint);
       }
       Node root = readValue(parser, "", parser.currentTokenLocation().getLineNr());
       if (!(root instanceof ObjectNode object)) {

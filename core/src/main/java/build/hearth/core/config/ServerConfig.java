@@ -4,10 +4,11 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
- * One listening server: its address, the batch size it advertises, and the REAPI instances it
- * serves.
+ * One listening server: its address, the batch size it advertises, the REAPI instances it serves,
+ * and whether workers in other processes may connect to it.
  *
  * <p>Built only by {@link HearthConfig}'s readers, which have checked that the address parses, that
  * the port is from 0 to 65535 and that no other server of the configuration listens on the same
@@ -31,18 +32,21 @@ public final class ServerConfig {
   private final int port;
   private final long maxBatchSizeBytes;
   private final Map<String, InstanceConfig> instances;
+  private final WorkerApiConfig workerApi;
 
   ServerConfig(
       String name,
       String host,
       int port,
       long maxBatchSizeBytes,
-      Map<String, InstanceConfig> instances) {
+      Map<String, InstanceConfig> instances,
+      WorkerApiConfig workerApi) {
     this.name = Objects.requireNonNull(name, "name");
     this.host = Objects.requireNonNull(host, "host");
     this.port = port;
     this.maxBatchSizeBytes = maxBatchSizeBytes;
     this.instances = Collections.unmodifiableMap(new LinkedHashMap<>(instances));
+    this.workerApi = workerApi;
   }
 
   /**
@@ -77,6 +81,14 @@ public final class ServerConfig {
     return instances;
   }
 
+  /**
+   * The worker API this server offers on its port, through which workers in other processes join a
+   * scheduler; empty when it offers none.
+   */
+  public Optional<WorkerApiConfig> workerApi() {
+    return Optional.ofNullable(workerApi);
+  }
+
   /** The address as it is written in a file: {@code host:port}, or {@code [v6]:port}. */
   public String listenAddress() {
     return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
@@ -89,12 +101,13 @@ public final class ServerConfig {
         && host.equals(that.host)
         && port == that.port
         && maxBatchSizeBytes == that.maxBatchSizeBytes
-        && instances.equals(that.instances);
+        && instances.equals(that.instances)
+        && Objects.equals(workerApi, that.workerApi);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, host, port, maxBatchSizeBytes, instances);
+    return Objects.hash(name, host, port, maxBatchSizeBytes, instances, workerApi);
   }
 
   @Override
@@ -107,6 +120,7 @@ public final class ServerConfig {
         + maxBatchSizeBytes
         + ", instances="
         + instances.values()
+        + (workerApi == null ? "" : ", workerApi=" + workerApi)
         + "}";
   }
 }

@@ -112,8 +112,8 @@ class ConfigErrorsTest {
     assertThat(e.line()).isEqualTo(3);
     assertThat(e.getMessage())
         .isEqualTo(
-            "scheduler (line 3): unknown field 'scheduler'; known fields here: blobStores,"
-                + " actionCacheStores, servers");
+            "scheduler (line 3): unknown field 'scheduler'; did you mean 'schedulers'? Known"
+                + " fields here: blobStores, actionCacheStores, schedulers, servers, workers");
   }
 
   @Test
@@ -125,7 +125,7 @@ class ConfigErrorsTest {
     assertThat(e.getMessage())
         .isEqualTo(
             "servers[0].lisen (line 5): unknown field 'lisen'; did you mean 'listen'? Known fields"
-                + " here: name, listen, maxBatchSize, instances");
+                + " here: name, listen, maxBatchSize, instances, workerApi");
   }
 
   @Test
@@ -138,7 +138,7 @@ class ConfigErrorsTest {
     assertThat(e.getMessage())
         .endsWith(
             "unknown field 'ActionCache'; did you mean 'actionCache'? Known fields here: cas,"
-                + " actionCache, actionCacheUpdates");
+                + " actionCache, actionCacheUpdates, execution");
   }
 
   // ---- wrong types ----

@@ -68,4 +68,60 @@ final class ConfigTestSupport {
            """
         .formatted(key, json, listen);
   }
+
+  /** A configuration whose scheduler "main" is {@code scheduler}, starting on line 3. */
+  static String withScheduler(String scheduler) {
+    return """
+           {
+             "schedulers": {
+               "main": %s
+             },
+             "blobStores": { "cas": { "type": "memory" } },
+             "servers": [ { "listen": "127.0.0.1:0", "instances": { "": { "cas": "cas" } } } ]
+           }
+           """
+        .formatted(scheduler);
+  }
+
+  /**
+   * A configuration with schedulers "main" and "batch" whose default instance has the execution
+   * object {@code execution}, starting on line 7.
+   */
+  static String withExecution(String execution) {
+    return """
+           {
+             "blobStores": { "cas": { "type": "memory" } },
+             "schedulers": { "main": {}, "batch": {} },
+             "servers": [
+               { "listen": "127.0.0.1:0",
+                 "instances": {
+                   "": { "cas": "cas", "execution": %s } } }
+             ]
+           }
+           """
+        .formatted(execution);
+  }
+
+  /**
+   * A configuration with the scheduler "main" (OSFamily exact, cpu_count minimum, pool priority),
+   * one server whose instances "" and "ci" execute on it, and {@code workers} as its "workers",
+   * starting on line 11.
+   */
+  static String withWorkers(String workers) {
+    return """
+           {
+             "blobStores": { "cas": { "type": "memory" } },
+             "schedulers": {
+               "main": { "properties": { "OSFamily": "exact", "cpu_count": "minimum", "pool": "priority" } }
+             },
+             "servers": [
+               { "listen": "127.0.0.1:0",
+                 "instances": { "": { "cas": "cas", "execution": { "scheduler": "main" } },
+                                "ci": { "cas": "cas" } } }
+             ],
+             "workers": %s
+           }
+           """
+        .formatted(workers);
+  }
 }

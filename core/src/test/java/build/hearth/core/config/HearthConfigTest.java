@@ -7,11 +7,13 @@ import static org.assertj.core.api.Assertions.entry;
 
 import build.hearth.api.ConfigException;
 import build.hearth.api.StatusCode;
+import build.hearth.core.scheduler.PropertyType;
 import build.hearth.spi.storage.StoreSettings;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -42,6 +44,35 @@ class HearthConfigTest {
     assertThat(ac.settings().get("path")).isEqualTo("~/.cache/hearth/ac");
     assertThat(ac.settings().bytes("maxSize")).hasValue(512L << 20);
 
+    assertThat(config.schedulers())
+        .containsExactly(
+            entry(
+                "main",
+                new SchedulerConfig(
+                    "main",
+                    Map.of(
+                        "OSFamily", PropertyType.EXACT,
+                        "cpu_count", PropertyType.MINIMUM,
+                        "pool", PropertyType.EXACT,
+                        "persistentWorkerKey", PropertyType.IGNORE,
+                        "persistentWorkerTool", PropertyType.IGNORE,
+                        "persistentWorkerProtocol", PropertyType.IGNORE,
+                        "persistentWorkerMultiplex", PropertyType.IGNORE),
+                    null,
+                    Duration.ofHours(1),
+                    3)));
+    assertThat(config.schedulers().get("main").propertyTypes().keySet())
+        .containsExactly(
+            "OSFamily",
+            "cpu_count",
+            "pool",
+            "persistentWorkerKey",
+            "persistentWorkerTool",
+            "persistentWorkerProtocol",
+            "persistentWorkerMultiplex");
+
+    ExecutionConfig execution =
+        new ExecutionConfig("main", Duration.ofMinutes(15), Duration.ofHours(3));
     assertThat(config.servers())
         .containsExactly(
             new ServerConfig(
@@ -49,7 +80,21 @@ class HearthConfigTest {
                 "127.0.0.1",
                 50052,
                 4L << 20,
-                Map.of("", new InstanceConfig("", "cas", "ac", true))));
+                Map.of("", new InstanceConfig("", "cas", "ac", true, execution)),
+                new WorkerApiConfig("main")));
+
+    Path cache = Path.of(System.getProperty("user.home"), ".cache", "hearth");
+    assertThat(config.workers())
+        .containsExactly(
+            new WorkerConfig(
+                "local",
+                "main",
+                "",
+                Runtime.getRuntime().availableProcessors(),
+                Map.of("OSFamily", List.of("Linux")),
+                cache.resolve("work/local"),
+                cache.resolve("worker-cache/local"),
+                10L << 30));
   }
 
   @Test
@@ -115,12 +160,16 @@ class HearthConfigTest {
             "minimal.json");
 
     assertThat(config.actionCacheStores()).isEmpty();
+    assertThat(config.schedulers()).isEmpty();
+    assertThat(config.workers()).isEmpty();
     ServerConfig second = config.servers().get(1);
     assertThat(second.name()).isEqualTo("server-1");
     assertThat(second.maxBatchSizeBytes()).isEqualTo(ServerConfig.DEFAULT_MAX_BATCH_SIZE_BYTES);
     InstanceConfig instance = second.instances().get("");
     assertThat(instance.actionCacheStore()).isEmpty();
     assertThat(instance.actionCacheUpdates()).isTrue();
+    assertThat(instance.execution()).isEmpty();
+    assertThat(second.workerApi()).isEmpty();
   }
 
   @Test
@@ -150,9 +199,11 @@ class HearthConfigTest {
     assertThat(ci.maxBatchSizeBytes()).isEqualTo(16L << 20);
     assertThat(ci.instances())
         .containsExactly(
-            entry("", new InstanceConfig("", "shared", "ac", true)),
-            entry("ci/linux-x86_64", new InstanceConfig("ci/linux-x86_64", "shared", "ac", true)),
-            entry("experiments", new InstanceConfig("experiments", "scratch", null, true)));
+            entry("", new InstanceConfig("", "shared", "ac", true, null)),
+            entry(
+                "ci/linux-x86_64",
+                new InstanceConfig("ci/linux-x86_64", "shared", "ac", true, null)),
+            entry("experiments", new InstanceConfig("experiments", "scratch", null, true, null)));
 
     ServerConfig dev = config.servers().get(1);
     assertThat(dev.name()).isEqualTo("server-1");
@@ -174,6 +225,16 @@ class HearthConfigTest {
     assertThatThrownBy(() -> config.blobStores().clear())
         .isInstanceOf(UnsupportedOperationException.class);
     assertThatThrownBy(() -> config.servers().get(0).instances().clear())
+        .isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> config.schedulers().clear())
+        .isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> config.schedulers().get("main").propertyTypes().clear())
+        .isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> config.workers().clear())
+        .isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> config.workers().get(0).properties().clear())
+        .isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> config.workers().get(0).properties().get("OSFamily").clear())
         .isInstanceOf(UnsupportedOperationException.class);
   }
 

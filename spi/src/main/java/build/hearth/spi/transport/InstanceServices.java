@@ -2,6 +2,7 @@ package build.hearth.spi.transport;
 
 import build.hearth.api.ActionCache;
 import build.hearth.api.ContentAddressableStorage;
+import build.hearth.api.ExecutionService;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -12,15 +13,27 @@ import java.util.Optional;
  * @param cas the content-addressable store (also served through ByteStream)
  * @param actionCache the action cache, or empty if this instance has none
  * @param actionCacheUpdates whether clients may write to the action cache
+ * @param execution remote execution, or empty if this instance only caches
  */
 public record InstanceServices(
     String name,
     ContentAddressableStorage cas,
     Optional<ActionCache> actionCache,
-    boolean actionCacheUpdates) {
+    boolean actionCacheUpdates,
+    Optional<ExecutionService> execution) {
   public InstanceServices {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(cas, "cas");
     Objects.requireNonNull(actionCache, "actionCache");
+    Objects.requireNonNull(execution, "execution");
+  }
+
+  /** An instance that caches but does not execute. */
+  public InstanceServices(
+      String name,
+      ContentAddressableStorage cas,
+      Optional<ActionCache> actionCache,
+      boolean actionCacheUpdates) {
+    this(name, cas, actionCache, actionCacheUpdates, Optional.empty());
   }
 }

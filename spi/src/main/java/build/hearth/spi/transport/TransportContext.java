@@ -3,6 +3,7 @@ package build.hearth.spi.transport;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * What a transport serves and where: the listen address and the services of each REAPI instance
@@ -14,6 +15,7 @@ public final class TransportContext {
   private final int port;
   private final long maxBatchSizeBytes;
   private final Map<String, InstanceServices> instances;
+  private final Map<Class<?>, Object> services;
 
   private TransportContext(Builder builder) {
     this.serverName = builder.serverName;
@@ -21,6 +23,7 @@ public final class TransportContext {
     this.port = builder.port;
     this.maxBatchSizeBytes = builder.maxBatchSizeBytes;
     this.instances = Map.copyOf(builder.instances);
+    this.services = Map.copyOf(builder.services);
   }
 
   /** The server's name in the configuration, for logs. */
@@ -48,6 +51,15 @@ public final class TransportContext {
     return instances;
   }
 
+  /**
+   * A server-wide service the host offers beyond the instances', such as the scheduler that remote
+   * workers connect to; empty if the host offers none of that type. Transports serve what they find
+   * and leave out what they do not.
+   */
+  public <T> Optional<T> service(Class<T> type) {
+    return Optional.ofNullable(services.get(type)).map(type::cast);
+  }
+
   public static Builder newBuilder(String serverName, String host, int port) {
     return new Builder(serverName, host, port);
   }
@@ -59,6 +71,7 @@ public final class TransportContext {
     private final int port;
     private long maxBatchSizeBytes = 4L << 20;
     private final Map<String, InstanceServices> instances = new LinkedHashMap<>();
+    private final Map<Class<?>, Object> services = new LinkedHashMap<>();
 
     private Builder(String serverName, String host, int port) {
       this.serverName = Objects.requireNonNull(serverName, "serverName");
@@ -81,6 +94,12 @@ public final class TransportContext {
       if (instances.putIfAbsent(services.name(), services) != null) {
         throw new IllegalArgumentException("instance '" + services.name() + "' given twice");
       }
+      return this;
+    }
+
+    /** Offers {@code service} to the transport under {@code type}; see {@link #service}. */
+    public <T> Builder service(Class<T> type, T service) {
+      services.put(Objects.requireNonNull(type, "type"), type.cast(service));
       return this;
     }
 

@@ -1,0 +1,37 @@
+package build.hearth.api;
+
+import build.bazel.remote.execution.v2.ExecuteRequest;
+import java.util.Optional;
+
+/**
+ * Runs actions remotely: REAPI's Execution service for one instance name, without the wire.
+ *
+ * <p>{@link #execute} looks the action up in the action cache (unless the request says {@code
+ * skip_cache_lookup}), else joins an identical action already in flight, else queues it for a
+ * worker. Each outcome is an {@link Execution} to follow until it completes. Results of commands
+ * that exit 0 go to the action cache unless the action says {@code do_not_cache}.
+ *
+ * <pre>{@code
+ * Execution execution = executions.execute(ExecuteRequest.newBuilder()
+ *     .setActionDigest(actionDigest.toProto())
+ *     .build());
+ * ExecuteResponse response = execution.result().join();
+ * }</pre>
+ *
+ * <p>Thread-safe.
+ */
+public interface ExecutionService {
+
+  /**
+   * Starts, joins or answers from the cache the action of {@code request}. The request's {@code
+   * instance_name} is ignored: this service serves one instance.
+   *
+   * @throws HearthException INVALID_ARGUMENT for a malformed digest, action or command, or a
+   *     timeout over the maximum; FAILED_PRECONDITION if the action or command blob is not in the
+   *     CAS (the client uploads it and tries again)
+   */
+  Execution execute(ExecuteRequest request);
+
+  /** The execution with this operation name, while it runs and for a while after it completed. */
+  Optional<Execution> find(String operationName);
+}

@@ -1,0 +1,120 @@
+package build.hearth.core.config;
+
+import build.hearth.core.scheduler.PropertyType;
+import build.hearth.core.scheduler.SchedulerBuilder;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * One named scheduler of the configuration: which platform properties actions may name and how each
+ * is matched against workers, what happens to properties it does not list, and how long and how
+ * often an action may wait for a worker.
+ *
+ * <p>Built only by {@link HearthConfig}'s readers, which have checked that every property has a
+ * non-empty name and one of the four types, that the queue time is positive and that the retry
+ * count is not negative. {@link #applyTo(SchedulerBuilder)} hands all of it to a scheduler builder.
+ * Immutable and thread-safe.
+ */
+public final class SchedulerConfig {
+  /** How long an action may wait for a worker when the file does not say: 1 hour. */
+  public static final Duration DEFAULT_MAX_QUEUE_TIME = Duration.ofHours(1);
+
+  /** How often a lost action is queued again when the file does not say: 3 times. */
+  public static final int DEFAULT_MAX_RETRIES = 3;
+
+  private final String name;
+  private final Map<String, PropertyType> propertyTypes;
+  private final PropertyType unknownPropertyType;
+  private final Duration maxQueueTime;
+  private final int maxRetries;
+
+  SchedulerConfig(
+      String name,
+      Map<String, PropertyType> propertyTypes,
+      PropertyType unknownPropertyType,
+      Duration maxQueueTime,
+      int maxRetries) {
+    this.name = Objects.requireNonNull(name, "name");
+    this.propertyTypes = Collections.unmodifiableMap(new LinkedHashMap<>(propertyTypes));
+    this.unknownPropertyType = unknownPropertyType;
+    this.maxQueueTime = Objects.requireNonNull(maxQueueTime, "maxQueueTime");
+    this.maxRetries = maxRetries;
+  }
+
+  /** The scheduler's name, its key under {@code schedulers}. */
+  public String name() {
+    return name;
+  }
+
+  /** The type of each platform property the scheduler knows, by name, in the file's order. */
+  public Map<String, PropertyType> propertyTypes() {
+    return propertyTypes;
+  }
+
+  /**
+   * The type of properties missing from {@link #propertyTypes()}: {@code EXACT}, {@code PRIORITY}
+   * or {@code IGNORE}; empty when an action naming such a property is refused (the file's {@code
+   * "reject"}, the default).
+   */
+  public Optional<PropertyType> unknownPropertyType() {
+    return Optional.ofNullable(unknownPropertyType);
+  }
+
+  /** How long an action may wait in the queue before it fails; always positive. */
+  public Duration maxQueueTime() {
+    return maxQueueTime;
+  }
+
+  /** How many times an action whose worker was lost is queued again; 0 or more. */
+  public int maxRetries() {
+    return maxRetries;
+  }
+
+  /**
+   * Sets this configuration's property types, unknown-property type, queue time and retries on
+   * {@code builder}, leaving its clock, executors and scorer as they are.
+   *
+   * @return {@code builder}
+   */
+  public SchedulerBuilder applyTo(SchedulerBuilder builder) {
+    return builder
+        .propertyTypes(propertyTypes)
+        .unknownPropertyType(unknownPropertyType)
+        .maxQueueTime(maxQueueTime)
+        .maxRetries(maxRetries);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof SchedulerConfig that
+        && name.equals(that.name)
+        && propertyTypes.equals(that.propertyTypes)
+        && unknownPropertyType == that.unknownPropertyType
+        && maxQueueTime.equals(that.maxQueueTime)
+        && maxRetries == that.maxRetries;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(name, propertyTypes, unknownPropertyType, maxQueueTime, maxRetries);
+  }
+
+  @Override
+  public String toString() {
+    return "SchedulerConfig{name="
+        + name
+        + ", properties="
+        + propertyTypes
+        + ", unknownProperties="
+        + (unknownPropertyType == null ? "reject" : unknownPropertyType)
+        + ", maxQueueTime="
+        + ConfigValues.format(maxQueueTime)
+        + ", maxRetries="
+        + maxRetries
+        + "}";
+  }
+}

@@ -1,0 +1,191 @@
+package build.hearth.core.config;
+
+import build.hearth.api.ConfigException;
+import build.hearth.core.scheduler.WorkerSpec;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * One worker: its name, how many actions it runs at once, the platform properties it offers, and
+ * the directories where it builds exec roots and caches input blobs.
+ *
+ * <p>It comes from one of two places. An entry of the {@code workers} list of a {@link
+ * HearthConfig} is a worker inside the server process; it names its {@link #scheduler()} and the
+ * {@link #instance()} whose CAS it reads inputs from and writes outputs to. A standalone worker
+ * process ({@code hearth worker --scheduler-endpoint ... --config worker.json}) reads one worker
+ * object with {@link #loadStandalone(Path)}; its scheduler and instance come from the command line,
+ * so there both are empty, and every field of the file is optional.
+ *
+ * <p>Built only by the readers, which have checked that the name is usable in a directory name,
+ * that there is at least one slot, that every property has at least one value, and, for the workers
+ * of a {@link HearthConfig}, that the scheduler and instance exist, that the property values suit
+ * the scheduler's property types and that no two workers share a directory. Paths have {@code ~}
+ * expanded but are otherwise as written: a relative path is relative to the directory the process
+ * was started in. Immutable and thread-safe.
+ */
+public final class WorkerConfig {
+  /** The size of the worker's blob cache when the file does not say: 10 GiB. */
+  public static final long DEFAULT_CACHE_MAX_SIZE_BYTES = 10L << 30;
+
+  /** The smallest allowed cache size: 1 MiB. */
+  public static final long MIN_CACHE_MAX_SIZE_BYTES = 1L << 20;
+
+  private final String name;
+  private final String scheduler;
+  private final String instance;
+  private final int slots;
+  private final Map<String, List<String>> properties;
+  private final Path workDirectory;
+  private final Path cachePath;
+  private final long cacheMaxSizeBytes;
+
+  WorkerConfig(
+      String name,
+      String scheduler,
+      String instance,
+      int slots,
+      Map<String, List<String>> properties,
+      Path workDirectory,
+      Path cachePath,
+      long cacheMaxSizeBytes) {
+    this.name = Objects.requireNonNull(name, "name");
+    this.scheduler = scheduler;
+    this.instance = instance;
+    this.slots = slots;
+    Map<String, List<String>> copy = new LinkedHashMap<>();
+    properties.forEach((key, values) -> copy.put(key, List.copyOf(values)));
+    this.properties = Collections.unmodifiableMap(copy);
+    this.workDirectory = Objects.requireNonNull(workDirectory, "workDirectory");
+    this.cachePath = Objects.requireNonNull(cachePath, "cachePath");
+    this.cacheMaxSizeBytes = cacheMaxSizeBytes;
+  }
+
+  /**
+   * Reads a standalone worker's file (UTF-8): one worker object, every field optional.
+   *
+   * @throws ConfigException if the file is missing, unreadable, not JSON, or not a valid worker;
+   *     the message names the file or the offending field
+   */
+  public static WorkerConfig loadStandalone(Path file) {
+    Objects.requireNonNull(file, "file");
+    return parseStandalone(HearthConfig.readFile(file), file.toString());
+  }
+
+  /**
+   * Reads a standalone worker's configuration from text, such as {@code {"slots": 8}}. A missing
+   * {@code name} becomes the host name, a dash and the process id, which asks the system for its
+   * host name (and may consult the resolver).
+   *
+   * @param sourceName what to call the text in syntax errors, usually its file name
+   * @throws ConfigException if the text is not JSON or not a valid worker, including when it sets
+   *     {@code scheduler} or {@code instance}, which a standalone worker takes from its command
+   *     line
+   */
+  public static WorkerConfig parseStandalone(String json, String sourceName) {
+    Objects.requireNonNull(json, "json");
+    Objects.requireNonNull(sourceName, "sourceName");
+    return WorkerBinder.standalone(
+        JsonTreeReader.read(json, sourceName, WorkerBinder.EMPTY_HINT), WorkerBinder::hostName);
+  }
+
+  /** The worker's name, for logs, metrics and {@code ExecutedActionMetadata.worker}. */
+  public String name() {
+    return name;
+  }
+
+  /**
+   * The name of the {@link HearthConfig#schedulers() scheduler} whose actions the worker runs;
+   * empty for a standalone worker, which is given a scheduler endpoint instead.
+   */
+  public Optional<String> scheduler() {
+    return Optional.ofNullable(scheduler);
+  }
+
+  /**
+   * The REAPI instance name whose CAS the worker reads inputs from and writes outputs to ({@code
+   * ""} unless the file says otherwise); empty for a standalone worker, which is given it on the
+   * command line.
+   */
+  public Optional<String> instance() {
+    return Optional.ofNullable(instance);
+  }
+
+  /** How many actions the worker runs at once; at least 1. */
+  public int slots() {
+    return slots;
+  }
+
+  /**
+   * The platform properties the worker offers, by name in the file's order; each has at least one
+   * value, without duplicates. A single string in the file is a list of one value here.
+   */
+  public Map<String, List<String>> properties() {
+    return properties;
+  }
+
+  /** The directory under which the worker creates one exec root per running action. */
+  public Path workDirectory() {
+    return workDirectory;
+  }
+
+  /**
+   * The directory of the worker's local blob cache, from which exec roots are hard-linked; it must
+   * be on the same file system as {@link #workDirectory()} for links to work.
+   */
+  public Path cachePath() {
+    return cachePath;
+  }
+
+  /** The most bytes the local blob cache keeps before evicting the least recently used blobs. */
+  public long cacheMaxSizeBytes() {
+    return cacheMaxSizeBytes;
+  }
+
+  /** What the worker announces to its scheduler: its name, properties and slots. */
+  public WorkerSpec workerSpec() {
+    return WorkerSpec.builder(name).slots(slots).properties(properties).build();
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof WorkerConfig that
+        && name.equals(that.name)
+        && Objects.equals(scheduler, that.scheduler)
+        && Objects.equals(instance, that.instance)
+        && slots == that.slots
+        && properties.equals(that.properties)
+        && workDirectory.equals(that.workDirectory)
+        && cachePath.equals(that.cachePath)
+        && cacheMaxSizeBytes == that.cacheMaxSizeBytes;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(
+        name, scheduler, instance, slots, properties, workDirectory, cachePath, cacheMaxSizeBytes);
+  }
+
+  @Override
+  public String toString() {
+    return "WorkerConfig{name="
+        + name
+        + (scheduler == null ? "" : ", scheduler=" + scheduler)
+        + (instance == null ? "" : ", instance=" + ConfigPaths.quote(instance))
+        + ", slots="
+        + slots
+        + ", properties="
+        + properties
+        + ", workDirectory="
+        + workDirectory
+        + ", cache="
+        + cachePath
+        + ", cacheMaxSizeBytes="
+        + cacheMaxSizeBytes
+        + "}";
+  }
+}

@@ -1,0 +1,33 @@
+package build.hearth.core.execution;
+
+import build.bazel.remote.execution.v2.Action;
+import build.bazel.remote.execution.v2.Command;
+import build.hearth.api.Digest;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * What a worker receives to run one action: the action and its command (already read from the CAS
+ * and checked by the execution service), the timeout to enforce, and the REAPI instance whose CAS
+ * holds the inputs and receives the outputs.
+ *
+ * @param instanceName the instance name the action was submitted to
+ * @param actionDigest the digest of {@code action}
+ * @param action the action
+ * @param command the command {@code action.command_digest} names
+ * @param timeout how long the command may run; always positive (the service applies its default and
+ *     maximum)
+ */
+public record ExecutionTask(
+    String instanceName, Digest actionDigest, Action action, Command command, Duration timeout) {
+  public ExecutionTask {
+    Objects.requireNonNull(instanceName, "instanceName");
+    Objects.requireNonNull(actionDigest, "actionDigest");
+    Objects.requireNonNull(action, "action");
+    Objects.requireNonNull(command, "command");
+    Objects.requireNonNull(timeout, "timeout");
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("timeout must be positive, not " + timeout);
+    }
+  }
+}

@@ -1,0 +1,781 @@
+package build.hearth.core.scheduler;
+
+import build.hearth.api.HearthException;
+import build.hearth.api.StatusCode;
+import build.hearth.core.scheduler.ActiveAssignment.State;
+import build.hearth.core.scheduler.Ticket.Stage;
+import java.math.BigDecimal;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The scheduler. One lock guards the queues and the worker bookkeeping; it is held only for
+ * in-memory work, and everything that leaves the scheduler (listener calls, result futures) is
+ * collected in an {@link Effects} and carried out after the lock is released.
+ *
+ * <p>Actions queue per {@link Requirements.Key}, and each queue knows the workers that meet its
+ * key, so dispatch costs a look at the queues a worker can serve (when a slot frees up) or at the
+ * workers a queue can use (when an action arrives), not a scan of all queued actions. That rests on
+ * one invariant, restored by every operation before it releases the lock: <em>no worker that meets
+ * a non-empty queue has a free slot.</em> So an action arriving at a non-empty queue simply joins
+ * it, and a freed slot goes to the best head among the worker's queues.
+ */
+final class DefaultScheduler<T, R> implements Scheduler<T, R> {
+  private static final Logger logger = LoggerFactory.getLogger(DefaultScheduler.class);
+
+  private final PropertyTypes types;
+  private final Duration maxQueueTime;
+  private final int maxRetries;
+  private final Clock clock;
+  private final WorkerScorer scorer;
+  private final Executor callbackExecutor;
+  private final ExecutorService ownedCallbackExecutor;
+  private final ScheduledExecutorService ownedTimer;
+  private final ScheduledFuture<?> expiryTask;
+
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Map<Requirements.Key, ActionQueue<T, R>> queues = new HashMap<>();
+  private final Set<WorkerState<T, R>> workers = new LinkedHashSet<>();
+  // Every queued action, oldest queue entry first. The maximum queue time is the same for all, so
+  // this is also deadline order, and expiry only ever looks at the head.
+  private final LinkedHashSet<QueuedAction<T, R>> byQueueTime = new LinkedHashSet<>();
+  private long nextSequence;
+  private int executing;
+  private int slots;
+  private int busySlots;
+  private long requeued;
+  private boolean closed;
+
+  DefaultScheduler(
+      PropertyTypes types,
+      Duration maxQueueTime,
+      int maxRetries,
+      Clock clock,
+      Executor callbackExecutor,
+      Duration expiryCheckInterval,
+      ScheduledExecutorService timer,
+      WorkerScorer scorer) {
+    this.types = types;
+    this.maxQueueTime = maxQueueTime;
+    this.maxRetries = maxRetries;
+    this.clock = clock;
+    this.scorer = scorer;
+    if (callbackExecutor == null) {
+      ownedCallbackExecutor = Executors.newCachedThreadPool(daemonThreads("callback"));
+      this.callbackExecutor = ownedCallbackExecutor;
+    } else {
+      ownedCallbackExecutor = null;
+      this.callbackExecutor = callbackExecutor;
+    }
+    if (expiryCheckInterval.isZero()) {
+      ownedTimer = null;
+      expiryTask = null;
+    } else {
+      ownedTimer =
+          timer == null ? Executors.newSingleThreadScheduledExecutor(daemonThreads("timer")) : null;
+      long millis = Math.max(1, expiryCheckInterval.toMillis());
+      expiryTask =
+          (timer != null ? timer : ownedTimer)
+              .scheduleWithFixedDelay(this::expireQuietly, millis, millis, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private static ThreadFactory daemonThreads(String role) {
+    AtomicInteger count = new AtomicInteger();
+    return runnable -> {
+      Thread thread =
+          new Thread(runnable, "hearth-scheduler-" + role + "-" + count.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
+
+  @Override
+  public Ticket<R> submit(ActionRequest<T> request) {
+    Objects.requireNonNull(request, "request");
+    Requirements requirements;
+    HearthException invalid = null;
+    try {
+      requirements = Requirements.parse(request.name(), request.platform(), types);
+    } catch (HearthException e) {
+      requirements = null;
+      invalid = e;
+    }
+    QueuedAction<T, R> action = new QueuedAction<>(this, request, requirements);
+    Effects effects = new Effects();
+    lock.lock();
+    try {
+      if (invalid != null) {
+        finish(action, null, invalid, effects);
+      } else if (closed) {
+        finish(action, null, closedError(action), effects);
+      } else {
+        action.sequence = nextSequence++;
+        ActionQueue<T, R> queue = queues.get(action.key());
+        boolean runnable =
+            workers.isEmpty()
+                || (queue != null ? !queue.eligible.isEmpty() : anyWorkerSatisfies(action.key()));
+        if (!runnable) {
+          finish(
+              action,
+              null,
+              HearthException.failedPrecondition(
+                  "action '%s' cannot run on any of the %d connected workers: %s",
+                  request.name(),
+                  workers.size(),
+                  Requirements.whyUnsatisfiable(action.key(), workers)),
+              effects);
+        } else if (enqueue(action, effects)) {
+          pump(action.queue, effects);
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    effects.run();
+    return action;
+  }
+
+  @Override
+  public WorkerSession connect(WorkerSpec spec, WorkerListener<T, R> listener) {
+    Objects.requireNonNull(spec, "spec");
+    Objects.requireNonNull(listener, "listener");
+    Map<String, BigDecimal> numbers = new HashMap<>();
+    types
+        .configured()
+        .forEach(
+            (name, type) -> {
+              if (type == PropertyType.MINIMUM) {
+                for (String value : spec.properties().getOrDefault(name, Set.of())) {
+                  BigDecimal number =
+                      PropertyTypes.number(name, value, "worker '" + spec.name() + "'");
+                  numbers.merge(name, number, BigDecimal::max);
+                }
+              }
+            });
+    WorkerState<T, R> worker =
+        new WorkerState<>(
+            this, spec, listener, new Mailbox(spec.name(), callbackExecutor), numbers);
+    Effects effects = new Effects();
+    lock.lock();
+    try {
+      if (closed) {
+        throw new HearthException(
+            StatusCode.UNAVAILABLE,
+            "the scheduler is shut down; worker '" + spec.name() + "' cannot connect");
+      }
+      worker.connected = true;
+      workers.add(worker);
+      slots += spec.slots();
+      for (ActionQueue<T, R> queue : queues.values()) {
+        if (worker.satisfies(queue.key)) {
+          queue.eligible.add(worker);
+          worker.queues.add(queue);
+        }
+      }
+      fill(worker, effects);
+    } finally {
+      lock.unlock();
+    }
+    effects.run();
+    return worker;
+  }
+
+  @Override
+  public int expireOverdue() {
+    Effects effects = new Effects();
+    int expired = 0;
+    lock.lock();
+    try {
+      long now = clock.millis();
+      long limit = maxQueueTime.toMillis();
+      while (!byQueueTime.isEmpty()) {
+        QueuedAction<T, R> action = byQueueTime.iterator().next();
+        if (now - action.enqueuedAtMillis < limit) {
+          break;
+        }
+        HearthException error = new HearthException(StatusCode.UNAVAILABLE, whyExpired(action));
+        dequeue(action);
+        finish(action, null, error, effects);
+        expired++;
+      }
+    } finally {
+      lock.unlock();
+    }
+    effects.run();
+    return expired;
+  }
+
+  private void expireQuietly() {
+    try {
+      expireOverdue();
+    } catch (RuntimeException e) {
+      // A throwing task would never run again; keep the checks going.
+      logger.error("expiring overdue actions failed", e);
+    }
+  }
+
+  @Override
+  public SchedulerStats stats() {
+    lock.lock();
+    try {
+      return new SchedulerStats(
+          byQueueTime.size(), executing, workers.size(), slots, busySlots, requeued);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void close() {
+    Effects effects = new Effects();
+    lock.lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      for (QueuedAction<T, R> action : new ArrayList<>(byQueueTime)) {
+        dequeue(action);
+        finish(action, null, closedError(action), effects);
+      }
+      for (WorkerState<T, R> worker : workers) {
+        worker.connected = false;
+        for (ActiveAssignment<T, R> assignment : worker.active) {
+          if (assignment.state == State.ACTIVE) {
+            executing--;
+            finish(assignment.action, null, closedError(assignment.action), effects);
+            worker.mailbox.post(() -> deliverCancel(assignment));
+            effects.wake(worker.mailbox);
+          }
+          assignment.state = State.REVOKED;
+        }
+        worker.active.clear();
+        worker.queues.clear();
+      }
+      workers.clear();
+      slots = 0;
+      busySlots = 0;
+    } finally {
+      lock.unlock();
+    }
+    effects.run();
+    if (expiryTask != null) {
+      expiryTask.cancel(false);
+    }
+    if (ownedTimer != null) {
+      ownedTimer.shutdown();
+    }
+    if (ownedCallbackExecutor != null) {
+      // shutdown(), not shutdownNow(): the cancellations posted above are still delivered.
+      ownedCallbackExecutor.shutdown();
+    }
+  }
+
+  /** Cancels an action; {@code completeResult} is false when its future is already complete. */
+  boolean cancel(QueuedAction<T, R> action, boolean completeResult) {
+    Effects effects = new Effects();
+    lock.lock();
+    try {
+      if (action.stage == Stage.COMPLETED) {
+        return false;
+      }
+      if (action.stage == Stage.QUEUED) {
+        dequeue(action);
+      } else {
+        ActiveAssignment<T, R> assignment = action.current;
+        // The slot stays taken until the worker answers: the work may still be running there.
+        assignment.state = State.CANCELLED;
+        action.current = null;
+        executing--;
+        assignment.worker.mailbox.post(() -> deliverCancel(assignment));
+        effects.wake(assignment.worker.mailbox);
+      }
+      setStage(action, Stage.COMPLETED, effects);
+      if (completeResult) {
+        effects.fail(
+            action.result,
+            new HearthException(
+                StatusCode.CANCELLED, "action '" + action.request.name() + "' was cancelled"));
+      }
+    } finally {
+      lock.unlock();
+    }
+    effects.run();
+    return true;
+  }
+
+  /** A worker's answer; both null releases a cancelled assignment that was never delivered. */
+  boolean answer(ActiveAssignment<T, R> assignment, R result, HearthException error) {
+    Effects effects = new Effects();
+    boolean accepted;
+    lock.lock();
+    try {
+      switch (assignment.state) {
+        case ACTIVE -> {
+          accepted = true;
+          QueuedAction<T, R> action = assignment.action;
+          action.current = null;
+          executing--;
+          finish(action, result, error, effects);
+        }
+        case CANCELLED -> accepted = false;
+        default -> {
+          return false;
+        }
+      }
+      assignment.state = State.FINISHED;
+      WorkerState<T, R> worker = assignment.worker;
+      worker.active.remove(assignment);
+      busySlots--;
+      fill(worker, effects);
+    } finally {
+      lock.unlock();
+    }
+    effects.run();
+    return accepted;
+  }
+
+  /**
+   * Removes a worker. {@code failure} is what its listener threw, or null when the worker left by
+   * itself.
+   */
+  void disconnect(WorkerState<T, R> worker, Throwable failure) {
+    Effects effects = new Effects();
+    lock.lock();
+    try {
+      if (!worker.connected) {
+        return;
+      }
+      if (failure != null) {
+        worker.broken = true;
+      }
+      worker.connected = false;
+      workers.remove(worker);
+      slots -= worker.spec().slots();
+      for (ActionQueue<T, R> queue : worker.queues) {
+        queue.eligible.remove(worker);
+      }
+      worker.queues.clear();
+      Set<ActionQueue<T, R>> grown = new LinkedHashSet<>();
+      for (ActiveAssignment<T, R> assignment : worker.active) {
+        busySlots--;
+        boolean wasActive = assignment.state == State.ACTIVE;
+        assignment.state = State.REVOKED;
+        if (wasActive) {
+          executing--;
+          requeueOrFail(assignment.action, worker, grown, effects);
+        }
+      }
+      worker.active.clear();
+      for (ActionQueue<T, R> queue : grown) {
+        pump(queue, effects);
+      }
+    } finally {
+      lock.unlock();
+    }
+    effects.run();
+  }
+
+  private void requeueOrFail(
+      QueuedAction<T, R> action,
+      WorkerState<T, R> worker,
+      Set<ActionQueue<T, R>> grown,
+      Effects effects) {
+    action.current = null;
+    action.lostWith.add(worker.spec().name());
+    if (action.lostWith.size() > maxRetries) {
+      finish(
+          action,
+          null,
+          new HearthException(
+              StatusCode.UNAVAILABLE,
+              String.format(
+                  Locale.ROOT,
+                  "action '%s' was lost %d times because its worker disconnected (%s); giving up"
+                      + " after %d retries",
+                  action.request.name(),
+                  action.lostWith.size(),
+                  String.join(", ", action.lostWith),
+                  maxRetries)),
+          effects);
+      return;
+    }
+    action.attempt++;
+    action.requeued = true;
+    requeued++;
+    if (enqueue(action, effects)) {
+      grown.add(action.queue);
+    }
+  }
+
+  /** Registers a stage listener; see {@link Ticket#addStageListener}. */
+  void addStageListener(QueuedAction<T, R> action, Consumer<Stage> listener) {
+    Objects.requireNonNull(listener, "listener");
+    Mailbox events;
+    lock.lock();
+    try {
+      if (action.stageEvents == null) {
+        // Runnable::run: each change is told by the thread that made it, once the lock is released;
+        // the mailbox keeps those calls serial and in the order the changes were made.
+        action.stageEvents =
+            new Mailbox("stage listeners of '" + action.request.name() + "'", Runnable::run);
+        action.stageListeners = List.of(listener);
+      } else {
+        List<Consumer<Stage>> listeners = new ArrayList<>(action.stageListeners);
+        listeners.add(listener);
+        action.stageListeners = List.copyOf(listeners);
+      }
+      Stage current = action.stage;
+      action.stageEvents.post(() -> tellStage(action, List.of(listener), current));
+      events = action.stageEvents;
+    } finally {
+      lock.unlock();
+    }
+    events.schedule();
+  }
+
+  /** Moves an action to {@code stage}, telling its stage listeners once the lock is released. */
+  private void setStage(QueuedAction<T, R> action, Stage stage, Effects effects) {
+    if (action.stage == stage) {
+      return;
+    }
+    action.stage = stage;
+    if (action.stageListeners != null) {
+      List<Consumer<Stage>> listeners = action.stageListeners;
+      action.stageEvents.post(() -> tellStage(action, listeners, stage));
+      effects.wake(action.stageEvents);
+    }
+  }
+
+  // ---- called by the mailbox loops, without the lock ----
+
+  private static void tellStage(
+      QueuedAction<?, ?> action, List<Consumer<Stage>> listeners, Stage stage) {
+    for (Consumer<Stage> listener : listeners) {
+      try {
+        listener.accept(stage);
+      } catch (RuntimeException e) {
+        logger.warn(
+            "a stage listener of action '{}' failed on stage {}", action.request.name(), stage, e);
+      }
+    }
+  }
+
+  private void deliverAssign(ActiveAssignment<T, R> assignment) {
+    switch (assignment.state) {
+      case ACTIVE -> {}
+      case CANCELLED -> {
+        // Cancelled before the worker heard of it; the worker will never answer, so free the slot.
+        answer(assignment, null, null);
+        return;
+      }
+      default -> {
+        return;
+      }
+    }
+    WorkerState<T, R> worker = assignment.worker;
+    if (worker.broken) {
+      return;
+    }
+    assignment.delivered = true;
+    try {
+      worker.listener.assign(assignment);
+    } catch (RuntimeException e) {
+      logger.warn(
+          "worker '{}' failed to take action '{}'; disconnecting it and queueing its actions again",
+          worker.spec().name(),
+          assignment.action.request.name(),
+          e);
+      disconnect(worker, e);
+    }
+  }
+
+  private void deliverCancel(ActiveAssignment<T, R> assignment) {
+    WorkerState<T, R> worker = assignment.worker;
+    if (!assignment.delivered || worker.broken) {
+      return;
+    }
+    try {
+      worker.listener.cancel(assignment);
+    } catch (RuntimeException e) {
+      logger.warn(
+          "worker '{}' failed to cancel action '{}'",
+          worker.spec().name(),
+          assignment.action.request.name(),
+          e);
+    }
+  }
+
+  // ---- the queue, all with the lock held ----
+
+  /**
+   * Puts an action at its place in its queue, creating the queue if needed.
+   *
+   * @return whether the queue was empty before, in which case a suitable worker may be idle
+   */
+  private boolean enqueue(QueuedAction<T, R> action, Effects effects) {
+    ActionQueue<T, R> queue = queues.get(action.key());
+    if (queue == null) {
+      queue = new ActionQueue<>(action.key());
+      queues.put(queue.key, queue);
+      for (WorkerState<T, R> worker : workers) {
+        if (worker.satisfies(queue.key)) {
+          queue.eligible.add(worker);
+          worker.queues.add(queue);
+        }
+      }
+    }
+    boolean wasEmpty = queue.actions.isEmpty();
+    queue.actions.add(action);
+    action.queue = queue;
+    setStage(action, Stage.QUEUED, effects);
+    action.enqueuedAtMillis = clock.millis();
+    byQueueTime.add(action);
+    return wasEmpty;
+  }
+
+  private void dequeue(QueuedAction<T, R> action) {
+    ActionQueue<T, R> queue = action.queue;
+    queue.actions.remove(action);
+    byQueueTime.remove(action);
+    action.queue = null;
+    if (queue.actions.isEmpty()) {
+      queues.remove(queue.key);
+      for (WorkerState<T, R> worker : queue.eligible) {
+        worker.queues.remove(queue);
+      }
+    }
+  }
+
+  /** Assigns the queue's actions to its idle workers, best match first, while both last. */
+  private void pump(ActionQueue<T, R> queue, Effects effects) {
+    while (!queue.actions.isEmpty()) {
+      QueuedAction<T, R> head = queue.actions.first();
+      WorkerState<T, R> worker = choose(head, queue);
+      if (worker == null) {
+        return;
+      }
+      start(head, worker, effects);
+    }
+  }
+
+  /** Fills the worker's free slots with the first actions, in dispatch order, it can run. */
+  private void fill(WorkerState<T, R> worker, Effects effects) {
+    while (worker.connected && worker.freeSlots() > 0) {
+      QueuedAction<T, R> best = null;
+      for (ActionQueue<T, R> queue : worker.queues) {
+        QueuedAction<T, R> head = queue.actions.first();
+        if (best == null || QueuedAction.DISPATCH_ORDER.compare(head, best) < 0) {
+          best = head;
+        }
+      }
+      if (best == null) {
+        return;
+      }
+      start(best, worker, effects);
+    }
+  }
+
+  /** The best worker with a free slot for {@code action}; see {@link WorkerScorer}. */
+  private WorkerState<T, R> choose(QueuedAction<T, R> action, ActionQueue<T, R> queue) {
+    WorkerState<T, R> best = null;
+    int bestPreference = 0;
+    int bestScore = 0;
+    for (WorkerState<T, R> worker : queue.eligible) {
+      int free = worker.freeSlots();
+      if (free <= 0) {
+        continue;
+      }
+      int preference = action.requirements.preference(worker);
+      int score = score(action, worker);
+      if (best == null
+          || preference > bestPreference
+          || (preference == bestPreference
+              && (score > bestScore || (score == bestScore && free > best.freeSlots())))) {
+        best = worker;
+        bestPreference = preference;
+        bestScore = score;
+      }
+    }
+    return best;
+  }
+
+  private int score(QueuedAction<T, R> action, WorkerState<T, R> worker) {
+    if (scorer == WorkerScorer.NONE) {
+      return 0;
+    }
+    try {
+      return scorer.score(action.request, worker.spec());
+    } catch (RuntimeException e) {
+      logger.warn("worker scorer failed for worker '{}'", worker.spec().name(), e);
+      return 0;
+    }
+  }
+
+  private void start(QueuedAction<T, R> action, WorkerState<T, R> worker, Effects effects) {
+    dequeue(action);
+    ActiveAssignment<T, R> assignment = new ActiveAssignment<>(this, action, worker);
+    worker.active.add(assignment);
+    busySlots++;
+    executing++;
+    action.current = assignment;
+    setStage(action, Stage.EXECUTING, effects);
+    worker.mailbox.post(() -> deliverAssign(assignment));
+    effects.wake(worker.mailbox);
+  }
+
+  private void finish(QueuedAction<T, R> action, R result, HearthException error, Effects effects) {
+    setStage(action, Stage.COMPLETED, effects);
+    if (error != null) {
+      effects.fail(action.result, error);
+    } else {
+      effects.succeed(action.result, result);
+    }
+  }
+
+  private boolean anyWorkerSatisfies(Requirements.Key key) {
+    for (WorkerState<T, R> worker : workers) {
+      if (worker.satisfies(key)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private String whyExpired(QueuedAction<T, R> action) {
+    String waited =
+        String.format(
+            Locale.ROOT,
+            "action '%s' waited %s in the queue",
+            action.request.name(),
+            format(maxQueueTime));
+    String lost =
+        action.lostWith.isEmpty()
+            ? ""
+            : " (it was queued again after losing worker(s) "
+                + String.join(", ", action.lostWith)
+                + ")";
+    if (workers.isEmpty()) {
+      return waited
+          + lost
+          + ", and no worker is connected to the scheduler; start workers, or raise the maximum"
+          + " queue time if they take long to connect";
+    }
+    ActionQueue<T, R> queue = action.queue;
+    if (queue.eligible.isEmpty()) {
+      return waited
+          + lost
+          + ", and no connected worker can run it: "
+          + Requirements.whyUnsatisfiable(queue.key, workers);
+    }
+    return String.format(
+        Locale.ROOT,
+        "%s%s while the %d connected worker(s) that can run it were busy (%d actions queued); add"
+            + " workers or raise the maximum queue time",
+        waited,
+        lost,
+        queue.eligible.size(),
+        byQueueTime.size());
+  }
+
+  private static String format(Duration duration) {
+    if (duration.compareTo(Duration.ofSeconds(1)) < 0) {
+      return duration.toMillis() + "ms";
+    }
+    StringBuilder text = new StringBuilder();
+    long hours = duration.toHours();
+    if (hours > 0) {
+      text.append(hours).append('h');
+    }
+    if (duration.toMinutesPart() > 0) {
+      text.append(duration.toMinutesPart()).append('m');
+    }
+    if (duration.toSecondsPart() > 0 || text.length() == 0) {
+      text.append(duration.toSecondsPart()).append('s');
+    }
+    return text.toString();
+  }
+
+  private static HearthException closedError(QueuedAction<?, ?> action) {
+    return new HearthException(
+        StatusCode.UNAVAILABLE,
+        "the scheduler shut down before action '" + action.request.name() + "' completed");
+  }
+
+  /**
+   * Checks the bookkeeping against itself and against the invariant in the class comment, for
+   * tests.
+   *
+   * @throws IllegalStateException describing the first inconsistency found
+   */
+  void checkInvariants() {
+    lock.lock();
+    try {
+      int queuedActions = 0;
+      for (ActionQueue<T, R> queue : queues.values()) {
+        check(!queue.actions.isEmpty(), "empty queue kept: " + queue.key);
+        queuedActions += queue.actions.size();
+        for (QueuedAction<T, R> action : queue.actions) {
+          check(action.stage == Stage.QUEUED && action.queue == queue, "misfiled " + action);
+        }
+        for (WorkerState<T, R> worker : workers) {
+          boolean satisfies = worker.satisfies(queue.key);
+          check(queue.eligible.contains(worker) == satisfies, "eligibility of " + worker);
+          check(worker.queues.contains(queue) == satisfies, "queues of " + worker);
+          check(!satisfies || worker.freeSlots() == 0, worker + " idle beside " + queue.key);
+        }
+        check(workers.containsAll(queue.eligible), "a disconnected worker is eligible");
+      }
+      check(queuedActions == byQueueTime.size(), "queued count");
+      int active = 0;
+      int busy = 0;
+      int totalSlots = 0;
+      for (WorkerState<T, R> worker : workers) {
+        totalSlots += worker.spec().slots();
+        busy += worker.active.size();
+        check(worker.freeSlots() >= 0, "over-committed " + worker);
+        for (ActiveAssignment<T, R> assignment : worker.active) {
+          if (assignment.state == State.ACTIVE) {
+            active++;
+            check(assignment.action.current == assignment, "stray " + assignment);
+            check(assignment.action.stage == Stage.EXECUTING, "stage of " + assignment);
+          } else {
+            check(assignment.state == State.CANCELLED, "finished but held: " + assignment);
+          }
+        }
+      }
+      check(active == executing, "executing count " + executing + " != " + active);
+      check(busy == busySlots, "busy slots " + busySlots + " != " + busy);
+      check(totalSlots == slots, "slots " + slots + " != " + totalSlots);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private static void check(boolean condition, String message) {
+    if (!condition) {
+      throw new IllegalStateException(message);
+    }
+  }
+}

@@ -1,0 +1,106 @@
+package build.hearth.core.scheduler;
+
+/**
+ * Matches submitted actions with connected workers.
+ *
+ * <p>The execution service {@linkplain #submit submits} an action and waits on the {@link Ticket}.
+ * A worker {@linkplain #connect connects} with its {@link WorkerSpec}, receives {@link Assignment}s
+ * through its {@link WorkerListener}, answers each, and eventually {@linkplain
+ * WorkerSession#disconnect disconnects}.
+ *
+ * <pre>{@code
+ * Scheduler<MyTask, ActionResult> scheduler = Scheduler.newBuilder()
+ *     .propertyType("OSFamily", PropertyType.EXACT)
+ *     .propertyType("cpu_count", PropertyType.MINIMUM)
+ *     .maxQueueTime(Duration.ofMinutes(30))
+ *     .build();
+ * WorkerSession session = scheduler.connect(spec, assignment -> runner.run(assignment));
+ * Ticket<ActionResult> ticket =
+ *     scheduler.submit(ActionRequest.of(name, action.getPlatform(), task));
+ * ticket.result().whenComplete(...);
+ * }</pre>
+ *
+ * <h2>Matching</h2>
+ *
+ * Each platform property of an action is compared with the worker's property of the same name
+ * according to its {@link PropertyType}. An action runs only on a worker that meets all its {@link
+ * PropertyType#EXACT} and {@link PropertyType#MINIMUM} properties; {@link PropertyType#PRIORITY}
+ * properties and the {@link WorkerScorer} choose among such workers. Each assignment takes one of
+ * the worker's slots until the worker answers it.
+ *
+ * <h2>Order</h2>
+ *
+ * Among the queued actions a worker can run, it gets the one with the lowest priority number; among
+ * equal priorities, actions that lost their worker first, then the rest in submission order.
+ *
+ * <h2>When an action cannot run</h2>
+ *
+ * <ul>
+ *   <li>On submission, if workers are connected but none of them meets the action's required
+ *       properties, the action fails at once with FAILED_PRECONDITION, naming the property and the
+ *       values the workers offer.
+ *   <li>If no worker at all is connected, the action waits: a worker may be starting. It is not
+ *       failed when workers that cannot run it connect later; it waits for one that can.
+ *   <li>If the last worker that could run a queued action disconnects, the action keeps waiting,
+ *       because that worker may be restarting. It was runnable when it was submitted; new
+ *       submissions of the same kind fail at once as above.
+ *   <li>Any action queued longer than the maximum queue time fails with UNAVAILABLE; the message
+ *       says whether no worker was connected, none could run it, or those that could stayed busy.
+ *       The time restarts when an action is queued again after losing its worker.
+ *   <li>An action whose worker disconnects is queued again, ahead of other actions of its priority,
+ *       until it has been lost more often than the retry limit allows; then it fails with
+ *       UNAVAILABLE naming the workers it was lost with.
+ * </ul>
+ *
+ * <h2>Threads</h2>
+ *
+ * All methods are thread-safe and never wait for a worker: the queue and the worker bookkeeping sit
+ * behind one lock that is held only for in-memory work. Listener calls go through a per-worker
+ * serial hand-off to the callback executor (see {@link WorkerListener}); results complete on the
+ * thread that caused them, after the lock is released (see {@link Ticket}).
+ *
+ * @param <T> the type of the tasks workers receive
+ * @param <R> the type of the results workers report
+ */
+public interface Scheduler<T, R> extends AutoCloseable {
+
+  /** A builder with the defaults described on each of its methods. */
+  static SchedulerBuilder newBuilder() {
+    return new SchedulerBuilder();
+  }
+
+  /**
+   * Queues an action, or assigns it at once if a suitable worker has a free slot. Never throws for
+   * a problem with the request: every failure arrives through {@link Ticket#result()}.
+   */
+  Ticket<R> submit(ActionRequest<T> request);
+
+  /**
+   * Connects a worker. Queued actions it can run are assigned to it at once, up to its slots.
+   *
+   * @throws build.hearth.api.HearthException INVALID_ARGUMENT if a {@link PropertyType#MINIMUM}
+   *     property of the worker has a value that is not a number; UNAVAILABLE if the scheduler is
+   *     closed
+   */
+  WorkerSession connect(WorkerSpec worker, WorkerListener<T, R> listener);
+
+  /**
+   * Fails, with UNAVAILABLE, every action that has been queued for at least the maximum queue time.
+   * The scheduler calls this itself every {@link SchedulerBuilder#expiryCheckInterval} unless that
+   * is zero; tests that move a fake clock call it by hand.
+   *
+   * @return how many actions it failed
+   */
+  int expireOverdue();
+
+  /** The current counters. */
+  SchedulerStats stats();
+
+  /**
+   * Fails every queued and executing action with UNAVAILABLE, tells workers to cancel what they
+   * run, disconnects them, and stops the executors the scheduler created itself. Later submissions
+   * fail with UNAVAILABLE. Idempotent.
+   */
+  @Override
+  void close();
+}

@@ -1,0 +1,155 @@
+package build.hearth.core.scheduler;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * Builds a {@link Scheduler}; obtained from {@link Scheduler#newBuilder()}. Each setter checks its
+ * argument and throws {@link IllegalArgumentException} for a bad one. Not thread-safe.
+ */
+public final class SchedulerBuilder {
+  private final Map<String, PropertyType> propertyTypes = new TreeMap<>();
+  private PropertyType unknownPropertyType;
+  private Duration maxQueueTime = Duration.ofHours(1);
+  private int maxRetries = 3;
+  private Clock clock = Clock.systemUTC();
+  private Executor callbackExecutor;
+  private Duration expiryCheckInterval = Duration.ofSeconds(1);
+  private ScheduledExecutorService timer;
+  private WorkerScorer workerScorer = WorkerScorer.NONE;
+
+  SchedulerBuilder() {}
+
+  /** Gives platform property {@code name} a type; a later call for the same name replaces it. */
+  public SchedulerBuilder propertyType(String name, PropertyType type) {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(type, "type");
+    if (name.isEmpty()) {
+      throw new IllegalArgumentException("a platform property needs a name");
+    }
+    propertyTypes.put(name, type);
+    return this;
+  }
+
+  /** Calls {@link #propertyType} for each entry. */
+  public SchedulerBuilder propertyTypes(Map<String, PropertyType> types) {
+    types.forEach(this::propertyType);
+    return this;
+  }
+
+  /**
+   * The type of action properties that have no type of their own. By default there is none, and an
+   * action naming such a property fails with INVALID_ARGUMENT, which is what REAPI asks of servers
+   * and catches typos. {@link PropertyType#EXACT} instead accepts any property and requires workers
+   * to offer it; {@link PropertyType#IGNORE} accepts and disregards it. {@link
+   * PropertyType#MINIMUM} is not allowed, since it would make every worker property a number.
+   *
+   * @param type the type, or null for none
+   */
+  public SchedulerBuilder unknownPropertyType(PropertyType type) {
+    if (type == PropertyType.MINIMUM) {
+      throw new IllegalArgumentException(
+          "unknown properties cannot be MINIMUM; give each numeric property its own type");
+    }
+    this.unknownPropertyType = type;
+    return this;
+  }
+
+  /**
+   * How long an action may wait in the queue before it fails with UNAVAILABLE; 1 hour by default.
+   */
+  public SchedulerBuilder maxQueueTime(Duration maxQueueTime) {
+    Objects.requireNonNull(maxQueueTime, "maxQueueTime");
+    if (maxQueueTime.isNegative() || maxQueueTime.isZero()) {
+      throw new IllegalArgumentException("maxQueueTime must be positive: " + maxQueueTime);
+    }
+    this.maxQueueTime = maxQueueTime;
+    return this;
+  }
+
+  /**
+   * How many times an action is queued again after its worker disconnected while running it; 3 by
+   * default. After one more loss it fails with UNAVAILABLE. 0 fails it on the first loss.
+   */
+  public SchedulerBuilder maxRetries(int maxRetries) {
+    if (maxRetries < 0) {
+      throw new IllegalArgumentException("maxRetries must not be negative: " + maxRetries);
+    }
+    this.maxRetries = maxRetries;
+    return this;
+  }
+
+  /** The clock that queue times are measured with; the system clock by default. */
+  public SchedulerBuilder clock(Clock clock) {
+    this.clock = Objects.requireNonNull(clock, "clock");
+    return this;
+  }
+
+  /**
+   * Where {@link WorkerListener} calls run. By default the scheduler creates a cached pool of
+   * daemon threads and shuts it down on {@link Scheduler#close()}; an executor given here is not
+   * shut down. {@code Runnable::run} makes the calls on the thread that caused them, after the
+   * scheduler's lock is released, which suits tests and listeners that never block.
+   */
+  public SchedulerBuilder callbackExecutor(Executor executor) {
+    this.callbackExecutor = Objects.requireNonNull(executor, "executor");
+    return this;
+  }
+
+  /**
+   * How often the scheduler calls {@link Scheduler#expireOverdue()}; 1 second by default. Zero
+   * turns the automatic checks off, and the embedder calls it instead.
+   */
+  public SchedulerBuilder expiryCheckInterval(Duration interval) {
+    Objects.requireNonNull(interval, "interval");
+    if (interval.isNegative()) {
+      throw new IllegalArgumentException("expiryCheckInterval must not be negative: " + interval);
+    }
+    this.expiryCheckInterval = interval;
+    return this;
+  }
+
+  /**
+   * The executor that runs the periodic expiry checks. By default the scheduler creates a daemon
+   * thread and stops it on {@link Scheduler#close()}; an executor given here is not shut down, only
+   * the scheduler's task on it is cancelled.
+   */
+  public SchedulerBuilder timer(ScheduledExecutorService timer) {
+    this.timer = Objects.requireNonNull(timer, "timer");
+    return this;
+  }
+
+  /**
+   * Ranks suitable workers beyond the priority properties; {@link WorkerScorer#NONE} by default.
+   */
+  public SchedulerBuilder workerScorer(WorkerScorer scorer) {
+    this.workerScorer = Objects.requireNonNull(scorer, "scorer");
+    return this;
+  }
+
+  /**
+   * Builds the scheduler, starting the threads it owns.
+   *
+   * @throws IllegalStateException if a timer was given but the expiry check interval is zero
+   */
+  public <T, R> Scheduler<T, R> build() {
+    if (timer != null && expiryCheckInterval.isZero()) {
+      throw new IllegalStateException(
+          "a timer was given but expiryCheckInterval is zero; set a positive interval");
+    }
+    return new DefaultScheduler<>(
+        new PropertyTypes(propertyTypes, unknownPropertyType),
+        maxQueueTime,
+        maxRetries,
+        clock,
+        callbackExecutor,
+        expiryCheckInterval,
+        timer,
+        workerScorer);
+  }
+}

@@ -1,0 +1,25 @@
+package build.hearth.core.scheduler;
+
+/**
+ * A worker's connection to the scheduler, returned by {@link Scheduler#connect}.
+ *
+ * <p>Thread-safe.
+ */
+public interface WorkerSession {
+
+  /** The name the worker connected with. */
+  String name();
+
+  /**
+   * Whether the scheduler still counts on this worker; false after {@link #disconnect()}, after the
+   * worker's listener threw, and after the scheduler closed.
+   */
+  boolean isConnected();
+
+  /**
+   * Ends the connection. Actions the worker is running are queued again (and fail with UNAVAILABLE
+   * once they have been lost too often); answers the worker gives for them afterwards are
+   * discarded. The listener is not called for them. Idempotent.
+   */
+  void disconnect();
+}

@@ -1,0 +1,92 @@
+package build.hearth.core.scheduler;
+
+import java.math.BigDecimal;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A connected worker as the scheduler sees it, handed to the worker as its {@link WorkerSession}.
+ * The sets are guarded by the scheduler's lock.
+ */
+final class WorkerState<T, R> implements WorkerSession {
+  private final DefaultScheduler<T, R> scheduler;
+  private final WorkerSpec spec;
+  final WorkerListener<T, R> listener;
+  final Mailbox mailbox;
+  // The largest value of each MINIMUM property, parsed once at connection.
+  private final Map<String, BigDecimal> numbers;
+
+  /** The queues whose actions this worker could run; see {@link ActionQueue}. */
+  final Set<ActionQueue<T, R>> queues = new HashSet<>();
+
+  /** Assignments holding one of this worker's slots. */
+  final Set<ActiveAssignment<T, R>> active = new LinkedHashSet<>();
+
+  volatile boolean connected;
+  // Set when the listener threw; no more calls are made to it.
+  volatile boolean broken;
+
+  WorkerState(
+      DefaultScheduler<T, R> scheduler,
+      WorkerSpec spec,
+      WorkerListener<T, R> listener,
+      Mailbox mailbox,
+      Map<String, BigDecimal> numbers) {
+    this.scheduler = scheduler;
+    this.spec = spec;
+    this.listener = listener;
+    this.mailbox = mailbox;
+    this.numbers = Map.copyOf(numbers);
+  }
+
+  WorkerSpec spec() {
+    return spec;
+  }
+
+  int freeSlots() {
+    return spec.slots() - active.size();
+  }
+
+  /** The worker's value of MINIMUM property {@code name}, or null if it has none. */
+  BigDecimal number(String name) {
+    return numbers.get(name);
+  }
+
+  boolean satisfies(Requirements.Key key) {
+    for (Map.Entry<String, Set<String>> required : key.exact().entrySet()) {
+      Set<String> offered = spec.properties().get(required.getKey());
+      if (offered == null || !offered.containsAll(required.getValue())) {
+        return false;
+      }
+    }
+    for (Map.Entry<String, BigDecimal> required : key.minimum().entrySet()) {
+      BigDecimal offered = numbers.get(required.getKey());
+      if (offered == null || offered.compareTo(required.getValue()) < 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public String name() {
+    return spec.name();
+  }
+
+  @Override
+  public boolean isConnected() {
+    return connected;
+  }
+
+  @Override
+  public void disconnect() {
+    scheduler.disconnect(this, null);
+  }
+
+  @Override
+  public String toString() {
+    return "Worker{" + spec.name() + (connected ? "" : ", disconnected") + "}";
+  }
+}

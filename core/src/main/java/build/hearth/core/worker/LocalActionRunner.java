@@ -1,0 +1,570 @@
+package build.hearth.core.worker;
+
+import build.bazel.remote.execution.v2.ActionResult;
+import build.bazel.remote.execution.v2.Command;
+import build.bazel.remote.execution.v2.ExecutedActionMetadata;
+import build.hearth.api.ContentAddressableStorage;
+import build.hearth.api.Digest;
+import build.hearth.api.HearthException;
+import build.hearth.api.StatusCode;
+import build.hearth.core.exec.ExecRoot;
+import build.hearth.core.exec.ExecRoots;
+import build.hearth.core.execution.ActionOutcome;
+import build.hearth.core.execution.ActionRunner;
+import build.hearth.core.execution.Cancellation;
+import build.hearth.core.execution.ExecutionTask;
+import build.hearth.spi.storage.BlobStore;
+import com.google.protobuf.Timestamp;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs actions as processes on this machine: the in-process worker's runner and the {@code hearth
+ * worker} process's alike.
+ *
+ * <pre>{@code
+ * try (LocalActionRunner runner = LocalActionRunner.newBuilder()
+ *         .workerName("local")
+ *         .workDirectory(Path.of("/var/lib/hearth/work"))
+ *         .localCache(filesystemBlobStore)
+ *         .cas(instanceName -> serverCas)
+ *         .build()) {
+ *   ActionOutcome outcome = runner.run(task, new Cancellation());
+ * }
+ * }</pre>
+ *
+ * <h2>What a run does</h2>
+ *
+ * <ol>
+ *   <li>Materializes the input tree in a fresh exec root from the local cache, fetching what it
+ *       lacks from the instance's CAS (see {@link ExecRoots}); a malformed tree is refused before
+ *       anything runs. Creates the working directory and the parents of every output path.
+ *   <li>Runs {@code arguments} in the working directory with exactly the command's environment
+ *       variables (nothing of this JVM's environment), standard input from {@code /dev/null}, and
+ *       standard output and error in files beside the exec roots. The program, {@code
+ *       arguments[0]}, is resolved as REAPI describes: an absolute path as it is; a relative path
+ *       with a {@code /} against the working directory; a bare name through the {@code PATH} of the
+ *       command's environment (empty entries meaning the working directory), or {@code
+ *       /bin:/usr/bin} if it sets none, as {@code execvp} does. The process is started with the
+ *       resolved absolute path as its {@code argv[0]}.
+ *   <li>Waits for the process to end, for the task's timeout, or for the {@link Cancellation},
+ *       whichever comes first. On timeout or cancellation it kills the process and every descendant
+ *       it can find with SIGKILL; see the limits below.
+ *   <li>Uploads the outputs, stdout and stderr to the instance's CAS (streamed, never held in
+ *       memory) and reports them with the exit code and {@link ExecutedActionMetadata}: the worker
+ *       name and the start and end of the worker's part, the input fetch, the execution and the
+ *       output upload, read from the injected clock.
+ *   <li>Deletes the exec root and the stdout and stderr files, whatever happened.
+ * </ol>
+ *
+ * <h2>Outcomes and errors</h2>
+ *
+ * <ul>
+ *   <li>A command that ran to its end: {@link ActionOutcome#completed}, whatever its exit code.
+ *   <li>A command over its timeout: DEADLINE_EXCEEDED, "command exceeded its timeout of 10s and was
+ *       killed", with the result it produced so far (outputs, stdout, stderr). Its exit code is
+ *       what the process reported, normally 137 (128 + SIGKILL), or -1 if it could not be reaped.
+ *   <li>A cancelled action: CANCELLED, with the partial result likewise; if the cancellation came
+ *       before the command started, nothing runs and the result holds only the metadata.
+ *   <li>An action that cannot run throws {@link HearthException}: INVALID_ARGUMENT for a malformed
+ *       input tree, output path, working directory, environment variable or argument (such as an
+ *       empty command); FAILED_PRECONDITION for inputs missing from the CAS, and for a program that
+ *       is not found, not executable, or cannot be started, the message naming it (REAPI counts
+ *       both as failures to set up the action, not as a command that ran and failed);
+ *       RESOURCE_EXHAUSTED when the disk is full; UNAVAILABLE once closed; INTERNAL for other
+ *       failures of this machine; and what the instance's CAS throws.
+ * </ul>
+ *
+ * <h2>Limits</h2>
+ *
+ * The process tree is found through {@link ProcessHandle#descendants()}, since the JDK offers no
+ * process groups: a process that detached itself from the tree (a daemon that double-forked), or
+ * that a command left running in the background when its main process exited, is not killed. The
+ * timeout is measured with {@link System#nanoTime()}, not the injected clock, since the process
+ * runs in real time.
+ *
+ * <p>Thread-safe: {@link #run} may be called from many threads at once. The work directory belongs
+ * to one runner, which deletes what an earlier runner left in it. {@link #close()} must come after
+ * the last run has returned; it does not close the local cache or the CASes, which the caller owns.
+ */
+public final class LocalActionRunner implements ActionRunner {
+  private static final Logger log = LoggerFactory.getLogger(LocalActionRunner.class);
+  private static final String LOGS = "logs";
+  private static final String INSTANCES = "instances";
+  private static final Duration KILL_PATIENCE = Duration.ofSeconds(5);
+  private static final int DEFAULT_FETCH_THREADS = 4;
+
+  private final String workerName;
+  private final Path logsDirectory;
+  private final InstanceExecRoots execRoots;
+  private final ProcessLauncher launcher;
+  private final Clock clock;
+  private final ExecutorService ownedFetchExecutor;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private LocalActionRunner(
+      Builder b, Path workDirectory, Executor fetchExecutor, ExecutorService owned) {
+    this.workerName = b.workerName;
+    this.logsDirectory = workDirectory.resolve(LOGS);
+    this.execRoots =
+        new InstanceExecRoots(
+            workDirectory.resolve(INSTANCES),
+            b.localCache,
+            b.cas,
+            fetchExecutor,
+            b.allowAbsoluteSymlinks);
+    this.launcher = b.launcher;
+    this.clock = b.clock;
+    this.ownedFetchExecutor = owned;
+  }
+
+  public static Builder newBuilder() {
+    return new Builder();
+  }
+
+  /** The name reported as {@code ExecutedActionMetadata.worker}. */
+  public String workerName() {
+    return workerName;
+  }
+
+  @Override
+  public ActionOutcome run(ExecutionTask task, Cancellation cancellation) {
+    Objects.requireNonNull(task, "task");
+    Objects.requireNonNull(cancellation, "cancellation");
+    ExecutedActionMetadata.Builder metadata =
+        ExecutedActionMetadata.newBuilder().setWorker(workerName).setWorkerStartTimestamp(now());
+    Command command = task.command();
+    List<String> arguments = checkedArguments(command);
+    Map<String, String> environment = checkedEnvironment(command);
+    Digest inputRoot = Digest.fromProto(task.action().getInputRootDigest());
+    ContentAddressableStorage cas = execRoots.cas(task.instanceName());
+    ExecRoots roots = execRoots.forInstance(task.instanceName(), cas);
+    if (cancellation.isCancelled()) {
+      return notStarted(metadata);
+    }
+
+    metadata.setInputFetchStartTimestamp(now());
+    try (ExecRoot root = roots.prepare(inputRoot)) {
+      metadata.setInputFetchCompletedTimestamp(now());
+      root.createOutputDirectories(command);
+      Path workingDirectory = root.workingDirectory(command);
+      List<String> argv = new ArrayList<>(arguments);
+      argv.set(
+          0, ProgramResolver.resolve(arguments.get(0), environment, workingDirectory).toString());
+      if (cancellation.isCancelled()) {
+        return notStarted(metadata);
+      }
+      Logs logs = Logs.create(logsDirectory);
+      try {
+        ProcessLauncher.Request request =
+            new ProcessLauncher.Request(
+                argv, environment, workingDirectory, logs.stdout(), logs.stderr());
+        metadata.setExecutionStartTimestamp(now());
+        Ending ending = execute(request, arguments.get(0), task.timeout(), cancellation);
+        metadata.setExecutionCompletedTimestamp(now());
+
+        metadata.setOutputUploadStartTimestamp(now());
+        ActionResult.Builder result = ActionResult.newBuilder().setExitCode(ending.exitCode());
+        root.collectOutputs(command, cas, result);
+        result.setStdoutDigest(LogUploads.upload(logs.stdout(), cas, "stdout").toProto());
+        result.setStderrDigest(LogUploads.upload(logs.stderr(), cas, "stderr").toProto());
+        metadata.setOutputUploadCompletedTimestamp(now());
+        result.setExecutionMetadata(metadata.setWorkerCompletedTimestamp(now()));
+        return switch (ending.how()) {
+          case EXITED -> ActionOutcome.completed(result.build());
+          case TIMED_OUT ->
+              new ActionOutcome(
+                  result.build(),
+                  StatusCode.DEADLINE_EXCEEDED,
+                  "command exceeded its timeout of "
+                      + describe(task.timeout())
+                      + " and was killed");
+          case CANCELLED ->
+              new ActionOutcome(
+                  result.build(),
+                  StatusCode.CANCELLED,
+                  "the action was cancelled and its command killed");
+        };
+      } finally {
+        logs.delete();
+      }
+    }
+  }
+
+  private enum How {
+    EXITED,
+    TIMED_OUT,
+    CANCELLED
+  }
+
+  private record Ending(How how, int exitCode) {}
+
+  /** Starts the process and waits for its end, its timeout or its cancellation. */
+  private Ending execute(
+      ProcessLauncher.Request request,
+      String program,
+      Duration timeout,
+      Cancellation cancellation) {
+    CompletableFuture<Void> cancelled = new CompletableFuture<>();
+    // Runs on the cancelling thread (the scheduler's callback thread): only wake this one, which
+    // does the killing.
+    cancellation.onCancel(() -> cancelled.complete(null));
+    Process process;
+    try {
+      process = launcher.launch(request);
+    } catch (IOException e) {
+      throw HearthException.failedPrecondition(
+          "cannot start program '%s' (%s): %s",
+          program, request.arguments().get(0), e.getMessage());
+    } catch (IllegalArgumentException e) {
+      throw HearthException.invalidArgument(
+          "cannot start program '%s': %s", program, e.getMessage());
+    }
+    boolean settled = false;
+    try {
+      How how;
+      try {
+        CompletableFuture.anyOf(process.onExit(), cancelled)
+            .get(nanos(timeout), TimeUnit.NANOSECONDS);
+        how = process.isAlive() ? How.CANCELLED : How.EXITED;
+      } catch (TimeoutException e) {
+        how = process.isAlive() ? How.TIMED_OUT : How.EXITED;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new HearthException(
+            StatusCode.CANCELLED,
+            "the worker was interrupted while the command ran; it was killed");
+      } catch (ExecutionException e) {
+        throw HearthException.internal("waiting for the command failed", e.getCause());
+      }
+      if (how != How.EXITED) {
+        kill(process);
+      }
+      settled = true;
+      return new Ending(how, exitCode(process));
+    } finally {
+      if (!settled) {
+        // Leaving abnormally must not leave the command running.
+        kill(process);
+      }
+    }
+  }
+
+  private static long nanos(Duration duration) {
+    try {
+      return duration.toNanos();
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE;
+    }
+  }
+
+  private void kill(Process process) {
+    if (!ProcessTrees.kill(process.toHandle(), KILL_PATIENCE)) {
+      log.warn(
+          "Worker {}: processes of command {} still run {} after SIGKILL",
+          workerName,
+          process.pid(),
+          describe(KILL_PATIENCE));
+    }
+  }
+
+  private int exitCode(Process process) {
+    try {
+      if (process.waitFor(KILL_PATIENCE.toNanos(), TimeUnit.NANOSECONDS)) {
+        return process.exitValue();
+      }
+      log.warn("Worker {}: process {} did not end after SIGKILL", workerName, process.pid());
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new HearthException(
+          StatusCode.CANCELLED, "the worker was interrupted while its command was ending");
+    }
+  }
+
+  private ActionOutcome notStarted(ExecutedActionMetadata.Builder metadata) {
+    ActionResult result =
+        ActionResult.newBuilder()
+            .setExecutionMetadata(metadata.setWorkerCompletedTimestamp(now()))
+            .build();
+    return new ActionOutcome(
+        result, StatusCode.CANCELLED, "the action was cancelled before its command started");
+  }
+
+  private static List<String> checkedArguments(Command command) {
+    List<String> arguments = command.getArgumentsList();
+    if (arguments.isEmpty()) {
+      throw HearthException.invalidArgument(
+          "the command has no arguments; arguments[0] must name the program to run");
+    }
+    for (int i = 0; i < arguments.size(); i++) {
+      if (arguments.get(i).indexOf('\0') >= 0) {
+        throw HearthException.invalidArgument("arguments[%d] of the command holds a NUL byte", i);
+      }
+    }
+    return arguments;
+  }
+
+  private static Map<String, String> checkedEnvironment(Command command) {
+    Map<String, String> environment = new LinkedHashMap<>();
+    for (Command.EnvironmentVariable variable : command.getEnvironmentVariablesList()) {
+      String name = variable.getName();
+      if (name.isEmpty() || name.indexOf('=') >= 0 || name.indexOf('\0') >= 0) {
+        throw HearthException.invalidArgument(
+            "environment variable name '%s' is empty or holds '=' or a NUL byte", name);
+      }
+      if (variable.getValue().indexOf('\0') >= 0) {
+        throw HearthException.invalidArgument(
+            "the value of environment variable %s holds a NUL byte", name);
+      }
+      if (environment.put(name, variable.getValue()) != null) {
+        throw HearthException.invalidArgument(
+            "environment variable %s is set twice in the command", name);
+      }
+    }
+    return environment;
+  }
+
+  private Timestamp now() {
+    Instant instant = clock.instant();
+    return Timestamp.newBuilder()
+        .setSeconds(instant.getEpochSecond())
+        .setNanos(instant.getNano())
+        .build();
+  }
+
+  /** {@code 10s}, {@code 1h30m}, {@code 1.5s}, {@code 250ms}: short, for messages. */
+  static String describe(Duration duration) {
+    long millis = duration.toMillis();
+    if (millis < 1000) {
+      return millis + "ms";
+    }
+    if (millis % 1000 != 0) {
+      return String.format(Locale.ROOT, "%.3fs", millis / 1000.0).replaceAll("0+s$", "s");
+    }
+    long seconds = duration.getSeconds();
+    StringBuilder text = new StringBuilder();
+    if (seconds >= 3600) {
+      text.append(seconds / 3600).append('h');
+    }
+    if (seconds % 3600 >= 60) {
+      text.append(seconds % 3600 / 60).append('m');
+    }
+    if (seconds % 60 != 0) {
+      text.append(seconds % 60).append('s');
+    }
+    return text.toString();
+  }
+
+  /** Closes the exec roots of every instance and stops the fetch threads it made. Idempotent. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      execRoots.close();
+    } finally {
+      if (ownedFetchExecutor != null) {
+        ownedFetchExecutor.shutdownNow();
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "LocalActionRunner{" + workerName + "}";
+  }
+
+  /** The stdout and stderr files of one run. */
+  private record Logs(Path stdout, Path stderr) {
+    static Logs create(Path directory) {
+      try {
+        Path stdout = Files.createTempFile(directory, "action-", ".stdout");
+        Path stderr =
+            stdout.resolveSibling(stdout.getFileName().toString().replace(".stdout", ".stderr"));
+        Files.createFile(stderr);
+        return new Logs(stdout, stderr);
+      } catch (IOException e) {
+        throw HearthException.internal(
+            "cannot create the stdout and stderr files in " + directory, e);
+      }
+    }
+
+    void delete() {
+      for (Path file : List.of(stdout, stderr)) {
+        try {
+          Files.deleteIfExists(file);
+        } catch (IOException e) {
+          log.warn("Cannot delete {}; it is removed at the next start: {}", file, e.toString());
+        }
+      }
+    }
+  }
+
+  /**
+   * Configures a {@link LocalActionRunner}. The worker name, work directory, local cache and CAS
+   * function are required. Each setter checks its argument. Not thread-safe.
+   */
+  public static final class Builder {
+    private String workerName;
+    private Path workDirectory;
+    private BlobStore localCache;
+    private Function<String, ContentAddressableStorage> cas;
+    private Executor fetchExecutor;
+    private ProcessLauncher launcher = ProcessLauncher.system();
+    private Clock clock = Clock.systemUTC();
+    private boolean allowAbsoluteSymlinks;
+
+    private Builder() {}
+
+    /** The name reported in each result's {@code ExecutedActionMetadata.worker}. */
+    public Builder workerName(String name) {
+      Objects.requireNonNull(name, "name");
+      if (name.isBlank()) {
+        throw new IllegalArgumentException("a worker needs a name");
+      }
+      this.workerName = name;
+      return this;
+    }
+
+    /**
+     * Where exec roots and the stdout and stderr files are made; created if missing. It belongs to
+     * this runner: what an earlier runner left there is deleted. Put it on the file system of the
+     * local cache, so that inputs are hard-linked rather than copied.
+     */
+    public Builder workDirectory(Path directory) {
+      this.workDirectory = Objects.requireNonNull(directory, "directory");
+      return this;
+    }
+
+    /**
+     * The local CAS cache, a {@code filesystem} blob store that input files are linked from. The
+     * caller keeps owning it.
+     *
+     * @throws IllegalArgumentException if the store does not keep its blobs in files
+     */
+    public Builder localCache(BlobStore store) {
+      Objects.requireNonNull(store, "store");
+      // ExecRoots checks the kind of store; asking it now fails here rather than at the first
+      // action.
+      ExecRoots.newBuilder().localCache(store);
+      this.localCache = store;
+      return this;
+    }
+
+    /**
+     * The CAS of each REAPI instance, given its name: where missing inputs are fetched from and
+     * outputs, stdout and stderr are uploaded to. For the in-process worker that is the server's
+     * own CAS; for a worker process, a client of the server's. Called for each action; it must
+     * return the same CAS for a name each time, and throw a {@link HearthException} (or return
+     * null, reported as FAILED_PRECONDITION) for an instance it does not know.
+     */
+    public Builder cas(Function<String, ContentAddressableStorage> casForInstance) {
+      this.cas = Objects.requireNonNull(casForInstance, "casForInstance");
+      return this;
+    }
+
+    /**
+     * Runs the fetches of input blobs missing from the local cache, several at once. By default the
+     * runner makes a pool of 4 daemon threads and stops it on {@link #close()}; an executor given
+     * here is the caller's to shut down. Do not give it the threads that call {@link #run}.
+     */
+    public Builder fetchExecutor(Executor executor) {
+      this.fetchExecutor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /** Starts the processes; {@link ProcessLauncher#system()} by default. */
+    public Builder launcher(ProcessLauncher launcher) {
+      this.launcher = Objects.requireNonNull(launcher, "launcher");
+      return this;
+    }
+
+    /** The clock of the {@code ExecutedActionMetadata} timestamps; the system clock by default. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** Whether input symlinks may have absolute targets; false by default. */
+    public Builder allowAbsoluteSymlinks(boolean allow) {
+      this.allowAbsoluteSymlinks = allow;
+      return this;
+    }
+
+    /**
+     * Creates the work directory and clears what an earlier runner left in it.
+     *
+     * @throws IllegalStateException if a required setting is missing
+     * @throws HearthException INTERNAL if the work directory cannot be prepared
+     */
+    public LocalActionRunner build() {
+      if (workerName == null || workDirectory == null || localCache == null || cas == null) {
+        throw new IllegalStateException(
+            "LocalActionRunner needs a workerName, a workDirectory, a localCache and a cas");
+      }
+      Path dir;
+      try {
+        Files.createDirectories(workDirectory);
+        dir = workDirectory.toRealPath();
+        Path logs = dir.resolve(LOGS);
+        Files.createDirectories(logs);
+        deleteFiles(logs);
+        Files.createDirectories(dir.resolve(INSTANCES));
+      } catch (IOException e) {
+        throw HearthException.internal(
+            "cannot prepare the work directory " + workDirectory + ": " + e.getMessage(), e);
+      }
+      ExecutorService owned = null;
+      Executor executor = fetchExecutor;
+      if (executor == null) {
+        owned = Executors.newFixedThreadPool(DEFAULT_FETCH_THREADS, daemonThreads(workerName));
+        executor = owned;
+      }
+      return new LocalActionRunner(this, dir, executor, owned);
+    }
+
+    private static void deleteFiles(Path directory) throws IOException {
+      try (DirectoryStream<Path> files = Files.newDirectoryStream(directory)) {
+        for (Path file : files) {
+          Files.deleteIfExists(file);
+        }
+      }
+    }
+
+    private static ThreadFactory daemonThreads(String workerName) {
+      AtomicInteger count = new AtomicInteger();
+      return task -> {
+        Thread thread =
+            new Thread(task, "hearth-fetch-" + workerName + "-" + count.incrementAndGet());
+        thread.setDaemon(true);
+        return thread;
+      };
+    }
+  }
+}

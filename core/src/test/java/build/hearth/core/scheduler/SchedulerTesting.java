@@ -1,0 +1,129 @@
+package build.hearth.core.scheduler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import build.bazel.remote.execution.v2.Platform;
+import build.hearth.api.HearthException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** Helpers shared by the scheduler tests. */
+final class SchedulerTesting {
+  private SchedulerTesting() {}
+
+  /** {@code platform("OSFamily", "linux", "cpu_count", "4")}: name, value, name, value, ... */
+  static Platform platform(String... namesAndValues) {
+    Platform.Builder platform = Platform.newBuilder();
+    for (int i = 0; i < namesAndValues.length; i += 2) {
+      platform.addPropertiesBuilder().setName(namesAndValues[i]).setValue(namesAndValues[i + 1]);
+    }
+    return platform.build();
+  }
+
+  static ActionRequest<String> action(String name, String... namesAndValues) {
+    return ActionRequest.of(name, platform(namesAndValues), name);
+  }
+
+  /** A builder whose listener calls run on the calling thread and whose expiry is manual. */
+  static SchedulerBuilder deterministic(Clock clock) {
+    return Scheduler.newBuilder()
+        .callbackExecutor(Runnable::run)
+        .expiryCheckInterval(Duration.ZERO)
+        .clock(clock)
+        .propertyType("OSFamily", PropertyType.EXACT)
+        .propertyType("capability", PropertyType.EXACT)
+        .propertyType("cpu_count", PropertyType.MINIMUM)
+        .propertyType("pool", PropertyType.PRIORITY)
+        .propertyType("container", PropertyType.IGNORE);
+  }
+
+  /** The error a ticket failed with; fails the test if it has not failed. */
+  static HearthException failure(Ticket<?> ticket) {
+    assertThat(ticket.result()).isCompletedExceptionally();
+    try {
+      ticket.result().join();
+    } catch (CompletionException e) {
+      assertThat(e.getCause()).isInstanceOf(HearthException.class);
+      return (HearthException) e.getCause();
+    }
+    throw new AssertionError("unreachable");
+  }
+
+  /** A clock that tests move by hand. Thread-safe. */
+  static final class TestClock extends Clock {
+    private volatile Instant now = Instant.parse("2024-01-01T00:00:00Z");
+
+    void advance(Duration duration) {
+      now = now.plus(duration);
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      throw new UnsupportedOperationException("tests use UTC");
+    }
+  }
+
+  /** A worker that records what it is told and answers only when the test says so. */
+  static final class FakeWorker implements WorkerListener<String, String> {
+    final List<Assignment<String, String>> assigned = new CopyOnWriteArrayList<>();
+    final List<Assignment<String, String>> cancelled = new CopyOnWriteArrayList<>();
+    WorkerSession session;
+
+    static FakeWorker connect(Scheduler<String, String> scheduler, WorkerSpec spec) {
+      FakeWorker worker = new FakeWorker();
+      worker.session = scheduler.connect(spec, worker);
+      return worker;
+    }
+
+    @Override
+    public void assign(Assignment<String, String> assignment) {
+      assigned.add(assignment);
+    }
+
+    @Override
+    public void cancel(Assignment<String, String> assignment) {
+      cancelled.add(assignment);
+    }
+
+    /** Names of the actions assigned so far, in order. */
+    List<String> names() {
+      List<String> names = new ArrayList<>();
+      for (Assignment<String, String> assignment : assigned) {
+        names.add(assignment.request().name());
+      }
+      return names;
+    }
+
+    /** The assignment of action {@code name}; the latest if there are several. */
+    Assignment<String, String> get(String name) {
+      for (int i = assigned.size() - 1; i >= 0; i--) {
+        if (assigned.get(i).request().name().equals(name)) {
+          return assigned.get(i);
+        }
+      }
+      throw new AssertionError("no assignment of '" + name + "' in " + names());
+    }
+
+    /** Completes action {@code name} with the result {@code name + "-done"}. */
+    boolean finish(String name) {
+      return get(name).complete(name + "-done");
+    }
+  }
+}
