@@ -18,9 +18,9 @@ import java.util.HashSet;
 import java.util.Set;
 
 /**
- * The REAPI ActionCache service. A miss is NOT_FOUND, as REAPI specifies; the core already turns
- * a result whose blobs have left the CAS into a miss. Small outputs are inlined when asked, up to
- * a budget that keeps the response far below the clients' default 4 MiB message limit.
+ * The REAPI ActionCache service. A miss is NOT_FOUND, as REAPI specifies; the core already turns a
+ * result whose blobs have left the CAS into a miss. Small outputs are inlined when asked, up to a
+ * budget that keeps the response far below the clients' default 4 MiB message limit.
  */
 final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBase {
   static final long INLINE_BUDGET_BYTES = 1L << 20;

@@ -18,8 +18,8 @@ import java.io.InputStream;
 import java.util.Optional;
 
 /**
- * google.bytestream.ByteStream over the CAS: chunked, flow-controlled reads and resumable,
- * verified writes (see {@link WriteCall} and {@link UploadSessions}).
+ * google.bytestream.ByteStream over the CAS: chunked, flow-controlled reads and resumable, verified
+ * writes (see {@link WriteCall} and {@link UploadSessions}).
  */
 final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
   private final Instances instances;
@@ -116,8 +116,7 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
       try {
         got = in.readNBytes(chunk, 0, want);
       } catch (IOException e) {
-        throw HearthException.internal(
-            "reading blob " + digest + " failed: " + e.getMessage(), e);
+        throw HearthException.internal("reading blob " + digest + " failed: " + e.getMessage(), e);
       }
       if (got < want) {
         throw new HearthException(

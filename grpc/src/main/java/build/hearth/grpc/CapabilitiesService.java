@@ -6,6 +6,7 @@ import build.bazel.remote.execution.v2.CapabilitiesGrpc;
 import build.bazel.remote.execution.v2.DigestFunction;
 import build.bazel.remote.execution.v2.ExecutionCapabilities;
 import build.bazel.remote.execution.v2.GetCapabilitiesRequest;
+import build.bazel.remote.execution.v2.PriorityCapabilities;
 import build.bazel.remote.execution.v2.ServerCapabilities;
 import build.bazel.remote.execution.v2.SymlinkAbsolutePathStrategy;
 import build.bazel.semver.SemVer;
@@ -14,9 +15,10 @@ import io.grpc.stub.StreamObserver;
 
 /**
  * What an instance offers. The API range starts at 2.0, which Bazel 4 requires, and ends at 2.2:
- * the 2.1 and 2.2 additions that concern a cache (digest_function fields, which this server
- * checks, and stored results taken verbatim) are honoured, while 2.3 chiefly changes execution
- * ({@code output_directory_format}, root directory digests of outputs), which is not served yet.
+ * the 2.1 and 2.2 additions that concern a cache (digest_function fields, which this server checks,
+ * and stored results taken verbatim) are honoured, while 2.3 chiefly changes execution ({@code
+ * output_directory_format}, root directory digests of outputs), which is not offered yet. Execution
+ * is advertised for the instances that have it.
  */
 final class CapabilitiesService extends CapabilitiesGrpc.CapabilitiesImplBase {
   static final SemVer LOW_API_VERSION = SemVer.newBuilder().setMajor(2).setMinor(0).build();
@@ -48,13 +50,27 @@ final class CapabilitiesService extends CapabilitiesGrpc.CapabilitiesImplBase {
                 // Results are stored and returned verbatim, so absolute symlink targets that a
                 // client uploads are kept as they are.
                 .setSymlinkAbsolutePathStrategy(SymlinkAbsolutePathStrategy.Value.ALLOWED))
-        .setExecutionCapabilities(
-            ExecutionCapabilities.newBuilder()
-                .setDigestFunction(DigestFunction.Value.SHA256)
-                .addDigestFunctions(DigestFunction.Value.SHA256)
-                .setExecEnabled(false))
+        .setExecutionCapabilities(execution(instance))
         .setLowApiVersion(LOW_API_VERSION)
         .setHighApiVersion(HIGH_API_VERSION)
         .build();
+  }
+
+  private static ExecutionCapabilities execution(InstanceServices instance) {
+    ExecutionCapabilities.Builder execution =
+        ExecutionCapabilities.newBuilder()
+            .setDigestFunction(DigestFunction.Value.SHA256)
+            .addDigestFunctions(DigestFunction.Value.SHA256)
+            .setExecEnabled(instance.execution().isPresent());
+    if (instance.execution().isPresent()) {
+      // Lower numbers run sooner, 0 being the default; see ExecutionGrpcService for the clamping.
+      execution.setExecutionPriorityCapabilities(
+          PriorityCapabilities.newBuilder()
+              .addPriorities(
+                  PriorityCapabilities.PriorityRange.newBuilder()
+                      .setMinPriority(ExecutionGrpcService.MIN_PRIORITY)
+                      .setMaxPriority(ExecutionGrpcService.MAX_PRIORITY)));
+    }
+    return execution.build();
   }
 }

@@ -22,8 +22,8 @@ import java.util.Set;
 
 /**
  * The REAPI ContentAddressableStorage service. Batch calls answer one status per blob, so one bad
- * blob never fails its neighbours; only a request that breaks the advertised
- * {@code max_batch_total_size_bytes} is refused as a whole, as REAPI allows.
+ * blob never fails its neighbours; only a request that breaks the advertised {@code
+ * max_batch_total_size_bytes} is refused as a whole, as REAPI allows.
  */
 final class CasService extends ContentAddressableStorageGrpc.ContentAddressableStorageImplBase {
   private final Instances instances;

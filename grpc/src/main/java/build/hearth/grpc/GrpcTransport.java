@@ -1,6 +1,7 @@
 package build.hearth.grpc;
 
 import build.hearth.api.HearthException;
+import build.hearth.core.execution.WorkerGateway;
 import build.hearth.spi.transport.Transport;
 import build.hearth.spi.transport.TransportContext;
 import io.grpc.Server;
@@ -8,6 +9,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -22,8 +24,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running gRPC server and everything it owns: the thread pool that runs the services, the
- * upload sessions and the task that sweeps idle ones. {@link #shutdown} releases all of it.
+ * A running gRPC server and everything it owns: the thread pool that runs the services, the upload
+ * sessions and the task that sweeps idle ones. {@link #shutdown} releases all of it.
  */
 final class GrpcTransport implements Transport {
   private static final Logger log = LoggerFactory.getLogger(GrpcTransport.class);
@@ -36,6 +38,7 @@ final class GrpcTransport implements Transport {
   private final ExecutorService executor;
   private final ScheduledExecutorService sweeper;
   private final UploadSessions sessions;
+  private final WorkerApiService workerApi; // null unless the host offers a WorkerGateway
   private final AtomicBoolean stopped = new AtomicBoolean();
 
   private GrpcTransport(
@@ -43,12 +46,14 @@ final class GrpcTransport implements Transport {
       Server server,
       ExecutorService executor,
       ScheduledExecutorService sweeper,
-      UploadSessions sessions) {
+      UploadSessions sessions,
+      WorkerApiService workerApi) {
     this.description = description;
     this.server = server;
     this.executor = executor;
     this.sweeper = sweeper;
     this.sessions = sessions;
+    this.workerApi = workerApi;
   }
 
   static GrpcTransport start(TransportContext context, GrpcSettings settings) {
@@ -70,6 +75,19 @@ final class GrpcTransport implements Transport {
             TimeUnit.MILLISECONDS,
             new LinkedBlockingQueue<>(),
             threads("hearth-grpc-" + context.serverName() + "-"));
+    // Also times WaitOperation calls, whose timers are mostly cancelled early.
+    ScheduledThreadPoolExecutor sweeper =
+        new ScheduledThreadPoolExecutor(
+            1, threads("hearth-grpc-" + context.serverName() + "-sweep-"));
+    sweeper.setRemoveOnCancelPolicy(true);
+    WorkerApiService workerApi =
+        context
+            .service(WorkerGateway.class)
+            .map(
+                gateway ->
+                    new WorkerApiService(
+                        gateway, settings.workerKeepAliveInterval(), context.serverName()))
+            .orElse(null);
     Server server =
         NettyServerBuilder.forAddress(bind)
             .executor(executor)
@@ -85,23 +103,26 @@ final class GrpcTransport implements Transport {
             .addService(new CasService(instances, context.maxBatchSizeBytes()))
             .addService(new ByteStreamService(instances, sessions, settings.readChunkBytes()))
             .addService(new ActionCacheService(instances))
+            .addServices(workerApi == null ? List.of() : List.of(workerApi.bindService()))
+            .addService(new ExecutionGrpcService(instances, executor))
+            .addService(new OperationsGrpcService(instances, executor, sweeper))
             .build();
     try {
       server.start();
     } catch (IOException e) {
+      if (workerApi != null) {
+        workerApi.close();
+      }
       server.shutdownNow();
       executor.shutdownNow();
-      throw HearthException.unavailable(
-          "cannot listen on " + address + ": " + reason(e), e);
+      sweeper.shutdownNow();
+      throw HearthException.unavailable("cannot listen on " + address + ": " + reason(e), e);
     }
-    ScheduledThreadPoolExecutor sweeper =
-        new ScheduledThreadPoolExecutor(1, threads("hearth-grpc-" + context.serverName() + "-sweep-"));
     long period = Math.max(1000, Math.min(60_000, settings.uploadIdleTimeout().toMillis() / 2));
-    sweeper.scheduleWithFixedDelay(
-        () -> sweep(sessions), period, period, TimeUnit.MILLISECONDS);
+    sweeper.scheduleWithFixedDelay(() -> sweep(sessions), period, period, TimeUnit.MILLISECONDS);
     String description = context.serverName() + " on " + context.host() + ":" + server.getPort();
     log.info("Serving REAPI over gRPC: {}, instances {}", description, instances.describe());
-    return new GrpcTransport(description, server, executor, sweeper, sessions);
+    return new GrpcTransport(description, server, executor, sweeper, sessions, workerApi);
   }
 
   /** The upload sessions, for tests. */
@@ -119,6 +140,9 @@ final class GrpcTransport implements Transport {
     if (!stopped.compareAndSet(false, true)) {
       awaitQuietly(grace);
       return;
+    }
+    if (workerApi != null) {
+      workerApi.close(); // worker streams never end by themselves; do not wait out the grace
     }
     server.shutdown();
     sweeper.shutdownNow();
@@ -162,8 +186,8 @@ final class GrpcTransport implements Transport {
   }
 
   /**
-   * A batch of {@code maxBatch} blob bytes also carries a digest and framing per blob; allowing
-   * as much again (and at least 16 MiB) admits every batch within the advertised limit, so an
+   * A batch of {@code maxBatch} blob bytes also carries a digest and framing per blob; allowing as
+   * much again (and at least 16 MiB) admits every batch within the advertised limit, so an
    * oversized one is refused by the service with a clear message rather than by gRPC.
    */
   static int inboundLimit(long maxBatch) {

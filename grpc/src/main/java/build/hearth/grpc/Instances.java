@@ -1,19 +1,22 @@
 package build.hearth.grpc;
 
 import build.hearth.api.ActionCache;
+import build.hearth.api.Execution;
+import build.hearth.api.ExecutionService;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.spi.transport.InstanceServices;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeSet;
 
 /**
  * Routes a request's {@code instance_name} to that instance's services.
  *
- * <p>An unknown name is INVALID_ARGUMENT, not NOT_FOUND: Bazel reads NOT_FOUND from
- * GetActionResult as a cache miss and from a read as a missing blob, so a misspelt {@code
- * --remote_instance_name} would silently disable the cache. INVALID_ARGUMENT is not retried and
- * stops the build with the message, which lists the names this server knows.
+ * <p>An unknown name is INVALID_ARGUMENT, not NOT_FOUND: Bazel reads NOT_FOUND from GetActionResult
+ * as a cache miss and from a read as a missing blob, so a misspelt {@code --remote_instance_name}
+ * would silently disable the cache. INVALID_ARGUMENT is not retried and stops the build with the
+ * message, which lists the names this server knows.
  */
 final class Instances {
   private final Map<String, InstanceServices> byName;
@@ -53,6 +56,38 @@ final class Instances {
                         + services.name()
                         + "\" has no action cache; configure one for it, or use this server"
                         + " only as a CAS"));
+  }
+
+  /** The execution service of {@code services}, which must have one. */
+  static ExecutionService execution(InstanceServices services) {
+    return services
+        .execution()
+        .orElseThrow(
+            () ->
+                new HearthException(
+                    StatusCode.UNIMPLEMENTED,
+                    "instance \""
+                        + abbreviate(services.name())
+                        + "\" does not execute actions; it is a cache only. Configure"
+                        + " \"execution\" for it, or drop --remote_executor and keep"
+                        + " --remote_cache"));
+  }
+
+  /**
+   * The execution named {@code operationName}, looked up in every instance that executes. Operation
+   * names are unique in a server, so the first instance that knows the name owns it; several
+   * instances may also share one execution service.
+   */
+  Optional<Execution> findExecution(String operationName) {
+    for (InstanceServices services : byName.values()) {
+      if (services.execution().isPresent()) {
+        Optional<Execution> found = services.execution().get().find(operationName);
+        if (found.isPresent()) {
+          return found;
+        }
+      }
+    }
+    return Optional.empty();
   }
 
   private static String describe(Map<String, InstanceServices> byName) {

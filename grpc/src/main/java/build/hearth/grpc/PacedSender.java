@@ -6,10 +6,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sends a server-streaming response only as fast as the client takes it: a message is produced
- * only while the call {@link ServerCallStreamObserver#isReady() is ready}, and sending resumes
- * from the call's on-ready handler. A 2 GiB blob thus passes through a few chunks of memory
- * instead of being queued whole in Netty's buffers.
+ * Sends a server-streaming response only as fast as the client takes it: a message is produced only
+ * while the call {@link ServerCallStreamObserver#isReady() is ready}, and sending resumes from the
+ * call's on-ready handler. A 2 GiB blob thus passes through a few chunks of memory instead of being
+ * queued whole in Netty's buffers.
  *
  * <p>gRPC runs the handler method, the on-ready and the on-cancel callbacks of one call one at a
  * time, so the state here needs no locking.
@@ -36,8 +36,8 @@ final class PacedSender<T> implements Runnable {
   }
 
   /**
-   * Starts sending {@code source} on {@code out}. Must be called from the service method, before
-   * it returns.
+   * Starts sending {@code source} on {@code out}. Must be called from the service method, before it
+   * returns.
    */
   static <T> void start(StreamObserver<T> out, Source<T> source) {
     PacedSender<T> sender = new PacedSender<>((ServerCallStreamObserver<T>) out, source);

@@ -11,9 +11,9 @@ import java.util.Set;
  * {instance}/uploads/{uuid}/blobs/{hash}/{size}[/{metadata}]} for writes.
  *
  * <p>The instance name may be empty or span several segments; REAPI forbids it to contain the
- * reserved segments ({@code blobs}, {@code uploads}, ...), so the first reserved segment ends
- * it. Parsing is strict, since a name that is almost right usually means a client bug that is
- * better reported than guessed at: every malformed name is INVALID_ARGUMENT quoting it, and a
+ * reserved segments ({@code blobs}, {@code uploads}, ...), so the first reserved segment ends it.
+ * Parsing is strict, since a name that is almost right usually means a client bug that is better
+ * reported than guessed at: every malformed name is INVALID_ARGUMENT quoting it, and a
  * compressed-blobs name is UNIMPLEMENTED because this server advertises no compressors.
  *
  * @param instance the instance name, {@code ""} for the default instance
@@ -37,7 +37,15 @@ record ResourceName(String instance, String uploadId, Digest digest) {
   /** Digest-function names a newer client may put before the hash; only sha256 is ours. */
   private static final Set<String> DIGEST_FUNCTIONS =
       Set.of(
-          "sha256", "sha1", "md5", "vso", "sha384", "sha512", "murmur3", "sha256tree", "blake3",
+          "sha256",
+          "sha1",
+          "md5",
+          "vso",
+          "sha384",
+          "sha512",
+          "murmur3",
+          "sha256tree",
+          "blake3",
           "gitsha1");
 
   /** Parses the name of a blob to read. */
@@ -49,7 +57,8 @@ record ResourceName(String instance, String uploadId, Digest digest) {
     Digest digest = digest(name, segments, next, READ_FORM);
     if (next[0] != segments.length) {
       throw malformed(
-          name, "unexpected '" + join(segments, next[0], segments.length) + "' after the size",
+          name,
+          "unexpected '" + join(segments, next[0], segments.length) + "' after the size",
           READ_FORM);
     }
     return new ResourceName(join(segments, 0, reserved), "", digest);
@@ -89,7 +98,8 @@ record ResourceName(String instance, String uploadId, Digest digest) {
       if (segments[i].isEmpty()) {
         throw malformed(
             name,
-            i == 0 ? "it starts with '/' (the default instance has no name, not an empty one)"
+            i == 0
+                ? "it starts with '/' (the default instance has no name, not an empty one)"
                 : "it has an empty path segment",
             form);
       }

@@ -12,9 +12,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The one place where failures become gRPC statuses. A {@link HearthException} keeps its code
- * number and message, so what the core tells the user reaches the client unchanged; anything
- * else is a bug or an I/O failure nobody anticipated, and becomes INTERNAL, logged with its stack
- * trace so an operator can find it.
+ * number and message, so what the core tells the user reaches the client unchanged; anything else
+ * is a bug or an I/O failure nobody anticipated, and becomes INTERNAL, logged with its stack trace
+ * so an operator can find it.
  */
 final class Rpc {
   private static final Logger log = LoggerFactory.getLogger(Rpc.class);
@@ -66,9 +66,9 @@ final class Rpc {
   static final com.google.rpc.Status OK = com.google.rpc.Status.getDefaultInstance();
 
   /**
-   * Answers a unary call with what {@code body} returns, or with the status of what it throws.
-   * Only {@link RuntimeException}s are caught: an {@link Error} is left to gRPC, which closes the
-   * call with UNKNOWN.
+   * Answers a unary call with what {@code body} returns, or with the status of what it throws. Only
+   * {@link RuntimeException}s are caught: an {@link Error} is left to gRPC, which closes the call
+   * with UNKNOWN.
    */
   static <T> void unary(StreamObserver<T> out, Supplier<T> body) {
     T response;

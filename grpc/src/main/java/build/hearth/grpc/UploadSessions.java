@@ -16,11 +16,11 @@ import org.slf4j.LoggerFactory;
  * The ByteStream uploads in progress, keyed by resource name, so that a write whose stream broke
  * can be resumed from its committed size by a later stream with the same name.
  *
- * <p>A session is attached to at most one stream at a time: a second stream for the same name
- * gets ABORTED (which clients retry) rather than interleaving bytes. Sessions with no stream that
- * have been idle longer than the timeout are discarded by {@link #sweep()}, which the transport
- * runs periodically and which also runs when the table is full. The number of sessions is
- * bounded; past the bound a new upload gets RESOURCE_EXHAUSTED.
+ * <p>A session is attached to at most one stream at a time: a second stream for the same name gets
+ * ABORTED (which clients retry) rather than interleaving bytes. Sessions with no stream that have
+ * been idle longer than the timeout are discarded by {@link #sweep()}, which the transport runs
+ * periodically and which also runs when the table is full. The number of sessions is bounded; past
+ * the bound a new upload gets RESOURCE_EXHAUSTED.
  *
  * <p>Thread-safe. Session state changes under the session's monitor; bytes are written to the
  * upload outside it, by the one attached stream.
@@ -88,8 +88,8 @@ final class UploadSessions implements AutoCloseable {
    * Attaches {@code stream} to the session of {@code name}, starting a new upload with {@code
    * start} if there is none.
    *
-   * @throws HearthException ABORTED if another stream is writing this name; RESOURCE_EXHAUSTED
-   *     if too many uploads are in progress
+   * @throws HearthException ABORTED if another stream is writing this name; RESOURCE_EXHAUSTED if
+   *     too many uploads are in progress
    */
   Session attach(String name, Object stream, Supplier<BlobUpload> start) {
     while (true) {

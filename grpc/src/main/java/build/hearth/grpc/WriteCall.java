@@ -12,9 +12,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One ByteStream Write stream.
  *
- * <p>Bytes go to the session's verifying upload synchronously in {@link #onNext}: gRPC asks for
- * the next message only when that returns, so a slow store slows the client instead of filling
- * memory. What happens to the session when the stream ends:
+ * <p>Bytes go to the session's verifying upload synchronously in {@link #onNext}: gRPC asks for the
+ * next message only when that returns, so a slow store slows the client instead of filling memory.
+ * What happens to the session when the stream ends:
  *
  * <ul>
  *   <li>finished and verified: the blob is in the CAS and the session ends;
@@ -143,8 +143,8 @@ final class WriteCall implements StreamObserver<WriteRequest> {
   }
 
   /**
-   * Ends the stream with the status of {@code failure}. With {@code discard} the upload is
-   * dropped, because its bytes are wrong or its state unknown; otherwise it stays resumable.
+   * Ends the stream with the status of {@code failure}. With {@code discard} the upload is dropped,
+   * because its bytes are wrong or its state unknown; otherwise it stays resumable.
    */
   private void fail(RuntimeException failure, boolean discard) {
     done = true;
@@ -180,7 +180,9 @@ final class WriteCall implements StreamObserver<WriteRequest> {
       return;
     }
     if (session == null) {
-      fail(HearthException.invalidArgument("the Write stream ended without any WriteRequest"), false);
+      fail(
+          HearthException.invalidArgument("the Write stream ended without any WriteRequest"),
+          false);
       return;
     }
     long committed = session.committedSize();

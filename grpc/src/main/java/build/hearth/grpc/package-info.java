@@ -1,9 +1,11 @@
 /**
  * The gRPC transport: Hearth's REAPI v2 services (Capabilities, ContentAddressableStorage,
- * ByteStream, ActionCache) served by a Netty server, routed by instance name to the stores of a
- * {@link build.hearth.spi.transport.TransportContext}. Only {@link
- * build.hearth.grpc.GrpcTransportProvider} is public; it is found through {@link
- * java.util.ServiceLoader} under the type name {@code "grpc"}, and everything else here is an
- * implementation detail.
+ * ByteStream, ActionCache, Execution) and google.longrunning Operations, served by a Netty server,
+ * routed by instance name to the stores and executions of a {@link
+ * build.hearth.spi.transport.TransportContext}; and Hearth's worker API, through which workers in
+ * other processes join the scheduler. Two classes are public: {@link
+ * build.hearth.grpc.GrpcTransportProvider}, found through {@link java.util.ServiceLoader} under the
+ * type name {@code "grpc"}, and {@link build.hearth.grpc.WorkerAgent}, the worker API's client that
+ * a worker process runs. Everything else here is an implementation detail.
  */
 package build.hearth.grpc;

@@ -66,8 +66,11 @@ class ByteStreamResumeTest {
     // Nothing partial is visible.
     assertThat(server.cas.contains(digest)).isFalse();
     assertStatus(
-        () -> server.byteStream().read(ReadRequest.newBuilder()
-                .setResourceName(readName("", digest)).build()).forEachRemaining(r -> {}),
+        () ->
+            server
+                .byteStream()
+                .read(ReadRequest.newBuilder().setResourceName(readName("", digest)).build())
+                .forEachRemaining(r -> {}),
         Status.Code.NOT_FOUND,
         digest.hash());
 
@@ -87,8 +90,7 @@ class ByteStreamResumeTest {
 
     long committed = query(name).getCommittedSize();
     TestServer.Upload resumed =
-        server
-            .new Upload()
+        server.new Upload()
             .send(name, committed, data.substring((int) committed, 30_000), false)
             .send("", 30_000, data.substring(30_000), true)
             .halfClose();
@@ -182,7 +184,10 @@ class ByteStreamResumeTest {
     await().atMost(TestServer.TIMEOUT).until(() -> server.transport.sessions().isIdle(name));
 
     assertThat(
-            server.new Upload().send(name, 100, data.substring(100), true).halfClose().await()
+            server.new Upload()
+                .send(name, 100, data.substring(100), true)
+                .halfClose()
+                .await()
                 .getCommittedSize())
         .isEqualTo(300);
     assertThat(server.cas.get(digest)).isEqualTo(data);

@@ -85,8 +85,7 @@ class ByteStreamServiceTest {
     assertThat(concat(slice)).isEqualTo(data.substring(1234, 1234 + 9000));
     assertThat(slice.size()).isGreaterThan(1);
 
-    assertThat(concat(read(readName("", digest), 19_000, 5000)))
-        .isEqualTo(data.substring(19_000));
+    assertThat(concat(read(readName("", digest), 19_000, 5000))).isEqualTo(data.substring(19_000));
     assertThat(read(readName("", digest), 20_000, 0)).isEmpty();
   }
 
@@ -97,8 +96,7 @@ class ByteStreamServiceTest {
 
     assertStatus(
         () -> read(readName("", missing), 0, 0), Status.Code.NOT_FOUND, missing.toString());
-    assertStatus(
-        () -> read(readName("", digest), 11, 0), Status.Code.OUT_OF_RANGE, "offset 11");
+    assertStatus(() -> read(readName("", digest), 11, 0), Status.Code.OUT_OF_RANGE, "offset 11");
     assertStatus(() -> read(readName("", digest), -1, 0), Status.Code.OUT_OF_RANGE, "offset -1");
     assertStatus(() -> read(readName("", digest), 0, -5), Status.Code.OUT_OF_RANGE, "limit -5");
     assertStatus(
@@ -281,8 +279,7 @@ class ByteStreamServiceTest {
     Digest digest = digestOf(data);
     String name = uploadName("", digest);
     TestServer.Upload upload =
-        server
-            .new Upload()
+        server.new Upload()
             .send(name, 0, data.substring(0, 50), false)
             .send(uploadName("", digest), 50, data.substring(50), true);
     assertStatus(upload::await, Status.Code.INVALID_ARGUMENT, "resource_name changed");
@@ -293,8 +290,7 @@ class ByteStreamServiceTest {
   void queryWriteStatusOfUnknownUploadIsNotFound() {
     Digest digest = digestOf(bytes("never"));
     String name = uploadName("", digest);
-    assertStatus(
-        () -> query(name), Status.Code.NOT_FOUND, "'" + name + "'", "from offset 0");
+    assertStatus(() -> query(name), Status.Code.NOT_FOUND, "'" + name + "'", "from offset 0");
   }
 
   @Test

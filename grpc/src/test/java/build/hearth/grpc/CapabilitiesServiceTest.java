@@ -57,14 +57,23 @@ class CapabilitiesServiceTest {
 
   @Test
   void updateEnabledFollowsTheInstance() {
-    assertThat(capabilities("ci/linux").getCacheCapabilities()
-            .getActionCacheUpdateCapabilities().getUpdateEnabled())
+    assertThat(
+            capabilities("ci/linux")
+                .getCacheCapabilities()
+                .getActionCacheUpdateCapabilities()
+                .getUpdateEnabled())
         .isTrue();
-    assertThat(capabilities("readonly").getCacheCapabilities()
-            .getActionCacheUpdateCapabilities().getUpdateEnabled())
+    assertThat(
+            capabilities("readonly")
+                .getCacheCapabilities()
+                .getActionCacheUpdateCapabilities()
+                .getUpdateEnabled())
         .isFalse();
-    assertThat(capabilities("cas-only").getCacheCapabilities()
-            .getActionCacheUpdateCapabilities().getUpdateEnabled())
+    assertThat(
+            capabilities("cas-only")
+                .getCacheCapabilities()
+                .getActionCacheUpdateCapabilities()
+                .getUpdateEnabled())
         .isFalse();
   }
 

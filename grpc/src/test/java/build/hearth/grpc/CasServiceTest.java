@@ -174,8 +174,7 @@ class CasServiceTest {
                     .build());
     assertThat(read.getResponsesCount()).isEqualTo(4);
     assertThat(read.getResponses(0).getData()).isEqualTo(b);
-    assertThat(read.getResponses(1).getStatus().getCode())
-        .isEqualTo(StatusCode.NOT_FOUND.value());
+    assertThat(read.getResponses(1).getStatus().getCode()).isEqualTo(StatusCode.NOT_FOUND.value());
     assertThat(read.getResponses(1).getStatus().getMessage()).contains(missing.hash());
     assertThat(read.getResponses(2).getData()).isEqualTo(a);
     assertThat(read.getResponses(2).getCompressor()).isEqualTo(Compressor.Value.IDENTITY);
@@ -234,7 +233,8 @@ class CasServiceTest {
     BatchReadBlobsResponse read =
         server
             .casStub()
-            .batchReadBlobs(BatchReadBlobsRequest.newBuilder().addDigests(wrongHash.toProto()).build());
+            .batchReadBlobs(
+                BatchReadBlobsRequest.newBuilder().addDigests(wrongHash.toProto()).build());
     assertThat(read.getResponses(0).getStatus().getCode()).isEqualTo(StatusCode.NOT_FOUND.value());
     server.assertStillServing();
   }
@@ -271,7 +271,8 @@ class CasServiceTest {
         () ->
             server
                 .casStub()
-                .batchReadBlobs(BatchReadBlobsRequest.newBuilder().addDigests(big.toProto()).build()),
+                .batchReadBlobs(
+                    BatchReadBlobsRequest.newBuilder().addDigests(big.toProto()).build()),
         Status.Code.INVALID_ARGUMENT,
         "limit of " + TestServer.MAX_BATCH + " bytes",
         "ByteStream Read");
@@ -300,7 +301,8 @@ class CasServiceTest {
         () ->
             server
                 .casStub()
-                .findMissingBlobs(FindMissingBlobsRequest.newBuilder().setInstanceName("ci").build()),
+                .findMissingBlobs(
+                    FindMissingBlobsRequest.newBuilder().setInstanceName("ci").build()),
         Status.Code.INVALID_ARGUMENT,
         "unknown instance name \"ci\"",
         "\"ci/linux\"");
@@ -337,10 +339,7 @@ class CasServiceTest {
     Directory a = dirDirectory("c", c);
     Directory b = dirDirectory("d", d);
     Directory root =
-        Directory.newBuilder()
-            .addDirectories(node("a", a))
-            .addDirectories(node("b", b))
-            .build();
+        Directory.newBuilder().addDirectories(node("a", a)).addDirectories(node("b", b)).build();
     List<Directory> breadthFirst = List.of(root, a, b, c, d);
     for (Directory directory : breadthFirst) {
       server.cas.put(directory.toByteString());

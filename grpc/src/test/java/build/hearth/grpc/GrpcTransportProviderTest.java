@@ -42,7 +42,8 @@ class GrpcTransportProviderTest {
                 "memory",
                 "blobStores.cas.type",
                 0,
-                StoreContext.newBuilder("cas", StoreSettings.of("blobStores.cas", Map.of())).build());
+                StoreContext.newBuilder("cas", StoreSettings.of("blobStores.cas", Map.of()))
+                    .build());
   }
 
   @AfterEach
@@ -71,7 +72,8 @@ class GrpcTransportProviderTest {
       return (int)
           CapabilitiesGrpc.newBlockingStub(channel)
               .withDeadlineAfter(10, TimeUnit.SECONDS)
-              .getCapabilities(GetCapabilitiesRequest.newBuilder().setInstanceName(instance).build())
+              .getCapabilities(
+                  GetCapabilitiesRequest.newBuilder().setInstanceName(instance).build())
               .getCacheCapabilities()
               .getMaxBatchTotalSizeBytes();
     } finally {

@@ -11,7 +11,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class ResourceNameTest {
-  private static final Digest DIGEST = Digest.of("hello".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  private static final Digest DIGEST =
+      Digest.of("hello".getBytes(java.nio.charset.StandardCharsets.UTF_8));
 
   @Test
   void readNames() {
@@ -55,7 +56,8 @@ class ResourceNameTest {
             HearthException.class,
             e -> {
               assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
-              assertThat(e.getMessage()).contains("'" + name + "'", "{instance}/blobs/{hash}/{size}");
+              assertThat(e.getMessage())
+                  .contains("'" + name + "'", "{instance}/blobs/{hash}/{size}");
             });
   }
 

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import io.grpc.Status;
-import java.io.UncheckedIOException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import org.junit.jupiter.api.Test;
 
 class RpcTest {

@@ -1,0 +1,95 @@
+package build.hearth.grpc;
+
+import build.hearth.core.execution.WorkerGateway;
+import build.hearth.proto.workerapi.SchedulerMessage;
+import build.hearth.proto.workerapi.WorkerApiGrpc;
+import build.hearth.proto.workerapi.WorkerMessage;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * {@code hearth.worker.v1.WorkerApi}: remote workers join the scheduler through the server's {@link
+ * WorkerGateway}, one {@link WorkerStream} per connection.
+ *
+ * <p>Worker names are unique per server: a second worker registering under the name of a connected
+ * one is refused with ALREADY_EXISTS, whether or not the gateway checks that too, since two workers
+ * answering to one name would make every log line about either of them ambiguous.
+ *
+ * <p>Thread-safe. {@link #close()} ends every worker's stream, so that the server's shutdown does
+ * not wait out its grace period for streams that never end by themselves.
+ */
+final class WorkerApiService extends WorkerApiGrpc.WorkerApiImplBase {
+  private final WorkerGateway gateway;
+  private final Duration keepAliveInterval;
+  private final ScheduledThreadPoolExecutor timer;
+  private final ConcurrentHashMap<String, WorkerStream> byName = new ConcurrentHashMap<>();
+  private volatile boolean closed;
+
+  WorkerApiService(WorkerGateway gateway, Duration keepAliveInterval, String serverName) {
+    this.gateway = gateway;
+    this.keepAliveInterval = keepAliveInterval;
+    AtomicInteger count = new AtomicInteger();
+    this.timer =
+        new ScheduledThreadPoolExecutor(
+            1,
+            task -> {
+              Thread thread =
+                  new Thread(
+                      task, "hearth-grpc-" + serverName + "-workers-" + count.incrementAndGet());
+              thread.setDaemon(true);
+              return thread;
+            });
+    // Each disconnected worker cancels its keep-alive task; do not keep the dead tasks around.
+    timer.setRemoveOnCancelPolicy(true);
+  }
+
+  @Override
+  public StreamObserver<WorkerMessage> connect(StreamObserver<SchedulerMessage> out) {
+    ServerCallStreamObserver<SchedulerMessage> call =
+        (ServerCallStreamObserver<SchedulerMessage>) out;
+    WorkerStream stream = new WorkerStream(this, call);
+    call.setOnCancelHandler(stream::cancelled);
+    if (closed) {
+      stream.refuse(Status.UNAVAILABLE.withDescription("the server is shutting down"));
+    }
+    return stream;
+  }
+
+  WorkerGateway gateway() {
+    return gateway;
+  }
+
+  Duration keepAliveInterval() {
+    return keepAliveInterval;
+  }
+
+  ScheduledExecutorService timer() {
+    return timer;
+  }
+
+  /** Claims {@code name} for {@code stream}; false if a connected worker holds it. */
+  boolean claim(String name, WorkerStream stream) {
+    return byName.putIfAbsent(name, stream) == null;
+  }
+
+  void release(String name, WorkerStream stream) {
+    byName.remove(name, stream);
+  }
+
+  /** Ends every worker's stream with UNAVAILABLE and stops the keep-alive timer. Idempotent. */
+  void close() {
+    closed = true;
+    for (WorkerStream stream : byName.values()) {
+      stream.end(
+          Status.UNAVAILABLE.withDescription("the server is shutting down"),
+          "the server is shutting down");
+    }
+    timer.shutdownNow();
+  }
+}

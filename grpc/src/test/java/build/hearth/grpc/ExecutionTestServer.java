@@ -1,0 +1,203 @@
+package build.hearth.grpc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import build.bazel.remote.execution.v2.Action;
+import build.bazel.remote.execution.v2.CapabilitiesGrpc;
+import build.bazel.remote.execution.v2.Command;
+import build.bazel.remote.execution.v2.Directory;
+import build.bazel.remote.execution.v2.ExecuteOperationMetadata;
+import build.bazel.remote.execution.v2.ExecuteRequest;
+import build.bazel.remote.execution.v2.ExecuteResponse;
+import build.bazel.remote.execution.v2.ExecutionGrpc;
+import build.bazel.remote.execution.v2.ExecutionStage;
+import build.hearth.api.ActionCache;
+import build.hearth.api.ContentAddressableStorage;
+import build.hearth.api.Digest;
+import build.hearth.core.Storage;
+import build.hearth.spi.storage.ActionCacheStore;
+import build.hearth.spi.storage.BlobStore;
+import build.hearth.spi.storage.StoreContext;
+import build.hearth.spi.storage.StoreProviderRegistry;
+import build.hearth.spi.storage.StoreSettings;
+import build.hearth.spi.transport.InstanceServices;
+import build.hearth.spi.transport.TransportContext;
+import com.google.longrunning.Operation;
+import com.google.longrunning.OperationsGrpc;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A transport on a loopback port whose default instance {@code ""} executes through a {@link
+ * TestExecutionService} over the real memory stores, and whose instance {@code "cache-only"} does
+ * not execute; a plaintext channel to it, and helpers to upload actions and follow operations.
+ */
+final class ExecutionTestServer implements AutoCloseable {
+  static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+  final BlobStore blobs;
+  final ActionCacheStore actionCacheStore;
+  final ContentAddressableStorage cas;
+  final ActionCache actionCache;
+  final TestExecutionService executions;
+  final GrpcTransport transport;
+  final ManagedChannel channel;
+
+  ExecutionTestServer() {
+    StoreProviderRegistry registry =
+        StoreProviderRegistry.discover(ExecutionTestServer.class.getClassLoader());
+    blobs =
+        registry.createBlobStore(
+            "memory",
+            "blobStores.cas.type",
+            0,
+            StoreContext.newBuilder("cas", StoreSettings.of("blobStores.cas", Map.of())).build());
+    actionCacheStore =
+        registry.createActionCacheStore(
+            "memory",
+            "actionCaches.ac.type",
+            0,
+            StoreContext.newBuilder("ac", StoreSettings.of("actionCaches.ac", Map.of())).build());
+    cas = Storage.cas(blobs);
+    actionCache = Storage.actionCache(actionCacheStore, cas);
+    executions = new TestExecutionService(cas, actionCache);
+    TransportContext context =
+        TransportContext.newBuilder("exec-test", "127.0.0.1", 0)
+            .instance(
+                new InstanceServices(
+                    "", cas, Optional.of(actionCache), true, Optional.of(executions)))
+            .instance(new InstanceServices("cache-only", cas, Optional.of(actionCache), true))
+            .build();
+    transport = GrpcTransport.start(context, GrpcSettings.defaults());
+    channel =
+        ManagedChannelBuilder.forAddress("127.0.0.1", transport.port()).usePlaintext().build();
+  }
+
+  ExecutionGrpc.ExecutionBlockingStub execution() {
+    return ExecutionGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  ExecutionGrpc.ExecutionStub executionAsync() {
+    return ExecutionGrpc.newStub(channel);
+  }
+
+  OperationsGrpc.OperationsBlockingStub operations() {
+    return OperationsGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  OperationsGrpc.OperationsStub operationsAsync() {
+    return OperationsGrpc.newStub(channel);
+  }
+
+  CapabilitiesGrpc.CapabilitiesBlockingStub capabilities() {
+    return CapabilitiesGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Uploads a command running {@code arguments}, an empty input root and their action. */
+  Digest uploadAction(String... arguments) {
+    Digest command = uploadCommand(arguments);
+    Digest inputRoot = cas.put(Directory.getDefaultInstance().toByteString());
+    return cas.put(action(command, inputRoot).toByteString());
+  }
+
+  Digest uploadCommand(String... arguments) {
+    return cas.put(Command.newBuilder().addAllArguments(List.of(arguments)).build().toByteString());
+  }
+
+  static Action action(Digest command, Digest inputRoot) {
+    return Action.newBuilder()
+        .setCommandDigest(command.toProto())
+        .setInputRootDigest(inputRoot.toProto())
+        .build();
+  }
+
+  static ExecuteRequest request(Digest action) {
+    return ExecuteRequest.newBuilder().setActionDigest(action.toProto()).build();
+  }
+
+  static ExecuteOperationMetadata metadata(Operation operation) {
+    try {
+      return operation.getMetadata().unpack(ExecuteOperationMetadata.class);
+    } catch (InvalidProtocolBufferException e) {
+      throw new AssertionError("metadata of " + operation, e);
+    }
+  }
+
+  static ExecutionStage.Value stage(Operation operation) {
+    return metadata(operation).getStage();
+  }
+
+  static ExecuteResponse response(Operation operation) {
+    assertThat(operation.getDone()).as("done").isTrue();
+    try {
+      return operation.getResponse().unpack(ExecuteResponse.class);
+    } catch (InvalidProtocolBufferException e) {
+      throw new AssertionError("response of " + operation, e);
+    }
+  }
+
+  /** Starts an asynchronous Execute or WaitExecution and records what it receives. */
+  static final class Stream implements ClientResponseObserver<Object, Operation> {
+    final List<Operation> received = new CopyOnWriteArrayList<>();
+    final CompletableFuture<Void> end = new CompletableFuture<>();
+    private volatile ClientCallStreamObserver<Object> call;
+
+    @Override
+    public void beforeStart(ClientCallStreamObserver<Object> requestStream) {
+      call = requestStream;
+    }
+
+    @Override
+    public void onNext(Operation value) {
+      received.add(value);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      end.completeExceptionally(t);
+    }
+
+    @Override
+    public void onCompleted() {
+      end.complete(null);
+    }
+
+    void cancel() {
+      call.cancel("the test stops following", null);
+    }
+
+    Operation last() {
+      return received.get(received.size() - 1);
+    }
+
+    void awaitEnd() {
+      end.orTimeout(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).join();
+    }
+  }
+
+  @Override
+  public void close() {
+    channel.shutdownNow();
+    try {
+      channel.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    transport.shutdown(Duration.ofSeconds(2));
+    actionCacheStore.close();
+    blobs.close();
+  }
+}

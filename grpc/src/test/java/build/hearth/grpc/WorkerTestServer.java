@@ -1,0 +1,123 @@
+package build.hearth.grpc;
+
+import build.bazel.remote.execution.v2.Action;
+import build.bazel.remote.execution.v2.Command;
+import build.bazel.remote.execution.v2.Platform;
+import build.hearth.api.ContentAddressableStorage;
+import build.hearth.api.Digest;
+import build.hearth.core.Storage;
+import build.hearth.core.execution.ActionOutcome;
+import build.hearth.core.execution.ExecutionTask;
+import build.hearth.core.execution.WorkerGateway;
+import build.hearth.core.scheduler.ActionRequest;
+import build.hearth.core.scheduler.Scheduler;
+import build.hearth.core.scheduler.Ticket;
+import build.hearth.spi.storage.BlobStore;
+import build.hearth.spi.storage.StoreContext;
+import build.hearth.spi.storage.StoreProviderRegistry;
+import build.hearth.spi.storage.StoreSettings;
+import build.hearth.spi.transport.InstanceServices;
+import build.hearth.spi.transport.TransportContext;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A gRPC transport on a loopback port serving the worker API over a real scheduler, with the {@code
+ * memory} store as the CAS of the default instance. The transport can be stopped and started again
+ * on the same port, with the same scheduler and CAS, as a restarted server would.
+ */
+final class WorkerTestServer implements AutoCloseable {
+  /** Short, so that silence is noticed within a second. */
+  static final Duration KEEP_ALIVE = Duration.ofMillis(200);
+
+  final BlobStore blobs;
+  final ContentAddressableStorage cas;
+  final Scheduler<ExecutionTask, ActionOutcome> scheduler;
+  private volatile GrpcTransport transport;
+  private volatile int port;
+  private ManagedChannel channel;
+
+  WorkerTestServer() {
+    blobs =
+        StoreProviderRegistry.discover(WorkerTestServer.class.getClassLoader())
+            .createBlobStore(
+                "memory",
+                "blobStores.cas.type",
+                0,
+                StoreContext.newBuilder("cas", StoreSettings.of("blobStores.cas", Map.of()))
+                    .build());
+    cas = Storage.cas(blobs);
+    scheduler = Scheduler.newBuilder().build();
+    start();
+  }
+
+  /** Starts the transport: on a free port the first time, on the same port afterwards. */
+  void start() {
+    WorkerGateway gateway = scheduler::connect;
+    TransportContext context =
+        TransportContext.newBuilder("workers", "127.0.0.1", port)
+            .instance(new InstanceServices("", cas, Optional.empty(), false))
+            .service(WorkerGateway.class, gateway)
+            .build();
+    transport =
+        GrpcTransport.start(
+            context, GrpcSettings.defaults().withWorkerKeepAliveInterval(KEEP_ALIVE));
+    port = transport.port();
+  }
+
+  /** Stops the transport, as a server that goes down. */
+  void stop() {
+    transport.shutdown(Duration.ofSeconds(1));
+  }
+
+  String endpoint() {
+    return "grpc://127.0.0.1:" + port;
+  }
+
+  /** A channel for hand-driven worker streams; closed with the server. */
+  synchronized ManagedChannel channel() {
+    if (channel == null) {
+      channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    }
+    return channel;
+  }
+
+  /** Submits an action whose command is {@code arguments}. */
+  Ticket<ActionOutcome> submit(String... arguments) {
+    ExecutionTask task = task(arguments);
+    return scheduler.submit(
+        ActionRequest.of(String.join(" ", arguments), Platform.getDefaultInstance(), task));
+  }
+
+  ExecutionTask task(String... arguments) {
+    Command command = Command.newBuilder().addAllArguments(List.of(arguments)).build();
+    Digest commandDigest = cas.put(command.toByteString());
+    Action action = Action.newBuilder().setCommandDigest(commandDigest.toProto()).build();
+    Digest actionDigest = cas.put(action.toByteString());
+    return new ExecutionTask("", actionDigest, action, command, Duration.ofMinutes(1));
+  }
+
+  @Override
+  public void close() {
+    ManagedChannel open;
+    synchronized (this) {
+      open = channel;
+    }
+    if (open != null) {
+      open.shutdownNow();
+      try {
+        open.awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    transport.shutdown(Duration.ofSeconds(1));
+    scheduler.close();
+    blobs.close();
+  }
+}
