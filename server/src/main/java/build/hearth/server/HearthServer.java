@@ -2,12 +2,21 @@ package build.hearth.server;
 
 import build.hearth.api.ActionCache;
 import build.hearth.api.ContentAddressableStorage;
-import build.hearth.api.HearthException;
+import build.hearth.api.ExecutionService;
 import build.hearth.core.ConfiguredStores;
 import build.hearth.core.Storage;
+import build.hearth.core.config.ExecutionConfig;
 import build.hearth.core.config.HearthConfig;
 import build.hearth.core.config.InstanceConfig;
+import build.hearth.core.config.SchedulerConfig;
 import build.hearth.core.config.ServerConfig;
+import build.hearth.core.config.WorkerConfig;
+import build.hearth.core.execution.ActionOutcome;
+import build.hearth.core.execution.ExecutionServices;
+import build.hearth.core.execution.ExecutionTask;
+import build.hearth.core.execution.WorkerGateway;
+import build.hearth.core.scheduler.Scheduler;
+import build.hearth.core.worker.LocalWorker;
 import build.hearth.spi.storage.StoreProviderRegistry;
 import build.hearth.spi.transport.InstanceServices;
 import build.hearth.spi.transport.Transport;
@@ -15,15 +24,20 @@ import build.hearth.spi.transport.TransportContext;
 import build.hearth.spi.transport.TransportProvider;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.ServiceLoader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running Hearth: the stores of a configuration and one transport per configured server.
+ * A running Hearth: the stores, schedulers, in-process workers and transports of a configuration.
  *
  * <pre>{@code
  * try (HearthServer server = HearthServer.start(HearthConfig.embeddedDefault())) {
@@ -38,22 +52,24 @@ public final class HearthServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HearthServer.class);
   private static final String TRANSPORT = "grpc";
 
-  private final ConfiguredStores stores;
+  /** What to close, most recently opened first. */
+  private final Deque<AutoCloseable> resources;
+
   private final List<Transport> transports;
   private final Object lock = new Object();
   private boolean closed;
 
-  private HearthServer(ConfiguredStores stores, List<Transport> transports) {
-    this.stores = stores;
+  private HearthServer(Deque<AutoCloseable> resources, List<Transport> transports) {
+    this.resources = resources;
     this.transports = List.copyOf(transports);
   }
 
   /**
-   * Opens the stores and starts every server of {@code config}, with the storage and transport
-   * providers visible to this class's class loader.
+   * Opens the stores, starts the schedulers and in-process workers, and starts every server of
+   * {@code config}, with the storage and transport providers visible to this class's class loader.
    *
    * @throws build.hearth.api.ConfigException for a configuration the providers refuse
-   * @throws HearthException UNAVAILABLE if an address cannot be bound
+   * @throws build.hearth.api.HearthException UNAVAILABLE if an address cannot be bound
    */
   public static HearthServer start(HearthConfig config) {
     ClassLoader loader = HearthServer.class.getClassLoader();
@@ -62,12 +78,35 @@ public final class HearthServer implements AutoCloseable {
 
   static HearthServer start(
       HearthConfig config, StoreProviderRegistry registry, TransportProvider transportProvider) {
-    ConfiguredStores stores = ConfiguredStores.open(config, registry, Clock.systemUTC());
-    List<Transport> started = new ArrayList<>();
+    Deque<AutoCloseable> resources = new ArrayDeque<>();
+    List<Transport> transports = new ArrayList<>();
     try {
+      ConfiguredStores stores = ConfiguredStores.open(config, registry, Clock.systemUTC());
+      resources.push(stores);
+
+      Map<String, Scheduler<ExecutionTask, ActionOutcome>> schedulers = new LinkedHashMap<>();
+      for (SchedulerConfig scheduler : config.schedulers().values()) {
+        Scheduler<ExecutionTask, ActionOutcome> built =
+            scheduler.applyTo(Scheduler.newBuilder()).build();
+        resources.push(built);
+        schedulers.put(scheduler.name(), built);
+      }
+
+      List<TransportContext> contexts = new ArrayList<>();
+      Map<String, ContentAddressableStorage> casByInstance = new HashMap<>();
       for (ServerConfig server : config.servers()) {
-        Transport transport = transportProvider.start(context(server, stores));
-        started.add(transport);
+        contexts.add(context(server, stores, schedulers, casByInstance));
+      }
+
+      for (WorkerConfig worker : config.workers()) {
+        startWorker(worker, registry, schedulers, casByInstance, resources);
+      }
+
+      for (int i = 0; i < contexts.size(); i++) {
+        ServerConfig server = config.servers().get(i);
+        Transport transport = transportProvider.start(contexts.get(i));
+        resources.push(transport);
+        transports.add(transport);
         log.info(
             "Hearth server '{}' listening on {}:{} (instances: {})",
             server.name(),
@@ -76,27 +115,88 @@ public final class HearthServer implements AutoCloseable {
             server.instances().keySet().stream().map(n -> n.isEmpty() ? "\"\"" : n).toList());
       }
     } catch (RuntimeException e) {
-      started.forEach(t -> t.shutdown(Duration.ZERO));
-      stores.close();
+      closeAll(resources, e);
       throw e;
     }
-    return new HearthServer(stores, started);
+    return new HearthServer(resources, transports);
   }
 
-  private static TransportContext context(ServerConfig server, ConfiguredStores stores) {
+  private static TransportContext context(
+      ServerConfig server,
+      ConfiguredStores stores,
+      Map<String, Scheduler<ExecutionTask, ActionOutcome>> schedulers,
+      Map<String, ContentAddressableStorage> casByInstance) {
     TransportContext.Builder context =
         TransportContext.newBuilder(server.name(), server.host(), server.port())
             .maxBatchSizeBytes(server.maxBatchSizeBytes());
     for (InstanceConfig instance : server.instances().values()) {
       ContentAddressableStorage cas = Storage.cas(stores.blobStore(instance.casStore()));
+      casByInstance.putIfAbsent(instance.name(), cas);
       Optional<ActionCache> actionCache =
           instance
               .actionCacheStore()
               .map(name -> Storage.actionCache(stores.actionCacheStore(name), cas));
+      Optional<ExecutionService> execution =
+          instance
+              .execution()
+              .map(e -> executionService(instance, e, cas, actionCache, schedulers));
       context.instance(
-          new InstanceServices(instance.name(), cas, actionCache, instance.actionCacheUpdates()));
+          new InstanceServices(
+              instance.name(), cas, actionCache, instance.actionCacheUpdates(), execution));
     }
+    server
+        .workerApi()
+        .ifPresent(
+            api -> {
+              Scheduler<ExecutionTask, ActionOutcome> scheduler = schedulers.get(api.scheduler());
+              context.service(WorkerGateway.class, scheduler::connect);
+            });
     return context.build();
+  }
+
+  private static ExecutionService executionService(
+      InstanceConfig instance,
+      ExecutionConfig execution,
+      ContentAddressableStorage cas,
+      Optional<ActionCache> actionCache,
+      Map<String, Scheduler<ExecutionTask, ActionOutcome>> schedulers) {
+    return ExecutionServices.newBuilder()
+        .instanceName(instance.name())
+        .cas(cas)
+        .actionCache(actionCache)
+        .scheduler(schedulers.get(execution.scheduler()))
+        .defaultTimeout(execution.defaultTimeout())
+        .maxTimeout(execution.maxTimeout())
+        .build();
+  }
+
+  private static void startWorker(
+      WorkerConfig worker,
+      StoreProviderRegistry registry,
+      Map<String, Scheduler<ExecutionTask, ActionOutcome>> schedulers,
+      Map<String, ContentAddressableStorage> casByInstance,
+      Deque<AutoCloseable> resources) {
+    WorkerRuntime runtime =
+        WorkerRuntime.open(
+            worker,
+            registry,
+            instance -> {
+              ContentAddressableStorage cas = casByInstance.get(instance);
+              if (cas == null) {
+                throw build.hearth.api.HearthException.invalidArgument(
+                    "worker '%s' has no CAS for instance '%s'", worker.name(), instance);
+              }
+              return cas;
+            });
+    resources.push(runtime);
+    LocalWorker local = LocalWorker.newBuilder().spec(worker.workerSpec()).runner(runtime).build();
+    resources.push(local);
+    local.connect(schedulers.get(worker.scheduler().orElseThrow()));
+    log.info(
+        "In-process worker '{}' ready with {} slots (work directory {})",
+        worker.name(),
+        worker.slots(),
+        worker.workDirectory());
   }
 
   private static TransportProvider transportProvider(ClassLoader loader) {
@@ -134,7 +234,10 @@ public final class HearthServer implements AutoCloseable {
     }
   }
 
-  /** Stops the transports, letting calls in flight finish briefly, then closes the stores. */
+  /**
+   * Stops accepting calls (letting calls in flight finish briefly), stops the in-process workers
+   * (killing their commands), the schedulers, and closes the stores.
+   */
   @Override
   public void close() {
     synchronized (lock) {
@@ -144,13 +247,32 @@ public final class HearthServer implements AutoCloseable {
       closed = true;
       lock.notifyAll();
     }
-    try {
-      for (Transport transport : transports) {
-        transport.shutdown(Duration.ofSeconds(5));
-      }
-    } finally {
-      stores.close();
-      log.info("Hearth stopped");
+    for (Transport transport : transports) {
+      transport.shutdown(Duration.ofSeconds(5));
     }
+    RuntimeException failure = closeAll(resources, null);
+    log.info("Hearth stopped");
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  /** Closes {@code resources} in order; returns the first failure unless {@code primary} is set. */
+  private static RuntimeException closeAll(
+      Deque<AutoCloseable> resources, RuntimeException primary) {
+    RuntimeException failure = primary;
+    while (!resources.isEmpty()) {
+      AutoCloseable resource = resources.pop();
+      try {
+        resource.close();
+      } catch (Exception e) {
+        if (failure == null) {
+          failure = new IllegalStateException("closing " + resource + " failed", e);
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    return primary == null ? failure : null;
   }
 }

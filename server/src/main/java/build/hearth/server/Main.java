@@ -14,7 +14,7 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Remote execution for build tools that keeps compilers warm.",
-    subcommands = {Main.Serve.class})
+    subcommands = {Main.Serve.class, WorkerCommand.class})
 public final class Main implements Callable<Integer> {
 
   public static void main(String[] args) {
@@ -44,9 +44,10 @@ public final class Main implements Callable<Integer> {
       name = "serve",
       mixinStandardHelpOptions = true,
       description = {
-        "Serves the CAS, action cache and ByteStream over gRPC until stopped (SIGTERM or Ctrl-C).",
-        "Without CONFIG, uses the embedded default: everything on 127.0.0.1:50052 with"
-            + " filesystem stores under ~/.cache/hearth."
+        "Serves remote execution, the CAS, action cache and ByteStream over gRPC until stopped"
+            + " (SIGTERM or Ctrl-C).",
+        "Without CONFIG, uses the embedded default: everything on 127.0.0.1:50052, with an"
+            + " in-process worker and filesystem stores under ~/.cache/hearth."
       })
   static final class Serve implements Callable<Integer> {
     @Parameters(
