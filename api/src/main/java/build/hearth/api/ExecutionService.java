@@ -27,8 +27,10 @@ public interface ExecutionService {
    * instance_name} is ignored: this service serves one instance.
    *
    * @throws HearthException INVALID_ARGUMENT for a malformed digest, action or command, or a
-   *     timeout over the maximum; FAILED_PRECONDITION if the action or command blob is not in the
-   *     CAS (the client uploads it and tries again)
+   *     timeout over the maximum
+   * @throws MissingBlobsException (FAILED_PRECONDITION) if the action, its command or its input
+   *     root directory is not in the CAS; it lists them, and the client uploads them and tries
+   *     again
    */
   Execution execute(ExecuteRequest request);
 

@@ -5,10 +5,10 @@ import build.hearth.core.scheduler.WorkerSession;
 import build.hearth.core.scheduler.WorkerSpec;
 
 /**
- * Where workers that run in other processes join the scheduler. A transport that serves the
- * worker API finds it with {@code TransportContext.service(WorkerGateway.class)}, and calls
- * {@link #connect} once per worker connection, with a listener that forwards assignments and
- * cancellations over the wire.
+ * Where workers that run in other processes join the scheduler. A transport that serves the worker
+ * API finds it with {@code TransportContext.service(WorkerGateway.class)}, and calls {@link
+ * #connect} once per worker connection, with a listener that forwards assignments and cancellations
+ * over the wire.
  *
  * <p>Thread-safe.
  */

@@ -1,0 +1,446 @@
+package build.hearth.core.execution;
+
+import build.bazel.remote.execution.v2.Action;
+import build.bazel.remote.execution.v2.ActionResult;
+import build.bazel.remote.execution.v2.Command;
+import build.bazel.remote.execution.v2.ExecuteRequest;
+import build.bazel.remote.execution.v2.ExecuteResponse;
+import build.bazel.remote.execution.v2.Platform;
+import build.hearth.api.ActionCache;
+import build.hearth.api.ContentAddressableStorage;
+import build.hearth.api.Digest;
+import build.hearth.api.Execution;
+import build.hearth.api.ExecutionService;
+import build.hearth.api.HearthException;
+import build.hearth.api.MissingBlobsException;
+import build.hearth.api.StatusCode;
+import build.hearth.core.scheduler.ActionRequest;
+import build.hearth.core.scheduler.Scheduler;
+import build.hearth.core.scheduler.Ticket;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Parser;
+import com.google.rpc.Status;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The execution service of one instance. {@link #execute} does its checks and reads on the caller's
+ * thread; everything after the scheduler took the action is driven by the ticket.
+ *
+ * <p>Two maps track executions: {@code inFlight} by action digest, for merging (it never holds a
+ * {@code do_not_cache} action), and {@code byName} for {@link #find}, which also keeps completed
+ * executions until they expire. Expired ones are dropped lazily, on each call, in the order they
+ * completed.
+ */
+final class DefaultExecutionService implements ExecutionService {
+  private static final Logger logger = LoggerFactory.getLogger(DefaultExecutionService.class);
+
+  /**
+   * The largest Action or Command blob this service parses. Real ones are a few kilobytes; the
+   * bound keeps a digest naming some huge blob from being read into memory.
+   */
+  static final long MAX_MESSAGE_BYTES = 16L << 20;
+
+  private final String instanceName;
+  private final String operationPrefix;
+  private final ContentAddressableStorage cas;
+  private final Optional<ActionCache> actionCache;
+  private final Scheduler<ExecutionTask, ActionOutcome> scheduler;
+  private final Duration defaultTimeout;
+  private final Duration maxTimeout;
+  private final Clock clock;
+  private final Duration retention;
+  private final Executor completionExecutor;
+
+  private final ConcurrentHashMap<Digest, SharedExecution> inFlight = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, SharedExecution> byName = new ConcurrentHashMap<>();
+  // Completed executions in the order they completed; guarded by itself.
+  private final ArrayDeque<SharedExecution> completed = new ArrayDeque<>();
+
+  DefaultExecutionService(
+      String instanceName,
+      ContentAddressableStorage cas,
+      Optional<ActionCache> actionCache,
+      Scheduler<ExecutionTask, ActionOutcome> scheduler,
+      Duration defaultTimeout,
+      Duration maxTimeout,
+      Clock clock,
+      Duration retention,
+      Executor completionExecutor) {
+    this.instanceName = instanceName;
+    this.operationPrefix = instanceName.isEmpty() ? "operations/" : instanceName + "/operations/";
+    this.cas = cas;
+    this.actionCache = actionCache;
+    this.scheduler = scheduler;
+    this.defaultTimeout = defaultTimeout;
+    this.maxTimeout = maxTimeout;
+    this.clock = clock;
+    this.retention = retention;
+    this.completionExecutor = completionExecutor;
+  }
+
+  @Override
+  public Execution execute(ExecuteRequest request) {
+    Objects.requireNonNull(request, "request");
+    expireCompleted();
+    if (!request.hasActionDigest()) {
+      throw HearthException.invalidArgument("the ExecuteRequest has no action_digest");
+    }
+    Digest actionDigest = digest(request.getActionDigest(), "action_digest");
+    Action action = read(actionDigest, Action.parser(), "action", actionDigest);
+    boolean cacheable = !action.getDoNotCache();
+
+    // do_not_cache results are never written, so there is nothing of ours to find for them.
+    if (cacheable && !request.getSkipCacheLookup()) {
+      Optional<ActionResult> hit = lookUp(actionDigest);
+      if (hit.isPresent()) {
+        return answerFromCache(actionDigest, hit.get());
+      }
+    }
+    if (cacheable) {
+      SharedExecution running = inFlight.get(actionDigest);
+      if (running != null && running.tryJoin()) {
+        return running;
+      }
+    }
+
+    ExecutionTask task = task(actionDigest, action);
+    Platform platform =
+        action.getPlatform().getPropertiesCount() > 0
+            ? action.getPlatform()
+            : task.command().getPlatform();
+    SharedExecution execution =
+        SharedExecution.queued(newOperationName(), actionDigest, this::retire);
+    if (cacheable) {
+      while (true) {
+        SharedExecution running = inFlight.putIfAbsent(actionDigest, execution);
+        if (running == null) {
+          break;
+        }
+        if (running.tryJoin()) {
+          return running;
+        }
+        // It completed or is being cancelled, and will leave the map by itself; take its place.
+        inFlight.remove(actionDigest, running);
+      }
+    }
+    byName.put(execution.name(), execution);
+    ActionRequest<ExecutionTask> scheduled =
+        ActionRequest.of(execution.name(), platform, task)
+            .withPriority(request.getExecutionPolicy().getPriority());
+    Ticket<ActionOutcome> ticket;
+    try {
+      ticket = scheduler.submit(scheduled);
+    } catch (RuntimeException e) {
+      // Requests that merged onto it meanwhile must not wait for a ticket that never came.
+      execution.complete(failure(StatusCode.INTERNAL, "submitting the action failed: " + e));
+      throw e;
+    }
+    logger.debug("{}: action {} submitted to the scheduler", execution.name(), actionDigest);
+    execution.start(ticket);
+    ticket.result().whenComplete((outcome, error) -> finishLater(execution, task, outcome, error));
+    return execution;
+  }
+
+  @Override
+  public Optional<Execution> find(String operationName) {
+    Objects.requireNonNull(operationName, "operationName");
+    if (!operationName.startsWith(operationPrefix)) {
+      return Optional.empty();
+    }
+    Instant now = clock.instant();
+    expireCompleted(now);
+    SharedExecution execution = byName.get(operationName);
+    if (execution == null || execution.expired(now)) {
+      return Optional.empty();
+    }
+    return Optional.of(execution);
+  }
+
+  // ---- reading and checking the request ----
+
+  /** The task for a new execution: reads the command and checks that the input root is present. */
+  private ExecutionTask task(Digest actionDigest, Action action) {
+    if (!action.hasCommandDigest()) {
+      throw HearthException.invalidArgument("action %s has no command_digest", actionDigest);
+    }
+    if (!action.hasInputRootDigest()) {
+      throw HearthException.invalidArgument("action %s has no input_root_digest", actionDigest);
+    }
+    Digest commandDigest = digest(action.getCommandDigest(), "command_digest of the action");
+    Digest inputRoot = digest(action.getInputRootDigest(), "input_root_digest of the action");
+    Duration timeout = timeout(actionDigest, action);
+
+    Set<Digest> absent = cas.findMissing(List.of(commandDigest, inputRoot));
+    if (!absent.isEmpty()) {
+      List<Digest> missing = new ArrayList<>();
+      List<String> named = new ArrayList<>();
+      if (absent.contains(commandDigest)) {
+        missing.add(commandDigest);
+        named.add("the command blob " + commandDigest);
+      }
+      if (absent.contains(inputRoot) && !inputRoot.equals(commandDigest)) {
+        missing.add(inputRoot);
+        named.add("the input root directory " + inputRoot);
+      }
+      throw new MissingBlobsException(
+          String.join(" and ", named)
+              + " of action "
+              + actionDigest
+              + (missing.size() == 1 ? " is" : " are")
+              + " missing from the CAS; upload "
+              + (missing.size() == 1 ? "it" : "them")
+              + " and execute again",
+          missing);
+    }
+    Command command = read(commandDigest, Command.parser(), "command", actionDigest);
+    if (command.getArgumentsCount() == 0) {
+      throw HearthException.invalidArgument(
+          "the command %s of action %s has no arguments; it needs at least the program to run",
+          commandDigest, actionDigest);
+    }
+    return new ExecutionTask(instanceName, actionDigest, action, command, timeout);
+  }
+
+  private Duration timeout(Digest actionDigest, Action action) {
+    if (!action.hasTimeout()) {
+      return defaultTimeout;
+    }
+    com.google.protobuf.Duration proto = action.getTimeout();
+    if (proto.getSeconds() < 0 || proto.getNanos() < 0) {
+      throw HearthException.invalidArgument(
+          "the timeout of action %s is negative (%ds %dns); give a positive timeout or none",
+          actionDigest, proto.getSeconds(), proto.getNanos());
+    }
+    if (proto.getNanos() > 999_999_999) {
+      throw HearthException.invalidArgument(
+          "the timeout of action %s has %d nanoseconds, more than a second's worth",
+          actionDigest, proto.getNanos());
+    }
+    Duration timeout = Duration.ofSeconds(proto.getSeconds(), proto.getNanos());
+    if (timeout.isZero()) {
+      return defaultTimeout;
+    }
+    if (timeout.compareTo(maxTimeout) > 0) {
+      throw HearthException.invalidArgument(
+          "the timeout %s of action %s exceeds the maximum %s that this server allows; ask for a"
+              + " shorter one, or raise the instance's execution.maxTimeout",
+          format(timeout), actionDigest, format(maxTimeout));
+    }
+    return timeout;
+  }
+
+  private static Digest digest(build.bazel.remote.execution.v2.Digest proto, String field) {
+    try {
+      return Digest.fromProto(proto);
+    } catch (HearthException e) {
+      throw HearthException.invalidArgument("%s is not a valid digest: %s", field, e.getMessage());
+    }
+  }
+
+  /**
+   * Reads and parses a small message blob.
+   *
+   * @param what "action" or "command", for messages
+   */
+  private <M> M read(Digest digest, Parser<M> parser, String what, Digest actionDigest) {
+    String whose = digest.equals(actionDigest) ? "" : " of action " + actionDigest;
+    if (digest.sizeBytes() > MAX_MESSAGE_BYTES) {
+      throw HearthException.invalidArgument(
+          "the %s blob %s%s is %d bytes; this server reads Action and Command messages of at"
+              + " most %d bytes",
+          what, digest, whose, digest.sizeBytes(), MAX_MESSAGE_BYTES);
+    }
+    ByteString bytes;
+    try {
+      bytes = cas.get(digest);
+    } catch (HearthException e) {
+      if (e.code() == StatusCode.NOT_FOUND) {
+        throw new MissingBlobsException(
+            "the "
+                + what
+                + " blob "
+                + digest
+                + whose
+                + " is missing from the CAS; upload it and execute again",
+            List.of(digest));
+      }
+      throw e;
+    }
+    try {
+      return parser.parseFrom(bytes);
+    } catch (InvalidProtocolBufferException e) {
+      throw HearthException.invalidArgument(
+          "the %s blob %s%s is not a valid %s message: %s",
+          what, digest, whose, what.equals("action") ? "Action" : "Command", e.getMessage());
+    }
+  }
+
+  // ---- the action cache ----
+
+  private Optional<ActionResult> lookUp(Digest actionDigest) {
+    if (actionCache.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      return actionCache.get().get(actionDigest);
+    } catch (RuntimeException e) {
+      // A broken cache costs a rebuild, not the build.
+      logger.warn("looking up action {} in the action cache failed; executing it", actionDigest, e);
+      return Optional.empty();
+    }
+  }
+
+  private Execution answerFromCache(Digest actionDigest, ActionResult result) {
+    ExecuteResponse response =
+        ExecuteResponse.newBuilder()
+            .setResult(result)
+            .setCachedResult(true)
+            .setStatus(Status.newBuilder().setCode(StatusCode.OK.value()))
+            .build();
+    SharedExecution execution =
+        SharedExecution.completed(newOperationName(), actionDigest, response);
+    byName.put(execution.name(), execution);
+    retire(execution);
+    return execution;
+  }
+
+  private void store(ExecutionTask task, ActionResult result) {
+    if (actionCache.isEmpty()) {
+      return;
+    }
+    try {
+      actionCache.get().put(task.actionDigest(), result);
+    } catch (RuntimeException e) {
+      logger.warn(
+          "could not write the result of action {} to the action cache; the response stands",
+          task.actionDigest(),
+          e);
+    }
+  }
+
+  // ---- completion ----
+
+  private void finishLater(
+      SharedExecution execution, ExecutionTask task, ActionOutcome outcome, Throwable error) {
+    try {
+      completionExecutor.execute(() -> finish(execution, task, outcome, error));
+    } catch (RejectedExecutionException e) {
+      // Completing is cheap enough to do here rather than leave the execution hanging.
+      finish(execution, task, outcome, error);
+    }
+  }
+
+  private void finish(
+      SharedExecution execution, ExecutionTask task, ActionOutcome outcome, Throwable error) {
+    ExecuteResponse response;
+    try {
+      response = error == null ? responseFor(task, outcome) : responseFor(execution, error);
+    } catch (RuntimeException e) {
+      logger.error("{}: building the response failed", execution.name(), e);
+      response = failure(StatusCode.INTERNAL, "building the response failed: " + e);
+    }
+    execution.complete(response);
+  }
+
+  private ExecuteResponse responseFor(ExecutionTask task, ActionOutcome outcome) {
+    ActionResult result = outcome.result();
+    if (outcome.ran() && result.getExitCode() == 0 && !task.action().getDoNotCache()) {
+      store(task, result);
+    }
+    ExecuteResponse.Builder response = ExecuteResponse.newBuilder().setResult(result);
+    response.getStatusBuilder().setCode(outcome.code().value());
+    if (!outcome.ran()) {
+      response.getStatusBuilder().setMessage(outcome.message());
+    }
+    return response.build();
+  }
+
+  private static ExecuteResponse responseFor(SharedExecution execution, Throwable error) {
+    Throwable cause = error;
+    while (cause instanceof CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    if (cause instanceof HearthException e) {
+      return failure(e.code(), e.getMessage());
+    }
+    if (cause instanceof CancellationException) {
+      return failure(StatusCode.CANCELLED, execution.name() + " was cancelled");
+    }
+    logger.error("{}: the action failed unexpectedly", execution.name(), cause);
+    return failure(StatusCode.INTERNAL, "the action failed unexpectedly: " + cause);
+  }
+
+  private static ExecuteResponse failure(StatusCode code, String message) {
+    return ExecuteResponse.newBuilder()
+        .setStatus(Status.newBuilder().setCode(code.value()).setMessage(message))
+        .build();
+  }
+
+  // ---- names and retention ----
+
+  private String newOperationName() {
+    return operationPrefix + UUID.randomUUID();
+  }
+
+  /** Called once per execution, when it completes: it can no longer be joined, only found. */
+  private void retire(SharedExecution execution) {
+    inFlight.remove(execution.actionDigest(), execution);
+    execution.expiresAt(clock.instant().plus(retention));
+    synchronized (completed) {
+      completed.addLast(execution);
+    }
+  }
+
+  private void expireCompleted() {
+    expireCompleted(clock.instant());
+  }
+
+  private void expireCompleted(Instant now) {
+    synchronized (completed) {
+      SharedExecution oldest;
+      while ((oldest = completed.peekFirst()) != null && oldest.expired(now)) {
+        completed.removeFirst();
+        byName.remove(oldest.name(), oldest);
+      }
+    }
+  }
+
+  /** {@code 2h}, {@code 1h30m}, {@code 45s}, {@code 1s500ms}: how durations appear in messages. */
+  static String format(Duration duration) {
+    if (duration.isZero()) {
+      return "0s";
+    }
+    StringBuilder text = new StringBuilder();
+    long hours = duration.toHours();
+    if (hours > 0) {
+      text.append(hours).append('h');
+    }
+    if (duration.toMinutesPart() > 0) {
+      text.append(duration.toMinutesPart()).append('m');
+    }
+    if (duration.toSecondsPart() > 0) {
+      text.append(duration.toSecondsPart()).append('s');
+    }
+    if (duration.toMillisPart() > 0) {
+      text.append(duration.toMillisPart()).append("ms");
+    }
+    return text.length() == 0 ? duration.toString() : text.toString();
+  }
+}

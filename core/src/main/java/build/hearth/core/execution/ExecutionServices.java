@@ -1,0 +1,185 @@
+package build.hearth.core.execution;
+
+import build.hearth.api.ActionCache;
+import build.hearth.api.ContentAddressableStorage;
+import build.hearth.api.ExecutionService;
+import build.hearth.core.scheduler.Scheduler;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Executor;
+
+/**
+ * Builds the {@link ExecutionService} of one REAPI instance: it reads actions from the instance's
+ * CAS, answers from its action cache, and hands the rest to a {@link Scheduler}.
+ *
+ * <pre>{@code
+ * ExecutionService executions = ExecutionServices.newBuilder()
+ *     .instanceName("main")
+ *     .cas(cas)
+ *     .actionCache(actionCache)
+ *     .scheduler(scheduler)
+ *     .defaultTimeout(Duration.ofMinutes(15))
+ *     .maxTimeout(Duration.ofHours(3))
+ *     .build();
+ * }</pre>
+ *
+ * <h2>Operation names</h2>
+ *
+ * Each execution is named {@code INSTANCE/operations/UUID}, or {@code operations/UUID} for the
+ * default instance {@code ""}: unique in the server, and the instance is everything before the last
+ * {@code /operations/}, so a transport serving several instances can route WaitExecution without
+ * asking each of them.
+ *
+ * <h2>Lifetime</h2>
+ *
+ * The service owns no thread and holds nothing to close: its executions live in the scheduler until
+ * they complete, and completed ones are forgotten {@linkplain Builder#retention a while} later,
+ * checked whenever the service is used. Closing the scheduler completes every unfinished execution
+ * with UNAVAILABLE.
+ */
+public final class ExecutionServices {
+  private ExecutionServices() {}
+
+  /** A builder; {@link Builder#cas} and {@link Builder#scheduler} must be set. */
+  public static Builder newBuilder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds an {@link ExecutionService}. Each setter checks its argument and throws {@link
+   * IllegalArgumentException} (or {@link NullPointerException}) for a bad one. Not thread-safe.
+   */
+  public static final class Builder {
+    private String instanceName = "";
+    private ContentAddressableStorage cas;
+    private Optional<ActionCache> actionCache = Optional.empty();
+    private Scheduler<ExecutionTask, ActionOutcome> scheduler;
+    private Duration defaultTimeout = Duration.ofMinutes(15);
+    private Duration maxTimeout = Duration.ofHours(3);
+    private Clock clock = Clock.systemUTC();
+    private Duration retention = Duration.ofMinutes(10);
+    private Executor completionExecutor = Runnable::run;
+
+    private Builder() {}
+
+    /** The REAPI instance name the service serves; {@code ""} (the default instance) by default. */
+    public Builder instanceName(String instanceName) {
+      this.instanceName = Objects.requireNonNull(instanceName, "instanceName");
+      return this;
+    }
+
+    /** The instance's CAS, which holds actions, commands and inputs; required. */
+    public Builder cas(ContentAddressableStorage cas) {
+      this.cas = Objects.requireNonNull(cas, "cas");
+      return this;
+    }
+
+    /** The instance's action cache, looked up before executing and filled with results. */
+    public Builder actionCache(ActionCache actionCache) {
+      this.actionCache = Optional.of(actionCache);
+      return this;
+    }
+
+    /**
+     * The instance's action cache, or empty (the default) for an instance that executes without
+     * caching results.
+     */
+    public Builder actionCache(Optional<ActionCache> actionCache) {
+      this.actionCache = Objects.requireNonNull(actionCache, "actionCache");
+      return this;
+    }
+
+    /** The scheduler that hands actions to workers; required. The service does not close it. */
+    public Builder scheduler(Scheduler<ExecutionTask, ActionOutcome> scheduler) {
+      this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+      return this;
+    }
+
+    /** The timeout of an action that sets none; 15 minutes by default. */
+    public Builder defaultTimeout(Duration timeout) {
+      this.defaultTimeout = positive(timeout, "defaultTimeout");
+      return this;
+    }
+
+    /**
+     * The longest timeout an action may ask for; 3 hours by default. A longer one is refused with
+     * INVALID_ARGUMENT, as REAPI asks, rather than shortened.
+     */
+    public Builder maxTimeout(Duration timeout) {
+      this.maxTimeout = positive(timeout, "maxTimeout");
+      return this;
+    }
+
+    /** The clock that ages completed executions; the system clock by default. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * How long a completed execution can still be {@linkplain ExecutionService#find found}, so that
+     * a client whose stream broke can ask for its result with WaitExecution; 10 minutes by default.
+     */
+    public Builder retention(Duration retention) {
+      Objects.requireNonNull(retention, "retention");
+      if (retention.isNegative()) {
+        throw new IllegalArgumentException("retention must not be negative: " + retention);
+      }
+      this.retention = retention;
+      return this;
+    }
+
+    /**
+     * Where an execution is finished once its worker reported: the result is written to the action
+     * cache, then the execution completes. By default that happens on the thread that delivered the
+     * worker's report; give a pool to keep action-cache writes off a transport's threads.
+     */
+    public Builder completionExecutor(Executor executor) {
+      this.completionExecutor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /**
+     * Builds the service.
+     *
+     * @throws IllegalStateException if the CAS or the scheduler is missing, or the default timeout
+     *     exceeds the maximum
+     */
+    public ExecutionService build() {
+      if (cas == null) {
+        throw new IllegalStateException("an execution service needs a CAS; call cas(...)");
+      }
+      if (scheduler == null) {
+        throw new IllegalStateException(
+            "an execution service needs a scheduler; call scheduler(...)");
+      }
+      if (defaultTimeout.compareTo(maxTimeout) > 0) {
+        throw new IllegalStateException(
+            "defaultTimeout "
+                + DefaultExecutionService.format(defaultTimeout)
+                + " exceeds maxTimeout "
+                + DefaultExecutionService.format(maxTimeout));
+      }
+      return new DefaultExecutionService(
+          instanceName,
+          cas,
+          actionCache,
+          scheduler,
+          defaultTimeout,
+          maxTimeout,
+          clock,
+          retention,
+          completionExecutor);
+    }
+
+    private static Duration positive(Duration duration, String name) {
+      Objects.requireNonNull(duration, name);
+      if (duration.isNegative() || duration.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive: " + duration);
+      }
+      return duration;
+    }
+  }
+}

@@ -1,0 +1,664 @@
+package build.hearth.core.execution;
+
+import static build.hearth.core.execution.ExecutionTesting.platform;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import build.bazel.remote.execution.v2.Action;
+import build.bazel.remote.execution.v2.ActionResult;
+import build.bazel.remote.execution.v2.Command;
+import build.bazel.remote.execution.v2.Directory;
+import build.bazel.remote.execution.v2.ExecuteRequest;
+import build.bazel.remote.execution.v2.ExecuteResponse;
+import build.bazel.remote.execution.v2.ExecutionPolicy;
+import build.bazel.remote.execution.v2.ExecutionStage;
+import build.bazel.remote.execution.v2.FileNode;
+import build.bazel.remote.execution.v2.Platform;
+import build.hearth.api.Digest;
+import build.hearth.api.Execution;
+import build.hearth.api.ExecutionService;
+import build.hearth.api.HearthException;
+import build.hearth.api.MissingBlobsException;
+import build.hearth.api.StatusCode;
+import build.hearth.core.Hearth;
+import build.hearth.core.execution.ExecutionTesting.FakeWorker;
+import build.hearth.core.execution.ExecutionTesting.TestClock;
+import build.hearth.core.scheduler.Assignment;
+import build.hearth.core.scheduler.PropertyType;
+import build.hearth.core.scheduler.Scheduler;
+import build.hearth.core.scheduler.WorkerSpec;
+import com.google.protobuf.ByteString;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class ExecutionServiceTest {
+  private final TestClock clock = new TestClock();
+  private final Hearth hearth = Hearth.newBuilder().build();
+  private final Scheduler<ExecutionTask, ActionOutcome> scheduler =
+      Scheduler.newBuilder()
+          .callbackExecutor(Runnable::run)
+          .expiryCheckInterval(Duration.ZERO)
+          .clock(clock)
+          .propertyType("OSFamily", PropertyType.EXACT)
+          .build();
+  private final ExecutionService service =
+      ExecutionServices.newBuilder()
+          .instanceName("main")
+          .cas(hearth.cas())
+          .actionCache(hearth.actionCache())
+          .scheduler(scheduler)
+          .defaultTimeout(Duration.ofMinutes(15))
+          .maxTimeout(Duration.ofHours(1))
+          .clock(clock)
+          .retention(Duration.ofMinutes(10))
+          .build();
+
+  @AfterEach
+  void close() {
+    scheduler.close();
+    hearth.close();
+  }
+
+  private FakeWorker connectWorker(String... namesAndValues) {
+    WorkerSpec.Builder spec = WorkerSpec.builder("worker").slots(4);
+    for (int i = 0; i < namesAndValues.length; i += 2) {
+      spec.property(namesAndValues[i], namesAndValues[i + 1]);
+    }
+    FakeWorker worker = new FakeWorker();
+    scheduler.connect(spec.build(), worker);
+    return worker;
+  }
+
+  private Digest put(com.google.protobuf.Message message) {
+    return hearth.cas().put(message.toByteString());
+  }
+
+  private static Command command(String... arguments) {
+    return Command.newBuilder().addAllArguments(List.of(arguments)).build();
+  }
+
+  /** Stores the command, an input root and the action; returns the action's digest. */
+  private Digest storeAction(Command command, Consumer<Action.Builder> customize) {
+    Digest inputRoot = put(Directory.getDefaultInstance());
+    Action.Builder action =
+        Action.newBuilder()
+            .setCommandDigest(put(command).toProto())
+            .setInputRootDigest(inputRoot.toProto());
+    customize.accept(action);
+    return put(action.build());
+  }
+
+  private Digest storeAction(String... arguments) {
+    return storeAction(command(arguments), action -> {});
+  }
+
+  private static ExecuteRequest request(Digest action) {
+    return ExecuteRequest.newBuilder().setActionDigest(action.toProto()).build();
+  }
+
+  private static ExecuteResponse response(Execution execution) {
+    assertThat(execution.result()).isDone();
+    return execution.result().join();
+  }
+
+  // ---- the action cache ----
+
+  @Test
+  void anActionCacheHitCompletesAtOnce() {
+    FakeWorker worker = connectWorker();
+    Digest action = storeAction("true");
+    ActionResult cached = ActionResult.newBuilder().setExitCode(0).build();
+    hearth.actionCache().put(action, cached);
+
+    Execution execution = service.execute(request(action));
+
+    assertThat(execution.stage()).isEqualTo(ExecutionStage.Value.COMPLETED);
+    ExecuteResponse response = response(execution);
+    assertThat(response.getCachedResult()).isTrue();
+    assertThat(response.getResult()).isEqualTo(cached);
+    assertThat(response.getStatus().getCode()).isZero();
+    assertThat(execution.actionDigest()).isEqualTo(action);
+    assertThat(worker.assigned).isEmpty();
+    assertThat(service.find(execution.name())).contains(execution);
+  }
+
+  @Test
+  void skipCacheLookupExecutesDespiteACachedResult() {
+    FakeWorker worker = connectWorker();
+    Digest action = storeAction("true");
+    hearth.actionCache().put(action, ActionResult.newBuilder().setExitCode(0).build());
+
+    Execution execution =
+        service.execute(request(action).toBuilder().setSkipCacheLookup(true).build());
+
+    assertThat(worker.assigned).hasSize(1);
+    worker.exit(0);
+    assertThat(response(execution).getCachedResult()).isFalse();
+  }
+
+  @Test
+  void resultsOfCommandsThatExitZeroAreCached() {
+    FakeWorker worker = connectWorker();
+    Digest action = storeAction("true");
+
+    Execution execution = service.execute(request(action));
+    worker.exit(0);
+
+    assertThat(response(execution).getStatus().getCode()).isZero();
+    assertThat(hearth.actionCache().get(action)).isPresent();
+    Execution again = service.execute(request(action));
+    assertThat(response(again).getCachedResult()).isTrue();
+    assertThat(worker.assigned).hasSize(1);
+  }
+
+  @Test
+  void resultsOfCommandsThatExitNonZeroAreNotCached() {
+    FakeWorker worker = connectWorker();
+    Digest action = storeAction("false");
+
+    Execution first = service.execute(request(action));
+    worker.exit(1);
+
+    ExecuteResponse response = response(first);
+    assertThat(response.getStatus().getCode()).isZero();
+    assertThat(response.getResult().getExitCode()).isEqualTo(1);
+    assertThat(hearth.actionCache().get(action)).isEmpty();
+    Execution second = service.execute(request(action));
+    assertThat(second.name()).isNotEqualTo(first.name());
+    assertThat(worker.assigned).hasSize(2);
+  }
+
+  @Test
+  void aFailedActionCacheWriteDoesNotFailTheExecution() {
+    FakeWorker worker = connectWorker();
+    Digest action = storeAction("true");
+    Execution execution = service.execute(request(action));
+    Digest absent = Digest.of("never stored".getBytes(StandardCharsets.UTF_8));
+
+    // The action cache refuses a result whose stdout is not in the CAS.
+    worker
+        .last()
+        .complete(
+            ActionOutcome.completed(
+                ActionResult.newBuilder().setStdoutDigest(absent.toProto()).build()));
+
+    assertThat(response(execution).getStatus().getCode()).isZero();
+    assertThat(hearth.actionCache().get(action)).isEmpty();
+  }
+
+  // ---- merging ----
+
+  @Test
+  void identicalActionsInFlightShareOneExecution() {
+    FakeWorker worker = connectWorker();
+    Digest action = storeAction("true");
+
+    Execution first = service.execute(request(action));
+    Execution second = service.execute(request(action));
+    Execution skipping =
+        service.execute(request(action).toBuilder().setSkipCacheLookup(true).build());
+
+    assertThat(second.name()).isEqualTo(first.name());
+    assertThat(skipping.name()).isEqualTo(first.name());
+    assertThat(worker.assigned).hasSize(1);
+    worker.exit(0);
+    assertThat(response(first)).isEqualTo(response(second));
+  }
+
+  @Test
+  void concurrentIdenticalRequestsMergeOntoOneExecutionPerAction() throws Exception {
+    FakeWorker worker = connectWorker();
+    List<Digest> actions = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      actions.add(storeAction("echo", "" + i));
+    }
+    ExecutorService threads = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<Execution>> executions = new ArrayList<>();
+      CountDownLatch start = new CountDownLatch(1);
+      for (int i = 0; i < 240; i++) {
+        Digest action = actions.get(i % actions.size());
+        executions.add(
+            threads.submit(
+                () -> {
+                  start.await();
+                  return service.execute(request(action));
+                }));
+      }
+      start.countDown();
+      Map<Digest, Set<String>> names = new HashMap<>();
+      for (Future<Execution> future : executions) {
+        Execution execution = future.get(10, TimeUnit.SECONDS);
+        names.computeIfAbsent(execution.actionDigest(), d -> new HashSet<>()).add(execution.name());
+      }
+
+      assertThat(names).hasSize(3).allSatisfy((digest, set) -> assertThat(set).hasSize(1));
+      assertThat(worker.assigned).hasSize(3);
+    } finally {
+      threads.shutdownNow();
+    }
+  }
+
+  @Test
+  void doNotCacheActionsAreNeitherMergedNorCached() {
+    FakeWorker worker = connectWorker();
+    Digest action = storeAction(command("date"), builder -> builder.setDoNotCache(true));
+
+    Execution first = service.execute(request(action));
+    Execution second = service.execute(request(action));
+
+    assertThat(second.name()).isNotEqualTo(first.name());
+    assertThat(worker.assigned).hasSize(2);
+    worker.assigned.forEach(
+        assignment ->
+            assignment.complete(
+                ActionOutcome.completed(ActionResult.newBuilder().setExitCode(0).build())));
+    assertThat(response(first).getStatus().getCode()).isZero();
+    assertThat(response(second).getStatus().getCode()).isZero();
+    assertThat(hearth.actionCache().get(action)).isEmpty();
+  }
+
+  // ---- checking the request ----
+
+  @Test
+  void aMissingActionIsReportedWithItsDigest() {
+    Digest action =
+        Digest.of(
+            Action.getDefaultInstance().toBuilder().setDoNotCache(true).build().toByteArray());
+
+    assertThatThrownBy(() -> service.execute(request(action)))
+        .isInstanceOfSatisfying(
+            MissingBlobsException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(StatusCode.FAILED_PRECONDITION);
+              assertThat(e.missing()).containsExactly(action);
+              assertThat(e.getMessage())
+                  .contains("action blob " + action + " is missing from the CAS");
+            });
+  }
+
+  @Test
+  void aMissingCommandAndInputRootAreReportedTogether() {
+    Digest command = Digest.of(command("true").toByteArray());
+    Directory root =
+        Directory.newBuilder()
+            .addFiles(FileNode.newBuilder().setName("in").setDigest(Digest.EMPTY.toProto()))
+            .build();
+    Digest inputRoot = Digest.of(root.toByteArray());
+    Digest action =
+        put(
+            Action.newBuilder()
+                .setCommandDigest(command.toProto())
+                .setInputRootDigest(inputRoot.toProto())
+                .build());
+
+    assertThatThrownBy(() -> service.execute(request(action)))
+        .isInstanceOfSatisfying(
+            MissingBlobsException.class,
+            e -> {
+              assertThat(e.missing()).containsExactly(command, inputRoot);
+              assertThat(e.getMessage())
+                  .contains("command blob " + command, "input root directory " + inputRoot);
+            });
+  }
+
+  @Test
+  void malformedRequestsAreInvalidArguments() {
+    assertThatThrownBy(() -> service.execute(ExecuteRequest.getDefaultInstance()))
+        .isInstanceOfSatisfying(
+            HearthException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+              assertThat(e.getMessage()).contains("action_digest");
+            });
+    ExecuteRequest badDigest =
+        ExecuteRequest.newBuilder()
+            .setActionDigest(
+                build.bazel.remote.execution.v2.Digest.newBuilder().setHash("xyz").setSizeBytes(3))
+            .build();
+    assertThatThrownBy(() -> service.execute(badDigest))
+        .isInstanceOfSatisfying(
+            HearthException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+              assertThat(e.getMessage()).contains("action_digest");
+            });
+    Digest garbage = hearth.cas().put(ByteString.copyFromUtf8("not a protobuf \u00ff\u00ff"));
+    assertThatThrownBy(() -> service.execute(request(garbage)))
+        .isInstanceOfSatisfying(
+            HearthException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+              assertThat(e.getMessage()).contains("not a valid Action");
+            });
+  }
+
+  @Test
+  void aTimeoutOverTheMaximumIsRefused() {
+    Digest action =
+        storeAction(
+            command("sleep", "7200"),
+            builder ->
+                builder.setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(7200)));
+
+    assertThatThrownBy(() -> service.execute(request(action)))
+        .isInstanceOfSatisfying(
+            HearthException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+              assertThat(e.getMessage()).contains("timeout 2h", "exceeds the maximum 1h");
+            });
+  }
+
+  @Test
+  void aNegativeTimeoutIsRefused() {
+    Digest action =
+        storeAction(
+            command("true"),
+            builder ->
+                builder.setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(-1)));
+
+    assertThatThrownBy(() -> service.execute(request(action)))
+        .isInstanceOfSatisfying(
+            HearthException.class,
+            e -> assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT));
+  }
+
+  @Test
+  void theDefaultTimeoutAppliesWhenTheActionSetsNone() {
+    FakeWorker worker = connectWorker();
+    service.execute(request(storeAction("true")));
+    Digest timed =
+        storeAction(
+            command("sleep", "1"),
+            builder ->
+                builder.setTimeout(com.google.protobuf.Duration.newBuilder().setSeconds(90)));
+    service.execute(request(timed));
+
+    worker.assigned.get(0).complete(ActionOutcome.completed(ActionResult.getDefaultInstance()));
+    assertThat(worker.assigned.get(0).request().task().timeout()).isEqualTo(Duration.ofMinutes(15));
+    assertThat(worker.last().request().task().timeout()).isEqualTo(Duration.ofSeconds(90));
+  }
+
+  @Test
+  void theTaskCarriesTheActionPriorityAndPlatform() {
+    FakeWorker worker = connectWorker("OSFamily", "linux");
+    Digest action =
+        storeAction(command("true"), builder -> builder.setPlatform(platform("OSFamily", "linux")));
+
+    Execution execution =
+        service.execute(
+            request(action).toBuilder()
+                .setExecutionPolicy(ExecutionPolicy.newBuilder().setPriority(7))
+                .build());
+
+    Assignment<ExecutionTask, ActionOutcome> assignment = worker.last();
+    assertThat(assignment.request().priority()).isEqualTo(7);
+    assertThat(assignment.request().name()).isEqualTo(execution.name());
+    assertThat(assignment.request().platform()).isEqualTo(platform("OSFamily", "linux"));
+    ExecutionTask task = assignment.request().task();
+    assertThat(task.instanceName()).isEqualTo("main");
+    assertThat(task.actionDigest()).isEqualTo(action);
+    assertThat(task.command().getArguments(0)).isEqualTo("true");
+  }
+
+  @Test
+  void olderClientsPlatformInTheCommandIsUsed() {
+    FakeWorker worker = connectWorker("OSFamily", "linux");
+    Command command =
+        command("true").toBuilder().setPlatform(platform("OSFamily", "linux")).build();
+
+    service.execute(request(storeAction(command, builder -> {})));
+
+    assertThat(worker.last().request().platform()).isEqualTo(platform("OSFamily", "linux"));
+  }
+
+  // ---- stages and outcomes ----
+
+  @Test
+  void listenersSeeQueuedExecutingCompletedInOrder() {
+    Execution execution = service.execute(request(storeAction("true")));
+    List<ExecutionStage.Value> stages = new CopyOnWriteArrayList<>();
+    execution.addStageListener(stages::add, Runnable::run);
+    assertThat(stages).containsExactly(ExecutionStage.Value.QUEUED);
+
+    FakeWorker worker = connectWorker();
+    assertThat(execution.stage()).isEqualTo(ExecutionStage.Value.EXECUTING);
+    worker.exit(0);
+
+    assertThat(stages)
+        .containsExactly(
+            ExecutionStage.Value.QUEUED,
+            ExecutionStage.Value.EXECUTING,
+            ExecutionStage.Value.COMPLETED);
+    List<ExecutionStage.Value> late = new CopyOnWriteArrayList<>();
+    execution.addStageListener(late::add, Runnable::run);
+    assertThat(late).containsExactly(ExecutionStage.Value.COMPLETED);
+  }
+
+  @Test
+  void stagesArriveInOrderOnAPool() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      List<List<ExecutionStage.Value>> seen = new CopyOnWriteArrayList<>();
+      FakeWorker worker = connectWorker();
+      for (int i = 0; i < 50; i++) {
+        Execution execution = service.execute(request(storeAction("echo", "" + i)));
+        List<ExecutionStage.Value> stages = new CopyOnWriteArrayList<>();
+        seen.add(stages);
+        execution.addStageListener(stages::add, pool);
+        worker.exit(0);
+      }
+      pool.shutdown();
+      assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(seen)
+          .allSatisfy(
+              stages ->
+                  assertThat(stages)
+                      .containsExactly(
+                          ExecutionStage.Value.EXECUTING, ExecutionStage.Value.COMPLETED));
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void aCommandOverItsTimeoutReturnsItsPartialResult() {
+    FakeWorker worker = connectWorker();
+    Digest action = storeAction("sleep", "99");
+    Execution execution = service.execute(request(action));
+    ActionResult partial =
+        ActionResult.newBuilder()
+            .setExitCode(-1)
+            .setStdoutRaw(ByteString.copyFromUtf8("so far"))
+            .build();
+
+    worker
+        .last()
+        .complete(new ActionOutcome(partial, StatusCode.DEADLINE_EXCEEDED, "ran over 15m"));
+
+    ExecuteResponse response = response(execution);
+    assertThat(response.getStatus().getCode()).isEqualTo(StatusCode.DEADLINE_EXCEEDED.value());
+    assertThat(response.getStatus().getMessage()).isEqualTo("ran over 15m");
+    assertThat(response.getResult()).isEqualTo(partial);
+    assertThat(hearth.actionCache().get(action)).isEmpty();
+  }
+
+  @Test
+  void aWorkerFailureBecomesTheResponseStatus() {
+    FakeWorker worker = connectWorker();
+    Execution execution = service.execute(request(storeAction("true")));
+
+    worker.last().fail(HearthException.invalidArgument("input tree has a '..' entry"));
+
+    ExecuteResponse response = response(execution);
+    assertThat(response.getStatus().getCode()).isEqualTo(StatusCode.INVALID_ARGUMENT.value());
+    assertThat(response.getStatus().getMessage()).isEqualTo("input tree has a '..' entry");
+    assertThat(response.hasResult()).isFalse();
+  }
+
+  @Test
+  void anUnsatisfiablePlatformFailsWithFailedPrecondition() {
+    connectWorker("OSFamily", "linux");
+    Digest action =
+        storeAction(
+            command("true"), builder -> builder.setPlatform(platform("OSFamily", "windows")));
+
+    Execution execution = service.execute(request(action));
+
+    ExecuteResponse response = response(execution);
+    assertThat(response.getStatus().getCode()).isEqualTo(StatusCode.FAILED_PRECONDITION.value());
+    assertThat(response.getStatus().getMessage()).contains("OSFamily");
+    assertThat(execution.stage()).isEqualTo(ExecutionStage.Value.COMPLETED);
+  }
+
+  // ---- interest and cancellation ----
+
+  @Test
+  void closingTheLastWatchCancelsTheExecutionOnTheWorker() {
+    FakeWorker worker = connectWorker();
+    Digest action = storeAction("sleep", "99");
+    Execution execution = service.execute(request(action));
+    Execution.Watch first = execution.watch();
+    service.execute(request(action));
+    Execution.Watch second = execution.watch();
+
+    first.close();
+    first.close();
+    assertThat(worker.cancelled).isEmpty();
+    second.close();
+
+    assertThat(worker.cancelled).containsExactly(worker.last());
+    assertThat(response(execution).getStatus().getCode()).isEqualTo(StatusCode.CANCELLED.value());
+    assertThat(execution.cancel()).isFalse();
+  }
+
+  @Test
+  void aRequestThatJoinedKeepsTheExecutionUntilItWatches() {
+    FakeWorker worker = connectWorker();
+    Digest action = storeAction("sleep", "99");
+    Execution execution = service.execute(request(action));
+    Execution.Watch first = execution.watch();
+
+    // A second client merges, and the first goes away before the second's watch is taken.
+    Execution joined = service.execute(request(action));
+    first.close();
+
+    assertThat(worker.cancelled).isEmpty();
+    Execution.Watch second = joined.watch();
+    second.close();
+    assertThat(worker.cancelled).hasSize(1);
+  }
+
+  @Test
+  void anExecutionNobodyWatchesRunsToItsEnd() {
+    FakeWorker worker = connectWorker();
+    Execution execution = service.execute(request(storeAction("true")));
+
+    worker.exit(0);
+
+    assertThat(worker.cancelled).isEmpty();
+    assertThat(response(execution).getStatus().getCode()).isZero();
+  }
+
+  @Test
+  void cancelStopsTheExecutionForEveryone() {
+    FakeWorker worker = connectWorker();
+    Digest action = storeAction("sleep", "99");
+    Execution execution = service.execute(request(action));
+    Execution joined = service.execute(request(action));
+
+    assertThat(execution.cancel()).isTrue();
+
+    assertThat(worker.cancelled).hasSize(1);
+    assertThat(response(joined).getStatus().getCode()).isEqualTo(StatusCode.CANCELLED.value());
+    // The cancelled execution is not joined again.
+    Execution next = service.execute(request(action));
+    assertThat(next.name()).isNotEqualTo(execution.name());
+  }
+
+  @Test
+  void cancellingAQueuedExecutionTakesItOutOfTheQueue() {
+    Execution execution = service.execute(request(storeAction("true")));
+
+    assertThat(execution.cancel()).isTrue();
+
+    assertThat(response(execution).getStatus().getCode()).isEqualTo(StatusCode.CANCELLED.value());
+    FakeWorker worker = connectWorker();
+    assertThat(worker.assigned).isEmpty();
+  }
+
+  // ---- finding executions ----
+
+  @Test
+  void executionsCanBeFoundUntilTheirRetentionAfterCompletionEnds() {
+    FakeWorker worker = connectWorker();
+    Execution execution = service.execute(request(storeAction("true")));
+    assertThat(execution.name()).startsWith("main/operations/");
+    assertThat(service.find(execution.name())).contains(execution);
+
+    clock.advance(Duration.ofHours(1));
+    assertThat(service.find(execution.name())).contains(execution);
+    worker.exit(0);
+    clock.advance(Duration.ofMinutes(9));
+    assertThat(service.find(execution.name())).contains(execution);
+
+    clock.advance(Duration.ofMinutes(1));
+    assertThat(service.find(execution.name())).isEmpty();
+    assertThat(service.find("main/operations/no-such-operation")).isEmpty();
+    assertThat(service.find("other/operations/whatever")).isEmpty();
+  }
+
+  @Test
+  void theDefaultInstanceNamesOperationsWithoutAPrefix() {
+    ExecutionService defaultInstance =
+        ExecutionServices.newBuilder().cas(hearth.cas()).scheduler(scheduler).build();
+
+    Execution execution = defaultInstance.execute(request(storeAction("true")));
+
+    assertThat(execution.name()).matches("operations/[0-9a-f-]{36}");
+    assertThat(defaultInstance.find(execution.name())).contains(execution);
+    assertThat(service.find(execution.name())).isEmpty();
+  }
+
+  @Test
+  void theBuilderChecksItsSettings() {
+    assertThatThrownBy(() -> ExecutionServices.newBuilder().scheduler(scheduler).build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("CAS");
+    assertThatThrownBy(
+            () ->
+                ExecutionServices.newBuilder()
+                    .cas(hearth.cas())
+                    .scheduler(scheduler)
+                    .defaultTimeout(Duration.ofHours(2))
+                    .maxTimeout(Duration.ofHours(1))
+                    .build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("defaultTimeout 2h exceeds maxTimeout 1h");
+    assertThatThrownBy(() -> ExecutionServices.newBuilder().maxTimeout(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void anEmptyPlatformFallsBackToNothing() {
+    FakeWorker worker = connectWorker();
+    service.execute(request(storeAction("true")));
+    assertThat(worker.last().request().platform()).isEqualTo(Platform.getDefaultInstance());
+  }
+}

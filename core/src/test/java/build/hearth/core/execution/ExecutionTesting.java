@@ -1,0 +1,88 @@
+package build.hearth.core.execution;
+
+import build.bazel.remote.execution.v2.ActionResult;
+import build.bazel.remote.execution.v2.Platform;
+import build.hearth.core.scheduler.Assignment;
+import build.hearth.core.scheduler.WorkerListener;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** Helpers for the execution service tests. */
+final class ExecutionTesting {
+  private ExecutionTesting() {}
+
+  /** {@code platform("OSFamily", "linux")}: name, value, name, value, ... */
+  static Platform platform(String... namesAndValues) {
+    Platform.Builder platform = Platform.newBuilder();
+    for (int i = 0; i < namesAndValues.length; i += 2) {
+      platform.addPropertiesBuilder().setName(namesAndValues[i]).setValue(namesAndValues[i + 1]);
+    }
+    return platform.build();
+  }
+
+  /** A clock that tests move by hand. Thread-safe. */
+  static final class TestClock extends Clock {
+    private volatile Instant now = Instant.parse("2024-01-01T00:00:00Z");
+
+    void advance(Duration duration) {
+      now = now.plus(duration);
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      throw new UnsupportedOperationException("tests use UTC");
+    }
+  }
+
+  /** A worker that records what the scheduler tells it and answers when the test says so. */
+  static final class FakeWorker implements WorkerListener<ExecutionTask, ActionOutcome> {
+    final List<Assignment<ExecutionTask, ActionOutcome>> assigned = new CopyOnWriteArrayList<>();
+    final List<Assignment<ExecutionTask, ActionOutcome>> cancelled = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void assign(Assignment<ExecutionTask, ActionOutcome> assignment) {
+      assigned.add(assignment);
+    }
+
+    @Override
+    public void cancel(Assignment<ExecutionTask, ActionOutcome> assignment) {
+      cancelled.add(assignment);
+      // As a real worker does: stop, then answer to free the slot.
+      assignment.complete(
+          new ActionOutcome(
+              ActionResult.newBuilder().setExitCode(-1).build(),
+              build.hearth.api.StatusCode.CANCELLED,
+              "killed"));
+    }
+
+    /** The latest assignment; fails if there is none. */
+    Assignment<ExecutionTask, ActionOutcome> last() {
+      if (assigned.isEmpty()) {
+        throw new AssertionError("nothing was assigned");
+      }
+      return assigned.get(assigned.size() - 1);
+    }
+
+    /** Reports that the latest assignment's command exited with {@code exitCode}. */
+    boolean exit(int exitCode) {
+      return last()
+          .complete(
+              ActionOutcome.completed(ActionResult.newBuilder().setExitCode(exitCode).build()));
+    }
+  }
+}
