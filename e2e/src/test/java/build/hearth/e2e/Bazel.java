@@ -19,8 +19,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The real {@code bazel} client, run as a process in one {@link BazelWorkspace}.
  *
- * <p>Every command gets the same startup options, so all commands of one instance talk to one
- * Bazel server, and {@link #close()} always stops that server:
+ * <p>Every command gets the same startup options, so all commands of one instance talk to one Bazel
+ * server, and {@link #close()} always stops that server:
  *
  * <ul>
  *   <li>{@code --output_user_root=target/bazel-root}, shared by every test class: Bazel keys the
@@ -47,14 +47,14 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  *
  * The default spawn strategy is kept: the linux-sandbox works in this container even as root, and
- * it checks that actions declare all their inputs, which remote execution relies on. The
- * process summary names whichever local strategy ran ({@code linux-sandbox}, or {@code
- * processwrapper-sandbox} where namespaces are unavailable), and {@link ProcessSummary} treats
- * them all as local.
+ * it checks that actions declare all their inputs, which remote execution relies on. The process
+ * summary names whichever local strategy ran ({@code linux-sandbox}, or {@code
+ * processwrapper-sandbox} where namespaces are unavailable), and {@link ProcessSummary} treats them
+ * all as local.
  *
- * <p>Each command's stdout and stderr are saved under {@code
- * target/bazel-logs/<test class>/<workspace>/}, and every command has a timeout after which the
- * client is killed and the test fails.
+ * <p>Each command's stdout and stderr are saved under {@code target/bazel-logs/<test
+ * class>/<workspace>/}, and every command has a timeout after which the client is killed and the
+ * test fails.
  *
  * <p>Not thread-safe: one test drives one instance.
  */
@@ -84,6 +84,7 @@ final class Bazel implements AutoCloseable {
   private final Path logDirectory;
   private final Duration timeout;
   private int commandCount;
+  private Running current;
   private boolean closed;
 
   private Bazel(BazelWorkspace workspace, Path logDirectory, Duration timeout) {
@@ -169,8 +170,8 @@ final class Bazel implements AutoCloseable {
   }
 
   /**
-   * The workspace's {@code bazel-bin} convenience symlink, which points into the output base.
-   * Fails if it does not exist (no build has run yet).
+   * The workspace's {@code bazel-bin} convenience symlink, which points into the output base. Fails
+   * if it does not exist (no build has run yet).
    */
   Path bazelBin() {
     Path link = workspace.resolve("bazel-bin");
@@ -185,13 +186,25 @@ final class Bazel implements AutoCloseable {
    * the test if the command outlives the timeout.
    */
   BazelResult run(String command, String... args) {
+    return start(command, args).await();
+  }
+
+  /**
+   * Starts {@code bazel <command> <args>} and returns at once, so that the test can act while the
+   * command runs (interrupt it, kill a worker). Only one command runs at a time; finish it with
+   * {@link Running#await()} before the next.
+   */
+  Running start(String command, String... args) {
     if (closed) {
       throw new IllegalStateException("this Bazel client is closed");
     }
-    return execute(command, Arrays.asList(args), timeout);
+    if (current != null && current.isAlive()) {
+      throw new IllegalStateException("bazel " + current.command + " is still running");
+    }
+    return launch(command, Arrays.asList(args), timeout);
   }
 
-  private BazelResult execute(String command, List<String> args, Duration limit) {
+  private Running launch(String command, List<String> args, Duration limit) {
     List<String> commandLine = new ArrayList<>();
     commandLine.add(binary.toString());
     commandLine.addAll(startupOptions);
@@ -208,34 +221,97 @@ final class Bazel implements AutoCloseable {
             .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
             .redirectOutput(stdoutFile.toFile())
             .redirectError(stderrFile.toFile());
-
     long started = System.nanoTime();
-    int exitCode;
     try {
       Process process = builder.start();
-      if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
-        kill(process);
-        record(prefix, commandLine, "timed out after " + limit.toSeconds() + " s", started);
-        return fail(
-            "bazel "
-                + command
-                + " did not finish within "
-                + limit.toSeconds()
-                + " s; killed it. Log: "
-                + stderrFile
-                + "\n--- last lines ---\n"
-                + BazelResult.lastLines(readQuietly(stderrFile), 40));
-      }
-      exitCode = process.exitValue();
+      current =
+          new Running(
+              command, commandLine, prefix, process, stdoutFile, stderrFile, limit, started);
+      return current;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot run " + binary, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while waiting for bazel " + command, e);
     }
-    record(prefix, commandLine, "exit " + exitCode, started);
-    return new BazelResult(
-        commandLine, exitCode, readQuietly(stdoutFile), readQuietly(stderrFile), stderrFile);
+  }
+
+  /** A {@code bazel} command that was started and may still be running. Not thread-safe. */
+  final class Running {
+    private final String command;
+    private final List<String> commandLine;
+    private final String prefix;
+    private final Process process;
+    private final Path stdoutFile;
+    private final Path stderrFile;
+    private final Duration limit;
+    private final long startedNanos;
+
+    private Running(
+        String command,
+        List<String> commandLine,
+        String prefix,
+        Process process,
+        Path stdoutFile,
+        Path stderrFile,
+        Duration limit,
+        long startedNanos) {
+      this.command = command;
+      this.commandLine = commandLine;
+      this.prefix = prefix;
+      this.process = process;
+      this.stdoutFile = stdoutFile;
+      this.stderrFile = stderrFile;
+      this.limit = limit;
+      this.startedNanos = startedNanos;
+    }
+
+    /** Whether the client process is still running. */
+    boolean isAlive() {
+      return process.isAlive();
+    }
+
+    /**
+     * Sends SIGINT to the client, as Ctrl-C in a terminal does: the client asks its server to
+     * cancel the command, which cancels the remote executions in flight.
+     */
+    void interrupt() {
+      Processes.signal(process.pid(), "INT");
+    }
+
+    /**
+     * Waits for the command to end and returns what happened, whatever the exit code. Fails the
+     * test, killing the client, if the command outlives the timeout counted from its start.
+     */
+    BazelResult await() {
+      long remainingNanos = limit.toNanos() - (System.nanoTime() - startedNanos);
+      int exitCode;
+      try {
+        if (!process.waitFor(Math.max(0, remainingNanos), TimeUnit.NANOSECONDS)) {
+          kill(process);
+          record(prefix, commandLine, "timed out after " + limit.toSeconds() + " s", startedNanos);
+          return fail(
+              "bazel "
+                  + command
+                  + " did not finish within "
+                  + limit.toSeconds()
+                  + " s; killed it. Log: "
+                  + stderrFile
+                  + "\n--- last lines ---\n"
+                  + BazelResult.lastLines(readQuietly(stderrFile), 40));
+        }
+        exitCode = process.exitValue();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for bazel " + command, e);
+      }
+      Duration elapsed = Duration.ofNanos(System.nanoTime() - startedNanos);
+      record(prefix, commandLine, "exit " + exitCode, startedNanos);
+      return new BazelResult(
+          commandLine,
+          exitCode,
+          readQuietly(stdoutFile),
+          readQuietly(stderrFile),
+          stderrFile,
+          elapsed);
+    }
   }
 
   private static void kill(Process process) throws InterruptedException {
@@ -272,9 +348,9 @@ final class Bazel implements AutoCloseable {
   }
 
   /**
-   * Deletes this workspace's output base ({@code clean --expunge}, which keeps the disk use of
-   * repeated runs flat) and then always runs {@code bazel shutdown}, so no server outlives the
-   * test. The workspace and the logs stay for inspection.
+   * Kills a command still running, deletes this workspace's output base ({@code clean --expunge},
+   * which keeps the disk use of repeated runs flat) and then always runs {@code bazel shutdown}, so
+   * no server outlives the test. The workspace and the logs stay for inspection.
    */
   @Override
   public void close() {
@@ -283,10 +359,18 @@ final class Bazel implements AutoCloseable {
     }
     closed = true;
     Duration limit = Duration.ofMinutes(2);
+    if (current != null && current.isAlive()) {
+      // A test that failed while a command ran; the server would make clean wait for it.
+      try {
+        kill(current.process);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     try {
-      execute("clean", List.of("--expunge"), limit).assertSuccess();
+      launch("clean", List.of("--expunge"), limit).await().assertSuccess();
     } finally {
-      execute("shutdown", List.of(), limit).assertSuccess();
+      launch("shutdown", List.of(), limit).await().assertSuccess();
     }
   }
 }

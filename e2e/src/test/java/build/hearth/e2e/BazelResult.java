@@ -3,6 +3,7 @@ package build.hearth.e2e;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -15,9 +16,15 @@ import java.util.List;
  * @param stdout everything the client wrote to stdout
  * @param stderr everything the client wrote to stderr
  * @param logFile where stderr was saved, to point a reader of a failure at the full log
+ * @param elapsed how long the client ran, from start to exit
  */
 record BazelResult(
-    List<String> commandLine, int exitCode, String stdout, String stderr, Path logFile) {
+    List<String> commandLine,
+    int exitCode,
+    String stdout,
+    String stderr,
+    Path logFile,
+    Duration elapsed) {
 
   BazelResult {
     commandLine = List.copyOf(commandLine);
@@ -25,10 +32,21 @@ record BazelResult(
 
   /** Fails the test, quoting the end of Bazel's output, unless the command exited with 0. */
   BazelResult assertSuccess() {
-    if (exitCode != 0) {
+    return assertExitCode(0);
+  }
+
+  /**
+   * Fails the test, quoting the end of Bazel's output, unless the command exited with {@code
+   * expected}. Bazel's codes include 1 (build failed), 3 (built, but tests failed or timed out) and
+   * 8 (interrupted).
+   */
+  BazelResult assertExitCode(int expected) {
+    if (exitCode != expected) {
       fail(
           "bazel exited with "
               + exitCode
+              + " instead of "
+              + expected
               + ": "
               + String.join(" ", commandLine)
               + "\n--- last lines of "
@@ -37,6 +55,11 @@ record BazelResult(
               + lastLines(stderr, 60));
     }
     return this;
+  }
+
+  /** Everything the client printed, stdout then stderr. */
+  String output() {
+    return stdout + stderr;
   }
 
   /** The spawn counts from this command's final {@code INFO: N processes: ...} line. */

@@ -2,9 +2,17 @@ package build.hearth.e2e;
 
 import build.hearth.core.config.HearthConfig;
 import java.nio.file.Path;
+import java.util.List;
 
 /** Hearth configurations for the end-to-end tests, written as a user would write them. */
 final class HearthConfigs {
+  /**
+   * The platform properties the execution tests use: {@code OSFamily} as every Linux worker offers
+   * it, and {@code pool} for the {@code exec_properties} of the workspace's pool targets.
+   */
+  private static final String SCHEDULER_PROPERTIES =
+      "{\"OSFamily\": \"exact\", \"pool\": \"exact\"}";
+
   private HearthConfigs() {}
 
   /**
@@ -15,18 +23,69 @@ final class HearthConfigs {
     String json =
         """
         {
-          "blobStores": {"cas": {"type": "filesystem", "path": "%s", "maxSize": "4GiB"}},
-          "actionCacheStores": {"ac": {"type": "filesystem", "path": "%s"}},
+          "blobStores": {"cas": {"type": "filesystem", "path": %s, "maxSize": "4GiB"}},
+          "actionCacheStores": {"ac": {"type": "filesystem", "path": %s}},
           "servers": [
             {"listen": "127.0.0.1:0", "instances": {"": {"cas": "cas", "actionCache": "ac"}}}
           ]
         }
         """
-            .formatted(jsonString(storage.resolve("cas")), jsonString(storage.resolve("ac")));
+            .formatted(quoted(storage.resolve("cas")), quoted(storage.resolve("ac")));
     return HearthConfig.parse(json, "e2e filesystem cache");
   }
 
-  private static String jsonString(Path path) {
-    return path.toString().replace("\\", "\\\\").replace("\"", "\\\"");
+  /**
+   * A Hearth that executes actions: filesystem CAS and action cache under {@code storage}, one
+   * scheduler ({@code main}, matching {@code OSFamily} and {@code pool} exactly, actions waiting at
+   * most {@code maxQueueTime}), the default instance executing on it, the given in-process workers,
+   * and one gRPC server on a free loopback port on which worker processes may also connect. Action
+   * timeouts default to 15 minutes.
+   *
+   * @param maxQueueTime how long an action may wait for a worker, in the configuration's syntax
+   *     ({@code "2m"})
+   */
+  static HearthConfig remoteExecution(
+      Path storage, String maxQueueTime, List<WorkerSetup> inProcessWorkers) {
+    List<String> workers =
+        inProcessWorkers.stream()
+            .map(w -> w.json("\"scheduler\": \"main\"", "\"instance\": \"\""))
+            .toList();
+    String json =
+        """
+        {
+          "blobStores": {"cas": {"type": "filesystem", "path": %s, "maxSize": "4GiB"}},
+          "actionCacheStores": {"ac": {"type": "filesystem", "path": %s}},
+          "schedulers": {
+            "main": {"properties": %s, "maxQueueTime": %s, "maxRetries": 3}
+          },
+          "servers": [{
+            "listen": "127.0.0.1:0",
+            "workerApi": {"scheduler": "main"},
+            "instances": {"": {
+              "cas": "cas",
+              "actionCache": "ac",
+              "execution": {"scheduler": "main", "defaultTimeout": "15m", "maxTimeout": "1h"}
+            }}
+          }],
+          "workers": [%s]
+        }
+        """
+            .formatted(
+                quoted(storage.resolve("cas")),
+                quoted(storage.resolve("ac")),
+                SCHEDULER_PROPERTIES,
+                quoted(maxQueueTime),
+                String.join(",\n    ", workers));
+    return HearthConfig.parse(json, "e2e remote execution");
+  }
+
+  /** {@code path} as a JSON string literal. */
+  static String quoted(Path path) {
+    return quoted(path.toString());
+  }
+
+  /** {@code text} as a JSON string literal (the tests' paths and names need no other escapes). */
+  static String quoted(String text) {
+    return "\"" + text.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
   }
 }

@@ -13,8 +13,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Bazel 4.2.3 uses an in-process Hearth as its remote cache: after {@code bazel clean}, a rebuild
  * of the {@code cache} workspace (22 spawns: a six-step genrule chain, a directory output and its
- * consumer, a 50 MiB file, an empty file, independent genrules) must be served entirely from
- * Hearth and reproduce every output byte for byte.
+ * consumer, a 50 MiB file, an empty file, independent genrules) must be served entirely from Hearth
+ * and reproduce every output byte for byte.
  */
 class RemoteCacheE2eTest {
   /** The workspace holds 22 spawns; fewer would mean Bazel skipped some or the template shrank. */

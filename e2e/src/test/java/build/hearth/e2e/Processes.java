@@ -1,0 +1,78 @@
+package build.hearth.e2e;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/** Signals and liveness of processes by id, for the fault-injection tests. Linux only. */
+final class Processes {
+  private Processes() {}
+
+  /**
+   * Sends {@code signal} (a name such as {@code INT}) to process {@code pid} with {@code kill},
+   * since {@link ProcessHandle} offers only SIGTERM and SIGKILL. Fails the test if it cannot.
+   */
+  static void signal(long pid, String signal) {
+    try {
+      Process kill =
+          new ProcessBuilder("kill", "-" + signal, Long.toString(pid))
+              .redirectErrorStream(true)
+              .start();
+      if (!kill.waitFor(10, TimeUnit.SECONDS)) {
+        kill.destroyForcibly();
+        fail("kill -" + signal + " " + pid + " did not finish");
+      }
+      if (kill.exitValue() != 0) {
+        String output = new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        fail("kill -" + signal + " " + pid + " failed: " + output.trim());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot run kill", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Whether process {@code pid} exists and has not terminated. Unlike {@link
+   * ProcessHandle#isAlive()}, a zombie (killed, but not yet reaped by its parent, which in a
+   * container may never happen for orphans) counts as terminated.
+   */
+  static boolean isRunning(long pid) {
+    String stat;
+    try {
+      stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      return false;
+    } catch (IOException e) {
+      // The process went away between the lookup and the read.
+      return false;
+    }
+    // "pid (comm) S ...": the command name may hold spaces and parentheses, the state follows
+    // the last ')'.
+    int end = stat.lastIndexOf(')');
+    if (end < 0 || end + 2 >= stat.length()) {
+      return fail("cannot read the state in /proc/" + pid + "/stat: " + stat);
+    }
+    char state = stat.charAt(end + 2);
+    return state != 'Z' && state != 'X' && state != 'x';
+  }
+
+  /** Reads a process id that an action wrote to {@code file}. */
+  static long readPid(Path file) {
+    try {
+      return Long.parseLong(Files.readString(file, StandardCharsets.UTF_8).trim());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    } catch (NumberFormatException e) {
+      return fail(file + " does not hold a process id: " + e.getMessage());
+    }
+  }
+}
