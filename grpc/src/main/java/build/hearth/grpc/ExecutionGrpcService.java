@@ -1,29 +1,25 @@
 package build.hearth.grpc;
 
-import build.bazel.remote.execution.v2.Action;
 import build.bazel.remote.execution.v2.ExecuteRequest;
 import build.bazel.remote.execution.v2.ExecuteResponse;
 import build.bazel.remote.execution.v2.ExecutionGrpc;
 import build.bazel.remote.execution.v2.ExecutionPolicy;
 import build.bazel.remote.execution.v2.ExecutionStage;
 import build.bazel.remote.execution.v2.WaitExecutionRequest;
-import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.Digest;
 import build.hearth.api.Execution;
 import build.hearth.api.ExecutionService;
 import build.hearth.api.HearthException;
-import build.hearth.api.StatusCode;
+import build.hearth.api.MissingBlobsException;
 import build.hearth.spi.transport.InstanceServices;
 import com.google.longrunning.Operation;
 import com.google.protobuf.Any;
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.PreconditionFailure;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -56,9 +52,6 @@ final class ExecutionGrpcService extends ExecutionGrpc.ExecutionImplBase {
   static final int MIN_PRIORITY = -1000;
 
   static final int MAX_PRIORITY = 1000;
-
-  /** The largest action blob parsed to look for its missing command; real ones are tiny. */
-  private static final long MAX_ACTION_BYTES = 1 << 20;
 
   static final String VIOLATION_MISSING = "MISSING";
 
@@ -111,18 +104,11 @@ final class ExecutionGrpcService extends ExecutionGrpc.ExecutionImplBase {
     InstanceServices instance = instances.require(request.getInstanceName());
     ExecutionService executions = Instances.execution(instance);
     Requests.checkDigestFunction(request.getDigestFunction());
-    Digest action = Requests.digest(request.getActionDigest(), "action_digest");
+    Requests.digest(request.getActionDigest(), "action_digest");
     try {
       return executions.execute(clampPriority(request));
-    } catch (HearthException e) {
-      if (e.code() != StatusCode.FAILED_PRECONDITION) {
-        throw e;
-      }
-      List<Digest> missing = missingBlobs(instance.cas(), action);
-      if (missing.isEmpty()) {
-        throw e;
-      }
-      throw missingBlobsStatus(Rpc.toStatus(e), missing);
+    } catch (MissingBlobsException e) {
+      throw missingBlobsStatus(Rpc.toStatus(e), e.missing());
     }
   }
 
@@ -136,44 +122,6 @@ final class ExecutionGrpcService extends ExecutionGrpc.ExecutionImplBase {
         .setExecutionPolicy(
             ExecutionPolicy.newBuilder(request.getExecutionPolicy()).setPriority(clamped))
         .build();
-  }
-
-  /**
-   * Which of the action, its command and its input root directory the CAS lacks, found by asking
-   * the CAS rather than by reading the core's message. The api has no structured form of "these
-   * blobs are missing", so this repeats the lookups the core made; it runs only on a
-   * FAILED_PRECONDITION, and reports only blobs that are verifiably absent, so a precondition of
-   * another kind gets no details and Bazel does not retry it. Deeper inputs (files and
-   * subdirectories of the input root) are not walked here.
-   */
-  static List<Digest> missingBlobs(ContentAddressableStorage cas, Digest action) {
-    List<Digest> missing = new ArrayList<>();
-    try {
-      if (!cas.contains(action)) {
-        missing.add(action);
-        return missing;
-      }
-      if (action.sizeBytes() > MAX_ACTION_BYTES) {
-        return missing;
-      }
-      Action parsed = Action.parseFrom(cas.get(action));
-      if (parsed.hasCommandDigest()) {
-        Digest command = Digest.fromProto(parsed.getCommandDigest());
-        if (!cas.contains(command)) {
-          missing.add(command);
-        }
-      }
-      if (parsed.hasInputRootDigest()) {
-        Digest inputRoot = Digest.fromProto(parsed.getInputRootDigest());
-        if (!cas.contains(inputRoot)) {
-          missing.add(inputRoot);
-        }
-      }
-    } catch (InvalidProtocolBufferException | RuntimeException e) {
-      // The lookups only add detail to the core's answer, which stands without it.
-      log.debug("Could not tell which blobs of action {} are missing", action, e);
-    }
-    return missing;
   }
 
   /** {@code status} carrying a PreconditionFailure with one MISSING violation per blob. */

@@ -11,6 +11,7 @@ import build.hearth.api.Digest;
 import build.hearth.api.Execution;
 import build.hearth.api.ExecutionService;
 import build.hearth.api.HearthException;
+import build.hearth.api.MissingBlobsException;
 import build.hearth.api.StatusCode;
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.util.ArrayList;
@@ -49,8 +50,8 @@ final class TestExecutionService implements ExecutionService {
     requests.add(request);
     Digest action = Digest.fromProto(request.getActionDigest());
     if (!cas.contains(action)) {
-      throw HearthException.failedPrecondition(
-          "action %s is not in the CAS; upload it and execute again", action);
+      throw new MissingBlobsException(
+          "action " + action + " is not in the CAS; upload it and execute again", List.of(action));
     }
     Action parsed;
     try {
@@ -60,9 +61,14 @@ final class TestExecutionService implements ExecutionService {
     }
     Digest command = Digest.fromProto(parsed.getCommandDigest());
     if (!cas.contains(command)) {
-      throw HearthException.failedPrecondition(
-          "command %s of action %s is not in the CAS; upload it and execute again",
-          command, action);
+      throw new MissingBlobsException(
+          "command "
+              + command
+              + " of action "
+              + action
+              + " is not in the CAS; upload it and"
+              + " execute again",
+          List.of(command));
     }
     if (!request.getSkipCacheLookup()) {
       Optional<ActionResult> cached = actionCache.get(action);
