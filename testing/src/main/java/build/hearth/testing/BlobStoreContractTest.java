@@ -113,7 +113,7 @@ public abstract class BlobStoreContractTest {
   /**
    * Whether eviction removes the least recently used blob first, where a commit, {@code contains},
    * {@code findMissing} and {@code read} all count as uses. Stores with another policy (such as
-   * Caffeine's W-TinyLFU) return false; the eviction tests then check only the accounting.
+   * a frequency-based admission policy) return false; the eviction tests then check only the accounting.
    */
   protected boolean evictsLeastRecentlyUsed() {
     return true;

@@ -2,46 +2,45 @@ package build.hearth.core.storage;
 
 import build.hearth.api.Digest;
 import build.hearth.spi.storage.StoreStats;
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.Policy;
-import com.github.benmanes.caffeine.cache.RemovalCause;
-import java.util.concurrent.atomic.LongAdder;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Byte arrays by digest in a Caffeine cache bounded by their total length, with the eviction
- * counters that {@link StoreStats} reports. Shared by the memory blob and action-cache stores.
+ * Byte arrays by digest, bounded by their total length, evicting the least recently used first.
+ * Shared by the memory blob and action-cache stores.
  *
- * <p>Caffeine's policy is W-TinyLFU, not strict LRU: a newcomer may be refused in favour of a
- * frequently used entry. That suits a memory cache, and the contract tests are told so.
+ * <p>Every write is admitted: a value no larger than the capacity is present when {@link #put} or
+ * {@link #putIfAbsent} returns, and older entries make room for it. A store that serves as a CAS
+ * needs that, since a client calls Execute right after its uploads succeed; a frequency-based
+ * admission policy may refuse a newcomer and make a just-acknowledged blob absent.
+ *
+ * <p>The arrays are held by reference and never copied here, so the lock covers only pointer work
+ * and a few counters; callers copy, if they must, outside it. The lock is one for the whole cache
+ * because every read reorders the recency list; each critical section is a hash lookup and a
+ * constant number of link updates, plus the evictions a write causes.
  *
  * <p>Thread-safe.
  */
 final class ByteBoundedCache {
   private final long capacityBytes;
-  private final Cache<Digest, byte[]> cache;
-  private final Policy.Eviction<Digest, byte[]> eviction;
-  private final LongAdder evictions = new LongAdder();
-  private final LongAdder evictedBytes = new LongAdder();
+  private final ReentrantLock lock = new ReentrantLock();
+  // Access order: iteration starts at the least recently used key. Guarded by lock, as are the
+  // counters below.
+  private final LinkedHashMap<Digest, byte[]> entries = new LinkedHashMap<>(64, 0.75f, true);
+  private long sizeBytes;
+  private long evictions;
+  private long evictedBytes;
 
   ByteBoundedCache(long capacityBytes) {
+    if (capacityBytes <= 0) {
+      throw new IllegalArgumentException("capacityBytes must be positive: " + capacityBytes);
+    }
     this.capacityBytes = capacityBytes;
-    this.cache =
-        Caffeine.newBuilder()
-            .maximumWeight(capacityBytes)
-            .weigher((Digest key, byte[] value) -> value.length)
-            // Maintenance (and so eviction and the listener) runs on the writing thread, which
-            // keeps the size within capacity whenever stats() looks, rather than eventually.
-            .executor(Runnable::run)
-            .removalListener(
-                (Digest key, byte[] value, RemovalCause cause) -> {
-                  if (cause == RemovalCause.SIZE && value != null) {
-                    evictions.increment();
-                    evictedBytes.add(value.length);
-                  }
-                })
-            .build();
-    this.eviction = cache.policy().eviction().orElseThrow();
   }
 
   long capacityBytes() {
@@ -50,36 +49,120 @@ final class ByteBoundedCache {
 
   /** The value, counting as a use; null if absent. */
   byte[] get(Digest key) {
-    return cache.getIfPresent(key);
+    lock.lock();
+    try {
+      return entries.get(key);
+    } finally {
+      lock.unlock();
+    }
   }
 
-  /** Stores {@code value} unless the key is present. */
+  /** The keys among {@code keys} that are absent; each present one counts as used. */
+  Set<Digest> absentAmong(Collection<Digest> keys) {
+    Set<Digest> absent = new HashSet<>();
+    lock.lock();
+    try {
+      for (Digest key : keys) {
+        if (entries.get(key) == null) {
+          absent.add(key);
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    return absent;
+  }
+
+  /**
+   * Stores {@code value} unless the key is present, in which case the present value is kept and
+   * counts as used. Either way the key is the most recently used when this returns.
+   *
+   * @throws IllegalArgumentException if {@code value} is larger than the capacity
+   */
   void putIfAbsent(Digest key, byte[] value) {
-    cache.asMap().putIfAbsent(key, value);
+    checkFits(value);
+    lock.lock();
+    try {
+      if (entries.get(key) == null) {
+        insertLocked(key, value);
+      }
+    } finally {
+      lock.unlock();
+    }
   }
 
-  /** Stores {@code value}, replacing any earlier one. */
+  /**
+   * Stores {@code value} as the most recently used, replacing any earlier one.
+   *
+   * @throws IllegalArgumentException if {@code value} is larger than the capacity
+   */
   void put(Digest key, byte[] value) {
-    cache.put(key, value);
+    checkFits(value);
+    lock.lock();
+    try {
+      byte[] previous = entries.remove(key);
+      if (previous != null) {
+        sizeBytes -= previous.length;
+      }
+      insertLocked(key, value);
+    } finally {
+      lock.unlock();
+    }
   }
 
+  /** Forgets {@code key}; not counted as an eviction. */
   void remove(Digest key) {
-    cache.invalidate(key);
+    lock.lock();
+    try {
+      byte[] previous = entries.remove(key);
+      if (previous != null) {
+        sizeBytes -= previous.length;
+      }
+    } finally {
+      lock.unlock();
+    }
   }
 
   StoreStats stats() {
-    // A write that found the maintenance lock taken leaves its bookkeeping pending; settle it.
-    cache.cleanUp();
-    return new StoreStats(
-        cache.estimatedSize(),
-        eviction.weightedSize().orElseThrow(),
-        capacityBytes,
-        evictions.sum(),
-        evictedBytes.sum());
+    lock.lock();
+    try {
+      return new StoreStats(entries.size(), sizeBytes, capacityBytes, evictions, evictedBytes);
+    } finally {
+      lock.unlock();
+    }
   }
 
+  /** Forgets every entry; not counted as evictions. */
   void clear() {
-    cache.invalidateAll();
-    cache.cleanUp();
+    lock.lock();
+    try {
+      entries.clear();
+      sizeBytes = 0;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void checkFits(byte[] value) {
+    if (value.length > capacityBytes) {
+      throw new IllegalArgumentException(
+          "value of " + value.length + " bytes exceeds the capacity of " + capacityBytes);
+    }
+  }
+
+  private void insertLocked(Digest key, byte[] value) {
+    entries.put(key, value);
+    sizeBytes += value.length;
+    // The new entry is the last in iteration order and fits on its own, so the loop stops before
+    // it: what goes is always older.
+    Iterator<Map.Entry<Digest, byte[]>> it = entries.entrySet().iterator();
+    while (sizeBytes > capacityBytes) {
+      Map.Entry<Digest, byte[]> oldest = it.next();
+      it.remove();
+      long size = oldest.getValue().length;
+      sizeBytes -= size;
+      evictions++;
+      evictedBytes += size;
+    }
   }
 }

@@ -8,8 +8,9 @@ import build.hearth.spi.storage.StoreStats;
 import java.util.Optional;
 
 /**
- * An action-cache store on the heap, bounded by the total size of its entries. Entries are copied
- * in and out, so a caller that reuses its array cannot change what the store holds.
+ * An action-cache store on the heap, bounded by the total size of its entries and evicting the
+ * least recently used first; a new entry is always admitted. Entries are copied in and out, outside
+ * the store's lock, so a caller that reuses its array cannot change what the store holds.
  */
 final class MemoryActionCacheStore implements ActionCacheStore {
   private final String name;

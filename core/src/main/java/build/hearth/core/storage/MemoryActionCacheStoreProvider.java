@@ -8,7 +8,9 @@ import build.hearth.spi.storage.StoreContext;
  * The {@code memory} action-cache store: entries on the heap, lost on restart.
  *
  * <p>Settings: {@code maxSize}, the most bytes of entries it keeps (default {@code "64MiB"}, some
- * hundred thousand typical results); when full it evicts with Caffeine's W-TinyLFU policy.
+ * hundred thousand typical results); when a put would go over it, the least recently used entries
+ * are evicted to make room (puts and hits of {@code get} count as uses), so a new entry is always
+ * admitted. An entry larger than {@code maxSize} is refused with RESOURCE_EXHAUSTED.
  *
  * <pre>{@code
  * "actionCaches": { "ac": { "type": "memory", "maxSize": "128MiB" } }

@@ -7,21 +7,21 @@ import build.hearth.spi.storage.BlobStore;
 import build.hearth.spi.storage.StoreStats;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
-import java.util.Arrays;
+import java.util.Collection;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A blob store on the heap, one array per blob, bounded by the total of their sizes. Readers keep a
- * reference to the array, so eviction never disturbs a read in progress.
+ * A blob store on the heap, one array per blob, bounded by the total of their sizes and evicting
+ * the least recently used blobs first. A committed blob is always admitted, so it is readable right
+ * after its commit. Readers keep a reference to the array, so eviction never disturbs a read in
+ * progress.
  */
 final class MemoryBlobStore implements BlobStore {
   /** The largest array a JVM reliably allocates. */
   static final int MAX_BLOB_BYTES = Integer.MAX_VALUE - 8;
-
-  private static final int INITIAL_BUFFER_BYTES = 64 * 1024;
 
   private final String name;
   private final ByteBoundedCache blobs;
@@ -37,6 +37,12 @@ final class MemoryBlobStore implements BlobStore {
   public boolean contains(Digest digest) {
     checkOpen();
     return blobs.get(digest) != null;
+  }
+
+  @Override
+  public Set<Digest> findMissing(Collection<Digest> digests) {
+    checkOpen();
+    return blobs.absentAmong(digests);
   }
 
   @Override
@@ -94,9 +100,13 @@ final class MemoryBlobStore implements BlobStore {
     }
   }
 
-  /** Collects bytes in an array that grows up to the digest's size, never beyond. */
+  /**
+   * Collects bytes in one array of exactly the digest's size, which startUpload has checked fits
+   * the store and a Java array; the committed blob is that array, never copied.
+   */
   private final class MemoryUpload implements Upload {
     private final Digest digest;
+    // Allocated on the first write, so an upload that is started and never fed costs nothing.
     private byte[] buffer;
     private long written;
     private boolean done;
@@ -104,8 +114,6 @@ final class MemoryBlobStore implements BlobStore {
 
     MemoryUpload(Digest digest) {
       this.digest = digest;
-      // Grow on demand: a client that announces a large blob and then stalls costs nothing yet.
-      this.buffer = new byte[(int) Math.min(digest.sizeBytes(), INITIAL_BUFFER_BYTES)];
     }
 
     @Override
@@ -115,10 +123,8 @@ final class MemoryBlobStore implements BlobStore {
       // Bytes past the digest's size are only counted: commit() refuses the upload anyway.
       int keep = (int) Math.max(0, Math.min(length, digest.sizeBytes() - written));
       if (keep > 0) {
-        int end = (int) written + keep;
-        if (end > buffer.length) {
-          long grown = Math.max(end, 2L * buffer.length);
-          buffer = Arrays.copyOf(buffer, (int) Math.min(grown, digest.sizeBytes()));
+        if (buffer == null) {
+          buffer = new byte[(int) digest.sizeBytes()];
         }
         System.arraycopy(data, offset, buffer, (int) written, keep);
       }
@@ -139,7 +145,7 @@ final class MemoryBlobStore implements BlobStore {
             "upload of blob %s ended after %d bytes but the digest says %d; nothing was stored",
             digest, written, digest.sizeBytes());
       }
-      byte[] blob = buffer;
+      byte[] blob = buffer == null ? new byte[0] : buffer;
       done = true;
       buffer = null;
       uploads.remove(this);

@@ -7,10 +7,11 @@ import build.hearth.spi.storage.StoreContext;
 /**
  * The {@code memory} blob store: blobs on the heap, lost on restart.
  *
- * <p>Settings: {@code maxSize}, the most bytes of blobs it keeps (default {@code "256MiB"}); when
- * full it evicts with Caffeine's W-TinyLFU policy, which favours frequently used blobs over strict
- * recency. A blob larger than {@code maxSize}, or than one Java array (about 2 GiB), is refused
- * with RESOURCE_EXHAUSTED when its upload starts.
+ * <p>Settings: {@code maxSize}, the most bytes of blobs it keeps (default {@code "256MiB"}); when a
+ * commit would go over it, the least recently used blobs are evicted to make room (a commit, {@code
+ * contains}, {@code findMissing} and {@code read} count as uses). A committed blob is always
+ * admitted, so it is readable right after its commit. A blob larger than {@code maxSize}, or than
+ * one Java array (about 2 GiB), is refused with RESOURCE_EXHAUSTED when its upload starts.
  *
  * <pre>{@code
  * "blobStores": { "cas": { "type": "memory", "maxSize": "1GiB" } }

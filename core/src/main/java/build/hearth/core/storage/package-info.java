@@ -1,7 +1,7 @@
 /**
- * The storage providers built into Hearth: {@code memory} (Caffeine, on the heap) and {@code
- * filesystem} (one file per blob or action-cache entry, strict LRU, kept across restarts), for both
- * blob stores and action-cache stores. Only the providers are public, found by {@link
+ * The storage providers built into Hearth: {@code memory} (on the heap, strict LRU by bytes) and
+ * {@code filesystem} (one file per blob or action-cache entry, strict LRU, kept across restarts),
+ * for both blob stores and action-cache stores. Only the providers are public, found by {@link
  * java.util.ServiceLoader} and chosen by {@code type} in the configuration; the stores themselves
  * are package-private and reached through the {@link build.hearth.spi.storage} interfaces.
  */

@@ -9,7 +9,10 @@ import build.hearth.api.StatusCode;
 import build.hearth.spi.storage.ActionCacheStore;
 import build.hearth.spi.storage.StoreContext;
 import build.hearth.spi.storage.StoreSettings;
+import build.hearth.spi.storage.StoreStats;
 import build.hearth.testing.ActionCacheStoreContractTest;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -20,9 +23,25 @@ class MemoryActionCacheStoreTest extends ActionCacheStoreContractTest {
     return create(Map.of("maxSize", capacityBytes));
   }
 
-  @Override
-  protected boolean evictsLeastRecentlyUsed() {
-    return false;
+  @Test
+  void everyPutIsReadableRightAfterIt() {
+    int size = 1024;
+    ActionCacheStore store = openStore(3L * size);
+    List<Digest> keys = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      Digest key = randomKey();
+      byte[] entry = randomBytes(size);
+      put(key, entry);
+      keys.add(key);
+
+      assertThat(store.get(key))
+          .as("entry %d right after its put", i)
+          .hasValueSatisfying(bytes -> assertThat(bytes).isEqualTo(entry));
+    }
+
+    List<Digest> present = keys.stream().filter(k -> store.get(k).isPresent()).toList();
+    assertThat(present).containsExactlyElementsOf(keys.subList(7, 10));
+    assertThat(store.stats()).isEqualTo(new StoreStats(3, 3L * size, 3L * size, 7, 7L * size));
   }
 
   @Test
