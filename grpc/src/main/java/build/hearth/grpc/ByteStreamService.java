@@ -12,6 +12,7 @@ import com.google.bytestream.ByteStreamProto.ReadResponse;
 import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
 import com.google.protobuf.UnsafeByteOperations;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.io.InputStream;
@@ -54,7 +55,12 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
 
   @Override
   public StreamObserver<WriteRequest> write(StreamObserver<WriteResponse> out) {
-    return new WriteCall(instances, sessions, out);
+    ServerCallStreamObserver<WriteResponse> call = (ServerCallStreamObserver<WriteResponse>) out;
+    // Ask for a few messages ahead, so the transport receives and deframes the next chunks while
+    // this one is hashed and stored; WriteCall asks for one more as it finishes each.
+    call.disableAutoRequest();
+    call.request(WriteCall.LOOKAHEAD_MESSAGES);
+    return new WriteCall(instances, sessions, call);
   }
 
   @Override

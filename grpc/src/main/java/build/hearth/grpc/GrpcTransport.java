@@ -35,6 +35,8 @@ final class GrpcTransport implements Transport {
 
   private final String description;
   private final Server server;
+  private static final int FLOW_CONTROL_WINDOW_BYTES = 16 << 20;
+
   private final ExecutorService executor;
   private final ScheduledExecutorService sweeper;
   private final UploadSessions sessions;
@@ -92,6 +94,8 @@ final class GrpcTransport implements Transport {
         NettyServerBuilder.forAddress(bind)
             .executor(executor)
             .maxInboundMessageSize(inboundLimit(context.maxBatchSizeBytes()))
+            // A window of several chunks lets a client keep sending while the server hashes.
+            .flowControlWindow(FLOW_CONTROL_WINDOW_BYTES)
             // Find connections whose peer vanished, so their uploads become resumable sessions
             // promptly; and tolerate clients' own keep-alive pings (Bazel's
             // --grpc_keepalive_time) instead of closing them with "too_many_pings".

@@ -5,6 +5,7 @@ import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,12 +36,17 @@ final class WriteCall implements StreamObserver<WriteRequest> {
 
   private final Instances instances;
   private final UploadSessions sessions;
-  private final StreamObserver<WriteResponse> out;
+
+  /** Messages requested ahead of the one being processed; see ByteStreamService#write. */
+  static final int LOOKAHEAD_MESSAGES = 8;
+
+  private final ServerCallStreamObserver<WriteResponse> out;
   private String resourceName;
   private UploadSessions.Session session;
   private boolean done;
 
-  WriteCall(Instances instances, UploadSessions sessions, StreamObserver<WriteResponse> out) {
+  WriteCall(
+      Instances instances, UploadSessions sessions, ServerCallStreamObserver<WriteResponse> out) {
     this.instances = instances;
     this.sessions = sessions;
     this.out = out;
@@ -48,6 +54,16 @@ final class WriteCall implements StreamObserver<WriteRequest> {
 
   @Override
   public void onNext(WriteRequest request) {
+    try {
+      process(request);
+    } finally {
+      if (!done) {
+        out.request(1);
+      }
+    }
+  }
+
+  private void process(WriteRequest request) {
     if (done) {
       return;
     }

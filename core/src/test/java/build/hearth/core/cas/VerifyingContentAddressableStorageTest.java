@@ -215,4 +215,42 @@ class VerifyingContentAddressableStorageTest {
             HearthException.class,
             e -> assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT));
   }
+
+  @Test
+  void uploadsOfComposedAndBufferBackedByteStringsAreVerified() {
+    byte[] bytes = new byte[700_000];
+    new java.util.Random(7).nextBytes(bytes);
+    Digest digest = Digest.of(bytes);
+    // A rope of several arrays, and a string over a direct buffer: both ways a ByteString
+    // hands its pieces to the upload.
+    ByteString rope =
+        ByteString.copyFrom(bytes, 0, 100_000)
+            .concat(ByteString.copyFrom(bytes, 100_000, 300_000))
+            .concat(ByteString.copyFrom(bytes, 400_000, 300_000));
+    java.nio.ByteBuffer direct = java.nio.ByteBuffer.allocateDirect(bytes.length);
+    direct.put(bytes).flip();
+    ByteString overBuffer = com.google.protobuf.UnsafeByteOperations.unsafeWrap(direct);
+
+    for (ByteString data : List.of(rope, overBuffer)) {
+      Hearth fresh = Hearth.newBuilder().build();
+      try (fresh;
+          BlobUpload upload = fresh.cas().startUpload(digest)) {
+        upload.write(data.substring(0, 123_457));
+        upload.write(data.substring(123_457));
+        upload.commit();
+        assertThat(fresh.cas().get(digest)).isEqualTo(ByteString.copyFrom(bytes));
+      }
+    }
+
+    bytes[699_999] ^= 1;
+    ByteString corrupt =
+        ByteString.copyFrom(bytes, 0, 350_000).concat(ByteString.copyFrom(bytes, 350_000, 350_000));
+    try (BlobUpload upload = cas.startUpload(digest)) {
+      upload.write(corrupt);
+      assertThatThrownBy(upload::commit)
+          .isInstanceOf(HearthException.class)
+          .hasMessageContaining("hash to");
+    }
+    assertThat(cas.contains(digest)).isFalse();
+  }
 }
