@@ -41,7 +41,7 @@ import picocli.CommandLine.Spec;
  *
  * <pre>
  * ./mvnw -q -B -pl benchmarks -am package -DskipTests
- * java -Xmx3g -jar benchmarks/target/hearth-benchmarks.jar [--store memory|filesystem] [--help]
+ * java -Xmx3g -jar benchmarks/target/hearth-benchmarks.jar cas [--store memory|filesystem] [--help]
  * </pre>
  *
  * <p>The exit status is 0 whether or not a target is met (the verdict is in the report); it is
@@ -518,7 +518,7 @@ public final class CasLoadDriver implements Callable<Integer> {
     return json.append('}').toString();
   }
 
-  private static String jsonString(String text) {
+  static String jsonString(String text) {
     StringBuilder out = new StringBuilder("\"");
     for (char c : text.toCharArray()) {
       if (c == '"' || c == '\\') {
@@ -532,7 +532,7 @@ public final class CasLoadDriver implements Callable<Integer> {
     return out.append('"').toString();
   }
 
-  private static void deleteQuietly(Path dir) {
+  static void deleteQuietly(Path dir) {
     if (!Files.exists(dir)) {
       return;
     }

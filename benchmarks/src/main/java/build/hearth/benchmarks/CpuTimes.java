@@ -127,6 +127,15 @@ final class CpuTimes {
     if (name.startsWith("hearth-grpc")) {
       return "server service pool";
     }
+    if (name.startsWith("hearth-worker")) {
+      return "worker slots";
+    }
+    if (name.startsWith("hearth-schedul")) {
+      return "scheduler";
+    }
+    if (name.startsWith("bench-driver")) {
+      return "driver threads";
+    }
     if (name.equals("java") || name.equals("main")) {
       return "driver (main thread)";
     }

@@ -147,6 +147,14 @@ final class GrpcCasTarget implements CasTarget {
     return () -> cas.findMissingBlobs(built).getMissingBlobDigestsCount();
   }
 
+  /**
+   * The channel, for other services of the same server (the Execute load driver's calls share it
+   * with its uploads); closed with this target.
+   */
+  ManagedChannel channel() {
+    return channel;
+  }
+
   @Override
   public String description() {
     return "gRPC over loopback (plaintext, one channel)";

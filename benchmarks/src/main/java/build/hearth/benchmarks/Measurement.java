@@ -49,6 +49,25 @@ record Measurement(
     return median(Arrays.stream(nanos).asDoubleStream().toArray()) / 1e6;
   }
 
+  /**
+   * The duration at quantile {@code q} ({@code 0 < q <= 1}) by the nearest-rank method: the
+   * smallest measured duration that at least {@code q} of all are at or below. No interpolation, so
+   * p99 of a few hundred iterations is one of the slowest few, not a blend of them.
+   */
+  double percentileMillis(double q) {
+    if (!(q > 0 && q <= 1)) {
+      throw new IllegalArgumentException("quantile must be in (0, 1], got " + q);
+    }
+    long[] sorted = nanos.clone();
+    Arrays.sort(sorted);
+    int rank = (int) Math.ceil(q * sorted.length);
+    return sorted[Math.max(rank, 1) - 1] / 1e6;
+  }
+
+  double maxMillis() {
+    return Arrays.stream(nanos).max().orElseThrow() / 1e6;
+  }
+
   private double[] rates() {
     return Arrays.stream(nanos).mapToDouble(n -> workPerIteration / (n / 1e9)).toArray();
   }

@@ -92,7 +92,7 @@ final class Report {
     return out.toString();
   }
 
-  private static String verdict(boolean pass) {
+  static String verdict(boolean pass) {
     return pass ? "PASS" : "MISS";
   }
 

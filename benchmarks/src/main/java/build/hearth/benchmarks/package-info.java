@@ -1,8 +1,11 @@
 /**
- * Load drivers and benchmarks that measure Hearth from the outside: {@link
- * build.hearth.benchmarks.CasLoadDriver} starts a server in-process and drives its
- * content-addressable storage over a loopback gRPC connection, comparing the upload speed with the
- * machine's single-core SHA-256 speed measured in the same run. Nothing here is a test; results are
- * read by people (see {@code docs/benchmarks.md}), never asserted by the build.
+ * Load drivers and benchmarks that measure Hearth from the outside, each starting a server
+ * in-process and driving it over a loopback gRPC connection: {@link
+ * build.hearth.benchmarks.CasLoadDriver} compares the content-addressable storage's upload speed
+ * with the machine's single-core SHA-256 speed, and {@link
+ * build.hearth.benchmarks.ExecuteLoadDriver} compares the latency and throughput of executing a
+ * trivial command through Execute with spawning it directly; {@link
+ * build.hearth.benchmarks.Benchmarks} is the runnable jar's entry point for both. Nothing here is a
+ * test; results are read by people (see {@code docs/benchmarks.md}), never asserted by the build.
  */
 package build.hearth.benchmarks;

@@ -33,6 +33,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.ServiceLoader;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -92,10 +97,15 @@ public final class HearthServer implements AutoCloseable {
         schedulers.put(scheduler.name(), built);
       }
 
+      // Completes executions and writes their results to the action cache, so neither holds a
+      // worker's slot nor a transport thread.
+      ExecutorService completions = Executors.newFixedThreadPool(2, completionThreads());
+      resources.push(completions::shutdown);
+
       List<TransportContext> contexts = new ArrayList<>();
       Map<String, ContentAddressableStorage> casByInstance = new HashMap<>();
       for (ServerConfig server : config.servers()) {
-        contexts.add(context(server, stores, schedulers, casByInstance));
+        contexts.add(context(server, stores, schedulers, completions, casByInstance));
       }
 
       for (WorkerConfig worker : config.workers()) {
@@ -125,6 +135,7 @@ public final class HearthServer implements AutoCloseable {
       ServerConfig server,
       ConfiguredStores stores,
       Map<String, Scheduler<ExecutionTask, ActionOutcome>> schedulers,
+      Executor completions,
       Map<String, ContentAddressableStorage> casByInstance) {
     TransportContext.Builder context =
         TransportContext.newBuilder(server.name(), server.host(), server.port())
@@ -139,7 +150,7 @@ public final class HearthServer implements AutoCloseable {
       Optional<ExecutionService> execution =
           instance
               .execution()
-              .map(e -> executionService(instance, e, cas, actionCache, schedulers));
+              .map(e -> executionService(instance, e, cas, actionCache, schedulers, completions));
       context.instance(
           new InstanceServices(
               instance.name(), cas, actionCache, instance.actionCacheUpdates(), execution));
@@ -159,7 +170,8 @@ public final class HearthServer implements AutoCloseable {
       ExecutionConfig execution,
       ContentAddressableStorage cas,
       Optional<ActionCache> actionCache,
-      Map<String, Scheduler<ExecutionTask, ActionOutcome>> schedulers) {
+      Map<String, Scheduler<ExecutionTask, ActionOutcome>> schedulers,
+      Executor completions) {
     return ExecutionServices.newBuilder()
         .instanceName(instance.name())
         .cas(cas)
@@ -167,6 +179,7 @@ public final class HearthServer implements AutoCloseable {
         .scheduler(schedulers.get(execution.scheduler()))
         .defaultTimeout(execution.defaultTimeout())
         .maxTimeout(execution.maxTimeout())
+        .completionExecutor(completions)
         .build();
   }
 
@@ -197,6 +210,15 @@ public final class HearthServer implements AutoCloseable {
         worker.name(),
         worker.slots(),
         worker.workDirectory());
+  }
+
+  private static ThreadFactory completionThreads() {
+    AtomicInteger count = new AtomicInteger();
+    return task -> {
+      Thread thread = new Thread(task, "hearth-completion-" + count.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    };
   }
 
   private static TransportProvider transportProvider(ClassLoader loader) {
