@@ -20,6 +20,7 @@ import build.hearth.core.scheduler.Ticket;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Parser;
+import com.google.protobuf.Timestamp;
 import com.google.rpc.Status;
 import java.time.Clock;
 import java.time.Duration;
@@ -144,6 +145,7 @@ final class DefaultExecutionService implements ExecutionService {
     ActionRequest<ExecutionTask> scheduled =
         ActionRequest.of(execution.name(), platform, task)
             .withPriority(request.getExecutionPolicy().getPriority());
+    Instant queuedAt = clock.instant();
     Ticket<ActionOutcome> ticket;
     try {
       ticket = scheduler.submit(scheduled);
@@ -154,7 +156,9 @@ final class DefaultExecutionService implements ExecutionService {
     }
     logger.debug("{}: action {} submitted to the scheduler", execution.name(), actionDigest);
     execution.start(ticket);
-    ticket.result().whenComplete((outcome, error) -> finishLater(execution, task, outcome, error));
+    ticket
+        .result()
+        .whenComplete((outcome, error) -> finishLater(execution, task, queuedAt, outcome, error));
     return execution;
   }
 
@@ -338,20 +342,29 @@ final class DefaultExecutionService implements ExecutionService {
   // ---- completion ----
 
   private void finishLater(
-      SharedExecution execution, ExecutionTask task, ActionOutcome outcome, Throwable error) {
+      SharedExecution execution,
+      ExecutionTask task,
+      Instant queuedAt,
+      ActionOutcome outcome,
+      Throwable error) {
     try {
-      completionExecutor.execute(() -> finish(execution, task, outcome, error));
+      completionExecutor.execute(() -> finish(execution, task, queuedAt, outcome, error));
     } catch (RejectedExecutionException e) {
       // Completing is cheap enough to do here rather than leave the execution hanging.
-      finish(execution, task, outcome, error);
+      finish(execution, task, queuedAt, outcome, error);
     }
   }
 
   private void finish(
-      SharedExecution execution, ExecutionTask task, ActionOutcome outcome, Throwable error) {
+      SharedExecution execution,
+      ExecutionTask task,
+      Instant queuedAt,
+      ActionOutcome outcome,
+      Throwable error) {
     ExecuteResponse response;
     try {
-      response = error == null ? responseFor(task, outcome) : responseFor(execution, error);
+      response =
+          error == null ? responseFor(task, queuedAt, outcome) : responseFor(execution, error);
     } catch (RuntimeException e) {
       logger.error("{}: building the response failed", execution.name(), e);
       response = failure(StatusCode.INTERNAL, "building the response failed: " + e);
@@ -359,8 +372,11 @@ final class DefaultExecutionService implements ExecutionService {
     execution.complete(response);
   }
 
-  private ExecuteResponse responseFor(ExecutionTask task, ActionOutcome outcome) {
-    ActionResult result = outcome.result();
+  private ExecuteResponse responseFor(ExecutionTask task, Instant queuedAt, ActionOutcome outcome) {
+    // The worker fills in its own phases; when the action entered the queue only we know.
+    ActionResult.Builder withQueueTime = outcome.result().toBuilder();
+    withQueueTime.getExecutionMetadataBuilder().setQueuedTimestamp(timestamp(queuedAt));
+    ActionResult result = withQueueTime.build();
     if (outcome.ran() && result.getExitCode() == 0 && !task.action().getDoNotCache()) {
       store(task, result);
     }
@@ -370,6 +386,13 @@ final class DefaultExecutionService implements ExecutionService {
       response.getStatusBuilder().setMessage(outcome.message());
     }
     return response.build();
+  }
+
+  private static Timestamp timestamp(Instant instant) {
+    return Timestamp.newBuilder()
+        .setSeconds(instant.getEpochSecond())
+        .setNanos(instant.getNano())
+        .build();
   }
 
   private static ExecuteResponse responseFor(SharedExecution execution, Throwable error) {

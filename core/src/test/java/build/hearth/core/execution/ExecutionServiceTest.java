@@ -481,7 +481,9 @@ class ExecutionServiceTest {
   void aCommandOverItsTimeoutReturnsItsPartialResult() {
     FakeWorker worker = connectWorker();
     Digest action = storeAction("sleep", "99");
+    java.time.Instant queuedAt = clock.instant();
     Execution execution = service.execute(request(action));
+    clock.advance(Duration.ofMinutes(15));
     ActionResult partial =
         ActionResult.newBuilder()
             .setExitCode(-1)
@@ -495,7 +497,11 @@ class ExecutionServiceTest {
     ExecuteResponse response = response(execution);
     assertThat(response.getStatus().getCode()).isEqualTo(StatusCode.DEADLINE_EXCEEDED.value());
     assertThat(response.getStatus().getMessage()).isEqualTo("ran over 15m");
-    assertThat(response.getResult()).isEqualTo(partial);
+    // The worker's result, with the time the action entered the queue added by the service.
+    assertThat(response.getResult().toBuilder().clearExecutionMetadata().build())
+        .isEqualTo(partial);
+    assertThat(response.getResult().getExecutionMetadata().getQueuedTimestamp().getSeconds())
+        .isEqualTo(queuedAt.getEpochSecond());
     assertThat(hearth.actionCache().get(action)).isEmpty();
   }
 
