@@ -112,8 +112,9 @@ public abstract class BlobStoreContractTest {
 
   /**
    * Whether eviction removes the least recently used blob first, where a commit, {@code contains},
-   * {@code findMissing} and {@code read} all count as uses. Stores with another policy (such as
-   * a frequency-based admission policy) return false; the eviction tests then check only the accounting.
+   * {@code findMissing} and {@code read} all count as uses. Stores with another policy (such as a
+   * frequency-based admission policy) return false; the eviction tests then check only the
+   * accounting.
    */
   protected boolean evictsLeastRecentlyUsed() {
     return true;
