@@ -17,6 +17,7 @@ import build.hearth.spi.storage.StoreProviderRegistry;
 import build.hearth.spi.storage.StoreSettings;
 import build.hearth.spi.transport.InstanceServices;
 import build.hearth.spi.transport.TransportContext;
+import build.hearth.testing.FakeClock;
 import com.google.bytestream.ByteStreamGrpc;
 import com.google.bytestream.ByteStreamProto.ReadRequest;
 import com.google.bytestream.ByteStreamProto.WriteRequest;
@@ -52,7 +53,7 @@ final class TestServer implements AutoCloseable {
 
   static final Duration TIMEOUT = Duration.ofSeconds(20);
 
-  final MutableClock clock = new MutableClock();
+  final FakeClock clock = new FakeClock();
   final TestBlobStore blobs;
   final ActionCacheStore actionCacheStore;
   final ContentAddressableStorage cas;

@@ -13,6 +13,7 @@ import build.hearth.spi.storage.BlobStore;
 import build.hearth.spi.storage.StoreContext;
 import build.hearth.spi.storage.StoreProviderRegistry;
 import build.hearth.spi.storage.StoreSettings;
+import build.hearth.testing.FakeClock;
 import com.google.protobuf.ByteString;
 import java.time.Duration;
 import java.util.Map;
@@ -20,7 +21,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class UploadSessionsTest {
-  private final MutableClock clock = new MutableClock();
+  private final FakeClock clock = new FakeClock();
   private final BlobStore store =
       StoreProviderRegistry.discover(getClass().getClassLoader())
           .createBlobStore(

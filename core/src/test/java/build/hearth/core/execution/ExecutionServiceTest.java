@@ -22,11 +22,11 @@ import build.hearth.api.MissingBlobsException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.Hearth;
 import build.hearth.core.execution.ExecutionTesting.FakeWorker;
-import build.hearth.core.execution.ExecutionTesting.TestClock;
 import build.hearth.core.scheduler.Assignment;
 import build.hearth.core.scheduler.PropertyType;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.WorkerSpec;
+import build.hearth.testing.FakeClock;
 import com.google.protobuf.ByteString;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -47,7 +47,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class ExecutionServiceTest {
-  private final TestClock clock = new TestClock();
+  private final FakeClock clock = new FakeClock();
   private final Hearth hearth = Hearth.newBuilder().build();
   private final Scheduler<ExecutionTask, ActionOutcome> scheduler =
       Scheduler.newBuilder()

@@ -4,11 +4,6 @@ import build.bazel.remote.execution.v2.ActionResult;
 import build.bazel.remote.execution.v2.Platform;
 import build.hearth.core.scheduler.Assignment;
 import build.hearth.core.scheduler.WorkerListener;
-import java.time.Clock;
-import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -23,30 +18,6 @@ final class ExecutionTesting {
       platform.addPropertiesBuilder().setName(namesAndValues[i]).setValue(namesAndValues[i + 1]);
     }
     return platform.build();
-  }
-
-  /** A clock that tests move by hand. Thread-safe. */
-  static final class TestClock extends Clock {
-    private volatile Instant now = Instant.parse("2024-01-01T00:00:00Z");
-
-    void advance(Duration duration) {
-      now = now.plus(duration);
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      throw new UnsupportedOperationException("tests use UTC");
-    }
   }
 
   /** A worker that records what the scheduler tells it and answers when the test says so. */

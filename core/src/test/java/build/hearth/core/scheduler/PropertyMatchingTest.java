@@ -9,12 +9,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.scheduler.SchedulerTesting.FakeWorker;
-import build.hearth.core.scheduler.SchedulerTesting.TestClock;
+import build.hearth.testing.FakeClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class PropertyMatchingTest {
-  private final TestClock clock = new TestClock();
+  private final FakeClock clock = new FakeClock();
   private Scheduler<String, String> scheduler = deterministic(clock).build();
 
   @AfterEach

@@ -5,12 +5,12 @@ import static build.hearth.core.scheduler.SchedulerTesting.deterministic;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import build.hearth.core.scheduler.SchedulerTesting.FakeWorker;
-import build.hearth.core.scheduler.SchedulerTesting.TestClock;
+import build.hearth.testing.FakeClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class QueueOrderTest {
-  private final TestClock clock = new TestClock();
+  private final FakeClock clock = new FakeClock();
   private final Scheduler<String, String> scheduler = deterministic(clock).build();
 
   @AfterEach

@@ -9,7 +9,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.scheduler.SchedulerTesting.FakeWorker;
-import build.hearth.core.scheduler.SchedulerTesting.TestClock;
+import build.hearth.testing.FakeClock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Map;
@@ -22,7 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class SchedulerLifecycleTest {
-  private final TestClock clock = new TestClock();
+  private final FakeClock clock = new FakeClock();
   private Scheduler<String, String> scheduler =
       deterministic(clock).maxQueueTime(Duration.ofHours(1)).maxRetries(2).build();
 

@@ -6,9 +6,6 @@ import build.bazel.remote.execution.v2.Platform;
 import build.hearth.api.HearthException;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionException;
@@ -54,30 +51,6 @@ final class SchedulerTesting {
       return (HearthException) e.getCause();
     }
     throw new AssertionError("unreachable");
-  }
-
-  /** A clock that tests move by hand. Thread-safe. */
-  static final class TestClock extends Clock {
-    private volatile Instant now = Instant.parse("2024-01-01T00:00:00Z");
-
-    void advance(Duration duration) {
-      now = now.plus(duration);
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      throw new UnsupportedOperationException("tests use UTC");
-    }
   }
 
   /** A worker that records what it is told and answers only when the test says so. */

@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import build.hearth.core.scheduler.SchedulerTesting.FakeWorker;
-import build.hearth.core.scheduler.SchedulerTesting.TestClock;
 import build.hearth.core.scheduler.Ticket.Stage;
+import build.hearth.testing.FakeClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class StageListenerTest {
-  private final TestClock clock = new TestClock();
+  private final FakeClock clock = new FakeClock();
   private final Scheduler<String, String> scheduler =
       deterministic(clock).maxQueueTime(Duration.ofHours(1)).maxRetries(2).build();
 

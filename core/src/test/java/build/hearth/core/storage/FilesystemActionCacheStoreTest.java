@@ -8,6 +8,7 @@ import build.hearth.spi.storage.BlobStore;
 import build.hearth.spi.storage.StoreContext;
 import build.hearth.spi.storage.StoreSettings;
 import build.hearth.testing.ActionCacheStoreContractTest;
+import build.hearth.testing.FakeClock;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 class FilesystemActionCacheStoreTest extends ActionCacheStoreContractTest {
   @TempDir Path dir;
 
-  private final MutableClock clock = new MutableClock(Instant.parse("2024-05-01T10:00:00Z"));
+  private final FakeClock clock = new FakeClock(Instant.parse("2024-05-01T10:00:00Z"));
   private final Map<Path, ActionCacheStore> latest = new LinkedHashMap<>();
   private Path current;
   private int opened;

@@ -9,6 +9,7 @@ import build.hearth.spi.storage.BlobStore;
 import build.hearth.spi.storage.StoreContext;
 import build.hearth.spi.storage.StoreSettings;
 import build.hearth.testing.BlobStoreContractTest;
+import build.hearth.testing.FakeClock;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -35,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
 class FilesystemBlobStoreTest extends BlobStoreContractTest {
   @TempDir Path dir;
 
-  private final MutableClock clock = new MutableClock(Instant.parse("2024-05-01T10:00:00Z"));
+  private final FakeClock clock = new FakeClock(Instant.parse("2024-05-01T10:00:00Z"));
   // The store opened last over each directory, to compare its index with the files afterwards.
   private final Map<Path, BlobStore> latest = new LinkedHashMap<>();
   private Path current;
