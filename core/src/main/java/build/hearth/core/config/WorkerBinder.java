@@ -144,8 +144,8 @@ final class WorkerBinder {
     if (instance != null) {
       throw Fields.invalid(
           instance,
-          "a standalone worker takes its instance name from the command line"
-              + " (--instance-name NAME, \"\" by default); remove this field");
+          "a standalone worker serves the instance each assigned action names; remove this"
+              + " field");
     }
     Fields fields =
         Fields.of(root, "a worker object", NAME, SLOTS, PROPERTIES, WORK_DIRECTORY, CACHE);

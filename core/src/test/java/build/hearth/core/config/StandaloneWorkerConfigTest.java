@@ -163,8 +163,8 @@ class StandaloneWorkerConfigTest {
     assertThat(e.line()).isEqualTo(2);
     assertThat(e.getMessage())
         .isEqualTo(
-            "instance (line 2): a standalone worker takes its instance name from the command line"
-                + " (--instance-name NAME, \"\" by default); remove this field");
+            "instance (line 2): a standalone worker serves the instance each assigned action"
+                + " names; remove this field");
   }
 
   @Test
