@@ -8,9 +8,7 @@ import build.hearth.spi.storage.BlobStore;
 import build.hearth.spi.storage.StoreContext;
 import build.hearth.spi.storage.StoreProviderRegistry;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -22,11 +20,15 @@ import java.util.Map;
 public final class ConfiguredStores implements AutoCloseable {
   private final Map<String, BlobStore> blobStores;
   private final Map<String, ActionCacheStore> actionCacheStores;
+  private final Closer closer;
 
   private ConfiguredStores(
-      Map<String, BlobStore> blobStores, Map<String, ActionCacheStore> actionCacheStores) {
+      Map<String, BlobStore> blobStores,
+      Map<String, ActionCacheStore> actionCacheStores,
+      Closer closer) {
     this.blobStores = blobStores;
     this.actionCacheStores = actionCacheStores;
+    this.closer = closer;
   }
 
   /**
@@ -38,27 +40,25 @@ public final class ConfiguredStores implements AutoCloseable {
       HearthConfig config, StoreProviderRegistry registry, Clock clock) {
     Map<String, BlobStore> blobs = new LinkedHashMap<>();
     Map<String, ActionCacheStore> caches = new LinkedHashMap<>();
-    List<AutoCloseable> opened = new ArrayList<>();
+    Closer closer = new Closer();
     try {
       for (StoreConfig store : config.blobStores().values()) {
         BlobStore created =
             registry.createBlobStore(
                 store.type(), store.typePath(), store.typeLine(), context(store, clock));
-        opened.add(created);
-        blobs.put(store.name(), created);
+        blobs.put(store.name(), closer.register(created));
       }
       for (StoreConfig store : config.actionCacheStores().values()) {
         ActionCacheStore created =
             registry.createActionCacheStore(
                 store.type(), store.typePath(), store.typeLine(), context(store, clock));
-        opened.add(created);
-        caches.put(store.name(), created);
+        caches.put(store.name(), closer.register(created));
       }
     } catch (RuntimeException e) {
-      closeAll(opened, e);
+      closer.closeAfter(e);
       throw e;
     }
-    return new ConfiguredStores(Map.copyOf(blobs), Map.copyOf(caches));
+    return new ConfiguredStores(Map.copyOf(blobs), Map.copyOf(caches), closer);
   }
 
   private static StoreContext context(StoreConfig store, Clock clock) {
@@ -83,30 +83,9 @@ public final class ConfiguredStores implements AutoCloseable {
     return store;
   }
 
+  /** Closes the action-cache stores, then the blob stores. */
   @Override
   public void close() {
-    List<AutoCloseable> all = new ArrayList<>(actionCacheStores.values());
-    all.addAll(blobStores.values());
-    RuntimeException failure = closeAll(all, null);
-    if (failure != null) {
-      throw failure;
-    }
-  }
-
-  private static RuntimeException closeAll(
-      List<AutoCloseable> resources, RuntimeException primary) {
-    RuntimeException failure = primary;
-    for (AutoCloseable resource : resources) {
-      try {
-        resource.close();
-      } catch (Exception e) {
-        if (failure == null) {
-          failure = new IllegalStateException("closing a store failed", e);
-        } else {
-          failure.addSuppressed(e);
-        }
-      }
-    }
-    return primary == null ? failure : null;
+    closer.close();
   }
 }

@@ -3,6 +3,7 @@ package build.hearth.server;
 import build.hearth.api.ActionCache;
 import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.ExecutionService;
+import build.hearth.core.Closer;
 import build.hearth.core.ConfiguredStores;
 import build.hearth.core.Storage;
 import build.hearth.core.config.ExecutionConfig;
@@ -24,9 +25,7 @@ import build.hearth.spi.transport.TransportContext;
 import build.hearth.spi.transport.TransportProvider;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -57,14 +56,14 @@ public final class HearthServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HearthServer.class);
   private static final String TRANSPORT = "grpc";
 
-  /** What to close, most recently opened first. */
-  private final Deque<AutoCloseable> resources;
+  /** Everything the server opened, closed most recently opened first. */
+  private final Closer resources;
 
   private final List<Transport> transports;
   private final Object lock = new Object();
   private boolean closed;
 
-  private HearthServer(Deque<AutoCloseable> resources, List<Transport> transports) {
+  private HearthServer(Closer resources, List<Transport> transports) {
     this.resources = resources;
     this.transports = List.copyOf(transports);
   }
@@ -83,24 +82,24 @@ public final class HearthServer implements AutoCloseable {
 
   static HearthServer start(
       HearthConfig config, StoreProviderRegistry registry, TransportProvider transportProvider) {
-    Deque<AutoCloseable> resources = new ArrayDeque<>();
+    Closer resources = new Closer();
     List<Transport> transports = new ArrayList<>();
     try {
       ConfiguredStores stores = ConfiguredStores.open(config, registry, Clock.systemUTC());
-      resources.push(stores);
+      resources.register(stores);
 
       Map<String, Scheduler<ExecutionTask, ActionOutcome>> schedulers = new LinkedHashMap<>();
       for (SchedulerConfig scheduler : config.schedulers().values()) {
         Scheduler<ExecutionTask, ActionOutcome> built =
             scheduler.applyTo(Scheduler.newBuilder()).build();
-        resources.push(built);
+        resources.register(built);
         schedulers.put(scheduler.name(), built);
       }
 
       // Completes executions and writes their results to the action cache, so neither holds a
       // worker's slot nor a transport thread.
       ExecutorService completions = Executors.newFixedThreadPool(2, completionThreads());
-      resources.push(completions::shutdown);
+      resources.register(completions::shutdown);
 
       List<TransportContext> contexts = new ArrayList<>();
       Map<String, ContentAddressableStorage> casByInstance = new HashMap<>();
@@ -115,7 +114,7 @@ public final class HearthServer implements AutoCloseable {
       for (int i = 0; i < contexts.size(); i++) {
         ServerConfig server = config.servers().get(i);
         Transport transport = transportProvider.start(contexts.get(i));
-        resources.push(transport);
+        resources.register(transport);
         transports.add(transport);
         log.info(
             "Hearth server '{}' listening on {}:{} (instances: {})",
@@ -125,7 +124,7 @@ public final class HearthServer implements AutoCloseable {
             server.instances().keySet().stream().map(n -> n.isEmpty() ? "\"\"" : n).toList());
       }
     } catch (RuntimeException e) {
-      closeAll(resources, e);
+      resources.closeAfter(e);
       throw e;
     }
     return new HearthServer(resources, transports);
@@ -188,7 +187,7 @@ public final class HearthServer implements AutoCloseable {
       StoreProviderRegistry registry,
       Map<String, Scheduler<ExecutionTask, ActionOutcome>> schedulers,
       Map<String, ContentAddressableStorage> casByInstance,
-      Deque<AutoCloseable> resources) {
+      Closer resources) {
     WorkerRuntime runtime =
         WorkerRuntime.open(
             worker,
@@ -201,9 +200,9 @@ public final class HearthServer implements AutoCloseable {
               }
               return cas;
             });
-    resources.push(runtime);
+    resources.register(runtime);
     LocalWorker local = LocalWorker.newBuilder().spec(worker.workerSpec()).runner(runtime).build();
-    resources.push(local);
+    resources.register(local);
     local.connect(schedulers.get(worker.scheduler().orElseThrow()));
     log.info(
         "In-process worker '{}' ready with {} slots (work directory {})",
@@ -272,29 +271,10 @@ public final class HearthServer implements AutoCloseable {
     for (Transport transport : transports) {
       transport.shutdown(Duration.ofSeconds(5));
     }
-    RuntimeException failure = closeAll(resources, null);
-    log.info("Hearth stopped");
-    if (failure != null) {
-      throw failure;
+    try {
+      resources.close();
+    } finally {
+      log.info("Hearth stopped");
     }
-  }
-
-  /** Closes {@code resources} in order; returns the first failure unless {@code primary} is set. */
-  private static RuntimeException closeAll(
-      Deque<AutoCloseable> resources, RuntimeException primary) {
-    RuntimeException failure = primary;
-    while (!resources.isEmpty()) {
-      AutoCloseable resource = resources.pop();
-      try {
-        resource.close();
-      } catch (Exception e) {
-        if (failure == null) {
-          failure = new IllegalStateException("closing " + resource + " failed", e);
-        } else {
-          failure.addSuppressed(e);
-        }
-      }
-    }
-    return primary == null ? failure : null;
   }
 }
