@@ -144,9 +144,6 @@ final class VerifyingContentAddressableStorage implements ContentAddressableStor
 
   /** Reads and parses one directory, or returns empty if it is absent. */
   Optional<Directory> directory(Digest digest) {
-    if (!contains(digest)) {
-      return Optional.empty();
-    }
     ByteString bytes;
     try {
       bytes = get(digest);
