@@ -36,6 +36,7 @@ final class WorkerBinder {
   private static final String PROPERTIES = "properties";
   private static final String WORK_DIRECTORY = "workDirectory";
   private static final String CACHE = "cache";
+  private static final String PERSISTENT_WORKERS = "persistentWorkers";
 
   private static final String WORK_ROOT = "~/.cache/hearth/work/";
   private static final String CACHE_ROOT = "~/.cache/hearth/worker-cache/";
@@ -81,7 +82,8 @@ final class WorkerBinder {
             SLOTS,
             PROPERTIES,
             WORK_DIRECTORY,
-            CACHE);
+            CACHE,
+            PERSISTENT_WORKERS);
     String where = fields.path() + " (line " + fields.line() + ")";
 
     Node nameNode =
@@ -124,7 +126,8 @@ final class WorkerBinder {
         properties,
         directories.work(),
         directories.cache(),
-        cacheMaxSize(cache));
+        cacheMaxSize(cache),
+        PersistentWorkersBinder.bind(fields.optional(PERSISTENT_WORKERS), slots));
   }
 
   /**
@@ -148,7 +151,15 @@ final class WorkerBinder {
               + " field");
     }
     Fields fields =
-        Fields.of(root, "a worker object", NAME, SLOTS, PROPERTIES, WORK_DIRECTORY, CACHE);
+        Fields.of(
+            root,
+            "a worker object",
+            NAME,
+            SLOTS,
+            PROPERTIES,
+            WORK_DIRECTORY,
+            CACHE,
+            PERSISTENT_WORKERS);
 
     Optional<Node> nameNode = fields.optional(NAME);
     String name;
@@ -176,7 +187,8 @@ final class WorkerBinder {
         properties,
         directories.work(),
         directories.cache(),
-        cacheMaxSize(cache));
+        cacheMaxSize(cache),
+        PersistentWorkersBinder.bind(fields.optional(PERSISTENT_WORKERS), slots));
   }
 
   /** The host name as the system reports it, or a stand-in when it cannot. */

@@ -43,6 +43,7 @@ public final class WorkerConfig {
   private final Path workDirectory;
   private final Path cachePath;
   private final long cacheMaxSizeBytes;
+  private final PersistentWorkersConfig persistentWorkers;
 
   WorkerConfig(
       String name,
@@ -52,7 +53,8 @@ public final class WorkerConfig {
       Map<String, List<String>> properties,
       Path workDirectory,
       Path cachePath,
-      long cacheMaxSizeBytes) {
+      long cacheMaxSizeBytes,
+      PersistentWorkersConfig persistentWorkers) {
     this.name = Objects.requireNonNull(name, "name");
     this.scheduler = scheduler;
     this.instance = instance;
@@ -63,6 +65,7 @@ public final class WorkerConfig {
     this.workDirectory = Objects.requireNonNull(workDirectory, "workDirectory");
     this.cachePath = Objects.requireNonNull(cachePath, "cachePath");
     this.cacheMaxSizeBytes = cacheMaxSizeBytes;
+    this.persistentWorkers = Objects.requireNonNull(persistentWorkers, "persistentWorkers");
   }
 
   /**
@@ -146,6 +149,11 @@ public final class WorkerConfig {
     return cacheMaxSizeBytes;
   }
 
+  /** How the worker runs persistent-worker actions: its pool's limits and its tools. */
+  public PersistentWorkersConfig persistentWorkers() {
+    return persistentWorkers;
+  }
+
   /** What the worker announces to its scheduler: its name, properties and slots. */
   public WorkerSpec workerSpec() {
     return WorkerSpec.builder(name).slots(slots).properties(properties).build();
@@ -161,13 +169,22 @@ public final class WorkerConfig {
         && properties.equals(that.properties)
         && workDirectory.equals(that.workDirectory)
         && cachePath.equals(that.cachePath)
-        && cacheMaxSizeBytes == that.cacheMaxSizeBytes;
+        && cacheMaxSizeBytes == that.cacheMaxSizeBytes
+        && persistentWorkers.equals(that.persistentWorkers);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(
-        name, scheduler, instance, slots, properties, workDirectory, cachePath, cacheMaxSizeBytes);
+        name,
+        scheduler,
+        instance,
+        slots,
+        properties,
+        workDirectory,
+        cachePath,
+        cacheMaxSizeBytes,
+        persistentWorkers);
   }
 
   @Override

@@ -94,7 +94,8 @@ class HearthConfigTest {
                 Map.of("OSFamily", List.of("Linux")),
                 cache.resolve("work/local"),
                 cache.resolve("worker-cache/local"),
-                10L << 30));
+                10L << 30,
+                PersistentWorkersConfig.defaults(Runtime.getRuntime().availableProcessors())));
   }
 
   @Test

@@ -172,7 +172,8 @@ class WorkerConfigTest {
     assertThat(e.getMessage())
         .isEqualTo(
             "workers[0].slot (line 12): unknown field 'slot'; did you mean 'slots'? Known fields"
-                + " here: name, scheduler, instance, slots, properties, workDirectory, cache");
+                + " here: name, scheduler, instance, slots, properties, workDirectory, cache,"
+                + " persistentWorkers");
   }
 
   @Test
