@@ -102,7 +102,11 @@ final class ExecRootBuilder {
     }
   }
 
-  private void placeFile(Path path, Digest digest, boolean executable) throws IOException {
+  /**
+   * Creates the input file {@code path} (absent until now) with {@code digest}'s bytes: the empty
+   * file directly, others as a link to the cached blob or to its executable copy.
+   */
+  void placeFile(Path path, Digest digest, boolean executable) throws IOException {
     if (digest.isEmpty()) {
       Files.createFile(path);
       Files.setPosixFilePermissions(path, FileTrees.permissions(executable));

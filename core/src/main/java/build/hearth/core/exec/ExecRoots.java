@@ -11,6 +11,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,8 +44,12 @@ import org.slf4j.LoggerFactory;
  * cache; an action that deliberately restores their write permission can still change the cached
  * bytes (running actions as another user would close that gap).
  *
- * <p>Thread-safe: many exec roots may be prepared at once. {@link #close()} deletes the executable
- * copies; it neither closes the local cache, the source nor the executor, which the caller owns.
+ * <p>A persistent worker keeps one directory per tool process instead, and {@link #sync}s it with
+ * each request's inputs, which changes only what differs from the previous request's.
+ *
+ * <p>Thread-safe: many exec roots may be prepared, and many directories synced, at once. {@link
+ * #close()} deletes the executable copies; it neither closes the local cache, the source nor the
+ * executor, which the caller owns.
  */
 public final class ExecRoots implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ExecRoots.class);
@@ -55,9 +60,13 @@ public final class ExecRoots implements AutoCloseable {
   private final Path executablesDirectory;
   private final InputTreeValidator validator;
   private final ExecRootBuilder builder;
+  private final DirectorySync directorySync;
 
   private ExecRoots(Builder b, Path workDirectory) {
     ContentAddressableStorage cache = Storage.cas(b.localCache);
+    LocalBlobFiles cacheFiles = (LocalBlobFiles) b.localCache;
+    ExecutableCopies executables =
+        new ExecutableCopies(workDirectory.resolve(EXECUTABLES), b.maxExecutableBytes);
     this.workDirectory = workDirectory;
     this.executablesDirectory = workDirectory.resolve(EXECUTABLES);
     this.validator =
@@ -65,10 +74,8 @@ public final class ExecRoots implements AutoCloseable {
             DirectorySource.cached(cache, b.source), b.allowAbsoluteSymlinks, b.maxInputEntries);
     this.builder =
         new ExecRootBuilder(
-            new BlobFetcher(cache, b.source, b.executor),
-            (LocalBlobFiles) b.localCache,
-            new ExecutableCopies(executablesDirectory, b.maxExecutableBytes),
-            b.linker);
+            new BlobFetcher(cache, b.source, b.executor), cacheFiles, executables, b.linker);
+    this.directorySync = new DirectorySync(builder, cacheFiles, executables);
   }
 
   public static Builder newBuilder() {
@@ -107,6 +114,69 @@ public final class ExecRoots implements AutoCloseable {
       throw e;
     }
     return execRoot;
+  }
+
+  /**
+   * Makes {@code directory} hold exactly the input tree under {@code inputRoot}, as {@link
+   * #prepare} would materialize it, changing only what differs from what is there: for a persistent
+   * worker, whose process keeps one directory across many requests, so that each request sees its
+   * own inputs and nothing an earlier one left. Equivalent to {@code sync(inputRoot, directory,
+   * Set.of())}.
+   *
+   * @throws HearthException as {@link #sync(Digest, Path, Set)}
+   */
+  public SyncedInputs sync(Digest inputRoot, Path directory) {
+    return sync(inputRoot, directory, Set.of());
+  }
+
+  /**
+   * Makes {@code directory} hold exactly the input tree under {@code inputRoot}, as {@link
+   * #prepare} would materialize it, changing only what differs from what is there, and leaving the
+   * {@code keep} paths alone.
+   *
+   * <p>The tree is validated and its missing blobs fetched exactly as for {@link #prepare}, before
+   * the directory is touched: a refused tree leaves it as it was. Then the directory and the tree
+   * are walked together. An input file stays if the entry at its path is still the hard link
+   * prepare would make (the same inode as the cached blob, or as its executable copy, with the
+   * blob's size and an unchanged mode), an empty input file if it is still empty with the right
+   * mode, a symlink if its target is the same; anything else is deleted (a directory with all it
+   * holds, a symlink itself and never what it points to), and the missing entries are created.
+   * Directories the previous action made read-only get their owner's permissions back. So a
+   * directory in any state, such as one a crashed request left behind, ends up right. Files an
+   * action wrote through an input link are repaired in the cache too (see the package's {@code
+   * DirectorySync}).
+   *
+   * <p>{@code keep} lists paths relative to {@code directory} ({@code /} between components, such
+   * as {@code _sandbox} or {@code a/b}) that the sync neither looks into, deletes nor creates; the
+   * directories leading to a kept path stay even where the tree lacks them, but their other entries
+   * are synced like any others. The tree may not have an entry at a kept path, nor a file or
+   * symlink on the way to one.
+   *
+   * <p>{@code directory} is created if missing. It should be on the same file system as the local
+   * cache and the work directory, or every input is copied, and then copied again at each sync.
+   * Different directories may be synced at once, but one directory must not be synced twice at
+   * once, nor changed by a running action while it is synced. If the sync fails midway, the
+   * directory is left partly synced; the next sync repairs it.
+   *
+   * @param keep relative paths to leave alone; may be empty
+   * @return the input files (for the {@code WorkRequest}), the tool inputs, and counts of the work
+   *     done
+   * @throws IllegalArgumentException if a {@code keep} path is empty, absolute, or has an empty,
+   *     {@code .} or {@code ..} component
+   * @throws HearthException INVALID_ARGUMENT if the tree is malformed or has an input at or on the
+   *     way to a kept path (the message names the path); FAILED_PRECONDITION listing directories or
+   *     files missing from the source CAS, or if {@code directory} is a file or symlink;
+   *     RESOURCE_EXHAUSTED if the tree is too large or the disk is full; CANCELLED if the thread is
+   *     interrupted while fetching; INTERNAL for other file-system failures
+   */
+  public SyncedInputs sync(Digest inputRoot, Path directory, Set<String> keep) {
+    Objects.requireNonNull(inputRoot, "inputRoot");
+    Objects.requireNonNull(directory, "directory");
+    KeptPaths kept = KeptPaths.of(Objects.requireNonNull(keep, "keep"));
+    InputTree tree = validator.validate(inputRoot);
+    kept.checkAgainst(tree);
+    builder.fetchInputs(tree);
+    return directorySync.sync(tree, directory, kept);
   }
 
   /**

@@ -10,6 +10,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,7 +81,19 @@ final class ExecutableCopies {
     return copy;
   }
 
-  /** Drops {@code digest}, whose copy turned out to be gone, so the next call makes it again. */
+  /**
+   * The executable copy of {@code digest} if one has been made and not evicted, without making one.
+   * The file may still vanish right after (evicted by another thread).
+   */
+  synchronized Optional<Path> existingCopy(Digest digest) {
+    // A lookup in the access-ordered map counts as a use, as it should: the caller links to it.
+    return sizes.get(digest) == null ? Optional.empty() : Optional.of(dir.resolve(digest.hash()));
+  }
+
+  /**
+   * Drops {@code digest}, whose copy turned out to be gone or damaged, so the next call makes it
+   * again (replacing the file).
+   */
   synchronized void forget(Digest digest) {
     Long size = sizes.remove(digest);
     if (size != null) {

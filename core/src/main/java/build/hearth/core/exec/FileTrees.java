@@ -38,6 +38,11 @@ final class FileTrees {
     return executable ? EXECUTABLE : READ_ONLY;
   }
 
+  /** Whether anyone (owner, group or others) may write, by {@code permissions}. */
+  static boolean anyWrite(Set<PosixFilePermission> permissions) {
+    return permissions.stream().anyMatch(WRITE::contains);
+  }
+
   /**
    * Removes the write bits of {@code file} (without following a symlink), leaving its read and
    * execute bits as they are.
@@ -46,7 +51,7 @@ final class FileTrees {
     PosixFileAttributeView view =
         Files.getFileAttributeView(file, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
     Set<PosixFilePermission> permissions = view.readAttributes().permissions();
-    if (permissions.stream().anyMatch(WRITE::contains)) {
+    if (anyWrite(permissions)) {
       Set<PosixFilePermission> readOnly = EnumSet.copyOf(permissions);
       readOnly.removeAll(WRITE);
       view.setPermissions(readOnly);
@@ -59,16 +64,18 @@ final class FileTrees {
    * permissions back first, since their entries cannot be removed otherwise; files keep theirs,
    * because hard-linked inputs share them with the local cache. Iterative, so a deep tree cannot
    * exhaust the stack. A missing {@code root} is not an error.
+   *
+   * @return how many files, symlinks and directories were deleted, {@code root} included
    */
-  static void deleteTree(Path root) throws IOException {
+  static int deleteTree(Path root) throws IOException {
     BasicFileAttributes rootAttributes = attributesOrNull(root);
     if (rootAttributes == null) {
-      return;
+      return 0;
     }
     if (!rootAttributes.isDirectory()) {
-      Files.deleteIfExists(root);
-      return;
+      return Files.deleteIfExists(root) ? 1 : 0;
     }
+    int deleted = 0;
     Deque<Path> pending = new ArrayDeque<>();
     Deque<Path> listed = new ArrayDeque<>();
     pending.push(root);
@@ -84,8 +91,8 @@ final class FileTrees {
           }
           if (attributes.isDirectory()) {
             pending.push(entry);
-          } else {
-            Files.deleteIfExists(entry);
+          } else if (Files.deleteIfExists(entry)) {
+            deleted++;
           }
         }
       } catch (NoSuchFileException e) {
@@ -94,24 +101,38 @@ final class FileTrees {
     }
     // Children were listed after their parents, so popping deletes them first.
     while (!listed.isEmpty()) {
-      Files.deleteIfExists(listed.pop());
+      if (Files.deleteIfExists(listed.pop())) {
+        deleted++;
+      }
     }
+    return deleted;
   }
 
   private static void grantOwner(Path dir) throws IOException {
-    PosixFileAttributeView view =
-        Files.getFileAttributeView(dir, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
     Set<PosixFilePermission> permissions;
     try {
-      permissions = view.readAttributes().permissions();
+      permissions = posixView(dir).readAttributes().permissions();
     } catch (NoSuchFileException e) {
       return;
     }
+    grantOwner(dir, permissions);
+  }
+
+  /**
+   * Gives the owner read, write and search permission on the directory {@code dir}, whose current
+   * permissions the caller has just read, unless it has them already.
+   */
+  static void grantOwner(Path dir, Set<PosixFilePermission> permissions) throws IOException {
     if (!permissions.containsAll(OWNER_ALL)) {
       Set<PosixFilePermission> granted = EnumSet.copyOf(OWNER_ALL);
       granted.addAll(permissions);
-      view.setPermissions(granted);
+      posixView(dir).setPermissions(granted);
     }
+  }
+
+  private static PosixFileAttributeView posixView(Path path) {
+    return Files.getFileAttributeView(
+        path, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
   }
 
   /** The attributes of {@code path} itself (a symlink is not followed), or null if it is gone. */
