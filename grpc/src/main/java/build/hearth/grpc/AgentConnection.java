@@ -12,6 +12,8 @@ import build.hearth.proto.workerapi.AssignAction;
 import build.hearth.proto.workerapi.KeepAlive;
 import build.hearth.proto.workerapi.Register;
 import build.hearth.proto.workerapi.SchedulerMessage;
+import build.hearth.proto.workerapi.WarmKey;
+import build.hearth.proto.workerapi.WarmProcesses;
 import build.hearth.proto.workerapi.WorkerApiGrpc;
 import build.hearth.proto.workerapi.WorkerMessage;
 import io.grpc.Status;
@@ -21,6 +23,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -28,6 +31,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,12 +68,18 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
 
   private final Owner owner;
   private final Register register;
+  private final Supplier<Map<String, Integer>> warmProcesses;
   private final ActionRunner runner;
   private final Executor slots;
   private final ScheduledExecutorService timer;
   private final Clock clock;
   private final Map<String, Running> running = new ConcurrentHashMap<>();
   private final AtomicBoolean ended = new AtomicBoolean();
+  // Whether a WarmProcesses message is queued and has not yet read the state it will carry.
+  private final AtomicBoolean warmQueued = new AtomicBoolean();
+  // What the last WarmProcesses said; touched only by the sender, which is serial.
+  private Map<String, Integer> warmSent = Map.of();
+  private volatile boolean registerSent;
 
   private volatile SerialObserver<WorkerMessage> out;
   private volatile ScheduledFuture<?> registrationTimeout;
@@ -81,12 +91,14 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
   AgentConnection(
       Owner owner,
       Register register,
+      Supplier<Map<String, Integer>> warmProcesses,
       ActionRunner runner,
       Executor slots,
       ScheduledExecutorService timer,
       Clock clock) {
     this.owner = owner;
     this.register = register;
+    this.warmProcesses = warmProcesses;
     this.runner = runner;
     this.slots = slots;
     this.timer = timer;
@@ -115,9 +127,44 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
     }
     stub.connect(this);
     out.onNext(WorkerMessage.newBuilder().setRegister(register).build());
+    // Right behind Register, so the scheduler knows this worker's warm processes before it frees a
+    // slot; the scheduler forgot them when the previous stream ended.
+    registerSent = true;
+    warmProcessesChanged();
     if (ended.get()) {
       out.onCompleted(); // shutdown() ran before the stream existed
     }
+  }
+
+  /**
+   * Queues a WarmProcesses message with the agent's state at the time it is sent, unless one is
+   * queued already (it will carry the newest state) or Register has not gone out yet (then {@link
+   * #start} sends it). Messages this stream sends later, such as the ActionFinished of the action
+   * whose end changed the state, go out after it.
+   */
+  void warmProcessesChanged() {
+    if (!registerSent || ended.get()) {
+      return;
+    }
+    if (warmQueued.compareAndSet(false, true)) {
+      out.onNextLatest(this::warmProcessesMessage);
+    }
+  }
+
+  /** The WarmProcesses message for the current state, or null if the scheduler has it already. */
+  private WorkerMessage warmProcessesMessage() {
+    // Cleared before reading, so that a change made after the read queues a message of its own.
+    warmQueued.set(false);
+    Map<String, Integer> idle = warmProcesses.get();
+    if (idle.equals(warmSent)) {
+      return null;
+    }
+    warmSent = idle;
+    WarmProcesses.Builder warm = WarmProcesses.newBuilder();
+    new TreeMap<>(idle)
+        .forEach(
+            (key, count) -> warm.addKeys(WarmKey.newBuilder().setClientKey(key).setIdle(count)));
+    return WorkerMessage.newBuilder().setWarmProcesses(warm).build();
   }
 
   /** Whether the scheduler accepted this stream's registration and the stream is still open. */

@@ -2,6 +2,7 @@ package build.hearth.grpc;
 
 import build.hearth.api.HearthException;
 import build.hearth.core.execution.WorkerGateway;
+import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.spi.transport.Transport;
 import build.hearth.spi.transport.TransportContext;
 import io.grpc.Server;
@@ -88,7 +89,10 @@ final class GrpcTransport implements Transport {
             .map(
                 gateway ->
                     new WorkerApiService(
-                        gateway, settings.workerKeepAliveInterval(), context.serverName()))
+                        gateway,
+                        context.service(WarmWorkers.class).orElse(null),
+                        settings.workerKeepAliveInterval(),
+                        context.serverName()))
             .orElse(null);
     Server server =
         NettyServerBuilder.forAddress(bind)

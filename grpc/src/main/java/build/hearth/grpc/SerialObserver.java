@@ -4,6 +4,7 @@ import io.grpc.stub.StreamObserver;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,6 +26,9 @@ final class SerialObserver<T> {
 
   /** The end of the stream, queued like a message; {@code error} null means completed. */
   private record End(Throwable error) {}
+
+  /** A message made only when its turn comes; see {@link #onNextLatest}. */
+  private record Deferred<T>(Supplier<? extends T> message) {}
 
   private final StreamObserver<T> target;
   private final ConcurrentLinkedDeque<Object> queue = new ConcurrentLinkedDeque<>();
@@ -62,6 +66,23 @@ final class SerialObserver<T> {
       return false;
     }
     queue.offer(message);
+    drain();
+    return true;
+  }
+
+  /**
+   * Queues a message that {@code message} makes when its turn comes, on the sending thread, after
+   * the messages queued before; if it returns null, nothing is sent. For state of which only the
+   * latest matters: the message reflects the state at sending time, so updates made while it waits
+   * in the queue need no message of their own.
+   *
+   * @return false if the stream is already ending, in which case nothing is queued
+   */
+  boolean onNextLatest(Supplier<? extends T> message) {
+    if (closed.get()) {
+      return false;
+    }
+    queue.offer(new Deferred<T>(message));
     drain();
     return true;
   }
@@ -133,6 +154,11 @@ final class SerialObserver<T> {
           target.onCompleted();
         } else {
           target.onError(end.error());
+        }
+      } else if (item instanceof Deferred<?> deferred) {
+        T message = (T) deferred.message().get();
+        if (message != null) {
+          target.onNext(message);
         }
       } else {
         target.onNext((T) item);

@@ -31,6 +31,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -92,6 +93,9 @@ public final class WorkerAgent implements AutoCloseable {
   private final Events events = new Events();
   private final Map<String, GrpcContentAddressableStorage> casByInstance =
       new ConcurrentHashMap<>();
+  // The latest reportWarmProcesses state, which every connection sends from.
+  private final AtomicReference<Map<String, Integer>> warmProcesses =
+      new AtomicReference<>(Map.of());
 
   private final Object lock = new Object();
   private boolean started; // guarded by lock
@@ -250,6 +254,44 @@ public final class WorkerAgent implements AutoCloseable {
     log.info("Worker '{}' stopped", name);
   }
 
+  /**
+   * Tells the scheduler how many idle persistent-worker processes this worker holds, per client key
+   * (the {@code persistentWorkerKey} of the actions they serve), so that it sends actions of those
+   * keys here first. Call it whenever the counts change; each call replaces the previous state
+   * whole, and keys missing from the map, or with counts of zero or less, have no idle process.
+   *
+   * <p>Only the latest state is sent: calls that follow each other faster than the stream sends
+   * cost one message. A state reported before the action that freed a process is answered reaches
+   * the scheduler before that answer. The state is kept while the agent is disconnected and sent
+   * again after each registration. Never blocks on the network.
+   *
+   * @throws IllegalArgumentException for an empty key
+   */
+  public void reportWarmProcesses(Map<String, Integer> idleByClientKey) {
+    Objects.requireNonNull(idleByClientKey, "idleByClientKey");
+    Map<String, Integer> idle = new TreeMap<>();
+    idleByClientKey.forEach(
+        (key, count) -> {
+          Objects.requireNonNull(key, "client key");
+          Objects.requireNonNull(count, "count of " + key);
+          if (key.isEmpty()) {
+            throw new IllegalArgumentException(
+                "a persistent worker's client key must not be empty");
+          }
+          if (count > 0) {
+            idle.put(key, count);
+          }
+        });
+    warmProcesses.set(Collections.unmodifiableMap(idle));
+    AgentConnection connection;
+    synchronized (lock) {
+      connection = current;
+    }
+    if (connection != null) {
+      connection.warmProcessesChanged();
+    }
+  }
+
   /** Cancels the current stream as a broken network would; for tests. */
   void breakConnection() {
     AgentConnection connection;
@@ -275,7 +317,9 @@ public final class WorkerAgent implements AutoCloseable {
       if (closed) {
         return;
       }
-      connection = new AgentConnection(events, register(), runner, slotPool, timer, clock);
+      connection =
+          new AgentConnection(
+              events, register(), warmProcesses::get, runner, slotPool, timer, clock);
       current = connection;
     }
     // The channel has its own, slower back-off between connection attempts; ours decides.

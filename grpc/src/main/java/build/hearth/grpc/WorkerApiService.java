@@ -1,6 +1,7 @@
 package build.hearth.grpc;
 
 import build.hearth.core.execution.WorkerGateway;
+import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.proto.workerapi.SchedulerMessage;
 import build.hearth.proto.workerapi.WorkerApiGrpc;
 import build.hearth.proto.workerapi.WorkerMessage;
@@ -17,6 +18,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code hearth.worker.v1.WorkerApi}: remote workers join the scheduler through the server's {@link
  * WorkerGateway}, one {@link WorkerStream} per connection.
  *
+ * <p>Workers' {@code WarmProcesses} reports go to the {@link WarmWorkers} the host offers beside
+ * the gateway (the scorer of the same scheduler), if it offers one; otherwise they are accepted and
+ * dropped.
+ *
  * <p>Worker names are unique per server: a second worker registering under the name of a connected
  * one is refused with ALREADY_EXISTS, whether or not the gateway checks that too, since two workers
  * answering to one name would make every log line about either of them ambiguous.
@@ -26,13 +31,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class WorkerApiService extends WorkerApiGrpc.WorkerApiImplBase {
   private final WorkerGateway gateway;
+  private final WarmWorkers warmWorkers; // null when the host routes on no warm processes
   private final Duration keepAliveInterval;
   private final ScheduledThreadPoolExecutor timer;
   private final ConcurrentHashMap<String, WorkerStream> byName = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
-  WorkerApiService(WorkerGateway gateway, Duration keepAliveInterval, String serverName) {
+  WorkerApiService(
+      WorkerGateway gateway,
+      WarmWorkers warmWorkers,
+      Duration keepAliveInterval,
+      String serverName) {
     this.gateway = gateway;
+    this.warmWorkers = warmWorkers;
     this.keepAliveInterval = keepAliveInterval;
     AtomicInteger count = new AtomicInteger();
     this.timer =
@@ -63,6 +74,11 @@ final class WorkerApiService extends WorkerApiGrpc.WorkerApiImplBase {
 
   WorkerGateway gateway() {
     return gateway;
+  }
+
+  /** Where workers' WarmProcesses reports go: the scorer of the gateway's scheduler, or null. */
+  WarmWorkers warmWorkers() {
+    return warmWorkers;
   }
 
   Duration keepAliveInterval() {

@@ -6,6 +6,7 @@ import build.hearth.api.StatusCode;
 import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.execution.ExecutionTask;
 import build.hearth.core.scheduler.Assignment;
+import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.core.scheduler.WorkerListener;
 import build.hearth.core.scheduler.WorkerSession;
 import build.hearth.core.scheduler.WorkerSpec;
@@ -16,11 +17,14 @@ import build.hearth.proto.workerapi.KeepAlive;
 import build.hearth.proto.workerapi.Register;
 import build.hearth.proto.workerapi.Registered;
 import build.hearth.proto.workerapi.SchedulerMessage;
+import build.hearth.proto.workerapi.WarmKey;
+import build.hearth.proto.workerapi.WarmProcesses;
 import build.hearth.proto.workerapi.WorkerMessage;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
@@ -36,8 +40,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One worker's Connect stream: registers the worker with the gateway, forwards the scheduler's
- * assignments and cancellations, turns the worker's ActionFinished messages into answers, and
- * disconnects the worker when the stream ends or the worker falls silent.
+ * assignments and cancellations, turns the worker's ActionFinished messages into answers, passes
+ * its WarmProcesses reports to the scheduler's {@link WarmWorkers}, and disconnects the worker when
+ * the stream ends or the worker falls silent.
  *
  * <p>Three kinds of thread meet here: gRPC delivers the worker's messages one at a time; the
  * scheduler calls the listener on its callback executor; the keep-alive task runs on the service's
@@ -87,6 +92,10 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
           finished(message.getFinished());
         }
         case KEEP_ALIVE -> requireRegistered("KeepAlive");
+        case WARM_PROCESSES -> {
+          requireRegistered("WarmProcesses");
+          warmProcesses(message.getWarmProcesses());
+        }
         case KIND_NOT_SET -> {
           // A message kind newer than this server; the worker is alive, which is what counts.
           requireRegistered("an empty WorkerMessage");
@@ -252,6 +261,26 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
                       + code
                       + ", no message)"
                   : message));
+    }
+  }
+
+  private void warmProcesses(WarmProcesses warm) {
+    WarmWorkers warmWorkers = service.warmWorkers();
+    if (warmWorkers == null) {
+      return;
+    }
+    Map<String, Integer> idle = new HashMap<>();
+    for (WarmKey key : warm.getKeysList()) {
+      if (key.getIdle() > 0) {
+        idle.merge(
+            key.getClientKey(),
+            key.getIdle(),
+            (a, b) -> (int) Math.min(Integer.MAX_VALUE, (long) a + b));
+      }
+    }
+    if (!warmWorkers.report(name, idle)) {
+      // The session ended between this message's arrival and now; the report is moot.
+      log.debug("Dropped the warm processes of worker '{}': it is not connected", name);
     }
   }
 

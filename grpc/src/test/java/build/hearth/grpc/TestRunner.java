@@ -17,6 +17,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,6 +25,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -37,7 +39,9 @@ import java.util.function.Function;
  *   <li>{@code block-once TOKEN DIGEST}: the first run with this token is {@code block}, later ones
  *       are {@code upper DIGEST};
  *   <li>{@code fail CODE MESSAGE}: throws a HearthException;
- *   <li>{@code overtime}: reports DEADLINE_EXCEEDED with a partial result.
+ *   <li>{@code overtime}: reports DEADLINE_EXCEEDED with a partial result;
+ *   <li>{@code report-warm KEY COUNT}: reports {@code KEY -> COUNT} idle persistent-worker
+ *       processes through {@link Script#warmReporter}, then completes with exit code 0.
  * </ul>
  *
  * <p>What the runners of several agents did is recorded in one shared {@link Script}.
@@ -50,6 +54,9 @@ final class TestRunner implements ActionRunner {
     final AtomicInteger cancelled = new AtomicInteger();
     final AtomicInteger closed = new AtomicInteger();
     final Set<String> blockedOnce = ConcurrentHashMap.newKeySet();
+
+    /** Where {@code report-warm} reports to, such as the agent's reportWarmProcesses. */
+    volatile Consumer<Map<String, Integer>> warmReporter = idle -> {};
 
     /** A runner factory for {@link WorkerAgent.Builder#runner}. */
     Function<Function<String, ContentAddressableStorage>, ActionRunner> factory() {
@@ -82,6 +89,10 @@ final class TestRunner implements ActionRunner {
           return block(cancellation);
         }
         return upper(cas, Digest.parse(args.get(2)));
+      }
+      case "report-warm" -> {
+        script.warmReporter.accept(Map.of(args.get(1), Integer.parseInt(args.get(2))));
+        return ActionOutcome.completed(ActionResult.newBuilder().setExitCode(0).build());
       }
       case "fail" -> throw new HearthException(StatusCode.valueOf(args.get(1)), args.get(2));
       case "overtime" -> {

@@ -12,6 +12,7 @@ import build.hearth.core.execution.WorkerGateway;
 import build.hearth.core.scheduler.ActionRequest;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.Ticket;
+import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.spi.storage.BlobStore;
 import build.hearth.spi.storage.StoreContext;
 import build.hearth.spi.storage.StoreProviderRegistry;
@@ -38,6 +39,10 @@ final class WorkerTestServer implements AutoCloseable {
   final BlobStore blobs;
   final ContentAddressableStorage cas;
   final Scheduler<ExecutionTask, ActionOutcome> scheduler;
+
+  /** The scheduler's scorer, offered to the transport as a server would. */
+  final WarmWorkers warm = new WarmWorkers();
+
   private volatile GrpcTransport transport;
   private volatile int port;
   private ManagedChannel channel;
@@ -52,7 +57,7 @@ final class WorkerTestServer implements AutoCloseable {
                 StoreContext.newBuilder("cas", StoreSettings.of("blobStores.cas", Map.of()))
                     .build());
     cas = Storage.cas(blobs);
-    scheduler = Scheduler.newBuilder().build();
+    scheduler = Scheduler.newBuilder().workerScorer(warm).build();
     start();
   }
 
@@ -63,6 +68,7 @@ final class WorkerTestServer implements AutoCloseable {
         TransportContext.newBuilder("workers", "127.0.0.1", port)
             .instance(new InstanceServices("", cas, Optional.empty(), false))
             .service(WorkerGateway.class, gateway)
+            .service(WarmWorkers.class, warm)
             .build();
     transport =
         GrpcTransport.start(
@@ -89,9 +95,13 @@ final class WorkerTestServer implements AutoCloseable {
 
   /** Submits an action whose command is {@code arguments}. */
   Ticket<ActionOutcome> submit(String... arguments) {
+    return submitOn(Platform.getDefaultInstance(), arguments);
+  }
+
+  /** Submits an action with {@code platform} whose command is {@code arguments}. */
+  Ticket<ActionOutcome> submitOn(Platform platform, String... arguments) {
     ExecutionTask task = task(arguments);
-    return scheduler.submit(
-        ActionRequest.of(String.join(" ", arguments), Platform.getDefaultInstance(), task));
+    return scheduler.submit(ActionRequest.of(String.join(" ", arguments), platform, task));
   }
 
   ExecutionTask task(String... arguments) {

@@ -17,6 +17,7 @@ import build.hearth.core.execution.ExecutionServices;
 import build.hearth.core.execution.ExecutionTask;
 import build.hearth.core.execution.WorkerGateway;
 import build.hearth.core.scheduler.Scheduler;
+import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.core.worker.LocalWorker;
 import build.hearth.spi.storage.StoreProviderRegistry;
 import build.hearth.spi.transport.InstanceServices;
@@ -89,11 +90,16 @@ public final class HearthServer implements AutoCloseable {
       resources.register(stores);
 
       Map<String, Scheduler<ExecutionTask, ActionOutcome>> schedulers = new LinkedHashMap<>();
+      // Each scheduler's record of the workers' idle persistent-worker processes, which its
+      // workers report to and which it routes persistent-worker actions by.
+      Map<String, WarmWorkers> warmWorkers = new HashMap<>();
       for (SchedulerConfig scheduler : config.schedulers().values()) {
+        WarmWorkers warm = new WarmWorkers();
         Scheduler<ExecutionTask, ActionOutcome> built =
-            scheduler.applyTo(Scheduler.newBuilder()).build();
+            scheduler.applyTo(Scheduler.newBuilder()).workerScorer(warm).build();
         resources.register(built);
         schedulers.put(scheduler.name(), built);
+        warmWorkers.put(scheduler.name(), warm);
       }
 
       // Completes executions and writes their results to the action cache, so neither holds a
@@ -104,11 +110,11 @@ public final class HearthServer implements AutoCloseable {
       List<TransportContext> contexts = new ArrayList<>();
       Map<String, ContentAddressableStorage> casByInstance = new HashMap<>();
       for (ServerConfig server : config.servers()) {
-        contexts.add(context(server, stores, schedulers, completions, casByInstance));
+        contexts.add(context(server, stores, schedulers, warmWorkers, completions, casByInstance));
       }
 
       for (WorkerConfig worker : config.workers()) {
-        startWorker(worker, registry, schedulers, casByInstance, resources);
+        startWorker(worker, registry, schedulers, warmWorkers, casByInstance, resources);
       }
 
       for (int i = 0; i < contexts.size(); i++) {
@@ -134,6 +140,7 @@ public final class HearthServer implements AutoCloseable {
       ServerConfig server,
       ConfiguredStores stores,
       Map<String, Scheduler<ExecutionTask, ActionOutcome>> schedulers,
+      Map<String, WarmWorkers> warmWorkers,
       Executor completions,
       Map<String, ContentAddressableStorage> casByInstance) {
     TransportContext.Builder context =
@@ -160,6 +167,7 @@ public final class HearthServer implements AutoCloseable {
             api -> {
               Scheduler<ExecutionTask, ActionOutcome> scheduler = schedulers.get(api.scheduler());
               context.service(WorkerGateway.class, scheduler::connect);
+              context.service(WarmWorkers.class, warmWorkers.get(api.scheduler()));
             });
     return context.build();
   }
@@ -186,6 +194,7 @@ public final class HearthServer implements AutoCloseable {
       WorkerConfig worker,
       StoreProviderRegistry registry,
       Map<String, Scheduler<ExecutionTask, ActionOutcome>> schedulers,
+      Map<String, WarmWorkers> warmWorkers,
       Map<String, ContentAddressableStorage> casByInstance,
       Closer resources) {
     WorkerRuntime runtime =
@@ -201,9 +210,15 @@ public final class HearthServer implements AutoCloseable {
               return cas;
             });
     resources.register(runtime);
-    LocalWorker local = LocalWorker.newBuilder().spec(worker.workerSpec()).runner(runtime).build();
+    String scheduler = worker.scheduler().orElseThrow();
+    LocalWorker local =
+        LocalWorker.newBuilder()
+            .spec(worker.workerSpec())
+            .runner(runtime)
+            .warmWorkers(warmWorkers.get(scheduler))
+            .build();
     resources.register(local);
-    local.connect(schedulers.get(worker.scheduler().orElseThrow()));
+    local.connect(schedulers.get(scheduler));
     log.info(
         "In-process worker '{}' ready with {} slots (work directory {})",
         worker.name(),

@@ -47,7 +47,7 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
   private final Duration maxQueueTime;
   private final int maxRetries;
   private final Clock clock;
-  private final WorkerScorer scorer;
+  private final GuardedScorer scorer;
   private final Executor callbackExecutor;
   private final ExecutorService ownedCallbackExecutor;
   private final ScheduledExecutorService ownedTimer;
@@ -79,7 +79,7 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
     this.maxQueueTime = maxQueueTime;
     this.maxRetries = maxRetries;
     this.clock = clock;
-    this.scorer = scorer;
+    this.scorer = new GuardedScorer(scorer);
     if (callbackExecutor == null) {
       ownedCallbackExecutor = Executors.newCachedThreadPool(daemonThreads("callback"));
       this.callbackExecutor = ownedCallbackExecutor;
@@ -186,6 +186,7 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
       }
       worker.connected = true;
       workers.add(worker);
+      scorer.connected(spec);
       slots += spec.slots();
       for (ActionQueue<T, R> queue : queues.values()) {
         if (worker.satisfies(queue.key)) {
@@ -261,6 +262,7 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
       }
       for (WorkerState<T, R> worker : workers) {
         worker.connected = false;
+        scorer.disconnected(worker.spec());
         for (ActiveAssignment<T, R> assignment : worker.active) {
           if (assignment.state == State.ACTIVE) {
             executing--;
@@ -372,6 +374,7 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
       }
       worker.connected = false;
       workers.remove(worker);
+      scorer.disconnected(worker.spec());
       slots -= worker.spec().slots();
       for (ActionQueue<T, R> queue : worker.queues) {
         queue.eligible.remove(worker);
@@ -622,15 +625,7 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
   }
 
   private int score(QueuedAction<T, R> action, WorkerState<T, R> worker) {
-    if (scorer == WorkerScorer.NONE) {
-      return 0;
-    }
-    try {
-      return scorer.score(action.request, worker.spec());
-    } catch (RuntimeException e) {
-      logger.warn("worker scorer failed for worker '{}'", worker.spec().name(), e);
-      return 0;
-    }
+    return scorer.score(action.request, worker.spec());
   }
 
   private void start(QueuedAction<T, R> action, WorkerState<T, R> worker, Effects effects) {
@@ -640,6 +635,7 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
     busySlots++;
     executing++;
     action.current = assignment;
+    scorer.assigned(action.request, worker.spec());
     setStage(action, Stage.EXECUTING, effects);
     worker.mailbox.post(() -> deliverAssign(assignment));
     effects.wake(worker.mailbox);

@@ -2,6 +2,7 @@ package build.hearth.core.scheduler;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -13,6 +14,18 @@ import java.util.concurrent.ScheduledExecutorService;
  * argument and throws {@link IllegalArgumentException} for a bad one. Not thread-safe.
  */
 public final class SchedulerBuilder {
+  /**
+   * The properties of persistent-worker actions. The worker that runs such an action reads them to
+   * pick a warm tool process, and {@link WarmWorkers} routes on the key, but none of them may
+   * restrict which workers can run the action; so every scheduler accepts them.
+   */
+  private static final List<String> PERSISTENT_WORKER_PROPERTIES =
+      List.of(
+          WarmWorkers.KEY_PROPERTY,
+          "persistentWorkerTool",
+          "persistentWorkerProtocol",
+          "persistentWorkerMultiplex");
+
   private final Map<String, PropertyType> propertyTypes = new TreeMap<>();
   private PropertyType unknownPropertyType;
   private Duration maxQueueTime = Duration.ofHours(1);
@@ -25,7 +38,14 @@ public final class SchedulerBuilder {
 
   SchedulerBuilder() {}
 
-  /** Gives platform property {@code name} a type; a later call for the same name replaces it. */
+  /**
+   * Gives platform property {@code name} a type; a later call for the same name replaces it.
+   *
+   * <p>The properties of persistent-worker actions, {@code persistentWorkerKey}, {@code
+   * persistentWorkerTool}, {@code persistentWorkerProtocol} and {@code persistentWorkerMultiplex},
+   * are {@link PropertyType#IGNORE} unless given a type here: they are used for routing (see {@link
+   * WarmWorkers}) and by the worker, not for matching.
+   */
   public SchedulerBuilder propertyType(String name, PropertyType type) {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(type, "type");
@@ -142,8 +162,12 @@ public final class SchedulerBuilder {
       throw new IllegalStateException(
           "a timer was given but expiryCheckInterval is zero; set a positive interval");
     }
+    Map<String, PropertyType> types = new TreeMap<>(propertyTypes);
+    for (String name : PERSISTENT_WORKER_PROPERTIES) {
+      types.putIfAbsent(name, PropertyType.IGNORE);
+    }
     return new DefaultScheduler<>(
-        new PropertyTypes(propertyTypes, unknownPropertyType),
+        new PropertyTypes(types, unknownPropertyType),
         maxQueueTime,
         maxRetries,
         clock,

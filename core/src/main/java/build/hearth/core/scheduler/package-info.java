@@ -7,6 +7,8 @@
  * build.hearth.core.scheduler.Ticket}, workers {@link build.hearth.core.scheduler.Scheduler#connect
  * connect} with a {@link build.hearth.core.scheduler.WorkerSpec} and a {@link
  * build.hearth.core.scheduler.WorkerListener} and answer each {@link
- * build.hearth.core.scheduler.Assignment}. The queue itself lives in package-private classes.
+ * build.hearth.core.scheduler.Assignment}. A {@link build.hearth.core.scheduler.WorkerScorer}, such
+ * as {@link build.hearth.core.scheduler.WarmWorkers} for persistent-worker actions, ranks the
+ * workers that could run an action. The queue itself lives in package-private classes.
  */
 package build.hearth.core.scheduler;

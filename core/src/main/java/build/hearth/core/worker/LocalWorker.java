@@ -8,6 +8,7 @@ import build.hearth.core.execution.Cancellation;
 import build.hearth.core.execution.ExecutionTask;
 import build.hearth.core.scheduler.Assignment;
 import build.hearth.core.scheduler.Scheduler;
+import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.core.scheduler.WorkerListener;
 import build.hearth.core.scheduler.WorkerSession;
 import build.hearth.core.scheduler.WorkerSpec;
@@ -54,6 +55,7 @@ public final class LocalWorker
 
   private final WorkerSpec spec;
   private final ActionRunner runner;
+  private final WarmWorkers warmWorkers; // null when the scheduler does not route on warm processes
   private final Duration closeTimeout;
   private final ThreadPoolExecutor slotThreads;
   private final Map<Assignment<ExecutionTask, ActionOutcome>, Cancellation> running =
@@ -61,10 +63,13 @@ public final class LocalWorker
   private final Object lifecycle = new Object();
   private WorkerSession session;
   private boolean closed;
+  // The last reportWarmProcesses state, reported again on connect; guarded by lifecycle.
+  private Map<String, Integer> warmProcesses = Map.of();
 
   private LocalWorker(Builder b) {
     this.spec = b.spec;
     this.runner = b.runner;
+    this.warmWorkers = b.warmWorkers;
     this.closeTimeout = b.closeTimeout;
     AtomicInteger count = new AtomicInteger();
     String prefix = "hearth-worker-" + spec.name() + "-slot-";
@@ -109,7 +114,32 @@ public final class LocalWorker
         throw new IllegalStateException("worker '" + spec.name() + "' is connected already");
       }
       session = scheduler.connect(spec, this);
+      if (warmWorkers != null) {
+        warmWorkers.report(spec.name(), warmProcesses);
+      }
       return session;
+    }
+  }
+
+  /**
+   * Tells the scheduler's {@link WarmWorkers} (given to {@link Builder#warmWorkers}) how many idle
+   * persistent-worker processes this worker holds per client key, so that actions of those keys
+   * come here first. Call it whenever the counts change, and before answering the action whose end
+   * freed a process; each call replaces the previous state whole. The state is kept, and reported
+   * again when the worker connects. Does nothing without a {@link WarmWorkers}. Never blocks on
+   * anything slow.
+   */
+  public void reportWarmProcesses(Map<String, Integer> idleByClientKey) {
+    Map<String, Integer> idle = Map.copyOf(idleByClientKey);
+    if (warmWorkers == null) {
+      return;
+    }
+    synchronized (lifecycle) {
+      // Under the lock, so that connect() cannot report an older state after this one.
+      warmProcesses = idle;
+      if (session != null && session.isConnected()) {
+        warmWorkers.report(spec.name(), idle);
+      }
     }
   }
 
@@ -211,6 +241,7 @@ public final class LocalWorker
   public static final class Builder {
     private WorkerSpec spec;
     private ActionRunner runner;
+    private WarmWorkers warmWorkers;
     private Duration closeTimeout = Duration.ofSeconds(10);
 
     private Builder() {}
@@ -218,6 +249,15 @@ public final class LocalWorker
     /** The worker's name, platform properties and number of slots. */
     public Builder spec(WorkerSpec spec) {
       this.spec = Objects.requireNonNull(spec, "spec");
+      return this;
+    }
+
+    /**
+     * The scorer of the scheduler this worker connects to, which {@link
+     * LocalWorker#reportWarmProcesses} reports to; none by default.
+     */
+    public Builder warmWorkers(WarmWorkers warmWorkers) {
+      this.warmWorkers = Objects.requireNonNull(warmWorkers, "warmWorkers");
       return this;
     }
 

@@ -8,8 +8,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
+import build.hearth.core.config.HearthConfig;
+import build.hearth.core.config.SchedulerConfig;
 import build.hearth.core.scheduler.SchedulerTesting.FakeWorker;
 import build.hearth.testing.FakeClock;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -224,7 +227,10 @@ class PropertyMatchingTest {
     assertThat(error.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
     assertThat(error.getMessage())
         .contains("unknown platform property 'colour'")
-        .contains("the scheduler supports: OSFamily, capability, container, cpu_count, pool");
+        .contains(
+            "the scheduler supports: OSFamily, capability, container, cpu_count,"
+                + " persistentWorkerKey, persistentWorkerMultiplex, persistentWorkerProtocol,"
+                + " persistentWorkerTool, pool");
     assertThat(worker.assigned).isEmpty();
   }
 
@@ -257,6 +263,76 @@ class PropertyMatchingTest {
   void unknownPropertiesCannotBeMinimums() {
     assertThatThrownBy(() -> Scheduler.newBuilder().unknownPropertyType(PropertyType.MINIMUM))
         .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  private static final String[] PERSISTENT_WORKER_PROPERTIES = {
+    "OSFamily", "Linux",
+    "persistentWorkerKey", "3f2a9c",
+    "persistentWorkerTool", "javac",
+    "persistentWorkerProtocol", "json",
+    "persistentWorkerMultiplex", "true"
+  };
+
+  @Test
+  void persistentWorkerPropertiesAreAcceptedByAConfiguredSchedulerWithoutWorkersListingThem() {
+    scheduler.close();
+    SchedulerConfig config =
+        HearthConfig.parse(
+                """
+                {
+                  "schedulers": { "main": { "properties": { "OSFamily": "exact" } } },
+                  "blobStores": { "cas": { "type": "memory" } },
+                  "servers": [ { "listen": "127.0.0.1:0", "instances": { "": { "cas": "cas" } } } ]
+                }
+                """,
+                "t")
+            .schedulers()
+            .get("main");
+    scheduler =
+        config
+            .applyTo(Scheduler.newBuilder())
+            .callbackExecutor(Runnable::run)
+            .expiryCheckInterval(Duration.ZERO)
+            .build();
+    FakeWorker linux = worker(WorkerSpec.builder("linux").property("OSFamily", "Linux"));
+
+    Ticket<String> ticket = scheduler.submit(action("javac", PERSISTENT_WORKER_PROPERTIES));
+
+    assertThat(linux.names()).containsExactly("javac");
+    assertThat(ticket.stage()).isEqualTo(Ticket.Stage.EXECUTING);
+  }
+
+  @Test
+  void persistentWorkerPropertiesAreIgnoredEvenWhenUnknownPropertiesAreExact() {
+    scheduler.close();
+    scheduler = deterministic(clock).unknownPropertyType(PropertyType.EXACT).build();
+    FakeWorker linux = worker(WorkerSpec.builder("linux").property("OSFamily", "Linux"));
+
+    scheduler.submit(action("javac", PERSISTENT_WORKER_PROPERTIES));
+
+    assertThat(linux.names()).containsExactly("javac");
+  }
+
+  @Test
+  void aPersistentWorkerPropertyGivenAnotherTypeKeepsIt() {
+    scheduler.close();
+    scheduler =
+        deterministic(clock).propertyType("persistentWorkerTool", PropertyType.EXACT).build();
+    worker(WorkerSpec.builder("linux").property("OSFamily", "Linux"));
+    FakeWorker javac =
+        worker(
+            WorkerSpec.builder("javac")
+                .property("OSFamily", "Linux")
+                .property("persistentWorkerTool", "javac"));
+
+    scheduler.submit(action("a", PERSISTENT_WORKER_PROPERTIES));
+    HearthException error =
+        failure(scheduler.submit(action("b", "persistentWorkerTool", "scalac")));
+
+    assertThat(javac.names()).containsExactly("a");
+    assertThat(error.code()).isEqualTo(StatusCode.FAILED_PRECONDITION);
+    assertThat(error.getMessage())
+        .contains("no connected worker offers persistentWorkerTool=scalac");
   }
 
   @Test

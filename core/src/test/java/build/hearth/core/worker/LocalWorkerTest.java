@@ -18,6 +18,7 @@ import build.hearth.core.execution.ExecutionTask;
 import build.hearth.core.scheduler.ActionRequest;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.Ticket;
+import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.core.scheduler.WorkerSession;
 import build.hearth.core.scheduler.WorkerSpec;
 import java.io.IOException;
@@ -25,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -89,6 +91,44 @@ class LocalWorkerTest {
             + "\"\n"
             + "until [ -e \"$DIR/release\" ]; do sleep 0.01; done";
     return support.task(sh(script).addEnvironmentVariables(env("DIR", tempDir.toString())).build());
+  }
+
+  @Test
+  void reportsWarmProcessesToTheSchedulersScorerAndAgainOnEachConnect() {
+    WarmWorkers warm = new WarmWorkers();
+    try (Scheduler<ExecutionTask, ActionOutcome> routed =
+            Scheduler.newBuilder().callbackExecutor(Runnable::run).workerScorer(warm).build();
+        LocalWorker worker =
+            LocalWorker.newBuilder()
+                .spec(WorkerSpec.builder("w").build())
+                .runner(runner)
+                .warmWorkers(warm)
+                .closeTimeout(WAIT)
+                .build()) {
+      worker.reportWarmProcesses(Map.of("javac", 2));
+      assertThat(warm.idle("w")).isEmpty();
+
+      WorkerSession session = worker.connect(routed);
+      assertThat(warm.idle("w")).containsExactlyEntriesOf(Map.of("javac", 2));
+
+      worker.reportWarmProcesses(Map.of("scalac", 1));
+      assertThat(warm.idle("w")).containsExactlyEntriesOf(Map.of("scalac", 1));
+
+      session.disconnect();
+      assertThat(warm.idle("w")).isEmpty();
+      worker.connect(routed);
+      assertThat(warm.idle("w")).containsExactlyEntriesOf(Map.of("scalac", 1));
+    }
+  }
+
+  @Test
+  void withoutWarmWorkersReportsAreDropped() {
+    try (LocalWorker worker = worker(1, runner)) {
+      worker.connect(scheduler);
+      worker.reportWarmProcesses(Map.of("javac", 1));
+      assertThatThrownBy(() -> worker.reportWarmProcesses(null))
+          .isInstanceOf(NullPointerException.class);
+    }
   }
 
   @Test
