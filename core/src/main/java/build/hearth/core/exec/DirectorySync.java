@@ -409,7 +409,7 @@ final class DirectorySync {
     return names;
   }
 
-  private static boolean isToolInput(FileNode file) {
+  static boolean isToolInput(FileNode file) {
     if (!file.hasNodeProperties()) {
       return false;
     }

@@ -34,10 +34,38 @@ public final class ExecRoot implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ExecRoot.class);
 
   private final Path path;
+  private final boolean owned;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   ExecRoot(Path path) {
+    this(path, true);
+  }
+
+  private ExecRoot(Path path, boolean owned) {
     this.path = path;
+    this.owned = owned;
+  }
+
+  /**
+   * An exec root over a directory that outlives the action, such as a persistent worker's, brought
+   * in line with the action's inputs by {@link ExecRoots#sync}: it lays out and collects outputs
+   * like any other, but {@link #close()} leaves the directory as it is.
+   *
+   * @param directory an existing directory, as an absolute real path
+   */
+  public static ExecRoot existing(Path directory) {
+    return new ExecRoot(directory, false);
+  }
+
+  /**
+   * An exec root over a directory made by {@link ExecRoots#sync} for one action alone, such as a
+   * multiplex request's sandbox: {@link #close()} deletes it like an exec root from {@link
+   * ExecRoots#prepare}.
+   *
+   * @param directory an existing directory, as an absolute real path
+   */
+  public static ExecRoot adopt(Path directory) {
+    return new ExecRoot(directory, true);
   }
 
   /** The exec root directory, an absolute real path. */
@@ -123,11 +151,12 @@ public final class ExecRoot implements AutoCloseable {
   /**
    * Deletes the exec root and everything in it, without following symlinks, after restoring the
    * owner's permissions on read-only directories. A failure is logged, not thrown: the leftovers go
-   * when the work directory is next opened. Idempotent.
+   * when the work directory is next opened. Does nothing for an {@link #existing} directory.
+   * Idempotent.
    */
   @Override
   public void close() {
-    if (!closed.compareAndSet(false, true)) {
+    if (!closed.compareAndSet(false, true) || !owned) {
       return;
     }
     try {

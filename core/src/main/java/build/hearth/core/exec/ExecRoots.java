@@ -180,6 +180,17 @@ public final class ExecRoots implements AutoCloseable {
   }
 
   /**
+   * Validates the tree under {@code inputRoot} exactly as {@link #sync} does and lists its files,
+   * without fetching or creating anything.
+   *
+   * @throws HearthException INVALID_ARGUMENT if the tree is malformed; FAILED_PRECONDITION listing
+   *     directories missing from the source CAS; RESOURCE_EXHAUSTED if it is too large
+   */
+  public InputFiles inputFiles(Digest inputRoot) {
+    return InputFiles.of(validator.validate(Objects.requireNonNull(inputRoot, "inputRoot")));
+  }
+
+  /**
    * Deletes the executable copies. Exec roots still open stay usable; {@link #prepare} may not be
    * called any more.
    */
