@@ -1,0 +1,194 @@
+package build.hearth.core.persistent;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * A snapshot of a {@link WorkerPool}: what runs now, and what happened since the pool was built.
+ * Taken with {@link WorkerPool#stats()}; immutable, so it can be handed to any thread.
+ *
+ * <p>A key's row stays while the key has processes or was used recently; after an hour (or twice
+ * its idle timeout, if longer) without processes and without use it is dropped, and only {@link
+ * #totals()} keep its counts.
+ *
+ * @param takenAt when the snapshot was taken, on the pool's clock
+ * @param maxProcesses the pool-wide cap on processes across keys
+ * @param alive processes counted against the caps now: starting, idle, busy and retiring
+ * @param maxAlive the most processes that were alive at once
+ * @param waiting acquires that wait for a process now
+ * @param totals the counters of every key, including keys no longer listed
+ * @param keys one row per key, ordered by client key, then fingerprint
+ */
+public record PoolStats(
+    Instant takenAt,
+    int maxProcesses,
+    int alive,
+    int maxAlive,
+    int waiting,
+    Counters totals,
+    List<KeyStats> keys) {
+
+  public PoolStats {
+    Objects.requireNonNull(takenAt, "takenAt");
+    Objects.requireNonNull(totals, "totals");
+    keys = List.copyOf(keys);
+  }
+
+  /** The row of {@code key}, if the pool has one. */
+  public Optional<KeyStats> key(WorkerKey key) {
+    String fingerprint = key.fingerprint();
+    return keys.stream().filter(row -> row.fingerprint().equals(fingerprint)).findFirst();
+  }
+
+  /**
+   * Counts of what happened, since the pool was built.
+   *
+   * @param spawns processes started
+   * @param startFailures starts that failed
+   * @param requests leases handed out on a process; always {@code warmRequests + coldRequests}
+   * @param warmRequests leases on a process that had had a lease before
+   * @param coldRequests leases on a process's first request, normally on a newly started process
+   * @param waitsAtCap acquires that found every process busy and no room for another, and waited
+   *     (or, with no time to wait, failed)
+   * @param oneShotRuns acquires answered with a one-shot lease, under {@link
+   *     PoolLimits.AtCapacity#ONE_SHOT}
+   * @param evictions idle processes retired to make room under the pool-wide cap for a process of
+   *     another key; also counted as {@link RetirementReason#IDLE} retirements
+   * @param idleRestarts processes started for a key within its idle timeout after a process of the
+   *     key retired for idleness: a sign the idle timeout is too short
+   * @param retirements retired processes by reason; every reason is present
+   * @param latencyCount released leases whose hold time is in {@code latencySum}
+   * @param latencySum the total time leases were held, from {@code acquire} returning to {@link
+   *     Lease#release()}: the request together with the caller's input sync and output collection;
+   *     leases ended with {@link Lease#retire} are not counted
+   */
+  public record Counters(
+      long spawns,
+      long startFailures,
+      long requests,
+      long warmRequests,
+      long coldRequests,
+      long waitsAtCap,
+      long oneShotRuns,
+      long evictions,
+      long idleRestarts,
+      Map<RetirementReason, Long> retirements,
+      long latencyCount,
+      Duration latencySum) {
+
+    public Counters {
+      EnumMap<RetirementReason, Long> complete = new EnumMap<>(RetirementReason.class);
+      for (RetirementReason reason : RetirementReason.values()) {
+        complete.put(reason, retirements.getOrDefault(reason, 0L));
+      }
+      retirements = Collections.unmodifiableMap(complete);
+      Objects.requireNonNull(latencySum, "latencySum");
+    }
+
+    /** The number of processes retired for {@code reason}. */
+    public long retired(RetirementReason reason) {
+      return retirements.get(reason);
+    }
+
+    /** The number of processes retired for any reason. */
+    public long retiredTotal() {
+      return retirements.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** The mean hold time of a lease, or zero when none was released yet. */
+    public Duration meanLatency() {
+      return latencyCount == 0 ? Duration.ZERO : latencySum.dividedBy(latencyCount);
+    }
+  }
+
+  /**
+   * One key's processes and counters.
+   *
+   * @param clientKey the key's {@code persistentWorkerKey}
+   * @param tool the key's tool name, or {@code ""}
+   * @param fingerprint the key's full fingerprint
+   * @param protocol the key's protocol
+   * @param multiplex whether the key's processes serve several requests at once
+   * @param limits the limits that apply to the key
+   * @param starting processes being started
+   * @param idle processes serving no request
+   * @param busy processes serving at least one request (including those that retire when done)
+   * @param retiring processes retired but not yet ended; they still count against the caps
+   * @param waiting acquires of this key waiting now
+   * @param maxAlive the most processes of the key alive at once
+   * @param counters what happened to the key
+   * @param processes one row per process not yet retired, oldest first
+   */
+  public record KeyStats(
+      String clientKey,
+      String tool,
+      String fingerprint,
+      WorkerProtocol protocol,
+      boolean multiplex,
+      PoolLimits limits,
+      int starting,
+      int idle,
+      int busy,
+      int retiring,
+      int waiting,
+      int maxAlive,
+      Counters counters,
+      List<ProcessStats> processes) {
+
+    public KeyStats {
+      processes = List.copyOf(processes);
+    }
+
+    /** Processes counted against the caps: starting, idle, busy and retiring. */
+    public int alive() {
+      return starting + idle + busy + retiring;
+    }
+  }
+
+  /** What a process is doing. */
+  public enum ProcessState {
+    /** The process factory is starting it. */
+    STARTING,
+    /** It serves no request and can take one. */
+    IDLE,
+    /** It serves at least one request. */
+    BUSY,
+    /**
+     * It serves requests but takes no more: it retires when they are done (a tool change, its
+     * request count or its memory).
+     */
+    DRAINING
+  }
+
+  /**
+   * One process.
+   *
+   * @param pid the operating system's process id, or 0 while starting
+   * @param state what it does
+   * @param inFlight requests it serves now
+   * @param requests leases handed out on it
+   * @param residentBytes its resident memory as last read, after its latest request
+   * @param started when it started (while starting: when the start began)
+   * @param lastUsed when it last got or finished a request
+   * @param directory its working directory
+   * @param retiringFor why it retires when its requests are done, if it does
+   */
+  public record ProcessStats(
+      long pid,
+      ProcessState state,
+      int inFlight,
+      long requests,
+      OptionalLong residentBytes,
+      Instant started,
+      Instant lastUsed,
+      Path directory,
+      Optional<RetirementReason> retiringFor) {}
+}
