@@ -16,6 +16,7 @@ import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.execution.ExecutionServices;
 import build.hearth.core.execution.ExecutionTask;
 import build.hearth.core.execution.WorkerGateway;
+import build.hearth.core.persistent.PoolStats;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.core.worker.LocalWorker;
@@ -61,12 +62,15 @@ public final class HearthServer implements AutoCloseable {
   private final Closer resources;
 
   private final List<Transport> transports;
+  private final Map<String, WorkerRuntime> workers;
   private final Object lock = new Object();
   private boolean closed;
 
-  private HearthServer(Closer resources, List<Transport> transports) {
+  private HearthServer(
+      Closer resources, List<Transport> transports, Map<String, WorkerRuntime> workers) {
     this.resources = resources;
     this.transports = List.copyOf(transports);
+    this.workers = Map.copyOf(workers);
   }
 
   /**
@@ -85,6 +89,7 @@ public final class HearthServer implements AutoCloseable {
       HearthConfig config, StoreProviderRegistry registry, TransportProvider transportProvider) {
     Closer resources = new Closer();
     List<Transport> transports = new ArrayList<>();
+    Map<String, WorkerRuntime> workers = new LinkedHashMap<>();
     try {
       ConfiguredStores stores = ConfiguredStores.open(config, registry, Clock.systemUTC());
       resources.register(stores);
@@ -114,7 +119,9 @@ public final class HearthServer implements AutoCloseable {
       }
 
       for (WorkerConfig worker : config.workers()) {
-        startWorker(worker, registry, schedulers, warmWorkers, casByInstance, resources);
+        workers.put(
+            worker.name(),
+            startWorker(worker, registry, schedulers, warmWorkers, casByInstance, resources));
       }
 
       for (int i = 0; i < contexts.size(); i++) {
@@ -133,7 +140,7 @@ public final class HearthServer implements AutoCloseable {
       resources.closeAfter(e);
       throw e;
     }
-    return new HearthServer(resources, transports);
+    return new HearthServer(resources, transports, workers);
   }
 
   private static TransportContext context(
@@ -190,7 +197,7 @@ public final class HearthServer implements AutoCloseable {
         .build();
   }
 
-  private static void startWorker(
+  private static WorkerRuntime startWorker(
       WorkerConfig worker,
       StoreProviderRegistry registry,
       Map<String, Scheduler<ExecutionTask, ActionOutcome>> schedulers,
@@ -218,12 +225,14 @@ public final class HearthServer implements AutoCloseable {
             .warmWorkers(warmWorkers.get(scheduler))
             .build();
     resources.register(local);
+    runtime.onWarmProcessesChanged(local::reportWarmProcesses);
     local.connect(schedulers.get(scheduler));
     log.info(
         "In-process worker '{}' ready with {} slots (work directory {})",
         worker.name(),
         worker.slots(),
         worker.workDirectory());
+    return runtime;
   }
 
   private static ThreadFactory completionThreads() {
@@ -252,6 +261,17 @@ public final class HearthServer implements AutoCloseable {
   }
 
   /** The port of the first server, with port 0 resolved to the one bound. */
+  /**
+   * The persistent-worker statistics of each in-process worker, by worker name; a worker with
+   * persistent workers disabled is left out. A snapshot.
+   */
+  public Map<String, PoolStats> persistentWorkerStats() {
+    Map<String, PoolStats> stats = new LinkedHashMap<>();
+    workers.forEach(
+        (name, runtime) -> runtime.persistentWorkerStats().ifPresent(s -> stats.put(name, s)));
+    return stats;
+  }
+
   public int port() {
     return transports.get(0).port();
   }

@@ -6,6 +6,7 @@ import build.hearth.spi.storage.StoreProviderRegistry;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -43,14 +44,22 @@ final class WorkerCommand implements Callable<Integer> {
             : WorkerConfig.loadStandalone(config);
     StoreProviderRegistry registry =
         StoreProviderRegistry.discover(WorkerCommand.class.getClassLoader());
+    AtomicReference<WorkerAgent> self = new AtomicReference<>();
     WorkerAgent agent =
         WorkerAgent.newBuilder()
             .endpoint(endpoint)
             .name(worker.name())
             .slots(worker.slots())
             .properties(worker.properties())
-            .runner(casForInstance -> WorkerRuntime.open(worker, registry, casForInstance))
+            .runner(
+                casForInstance -> {
+                  WorkerRuntime runtime = WorkerRuntime.open(worker, registry, casForInstance);
+                  // The scheduler routes actions of a key to workers with idle warm processes.
+                  runtime.onWarmProcessesChanged(idle -> self.get().reportWarmProcesses(idle));
+                  return runtime;
+                })
             .build();
+    self.set(agent);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(

@@ -6,12 +6,15 @@ import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.execution.ActionRunner;
 import build.hearth.core.execution.Cancellation;
 import build.hearth.core.execution.ExecutionTask;
+import build.hearth.core.persistent.PoolStats;
 import build.hearth.core.worker.LocalActionRunner;
 import build.hearth.spi.storage.BlobStore;
 import build.hearth.spi.storage.StoreContext;
 import build.hearth.spi.storage.StoreProviderRegistry;
 import build.hearth.spi.storage.StoreSettings;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -56,6 +59,7 @@ final class WorkerRuntime implements ActionRunner {
               .workDirectory(worker.workDirectory())
               .localCache(cache)
               .cas(casForInstance)
+              .persistentWorkers(worker.persistentWorkers())
               .build();
       return new WorkerRuntime(cache, runner);
     } catch (RuntimeException e) {
@@ -67,6 +71,16 @@ final class WorkerRuntime implements ActionRunner {
   @Override
   public ActionOutcome run(ExecutionTask task, Cancellation cancellation) {
     return runner.run(task, cancellation);
+  }
+
+  /** The persistent-worker pool's statistics; empty when persistent workers are disabled. */
+  Optional<PoolStats> persistentWorkerStats() {
+    return runner.persistentWorkerStats();
+  }
+
+  /** See {@link LocalActionRunner#onWarmProcessesChanged}. */
+  void onWarmProcessesChanged(Consumer<Map<String, Integer>> listener) {
+    runner.onWarmProcessesChanged(listener);
   }
 
   @Override

@@ -3,6 +3,7 @@ package build.hearth.core.config;
 import build.hearth.api.HearthException;
 import build.hearth.core.config.Node.ArrayNode;
 import build.hearth.core.config.Node.ObjectNode;
+import build.hearth.core.persistent.PoolLimits;
 import build.hearth.core.persistent.WorkerProtocol;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -96,7 +97,7 @@ final class PersistentWorkersBinder {
         fields
             .optional(AT_CAPACITY)
             .map(PersistentWorkersBinder::atCapacity)
-            .orElse(PersistentWorkersConfig.AtCapacity.WAIT),
+            .orElse(PoolLimits.AtCapacity.WAIT),
         fields
             .optional(SHUTDOWN_GRACE)
             .map(ConfigValues::duration)
@@ -110,10 +111,10 @@ final class PersistentWorkersBinder {
         allowedKeys);
   }
 
-  private static PersistentWorkersConfig.AtCapacity atCapacity(Node node) {
+  private static PoolLimits.AtCapacity atCapacity(Node node) {
     return switch (Fields.string(node)) {
-      case "wait" -> PersistentWorkersConfig.AtCapacity.WAIT;
-      case "one-shot" -> PersistentWorkersConfig.AtCapacity.ONE_SHOT;
+      case "wait" -> PoolLimits.AtCapacity.WAIT;
+      case "one-shot" -> PoolLimits.AtCapacity.ONE_SHOT;
       default ->
           throw Fields.invalid(
               node,

@@ -1,5 +1,6 @@
 package build.hearth.core.config;
 
+import build.hearth.core.persistent.PoolLimits.AtCapacity;
 import build.hearth.core.persistent.WorkerProtocol;
 import java.time.Duration;
 import java.util.List;
@@ -112,14 +113,6 @@ public record PersistentWorkersConfig(
     }
     return allowedTools.map(t -> t.contains(tool)).orElse(false)
         || allowedKeys.map(k -> k.contains(clientKey)).orElse(false);
-  }
-
-  /** What an action does when the processes of its key are all busy and at the cap. */
-  public enum AtCapacity {
-    /** Wait for a process of the key to come free (the default). */
-    WAIT,
-    /** Run the action as an ordinary process instead. */
-    ONE_SHOT
   }
 
   /**

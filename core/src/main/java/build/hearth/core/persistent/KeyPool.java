@@ -70,6 +70,16 @@ final class KeyPool {
     return best;
   }
 
+  /** Whether a process of this key is still starting. */
+  boolean hasStarting() {
+    for (PooledProcess candidate : processes) {
+      if (candidate.process == null && !candidate.retired) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Processes that could take a request now. */
   int withRoom() {
     int count = 0;

@@ -176,6 +176,10 @@ final class PoolLedger {
       effects.idleChanged();
       return best;
     }
+    if (keyPool.key.multiplex() && keyPool.hasStarting()) {
+      // A multiplex process on its way serves many requests: wait for it rather than start more.
+      return null;
+    }
     if (keyPool.alive() >= keyPool.limits.maxProcessesPerKey()) {
       return null;
     }
@@ -267,6 +271,8 @@ final class PoolLedger {
     effects.add(() -> logger.info("started {}", started));
     noteIdleRestart(keyPool, now, effects);
     effects.idleChanged();
+    // A multiplex process has room for the requests that waited while it started.
+    dispatch(now, effects);
   }
 
   /** Frees the slot of a process that could not be started. */

@@ -7,17 +7,22 @@ import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
+import build.hearth.core.config.PersistentWorkersConfig;
 import build.hearth.core.exec.ExecRoot;
 import build.hearth.core.exec.ExecRoots;
 import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.execution.ActionRunner;
 import build.hearth.core.execution.Cancellation;
 import build.hearth.core.execution.ExecutionTask;
+import build.hearth.core.persistent.PipedToolProcess;
+import build.hearth.core.persistent.PoolStats;
+import build.hearth.core.persistent.WorkerPool;
 import build.hearth.spi.storage.BlobStore;
 import com.google.protobuf.Timestamp;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -28,6 +33,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -38,6 +44,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -115,6 +122,7 @@ public final class LocalActionRunner implements ActionRunner {
   private static final Logger log = LoggerFactory.getLogger(LocalActionRunner.class);
   private static final String LOGS = "logs";
   private static final String INSTANCES = "instances";
+  private static final String PERSISTENT = "persistent";
   private static final Duration KILL_PATIENCE = Duration.ofSeconds(5);
   private static final int DEFAULT_FETCH_THREADS = 4;
 
@@ -124,6 +132,8 @@ public final class LocalActionRunner implements ActionRunner {
   private final ProcessLauncher launcher;
   private final Clock clock;
   private final ExecutorService ownedFetchExecutor;
+  private final WorkerPool pool;
+  private final PersistentActionRunner persistent;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private LocalActionRunner(
@@ -140,6 +150,15 @@ public final class LocalActionRunner implements ActionRunner {
     this.launcher = b.launcher;
     this.clock = b.clock;
     this.ownedFetchExecutor = owned;
+    PersistentWorkersConfig config = b.persistentWorkers;
+    if (config != null && config.enabled()) {
+      ToolStarter starter = new ToolStarter(logsDirectory.resolve(PERSISTENT), b.toolLauncher);
+      this.pool = PersistentPools.build(config, workDirectory.resolve(PERSISTENT), starter, clock);
+      this.persistent = new PersistentActionRunner(workerName, config, pool, starter, this::now);
+    } else {
+      this.pool = null;
+      this.persistent = null;
+    }
   }
 
   public static Builder newBuilder() {
@@ -165,6 +184,16 @@ public final class LocalActionRunner implements ActionRunner {
     ExecRoots roots = execRoots.forInstance(task.instanceName(), cas);
     if (cancellation.isCancelled()) {
       return notStarted(metadata);
+    }
+    if (persistent != null) {
+      Optional<PersistentActionRunner.Recognized> recognized = persistent.recognize(task);
+      if (recognized.isPresent()) {
+        PersistentActionRunner.Attempt attempt =
+            persistent.run(task, recognized.get(), roots, cas, cancellation, metadata);
+        if (!attempt.oneShot()) {
+          return attempt.outcome();
+        }
+      }
     }
 
     metadata.setInputFetchStartTimestamp(now());
@@ -380,13 +409,42 @@ public final class LocalActionRunner implements ActionRunner {
     return text.toString();
   }
 
-  /** Closes the exec roots of every instance and stops the fetch threads it made. Idempotent. */
+  /**
+   * The statistics of the persistent-worker pool, or empty when the runner runs every action as an
+   * ordinary process.
+   */
+  public Optional<PoolStats> persistentWorkerStats() {
+    return pool == null ? Optional.empty() : Optional.of(pool.stats());
+  }
+
+  /**
+   * Calls {@code listener} with the number of idle warm processes per {@code persistentWorkerKey}
+   * whenever it may have changed, and once now; for a scheduler that routes actions to warm
+   * processes. Called on the thread that changed the pool, outside its locks; it must not block.
+   */
+  public void onWarmProcessesChanged(Consumer<Map<String, Integer>> listener) {
+    Objects.requireNonNull(listener, "listener");
+    if (pool == null) {
+      return;
+    }
+    pool.addIdleListener(() -> listener.accept(pool.idleByClientKey()));
+    listener.accept(pool.idleByClientKey());
+  }
+
+  /**
+   * Ends every persistent worker process (closing stdin, then SIGTERM, then SIGKILL after the grace
+   * period), closes the exec roots of every instance and stops the fetch threads it made.
+   * Idempotent.
+   */
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
     try {
+      if (pool != null) {
+        pool.close();
+      }
       execRoots.close();
     } finally {
       if (ownedFetchExecutor != null) {
@@ -439,8 +497,28 @@ public final class LocalActionRunner implements ActionRunner {
     private ProcessLauncher launcher = ProcessLauncher.system();
     private Clock clock = Clock.systemUTC();
     private boolean allowAbsoluteSymlinks;
+    private PersistentWorkersConfig persistentWorkers;
+    private PipedToolProcess.Launcher toolLauncher;
 
     private Builder() {}
+
+    /**
+     * Runs actions that carry {@code persistentWorkerKey} on warm tool processes, with these limits
+     * and tools. Without it (or with it disabled), every action runs as an ordinary process.
+     */
+    public Builder persistentWorkers(PersistentWorkersConfig config) {
+      this.persistentWorkers = Objects.requireNonNull(config, "config");
+      return this;
+    }
+
+    /**
+     * Starts persistent worker processes, for example inside a sandbox; by default the JDK's {@link
+     * ProcessBuilder} as it is.
+     */
+    public Builder toolLauncher(PipedToolProcess.Launcher launcher) {
+      this.toolLauncher = Objects.requireNonNull(launcher, "launcher");
+      return this;
+    }
 
     /** The name reported in each result's {@code ExecutedActionMetadata.worker}. */
     public Builder workerName(String name) {
@@ -535,6 +613,7 @@ public final class LocalActionRunner implements ActionRunner {
         Path logs = dir.resolve(LOGS);
         Files.createDirectories(logs);
         deleteFiles(logs);
+        Files.createDirectories(logs.resolve(PERSISTENT));
         Files.createDirectories(dir.resolve(INSTANCES));
       } catch (IOException e) {
         throw HearthException.internal(
@@ -552,7 +631,10 @@ public final class LocalActionRunner implements ActionRunner {
     private static void deleteFiles(Path directory) throws IOException {
       try (DirectoryStream<Path> files = Files.newDirectoryStream(directory)) {
         for (Path file : files) {
-          Files.deleteIfExists(file);
+          // Persistent workers' stderr logs stay in their own directory, for operators to read.
+          if (!Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
+            Files.deleteIfExists(file);
+          }
         }
       }
     }

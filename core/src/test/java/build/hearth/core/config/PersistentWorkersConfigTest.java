@@ -5,6 +5,7 @@ import static build.hearth.core.config.ConfigTestSupport.withWorkers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import build.hearth.api.ConfigException;
+import build.hearth.core.persistent.PoolLimits;
 import build.hearth.core.persistent.WorkerProtocol;
 import java.time.Duration;
 import java.util.List;
@@ -45,7 +46,7 @@ class PersistentWorkersConfigTest {
     assertThat(config.maxProcesses()).isEqualTo(10);
     assertThat(config.maxRequestsPerProcess()).isZero();
     assertThat(config.memoryLimitBytes()).isZero();
-    assertThat(config.atCapacity()).isEqualTo(PersistentWorkersConfig.AtCapacity.WAIT);
+    assertThat(config.atCapacity()).isEqualTo(PoolLimits.AtCapacity.WAIT);
     assertThat(config.maxMultiplexRequests()).isEqualTo(8);
     assertThat(config.tools()).isEmpty();
     assertThat(config.allows("any-key", "")).isTrue();
@@ -83,7 +84,7 @@ class PersistentWorkersConfigTest {
     assertThat(config.maxProcesses()).isEqualTo(6);
     assertThat(config.maxRequestsPerProcess()).isEqualTo(500);
     assertThat(config.memoryLimitBytes()).isEqualTo(1L << 30);
-    assertThat(config.atCapacity()).isEqualTo(PersistentWorkersConfig.AtCapacity.ONE_SHOT);
+    assertThat(config.atCapacity()).isEqualTo(PoolLimits.AtCapacity.ONE_SHOT);
     assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(2));
     assertThat(config.maxMultiplexRequests()).isEqualTo(4);
     PersistentWorkersConfig.Tool javac = config.tools().get("javac");

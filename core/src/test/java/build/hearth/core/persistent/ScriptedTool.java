@@ -56,6 +56,12 @@ import java.util.concurrent.Executors;
  *       was_cancelled=true};
  *   <li>{@code garbage [TEXT]}: print a line that is not a response on stdout, then answer;
  *   <li>{@code crash}: write to stderr and halt with code 3 without answering;
+ *   <li>{@code crash-once MARKER}, {@code garbage-once MARKER}: crash or print garbage only when
+ *       the absolute path MARKER does not exist yet (creating it), else answer "recovered";
+ *   <li>{@code exists PATH}: output yes or no; {@code overwrite PATH TEXT}: rewrite a file in place
+ *       (same inode), making it writable first;
+ *   <li>{@code wait-for PATH}: answer once the absolute path PATH exists;
+ *   <li>several commands in one request are separated by a {@code ;} argument;
  *   <li>{@code write PATH TEXT}, {@code append PATH TEXT}, {@code read PATH}: files relative to the
  *       request's {@code sandbox_dir}, or to the working directory without one;
  *   <li>{@code allocate MIB}: allocate and touch that much memory, and keep it;
@@ -208,7 +214,26 @@ public final class ScriptedTool {
   }
 
   private void run(WorkRequest request, WorkResponse.Builder response) throws IOException {
-    List<String> args = request.getArgumentsList();
+    // Several commands in one request are separated by a ";" argument; outputs join by newlines.
+    List<String> all = request.getArgumentsList();
+    StringBuilder outputs = new StringBuilder();
+    int start = 0;
+    for (int i = 0; i <= all.size(); i++) {
+      if (i == all.size() || all.get(i).equals(";")) {
+        run(request, all.subList(start, i), response);
+        if (outputs.length() > 0 && !response.getOutput().isEmpty()) {
+          outputs.append('\n');
+        }
+        outputs.append(response.getOutput());
+        response.setOutput("");
+        start = i + 1;
+      }
+    }
+    response.setOutput(outputs.toString());
+  }
+
+  private void run(WorkRequest request, List<String> args, WorkResponse.Builder response)
+      throws IOException {
     String command = args.isEmpty() ? "" : args.get(0);
     List<String> rest = args.isEmpty() ? List.of() : args.subList(1, args.size());
     int id = request.getRequestId();
@@ -245,6 +270,42 @@ public final class ScriptedTool {
         }
       }
       case "read" -> response.setOutput(Files.readString(base(request).resolve(rest.get(0))));
+      case "exists" ->
+          response.setOutput(Files.exists(base(request).resolve(rest.get(0))) ? "yes" : "no");
+      case "overwrite" -> {
+        // Rewrites a (read-only, hard-linked) input in place, as a misbehaving tool might.
+        Path file = base(request).resolve(rest.get(0));
+        file.toFile().setWritable(true);
+        try (var channel =
+            java.nio.channels.FileChannel.open(
+                file, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+          channel.write(
+              java.nio.ByteBuffer.wrap(
+                  String.join(" ", rest.subList(1, rest.size())).getBytes(StandardCharsets.UTF_8)));
+        }
+      }
+      case "crash-once", "garbage-once" -> {
+        // Fails the first time only (the marker is an absolute path that outlives the process),
+        // so that a retry on a fresh process succeeds.
+        Path marker = Path.of(rest.get(0));
+        if (!Files.exists(marker)) {
+          Files.createFile(marker);
+          run(request, List.of(command.equals("crash-once") ? "crash" : "garbage"), response);
+        }
+        response.setOutput("recovered");
+      }
+      case "wait-for" -> {
+        Path gate = Path.of(rest.get(0));
+        while (!Files.exists(gate)) {
+          try {
+            Thread.sleep(10);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for " + gate);
+          }
+        }
+        response.setOutput("released");
+      }
       case "allocate" -> {
         int mebibytes = Integer.parseInt(rest.get(0));
         synchronized (retained) {

@@ -22,14 +22,14 @@ import java.util.stream.Stream;
  * WorkResponse response = process.send(ScriptedTools.request(1, "echo", "hi")).join();
  * }</pre>
  */
-final class ScriptedTools {
+public final class ScriptedTools {
   private ScriptedTools() {}
 
   /**
    * The JVM and class path that run the tool, up to and including its main class; the tool's flags
    * and {@code --persistent_worker} follow.
    */
-  static List<String> javaCommand() {
+  public static List<String> javaCommand() {
     return List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         // A small, quickly started JVM: tests start many of them on few cores.
