@@ -7,10 +7,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import build.hearth.api.ConfigException;
 import build.hearth.core.persistent.PoolLimits;
 import build.hearth.core.persistent.WorkerProtocol;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /** The {@code persistentWorkers} object of a worker. */
@@ -114,6 +119,19 @@ class PersistentWorkersConfigTest {
     assertThat(config.allows("other", "scalac")).isFalse();
     assertThat(bind("{\"enabled\": false}").allows("k1", "javac")).isFalse();
     assertThat(bind("{}").allowedKeys()).isEqualTo(Optional.empty());
+  }
+
+  @Test
+  void theManualsExampleIsAValidWorkerFile() throws IOException {
+    // Surefire runs in the module's directory; the manual is one level up.
+    String manual = Files.readString(Path.of("..", "docs", "configuration.md"));
+    Matcher example =
+        Pattern.compile("```json\n(\\{\\n  \"slots\".*?)```", Pattern.DOTALL).matcher(manual);
+
+    assertThat(example.find()).as("the worker file example in docs/configuration.md").isTrue();
+    PersistentWorkersConfig config =
+        WorkerConfig.parseStandalone(example.group(1), "manual").persistentWorkers();
+    assertThat(config.tools().get("javac").cancellable()).isTrue();
   }
 
   @Test
