@@ -1,0 +1,3 @@
+#!/bin/sh
+# The JDK on the action's PATH, so that the rule needs no Java toolchain from Bazel.
+exec java "$@"
