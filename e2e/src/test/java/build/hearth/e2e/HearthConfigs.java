@@ -2,6 +2,7 @@ package build.hearth.e2e;
 
 import build.hearth.core.config.HearthConfig;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /** Hearth configurations for the end-to-end tests, written as a user would write them. */
@@ -46,10 +47,23 @@ final class HearthConfigs {
    */
   static HearthConfig remoteExecution(
       Path storage, String maxQueueTime, List<WorkerSetup> inProcessWorkers) {
+    return remoteExecution(storage, maxQueueTime, inProcessWorkers, new String[0]);
+  }
+
+  /**
+   * {@link #remoteExecution(Path, String, List)} with more members in each worker's object, such as
+   * {@code "persistentWorkers": {...}}.
+   */
+  static HearthConfig remoteExecution(
+      Path storage,
+      String maxQueueTime,
+      List<WorkerSetup> inProcessWorkers,
+      String... extraWorkerMembers) {
+    List<String> members =
+        new ArrayList<>(List.of("\"scheduler\": \"main\"", "\"instance\": \"\""));
+    members.addAll(List.of(extraWorkerMembers));
     List<String> workers =
-        inProcessWorkers.stream()
-            .map(w -> w.json("\"scheduler\": \"main\"", "\"instance\": \"\""))
-            .toList();
+        inProcessWorkers.stream().map(w -> w.json(members.toArray(String[]::new))).toList();
     String json =
         """
         {
