@@ -2,14 +2,19 @@ package build.hearth.core;
 
 import build.hearth.api.ActionCache;
 import build.hearth.api.ContentAddressableStorage;
+import build.hearth.api.ExecutionService;
+import build.hearth.core.config.PersistentWorkersConfig;
+import build.hearth.core.persistent.PoolStats;
 import build.hearth.spi.storage.ActionCacheStore;
 import build.hearth.spi.storage.BlobStore;
 import build.hearth.spi.storage.StoreContext;
 import build.hearth.spi.storage.StoreProviderRegistry;
 import build.hearth.spi.storage.StoreSettings;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Hearth embedded in a Java process, with no server: a content-addressable store and an action
@@ -25,13 +30,34 @@ import java.util.Objects;
  * }
  * }</pre>
  *
- * <p>Thread-safe. Two instances in one JVM are independent. {@link #close()} closes the stores.
+ * <p>With {@link Builder#localExecution}, it also runs actions in this process: {@link
+ * #execution()} schedules them onto a local worker that runs each as a fresh process or, when its
+ * platform carries {@code persistentWorkerKey}, on a warm persistent worker process (see {@code
+ * docs/persistent-workers.md}); no gRPC is involved.
+ *
+ * <pre>{@code
+ * try (Hearth hearth = Hearth.newBuilder()
+ *     .blobStore("filesystem", Map.of("path", "/var/cache/my-build/cas"))
+ *     .localExecution(Path.of("/var/cache/my-build/exec"))
+ *     .build()) {
+ *   // upload the Action, its Command and input files to hearth.cas(), then:
+ *   ExecuteResponse response =
+ *       hearth.execution()
+ *           .execute(ExecuteRequest.newBuilder().setActionDigest(actionDigest.toProto()).build())
+ *           .result()
+ *           .join();
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe. Two instances in one JVM are independent. {@link #close()} ends the worker's
+ * processes and closes the stores.
  */
 public final class Hearth implements AutoCloseable {
   private final BlobStore blobStore;
   private final ActionCacheStore actionCacheStore;
   private final ContentAddressableStorage cas;
   private final ActionCache actionCache;
+  private LocalExecution execution;
 
   private Hearth(BlobStore blobStore, ActionCacheStore actionCacheStore) {
     this.blobStore = blobStore;
@@ -54,8 +80,39 @@ public final class Hearth implements AutoCloseable {
     return actionCache;
   }
 
+  /**
+   * The execution service of the in-process scheduler and worker.
+   *
+   * @throws IllegalStateException if the builder was not given {@link Builder#localExecution}
+   */
+  public ExecutionService execution() {
+    if (execution == null) {
+      throw new IllegalStateException(
+          "this Hearth does not execute actions; build it with localExecution(workDirectory)");
+    }
+    return execution.service();
+  }
+
+  /**
+   * The statistics of the local worker's persistent-worker pool; empty without {@link
+   * Builder#localExecution} or with persistent workers disabled.
+   */
+  public Optional<PoolStats> persistentWorkerStats() {
+    return execution == null ? Optional.empty() : execution.persistentWorkerStats();
+  }
+
   @Override
   public void close() {
+    try {
+      if (execution != null) {
+        execution.close();
+      }
+    } finally {
+      closeStores();
+    }
+  }
+
+  private void closeStores() {
     try {
       actionCacheStore.close();
     } finally {
@@ -74,8 +131,40 @@ public final class Hearth implements AutoCloseable {
     private Map<String, ?> blobSettings = Map.of();
     private String actionCacheType = "memory";
     private Map<String, ?> actionCacheSettings = Map.of();
+    private Path executionDirectory;
+    private int workerSlots = Runtime.getRuntime().availableProcessors();
+    private PersistentWorkersConfig persistentWorkers;
 
     private Builder() {}
+
+    /**
+     * Runs actions in this process, on one local worker whose exec roots, blob cache and persistent
+     * worker processes live under {@code workDirectory} (created if missing; it belongs to this
+     * instance). Actions may name any platform property; none is matched.
+     */
+    public Builder localExecution(Path workDirectory) {
+      this.executionDirectory = Objects.requireNonNull(workDirectory, "workDirectory");
+      return this;
+    }
+
+    /** How many actions the local worker runs at once; the number of processors by default. */
+    public Builder workerSlots(int slots) {
+      if (slots < 1) {
+        throw new IllegalArgumentException("the worker needs at least 1 slot: " + slots);
+      }
+      this.workerSlots = slots;
+      return this;
+    }
+
+    /**
+     * The local worker's persistent-worker settings; {@link PersistentWorkersConfig#defaults} by
+     * default. Read them from JSON with {@code WorkerConfig.parseStandalone(json,
+     * name).persistentWorkers()}.
+     */
+    public Builder persistentWorkers(PersistentWorkersConfig config) {
+      this.persistentWorkers = Objects.requireNonNull(config, "config");
+      return this;
+    }
 
     /** The providers to choose from; by default those {@link java.util.ServiceLoader} finds. */
     public Builder storeProviders(StoreProviderRegistry registry) {
@@ -130,7 +219,27 @@ public final class Hearth implements AutoCloseable {
         ActionCacheStore ac =
             providers.createActionCacheStore(
                 actionCacheType, "actionCacheStore.type", 0, acContext);
-        return new Hearth(blobs, ac);
+        Hearth hearth = new Hearth(blobs, ac);
+        if (executionDirectory != null) {
+          try {
+            hearth.execution =
+                LocalExecution.start(
+                    executionDirectory,
+                    workerSlots,
+                    persistentWorkers != null
+                        ? persistentWorkers
+                        : PersistentWorkersConfig.defaults(workerSlots),
+                    blobs,
+                    hearth.cas,
+                    hearth.actionCache,
+                    providers,
+                    clock);
+          } catch (RuntimeException e) {
+            ac.close();
+            throw e;
+          }
+        }
+        return hearth;
       } catch (RuntimeException e) {
         blobs.close();
         throw e;

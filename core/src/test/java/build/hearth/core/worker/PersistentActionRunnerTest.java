@@ -180,6 +180,26 @@ class PersistentActionRunnerTest {
   }
 
   @Test
+  void reportsIdleWarmProcessesPerKeyForTheScheduler() {
+    LocalActionRunner runner = runner("{}");
+    List<Map<String, Integer>> reports = new java.util.concurrent.CopyOnWriteArrayList<>();
+    runner.onWarmProcessesChanged(reports::add);
+    Path gate = tempDir.resolve("gate");
+    ExecutionTask blocked = action("wait-for", gate.toString()).task();
+
+    CompletableFuture<ActionOutcome> running =
+        CompletableFuture.supplyAsync(() -> runner.run(blocked, new Cancellation()), background);
+    await().atMost(TIMEOUT).until(() -> totals(runner).requests() == 1);
+    assertThat(reports.get(reports.size() - 1)).doesNotContainKey("scripted");
+    touch(gate);
+    assertThat(running.join().ran()).isTrue();
+
+    // The scheduler learns of the idle process before the runner returns the action's outcome.
+    assertThat(reports.get(reports.size() - 1)).containsEntry("scripted", 1);
+    assertThat(reports.get(0)).isEmpty();
+  }
+
+  @Test
   void speaksJsonWhenThePlatformSaysSo() {
     LocalActionRunner runner = runner("{}");
     ActionSpec spec = action("echo", "over", "json");
