@@ -14,6 +14,7 @@ import build.hearth.api.ExecutionService;
 import build.hearth.api.HearthException;
 import build.hearth.api.MissingBlobsException;
 import build.hearth.api.StatusCode;
+import build.hearth.core.internal.Durations;
 import build.hearth.core.scheduler.ActionRequest;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.Ticket;
@@ -245,7 +246,7 @@ final class DefaultExecutionService implements ExecutionService {
       throw HearthException.invalidArgument(
           "the timeout %s of action %s exceeds the maximum %s that this server allows; ask for a"
               + " shorter one, or raise the instance's execution.maxTimeout",
-          format(timeout), actionDigest, format(maxTimeout));
+          Durations.format(timeout), actionDigest, Durations.format(maxTimeout));
     }
     return timeout;
   }
@@ -443,27 +444,5 @@ final class DefaultExecutionService implements ExecutionService {
         byName.remove(oldest.name(), oldest);
       }
     }
-  }
-
-  /** {@code 2h}, {@code 1h30m}, {@code 45s}, {@code 1s500ms}: how durations appear in messages. */
-  static String format(Duration duration) {
-    if (duration.isZero()) {
-      return "0s";
-    }
-    StringBuilder text = new StringBuilder();
-    long hours = duration.toHours();
-    if (hours > 0) {
-      text.append(hours).append('h');
-    }
-    if (duration.toMinutesPart() > 0) {
-      text.append(duration.toMinutesPart()).append('m');
-    }
-    if (duration.toSecondsPart() > 0) {
-      text.append(duration.toSecondsPart()).append('s');
-    }
-    if (duration.toMillisPart() > 0) {
-      text.append(duration.toMillisPart()).append("ms");
-    }
-    return text.length() == 0 ? duration.toString() : text.toString();
   }
 }

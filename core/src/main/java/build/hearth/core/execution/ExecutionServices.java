@@ -3,6 +3,7 @@ package build.hearth.core.execution;
 import build.hearth.api.ActionCache;
 import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.ExecutionService;
+import build.hearth.core.internal.Durations;
 import build.hearth.core.scheduler.Scheduler;
 import java.time.Clock;
 import java.time.Duration;
@@ -158,9 +159,9 @@ public final class ExecutionServices {
       if (defaultTimeout.compareTo(maxTimeout) > 0) {
         throw new IllegalStateException(
             "defaultTimeout "
-                + DefaultExecutionService.format(defaultTimeout)
+                + Durations.format(defaultTimeout)
                 + " exceeds maxTimeout "
-                + DefaultExecutionService.format(maxTimeout));
+                + Durations.format(maxTimeout));
       }
       return new DefaultExecutionService(
           instanceName,

@@ -1,5 +1,6 @@
 package build.hearth.core.persistent;
 
+import build.hearth.core.internal.Durations;
 import build.hearth.core.persistent.KeyPool.Count;
 import build.hearth.core.persistent.PoolStats.KeyStats;
 import java.nio.file.Path;
@@ -318,7 +319,7 @@ final class PoolLedger {
                 "processes of persistent worker key {} are retired for idleness and started again"
                     + " within {}; consider a longer idleTimeout for it",
                 key,
-                PoolText.duration(timeout)));
+                Durations.format(timeout)));
   }
 
   /** Ends a lease normally, retiring its process if it died or went over a limit. */
@@ -440,9 +441,9 @@ final class PoolLedger {
               process,
               RetirementReason.IDLE,
               "idle for "
-                  + PoolText.duration(idleFor)
+                  + Durations.format(idleFor)
                   + ", longer than the idle timeout of "
-                  + PoolText.duration(timeout),
+                  + Durations.format(timeout),
               now,
               effects);
           retired++;

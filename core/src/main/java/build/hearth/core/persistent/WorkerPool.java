@@ -3,6 +3,7 @@ package build.hearth.core.persistent;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.execution.Cancellation;
+import build.hearth.core.internal.Durations;
 import build.hearth.core.persistent.KeyPool.Count;
 import build.hearth.core.persistent.PoolLedger.Waiter;
 import java.io.IOException;
@@ -401,7 +402,7 @@ public final class WorkerPool implements AutoCloseable {
           "{} has ended ({}) in {}",
           who,
           reason.label(),
-          PoolText.duration(Duration.ofNanos(System.nanoTime() - startNanos)));
+          Durations.format(Duration.ofNanos(System.nanoTime() - startNanos)));
     } finally {
       PoolEffects effects = new PoolEffects();
       lock.lock();
@@ -608,7 +609,7 @@ public final class WorkerPool implements AutoCloseable {
         "no persistent worker process of "
             + keyPool.key
             + " became free within "
-            + PoolText.duration(waited)
+            + Durations.format(waited)
             + " ("
             + ledger.capacityText(keyPool)
             + "); raise maxProcessesPerKey or the pool's maxProcesses, wait longer, or let the"

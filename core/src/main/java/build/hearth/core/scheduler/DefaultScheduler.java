@@ -2,6 +2,7 @@ package build.hearth.core.scheduler;
 
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
+import build.hearth.core.internal.Durations;
 import build.hearth.core.scheduler.ActiveAssignment.State;
 import build.hearth.core.scheduler.Ticket.Stage;
 import java.math.BigDecimal;
@@ -665,7 +666,7 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
             Locale.ROOT,
             "action '%s' waited %s in the queue",
             action.request.name(),
-            format(maxQueueTime));
+            Durations.format(maxQueueTime));
     String lost =
         action.lostWith.isEmpty()
             ? ""
@@ -693,24 +694,6 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
         lost,
         queue.eligible.size(),
         byQueueTime.size());
-  }
-
-  private static String format(Duration duration) {
-    if (duration.compareTo(Duration.ofSeconds(1)) < 0) {
-      return duration.toMillis() + "ms";
-    }
-    StringBuilder text = new StringBuilder();
-    long hours = duration.toHours();
-    if (hours > 0) {
-      text.append(hours).append('h');
-    }
-    if (duration.toMinutesPart() > 0) {
-      text.append(duration.toMinutesPart()).append('m');
-    }
-    if (duration.toSecondsPart() > 0 || text.length() == 0) {
-      text.append(duration.toSecondsPart()).append('s');
-    }
-    return text.toString();
   }
 
   private static HearthException closedError(QueuedAction<?, ?> action) {

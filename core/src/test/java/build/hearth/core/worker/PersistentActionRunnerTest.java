@@ -282,6 +282,26 @@ class PersistentActionRunnerTest {
   }
 
   @Test
+  void aToolTheConfigurationDefinesStartsWithItsOwnCommand() {
+    String command =
+        ScriptedTools.javaCommand().stream()
+            .map(word -> "\"" + word.replace("\\", "\\\\") + "\"")
+            .collect(java.util.stream.Collectors.joining(", "));
+    LocalActionRunner runner =
+        runner("{\"tools\": {\"server-tool\": {\"command\": [" + command + "]}}}");
+    ActionSpec spec = action("echo", "served by the worker's own tool");
+    // The client's command names a program this machine does not have; the worker's wins.
+    spec.startup = List.of("/opt/client-only/bin/tool");
+
+    ActionOutcome outcome = runner.run(withTool(spec.task(), "server-tool"), new Cancellation());
+
+    assertThat(outcome.ran()).as(outcome.message()).isTrue();
+    assertThat(stderr(outcome)).isEqualTo("served by the worker's own tool");
+    assertThat(runner.persistentWorkerStats().orElseThrow().keys().get(0).tool())
+        .isEqualTo("server-tool");
+  }
+
+  @Test
   void cancellingKillsAToolThatCannotCancel() {
     LocalActionRunner runner = runner("{}");
     Cancellation cancellation = new Cancellation();

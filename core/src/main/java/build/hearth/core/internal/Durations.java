@@ -1,0 +1,30 @@
+package build.hearth.core.internal;
+
+import java.time.Duration;
+
+/** How durations appear in Hearth's messages and logs. */
+public final class Durations {
+  private Durations() {}
+
+  /** {@code 2h}, {@code 1h30m}, {@code 45s}, {@code 1s500ms}, {@code 250ms}, {@code 0s}. */
+  public static String format(Duration duration) {
+    if (duration.isZero() || duration.isNegative()) {
+      return "0s";
+    }
+    StringBuilder text = new StringBuilder();
+    long hours = duration.toHours();
+    if (hours > 0) {
+      text.append(hours).append('h');
+    }
+    if (duration.toMinutesPart() > 0) {
+      text.append(duration.toMinutesPart()).append('m');
+    }
+    if (duration.toSecondsPart() > 0) {
+      text.append(duration.toSecondsPart()).append('s');
+    }
+    if (duration.toMillisPart() > 0) {
+      text.append(duration.toMillisPart()).append("ms");
+    }
+    return text.length() == 0 ? duration.toString() : text.toString();
+  }
+}
