@@ -1,0 +1,59 @@
+package build.hearth.core.ops;
+
+import build.hearth.core.persistent.PoolStats;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+/**
+ * What each worker last reported about itself, by worker name: the statistics of its
+ * persistent-worker pool. In-process workers update it directly; workers in other processes send
+ * their reports over the worker API. The metrics and the admin endpoint read it.
+ *
+ * <p>Thread-safe; one per server (two servers in one JVM have two).
+ */
+public final class WorkerReports {
+  private final ConcurrentMap<String, Report> reports = new ConcurrentHashMap<>();
+
+  /**
+   * One worker's report.
+   *
+   * @param worker the worker's name
+   * @param scheduler the scheduler it serves
+   * @param remote whether it runs in another process
+   * @param reportedAt when the report arrived
+   * @param persistentWorkers its pool's statistics; empty when it runs no persistent workers
+   */
+  public record Report(
+      String worker,
+      String scheduler,
+      boolean remote,
+      Instant reportedAt,
+      Optional<PoolStats> persistentWorkers) {
+    public Report {
+      Objects.requireNonNull(worker, "worker");
+      Objects.requireNonNull(scheduler, "scheduler");
+      Objects.requireNonNull(reportedAt, "reportedAt");
+      Objects.requireNonNull(persistentWorkers, "persistentWorkers");
+    }
+  }
+
+  /** Records {@code report}, replacing the worker's previous one. */
+  public void update(Report report) {
+    reports.put(report.worker(), report);
+  }
+
+  /** Forgets a worker that left. */
+  public void remove(String worker) {
+    reports.remove(worker);
+  }
+
+  /** Every worker's last report, by name. A snapshot. */
+  public Map<String, Report> snapshot() {
+    return new TreeMap<>(reports);
+  }
+}
