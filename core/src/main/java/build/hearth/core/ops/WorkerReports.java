@@ -8,6 +8,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.function.Supplier;
 
 /**
  * What each worker last reported about itself, by worker name: the statistics of its
@@ -18,6 +19,9 @@ import java.util.concurrent.ConcurrentMap;
  */
 public final class WorkerReports {
   private final ConcurrentMap<String, Report> reports = new ConcurrentHashMap<>();
+  private final ConcurrentMap<String, Live> live = new ConcurrentHashMap<>();
+
+  private record Live(String scheduler, Supplier<Optional<PoolStats>> stats) {}
 
   /**
    * One worker's report.
@@ -47,13 +51,29 @@ public final class WorkerReports {
     reports.put(report.worker(), report);
   }
 
+  /**
+   * Registers an in-process worker, whose statistics are read when a snapshot is taken rather than
+   * sent.
+   */
+  public void registerLive(
+      String worker, String scheduler, Supplier<Optional<PoolStats>> persistentWorkers) {
+    live.put(worker, new Live(scheduler, persistentWorkers));
+  }
+
   /** Forgets a worker that left. */
   public void remove(String worker) {
     reports.remove(worker);
+    live.remove(worker);
   }
 
-  /** Every worker's last report, by name. A snapshot. */
+  /** Every worker's last report (an in-process worker's as of now), by name. A snapshot. */
   public Map<String, Report> snapshot() {
-    return new TreeMap<>(reports);
+    Map<String, Report> all = new TreeMap<>(reports);
+    Instant now = Instant.now();
+    live.forEach(
+        (worker, source) ->
+            all.put(
+                worker, new Report(worker, source.scheduler(), false, now, source.stats().get())));
+    return all;
   }
 }
