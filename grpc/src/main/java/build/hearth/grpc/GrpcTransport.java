@@ -2,10 +2,12 @@ package build.hearth.grpc;
 
 import build.hearth.api.HearthException;
 import build.hearth.core.execution.WorkerGateway;
+import build.hearth.core.ops.HttpRoutes;
 import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.spi.transport.Transport;
 import build.hearth.spi.transport.TransportContext;
 import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.InternalNettyServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -26,7 +28,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A running gRPC server and everything it owns: the thread pool that runs the services, the upload
- * sessions and the task that sweeps idle ones. {@link #shutdown} releases all of it.
+ * sessions and the task that sweeps idle ones. {@link #shutdown} releases all of it. The same port
+ * answers plain HTTP/1.1 GETs from the context's {@link HttpRoutes} (see {@link
+ * SharedPortNegotiator}); their connections close when the server shuts down.
  */
 final class GrpcTransport implements Transport {
   private static final Logger log = LoggerFactory.getLogger(GrpcTransport.class);
@@ -60,7 +64,7 @@ final class GrpcTransport implements Transport {
   }
 
   static GrpcTransport start(TransportContext context, GrpcSettings settings) {
-    String address = context.host() + ":" + context.port();
+    String address = hostForMessages(context.host()) + ":" + context.port();
     InetSocketAddress bind = new InetSocketAddress(context.host(), context.port());
     if (bind.isUnresolved()) {
       throw HearthException.unavailable(
@@ -94,8 +98,10 @@ final class GrpcTransport implements Transport {
                         settings.workerKeepAliveInterval(),
                         context.serverName()))
             .orElse(null);
+    HttpRoutes routes = context.service(HttpRoutes.class).orElse(HttpRoutes.NONE);
     Server server =
-        NettyServerBuilder.forAddress(bind)
+        NettyServerBuilder.forAddress(
+                bind, InternalNettyServerCredentials.create(new SharedPortNegotiator(routes)))
             .executor(executor)
             .maxInboundMessageSize(inboundLimit(context.maxBatchSizeBytes()))
             // A window of several chunks lets a client keep sending while the server hashes.
@@ -128,7 +134,8 @@ final class GrpcTransport implements Transport {
     }
     long period = Math.max(1000, Math.min(60_000, settings.uploadIdleTimeout().toMillis() / 2));
     sweeper.scheduleWithFixedDelay(() -> sweep(sessions), period, period, TimeUnit.MILLISECONDS);
-    String description = context.serverName() + " on " + context.host() + ":" + server.getPort();
+    String description =
+        context.serverName() + " on " + hostForMessages(context.host()) + ":" + server.getPort();
     log.info("Serving REAPI over gRPC: {}, instances {}", description, instances.describe());
     return new GrpcTransport(description, server, executor, sweeper, sessions, workerApi);
   }
@@ -209,7 +216,8 @@ final class GrpcTransport implements Transport {
     for (Throwable t = e; t != null; t = t.getCause()) {
       String message = t.getMessage() == null ? "" : t.getMessage().toLowerCase(Locale.ROOT);
       if (message.contains("already in use")) {
-        return "address already in use; stop the process that holds the port or choose another";
+        return "the address is already in use (another Hearth or program listens there); stop it"
+            + " or choose another port with \"listen\"";
       }
       if (message.contains("permission denied") || message.contains("access denied")) {
         return "permission denied; ports below 1024 need privileges";
@@ -222,6 +230,11 @@ final class GrpcTransport implements Transport {
       }
     }
     return deepest == null ? e.toString() : deepest;
+  }
+
+  /** An IPv6 literal in brackets, so that the port after it stays readable. */
+  private static String hostForMessages(String host) {
+    return host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host;
   }
 
   private static ThreadFactory threads(String prefix) {

@@ -115,7 +115,11 @@ class GrpcTransportProviderTest {
               e -> {
                 assertThat(e.code()).isEqualTo(StatusCode.UNAVAILABLE);
                 assertThat(e.getMessage())
-                    .startsWith("cannot listen on 127.0.0.1:" + port + ": address already in use");
+                    .startsWith(
+                        "cannot listen on 127.0.0.1:"
+                            + port
+                            + ": the address is already in use (another Hearth or program"
+                            + " listens there); stop it or choose another port with \"listen\"");
               });
     }
     assertNoThreadsLeft("hearth-grpc-main-");
