@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -31,6 +32,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,6 +82,11 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
   // What the last WarmProcesses said; touched only by the sender, which is serial.
   private Map<String, Integer> warmSent = Map.of();
   private volatile boolean registerSent;
+  // Set by drain(): assignments that arrive afterwards are not started; the stream's end hands
+  // them back to the scheduler, which queues them again.
+  private volatile boolean draining;
+  private final AtomicInteger heldBack = new AtomicInteger();
+  private final CompletableFuture<Void> drained = new CompletableFuture<>();
 
   private volatile SerialObserver<WorkerMessage> out;
   private volatile ScheduledFuture<?> registrationTimeout;
@@ -217,6 +224,28 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
   }
 
   /**
+   * Starts no further assignment; the future completes once every action this connection runs has
+   * finished and its answer is queued on the stream (or the stream has ended). Assignments that
+   * arrive meanwhile are held back and go back to the queue when the stream ends.
+   */
+  CompletableFuture<Void> drain() {
+    draining = true;
+    checkDrained();
+    return drained;
+  }
+
+  /** How many assignments arrived after {@link #drain()} and were not started. */
+  int heldBack() {
+    return heldBack.get();
+  }
+
+  private void checkDrained() {
+    if (draining && (running.isEmpty() || ended.get())) {
+      drained.complete(null);
+    }
+  }
+
+  /**
    * Ends this connection from the agent's side: half-closes the stream, so the scheduler re-queues
    * what this worker was running, and cancels those actions here. The owner is not told.
    */
@@ -290,6 +319,13 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
       log.warn("The scheduler assigned '{}' twice; ignoring the second", id);
       return;
     }
+    // Read after the put, so that drain() either sees this action running or it is held back.
+    if (draining) {
+      running.remove(id);
+      heldBack.incrementAndGet();
+      checkDrained();
+      return;
+    }
     try {
       slots.execute(() -> run(assign, run));
     } catch (RejectedExecutionException e) {
@@ -299,26 +335,30 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
 
   private void run(AssignAction assign, Running run) {
     String id = assign.getAssignmentId();
-    ActionFinished.Builder finished = ActionFinished.newBuilder().setAssignmentId(id);
     try {
-      ActionOutcome outcome = runner.run(task(assign), run.cancellation());
-      finished
-          .setStatus(Rpc.rpcStatus(outcome.code(), outcome.message()))
-          .setResult(outcome.result());
-    } catch (HearthException e) {
-      finished.setStatus(Rpc.rpcStatus(e.code(), e.getMessage()));
-    } catch (RuntimeException e) {
-      log.warn("Running action {} failed unexpectedly", assign.getActionDigest().getHash(), e);
-      finished.setStatus(
-          Rpc.rpcStatus(StatusCode.INTERNAL, "the worker failed to run the action: " + e));
+      ActionFinished.Builder finished = ActionFinished.newBuilder().setAssignmentId(id);
+      try {
+        ActionOutcome outcome = runner.run(task(assign), run.cancellation());
+        finished
+            .setStatus(Rpc.rpcStatus(outcome.code(), outcome.message()))
+            .setResult(outcome.result());
+      } catch (HearthException e) {
+        finished.setStatus(Rpc.rpcStatus(e.code(), e.getMessage()));
+      } catch (RuntimeException e) {
+        log.warn("Running action {} failed unexpectedly", assign.getActionDigest().getHash(), e);
+        finished.setStatus(
+            Rpc.rpcStatus(StatusCode.INTERNAL, "the worker failed to run the action: " + e));
+      }
+      if (run.cancellation().isCancelled() && ended.get()) {
+        return; // cancelled because the stream ended; the scheduler has re-queued the action
+      }
+      if (!out.onNext(WorkerMessage.newBuilder().setFinished(finished).build())) {
+        log.debug("Dropping the answer for assignment {}: its stream has ended", id);
+      }
     } finally {
+      // Only once the answer is queued, so that a drain never ends the stream before it.
       running.remove(id);
-    }
-    if (run.cancellation().isCancelled() && ended.get()) {
-      return; // cancelled because the stream ended; the scheduler has re-queued the action
-    }
-    if (!out.onNext(WorkerMessage.newBuilder().setFinished(finished).build())) {
-      log.debug("Dropping the answer for assignment {}: its stream has ended", id);
+      checkDrained();
     }
   }
 
@@ -358,6 +398,7 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
     for (Running run : running.values()) {
       run.cancellation().cancel();
     }
+    drained.complete(null);
     if (tell) {
       owner.ended(this, status);
     }

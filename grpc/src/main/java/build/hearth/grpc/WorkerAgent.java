@@ -23,6 +23,7 @@ import java.util.Objects;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
@@ -30,6 +31,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
@@ -100,6 +102,7 @@ public final class WorkerAgent implements AutoCloseable {
   private final Object lock = new Object();
   private boolean started; // guarded by lock
   private boolean closed; // guarded by lock
+  private boolean draining; // guarded by lock
   private AgentConnection current; // guarded by lock
   private ScheduledFuture<?> pendingReconnect; // guarded by lock
   private String loggedState = ""; // guarded by lock
@@ -194,6 +197,65 @@ public final class WorkerAgent implements AutoCloseable {
         properties,
         endpoint);
     connect();
+  }
+
+  /**
+   * Stops taking new actions and waits up to {@code timeout} for the running ones to finish and
+   * their results to be sent; call {@link #close()} afterwards, which ends the stream and stops the
+   * persistent-worker processes. Actions the scheduler assigns while the agent drains are not
+   * started: they go back to the scheduler's queue when the stream ends, as do the actions still
+   * running when the time is up. The agent no longer reconnects once draining. Returns at once if
+   * the agent is not connected.
+   *
+   * @return whether every running action finished in time
+   */
+  public boolean drain(Duration timeout) {
+    Objects.requireNonNull(timeout, "timeout");
+    AgentConnection connection;
+    synchronized (lock) {
+      if (closed || !started) {
+        return true;
+      }
+      draining = true;
+      if (pendingReconnect != null) {
+        pendingReconnect.cancel(false);
+      }
+      connection = current;
+    }
+    if (connection == null) {
+      return true;
+    }
+    log.info(
+        "Worker '{}' is draining: it takes no new actions and waits up to {} s for the running"
+            + " ones",
+        name,
+        timeout.toSeconds());
+    boolean done;
+    try {
+      connection.drain().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      done = true;
+    } catch (TimeoutException e) {
+      log.warn(
+          "Worker '{}': actions still running after {} s of draining; they go back to the queue",
+          name,
+          timeout.toSeconds());
+      done = false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      done = false;
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("the drain future never fails", e);
+    }
+    int heldBack = connection.heldBack();
+    if (done) {
+      log.info(
+          "Worker '{}' drained: its running actions finished{}",
+          name,
+          heldBack == 0
+              ? ""
+              : "; " + heldBack + " assigned meanwhile go back to the scheduler's queue");
+    }
+    return done;
   }
 
   /**
@@ -314,7 +376,7 @@ public final class WorkerAgent implements AutoCloseable {
     AgentConnection connection;
     synchronized (lock) {
       pendingReconnect = null;
-      if (closed) {
+      if (closed || draining) {
         return;
       }
       connection =
@@ -400,7 +462,7 @@ public final class WorkerAgent implements AutoCloseable {
       boolean wasRegistered = connection.wasRegistered();
       Duration delay;
       synchronized (lock) {
-        if (connection != current || closed) {
+        if (connection != current || closed || draining) {
           return;
         }
         delay = backoff.next();

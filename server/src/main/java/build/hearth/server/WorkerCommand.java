@@ -4,8 +4,10 @@ import build.hearth.core.config.WorkerConfig;
 import build.hearth.grpc.WorkerAgent;
 import build.hearth.spi.storage.StoreProviderRegistry;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -17,6 +19,9 @@ import picocli.CommandLine.Option;
     description = {
       "Connects to a Hearth scheduler and runs the actions it assigns, until stopped (SIGTERM or"
           + " Ctrl-C). Reconnects with back-off when the scheduler restarts.",
+      "On SIGTERM it drains: takes no new actions, lets the running ones finish (up to"
+          + " --drain-timeout; the rest go back to the scheduler's queue), stops its persistent"
+          + " worker processes and exits with status 0.",
       "Inputs are fetched from the scheduler's CAS into a local cache and hard-linked into each"
           + " action's directory; outputs are uploaded back."
     })
@@ -35,6 +40,15 @@ final class WorkerCommand implements Callable<Integer> {
           "A worker JSON file (name, slots, properties, workDirectory, cache); see"
               + " docs/configuration.md. Every field is optional.")
   Path config;
+
+  @Option(
+      names = "--drain-timeout",
+      paramLabel = "SECONDS",
+      defaultValue = "60",
+      description =
+          "How long a stopping worker waits for its running actions to finish (default:"
+              + " ${DEFAULT-VALUE}); 0 hands them back to the scheduler at once.")
+  long drainTimeoutSeconds;
 
   @Override
   public Integer call() throws InterruptedException {
@@ -60,16 +74,30 @@ final class WorkerCommand implements Callable<Integer> {
                 })
             .build();
     self.set(agent);
+    if (drainTimeoutSeconds < 0) {
+      throw new picocli.CommandLine.ParameterException(
+          new picocli.CommandLine(this),
+          "--drain-timeout must be 0 or more seconds, not " + drainTimeoutSeconds);
+    }
+    Duration drainTimeout = Duration.ofSeconds(drainTimeoutSeconds);
     CountDownLatch stopped = new CountDownLatch(1);
+    AtomicBoolean running = new AtomicBoolean();
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
+                  agent.drain(drainTimeout);
                   agent.close();
                   stopped.countDown();
+                  if (running.get()) {
+                    // A worker asked to stop that has drained has done its job: exit 0, not the
+                    // 143 the JVM reports after SIGTERM, so service managers see a clean stop.
+                    Runtime.getRuntime().halt(0);
+                  }
                 },
                 "hearth-worker-shutdown"));
     agent.start();
+    running.set(true);
     stopped.await();
     return 0;
   }
