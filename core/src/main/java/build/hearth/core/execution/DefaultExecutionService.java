@@ -69,6 +69,7 @@ final class DefaultExecutionService implements ExecutionService {
   private final Clock clock;
   private final Duration retention;
   private final Executor completionExecutor;
+  private final ExecutionListener listener;
 
   private final ConcurrentHashMap<Digest, SharedExecution> inFlight = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, SharedExecution> byName = new ConcurrentHashMap<>();
@@ -84,7 +85,8 @@ final class DefaultExecutionService implements ExecutionService {
       Duration maxTimeout,
       Clock clock,
       Duration retention,
-      Executor completionExecutor) {
+      Executor completionExecutor,
+      ExecutionListener listener) {
     this.instanceName = instanceName;
     this.operationPrefix = instanceName.isEmpty() ? "operations/" : instanceName + "/operations/";
     this.cas = cas;
@@ -95,6 +97,7 @@ final class DefaultExecutionService implements ExecutionService {
     this.clock = clock;
     this.retention = retention;
     this.completionExecutor = completionExecutor;
+    this.listener = listener;
   }
 
   @Override
@@ -152,7 +155,9 @@ final class DefaultExecutionService implements ExecutionService {
       ticket = scheduler.submit(scheduled);
     } catch (RuntimeException e) {
       // Requests that merged onto it meanwhile must not wait for a ticket that never came.
-      execution.complete(failure(StatusCode.INTERNAL, "submitting the action failed: " + e));
+      ExecuteResponse failed = failure(StatusCode.INTERNAL, "submitting the action failed: " + e);
+      execution.complete(failed);
+      tellCompleted(actionDigest, failed);
       throw e;
     }
     logger.debug("{}: action {} submitted to the scheduler", execution.name(), actionDigest);
@@ -323,6 +328,7 @@ final class DefaultExecutionService implements ExecutionService {
         SharedExecution.completed(newOperationName(), actionDigest, response);
     byName.put(execution.name(), execution);
     retire(execution);
+    tellCompleted(actionDigest, response);
     return execution;
   }
 
@@ -371,6 +377,18 @@ final class DefaultExecutionService implements ExecutionService {
       response = failure(StatusCode.INTERNAL, "building the response failed: " + e);
     }
     execution.complete(response);
+    tellCompleted(execution.actionDigest(), response);
+  }
+
+  private void tellCompleted(Digest actionDigest, ExecuteResponse response) {
+    if (listener == ExecutionListener.NONE) {
+      return;
+    }
+    try {
+      listener.executionCompleted(actionDigest, response);
+    } catch (RuntimeException e) {
+      logger.warn("the execution listener failed on the completion of action {}", actionDigest, e);
+    }
   }
 
   private ExecuteResponse responseFor(ExecutionTask task, Instant queuedAt, ActionOutcome outcome) {

@@ -62,6 +62,7 @@ public final class ExecutionServices {
     private Clock clock = Clock.systemUTC();
     private Duration retention = Duration.ofMinutes(10);
     private Executor completionExecutor = Runnable::run;
+    private ExecutionListener listener = ExecutionListener.NONE;
 
     private Builder() {}
 
@@ -142,6 +143,12 @@ public final class ExecutionServices {
       return this;
     }
 
+    /** Hears how executions end; {@link ExecutionListener#NONE} by default. */
+    public Builder listener(ExecutionListener listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
     /**
      * Builds the service.
      *
@@ -172,7 +179,8 @@ public final class ExecutionServices {
           maxTimeout,
           clock,
           retention,
-          completionExecutor);
+          completionExecutor,
+          listener);
     }
 
     private static Duration positive(Duration duration, String name) {

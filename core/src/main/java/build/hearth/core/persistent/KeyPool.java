@@ -7,12 +7,16 @@ import build.hearth.core.persistent.PoolStats.ProcessStats;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 
 /** The processes and counters of one {@link WorkerKey}. Guarded by the pool's lock. */
 final class KeyPool {
+  private static final long[] LATENCY_BOUNDS_NANOS =
+      PoolStats.LATENCY_BUCKET_BOUNDS.stream().mapToLong(Duration::toNanos).toArray();
+
   final WorkerKey key;
   final String fingerprint;
   final String shortFingerprint;
@@ -160,6 +164,8 @@ final class KeyPool {
     private final Tally parent;
     private final long[] counts = new long[Count.values().length];
     private final long[] retirements = new long[RetirementReason.values().length];
+    // Not cumulative, one per bound; what is above the last bound is the rest of the count.
+    private final long[] latencyBuckets = new long[LATENCY_BOUNDS_NANOS.length];
 
     Tally(Tally parent) {
       this.parent = parent;
@@ -174,6 +180,21 @@ final class KeyPool {
 
     void increment(Count count) {
       add(count, 1);
+    }
+
+    /** Counts a released lease held for {@code nanos}. */
+    void heldFor(long nanos) {
+      counts[Count.LATENCY_COUNT.ordinal()]++;
+      counts[Count.LATENCY_NANOS.ordinal()] += nanos;
+      for (int i = 0; i < LATENCY_BOUNDS_NANOS.length; i++) {
+        if (nanos <= LATENCY_BOUNDS_NANOS[i]) {
+          latencyBuckets[i]++;
+          break;
+        }
+      }
+      if (parent != null) {
+        parent.heldFor(nanos);
+      }
     }
 
     void retired(RetirementReason reason) {
@@ -200,7 +221,8 @@ final class KeyPool {
           get(Count.IDLE_RESTARTS),
           byReason,
           get(Count.LATENCY_COUNT),
-          Duration.ofNanos(get(Count.LATENCY_NANOS)));
+          Duration.ofNanos(get(Count.LATENCY_NANOS)),
+          Arrays.stream(latencyBuckets).boxed().toList());
     }
 
     private long get(Count count) {

@@ -333,9 +333,7 @@ final class PoolLedger {
     if (residentBytes >= 0) {
       process.residentBytes = OptionalLong.of(residentBytes);
     }
-    keyPool.tally.increment(Count.LATENCY_COUNT);
-    keyPool.tally.add(
-        Count.LATENCY_NANOS, Math.max(0, Duration.between(lease.acquiredAt(), now).toNanos()));
+    keyPool.tally.heldFor(Math.max(0, Duration.between(lease.acquiredAt(), now).toNanos()));
     if (!stillAlive) {
       retire(
           process,

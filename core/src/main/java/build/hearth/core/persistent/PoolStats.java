@@ -36,6 +36,26 @@ public record PoolStats(
     Counters totals,
     List<KeyStats> keys) {
 
+  /**
+   * The upper bounds of the buckets that {@link Counters#latencyBuckets()} counts lease hold times
+   * in: 10 ms to 5 minutes, spaced for tools whose requests take from milliseconds (a warm javac on
+   * a small target) to minutes.
+   */
+  public static final List<Duration> LATENCY_BUCKET_BOUNDS =
+      List.of(
+          Duration.ofMillis(10),
+          Duration.ofMillis(50),
+          Duration.ofMillis(100),
+          Duration.ofMillis(250),
+          Duration.ofMillis(500),
+          Duration.ofSeconds(1),
+          Duration.ofMillis(2500),
+          Duration.ofSeconds(5),
+          Duration.ofSeconds(10),
+          Duration.ofSeconds(30),
+          Duration.ofSeconds(60),
+          Duration.ofMinutes(5));
+
   public PoolStats {
     Objects.requireNonNull(takenAt, "takenAt");
     Objects.requireNonNull(totals, "totals");
@@ -69,6 +89,11 @@ public record PoolStats(
    * @param latencySum the total time leases were held, from {@code acquire} returning to {@link
    *     Lease#release()}: the request together with the caller's input sync and output collection;
    *     leases ended with {@link Lease#retire} are not counted
+   * @param latencyBuckets the leases of {@code latencyCount} by hold time: entry {@code i} counts
+   *     those held longer than bound {@code i - 1} of {@link #LATENCY_BUCKET_BOUNDS} and at most
+   *     bound {@code i} (not cumulative); those held longer than the last bound are the rest of
+   *     {@code latencyCount}. Either one entry per bound, or empty when the distribution is not
+   *     known (statistics from a source that does not record it)
    */
   public record Counters(
       long spawns,
@@ -82,7 +107,8 @@ public record PoolStats(
       long idleRestarts,
       Map<RetirementReason, Long> retirements,
       long latencyCount,
-      Duration latencySum) {
+      Duration latencySum,
+      List<Long> latencyBuckets) {
 
     public Counters {
       EnumMap<RetirementReason, Long> complete = new EnumMap<>(RetirementReason.class);
@@ -91,6 +117,45 @@ public record PoolStats(
       }
       retirements = Collections.unmodifiableMap(complete);
       Objects.requireNonNull(latencySum, "latencySum");
+      latencyBuckets = List.copyOf(latencyBuckets);
+      if (!latencyBuckets.isEmpty() && latencyBuckets.size() != LATENCY_BUCKET_BOUNDS.size()) {
+        throw new IllegalArgumentException(
+            "latencyBuckets has "
+                + latencyBuckets.size()
+                + " entries; it needs one per bound of LATENCY_BUCKET_BOUNDS ("
+                + LATENCY_BUCKET_BOUNDS.size()
+                + ") or none");
+      }
+    }
+
+    /** Counters without the distribution of hold times, which is then unknown. */
+    public Counters(
+        long spawns,
+        long startFailures,
+        long requests,
+        long warmRequests,
+        long coldRequests,
+        long waitsAtCap,
+        long oneShotRuns,
+        long evictions,
+        long idleRestarts,
+        Map<RetirementReason, Long> retirements,
+        long latencyCount,
+        Duration latencySum) {
+      this(
+          spawns,
+          startFailures,
+          requests,
+          warmRequests,
+          coldRequests,
+          waitsAtCap,
+          oneShotRuns,
+          evictions,
+          idleRestarts,
+          retirements,
+          latencyCount,
+          latencySum,
+          List.of());
     }
 
     /** The number of processes retired for {@code reason}. */

@@ -49,6 +49,7 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
   private final int maxRetries;
   private final Clock clock;
   private final GuardedScorer scorer;
+  private final SchedulerListener listener;
   private final Executor callbackExecutor;
   private final ExecutorService ownedCallbackExecutor;
   private final ScheduledExecutorService ownedTimer;
@@ -75,12 +76,14 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
       Executor callbackExecutor,
       Duration expiryCheckInterval,
       ScheduledExecutorService timer,
-      WorkerScorer scorer) {
+      WorkerScorer scorer,
+      SchedulerListener listener) {
     this.types = types;
     this.maxQueueTime = maxQueueTime;
     this.maxRetries = maxRetries;
     this.clock = clock;
     this.scorer = new GuardedScorer(scorer);
+    this.listener = listener;
     if (callbackExecutor == null) {
       ownedCallbackExecutor = Executors.newCachedThreadPool(daemonThreads("callback"));
       this.callbackExecutor = ownedCallbackExecutor;
@@ -640,6 +643,20 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
     setStage(action, Stage.EXECUTING, effects);
     worker.mailbox.post(() -> deliverAssign(assignment));
     effects.wake(worker.mailbox);
+    if (listener != SchedulerListener.NONE) {
+      Duration queued = Duration.ofMillis(Math.max(0, clock.millis() - action.enqueuedAtMillis));
+      String actionName = action.request.name();
+      String workerName = worker.spec().name();
+      effects.event(() -> tellStarted(actionName, workerName, queued));
+    }
+  }
+
+  private void tellStarted(String actionName, String workerName, Duration queued) {
+    try {
+      listener.actionStarted(actionName, workerName, queued);
+    } catch (RuntimeException e) {
+      logger.warn("the scheduler listener failed on the start of action '{}'", actionName, e);
+    }
   }
 
   private void finish(QueuedAction<T, R> action, R result, HearthException error, Effects effects) {

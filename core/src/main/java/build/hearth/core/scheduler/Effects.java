@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 final class Effects {
   private final Set<Mailbox> mailboxes = new LinkedHashSet<>();
   private final List<Runnable> outcomes = new ArrayList<>();
+  private final List<Runnable> events = new ArrayList<>();
 
   void wake(Mailbox mailbox) {
     mailboxes.add(mailbox);
@@ -27,13 +28,24 @@ final class Effects {
     outcomes.add(() -> future.completeExceptionally(error));
   }
 
-  /** Runs everything; call it with no lock held. Workers first, so they start without delay. */
+  /** A call to the {@link SchedulerListener}, which must catch what it throws. */
+  void event(Runnable event) {
+    events.add(event);
+  }
+
+  /**
+   * Runs everything; call it with no lock held. Workers first, so they start without delay; the
+   * listener last, since nobody waits for it.
+   */
   void run() {
     for (Mailbox mailbox : mailboxes) {
       mailbox.schedule();
     }
     for (Runnable outcome : outcomes) {
       outcome.run();
+    }
+    for (Runnable event : events) {
+      event.run();
     }
   }
 }

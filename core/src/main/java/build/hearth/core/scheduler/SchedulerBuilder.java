@@ -35,6 +35,7 @@ public final class SchedulerBuilder {
   private Duration expiryCheckInterval = Duration.ofSeconds(1);
   private ScheduledExecutorService timer;
   private WorkerScorer workerScorer = WorkerScorer.NONE;
+  private SchedulerListener listener = SchedulerListener.NONE;
 
   SchedulerBuilder() {}
 
@@ -152,6 +153,12 @@ public final class SchedulerBuilder {
     return this;
   }
 
+  /** Hears what the scheduler does with actions; {@link SchedulerListener#NONE} by default. */
+  public SchedulerBuilder listener(SchedulerListener listener) {
+    this.listener = Objects.requireNonNull(listener, "listener");
+    return this;
+  }
+
   /**
    * Builds the scheduler, starting the threads it owns.
    *
@@ -174,6 +181,7 @@ public final class SchedulerBuilder {
         callbackExecutor,
         expiryCheckInterval,
         timer,
-        workerScorer);
+        workerScorer,
+        listener);
   }
 }

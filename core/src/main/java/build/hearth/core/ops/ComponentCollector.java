@@ -1,0 +1,131 @@
+package build.hearth.core.ops;
+
+import build.hearth.core.ops.Families.Counters;
+import build.hearth.core.ops.Families.Gauges;
+import build.hearth.core.scheduler.Scheduler;
+import build.hearth.core.scheduler.SchedulerStats;
+import build.hearth.spi.storage.ActionCacheStore;
+import build.hearth.spi.storage.BlobStore;
+import build.hearth.spi.storage.StoreStats;
+import io.prometheus.metrics.model.registry.MultiCollector;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The store and scheduler series, read from each source's statistics once per scrape so that the
+ * series of one source agree with each other.
+ */
+final class ComponentCollector implements MultiCollector {
+  private static final Logger logger = LoggerFactory.getLogger(Metrics.class);
+
+  private final Map<String, BlobStore> blobStores;
+  private final Map<String, ActionCacheStore> actionCacheStores;
+  // Schedulers are built after the metrics (they take its listener), so they are added later.
+  private final Map<String, Scheduler<?, ?>> schedulers = new ConcurrentSkipListMap<>();
+
+  ComponentCollector(
+      Map<String, BlobStore> blobStores, Map<String, ActionCacheStore> actionCacheStores) {
+    // Sorted, so that the series come in the same order at every scrape; never changed after.
+    this.blobStores = new TreeMap<>(blobStores);
+    this.actionCacheStores = new TreeMap<>(actionCacheStores);
+  }
+
+  void addScheduler(String name, Scheduler<?, ?> scheduler) {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(scheduler, "scheduler");
+    if (schedulers.putIfAbsent(name, scheduler) != null) {
+      throw new IllegalArgumentException("the scheduler '" + name + "' is registered twice");
+    }
+  }
+
+  @Override
+  public MetricSnapshots collect() {
+    Gauges casSize = new Gauges("hearth_cas_size_bytes", "Bytes of blobs the CAS store holds.");
+    Gauges casEntries = new Gauges("hearth_cas_entries", "Blobs the CAS store holds.");
+    Gauges casCapacity =
+        new Gauges(
+            "hearth_cas_capacity_bytes",
+            "Bytes the CAS store keeps before it evicts; +Inf if unbounded.");
+    Counters casEvictions =
+        new Counters(
+            "hearth_cas_evictions", "Blobs the CAS store evicted to stay within its capacity.");
+    blobStores.forEach(
+        (name, store) -> {
+          StoreStats stats = read("CAS store", name, store::stats);
+          if (stats == null) {
+            return;
+          }
+          Labels labels = Labels.of("store", name);
+          casSize.add(labels, stats.sizeBytes());
+          casEntries.add(labels, stats.entries());
+          casCapacity.add(
+              labels,
+              stats.capacityBytes() == Long.MAX_VALUE
+                  ? Double.POSITIVE_INFINITY
+                  : stats.capacityBytes());
+          casEvictions.add(labels, stats.evictions());
+        });
+
+    Gauges acSize =
+        new Gauges("hearth_action_cache_size_bytes", "Bytes of results the action cache holds.");
+    Gauges acEntries =
+        new Gauges("hearth_action_cache_entries", "Results the action cache store holds.");
+    actionCacheStores.forEach(
+        (name, store) -> {
+          StoreStats stats = read("action cache store", name, store::stats);
+          if (stats == null) {
+            return;
+          }
+          Labels labels = Labels.of("store", name);
+          acSize.add(labels, stats.sizeBytes());
+          acEntries.add(labels, stats.entries());
+        });
+
+    Gauges queued = new Gauges("hearth_scheduler_queued_actions", "Actions waiting for a worker.");
+    Gauges workers = new Gauges("hearth_scheduler_workers", "Workers connected to the scheduler.");
+    Gauges slots =
+        new Gauges("hearth_scheduler_slots", "Slots (actions at once) of the connected workers.");
+    Gauges busySlots =
+        new Gauges("hearth_scheduler_busy_slots", "Slots of the connected workers that are taken.");
+    schedulers.forEach(
+        (name, scheduler) -> {
+          SchedulerStats stats = read("scheduler", name, scheduler::stats);
+          if (stats == null) {
+            return;
+          }
+          Labels labels = Labels.of("scheduler", name);
+          queued.add(labels, stats.queued());
+          workers.add(labels, stats.workers());
+          slots.add(labels, stats.slots());
+          busySlots.add(labels, stats.busySlots());
+        });
+
+    return MetricSnapshots.of(
+        casSize.build(),
+        casEntries.build(),
+        casCapacity.build(),
+        casEvictions.build(),
+        acSize.build(),
+        acEntries.build(),
+        queued.build(),
+        workers.build(),
+        slots.build(),
+        busySlots.build());
+  }
+
+  private static <S> S read(String what, String name, Supplier<S> stats) {
+    try {
+      return stats.get();
+    } catch (RuntimeException e) {
+      logger.warn("reading the statistics of {} '{}' for /metrics failed", what, name, e);
+      return null;
+    }
+  }
+}
