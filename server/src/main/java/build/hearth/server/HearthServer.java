@@ -16,6 +16,9 @@ import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.execution.ExecutionServices;
 import build.hearth.core.execution.ExecutionTask;
 import build.hearth.core.execution.WorkerGateway;
+import build.hearth.core.ops.HttpRoutes;
+import build.hearth.core.ops.Metrics;
+import build.hearth.core.ops.WorkerReports;
 import build.hearth.core.persistent.PoolStats;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.WarmWorkers;
@@ -94,6 +97,16 @@ public final class HearthServer implements AutoCloseable {
       ConfiguredStores stores = ConfiguredStores.open(config, registry, Clock.systemUTC());
       resources.register(stores);
 
+      // What the workers last reported, and the server's metrics; both served on every port.
+      WorkerReports reports = new WorkerReports();
+      Metrics.Builder metricsBuilder = Metrics.newBuilder().workerReports(reports);
+      config.blobStores().keySet().forEach(n -> metricsBuilder.blobStore(n, stores.blobStore(n)));
+      config
+          .actionCacheStores()
+          .keySet()
+          .forEach(n -> metricsBuilder.actionCacheStore(n, stores.actionCacheStore(n)));
+      Metrics metrics = metricsBuilder.build();
+
       Map<String, Scheduler<ExecutionTask, ActionOutcome>> schedulers = new LinkedHashMap<>();
       // Each scheduler's record of the workers' idle persistent-worker processes, which its
       // workers report to and which it routes persistent-worker actions by.
@@ -101,8 +114,13 @@ public final class HearthServer implements AutoCloseable {
       for (SchedulerConfig scheduler : config.schedulers().values()) {
         WarmWorkers warm = new WarmWorkers();
         Scheduler<ExecutionTask, ActionOutcome> built =
-            scheduler.applyTo(Scheduler.newBuilder()).workerScorer(warm).build();
+            scheduler
+                .applyTo(Scheduler.newBuilder())
+                .workerScorer(warm)
+                .listener(metrics.schedulerListener(scheduler.name()))
+                .build();
         resources.register(built);
+        metrics.registerScheduler(scheduler.name(), built);
         schedulers.put(scheduler.name(), built);
         warmWorkers.put(scheduler.name(), warm);
       }
@@ -115,13 +133,26 @@ public final class HearthServer implements AutoCloseable {
       List<TransportContext> contexts = new ArrayList<>();
       Map<String, ContentAddressableStorage> casByInstance = new HashMap<>();
       for (ServerConfig server : config.servers()) {
-        contexts.add(context(server, stores, schedulers, warmWorkers, completions, casByInstance));
+        contexts.add(
+            context(
+                server,
+                stores,
+                schedulers,
+                warmWorkers,
+                completions,
+                casByInstance,
+                metrics,
+                reports,
+                metrics));
       }
 
       for (WorkerConfig worker : config.workers()) {
         workers.put(
             worker.name(),
             startWorker(worker, registry, schedulers, warmWorkers, casByInstance, resources));
+        WorkerRuntime runtime = workers.get(worker.name());
+        reports.registerLive(
+            worker.name(), worker.scheduler().orElseThrow(), runtime::persistentWorkerStats);
       }
 
       for (int i = 0; i < contexts.size(); i++) {
@@ -149,21 +180,32 @@ public final class HearthServer implements AutoCloseable {
       Map<String, Scheduler<ExecutionTask, ActionOutcome>> schedulers,
       Map<String, WarmWorkers> warmWorkers,
       Executor completions,
-      Map<String, ContentAddressableStorage> casByInstance) {
+      Map<String, ContentAddressableStorage> casByInstance,
+      Metrics metrics,
+      WorkerReports reports,
+      HttpRoutes routes) {
     TransportContext.Builder context =
         TransportContext.newBuilder(server.name(), server.host(), server.port())
             .maxBatchSizeBytes(server.maxBatchSizeBytes());
     for (InstanceConfig instance : server.instances().values()) {
-      ContentAddressableStorage cas = Storage.cas(stores.blobStore(instance.casStore()));
+      ContentAddressableStorage cas =
+          metrics.cas(instance.name(), Storage.cas(stores.blobStore(instance.casStore())));
       casByInstance.putIfAbsent(instance.name(), cas);
       Optional<ActionCache> actionCache =
           instance
               .actionCacheStore()
-              .map(name -> Storage.actionCache(stores.actionCacheStore(name), cas));
+              .map(
+                  name ->
+                      metrics.actionCache(
+                          instance.name(),
+                          Storage.actionCache(stores.actionCacheStore(name), cas)));
       Optional<ExecutionService> execution =
           instance
               .execution()
-              .map(e -> executionService(instance, e, cas, actionCache, schedulers, completions));
+              .map(
+                  e ->
+                      executionService(
+                          instance, e, cas, actionCache, schedulers, completions, metrics));
       context.instance(
           new InstanceServices(
               instance.name(), cas, actionCache, instance.actionCacheUpdates(), execution));
@@ -175,7 +217,9 @@ public final class HearthServer implements AutoCloseable {
               Scheduler<ExecutionTask, ActionOutcome> scheduler = schedulers.get(api.scheduler());
               context.service(WorkerGateway.class, scheduler::connect);
               context.service(WarmWorkers.class, warmWorkers.get(api.scheduler()));
+              context.service(WorkerReports.class, reports);
             });
+    context.service(HttpRoutes.class, routes);
     return context.build();
   }
 
@@ -185,7 +229,8 @@ public final class HearthServer implements AutoCloseable {
       ContentAddressableStorage cas,
       Optional<ActionCache> actionCache,
       Map<String, Scheduler<ExecutionTask, ActionOutcome>> schedulers,
-      Executor completions) {
+      Executor completions,
+      Metrics metrics) {
     return ExecutionServices.newBuilder()
         .instanceName(instance.name())
         .cas(cas)
@@ -194,6 +239,7 @@ public final class HearthServer implements AutoCloseable {
         .defaultTimeout(execution.defaultTimeout())
         .maxTimeout(execution.maxTimeout())
         .completionExecutor(completions)
+        .listener(metrics.executionListener(instance.name()))
         .build();
   }
 
