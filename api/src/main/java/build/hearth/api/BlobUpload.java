@@ -10,22 +10,38 @@ import com.google.protobuf.ByteString;
  * holds, and the writer continues from there (ByteStream resumable writes). {@link #close()}
  * without a successful commit discards everything written.
  *
- * <p>Not thread-safe: one writer at a time.
+ * <p>Not thread-safe: one writer at a time. Writing to an upload that was committed or discarded
+ * throws {@link IllegalStateException}, a programming error.
+ *
+ * <pre>{@code
+ * try (BlobUpload upload = cas.startUpload(digest)) {
+ *   upload.write(firstChunk);
+ *   upload.write(secondChunk);
+ *   upload.commit(); // INVALID_ARGUMENT if the bytes are not the blob of digest
+ * }
+ * }</pre>
  */
 public interface BlobUpload extends AutoCloseable {
 
-  /** The digest this upload must match. */
+  /** {@return the digest this upload must match} */
   Digest digest();
 
-  /** How many bytes have been written so far. */
+  /** {@return how many bytes have been written so far; a resumed write continues there} */
   long committedSize();
 
-  /** Whether the blob is now present, by this upload's commit or because it already existed. */
+  /**
+   * {@return whether the blob is now present, by this upload's commit or because it already
+   * existed}
+   */
   boolean isComplete();
 
   /**
-   * Appends {@code length} bytes of {@code data} from {@code offset}.
+   * Appends {@code length} bytes of {@code data} from {@code offset}. The array is not kept, so the
+   * caller may reuse it once this returns.
    *
+   * @param data holds the bytes to append
+   * @param offset where they start in {@code data}
+   * @param length how many to append
    * @throws HearthException INVALID_ARGUMENT if this would exceed the digest's size
    */
   void write(byte[] data, int offset, int length);
@@ -33,6 +49,7 @@ public interface BlobUpload extends AutoCloseable {
   /**
    * Appends {@code data}.
    *
+   * @param data the bytes to append
    * @throws HearthException INVALID_ARGUMENT if this would exceed the digest's size
    */
   void write(ByteString data);

@@ -15,7 +15,8 @@ import java.util.Set;
  * StatusCode#INVALID_ARGUMENT} and never stored. The empty blob is always present.
  *
  * <p>Implementations are thread-safe. Arguments are never null. Failures are {@link
- * HearthException}s with the codes listed on each method.
+ * HearthException}s with the codes listed on each method; any method may also fail with UNAVAILABLE
+ * or INTERNAL when the store underneath has I/O trouble.
  *
  * <pre>{@code
  * Digest d = cas.put(ByteString.copyFromUtf8("hello"));
@@ -24,46 +25,79 @@ import java.util.Set;
  */
 public interface ContentAddressableStorage {
 
-  /** The subset of {@code digests} that this store does not hold, in no particular order. */
+  /**
+   * Finds the blobs a client still has to upload, as {@code FindMissingBlobs} does.
+   *
+   * @param digests the blobs to look up; duplicates are allowed, and the empty blob is never
+   *     missing
+   * @return the subset of {@code digests} that this store does not hold, in no particular order;
+   *     empty if it holds them all
+   */
   Set<Digest> findMissing(Iterable<Digest> digests);
 
-  /** Whether the blob is present. */
+  /**
+   * Looks up one blob. The answer can be stale by the time it is used: a present blob may be
+   * evicted before it is read.
+   *
+   * @param digest the blob to look up
+   * @return whether the blob is present; always true for {@link Digest#EMPTY}
+   */
   boolean contains(Digest digest);
 
   /**
    * Opens the blob for reading from {@code offset}, returning at most {@code limit} bytes ({@code
-   * 0} means no limit). The stream must be closed.
+   * 0} means no limit). The stream must be closed. It streams, so any size can be read, and it
+   * reads to its end even if the blob is evicted meanwhile.
    *
+   * @param digest the blob to read
+   * @param offset where to start, in bytes from the beginning; 0 to the blob's size
+   * @param limit the most bytes to return, or 0 for all the rest
+   * @return a stream of the blob's bytes from {@code offset}; the caller closes it
    * @throws HearthException NOT_FOUND if the blob is absent; OUT_OF_RANGE if {@code offset} is
    *     negative or beyond the blob's size, or {@code limit} is negative
    */
   InputStream read(Digest digest, long offset, long limit);
 
   /**
-   * Reads a whole blob into memory; for small blobs only (batch reads).
+   * Reads a whole blob into memory; for small blobs only (batch reads). Use {@link #read} for
+   * anything large.
    *
+   * @param digest the blob to read
+   * @return the blob's bytes
    * @throws HearthException NOT_FOUND if the blob is absent; RESOURCE_EXHAUSTED if it is too large
-   *     to hold in one array
+   *     to hold in one array (about 2 GiB); DATA_LOSS if the store holds a damaged copy
    */
   ByteString get(Digest digest);
 
   /**
-   * Stores {@code data} under its own digest and returns that digest.
+   * Stores {@code data} under its own digest and returns that digest. Putting a blob that is
+   * already present is harmless.
    *
+   * @param data the blob's bytes
+   * @return the digest of {@code data}, under which it can now be read
    * @throws HearthException RESOURCE_EXHAUSTED if the store cannot hold the blob
    */
   Digest put(ByteString data);
 
   /**
-   * Stores {@code data} under {@code expected}, verifying it first.
+   * Stores {@code data} under {@code expected}, verifying it first. Putting a blob that is already
+   * present is harmless.
    *
-   * @throws HearthException INVALID_ARGUMENT if the bytes do not match the digest
+   * @param expected the digest the client claims for the bytes
+   * @param data the blob's bytes
+   * @throws HearthException INVALID_ARGUMENT if the bytes do not match the digest (nothing is then
+   *     stored); RESOURCE_EXHAUSTED if the store cannot hold the blob
    */
   void put(Digest expected, ByteString data);
 
   /**
    * Writes many small blobs, each verified on its own. The result has one entry per request entry,
-   * in request order; one failing blob does not stop the others.
+   * in request order; one failing blob does not stop the others. Failures are reported in the
+   * result, not thrown.
+   *
+   * @param blobs the blobs to write, each under the digest its client claims
+   * @return one status per blob, in the map's iteration order: OK, INVALID_ARGUMENT for bytes that
+   *     do not match, RESOURCE_EXHAUSTED for a blob that cannot fit, or the code of another failure
    */
   List<BlobStatus> putAll(Map<Digest, ByteString> blobs);
 
@@ -71,29 +105,65 @@ public interface ContentAddressableStorage {
    * Starts a verified streaming upload of the blob {@code digest}. Bytes are appended in order;
    * {@link BlobUpload#commit()} makes the blob visible only if they match the digest. An upload
    * that is closed without commit leaves nothing behind.
+   *
+   * <pre>{@code
+   * try (BlobUpload upload = cas.startUpload(digest)) {
+   *   for (ByteString chunk : chunks) {
+   *     upload.write(chunk);
+   *   }
+   *   upload.commit();
+   * }
+   * }</pre>
+   *
+   * @param digest the digest the bytes must match
+   * @return the upload, which the caller must close
+   * @throws HearthException RESOURCE_EXHAUSTED if a blob of that size can never fit in the store
    */
   BlobUpload startUpload(Digest digest);
 
   /**
    * Reads the directory tree under {@code root} breadth first, one page at a time, as {@code
-   * GetTree} does.
+   * GetTree} does. Each distinct directory appears once; subdirectories that are not in the CAS are
+   * left out. A page token needs no state on the server, so paging survives a restart.
    *
+   * @param root the digest of the root {@code Directory} message
    * @param pageSize the most directories in a page; 0 lets the store choose
    * @param pageToken empty for the first page, else {@link TreePage#nextPageToken()} of the last
-   * @throws HearthException NOT_FOUND if the root is absent; INVALID_ARGUMENT for a bad token or a
-   *     directory that does not parse
+   * @return the next page of directories; the first page starts with the root
+   * @throws HearthException NOT_FOUND if the root is absent; INVALID_ARGUMENT for a negative page
+   *     size, a bad token or a directory that does not parse
    */
   TreePage getTree(Digest root, int pageSize, String pageToken);
 
-  /** The outcome for one blob of a batch. */
+  /**
+   * The outcome for one blob of a batch. Immutable.
+   *
+   * @param digest the blob this is about
+   * @param code {@link StatusCode#OK} if the blob was stored, else why it was not
+   * @param message what went wrong, for the client; empty when the code is OK
+   */
   record BlobStatus(Digest digest, StatusCode code, String message) {
+    /** {@return whether the blob was stored} */
     public boolean ok() {
       return code == StatusCode.OK;
     }
   }
 
-  /** One page of {@link #getTree}: directories in breadth-first order. */
+  /**
+   * One page of {@link #getTree}: directories in breadth-first order. Immutable.
+   *
+   * @param directories the directories of this page; copied, so later changes to the argument do
+   *     not show
+   * @param nextPageToken the token for the next page, or empty if this is the last page
+   */
   record TreePage(List<Directory> directories, String nextPageToken) {
+    /**
+     * Copies the list of directories.
+     *
+     * @param directories the directories of this page
+     * @param nextPageToken the token for the next page, or empty if this is the last page
+     * @throws NullPointerException if the list or an element is null
+     */
     public TreePage {
       directories = List.copyOf(directories);
     }

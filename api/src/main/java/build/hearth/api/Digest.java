@@ -16,7 +16,15 @@ import java.util.HexFormat;
  * <pre>{@code
  * Digest d = Digest.of("hello".getBytes(UTF_8));
  * d.toString(); // "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824/5"
+ * Digest same = Digest.parse(d.toString()); // equals d
  * }</pre>
+ *
+ * <p>Immutable and thread-safe. Two digests are equal when hash and size both are; the size is part
+ * of a blob's identity, so the same hash with another size names another (absent) blob. Methods
+ * take no null arguments.
+ *
+ * @param hash the SHA-256 of the blob's bytes, as 64 lowercase hex characters
+ * @param sizeBytes the blob's length in bytes; never negative
  */
 public record Digest(String hash, long sizeBytes) implements Comparable<Digest> {
   /** Length in hex characters of a SHA-256 hash. */
@@ -26,6 +34,14 @@ public record Digest(String hash, long sizeBytes) implements Comparable<Digest> 
   public static final Digest EMPTY =
       new Digest("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", 0);
 
+  /**
+   * Checks that the digest is well formed; it does not (and cannot) check that any bytes match it.
+   *
+   * @param hash the SHA-256 of the blob's bytes, as 64 lowercase hex characters
+   * @param sizeBytes the blob's length in bytes
+   * @throws HearthException INVALID_ARGUMENT if {@code hash} is null or not 64 lowercase hex
+   *     characters (an upper-case hash is refused, not converted), or {@code sizeBytes} is negative
+   */
   public Digest {
     if (hash == null) {
       throw HearthException.invalidArgument("digest hash is missing");
@@ -40,13 +56,23 @@ public record Digest(String hash, long sizeBytes) implements Comparable<Digest> 
     }
   }
 
-  /** The digest of {@code bytes}. */
+  /**
+   * Hashes a blob held in memory.
+   *
+   * @param bytes the blob's content
+   * @return the digest of {@code bytes}
+   */
   public static Digest of(byte[] bytes) {
     MessageDigest sha = newMessageDigest();
     return new Digest(HexFormat.of().formatHex(sha.digest(bytes)), bytes.length);
   }
 
-  /** The digest of the remaining bytes of {@code buffer}, leaving its position unchanged. */
+  /**
+   * Hashes the remaining bytes of a buffer, such as a read-only view of a {@code ByteString}.
+   *
+   * @param buffer the blob's content from its position to its limit; its position is left unchanged
+   * @return the digest of those bytes
+   */
   public static Digest of(ByteBuffer buffer) {
     MessageDigest sha = newMessageDigest();
     long size = buffer.remaining();
@@ -57,6 +83,8 @@ public record Digest(String hash, long sizeBytes) implements Comparable<Digest> 
   /**
    * Parses the {@code hash/size} form used in logs, resource names and {@link #toString()}.
    *
+   * @param text a digest such as {@code 2cf2...9824/5}
+   * @return the digest it names
    * @throws HearthException INVALID_ARGUMENT if the text is not of that form
    */
   public static Digest parse(String text) {
@@ -68,9 +96,13 @@ public record Digest(String hash, long sizeBytes) implements Comparable<Digest> 
   }
 
   /**
-   * Parses a blob size written in decimal.
+   * Parses a blob size written in decimal, as in the size segment of a ByteStream resource name.
+   * Signs, spaces and units are refused.
    *
-   * @throws HearthException INVALID_ARGUMENT if it is not a non-negative decimal number
+   * @param text the size in bytes, in decimal digits only
+   * @return the size in bytes
+   * @throws HearthException INVALID_ARGUMENT if it is not a non-negative decimal number that fits
+   *     in a {@code long}
    */
   public static long parseSize(String text) {
     if (text.isEmpty() || text.length() > 19 || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
@@ -83,7 +115,13 @@ public record Digest(String hash, long sizeBytes) implements Comparable<Digest> 
     }
   }
 
-  /** Whether {@code hash} is 64 lowercase hex characters. */
+  /**
+   * Checks a hash's form without building a digest or throwing, for code that wants to answer a bad
+   * hash in its own way.
+   *
+   * @param hash the text to check
+   * @return whether {@code hash} is 64 lowercase hex characters, the form the constructor accepts
+   */
   public static boolean isValidHash(String hash) {
     if (hash.length() != HASH_LENGTH) {
       return false;
@@ -97,7 +135,12 @@ public record Digest(String hash, long sizeBytes) implements Comparable<Digest> 
     return true;
   }
 
-  /** A new SHA-256 {@link MessageDigest}, the function behind every {@code Digest}. */
+  /**
+   * For hashing a blob that arrives in pieces. A {@link MessageDigest} is not thread-safe, so each
+   * caller gets its own.
+   *
+   * @return a new SHA-256 {@link MessageDigest}, the function behind every {@code Digest}
+   */
   public static MessageDigest newMessageDigest() {
     try {
       return MessageDigest.getInstance("SHA-256");
@@ -106,12 +149,18 @@ public record Digest(String hash, long sizeBytes) implements Comparable<Digest> 
     }
   }
 
-  /** Converts from the REAPI message, validating it. */
+  /**
+   * Converts from the REAPI message, validating it.
+   *
+   * @param proto a digest received from a client
+   * @return the same digest as a value
+   * @throws HearthException INVALID_ARGUMENT if the message is malformed, as in the constructor
+   */
   public static Digest fromProto(build.bazel.remote.execution.v2.Digest proto) {
     return new Digest(proto.getHash(), proto.getSizeBytes());
   }
 
-  /** Converts to the REAPI message. */
+  /** {@return this digest as the REAPI message} */
   public build.bazel.remote.execution.v2.Digest toProto() {
     return build.bazel.remote.execution.v2.Digest.newBuilder()
         .setHash(hash)
@@ -119,18 +168,25 @@ public record Digest(String hash, long sizeBytes) implements Comparable<Digest> 
         .build();
   }
 
-  /** Whether this is the digest of the empty blob. */
+  /**
+   * {@return whether this is the digest of the empty blob, which every CAS holds without storing
+   * it}
+   */
   public boolean isEmpty() {
     return sizeBytes == 0 && EMPTY.hash.equals(hash);
   }
 
+  /**
+   * Orders by hash, then by size: a stable order for logs and sorted listings, with no other
+   * meaning.
+   */
   @Override
   public int compareTo(Digest other) {
     int byHash = hash.compareTo(other.hash);
     return byHash != 0 ? byHash : Long.compare(sizeBytes, other.sizeBytes);
   }
 
-  /** {@code hash/size}, the form {@link #parse(String)} reads. */
+  /** {@return {@code hash/size}, the form {@link #parse(String)} reads} */
   @Override
   public String toString() {
     return hash + "/" + sizeBytes;

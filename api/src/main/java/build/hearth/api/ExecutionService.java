@@ -18,14 +18,18 @@ import java.util.Optional;
  * ExecuteResponse response = execution.result().join();
  * }</pre>
  *
- * <p>Thread-safe.
+ * <p>Thread-safe. Arguments are never null.
  */
 public interface ExecutionService {
 
   /**
    * Starts, joins or answers from the cache the action of {@code request}. The request's {@code
-   * instance_name} is ignored: this service serves one instance.
+   * instance_name} is ignored: this service serves one instance. The checks and CAS reads run on
+   * the caller's thread; the command runs on a worker.
    *
+   * @param request the REAPI request: the action's digest, and optionally {@code skip_cache_lookup}
+   *     and an execution policy
+   * @return the execution to follow; already COMPLETED for a cache hit
    * @throws HearthException INVALID_ARGUMENT for a malformed digest, action or command, or a
    *     timeout over the maximum
    * @throws MissingBlobsException (FAILED_PRECONDITION) if the action, its command or its input
@@ -34,6 +38,12 @@ public interface ExecutionService {
    */
   Execution execute(ExecuteRequest request);
 
-  /** The execution with this operation name, while it runs and for a while after it completed. */
+  /**
+   * Finds an execution by the name a client holds, as WaitExecution does.
+   *
+   * @param operationName an {@link Execution#name()}
+   * @return the execution with this operation name, while it runs and for a while after it
+   *     completed; empty for an unknown, foreign or expired name
+   */
   Optional<Execution> find(String operationName);
 }

@@ -11,16 +11,51 @@ import java.util.Objects;
  *
  * <p>Messages are written for the person who has to fix the problem: they name the offending value
  * and, where there is one, the fix.
+ *
+ * <pre>{@code
+ * throw HearthException.notFound("blob %s is not in the CAS", digest);
+ *
+ * try {
+ *   return Optional.of(cas.get(digest));
+ * } catch (HearthException e) {
+ *   if (e.code() == StatusCode.NOT_FOUND) {
+ *     return Optional.empty();
+ *   }
+ *   throw e;
+ * }
+ * }</pre>
+ *
+ * <p>The factories format with {@link String#format} in {@link Locale#ROOT}, so messages read the
+ * same on every machine; a format with no arguments is used as is, so a {@code %} in it needs no
+ * escaping. The code and message of an instance never change.
  */
 public class HearthException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  /** Why the operation failed; never {@link StatusCode#OK}. */
   private final StatusCode code;
 
+  /**
+   * A failure with no underlying cause.
+   *
+   * @param code the status a transport reports; not {@link StatusCode#OK}
+   * @param message what went wrong, for the person who has to fix it
+   * @throws IllegalArgumentException if {@code code} is OK
+   * @throws NullPointerException if {@code code} is null
+   */
   public HearthException(StatusCode code, String message) {
     this(code, message, null);
   }
 
+  /**
+   * A failure caused by another exception, such as an {@code IOException} from a store.
+   *
+   * @param code the status a transport reports; not {@link StatusCode#OK}
+   * @param message what went wrong, for the person who has to fix it
+   * @param cause the underlying exception, or null if there is none
+   * @throws IllegalArgumentException if {@code code} is OK
+   * @throws NullPointerException if {@code code} is null
+   */
   public HearthException(StatusCode code, String message, Throwable cause) {
     super(message, cause);
     this.code = Objects.requireNonNull(code, "code");
@@ -29,35 +64,85 @@ public class HearthException extends RuntimeException {
     }
   }
 
-  /** The status code of this failure; never {@link StatusCode#OK}. */
+  /** {@return the status code of this failure; never {@link StatusCode#OK}} */
   public StatusCode code() {
     return code;
   }
 
+  /**
+   * An INVALID_ARGUMENT failure: the request is malformed.
+   *
+   * @param format the message, or a {@link String#format} pattern when {@code args} are given
+   * @param args the pattern's arguments
+   * @return a new exception to throw
+   */
   public static HearthException invalidArgument(String format, Object... args) {
     return new HearthException(StatusCode.INVALID_ARGUMENT, format(format, args));
   }
 
+  /**
+   * A NOT_FOUND failure: something named in the request is absent.
+   *
+   * @param format the message, or a {@link String#format} pattern when {@code args} are given
+   * @param args the pattern's arguments
+   * @return a new exception to throw
+   */
   public static HearthException notFound(String format, Object... args) {
     return new HearthException(StatusCode.NOT_FOUND, format(format, args));
   }
 
+  /**
+   * A FAILED_PRECONDITION failure: the server's state does not allow the request yet.
+   *
+   * @param format the message, or a {@link String#format} pattern when {@code args} are given
+   * @param args the pattern's arguments
+   * @return a new exception to throw
+   */
   public static HearthException failedPrecondition(String format, Object... args) {
     return new HearthException(StatusCode.FAILED_PRECONDITION, format(format, args));
   }
 
+  /**
+   * An OUT_OF_RANGE failure: a position or length is outside its valid range.
+   *
+   * @param format the message, or a {@link String#format} pattern when {@code args} are given
+   * @param args the pattern's arguments
+   * @return a new exception to throw
+   */
   public static HearthException outOfRange(String format, Object... args) {
     return new HearthException(StatusCode.OUT_OF_RANGE, format(format, args));
   }
 
+  /**
+   * A RESOURCE_EXHAUSTED failure: a size or quota limit was reached.
+   *
+   * @param format the message, or a {@link String#format} pattern when {@code args} are given
+   * @param args the pattern's arguments
+   * @return a new exception to throw
+   */
   public static HearthException resourceExhausted(String format, Object... args) {
     return new HearthException(StatusCode.RESOURCE_EXHAUSTED, format(format, args));
   }
 
+  /**
+   * An INTERNAL failure: something that should not happen did, such as an unexpected I/O error.
+   *
+   * @param message what was being done, for the log
+   * @param cause the exception that broke it, or null
+   * @return a new exception to throw
+   */
   public static HearthException internal(String message, Throwable cause) {
     return new HearthException(StatusCode.INTERNAL, message, cause);
   }
 
+  /**
+   * An UNAVAILABLE failure: a transient one, such as a store whose disk or database cannot be
+   * reached, which the client may retry.
+   *
+   * @param message what was being done and what could not be reached
+   * @param cause the exception that broke it, or null
+   * @return a new exception to throw
+   */
   public static HearthException unavailable(String message, Throwable cause) {
     return new HearthException(StatusCode.UNAVAILABLE, message, cause);
   }
@@ -66,6 +151,7 @@ public class HearthException extends RuntimeException {
     return args.length == 0 ? format : String.format(Locale.ROOT, format, args);
   }
 
+  /** {@return the code and the message, for logs and test failures} */
   @Override
   public String toString() {
     return "HearthException{" + code + ": " + getMessage() + "}";

@@ -18,6 +18,8 @@ public class MissingBlobsException extends HearthException {
   private final transient List<Digest> missing;
 
   /**
+   * A failed precondition naming the absent blobs.
+   *
    * @param message names the blobs and what they are, for a person
    * @param missing the blobs that are absent; at least one
    * @throws IllegalArgumentException if {@code missing} is empty
@@ -30,7 +32,10 @@ public class MissingBlobsException extends HearthException {
     }
   }
 
-  /** The absent blobs, in the order the message names them. */
+  /**
+   * {@return the absent blobs, in the order the message names them; empty only for an exception
+   * that was serialized and read back, since {@link Digest} is not serializable}
+   */
   public List<Digest> missing() {
     return missing == null ? List.of() : missing;
   }

@@ -45,8 +45,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * {@code put} or returned by {@code get} must not change what the store holds. The checks run, and
  * the store is closed, before the subclass's {@code @AfterEach} methods.
  *
- * <p>JUnit creates one instance per test; its helpers ({@link #store()}, {@link #put}) may be
- * called from the worker threads of that test.
+ * <p><b>Extending.</b> Only {@link #newStore} is required. A subclass may add tests of its own with
+ * the helpers ({@link #store()}, {@link #put}, {@link #remove}, {@link #randomKey()}); the
+ * invariants then cover them too, and the suite closes the store, so a test does not. A persistent
+ * store also overrides {@link #reopen} and {@link #survivesReopen()}, as the package documentation
+ * shows for blob stores. JUnit creates one instance per test; the helpers may be called from the
+ * worker threads of that test.
  */
 public abstract class ActionCacheStoreContractTest {
   /** Capacity of the store that tests get from {@link #store()}: room enough never to evict. */
@@ -67,7 +71,12 @@ public abstract class ActionCacheStoreContractTest {
 
   /**
    * Opens a new, empty store that keeps at most {@code capacityBytes} bytes of entries and reports
-   * that capacity in {@link StoreStats#capacityBytes()}.
+   * that capacity in {@link StoreStats#capacityBytes()}. Called at most a few times per test; the
+   * suite closes each store it opens.
+   *
+   * @param capacityBytes the most bytes of entries to keep, from 4 KiB to {@link
+   *     #DEFAULT_CAPACITY_BYTES}
+   * @return the new store, never null
    */
   protected abstract ActionCacheStore newStore(long capacityBytes);
 
@@ -75,25 +84,29 @@ public abstract class ActionCacheStoreContractTest {
    * Opens a store over the same data as the store the suite opened last, which the suite has
    * closed. Persistent stores override this and {@link #survivesReopen()}; the default opens a
    * fresh store.
+   *
+   * @param capacityBytes the capacity of the reopened store
+   * @return the reopened store, never null
    */
   protected ActionCacheStore reopen(long capacityBytes) {
     return newStore(capacityBytes);
   }
 
-  /** Whether a store from {@link #reopen} holds the entries put before the close. */
+  /** {@return whether a store from {@link #reopen} holds the entries put before the close} */
   protected boolean survivesReopen() {
     return false;
   }
 
   /**
-   * Whether eviction removes the least recently used entry first, where {@code put} and a {@code
-   * get} that finds the entry count as uses. Stores with another policy return false.
+   * {@return whether eviction removes the least recently used entry first} A {@code put} and a
+   * {@code get} that finds the entry count as uses. Stores with another policy return false; the
+   * eviction-order test then checks only that one entry went.
    */
   protected boolean evictsLeastRecentlyUsed() {
     return true;
   }
 
-  /** The store under test, opened with {@link #DEFAULT_CAPACITY_BYTES} on first use. */
+  /** {@return the store under test, opened with {@link #DEFAULT_CAPACITY_BYTES} on first use} */
   protected final synchronized ActionCacheStore store() {
     if (store == null) {
       openStore(DEFAULT_CAPACITY_BYTES);
@@ -101,7 +114,11 @@ public abstract class ActionCacheStoreContractTest {
     return store;
   }
 
-  /** Closes the current store, if any, and opens a new, empty one through {@link #newStore}. */
+  /**
+   * {@return a new, empty store from {@link #newStore}, now {@link #store()}} Closes the last one.
+   *
+   * @param capacityBytes the new store's capacity in bytes
+   */
   protected final synchronized ActionCacheStore openStore(long capacityBytes) {
     closeStore();
     expected.clear();
@@ -111,7 +128,11 @@ public abstract class ActionCacheStoreContractTest {
     return store;
   }
 
-  /** Closes the current store and opens it again through {@link #reopen}. */
+  /**
+   * {@return the current store, closed and opened again through {@link #reopen}}
+   *
+   * @param capacityBytes the reopened store's capacity in bytes
+   */
   protected final synchronized ActionCacheStore reopenStore(long capacityBytes) {
     closeStore();
     this.capacityBytes = capacityBytes;
@@ -129,12 +150,16 @@ public abstract class ActionCacheStoreContractTest {
     }
   }
 
-  /** A fresh action digest from the suite's seeded generator. */
+  /** {@return a fresh action digest from the suite's seeded generator, the same in every run} */
   protected final Digest randomKey() {
     return Digest.of(randomBytes(32));
   }
 
-  /** {@code size} bytes from the suite's seeded generator. */
+  /**
+   * {@return {@code size} bytes from the suite's seeded generator, the same in every run}
+   *
+   * @param size how many bytes
+   */
   protected final byte[] randomBytes(int size) {
     byte[] bytes = new byte[size];
     synchronized (random) {
@@ -143,24 +168,35 @@ public abstract class ActionCacheStoreContractTest {
     return bytes;
   }
 
-  /** Puts {@code entry} and remembers it for the invariant checks. */
+  /**
+   * Puts {@code entry} into {@link #store()} and remembers it for the invariant checks.
+   *
+   * @param key the action digest
+   * @param entry the entry; the suite keeps its own copy
+   */
   protected final void put(Digest key, byte[] entry) {
     store().put(key, entry);
     expected.put(key, entry.clone());
   }
 
-  /** Removes the entry and forgets it. */
+  /**
+   * Removes the entry from {@link #store()} and forgets it.
+   *
+   * @param key the action digest
+   */
   protected final void remove(Digest key) {
     store().remove(key);
     expected.remove(key);
   }
 
+  /** A new store holds nothing and reports zero entries and bytes, and its capacity. */
   @Test
   public void freshStoreIsEmpty() {
     assertThat(store().stats()).isEqualTo(new StoreStats(0, 0, DEFAULT_CAPACITY_BYTES, 0, 0));
     assertThat(store().get(randomKey())).isEmpty();
   }
 
+  /** An entry put under a key is returned for that key only, and is counted. */
   @Test
   public void putThenGetReturnsTheEntry() {
     Digest key = randomKey();
@@ -193,6 +229,7 @@ public abstract class ActionCacheStoreContractTest {
     assertThat(store().get(new Digest(key.hash(), key.sizeBytes() + 1))).isEmpty();
   }
 
+  /** A second put under a key replaces the entry; the old one no longer counts. */
   @Test
   public void putReplacesTheEarlierEntry() {
     Digest key = randomKey();
@@ -206,6 +243,7 @@ public abstract class ActionCacheStoreContractTest {
     assertThat(store().stats().sizeBytes()).isEqualTo(replacement.length);
   }
 
+  /** {@code remove} deletes one entry; removing an absent key does nothing. */
   @Test
   public void removeDeletesOnlyThatEntry() {
     Digest removed = randomKey();
@@ -223,6 +261,7 @@ public abstract class ActionCacheStoreContractTest {
     assertThat(store().stats().sizeBytes()).isEqualTo(keptEntry.length);
   }
 
+  /** Changing the array given to {@code put} or returned by {@code get} changes no entry. */
   @Test
   public void storeKeepsItsOwnCopy() {
     Digest key = randomKey();
@@ -236,6 +275,7 @@ public abstract class ActionCacheStoreContractTest {
     assertThat(store().get(key)).hasValueSatisfying(v -> assertThat(v).isEqualTo(original));
   }
 
+  /** Eviction keeps the store within capacity; what is stored plus evicted is what was put. */
   @Test
   public void evictionKeepsTheStoreWithinCapacity() {
     long capacity = 16 * 1024;
@@ -259,6 +299,7 @@ public abstract class ActionCacheStoreContractTest {
     assertThat(lastEvictions).isPositive();
   }
 
+  /** A full store evicts one entry for a new one: with LRU, the one used least recently. */
   @Test
   public void leastRecentlyUsedEntryIsEvictedFirst() {
     int size = 1024;
@@ -326,6 +367,7 @@ public abstract class ActionCacheStoreContractTest {
     }
   }
 
+  /** Eight threads putting entries under different keys lose none and count them all. */
   @Test
   public void concurrentPutsOfDifferentKeysAllLand() {
     int threads = 8;

@@ -62,8 +62,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * blobs larger than the heap; run such a store's suite with a small heap ({@code -Xmx128m}) to keep
  * it fast. Content is generated from fixed seeds, so every run is the same.
  *
- * <p>JUnit creates one instance per test; its helpers ({@link #store()}, {@link #put}) may be
- * called from the worker threads of that test.
+ * <p><b>Extending.</b> Only {@link #newStore} is required. A subclass may add tests of its own with
+ * the helpers ({@link #store()}, {@link #put}, {@link #readFully}); the invariants then cover them
+ * too, and the suite closes the store, so a test does not. The package documentation shows a
+ * persistent store's test. JUnit creates one instance per test; the helpers may be called from the
+ * worker threads of that test.
  */
 public abstract class BlobStoreContractTest {
   /** Capacity of the store that tests get from {@link #store()}: room enough never to evict. */
@@ -85,6 +88,9 @@ public abstract class BlobStoreContractTest {
    * Opens a new, empty store that keeps at most {@code capacityBytes} bytes of blobs and reports
    * that capacity in {@link StoreStats#capacityBytes()}. Called at most a few times per test; the
    * suite closes each store it opens.
+   *
+   * @param capacityBytes the most bytes of blobs to keep: 16 KiB up to a little over the heap size
+   * @return the new store, never null
    */
   protected abstract BlobStore newStore(long capacityBytes);
 
@@ -92,35 +98,38 @@ public abstract class BlobStoreContractTest {
    * Opens a store over the same data as the store the suite opened last (with {@link #newStore} or
    * this method), which the suite has closed. A persistent store overrides this and {@link
    * #survivesReopen()}. The default opens a fresh store, for stores that keep nothing.
+   *
+   * @param capacityBytes the capacity of the reopened store, which may be smaller than before
+   * @return the reopened store, never null
    */
   protected BlobStore reopen(long capacityBytes) {
     return newStore(capacityBytes);
   }
 
-  /** Whether a store from {@link #reopen} holds the blobs committed before the close. */
+  /** {@return whether a store from {@link #reopen} holds the blobs committed before the close} */
   protected boolean survivesReopen() {
     return false;
   }
 
   /**
-   * Whether the store streams blobs larger than the JVM's heap. Stores that hold blobs in memory
-   * return false; the streaming test then uses an 8 MiB blob.
+   * {@return whether the store streams blobs larger than the JVM's heap} Stores that hold blobs in
+   * memory return false; the streaming test then uses an 8 MiB blob.
    */
   protected boolean supportsBlobsLargerThanHeap() {
     return true;
   }
 
   /**
-   * Whether eviction removes the least recently used blob first, where a commit, {@code contains},
-   * {@code findMissing} and {@code read} all count as uses. Stores with another policy (such as a
-   * frequency-based admission policy) return false; the eviction tests then check only the
-   * accounting.
+   * {@return whether eviction removes the least recently used blob first} A commit, {@code
+   * contains}, {@code findMissing} and {@code read} all count as uses. Stores with another policy
+   * (such as a frequency-based admission policy) return false; the eviction tests then check only
+   * the accounting.
    */
   protected boolean evictsLeastRecentlyUsed() {
     return true;
   }
 
-  /** The store under test, opened with {@link #DEFAULT_CAPACITY_BYTES} on first use. */
+  /** {@return the store under test, opened with {@link #DEFAULT_CAPACITY_BYTES} on first use} */
   protected final synchronized BlobStore store() {
     if (store == null) {
       openStore(DEFAULT_CAPACITY_BYTES);
@@ -128,7 +137,11 @@ public abstract class BlobStoreContractTest {
     return store;
   }
 
-  /** Closes the current store, if any, and opens a new, empty one through {@link #newStore}. */
+  /**
+   * {@return a new, empty store from {@link #newStore}, now {@link #store()}} Closes the last one.
+   *
+   * @param capacityBytes the new store's capacity in bytes
+   */
   protected final synchronized BlobStore openStore(long capacityBytes) {
     closeStore();
     committed.clear();
@@ -138,7 +151,11 @@ public abstract class BlobStoreContractTest {
     return store;
   }
 
-  /** Closes the current store and opens it again through {@link #reopen}. */
+  /**
+   * {@return the current store, closed and opened again through {@link #reopen}}
+   *
+   * @param capacityBytes the reopened store's capacity in bytes
+   */
   protected final synchronized BlobStore reopenStore(long capacityBytes) {
     closeStore();
     this.capacityBytes = capacityBytes;
@@ -156,7 +173,11 @@ public abstract class BlobStoreContractTest {
     }
   }
 
-  /** {@code size} bytes from the suite's seeded generator. */
+  /**
+   * {@return {@code size} bytes from the suite's seeded generator, the same in every run}
+   *
+   * @param size how many bytes
+   */
   protected final byte[] randomBytes(int size) {
     byte[] bytes = new byte[size];
     synchronized (random) {
@@ -165,7 +186,12 @@ public abstract class BlobStoreContractTest {
     return bytes;
   }
 
-  /** Uploads {@code content} in one write, commits it, and returns its digest. */
+  /**
+   * {@return the digest of {@code content}, uploaded in one write and committed with {@link
+   * #commit}}
+   *
+   * @param content the blob
+   */
   protected final Digest put(byte[] content) {
     Digest digest = Digest.of(content);
     try (BlobStore.Upload upload = store().startUpload(digest)) {
@@ -176,13 +202,24 @@ public abstract class BlobStoreContractTest {
     return digest;
   }
 
-  /** Commits {@code upload} of {@code digest} and remembers the blob for the invariant checks. */
+  /**
+   * Commits {@code upload} and remembers the blob for the invariant checks. A test that writes
+   * through {@link BlobStore#startUpload} itself commits with this, not {@code upload.commit()}.
+   *
+   * @param upload an upload of the current store
+   * @param digest the blob it writes
+   */
   protected final void commit(BlobStore.Upload upload, Digest digest) {
     upload.commit();
     committed.add(digest);
   }
 
-  /** The blob's bytes from {@code offset}, or empty if the store does not return it. */
+  /**
+   * {@return the blob's bytes from {@code offset} to its end, or empty if the store has no blob}
+   *
+   * @param digest the blob
+   * @param offset where to start, in bytes
+   */
   protected final Optional<byte[]> readFully(Digest digest, long offset) {
     Optional<InputStream> in = store().read(digest, offset);
     if (in.isEmpty()) {
@@ -195,6 +232,7 @@ public abstract class BlobStoreContractTest {
     }
   }
 
+  /** A new store holds nothing and reports zero entries and bytes, and its capacity. */
   @Test
   public void freshStoreIsEmpty() {
     Digest absent = Digest.of(randomBytes(100));
@@ -205,6 +243,7 @@ public abstract class BlobStoreContractTest {
     assertThat(store().findMissing(List.of(absent))).containsExactly(absent);
   }
 
+  /** A committed blob is found, reads back byte for byte, and is counted. */
   @Test
   public void committedBlobIsContainedAndReadsBack() {
     byte[] content = randomBytes(10_000);
@@ -217,6 +256,7 @@ public abstract class BlobStoreContractTest {
     assertThat(store().stats().sizeBytes()).isEqualTo(content.length);
   }
 
+  /** {@code findMissing} returns the absent blobs, once each, and nothing else. */
   @Test
   public void findMissingReportsExactlyTheAbsentBlobs() {
     Digest a = put(randomBytes(100));
@@ -241,6 +281,11 @@ public abstract class BlobStoreContractTest {
     assertThat(store().findMissing(List.of(digest, otherSize))).containsExactly(otherSize);
   }
 
+  /**
+   * A second put of a blob neither duplicates it nor disturbs a reader of the first.
+   *
+   * @throws IOException if a stream of the store fails
+   */
   @Test
   public void puttingABlobTwiceStoresItOnce() throws IOException {
     byte[] content = randomBytes(50_000);
@@ -259,6 +304,7 @@ public abstract class BlobStoreContractTest {
     assertThat(readFully(digest, 0)).hasValueSatisfying(b -> assertThat(b).isEqualTo(content));
   }
 
+  /** The empty blob commits; a store that then claims it also serves it, with no bytes. */
   @Test
   public void emptyBlobCanBeCommittedAndRead() {
     try (BlobStore.Upload upload = store().startUpload(Digest.EMPTY)) {
@@ -275,6 +321,11 @@ public abstract class BlobStoreContractTest {
     assertThat(store().stats().sizeBytes()).isZero();
   }
 
+  /**
+   * Reads start at any offset up to the size; two readers of one blob are independent.
+   *
+   * @throws IOException if a stream of the store fails
+   */
   @Test
   public void readsStartAtTheOffset() throws IOException {
     byte[] content = randomBytes(100_003);
@@ -302,6 +353,7 @@ public abstract class BlobStoreContractTest {
     }
   }
 
+  /** Writes of any size, empty ones included, append in order from their array offset. */
   @Test
   public void uploadAssemblesWritesInOrder() {
     byte[] content = randomBytes(70_001);
@@ -327,6 +379,8 @@ public abstract class BlobStoreContractTest {
   /**
    * A blob larger than the heap goes in and comes out as streams, generated and verified on the fly
    * in 1 MiB chunks, so a store that buffers whole blobs runs out of memory here.
+   *
+   * @throws IOException if a stream of the store fails
    */
   @Test
   public void streamsABlobLargerThanTheHeap() throws IOException {
@@ -354,6 +408,7 @@ public abstract class BlobStoreContractTest {
     assertThat(readFully(digest, size)).hasValueSatisfying(b -> assertThat(b).isEmpty());
   }
 
+  /** Eight uploads of one blob committing at once leave one copy, counted once. */
   @Test
   public void concurrentUploadsOfOneBlobStoreOneCopy() {
     byte[] content = randomBytes(256 * 1024 + 3);
@@ -379,6 +434,7 @@ public abstract class BlobStoreContractTest {
     assertThat(readFully(digest, 0)).hasValueSatisfying(b -> assertThat(b).isEqualTo(content));
   }
 
+  /** Eight threads putting different blobs lose none and count every byte. */
   @Test
   public void concurrentUploadsOfDifferentBlobsAllLand() {
     int threads = 8;
@@ -459,6 +515,7 @@ public abstract class BlobStoreContractTest {
     assertThat(stats.evictions()).isPositive();
   }
 
+  /** Eviction keeps the store within capacity; what is stored plus evicted is what was put. */
   @Test
   public void evictionKeepsTheStoreWithinCapacity() {
     long capacity = 16 * 1024;
@@ -482,6 +539,7 @@ public abstract class BlobStoreContractTest {
     assertThat(lastEvictions).isPositive();
   }
 
+  /** A full store evicts one blob for a new one: with LRU, the one used least recently. */
   @Test
   public void leastRecentlyUsedBlobIsEvictedFirst() {
     int size = 16 * 1024;
@@ -506,6 +564,7 @@ public abstract class BlobStoreContractTest {
     }
   }
 
+  /** An upload larger than the capacity is refused at start with RESOURCE_EXHAUSTED. */
   @Test
   public void blobLargerThanCapacityIsRefusedAtStart() {
     long capacity = 64 * 1024;
@@ -522,6 +581,7 @@ public abstract class BlobStoreContractTest {
     assertThat(store().contains(fits)).isTrue();
   }
 
+  /** An upload in progress is invisible to every lookup and to the byte count. */
   @Test
   public void uncommittedUploadIsInvisible() {
     byte[] content = randomBytes(100_000);
@@ -540,6 +600,7 @@ public abstract class BlobStoreContractTest {
     assertThat(readFully(digest, 0)).hasValueSatisfying(b -> assertThat(b).isEqualTo(content));
   }
 
+  /** Closing an upload without commit (twice) discards it; a later put still works. */
   @Test
   public void uploadClosedWithoutCommitLeavesNothing() {
     byte[] content = randomBytes(30_000);
@@ -555,6 +616,7 @@ public abstract class BlobStoreContractTest {
     assertThat(readFully(digest, 0)).hasValueSatisfying(b -> assertThat(b).isEqualTo(content));
   }
 
+  /** A commit with fewer bytes than the digest says fails with INVALID_ARGUMENT. */
   @Test
   public void commitWithTooFewBytesIsRefused() {
     byte[] content = randomBytes(30_000);
@@ -568,6 +630,7 @@ public abstract class BlobStoreContractTest {
     assertInvisible(digest);
   }
 
+  /** A commit with more bytes than the digest says fails with INVALID_ARGUMENT. */
   @Test
   public void commitWithTooManyBytesIsRefused() {
     byte[] content = randomBytes(30_000);
@@ -582,6 +645,7 @@ public abstract class BlobStoreContractTest {
     assertInvisible(digest);
   }
 
+  /** A refused commit of a blob already present leaves the present copy intact. */
   @Test
   public void refusedCommitLeavesAnExistingCopyIntact() {
     byte[] content = randomBytes(30_000);
@@ -599,6 +663,8 @@ public abstract class BlobStoreContractTest {
   /**
    * A reader that has opened a blob reads it to the end even when the blob is evicted meanwhile.
    * The other blobs are used repeatedly, so that a frequency-based policy evicts the blob too.
+   *
+   * @throws IOException if a stream of the store fails
    */
   @Test
   public void openReaderSurvivesEviction() throws IOException {

@@ -31,17 +31,32 @@ public final class FakeClock extends Clock {
     this(DEFAULT_START);
   }
 
-  /** A clock at {@code start}. */
+  /**
+   * A clock at {@code start}.
+   *
+   * @param start the instant the clock shows until it is moved
+   * @throws NullPointerException if {@code start} is null
+   */
   public FakeClock(Instant start) {
     this.now = Objects.requireNonNull(start, "start");
   }
 
-  /** Moves the clock forward (or back, for a negative duration). */
+  /**
+   * Moves the clock forward (or back, for a negative duration). Atomic: two threads advancing at
+   * once both count.
+   *
+   * @param duration how far to move
+   */
   public synchronized void advance(Duration duration) {
     now = now.plus(duration);
   }
 
-  /** Sets the clock to {@code instant}. */
+  /**
+   * Sets the clock to {@code instant}, forward or back.
+   *
+   * @param instant the instant the clock shows from now on
+   * @throws NullPointerException if {@code instant} is null
+   */
   public void set(Instant instant) {
     now = Objects.requireNonNull(instant, "instant");
   }
@@ -56,7 +71,10 @@ public final class FakeClock extends Clock {
     return ZoneOffset.UTC;
   }
 
-  /** This clock; a fake clock has one zone. */
+  /**
+   * {@return this clock} A fake clock has one zone, UTC, so that tests never depend on the
+   * machine's time zone.
+   */
   @Override
   public Clock withZone(ZoneId zone) {
     return this;

@@ -16,19 +16,44 @@ import java.util.Optional;
  */
 public interface ActionCacheStore extends AutoCloseable {
 
-  /** The entry for {@code actionDigest}, or empty. A hit may count as a use for eviction. */
+  /**
+   * Reads an entry. A hit may count as a use for eviction.
+   *
+   * @param actionDigest the digest of the action; hash and size together are the key
+   * @return a copy of the entry for {@code actionDigest} that the caller may change, or empty
+   */
   Optional<byte[]> get(Digest actionDigest);
 
-  /** Stores {@code entry} for {@code actionDigest}, replacing any earlier one. */
+  /**
+   * Stores {@code entry} for {@code actionDigest}, replacing any earlier one, and evicts other
+   * entries if the store is over its capacity.
+   *
+   * @param actionDigest the digest of the action
+   * @param entry the serialized result, possibly empty; the store keeps its own copy, so the caller
+   *     may change the array afterwards
+   * @throws build.hearth.api.HearthException UNAVAILABLE or INTERNAL if the store cannot write
+   */
   void put(Digest actionDigest, byte[] entry);
 
-  /** Removes the entry if present (for example one whose blobs are gone). */
+  /**
+   * Removes the entry if present (for example one that no longer parses). Removing an absent entry
+   * does nothing. A removal is not an eviction and is not counted in {@link
+   * StoreStats#evictions()}.
+   *
+   * @param actionDigest the digest of the action
+   */
   void remove(Digest actionDigest);
 
-  /** Sizes and counters, for metrics and eviction accounting. */
+  /**
+   * {@return sizes and counters, for metrics and eviction accounting; exact whenever no operation
+   * is in flight, where {@code sizeBytes} is the total length of the entries present}
+   */
   StoreStats stats();
 
-  /** Releases resources. */
+  /**
+   * Releases files, connections and threads. A persistent store keeps its entries for the next
+   * open. The store is not used after this.
+   */
   @Override
   void close();
 }

@@ -9,8 +9,11 @@ package build.hearth.spi.storage;
 public abstract class ActionCacheStoreProvider extends StoreProvider {
 
   /**
-   * Opens a store for the configuration in {@code context}.
+   * Opens a store for the configuration in {@code context}. Reads its settings only through {@link
+   * StoreContext#settings()}, as {@link BlobStoreProvider#create} does.
    *
+   * @param context the store's name, settings and injected services
+   * @return a new, open store, which the host closes
    * @throws build.hearth.api.ConfigException for a bad setting, naming it
    */
   public abstract ActionCacheStore create(StoreContext context);

@@ -35,11 +35,20 @@ import java.util.Set;
  */
 public interface BlobStore extends AutoCloseable {
 
-  /** Whether the blob is present. A hit may count as a use for eviction. */
+  /**
+   * Looks up one blob. A hit may count as a use for eviction.
+   *
+   * @param digest the blob; hash and size together are its identity
+   * @return whether the blob is present and committed
+   */
   boolean contains(Digest digest);
 
   /**
-   * The digests among {@code digests} that are absent. Stores with a batch lookup override this.
+   * Looks up many blobs at once. The default calls {@link #contains} for each; stores with a batch
+   * lookup (one query for many keys) override this.
+   *
+   * @param digests the blobs to look up; may hold duplicates
+   * @return the digests among {@code digests} that are absent, as a set the caller may change
    */
   default Set<Digest> findMissing(Collection<Digest> digests) {
     Set<Digest> missing = new HashSet<>();
@@ -55,18 +64,29 @@ public interface BlobStore extends AutoCloseable {
    * Opens the blob positioned at {@code offset} (0 &lt;= offset &lt;= size, checked by the caller),
    * or returns empty if it is absent. The stream returns exactly the blob's bytes from {@code
    * offset} to the end, even if the blob is evicted while it is being read.
+   *
+   * @param digest the blob to read
+   * @param offset where to start, in bytes
+   * @return a stream the caller closes, or empty if the blob is absent
    */
   Optional<InputStream> read(Digest digest, long offset);
 
   /**
    * Starts writing a blob. Bytes arrive in order through {@link Upload#write}; the blob appears
-   * only on {@link Upload#commit()}.
+   * only on {@link Upload#commit()}. Two uploads of one digest may run at once; both may commit.
    *
-   * @throws build.hearth.api.HearthException RESOURCE_EXHAUSTED if the blob can never fit
+   * @param digest the blob to write; its size is known up front, so a store can refuse or make room
+   *     before the bytes arrive
+   * @return the upload, which the caller closes
+   * @throws build.hearth.api.HearthException RESOURCE_EXHAUSTED if the blob can never fit (it is
+   *     larger than the store's capacity)
    */
   Upload startUpload(Digest digest);
 
-  /** Sizes and counters, for metrics and eviction accounting. */
+  /**
+   * {@return sizes and counters, for metrics and eviction accounting; exact whenever no operation
+   * is in flight, where {@code sizeBytes} counts committed blobs only}
+   */
   StoreStats stats();
 
   /** Releases files, connections and threads. Uploads still open are discarded. */
@@ -75,10 +95,18 @@ public interface BlobStore extends AutoCloseable {
 
   /** An upload in progress. Used by one thread at a time. */
   interface Upload extends AutoCloseable {
-    /** Appends {@code length} bytes of {@code data} from {@code offset}. */
+    /**
+     * Appends {@code length} bytes of {@code data} from {@code offset}. The store copies or writes
+     * them before returning: the caller reuses the array.
+     *
+     * @param data holds the bytes to append
+     * @param offset where they start in {@code data}
+     * @param length how many to append
+     * @throws build.hearth.api.HearthException UNAVAILABLE or INTERNAL if the store cannot write
+     */
     void write(byte[] data, int offset, int length);
 
-    /** Bytes written so far. */
+    /** {@return how many bytes have been written so far} */
     long written();
 
     /**

@@ -25,6 +25,11 @@ import org.slf4j.LoggerFactory;
  * providers; there is no global registry.
  *
  * <p>Immutable and thread-safe.
+ *
+ * <pre>{@code
+ * StoreProviderRegistry registry = StoreProviderRegistry.discover(getClass().getClassLoader());
+ * BlobStore store = registry.createBlobStore("sqlite", "blobStores.cas.type", 0, context);
+ * }</pre>
  */
 public final class StoreProviderRegistry {
   private static final Logger log = LoggerFactory.getLogger(StoreProviderRegistry.class);
@@ -38,14 +43,28 @@ public final class StoreProviderRegistry {
     this.actionCacheProviders = byType(actionCacheProviders);
   }
 
-  /** The providers visible to {@code classLoader} through {@link ServiceLoader}. */
+  /**
+   * Finds the providers visible to a class loader through {@link ServiceLoader}. Never fails for a
+   * broken plugin: it is logged and left out.
+   *
+   * @param classLoader where to look for {@code META-INF/services} entries, such as the class
+   *     loader that loaded the host's plugins
+   * @return a registry of the available providers, the highest priority for each type
+   */
   public static StoreProviderRegistry discover(ClassLoader classLoader) {
     return new StoreProviderRegistry(
         load(BlobStoreProvider.class, classLoader),
         load(ActionCacheStoreProvider.class, classLoader));
   }
 
-  /** A registry of exactly these providers (unavailable ones are still left out). */
+  /**
+   * A registry of exactly these providers (unavailable ones are still left out), for embedders and
+   * tests that choose their stores in code.
+   *
+   * @param blobProviders the blob-store providers; copied
+   * @param actionCacheProviders the action-cache-store providers; copied
+   * @return a registry of those providers, the highest priority for each type
+   */
   public static StoreProviderRegistry of(
       List<? extends BlobStoreProvider> blobProviders,
       List<? extends ActionCacheStoreProvider> actionCacheProviders) {
@@ -53,22 +72,27 @@ public final class StoreProviderRegistry {
         new ArrayList<>(blobProviders), new ArrayList<>(actionCacheProviders));
   }
 
-  /** The known blob-store types, sorted. */
+  /** {@return the known blob-store types, sorted} */
   public List<String> blobStoreTypes() {
     return List.copyOf(blobProviders.keySet());
   }
 
-  /** The known action-cache-store types, sorted. */
+  /** {@return the known action-cache-store types, sorted} */
   public List<String> actionCacheStoreTypes() {
     return List.copyOf(actionCacheProviders.keySet());
   }
 
   /**
-   * Creates a blob store of {@code type} and checks that it understood every setting.
+   * Creates a blob store of {@code type} and checks that it understood every setting. If a setting
+   * is unknown, the new store is closed before the exception is thrown.
    *
+   * @param type the store type named in the configuration, such as {@code "filesystem"}
    * @param typePath the JSON path of the {@code type} field, for errors
    * @param typeLine its line, or 0
-   * @throws ConfigException if the type is unknown (listing the known ones) or a setting is bad
+   * @param context the store's name, settings and services, passed to the provider
+   * @return the open store; the caller closes it
+   * @throws ConfigException if the type is unknown (listing the known ones and the jar of each) or
+   *     a setting is bad or unknown
    */
   public BlobStore createBlobStore(
       String type, String typePath, int typeLine, StoreContext context) {
@@ -86,7 +110,17 @@ public final class StoreProviderRegistry {
     return store;
   }
 
-  /** Creates an action-cache store of {@code type}; see {@link #createBlobStore}. */
+  /**
+   * Creates an action-cache store of {@code type} and checks that it understood every setting, as
+   * {@link #createBlobStore} does.
+   *
+   * @param type the store type named in the configuration
+   * @param typePath the JSON path of the {@code type} field, for errors
+   * @param typeLine its line, or 0
+   * @param context the store's name, settings and services, passed to the provider
+   * @return the open store; the caller closes it
+   * @throws ConfigException if the type is unknown or a setting is bad or unknown
+   */
   public ActionCacheStore createActionCacheStore(
       String type, String typePath, int typeLine, StoreContext context) {
     ActionCacheStoreProvider provider = actionCacheProviders.get(type);

@@ -24,7 +24,15 @@ import java.util.regex.Pattern;
  * never asked for as unknown, listing the ones that were, so a typo never passes silently.
  *
  * <p>Values are what JSON holds: {@code String}, {@code Long}, {@code Double}, {@code Boolean},
- * lists and maps. Thread-safe.
+ * lists and maps. Thread-safe. Keys are never null. Every getter that finds a value of the wrong
+ * type throws a {@link ConfigException} (INVALID_ARGUMENT) whose message starts with the field's
+ * path and line and says what was expected.
+ *
+ * <pre>{@code
+ * Path file = settings.requirePath("file");                        // required
+ * long maxSize = settings.bytes("maxSize").orElse(10L << 30);       // "10GiB" or 10737418240
+ * boolean sync = settings.bool("sync", true);                       // optional, with a default
+ * }</pre>
  */
 public final class StoreSettings {
   private static final Pattern BYTE_SIZE =
@@ -41,28 +49,53 @@ public final class StoreSettings {
     this.lines = Map.copyOf(lines);
   }
 
-  /** Settings built in code (embedding), with no file lines. */
+  /**
+   * Settings built in code (embedding), with no file lines.
+   *
+   * @param path the JSON path of the store's object, used in error messages
+   * @param values the fields, as JSON values; copied
+   * @return the settings
+   */
   public static StoreSettings of(String path, Map<String, ?> values) {
     return new StoreSettings(path, values, Map.of());
   }
 
-  /** Settings read from a file, with the line of each field. */
+  /**
+   * Settings read from a file, with the line of each field.
+   *
+   * @param path the JSON path of the store's object, used in error messages
+   * @param values the fields, as JSON values; copied
+   * @param lines the 1-based line of each field; a field with no entry has no line in messages
+   * @return the settings
+   */
   public static StoreSettings of(String path, Map<String, ?> values, Map<String, Integer> lines) {
     return new StoreSettings(path, values, lines);
   }
 
-  /** The JSON path of the store's object, such as {@code blobStores.cas}. */
+  /** {@return the JSON path of the store's object, such as {@code blobStores.cas}} */
   public String path() {
     return path;
   }
 
-  /** Whether the field is present. Counts as asking for it. */
+  /**
+   * Checks for a field without reading it. Counts as asking for it.
+   *
+   * @param key the field's name
+   * @return whether the field is present
+   */
   public boolean has(String key) {
     asked.add(key);
     return values.containsKey(key);
   }
 
-  /** A string field, or empty if absent. */
+  /**
+   * Reads an optional string field.
+   *
+   * @param key the field's name
+   * @return the string, or empty if the field is absent
+   * @throws ConfigException if the field holds something other than a string, naming its path and
+   *     line
+   */
   public Optional<String> string(String key) {
     Object value = get(key);
     if (value == null) {
@@ -74,12 +107,26 @@ public final class StoreSettings {
     return Optional.of(s);
   }
 
-  /** A string field that must be present. */
+  /**
+   * Reads a required string field.
+   *
+   * @param key the field's name
+   * @return the string
+   * @throws ConfigException if the field is absent or not a string, naming its path and line
+   */
   public String requireString(String key) {
     return string(key).orElseThrow(() -> error(key, "is required"));
   }
 
-  /** A boolean field, or {@code defaultValue} if absent. */
+  /**
+   * Reads an optional boolean field.
+   *
+   * @param key the field's name
+   * @param defaultValue what an absent field means
+   * @return the field's value, or {@code defaultValue} if it is absent
+   * @throws ConfigException if the field holds something other than true or false, naming its path
+   *     and line
+   */
   public boolean bool(String key, boolean defaultValue) {
     Object value = get(key);
     if (value == null) {
@@ -91,7 +138,14 @@ public final class StoreSettings {
     return b;
   }
 
-  /** A whole-number field, or empty if absent. */
+  /**
+   * Reads an optional whole-number field. A number with a fraction or an exponent is refused.
+   *
+   * @param key the field's name
+   * @return the number, or empty if the field is absent
+   * @throws ConfigException if the field holds something other than a whole number, naming its path
+   *     and line
+   */
   public OptionalLong number(String key) {
     Object value = get(key);
     if (value == null) {
@@ -105,7 +159,13 @@ public final class StoreSettings {
 
   /**
    * A size in bytes, written as a number or as a string with a unit ({@code "512MiB"}, {@code
-   * "10GB"}); empty if absent.
+   * "10GB"}). Units are case-insensitive; KB, MB, GB and TB are powers of 1000 and KiB, MiB, GiB
+   * and TiB powers of 1024.
+   *
+   * @param key the field's name
+   * @return the size in bytes, or empty if the field is absent
+   * @throws ConfigException if the field holds a negative number, a size that overflows a long or
+   *     anything else, naming its path and line
    */
   public OptionalLong bytes(String key) {
     Object value = get(key);
@@ -127,7 +187,15 @@ public final class StoreSettings {
             + describe(value));
   }
 
-  /** A file-system path; a leading {@code ~/} means the user's home. Empty if absent. */
+  /**
+   * Reads an optional file-system path; a leading {@code ~/} means the user's home. A relative path
+   * is returned as is, relative to the working directory.
+   *
+   * @param key the field's name
+   * @return the path, or empty if the field is absent
+   * @throws ConfigException if the field holds something other than a string, an empty string or an
+   *     invalid path, naming its path and line
+   */
   public Optional<Path> path(String key) {
     Optional<String> text = string(key);
     if (text.isEmpty()) {
@@ -147,27 +215,51 @@ public final class StoreSettings {
     }
   }
 
-  /** A path field that must be present. */
+  /**
+   * Reads a required file-system path, as {@link #path(String)} does.
+   *
+   * @param key the field's name
+   * @return the path
+   * @throws ConfigException if the field is absent or not a valid path, naming its path and line
+   */
   public Path requirePath(String key) {
     return path(key).orElseThrow(() -> error(key, "is required"));
   }
 
-  /** The raw value of a field (a JSON value), or null if absent. */
+  /**
+   * Reads a field of a type the typed getters do not cover, such as a list or an object. Counts as
+   * asking for it.
+   *
+   * @param key the field's name
+   * @return the raw value of the field (a JSON value), or null if it is absent
+   */
   public Object get(String key) {
     asked.add(key);
     return values.get(key);
   }
 
-  /** An error about {@code key}, naming its path and line. */
+  /**
+   * Builds an error about a field whose value the provider itself finds wrong, such as a directory
+   * that cannot be created.
+   *
+   * <pre>{@code
+   * throw settings.error("file", "cannot open " + file + ": " + e.getMessage());
+   * }</pre>
+   *
+   * @param key the field's name
+   * @param problem what is wrong and, where possible, how to fix it
+   * @return an exception to throw, naming the field's path and line
+   */
   public ConfigException error(String key, String problem) {
     return new ConfigException(path + "." + key, lines.getOrDefault(key, 0), problem);
   }
 
   /**
    * Throws for the first field that no one asked for, listing the fields that were. Hosts call this
-   * after a provider has created its store.
+   * after a provider has created its store; providers do not.
    *
    * @param type the store type, named in the message
+   * @throws ConfigException for the first unknown field, naming its path and line
    */
   public void rejectUnknown(String type) {
     for (String key : values.keySet()) {
@@ -182,7 +274,12 @@ public final class StoreSettings {
     }
   }
 
-  /** Parses {@code "10GiB"}, {@code "512 MB"} or {@code "4096"}; empty if it is none of those. */
+  /**
+   * Parses a size with an optional unit, with the rules of {@link #bytes(String)}.
+   *
+   * @param text such as {@code "10GiB"}, {@code "512 MB"} or {@code "4096"}
+   * @return the size in bytes, or empty if the text is none of those forms or overflows a long
+   */
   public static OptionalLong parseBytes(String text) {
     Matcher m = BYTE_SIZE.matcher(text.trim());
     if (!m.matches()) {

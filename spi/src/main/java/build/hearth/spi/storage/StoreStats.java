@@ -1,7 +1,12 @@
 package build.hearth.spi.storage;
 
 /**
- * A snapshot of a store's accounting.
+ * A snapshot of a store's accounting. Immutable; all values are counts or bytes, never negative.
+ *
+ * <pre>{@code
+ * StoreStats stats = store.stats();
+ * double full = (double) stats.sizeBytes() / stats.capacityBytes();
+ * }</pre>
  *
  * @param entries how many blobs or entries the store holds
  * @param sizeBytes how many bytes of content they take (not counting file-system overhead)

@@ -2,15 +2,22 @@ package build.hearth.spi.transport;
 
 import java.time.Duration;
 
-/** A running transport. Thread-safe. */
+/**
+ * A running transport, returned by {@link TransportProvider#start}. It serves until it is shut
+ * down; the host shuts it down before it closes the stores behind it.
+ *
+ * <p>Thread-safe.
+ */
 public interface Transport extends AutoCloseable {
 
-  /** The port it listens on, with port 0 in the configuration resolved to the real one. */
+  /** {@return the port it listens on, with port 0 in the configuration resolved to the real one} */
   int port();
 
   /**
    * Stops accepting calls, lets calls in flight finish for up to {@code grace}, then cancels the
-   * rest. Idempotent.
+   * rest. Idempotent. Blocks until the transport has stopped and released its threads.
+   *
+   * @param grace how long calls in flight may take to finish; zero cancels them at once
    */
   void shutdown(Duration grace);
 

@@ -7,7 +7,15 @@ import java.util.Optional;
 
 /**
  * What a transport serves and where: the listen address and the services of each REAPI instance
- * name. Immutable; new fields arrive with defaults.
+ * name. Immutable and thread-safe; new fields arrive with defaults, so transports keep compiling.
+ *
+ * <pre>{@code
+ * TransportContext context =
+ *     TransportContext.newBuilder("main", "0.0.0.0", 8980)
+ *         .instance(new InstanceServices("", cas, Optional.of(actionCache), true))
+ *         .maxBatchSizeBytes(4 << 20)
+ *         .build();
+ * }</pre>
  */
 public final class TransportContext {
   private final String serverName;
@@ -26,27 +34,33 @@ public final class TransportContext {
     this.services = Map.copyOf(builder.services);
   }
 
-  /** The server's name in the configuration, for logs. */
+  /** {@return the server's name in the configuration, for logs} */
   public String serverName() {
     return serverName;
   }
 
-  /** The address to bind, such as {@code 127.0.0.1} or {@code 0.0.0.0}. */
+  /** {@return the address to bind, such as {@code 127.0.0.1} or {@code 0.0.0.0}} */
   public String host() {
     return host;
   }
 
-  /** The port to bind; 0 picks a free one. */
+  /** {@return the port to bind; 0 picks a free one} */
   public int port() {
     return port;
   }
 
-  /** The most bytes a batch request may carry, as advertised to clients. */
+  /**
+   * {@return the most bytes a batch request may carry, as advertised to clients; 4 MiB unless the
+   * host set another value}
+   */
   public long maxBatchSizeBytes() {
     return maxBatchSizeBytes;
   }
 
-  /** The services of each instance name ({@code ""} is the default instance). */
+  /**
+   * {@return the services of each instance name ({@code ""} is the default instance); never empty,
+   * and unmodifiable}
+   */
   public Map<String, InstanceServices> instances() {
     return instances;
   }
@@ -55,16 +69,30 @@ public final class TransportContext {
    * A server-wide service the host offers beyond the instances', such as the scheduler that remote
    * workers connect to; empty if the host offers none of that type. Transports serve what they find
    * and leave out what they do not.
+   *
+   * @param <T> the service's type
+   * @param type the class the host offered the service under
+   * @return the service, or empty if the host offers none of that type
    */
   public <T> Optional<T> service(Class<T> type) {
     return Optional.ofNullable(services.get(type)).map(type::cast);
   }
 
+  /**
+   * Starts a context for one listen address.
+   *
+   * @param serverName the server's name in the configuration, for logs
+   * @param host the address to bind
+   * @param port the port to bind, 0 to 65535; 0 picks a free one
+   * @return a builder, used by one thread
+   * @throws NullPointerException if a name is null
+   * @throws IllegalArgumentException if the port is out of range
+   */
   public static Builder newBuilder(String serverName, String host, int port) {
     return new Builder(serverName, host, port);
   }
 
-  /** Builds a {@link TransportContext}. */
+  /** Builds a {@link TransportContext}. Not thread-safe; each setter returns the builder. */
   public static final class Builder {
     private final String serverName;
     private final String host;
@@ -82,6 +110,13 @@ public final class TransportContext {
       this.port = port;
     }
 
+    /**
+     * Sets the most bytes a batch request may carry.
+     *
+     * @param bytes the limit in bytes; 4 MiB if never set
+     * @return this builder
+     * @throws IllegalArgumentException if {@code bytes} is not positive
+     */
     public Builder maxBatchSizeBytes(long bytes) {
       if (bytes <= 0) {
         throw new IllegalArgumentException("maxBatchSizeBytes must be positive");
@@ -90,6 +125,13 @@ public final class TransportContext {
       return this;
     }
 
+    /**
+     * Adds an instance to serve.
+     *
+     * @param services the instance's name and services
+     * @return this builder
+     * @throws IllegalArgumentException if an instance of that name was added already
+     */
     public Builder instance(InstanceServices services) {
       if (instances.putIfAbsent(services.name(), services) != null) {
         throw new IllegalArgumentException("instance '" + services.name() + "' given twice");
@@ -97,12 +139,26 @@ public final class TransportContext {
       return this;
     }
 
-    /** Offers {@code service} to the transport under {@code type}; see {@link #service}. */
+    /**
+     * Offers {@code service} to the transport under {@code type}; see {@link
+     * TransportContext#service}. A second call for one type replaces the first.
+     *
+     * @param <T> the service's type
+     * @param type the class a transport asks for
+     * @param service the service, an instance of {@code type}
+     * @return this builder
+     * @throws NullPointerException if {@code type} is null
+     */
     public <T> Builder service(Class<T> type, T service) {
       services.put(Objects.requireNonNull(type, "type"), type.cast(service));
       return this;
     }
 
+    /**
+     * {@return a context with the values set so far}
+     *
+     * @throws IllegalStateException if no instance was added
+     */
     public TransportContext build() {
       if (instances.isEmpty()) {
         throw new IllegalStateException("a transport needs at least one instance");
