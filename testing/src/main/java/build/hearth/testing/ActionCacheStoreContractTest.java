@@ -53,6 +53,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * worker threads of that test.
  */
 public abstract class ActionCacheStoreContractTest {
+
+  /** For the test classes of stores, which JUnit creates once per test. */
+  protected ActionCacheStoreContractTest() {}
+
   /** Capacity of the store that tests get from {@link #store()}: room enough never to evict. */
   protected static final long DEFAULT_CAPACITY_BYTES = 16L << 20;
 

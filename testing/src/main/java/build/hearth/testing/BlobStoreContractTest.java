@@ -69,6 +69,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * worker threads of that test.
  */
 public abstract class BlobStoreContractTest {
+
+  /** For the test classes of stores, which JUnit creates once per test. */
+  protected BlobStoreContractTest() {}
+
   /** Capacity of the store that tests get from {@link #store()}: room enough never to evict. */
   protected static final long DEFAULT_CAPACITY_BYTES = 64L << 20;
 

@@ -9,6 +9,12 @@ package build.hearth.spi.storage;
 public abstract class ActionCacheStoreProvider extends StoreProvider {
 
   /**
+   * For subclasses, which {@link java.util.ServiceLoader} creates through their public no-argument
+   * constructor.
+   */
+  protected ActionCacheStoreProvider() {}
+
+  /**
    * Opens a store for the configuration in {@code context}. Reads its settings only through {@link
    * StoreContext#settings()}, as {@link BlobStoreProvider#create} does.
    *

@@ -20,6 +20,12 @@ package build.hearth.spi.storage;
 public abstract class BlobStoreProvider extends StoreProvider {
 
   /**
+   * For subclasses, which {@link java.util.ServiceLoader} creates through their public no-argument
+   * constructor.
+   */
+  protected BlobStoreProvider() {}
+
+  /**
    * Opens a store for the configuration in {@code context}. Reads its settings only through {@link
    * StoreContext#settings()}: any setting the provider does not ask for is reported to the user as
    * unknown. Called once for each store the configuration declares, possibly more than once in one

@@ -15,6 +15,12 @@ package build.hearth.spi.transport;
  */
 public abstract class TransportProvider {
 
+  /**
+   * For subclasses, which {@link java.util.ServiceLoader} creates through their public no-argument
+   * constructor.
+   */
+  protected TransportProvider() {}
+
   /** {@return the transport's name, such as {@code "grpc"}, by which a configuration chooses it} */
   public abstract String type();
 
