@@ -2,6 +2,8 @@ package build.hearth.grpc;
 
 import build.hearth.api.HearthException;
 import build.hearth.core.execution.WorkerGateway;
+import build.hearth.core.ops.WorkerApiScheduler;
+import build.hearth.core.ops.WorkerReports;
 import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.spi.transport.Transport;
 import build.hearth.spi.transport.TransportContext;
@@ -92,7 +94,13 @@ final class GrpcTransport implements Transport {
                         gateway,
                         context.service(WarmWorkers.class).orElse(null),
                         settings.workerKeepAliveInterval(),
-                        context.serverName()))
+                        context.serverName(),
+                        context.service(WorkerReports.class).orElse(null),
+                        context
+                            .service(WorkerApiScheduler.class)
+                            .map(WorkerApiScheduler::name)
+                            .orElse(context.serverName()),
+                        settings.clock()))
             .orElse(null);
     Server server =
         NettyServerBuilder.forAddress(bind)

@@ -4,6 +4,7 @@ import build.hearth.core.config.WorkerConfig;
 import build.hearth.grpc.WorkerAgent;
 import build.hearth.spi.storage.StoreProviderRegistry;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
@@ -45,6 +46,7 @@ final class WorkerCommand implements Callable<Integer> {
     StoreProviderRegistry registry =
         StoreProviderRegistry.discover(WorkerCommand.class.getClassLoader());
     AtomicReference<WorkerAgent> self = new AtomicReference<>();
+    AtomicReference<WorkerRuntime> started = new AtomicReference<>();
     WorkerAgent agent =
         WorkerAgent.newBuilder()
             .endpoint(endpoint)
@@ -56,7 +58,14 @@ final class WorkerCommand implements Callable<Integer> {
                   WorkerRuntime runtime = WorkerRuntime.open(worker, registry, casForInstance);
                   // The scheduler routes actions of a key to workers with idle warm processes.
                   runtime.onWarmProcessesChanged(idle -> self.get().reportWarmProcesses(idle));
+                  started.set(runtime);
                   return runtime;
+                })
+            // The server's metrics and `hearth admin worker-stats` show this worker's pool.
+            .statusSupplier(
+                () -> {
+                  WorkerRuntime runtime = started.get();
+                  return runtime == null ? Optional.empty() : runtime.persistentWorkerStats();
                 })
             .build();
     self.set(agent);
