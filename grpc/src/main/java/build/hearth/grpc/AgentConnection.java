@@ -16,6 +16,7 @@ import build.hearth.proto.workerapi.WarmKey;
 import build.hearth.proto.workerapi.WarmProcesses;
 import build.hearth.proto.workerapi.WorkerApiGrpc;
 import build.hearth.proto.workerapi.WorkerMessage;
+import build.hearth.proto.workerapi.WorkerStatus;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
@@ -71,6 +72,8 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
   private final Owner owner;
   private final Register register;
   private final Supplier<Map<String, Integer>> warmProcesses;
+  private final Supplier<WorkerStatus> status; // null: send none
+  private final Duration statusInterval;
   private final ActionRunner runner;
   private final Executor slots;
   private final ScheduledExecutorService timer;
@@ -91,6 +94,9 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
   private volatile SerialObserver<WorkerMessage> out;
   private volatile ScheduledFuture<?> registrationTimeout;
   private volatile ScheduledFuture<?> keepAlive;
+  private volatile ScheduledFuture<?> statusTask;
+  // Whether a failing status supplier was logged already; touched only by the timer thread.
+  private boolean statusFailureLogged;
   private volatile long lastHeardMillis;
   private volatile boolean registered;
   private volatile String abortReason;
@@ -99,6 +105,8 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
       Owner owner,
       Register register,
       Supplier<Map<String, Integer>> warmProcesses,
+      Supplier<WorkerStatus> status,
+      Duration statusInterval,
       ActionRunner runner,
       Executor slots,
       ScheduledExecutorService timer,
@@ -106,6 +114,8 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
     this.owner = owner;
     this.register = register;
     this.warmProcesses = warmProcesses;
+    this.status = status;
+    this.statusInterval = statusInterval;
     this.runner = runner;
     this.slots = slots;
     this.timer = timer;
@@ -138,6 +148,7 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
     // slot; the scheduler forgot them when the previous stream ended.
     registerSent = true;
     warmProcessesChanged();
+    scheduleStatus();
     if (ended.get()) {
       out.onCompleted(); // shutdown() ran before the stream existed
     }
@@ -172,6 +183,41 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
         .forEach(
             (key, count) -> warm.addKeys(WarmKey.newBuilder().setClientKey(key).setIdle(count)));
     return WorkerMessage.newBuilder().setWarmProcesses(warm).build();
+  }
+
+  /**
+   * Sends the status now, behind Register (the server reads it once it has registered the worker),
+   * and then every status interval until the stream ends.
+   */
+  private void scheduleStatus() {
+    if (status == null) {
+      return;
+    }
+    try {
+      statusTask =
+          timer.scheduleAtFixedRate(
+              this::sendStatus, 0, statusInterval.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      return; // the agent is closing
+    }
+    if (ended.get()) {
+      statusTask.cancel(false);
+    }
+  }
+
+  private void sendStatus() {
+    WorkerStatus message;
+    try {
+      message = status.get();
+    } catch (RuntimeException e) {
+      // A throwing task would never run again; skip this report and try at the next tick.
+      if (!statusFailureLogged) {
+        statusFailureLogged = true;
+        log.warn("Reading this worker's status for the scheduler failed; will keep trying", e);
+      }
+      return;
+    }
+    out.onNext(WorkerMessage.newBuilder().setStatus(message).build());
   }
 
   /** Whether the scheduler accepted this stream's registration and the stream is still open. */
@@ -390,7 +436,7 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
     if (!ended.compareAndSet(false, true)) {
       return false;
     }
-    for (ScheduledFuture<?> task : Arrays.asList(registrationTimeout, keepAlive)) {
+    for (ScheduledFuture<?> task : Arrays.asList(registrationTimeout, keepAlive, statusTask)) {
       if (task != null) {
         task.cancel(false);
       }

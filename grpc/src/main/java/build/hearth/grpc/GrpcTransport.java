@@ -3,6 +3,8 @@ package build.hearth.grpc;
 import build.hearth.api.HearthException;
 import build.hearth.core.execution.WorkerGateway;
 import build.hearth.core.ops.HttpRoutes;
+import build.hearth.core.ops.WorkerApiScheduler;
+import build.hearth.core.ops.WorkerReports;
 import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.spi.transport.Transport;
 import build.hearth.spi.transport.TransportContext;
@@ -96,7 +98,13 @@ final class GrpcTransport implements Transport {
                         gateway,
                         context.service(WarmWorkers.class).orElse(null),
                         settings.workerKeepAliveInterval(),
-                        context.serverName()))
+                        context.serverName(),
+                        context.service(WorkerReports.class).orElse(null),
+                        context
+                            .service(WorkerApiScheduler.class)
+                            .map(WorkerApiScheduler::name)
+                            .orElse(context.serverName()),
+                        settings.clock()))
             .orElse(null);
     HttpRoutes routes = context.service(HttpRoutes.class).orElse(HttpRoutes.NONE);
     Server server =

@@ -3,8 +3,10 @@ package build.hearth.grpc;
 import build.bazel.remote.execution.v2.Platform;
 import build.hearth.api.ContentAddressableStorage;
 import build.hearth.core.execution.ActionRunner;
+import build.hearth.core.persistent.PoolStats;
 import build.hearth.proto.workerapi.Register;
 import build.hearth.proto.workerapi.WorkerApiGrpc;
+import build.hearth.proto.workerapi.WorkerStatus;
 import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -20,6 +22,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -35,6 +38,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,6 +78,12 @@ import org.slf4j.LoggerFactory;
  * it throws is reported with its code and message (the action then fails with that error, and is
  * not retried); anything else it throws is reported as INTERNAL.
  *
+ * <h2>Status</h2>
+ *
+ * With a {@linkplain Builder#statusSupplier status supplier}, the agent sends the statistics of its
+ * persistent-worker pool right after each registration and then every {@linkplain
+ * Builder#statusInterval status interval}, for the server's metrics and admin endpoint.
+ *
  * <p>Thread-safe. {@link #start()} creates non-daemon threads, which keep the JVM running until
  * {@link #close()}.
  */
@@ -92,6 +102,8 @@ public final class WorkerAgent implements AutoCloseable {
   private final Duration maxBackoff;
   private final Clock clock;
   private final Duration casTimeout;
+  private final Supplier<Optional<PoolStats>> statusSupplier; // null: send no status
+  private final Duration statusInterval;
   private final Events events = new Events();
   private final Map<String, GrpcContentAddressableStorage> casByInstance =
       new ConcurrentHashMap<>();
@@ -123,6 +135,8 @@ public final class WorkerAgent implements AutoCloseable {
     this.maxBackoff = builder.maxBackoff;
     this.clock = builder.clock;
     this.casTimeout = builder.casTimeout;
+    this.statusSupplier = builder.statusSupplier;
+    this.statusInterval = builder.statusInterval;
   }
 
   /** A builder; {@link Builder#endpoint} and {@link Builder#runner} are required. */
@@ -381,7 +395,15 @@ public final class WorkerAgent implements AutoCloseable {
       }
       connection =
           new AgentConnection(
-              events, register(), warmProcesses::get, runner, slotPool, timer, clock);
+              events,
+              register(),
+              warmProcesses::get,
+              statusSupplier == null ? null : this::status,
+              statusInterval,
+              runner,
+              slotPool,
+              timer,
+              clock);
       current = connection;
     }
     // The channel has its own, slower back-off between connection attempts; ours decides.
@@ -398,6 +420,16 @@ public final class WorkerAgent implements AutoCloseable {
           }
         });
     return register.build();
+  }
+
+  /** The status message of the moment, made on the timer thread. */
+  private WorkerStatus status() {
+    WorkerStatus.Builder status = WorkerStatus.newBuilder();
+    Optional<PoolStats> stats = statusSupplier.get();
+    if (stats != null && stats.isPresent()) {
+      status.setPersistentWorkers(PoolStatsMessages.toProto(stats.get()));
+    }
+    return status.build();
   }
 
   /** Records the state the log last reported; false if it was already {@code state}. */
@@ -513,6 +545,8 @@ public final class WorkerAgent implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private Random random = new Random();
     private Duration casTimeout = Duration.ofMinutes(1);
+    private Supplier<Optional<PoolStats>> statusSupplier;
+    private Duration statusInterval = Duration.ofSeconds(5);
 
     private Builder() {}
 
@@ -599,6 +633,28 @@ public final class WorkerAgent implements AutoCloseable {
      */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Where the statistics of the worker's persistent-worker pool come from, such as {@code
+     * LocalActionRunner::persistentWorkerStats}; empty when it runs none (yet). Called on the
+     * agent's timer thread right after each registration and then every {@link #statusInterval}; it
+     * must be quick. Without one, the agent sends no status and the server lists the worker without
+     * persistent workers.
+     */
+    public Builder statusSupplier(Supplier<Optional<PoolStats>> supplier) {
+      this.statusSupplier = Objects.requireNonNull(supplier, "supplier");
+      return this;
+    }
+
+    /** How often to send the status after registration; 5 seconds by default. */
+    public Builder statusInterval(Duration interval) {
+      Objects.requireNonNull(interval, "interval");
+      if (interval.isNegative() || interval.isZero()) {
+        throw new IllegalArgumentException("the status interval must be positive, not " + interval);
+      }
+      this.statusInterval = interval;
       return this;
     }
 

@@ -1,6 +1,7 @@
 package build.hearth.grpc;
 
 import build.hearth.core.execution.WorkerGateway;
+import build.hearth.core.ops.WorkerReports;
 import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.proto.workerapi.SchedulerMessage;
 import build.hearth.proto.workerapi.WorkerApiGrpc;
@@ -8,6 +9,7 @@ import build.hearth.proto.workerapi.WorkerMessage;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
@@ -22,6 +24,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the gateway (the scorer of the same scheduler), if it offers one; otherwise they are accepted and
  * dropped.
  *
+ * <p>Workers' {@code WorkerStatus} reports go to the {@link WorkerReports} the host offers, if it
+ * offers one, under the scheduler the host names (or the server's name); a worker is listed there
+ * from its registration until its stream ends.
+ *
  * <p>Worker names are unique per server: a second worker registering under the name of a connected
  * one is refused with ALREADY_EXISTS, whether or not the gateway checks that too, since two workers
  * answering to one name would make every log line about either of them ambiguous.
@@ -33,18 +39,34 @@ final class WorkerApiService extends WorkerApiGrpc.WorkerApiImplBase {
   private final WorkerGateway gateway;
   private final WarmWorkers warmWorkers; // null when the host routes on no warm processes
   private final Duration keepAliveInterval;
+  private final WorkerReports workerReports; // null when the host keeps no reports
+  private final String schedulerName;
+  private final Clock clock;
   private final ScheduledThreadPoolExecutor timer;
   private final ConcurrentHashMap<String, WorkerStream> byName = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
+  /**
+   * Serves the worker API over {@code gateway}.
+   *
+   * @param workerReports where remote workers' reports go; null to drop them
+   * @param schedulerName the scheduler the reports name
+   * @param clock the clock of the reports' arrival times
+   */
   WorkerApiService(
       WorkerGateway gateway,
       WarmWorkers warmWorkers,
       Duration keepAliveInterval,
-      String serverName) {
+      String serverName,
+      WorkerReports workerReports,
+      String schedulerName,
+      Clock clock) {
     this.gateway = gateway;
     this.warmWorkers = warmWorkers;
     this.keepAliveInterval = keepAliveInterval;
+    this.workerReports = workerReports;
+    this.schedulerName = schedulerName;
+    this.clock = clock;
     AtomicInteger count = new AtomicInteger();
     this.timer =
         new ScheduledThreadPoolExecutor(
@@ -79,6 +101,20 @@ final class WorkerApiService extends WorkerApiGrpc.WorkerApiImplBase {
   /** Where workers' WarmProcesses reports go: the scorer of the gateway's scheduler, or null. */
   WarmWorkers warmWorkers() {
     return warmWorkers;
+  }
+
+  /** Where workers' status reports go, or null. */
+  WorkerReports workerReports() {
+    return workerReports;
+  }
+
+  /** The scheduler workers' reports name. */
+  String schedulerName() {
+    return schedulerName;
+  }
+
+  Clock clock() {
+    return clock;
   }
 
   Duration keepAliveInterval() {

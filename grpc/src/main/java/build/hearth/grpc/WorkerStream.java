@@ -5,6 +5,8 @@ import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.execution.ExecutionTask;
+import build.hearth.core.ops.WorkerReports;
+import build.hearth.core.persistent.PoolStats;
 import build.hearth.core.scheduler.Assignment;
 import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.core.scheduler.WorkerListener;
@@ -20,6 +22,7 @@ import build.hearth.proto.workerapi.SchedulerMessage;
 import build.hearth.proto.workerapi.WarmKey;
 import build.hearth.proto.workerapi.WarmProcesses;
 import build.hearth.proto.workerapi.WorkerMessage;
+import build.hearth.proto.workerapi.WorkerStatus;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -28,6 +31,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -41,8 +45,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One worker's Connect stream: registers the worker with the gateway, forwards the scheduler's
  * assignments and cancellations, turns the worker's ActionFinished messages into answers, passes
- * its WarmProcesses reports to the scheduler's {@link WarmWorkers}, and disconnects the worker when
- * the stream ends or the worker falls silent.
+ * its WarmProcesses reports to the scheduler's {@link WarmWorkers} and its WorkerStatus reports to
+ * the server's {@link WorkerReports}, and disconnects the worker when the stream ends or the worker
+ * falls silent.
  *
  * <p>Three kinds of thread meet here: gRPC delivers the worker's messages one at a time; the
  * scheduler calls the listener on its callback executor; the keep-alive task runs on the service's
@@ -95,6 +100,10 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
         case WARM_PROCESSES -> {
           requireRegistered("WarmProcesses");
           warmProcesses(message.getWarmProcesses());
+        }
+        case STATUS -> {
+          requireRegistered("WorkerStatus");
+          status(message.getStatus());
         }
         case KIND_NOT_SET -> {
           // A message kind newer than this server; the worker is alive, which is what counts.
@@ -183,6 +192,8 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
       service.release(spec.name(), this);
       throw HearthException.unavailable("the server is shutting down", e);
     }
+    // Listed from now on, also if it never sends a status (an older worker).
+    report(Optional.empty());
     log.info(
         "Worker '{}' connected with {} slot{} and properties {}",
         spec.name(),
@@ -284,6 +295,36 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
     }
   }
 
+  private void status(WorkerStatus status) {
+    Optional<PoolStats> stats;
+    try {
+      stats =
+          status.hasPersistentWorkers()
+              ? Optional.of(PoolStatsMessages.fromProto(status.getPersistentWorkers()))
+              : Optional.empty();
+    } catch (RuntimeException e) {
+      // A report this server cannot read is no reason to drop a worker that runs actions fine.
+      log.warn(
+          "Ignoring a status report of worker '{}' that cannot be read: {}", name, e.getMessage());
+      return;
+    }
+    report(stats);
+  }
+
+  private void report(Optional<PoolStats> stats) {
+    WorkerReports reports = service.workerReports();
+    if (reports == null) {
+      return;
+    }
+    reports.update(
+        new WorkerReports.Report(
+            name, service.schedulerName(), true, service.clock().instant(), stats));
+    if (ended.get()) {
+      // The stream ended while the report went in; end() may have removed it before.
+      reports.remove(name);
+    }
+  }
+
   private void keepAlive() {
     long silentMillis = (System.nanoTime() - lastHeardNanos) / 1_000_000;
     long limit = MISSED_KEEP_ALIVES * service.keepAliveInterval().toMillis();
@@ -317,6 +358,13 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
       task.cancel(false);
     }
     WorkerSession current = session;
+    if (current != null) {
+      // Before the name is released: a worker registering under it next keeps its own report.
+      WorkerReports reports = service.workerReports();
+      if (reports != null) {
+        reports.remove(name);
+      }
+    }
     if (name != null) {
       service.release(name, this);
     }

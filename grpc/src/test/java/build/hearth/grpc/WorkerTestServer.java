@@ -9,6 +9,8 @@ import build.hearth.core.Storage;
 import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.execution.ExecutionTask;
 import build.hearth.core.execution.WorkerGateway;
+import build.hearth.core.ops.WorkerApiScheduler;
+import build.hearth.core.ops.WorkerReports;
 import build.hearth.core.scheduler.ActionRequest;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.Ticket;
@@ -43,6 +45,9 @@ final class WorkerTestServer implements AutoCloseable {
   /** The scheduler's scorer, offered to the transport as a server would. */
   final WarmWorkers warm = new WarmWorkers();
 
+  /** The workers' reports, offered to the transport as a server would, for scheduler "main". */
+  final WorkerReports reports = new WorkerReports();
+
   private volatile GrpcTransport transport;
   private volatile int port;
   private ManagedChannel channel;
@@ -69,6 +74,8 @@ final class WorkerTestServer implements AutoCloseable {
             .instance(new InstanceServices("", cas, Optional.empty(), false))
             .service(WorkerGateway.class, gateway)
             .service(WarmWorkers.class, warm)
+            .service(WorkerReports.class, reports)
+            .service(WorkerApiScheduler.class, new WorkerApiScheduler("main"))
             .build();
     transport =
         GrpcTransport.start(

@@ -16,8 +16,10 @@ import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.execution.ExecutionServices;
 import build.hearth.core.execution.ExecutionTask;
 import build.hearth.core.execution.WorkerGateway;
+import build.hearth.core.ops.AdminRoutes;
 import build.hearth.core.ops.HttpRoutes;
 import build.hearth.core.ops.Metrics;
+import build.hearth.core.ops.WorkerApiScheduler;
 import build.hearth.core.ops.WorkerReports;
 import build.hearth.core.persistent.PoolStats;
 import build.hearth.core.scheduler.Scheduler;
@@ -66,12 +68,17 @@ public final class HearthServer implements AutoCloseable {
 
   private final List<Transport> transports;
   private final Map<String, WorkerRuntime> workers;
+  private final AdminRoutes admin;
   private final Object lock = new Object();
   private boolean closed;
 
   private HearthServer(
-      Closer resources, List<Transport> transports, Map<String, WorkerRuntime> workers) {
+      Closer resources,
+      List<Transport> transports,
+      Map<String, WorkerRuntime> workers,
+      AdminRoutes admin) {
     this.resources = resources;
+    this.admin = admin;
     this.transports = List.copyOf(transports);
     this.workers = Map.copyOf(workers);
   }
@@ -93,6 +100,7 @@ public final class HearthServer implements AutoCloseable {
     Closer resources = new Closer();
     List<Transport> transports = new ArrayList<>();
     Map<String, WorkerRuntime> workers = new LinkedHashMap<>();
+    AdminRoutes admin = null;
     try {
       ConfiguredStores stores = ConfiguredStores.open(config, registry, Clock.systemUTC());
       resources.register(stores);
@@ -125,6 +133,16 @@ public final class HearthServer implements AutoCloseable {
         warmWorkers.put(scheduler.name(), warm);
       }
 
+      AdminRoutes.Builder adminBuilder = AdminRoutes.newBuilder().workerReports(reports);
+      schedulers.forEach(adminBuilder::scheduler);
+      config.blobStores().keySet().forEach(n -> adminBuilder.casStore(n, stores.blobStore(n)));
+      config
+          .actionCacheStores()
+          .keySet()
+          .forEach(n -> adminBuilder.actionCacheStore(n, stores.actionCacheStore(n)));
+      admin = adminBuilder.build();
+      HttpRoutes routes = metrics.orElse(admin);
+
       // Completes executions and writes their results to the action cache, so neither holds a
       // worker's slot nor a transport thread.
       ExecutorService completions = Executors.newFixedThreadPool(2, completionThreads());
@@ -143,7 +161,7 @@ public final class HearthServer implements AutoCloseable {
                 casByInstance,
                 metrics,
                 reports,
-                metrics));
+                routes));
       }
 
       for (WorkerConfig worker : config.workers()) {
@@ -171,7 +189,7 @@ public final class HearthServer implements AutoCloseable {
       resources.closeAfter(e);
       throw e;
     }
-    return new HearthServer(resources, transports, workers);
+    return new HearthServer(resources, transports, workers, admin);
   }
 
   private static TransportContext context(
@@ -218,6 +236,7 @@ public final class HearthServer implements AutoCloseable {
               context.service(WorkerGateway.class, scheduler::connect);
               context.service(WarmWorkers.class, warmWorkers.get(api.scheduler()));
               context.service(WorkerReports.class, reports);
+              context.service(WorkerApiScheduler.class, new WorkerApiScheduler(api.scheduler()));
             });
     context.service(HttpRoutes.class, routes);
     return context.build();
@@ -349,6 +368,7 @@ public final class HearthServer implements AutoCloseable {
       closed = true;
       lock.notifyAll();
     }
+    admin.notReady("the server is shutting down");
     for (Transport transport : transports) {
       transport.shutdown(Duration.ofSeconds(5));
     }

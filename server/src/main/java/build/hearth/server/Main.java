@@ -14,7 +14,7 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Remote execution for build tools that keeps compilers warm.",
-    subcommands = {Main.Serve.class, WorkerCommand.class})
+    subcommands = {Main.Serve.class, WorkerCommand.class, AdminCommand.class})
 public final class Main implements Callable<Integer> {
 
   public static void main(String[] args) {
@@ -22,6 +22,11 @@ public final class Main implements Callable<Integer> {
   }
 
   static int run(String... args) {
+    return commandLine().execute(args);
+  }
+
+  /** The command line with its error handling; tests redirect its output. */
+  static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new Main());
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
@@ -31,7 +36,7 @@ public final class Main implements Callable<Integer> {
           }
           throw e;
         });
-    return cli.execute(args);
+    return cli;
   }
 
   @Override

@@ -5,6 +5,7 @@ import build.hearth.grpc.WorkerAgent;
 import build.hearth.spi.storage.StoreProviderRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -59,6 +60,7 @@ final class WorkerCommand implements Callable<Integer> {
     StoreProviderRegistry registry =
         StoreProviderRegistry.discover(WorkerCommand.class.getClassLoader());
     AtomicReference<WorkerAgent> self = new AtomicReference<>();
+    AtomicReference<WorkerRuntime> started = new AtomicReference<>();
     WorkerAgent agent =
         WorkerAgent.newBuilder()
             .endpoint(endpoint)
@@ -70,7 +72,14 @@ final class WorkerCommand implements Callable<Integer> {
                   WorkerRuntime runtime = WorkerRuntime.open(worker, registry, casForInstance);
                   // The scheduler routes actions of a key to workers with idle warm processes.
                   runtime.onWarmProcessesChanged(idle -> self.get().reportWarmProcesses(idle));
+                  started.set(runtime);
                   return runtime;
+                })
+            // The server's metrics and `hearth admin worker-stats` show this worker's pool.
+            .statusSupplier(
+                () -> {
+                  WorkerRuntime runtime = started.get();
+                  return runtime == null ? Optional.empty() : runtime.persistentWorkerStats();
                 })
             .build();
     self.set(agent);
