@@ -82,6 +82,7 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
   private final AtomicBoolean ended = new AtomicBoolean();
   // Whether a WarmProcesses message is queued and has not yet read the state it will carry.
   private final AtomicBoolean warmQueued = new AtomicBoolean();
+  private final AtomicBoolean statusQueued = new AtomicBoolean();
   // What the last WarmProcesses said; touched only by the sender, which is serial.
   private Map<String, Integer> warmSent = Map.of();
   private volatile boolean registerSent;
@@ -202,6 +203,26 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
     }
     if (ended.get()) {
       statusTask.cancel(false);
+    }
+  }
+
+  /** Queues a status report; reports queued before it was sent collapse into one. */
+  private void statusChanged() {
+    if (status == null || !registerSent || ended.get()) {
+      return;
+    }
+    if (statusQueued.compareAndSet(false, true)) {
+      out.onNextLatest(this::statusMessage);
+    }
+  }
+
+  private WorkerMessage statusMessage() {
+    // Cleared before reading, so that a change made after the read queues a report of its own.
+    statusQueued.set(false);
+    try {
+      return WorkerMessage.newBuilder().setStatus(status.get()).build();
+    } catch (RuntimeException e) {
+      return null; // the periodic report logs the failure
     }
   }
 
@@ -398,6 +419,9 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
       if (run.cancellation().isCancelled() && ended.get()) {
         return; // cancelled because the stream ended; the scheduler has re-queued the action
       }
+      // The pool's counts as of this action's end reach the server before its answer, so that
+      // metrics read after a build has ended count every one of its actions.
+      statusChanged();
       if (!out.onNext(WorkerMessage.newBuilder().setFinished(finished).build())) {
         log.debug("Dropping the answer for assignment {}: its stream has ended", id);
       }

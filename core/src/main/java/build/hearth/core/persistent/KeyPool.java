@@ -18,6 +18,8 @@ final class KeyPool {
       PoolStats.LATENCY_BUCKET_BOUNDS.stream().mapToLong(Duration::toNanos).toArray();
 
   final WorkerKey key;
+  // When waiting at the cap was last logged at info level; guarded by the pool's lock.
+  Instant lastCapNotice;
   final String fingerprint;
   final String shortFingerprint;
   final PoolLimits limits;
@@ -225,7 +227,7 @@ final class KeyPool {
           Arrays.stream(latencyBuckets).boxed().toList());
     }
 
-    private long get(Count count) {
+    long get(Count count) {
       return counts[count.ordinal()];
     }
   }

@@ -66,6 +66,8 @@ import org.slf4j.LoggerFactory;
  * ToolProcessException}.
  */
 public final class WorkerPool implements AutoCloseable {
+  private static final Duration CAP_NOTICE_INTERVAL = Duration.ofMinutes(1);
+
   private static final Logger logger = LoggerFactory.getLogger(WorkerPool.class);
 
   private final Path directory;
@@ -183,8 +185,24 @@ public final class WorkerPool implements AutoCloseable {
       } else {
         keyPool.tally.increment(Count.WAITS_AT_CAP);
         String atCap = ledger.capacityText(keyPool);
-        effects.add(
-            () -> logger.debug("waiting for a persistent worker process of {}: {}", key, atCap));
+        // Queueing at the cap is what an operator tunes maxProcessesPerKey for: say so, at most
+        // once a minute per key, and only at debug level in between.
+        if (keyPool.lastCapNotice == null
+            || Duration.between(keyPool.lastCapNotice, now).compareTo(CAP_NOTICE_INTERVAL) >= 0) {
+          keyPool.lastCapNotice = now;
+          long waits = keyPool.tally.get(Count.WAITS_AT_CAP);
+          effects.add(
+              () ->
+                  logger.info(
+                      "actions wait for a persistent worker process of {}: {} ({} waits so far);"
+                          + " raise maxProcessesPerKey (memory permitting) or add workers",
+                      key,
+                      atCap,
+                      waits));
+        } else {
+          effects.add(
+              () -> logger.debug("waiting for a persistent worker process of {}: {}", key, atCap));
+        }
         if (maxWait.isZero()) {
           ledger.unqueue(waiter);
           throw exhaustedError(keyPool, maxWait);
