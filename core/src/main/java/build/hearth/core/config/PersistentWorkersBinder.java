@@ -29,6 +29,7 @@ final class PersistentWorkersBinder {
   private static final String MAX_MULTIPLEX = "maxMultiplexRequests";
   private static final String TOOLS = "tools";
   private static final String ALLOW = "allow";
+  private static final String SANDBOX = "sandbox";
 
   private PersistentWorkersBinder() {}
 
@@ -51,7 +52,8 @@ final class PersistentWorkersBinder {
             SHUTDOWN_GRACE,
             MAX_MULTIPLEX,
             TOOLS,
-            ALLOW);
+            ALLOW,
+            SANDBOX);
     int perKey =
         fields
             .optional(MAX_PER_KEY)
@@ -108,7 +110,24 @@ final class PersistentWorkersBinder {
             .orElse(PersistentWorkersConfig.DEFAULT_MAX_MULTIPLEX_REQUESTS),
         fields.optional(TOOLS).map(PersistentWorkersBinder::tools).orElse(Map.of()),
         allowedTools,
-        allowedKeys);
+        allowedKeys,
+        fields
+            .optional(SANDBOX)
+            .map(PersistentWorkersBinder::sandbox)
+            .orElse(PersistentWorkersConfig.Sandbox.NONE));
+  }
+
+  private static PersistentWorkersConfig.Sandbox sandbox(Node node) {
+    return switch (Fields.string(node)) {
+      case "none" -> PersistentWorkersConfig.Sandbox.NONE;
+      case "namespaces" -> PersistentWorkersConfig.Sandbox.NAMESPACES;
+      default ->
+          throw Fields.invalid(
+              node,
+              "expected \"none\" or \"namespaces\" (each process in its own Linux namespaces),"
+                  + " found "
+                  + node.describe());
+    };
   }
 
   private static PoolLimits.AtCapacity atCapacity(Node node) {

@@ -40,6 +40,7 @@ import java.util.Set;
  * @param allowedTools when present, only actions naming one of these tools run persistently
  * @param allowedKeys when present, only actions with one of these {@code persistentWorkerKey}s run
  *     persistently (a tool listed in {@code allowedTools} is enough on its own)
+ * @param sandbox how each process is isolated from the rest of the machine
  */
 public record PersistentWorkersConfig(
     boolean enabled,
@@ -53,7 +54,19 @@ public record PersistentWorkersConfig(
     int maxMultiplexRequests,
     Map<String, Tool> tools,
     Optional<Set<String>> allowedTools,
-    Optional<Set<String>> allowedKeys) {
+    Optional<Set<String>> allowedKeys,
+    Sandbox sandbox) {
+
+  /** How persistent worker processes are isolated from the rest of the machine. */
+  public enum Sandbox {
+    /** Not at all beyond their own directory and environment (the default). */
+    NONE,
+    /**
+     * Each process in new mount, pid, ipc and uts namespaces with a private {@code /tmp}, through
+     * {@code unshare(1)}; the worker refuses to start where the kernel does not allow it.
+     */
+    NAMESPACES
+  }
 
   /** The default idle timeout: 5 minutes. */
   public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(5);
@@ -71,6 +84,7 @@ public record PersistentWorkersConfig(
     Objects.requireNonNull(idleTimeout, "idleTimeout");
     Objects.requireNonNull(atCapacity, "atCapacity");
     Objects.requireNonNull(shutdownGrace, "shutdownGrace");
+    Objects.requireNonNull(sandbox, "sandbox");
     tools = Map.copyOf(tools);
     allowedTools = allowedTools.map(Set::copyOf);
     allowedKeys = allowedKeys.map(Set::copyOf);
@@ -93,7 +107,8 @@ public record PersistentWorkersConfig(
         DEFAULT_MAX_MULTIPLEX_REQUESTS,
         Map.of(),
         Optional.empty(),
-        Optional.empty());
+        Optional.empty(),
+        Sandbox.NONE);
   }
 
   static int defaultMaxProcesses(int slots) {

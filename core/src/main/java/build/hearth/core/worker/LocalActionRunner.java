@@ -599,7 +599,9 @@ public final class LocalActionRunner implements ActionRunner {
      * Creates the work directory and clears what an earlier runner left in it.
      *
      * @throws IllegalStateException if a required setting is missing
-     * @throws HearthException INTERNAL if the work directory cannot be prepared
+     * @throws HearthException INTERNAL if the work directory cannot be prepared;
+     *     FAILED_PRECONDITION if persistent workers ask for a namespace sandbox this machine cannot
+     *     make
      */
     public LocalActionRunner build() {
       if (workerName == null || workDirectory == null || localCache == null || cas == null) {
@@ -618,6 +620,13 @@ public final class LocalActionRunner implements ActionRunner {
       } catch (IOException e) {
         throw HearthException.internal(
             "cannot prepare the work directory " + workDirectory + ": " + e.getMessage(), e);
+      }
+      if (toolLauncher == null
+          && persistentWorkers != null
+          && persistentWorkers.enabled()
+          && persistentWorkers.sandbox() == PersistentWorkersConfig.Sandbox.NAMESPACES) {
+        toolLauncher = NamespaceSandbox.probe();
+        log.info("Worker {}: persistent worker processes start in {}", workerName, toolLauncher);
       }
       ExecutorService owned = null;
       Executor executor = fetchExecutor;

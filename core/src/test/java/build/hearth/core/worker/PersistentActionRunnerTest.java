@@ -200,6 +200,25 @@ class PersistentActionRunnerTest {
   }
 
   @Test
+  void aNamespaceSandboxHidesTheHostsProcessesAndTmpFromTheTool() throws IOException {
+    LocalActionRunner runner = runner("{\"sandbox\": \"namespaces\"}");
+    Path hostTmpFile = Files.createTempFile("hearth-sandbox-test", ".txt");
+    try {
+      ActionOutcome outcome =
+          runner.run(
+              action("pid", ";", "exists", hostTmpFile.toString(), ";", "echo", "ran").task(),
+              new Cancellation());
+
+      assertThat(outcome.ran()).as(outcome.message()).isTrue();
+      // pid 1 of its own pid namespace, and an empty /tmp of its own.
+      assertThat(stderr(outcome)).isEqualTo("1\nno\nran");
+      assertThat(totals(runner).spawns()).isEqualTo(1);
+    } finally {
+      Files.deleteIfExists(hostTmpFile);
+    }
+  }
+
+  @Test
   void speaksJsonWhenThePlatformSaysSo() {
     LocalActionRunner runner = runner("{}");
     ActionSpec spec = action("echo", "over", "json");
