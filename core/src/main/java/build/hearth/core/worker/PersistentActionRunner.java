@@ -494,6 +494,11 @@ final class PersistentActionRunner {
     starter.seed(new ToolStarter.Seed(roots, inputRoot));
     try {
       return pool.acquire(key, task.timeout(), cancellation);
+    } catch (ToolProcessException e) {
+      // The tool could not even be started (a missing or unrunnable program): like an ordinary
+      // action's program that cannot start, a failure to set up the action, not worth a retry.
+      throw HearthException.failedPrecondition(
+          "cannot start the persistent worker for key %s: %s", key.clientKey(), e.getMessage());
     } finally {
       starter.seed(null);
     }

@@ -1,6 +1,7 @@
 package build.hearth.core.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import build.bazel.remote.execution.v2.Action;
@@ -12,6 +13,7 @@ import build.bazel.remote.execution.v2.NodeProperty;
 import build.bazel.remote.execution.v2.OutputFile;
 import build.bazel.remote.execution.v2.Platform;
 import build.hearth.api.Digest;
+import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.config.WorkerConfig;
 import build.hearth.core.execution.ActionOutcome;
@@ -380,6 +382,19 @@ class PersistentActionRunnerTest {
 
     assertThat(outcome.code()).isEqualTo(StatusCode.INTERNAL);
     assertThat(outcome.message()).contains("7").contains("missing licence file");
+  }
+
+  @Test
+  void aToolWhoseProgramIsMissingIsAFailedPreconditionNamingIt() {
+    LocalActionRunner runner = runner("{}");
+    ActionSpec spec = action("echo", "never");
+    spec.startup = List.of("./no-such-tool");
+
+    assertThatThrownBy(() -> runner.run(spec.task(), new Cancellation()))
+        .isInstanceOfSatisfying(
+            HearthException.class,
+            e -> assertThat(e.code()).isEqualTo(StatusCode.FAILED_PRECONDITION))
+        .hasMessageContaining("no-such-tool");
   }
 
   @Test
