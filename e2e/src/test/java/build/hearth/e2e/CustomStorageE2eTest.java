@@ -114,13 +114,12 @@ class CustomStorageE2eTest {
     }
   }
 
-  /** Builds the plugin offline as its README says; fails with the fix when it cannot. */
+  /** Builds the plugin as its README says; fails with the fix when it cannot. */
   private static void buildPlugin(Path repo, Path log) {
     Process build =
         start(
             List.of(
                 repo.resolve("mvnw").toString(),
-                "-o",
                 "-B",
                 "-q",
                 "-f",

@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Follows examples/embedded-build-server/README.md as a user would: builds the standalone example
- * with the repository's Maven wrapper, offline, against the Hearth artifacts in the local Maven
- * repository, then runs its jar twice over one work directory.
+ * with the repository's Maven wrapper against the Hearth artifacts in the local Maven repository,
+ * then runs its jar twice over one work directory.
  */
 class EmbeddedBuildServerE2eTest {
   private static final int LIBRARIES = 6;
@@ -34,7 +34,6 @@ class EmbeddedBuildServerE2eTest {
         run(
             List.of(
                 root.resolve("mvnw").toString(),
-                "-o",
                 "-B",
                 "-q",
                 "-f",
@@ -47,7 +46,7 @@ class EmbeddedBuildServerE2eTest {
       fail(
           "building examples/embedded-build-server failed (exit "
               + build.exitCode()
-              + "). It builds offline against Hearth's artifacts in the local Maven repository:"
+              + "). It builds against Hearth's artifacts in the local Maven repository:"
               + " if they are missing, run ./run-tests or ./mvnw install -DskipTests at the"
               + " repository root first. Maven said:\n"
               + tail(build.output()));

@@ -93,7 +93,6 @@ class PublishedApiExposureTest {
     List<String> command =
         List.of(
             root.resolve("mvnw").toString(),
-            "-o",
             "-B",
             "-q",
             "-f",
