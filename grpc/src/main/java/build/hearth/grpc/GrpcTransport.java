@@ -9,6 +9,8 @@ import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.spi.transport.Transport;
 import build.hearth.spi.transport.TransportContext;
 import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.InternalNettyServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
@@ -25,6 +27,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * A running gRPC server and everything it owns: the thread pool that runs the services, the upload
  * sessions and the task that sweeps idle ones. {@link #shutdown} releases all of it. The same port
  * answers plain HTTP/1.1 GETs from the context's {@link HttpRoutes} (see {@link
- * SharedPortNegotiator}); their connections close when the server shuts down.
+ * SharedPortNegotiator}); their connections close when the server shuts down. The same class runs
+ * the in-process transport, which has no port and no HTTP routes.
  */
 final class GrpcTransport implements Transport {
   private static final Logger log = LoggerFactory.getLogger(GrpcTransport.class);
@@ -72,6 +76,59 @@ final class GrpcTransport implements Transport {
       throw HearthException.unavailable(
           "cannot listen on " + address + ": unknown host '" + context.host() + "'", null);
     }
+    HttpRoutes routes = context.service(HttpRoutes.class).orElse(HttpRoutes.NONE);
+    NettyServerBuilder builder =
+        NettyServerBuilder.forAddress(
+                bind, InternalNettyServerCredentials.create(new SharedPortNegotiator(routes)))
+            // A window of several chunks lets a client keep sending while the server hashes.
+            .flowControlWindow(FLOW_CONTROL_WINDOW_BYTES)
+            // Find connections whose peer vanished, so their uploads become resumable sessions
+            // promptly; and tolerate clients' own keep-alive pings (Bazel's
+            // --grpc_keepalive_time) instead of closing them with "too_many_pings".
+            .keepAliveTime(1, TimeUnit.MINUTES)
+            .keepAliveTimeout(20, TimeUnit.SECONDS)
+            .permitKeepAliveTime(10, TimeUnit.SECONDS)
+            .permitKeepAliveWithoutCalls(true);
+    return serve(
+        context,
+        settings,
+        builder,
+        "gRPC",
+        server -> hostForMessages(context.host()) + ":" + server.getPort(),
+        e -> HearthException.unavailable("cannot listen on " + address + ": " + reason(e), e));
+  }
+
+  /**
+   * Serves the same services as {@link #start} through grpc-java's in-process transport under
+   * {@code name}, without a socket; HTTP routes do not apply there.
+   */
+  static GrpcTransport startInProcess(
+      TransportContext context, GrpcSettings settings, String name) {
+    return serve(
+        context,
+        settings,
+        InProcessServerBuilder.forName(name),
+        "in-process gRPC",
+        server -> "in-process name '" + name + "'",
+        // grpc-java keeps in-process names in one registry per JVM (class loader).
+        e ->
+            HearthException.unavailable(
+                "cannot serve in-process as '"
+                    + name
+                    + "': "
+                    + e.getMessage()
+                    + "; another in-process server in this JVM uses that name, so give this"
+                    + " server another name",
+                e));
+  }
+
+  private static GrpcTransport serve(
+      TransportContext context,
+      GrpcSettings settings,
+      ServerBuilder<?> builder,
+      String kind,
+      Function<Server, String> where,
+      Function<IOException, HearthException> failure) {
     Instances instances = new Instances(context.instances());
     UploadSessions sessions =
         new UploadSessions(
@@ -106,21 +163,10 @@ final class GrpcTransport implements Transport {
                             .orElse(context.serverName()),
                         settings.clock()))
             .orElse(null);
-    HttpRoutes routes = context.service(HttpRoutes.class).orElse(HttpRoutes.NONE);
     Server server =
-        NettyServerBuilder.forAddress(
-                bind, InternalNettyServerCredentials.create(new SharedPortNegotiator(routes)))
+        builder
             .executor(executor)
             .maxInboundMessageSize(inboundLimit(context.maxBatchSizeBytes()))
-            // A window of several chunks lets a client keep sending while the server hashes.
-            .flowControlWindow(FLOW_CONTROL_WINDOW_BYTES)
-            // Find connections whose peer vanished, so their uploads become resumable sessions
-            // promptly; and tolerate clients' own keep-alive pings (Bazel's
-            // --grpc_keepalive_time) instead of closing them with "too_many_pings".
-            .keepAliveTime(1, TimeUnit.MINUTES)
-            .keepAliveTimeout(20, TimeUnit.SECONDS)
-            .permitKeepAliveTime(10, TimeUnit.SECONDS)
-            .permitKeepAliveWithoutCalls(true)
             .addService(new CapabilitiesService(instances, context.maxBatchSizeBytes()))
             .addService(new CasService(instances, context.maxBatchSizeBytes()))
             .addService(new ByteStreamService(instances, sessions, settings.readChunkBytes()))
@@ -138,13 +184,12 @@ final class GrpcTransport implements Transport {
       server.shutdownNow();
       executor.shutdownNow();
       sweeper.shutdownNow();
-      throw HearthException.unavailable("cannot listen on " + address + ": " + reason(e), e);
+      throw failure.apply(e);
     }
     long period = Math.max(1000, Math.min(60_000, settings.uploadIdleTimeout().toMillis() / 2));
     sweeper.scheduleWithFixedDelay(() -> sweep(sessions), period, period, TimeUnit.MILLISECONDS);
-    String description =
-        context.serverName() + " on " + hostForMessages(context.host()) + ":" + server.getPort();
-    log.info("Serving REAPI over gRPC: {}, instances {}", description, instances.describe());
+    String description = context.serverName() + " on " + where.apply(server);
+    log.info("Serving REAPI over {}: {}, instances {}", kind, description, instances.describe());
     return new GrpcTransport(description, server, executor, sweeper, sessions, workerApi);
   }
 
@@ -153,6 +198,7 @@ final class GrpcTransport implements Transport {
     return sessions;
   }
 
+  /** The bound port; -1 for an in-process server, which has none. */
   @Override
   public int port() {
     return server.getPort();

@@ -1,6 +1,7 @@
 package build.hearth.server;
 
 import build.hearth.api.ActionCache;
+import build.hearth.api.ConfigException;
 import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.ExecutionService;
 import build.hearth.core.Closer;
@@ -34,10 +35,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -61,7 +64,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class HearthServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HearthServer.class);
-  private static final String TRANSPORT = "grpc";
 
   /** Everything the server opened, closed most recently opened first. */
   private final Closer resources;
@@ -92,11 +94,23 @@ public final class HearthServer implements AutoCloseable {
    */
   public static HearthServer start(HearthConfig config) {
     ClassLoader loader = HearthServer.class.getClassLoader();
-    return start(config, StoreProviderRegistry.discover(loader), transportProvider(loader));
+    return start(config, StoreProviderRegistry.discover(loader), transportProviders(loader));
   }
 
+  /**
+   * Starts {@code config} with the given providers.
+   *
+   * @param transportProviders the available transport providers by type
+   */
   static HearthServer start(
-      HearthConfig config, StoreProviderRegistry registry, TransportProvider transportProvider) {
+      HearthConfig config,
+      StoreProviderRegistry registry,
+      Map<String, TransportProvider> transportProviders) {
+    // Before anything opens: an unknown transport is a mistake in the file.
+    List<TransportProvider> providers = new ArrayList<>();
+    for (int i = 0; i < config.servers().size(); i++) {
+      providers.add(transportProvider(config.servers().get(i), i, transportProviders));
+    }
     Closer resources = new Closer();
     List<Transport> transports = new ArrayList<>();
     Map<String, WorkerRuntime> workers = new LinkedHashMap<>();
@@ -175,14 +189,17 @@ public final class HearthServer implements AutoCloseable {
 
       for (int i = 0; i < contexts.size(); i++) {
         ServerConfig server = config.servers().get(i);
-        Transport transport = transportProvider.start(contexts.get(i));
+        Transport transport = providers.get(i).start(contexts.get(i));
         resources.register(transport);
         transports.add(transport);
         log.info(
-            "Hearth server '{}' listening on {}:{} (instances: {})",
+            "Hearth server '{}' serving over {} {} (instances: {})",
             server.name(),
-            server.host(),
-            transport.port(),
+            server.transport(),
+            // A transport without a port (such as "inprocess") reports -1.
+            transport.port() < 0
+                ? "without a port"
+                : "on " + server.host() + ":" + transport.port(),
             server.instances().keySet().stream().map(n -> n.isEmpty() ? "\"\"" : n).toList());
       }
     } catch (RuntimeException e) {
@@ -309,20 +326,60 @@ public final class HearthServer implements AutoCloseable {
     };
   }
 
-  private static TransportProvider transportProvider(ClassLoader loader) {
-    List<String> found = new ArrayList<>();
-    for (TransportProvider provider : ServiceLoader.load(TransportProvider.class, loader)) {
-      if (provider.type().equals(TRANSPORT) && provider.isAvailable()) {
-        return provider;
+  /**
+   * The available transport providers visible to {@code loader}, by type; the first of a type wins.
+   * A provider that cannot be loaded is logged and skipped, so one broken plugin does not stop the
+   * others.
+   */
+  static Map<String, TransportProvider> transportProviders(ClassLoader loader) {
+    Map<String, TransportProvider> providers = new LinkedHashMap<>();
+    Iterator<TransportProvider> found =
+        ServiceLoader.load(TransportProvider.class, loader).iterator();
+    while (true) {
+      TransportProvider provider;
+      try {
+        if (!found.hasNext()) {
+          break;
+        }
+        provider = found.next();
+      } catch (ServiceConfigurationError e) {
+        log.warn("Skipping a transport provider that cannot be loaded: {}", e.getMessage());
+        continue;
       }
-      found.add(provider.type());
+      if (provider.isAvailable()) {
+        providers.putIfAbsent(provider.type(), provider);
+      } else {
+        log.info("Transport '{}' is not available in this process", provider.type());
+      }
     }
-    throw new IllegalStateException(
-        "no '"
-            + TRANSPORT
-            + "' transport on the class path (found: "
-            + found
-            + "); add hearth-grpc");
+    return providers;
+  }
+
+  private static TransportProvider transportProvider(
+      ServerConfig server, int index, Map<String, TransportProvider> providers) {
+    TransportProvider provider = providers.get(server.transport());
+    if (provider != null) {
+      return provider;
+    }
+    StringBuilder known = new StringBuilder();
+    providers.forEach(
+        (type, p) ->
+            known
+                .append(known.length() == 0 ? "" : ", ")
+                .append('\'')
+                .append(type)
+                .append("' (")
+                .append(p.getClass().getName())
+                .append(')'));
+    throw new ConfigException(
+        "servers[" + index + "].transport",
+        server.transportLine(),
+        "unknown transport '"
+            + server.transport()
+            + "'; known transports: "
+            + (known.length() == 0 ? "none" : known)
+            + ". \"grpc\" and \"inprocess\" come with hearth-grpc; a plugin's transport needs"
+            + " its jar on the class path.");
   }
 
   /** The port of the first server, with port 0 resolved to the one bound. */

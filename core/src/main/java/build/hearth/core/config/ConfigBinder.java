@@ -277,7 +277,14 @@ final class ConfigBinder {
   private ServerConfig server(Node node, int index) {
     Fields fields =
         Fields.of(
-            node, "a server object", "name", "listen", "maxBatchSize", "instances", "workerApi");
+            node,
+            "a server object",
+            "name",
+            "listen",
+            "maxBatchSize",
+            "instances",
+            "workerApi",
+            "transport");
     String where = fields.path() + " (line " + fields.line() + ")";
 
     Optional<Node> nameNode = fields.optional("name");
@@ -348,7 +355,24 @@ final class ConfigBinder {
     }
 
     WorkerApiConfig workerApi = fields.optional("workerApi").map(this::workerApi).orElse(null);
-    return new ServerConfig(name, listen.host(), listen.port(), maxBatchSize, instances, workerApi);
+    Optional<Node> transportNode = fields.optional("transport");
+    String transport = transportNode.map(Fields::string).orElse(ServerConfig.DEFAULT_TRANSPORT);
+    if (transport.isEmpty()) {
+      // Which other types exist depends on the class path; the host names them if this is unknown.
+      throw Fields.invalid(
+          transportNode.orElseThrow(),
+          "the transport must not be empty; built-in transports are \"grpc\" (the default) and"
+              + " \"inprocess\"");
+    }
+    return new ServerConfig(
+        name,
+        listen.host(),
+        listen.port(),
+        maxBatchSize,
+        instances,
+        workerApi,
+        transport,
+        transportNode.map(Node::line).orElse(0));
   }
 
   private WorkerApiConfig workerApi(Node node) {

@@ -27,12 +27,17 @@ public final class ServerConfig {
    */
   public static final long MAX_MAX_BATCH_SIZE_BYTES = 64L << 20;
 
+  /** The transport when the file does not say: {@code "grpc"}, served on {@link #port()}. */
+  public static final String DEFAULT_TRANSPORT = "grpc";
+
   private final String name;
   private final String host;
   private final int port;
   private final long maxBatchSizeBytes;
   private final Map<String, InstanceConfig> instances;
   private final WorkerApiConfig workerApi;
+  private final String transport;
+  private final int transportLine;
 
   ServerConfig(
       String name,
@@ -41,12 +46,26 @@ public final class ServerConfig {
       long maxBatchSizeBytes,
       Map<String, InstanceConfig> instances,
       WorkerApiConfig workerApi) {
+    this(name, host, port, maxBatchSizeBytes, instances, workerApi, DEFAULT_TRANSPORT, 0);
+  }
+
+  ServerConfig(
+      String name,
+      String host,
+      int port,
+      long maxBatchSizeBytes,
+      Map<String, InstanceConfig> instances,
+      WorkerApiConfig workerApi,
+      String transport,
+      int transportLine) {
     this.name = Objects.requireNonNull(name, "name");
     this.host = Objects.requireNonNull(host, "host");
     this.port = port;
     this.maxBatchSizeBytes = maxBatchSizeBytes;
     this.instances = Collections.unmodifiableMap(new LinkedHashMap<>(instances));
     this.workerApi = workerApi;
+    this.transport = Objects.requireNonNull(transport, "transport");
+    this.transportLine = transportLine;
   }
 
   /**
@@ -89,6 +108,20 @@ public final class ServerConfig {
     return Optional.ofNullable(workerApi);
   }
 
+  /**
+   * The type of the transport that serves this server: {@code "grpc"} (the default), {@code
+   * "inprocess"} (clients in the same JVM only, no socket), or a plugin's type. Not checked against
+   * the transports on the class path; the host does that when it starts the server.
+   */
+  public String transport() {
+    return transport;
+  }
+
+  /** The line of {@code transport} in the file, for error messages; 0 when it was not given. */
+  public int transportLine() {
+    return transportLine;
+  }
+
   /** The address as it is written in a file: {@code host:port}, or {@code [v6]:port}. */
   public String listenAddress() {
     return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
@@ -102,12 +135,13 @@ public final class ServerConfig {
         && port == that.port
         && maxBatchSizeBytes == that.maxBatchSizeBytes
         && instances.equals(that.instances)
-        && Objects.equals(workerApi, that.workerApi);
+        && Objects.equals(workerApi, that.workerApi)
+        && transport.equals(that.transport);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, host, port, maxBatchSizeBytes, instances, workerApi);
+    return Objects.hash(name, host, port, maxBatchSizeBytes, instances, workerApi, transport);
   }
 
   @Override
@@ -121,6 +155,7 @@ public final class ServerConfig {
         + ", instances="
         + instances.values()
         + (workerApi == null ? "" : ", workerApi=" + workerApi)
+        + (transport.equals(DEFAULT_TRANSPORT) ? "" : ", transport=" + transport)
         + "}";
   }
 }
