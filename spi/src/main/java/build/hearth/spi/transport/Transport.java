@@ -10,7 +10,10 @@ import java.time.Duration;
  */
 public interface Transport extends AutoCloseable {
 
-  /** {@return the port it listens on, with port 0 in the configuration resolved to the real one} */
+  /**
+   * {@return the port it listens on, with port 0 in the configuration resolved to the real one, or
+   * -1 for a transport that uses no port, such as the {@code inprocess} one}
+   */
   int port();
 
   /**
