@@ -13,7 +13,9 @@ import java.util.concurrent.TimeUnit;
  * new mount, pid, ipc and uts namespaces, {@code /proc} remounted for the new pid namespace, and an
  * empty private {@code /tmp}. The tool then sees none of the host's other processes, cannot signal
  * them, shares no System V IPC with them, and keeps its temporary files to itself; its working
- * directory and the worker's cache stay visible, since the mount namespace starts as a copy.
+ * directory and the worker's cache stay visible, since the mount namespace starts as a copy. A
+ * process whose directory or command lies under {@code /tmp} keeps the host's {@code /tmp}, which a
+ * private one would hide from it (logged once).
  *
  * <p>{@code --kill-child} makes the tool die with its {@code unshare} parent, so killing the
  * process Hearth started (and its descendants) ends the tool. Needs the right to create namespaces:
@@ -22,10 +24,38 @@ import java.util.concurrent.TimeUnit;
 final class NamespaceSandbox implements PipedToolProcess.Launcher {
   private static final String PRIVATE_TMP = "mount -t tmpfs -o mode=1777 tmpfs /tmp && exec \"$@\"";
 
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(NamespaceSandbox.class);
+
   private final List<String> prefix;
+  private final List<String> prefixKeepingTmp;
+  private final java.util.concurrent.atomic.AtomicBoolean keptTmpLogged =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   private NamespaceSandbox(List<String> prefix) {
     this.prefix = prefix;
+    // The same namespaces without the private /tmp: for a tool whose own files live under /tmp,
+    // which the private mount would hide.
+    List<String> keeping = new ArrayList<>(prefix.subList(0, prefix.indexOf("--") + 1));
+    this.prefixKeepingTmp = List.copyOf(keeping);
+  }
+
+  /**
+   * Whether a process with this command and working directory needs the host's {@code /tmp}: its
+   * directory or a path on its command line (a class path entry included) lies there.
+   */
+  static boolean needsHostTmp(List<String> command, java.nio.file.Path directory) {
+    if (directory != null && directory.toAbsolutePath().startsWith("/tmp")) {
+      return true;
+    }
+    for (String argument : command) {
+      for (String part : argument.split("[:=]")) {
+        if (part.equals("/tmp") || part.startsWith("/tmp/")) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /**
@@ -93,7 +123,16 @@ final class NamespaceSandbox implements PipedToolProcess.Launcher {
 
   @Override
   public Process launch(ProcessBuilder builder) throws IOException {
-    List<String> command = new ArrayList<>(prefix);
+    boolean keepTmp =
+        needsHostTmp(
+            builder.command(), builder.directory() == null ? null : builder.directory().toPath());
+    if (keepTmp && keptTmpLogged.compareAndSet(false, true)) {
+      log.info(
+          "A persistent worker's directory or command lies under /tmp, so its sandbox keeps the"
+              + " host's /tmp (move the worker's workDirectory and tools elsewhere for a private"
+              + " one)");
+    }
+    List<String> command = new ArrayList<>(keepTmp ? prefixKeepingTmp : prefix);
     command.addAll(builder.command());
     builder.command(command);
     return builder.start();

@@ -58,11 +58,22 @@ class PersistentActionRunnerTest {
     support = new WorkerTestSupport(tempDir);
   }
 
+  // Directories a test made outside @TempDir, deleted after the runners that used them closed.
+  private final List<Path> directories = new ArrayList<>();
+
   @AfterEach
-  void tearDown() {
+  void tearDown() throws IOException {
     background.shutdownNow();
     runners.forEach(LocalActionRunner::close);
     support.close();
+    for (Path directory : directories) {
+      try (java.util.stream.Stream<Path> walk = Files.walk(directory)) {
+        for (Path path : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          path.toFile().setWritable(true);
+          Files.deleteIfExists(path);
+        }
+      }
+    }
   }
 
   private LocalActionRunner runner(String persistentWorkers) {
@@ -203,6 +214,13 @@ class PersistentActionRunnerTest {
 
   @Test
   void aNamespaceSandboxHidesTheHostsProcessesAndTmpFromTheTool() throws IOException {
+    // The worker's directories outside /tmp (in this module's target directory), so that the
+    // sandbox can give the tool a private /tmp: a tool whose files are under /tmp keeps the host's.
+    Path outsideTmp =
+        Files.createTempDirectory(Path.of("target").toAbsolutePath(), "sandbox-test-");
+    directories.add(outsideTmp);
+    support.close();
+    support = new WorkerTestSupport(outsideTmp);
     LocalActionRunner runner = runner("{\"sandbox\": \"namespaces\"}");
     Path hostTmpFile = Files.createTempFile("hearth-sandbox-test", ".txt");
     try {
@@ -212,8 +230,12 @@ class PersistentActionRunnerTest {
               new Cancellation());
 
       assertThat(outcome.ran()).as(outcome.message()).isTrue();
-      // pid 1 of its own pid namespace, and an empty /tmp of its own.
-      assertThat(stderr(outcome)).isEqualTo("1\nno\nran");
+      // pid 1 of its own pid namespace, and an empty /tmp of its own, unless the tool's own files
+      // (this checkout's classes, the test's directories) lie under /tmp, which must stay visible.
+      ActionSpec probe = action("pid");
+      boolean hostTmp =
+          NamespaceSandbox.needsHostTmp(probe.task().command().getArgumentsList(), outsideTmp);
+      assertThat(stderr(outcome)).isEqualTo("1\n" + (hostTmp ? "yes" : "no") + "\nran");
       assertThat(totals(runner).spawns()).isEqualTo(1);
     } finally {
       Files.deleteIfExists(hostTmpFile);
