@@ -8,6 +8,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** Signals and liveness of processes by id, for the fault-injection tests. Linux only. */
@@ -73,6 +75,25 @@ final class Processes {
       throw new UncheckedIOException("cannot read " + file, e);
     } catch (NumberFormatException e) {
       return fail(file + " does not hold a process id: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Stops {@code process} with SIGTERM, then SIGKILL after {@code patience}, and kills whatever
+   * descendants it had (remembered in {@code leftBehind}, which may already hold earlier ones).
+   */
+  static void stop(Process process, Duration patience, List<ProcessHandle> leftBehind) {
+    leftBehind.addAll(process.descendants().toList());
+    process.destroy();
+    try {
+      if (!process.waitFor(patience.toMillis(), TimeUnit.MILLISECONDS)) {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      leftBehind.forEach(ProcessHandle::destroyForcibly);
     }
   }
 }

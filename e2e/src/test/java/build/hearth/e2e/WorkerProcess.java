@@ -157,18 +157,7 @@ final class WorkerProcess implements AutoCloseable {
   /** Stops the worker (SIGTERM, then SIGKILL after 10 s) and any process it left behind. */
   @Override
   public void close() {
-    leftBehind.addAll(process.descendants().toList());
-    process.destroy();
-    try {
-      if (!process.waitFor(10, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        process.waitFor(10, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } finally {
-      leftBehind.forEach(ProcessHandle::destroyForcibly);
-    }
+    Processes.stop(process, Duration.ofSeconds(10), leftBehind);
   }
 
   @Override

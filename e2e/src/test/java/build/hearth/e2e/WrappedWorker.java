@@ -127,18 +127,7 @@ final class WrappedWorker implements AutoCloseable {
   /** Stops the wrapper and the worker (SIGKILL after 20 s) and any process they left behind. */
   @Override
   public void close() {
-    leftBehind.addAll(wrapper.descendants().toList());
-    wrapper.destroy();
-    try {
-      if (!wrapper.waitFor(20, TimeUnit.SECONDS)) {
-        wrapper.destroyForcibly();
-        wrapper.waitFor(10, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } finally {
-      leftBehind.forEach(ProcessHandle::destroyForcibly);
-    }
+    Processes.stop(wrapper, Duration.ofSeconds(20), leftBehind);
   }
 
   @Override
