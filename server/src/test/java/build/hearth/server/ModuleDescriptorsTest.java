@@ -1,0 +1,132 @@
+package build.hearth.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import build.hearth.api.Digest;
+import build.hearth.spi.storage.ActionCacheStoreProvider;
+import build.hearth.spi.storage.BlobStoreProvider;
+import build.hearth.testing.FakeClock;
+import java.lang.module.Configuration;
+import java.lang.module.ModuleDescriptor;
+import java.lang.module.ModuleFinder;
+import java.lang.module.ModuleReference;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The published api, spi and testing modules carry real module descriptors, and a module layer of
+ * them resolves against their dependencies as embedders and plugin authors would see them on the
+ * module path.
+ */
+class ModuleDescriptorsTest {
+
+  @Test
+  void apiDescriptorIsExplicitAndExportsOnlyTheApi() throws Exception {
+    ModuleDescriptor api = descriptor(location(Digest.class), "build.hearth.api");
+
+    assertThat(api.isAutomatic()).isFalse();
+    assertThat(exported(api)).containsExactly("build.hearth.api");
+    assertThat(transitiveRequires(api))
+        .contains("build.hearth.proto", "com.google.protobuf", "proto.google.common.protos");
+  }
+
+  @Test
+  void spiDescriptorExportsBothSpiPackagesAndUsesTheStorageProviders() throws Exception {
+    ModuleDescriptor spi = descriptor(location(BlobStoreProvider.class), "build.hearth.spi");
+
+    assertThat(spi.isAutomatic()).isFalse();
+    assertThat(exported(spi))
+        .containsExactlyInAnyOrder("build.hearth.spi.storage", "build.hearth.spi.transport");
+    assertThat(transitiveRequires(spi)).contains("build.hearth.api");
+    assertThat(spi.uses())
+        .containsExactlyInAnyOrder(
+            BlobStoreProvider.class.getName(), ActionCacheStoreProvider.class.getName());
+  }
+
+  @Test
+  void testingDescriptorExportsTheSuitesAndOpensThemToJUnit() throws Exception {
+    ModuleDescriptor testing = descriptor(location(FakeClock.class), "build.hearth.testing");
+
+    assertThat(testing.isAutomatic()).isFalse();
+    assertThat(exported(testing)).containsExactly("build.hearth.testing");
+    assertThat(transitiveRequires(testing))
+        .contains("build.hearth.spi", "org.junit.jupiter.api", "io.grpc");
+    assertThat(testing.opens())
+        .singleElement()
+        .satisfies(
+            opens -> {
+              assertThat(opens.source()).isEqualTo("build.hearth.testing");
+              assertThat(opens.targets()).containsExactly("org.junit.platform.commons");
+            });
+  }
+
+  @Test
+  void publishedModulesResolveIntoALayerWithTheirDependencies() throws Exception {
+    ModuleFinder finder =
+        ModuleFinder.of(
+            location(Digest.class),
+            location(BlobStoreProvider.class),
+            location(FakeClock.class),
+            // A jar even in builds that stop at `test`: see the jar plugin in hearth-proto's pom.
+            location(build.bazel.remote.execution.v2.Digest.class),
+            location(com.google.protobuf.ByteString.class),
+            location(com.google.rpc.Status.class),
+            location(org.slf4j.Logger.class),
+            location(org.junit.jupiter.api.Test.class),
+            location(org.junit.platform.commons.annotation.Testable.class),
+            location(org.opentest4j.AssertionFailedError.class),
+            location(org.assertj.core.api.Assertions.class),
+            location(io.grpc.Channel.class),
+            location(io.grpc.stub.StreamObserver.class),
+            location(io.grpc.protobuf.ProtoUtils.class));
+
+    Configuration configuration =
+        ModuleLayer.boot()
+            .configuration()
+            .resolve(
+                finder,
+                ModuleFinder.of(),
+                Set.of("build.hearth.api", "build.hearth.spi", "build.hearth.testing"));
+    ModuleLayer layer =
+        ModuleLayer.boot()
+            .defineModulesWithOneLoader(configuration, ClassLoader.getPlatformClassLoader());
+
+    Class<?> digest = layer.findLoader("build.hearth.api").loadClass(Digest.class.getName());
+    assertThat(digest.getModule().getName()).isEqualTo("build.hearth.api");
+    assertThat(digest.getModule().getDescriptor().isAutomatic()).isFalse();
+    Module spi = layer.findModule("build.hearth.spi").orElseThrow();
+    assertThat(spi.canRead(layer.findModule("build.hearth.proto").orElseThrow()))
+        .as("spi reads the REAPI messages through api's requires transitive")
+        .isTrue();
+    assertThat(layer.findModule("build.hearth.proto").orElseThrow().getDescriptor().isAutomatic())
+        .isTrue();
+    Module testing = layer.findModule("build.hearth.testing").orElseThrow();
+    Module junitCommons = layer.findModule("org.junit.platform.commons").orElseThrow();
+    assertThat(testing.isOpen("build.hearth.testing", junitCommons)).isTrue();
+  }
+
+  private static ModuleDescriptor descriptor(Path location, String name) {
+    ModuleReference reference = ModuleFinder.of(location).find(name).orElseThrow();
+    return reference.descriptor();
+  }
+
+  private static Set<String> exported(ModuleDescriptor descriptor) {
+    return descriptor.exports().stream()
+        .map(ModuleDescriptor.Exports::source)
+        .collect(Collectors.toSet());
+  }
+
+  private static Set<String> transitiveRequires(ModuleDescriptor descriptor) {
+    return descriptor.requires().stream()
+        .filter(r -> r.modifiers().contains(ModuleDescriptor.Requires.Modifier.TRANSITIVE))
+        .map(ModuleDescriptor.Requires::name)
+        .collect(Collectors.toSet());
+  }
+
+  private static Path location(Class<?> type) throws URISyntaxException {
+    return Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI());
+  }
+}
