@@ -192,15 +192,25 @@ public final class HearthServer implements AutoCloseable {
         Transport transport = providers.get(i).start(contexts.get(i));
         resources.register(transport);
         transports.add(transport);
-        log.info(
-            "Hearth server '{}' serving over {} {} (instances: {})",
-            server.name(),
-            server.transport(),
-            // A transport without a port (such as "inprocess") reports -1.
-            transport.port() < 0
-                ? "without a port"
-                : "on " + server.host() + ":" + transport.port(),
-            server.instances().keySet().stream().map(n -> n.isEmpty() ? "\"\"" : n).toList());
+        List<String> instances =
+            server.instances().keySet().stream().map(n -> n.isEmpty() ? "\"\"" : n).toList();
+        // Scripts and tests wait for "listening on HOST:PORT"; a transport without a port (such
+        // as "inprocess") reports -1 and says so instead.
+        if (transport.port() < 0) {
+          log.info(
+              "Hearth server '{}' serving over {} without a port (instances: {})",
+              server.name(),
+              server.transport(),
+              instances);
+        } else {
+          log.info(
+              "Hearth server '{}' listening on {}:{} over {} (instances: {})",
+              server.name(),
+              server.host(),
+              transport.port(),
+              server.transport(),
+              instances);
+        }
       }
     } catch (RuntimeException e) {
       resources.closeAfter(e);
