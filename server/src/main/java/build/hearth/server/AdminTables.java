@@ -7,6 +7,7 @@ import static build.hearth.server.JsonTree.object;
 import static build.hearth.server.JsonTree.objects;
 import static build.hearth.server.JsonTree.string;
 
+import build.hearth.core.internal.Sizes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -189,17 +190,7 @@ final class AdminTables {
 
   /** {@code bytes} in binary units: {@code 512 B}, {@code 1.5 KiB}, {@code 300.0 MiB}. */
   static String bytes(long bytes) {
-    if (bytes < 1024) {
-      return bytes + " B";
-    }
-    String[] units = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    double value = bytes;
-    int unit = -1;
-    while (value >= 1024 && unit < units.length - 1) {
-      value /= 1024;
-      unit++;
-    }
-    return String.format(Locale.ROOT, "%.1f %s", value, units[unit]);
+    return Sizes.binary(bytes);
   }
 
   /** Seconds as {@code 45s}, {@code 10m05s}, {@code 2h03m} or {@code 3d04h}; {@code -} if null. */

@@ -171,9 +171,24 @@ public final class ExecRoots implements AutoCloseable {
    */
   public SyncedInputs sync(Digest inputRoot, Path directory, Set<String> keep) {
     Objects.requireNonNull(inputRoot, "inputRoot");
+    return sync(validator.validate(inputRoot), directory, keep);
+  }
+
+  /**
+   * {@link #sync(Digest, Path, Set)} for a tree that {@link #inputFiles} has validated already, so
+   * that a request's tree is read and checked once, not once for its listing and again for its
+   * sync.
+   *
+   * @throws HearthException as {@link #sync(Digest, Path, Set)}, except for a malformed tree
+   */
+  public SyncedInputs sync(InputFiles inputs, Path directory, Set<String> keep) {
+    Objects.requireNonNull(inputs, "inputs");
+    return sync(inputs.tree(), directory, keep);
+  }
+
+  private SyncedInputs sync(InputTree tree, Path directory, Set<String> keep) {
     Objects.requireNonNull(directory, "directory");
     KeptPaths kept = KeptPaths.of(Objects.requireNonNull(keep, "keep"));
-    InputTree tree = validator.validate(inputRoot);
     kept.checkAgainst(tree);
     builder.fetchInputs(tree);
     return directorySync.sync(tree, directory, kept);

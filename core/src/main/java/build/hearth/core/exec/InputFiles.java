@@ -15,22 +15,42 @@ import java.util.Set;
  * ExecRoots#sync} would report as {@link SyncedInputs#files()} and {@link
  * SyncedInputs#toolInputs()}, known before anything is fetched or linked. A persistent worker needs
  * it to name a request's pool key (the digests of the tool files) before it has a directory to
- * sync.
+ * sync, and then syncs from it with {@link ExecRoots#sync(InputFiles, java.nio.file.Path, Set)}, so
+ * that the tree is validated once per request.
  *
- * @param files every input file, by path relative to the input root, in tree order
- * @param toolInputs the paths of the files marked {@code bazel_tool_input}
+ * <p>Immutable, so thread-safe.
  */
-public record InputFiles(Map<String, Digest> files, Set<String> toolInputs) {
-  public InputFiles {
-    files = Collections.unmodifiableMap(new LinkedHashMap<>(files));
-    toolInputs = Collections.unmodifiableSet(new LinkedHashSet<>(toolInputs));
+public final class InputFiles {
+  private final InputTree tree;
+  private final Map<String, Digest> files;
+  private final Set<String> toolInputs;
+
+  private InputFiles(InputTree tree, Map<String, Digest> files, Set<String> toolInputs) {
+    this.tree = tree;
+    this.files = Collections.unmodifiableMap(files);
+    this.toolInputs = Collections.unmodifiableSet(toolInputs);
+  }
+
+  /** Every input file, by path relative to the input root, in tree order. */
+  public Map<String, Digest> files() {
+    return files;
+  }
+
+  /** The paths of the files marked {@code bazel_tool_input}. */
+  public Set<String> toolInputs() {
+    return toolInputs;
+  }
+
+  /** The validated tree the files were read from. */
+  InputTree tree() {
+    return tree;
   }
 
   static InputFiles of(InputTree tree) {
     Map<String, Digest> files = new LinkedHashMap<>();
     Set<String> toolInputs = new LinkedHashSet<>();
     walk(tree, tree.directory(tree.root()), "", files, toolInputs);
-    return new InputFiles(files, toolInputs);
+    return new InputFiles(tree, files, toolInputs);
   }
 
   private static void walk(

@@ -6,6 +6,18 @@ import java.time.Duration;
 public final class Durations {
   private Durations() {}
 
+  /**
+   * {@code duration} in nanoseconds, or {@link Long#MAX_VALUE} for one too long to count them (a
+   * timeout of centuries), as a wait's limit.
+   */
+  public static long toNanosSaturated(Duration duration) {
+    try {
+      return duration.toNanos();
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE;
+    }
+  }
+
   /** {@code 2h}, {@code 1h30m}, {@code 45s}, {@code 1s500ms}, {@code 250ms}, {@code 0s}. */
   public static String format(Duration duration) {
     if (duration.isZero() || duration.isNegative()) {

@@ -1,6 +1,7 @@
 package build.hearth.core.persistent;
 
 import build.hearth.core.internal.Durations;
+import build.hearth.core.internal.Sizes;
 import build.hearth.core.persistent.KeyPool.Count;
 import build.hearth.core.persistent.PoolStats.KeyStats;
 import java.nio.file.Path;
@@ -346,9 +347,7 @@ final class PoolLedger {
       if (limit > 0 && residentBytes > limit) {
         process.drain(
             RetirementReason.MEMORY,
-            PoolText.bytes(residentBytes)
-                + " resident, over the limit of "
-                + PoolText.bytes(limit));
+            Sizes.binary(residentBytes) + " resident, over the limit of " + Sizes.binary(limit));
       }
       settle(process, now, effects);
     }

@@ -14,6 +14,7 @@ import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.execution.ActionRunner;
 import build.hearth.core.execution.Cancellation;
 import build.hearth.core.execution.ExecutionTask;
+import build.hearth.core.internal.Durations;
 import build.hearth.core.persistent.PipedToolProcess;
 import build.hearth.core.persistent.PoolStats;
 import build.hearth.core.persistent.WorkerPool;
@@ -278,7 +279,7 @@ public final class LocalActionRunner implements ActionRunner {
       How how;
       try {
         CompletableFuture.anyOf(process.onExit(), cancelled)
-            .get(nanos(timeout), TimeUnit.NANOSECONDS);
+            .get(Durations.toNanosSaturated(timeout), TimeUnit.NANOSECONDS);
         how = process.isAlive() ? How.CANCELLED : How.EXITED;
       } catch (TimeoutException e) {
         how = process.isAlive() ? How.TIMED_OUT : How.EXITED;
@@ -300,14 +301,6 @@ public final class LocalActionRunner implements ActionRunner {
         // Leaving abnormally must not leave the command running.
         kill(process);
       }
-    }
-  }
-
-  private static long nanos(Duration duration) {
-    try {
-      return duration.toNanos();
-    } catch (ArithmeticException e) {
-      return Long.MAX_VALUE;
     }
   }
 

@@ -15,6 +15,7 @@ import build.hearth.core.exec.InputFiles;
 import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.execution.Cancellation;
 import build.hearth.core.execution.ExecutionTask;
+import build.hearth.core.internal.Durations;
 import build.hearth.core.persistent.Lease;
 import build.hearth.core.persistent.RetirementReason;
 import build.hearth.core.persistent.ToolProcessException;
@@ -232,7 +233,7 @@ final class PersistentActionRunner {
 
     ToolProcessException firstFailure = null;
     for (int attempt = 1; attempt <= 2; attempt++) {
-      Lease lease = acquire(key, roots, inputRoot, task, cancellation);
+      Lease lease = acquire(key, roots, inputs, task, cancellation);
       if (lease.oneShot()) {
         return Attempt.ONE_SHOT;
       }
@@ -310,14 +311,13 @@ final class PersistentActionRunner {
       Cancellation cancellation,
       ExecutedActionMetadata.Builder metadata) {
     Command command = task.command();
-    Digest inputRoot = Digest.fromProto(task.action().getInputRootDigest());
     int requestId = lease.requestId();
     String sandbox = key.multiplex() ? SANDBOXES + "/" + requestId : "";
     Path directory =
         key.multiplex() ? lease.processDirectory().resolve(sandbox) : lease.processDirectory();
     // A multiplex request's sandbox is its own, deleted after it; a singleplex process's directory
     // stays for the next request, which syncs it again.
-    roots.sync(inputRoot, directory, key.multiplex() ? Set.of() : Set.of(SANDBOXES));
+    roots.sync(inputs, directory, key.multiplex() ? Set.of() : Set.of(SANDBOXES));
     try (ExecRoot root =
         key.multiplex() ? ExecRoot.adopt(directory) : ExecRoot.existing(directory)) {
       root.createOutputDirectories(command);
@@ -397,7 +397,8 @@ final class PersistentActionRunner {
     CompletableFuture<WorkResponse> response = lease.process().send(request);
     How how;
     try {
-      CompletableFuture.anyOf(response, cancelled).get(nanos(timeout), TimeUnit.NANOSECONDS);
+      CompletableFuture.anyOf(response, cancelled)
+          .get(Durations.toNanosSaturated(timeout), TimeUnit.NANOSECONDS);
       how = response.isDone() ? How.ANSWERED : How.CANCELLED;
     } catch (TimeoutException e) {
       how = response.isDone() ? How.ANSWERED : How.TIMED_OUT;
@@ -447,14 +448,6 @@ final class PersistentActionRunner {
     }
   }
 
-  private static long nanos(Duration duration) {
-    try {
-      return duration.toNanos();
-    } catch (ArithmeticException e) {
-      return Long.MAX_VALUE;
-    }
-  }
-
   private ActionOutcome failed(
       ExecutedActionMetadata.Builder metadata,
       ToolProcessException first,
@@ -488,10 +481,10 @@ final class PersistentActionRunner {
   private Lease acquire(
       WorkerKey key,
       ExecRoots roots,
-      Digest inputRoot,
+      InputFiles inputs,
       ExecutionTask task,
       Cancellation cancellation) {
-    starter.seed(new ToolStarter.Seed(roots, inputRoot));
+    starter.seed(new ToolStarter.Seed(roots, inputs));
     try {
       return pool.acquire(key, task.timeout(), cancellation);
     } catch (ToolProcessException e) {

@@ -1,8 +1,8 @@
 package build.hearth.core.worker;
 
-import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.core.exec.ExecRoots;
+import build.hearth.core.exec.InputFiles;
 import build.hearth.core.persistent.PipedToolProcess;
 import build.hearth.core.persistent.ProcessFactory;
 import build.hearth.core.persistent.ToolProcess;
@@ -16,6 +16,7 @@ import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,7 +40,7 @@ final class ToolStarter implements ProcessFactory {
   static final int KEPT_LOGS = 200;
 
   /** The inputs of the action that asks for a process. */
-  record Seed(ExecRoots roots, Digest inputRoot) {}
+  record Seed(ExecRoots roots, InputFiles inputs) {}
 
   private final Path logsDirectory;
   private final PipedToolProcess.Launcher launcher;
@@ -69,7 +70,7 @@ final class ToolStarter implements ProcessFactory {
     if (seed == null) {
       throw new IllegalStateException("a tool process was asked for outside an action's acquire");
     }
-    seed.roots().sync(seed.inputRoot(), processDirectory);
+    seed.roots().sync(seed.inputs(), processDirectory, Set.of());
     List<String> command = new ArrayList<>(key.startupArguments());
     Path program;
     try {
