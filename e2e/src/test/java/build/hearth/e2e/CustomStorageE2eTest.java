@@ -1,7 +1,6 @@
 package build.hearth.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.File;
@@ -11,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SortedMap;
 import java.util.concurrent.TimeUnit;
@@ -82,7 +82,7 @@ class CustomStorageE2eTest {
             serverLog,
             repo);
     try {
-      awaitLog(server, serverLog, "Serving REAPI over gRPC");
+      Processes.awaitLogLine(server, serverLog, "Serving REAPI over gRPC");
 
       // 3. bazel build --remote_cache=grpc://localhost:PORT //..., bazel clean, and again
       BazelWorkspace workspace = BazelWorkspace.fromTemplate("cache");
@@ -110,7 +110,7 @@ class CustomStorageE2eTest {
       }
       assertThat(database).as("the SQLite database the configuration names").isNotEmptyFile();
     } finally {
-      stop(server);
+      Processes.stop(server, Duration.ofSeconds(30), new ArrayList<>());
     }
   }
 
@@ -181,33 +181,6 @@ class CustomStorageE2eTest {
           .start();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot run " + command, e);
-    }
-  }
-
-  private static void awaitLog(Process process, Path log, String line) {
-    await()
-        .alias(log.getFileName() + " to say '" + line + "'")
-        .atMost(Duration.ofSeconds(60))
-        .pollInterval(Duration.ofMillis(100))
-        .until(
-            () -> {
-              String text = read(log);
-              if (!process.isAlive()) {
-                fail("the server exited with " + process.exitValue() + "; " + log + ":\n" + text);
-              }
-              return text.contains(line);
-            });
-  }
-
-  private static void stop(Process process) {
-    process.destroy();
-    try {
-      if (!process.waitFor(30, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        process.waitFor(10, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 

@@ -1,7 +1,6 @@
 package build.hearth.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.File;
@@ -15,8 +14,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -68,7 +67,7 @@ class DeploymentExampleE2eTest {
             List.of(launcher.toString(), "serve", serverConfigFile.toString()),
             directory.resolve("server.log"));
     try {
-      awaitLog(server, directory.resolve("server.log"), "Serving REAPI over gRPC");
+      Processes.awaitLogLine(server, directory.resolve("server.log"), "Serving REAPI over gRPC");
 
       // 2. ./worker-wrapper.sh --scheduler-endpoint http://localhost:PORT --config worker.json
       String workerConfig =
@@ -125,7 +124,7 @@ class DeploymentExampleE2eTest {
         assertThat(table).contains("worker-1", "javac-example");
       }
     } finally {
-      stop(server);
+      Processes.stop(server, Duration.ofSeconds(30), new ArrayList<>());
     }
   }
 
@@ -147,33 +146,6 @@ class DeploymentExampleE2eTest {
           .start();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot run " + command, e);
-    }
-  }
-
-  private static void awaitLog(Process process, Path log, String line) {
-    await()
-        .alias(log.getFileName() + " to say '" + line + "'")
-        .atMost(Duration.ofSeconds(60))
-        .pollInterval(Duration.ofMillis(100))
-        .until(
-            () -> {
-              String text = Files.readString(log, StandardCharsets.UTF_8);
-              if (!process.isAlive()) {
-                fail("exited with " + process.exitValue() + "; " + log + ":\n" + text);
-              }
-              return text.contains(line);
-            });
-  }
-
-  private static void stop(Process process) {
-    process.destroy();
-    try {
-      if (!process.waitFor(30, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        process.waitFor(10, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 

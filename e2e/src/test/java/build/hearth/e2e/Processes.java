@@ -1,5 +1,6 @@
 package build.hearth.e2e;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
@@ -12,7 +13,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** Signals and liveness of processes by id, for the fault-injection tests. Linux only. */
+/** Signals, liveness, logs and stopping of the processes end-to-end tests start. Linux only. */
 final class Processes {
   private Processes() {}
 
@@ -95,5 +96,24 @@ final class Processes {
     } finally {
       leftBehind.forEach(ProcessHandle::destroyForcibly);
     }
+  }
+
+  /**
+   * Waits up to a minute for {@code log} (what {@code process} writes) to hold {@code line}; fails
+   * at once, with the log, if the process ends first.
+   */
+  static void awaitLogLine(Process process, Path log, String line) {
+    await()
+        .alias(log.getFileName() + " to say '" + line + "'")
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              String text = Files.readString(log, StandardCharsets.UTF_8);
+              if (!process.isAlive()) {
+                fail("exited with " + process.exitValue() + "; " + log + ":\n" + text);
+              }
+              return text.contains(line);
+            });
   }
 }
