@@ -15,6 +15,7 @@ import build.hearth.spi.storage.StoreStats;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -378,6 +379,79 @@ public abstract class BlobStoreContractTest {
     }
 
     assertThat(readFully(digest, 0)).hasValueSatisfying(b -> assertThat(b).isEqualTo(content));
+  }
+
+  /**
+   * Buffer writes append each buffer's remaining bytes in order, whatever the buffers are: heap
+   * (with an array offset), direct, read-only, empty, a few bytes or a megabyte, alone or many in
+   * one call. The store leaves their contents as they were.
+   */
+  @Test
+  public void uploadAssemblesBufferWritesInOrder() {
+    byte[] content = randomBytes(3 * CHUNK_BYTES + 7);
+    Digest digest = Digest.of(content);
+    int[][] calls = {
+      {1, 0, 7}, {4096, 100_000, 3}, {16_384, 16_384, 16_384, 16_384, 16_384}, {CHUNK_BYTES}, {0}
+    };
+
+    try (BlobStore.Upload upload = store().startUpload(digest)) {
+      int position = 0;
+      int kind = 0;
+      for (int[] sizes : calls) {
+        List<ByteBuffer> buffers = new ArrayList<>();
+        int start = position;
+        for (int size : sizes) {
+          buffers.add(bufferOver(content, position, size, kind++));
+          position += size;
+        }
+        upload.write(buffers);
+        assertThat(upload.written()).isEqualTo(position);
+        int offset = start;
+        for (ByteBuffer buffer : buffers) {
+          int size = buffer.limit() - BUFFER_LEAD;
+          byte[] after = new byte[size];
+          buffer.get(BUFFER_LEAD, after);
+          assertThat(after).isEqualTo(Arrays.copyOfRange(content, offset, offset + size));
+          offset += size;
+        }
+      }
+      upload.write(List.of(bufferOver(content, position, content.length - position, kind)));
+      commit(upload, digest);
+    }
+
+    assertThat(readFully(digest, 0)).hasValueSatisfying(b -> assertThat(b).isEqualTo(content));
+  }
+
+  /** A buffer write that goes past the digest's size makes the commit fail. */
+  @Test
+  public void bufferWritePastTheSizeIsRefusedAtCommit() {
+    byte[] content = randomBytes(2 * CHUNK_BYTES);
+    Digest digest = Digest.of(content);
+
+    try (BlobStore.Upload upload = store().startUpload(digest)) {
+      upload.write(List.of(bufferOver(content, 0, content.length - 10, 1)));
+      upload.write(List.of(bufferOver(content, 0, 20, 3)));
+      assertInvalidCommit(upload);
+    }
+
+    assertInvisible(digest);
+  }
+
+  private static final int BUFFER_LEAD = 5;
+
+  /**
+   * A buffer whose remaining bytes are {@code content[from, from + size)}, starting at position
+   * {@link #BUFFER_LEAD}: by {@code kind} modulo 4 a heap slice with an array offset, a direct
+   * buffer, or a read-only view of either.
+   */
+  private static ByteBuffer bufferOver(byte[] content, int from, int size, int kind) {
+    int capacity = BUFFER_LEAD + size;
+    ByteBuffer buffer =
+        kind % 2 == 0
+            ? ByteBuffer.allocate(capacity + 3).position(3).slice()
+            : ByteBuffer.allocateDirect(capacity);
+    buffer.position(BUFFER_LEAD).put(content, from, size).position(BUFFER_LEAD);
+    return kind % 4 >= 2 ? buffer.asReadOnlyBuffer() : buffer;
   }
 
   /**

@@ -11,20 +11,27 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
 
 /**
  * Hashes bytes on their way into a store's upload, and commits them only when the hash and size
  * match the digest. The store never sees a commit of bad bytes, so it need not hash itself.
  */
 final class VerifyingUpload implements BlobUpload {
-  /** Hashed and stored at a time, so a piece stays in the CPU's cache between the two. */
-  private static final int CHUNK = 256 * 1024;
+  /**
+   * Bytes hashed and then handed to the store together: small enough to stay in the CPU's cache
+   * between the two, large enough that the store writes them with few system calls.
+   */
+  private static final int BATCH_BYTES = 256 * 1024;
 
   private final Digest digest;
   private final BlobStore.Upload upload;
   private final MessageDigest sha = Digest.newMessageDigest();
-  private byte[] scratch;
+  private final List<ByteBuffer> batch = new ArrayList<>();
+  private int batchBytes;
   private long written;
   private boolean committed;
   private boolean closed;
@@ -52,42 +59,37 @@ final class VerifyingUpload implements BlobUpload {
 
   @Override
   public void write(byte[] data, int offset, int length) {
+    Objects.checkFromIndexSize(offset, length, data.length);
     checkWritable(length);
-    sha.update(data, offset, length);
-    if (upload != null) {
-      upload.write(data, offset, length);
-    }
-    written += length;
+    add(ByteBuffer.wrap(data, offset, length));
+    hashAndStore();
   }
 
   @Override
   public void write(ByteString data) {
     checkWritable(data.size());
     try {
-      // Reads the ByteString's own arrays instead of copying them out first: the bytes are only
-      // hashed and handed to the store, never kept or changed, which is what makes this safe.
+      // Walks the ByteString's own arrays and buffers (for a Write, the transport's receive
+      // buffers) instead of copying them out: the bytes are only hashed and handed to the store,
+      // never kept or changed, which is what makes this safe.
       UnsafeByteOperations.unsafeWriteTo(data, pieces);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    hashAndStore();
   }
 
-  /** Hashes and stores each piece of a ByteString as {@link #write(ByteString)} walks it. */
+  /** Adds each piece of a ByteString to the batch as {@link #write(ByteString)} walks it. */
   private final ByteOutput pieces =
       new ByteOutput() {
         @Override
         public void write(byte value) {
-          write(new byte[] {value}, 0, 1);
+          add(ByteBuffer.wrap(new byte[] {value}));
         }
 
         @Override
         public void write(byte[] value, int offset, int length) {
-          for (int pos = 0; pos < length; pos += CHUNK) {
-            int n = Math.min(CHUNK, length - pos);
-            sha.update(value, offset + pos, n);
-            upload.write(value, offset + pos, n);
-            written += n;
-          }
+          add(ByteBuffer.wrap(value, offset, length));
         }
 
         @Override
@@ -97,21 +99,44 @@ final class VerifyingUpload implements BlobUpload {
 
         @Override
         public void write(ByteBuffer value) {
-          if (scratch == null) {
-            scratch = new byte[CHUNK];
-          }
-          while (value.hasRemaining()) {
-            int n = Math.min(CHUNK, value.remaining());
-            value.get(scratch, 0, n);
-            write(scratch, 0, n);
-          }
+          add(value);
         }
 
         @Override
         public void writeLazy(ByteBuffer value) {
-          write(value);
+          add(value);
         }
       };
+
+  private void add(ByteBuffer piece) {
+    while (piece.hasRemaining()) {
+      int n = Math.min(BATCH_BYTES - batchBytes, piece.remaining());
+      batch.add(piece.slice(piece.position(), n));
+      piece.position(piece.position() + n);
+      batchBytes += n;
+      if (batchBytes == BATCH_BYTES) {
+        hashAndStore();
+      }
+    }
+  }
+
+  private void hashAndStore() {
+    if (batch.isEmpty()) {
+      return;
+    }
+    try {
+      for (ByteBuffer piece : batch) {
+        sha.update(piece.duplicate());
+      }
+      if (upload != null) {
+        upload.write(batch);
+      }
+      written += batchBytes;
+    } finally {
+      batch.clear();
+      batchBytes = 0;
+    }
+  }
 
   private void checkWritable(int length) {
     if (committed || closed) {

@@ -7,7 +7,9 @@ import build.hearth.spi.storage.BlobStore;
 import build.hearth.spi.storage.StoreStats;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.util.Collection;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -120,13 +122,26 @@ final class MemoryBlobStore implements BlobStore {
     public synchronized void write(byte[] data, int offset, int length) {
       Objects.checkFromIndexSize(offset, length, data.length);
       checkWritable();
+      append(ByteBuffer.wrap(data, offset, length));
+    }
+
+    @Override
+    public synchronized void write(List<ByteBuffer> data) {
+      checkWritable();
+      for (ByteBuffer piece : data) {
+        append(piece);
+      }
+    }
+
+    private void append(ByteBuffer piece) {
+      int length = piece.remaining();
       // Bytes past the digest's size are only counted: commit() refuses the upload anyway.
       int keep = (int) Math.max(0, Math.min(length, digest.sizeBytes() - written));
       if (keep > 0) {
         if (buffer == null) {
           buffer = new byte[(int) digest.sizeBytes()];
         }
-        System.arraycopy(data, offset, buffer, (int) written, keep);
+        piece.get(buffer, (int) written, keep);
       }
       written += length;
     }

@@ -148,6 +148,13 @@ final class StoreFiles {
     }
   }
 
+  static void writeFully(FileChannel channel, ByteBuffer[] buffers, long length)
+      throws IOException {
+    for (long left = length; left > 0; ) {
+      left -= channel.write(buffers);
+    }
+  }
+
   /**
    * A failure to {@code action} {@code file}: RESOURCE_EXHAUSTED when the disk is full (eviction or
    * a larger disk helps), else {@code code}.

@@ -2,8 +2,10 @@ package build.hearth.spi.storage;
 
 import build.hearth.api.Digest;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.util.Collection;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
@@ -105,6 +107,42 @@ public interface BlobStore extends AutoCloseable {
      * @throws build.hearth.api.HearthException UNAVAILABLE or INTERNAL if the store cannot write
      */
     void write(byte[] data, int offset, int length);
+
+    /**
+     * Appends the remaining bytes of each buffer, in order. Hearth calls this with the network's
+     * receive buffers (often direct, often read-only), so a store that can write them without
+     * copying, such as a file channel's gathering write, should override it. The store reads the
+     * buffers before returning and keeps none of them; it may move their positions but must not
+     * change their contents.
+     *
+     * <p>The default copies through {@link #write(byte[], int, int)}, at most 64 KiB at a time.
+     *
+     * @param data the buffers whose remaining bytes to append
+     * @throws build.hearth.api.HearthException UNAVAILABLE or INTERNAL if the store cannot write
+     */
+    default void write(List<ByteBuffer> data) {
+      long left = 0;
+      for (ByteBuffer buffer : data) {
+        left += buffer.remaining();
+      }
+      byte[] scratch = null;
+      for (ByteBuffer buffer : data) {
+        left -= buffer.remaining();
+        if (buffer.hasArray()) {
+          write(buffer.array(), buffer.arrayOffset() + buffer.position(), buffer.remaining());
+          buffer.position(buffer.limit());
+          continue;
+        }
+        while (buffer.hasRemaining()) {
+          if (scratch == null) {
+            scratch = new byte[(int) Math.min(64 * 1024, buffer.remaining() + left)];
+          }
+          int n = Math.min(scratch.length, buffer.remaining());
+          buffer.get(scratch, 0, n);
+          write(scratch, 0, n);
+        }
+      }
+    }
 
     /** {@return how many bytes have been written so far} */
     long written();
