@@ -12,7 +12,12 @@ import com.google.bytestream.ByteStreamProto.ReadResponse;
 import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
 import com.google.protobuf.UnsafeByteOperations;
+import io.grpc.BindableService;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,7 +27,7 @@ import java.util.Optional;
  * google.bytestream.ByteStream over the CAS: chunked, flow-controlled reads and resumable, verified
  * writes (see {@link WriteCall} and {@link UploadSessions}).
  */
-final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
+final class ByteStreamService implements ByteStreamGrpc.AsyncService, BindableService {
   private final Instances instances;
   private final UploadSessions sessions;
   private final int chunkSize;
@@ -53,14 +58,39 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
     PacedSender.start(out, chunks);
   }
 
+  /**
+   * The generated service, except that Write parses its requests with {@link
+   * InboundWriteMarshaller}, so uploaded bytes are hashed and stored straight from the network's
+   * buffers.
+   */
   @Override
-  public StreamObserver<WriteRequest> write(StreamObserver<WriteResponse> out) {
-    ServerCallStreamObserver<WriteResponse> call = (ServerCallStreamObserver<WriteResponse>) out;
-    // Ask for a few messages ahead, so the transport receives and deframes the next chunks while
-    // this one is hashed and stored; WriteCall asks for one more as it finishes each.
-    call.disableAutoRequest();
-    call.request(WriteCall.LOOKAHEAD_MESSAGES);
-    return new WriteCall(instances, sessions, call);
+  public ServerServiceDefinition bindService() {
+    ServerServiceDefinition generated = ByteStreamGrpc.bindService(this);
+    MethodDescriptor<WriteRequest, WriteResponse> standardWrite = ByteStreamGrpc.getWriteMethod();
+    ServerServiceDefinition.Builder service =
+        ServerServiceDefinition.builder(generated.getServiceDescriptor().getName());
+    for (ServerMethodDefinition<?, ?> method : generated.getMethods()) {
+      if (!method
+          .getMethodDescriptor()
+          .getFullMethodName()
+          .equals(standardWrite.getFullMethodName())) {
+        service.addMethod(method);
+      }
+    }
+    return service
+        .addMethod(
+            standardWrite.toBuilder(
+                    new InboundWriteMarshaller(), standardWrite.getResponseMarshaller())
+                .build(),
+            ServerCalls.asyncClientStreamingCall(this::openWrite))
+        .build();
+  }
+
+  private StreamObserver<InboundWrite> openWrite(StreamObserver<WriteResponse> out) {
+    WriteCall call =
+        new WriteCall(instances, sessions, (ServerCallStreamObserver<WriteResponse>) out);
+    call.start();
+    return call;
   }
 
   @Override

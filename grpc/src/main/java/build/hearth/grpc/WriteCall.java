@@ -13,9 +13,10 @@ import org.slf4j.LoggerFactory;
 /**
  * One ByteStream Write stream.
  *
- * <p>Bytes go to the session's verifying upload synchronously in {@link #onNext}: gRPC asks for the
- * next message only when that returns, so a slow store slows the client instead of filling memory.
- * What happens to the session when the stream ends:
+ * <p>Bytes go to the session's verifying upload synchronously in {@link #onNext}, which then hands
+ * the request's receive buffers back to the transport: a request's bytes are never kept. gRPC
+ * delivers the next message only when that returns, so a slow store slows the client instead of
+ * filling memory. What happens to the session when the stream ends:
  *
  * <ul>
  *   <li>finished and verified: the blob is in the CAS and the session ends;
@@ -31,16 +32,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>gRPC delivers one stream's callbacks one at a time, so the fields need no locking.
  */
-final class WriteCall implements StreamObserver<WriteRequest> {
+final class WriteCall implements StreamObserver<InboundWrite> {
   private static final Logger log = LoggerFactory.getLogger(WriteCall.class);
 
   private final Instances instances;
   private final UploadSessions sessions;
 
-  /** Messages requested ahead of the one being processed; see ByteStreamService#write. */
-  static final int LOOKAHEAD_MESSAGES = 8;
-
   private final ServerCallStreamObserver<WriteResponse> out;
+  private final WriteLookahead lookahead = new WriteLookahead();
   private String resourceName;
   private UploadSessions.Session session;
   private boolean done;
@@ -52,13 +51,32 @@ final class WriteCall implements StreamObserver<WriteRequest> {
     this.out = out;
   }
 
+  /** Turns off gRPC's one-at-a-time requests; this call asks for messages ahead instead. */
+  void start() {
+    out.disableAutoRequest();
+    out.request(lookahead.initial());
+  }
+
   @Override
-  public void onNext(WriteRequest request) {
-    try {
-      process(request);
+  public void onNext(InboundWrite received) {
+    int size = received.request().getData().size();
+    try (received) {
+      if (received.malformed() != null) {
+        if (!done) {
+          fail(
+              HearthException.invalidArgument(
+                  "a WriteRequest is not a valid protobuf message (%s); the upload so far is"
+                      + " kept for resumption",
+                  received.malformed()),
+              false);
+        }
+        return;
+      }
+      process(received.request());
     } finally {
-      if (!done) {
-        out.request(1);
+      int more = done ? 0 : lookahead.received(size);
+      if (more > 0) {
+        out.request(more);
       }
     }
   }

@@ -9,12 +9,20 @@ import static build.hearth.grpc.TestServer.uploadName;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import build.hearth.api.Digest;
+import com.google.bytestream.ByteStreamGrpc;
 import com.google.bytestream.ByteStreamProto.QueryWriteStatusRequest;
 import com.google.bytestream.ByteStreamProto.QueryWriteStatusResponse;
 import com.google.bytestream.ByteStreamProto.ReadRequest;
 import com.google.bytestream.ByteStreamProto.ReadResponse;
 import com.google.protobuf.ByteString;
+import io.grpc.CallOptions;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
+import io.grpc.stub.ClientCalls;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -155,6 +163,79 @@ class ByteStreamServiceTest {
     QueryWriteStatusResponse status = query(uploadName("", digest));
     assertThat(status.getComplete()).isTrue();
     assertThat(status.getCommittedSize()).isEqualTo(50_000);
+  }
+
+  /**
+   * The service hashes and stores each chunk straight from the transport's receive buffers and then
+   * hands them back; chunks of any size, from one byte to several network reads, must arrive
+   * intact, including while the next chunks are already being received into fresh buffers.
+   */
+  @Test
+  void chunksOfEverySizeArriveIntact() {
+    int[] sizes = {1, 16 * 1024, 3, 1024 * 1024, 3 * 1024 * 1024 + 17, 0, 64 * 1024 - 1};
+    int total = 0;
+    for (int size : sizes) {
+      total += size;
+    }
+    ByteString data = pattern(total + 1000, 11);
+    Digest digest = digestOf(data);
+
+    TestServer.Upload upload = server.new Upload();
+    int offset = 0;
+    for (int round = 0; round < 2; round++) {
+      for (int size : sizes) {
+        if (offset < data.size()) {
+          int n = Math.min(size, data.size() - offset);
+          upload.send(
+              offset == 0 ? uploadName("", digest) : "",
+              offset,
+              data.substring(offset, offset + n),
+              false);
+          offset += n;
+        }
+      }
+    }
+    upload.send("", offset, ByteString.EMPTY, true).halfClose();
+
+    assertThat(upload.await().getCommittedSize()).isEqualTo(data.size());
+    assertThat(concat(read(readName("", digest), 0, 0))).isEqualTo(data);
+  }
+
+  /** A Write message that is not a WriteRequest at all is refused; the server carries on. */
+  @Test
+  void garbageWriteMessageIsInvalidArgument() {
+    MethodDescriptor<byte[], byte[]> rawWrite =
+        ByteStreamGrpc.getWriteMethod().toBuilder(new RawBytes(), new RawBytes()).build();
+    // Field 1 (resource_name) claiming 100 bytes with only three following.
+    byte[] garbage = {0x0a, 100, 'a', 'b', 'c'};
+
+    assertStatus(
+        () ->
+            ClientCalls.blockingUnaryCall(
+                server.channel,
+                rawWrite.toBuilder().setType(MethodDescriptor.MethodType.UNARY).build(),
+                CallOptions.DEFAULT,
+                garbage),
+        Status.Code.INVALID_ARGUMENT,
+        "not a valid protobuf message");
+    server.assertStillServing();
+  }
+
+  /** Passes bytes through unparsed, so a test can send what no WriteRequest serializes to. */
+  private static final class RawBytes implements MethodDescriptor.Marshaller<byte[]> {
+    @Override
+    public InputStream stream(byte[] value) {
+      return new ByteArrayInputStream(value);
+    }
+
+    @Override
+    public byte[] parse(InputStream stream) {
+      try {
+        return stream.readAllBytes();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
   }
 
   @Test
