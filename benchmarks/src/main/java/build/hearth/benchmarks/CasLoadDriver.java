@@ -5,15 +5,12 @@ import build.hearth.core.config.HearthConfig;
 import build.hearth.server.HearthServer;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -22,7 +19,6 @@ import java.util.Random;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.function.IntSupplier;
-import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -182,10 +178,7 @@ public final class CasLoadDriver implements Callable<Integer> {
 
   /** Runs the driver with command-line arguments; see {@code --help}. */
   public static void main(String[] args) {
-    // The server logs every start at INFO; that would interleave with the progress lines.
-    if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-    }
+    Benchmarks.quietServerLogs();
     System.exit(new CommandLine(new CasLoadDriver()).execute(args));
   }
 
@@ -215,12 +208,10 @@ public final class CasLoadDriver implements Callable<Integer> {
     Measurement sha = measureSha("SHA-256, one thread (reference, before)");
     report.add(sha);
 
-    Path dir = Files.createTempDirectory(Files.createDirectories(tmp), "hearth-bench-");
-    Thread cleanup = new Thread(() -> deleteQuietly(dir), "hearth-bench-cleanup");
-    Runtime.getRuntime().addShutdownHook(cleanup);
     Measurement write;
     Measurement findMissing;
-    try (Running running = start(dir)) {
+    try (ScratchDirectory dir = ScratchDirectory.create(tmp, "hearth-bench-");
+        Running running = start(dir.path())) {
       report.setting("Client", running.target().description());
       CasTarget target = running.target();
       byte[] blob = new byte[blobMib * MIB];
@@ -233,9 +224,6 @@ public final class CasLoadDriver implements Callable<Integer> {
       CpuTimes findMissingCpu = new CpuTimes();
       findMissing = measureFindMissing(target, findMissingCpu);
       report.add(findMissing, findMissingCpu);
-    } finally {
-      deleteQuietly(dir);
-      Runtime.getRuntime().removeShutdownHook(cleanup);
     }
     report.add(measureSha("SHA-256, one thread (again, after)"));
     report.setting(
@@ -563,19 +551,6 @@ public final class CasLoadDriver implements Callable<Integer> {
       }
     }
     return out.append('"').toString();
-  }
-
-  static void deleteQuietly(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(path);
-      }
-    } catch (IOException | UncheckedIOException e) {
-      System.err.println("could not delete " + dir + " completely: " + e);
-    }
   }
 
   /** The server (absent in embedded mode) and the client of one run, closed together. */

@@ -168,10 +168,8 @@ public final class ExecuteLoadDriver implements Callable<Integer> {
     }
     TrivialActions trivial = TrivialActions.create(total, cacheMode == CacheMode.doNotCache);
 
-    Path dir = Files.createTempDirectory(Files.createDirectories(tmp), "hearth-bench-exec-");
-    Thread cleanup = new Thread(() -> CasLoadDriver.deleteQuietly(dir), "hearth-bench-cleanup");
-    Runtime.getRuntime().addShutdownHook(cleanup);
-    try (HearthServer server = HearthServer.start(config(dir));
+    try (ScratchDirectory dir = ScratchDirectory.create(tmp, "hearth-bench-exec-");
+        HearthServer server = HearthServer.start(config(dir.path()));
         GrpcCasTarget target = new GrpcCasTarget("127.0.0.1", server.port(), 0)) {
       target.putSmall(trivial.blobs());
       progress.printf(
@@ -181,7 +179,7 @@ public final class ExecuteLoadDriver implements Callable<Integer> {
           trivial.blobs().size());
       ExecuteClient client =
           new ExecuteClient(target.channel(), cacheMode == CacheMode.skipLookup, Clock.systemUTC());
-      DirectSpawn direct = new DirectSpawn(Files.createDirectory(dir.resolve("direct")));
+      DirectSpawn direct = new DirectSpawn(Files.createDirectory(dir.path().resolve("direct")));
       int next = 0;
       for (int i = 0; i < concurrency.size(); i++) {
         int level = concurrency.get(i);
@@ -193,9 +191,6 @@ public final class ExecuteLoadDriver implements Callable<Integer> {
         next += warmup + count;
         report.add(new ExecuteReport.Pair(spawned, executed));
       }
-    } finally {
-      CasLoadDriver.deleteQuietly(dir);
-      Runtime.getRuntime().removeShutdownHook(cleanup);
     }
     report.setting(
         "Load average (1, 5, 15 min)", "before " + loadBefore + ", after " + Report.loadAverage());

@@ -179,10 +179,9 @@ public final class HearthServer implements AutoCloseable {
       }
 
       for (WorkerConfig worker : config.workers()) {
-        workers.put(
-            worker.name(),
-            startWorker(worker, registry, schedulers, warmWorkers, casByInstance, resources));
-        WorkerRuntime runtime = workers.get(worker.name());
+        WorkerRuntime runtime =
+            startWorker(worker, registry, schedulers, warmWorkers, casByInstance, resources);
+        workers.put(worker.name(), runtime);
         reports.registerLive(
             worker.name(), worker.scheduler().orElseThrow(), runtime::persistentWorkerStats);
       }
@@ -392,7 +391,6 @@ public final class HearthServer implements AutoCloseable {
             + " its jar on the class path.");
   }
 
-  /** The port of the first server, with port 0 resolved to the one bound. */
   /**
    * The persistent-worker statistics of each in-process worker, by worker name; a worker with
    * persistent workers disabled is left out. A snapshot.
@@ -404,6 +402,7 @@ public final class HearthServer implements AutoCloseable {
     return stats;
   }
 
+  /** The port of the first server, with port 0 resolved to the one bound. */
   public int port() {
     return transports.get(0).port();
   }
