@@ -5,7 +5,6 @@ import build.hearth.core.config.Node.ArrayNode;
 import build.hearth.core.config.Node.ObjectNode;
 import build.hearth.core.persistent.PoolLimits;
 import build.hearth.core.persistent.WorkerProtocol;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -227,10 +226,6 @@ final class PersistentWorkersBinder {
             .optional(MEMORY_LIMIT)
             .map(n -> OptionalLong.of(ConfigValues.bytes(n)))
             .orElse(OptionalLong.empty()),
-        fields
-            .optional(IDLE_TIMEOUT)
-            .map(ConfigValues::duration)
-            .map(Optional::of)
-            .orElse(Optional.<Duration>empty()));
+        fields.optional(IDLE_TIMEOUT).map(ConfigValues::duration));
   }
 }

@@ -45,16 +45,6 @@ public final class ServerConfig {
       int port,
       long maxBatchSizeBytes,
       Map<String, InstanceConfig> instances,
-      WorkerApiConfig workerApi) {
-    this(name, host, port, maxBatchSizeBytes, instances, workerApi, DEFAULT_TRANSPORT, 0);
-  }
-
-  ServerConfig(
-      String name,
-      String host,
-      int port,
-      long maxBatchSizeBytes,
-      Map<String, InstanceConfig> instances,
       WorkerApiConfig workerApi,
       String transport,
       int transportLine) {

@@ -40,7 +40,19 @@ final class AdminJson implements Closeable {
   /**
    * A store as the admin endpoint shows it; {@code kind} is {@code cas} or {@code action_cache}.
    */
-  record Store(String name, String kind, Supplier<StoreStats> stats) {}
+  record Store(String name, String kind, Supplier<StoreStats> stats) {
+    /** Reads the statistics once; a store that throws is read as its failure. */
+    Reading read() {
+      try {
+        return new Reading(this, stats.get(), null);
+      } catch (RuntimeException e) {
+        return new Reading(this, null, e);
+      }
+    }
+  }
+
+  /** One read of a store's statistics: {@code stats}, or the {@code failure} the read threw. */
+  record Reading(Store store, StoreStats stats, RuntimeException failure) {}
 
   private final JsonGenerator out;
 
@@ -67,7 +79,7 @@ final class AdminJson implements Closeable {
       Instant now,
       Optional<String> notReady,
       Map<String, Scheduler<?, ?>> schedulers,
-      List<Store> stores,
+      List<Reading> stores,
       Map<String, WorkerReports.Report> reports)
       throws IOException {
     out.writeStartObject();
@@ -80,7 +92,7 @@ final class AdminJson implements Closeable {
     }
     schedulers(schedulers);
     out.writeArrayFieldStart("stores");
-    for (Store store : stores) {
+    for (Reading store : stores) {
       store(store);
     }
     out.writeEndArray();
@@ -143,19 +155,17 @@ final class AdminJson implements Closeable {
     out.writeEndArray();
   }
 
-  private void store(Store store) throws IOException {
+  private void store(Reading reading) throws IOException {
     out.writeStartObject();
-    out.writeStringField("name", store.name());
-    out.writeStringField("kind", store.kind());
-    StoreStats stats;
-    try {
-      stats = store.stats().get();
-    } catch (RuntimeException e) {
+    out.writeStringField("name", reading.store().name());
+    out.writeStringField("kind", reading.store().kind());
+    if (reading.failure() != null) {
       // A closed store throws; the document still describes the rest of the server.
-      out.writeStringField("error", String.valueOf(e.getMessage()));
+      out.writeStringField("error", String.valueOf(reading.failure().getMessage()));
       out.writeEndObject();
       return;
     }
+    StoreStats stats = reading.stats();
     out.writeNumberField("entries", stats.entries());
     out.writeNumberField("sizeBytes", stats.sizeBytes());
     out.writeFieldName("capacityBytes");

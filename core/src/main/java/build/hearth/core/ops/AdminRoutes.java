@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 
 /**
  * The server's health and admin endpoints, served on its gRPC port:
@@ -109,26 +110,32 @@ public final class AdminRoutes implements HttpRoutes {
   }
 
   private Response readiness() {
-    Optional<String> reason = notReadyReason();
+    Optional<String> reason = notReadyReason(stores.stream().map(AdminJson.Store::read));
     return reason
         .map(why -> new Response(503, TEXT, ("not ready: " + why).getBytes(StandardCharsets.UTF_8)))
         .orElseGet(() -> Response.ok(TEXT, "ready"));
   }
 
-  /** Why the server is not ready, or empty when it is. */
-  private Optional<String> notReadyReason() {
+  /**
+   * Why the server is not ready, or empty when it is. {@code storeReadings} is consumed only as far
+   * as needed: not at all when the server was marked not ready, up to the first failure otherwise.
+   */
+  private Optional<String> notReadyReason(Stream<AdminJson.Reading> storeReadings) {
     String marked = notReadyReason;
     if (marked != null) {
       return Optional.of(marked);
     }
-    for (AdminJson.Store store : stores) {
-      try {
-        store.stats().get();
-      } catch (RuntimeException e) {
-        // A store that cannot account for itself cannot serve either.
-        return Optional.of(
-            store.kind() + " store '" + store.name() + "' is unavailable: " + e.getMessage());
-      }
+    Optional<AdminJson.Reading> failed =
+        storeReadings.filter(reading -> reading.failure() != null).findFirst();
+    if (failed.isPresent()) {
+      // A store that cannot account for itself cannot serve either.
+      AdminJson.Store store = failed.get().store();
+      return Optional.of(
+          store.kind()
+              + " store '"
+              + store.name()
+              + "' is unavailable: "
+              + failed.get().failure().getMessage());
     }
     for (Supplier<Optional<String>> check : readinessChecks) {
       Optional<String> reason = check.get();
@@ -171,9 +178,12 @@ public final class AdminRoutes implements HttpRoutes {
 
   private void writeStatus(AdminJson json) throws IOException {
     Instant now = clock.instant();
-    Optional<String> notReady = notReadyReason();
+    // Each store is read once (a plugin's statistics may cost a query), so that the document's
+    // readiness and its list of stores also agree.
+    List<AdminJson.Reading> readings = stores.stream().map(AdminJson.Store::read).toList();
+    Optional<String> notReady = notReadyReason(readings.stream());
     Map<String, WorkerReports.Report> reports = workerReports.snapshot();
-    json.status(version, startedAt, now, notReady, schedulers, stores, reports);
+    json.status(version, startedAt, now, notReady, schedulers, readings, reports);
   }
 
   private void writeWorkers(AdminJson json) throws IOException {

@@ -615,7 +615,7 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
         continue;
       }
       int preference = action.requirements.preference(worker);
-      int score = score(action, worker);
+      int score = scorer.score(action.request, worker.spec());
       if (best == null
           || preference > bestPreference
           || (preference == bestPreference
@@ -626,10 +626,6 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
       }
     }
     return best;
-  }
-
-  private int score(QueuedAction<T, R> action, WorkerState<T, R> worker) {
-    return scorer.score(action.request, worker.spec());
   }
 
   private void start(QueuedAction<T, R> action, WorkerState<T, R> worker, Effects effects) {

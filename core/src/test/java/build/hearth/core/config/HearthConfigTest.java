@@ -81,7 +81,9 @@ class HearthConfigTest {
                 50052,
                 4L << 20,
                 Map.of("", new InstanceConfig("", "cas", "ac", true, execution)),
-                new WorkerApiConfig("main")));
+                new WorkerApiConfig("main"),
+                ServerConfig.DEFAULT_TRANSPORT,
+                0));
 
     Path cache = Path.of(System.getProperty("user.home"), ".cache", "hearth");
     assertThat(config.workers())

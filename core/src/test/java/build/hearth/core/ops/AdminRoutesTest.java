@@ -17,15 +17,12 @@ import build.hearth.core.persistent.PoolStats.KeyStats;
 import build.hearth.core.persistent.PoolStats.ProcessState;
 import build.hearth.core.persistent.PoolStats.ProcessStats;
 import build.hearth.core.persistent.RetirementReason;
-import build.hearth.core.persistent.ToolProcess;
 import build.hearth.core.persistent.WorkerKey;
 import build.hearth.core.persistent.WorkerPool;
 import build.hearth.core.persistent.WorkerProtocol;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.WorkerSession;
 import build.hearth.core.scheduler.WorkerSpec;
-import build.hearth.proto.worker.WorkRequest;
-import build.hearth.proto.worker.WorkResponse;
 import build.hearth.spi.storage.ActionCacheStore;
 import build.hearth.spi.storage.BlobStore;
 import build.hearth.spi.storage.StoreContext;
@@ -46,7 +43,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -308,7 +304,7 @@ class AdminRoutesTest {
     pool =
         WorkerPool.newBuilder()
             .directory(temp)
-            .processFactory((key, directory) -> new StubProcess())
+            .processFactory((key, directory) -> new StubToolProcess(99, directory))
             .clock(clock)
             .sweepInterval(Duration.ZERO)
             .retirementExecutor(Runnable::run)
@@ -455,48 +451,5 @@ class AdminRoutesTest {
 
     @Override
     public void close() {}
-  }
-
-  /** A process that answers every request with exit code 0; the pool's tests need no more. */
-  private static final class StubProcess implements ToolProcess {
-    @Override
-    public long pid() {
-      return 99;
-    }
-
-    @Override
-    public boolean isAlive() {
-      return true;
-    }
-
-    @Override
-    public CompletableFuture<WorkResponse> send(WorkRequest request) {
-      return CompletableFuture.completedFuture(
-          WorkResponse.newBuilder().setRequestId(request.getRequestId()).build());
-    }
-
-    @Override
-    public void cancel(int requestId) {}
-
-    @Override
-    public OptionalLong residentBytes() {
-      return OptionalLong.empty();
-    }
-
-    @Override
-    public String stderrTail() {
-      return "";
-    }
-
-    @Override
-    public Path logFile() {
-      return Path.of("/dev/null");
-    }
-
-    @Override
-    public void shutdown(Duration grace) {}
-
-    @Override
-    public void kill() {}
   }
 }

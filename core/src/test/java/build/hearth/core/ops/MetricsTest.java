@@ -17,6 +17,7 @@ import build.hearth.api.Execution;
 import build.hearth.api.ExecutionService;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
+import build.hearth.core.Closer;
 import build.hearth.core.Storage;
 import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.execution.ExecutionServices;
@@ -40,7 +41,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -49,18 +49,15 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class MetricsTest {
-  private final List<AutoCloseable> toClose = new ArrayList<>();
+  private final Closer toClose = new Closer();
 
   @AfterEach
-  void closeAll() throws Exception {
-    for (int i = toClose.size() - 1; i >= 0; i--) {
-      toClose.get(i).close();
-    }
+  void closeAll() {
+    toClose.close();
   }
 
   private <C extends AutoCloseable> C closing(C closeable) {
-    toClose.add(closeable);
-    return closeable;
+    return toClose.register(closeable);
   }
 
   private BlobStore memoryBlobStore(String name, long maxSize) {

@@ -12,14 +12,10 @@ import build.hearth.core.persistent.PoolStats.Counters;
 import build.hearth.core.persistent.PoolStats.KeyStats;
 import build.hearth.core.persistent.PoolStats.ProcessState;
 import build.hearth.core.persistent.PoolStats.ProcessStats;
-import build.hearth.core.persistent.ProcessFactory;
 import build.hearth.core.persistent.RetirementReason;
-import build.hearth.core.persistent.ToolProcess;
 import build.hearth.core.persistent.WorkerKey;
 import build.hearth.core.persistent.WorkerPool;
 import build.hearth.core.persistent.WorkerProtocol;
-import build.hearth.proto.worker.WorkRequest;
-import build.hearth.proto.worker.WorkResponse;
 import build.hearth.testing.FakeClock;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,8 +27,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,75 +36,6 @@ class PersistentWorkerMetricsTest {
   @TempDir Path directory;
 
   private final FakeClock clock = new FakeClock();
-
-  /** Processes without an operating system process: they answer every request at once. */
-  private static final class StubProcesses implements ProcessFactory {
-    final AtomicLong nextPid = new AtomicLong(4000);
-    final List<StubProcess> started = Collections.synchronizedList(new ArrayList<>());
-
-    @Override
-    public ToolProcess start(WorkerKey key, Path processDirectory) {
-      StubProcess process = new StubProcess(nextPid.incrementAndGet(), processDirectory);
-      started.add(process);
-      return process;
-    }
-  }
-
-  private static final class StubProcess implements ToolProcess {
-    final long pid;
-    final Path directory;
-    volatile boolean alive = true;
-    volatile OptionalLong residentBytes = OptionalLong.empty();
-
-    StubProcess(long pid, Path directory) {
-      this.pid = pid;
-      this.directory = directory;
-    }
-
-    @Override
-    public long pid() {
-      return pid;
-    }
-
-    @Override
-    public boolean isAlive() {
-      return alive;
-    }
-
-    @Override
-    public CompletableFuture<WorkResponse> send(WorkRequest request) {
-      return CompletableFuture.completedFuture(
-          WorkResponse.newBuilder().setRequestId(request.getRequestId()).build());
-    }
-
-    @Override
-    public void cancel(int requestId) {}
-
-    @Override
-    public OptionalLong residentBytes() {
-      return residentBytes;
-    }
-
-    @Override
-    public String stderrTail() {
-      return "";
-    }
-
-    @Override
-    public Path logFile() {
-      return directory.resolve("stderr.log");
-    }
-
-    @Override
-    public void shutdown(Duration grace) {
-      alive = false;
-    }
-
-    @Override
-    public void kill() {
-      alive = false;
-    }
-  }
 
   private static WorkerKey javacKey() {
     return new WorkerKey(
@@ -130,7 +55,7 @@ class PersistentWorkerMetricsTest {
 
   @Test
   void seriesOfARealPool() {
-    StubProcesses processes = new StubProcesses();
+    StubToolProcess.Factory processes = new StubToolProcess.Factory();
     try (WorkerPool pool =
         WorkerPool.newBuilder()
             .directory(directory)
