@@ -304,25 +304,9 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
     }
 
     @Override
-    public synchronized void write(byte[] data, int offset, int length) {
+    public void write(byte[] data, int offset, int length) {
       Objects.checkFromIndexSize(offset, length, data.length);
-      checkWritable();
-      // Bytes past the digest's size are only counted: commit() refuses the upload anyway.
-      int keep = (int) Math.max(0, Math.min(length, digest.sizeBytes() - written));
-      try {
-        if (keep > buffer.remaining()) {
-          flush();
-        }
-        if (keep >= buffer.capacity()) {
-          StoreFiles.writeFully(channel, ByteBuffer.wrap(data, offset, keep));
-        } else {
-          buffer.put(data, offset, keep);
-        }
-      } catch (IOException e) {
-        discard(false);
-        throw StoreFiles.failure(StatusCode.UNAVAILABLE, "write the upload file", temp, e);
-      }
-      written += length;
+      write(List.of(ByteBuffer.wrap(data, offset, length)));
     }
 
     /**
@@ -337,17 +321,15 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
       for (ByteBuffer piece : data) {
         length += piece.remaining();
       }
-      if (written + length > digest.sizeBytes()) {
-        // Bytes past the digest's size are only counted, which the array path does.
-        Upload.super.write(data);
-        return;
-      }
+      // Bytes past the digest's size are only counted: commit() refuses the upload anyway.
+      long keep = Math.max(0, Math.min(length, digest.sizeBytes() - written));
+      List<ByteBuffer> kept = keep < length ? firstBytes(data, keep) : data;
       try {
-        if (length >= buffer.capacity()) {
+        if (keep >= buffer.capacity()) {
           flush();
-          StoreFiles.writeFully(channel, data.toArray(ByteBuffer[]::new), length);
+          StoreFiles.writeFully(channel, kept.toArray(ByteBuffer[]::new), keep);
         } else {
-          for (ByteBuffer piece : data) {
+          for (ByteBuffer piece : kept) {
             if (piece.remaining() > buffer.remaining()) {
               flush();
             }
@@ -359,6 +341,20 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
         throw StoreFiles.failure(StatusCode.UNAVAILABLE, "write the upload file", temp, e);
       }
       written += length;
+    }
+
+    /** The first {@code bytes} of {@code data}'s remaining bytes, as views of its buffers. */
+    private static List<ByteBuffer> firstBytes(List<ByteBuffer> data, long bytes) {
+      List<ByteBuffer> first = new ArrayList<>();
+      for (ByteBuffer piece : data) {
+        if (bytes == 0) {
+          break;
+        }
+        int n = (int) Math.min(bytes, piece.remaining());
+        first.add(piece.slice(piece.position(), n));
+        bytes -= n;
+      }
+      return first;
     }
 
     @Override
