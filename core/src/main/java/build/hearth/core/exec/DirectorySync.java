@@ -3,31 +3,23 @@ package build.hearth.core.exec;
 import build.bazel.remote.execution.v2.Directory;
 import build.bazel.remote.execution.v2.DirectoryNode;
 import build.bazel.remote.execution.v2.FileNode;
-import build.bazel.remote.execution.v2.NodeProperty;
 import build.bazel.remote.execution.v2.SymlinkNode;
 import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.core.storage.LocalBlobFiles;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
-import java.security.MessageDigest;
-import java.util.Collections;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -61,9 +53,6 @@ import org.slf4j.LoggerFactory;
 final class DirectorySync {
   private static final Logger log = LoggerFactory.getLogger(DirectorySync.class);
 
-  /** The node property Bazel sets on the files of a persistent worker's tool. */
-  static final String TOOL_INPUT_PROPERTY = "bazel_tool_input";
-
   private static final Set<PosixFilePermission> WRITE_OR_EXECUTE =
       EnumSet.of(
           PosixFilePermission.OWNER_WRITE,
@@ -84,17 +73,19 @@ final class DirectorySync {
   }
 
   /**
-   * Syncs {@code directory} (created if missing) with {@code tree}, leaving {@code keep} alone. The
-   * caller has validated the tree, checked it against {@code keep} and fetched its blobs.
+   * Syncs {@code directory} (created if missing) with the tree of {@code inputs}, leaving {@code
+   * keep} alone. The caller has validated the tree, checked it against {@code keep} and fetched its
+   * blobs.
    *
    * @throws HearthException FAILED_PRECONDITION if {@code directory} is a file or a symlink;
    *     INTERNAL or RESOURCE_EXHAUSTED when the file system fails, leaving the directory partly
    *     synced (the next sync repairs it)
    */
-  SyncedInputs sync(InputTree tree, Path directory, KeptPaths keep) {
+  SyncedInputs sync(InputFiles inputs, Path directory, KeptPaths keep) {
     long started = System.nanoTime();
+    InputTree tree = inputs.tree();
     try {
-      PosixFileAttributes attributes = posixAttributesOrNull(directory);
+      PosixFileAttributes attributes = FileTrees.posixAttributesOrNull(directory);
       if (attributes == null) {
         Files.createDirectories(directory);
       } else if (!attributes.isDirectory()) {
@@ -108,14 +99,9 @@ final class DirectorySync {
       throw FileTrees.failure("create the directory", directory, e);
     }
     Run run = new Run(tree);
-    run.sync("", tree.directory(tree.root()), directory, keep.root());
+    run.sync(tree.directory(tree.root()), directory, keep.root());
     SyncedInputs result =
-        new SyncedInputs(
-            Collections.unmodifiableMap(run.files),
-            Collections.unmodifiableSet(run.toolInputs),
-            run.kept,
-            run.linked,
-            run.removed);
+        new SyncedInputs(inputs.files(), inputs.toolInputs(), run.kept, run.linked, run.removed);
     if (log.isDebugEnabled()) {
       log.debug(
           "Synced {} with {} in {} ms: {}",
@@ -135,11 +121,9 @@ final class DirectorySync {
     static final Source NONE = new Source(null, null);
   }
 
-  /** The state of one sync: what it found, and the identities of the files it linked to. */
+  /** The state of one sync: what it did, and the identities of the files it linked to. */
   private final class Run {
     final InputTree tree;
-    final Map<String, Digest> files = new LinkedHashMap<>();
-    final Set<String> toolInputs = new LinkedHashSet<>();
     // One lookup per digest, however many paths use it.
     final Map<Digest, Source> cached = new HashMap<>();
     final Map<Digest, Source> copies = new HashMap<>();
@@ -152,23 +136,18 @@ final class DirectorySync {
     }
 
     /**
-     * Syncs the existing directory {@code dir} (at {@code path} in the tree), whose owner has full
-     * access, with {@code expected}. {@code keep} is null when nothing below is kept.
+     * Syncs the existing directory {@code dir}, whose owner has full access, with {@code expected}.
+     * {@code keep} is null when nothing below is kept.
      */
-    void sync(String path, Directory expected, Path dir, KeptPaths.Node keep) {
+    void sync(Directory expected, Path dir, KeptPaths.Node keep) {
       Map<String, Present> present = list(dir);
       if (!present.isEmpty()) {
         // Strays go first: on a case-insensitive file system one may block an entry to create.
-        removeStrays(path, expected, present, keep);
+        removeStrays(expected, present, keep);
       }
       for (FileNode file : expected.getFilesList()) {
         String name = file.getName();
         Digest digest = Digest.fromProto(file.getDigest());
-        String filePath = Names.join(path, name);
-        files.put(filePath, digest);
-        if (isToolInput(file)) {
-          toolInputs.add(filePath);
-        }
         Path target = dir.resolve(name);
         try {
           Present found = present.get(name);
@@ -224,7 +203,7 @@ final class DirectorySync {
         } catch (IOException e) {
           throw FileTrees.failure("sync the input directory", subdirectory, e);
         }
-        sync(Names.join(path, name), childDirectory, subdirectory, childKeep);
+        sync(childDirectory, subdirectory, childKeep);
       }
     }
 
@@ -233,7 +212,7 @@ final class DirectorySync {
      * paths; the directories leading to kept paths are synced as if empty in the tree.
      */
     private void removeStrays(
-        String path, Directory expected, Map<String, Present> present, KeptPaths.Node keep) {
+        Directory expected, Map<String, Present> present, KeptPaths.Node keep) {
       Set<String> names = names(expected);
       Iterator<Map.Entry<String, Present>> entries = present.entrySet().iterator();
       while (entries.hasNext()) {
@@ -251,7 +230,7 @@ final class DirectorySync {
           }
           if (kept != null && found.attributes.isDirectory()) {
             FileTrees.grantOwner(found.path, found.attributes.permissions());
-            sync(Names.join(path, name), Directory.getDefaultInstance(), found.path, kept);
+            sync(Directory.getDefaultInstance(), found.path, kept);
             continue;
           }
           remove(found.path);
@@ -284,7 +263,7 @@ final class DirectorySync {
       if (key == null) {
         return false; // a link cannot be told from a copy here: link again
       }
-      Source source = executable ? copy(digest) : cached(digest);
+      Source source = source(digest, executable);
       if (!key.equals(source.key)) {
         return false;
       }
@@ -347,22 +326,15 @@ final class DirectorySync {
       return false;
     }
 
-    private Source cached(Digest digest) throws IOException {
-      Source source = cached.get(digest);
+    /** The file an input of {@code digest} links to: its executable copy, or the cached blob. */
+    private Source source(Digest digest, boolean executable) throws IOException {
+      Map<Digest, Source> known = executable ? copies : cached;
+      Source source = known.get(digest);
       if (source == null) {
-        Optional<Path> file = cacheFiles.pathOf(digest);
+        Optional<Path> file =
+            executable ? executables.existingCopy(digest) : cacheFiles.pathOf(digest);
         source = file.isPresent() ? identify(file.get()) : Source.NONE;
-        cached.put(digest, source);
-      }
-      return source;
-    }
-
-    private Source copy(Digest digest) throws IOException {
-      Source source = copies.get(digest);
-      if (source == null) {
-        Optional<Path> file = executables.existingCopy(digest);
-        source = file.isPresent() ? identify(file.get()) : Source.NONE;
-        copies.put(digest, source);
+        known.put(digest, source);
       }
       return source;
     }
@@ -377,7 +349,7 @@ final class DirectorySync {
     Map<String, Present> present = new HashMap<>();
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
       for (Path entry : entries) {
-        PosixFileAttributes attributes = posixAttributesOrNull(entry);
+        PosixFileAttributes attributes = FileTrees.posixAttributesOrNull(entry);
         if (attributes != null) {
           present.put(entry.getFileName().toString(), new Present(entry, attributes));
         }
@@ -386,14 +358,6 @@ final class DirectorySync {
       throw FileTrees.failure("list the directory", dir, e);
     }
     return present;
-  }
-
-  private static PosixFileAttributes posixAttributesOrNull(Path path) throws IOException {
-    try {
-      return Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-    } catch (NoSuchFileException e) {
-      return null;
-    }
   }
 
   private static Set<String> names(Directory directory) {
@@ -409,30 +373,12 @@ final class DirectorySync {
     return names;
   }
 
-  static boolean isToolInput(FileNode file) {
-    if (!file.hasNodeProperties()) {
-      return false;
-    }
-    for (NodeProperty property : file.getNodeProperties().getPropertiesList()) {
-      if (property.getName().equals(TOOL_INPUT_PROPERTY)) {
-        return true;
-      }
-    }
-    return false;
-  }
-
   /** Whether {@code file}'s bytes hash to {@code expected}; false if they cannot be read. */
   private static boolean hasHash(Path file, Digest expected) {
-    MessageDigest digest = Digest.newMessageDigest();
-    byte[] buffer = new byte[64 * 1024];
-    try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
-      int n;
-      while ((n = in.read(buffer)) > 0) {
-        digest.update(buffer, 0, n);
-      }
+    try {
+      return FileTrees.hash(file, new byte[64 * 1024]).hash().equals(expected.hash());
     } catch (IOException e) {
       return false; // made unreadable, say: treat it as damaged
     }
-    return HexFormat.of().formatHex(digest.digest()).equals(expected.hash());
   }
 }

@@ -65,10 +65,9 @@ public final class ExecRoots implements AutoCloseable {
   private ExecRoots(Builder b, Path workDirectory) {
     ContentAddressableStorage cache = Storage.cas(b.localCache);
     LocalBlobFiles cacheFiles = (LocalBlobFiles) b.localCache;
-    ExecutableCopies executables =
-        new ExecutableCopies(workDirectory.resolve(EXECUTABLES), b.maxExecutableBytes);
     this.workDirectory = workDirectory;
     this.executablesDirectory = workDirectory.resolve(EXECUTABLES);
+    ExecutableCopies executables = new ExecutableCopies(executablesDirectory, b.maxExecutableBytes);
     this.validator =
         new InputTreeValidator(
             DirectorySource.cached(cache, b.source), b.allowAbsoluteSymlinks, b.maxInputEntries);
@@ -170,8 +169,7 @@ public final class ExecRoots implements AutoCloseable {
    *     interrupted while fetching; INTERNAL for other file-system failures
    */
   public SyncedInputs sync(Digest inputRoot, Path directory, Set<String> keep) {
-    Objects.requireNonNull(inputRoot, "inputRoot");
-    return sync(validator.validate(inputRoot), directory, keep);
+    return sync(inputFiles(inputRoot), directory, keep);
   }
 
   /**
@@ -183,15 +181,11 @@ public final class ExecRoots implements AutoCloseable {
    */
   public SyncedInputs sync(InputFiles inputs, Path directory, Set<String> keep) {
     Objects.requireNonNull(inputs, "inputs");
-    return sync(inputs.tree(), directory, keep);
-  }
-
-  private SyncedInputs sync(InputTree tree, Path directory, Set<String> keep) {
     Objects.requireNonNull(directory, "directory");
     KeptPaths kept = KeptPaths.of(Objects.requireNonNull(keep, "keep"));
-    kept.checkAgainst(tree);
-    builder.fetchInputs(tree);
-    return directorySync.sync(tree, directory, kept);
+    kept.checkAgainst(inputs.tree());
+    builder.fetchInputs(inputs.tree());
+    return directorySync.sync(inputs, directory, kept);
   }
 
   /**

@@ -1,8 +1,10 @@
 package build.hearth.core.exec;
 
+import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -10,11 +12,14 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.EnumSet;
+import java.util.HexFormat;
 import java.util.Set;
 
 /** File-system chores of the exec package: permissions, deleting trees, and error translation. */
@@ -142,6 +147,32 @@ final class FileTrees {
     } catch (NoSuchFileException e) {
       return null;
     }
+  }
+
+  /** The POSIX attributes of {@code path} itself (a symlink is not followed), or null if gone. */
+  static PosixFileAttributes posixAttributesOrNull(Path path) throws IOException {
+    try {
+      return Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+  }
+
+  /**
+   * The digest of the regular file {@code file}, read as a stream through {@code buffer} and never
+   * through a symlink.
+   */
+  static Digest hash(Path file, byte[] buffer) throws IOException {
+    MessageDigest sha = Digest.newMessageDigest();
+    long size = 0;
+    try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+      int n;
+      while ((n = in.read(buffer)) > 0) {
+        sha.update(buffer, 0, n);
+        size += n;
+      }
+    }
+    return new Digest(HexFormat.of().formatHex(sha.digest()), size);
   }
 
   /**

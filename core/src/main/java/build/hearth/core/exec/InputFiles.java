@@ -3,6 +3,7 @@ package build.hearth.core.exec;
 import build.bazel.remote.execution.v2.Directory;
 import build.bazel.remote.execution.v2.DirectoryNode;
 import build.bazel.remote.execution.v2.FileNode;
+import build.bazel.remote.execution.v2.NodeProperty;
 import build.hearth.api.Digest;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -21,6 +22,9 @@ import java.util.Set;
  * <p>Immutable, so thread-safe.
  */
 public final class InputFiles {
+  /** The node property Bazel sets on the files of a persistent worker's tool. */
+  private static final String TOOL_INPUT_PROPERTY = "bazel_tool_input";
+
   private final InputTree tree;
   private final Map<String, Digest> files;
   private final Set<String> toolInputs;
@@ -62,7 +66,7 @@ public final class InputFiles {
     for (FileNode file : directory.getFilesList()) {
       String filePath = Names.join(path, file.getName());
       files.put(filePath, Digest.fromProto(file.getDigest()));
-      if (DirectorySync.isToolInput(file)) {
+      if (isToolInput(file)) {
         toolInputs.add(filePath);
       }
     }
@@ -74,5 +78,17 @@ public final class InputFiles {
           files,
           toolInputs);
     }
+  }
+
+  private static boolean isToolInput(FileNode file) {
+    if (!file.hasNodeProperties()) {
+      return false;
+    }
+    for (NodeProperty property : file.getNodeProperties().getPropertiesList()) {
+      if (property.getName().equals(TOOL_INPUT_PROPERTY)) {
+        return true;
+      }
+    }
+    return false;
   }
 }

@@ -40,10 +40,6 @@ final class KeptPaths {
     boolean kept() {
       return kept;
     }
-
-    boolean isEmpty() {
-      return children.isEmpty();
-    }
   }
 
   private final Node root;

@@ -27,10 +27,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -143,7 +141,8 @@ final class OutputCollector {
       Requested request, OutputDirectoryFormat format, ActionResult.Builder result)
       throws IOException {
     Path location = locate(request);
-    PosixFileAttributes attributes = location == null ? null : attributesOrNull(location);
+    PosixFileAttributes attributes =
+        location == null ? null : FileTrees.posixAttributesOrNull(location);
     if (attributes == null) {
       return;
     }
@@ -239,7 +238,7 @@ final class OutputCollector {
     entries.sort((a, b) -> Names.compare(a.getFileName().toString(), b.getFileName().toString()));
     Directory.Builder directory = Directory.newBuilder();
     for (Path entry : entries) {
-      PosixFileAttributes attributes = attributesOrNull(entry);
+      PosixFileAttributes attributes = FileTrees.posixAttributesOrNull(entry);
       if (attributes == null) {
         continue;
       }
@@ -278,7 +277,7 @@ final class OutputCollector {
 
   /** Hashes {@code file}, then uploads it unless the CAS has it: two streaming reads, no buffer. */
   private Digest uploadFile(Path file) throws IOException {
-    Digest digest = hash(file);
+    Digest digest = FileTrees.hash(file, buffer);
     if (present.contains(digest) || target.contains(digest)) {
       present.add(digest);
       return digest;
@@ -305,28 +304,7 @@ final class OutputCollector {
     return digest;
   }
 
-  private Digest hash(Path file) throws IOException {
-    MessageDigest sha = Digest.newMessageDigest();
-    long size = 0;
-    try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
-      int n;
-      while ((n = in.read(buffer)) > 0) {
-        sha.update(buffer, 0, n);
-        size += n;
-      }
-    }
-    return new Digest(HexFormat.of().formatHex(sha.digest()), size);
-  }
-
   private static boolean isExecutable(PosixFileAttributes attributes) {
     return attributes.permissions().contains(PosixFilePermission.OWNER_EXECUTE);
-  }
-
-  private static PosixFileAttributes attributesOrNull(Path path) throws IOException {
-    try {
-      return Files.readAttributes(path, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-    } catch (NoSuchFileException e) {
-      return null;
-    }
   }
 }

@@ -35,8 +35,6 @@ import java.util.Set;
  * <p>Encoding is thread-safe; a reader is used by one thread.
  */
 final class JsonMessageCodec implements WorkerMessageCodec {
-  private static final int RECORDED_BYTES = 64 << 10;
-
   private final JsonFactory factory = JsonFactory.builder().build();
 
   @Override

@@ -35,9 +35,6 @@ final class ProtoMessageCodec implements WorkerMessageCodec {
   private static final int WAS_CANCELLED =
       tag(WorkResponse.WAS_CANCELLED_FIELD_NUMBER, WireFormat.WIRETYPE_VARINT);
 
-  /** Enough for any parser's read-ahead plus the start of the message being parsed. */
-  private static final int RECORDED_BYTES = 64 << 10;
-
   private ProtoMessageCodec() {}
 
   private static int tag(int fieldNumber, int wireType) {

@@ -17,6 +17,12 @@ interface WorkerMessageCodec {
   /** How many bytes of a broken response an error message quotes. */
   int QUOTE_BYTES = 200;
 
+  /**
+   * How many of the latest bytes read a reader keeps for quoting: enough for any parser's
+   * read-ahead plus the start of the message being parsed.
+   */
+  int RECORDED_BYTES = 64 << 10;
+
   /** The codec of {@code protocol}. */
   static WorkerMessageCodec of(WorkerProtocol protocol) {
     return switch (protocol) {

@@ -226,10 +226,7 @@ public final class WorkerPool implements AutoCloseable {
     PoolEffects effects = new PoolEffects();
     lock.lock();
     try {
-      long nanos =
-          maxWait.compareTo(Duration.ofNanos(Long.MAX_VALUE)) >= 0
-              ? Long.MAX_VALUE
-              : maxWait.toNanos();
+      long nanos = Durations.toNanosSaturated(maxWait);
       boolean interrupted = false;
       while (waiter.granted == null && !waiter.cancelled && !ledger.isClosing() && nanos > 0) {
         try {
