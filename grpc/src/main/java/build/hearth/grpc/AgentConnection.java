@@ -24,7 +24,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -69,9 +68,39 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
 
   private record Running(Cancellation cancellation) {}
 
+  /**
+   * A message of which only the latest state matters: at most one waits in the stream's queue, and
+   * it is made when its turn comes, so that it carries the state of that moment.
+   */
+  private final class Latest {
+    // Whether a message is queued and has not yet read the state it will carry.
+    private final AtomicBoolean queued = new AtomicBoolean();
+    private final Supplier<WorkerMessage> message; // makes null when there is nothing to send
+
+    Latest(Supplier<WorkerMessage> message) {
+      this.message = message;
+    }
+
+    /** Queues the message unless one is queued already or Register has not gone out yet. */
+    void changed() {
+      if (!registerSent || ended.get()) {
+        return;
+      }
+      if (queued.compareAndSet(false, true)) {
+        out.onNextLatest(
+            () -> {
+              // Cleared before reading, so that a change made after the read queues a message of
+              // its own.
+              queued.set(false);
+              return message.get();
+            });
+      }
+    }
+  }
+
   private final Owner owner;
   private final Register register;
-  private final Supplier<Map<String, Integer>> warmProcesses;
+  private final Supplier<Map<String, Integer>> warmProcesses; // sorted by key, as sent
   private final Supplier<WorkerStatus> status; // null: send none
   private final Duration statusInterval;
   private final ActionRunner runner;
@@ -80,9 +109,8 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
   private final Clock clock;
   private final Map<String, Running> running = new ConcurrentHashMap<>();
   private final AtomicBoolean ended = new AtomicBoolean();
-  // Whether a WarmProcesses message is queued and has not yet read the state it will carry.
-  private final AtomicBoolean warmQueued = new AtomicBoolean();
-  private final AtomicBoolean statusQueued = new AtomicBoolean();
+  private final Latest warmReport = new Latest(this::warmProcessesMessage);
+  private final Latest statusReport = new Latest(this::statusMessage);
   // What the last WarmProcesses said; touched only by the sender, which is serial.
   private Map<String, Integer> warmSent = Map.of();
   private volatile boolean registerSent;
@@ -162,27 +190,19 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
    * whose end changed the state, go out after it.
    */
   void warmProcessesChanged() {
-    if (!registerSent || ended.get()) {
-      return;
-    }
-    if (warmQueued.compareAndSet(false, true)) {
-      out.onNextLatest(this::warmProcessesMessage);
-    }
+    warmReport.changed();
   }
 
   /** The WarmProcesses message for the current state, or null if the scheduler has it already. */
   private WorkerMessage warmProcessesMessage() {
-    // Cleared before reading, so that a change made after the read queues a message of its own.
-    warmQueued.set(false);
     Map<String, Integer> idle = warmProcesses.get();
     if (idle.equals(warmSent)) {
       return null;
     }
     warmSent = idle;
     WarmProcesses.Builder warm = WarmProcesses.newBuilder();
-    new TreeMap<>(idle)
-        .forEach(
-            (key, count) -> warm.addKeys(WarmKey.newBuilder().setClientKey(key).setIdle(count)));
+    idle.forEach(
+        (key, count) -> warm.addKeys(WarmKey.newBuilder().setClientKey(key).setIdle(count)));
     return WorkerMessage.newBuilder().setWarmProcesses(warm).build();
   }
 
@@ -208,17 +228,12 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
 
   /** Queues a status report; reports queued before it was sent collapse into one. */
   private void statusChanged() {
-    if (status == null || !registerSent || ended.get()) {
-      return;
-    }
-    if (statusQueued.compareAndSet(false, true)) {
-      out.onNextLatest(this::statusMessage);
+    if (status != null) {
+      statusReport.changed();
     }
   }
 
   private WorkerMessage statusMessage() {
-    // Cleared before reading, so that a change made after the read queues a report of its own.
-    statusQueued.set(false);
     try {
       return WorkerMessage.newBuilder().setStatus(status.get()).build();
     } catch (RuntimeException e) {

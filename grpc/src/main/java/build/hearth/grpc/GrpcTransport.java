@@ -44,10 +44,10 @@ final class GrpcTransport implements Transport {
   /** Room for a ByteStream chunk or a FindMissingBlobs of many thousand digests. */
   private static final int MIN_INBOUND_MESSAGE_BYTES = 16 << 20;
 
-  private final String description;
-  private final Server server;
   private static final int FLOW_CONTROL_WINDOW_BYTES = 16 << 20;
 
+  private final String description;
+  private final Server server;
   private final ExecutorService executor;
   private final ScheduledExecutorService sweeper;
   private final UploadSessions sessions;
@@ -70,7 +70,8 @@ final class GrpcTransport implements Transport {
   }
 
   static GrpcTransport start(TransportContext context, GrpcSettings settings) {
-    String address = hostForMessages(context.host()) + ":" + context.port();
+    String host = hostForMessages(context.host());
+    String address = host + ":" + context.port();
     InetSocketAddress bind = new InetSocketAddress(context.host(), context.port());
     if (bind.isUnresolved()) {
       throw HearthException.unavailable(
@@ -94,7 +95,7 @@ final class GrpcTransport implements Transport {
         settings,
         builder,
         "gRPC",
-        server -> hostForMessages(context.host()) + ":" + server.getPort(),
+        server -> host + ":" + server.getPort(),
         e -> HearthException.unavailable("cannot listen on " + address + ": " + reason(e), e));
   }
 

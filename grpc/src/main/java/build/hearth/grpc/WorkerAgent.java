@@ -107,7 +107,7 @@ public final class WorkerAgent implements AutoCloseable {
   private final Events events = new Events();
   private final Map<String, GrpcContentAddressableStorage> casByInstance =
       new ConcurrentHashMap<>();
-  // The latest reportWarmProcesses state, which every connection sends from.
+  // The latest reportWarmProcesses state, sorted by key, which every connection sends from.
   private final AtomicReference<Map<String, Integer>> warmProcesses =
       new AtomicReference<>(Map.of());
 
@@ -359,10 +359,7 @@ public final class WorkerAgent implements AutoCloseable {
           }
         });
     warmProcesses.set(Collections.unmodifiableMap(idle));
-    AgentConnection connection;
-    synchronized (lock) {
-      connection = current;
-    }
+    AgentConnection connection = currentConnection();
     if (connection != null) {
       connection.warmProcessesChanged();
     }
@@ -370,12 +367,16 @@ public final class WorkerAgent implements AutoCloseable {
 
   /** Cancels the current stream as a broken network would; for tests. */
   void breakConnection() {
-    AgentConnection connection;
-    synchronized (lock) {
-      connection = current;
-    }
+    AgentConnection connection = currentConnection();
     if (connection != null) {
       connection.abort("connection broken on purpose");
+    }
+  }
+
+  /** The current connection, or null between connections. */
+  private AgentConnection currentConnection() {
+    synchronized (lock) {
+      return current;
     }
   }
 
@@ -422,7 +423,7 @@ public final class WorkerAgent implements AutoCloseable {
     return register.build();
   }
 
-  /** The status message of the moment, made on the timer thread. */
+  /** The status message of the moment, made on the timer thread or before an action's result. */
   private WorkerStatus status() {
     WorkerStatus.Builder status = WorkerStatus.newBuilder();
     Optional<PoolStats> stats = statusSupplier.get();
@@ -639,9 +640,9 @@ public final class WorkerAgent implements AutoCloseable {
     /**
      * Where the statistics of the worker's persistent-worker pool come from, such as {@code
      * LocalActionRunner::persistentWorkerStats}; empty when it runs none (yet). Called on the
-     * agent's timer thread right after each registration and then every {@link #statusInterval}; it
-     * must be quick. Without one, the agent sends no status and the server lists the worker without
-     * persistent workers.
+     * agent's timer thread right after each registration and then every {@link #statusInterval},
+     * and on the thread that sends an action's result, just before it; it must be quick. Without
+     * one, the agent sends no status and the server lists the worker without persistent workers.
      */
     public Builder statusSupplier(Supplier<Optional<PoolStats>> supplier) {
       this.statusSupplier = Objects.requireNonNull(supplier, "supplier");

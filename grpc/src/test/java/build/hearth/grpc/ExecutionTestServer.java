@@ -17,9 +17,6 @@ import build.hearth.api.Digest;
 import build.hearth.core.Storage;
 import build.hearth.spi.storage.ActionCacheStore;
 import build.hearth.spi.storage.BlobStore;
-import build.hearth.spi.storage.StoreContext;
-import build.hearth.spi.storage.StoreProviderRegistry;
-import build.hearth.spi.storage.StoreSettings;
 import build.hearth.spi.transport.InstanceServices;
 import build.hearth.spi.transport.TransportContext;
 import com.google.longrunning.Operation;
@@ -31,7 +28,6 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -54,20 +50,8 @@ final class ExecutionTestServer implements AutoCloseable {
   final ManagedChannel channel;
 
   ExecutionTestServer() {
-    StoreProviderRegistry registry =
-        StoreProviderRegistry.discover(ExecutionTestServer.class.getClassLoader());
-    blobs =
-        registry.createBlobStore(
-            "memory",
-            "blobStores.cas.type",
-            0,
-            StoreContext.newBuilder("cas", StoreSettings.of("blobStores.cas", Map.of())).build());
-    actionCacheStore =
-        registry.createActionCacheStore(
-            "memory",
-            "actionCaches.ac.type",
-            0,
-            StoreContext.newBuilder("ac", StoreSettings.of("actionCaches.ac", Map.of())).build());
+    blobs = MemoryStores.blobStore();
+    actionCacheStore = MemoryStores.actionCacheStore();
     cas = Storage.cas(blobs);
     actionCache = Storage.actionCache(actionCacheStore, cas);
     executions = new TestExecutionService(cas, actionCache);

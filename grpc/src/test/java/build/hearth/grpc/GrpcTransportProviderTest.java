@@ -10,9 +10,6 @@ import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.Storage;
 import build.hearth.spi.storage.BlobStore;
-import build.hearth.spi.storage.StoreContext;
-import build.hearth.spi.storage.StoreProviderRegistry;
-import build.hearth.spi.storage.StoreSettings;
 import build.hearth.spi.transport.InstanceServices;
 import build.hearth.spi.transport.Transport;
 import build.hearth.spi.transport.TransportContext;
@@ -23,7 +20,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Optional;
 import java.util.ServiceLoader;
 import java.util.concurrent.TimeUnit;
@@ -36,14 +32,7 @@ class GrpcTransportProviderTest {
 
   @BeforeEach
   void openStore() {
-    store =
-        StoreProviderRegistry.discover(getClass().getClassLoader())
-            .createBlobStore(
-                "memory",
-                "blobStores.cas.type",
-                0,
-                StoreContext.newBuilder("cas", StoreSettings.of("blobStores.cas", Map.of()))
-                    .build());
+    store = MemoryStores.blobStore();
   }
 
   @AfterEach

@@ -12,9 +12,6 @@ import build.hearth.core.Storage;
 import build.hearth.core.ops.HttpRoutes;
 import build.hearth.core.ops.HttpRoutes.Response;
 import build.hearth.spi.storage.BlobStore;
-import build.hearth.spi.storage.StoreContext;
-import build.hearth.spi.storage.StoreProviderRegistry;
-import build.hearth.spi.storage.StoreSettings;
 import build.hearth.spi.transport.InstanceServices;
 import build.hearth.spi.transport.TransportContext;
 import io.grpc.ManagedChannel;
@@ -30,7 +27,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -76,14 +72,7 @@ class SharedPortTest {
 
   @BeforeEach
   void start() {
-    store =
-        StoreProviderRegistry.discover(getClass().getClassLoader())
-            .createBlobStore(
-                "memory",
-                "blobStores.cas.type",
-                0,
-                StoreContext.newBuilder("cas", StoreSettings.of("blobStores.cas", Map.of()))
-                    .build());
+    store = MemoryStores.blobStore();
     transport = start(context("shared", 0).service(HttpRoutes.class, routes));
     channel =
         ManagedChannelBuilder.forAddress("127.0.0.1", transport.port()).usePlaintext().build();

@@ -12,9 +12,6 @@ import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.Digest;
 import build.hearth.core.Storage;
 import build.hearth.spi.storage.ActionCacheStore;
-import build.hearth.spi.storage.StoreContext;
-import build.hearth.spi.storage.StoreProviderRegistry;
-import build.hearth.spi.storage.StoreSettings;
 import build.hearth.spi.transport.InstanceServices;
 import build.hearth.spi.transport.TransportContext;
 import build.hearth.testing.FakeClock;
@@ -31,7 +28,6 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -62,22 +58,8 @@ final class TestServer implements AutoCloseable {
   final ManagedChannel channel;
 
   private TestServer(UnaryOperator<GrpcSettings> tweak) {
-    StoreProviderRegistry registry =
-        StoreProviderRegistry.discover(TestServer.class.getClassLoader());
-    blobs =
-        new TestBlobStore(
-            registry.createBlobStore(
-                "memory",
-                "blobStores.cas.type",
-                0,
-                StoreContext.newBuilder("cas", StoreSettings.of("blobStores.cas", Map.of()))
-                    .build()));
-    actionCacheStore =
-        registry.createActionCacheStore(
-            "memory",
-            "actionCaches.ac.type",
-            0,
-            StoreContext.newBuilder("ac", StoreSettings.of("actionCaches.ac", Map.of())).build());
+    blobs = new TestBlobStore(MemoryStores.blobStore());
+    actionCacheStore = MemoryStores.actionCacheStore();
     cas = Storage.cas(blobs);
     actionCache = Storage.actionCache(actionCacheStore, cas);
     TransportContext context =

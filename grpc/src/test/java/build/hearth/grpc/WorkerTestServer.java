@@ -16,16 +16,12 @@ import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.Ticket;
 import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.spi.storage.BlobStore;
-import build.hearth.spi.storage.StoreContext;
-import build.hearth.spi.storage.StoreProviderRegistry;
-import build.hearth.spi.storage.StoreSettings;
 import build.hearth.spi.transport.InstanceServices;
 import build.hearth.spi.transport.TransportContext;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -53,14 +49,7 @@ final class WorkerTestServer implements AutoCloseable {
   private ManagedChannel channel;
 
   WorkerTestServer() {
-    blobs =
-        StoreProviderRegistry.discover(WorkerTestServer.class.getClassLoader())
-            .createBlobStore(
-                "memory",
-                "blobStores.cas.type",
-                0,
-                StoreContext.newBuilder("cas", StoreSettings.of("blobStores.cas", Map.of()))
-                    .build());
+    blobs = MemoryStores.blobStore();
     cas = Storage.cas(blobs);
     scheduler = Scheduler.newBuilder().workerScorer(warm).build();
     start();
