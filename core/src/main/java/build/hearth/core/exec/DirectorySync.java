@@ -6,6 +6,7 @@ import build.bazel.remote.execution.v2.FileNode;
 import build.bazel.remote.execution.v2.SymlinkNode;
 import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
+import build.hearth.core.internal.DirectoryTrees;
 import build.hearth.core.storage.LocalBlobFiles;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -93,7 +94,7 @@ final class DirectorySync {
             "cannot sync inputs into %s: it is a %s, not a directory",
             directory, attributes.isSymbolicLink() ? "symlink" : "file");
       } else {
-        FileTrees.grantOwner(directory, attributes.permissions());
+        DirectoryTrees.grantOwner(directory, attributes.permissions());
       }
     } catch (IOException e) {
       throw FileTrees.failure("create the directory", directory, e);
@@ -192,7 +193,7 @@ final class DirectorySync {
         Present found = present.get(name);
         try {
           if (found != null && found.attributes.isDirectory()) {
-            FileTrees.grantOwner(found.path, found.attributes.permissions());
+            DirectoryTrees.grantOwner(found.path, found.attributes.permissions());
           } else {
             if (found != null) {
               remove(found.path);
@@ -229,7 +230,7 @@ final class DirectorySync {
             continue;
           }
           if (kept != null && found.attributes.isDirectory()) {
-            FileTrees.grantOwner(found.path, found.attributes.permissions());
+            DirectoryTrees.grantOwner(found.path, found.attributes.permissions());
             sync(Directory.getDefaultInstance(), found.path, kept);
             continue;
           }
@@ -241,7 +242,7 @@ final class DirectorySync {
     }
 
     private void remove(Path path) throws IOException {
-      removed += FileTrees.deleteTree(path);
+      removed += DirectoryTrees.delete(path);
     }
 
     /**

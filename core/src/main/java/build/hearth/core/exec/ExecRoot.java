@@ -4,6 +4,7 @@ import build.bazel.remote.execution.v2.ActionResult;
 import build.bazel.remote.execution.v2.Command;
 import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.HearthException;
+import build.hearth.core.internal.DirectoryTrees;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -160,7 +161,7 @@ public final class ExecRoot implements AutoCloseable {
       return;
     }
     try {
-      FileTrees.deleteTree(path);
+      DirectoryTrees.delete(path);
     } catch (IOException | RuntimeException e) {
       log.warn(
           "Cannot delete the exec root {}; it is removed at the next start: {}",

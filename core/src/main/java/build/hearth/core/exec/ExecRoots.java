@@ -4,6 +4,7 @@ import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.core.Storage;
+import build.hearth.core.internal.DirectoryTrees;
 import build.hearth.core.storage.LocalBlobFiles;
 import build.hearth.spi.storage.BlobStore;
 import java.io.IOException;
@@ -206,7 +207,7 @@ public final class ExecRoots implements AutoCloseable {
   @Override
   public void close() {
     try {
-      FileTrees.deleteTree(executablesDirectory);
+      DirectoryTrees.delete(executablesDirectory);
     } catch (IOException e) {
       log.warn("Cannot delete {}: {}", executablesDirectory, e.toString());
     }
@@ -223,7 +224,7 @@ public final class ExecRoots implements AutoCloseable {
       for (Path entry : entries) {
         String name = entry.getFileName().toString();
         if (name.startsWith(EXEC_ROOT_PREFIX) || name.equals(EXECUTABLES)) {
-          FileTrees.deleteTree(entry);
+          DirectoryTrees.delete(entry);
           deleted++;
         }
       }

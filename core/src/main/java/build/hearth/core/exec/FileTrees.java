@@ -5,7 +5,6 @@ import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -16,8 +15,6 @@ import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.Set;
@@ -26,11 +23,6 @@ import java.util.Set;
 final class FileTrees {
   static final Set<PosixFilePermission> READ_ONLY = PosixFilePermissions.fromString("r--r--r--");
   static final Set<PosixFilePermission> EXECUTABLE = PosixFilePermissions.fromString("r-xr-xr-x");
-  private static final Set<PosixFilePermission> OWNER_ALL =
-      EnumSet.of(
-          PosixFilePermission.OWNER_READ,
-          PosixFilePermission.OWNER_WRITE,
-          PosixFilePermission.OWNER_EXECUTE);
   private static final Set<PosixFilePermission> WRITE =
       EnumSet.of(
           PosixFilePermission.OWNER_WRITE,
@@ -61,83 +53,6 @@ final class FileTrees {
       readOnly.removeAll(WRITE);
       view.setPermissions(readOnly);
     }
-  }
-
-  /**
-   * Deletes {@code root} and everything under it, never following a symlink: a link is removed, not
-   * what it points to. Directories an action made read-only (or unreadable) get their owner's
-   * permissions back first, since their entries cannot be removed otherwise; files keep theirs,
-   * because hard-linked inputs share them with the local cache. Iterative, so a deep tree cannot
-   * exhaust the stack. A missing {@code root} is not an error.
-   *
-   * @return how many files, symlinks and directories were deleted, {@code root} included
-   */
-  static int deleteTree(Path root) throws IOException {
-    BasicFileAttributes rootAttributes = attributesOrNull(root);
-    if (rootAttributes == null) {
-      return 0;
-    }
-    if (!rootAttributes.isDirectory()) {
-      return Files.deleteIfExists(root) ? 1 : 0;
-    }
-    int deleted = 0;
-    Deque<Path> pending = new ArrayDeque<>();
-    Deque<Path> listed = new ArrayDeque<>();
-    pending.push(root);
-    while (!pending.isEmpty()) {
-      Path dir = pending.pop();
-      grantOwner(dir);
-      listed.push(dir);
-      try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
-        for (Path entry : entries) {
-          BasicFileAttributes attributes = attributesOrNull(entry);
-          if (attributes == null) {
-            continue;
-          }
-          if (attributes.isDirectory()) {
-            pending.push(entry);
-          } else if (Files.deleteIfExists(entry)) {
-            deleted++;
-          }
-        }
-      } catch (NoSuchFileException e) {
-        listed.pop();
-      }
-    }
-    // Children were listed after their parents, so popping deletes them first.
-    while (!listed.isEmpty()) {
-      if (Files.deleteIfExists(listed.pop())) {
-        deleted++;
-      }
-    }
-    return deleted;
-  }
-
-  private static void grantOwner(Path dir) throws IOException {
-    Set<PosixFilePermission> permissions;
-    try {
-      permissions = posixView(dir).readAttributes().permissions();
-    } catch (NoSuchFileException e) {
-      return;
-    }
-    grantOwner(dir, permissions);
-  }
-
-  /**
-   * Gives the owner read, write and search permission on the directory {@code dir}, whose current
-   * permissions the caller has just read, unless it has them already.
-   */
-  static void grantOwner(Path dir, Set<PosixFilePermission> permissions) throws IOException {
-    if (!permissions.containsAll(OWNER_ALL)) {
-      Set<PosixFilePermission> granted = EnumSet.copyOf(OWNER_ALL);
-      granted.addAll(permissions);
-      posixView(dir).setPermissions(granted);
-    }
-  }
-
-  private static PosixFileAttributeView posixView(Path path) {
-    return Files.getFileAttributeView(
-        path, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
   }
 
   /** The attributes of {@code path} itself (a symlink is not followed), or null if it is gone. */

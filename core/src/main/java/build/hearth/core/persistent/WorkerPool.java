@@ -3,6 +3,7 @@ package build.hearth.core.persistent;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.execution.Cancellation;
+import build.hearth.core.internal.DirectoryTrees;
 import build.hearth.core.internal.Durations;
 import build.hearth.core.persistent.KeyPool.Count;
 import build.hearth.core.persistent.PoolLedger.Waiter;
@@ -330,7 +331,7 @@ public final class WorkerPool implements AutoCloseable {
 
   private void abandonStart(PooledProcess slot, Throwable failure) {
     try {
-      PoolDirectories.delete(slot.directory);
+      DirectoryTrees.delete(slot.directory);
     } catch (IOException e) {
       logger.warn("could not delete the directory {}: {}", slot.directory, e.toString());
     }
@@ -409,7 +410,7 @@ public final class WorkerPool implements AutoCloseable {
         logger.warn("could not end {}: {}", who, e.toString(), e);
       }
       try {
-        PoolDirectories.delete(process.directory);
+        DirectoryTrees.delete(process.directory);
       } catch (IOException e) {
         logger.warn("could not delete the directory {} of {}: {}", process.directory, who, e);
       }
