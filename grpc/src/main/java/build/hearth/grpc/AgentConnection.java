@@ -7,6 +7,7 @@ import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.execution.ActionRunner;
 import build.hearth.core.execution.Cancellation;
 import build.hearth.core.execution.ExecutionTask;
+import build.hearth.core.internal.ProtoTime;
 import build.hearth.proto.workerapi.ActionFinished;
 import build.hearth.proto.workerapi.AssignAction;
 import build.hearth.proto.workerapi.KeepAlive;
@@ -448,8 +449,7 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
   }
 
   private static ExecutionTask task(AssignAction assign) {
-    com.google.protobuf.Duration timeout = assign.getTimeout();
-    Duration duration = Duration.ofSeconds(timeout.getSeconds(), timeout.getNanos());
+    Duration duration = ProtoTime.toDuration(assign.getTimeout());
     if (duration.isNegative() || duration.isZero()) {
       throw HearthException.invalidArgument(
           "the scheduler assigned action %s with timeout %s; it must be positive",

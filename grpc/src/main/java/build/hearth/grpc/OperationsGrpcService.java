@@ -3,6 +3,7 @@ package build.hearth.grpc;
 import build.hearth.api.Execution;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
+import build.hearth.core.internal.ProtoTime;
 import com.google.longrunning.CancelOperationRequest;
 import com.google.longrunning.DeleteOperationRequest;
 import com.google.longrunning.GetOperationRequest;
@@ -150,8 +151,7 @@ final class OperationsGrpcService extends OperationsGrpc.OperationsImplBase {
   private static long waitNanos(WaitOperationRequest request) {
     long wait = MAX_WAIT.toNanos();
     if (request.hasTimeout()) {
-      Duration asked =
-          Duration.ofSeconds(request.getTimeout().getSeconds(), request.getTimeout().getNanos());
+      Duration asked = ProtoTime.toDuration(request.getTimeout());
       if (asked.isNegative()) {
         throw HearthException.invalidArgument(
             "timeout %s is negative; give a duration of zero or more", asked);

@@ -1,6 +1,7 @@
 package build.hearth.grpc;
 
 import build.hearth.api.HearthException;
+import build.hearth.core.internal.ProtoTime;
 import build.hearth.core.persistent.PoolLimits;
 import build.hearth.core.persistent.PoolStats;
 import build.hearth.core.persistent.PoolStats.Counters;
@@ -15,7 +16,6 @@ import build.hearth.proto.workerapi.PersistentLimits;
 import build.hearth.proto.workerapi.PersistentPoolStats;
 import build.hearth.proto.workerapi.PersistentProcess;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -125,7 +125,7 @@ final class PoolStatsMessages {
         .setMaxProcessesPerKey(limits.maxProcessesPerKey())
         .setMaxRequestsPerProcess(limits.maxRequestsPerProcess())
         .setMemoryLimitBytes(limits.memoryLimitBytes())
-        .setIdleTimeout(toProto(limits.idleTimeout()))
+        .setIdleTimeout(ProtoTime.of(limits.idleTimeout()))
         .setMaxInFlightPerMultiplexProcess(limits.maxInFlightPerMultiplexProcess())
         .setAtCapacity(limits.atCapacity().name().toLowerCase(Locale.ROOT))
         .build();
@@ -137,7 +137,7 @@ final class PoolStatsMessages {
           proto.getMaxProcessesPerKey(),
           proto.getMaxRequestsPerProcess(),
           proto.getMemoryLimitBytes(),
-          fromProto(proto.getIdleTimeout()),
+          ProtoTime.toDuration(proto.getIdleTimeout()),
           proto.getMaxInFlightPerMultiplexProcess(),
           PoolLimits.AtCapacity.valueOf(proto.getAtCapacity().toUpperCase(Locale.ROOT)));
     } catch (IllegalArgumentException e) {
@@ -159,7 +159,7 @@ final class PoolStatsMessages {
             .setEvictions(counters.evictions())
             .setIdleRestarts(counters.idleRestarts())
             .setLatencyCount(counters.latencyCount())
-            .setLatencySum(toProto(counters.latencySum()));
+            .setLatencySum(ProtoTime.of(counters.latencySum()));
     counters.retirements().forEach((reason, count) -> proto.putRetirements(reason.label(), count));
     return proto.build();
   }
@@ -181,7 +181,7 @@ final class PoolStatsMessages {
         proto.getIdleRestarts(),
         retirements,
         proto.getLatencyCount(),
-        fromProto(proto.getLatencySum()));
+        ProtoTime.toDuration(proto.getLatencySum()));
   }
 
   private static PersistentProcess toProto(ProcessStats process) {
@@ -231,16 +231,5 @@ final class PoolStatsMessages {
       }
     }
     return Optional.empty();
-  }
-
-  private static com.google.protobuf.Duration toProto(Duration duration) {
-    return com.google.protobuf.Duration.newBuilder()
-        .setSeconds(duration.getSeconds())
-        .setNanos(duration.getNano())
-        .build();
-  }
-
-  private static Duration fromProto(com.google.protobuf.Duration proto) {
-    return Duration.ofSeconds(proto.getSeconds(), proto.getNanos());
   }
 }

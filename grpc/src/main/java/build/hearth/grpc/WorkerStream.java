@@ -5,6 +5,7 @@ import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.execution.ExecutionTask;
+import build.hearth.core.internal.ProtoTime;
 import build.hearth.core.ops.WorkerReports;
 import build.hearth.core.persistent.PoolStats;
 import build.hearth.core.scheduler.Assignment;
@@ -202,7 +203,7 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
         spec.properties());
     out.release(
         SchedulerMessage.newBuilder()
-            .setRegistered(Registered.newBuilder().setKeepAliveInterval(toProto(interval)))
+            .setRegistered(Registered.newBuilder().setKeepAliveInterval(ProtoTime.of(interval)))
             .build());
     if (ended.get()) {
       // The service closed while the gateway was connecting, before end() could see the session.
@@ -393,13 +394,6 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
     out.release(null);
   }
 
-  private static com.google.protobuf.Duration toProto(Duration duration) {
-    return com.google.protobuf.Duration.newBuilder()
-        .setSeconds(duration.getSeconds())
-        .setNanos(duration.getNano())
-        .build();
-  }
-
   private static String describe(Status status) {
     return status.getDescription() == null ? "" : " (" + status.getDescription() + ")";
   }
@@ -425,7 +419,7 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
               .setActionDigest(task.actionDigest().toProto())
               .setAction(task.action())
               .setCommand(task.command())
-              .setTimeout(toProto(task.timeout()))
+              .setTimeout(ProtoTime.of(task.timeout()))
               .build();
       if (!out.onNext(SchedulerMessage.newBuilder().setAssign(assign).build())) {
         byId.remove(id);

@@ -15,13 +15,13 @@ import build.hearth.api.HearthException;
 import build.hearth.api.MissingBlobsException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.internal.Durations;
+import build.hearth.core.internal.ProtoTime;
 import build.hearth.core.scheduler.ActionRequest;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.Ticket;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Parser;
-import com.google.protobuf.Timestamp;
 import com.google.rpc.Status;
 import java.time.Clock;
 import java.time.Duration;
@@ -394,7 +394,7 @@ final class DefaultExecutionService implements ExecutionService {
   private ExecuteResponse responseFor(ExecutionTask task, Instant queuedAt, ActionOutcome outcome) {
     // The worker fills in its own phases; when the action entered the queue only we know.
     ActionResult.Builder withQueueTime = outcome.result().toBuilder();
-    withQueueTime.getExecutionMetadataBuilder().setQueuedTimestamp(timestamp(queuedAt));
+    withQueueTime.getExecutionMetadataBuilder().setQueuedTimestamp(ProtoTime.of(queuedAt));
     ActionResult result = withQueueTime.build();
     if (outcome.ran() && result.getExitCode() == 0 && !task.action().getDoNotCache()) {
       store(task, result);
@@ -405,13 +405,6 @@ final class DefaultExecutionService implements ExecutionService {
       response.getStatusBuilder().setMessage(outcome.message());
     }
     return response.build();
-  }
-
-  private static Timestamp timestamp(Instant instant) {
-    return Timestamp.newBuilder()
-        .setSeconds(instant.getEpochSecond())
-        .setNanos(instant.getNano())
-        .build();
   }
 
   private static ExecuteResponse responseFor(SharedExecution execution, Throwable error) {

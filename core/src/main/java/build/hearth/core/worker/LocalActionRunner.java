@@ -15,6 +15,7 @@ import build.hearth.core.execution.ActionRunner;
 import build.hearth.core.execution.Cancellation;
 import build.hearth.core.execution.ExecutionTask;
 import build.hearth.core.internal.Durations;
+import build.hearth.core.internal.ProtoTime;
 import build.hearth.core.persistent.PipedToolProcess;
 import build.hearth.core.persistent.PoolStats;
 import build.hearth.core.persistent.WorkerPool;
@@ -27,7 +28,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -372,11 +372,7 @@ public final class LocalActionRunner implements ActionRunner {
   }
 
   private Timestamp now() {
-    Instant instant = clock.instant();
-    return Timestamp.newBuilder()
-        .setSeconds(instant.getEpochSecond())
-        .setNanos(instant.getNano())
-        .build();
+    return ProtoTime.of(clock.instant());
   }
 
   /** {@code 10s}, {@code 1h30m}, {@code 1.5s}, {@code 250ms}: short, for messages. */
