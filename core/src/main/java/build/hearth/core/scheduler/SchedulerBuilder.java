@@ -2,7 +2,6 @@ package build.hearth.core.scheduler;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -14,18 +13,6 @@ import java.util.concurrent.ScheduledExecutorService;
  * argument and throws {@link IllegalArgumentException} for a bad one. Not thread-safe.
  */
 public final class SchedulerBuilder {
-  /**
-   * The properties of persistent-worker actions. The worker that runs such an action reads them to
-   * pick a warm tool process, and {@link WarmWorkers} routes on the key, but none of them may
-   * restrict which workers can run the action; so every scheduler accepts them.
-   */
-  private static final List<String> PERSISTENT_WORKER_PROPERTIES =
-      List.of(
-          WarmWorkers.KEY_PROPERTY,
-          "persistentWorkerTool",
-          "persistentWorkerProtocol",
-          "persistentWorkerMultiplex");
-
   private final Map<String, PropertyType> propertyTypes = new TreeMap<>();
   private PropertyType unknownPropertyType;
   private Duration maxQueueTime = Duration.ofHours(1);
@@ -170,7 +157,8 @@ public final class SchedulerBuilder {
           "a timer was given but expiryCheckInterval is zero; set a positive interval");
     }
     Map<String, PropertyType> types = new TreeMap<>(propertyTypes);
-    for (String name : PERSISTENT_WORKER_PROPERTIES) {
+    // They route a persistent-worker action; none may restrict which workers can run it.
+    for (String name : PersistentWorkerProperties.ALL) {
       types.putIfAbsent(name, PropertyType.IGNORE);
     }
     return new DefaultScheduler<>(

@@ -10,8 +10,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A {@link WorkerScorer} that sends a persistent-worker action to a worker holding an idle warm
- * process for the action's {@value #KEY_PROPERTY}, and otherwise lets the scheduler spread the
- * load.
+ * process for the action's {@value PersistentWorkerProperties#KEY}, and otherwise lets the
+ * scheduler spread the load.
  *
  * <p>Workers {@linkplain #report report} how many idle warm processes they hold per client key
  * whenever that changes. A worker with at least one idle process for the action's key scores 1,
@@ -46,9 +46,6 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class WarmWorkers implements WorkerScorer {
 
-  /** The platform property that names an action's persistent-worker key. */
-  public static final String KEY_PROPERTY = "persistentWorkerKey";
-
   /**
    * What is known of the workers of one name: how many of them are connected (more than one only
    * for the moment a reconnecting worker overlaps its old connection) and their idle processes per
@@ -63,8 +60,8 @@ public final class WarmWorkers implements WorkerScorer {
 
   /**
    * Replaces what worker {@code workerName} last reported: for each client key ({@value
-   * #KEY_PROPERTY} value), how many of its warm processes are idle. Keys missing from the map, and
-   * counts of zero or less, mean none.
+   * PersistentWorkerProperties#KEY} value), how many of its warm processes are idle. Keys missing
+   * from the map, and counts of zero or less, mean none.
    *
    * @return false, with nothing recorded, if no worker of that name is connected to the scheduler
    */
@@ -140,10 +137,13 @@ public final class WarmWorkers implements WorkerScorer {
     return "WarmWorkers" + idle;
   }
 
-  /** The action's key: the first value of {@value #KEY_PROPERTY}, or null if it has none. */
+  /**
+   * The action's key: the first value of {@value PersistentWorkerProperties#KEY}, or null if it has
+   * none.
+   */
   private static String keyOf(Platform platform) {
     for (Platform.Property property : platform.getPropertiesList()) {
-      if (property.getName().equals(KEY_PROPERTY)) {
+      if (property.getName().equals(PersistentWorkerProperties.KEY)) {
         return property.getValue().isEmpty() ? null : property.getValue();
       }
     }

@@ -1,5 +1,10 @@
 package build.hearth.core.worker;
 
+import static build.hearth.core.scheduler.PersistentWorkerProperties.KEY;
+import static build.hearth.core.scheduler.PersistentWorkerProperties.MULTIPLEX;
+import static build.hearth.core.scheduler.PersistentWorkerProperties.PROTOCOL;
+import static build.hearth.core.scheduler.PersistentWorkerProperties.TOOL;
+
 import build.bazel.remote.execution.v2.ActionResult;
 import build.bazel.remote.execution.v2.Command;
 import build.bazel.remote.execution.v2.ExecutedActionMetadata;
@@ -23,6 +28,7 @@ import build.hearth.core.persistent.WorkerCommandLine;
 import build.hearth.core.persistent.WorkerKey;
 import build.hearth.core.persistent.WorkerPool;
 import build.hearth.core.persistent.WorkerProtocol;
+import build.hearth.core.scheduler.PersistentWorkerProperties;
 import build.hearth.proto.worker.Input;
 import build.hearth.proto.worker.WorkRequest;
 import build.hearth.proto.worker.WorkResponse;
@@ -88,10 +94,6 @@ import org.slf4j.LoggerFactory;
 final class PersistentActionRunner {
   private static final Logger log = LoggerFactory.getLogger(PersistentActionRunner.class);
 
-  static final String KEY = "persistentWorkerKey";
-  static final String TOOL = "persistentWorkerTool";
-  static final String PROTOCOL = "persistentWorkerProtocol";
-  static final String MULTIPLEX = "persistentWorkerMultiplex";
   private static final String SANDBOXES = "_sandbox";
   private static final Duration CANCEL_PATIENCE = Duration.ofSeconds(10);
 
@@ -177,10 +179,7 @@ final class PersistentActionRunner {
     Map<String, String> properties = new LinkedHashMap<>();
     for (Platform.Property property : platform.getPropertiesList()) {
       String name = property.getName();
-      if (name.equals(KEY)
-          || name.equals(TOOL)
-          || name.equals(PROTOCOL)
-          || name.equals(MULTIPLEX)) {
+      if (PersistentWorkerProperties.ALL.contains(name)) {
         if (properties.put(name, property.getValue()) != null) {
           throw HearthException.invalidArgument(
               "platform property %s is given twice; a persistent worker takes one value", name);
