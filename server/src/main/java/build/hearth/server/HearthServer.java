@@ -34,6 +34,7 @@ import build.hearth.spi.transport.TransportProvider;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -82,7 +83,8 @@ public final class HearthServer implements AutoCloseable {
     this.resources = resources;
     this.admin = admin;
     this.transports = List.copyOf(transports);
-    this.workers = Map.copyOf(workers);
+    // In configuration order, which persistentWorkerStats() keeps.
+    this.workers = Collections.unmodifiableMap(new LinkedHashMap<>(workers));
   }
 
   /**
@@ -393,7 +395,7 @@ public final class HearthServer implements AutoCloseable {
 
   /**
    * The persistent-worker statistics of each in-process worker, by worker name; a worker with
-   * persistent workers disabled is left out. A snapshot.
+   * persistent workers disabled is left out. A snapshot, in the configuration's order.
    */
   public Map<String, PoolStats> persistentWorkerStats() {
     Map<String, PoolStats> stats = new LinkedHashMap<>();
