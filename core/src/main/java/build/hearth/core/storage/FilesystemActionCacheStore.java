@@ -61,10 +61,10 @@ final class FilesystemActionCacheStore implements ActionCacheStore {
         new FilesystemActionCacheStore(name, root, capacityBytes, fsync, clock);
     StoreFiles.createDirectory(settings, "path", store.tmpDir);
     StoreFiles.createDirectory(settings, "path", store.acDir);
-    StoreFiles.deleteLeftovers(store.tmpDir, TEMP_PREFIX);
+    StoreFiles.deleteLeftovers(store.tmpDir, TEMP_PREFIX, "unfinished writes");
     List<Victim<Digest>> victims =
         store.index.load(StoreFiles.scan(store.acDir, FilesystemActionCacheStore::parseFileName));
-    store.index.dispose(victims, store::deleteEvicted);
+    store.index.dispose(victims, victim -> store.deleteEvicted(victim.key()));
     return store;
   }
 
@@ -114,7 +114,7 @@ final class FilesystemActionCacheStore implements ActionCacheStore {
     } finally {
       victims = index.release(actionDigest);
     }
-    index.dispose(victims, this::deleteEvicted);
+    index.dispose(victims, victim -> deleteEvicted(victim.key()));
   }
 
   @Override
@@ -131,7 +131,7 @@ final class FilesystemActionCacheStore implements ActionCacheStore {
     } finally {
       victims = index.release(actionDigest);
     }
-    index.dispose(victims, this::deleteEvicted);
+    index.dispose(victims, victim -> deleteEvicted(victim.key()));
   }
 
   @Override
@@ -180,7 +180,7 @@ final class FilesystemActionCacheStore implements ActionCacheStore {
     } finally {
       victims = index.release(actionDigest);
     }
-    index.dispose(victims, this::deleteEvicted);
+    index.dispose(victims, victim -> deleteEvicted(victim.key()));
   }
 
   private void deleteEvicted(Digest actionDigest) {

@@ -27,6 +27,13 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A blob store in a directory: {@code blobs/<first two hex characters>/<hash>}, one file per blob,
@@ -37,10 +44,22 @@ import java.util.concurrent.ConcurrentHashMap;
  * never touch the disk.
  *
  * <p>Readers hold an open file, so a blob evicted while it is read stays readable until the reader
- * closes it (POSIX semantics; this store targets Linux and macOS).
+ * closes it (POSIX semantics; this store targets Linux and macOS). Evicted files of a megabyte or
+ * more are renamed into {@code tmp/} and deleted there by a background thread, so an upload that
+ * evicts does not wait for the kernel to free them.
  */
 final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
   private static final String TEMP_PREFIX = "blob-";
+  private static final String EVICTED_PREFIX = "evicted-";
+
+  /**
+   * Evicted files at least this large are deleted by the store's deleter thread rather than by the
+   * commit that evicted them; below it, deleting costs less than handing the work over.
+   */
+  static final long BACKGROUND_DELETE_MIN_BYTES = 1024 * 1024;
+
+  private static final Logger log = LoggerFactory.getLogger(FilesystemBlobStore.class);
+  private static final long CLOSE_DELETE_WAIT_SECONDS = 10;
   private static final int WRITE_BUFFER_BYTES = 64 * 1024;
   private static final long DIRECT_BUFFER_MIN_BLOB_BYTES = 1024 * 1024;
 
@@ -51,6 +70,8 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
   private final Clock clock;
   private final LruIndex<String> index;
   private final Set<FileUpload> uploads = ConcurrentHashMap.newKeySet();
+  private final ThreadPoolExecutor deleter;
+  private final AtomicLong evictedFiles = new AtomicLong();
   private volatile boolean closed;
 
   private final boolean fsync;
@@ -64,6 +85,19 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
     this.capacityBytes = capacityBytes;
     this.clock = clock;
     this.index = new LruIndex<>(capacityBytes);
+    // At most one thread, which ends after a quiet spell: most stores seldom evict large files.
+    this.deleter =
+        new ThreadPoolExecutor(
+            0,
+            1,
+            10,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(),
+            task -> {
+              Thread thread = new Thread(task, "hearth-store-" + name + "-delete");
+              thread.setDaemon(true);
+              return thread;
+            });
   }
 
   /**
@@ -80,7 +114,8 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
     FilesystemBlobStore store = new FilesystemBlobStore(name, root, capacityBytes, fsync, clock);
     StoreFiles.createDirectory(settings, "path", store.tmpDir);
     StoreFiles.createDirectory(settings, "path", store.blobsDir);
-    StoreFiles.deleteLeftovers(store.tmpDir, TEMP_PREFIX);
+    StoreFiles.deleteLeftovers(store.tmpDir, TEMP_PREFIX, "unfinished uploads");
+    StoreFiles.deleteLeftovers(store.tmpDir, EVICTED_PREFIX, "evicted blobs not yet deleted");
     List<Victim<String>> victims =
         store.index.load(
             StoreFiles.scan(
@@ -216,6 +251,20 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
     for (FileUpload upload : uploads) {
       upload.discard(true);
     }
+    // Let the pending deletes finish, so that nothing of this store touches the directory after
+    // close; whatever is left (an interrupt, a very slow disk) is deleted when the store reopens.
+    deleter.shutdown();
+    try {
+      if (!deleter.awaitTermination(CLOSE_DELETE_WAIT_SECONDS, TimeUnit.SECONDS)) {
+        log.warn(
+            "Blob store '{}' closed with evicted files still to delete in {}; they are deleted"
+                + " when it reopens",
+            name,
+            tmpDir);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   @Override
@@ -262,8 +311,36 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
     index.dispose(victims, this::deleteEvicted);
   }
 
-  private void deleteEvicted(String hash) {
-    StoreFiles.deleteQuietly(blobFile(hash));
+  /**
+   * Removes an evicted blob's file. Deleting a large file frees its page cache and its blocks,
+   * which costs the kernel milliseconds per hundred megabytes; the commit that caused the eviction
+   * should not wait for that. So a large file is only renamed out of {@code blobs/} here (cheap and
+   * atomic: from then on the blob is gone, while readers that have it open keep reading) and
+   * deleted by the deleter thread. A crash in between leaves it in {@code tmp/}, which {@link
+   * #open} empties.
+   */
+  private void deleteEvicted(Victim<String> victim) {
+    Path file = blobFile(victim.key());
+    if (victim.size() < BACKGROUND_DELETE_MIN_BYTES) {
+      StoreFiles.deleteQuietly(file);
+      return;
+    }
+    Path doomed =
+        tmpDir.resolve(EVICTED_PREFIX + victim.key() + "-" + evictedFiles.incrementAndGet());
+    try {
+      Files.move(file, doomed);
+    } catch (NoSuchFileException e) {
+      return;
+    } catch (IOException e) {
+      StoreFiles.deleteQuietly(file);
+      return;
+    }
+    try {
+      deleter.execute(() -> StoreFiles.deleteQuietly(doomed));
+    } catch (RejectedExecutionException e) {
+      // The store is closing.
+      StoreFiles.deleteQuietly(doomed);
+    }
   }
 
   private void checkOpen() {

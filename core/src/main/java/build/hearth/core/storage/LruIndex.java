@@ -204,13 +204,14 @@ final class LruIndex<K> {
    * Runs {@code deleteFile} for each victim, without the lock, then releases it; repeats for any
    * further victims the releases produce. {@code deleteFile} handles its own I/O errors.
    */
-  void dispose(List<Victim<K>> victims, Consumer<K> deleteFile) {
+  void dispose(List<Victim<K>> victims, Consumer<Victim<K>> deleteFile) {
     ArrayDeque<Victim<K>> pending = new ArrayDeque<>(victims);
     RuntimeException failure = null;
     while (!pending.isEmpty()) {
-      K key = pending.poll().key();
+      Victim<K> victim = pending.poll();
+      K key = victim.key();
       try {
-        deleteFile.accept(key);
+        deleteFile.accept(victim);
       } catch (RuntimeException e) {
         // Keep going: a victim left claimed would block every later claim of its key.
         if (failure == null) {

@@ -47,9 +47,10 @@ final class StoreFiles {
   }
 
   /**
-   * Deletes the files in {@code tmp} whose names start with {@code prefix}: uploads a crash left.
+   * Deletes the files in {@code tmp} whose names start with {@code prefix}: what a crash left,
+   * which the log calls {@code what}.
    */
-  static void deleteLeftovers(Path tmp, String prefix) {
+  static void deleteLeftovers(Path tmp, String prefix, String what) {
     int deleted = 0;
     try (DirectoryStream<Path> files = Files.newDirectoryStream(tmp, prefix + "*")) {
       for (Path file : files) {
@@ -60,7 +61,7 @@ final class StoreFiles {
       throw failure(StatusCode.UNAVAILABLE, "clean the temporary directory", tmp, e);
     }
     if (deleted > 0) {
-      log.info("Deleted {} unfinished uploads in {}", deleted, tmp);
+      log.info("Deleted {} {} in {}", deleted, what, tmp);
     }
   }
 

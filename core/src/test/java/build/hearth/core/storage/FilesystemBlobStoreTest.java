@@ -2,6 +2,7 @@ package build.hearth.core.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import build.hearth.api.ConfigException;
 import build.hearth.api.Digest;
@@ -173,6 +174,39 @@ class FilesystemBlobStoreTest extends BlobStoreContractTest {
 
       assertThat(reader.readAllBytes()).isEqualTo(content);
     }
+  }
+
+  /** A large victim leaves blobs/ at once and is deleted from tmp/ by the store's own thread. */
+  @Test
+  void largeEvictedFileIsDeletedInTheBackgroundWhileAnOpenReaderKeepsReading() throws IOException {
+    int size = (int) FilesystemBlobStore.BACKGROUND_DELETE_MIN_BYTES;
+    openStore(2L * size);
+    byte[] content = randomBytes(size);
+    Digest victim = put(content);
+
+    try (InputStream reader = store().read(victim, 0).orElseThrow()) {
+      put(randomBytes(size));
+      put(randomBytes(size));
+      assertThat(blobFile(victim)).doesNotExist();
+      assertThat(store().read(victim, 0)).isEmpty();
+
+      assertThat(reader.readAllBytes()).isEqualTo(content);
+    }
+    await()
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(() -> assertThat(StoreDirectories.files(current.resolve("tmp"))).isEmpty());
+    assertThat(store().stats().evictions()).isEqualTo(1);
+  }
+
+  @Test
+  void openDeletesEvictedFilesACrashLeftBehind() throws IOException {
+    Path root = dir.resolve("evicted-leftovers");
+    Files.createDirectories(root.resolve("tmp"));
+    Path evicted = Files.writeString(root.resolve("tmp/evicted-" + "ab".repeat(32) + "-7"), "old");
+
+    open(root, 1 << 20).close();
+
+    assertThat(evicted).doesNotExist();
   }
 
   @Test

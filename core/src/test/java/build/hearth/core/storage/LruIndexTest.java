@@ -41,7 +41,7 @@ class LruIndexTest {
     List<Victim<String>> victims = add("d", 100, 0);
     assertThat(victims).extracting(Victim::key).containsExactly("b");
     List<Victim<String>> disposed = new ArrayList<>();
-    index.dispose(victims, key -> disposed.add(new Victim<>(key, 0)));
+    index.dispose(victims, disposed::add);
 
     // "a" stays while claimed, though it is the oldest; its release brings no victims as the
     // index already fits.
@@ -71,7 +71,7 @@ class LruIndexTest {
                 new Found<>("newest", 100, 4_000)));
 
     assertThat(victims).extracting(Victim::key).containsExactly("old");
-    index.dispose(victims, key -> {});
+    index.dispose(victims, victim -> {});
     assertThat(index.stats().entries()).isEqualTo(3);
   }
 
@@ -93,7 +93,7 @@ class LruIndexTest {
             () -> {
               waiter.set(Thread.currentThread());
               index.claim("a");
-              index.dispose(index.release("a"), key -> {});
+              index.dispose(index.release("a"), victim -> {});
             });
     await()
         .atMost(Duration.ofSeconds(10))
