@@ -18,6 +18,10 @@ import java.util.Objects;
  * <p>A negotiator rather than a second server or a proxy in front: the port, the event loops and
  * the shutdown stay grpc-netty's, and no dependency is added (the HTTP/1.1 codec ships inside
  * grpc-netty-shaded).
+ *
+ * <p>It is also where this server reaches grpc-netty's HTTP/2 handler before any byte arrives, so
+ * it installs the {@link ComposingCumulator} there: the default cumulator copies every uploaded
+ * byte once more on the event loop whenever a read ends inside a frame.
  */
 final class SharedPortNegotiator implements InternalProtocolNegotiator.ProtocolNegotiator {
   private final InternalProtocolNegotiator.ProtocolNegotiator plaintext =
@@ -35,6 +39,7 @@ final class SharedPortNegotiator implements InternalProtocolNegotiator.ProtocolN
 
   @Override
   public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
+    grpcHandler.setCumulator(ComposingCumulator.INSTANCE);
     return new ProtocolSniffer(plaintext.newHandler(grpcHandler), routes);
   }
 

@@ -7,6 +7,7 @@ import static build.hearth.grpc.TestServer.pattern;
 import static build.hearth.grpc.TestServer.readName;
 import static build.hearth.grpc.TestServer.uploadName;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import build.hearth.api.Digest;
 import com.google.bytestream.ByteStreamGrpc;
@@ -14,16 +15,25 @@ import com.google.bytestream.ByteStreamProto.QueryWriteStatusRequest;
 import com.google.bytestream.ByteStreamProto.QueryWriteStatusResponse;
 import com.google.bytestream.ByteStreamProto.ReadRequest;
 import com.google.bytestream.ByteStreamProto.ReadResponse;
+import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.protobuf.ByteString;
 import io.grpc.CallOptions;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.stub.ClientCalls;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -198,6 +208,112 @@ class ByteStreamServiceTest {
     upload.send("", offset, ByteString.EMPTY, true).halfClose();
 
     assertThat(upload.await().getCommittedSize()).isEqualTo(data.size());
+    assertThat(concat(read(readName("", digest), 0, 0))).isEqualTo(data);
+  }
+
+  /**
+   * Reads that end inside a frame, while gRPC still holds the DATA frames before it, are the case
+   * where the server's HTTP/2 decoder used to copy (see {@link ComposingCumulator}); the upload
+   * must come through intact. A hand-written HTTP/2 client (literal HPACK headers) cuts each DATA
+   * frame in two, inside its header or its payload, and sends an empty SETTINGS frame between the
+   * pieces: once the server acknowledges it, the server has read up to the cut, so the next piece
+   * arrives in a later read.
+   */
+  @Test
+  void writeWhoseReadsEndInsideFramesArrivesIntact() throws IOException {
+    ByteString data = pattern(5000, 13);
+    Digest digest = digestOf(data);
+    byte[] request =
+        WriteRequest.newBuilder()
+            .setResourceName(uploadName("", digest))
+            .setData(data)
+            .setFinishWrite(true)
+            .build()
+            .toByteArray();
+
+    record Frame(int type, int flags, int stream, byte[] payload) {
+      byte[] bytes() {
+        int length = payload.length;
+        return ByteBuffer.allocate(9 + length)
+            .put((byte) (length >>> 16))
+            .putShort((short) length)
+            .put((byte) type)
+            .put((byte) flags)
+            .putInt(stream)
+            .put(payload)
+            .array();
+      }
+    }
+    ByteArrayOutputStream headers = new ByteArrayOutputStream();
+    String[][] fields = {
+      {":method", "POST"},
+      {":scheme", "http"},
+      {":path", "/google.bytestream.ByteStream/Write"},
+      {":authority", "localhost"},
+      {"content-type", "application/grpc"},
+      {"te", "trailers"},
+    };
+    for (String[] field : fields) {
+      headers.write(0); // literal without indexing, new name; every length here fits in 7 bits
+      for (String part : field) {
+        headers.write(part.length());
+        headers.writeBytes(part.getBytes(StandardCharsets.US_ASCII));
+      }
+    }
+    ByteBuffer message = ByteBuffer.allocate(5 + request.length);
+    message.put((byte) 0).putInt(request.length).put(request); // uncompressed, length-prefixed
+    List<byte[]> dataFrames = new ArrayList<>();
+    for (int offset = 0; offset < message.capacity(); offset += 300) {
+      int end = Math.min(offset + 300, message.capacity());
+      byte[] payload = Arrays.copyOfRange(message.array(), offset, end);
+      int endStream = end == message.capacity() ? 0x1 : 0;
+      dataFrames.add(new Frame(0, endStream, 1, payload).bytes());
+    }
+    byte[] settings = new Frame(4, 0, 0, new byte[0]).bytes();
+
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.transport.port())) {
+      socket.setTcpNoDelay(true);
+      socket.setSoTimeout((int) TestServer.TIMEOUT.toMillis());
+      OutputStream out = socket.getOutputStream();
+      DataInputStream in = new DataInputStream(socket.getInputStream());
+      byte[] rest = new byte[0];
+      for (int i = 0; i < dataFrames.size(); i++) {
+        byte[] frame = dataFrames.get(i);
+        ByteArrayOutputStream piece = new ByteArrayOutputStream();
+        if (i == 0) {
+          piece.writeBytes("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+          piece.writeBytes(settings);
+          piece.writeBytes(new Frame(1, 0x4, 1, headers.toByteArray()).bytes()); // END_HEADERS
+        } else {
+          piece.writeBytes(rest);
+          piece.writeBytes(settings);
+        }
+        int cut = new int[] {1, 5, frame.length / 2, frame.length - 1}[i % 4];
+        piece.write(frame, 0, cut);
+        rest = Arrays.copyOfRange(frame, cut, frame.length);
+        out.write(piece.toByteArray());
+        out.flush();
+        // Skip what else the server sends until it acknowledges this piece's SETTINGS.
+        boolean acknowledged = false;
+        while (!acknowledged) {
+          int length = in.readUnsignedByte() << 16 | in.readUnsignedShort();
+          int type = in.readUnsignedByte();
+          int flags = in.readUnsignedByte();
+          in.readInt();
+          byte[] payload = in.readNBytes(length);
+          assertThat(type)
+              .as("GOAWAY: %s", new String(payload, StandardCharsets.UTF_8))
+              .isNotEqualTo(7);
+          acknowledged = type == 4 && (flags & 0x1) != 0;
+        }
+      }
+      out.write(rest);
+      out.flush();
+      await()
+          .alias("the upload is stored")
+          .atMost(TestServer.TIMEOUT)
+          .until(() -> server.cas.contains(digest));
+    }
     assertThat(concat(read(readName("", digest), 0, 0))).isEqualTo(data);
   }
 
