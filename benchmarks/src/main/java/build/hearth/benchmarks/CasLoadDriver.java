@@ -100,9 +100,8 @@ public final class CasLoadDriver implements Callable<Integer> {
       names = "--store-mib",
       paramLabel = "MIB",
       description =
-          "The store's maxSize; 0 means four blobs for the filesystem store (full after four"
-              + " Writes, so each evicts the oldest) and every blob of the run for the memory"
-              + " store (default: ${DEFAULT-VALUE}).")
+          "The store's maxSize; 0 means four blobs (full after four Writes, so each evicts the"
+              + " oldest) (default: ${DEFAULT-VALUE}).")
   long storeMib = 0;
 
   @Option(
@@ -268,21 +267,14 @@ public final class CasLoadDriver implements Callable<Integer> {
   }
 
   /**
-   * The store's maxSize. The filesystem store defaults to four blobs, so from the fifth Write on it
-   * is full and every upload evicts the oldest blob, as in a cache that has been running for a
-   * while: the run then measures the server, not how fast the kernel finds fresh memory for a page
-   * cache that only grows (see docs/benchmarks.md). Its strict LRU always keeps the blob just
-   * written. The memory store gets room for every blob the run writes instead, because its
-   * W-TinyLFU policy may refuse a newcomer in favour of older entries when full, and then the blob
-   * just written could not be read back.
+   * The store's maxSize, by default four blobs: from the fifth Write on the store is full and every
+   * upload evicts the oldest blob, as in a cache that has been running for a while. The run then
+   * measures the server, not how fast the kernel finds fresh memory for a page cache or a heap that
+   * only grows (see docs/benchmarks.md). Both stores evict strictly least recently used first and
+   * admit every write, so the blob just written is always there to be read back.
    */
   private long storeMib() {
-    if (storeMib > 0) {
-      return storeMib;
-    }
-    return store == Store.filesystem
-        ? 4L * blobMib + 64
-        : (long) (warmup + iterations) * blobMib + 64;
+    return storeMib > 0 ? storeMib : 4L * blobMib + 64;
   }
 
   private Map<String, String> storeSettings(Path dir) {
@@ -292,7 +284,7 @@ public final class CasLoadDriver implements Callable<Integer> {
         : Map.of("type", "memory", "maxSize", maxSize);
   }
 
-  /** The memory store holds every blob on this heap; say so up front rather than fail later. */
+  /** The memory store holds its blobs on this heap; say so up front rather than fail later. */
   private void warnIfHeapTooSmall() {
     if (store != Store.memory) {
       return;
@@ -304,7 +296,7 @@ public final class CasLoadDriver implements Callable<Integer> {
       progress.printf(
           Locale.ROOT,
           "warning: the memory store needs about %d MiB of heap, this JVM has %d MiB;"
-              + " run java with -Xmx%dm or use fewer --iterations or a smaller --blob-mib%n",
+              + " run java with -Xmx%dm or use a smaller --store-mib or --blob-mib%n",
           neededMib,
           maxMib,
           neededMib);
