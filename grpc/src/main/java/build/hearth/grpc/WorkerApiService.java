@@ -1,6 +1,7 @@
 package build.hearth.grpc;
 
 import build.hearth.core.execution.WorkerGateway;
+import build.hearth.core.internal.DaemonThreads;
 import build.hearth.core.ops.WorkerReports;
 import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.proto.workerapi.SchedulerMessage;
@@ -14,7 +15,6 @@ import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * {@code hearth.worker.v1.WorkerApi}: remote workers join the scheduler through the server's {@link
@@ -67,17 +67,9 @@ final class WorkerApiService extends WorkerApiGrpc.WorkerApiImplBase {
     this.workerReports = workerReports;
     this.schedulerName = schedulerName;
     this.clock = clock;
-    AtomicInteger count = new AtomicInteger();
     this.timer =
         new ScheduledThreadPoolExecutor(
-            1,
-            task -> {
-              Thread thread =
-                  new Thread(
-                      task, "hearth-grpc-" + serverName + "-workers-" + count.incrementAndGet());
-              thread.setDaemon(true);
-              return thread;
-            });
+            1, DaemonThreads.named("hearth-grpc-" + serverName + "-workers-"));
     // Each disconnected worker cancels its keep-alive task; do not keep the dead tasks around.
     timer.setRemoveOnCancelPolicy(true);
   }

@@ -17,6 +17,7 @@ import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.execution.ExecutionServices;
 import build.hearth.core.execution.ExecutionTask;
 import build.hearth.core.execution.WorkerGateway;
+import build.hearth.core.internal.DaemonThreads;
 import build.hearth.core.ops.AdminRoutes;
 import build.hearth.core.ops.HttpRoutes;
 import build.hearth.core.ops.Metrics;
@@ -46,8 +47,6 @@ import java.util.ServiceLoader;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -161,7 +160,8 @@ public final class HearthServer implements AutoCloseable {
 
       // Completes executions and writes their results to the action cache, so neither holds a
       // worker's slot nor a transport thread.
-      ExecutorService completions = Executors.newFixedThreadPool(2, completionThreads());
+      ExecutorService completions =
+          Executors.newFixedThreadPool(2, DaemonThreads.named("hearth-completion-"));
       resources.register(completions::shutdown);
 
       List<TransportContext> contexts = new ArrayList<>();
@@ -326,15 +326,6 @@ public final class HearthServer implements AutoCloseable {
         worker.slots(),
         worker.workDirectory());
     return runtime;
-  }
-
-  private static ThreadFactory completionThreads() {
-    AtomicInteger count = new AtomicInteger();
-    return task -> {
-      Thread thread = new Thread(task, "hearth-completion-" + count.incrementAndGet());
-      thread.setDaemon(true);
-      return thread;
-    };
   }
 
   /**

@@ -3,6 +3,7 @@ package build.hearth.core.persistent;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.execution.Cancellation;
+import build.hearth.core.internal.DaemonThreads;
 import build.hearth.core.internal.DirectoryTrees;
 import build.hearth.core.internal.Durations;
 import build.hearth.core.persistent.KeyPool.Count;
@@ -25,9 +26,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -102,7 +101,8 @@ public final class WorkerPool implements AutoCloseable {
       this.ownedRetirementExecutor = null;
       this.retirementExecutor = builder.retirementExecutor;
     } else {
-      this.ownedRetirementExecutor = Executors.newCachedThreadPool(daemonThreads("retire"));
+      this.ownedRetirementExecutor =
+          Executors.newCachedThreadPool(DaemonThreads.named("hearth-pool-retire-"));
       this.retirementExecutor = ownedRetirementExecutor;
     }
     PoolDirectories.deleteLeftovers(directory);
@@ -113,7 +113,8 @@ public final class WorkerPool implements AutoCloseable {
     } else {
       this.ownedTimer =
           builder.timer == null
-              ? Executors.newSingleThreadScheduledExecutor(daemonThreads("sweeper"))
+              ? Executors.newSingleThreadScheduledExecutor(
+                  DaemonThreads.named("hearth-pool-sweeper-"))
               : null;
       long millis = Math.max(1, interval.toMillis());
       this.sweep =
@@ -125,15 +126,6 @@ public final class WorkerPool implements AutoCloseable {
   /** A builder for a pool; see {@link WorkerPoolBuilder} for what is required. */
   public static WorkerPoolBuilder newBuilder() {
     return new WorkerPoolBuilder();
-  }
-
-  private static ThreadFactory daemonThreads(String role) {
-    AtomicInteger count = new AtomicInteger();
-    return runnable -> {
-      Thread thread = new Thread(runnable, "hearth-pool-" + role + "-" + count.incrementAndGet());
-      thread.setDaemon(true);
-      return thread;
-    };
   }
 
   /** {@link #acquire(WorkerKey, Duration, Cancellation)} without a cancellation. */

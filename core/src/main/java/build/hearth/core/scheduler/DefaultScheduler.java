@@ -2,6 +2,7 @@ package build.hearth.core.scheduler;
 
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
+import build.hearth.core.internal.DaemonThreads;
 import build.hearth.core.internal.Durations;
 import build.hearth.core.scheduler.ActiveAssignment.State;
 import build.hearth.core.scheduler.Ticket.Stage;
@@ -21,9 +22,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -85,7 +84,8 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
     this.scorer = new GuardedScorer(scorer);
     this.listener = listener;
     if (callbackExecutor == null) {
-      ownedCallbackExecutor = Executors.newCachedThreadPool(daemonThreads("callback"));
+      ownedCallbackExecutor =
+          Executors.newCachedThreadPool(DaemonThreads.named("hearth-scheduler-callback-"));
       this.callbackExecutor = ownedCallbackExecutor;
     } else {
       ownedCallbackExecutor = null;
@@ -96,22 +96,15 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
       expiryTask = null;
     } else {
       ownedTimer =
-          timer == null ? Executors.newSingleThreadScheduledExecutor(daemonThreads("timer")) : null;
+          timer == null
+              ? Executors.newSingleThreadScheduledExecutor(
+                  DaemonThreads.named("hearth-scheduler-timer-"))
+              : null;
       long millis = Math.max(1, expiryCheckInterval.toMillis());
       expiryTask =
           (timer != null ? timer : ownedTimer)
               .scheduleWithFixedDelay(this::expireQuietly, millis, millis, TimeUnit.MILLISECONDS);
     }
-  }
-
-  private static ThreadFactory daemonThreads(String role) {
-    AtomicInteger count = new AtomicInteger();
-    return runnable -> {
-      Thread thread =
-          new Thread(runnable, "hearth-scheduler-" + role + "-" + count.incrementAndGet());
-      thread.setDaemon(true);
-      return thread;
-    };
   }
 
   @Override

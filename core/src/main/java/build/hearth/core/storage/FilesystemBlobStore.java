@@ -3,6 +3,7 @@ package build.hearth.core.storage;
 import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
+import build.hearth.core.internal.DaemonThreads;
 import build.hearth.core.storage.LruIndex.Use;
 import build.hearth.core.storage.LruIndex.Victim;
 import build.hearth.spi.storage.BlobStore;
@@ -93,11 +94,7 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
             10,
             TimeUnit.SECONDS,
             new LinkedBlockingQueue<>(),
-            task -> {
-              Thread thread = new Thread(task, "hearth-store-" + name + "-delete");
-              thread.setDaemon(true);
-              return thread;
-            });
+            DaemonThreads.named("hearth-store-" + name + "-delete-"));
   }
 
   /**

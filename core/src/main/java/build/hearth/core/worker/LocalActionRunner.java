@@ -14,6 +14,7 @@ import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.execution.ActionRunner;
 import build.hearth.core.execution.Cancellation;
 import build.hearth.core.execution.ExecutionTask;
+import build.hearth.core.internal.DaemonThreads;
 import build.hearth.core.internal.Durations;
 import build.hearth.core.internal.ProtoTime;
 import build.hearth.core.persistent.PipedToolProcess;
@@ -40,11 +41,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -620,7 +619,9 @@ public final class LocalActionRunner implements ActionRunner {
       ExecutorService owned = null;
       Executor executor = fetchExecutor;
       if (executor == null) {
-        owned = Executors.newFixedThreadPool(DEFAULT_FETCH_THREADS, daemonThreads(workerName));
+        owned =
+            Executors.newFixedThreadPool(
+                DEFAULT_FETCH_THREADS, DaemonThreads.named("hearth-fetch-" + workerName + "-"));
         executor = owned;
       }
       return new LocalActionRunner(this, dir, executor, owned);
@@ -635,16 +636,6 @@ public final class LocalActionRunner implements ActionRunner {
           }
         }
       }
-    }
-
-    private static ThreadFactory daemonThreads(String workerName) {
-      AtomicInteger count = new AtomicInteger();
-      return task -> {
-        Thread thread =
-            new Thread(task, "hearth-fetch-" + workerName + "-" + count.incrementAndGet());
-        thread.setDaemon(true);
-        return thread;
-      };
     }
   }
 }

@@ -6,6 +6,7 @@ import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.execution.ActionRunner;
 import build.hearth.core.execution.Cancellation;
 import build.hearth.core.execution.ExecutionTask;
+import build.hearth.core.internal.DaemonThreads;
 import build.hearth.core.scheduler.Assignment;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.WarmWorkers;
@@ -21,7 +22,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,8 +71,6 @@ public final class LocalWorker
     this.runner = b.runner;
     this.warmWorkers = b.warmWorkers;
     this.closeTimeout = b.closeTimeout;
-    AtomicInteger count = new AtomicInteger();
-    String prefix = "hearth-worker-" + spec.name() + "-slot-";
     // As many threads as slots: the scheduler never assigns more, though the next assignment may
     // arrive while the thread whose answer freed the slot is still returning, so it can queue.
     this.slotThreads =
@@ -82,11 +80,7 @@ public final class LocalWorker
             0,
             TimeUnit.SECONDS,
             new LinkedBlockingQueue<>(),
-            task -> {
-              Thread thread = new Thread(task, prefix + count.incrementAndGet());
-              thread.setDaemon(true);
-              return thread;
-            });
+            DaemonThreads.named("hearth-worker-" + spec.name() + "-slot-"));
   }
 
   public static Builder newBuilder() {
