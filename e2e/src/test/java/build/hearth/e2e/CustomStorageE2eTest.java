@@ -172,16 +172,7 @@ class CustomStorageE2eTest {
   }
 
   private static Process start(List<String> command, Path log, Path workingDirectory) {
-    try {
-      return new ProcessBuilder(command)
-          .directory(workingDirectory.toFile())
-          .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-          .redirectErrorStream(true)
-          .redirectOutput(log.toFile())
-          .start();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot run " + command, e);
-    }
+    return Processes.start(Processes.logging(command, log).directory(workingDirectory.toFile()));
   }
 
   private static String read(Path file) {

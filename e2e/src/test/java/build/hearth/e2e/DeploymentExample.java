@@ -3,7 +3,6 @@ package build.hearth.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -110,11 +109,7 @@ final class DeploymentExample {
   static Process startWrapper(List<String> args, Map<String, String> environment, Path log) {
     List<String> command = new ArrayList<>(List.of("bash", wrapper().toString()));
     command.addAll(args);
-    ProcessBuilder builder =
-        new ProcessBuilder(command)
-            .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile());
+    ProcessBuilder builder = Processes.logging(command, log);
     environment.forEach(
         (name, value) -> {
           if (value == null) {
@@ -123,11 +118,7 @@ final class DeploymentExample {
             builder.environment().put(name, value);
           }
         });
-    try {
-      return builder.start();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot run the wrapper", e);
-    }
+    return Processes.start(builder);
   }
 
   /** Runs {@code process} to its end (at most a minute) and returns its exit status. */

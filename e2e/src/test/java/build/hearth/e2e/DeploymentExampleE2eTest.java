@@ -3,7 +3,6 @@ package build.hearth.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -138,15 +137,7 @@ class DeploymentExampleE2eTest {
   }
 
   private static Process start(List<String> command, Path log) {
-    try {
-      return new ProcessBuilder(command)
-          .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-          .redirectErrorStream(true)
-          .redirectOutput(log.toFile())
-          .start();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot run " + command, e);
-    }
+    return Processes.start(Processes.logging(command, log));
   }
 
   /** GET over HTTP/1.1, as curl does. */

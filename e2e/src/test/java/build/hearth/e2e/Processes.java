@@ -3,6 +3,7 @@ package build.hearth.e2e;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -13,9 +14,33 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** Signals, liveness, logs and stopping of the processes end-to-end tests start. Linux only. */
+/**
+ * Starting, signals, liveness, logs and stopping of the processes end-to-end tests start. Linux
+ * only.
+ */
 final class Processes {
   private Processes() {}
+
+  /**
+   * A builder for {@code command} that reads nothing (standard input from {@code /dev/null}) and
+   * writes its output and errors into {@code log}, for the caller to add a directory or an
+   * environment to and pass to {@link #start}.
+   */
+  static ProcessBuilder logging(List<String> command, Path log) {
+    return new ProcessBuilder(command)
+        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile());
+  }
+
+  /** Starts {@code builder}'s command; a failure to start is unchecked, naming the command. */
+  static Process start(ProcessBuilder builder) {
+    try {
+      return builder.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot run " + builder.command(), e);
+    }
+  }
 
   /**
    * Sends {@code signal} (a name such as {@code INT}) to process {@code pid} with {@code kill},

@@ -3,7 +3,6 @@ package build.hearth.e2e;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -65,12 +64,7 @@ final class WorkerProcess implements AutoCloseable {
               "http://127.0.0.1:" + schedulerPort,
               "--config",
               config.toString());
-      Process process =
-          new ProcessBuilder(command)
-              .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-              .redirectErrorStream(true)
-              .redirectOutput(log.toFile())
-              .start();
+      Process process = Processes.logging(command, log).start();
       WorkerProcess worker = new WorkerProcess(setup, process, log);
       worker.awaitConnected();
       return worker;
