@@ -61,7 +61,7 @@ final class FilesystemActionCacheStore implements ActionCacheStore {
         new FilesystemActionCacheStore(name, root, capacityBytes, fsync, clock);
     StoreFiles.createDirectory(settings, "path", store.tmpDir);
     StoreFiles.createDirectory(settings, "path", store.acDir);
-    StoreFiles.deleteLeftovers(store.tmpDir, TEMP_PREFIX, "unfinished writes");
+    StoreFiles.deleteLeftovers(store.tmpDir, "unfinished writes", TEMP_PREFIX);
     List<Victim<Digest>> victims =
         store.index.load(StoreFiles.scan(store.acDir, FilesystemActionCacheStore::parseFileName));
     store.index.dispose(victims, victim -> store.deleteEvicted(victim.key()));

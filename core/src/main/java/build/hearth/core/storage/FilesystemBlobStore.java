@@ -111,8 +111,11 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
     FilesystemBlobStore store = new FilesystemBlobStore(name, root, capacityBytes, fsync, clock);
     StoreFiles.createDirectory(settings, "path", store.tmpDir);
     StoreFiles.createDirectory(settings, "path", store.blobsDir);
-    StoreFiles.deleteLeftovers(store.tmpDir, TEMP_PREFIX, "unfinished uploads");
-    StoreFiles.deleteLeftovers(store.tmpDir, EVICTED_PREFIX, "evicted blobs not yet deleted");
+    StoreFiles.deleteLeftovers(
+        store.tmpDir,
+        "unfinished uploads and evicted blobs not yet deleted",
+        TEMP_PREFIX,
+        EVICTED_PREFIX);
     List<Victim<String>> victims =
         store.index.load(
             StoreFiles.scan(

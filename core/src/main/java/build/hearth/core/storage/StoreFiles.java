@@ -47,12 +47,13 @@ final class StoreFiles {
   }
 
   /**
-   * Deletes the files in {@code tmp} whose names start with {@code prefix}: what a crash left,
-   * which the log calls {@code what}.
+   * Deletes the files in {@code tmp} whose names start with one of {@code prefixes}, in one pass:
+   * what a crash left, which the log calls {@code what}.
    */
-  static void deleteLeftovers(Path tmp, String prefix, String what) {
+  static void deleteLeftovers(Path tmp, String what, String... prefixes) {
     int deleted = 0;
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(tmp, prefix + "*")) {
+    String glob = "{" + String.join(",", prefixes) + "}*";
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(tmp, glob)) {
       for (Path file : files) {
         Files.deleteIfExists(file);
         deleted++;
