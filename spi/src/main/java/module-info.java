@@ -3,9 +3,10 @@
  * providers that a plugin implements and registers with {@code provides ... with ...} (or a {@code
  * META-INF/services} file on the class path).
  *
- * <p>{@link build.hearth.spi.storage.StoreProviderRegistry} looks storage providers up itself,
- * hence the {@code uses} clauses; transport providers are looked up by the server that embeds this
- * module.
+ * <p>{@link build.hearth.spi.storage.StoreProviderRegistry} and {@link
+ * build.hearth.spi.transport.TransportProviderRegistry} look the providers up themselves, hence the
+ * {@code uses} clauses. {@code build.hearth.spi.internal} is what the registries share and is not
+ * exported.
  */
 module build.hearth.spi {
   requires transitive build.hearth.api;
@@ -16,4 +17,5 @@ module build.hearth.spi {
 
   uses build.hearth.spi.storage.BlobStoreProvider;
   uses build.hearth.spi.storage.ActionCacheStoreProvider;
+  uses build.hearth.spi.transport.TransportProvider;
 }

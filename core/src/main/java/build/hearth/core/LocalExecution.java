@@ -12,15 +12,11 @@ import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.core.scheduler.WorkerSpec;
 import build.hearth.core.storage.LocalBlobFiles;
-import build.hearth.core.worker.LocalActionRunner;
-import build.hearth.core.worker.LocalWorker;
+import build.hearth.core.worker.WorkerRuntime;
 import build.hearth.spi.storage.BlobStore;
-import build.hearth.spi.storage.StoreContext;
 import build.hearth.spi.storage.StoreProviderRegistry;
-import build.hearth.spi.storage.StoreSettings;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -34,9 +30,9 @@ final class LocalExecution implements AutoCloseable {
 
   private final Closer resources;
   private final ExecutionService service;
-  private final LocalActionRunner runner;
+  private final WorkerRuntime runner;
 
-  private LocalExecution(Closer resources, ExecutionService service, LocalActionRunner runner) {
+  private LocalExecution(Closer resources, ExecutionService service, WorkerRuntime runner) {
     this.resources = resources;
     this.service = service;
     this.runner = runner;
@@ -55,23 +51,17 @@ final class LocalExecution implements AutoCloseable {
     try {
       // Inputs are hard-linked from a store that keeps blobs in files: the embedder's own store
       // when it is one, else a cache of the worker's.
-      BlobStore localCache = blobStore;
-      if (!(blobStore instanceof LocalBlobFiles)) {
-        StoreContext context =
-            StoreContext.newBuilder(
-                    "localExecution.cache",
-                    StoreSettings.of(
-                        "localExecution.cache",
-                        Map.of(
-                            "path",
-                            workDirectory.resolve("cache").toString(),
-                            "maxSize",
-                            CACHE_SIZE)))
-                .clock(clock)
-                .build();
-        localCache =
-            resources.register(
-                providers.createBlobStore("filesystem", "localExecution.cache.type", 0, context));
+      WorkerRuntime.Builder runtime =
+          WorkerRuntime.newBuilder(WORKER)
+              .workDirectory(workDirectory.resolve("work"))
+              .cas(instance -> cas)
+              .clock(clock)
+              .persistentWorkers(persistentWorkers);
+      if (blobStore instanceof LocalBlobFiles) {
+        runtime.sharedCache(blobStore);
+      } else {
+        runtime.cache(
+            providers, "localExecution.cache", workDirectory.resolve("cache"), CACHE_SIZE);
       }
       WarmWorkers warm = new WarmWorkers();
       Scheduler<ExecutionTask, ActionOutcome> scheduler =
@@ -81,25 +71,8 @@ final class LocalExecution implements AutoCloseable {
                   .workerScorer(warm)
                   .clock(clock)
                   .build());
-      LocalActionRunner runner =
-          resources.register(
-              LocalActionRunner.newBuilder()
-                  .workerName(WORKER)
-                  .workDirectory(workDirectory.resolve("work"))
-                  .localCache(localCache)
-                  .cas(instance -> cas)
-                  .clock(clock)
-                  .persistentWorkers(persistentWorkers)
-                  .build());
-      LocalWorker worker =
-          resources.register(
-              LocalWorker.newBuilder()
-                  .spec(WorkerSpec.builder(WORKER).slots(slots).build())
-                  .runner(runner)
-                  .warmWorkers(warm)
-                  .build());
-      runner.onWarmProcessesChanged(worker::reportWarmProcesses);
-      worker.connect(scheduler);
+      WorkerRuntime worker = resources.register(runtime.build());
+      worker.serve(WorkerSpec.builder(WORKER).slots(slots).build(), scheduler, warm);
       ExecutionService service =
           ExecutionServices.newBuilder()
               .cas(cas)
@@ -107,7 +80,7 @@ final class LocalExecution implements AutoCloseable {
               .scheduler(scheduler)
               .clock(clock)
               .build();
-      return new LocalExecution(resources, service, runner);
+      return new LocalExecution(resources, service, worker);
     } catch (RuntimeException e) {
       resources.closeAfter(e);
       throw e;

@@ -1,13 +1,12 @@
 package build.hearth.server;
 
 import build.hearth.api.ActionCache;
-import build.hearth.api.ConfigException;
 import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.ExecutionService;
+import build.hearth.api.HearthException;
 import build.hearth.core.Closer;
 import build.hearth.core.ConfiguredStores;
 import build.hearth.core.Storage;
-import build.hearth.core.config.ExecutionConfig;
 import build.hearth.core.config.HearthConfig;
 import build.hearth.core.config.InstanceConfig;
 import build.hearth.core.config.SchedulerConfig;
@@ -26,24 +25,22 @@ import build.hearth.core.ops.WorkerReports;
 import build.hearth.core.persistent.PoolStats;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.WarmWorkers;
-import build.hearth.core.worker.LocalWorker;
+import build.hearth.core.worker.WorkerRuntime;
 import build.hearth.spi.storage.StoreProviderRegistry;
 import build.hearth.spi.transport.InstanceServices;
 import build.hearth.spi.transport.Transport;
 import build.hearth.spi.transport.TransportContext;
 import build.hearth.spi.transport.TransportProvider;
+import build.hearth.spi.transport.TransportProviderRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.ServiceConfigurationError;
-import java.util.ServiceLoader;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -95,59 +92,95 @@ public final class HearthServer implements AutoCloseable {
    */
   public static HearthServer start(HearthConfig config) {
     ClassLoader loader = HearthServer.class.getClassLoader();
-    return start(config, StoreProviderRegistry.discover(loader), transportProviders(loader));
+    return start(
+        config, StoreProviderRegistry.discover(loader), TransportProviderRegistry.discover(loader));
   }
 
-  /**
-   * Starts {@code config} with the given providers.
-   *
-   * @param transportProviders the available transport providers by type
-   */
+  /** Starts {@code config} with the given providers. */
   static HearthServer start(
       HearthConfig config,
-      StoreProviderRegistry registry,
-      Map<String, TransportProvider> transportProviders) {
+      StoreProviderRegistry storeProviders,
+      TransportProviderRegistry transportProviders) {
     // Before anything opens: an unknown transport is a mistake in the file.
     List<TransportProvider> providers = new ArrayList<>();
     for (int i = 0; i < config.servers().size(); i++) {
-      providers.add(transportProvider(config.servers().get(i), i, transportProviders));
+      ServerConfig server = config.servers().get(i);
+      providers.add(
+          transportProviders.provider(
+              server.transport(), "servers[" + i + "].transport", server.transportLine()));
     }
-    Closer resources = new Closer();
-    List<Transport> transports = new ArrayList<>();
-    Map<String, WorkerRuntime> workers = new LinkedHashMap<>();
-    AdminRoutes admin = null;
+    Startup startup = new Startup(config, storeProviders);
     try {
-      ConfiguredStores stores = ConfiguredStores.open(config, registry, Clock.systemUTC());
-      resources.register(stores);
+      startup.openStores();
+      startup.startSchedulers();
+      List<TransportContext> contexts = startup.transportContexts();
+      startup.startWorkers();
+      startup.startTransports(providers, contexts);
+    } catch (RuntimeException e) {
+      startup.resources.closeAfter(e);
+      throw e;
+    }
+    return new HearthServer(startup.resources, startup.transports, startup.workers, startup.admin);
+  }
 
-      // What the workers last reported, and the server's metrics; both served on every port.
-      WorkerReports reports = new WorkerReports();
+  /**
+   * The steps of {@link #start}, in order, and what each leaves for the next. Used by one thread,
+   * once; everything it opens is registered with {@link #resources}, so a failing step closes what
+   * the earlier ones opened.
+   */
+  private static final class Startup {
+    final HearthConfig config;
+    final StoreProviderRegistry storeProviders;
+    final Closer resources = new Closer();
+    // What the workers last reported; served on every port.
+    final WorkerReports reports = new WorkerReports();
+    final Map<String, Scheduler<ExecutionTask, ActionOutcome>> schedulers = new LinkedHashMap<>();
+    // Each scheduler's record of the workers' idle persistent-worker processes, which its workers
+    // report to and which it routes persistent-worker actions by.
+    final Map<String, WarmWorkers> warmWorkers = new HashMap<>();
+    // The CAS each instance name is served with, which in-process workers of that instance use.
+    final Map<String, ContentAddressableStorage> casByInstance = new HashMap<>();
+    final Map<String, WorkerRuntime> workers = new LinkedHashMap<>();
+    final List<Transport> transports = new ArrayList<>();
+    ConfiguredStores stores;
+    Metrics metrics;
+    AdminRoutes admin;
+    // Completes executions and writes their results to the action cache, so neither holds a
+    // worker's slot nor a transport thread.
+    Executor completions;
+
+    Startup(HearthConfig config, StoreProviderRegistry storeProviders) {
+      this.config = config;
+      this.storeProviders = storeProviders;
+    }
+
+    /** Opens every configured store and the metrics that watch them. */
+    void openStores() {
+      stores = resources.register(ConfiguredStores.open(config, storeProviders, Clock.systemUTC()));
       Metrics.Builder metricsBuilder = Metrics.newBuilder().workerReports(reports);
       config.blobStores().keySet().forEach(n -> metricsBuilder.blobStore(n, stores.blobStore(n)));
       config
           .actionCacheStores()
           .keySet()
           .forEach(n -> metricsBuilder.actionCacheStore(n, stores.actionCacheStore(n)));
-      Metrics metrics = metricsBuilder.build();
+      metrics = metricsBuilder.build();
+    }
 
-      Map<String, Scheduler<ExecutionTask, ActionOutcome>> schedulers = new LinkedHashMap<>();
-      // Each scheduler's record of the workers' idle persistent-worker processes, which its
-      // workers report to and which it routes persistent-worker actions by.
-      Map<String, WarmWorkers> warmWorkers = new HashMap<>();
+    /** Starts every scheduler, and the admin routes that show them beside the stores. */
+    void startSchedulers() {
       for (SchedulerConfig scheduler : config.schedulers().values()) {
         WarmWorkers warm = new WarmWorkers();
         Scheduler<ExecutionTask, ActionOutcome> built =
-            scheduler
-                .applyTo(Scheduler.newBuilder())
-                .workerScorer(warm)
-                .listener(metrics.schedulerListener(scheduler.name()))
-                .build();
-        resources.register(built);
+            resources.register(
+                scheduler
+                    .applyTo(Scheduler.newBuilder())
+                    .workerScorer(warm)
+                    .listener(metrics.schedulerListener(scheduler.name()))
+                    .build());
         metrics.registerScheduler(scheduler.name(), built);
         schedulers.put(scheduler.name(), built);
         warmWorkers.put(scheduler.name(), warm);
       }
-
       AdminRoutes.Builder adminBuilder = AdminRoutes.newBuilder().workerReports(reports);
       schedulers.forEach(adminBuilder::scheduler);
       config.blobStores().keySet().forEach(n -> adminBuilder.casStore(n, stores.blobStore(n)));
@@ -156,42 +189,106 @@ public final class HearthServer implements AutoCloseable {
           .keySet()
           .forEach(n -> adminBuilder.actionCacheStore(n, stores.actionCacheStore(n)));
       admin = adminBuilder.build();
-      HttpRoutes routes = metrics.orElse(admin);
-
-      // Completes executions and writes their results to the action cache, so neither holds a
-      // worker's slot nor a transport thread.
-      ExecutorService completions =
+      ExecutorService pool =
           Executors.newFixedThreadPool(2, DaemonThreads.named("hearth-completion-"));
-      resources.register(completions::shutdown);
+      resources.register(pool::shutdown);
+      completions = pool;
+    }
 
+    /** What each configured server serves: its instances' services and the server-wide ones. */
+    List<TransportContext> transportContexts() {
+      HttpRoutes routes = metrics.orElse(admin);
       List<TransportContext> contexts = new ArrayList<>();
-      Map<String, ContentAddressableStorage> casByInstance = new HashMap<>();
       for (ServerConfig server : config.servers()) {
-        contexts.add(
-            context(
-                server,
-                stores,
-                schedulers,
-                warmWorkers,
-                completions,
-                casByInstance,
-                metrics,
-                reports,
-                routes));
+        contexts.add(context(server, routes));
       }
+      return contexts;
+    }
 
+    private TransportContext context(ServerConfig server, HttpRoutes routes) {
+      TransportContext.Builder context =
+          TransportContext.newBuilder(server.name(), server.host(), server.port())
+              .maxBatchSizeBytes(server.maxBatchSizeBytes());
+      for (InstanceConfig instance : server.instances().values()) {
+        context.instance(instanceServices(instance));
+      }
+      server
+          .workerApi()
+          .ifPresent(
+              api -> {
+                Scheduler<ExecutionTask, ActionOutcome> scheduler = schedulers.get(api.scheduler());
+                context.service(WorkerGateway.class, scheduler::connect);
+                context.service(WarmWorkers.class, warmWorkers.get(api.scheduler()));
+                context.service(WorkerReports.class, reports);
+                context.service(WorkerApiScheduler.class, new WorkerApiScheduler(api.scheduler()));
+              });
+      context.service(HttpRoutes.class, routes);
+      return context.build();
+    }
+
+    private InstanceServices instanceServices(InstanceConfig instance) {
+      ContentAddressableStorage cas =
+          metrics.cas(instance.name(), Storage.cas(stores.blobStore(instance.casStore())));
+      casByInstance.putIfAbsent(instance.name(), cas);
+      Optional<ActionCache> actionCache =
+          instance
+              .actionCacheStore()
+              .map(
+                  name ->
+                      metrics.actionCache(
+                          instance.name(),
+                          Storage.actionCache(stores.actionCacheStore(name), cas)));
+      Optional<ExecutionService> execution =
+          instance
+              .execution()
+              .map(
+                  e ->
+                      ExecutionServices.newBuilder()
+                          .instanceName(instance.name())
+                          .cas(cas)
+                          .actionCache(actionCache)
+                          .scheduler(schedulers.get(e.scheduler()))
+                          .defaultTimeout(e.defaultTimeout())
+                          .maxTimeout(e.maxTimeout())
+                          .completionExecutor(completions)
+                          .listener(metrics.executionListener(instance.name()))
+                          .build());
+      return new InstanceServices(
+          instance.name(), cas, actionCache, instance.actionCacheUpdates(), execution);
+    }
+
+    /** Starts the in-process workers, each connected to its scheduler. */
+    void startWorkers() {
       for (WorkerConfig worker : config.workers()) {
         WorkerRuntime runtime =
-            startWorker(worker, registry, schedulers, warmWorkers, casByInstance, resources);
+            resources.register(
+                WorkerRuntime.open(worker, storeProviders, instance -> casFor(worker, instance)));
+        String scheduler = worker.scheduler().orElseThrow();
+        runtime.serve(worker.workerSpec(), schedulers.get(scheduler), warmWorkers.get(scheduler));
+        log.info(
+            "In-process worker '{}' ready with {} slots (work directory {})",
+            worker.name(),
+            worker.slots(),
+            worker.workDirectory());
         workers.put(worker.name(), runtime);
-        reports.registerLive(
-            worker.name(), worker.scheduler().orElseThrow(), runtime::persistentWorkerStats);
+        reports.registerLive(worker.name(), scheduler, runtime::persistentWorkerStats);
       }
+    }
 
+    private ContentAddressableStorage casFor(WorkerConfig worker, String instance) {
+      ContentAddressableStorage cas = casByInstance.get(instance);
+      if (cas == null) {
+        throw HearthException.invalidArgument(
+            "worker '%s' has no CAS for instance '%s'", worker.name(), instance);
+      }
+      return cas;
+    }
+
+    /** Starts one transport per server, in configuration order, and says where each listens. */
+    void startTransports(List<TransportProvider> providers, List<TransportContext> contexts) {
       for (int i = 0; i < contexts.size(); i++) {
         ServerConfig server = config.servers().get(i);
-        Transport transport = providers.get(i).start(contexts.get(i));
-        resources.register(transport);
+        Transport transport = resources.register(providers.get(i).start(contexts.get(i)));
         transports.add(transport);
         List<String> instances =
             server.instances().keySet().stream().map(n -> n.isEmpty() ? "\"\"" : n).toList();
@@ -213,175 +310,7 @@ public final class HearthServer implements AutoCloseable {
               instances);
         }
       }
-    } catch (RuntimeException e) {
-      resources.closeAfter(e);
-      throw e;
     }
-    return new HearthServer(resources, transports, workers, admin);
-  }
-
-  private static TransportContext context(
-      ServerConfig server,
-      ConfiguredStores stores,
-      Map<String, Scheduler<ExecutionTask, ActionOutcome>> schedulers,
-      Map<String, WarmWorkers> warmWorkers,
-      Executor completions,
-      Map<String, ContentAddressableStorage> casByInstance,
-      Metrics metrics,
-      WorkerReports reports,
-      HttpRoutes routes) {
-    TransportContext.Builder context =
-        TransportContext.newBuilder(server.name(), server.host(), server.port())
-            .maxBatchSizeBytes(server.maxBatchSizeBytes());
-    for (InstanceConfig instance : server.instances().values()) {
-      ContentAddressableStorage cas =
-          metrics.cas(instance.name(), Storage.cas(stores.blobStore(instance.casStore())));
-      casByInstance.putIfAbsent(instance.name(), cas);
-      Optional<ActionCache> actionCache =
-          instance
-              .actionCacheStore()
-              .map(
-                  name ->
-                      metrics.actionCache(
-                          instance.name(),
-                          Storage.actionCache(stores.actionCacheStore(name), cas)));
-      Optional<ExecutionService> execution =
-          instance
-              .execution()
-              .map(
-                  e ->
-                      executionService(
-                          instance, e, cas, actionCache, schedulers, completions, metrics));
-      context.instance(
-          new InstanceServices(
-              instance.name(), cas, actionCache, instance.actionCacheUpdates(), execution));
-    }
-    server
-        .workerApi()
-        .ifPresent(
-            api -> {
-              Scheduler<ExecutionTask, ActionOutcome> scheduler = schedulers.get(api.scheduler());
-              context.service(WorkerGateway.class, scheduler::connect);
-              context.service(WarmWorkers.class, warmWorkers.get(api.scheduler()));
-              context.service(WorkerReports.class, reports);
-              context.service(WorkerApiScheduler.class, new WorkerApiScheduler(api.scheduler()));
-            });
-    context.service(HttpRoutes.class, routes);
-    return context.build();
-  }
-
-  private static ExecutionService executionService(
-      InstanceConfig instance,
-      ExecutionConfig execution,
-      ContentAddressableStorage cas,
-      Optional<ActionCache> actionCache,
-      Map<String, Scheduler<ExecutionTask, ActionOutcome>> schedulers,
-      Executor completions,
-      Metrics metrics) {
-    return ExecutionServices.newBuilder()
-        .instanceName(instance.name())
-        .cas(cas)
-        .actionCache(actionCache)
-        .scheduler(schedulers.get(execution.scheduler()))
-        .defaultTimeout(execution.defaultTimeout())
-        .maxTimeout(execution.maxTimeout())
-        .completionExecutor(completions)
-        .listener(metrics.executionListener(instance.name()))
-        .build();
-  }
-
-  private static WorkerRuntime startWorker(
-      WorkerConfig worker,
-      StoreProviderRegistry registry,
-      Map<String, Scheduler<ExecutionTask, ActionOutcome>> schedulers,
-      Map<String, WarmWorkers> warmWorkers,
-      Map<String, ContentAddressableStorage> casByInstance,
-      Closer resources) {
-    WorkerRuntime runtime =
-        WorkerRuntime.open(
-            worker,
-            registry,
-            instance -> {
-              ContentAddressableStorage cas = casByInstance.get(instance);
-              if (cas == null) {
-                throw build.hearth.api.HearthException.invalidArgument(
-                    "worker '%s' has no CAS for instance '%s'", worker.name(), instance);
-              }
-              return cas;
-            });
-    resources.register(runtime);
-    String scheduler = worker.scheduler().orElseThrow();
-    LocalWorker local =
-        LocalWorker.newBuilder()
-            .spec(worker.workerSpec())
-            .runner(runtime)
-            .warmWorkers(warmWorkers.get(scheduler))
-            .build();
-    resources.register(local);
-    runtime.onWarmProcessesChanged(local::reportWarmProcesses);
-    local.connect(schedulers.get(scheduler));
-    log.info(
-        "In-process worker '{}' ready with {} slots (work directory {})",
-        worker.name(),
-        worker.slots(),
-        worker.workDirectory());
-    return runtime;
-  }
-
-  /**
-   * The available transport providers visible to {@code loader}, by type; the first of a type wins.
-   * A provider that cannot be loaded is logged and skipped, so one broken plugin does not stop the
-   * others.
-   */
-  static Map<String, TransportProvider> transportProviders(ClassLoader loader) {
-    Map<String, TransportProvider> providers = new LinkedHashMap<>();
-    Iterator<TransportProvider> found =
-        ServiceLoader.load(TransportProvider.class, loader).iterator();
-    while (true) {
-      TransportProvider provider;
-      try {
-        if (!found.hasNext()) {
-          break;
-        }
-        provider = found.next();
-      } catch (ServiceConfigurationError e) {
-        log.warn("Skipping a transport provider that cannot be loaded: {}", e.getMessage());
-        continue;
-      }
-      if (provider.isAvailable()) {
-        providers.putIfAbsent(provider.type(), provider);
-      } else {
-        log.info("Transport '{}' is not available in this process", provider.type());
-      }
-    }
-    return providers;
-  }
-
-  private static TransportProvider transportProvider(
-      ServerConfig server, int index, Map<String, TransportProvider> providers) {
-    TransportProvider provider = providers.get(server.transport());
-    if (provider != null) {
-      return provider;
-    }
-    StringBuilder known = new StringBuilder();
-    providers.forEach(
-        (type, p) ->
-            known
-                .append(known.length() == 0 ? "" : ", ")
-                .append('\'')
-                .append(type)
-                .append("' (")
-                .append(p.getClass().getName())
-                .append(')'));
-    throw new ConfigException(
-        "servers[" + index + "].transport",
-        server.transportLine(),
-        "unknown transport '"
-            + server.transport()
-            + "'; known transports: "
-            + (known.length() == 0 ? "none" : known)
-            + ". \"grpc\" and \"inprocess\" come with hearth-grpc; a plugin's transport needs"
-            + " its jar on the class path.");
   }
 
   /**

@@ -1,6 +1,7 @@
 package build.hearth.server;
 
 import build.hearth.core.config.WorkerConfig;
+import build.hearth.core.worker.WorkerRuntime;
 import build.hearth.grpc.WorkerAgent;
 import build.hearth.spi.storage.StoreProviderRegistry;
 import java.nio.file.Path;

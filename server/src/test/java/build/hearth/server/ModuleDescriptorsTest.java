@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import build.hearth.api.Digest;
 import build.hearth.spi.storage.ActionCacheStoreProvider;
 import build.hearth.spi.storage.BlobStoreProvider;
+import build.hearth.spi.transport.TransportProvider;
 import build.hearth.testing.FakeClock;
 import java.lang.module.Configuration;
 import java.lang.module.ModuleDescriptor;
@@ -34,7 +35,7 @@ class ModuleDescriptorsTest {
   }
 
   @Test
-  void spiDescriptorExportsBothSpiPackagesAndUsesTheStorageProviders() throws Exception {
+  void spiDescriptorExportsTheSpiPackagesAndUsesTheProviders() throws Exception {
     ModuleDescriptor spi = descriptor(location(BlobStoreProvider.class), "build.hearth.spi");
 
     assertThat(spi.isAutomatic()).isFalse();
@@ -43,7 +44,9 @@ class ModuleDescriptorsTest {
     assertThat(transitiveRequires(spi)).contains("build.hearth.api");
     assertThat(spi.uses())
         .containsExactlyInAnyOrder(
-            BlobStoreProvider.class.getName(), ActionCacheStoreProvider.class.getName());
+            BlobStoreProvider.class.getName(),
+            ActionCacheStoreProvider.class.getName(),
+            TransportProvider.class.getName());
   }
 
   @Test

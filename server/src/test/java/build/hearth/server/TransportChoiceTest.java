@@ -7,6 +7,7 @@ import build.bazel.remote.execution.v2.CapabilitiesGrpc;
 import build.bazel.remote.execution.v2.GetCapabilitiesRequest;
 import build.hearth.api.ConfigException;
 import build.hearth.core.config.HearthConfig;
+import build.hearth.spi.transport.TransportProviderRegistry;
 import io.grpc.ManagedChannel;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import java.util.concurrent.TimeUnit;
@@ -34,8 +35,8 @@ class TransportChoiceTest {
 
   @Test
   void bothBuiltInTransportsAreDiscovered() {
-    assertThat(HearthServer.transportProviders(HearthServer.class.getClassLoader()))
-        .containsKeys("grpc", "inprocess");
+    assertThat(TransportProviderRegistry.discover(HearthServer.class.getClassLoader()).types())
+        .contains("grpc", "inprocess");
   }
 
   @Test

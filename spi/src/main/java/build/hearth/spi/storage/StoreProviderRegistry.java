@@ -1,19 +1,11 @@
 package build.hearth.spi.storage;
 
 import build.hearth.api.ConfigException;
-import java.net.URL;
-import java.security.CodeSource;
+import build.hearth.spi.internal.ProviderLookup;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
-import java.util.TreeMap;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The storage providers one Hearth instance may use, by type name.
@@ -32,8 +24,6 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  */
 public final class StoreProviderRegistry {
-  private static final Logger log = LoggerFactory.getLogger(StoreProviderRegistry.class);
-
   private final Map<String, BlobStoreProvider> blobProviders;
   private final Map<String, ActionCacheStoreProvider> actionCacheProviders;
 
@@ -143,18 +133,6 @@ public final class StoreProviderRegistry {
       String path,
       int line,
       Map<String, ? extends StoreProvider> providers) {
-    StringBuilder known = new StringBuilder();
-    for (Map.Entry<String, ? extends StoreProvider> e : providers.entrySet()) {
-      if (known.length() > 0) {
-        known.append(", ");
-      }
-      known
-          .append('\'')
-          .append(e.getKey())
-          .append("' (from ")
-          .append(origin(e.getValue()))
-          .append(')');
-    }
     return new ConfigException(
         path,
         line,
@@ -163,60 +141,17 @@ public final class StoreProviderRegistry {
             + " type '"
             + type
             + "'; known types: "
-            + (known.length() == 0 ? "none" : known)
+            + ProviderLookup.describe(providers)
             + ". A plugin type needs its jar on the class path.");
   }
 
-  private static String origin(StoreProvider provider) {
-    CodeSource source = provider.getClass().getProtectionDomain().getCodeSource();
-    URL location = source == null ? null : source.getLocation();
-    if (location == null) {
-      return provider.getClass().getName();
-    }
-    String text = location.getPath();
-    if (text.endsWith("/")) {
-      text = text.substring(0, text.length() - 1);
-    }
-    return text.substring(text.lastIndexOf('/') + 1);
-  }
-
   private static <P extends StoreProvider> List<P> load(Class<P> kind, ClassLoader classLoader) {
-    List<P> found = new ArrayList<>();
-    Iterator<P> it = ServiceLoader.load(kind, classLoader).iterator();
-    while (true) {
-      try {
-        if (!it.hasNext()) {
-          break;
-        }
-        found.add(it.next());
-      } catch (ServiceConfigurationError | LinkageError e) {
-        log.warn("Skipping a {} that failed to load: {}", kind.getSimpleName(), e.toString());
-      }
-    }
-    return found;
+    return new ProviderLookup<P>(kind.getSimpleName(), P::type, P::isAvailable, P::priority)
+        .load(kind, classLoader);
   }
 
   private static <P extends StoreProvider> Map<String, P> byType(List<P> providers) {
-    Map<String, P> chosen = new TreeMap<>();
-    for (P provider : providers) {
-      boolean available;
-      String type;
-      try {
-        available = provider.isAvailable();
-        type = provider.type();
-      } catch (RuntimeException e) {
-        log.warn("Skipping storage provider {}: {}", provider.getClass().getName(), e.toString());
-        continue;
-      }
-      if (!available) {
-        log.debug("Storage provider {} is not available here", provider.getClass().getName());
-        continue;
-      }
-      P current = chosen.get(type);
-      if (current == null || provider.priority() > current.priority()) {
-        chosen.put(type, provider);
-      }
-    }
-    return Collections.unmodifiableMap(new LinkedHashMap<>(chosen));
+    return new ProviderLookup<P>("storage provider", P::type, P::isAvailable, P::priority)
+        .byType(providers);
   }
 }

@@ -1,11 +1,13 @@
 package build.hearth.spi.transport;
 
 /**
- * Serves Hearth's services to clients over some wire, such as gRPC. Discovered with {@link
- * java.util.ServiceLoader} from {@code
- * META-INF/services/build.hearth.spi.transport.TransportProvider}; subclasses have a public
- * no-argument constructor. A provider is stateless: each {@link #start} returns a transport that
- * owns its own server and threads, so several can run in one JVM.
+ * Serves Hearth's services to clients over some wire, such as gRPC. Discovered by {@link
+ * TransportProviderRegistry} with {@link java.util.ServiceLoader} from {@code
+ * META-INF/services/build.hearth.spi.transport.TransportProvider} (or a module's {@code provides});
+ * subclasses have a public no-argument constructor. {@link #type()}, {@link #isAvailable()} and
+ * {@link #priority()} are cheap and return the same answer each time; one that throws makes the
+ * registry skip the provider with a warning in the log. A provider is stateless: each {@link
+ * #start} returns a transport that owns its own server and threads, so several can run in one JVM.
  *
  * <pre>{@code
  * Transport transport = provider.start(
@@ -30,6 +32,16 @@ public abstract class TransportProvider {
    */
   public boolean isAvailable() {
     return true;
+  }
+
+  /**
+   * Breaks ties when two providers claim the same type: the higher priority wins. The built-in
+   * transports use 5; a plugin that wants to replace one uses more.
+   *
+   * @return 5 by default
+   */
+  public int priority() {
+    return 5;
   }
 
   /**
