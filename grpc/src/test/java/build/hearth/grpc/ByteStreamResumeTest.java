@@ -47,11 +47,11 @@ class ByteStreamResumeTest {
     upload.send(name, 0, data.substring(0, half / 2), false);
     upload.send("", half / 2, data.substring(half / 2, half), false);
     await()
-        .atMost(TestServer.TIMEOUT)
+        .atMost(LoopbackServer.TIMEOUT)
         .ignoreExceptions()
         .until(() -> query(name).getCommittedSize() == half);
     upload.requests.cancel("client gives up midway", null);
-    await().atMost(TestServer.TIMEOUT).until(() -> server.transport.sessions().isIdle(name));
+    await().atMost(LoopbackServer.TIMEOUT).until(() -> server.sessions().isIdle(name));
   }
 
   @Test
@@ -85,7 +85,7 @@ class ByteStreamResumeTest {
         "write_offset 0",
         "20000 bytes committed",
         "QueryWriteStatus");
-    await().atMost(TestServer.TIMEOUT).until(() -> server.transport.sessions().isIdle(name));
+    await().atMost(LoopbackServer.TIMEOUT).until(() -> server.sessions().isIdle(name));
     assertThat(query(name).getCommittedSize()).isEqualTo(20_000);
 
     long committed = query(name).getCommittedSize();
@@ -98,7 +98,7 @@ class ByteStreamResumeTest {
 
     assertThat(server.cas.get(digest)).isEqualTo(data);
     assertThat(query(name).getComplete()).isTrue();
-    assertThat(server.transport.sessions().size()).isZero();
+    assertThat(server.sessions().size()).isZero();
   }
 
   @Test
@@ -109,7 +109,7 @@ class ByteStreamResumeTest {
     String name = uploadName("", digest);
     TestServer.Upload first = server.new Upload().send(name, 0, data.substring(0, 500), false);
     await()
-        .atMost(TestServer.TIMEOUT)
+        .atMost(LoopbackServer.TIMEOUT)
         .ignoreExceptions()
         .until(() -> query(name).getCommittedSize() == 500);
 
@@ -132,11 +132,11 @@ class ByteStreamResumeTest {
     writeHalfAndCancel(name, data, 1000);
 
     server.clock.advance(Duration.ofMinutes(9));
-    assertThat(server.transport.sessions().sweep()).isZero();
+    assertThat(server.sessions().sweep()).isZero();
     assertThat(query(name).getCommittedSize()).isEqualTo(1000);
 
     server.clock.advance(Duration.ofMinutes(2));
-    assertThat(server.transport.sessions().sweep()).isEqualTo(1);
+    assertThat(server.sessions().sweep()).isEqualTo(1);
     assertStatus(() -> query(name), Status.Code.NOT_FOUND, "idle for more than PT10M");
 
     // The client starts over, and succeeds.
@@ -152,7 +152,7 @@ class ByteStreamResumeTest {
     String firstName = uploadName("", digestOf(one));
     TestServer.Upload first = server.new Upload().send(firstName, 0, one.substring(0, 10), false);
     await()
-        .atMost(TestServer.TIMEOUT)
+        .atMost(LoopbackServer.TIMEOUT)
         .ignoreExceptions()
         .until(() -> query(firstName).getCommittedSize() == 10);
 
@@ -163,7 +163,7 @@ class ByteStreamResumeTest {
 
     // An idle session past its timeout makes room.
     first.requests.cancel("abandon", null);
-    await().atMost(TestServer.TIMEOUT).until(() -> server.transport.sessions().isIdle(firstName));
+    await().atMost(LoopbackServer.TIMEOUT).until(() -> server.sessions().isIdle(firstName));
     server.clock.advance(Duration.ofMinutes(11));
     assertThat(server.write(uploadName("", digestOf(two)), two, 50).getCommittedSize())
         .isEqualTo(100);
@@ -181,7 +181,7 @@ class ByteStreamResumeTest {
         Status.Code.INVALID_ARGUMENT,
         "without finish_write after 100 of 300 bytes",
         "write_offset 100");
-    await().atMost(TestServer.TIMEOUT).until(() -> server.transport.sessions().isIdle(name));
+    await().atMost(LoopbackServer.TIMEOUT).until(() -> server.sessions().isIdle(name));
 
     assertThat(
             server.new Upload()
@@ -229,7 +229,7 @@ class ByteStreamResumeTest {
               }
             });
 
-    await().atMost(TestServer.TIMEOUT).until(() -> received.get() > 0);
+    await().atMost(LoopbackServer.TIMEOUT).until(() -> received.get() > 0);
     // The client has taken one chunk; the server may fill the HTTP/2 window and socket buffers,
     // but must not run ahead through the blob.
     await()

@@ -169,7 +169,7 @@ class ByteStreamServiceTest {
 
     assertThat(concat(read(readName("", digest), 0, 0))).isEqualTo(data);
     // The finished upload has no session left, and reports itself complete.
-    assertThat(server.transport.sessions().size()).isZero();
+    assertThat(server.sessions().size()).isZero();
     QueryWriteStatusResponse status = query(uploadName("", digest));
     assertThat(status.getComplete()).isTrue();
     assertThat(status.getCommittedSize()).isEqualTo(50_000);
@@ -271,9 +271,9 @@ class ByteStreamServiceTest {
     }
     byte[] settings = new Frame(4, 0, 0, new byte[0]).bytes();
 
-    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.transport.port())) {
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
       socket.setTcpNoDelay(true);
-      socket.setSoTimeout((int) TestServer.TIMEOUT.toMillis());
+      socket.setSoTimeout((int) LoopbackServer.TIMEOUT.toMillis());
       OutputStream out = socket.getOutputStream();
       DataInputStream in = new DataInputStream(socket.getInputStream());
       byte[] rest = new byte[0];
@@ -311,7 +311,7 @@ class ByteStreamServiceTest {
       out.flush();
       await()
           .alias("the upload is stored")
-          .atMost(TestServer.TIMEOUT)
+          .atMost(LoopbackServer.TIMEOUT)
           .until(() -> server.cas.contains(digest));
     }
     assertThat(concat(read(readName("", digest), 0, 0))).isEqualTo(data);
@@ -367,7 +367,7 @@ class ByteStreamServiceTest {
         "hash");
 
     assertAbsent(digest);
-    assertThat(server.transport.sessions().size()).isZero();
+    assertThat(server.sessions().size()).isZero();
     server.assertStillServing();
   }
 
@@ -382,7 +382,7 @@ class ByteStreamServiceTest {
         "size is 600",
         "discarded");
     assertAbsent(digest);
-    assertThat(server.transport.sessions().size()).isZero();
+    assertThat(server.sessions().size()).isZero();
     server.assertStillServing();
   }
 
@@ -451,7 +451,7 @@ class ByteStreamServiceTest {
         Status.Code.INVALID_ARGUMENT,
         "unknown instance name \"other\"");
     assertAbsent(digest);
-    assertThat(server.transport.sessions().size()).isZero();
+    assertThat(server.sessions().size()).isZero();
     server.assertStillServing();
   }
 

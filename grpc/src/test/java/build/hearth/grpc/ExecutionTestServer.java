@@ -23,10 +23,8 @@ import com.google.longrunning.Operation;
 import com.google.longrunning.OperationsGrpc;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -39,15 +37,14 @@ import java.util.concurrent.TimeUnit;
  * not execute; a plaintext channel to it, and helpers to upload actions and follow operations.
  */
 final class ExecutionTestServer implements AutoCloseable {
-  static final Duration TIMEOUT = Duration.ofSeconds(10);
 
   final BlobStore blobs;
   final ActionCacheStore actionCacheStore;
   final ContentAddressableStorage cas;
   final ActionCache actionCache;
   final TestExecutionService executions;
-  final GrpcTransport transport;
   final ManagedChannel channel;
+  private final LoopbackServer server;
 
   ExecutionTestServer() {
     blobs = MemoryStores.blobStore();
@@ -55,21 +52,22 @@ final class ExecutionTestServer implements AutoCloseable {
     cas = Storage.cas(blobs);
     actionCache = Storage.actionCache(actionCacheStore, cas);
     executions = new TestExecutionService(cas, actionCache);
-    TransportContext context =
-        TransportContext.newBuilder("exec-test", "127.0.0.1", 0)
-            .instance(
-                new InstanceServices(
-                    "", cas, Optional.of(actionCache), true, Optional.of(executions)))
-            .instance(new InstanceServices("cache-only", cas, Optional.of(actionCache), true))
-            .build();
-    transport = GrpcTransport.start(context, GrpcSettings.defaults());
-    channel =
-        ManagedChannelBuilder.forAddress("127.0.0.1", transport.port()).usePlaintext().build();
+    server =
+        new LoopbackServer(
+            port ->
+                TransportContext.newBuilder("exec-test", "127.0.0.1", port)
+                    .instance(
+                        new InstanceServices(
+                            "", cas, Optional.of(actionCache), true, Optional.of(executions)))
+                    .instance(
+                        new InstanceServices("cache-only", cas, Optional.of(actionCache), true))
+                    .build(),
+            GrpcSettings.defaults());
+    channel = server.channel();
   }
 
   ExecutionGrpc.ExecutionBlockingStub execution() {
-    return ExecutionGrpc.newBlockingStub(channel)
-        .withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    return LoopbackServer.withTimeout(ExecutionGrpc.newBlockingStub(channel));
   }
 
   ExecutionGrpc.ExecutionStub executionAsync() {
@@ -77,8 +75,7 @@ final class ExecutionTestServer implements AutoCloseable {
   }
 
   OperationsGrpc.OperationsBlockingStub operations() {
-    return OperationsGrpc.newBlockingStub(channel)
-        .withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    return LoopbackServer.withTimeout(OperationsGrpc.newBlockingStub(channel));
   }
 
   OperationsGrpc.OperationsStub operationsAsync() {
@@ -86,8 +83,7 @@ final class ExecutionTestServer implements AutoCloseable {
   }
 
   CapabilitiesGrpc.CapabilitiesBlockingStub capabilities() {
-    return CapabilitiesGrpc.newBlockingStub(channel)
-        .withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    return LoopbackServer.withTimeout(CapabilitiesGrpc.newBlockingStub(channel));
   }
 
   /** Uploads a command running {@code arguments}, an empty input root and their action. */
@@ -168,19 +164,13 @@ final class ExecutionTestServer implements AutoCloseable {
     }
 
     void awaitEnd() {
-      end.orTimeout(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).join();
+      end.orTimeout(LoopbackServer.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).join();
     }
   }
 
   @Override
   public void close() {
-    channel.shutdownNow();
-    try {
-      channel.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    transport.shutdown(Duration.ofSeconds(2));
+    server.close();
     actionCacheStore.close();
     blobs.close();
   }

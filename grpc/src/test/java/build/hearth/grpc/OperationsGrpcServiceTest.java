@@ -137,7 +137,7 @@ class OperationsGrpcServiceTest {
     CompletableFuture<Operation> answer = new CompletableFuture<>();
     server
         .operationsAsync()
-        .withDeadlineAfter(ExecutionTestServer.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+        .withDeadlineAfter(LoopbackServer.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
         .waitOperation(
             WaitOperationRequest.newBuilder()
                 .setName(execution.name())

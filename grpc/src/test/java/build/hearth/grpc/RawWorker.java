@@ -65,15 +65,23 @@ final class RawWorker implements AutoCloseable {
     return send(WorkerMessage.newBuilder().setFinished(finished).build());
   }
 
-  /** The next message of kind {@code kind}, skipping keep-alives; fails after 10 seconds. */
+  /**
+   * The next message of kind {@code kind}, skipping keep-alives; fails after {@link
+   * LoopbackServer#TIMEOUT}.
+   */
   SchedulerMessage next(SchedulerMessage.KindCase kind) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    long deadline = System.nanoTime() + LoopbackServer.TIMEOUT.toNanos();
     while (true) {
       long left = deadline - System.nanoTime();
       SchedulerMessage message = received.poll(Math.max(0, left), TimeUnit.NANOSECONDS);
       if (message == null) {
         throw new AssertionError(
-            "no " + kind + " within 10 s; stream ended: " + ended.getNow(null));
+            "no "
+                + kind
+                + " within "
+                + LoopbackServer.TIMEOUT
+                + "; stream ended: "
+                + ended.getNow(null));
       }
       if (message.getKindCase() == kind) {
         return message;

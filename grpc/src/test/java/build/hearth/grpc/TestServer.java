@@ -21,13 +21,11 @@ import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -47,37 +45,34 @@ final class TestServer implements AutoCloseable {
   /** Small, so that over-the-limit batches cost little. */
   static final long MAX_BATCH = 64 * 1024;
 
-  static final Duration TIMEOUT = Duration.ofSeconds(20);
-
   final FakeClock clock = new FakeClock();
   final TestBlobStore blobs;
   final ActionCacheStore actionCacheStore;
   final ContentAddressableStorage cas;
   final ActionCache actionCache;
-  final GrpcTransport transport;
   final ManagedChannel channel;
+  private final LoopbackServer server;
 
   private TestServer(UnaryOperator<GrpcSettings> tweak) {
     blobs = new TestBlobStore(MemoryStores.blobStore());
     actionCacheStore = MemoryStores.actionCacheStore();
     cas = Storage.cas(blobs);
     actionCache = Storage.actionCache(actionCacheStore, cas);
-    TransportContext context =
-        TransportContext.newBuilder("test", "127.0.0.1", 0)
-            .maxBatchSizeBytes(MAX_BATCH)
-            .instance(new InstanceServices("", cas, Optional.of(actionCache), true))
-            .instance(new InstanceServices("ci/linux", cas, Optional.of(actionCache), true))
-            .instance(new InstanceServices("readonly", cas, Optional.of(actionCache), false))
-            .instance(new InstanceServices("cas-only", cas, Optional.empty(), true))
-            .build();
     GrpcSettings settings =
         tweak.apply(GrpcSettings.defaults().withClock(clock).withReadChunkBytes(4096));
-    transport = GrpcTransport.start(context, settings);
-    channel =
-        ManagedChannelBuilder.forAddress("127.0.0.1", transport.port())
-            .usePlaintext()
-            .maxInboundMessageSize(64 << 20)
-            .build();
+    server =
+        new LoopbackServer(
+            port ->
+                TransportContext.newBuilder("test", "127.0.0.1", port)
+                    .maxBatchSizeBytes(MAX_BATCH)
+                    .instance(new InstanceServices("", cas, Optional.of(actionCache), true))
+                    .instance(new InstanceServices("ci/linux", cas, Optional.of(actionCache), true))
+                    .instance(
+                        new InstanceServices("readonly", cas, Optional.of(actionCache), false))
+                    .instance(new InstanceServices("cas-only", cas, Optional.empty(), true))
+                    .build(),
+            settings);
+    channel = server.channel();
   }
 
   static TestServer start() {
@@ -89,8 +84,7 @@ final class TestServer implements AutoCloseable {
   }
 
   ContentAddressableStorageGrpc.ContentAddressableStorageBlockingStub casStub() {
-    return ContentAddressableStorageGrpc.newBlockingStub(channel)
-        .withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    return LoopbackServer.withTimeout(ContentAddressableStorageGrpc.newBlockingStub(channel));
   }
 
   ContentAddressableStorageGrpc.ContentAddressableStorageStub casAsync() {
@@ -98,8 +92,7 @@ final class TestServer implements AutoCloseable {
   }
 
   ByteStreamGrpc.ByteStreamBlockingStub byteStream() {
-    return ByteStreamGrpc.newBlockingStub(channel)
-        .withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    return LoopbackServer.withTimeout(ByteStreamGrpc.newBlockingStub(channel));
   }
 
   ByteStreamGrpc.ByteStreamStub byteStreamAsync() {
@@ -107,13 +100,11 @@ final class TestServer implements AutoCloseable {
   }
 
   ActionCacheGrpc.ActionCacheBlockingStub acStub() {
-    return ActionCacheGrpc.newBlockingStub(channel)
-        .withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    return LoopbackServer.withTimeout(ActionCacheGrpc.newBlockingStub(channel));
   }
 
   CapabilitiesGrpc.CapabilitiesBlockingStub capabilities() {
-    return CapabilitiesGrpc.newBlockingStub(channel)
-        .withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    return LoopbackServer.withTimeout(CapabilitiesGrpc.newBlockingStub(channel));
   }
 
   /** Asserts the server still answers plain requests after whatever the test did to it. */
@@ -136,15 +127,19 @@ final class TestServer implements AutoCloseable {
     assertThat(read).isEqualTo(data);
   }
 
+  /** The port the transport listens on. */
+  int port() {
+    return server.port();
+  }
+
+  /** The transport's upload sessions. */
+  UploadSessions sessions() {
+    return server.transport().sessions();
+  }
+
   @Override
   public void close() {
-    channel.shutdownNow();
-    try {
-      channel.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    transport.shutdown(Duration.ofSeconds(2));
+    server.close();
     actionCacheStore.close();
     blobs.close();
   }
@@ -241,7 +236,7 @@ final class TestServer implements AutoCloseable {
     /** The response, or the StatusRuntimeException the server ended the stream with. */
     WriteResponse await() {
       try {
-        return response.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        return response.get(LoopbackServer.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
       } catch (ExecutionException e) {
         if (e.getCause() instanceof StatusRuntimeException s) {
           throw s;
@@ -251,7 +246,7 @@ final class TestServer implements AutoCloseable {
         Thread.currentThread().interrupt();
         throw new AssertionError(e);
       } catch (TimeoutException e) {
-        throw new AssertionError("no answer to the Write within " + TIMEOUT, e);
+        throw new AssertionError("no answer to the Write within " + LoopbackServer.TIMEOUT, e);
       }
     }
   }

@@ -19,11 +19,9 @@ import build.hearth.spi.storage.BlobStore;
 import build.hearth.spi.transport.InstanceServices;
 import build.hearth.spi.transport.TransportContext;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A gRPC transport on a loopback port serving the worker API over a real scheduler, with the {@code
@@ -44,49 +42,43 @@ final class WorkerTestServer implements AutoCloseable {
   /** The workers' reports, offered to the transport as a server would, for scheduler "main". */
   final WorkerReports reports = new WorkerReports();
 
-  private volatile GrpcTransport transport;
-  private volatile int port;
-  private ManagedChannel channel;
+  private final LoopbackServer server;
 
   WorkerTestServer() {
     blobs = MemoryStores.blobStore();
     cas = Storage.cas(blobs);
     scheduler = Scheduler.newBuilder().workerScorer(warm).build();
-    start();
+    WorkerGateway gateway = scheduler::connect;
+    server =
+        new LoopbackServer(
+            port ->
+                TransportContext.newBuilder("workers", "127.0.0.1", port)
+                    .instance(new InstanceServices("", cas, Optional.empty(), false))
+                    .service(WorkerGateway.class, gateway)
+                    .service(WarmWorkers.class, warm)
+                    .service(WorkerReports.class, reports)
+                    .service(WorkerApiScheduler.class, new WorkerApiScheduler("main"))
+                    .build(),
+            GrpcSettings.defaults().withWorkerKeepAliveInterval(KEEP_ALIVE));
   }
 
-  /** Starts the transport: on a free port the first time, on the same port afterwards. */
+  /** Starts the transport again on the same port, with the same scheduler and CAS. */
   void start() {
-    WorkerGateway gateway = scheduler::connect;
-    TransportContext context =
-        TransportContext.newBuilder("workers", "127.0.0.1", port)
-            .instance(new InstanceServices("", cas, Optional.empty(), false))
-            .service(WorkerGateway.class, gateway)
-            .service(WarmWorkers.class, warm)
-            .service(WorkerReports.class, reports)
-            .service(WorkerApiScheduler.class, new WorkerApiScheduler("main"))
-            .build();
-    transport =
-        GrpcTransport.start(
-            context, GrpcSettings.defaults().withWorkerKeepAliveInterval(KEEP_ALIVE));
-    port = transport.port();
+    server.start();
   }
 
   /** Stops the transport, as a server that goes down. */
   void stop() {
-    transport.shutdown(Duration.ofSeconds(1));
+    server.stop();
   }
 
   String endpoint() {
-    return "grpc://127.0.0.1:" + port;
+    return server.endpoint();
   }
 
   /** A channel for hand-driven worker streams; closed with the server. */
-  synchronized ManagedChannel channel() {
-    if (channel == null) {
-      channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
-    }
-    return channel;
+  ManagedChannel channel() {
+    return server.channel();
   }
 
   /** Submits an action whose command is {@code arguments}. */
@@ -110,19 +102,7 @@ final class WorkerTestServer implements AutoCloseable {
 
   @Override
   public void close() {
-    ManagedChannel open;
-    synchronized (this) {
-      open = channel;
-    }
-    if (open != null) {
-      open.shutdownNow();
-      try {
-        open.awaitTermination(5, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    transport.shutdown(Duration.ofSeconds(1));
+    server.close();
     scheduler.close();
     blobs.close();
   }
