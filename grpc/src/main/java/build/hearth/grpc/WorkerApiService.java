@@ -51,7 +51,7 @@ final class WorkerApiService extends WorkerApiGrpc.WorkerApiImplBase {
    *
    * @param workerReports where remote workers' reports go; null to drop them
    * @param schedulerName the scheduler the reports name
-   * @param clock the clock of the reports' arrival times
+   * @param clock the clock of the reports' arrival times and of how long a worker has been silent
    */
   WorkerApiService(
       WorkerGateway gateway,

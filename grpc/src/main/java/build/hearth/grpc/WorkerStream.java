@@ -48,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * assignments and cancellations, turns the worker's ActionFinished messages into answers, passes
  * its WarmProcesses reports to the scheduler's {@link WarmWorkers} and its WorkerStatus reports to
  * the server's {@link WorkerReports}, and disconnects the worker when the stream ends or the worker
- * falls silent.
+ * falls silent (measured on the service's clock).
  *
  * <p>Three kinds of thread meet here: gRPC delivers the worker's messages one at a time; the
  * scheduler calls the listener on its callback executor; the keep-alive task runs on the service's
@@ -76,17 +76,18 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
   private volatile String name; // set by Register; null before
   private volatile WorkerSession session;
   private volatile ScheduledFuture<?> keepAlive;
-  private volatile long lastHeardNanos = System.nanoTime();
+  private volatile long lastHeardMillis; // on the service's clock
   private boolean registered; // touched only by gRPC's serialized inbound callbacks
 
   WorkerStream(WorkerApiService service, ServerCallStreamObserver<SchedulerMessage> call) {
     this.service = service;
     this.out = SerialObserver.held(call);
+    this.lastHeardMillis = service.clock().millis();
   }
 
   @Override
   public void onNext(WorkerMessage message) {
-    lastHeardNanos = System.nanoTime();
+    lastHeardMillis = service.clock().millis();
     if (ended.get()) {
       return;
     }
@@ -327,7 +328,7 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
   }
 
   private void keepAlive() {
-    long silentMillis = (System.nanoTime() - lastHeardNanos) / 1_000_000;
+    long silentMillis = service.clock().millis() - lastHeardMillis;
     long limit = MISSED_KEEP_ALIVES * service.keepAliveInterval().toMillis();
     if (silentMillis >= limit) {
       String why =

@@ -13,6 +13,7 @@ import build.hearth.proto.workerapi.AssignAction;
 import build.hearth.proto.workerapi.Register;
 import build.hearth.proto.workerapi.SchedulerMessage.KindCase;
 import build.hearth.proto.workerapi.WorkerMessage;
+import build.hearth.testing.FakeClock;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
@@ -219,6 +220,27 @@ class WorkerApiServiceTest {
       }
       assertThat(worker.isEnded()).isFalse();
       assertThat(server.scheduler.stats().workers()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void silenceIsMeasuredOnTheServersClock() throws Exception {
+    FakeClock clock = new FakeClock();
+    try (WorkerTestServer onFakeTime = new WorkerTestServer(clock);
+        RawWorker worker = new RawWorker(onFakeTime.channel())) {
+      worker.register("timeless", 1);
+      worker.next(KindCase.REGISTERED);
+      // The worker says nothing while the server's timer ticks five times; its clock stands still.
+      for (int i = 0; i < 5; i++) {
+        worker.next(KindCase.KEEP_ALIVE);
+      }
+      assertThat(worker.isEnded()).isFalse();
+
+      clock.advance(WorkerTestServer.KEEP_ALIVE.multipliedBy(3));
+
+      Status status = worker.awaitEnd(WAIT);
+      assertThat(status.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+      assertThat(status.getDescription()).contains("timeless", "sent nothing for 600 ms");
     }
   }
 

@@ -19,6 +19,7 @@ import build.hearth.spi.storage.BlobStore;
 import build.hearth.spi.transport.InstanceServices;
 import build.hearth.spi.transport.TransportContext;
 import io.grpc.ManagedChannel;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -45,6 +46,13 @@ final class WorkerTestServer implements AutoCloseable {
   private final LoopbackServer server;
 
   WorkerTestServer() {
+    this(Clock.systemUTC());
+  }
+
+  /**
+   * A server whose worker API measures workers' silence and dates their reports on {@code clock}.
+   */
+  WorkerTestServer(Clock clock) {
     blobs = MemoryStores.blobStore();
     cas = Storage.cas(blobs);
     scheduler = Scheduler.newBuilder().workerScorer(warm).build();
@@ -59,7 +67,7 @@ final class WorkerTestServer implements AutoCloseable {
                     .service(WorkerReports.class, reports)
                     .service(WorkerApiScheduler.class, new WorkerApiScheduler("main"))
                     .build(),
-            GrpcSettings.defaults().withWorkerKeepAliveInterval(KEEP_ALIVE));
+            GrpcSettings.defaults().withClock(clock).withWorkerKeepAliveInterval(KEEP_ALIVE));
   }
 
   /** Starts the transport again on the same port, with the same scheduler and CAS. */
