@@ -11,6 +11,8 @@ import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
+import build.hearth.grpc.common.Instances;
+import build.hearth.grpc.common.Rpc;
 import build.hearth.spi.transport.InstanceServices;
 import com.google.protobuf.ByteString;
 import io.grpc.stub.StreamObserver;

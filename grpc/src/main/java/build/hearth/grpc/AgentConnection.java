@@ -1,5 +1,7 @@
 package build.hearth.grpc;
 
+import static build.hearth.grpc.common.WorkerApiProtocol.MISSED_KEEP_ALIVES;
+
 import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
@@ -8,6 +10,8 @@ import build.hearth.core.execution.ActionRunner;
 import build.hearth.core.execution.Cancellation;
 import build.hearth.core.execution.ExecutionTask;
 import build.hearth.core.internal.ProtoTime;
+import build.hearth.grpc.common.Rpc;
+import build.hearth.grpc.common.SerialObserver;
 import build.hearth.proto.workerapi.ActionFinished;
 import build.hearth.proto.workerapi.AssignAction;
 import build.hearth.proto.workerapi.KeepAlive;
@@ -381,12 +385,12 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
 
   private void tick(long intervalMillis) {
     long silent = clock.millis() - lastHeardMillis;
-    if (silent >= WorkerStream.MISSED_KEEP_ALIVES * intervalMillis) {
+    if (silent >= MISSED_KEEP_ALIVES * intervalMillis) {
       abort(
           "no message from the scheduler for "
               + silent
               + " ms ("
-              + WorkerStream.MISSED_KEEP_ALIVES
+              + MISSED_KEEP_ALIVES
               + " keep-alive intervals of "
               + intervalMillis
               + " ms)");

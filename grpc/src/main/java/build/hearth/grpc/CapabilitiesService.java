@@ -10,6 +10,8 @@ import build.bazel.remote.execution.v2.PriorityCapabilities;
 import build.bazel.remote.execution.v2.ServerCapabilities;
 import build.bazel.remote.execution.v2.SymlinkAbsolutePathStrategy;
 import build.bazel.semver.SemVer;
+import build.hearth.grpc.common.Instances;
+import build.hearth.grpc.common.Rpc;
 import build.hearth.spi.transport.InstanceServices;
 import io.grpc.stub.StreamObserver;
 

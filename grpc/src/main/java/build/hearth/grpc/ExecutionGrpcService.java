@@ -11,6 +11,8 @@ import build.hearth.api.Execution;
 import build.hearth.api.ExecutionService;
 import build.hearth.api.HearthException;
 import build.hearth.api.MissingBlobsException;
+import build.hearth.grpc.common.Instances;
+import build.hearth.grpc.common.Rpc;
 import build.hearth.spi.transport.InstanceServices;
 import com.google.longrunning.Operation;
 import com.google.protobuf.Any;

@@ -6,6 +6,7 @@ import build.bazel.remote.execution.v2.ExecuteResponse;
 import build.bazel.remote.execution.v2.ExecutionStage;
 import build.hearth.api.Execution;
 import build.hearth.api.StatusCode;
+import build.hearth.grpc.common.Rpc;
 import com.google.longrunning.Operation;
 import com.google.protobuf.Any;
 import java.util.concurrent.CancellationException;

@@ -6,6 +6,7 @@ import build.hearth.core.ops.HttpRoutes;
 import build.hearth.core.ops.WorkerApiScheduler;
 import build.hearth.core.ops.WorkerReports;
 import build.hearth.core.scheduler.WarmWorkers;
+import build.hearth.grpc.common.Instances;
 import build.hearth.spi.transport.Transport;
 import build.hearth.spi.transport.TransportContext;
 import io.grpc.Server;

@@ -4,6 +4,8 @@ import build.hearth.api.Execution;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.internal.ProtoTime;
+import build.hearth.grpc.common.Instances;
+import build.hearth.grpc.common.Rpc;
 import com.google.longrunning.CancelOperationRequest;
 import com.google.longrunning.DeleteOperationRequest;
 import com.google.longrunning.GetOperationRequest;

@@ -2,6 +2,7 @@ package build.hearth.grpc;
 
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
+import build.hearth.grpc.common.Rpc;
 import io.grpc.Status;
 
 /**

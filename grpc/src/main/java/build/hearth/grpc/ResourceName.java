@@ -3,6 +3,7 @@ package build.hearth.grpc;
 import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
+import build.hearth.grpc.common.Instances;
 import java.util.Arrays;
 import java.util.Set;
 

@@ -4,6 +4,7 @@ import build.hearth.api.BlobUpload;
 import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
+import build.hearth.grpc.common.Instances;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;

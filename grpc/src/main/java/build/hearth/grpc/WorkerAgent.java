@@ -4,6 +4,7 @@ import build.bazel.remote.execution.v2.Platform;
 import build.hearth.api.ContentAddressableStorage;
 import build.hearth.core.execution.ActionRunner;
 import build.hearth.core.persistent.PoolStats;
+import build.hearth.grpc.common.PoolStatsMessages;
 import build.hearth.proto.workerapi.Register;
 import build.hearth.proto.workerapi.WorkerApiGrpc;
 import build.hearth.proto.workerapi.WorkerStatus;

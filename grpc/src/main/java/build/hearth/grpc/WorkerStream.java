@@ -1,5 +1,7 @@
 package build.hearth.grpc;
 
+import static build.hearth.grpc.common.WorkerApiProtocol.MISSED_KEEP_ALIVES;
+
 import build.bazel.remote.execution.v2.Platform;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
@@ -13,6 +15,10 @@ import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.core.scheduler.WorkerListener;
 import build.hearth.core.scheduler.WorkerSession;
 import build.hearth.core.scheduler.WorkerSpec;
+import build.hearth.grpc.common.Instances;
+import build.hearth.grpc.common.PoolStatsMessages;
+import build.hearth.grpc.common.Rpc;
+import build.hearth.grpc.common.SerialObserver;
 import build.hearth.proto.workerapi.ActionFinished;
 import build.hearth.proto.workerapi.AssignAction;
 import build.hearth.proto.workerapi.CancelAction;
@@ -58,9 +64,6 @@ import org.slf4j.LoggerFactory;
  */
 final class WorkerStream implements StreamObserver<WorkerMessage> {
   private static final Logger log = LoggerFactory.getLogger(WorkerStream.class);
-
-  /** A worker silent for this many keep-alive intervals is taken for dead. */
-  static final int MISSED_KEEP_ALIVES = 3;
 
   private static final SchedulerMessage KEEP_ALIVE =
       SchedulerMessage.newBuilder().setKeepAlive(KeepAlive.getDefaultInstance()).build();

@@ -3,6 +3,8 @@ package build.hearth.grpc;
 import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
+import build.hearth.grpc.common.Instances;
+import build.hearth.grpc.common.Rpc;
 import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
 import io.grpc.stub.ServerCallStreamObserver;

@@ -22,6 +22,7 @@ import build.bazel.remote.execution.v2.WaitExecutionRequest;
 import build.hearth.api.Digest;
 import build.hearth.api.StatusCode;
 import build.hearth.grpc.TestExecutionService.TestExecution;
+import build.hearth.grpc.common.Rpc;
 import com.google.longrunning.Operation;
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;

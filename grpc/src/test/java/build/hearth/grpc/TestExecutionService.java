@@ -13,6 +13,7 @@ import build.hearth.api.ExecutionService;
 import build.hearth.api.HearthException;
 import build.hearth.api.MissingBlobsException;
 import build.hearth.api.StatusCode;
+import build.hearth.grpc.common.Rpc;
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.util.ArrayList;
 import java.util.List;

@@ -8,6 +8,7 @@ import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.scheduler.Ticket;
+import build.hearth.grpc.common.Rpc;
 import build.hearth.proto.workerapi.ActionFinished;
 import build.hearth.proto.workerapi.AssignAction;
 import build.hearth.proto.workerapi.Register;

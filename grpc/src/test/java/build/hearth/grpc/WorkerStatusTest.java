@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import build.hearth.core.ops.WorkerReports;
 import build.hearth.core.persistent.PoolStats;
+import build.hearth.grpc.common.PoolStatsSample;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,7 +62,7 @@ class WorkerStatusTest {
 
   @Test
   void theServerHoldsTheAgentsLatestPoolStatsUntilItLeaves() {
-    PoolStats first = PoolStatsMessagesTest.sample();
+    PoolStats first = PoolStatsSample.sample();
     AtomicReference<Optional<PoolStats>> current = new AtomicReference<>(Optional.of(first));
     WorkerAgent agent = agent("reporter", current::get);
 
@@ -105,7 +106,7 @@ class WorkerStatusTest {
 
   @Test
   void aFailingSupplierSkipsReportsButKeepsTheWorkerConnected() {
-    PoolStats stats = PoolStatsMessagesTest.sample();
+    PoolStats stats = PoolStatsSample.sample();
     AtomicReference<Optional<PoolStats>> current = new AtomicReference<>(null);
     WorkerAgent agent =
         agent(
@@ -131,7 +132,7 @@ class WorkerStatusTest {
 
   @Test
   void aReconnectedWorkerReportsAgain() {
-    PoolStats stats = PoolStatsMessagesTest.sample();
+    PoolStats stats = PoolStatsSample.sample();
     WorkerAgent agent = agent("returning", () -> Optional.of(stats));
     await()
         .atMost(WAIT)

@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.grpc.common;
 
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.ConcurrentLinkedDeque;
@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * #release} puts a first message in front; the worker API uses that so that {@code Registered}
  * precedes assignments the scheduler makes while the worker is still being registered.
  */
-final class SerialObserver<T> {
+public final class SerialObserver<T> {
   private static final Logger log = LoggerFactory.getLogger(SerialObserver.class);
 
   /** The end of the stream, queued like a message; {@code error} null means completed. */
@@ -47,12 +47,12 @@ final class SerialObserver<T> {
   }
 
   /** A sender that sends at once. */
-  static <T> SerialObserver<T> of(StreamObserver<T> target) {
+  public static <T> SerialObserver<T> of(StreamObserver<T> target) {
     return new SerialObserver<>(target, false);
   }
 
   /** A sender that queues until {@link #release}. */
-  static <T> SerialObserver<T> held(StreamObserver<T> target) {
+  public static <T> SerialObserver<T> held(StreamObserver<T> target) {
     return new SerialObserver<>(target, true);
   }
 
@@ -61,7 +61,7 @@ final class SerialObserver<T> {
    *
    * @return false if the stream is already ending, in which case the message is dropped
    */
-  boolean onNext(T message) {
+  public boolean onNext(T message) {
     if (closed.get()) {
       return false;
     }
@@ -78,7 +78,7 @@ final class SerialObserver<T> {
    *
    * @return false if the stream is already ending, in which case nothing is queued
    */
-  boolean onNextLatest(Supplier<? extends T> message) {
+  public boolean onNextLatest(Supplier<? extends T> message) {
     if (closed.get()) {
       return false;
     }
@@ -88,12 +88,12 @@ final class SerialObserver<T> {
   }
 
   /** Ends the stream with {@code error}, after the messages queued before. Idempotent. */
-  void onError(Throwable error) {
+  public void onError(Throwable error) {
     end(new End(error));
   }
 
   /** Ends the stream normally, after the messages queued before. Idempotent. */
-  void onCompleted() {
+  public void onCompleted() {
     end(new End(null));
   }
 
@@ -106,7 +106,7 @@ final class SerialObserver<T> {
    * Starts sending on a {@linkplain #held held} sender: {@code first}, if not null, then what was
    * queued meanwhile. Only the first call on a held sender has an effect.
    */
-  void release(T first) {
+  public void release(T first) {
     if (!held.compareAndSet(true, false)) {
       return;
     }

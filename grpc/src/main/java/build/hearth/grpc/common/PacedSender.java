@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.grpc.common;
 
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -14,11 +14,11 @@ import org.slf4j.LoggerFactory;
  * <p>gRPC runs the handler method, the on-ready and the on-cancel callbacks of one call one at a
  * time, so the state here needs no locking.
  */
-final class PacedSender<T> implements Runnable {
+public final class PacedSender<T> implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(PacedSender.class);
 
   /** Produces the messages of one response. */
-  interface Source<T> {
+  public interface Source<T> {
     /** The next message, or null when the response is complete. */
     T next();
 
@@ -39,7 +39,7 @@ final class PacedSender<T> implements Runnable {
    * Starts sending {@code source} on {@code out}. Must be called from the service method, before it
    * returns.
    */
-  static <T> void start(StreamObserver<T> out, Source<T> source) {
+  public static <T> void start(StreamObserver<T> out, Source<T> source) {
     PacedSender<T> sender = new PacedSender<>((ServerCallStreamObserver<T>) out, source);
     sender.call.setOnCancelHandler(sender::cancelled);
     sender.call.setOnReadyHandler(sender);

@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.grpc.common;
 
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
@@ -16,13 +16,13 @@ import org.slf4j.LoggerFactory;
  * is a bug or an I/O failure nobody anticipated, and becomes INTERNAL, logged with its stack trace
  * so an operator can find it.
  */
-final class Rpc {
+public final class Rpc {
   private static final Logger log = LoggerFactory.getLogger(Rpc.class);
 
   private Rpc() {}
 
   /** The gRPC status for {@code failure}. */
-  static Status toStatus(Throwable failure) {
+  public static Status toStatus(Throwable failure) {
     if (failure instanceof HearthException e) {
       if (isServerFault(e.code())) {
         log.warn("Request failed with {}: {}", e.code(), e.getMessage(), e);
@@ -42,12 +42,12 @@ final class Rpc {
   }
 
   /** {@link #toStatus} as an exception to pass to {@link StreamObserver#onError}. */
-  static StatusRuntimeException toException(Throwable failure) {
+  public static StatusRuntimeException toException(Throwable failure) {
     return toStatus(failure).asRuntimeException();
   }
 
   /** The {@code google.rpc.Status} of one entry of a batch response. */
-  static com.google.rpc.Status rpcStatus(StatusCode code, String message) {
+  public static com.google.rpc.Status rpcStatus(StatusCode code, String message) {
     return com.google.rpc.Status.newBuilder()
         .setCode(code.value())
         .setMessage(message == null ? "" : message)
@@ -55,7 +55,7 @@ final class Rpc {
   }
 
   /** {@link #rpcStatus(StatusCode, String)} for a failure, mapped as {@link #toStatus} does. */
-  static com.google.rpc.Status rpcStatus(Throwable failure) {
+  public static com.google.rpc.Status rpcStatus(Throwable failure) {
     Status status = toStatus(failure);
     return com.google.rpc.Status.newBuilder()
         .setCode(status.getCode().value())
@@ -63,14 +63,14 @@ final class Rpc {
         .build();
   }
 
-  static final com.google.rpc.Status OK = com.google.rpc.Status.getDefaultInstance();
+  public static final com.google.rpc.Status OK = com.google.rpc.Status.getDefaultInstance();
 
   /**
    * Answers a unary call with what {@code body} returns, or with the status of what it throws. Only
    * {@link RuntimeException}s are caught: an {@link Error} is left to gRPC, which closes the call
    * with UNKNOWN.
    */
-  static <T> void unary(StreamObserver<T> out, Supplier<T> body) {
+  public static <T> void unary(StreamObserver<T> out, Supplier<T> body) {
     T response;
     try {
       response = body.get();

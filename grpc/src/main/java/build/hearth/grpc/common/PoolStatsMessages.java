@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.grpc.common;
 
 import build.hearth.api.HearthException;
 import build.hearth.core.internal.ProtoTime;
@@ -34,10 +34,10 @@ import java.util.OptionalLong;
  * know is left out) and strict where a value would be wrong (an unknown process state or protocol
  * is an INVALID_ARGUMENT naming the field).
  */
-final class PoolStatsMessages {
+public final class PoolStatsMessages {
   private PoolStatsMessages() {}
 
-  static PersistentPoolStats toProto(PoolStats stats) {
+  public static PersistentPoolStats toProto(PoolStats stats) {
     PersistentPoolStats.Builder proto =
         PersistentPoolStats.newBuilder()
             .setTakenAtMillis(stats.takenAt().toEpochMilli())
@@ -52,7 +52,7 @@ final class PoolStatsMessages {
     return proto.build();
   }
 
-  static PoolStats fromProto(PersistentPoolStats proto) {
+  public static PoolStats fromProto(PersistentPoolStats proto) {
     List<KeyStats> keys = new ArrayList<>();
     for (PersistentKeyStats key : proto.getKeysList()) {
       keys.add(fromProto(key));

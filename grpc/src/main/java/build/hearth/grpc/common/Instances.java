@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.grpc.common;
 
 import build.hearth.api.ActionCache;
 import build.hearth.api.Execution;
@@ -18,22 +18,22 @@ import java.util.TreeSet;
  * would silently disable the cache. INVALID_ARGUMENT is not retried and stops the build with the
  * message, which lists the names this server knows.
  */
-final class Instances {
+public final class Instances {
   private final Map<String, InstanceServices> byName;
   private final String known;
 
-  Instances(Map<String, InstanceServices> byName) {
+  public Instances(Map<String, InstanceServices> byName) {
     this.byName = Map.copyOf(byName);
     this.known = describe(byName);
   }
 
   /** The configured names, quoted, for messages and logs. */
-  String describe() {
+  public String describe() {
     return known;
   }
 
   /** The services of {@code name}. */
-  InstanceServices require(String name) {
+  public InstanceServices require(String name) {
     InstanceServices services = byName.get(name);
     if (services == null) {
       throw HearthException.invalidArgument(
@@ -45,7 +45,7 @@ final class Instances {
   }
 
   /** The action cache of {@code services}, which must have one. */
-  static ActionCache actionCache(InstanceServices services) {
+  public static ActionCache actionCache(InstanceServices services) {
     return services
         .actionCache()
         .orElseThrow(
@@ -59,7 +59,7 @@ final class Instances {
   }
 
   /** The execution service of {@code services}, which must have one. */
-  static ExecutionService execution(InstanceServices services) {
+  public static ExecutionService execution(InstanceServices services) {
     return services
         .execution()
         .orElseThrow(
@@ -78,7 +78,7 @@ final class Instances {
    * names are unique in a server, so the first instance that knows the name owns it; several
    * instances may also share one execution service.
    */
-  Optional<Execution> findExecution(String operationName) {
+  public Optional<Execution> findExecution(String operationName) {
     for (InstanceServices services : byName.values()) {
       if (services.execution().isPresent()) {
         Optional<Execution> found = services.execution().get().find(operationName);
@@ -104,7 +104,7 @@ final class Instances {
     return sb.toString();
   }
 
-  static String abbreviate(String text) {
+  public static String abbreviate(String text) {
     return text.length() <= 200 ? text : text.substring(0, 197) + "...";
   }
 }

@@ -1,10 +1,5 @@
-package build.hearth.grpc;
+package build.hearth.grpc.common;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
-import build.hearth.api.HearthException;
-import build.hearth.api.StatusCode;
 import build.hearth.core.persistent.PoolLimits;
 import build.hearth.core.persistent.PoolStats;
 import build.hearth.core.persistent.PoolStats.Counters;
@@ -13,7 +8,6 @@ import build.hearth.core.persistent.PoolStats.ProcessState;
 import build.hearth.core.persistent.PoolStats.ProcessStats;
 import build.hearth.core.persistent.RetirementReason;
 import build.hearth.core.persistent.WorkerProtocol;
-import build.hearth.proto.workerapi.PersistentPoolStats;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -22,14 +16,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import org.junit.jupiter.api.Test;
 
-class PoolStatsMessagesTest {
+/** A {@link PoolStats} with every field set, for tests of its messages on either side. */
+public final class PoolStatsSample {
+  private PoolStatsSample() {}
+
   // Whole milliseconds: instants travel as epoch milliseconds.
-  static final Instant TAKEN_AT = Instant.parse("2026-03-01T10:00:00.123Z");
+  public static final Instant TAKEN_AT = Instant.parse("2026-03-01T10:00:00.123Z");
 
   /** Two keys, every retirement reason counted, processes in every state. */
-  static PoolStats sample() {
+  public static PoolStats sample() {
     Map<RetirementReason, Long> retired = new EnumMap<>(RetirementReason.class);
     long count = 1;
     for (RetirementReason reason : RetirementReason.values()) {
@@ -103,56 +99,5 @@ class PoolStatsMessagesTest {
         TAKEN_AT.minusMillis(pid + 5),
         Path.of("/var/hearth/pool/" + pid),
         retiring);
-  }
-
-  @Test
-  void aRoundTripKeepsEverything() throws Exception {
-    PoolStats stats = sample();
-
-    PersistentPoolStats proto = PoolStatsMessages.toProto(stats);
-    PoolStats back =
-        PoolStatsMessages.fromProto(PersistentPoolStats.parseFrom(proto.toByteArray()));
-
-    assertThat(back).isEqualTo(stats);
-  }
-
-  @Test
-  void reasonsAndLabelsTravelAsTheMetricsNameThem() {
-    PersistentPoolStats proto = PoolStatsMessages.toProto(sample());
-
-    assertThat(proto.getTotals().getRetirementsMap())
-        .containsEntry("max_requests", 2L)
-        .containsEntry("tool_change", 5L)
-        .hasSize(RetirementReason.values().length);
-    assertThat(proto.getKeys(0).getProtocol()).isEqualTo("proto");
-    assertThat(proto.getKeys(0).getLimits().getAtCapacity()).isEqualTo("one_shot");
-    assertThat(proto.getKeys(0).getProcesses(3).getState()).isEqualTo("draining");
-    assertThat(proto.getKeys(0).getProcesses(3).getRetiringFor()).isEqualTo("tool_change");
-    assertThat(proto.getKeys(0).getProcesses(0).hasResidentBytes()).isFalse();
-  }
-
-  @Test
-  void aReasonFromANewerWorkerIsLeftOut() {
-    PersistentPoolStats proto = PoolStatsMessages.toProto(sample());
-    PersistentPoolStats.Builder newer = proto.toBuilder();
-    newer.getTotalsBuilder().putRetirements("solar_flare", 9);
-    newer.getKeysBuilder(0).getProcessesBuilder(3).setRetiringFor("solar_flare");
-
-    PoolStats back = PoolStatsMessages.fromProto(newer.build());
-
-    assertThat(back.totals()).isEqualTo(sample().totals());
-    assertThat(back.keys().get(0).processes().get(3).retiringFor()).isEmpty();
-  }
-
-  @Test
-  void anUnknownStateIsRefusedNamingTheProcess() {
-    PersistentPoolStats.Builder proto = PoolStatsMessages.toProto(sample()).toBuilder();
-    proto.getKeysBuilder(0).getProcessesBuilder(1).setState("dreaming");
-
-    assertThatThrownBy(() -> PoolStatsMessages.fromProto(proto.build()))
-        .isInstanceOf(HearthException.class)
-        .hasMessageContaining("PersistentProcess 101 of key 'javac-17'")
-        .satisfies(
-            e -> assertThat(((HearthException) e).code()).isEqualTo(StatusCode.INVALID_ARGUMENT));
   }
 }
