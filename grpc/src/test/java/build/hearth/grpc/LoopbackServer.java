@@ -15,12 +15,12 @@ import java.util.function.IntFunction;
  * it. It can be stopped and started again on the same port, with the same context, as a restarted
  * server would be.
  */
-final class LoopbackServer implements AutoCloseable {
+public final class LoopbackServer implements AutoCloseable {
   /** How long a test waits for one call, answer or event before it fails. */
-  static final Duration TIMEOUT = Duration.ofSeconds(20);
+  public static final Duration TIMEOUT = Duration.ofSeconds(20);
 
   /** How long a stopping transport lets the calls still running finish. */
-  static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(2);
+  public static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(2);
 
   /** The client's limit, far above what any test's server sends in one message. */
   private static final int MAX_INBOUND_MESSAGE_BYTES = 64 << 20;
@@ -43,13 +43,13 @@ final class LoopbackServer implements AutoCloseable {
   }
 
   /** Starts the transport: on a free port the first time, on the same port afterwards. */
-  void start() {
+  public void start() {
     transport = GrpcTransport.start(context.apply(port), settings);
     port = transport.port();
   }
 
   /** Stops the transport, as a server that goes down; {@link #start} brings it back. */
-  void stop() {
+  public void stop() {
     transport.shutdown(SHUTDOWN_GRACE);
   }
 
@@ -57,19 +57,19 @@ final class LoopbackServer implements AutoCloseable {
     return transport;
   }
 
-  int port() {
+  public int port() {
     return port;
   }
 
   /** The worker API's address, as a worker is given it. */
-  String endpoint() {
+  public String endpoint() {
     return "grpc://127.0.0.1:" + port;
   }
 
   /**
    * A channel to the server, made on first use; it outlives restarts and closes with the server.
    */
-  synchronized ManagedChannel channel() {
+  public synchronized ManagedChannel channel() {
     if (channel == null) {
       channel =
           ManagedChannelBuilder.forAddress("127.0.0.1", port)
@@ -81,7 +81,7 @@ final class LoopbackServer implements AutoCloseable {
   }
 
   /** {@code stub} with a deadline of {@link #TIMEOUT}. */
-  static <S extends AbstractStub<S>> S withTimeout(S stub) {
+  public static <S extends AbstractStub<S>> S withTimeout(S stub) {
     return stub.withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
   }
 

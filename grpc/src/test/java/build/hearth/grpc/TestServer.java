@@ -41,16 +41,16 @@ import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
  * "readonly"} (action-cache updates disabled) and {@code "cas-only"} (no action cache), all over
  * one CAS.
  */
-final class TestServer implements AutoCloseable {
+public final class TestServer implements AutoCloseable {
   /** Small, so that over-the-limit batches cost little. */
-  static final long MAX_BATCH = 64 * 1024;
+  public static final long MAX_BATCH = 64 * 1024;
 
-  final FakeClock clock = new FakeClock();
-  final TestBlobStore blobs;
-  final ActionCacheStore actionCacheStore;
-  final ContentAddressableStorage cas;
-  final ActionCache actionCache;
-  final ManagedChannel channel;
+  public final FakeClock clock = new FakeClock();
+  public final TestBlobStore blobs;
+  public final ActionCacheStore actionCacheStore;
+  public final ContentAddressableStorage cas;
+  public final ActionCache actionCache;
+  public final ManagedChannel channel;
   private final LoopbackServer server;
 
   private TestServer(UnaryOperator<GrpcSettings> tweak) {
@@ -75,7 +75,7 @@ final class TestServer implements AutoCloseable {
     channel = server.channel();
   }
 
-  static TestServer start() {
+  public static TestServer start() {
     return new TestServer(UnaryOperator.identity());
   }
 
@@ -83,32 +83,32 @@ final class TestServer implements AutoCloseable {
     return new TestServer(tweak);
   }
 
-  ContentAddressableStorageGrpc.ContentAddressableStorageBlockingStub casStub() {
+  public ContentAddressableStorageGrpc.ContentAddressableStorageBlockingStub casStub() {
     return LoopbackServer.withTimeout(ContentAddressableStorageGrpc.newBlockingStub(channel));
   }
 
-  ContentAddressableStorageGrpc.ContentAddressableStorageStub casAsync() {
+  public ContentAddressableStorageGrpc.ContentAddressableStorageStub casAsync() {
     return ContentAddressableStorageGrpc.newStub(channel);
   }
 
-  ByteStreamGrpc.ByteStreamBlockingStub byteStream() {
+  public ByteStreamGrpc.ByteStreamBlockingStub byteStream() {
     return LoopbackServer.withTimeout(ByteStreamGrpc.newBlockingStub(channel));
   }
 
-  ByteStreamGrpc.ByteStreamStub byteStreamAsync() {
+  public ByteStreamGrpc.ByteStreamStub byteStreamAsync() {
     return ByteStreamGrpc.newStub(channel);
   }
 
-  ActionCacheGrpc.ActionCacheBlockingStub acStub() {
+  public ActionCacheGrpc.ActionCacheBlockingStub acStub() {
     return LoopbackServer.withTimeout(ActionCacheGrpc.newBlockingStub(channel));
   }
 
-  CapabilitiesGrpc.CapabilitiesBlockingStub capabilities() {
+  public CapabilitiesGrpc.CapabilitiesBlockingStub capabilities() {
     return LoopbackServer.withTimeout(CapabilitiesGrpc.newBlockingStub(channel));
   }
 
   /** Asserts the server still answers plain requests after whatever the test did to it. */
-  void assertStillServing() {
+  public void assertStillServing() {
     assertThat(
             capabilities()
                 .getCapabilities(GetCapabilitiesRequest.getDefaultInstance())
@@ -128,12 +128,12 @@ final class TestServer implements AutoCloseable {
   }
 
   /** The port the transport listens on. */
-  int port() {
+  public int port() {
     return server.port();
   }
 
   /** The transport's upload sessions. */
-  UploadSessions sessions() {
+  public UploadSessions sessions() {
     return server.transport().sessions();
   }
 
@@ -144,12 +144,12 @@ final class TestServer implements AutoCloseable {
     blobs.close();
   }
 
-  static ByteString bytes(String text) {
+  public static ByteString bytes(String text) {
     return ByteString.copyFrom(text, StandardCharsets.UTF_8);
   }
 
   /** {@code size} bytes of a pattern that differs per {@code seed}. */
-  static ByteString pattern(int size, int seed) {
+  public static ByteString pattern(int size, int seed) {
     byte[] data = new byte[size];
     for (int i = 0; i < size; i++) {
       data[i] = (byte) (i * 31 + seed * 7 + (i >> 8));
@@ -157,11 +157,11 @@ final class TestServer implements AutoCloseable {
     return ByteString.copyFrom(data);
   }
 
-  static Digest digestOf(ByteString data) {
+  public static Digest digestOf(ByteString data) {
     return Digest.of(data.toByteArray());
   }
 
-  static String uploadName(String instance, Digest digest) {
+  public static String uploadName(String instance, Digest digest) {
     return (instance.isEmpty() ? "" : instance + "/")
         + "uploads/"
         + UUID.randomUUID()
@@ -171,12 +171,12 @@ final class TestServer implements AutoCloseable {
         + digest.sizeBytes();
   }
 
-  static String readName(String instance, Digest digest) {
+  public static String readName(String instance, Digest digest) {
     return (instance.isEmpty() ? "" : instance + "/") + "blobs/" + digest;
   }
 
   /** Asserts {@code call} fails with {@code code} and a description containing every part. */
-  static StatusRuntimeException assertStatus(
+  public static StatusRuntimeException assertStatus(
       ThrowingCallable call, Status.Code code, String... parts) {
     Throwable thrown = catchThrowable(call);
     assertThat(thrown).isInstanceOf(StatusRuntimeException.class);
@@ -189,11 +189,11 @@ final class TestServer implements AutoCloseable {
   }
 
   /** One client-streaming Write, driven by hand. */
-  final class Upload {
-    final CompletableFuture<WriteResponse> response = new CompletableFuture<>();
-    final ClientCallStreamObserver<WriteRequest> requests;
+  public final class Upload {
+    public final CompletableFuture<WriteResponse> response = new CompletableFuture<>();
+    public final ClientCallStreamObserver<WriteRequest> requests;
 
-    Upload() {
+    public Upload() {
       requests =
           (ClientCallStreamObserver<WriteRequest>)
               byteStreamAsync()
@@ -217,7 +217,7 @@ final class TestServer implements AutoCloseable {
                       });
     }
 
-    Upload send(String name, long offset, ByteString data, boolean finish) {
+    public Upload send(String name, long offset, ByteString data, boolean finish) {
       requests.onNext(
           WriteRequest.newBuilder()
               .setResourceName(name)
@@ -228,13 +228,13 @@ final class TestServer implements AutoCloseable {
       return this;
     }
 
-    Upload halfClose() {
+    public Upload halfClose() {
       requests.onCompleted();
       return this;
     }
 
     /** The response, or the StatusRuntimeException the server ended the stream with. */
-    WriteResponse await() {
+    public WriteResponse await() {
       try {
         return response.get(LoopbackServer.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
       } catch (ExecutionException e) {
@@ -252,7 +252,7 @@ final class TestServer implements AutoCloseable {
   }
 
   /** Writes {@code data} as {@code name} in chunks of {@code chunk} bytes, then finishes. */
-  WriteResponse write(String name, ByteString data, int chunk) {
+  public WriteResponse write(String name, ByteString data, int chunk) {
     Upload upload = new Upload();
     int offset = 0;
     do {

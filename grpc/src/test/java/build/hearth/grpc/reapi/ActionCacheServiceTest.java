@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.grpc.reapi;
 
 import static build.hearth.grpc.TestServer.assertStatus;
 import static build.hearth.grpc.TestServer.bytes;
@@ -10,6 +10,7 @@ import build.bazel.remote.execution.v2.GetActionResultRequest;
 import build.bazel.remote.execution.v2.OutputFile;
 import build.bazel.remote.execution.v2.UpdateActionResultRequest;
 import build.hearth.api.Digest;
+import build.hearth.grpc.TestServer;
 import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import org.junit.jupiter.api.AfterEach;

@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.grpc.reapi;
 
 import static build.hearth.grpc.ExecutionTestServer.request;
 import static build.hearth.grpc.ExecutionTestServer.response;
@@ -11,6 +11,8 @@ import build.bazel.remote.execution.v2.ActionResult;
 import build.bazel.remote.execution.v2.ExecuteResponse;
 import build.bazel.remote.execution.v2.ExecutionStage;
 import build.hearth.api.Digest;
+import build.hearth.grpc.ExecutionTestServer;
+import build.hearth.grpc.LoopbackServer;
 import build.hearth.grpc.TestExecutionService.TestExecution;
 import com.google.longrunning.CancelOperationRequest;
 import com.google.longrunning.DeleteOperationRequest;

@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.grpc.reapi;
 
 import static build.hearth.grpc.ExecutionTestServer.request;
 import static build.hearth.grpc.ExecutionTestServer.response;
@@ -21,6 +21,7 @@ import build.bazel.remote.execution.v2.ServerCapabilities;
 import build.bazel.remote.execution.v2.WaitExecutionRequest;
 import build.hearth.api.Digest;
 import build.hearth.api.StatusCode;
+import build.hearth.grpc.ExecutionTestServer;
 import build.hearth.grpc.TestExecutionService.TestExecution;
 import build.hearth.grpc.common.Rpc;
 import com.google.longrunning.Operation;

@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.grpc.reapi;
 
 import build.bazel.remote.execution.v2.ActionCacheGrpc;
 import build.bazel.remote.execution.v2.ActionResult;
@@ -24,12 +24,12 @@ import java.util.Set;
  * result whose blobs have left the CAS into a miss. Small outputs are inlined when asked, up to a
  * budget that keeps the response far below the clients' default 4 MiB message limit.
  */
-final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBase {
+public final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBase {
   static final long INLINE_BUDGET_BYTES = 1L << 20;
 
   private final Instances instances;
 
-  ActionCacheService(Instances instances) {
+  public ActionCacheService(Instances instances) {
     this.instances = instances;
   }
 

@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.grpc.reapi;
 
 import build.bazel.remote.execution.v2.ExecuteRequest;
 import build.bazel.remote.execution.v2.ExecuteResponse;
@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * listing the blobs that are missing ({@code type "MISSING"}, {@code subject "blobs/HASH/SIZE"}):
  * Bazel uploads its inputs again and retries the Execute only when every violation is of that type.
  */
-final class ExecutionGrpcService extends ExecutionGrpc.ExecutionImplBase {
+public final class ExecutionGrpcService extends ExecutionGrpc.ExecutionImplBase {
   private static final Logger log = LoggerFactory.getLogger(ExecutionGrpcService.class);
 
   /**
@@ -60,7 +60,7 @@ final class ExecutionGrpcService extends ExecutionGrpc.ExecutionImplBase {
   private final Instances instances;
   private final Executor pool;
 
-  ExecutionGrpcService(Instances instances, Executor pool) {
+  public ExecutionGrpcService(Instances instances, Executor pool) {
     this.instances = instances;
     this.pool = pool;
   }

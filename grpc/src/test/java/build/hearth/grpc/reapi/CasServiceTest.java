@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.grpc.reapi;
 
 import static build.hearth.grpc.TestServer.assertStatus;
 import static build.hearth.grpc.TestServer.bytes;
@@ -20,6 +20,7 @@ import build.bazel.remote.execution.v2.GetTreeRequest;
 import build.bazel.remote.execution.v2.GetTreeResponse;
 import build.hearth.api.Digest;
 import build.hearth.api.StatusCode;
+import build.hearth.grpc.TestServer;
 import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.grpc.reapi;
 
 import static build.hearth.grpc.TestServer.assertStatus;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -7,6 +7,7 @@ import build.bazel.remote.execution.v2.DigestFunction;
 import build.bazel.remote.execution.v2.GetCapabilitiesRequest;
 import build.bazel.remote.execution.v2.ServerCapabilities;
 import build.bazel.remote.execution.v2.SymlinkAbsolutePathStrategy;
+import build.hearth.grpc.TestServer;
 import io.grpc.Status;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.grpc.reapi;
 
 import build.bazel.remote.execution.v2.DigestFunction;
 import build.bazel.remote.execution.v2.ExecuteOperationMetadata;

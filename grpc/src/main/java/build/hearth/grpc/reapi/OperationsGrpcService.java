@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.grpc.reapi;
 
 import build.hearth.api.Execution;
 import build.hearth.api.HearthException;
@@ -40,7 +40,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * result or by a timer, whichever comes first. Waiting does not take an {@link Execution.Watch}, so
  * a client that only polls does not keep an execution alive that its Execute caller abandoned.
  */
-final class OperationsGrpcService extends OperationsGrpc.OperationsImplBase {
+public final class OperationsGrpcService extends OperationsGrpc.OperationsImplBase {
   /** The longest a WaitOperation waits, whatever it asks for; the client can ask again. */
   static final Duration MAX_WAIT = Duration.ofMinutes(10);
 
@@ -58,7 +58,7 @@ final class OperationsGrpcService extends OperationsGrpc.OperationsImplBase {
    */
   private final ConcurrentMap<String, Set<Waiter>> waiting = new ConcurrentHashMap<>();
 
-  OperationsGrpcService(Instances instances, Executor pool, ScheduledExecutorService timer) {
+  public OperationsGrpcService(Instances instances, Executor pool, ScheduledExecutorService timer) {
     this.instances = instances;
     this.pool = pool;
     this.timer = timer;

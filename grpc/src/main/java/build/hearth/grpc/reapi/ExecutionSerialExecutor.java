@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.grpc.reapi;
 
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;

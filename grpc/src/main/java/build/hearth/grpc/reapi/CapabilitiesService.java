@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.grpc.reapi;
 
 import build.bazel.remote.execution.v2.ActionCacheUpdateCapabilities;
 import build.bazel.remote.execution.v2.CacheCapabilities;
@@ -22,14 +22,14 @@ import io.grpc.stub.StreamObserver;
  * output_directory_format}, root directory digests of outputs), which is not offered yet. Execution
  * is advertised for the instances that have it.
  */
-final class CapabilitiesService extends CapabilitiesGrpc.CapabilitiesImplBase {
+public final class CapabilitiesService extends CapabilitiesGrpc.CapabilitiesImplBase {
   static final SemVer LOW_API_VERSION = SemVer.newBuilder().setMajor(2).setMinor(0).build();
   static final SemVer HIGH_API_VERSION = SemVer.newBuilder().setMajor(2).setMinor(2).build();
 
   private final Instances instances;
   private final long maxBatchSizeBytes;
 
-  CapabilitiesService(Instances instances, long maxBatchSizeBytes) {
+  public CapabilitiesService(Instances instances, long maxBatchSizeBytes) {
     this.instances = instances;
     this.maxBatchSizeBytes = maxBatchSizeBytes;
   }

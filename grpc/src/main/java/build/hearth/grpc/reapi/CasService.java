@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.grpc.reapi;
 
 import build.bazel.remote.execution.v2.BatchReadBlobsRequest;
 import build.bazel.remote.execution.v2.BatchReadBlobsResponse;
@@ -28,11 +28,12 @@ import java.util.Set;
  * blob never fails its neighbours; only a request that breaks the advertised {@code
  * max_batch_total_size_bytes} is refused as a whole, as REAPI allows.
  */
-final class CasService extends ContentAddressableStorageGrpc.ContentAddressableStorageImplBase {
+public final class CasService
+    extends ContentAddressableStorageGrpc.ContentAddressableStorageImplBase {
   private final Instances instances;
   private final long maxBatchSizeBytes;
 
-  CasService(Instances instances, long maxBatchSizeBytes) {
+  public CasService(Instances instances, long maxBatchSizeBytes) {
     this.instances = instances;
     this.maxBatchSizeBytes = maxBatchSizeBytes;
   }
