@@ -6,6 +6,8 @@ import build.hearth.core.ops.HttpRoutes;
 import build.hearth.core.ops.WorkerApiScheduler;
 import build.hearth.core.ops.WorkerReports;
 import build.hearth.core.scheduler.WarmWorkers;
+import build.hearth.grpc.bytestream.ByteStreamService;
+import build.hearth.grpc.bytestream.UploadSessions;
 import build.hearth.grpc.common.Instances;
 import build.hearth.grpc.reapi.ActionCacheService;
 import build.hearth.grpc.reapi.CapabilitiesService;

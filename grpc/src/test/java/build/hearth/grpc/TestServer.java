@@ -11,6 +11,7 @@ import build.hearth.api.ActionCache;
 import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.Digest;
 import build.hearth.core.Storage;
+import build.hearth.grpc.bytestream.UploadSessions;
 import build.hearth.spi.storage.ActionCacheStore;
 import build.hearth.spi.transport.InstanceServices;
 import build.hearth.spi.transport.TransportContext;
@@ -26,6 +27,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -53,13 +55,14 @@ public final class TestServer implements AutoCloseable {
   public final ManagedChannel channel;
   private final LoopbackServer server;
 
-  private TestServer(UnaryOperator<GrpcSettings> tweak) {
+  private TestServer(UnaryOperator<Settings> tweak) {
     blobs = new TestBlobStore(MemoryStores.blobStore());
     actionCacheStore = MemoryStores.actionCacheStore();
     cas = Storage.cas(blobs);
     actionCache = Storage.actionCache(actionCacheStore, cas);
     GrpcSettings settings =
-        tweak.apply(GrpcSettings.defaults().withClock(clock).withReadChunkBytes(4096));
+        tweak.apply(new Settings(GrpcSettings.defaults().withClock(clock).withReadChunkBytes(4096)))
+            .settings;
     server =
         new LoopbackServer(
             port ->
@@ -79,8 +82,33 @@ public final class TestServer implements AutoCloseable {
     return new TestServer(UnaryOperator.identity());
   }
 
-  static TestServer start(UnaryOperator<GrpcSettings> tweak) {
+  /** A server whose transport settings {@code tweak} changes. */
+  public static TestServer start(UnaryOperator<Settings> tweak) {
     return new TestServer(tweak);
+  }
+
+  /** The transport settings a test may change (the transport's own type is internal to it). */
+  public static final class Settings {
+    private final GrpcSettings settings;
+
+    private Settings(GrpcSettings settings) {
+      this.settings = settings;
+    }
+
+    /** How long an interrupted upload is kept for resumption. */
+    public Settings withUploadIdleTimeout(Duration timeout) {
+      return new Settings(settings.withUploadIdleTimeout(timeout));
+    }
+
+    /** How many uploads may be in progress at once. */
+    public Settings withMaxUploadSessions(int max) {
+      return new Settings(settings.withMaxUploadSessions(max));
+    }
+
+    /** The size of the chunks a ByteStream Read sends. */
+    public Settings withReadChunkBytes(int bytes) {
+      return new Settings(settings.withReadChunkBytes(bytes));
+    }
   }
 
   public ContentAddressableStorageGrpc.ContentAddressableStorageBlockingStub casStub() {

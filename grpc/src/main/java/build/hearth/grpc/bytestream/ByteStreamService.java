@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.grpc.bytestream;
 
 import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.Digest;
@@ -30,12 +30,12 @@ import java.util.Optional;
  * google.bytestream.ByteStream over the CAS: chunked, flow-controlled reads and resumable, verified
  * writes (see {@link WriteCall} and {@link UploadSessions}).
  */
-final class ByteStreamService implements ByteStreamGrpc.AsyncService, BindableService {
+public final class ByteStreamService implements ByteStreamGrpc.AsyncService, BindableService {
   private final Instances instances;
   private final UploadSessions sessions;
   private final int chunkSize;
 
-  ByteStreamService(Instances instances, UploadSessions sessions, int chunkSize) {
+  public ByteStreamService(Instances instances, UploadSessions sessions, int chunkSize) {
     this.instances = instances;
     this.sessions = sessions;
     this.chunkSize = chunkSize;

@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.grpc.bytestream;
 
 /**
  * How many WriteRequests a Write stream asks the transport for ahead of the one being processed.

@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.grpc.bytestream;
 
 import build.hearth.api.BlobUpload;
 import build.hearth.api.Digest;
@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe. Session state changes under the session's monitor; bytes are written to the
  * upload outside it, by the one attached stream.
  */
-final class UploadSessions implements AutoCloseable {
+public final class UploadSessions implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(UploadSessions.class);
 
   private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
@@ -34,13 +34,13 @@ final class UploadSessions implements AutoCloseable {
   private final Duration idleTimeout;
   private final int maxSessions;
 
-  UploadSessions(Clock clock, Duration idleTimeout, int maxSessions) {
+  public UploadSessions(Clock clock, Duration idleTimeout, int maxSessions) {
     this.clock = clock;
     this.idleTimeout = idleTimeout;
     this.maxSessions = maxSessions;
   }
 
-  Duration idleTimeout() {
+  public Duration idleTimeout() {
     return idleTimeout;
   }
 
@@ -169,7 +169,7 @@ final class UploadSessions implements AutoCloseable {
   }
 
   /** Discards the sessions idle for longer than the timeout; returns how many. */
-  int sweep() {
+  public int sweep() {
     long now = clock.millis();
     long timeout = idleTimeout.toMillis();
     int removed = 0;

@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.grpc.bytestream;
 
 import static build.hearth.grpc.TestServer.assertStatus;
 import static build.hearth.grpc.TestServer.bytes;
@@ -10,6 +10,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import build.hearth.api.Digest;
+import build.hearth.grpc.LoopbackServer;
+import build.hearth.grpc.TestServer;
 import com.google.bytestream.ByteStreamGrpc;
 import com.google.bytestream.ByteStreamProto.QueryWriteStatusRequest;
 import com.google.bytestream.ByteStreamProto.QueryWriteStatusResponse;
@@ -213,7 +215,7 @@ class ByteStreamServiceTest {
 
   /**
    * Reads that end inside a frame, while gRPC still holds the DATA frames before it, are the case
-   * where the server's HTTP/2 decoder used to copy (see {@link ComposingCumulator}); the upload
+   * where the server's HTTP/2 decoder used to copy (see {@code ComposingCumulator}); the upload
    * must come through intact. A hand-written HTTP/2 client (literal HPACK headers) cuts each DATA
    * frame in two, inside its header or its payload, and sends an empty SETTINGS frame between the
    * pieces: once the server acknowledges it, the server has read up to the cut, so the next piece

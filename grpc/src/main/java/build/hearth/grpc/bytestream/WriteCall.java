@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.grpc.bytestream;
 
 import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.Digest;

@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.grpc.bytestream;
 
 import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.protobuf.ByteString;

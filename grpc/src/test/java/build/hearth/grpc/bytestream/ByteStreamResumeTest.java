@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.grpc.bytestream;
 
 import static build.hearth.grpc.TestServer.assertStatus;
 import static build.hearth.grpc.TestServer.digestOf;
@@ -9,6 +9,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import build.hearth.api.Digest;
+import build.hearth.grpc.LoopbackServer;
+import build.hearth.grpc.TestServer;
 import com.google.bytestream.ByteStreamProto.QueryWriteStatusRequest;
 import com.google.bytestream.ByteStreamProto.QueryWriteStatusResponse;
 import com.google.bytestream.ByteStreamProto.ReadRequest;
