@@ -9,6 +9,7 @@ import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.grpc.bytestream.ByteStreamService;
 import build.hearth.grpc.bytestream.UploadSessions;
 import build.hearth.grpc.common.Instances;
+import build.hearth.grpc.http.SharedPortNegotiator;
 import build.hearth.grpc.reapi.ActionCacheService;
 import build.hearth.grpc.reapi.CapabilitiesService;
 import build.hearth.grpc.reapi.CasService;

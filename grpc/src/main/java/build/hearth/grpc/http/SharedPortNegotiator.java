@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.grpc.http;
 
 import build.hearth.core.ops.HttpRoutes;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcHttp2ConnectionHandler;
@@ -23,12 +23,12 @@ import java.util.Objects;
  * it installs the {@link ComposingCumulator} there: the default cumulator copies every uploaded
  * byte once more on the event loop whenever a read ends inside a frame.
  */
-final class SharedPortNegotiator implements InternalProtocolNegotiator.ProtocolNegotiator {
+public final class SharedPortNegotiator implements InternalProtocolNegotiator.ProtocolNegotiator {
   private final InternalProtocolNegotiator.ProtocolNegotiator plaintext =
       InternalProtocolNegotiators.serverPlaintext();
   private final HttpRoutes routes;
 
-  SharedPortNegotiator(HttpRoutes routes) {
+  public SharedPortNegotiator(HttpRoutes routes) {
     this.routes = Objects.requireNonNull(routes, "routes");
   }
 

@@ -1,6 +1,6 @@
-package build.hearth.grpc;
+package build.hearth.grpc.http;
 
-import static build.hearth.grpc.ComposingCumulator.MAX_COMPONENTS;
+import static build.hearth.grpc.http.ComposingCumulator.MAX_COMPONENTS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 

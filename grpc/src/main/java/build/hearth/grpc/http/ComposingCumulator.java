@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.grpc.http;
 
 import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
 import io.grpc.netty.shaded.io.netty.buffer.ByteBufAllocator;

@@ -1,8 +1,8 @@
-package build.hearth.grpc;
+package build.hearth.grpc.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import build.hearth.grpc.ProtocolSniffer.Protocol;
+import build.hearth.grpc.http.ProtocolSniffer.Protocol;
 import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
 import io.grpc.netty.shaded.io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.grpc.http;
 
 import build.hearth.core.ops.HttpRoutes;
 import io.grpc.netty.shaded.io.netty.buffer.Unpooled;
