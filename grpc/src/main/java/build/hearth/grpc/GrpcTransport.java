@@ -15,6 +15,7 @@ import build.hearth.grpc.reapi.CapabilitiesService;
 import build.hearth.grpc.reapi.CasService;
 import build.hearth.grpc.reapi.ExecutionGrpcService;
 import build.hearth.grpc.reapi.OperationsGrpcService;
+import build.hearth.grpc.workerapi.WorkerApiService;
 import build.hearth.spi.transport.Transport;
 import build.hearth.spi.transport.TransportContext;
 import io.grpc.Server;

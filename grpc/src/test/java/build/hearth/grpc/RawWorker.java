@@ -18,12 +18,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /** A worker stream driven by hand from the test thread, for what the agent would never send. */
-final class RawWorker implements AutoCloseable {
+public final class RawWorker implements AutoCloseable {
   private final BlockingQueue<SchedulerMessage> received = new LinkedBlockingQueue<>();
   private final CompletableFuture<Status> ended = new CompletableFuture<>();
   private final StreamObserver<WorkerMessage> requests;
 
-  RawWorker(Channel channel) {
+  public RawWorker(Channel channel) {
     requests =
         WorkerApiGrpc.newStub(channel)
             .connect(
@@ -45,23 +45,23 @@ final class RawWorker implements AutoCloseable {
                 });
   }
 
-  RawWorker send(WorkerMessage message) {
+  public RawWorker send(WorkerMessage message) {
     requests.onNext(message);
     return this;
   }
 
-  RawWorker register(String name, int slots) {
+  public RawWorker register(String name, int slots) {
     return send(
         WorkerMessage.newBuilder()
             .setRegister(Register.newBuilder().setName(name).setSlots(slots))
             .build());
   }
 
-  RawWorker keepAlive() {
+  public RawWorker keepAlive() {
     return send(WorkerMessage.newBuilder().setKeepAlive(KeepAlive.getDefaultInstance()).build());
   }
 
-  RawWorker finished(ActionFinished finished) {
+  public RawWorker finished(ActionFinished finished) {
     return send(WorkerMessage.newBuilder().setFinished(finished).build());
   }
 
@@ -69,7 +69,7 @@ final class RawWorker implements AutoCloseable {
    * The next message of kind {@code kind}, skipping keep-alives; fails after {@link
    * LoopbackServer#TIMEOUT}.
    */
-  SchedulerMessage next(SchedulerMessage.KindCase kind) throws InterruptedException {
+  public SchedulerMessage next(SchedulerMessage.KindCase kind) throws InterruptedException {
     long deadline = System.nanoTime() + LoopbackServer.TIMEOUT.toNanos();
     while (true) {
       long left = deadline - System.nanoTime();
@@ -93,7 +93,7 @@ final class RawWorker implements AutoCloseable {
   }
 
   /** How the stream ended; fails if it does not within {@code timeout}. */
-  Status awaitEnd(Duration timeout) throws InterruptedException {
+  public Status awaitEnd(Duration timeout) throws InterruptedException {
     try {
       return ended.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException | TimeoutException e) {
@@ -101,7 +101,7 @@ final class RawWorker implements AutoCloseable {
     }
   }
 
-  boolean isEnded() {
+  public boolean isEnded() {
     return ended.isDone();
   }
 

@@ -29,30 +29,30 @@ import java.util.Optional;
  * memory} store as the CAS of the default instance. The transport can be stopped and started again
  * on the same port, with the same scheduler and CAS, as a restarted server would.
  */
-final class WorkerTestServer implements AutoCloseable {
+public final class WorkerTestServer implements AutoCloseable {
   /** Short, so that silence is noticed within a second. */
-  static final Duration KEEP_ALIVE = Duration.ofMillis(200);
+  public static final Duration KEEP_ALIVE = Duration.ofMillis(200);
 
-  final BlobStore blobs;
-  final ContentAddressableStorage cas;
-  final Scheduler<ExecutionTask, ActionOutcome> scheduler;
+  public final BlobStore blobs;
+  public final ContentAddressableStorage cas;
+  public final Scheduler<ExecutionTask, ActionOutcome> scheduler;
 
   /** The scheduler's scorer, offered to the transport as a server would. */
-  final WarmWorkers warm = new WarmWorkers();
+  public final WarmWorkers warm = new WarmWorkers();
 
   /** The workers' reports, offered to the transport as a server would, for scheduler "main". */
-  final WorkerReports reports = new WorkerReports();
+  public final WorkerReports reports = new WorkerReports();
 
   private final LoopbackServer server;
 
-  WorkerTestServer() {
+  public WorkerTestServer() {
     this(Clock.systemUTC());
   }
 
   /**
    * A server whose worker API measures workers' silence and dates their reports on {@code clock}.
    */
-  WorkerTestServer(Clock clock) {
+  public WorkerTestServer(Clock clock) {
     blobs = MemoryStores.blobStore();
     cas = Storage.cas(blobs);
     scheduler = Scheduler.newBuilder().workerScorer(warm).build();
@@ -71,36 +71,36 @@ final class WorkerTestServer implements AutoCloseable {
   }
 
   /** Starts the transport again on the same port, with the same scheduler and CAS. */
-  void start() {
+  public void start() {
     server.start();
   }
 
   /** Stops the transport, as a server that goes down. */
-  void stop() {
+  public void stop() {
     server.stop();
   }
 
-  String endpoint() {
+  public String endpoint() {
     return server.endpoint();
   }
 
   /** A channel for hand-driven worker streams; closed with the server. */
-  ManagedChannel channel() {
+  public ManagedChannel channel() {
     return server.channel();
   }
 
   /** Submits an action whose command is {@code arguments}. */
-  Ticket<ActionOutcome> submit(String... arguments) {
+  public Ticket<ActionOutcome> submit(String... arguments) {
     return submitOn(Platform.getDefaultInstance(), arguments);
   }
 
   /** Submits an action with {@code platform} whose command is {@code arguments}. */
-  Ticket<ActionOutcome> submitOn(Platform platform, String... arguments) {
+  public Ticket<ActionOutcome> submitOn(Platform platform, String... arguments) {
     ExecutionTask task = task(arguments);
     return scheduler.submit(ActionRequest.of(String.join(" ", arguments), platform, task));
   }
 
-  ExecutionTask task(String... arguments) {
+  public ExecutionTask task(String... arguments) {
     Command command = Command.newBuilder().addAllArguments(List.of(arguments)).build();
     Digest commandDigest = cas.put(command.toByteString());
     Action action = Action.newBuilder().setCommandDigest(commandDigest.toProto()).build();

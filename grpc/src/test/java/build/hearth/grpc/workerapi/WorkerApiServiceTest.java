@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.grpc.workerapi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -8,6 +8,8 @@ import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.scheduler.Ticket;
+import build.hearth.grpc.RawWorker;
+import build.hearth.grpc.WorkerTestServer;
 import build.hearth.grpc.common.Rpc;
 import build.hearth.proto.workerapi.ActionFinished;
 import build.hearth.proto.workerapi.AssignAction;

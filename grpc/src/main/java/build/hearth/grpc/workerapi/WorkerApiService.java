@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.grpc.workerapi;
 
 import build.hearth.core.execution.WorkerGateway;
 import build.hearth.core.internal.DaemonThreads;
@@ -35,7 +35,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
  * <p>Thread-safe. {@link #close()} ends every worker's stream, so that the server's shutdown does
  * not wait out its grace period for streams that never end by themselves.
  */
-final class WorkerApiService extends WorkerApiGrpc.WorkerApiImplBase {
+public final class WorkerApiService extends WorkerApiGrpc.WorkerApiImplBase {
   private final WorkerGateway gateway;
   private final WarmWorkers warmWorkers; // null when the host routes on no warm processes
   private final Duration keepAliveInterval;
@@ -53,7 +53,7 @@ final class WorkerApiService extends WorkerApiGrpc.WorkerApiImplBase {
    * @param schedulerName the scheduler the reports name
    * @param clock the clock of the reports' arrival times and of how long a worker has been silent
    */
-  WorkerApiService(
+  public WorkerApiService(
       WorkerGateway gateway,
       WarmWorkers warmWorkers,
       Duration keepAliveInterval,
@@ -127,7 +127,7 @@ final class WorkerApiService extends WorkerApiGrpc.WorkerApiImplBase {
   }
 
   /** Ends every worker's stream with UNAVAILABLE and stops the keep-alive timer. Idempotent. */
-  void close() {
+  public void close() {
     closed = true;
     for (WorkerStream stream : byName.values()) {
       stream.end(
