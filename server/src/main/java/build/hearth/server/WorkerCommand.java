@@ -1,7 +1,7 @@
 package build.hearth.server;
 
+import build.hearth.agent.WorkerAgent;
 import build.hearth.core.config.WorkerConfig;
-import build.hearth.grpc.WorkerAgent;
 import build.hearth.spi.storage.StoreProviderRegistry;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,10 +1,11 @@
-package build.hearth.grpc;
+package build.hearth.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import build.hearth.core.ops.WorkerReports;
 import build.hearth.core.persistent.PoolStats;
+import build.hearth.grpc.WorkerTestServer;
 import build.hearth.grpc.common.PoolStatsSample;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -6,11 +6,7 @@ import static org.awaitility.Awaitility.await;
 import build.bazel.remote.execution.v2.Platform;
 import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.scheduler.Ticket;
-import build.hearth.proto.workerapi.SchedulerMessage.KindCase;
-import build.hearth.proto.workerapi.WarmKey;
-import build.hearth.proto.workerapi.WarmProcesses;
-import build.hearth.proto.workerapi.WorkerMessage;
-import io.grpc.Status;
+import build.hearth.grpc.WorkerTestServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,9 +19,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Workers' WarmProcesses reports over a real socket: from a {@link WorkerAgent} or a hand-driven
- * stream to the scheduler's {@link build.hearth.core.scheduler.WarmWorkers}, and from there into
- * the scheduler's choice of worker.
+ * Workers' WarmProcesses reports over a real socket: from a {@link WorkerAgent} to the scheduler's
+ * {@link build.hearth.core.scheduler.WarmWorkers}, and from there into the scheduler's choice of
+ * worker. What the server does with hand-made reports is tested in grpc's {@code
+ * build.hearth.grpc.workerapi.WarmProcessesTest}.
  */
 class WarmProcessesTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
@@ -152,48 +149,5 @@ class WarmProcessesTest {
     agent.start();
 
     await().atMost(WAIT).until(() -> server.warm.idle("early").equals(Map.of(KEY, 2)));
-  }
-
-  @Test
-  void aHandDrivenStreamsReportIsSummedPerKeyAndForgottenWhenItEnds() throws Exception {
-    RawWorker raw = new RawWorker(server.channel());
-    raw.register("raw-warm", 1);
-    raw.next(KindCase.REGISTERED);
-
-    raw.send(
-        warmProcesses(
-            warmKey(KEY, 1), warmKey(KEY, 2), warmKey("none", 0), warmKey("negative", -4)));
-
-    await().atMost(WAIT).until(() -> server.warm.idle("raw-warm").equals(Map.of(KEY, 3)));
-    raw.send(warmProcesses());
-    await().atMost(WAIT).until(() -> server.warm.idle("raw-warm").isEmpty());
-
-    raw.send(warmProcesses(warmKey(KEY, 1)));
-    await().atMost(WAIT).until(() -> !server.warm.idle("raw-warm").isEmpty());
-    raw.close();
-    await().atMost(WAIT).until(() -> server.warm.idle("raw-warm").isEmpty());
-    assertThat(server.warm.report("raw-warm", Map.of(KEY, 1))).isFalse();
-  }
-
-  @Test
-  void warmProcessesBeforeRegisterIsRefused() throws Exception {
-    try (RawWorker raw = new RawWorker(server.channel())) {
-      raw.send(warmProcesses(warmKey(KEY, 1)));
-
-      Status status = raw.awaitEnd(WAIT);
-      assertThat(status.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-      assertThat(status.getDescription())
-          .contains("the first message on a worker stream must be Register, not WarmProcesses");
-    }
-  }
-
-  private static WarmKey warmKey(String key, int idle) {
-    return WarmKey.newBuilder().setClientKey(key).setIdle(idle).build();
-  }
-
-  private static WorkerMessage warmProcesses(WarmKey... keys) {
-    return WorkerMessage.newBuilder()
-        .setWarmProcesses(WarmProcesses.newBuilder().addAllKeys(List.of(keys)))
-        .build();
   }
 }

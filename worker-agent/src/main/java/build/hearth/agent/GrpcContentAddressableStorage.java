@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.agent;
 
 import build.bazel.remote.execution.v2.BatchReadBlobsRequest;
 import build.bazel.remote.execution.v2.BatchReadBlobsResponse;

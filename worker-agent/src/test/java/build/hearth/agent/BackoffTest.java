@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.agent;
 
 import build.hearth.api.BlobUpload;
 import build.hearth.api.Digest;

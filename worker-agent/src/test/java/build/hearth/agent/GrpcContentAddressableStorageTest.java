@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.agent;
 
 import static build.hearth.grpc.TestServer.bytes;
 import static build.hearth.grpc.TestServer.digestOf;
@@ -15,6 +15,7 @@ import build.hearth.api.ContentAddressableStorage.TreePage;
 import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
+import build.hearth.grpc.TestServer;
 import com.google.protobuf.ByteString;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.agent;
 
 import static build.hearth.grpc.common.WorkerApiProtocol.MISSED_KEEP_ALIVES;
 

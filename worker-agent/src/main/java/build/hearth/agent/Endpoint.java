@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.agent;
 
 import java.net.URI;
 import java.net.URISyntaxException;

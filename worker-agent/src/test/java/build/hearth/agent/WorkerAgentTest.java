@@ -1,4 +1,4 @@
-package build.hearth.grpc;
+package build.hearth.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -10,6 +10,8 @@ import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.scheduler.Ticket;
+import build.hearth.grpc.RawWorker;
+import build.hearth.grpc.WorkerTestServer;
 import build.hearth.proto.workerapi.Registered;
 import build.hearth.proto.workerapi.SchedulerMessage;
 import build.hearth.proto.workerapi.WorkerApiGrpc;
