@@ -106,8 +106,7 @@ public final class WorkerAgent implements AutoCloseable {
   private final Supplier<Optional<PoolStats>> statusSupplier; // null: send no status
   private final Duration statusInterval;
   private final Events events = new Events();
-  private final Map<String, GrpcContentAddressableStorage> casByInstance =
-      new ConcurrentHashMap<>();
+  private final Map<String, RemoteCas> casByInstance = new ConcurrentHashMap<>();
   // The latest reportWarmProcesses state, sorted by key, which every connection sends from.
   private final AtomicReference<Map<String, Integer>> warmProcesses =
       new AtomicReference<>(Map.of());
@@ -385,7 +384,7 @@ public final class WorkerAgent implements AutoCloseable {
   private ContentAddressableStorage cas(String instanceName) {
     Objects.requireNonNull(instanceName, "instanceName");
     return casByInstance.computeIfAbsent(
-        instanceName, instance -> new GrpcContentAddressableStorage(channel, instance, casTimeout));
+        instanceName, instance -> new RemoteCas(channel, instance, casTimeout));
   }
 
   private void connect() {

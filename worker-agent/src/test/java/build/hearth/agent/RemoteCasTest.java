@@ -33,16 +33,16 @@ import org.junit.jupiter.api.Test;
  * The remote CAS client against a real server on a loopback socket, whose batch limit (64 KiB) is
  * small so that both the batch and the streaming paths are taken.
  */
-class GrpcContentAddressableStorageTest {
+class RemoteCasTest {
   private static final int MIB = 1 << 20;
 
   private TestServer server;
-  private GrpcContentAddressableStorage remote;
+  private RemoteCas remote;
 
   @BeforeEach
   void start() {
     server = TestServer.start();
-    remote = new GrpcContentAddressableStorage(server.channel, "", Duration.ofSeconds(20));
+    remote = new RemoteCas(server.channel, "", Duration.ofSeconds(20));
   }
 
   @AfterEach
@@ -182,7 +182,7 @@ class GrpcContentAddressableStorageTest {
     List<Digest> digests = new ArrayList<>();
     digests.add(present);
     digests.add(Digest.EMPTY);
-    int absent = 2 * GrpcContentAddressableStorage.FIND_MISSING_CHUNK + 500;
+    int absent = 2 * RemoteCas.FIND_MISSING_CHUNK + 500;
     for (int i = 0; i < absent; i++) {
       digests.add(new Digest(String.format("%064x", i + 1), i));
     }
@@ -204,8 +204,7 @@ class GrpcContentAddressableStorageTest {
     HearthException get = catchThrowableOfType(HearthException.class, () -> remote.get(absent));
     assertThat(get.code()).isEqualTo(StatusCode.NOT_FOUND);
 
-    GrpcContentAddressableStorage unknown =
-        new GrpcContentAddressableStorage(server.channel, "no-such", Duration.ofSeconds(20));
+    RemoteCas unknown = new RemoteCas(server.channel, "no-such", Duration.ofSeconds(20));
     HearthException instance =
         catchThrowableOfType(HearthException.class, () -> unknown.contains(absent));
     assertThat(instance.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);

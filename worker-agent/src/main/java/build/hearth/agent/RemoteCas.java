@@ -55,8 +55,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe. It does not own the channel.
  */
-final class GrpcContentAddressableStorage implements ContentAddressableStorage {
-  private static final Logger log = LoggerFactory.getLogger(GrpcContentAddressableStorage.class);
+final class RemoteCas implements ContentAddressableStorage {
+  private static final Logger log = LoggerFactory.getLogger(RemoteCas.class);
 
   /** Digests per FindMissingBlobs request: some 750 KB, well within any message limit. */
   static final int FIND_MISSING_CHUNK = 10_000;
@@ -84,7 +84,7 @@ final class GrpcContentAddressableStorage implements ContentAddressableStorage {
   /**
    * @param timeout the deadline of each unary call, and how long a streaming upload may stall
    */
-  GrpcContentAddressableStorage(Channel channel, String instanceName, Duration timeout) {
+  RemoteCas(Channel channel, String instanceName, Duration timeout) {
     this.instanceName = instanceName;
     this.where =
         channel.authority()
