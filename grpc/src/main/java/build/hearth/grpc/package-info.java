@@ -6,10 +6,13 @@
  * other processes join the scheduler. The same port also answers plain HTTP/1.1 GETs (metrics,
  * health, admin) from the host's {@link build.hearth.core.ops.HttpRoutes}. The same services can
  * instead be served without sockets, to clients in the same JVM, through grpc-java's in-process
- * transport. Three classes are public: {@link build.hearth.grpc.GrpcTransportProvider} and {@link
+ * transport. This package assembles the transport from its parts: the REAPI services in {@code
+ * reapi}, ByteStream in {@code bytestream}, the HTTP side of the port in {@code http}, the worker
+ * API in {@code workerapi}, and what they share in {@code common}. Two classes are public, and they
+ * are the module's API: {@link build.hearth.grpc.GrpcTransportProvider} and {@link
  * build.hearth.grpc.InProcessTransportProvider}, found through {@link java.util.ServiceLoader}
- * under the type names {@code "grpc"} and {@code "inprocess"}, and {@link
- * build.hearth.grpc.WorkerAgent}, the worker API's client that a worker process runs. Everything
- * else here is an implementation detail.
+ * under the type names {@code "grpc"} and {@code "inprocess"}. The subpackages are Hearth-internal;
+ * the worker API's client, which a worker process runs, is {@code build.hearth.agent.WorkerAgent}
+ * in hearth-worker-agent.
  */
 package build.hearth.grpc;

@@ -23,10 +23,8 @@ import com.google.longrunning.Operation;
 import com.google.longrunning.OperationsGrpc;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -38,81 +36,79 @@ import java.util.concurrent.TimeUnit;
  * TestExecutionService} over the real memory stores, and whose instance {@code "cache-only"} does
  * not execute; a plaintext channel to it, and helpers to upload actions and follow operations.
  */
-final class ExecutionTestServer implements AutoCloseable {
-  static final Duration TIMEOUT = Duration.ofSeconds(10);
+public final class ExecutionTestServer implements AutoCloseable {
 
-  final BlobStore blobs;
-  final ActionCacheStore actionCacheStore;
-  final ContentAddressableStorage cas;
-  final ActionCache actionCache;
-  final TestExecutionService executions;
-  final GrpcTransport transport;
-  final ManagedChannel channel;
+  public final BlobStore blobs;
+  public final ActionCacheStore actionCacheStore;
+  public final ContentAddressableStorage cas;
+  public final ActionCache actionCache;
+  public final TestExecutionService executions;
+  public final ManagedChannel channel;
+  private final LoopbackServer server;
 
-  ExecutionTestServer() {
+  public ExecutionTestServer() {
     blobs = MemoryStores.blobStore();
     actionCacheStore = MemoryStores.actionCacheStore();
     cas = Storage.cas(blobs);
     actionCache = Storage.actionCache(actionCacheStore, cas);
     executions = new TestExecutionService(cas, actionCache);
-    TransportContext context =
-        TransportContext.newBuilder("exec-test", "127.0.0.1", 0)
-            .instance(
-                new InstanceServices(
-                    "", cas, Optional.of(actionCache), true, Optional.of(executions)))
-            .instance(new InstanceServices("cache-only", cas, Optional.of(actionCache), true))
-            .build();
-    transport = GrpcTransport.start(context, GrpcSettings.defaults());
-    channel =
-        ManagedChannelBuilder.forAddress("127.0.0.1", transport.port()).usePlaintext().build();
+    server =
+        new LoopbackServer(
+            port ->
+                TransportContext.newBuilder("exec-test", "127.0.0.1", port)
+                    .instance(
+                        new InstanceServices(
+                            "", cas, Optional.of(actionCache), true, Optional.of(executions)))
+                    .instance(
+                        new InstanceServices("cache-only", cas, Optional.of(actionCache), true))
+                    .build(),
+            GrpcSettings.defaults());
+    channel = server.channel();
   }
 
-  ExecutionGrpc.ExecutionBlockingStub execution() {
-    return ExecutionGrpc.newBlockingStub(channel)
-        .withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+  public ExecutionGrpc.ExecutionBlockingStub execution() {
+    return LoopbackServer.withTimeout(ExecutionGrpc.newBlockingStub(channel));
   }
 
-  ExecutionGrpc.ExecutionStub executionAsync() {
+  public ExecutionGrpc.ExecutionStub executionAsync() {
     return ExecutionGrpc.newStub(channel);
   }
 
-  OperationsGrpc.OperationsBlockingStub operations() {
-    return OperationsGrpc.newBlockingStub(channel)
-        .withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+  public OperationsGrpc.OperationsBlockingStub operations() {
+    return LoopbackServer.withTimeout(OperationsGrpc.newBlockingStub(channel));
   }
 
-  OperationsGrpc.OperationsStub operationsAsync() {
+  public OperationsGrpc.OperationsStub operationsAsync() {
     return OperationsGrpc.newStub(channel);
   }
 
-  CapabilitiesGrpc.CapabilitiesBlockingStub capabilities() {
-    return CapabilitiesGrpc.newBlockingStub(channel)
-        .withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+  public CapabilitiesGrpc.CapabilitiesBlockingStub capabilities() {
+    return LoopbackServer.withTimeout(CapabilitiesGrpc.newBlockingStub(channel));
   }
 
   /** Uploads a command running {@code arguments}, an empty input root and their action. */
-  Digest uploadAction(String... arguments) {
+  public Digest uploadAction(String... arguments) {
     Digest command = uploadCommand(arguments);
     Digest inputRoot = cas.put(Directory.getDefaultInstance().toByteString());
     return cas.put(action(command, inputRoot).toByteString());
   }
 
-  Digest uploadCommand(String... arguments) {
+  public Digest uploadCommand(String... arguments) {
     return cas.put(Command.newBuilder().addAllArguments(List.of(arguments)).build().toByteString());
   }
 
-  static Action action(Digest command, Digest inputRoot) {
+  public static Action action(Digest command, Digest inputRoot) {
     return Action.newBuilder()
         .setCommandDigest(command.toProto())
         .setInputRootDigest(inputRoot.toProto())
         .build();
   }
 
-  static ExecuteRequest request(Digest action) {
+  public static ExecuteRequest request(Digest action) {
     return ExecuteRequest.newBuilder().setActionDigest(action.toProto()).build();
   }
 
-  static ExecuteOperationMetadata metadata(Operation operation) {
+  public static ExecuteOperationMetadata metadata(Operation operation) {
     try {
       return operation.getMetadata().unpack(ExecuteOperationMetadata.class);
     } catch (InvalidProtocolBufferException e) {
@@ -120,11 +116,11 @@ final class ExecutionTestServer implements AutoCloseable {
     }
   }
 
-  static ExecutionStage.Value stage(Operation operation) {
+  public static ExecutionStage.Value stage(Operation operation) {
     return metadata(operation).getStage();
   }
 
-  static ExecuteResponse response(Operation operation) {
+  public static ExecuteResponse response(Operation operation) {
     assertThat(operation.getDone()).as("done").isTrue();
     try {
       return operation.getResponse().unpack(ExecuteResponse.class);
@@ -134,9 +130,9 @@ final class ExecutionTestServer implements AutoCloseable {
   }
 
   /** Starts an asynchronous Execute or WaitExecution and records what it receives. */
-  static final class Stream implements ClientResponseObserver<Object, Operation> {
-    final List<Operation> received = new CopyOnWriteArrayList<>();
-    final CompletableFuture<Void> end = new CompletableFuture<>();
+  public static final class Stream implements ClientResponseObserver<Object, Operation> {
+    public final List<Operation> received = new CopyOnWriteArrayList<>();
+    public final CompletableFuture<Void> end = new CompletableFuture<>();
     private volatile ClientCallStreamObserver<Object> call;
 
     @Override
@@ -159,28 +155,22 @@ final class ExecutionTestServer implements AutoCloseable {
       end.complete(null);
     }
 
-    void cancel() {
+    public void cancel() {
       call.cancel("the test stops following", null);
     }
 
-    Operation last() {
+    public Operation last() {
       return received.get(received.size() - 1);
     }
 
-    void awaitEnd() {
-      end.orTimeout(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).join();
+    public void awaitEnd() {
+      end.orTimeout(LoopbackServer.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).join();
     }
   }
 
   @Override
   public void close() {
-    channel.shutdownNow();
-    try {
-      channel.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    transport.shutdown(Duration.ofSeconds(2));
+    server.close();
     actionCacheStore.close();
     blobs.close();
   }

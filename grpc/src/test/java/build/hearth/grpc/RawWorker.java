@@ -18,12 +18,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /** A worker stream driven by hand from the test thread, for what the agent would never send. */
-final class RawWorker implements AutoCloseable {
+public final class RawWorker implements AutoCloseable {
   private final BlockingQueue<SchedulerMessage> received = new LinkedBlockingQueue<>();
   private final CompletableFuture<Status> ended = new CompletableFuture<>();
   private final StreamObserver<WorkerMessage> requests;
 
-  RawWorker(Channel channel) {
+  public RawWorker(Channel channel) {
     requests =
         WorkerApiGrpc.newStub(channel)
             .connect(
@@ -45,35 +45,43 @@ final class RawWorker implements AutoCloseable {
                 });
   }
 
-  RawWorker send(WorkerMessage message) {
+  public RawWorker send(WorkerMessage message) {
     requests.onNext(message);
     return this;
   }
 
-  RawWorker register(String name, int slots) {
+  public RawWorker register(String name, int slots) {
     return send(
         WorkerMessage.newBuilder()
             .setRegister(Register.newBuilder().setName(name).setSlots(slots))
             .build());
   }
 
-  RawWorker keepAlive() {
+  public RawWorker keepAlive() {
     return send(WorkerMessage.newBuilder().setKeepAlive(KeepAlive.getDefaultInstance()).build());
   }
 
-  RawWorker finished(ActionFinished finished) {
+  public RawWorker finished(ActionFinished finished) {
     return send(WorkerMessage.newBuilder().setFinished(finished).build());
   }
 
-  /** The next message of kind {@code kind}, skipping keep-alives; fails after 10 seconds. */
-  SchedulerMessage next(SchedulerMessage.KindCase kind) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+  /**
+   * The next message of kind {@code kind}, skipping keep-alives; fails after {@link
+   * LoopbackServer#TIMEOUT}.
+   */
+  public SchedulerMessage next(SchedulerMessage.KindCase kind) throws InterruptedException {
+    long deadline = System.nanoTime() + LoopbackServer.TIMEOUT.toNanos();
     while (true) {
       long left = deadline - System.nanoTime();
       SchedulerMessage message = received.poll(Math.max(0, left), TimeUnit.NANOSECONDS);
       if (message == null) {
         throw new AssertionError(
-            "no " + kind + " within 10 s; stream ended: " + ended.getNow(null));
+            "no "
+                + kind
+                + " within "
+                + LoopbackServer.TIMEOUT
+                + "; stream ended: "
+                + ended.getNow(null));
       }
       if (message.getKindCase() == kind) {
         return message;
@@ -85,7 +93,7 @@ final class RawWorker implements AutoCloseable {
   }
 
   /** How the stream ended; fails if it does not within {@code timeout}. */
-  Status awaitEnd(Duration timeout) throws InterruptedException {
+  public Status awaitEnd(Duration timeout) throws InterruptedException {
     try {
       return ended.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException | TimeoutException e) {
@@ -93,7 +101,7 @@ final class RawWorker implements AutoCloseable {
     }
   }
 
-  boolean isEnded() {
+  public boolean isEnded() {
     return ended.isDone();
   }
 

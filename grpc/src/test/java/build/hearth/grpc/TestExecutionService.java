@@ -13,6 +13,7 @@ import build.hearth.api.ExecutionService;
 import build.hearth.api.HearthException;
 import build.hearth.api.MissingBlobsException;
 import build.hearth.api.StatusCode;
+import build.hearth.grpc.common.Rpc;
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,14 +34,14 @@ import java.util.function.Consumer;
  * its command, answers from the real action cache, merges identical in-flight actions, counts
  * watches and cancels an execution when its last watch closes.
  */
-final class TestExecutionService implements ExecutionService {
+public final class TestExecutionService implements ExecutionService {
   private final ContentAddressableStorage cas;
   private final ActionCache actionCache;
   private final Map<String, TestExecution> byName = new ConcurrentHashMap<>();
   private final Map<Digest, TestExecution> inFlight = new ConcurrentHashMap<>();
-  final List<ExecuteRequest> requests = new CopyOnWriteArrayList<>();
+  public final List<ExecuteRequest> requests = new CopyOnWriteArrayList<>();
 
-  TestExecutionService(ContentAddressableStorage cas, ActionCache actionCache) {
+  public TestExecutionService(ContentAddressableStorage cas, ActionCache actionCache) {
     this.cas = cas;
     this.actionCache = actionCache;
   }
@@ -93,7 +94,7 @@ final class TestExecutionService implements ExecutionService {
   }
 
   /** The execution of {@code action} that is (or was last) in flight. */
-  TestExecution inFlight(Digest action) {
+  public TestExecution inFlight(Digest action) {
     TestExecution execution = inFlight.get(action);
     if (execution == null) {
       throw new AssertionError("no execution of " + action);
@@ -107,7 +108,7 @@ final class TestExecutionService implements ExecutionService {
   }
 
   /** One execution, driven by the test. */
-  static final class TestExecution implements Execution {
+  public static final class TestExecution implements Execution {
     private final String name = "operations/" + UUID.randomUUID();
     private final Digest actionDigest;
     private final CompletableFuture<ExecuteResponse> result = new CompletableFuture<>();
@@ -152,17 +153,17 @@ final class TestExecutionService implements ExecutionService {
     }
 
     /** Moves to EXECUTING, as when a worker takes the action. */
-    void startExecuting() {
+    public void startExecuting() {
       advance(ExecutionStage.Value.EXECUTING);
     }
 
     /** Moves back to QUEUED, as when the worker is lost. */
-    void requeue() {
+    public void requeue() {
       advance(ExecutionStage.Value.QUEUED);
     }
 
     /** Completes with {@code response}; false if already completed. */
-    boolean complete(ExecuteResponse response) {
+    public boolean complete(ExecuteResponse response) {
       synchronized (this) {
         if (stage == ExecutionStage.Value.COMPLETED) {
           return false;
@@ -215,15 +216,15 @@ final class TestExecutionService implements ExecutionService {
               .build());
     }
 
-    synchronized int openWatches() {
+    public synchronized int openWatches() {
       return openWatches;
     }
 
-    int watchesTaken() {
+    public int watchesTaken() {
       return watchesTaken.get();
     }
 
-    int cancels() {
+    public int cancels() {
       return cancels.get();
     }
   }

@@ -11,6 +11,7 @@ import build.hearth.api.ActionCache;
 import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.Digest;
 import build.hearth.core.Storage;
+import build.hearth.grpc.bytestream.UploadSessions;
 import build.hearth.spi.storage.ActionCacheStore;
 import build.hearth.spi.transport.InstanceServices;
 import build.hearth.spi.transport.TransportContext;
@@ -21,7 +22,6 @@ import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
@@ -43,81 +43,100 @@ import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
  * "readonly"} (action-cache updates disabled) and {@code "cas-only"} (no action cache), all over
  * one CAS.
  */
-final class TestServer implements AutoCloseable {
+public final class TestServer implements AutoCloseable {
   /** Small, so that over-the-limit batches cost little. */
-  static final long MAX_BATCH = 64 * 1024;
+  public static final long MAX_BATCH = 64 * 1024;
 
-  static final Duration TIMEOUT = Duration.ofSeconds(20);
+  public final FakeClock clock = new FakeClock();
+  public final TestBlobStore blobs;
+  public final ActionCacheStore actionCacheStore;
+  public final ContentAddressableStorage cas;
+  public final ActionCache actionCache;
+  public final ManagedChannel channel;
+  private final LoopbackServer server;
 
-  final FakeClock clock = new FakeClock();
-  final TestBlobStore blobs;
-  final ActionCacheStore actionCacheStore;
-  final ContentAddressableStorage cas;
-  final ActionCache actionCache;
-  final GrpcTransport transport;
-  final ManagedChannel channel;
-
-  private TestServer(UnaryOperator<GrpcSettings> tweak) {
+  private TestServer(UnaryOperator<Settings> tweak) {
     blobs = new TestBlobStore(MemoryStores.blobStore());
     actionCacheStore = MemoryStores.actionCacheStore();
     cas = Storage.cas(blobs);
     actionCache = Storage.actionCache(actionCacheStore, cas);
-    TransportContext context =
-        TransportContext.newBuilder("test", "127.0.0.1", 0)
-            .maxBatchSizeBytes(MAX_BATCH)
-            .instance(new InstanceServices("", cas, Optional.of(actionCache), true))
-            .instance(new InstanceServices("ci/linux", cas, Optional.of(actionCache), true))
-            .instance(new InstanceServices("readonly", cas, Optional.of(actionCache), false))
-            .instance(new InstanceServices("cas-only", cas, Optional.empty(), true))
-            .build();
     GrpcSettings settings =
-        tweak.apply(GrpcSettings.defaults().withClock(clock).withReadChunkBytes(4096));
-    transport = GrpcTransport.start(context, settings);
-    channel =
-        ManagedChannelBuilder.forAddress("127.0.0.1", transport.port())
-            .usePlaintext()
-            .maxInboundMessageSize(64 << 20)
-            .build();
+        tweak.apply(new Settings(GrpcSettings.defaults().withClock(clock).withReadChunkBytes(4096)))
+            .settings;
+    server =
+        new LoopbackServer(
+            port ->
+                TransportContext.newBuilder("test", "127.0.0.1", port)
+                    .maxBatchSizeBytes(MAX_BATCH)
+                    .instance(new InstanceServices("", cas, Optional.of(actionCache), true))
+                    .instance(new InstanceServices("ci/linux", cas, Optional.of(actionCache), true))
+                    .instance(
+                        new InstanceServices("readonly", cas, Optional.of(actionCache), false))
+                    .instance(new InstanceServices("cas-only", cas, Optional.empty(), true))
+                    .build(),
+            settings);
+    channel = server.channel();
   }
 
-  static TestServer start() {
+  public static TestServer start() {
     return new TestServer(UnaryOperator.identity());
   }
 
-  static TestServer start(UnaryOperator<GrpcSettings> tweak) {
+  /** A server whose transport settings {@code tweak} changes. */
+  public static TestServer start(UnaryOperator<Settings> tweak) {
     return new TestServer(tweak);
   }
 
-  ContentAddressableStorageGrpc.ContentAddressableStorageBlockingStub casStub() {
-    return ContentAddressableStorageGrpc.newBlockingStub(channel)
-        .withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+  /** The transport settings a test may change (the transport's own type is internal to it). */
+  public static final class Settings {
+    private final GrpcSettings settings;
+
+    private Settings(GrpcSettings settings) {
+      this.settings = settings;
+    }
+
+    /** How long an interrupted upload is kept for resumption. */
+    public Settings withUploadIdleTimeout(Duration timeout) {
+      return new Settings(settings.withUploadIdleTimeout(timeout));
+    }
+
+    /** How many uploads may be in progress at once. */
+    public Settings withMaxUploadSessions(int max) {
+      return new Settings(settings.withMaxUploadSessions(max));
+    }
+
+    /** The size of the chunks a ByteStream Read sends. */
+    public Settings withReadChunkBytes(int bytes) {
+      return new Settings(settings.withReadChunkBytes(bytes));
+    }
   }
 
-  ContentAddressableStorageGrpc.ContentAddressableStorageStub casAsync() {
+  public ContentAddressableStorageGrpc.ContentAddressableStorageBlockingStub casStub() {
+    return LoopbackServer.withTimeout(ContentAddressableStorageGrpc.newBlockingStub(channel));
+  }
+
+  public ContentAddressableStorageGrpc.ContentAddressableStorageStub casAsync() {
     return ContentAddressableStorageGrpc.newStub(channel);
   }
 
-  ByteStreamGrpc.ByteStreamBlockingStub byteStream() {
-    return ByteStreamGrpc.newBlockingStub(channel)
-        .withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+  public ByteStreamGrpc.ByteStreamBlockingStub byteStream() {
+    return LoopbackServer.withTimeout(ByteStreamGrpc.newBlockingStub(channel));
   }
 
-  ByteStreamGrpc.ByteStreamStub byteStreamAsync() {
+  public ByteStreamGrpc.ByteStreamStub byteStreamAsync() {
     return ByteStreamGrpc.newStub(channel);
   }
 
-  ActionCacheGrpc.ActionCacheBlockingStub acStub() {
-    return ActionCacheGrpc.newBlockingStub(channel)
-        .withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+  public ActionCacheGrpc.ActionCacheBlockingStub acStub() {
+    return LoopbackServer.withTimeout(ActionCacheGrpc.newBlockingStub(channel));
   }
 
-  CapabilitiesGrpc.CapabilitiesBlockingStub capabilities() {
-    return CapabilitiesGrpc.newBlockingStub(channel)
-        .withDeadlineAfter(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+  public CapabilitiesGrpc.CapabilitiesBlockingStub capabilities() {
+    return LoopbackServer.withTimeout(CapabilitiesGrpc.newBlockingStub(channel));
   }
 
   /** Asserts the server still answers plain requests after whatever the test did to it. */
-  void assertStillServing() {
+  public void assertStillServing() {
     assertThat(
             capabilities()
                 .getCapabilities(GetCapabilitiesRequest.getDefaultInstance())
@@ -136,25 +155,29 @@ final class TestServer implements AutoCloseable {
     assertThat(read).isEqualTo(data);
   }
 
+  /** The port the transport listens on. */
+  public int port() {
+    return server.port();
+  }
+
+  /** The transport's upload sessions. */
+  public UploadSessions sessions() {
+    return server.transport().sessions();
+  }
+
   @Override
   public void close() {
-    channel.shutdownNow();
-    try {
-      channel.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    transport.shutdown(Duration.ofSeconds(2));
+    server.close();
     actionCacheStore.close();
     blobs.close();
   }
 
-  static ByteString bytes(String text) {
+  public static ByteString bytes(String text) {
     return ByteString.copyFrom(text, StandardCharsets.UTF_8);
   }
 
   /** {@code size} bytes of a pattern that differs per {@code seed}. */
-  static ByteString pattern(int size, int seed) {
+  public static ByteString pattern(int size, int seed) {
     byte[] data = new byte[size];
     for (int i = 0; i < size; i++) {
       data[i] = (byte) (i * 31 + seed * 7 + (i >> 8));
@@ -162,11 +185,11 @@ final class TestServer implements AutoCloseable {
     return ByteString.copyFrom(data);
   }
 
-  static Digest digestOf(ByteString data) {
+  public static Digest digestOf(ByteString data) {
     return Digest.of(data.toByteArray());
   }
 
-  static String uploadName(String instance, Digest digest) {
+  public static String uploadName(String instance, Digest digest) {
     return (instance.isEmpty() ? "" : instance + "/")
         + "uploads/"
         + UUID.randomUUID()
@@ -176,12 +199,12 @@ final class TestServer implements AutoCloseable {
         + digest.sizeBytes();
   }
 
-  static String readName(String instance, Digest digest) {
+  public static String readName(String instance, Digest digest) {
     return (instance.isEmpty() ? "" : instance + "/") + "blobs/" + digest;
   }
 
   /** Asserts {@code call} fails with {@code code} and a description containing every part. */
-  static StatusRuntimeException assertStatus(
+  public static StatusRuntimeException assertStatus(
       ThrowingCallable call, Status.Code code, String... parts) {
     Throwable thrown = catchThrowable(call);
     assertThat(thrown).isInstanceOf(StatusRuntimeException.class);
@@ -194,11 +217,11 @@ final class TestServer implements AutoCloseable {
   }
 
   /** One client-streaming Write, driven by hand. */
-  final class Upload {
-    final CompletableFuture<WriteResponse> response = new CompletableFuture<>();
-    final ClientCallStreamObserver<WriteRequest> requests;
+  public final class Upload {
+    public final CompletableFuture<WriteResponse> response = new CompletableFuture<>();
+    public final ClientCallStreamObserver<WriteRequest> requests;
 
-    Upload() {
+    public Upload() {
       requests =
           (ClientCallStreamObserver<WriteRequest>)
               byteStreamAsync()
@@ -222,7 +245,7 @@ final class TestServer implements AutoCloseable {
                       });
     }
 
-    Upload send(String name, long offset, ByteString data, boolean finish) {
+    public Upload send(String name, long offset, ByteString data, boolean finish) {
       requests.onNext(
           WriteRequest.newBuilder()
               .setResourceName(name)
@@ -233,15 +256,15 @@ final class TestServer implements AutoCloseable {
       return this;
     }
 
-    Upload halfClose() {
+    public Upload halfClose() {
       requests.onCompleted();
       return this;
     }
 
     /** The response, or the StatusRuntimeException the server ended the stream with. */
-    WriteResponse await() {
+    public WriteResponse await() {
       try {
-        return response.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        return response.get(LoopbackServer.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
       } catch (ExecutionException e) {
         if (e.getCause() instanceof StatusRuntimeException s) {
           throw s;
@@ -251,13 +274,13 @@ final class TestServer implements AutoCloseable {
         Thread.currentThread().interrupt();
         throw new AssertionError(e);
       } catch (TimeoutException e) {
-        throw new AssertionError("no answer to the Write within " + TIMEOUT, e);
+        throw new AssertionError("no answer to the Write within " + LoopbackServer.TIMEOUT, e);
       }
     }
   }
 
   /** Writes {@code data} as {@code name} in chunks of {@code chunk} bytes, then finishes. */
-  WriteResponse write(String name, ByteString data, int chunk) {
+  public WriteResponse write(String name, ByteString data, int chunk) {
     Upload upload = new Upload();
     int offset = 0;
     do {

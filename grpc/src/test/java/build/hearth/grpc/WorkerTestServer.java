@@ -19,88 +19,88 @@ import build.hearth.spi.storage.BlobStore;
 import build.hearth.spi.transport.InstanceServices;
 import build.hearth.spi.transport.TransportContext;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A gRPC transport on a loopback port serving the worker API over a real scheduler, with the {@code
  * memory} store as the CAS of the default instance. The transport can be stopped and started again
  * on the same port, with the same scheduler and CAS, as a restarted server would.
  */
-final class WorkerTestServer implements AutoCloseable {
+public final class WorkerTestServer implements AutoCloseable {
   /** Short, so that silence is noticed within a second. */
-  static final Duration KEEP_ALIVE = Duration.ofMillis(200);
+  public static final Duration KEEP_ALIVE = Duration.ofMillis(200);
 
-  final BlobStore blobs;
-  final ContentAddressableStorage cas;
-  final Scheduler<ExecutionTask, ActionOutcome> scheduler;
+  public final BlobStore blobs;
+  public final ContentAddressableStorage cas;
+  public final Scheduler<ExecutionTask, ActionOutcome> scheduler;
 
   /** The scheduler's scorer, offered to the transport as a server would. */
-  final WarmWorkers warm = new WarmWorkers();
+  public final WarmWorkers warm = new WarmWorkers();
 
   /** The workers' reports, offered to the transport as a server would, for scheduler "main". */
-  final WorkerReports reports = new WorkerReports();
+  public final WorkerReports reports = new WorkerReports();
 
-  private volatile GrpcTransport transport;
-  private volatile int port;
-  private ManagedChannel channel;
+  private final LoopbackServer server;
 
-  WorkerTestServer() {
+  public WorkerTestServer() {
+    this(Clock.systemUTC());
+  }
+
+  /**
+   * A server whose worker API measures workers' silence and dates their reports on {@code clock}.
+   */
+  public WorkerTestServer(Clock clock) {
     blobs = MemoryStores.blobStore();
     cas = Storage.cas(blobs);
     scheduler = Scheduler.newBuilder().workerScorer(warm).build();
-    start();
+    WorkerGateway gateway = scheduler::connect;
+    server =
+        new LoopbackServer(
+            port ->
+                TransportContext.newBuilder("workers", "127.0.0.1", port)
+                    .instance(new InstanceServices("", cas, Optional.empty(), false))
+                    .service(WorkerGateway.class, gateway)
+                    .service(WarmWorkers.class, warm)
+                    .service(WorkerReports.class, reports)
+                    .service(WorkerApiScheduler.class, new WorkerApiScheduler("main"))
+                    .build(),
+            GrpcSettings.defaults().withClock(clock).withWorkerKeepAliveInterval(KEEP_ALIVE));
   }
 
-  /** Starts the transport: on a free port the first time, on the same port afterwards. */
-  void start() {
-    WorkerGateway gateway = scheduler::connect;
-    TransportContext context =
-        TransportContext.newBuilder("workers", "127.0.0.1", port)
-            .instance(new InstanceServices("", cas, Optional.empty(), false))
-            .service(WorkerGateway.class, gateway)
-            .service(WarmWorkers.class, warm)
-            .service(WorkerReports.class, reports)
-            .service(WorkerApiScheduler.class, new WorkerApiScheduler("main"))
-            .build();
-    transport =
-        GrpcTransport.start(
-            context, GrpcSettings.defaults().withWorkerKeepAliveInterval(KEEP_ALIVE));
-    port = transport.port();
+  /** Starts the transport again on the same port, with the same scheduler and CAS. */
+  public void start() {
+    server.start();
   }
 
   /** Stops the transport, as a server that goes down. */
-  void stop() {
-    transport.shutdown(Duration.ofSeconds(1));
+  public void stop() {
+    server.stop();
   }
 
-  String endpoint() {
-    return "grpc://127.0.0.1:" + port;
+  public String endpoint() {
+    return server.endpoint();
   }
 
   /** A channel for hand-driven worker streams; closed with the server. */
-  synchronized ManagedChannel channel() {
-    if (channel == null) {
-      channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
-    }
-    return channel;
+  public ManagedChannel channel() {
+    return server.channel();
   }
 
   /** Submits an action whose command is {@code arguments}. */
-  Ticket<ActionOutcome> submit(String... arguments) {
+  public Ticket<ActionOutcome> submit(String... arguments) {
     return submitOn(Platform.getDefaultInstance(), arguments);
   }
 
   /** Submits an action with {@code platform} whose command is {@code arguments}. */
-  Ticket<ActionOutcome> submitOn(Platform platform, String... arguments) {
+  public Ticket<ActionOutcome> submitOn(Platform platform, String... arguments) {
     ExecutionTask task = task(arguments);
     return scheduler.submit(ActionRequest.of(String.join(" ", arguments), platform, task));
   }
 
-  ExecutionTask task(String... arguments) {
+  public ExecutionTask task(String... arguments) {
     Command command = Command.newBuilder().addAllArguments(List.of(arguments)).build();
     Digest commandDigest = cas.put(command.toByteString());
     Action action = Action.newBuilder().setCommandDigest(commandDigest.toProto()).build();
@@ -110,19 +110,7 @@ final class WorkerTestServer implements AutoCloseable {
 
   @Override
   public void close() {
-    ManagedChannel open;
-    synchronized (this) {
-      open = channel;
-    }
-    if (open != null) {
-      open.shutdownNow();
-      try {
-        open.awaitTermination(5, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    transport.shutdown(Duration.ofSeconds(1));
+    server.close();
     scheduler.close();
     blobs.close();
   }

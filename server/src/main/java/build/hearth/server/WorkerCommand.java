@@ -1,8 +1,8 @@
 package build.hearth.server;
 
+import build.hearth.agent.WorkerAgent;
 import build.hearth.core.config.WorkerConfig;
 import build.hearth.core.worker.WorkerRuntime;
-import build.hearth.grpc.WorkerAgent;
 import build.hearth.spi.storage.StoreProviderRegistry;
 import java.nio.file.Path;
 import java.time.Duration;

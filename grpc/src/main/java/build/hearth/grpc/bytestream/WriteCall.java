@@ -1,0 +1,242 @@
+package build.hearth.grpc.bytestream;
+
+import build.hearth.api.ContentAddressableStorage;
+import build.hearth.api.Digest;
+import build.hearth.api.HearthException;
+import build.hearth.grpc.common.Instances;
+import build.hearth.grpc.common.Rpc;
+import com.google.bytestream.ByteStreamProto.WriteRequest;
+import com.google.bytestream.ByteStreamProto.WriteResponse;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One ByteStream Write stream.
+ *
+ * <p>Bytes go to the session's verifying upload synchronously in {@link #onNext}, which then hands
+ * the request's receive buffers back to the transport: a request's bytes are never kept. gRPC
+ * delivers the next message only when that returns, so a slow store slows the client instead of
+ * filling memory. What happens to the session when the stream ends:
+ *
+ * <ul>
+ *   <li>finished and verified: the blob is in the CAS and the session ends;
+ *   <li>too many bytes, too few at finish_write, or a wrong hash: INVALID_ARGUMENT and the upload
+ *       is discarded, so nothing of it is ever readable;
+ *   <li>the client cancels or the connection breaks, a write_offset that does not match, or the
+ *       stream ends without finish_write: the session is kept with its committed size, for
+ *       QueryWriteStatus and a resuming Write.
+ * </ul>
+ *
+ * <p>If the blob is already in the CAS when the stream starts, the write completes at once with
+ * {@code committed_size} equal to the blob's size, and the rest of the stream is ignored.
+ *
+ * <p>gRPC delivers one stream's callbacks one at a time, so the fields need no locking.
+ */
+final class WriteCall implements StreamObserver<InboundWrite> {
+  private static final Logger log = LoggerFactory.getLogger(WriteCall.class);
+
+  private final Instances instances;
+  private final UploadSessions sessions;
+
+  private final ServerCallStreamObserver<WriteResponse> out;
+  private final WriteLookahead lookahead = new WriteLookahead();
+  private String resourceName;
+  private UploadSessions.Session session;
+  private boolean done;
+
+  WriteCall(
+      Instances instances, UploadSessions sessions, ServerCallStreamObserver<WriteResponse> out) {
+    this.instances = instances;
+    this.sessions = sessions;
+    this.out = out;
+  }
+
+  /** Turns off gRPC's one-at-a-time requests; this call asks for messages ahead instead. */
+  void start() {
+    out.disableAutoRequest();
+    out.request(lookahead.initial());
+  }
+
+  @Override
+  public void onNext(InboundWrite received) {
+    int size = received.request().getData().size();
+    try (received) {
+      if (received.malformed() != null) {
+        if (!done) {
+          fail(
+              HearthException.invalidArgument(
+                  "a WriteRequest is not a valid protobuf message (%s); the upload so far is"
+                      + " kept for resumption",
+                  received.malformed()),
+              false);
+        }
+        return;
+      }
+      process(received.request());
+    } finally {
+      int more = done ? 0 : lookahead.received(size);
+      if (more > 0) {
+        out.request(more);
+      }
+    }
+  }
+
+  private void process(WriteRequest request) {
+    if (done) {
+      return;
+    }
+    try {
+      if (resourceName == null) {
+        start(request);
+        if (done) {
+          return;
+        }
+      } else if (!request.getResourceName().isEmpty()
+          && !request.getResourceName().equals(resourceName)) {
+        throw HearthException.invalidArgument(
+            "resource_name changed within one Write stream, from '%s' to '%s'",
+            Instances.abbreviate(resourceName), Instances.abbreviate(request.getResourceName()));
+      }
+      checkOffset(request.getWriteOffset());
+    } catch (RuntimeException e) {
+      fail(e, false);
+      return;
+    }
+    try {
+      append(request);
+    } catch (RuntimeException e) {
+      fail(e, true);
+    }
+  }
+
+  private void start(WriteRequest request) {
+    String name = request.getResourceName();
+    if (name.isEmpty()) {
+      throw HearthException.invalidArgument(
+          "the first WriteRequest of a stream must carry resource_name"
+              + " '{instance}/uploads/{uuid}/blobs/{hash}/{size}'");
+    }
+    ResourceName parsed = ResourceName.parseWrite(name);
+    ContentAddressableStorage cas = instances.require(parsed.instance()).cas();
+    Digest digest = parsed.digest();
+    resourceName = name;
+    if (cas.contains(digest)) {
+      sessions.discardIfIdle(name);
+      log.debug("Write of {} completed early: the blob is already present", digest);
+      respond(digest.sizeBytes());
+      return;
+    }
+    session = sessions.attach(name, this, () -> cas.startUpload(digest));
+  }
+
+  private void checkOffset(long offset) {
+    long committed = session.committedSize();
+    if (offset != committed) {
+      throw HearthException.invalidArgument(
+          "write_offset %d of '%s' does not match the %d bytes committed so far; call"
+              + " QueryWriteStatus and resume from committed_size",
+          offset, Instances.abbreviate(resourceName), committed);
+    }
+  }
+
+  private void append(WriteRequest request) {
+    Digest digest = session.digest();
+    long size = digest.sizeBytes();
+    if (!request.getData().isEmpty()) {
+      long received = session.committedSize() + request.getData().size();
+      if (received > size) {
+        throw HearthException.invalidArgument(
+            "blob %s: received at least %d bytes but its size is %d; the upload was discarded",
+            digest, received, size);
+      }
+      session.upload().write(request.getData());
+      session.wrote();
+    }
+    if (request.getFinishWrite()) {
+      finish();
+    }
+  }
+
+  private void finish() {
+    Digest digest = session.digest();
+    long committed = session.committedSize();
+    if (committed != digest.sizeBytes()) {
+      throw HearthException.invalidArgument(
+          "blob %s: finish_write after receiving %d of %d bytes; the upload was discarded",
+          digest, committed, digest.sizeBytes());
+    }
+    session.upload().commit();
+    sessions.discard(session);
+    respond(digest.sizeBytes());
+  }
+
+  private void respond(long committedSize) {
+    done = true;
+    out.onNext(WriteResponse.newBuilder().setCommittedSize(committedSize).build());
+    out.onCompleted();
+  }
+
+  /**
+   * Ends the stream with the status of {@code failure}. With {@code discard} the upload is dropped,
+   * because its bytes are wrong or its state unknown; otherwise it stays resumable.
+   */
+  private void fail(RuntimeException failure, boolean discard) {
+    done = true;
+    if (session != null) {
+      if (discard) {
+        sessions.discard(session);
+      } else {
+        sessions.release(session, this);
+      }
+    }
+    out.onError(Rpc.toException(failure));
+  }
+
+  @Override
+  public void onError(Throwable t) {
+    if (done) {
+      return;
+    }
+    done = true;
+    if (session != null) {
+      log.debug(
+          "Write of '{}' broke off after {} bytes ({}); kept for resumption",
+          resourceName,
+          session.committedSize(),
+          t.toString());
+      sessions.release(session, this);
+    }
+  }
+
+  @Override
+  public void onCompleted() {
+    if (done) {
+      return;
+    }
+    if (session == null) {
+      fail(
+          HearthException.invalidArgument("the Write stream ended without any WriteRequest"),
+          false);
+      return;
+    }
+    long committed = session.committedSize();
+    long size = session.digest().sizeBytes();
+    if (committed == size) {
+      // The client forgot finish_write but sent every byte: verifying now is what it meant.
+      try {
+        finish();
+      } catch (RuntimeException e) {
+        fail(e, true);
+      }
+      return;
+    }
+    fail(
+        HearthException.invalidArgument(
+            "the Write stream of '%s' ended without finish_write after %d of %d bytes; resume"
+                + " with write_offset %d",
+            Instances.abbreviate(resourceName), committed, size, committed),
+        false);
+  }
+}

@@ -1,0 +1,85 @@
+package build.hearth.grpc.common;
+
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends a server-streaming response only as fast as the client takes it: a message is produced only
+ * while the call {@link ServerCallStreamObserver#isReady() is ready}, and sending resumes from the
+ * call's on-ready handler. A 2 GiB blob thus passes through a few chunks of memory instead of being
+ * queued whole in Netty's buffers.
+ *
+ * <p>gRPC runs the handler method, the on-ready and the on-cancel callbacks of one call one at a
+ * time, so the state here needs no locking.
+ */
+public final class PacedSender<T> implements Runnable {
+  private static final Logger log = LoggerFactory.getLogger(PacedSender.class);
+
+  /** Produces the messages of one response. */
+  public interface Source<T> {
+    /** The next message, or null when the response is complete. */
+    T next();
+
+    /** Releases what the source holds; called exactly once. */
+    void close();
+  }
+
+  private final ServerCallStreamObserver<T> call;
+  private final Source<T> source;
+  private boolean finished;
+
+  private PacedSender(ServerCallStreamObserver<T> call, Source<T> source) {
+    this.call = call;
+    this.source = source;
+  }
+
+  /**
+   * Starts sending {@code source} on {@code out}. Must be called from the service method, before it
+   * returns.
+   */
+  public static <T> void start(StreamObserver<T> out, Source<T> source) {
+    PacedSender<T> sender = new PacedSender<>((ServerCallStreamObserver<T>) out, source);
+    sender.call.setOnCancelHandler(sender::cancelled);
+    sender.call.setOnReadyHandler(sender);
+    sender.run();
+  }
+
+  @Override
+  public void run() {
+    if (finished) {
+      return;
+    }
+    try {
+      while (call.isReady() && !call.isCancelled()) {
+        T message = source.next();
+        if (message == null) {
+          finish();
+          call.onCompleted();
+          return;
+        }
+        call.onNext(message);
+      }
+    } catch (RuntimeException e) {
+      finish();
+      call.onError(Rpc.toException(e));
+    }
+  }
+
+  private void cancelled() {
+    if (!finished) {
+      log.debug("Client cancelled a streaming response");
+      finish();
+    }
+  }
+
+  private void finish() {
+    finished = true;
+    try {
+      source.close();
+    } catch (RuntimeException e) {
+      log.warn("Releasing a streaming response failed", e);
+    }
+  }
+}

@@ -1,0 +1,191 @@
+package build.hearth.grpc.http;
+
+import build.hearth.core.ops.HttpRoutes;
+import io.grpc.netty.shaded.io.netty.buffer.Unpooled;
+import io.grpc.netty.shaded.io.netty.channel.ChannelFuture;
+import io.grpc.netty.shaded.io.netty.channel.ChannelFutureListener;
+import io.grpc.netty.shaded.io.netty.channel.ChannelHandlerContext;
+import io.grpc.netty.shaded.io.netty.channel.ChannelInboundHandlerAdapter;
+import io.grpc.netty.shaded.io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.grpc.netty.shaded.io.netty.handler.codec.http.FullHttpResponse;
+import io.grpc.netty.shaded.io.netty.handler.codec.http.HttpContent;
+import io.grpc.netty.shaded.io.netty.handler.codec.http.HttpHeaderNames;
+import io.grpc.netty.shaded.io.netty.handler.codec.http.HttpHeaderValues;
+import io.grpc.netty.shaded.io.netty.handler.codec.http.HttpMethod;
+import io.grpc.netty.shaded.io.netty.handler.codec.http.HttpRequest;
+import io.grpc.netty.shaded.io.netty.handler.codec.http.HttpResponseStatus;
+import io.grpc.netty.shaded.io.netty.handler.codec.http.HttpUtil;
+import io.grpc.netty.shaded.io.netty.handler.codec.http.HttpVersion;
+import io.grpc.netty.shaded.io.netty.handler.codec.http.LastHttpContent;
+import io.grpc.netty.shaded.io.netty.handler.codec.http.QueryStringDecoder;
+import io.grpc.netty.shaded.io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Answers the HTTP/1.1 requests of one connection from {@link HttpRoutes}: {@code GET} and {@code
+ * HEAD} are routed, 404 for a path no route serves, 405 for other methods, 400 for a request the
+ * codec could not read. Connections are kept alive unless the client or an error says otherwise;
+ * pipelined requests are answered in order because each is answered before the next is read.
+ *
+ * <p>Routes run on the connection's event loop, as {@link HttpRoutes} allows. One instance per
+ * connection.
+ */
+final class HttpRoutesHandler extends ChannelInboundHandlerAdapter {
+  private static final Logger log = LoggerFactory.getLogger(HttpRoutesHandler.class);
+  private static final String TEXT = "text/plain; charset=utf-8";
+
+  private final HttpRoutes routes;
+  private HttpRequest pending; // a GET or HEAD whose end has not been read yet
+  private boolean closing; // an answer that closes the connection was sent; ignore the rest
+
+  HttpRoutesHandler(HttpRoutes routes) {
+    this.routes = routes;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    try {
+      if (!closing) {
+        read(ctx, msg);
+      }
+    } finally {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  private void read(ChannelHandlerContext ctx, Object msg) {
+    if (msg instanceof HttpRequest request) {
+      if (request.decoderResult().isFailure()) {
+        badRequest(ctx, request.decoderResult().cause());
+        return;
+      }
+      HttpMethod method = request.method();
+      if (!method.equals(HttpMethod.GET) && !method.equals(HttpMethod.HEAD)) {
+        // Answered now and closed, so a body of any size need not be read.
+        FullHttpResponse response =
+            text(
+                request.protocolVersion(),
+                HttpResponseStatus.METHOD_NOT_ALLOWED,
+                method + " is not served here; this port answers HTTP GET and HEAD only\n");
+        response.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
+        sendAndClose(ctx, response);
+        return;
+      }
+      pending = request;
+    }
+    if (msg instanceof HttpContent content) {
+      if (content.decoderResult().isFailure()) {
+        badRequest(ctx, content.decoderResult().cause());
+        return;
+      }
+      if (msg instanceof LastHttpContent && pending != null) {
+        HttpRequest request = pending;
+        pending = null;
+        answer(ctx, request);
+      }
+    }
+  }
+
+  private void answer(ChannelHandlerContext ctx, HttpRequest request) {
+    HttpVersion version = request.protocolVersion();
+    FullHttpResponse response;
+    String path;
+    String query;
+    try {
+      QueryStringDecoder uri = new QueryStringDecoder(originForm(request.uri()));
+      path = uri.path();
+      query = uri.rawQuery();
+    } catch (IllegalArgumentException e) {
+      badRequest(ctx, e);
+      return;
+    }
+    try {
+      Optional<HttpRoutes.Response> routed = routes.get(path, query);
+      if (routed.isEmpty()) {
+        response = text(version, HttpResponseStatus.NOT_FOUND, "not found: " + path + "\n");
+      } else {
+        HttpRoutes.Response found = routed.get();
+        response =
+            new DefaultFullHttpResponse(
+                version,
+                HttpResponseStatus.valueOf(found.status()),
+                Unpooled.wrappedBuffer(found.body()));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, found.contentType());
+      }
+    } catch (RuntimeException e) {
+      log.warn("Answering GET {} failed", path, e);
+      response =
+          text(
+              version,
+              HttpResponseStatus.INTERNAL_SERVER_ERROR,
+              "answering GET " + path + " failed: " + e + "\n");
+    }
+    response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+    if (request.method().equals(HttpMethod.HEAD)) {
+      // The length stays that of the body a GET would get, as HEAD requires.
+      response.content().clear();
+    }
+    boolean keepAlive = HttpUtil.isKeepAlive(request);
+    if (!keepAlive) {
+      sendAndClose(ctx, response);
+    } else {
+      if (version.equals(HttpVersion.HTTP_1_0)) {
+        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+      }
+      ctx.writeAndFlush(response, ctx.voidPromise());
+    }
+  }
+
+  /** Proxies and some tools send {@code http://host:port/path}; routes see {@code /path}. */
+  private static String originForm(String uri) {
+    int scheme = uri.indexOf("://");
+    if (scheme < 0 || uri.startsWith("/")) {
+      return uri;
+    }
+    int path = uri.indexOf('/', scheme + 3);
+    return path < 0 ? "/" : uri.substring(path);
+  }
+
+  private void badRequest(ChannelHandlerContext ctx, Throwable cause) {
+    String reason = cause == null || cause.getMessage() == null ? "" : ": " + cause.getMessage();
+    log.debug("Unreadable HTTP request from {}", ctx.channel().remoteAddress(), cause);
+    sendAndClose(
+        ctx,
+        text(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_REQUEST, "bad request" + reason + "\n"));
+  }
+
+  private void sendAndClose(ChannelHandlerContext ctx, FullHttpResponse response) {
+    closing = true;
+    pending = null;
+    response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    ChannelFuture written = ctx.writeAndFlush(response);
+    written.addListener(ChannelFutureListener.CLOSE);
+  }
+
+  private static FullHttpResponse text(
+      HttpVersion version, HttpResponseStatus status, String body) {
+    FullHttpResponse response =
+        new DefaultFullHttpResponse(
+            version, status, Unpooled.wrappedBuffer(body.getBytes(StandardCharsets.UTF_8)));
+    response.headers().set(HttpHeaderNames.CONTENT_TYPE, TEXT);
+    response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+    return response;
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    // A client that sends requests without reading the answers must not fill this server's memory:
+    // stop reading until the answers drain. Nothing else reads on this connection.
+    ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    log.debug("HTTP connection from {} failed", ctx.channel().remoteAddress(), cause);
+    ctx.close();
+  }
+}

@@ -1,0 +1,131 @@
+package build.hearth.grpc.http;
+
+import build.hearth.core.ops.HttpRoutes;
+import io.grpc.netty.shaded.io.grpc.netty.ProtocolNegotiationEvent;
+import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
+import io.grpc.netty.shaded.io.netty.channel.ChannelHandler;
+import io.grpc.netty.shaded.io.netty.channel.ChannelHandlerContext;
+import io.grpc.netty.shaded.io.netty.channel.ChannelPipeline;
+import io.grpc.netty.shaded.io.netty.handler.codec.ByteToMessageDecoder;
+import io.grpc.netty.shaded.io.netty.handler.codec.http.HttpServerCodec;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * The first handler of every connection on the shared port: holds back grpc-netty's negotiation
+ * event and the bytes read until the first few bytes tell an HTTP/1.x request line (a method and a
+ * space) from anything else, then steps aside for the protocol found and replays what it held.
+ *
+ * <p>HTTP/2's client preface starts {@code PRI }, which is no method here, so gRPC is recognised
+ * after two bytes; a request line after at most eight. Bytes that are not an HTTP/1.x request line
+ * go to gRPC, whose preface check closes the connection. A connection that sends nothing is closed
+ * by gRPC's handshake timeout, which covers this handler too.
+ *
+ * <p>One instance per connection; used on its event loop only.
+ */
+final class ProtocolSniffer extends ByteToMessageDecoder {
+  /** What follows the method is a space in every request line, so each token ends with one. */
+  private static final List<byte[]> REQUEST_LINE_STARTS =
+      List.of(
+              "GET ",
+              "HEAD ",
+              "POST ",
+              "PUT ",
+              "DELETE ",
+              "OPTIONS ",
+              "PATCH ",
+              "TRACE ",
+              "CONNECT ")
+          .stream()
+          .map(s -> s.getBytes(StandardCharsets.US_ASCII))
+          .toList();
+
+  enum Protocol {
+    UNDECIDED,
+    HTTP1,
+    GRPC
+  }
+
+  private final ChannelHandler grpcNegotiation;
+  private final HttpRoutes routes;
+  private ProtocolNegotiationEvent negotiation; // held until the protocol is known
+
+  ProtocolSniffer(ChannelHandler grpcNegotiation, HttpRoutes routes) {
+    this.grpcNegotiation = grpcNegotiation;
+    this.routes = routes;
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+    if (event instanceof ProtocolNegotiationEvent pne && negotiation == null) {
+      negotiation = pne;
+      return;
+    }
+    super.userEventTriggered(ctx, event);
+  }
+
+  @Override
+  protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+    switch (classify(in)) {
+      case UNDECIDED -> {}
+      case HTTP1 -> toHttp1(ctx);
+      case GRPC -> toGrpc(ctx);
+    }
+  }
+
+  @Override
+  protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+    // The peer closed before saying enough to choose; there is no one left to answer.
+    in.skipBytes(in.readableBytes());
+  }
+
+  /** Which protocol the first bytes of a connection speak, as far as they tell. */
+  static Protocol classify(ByteBuf in) {
+    int readable = in.readableBytes();
+    boolean couldStillBeHttp1 = false;
+    for (byte[] start : REQUEST_LINE_STARTS) {
+      int compared = Math.min(readable, start.length);
+      if (startsWith(in, start, compared)) {
+        if (compared == start.length) {
+          return Protocol.HTTP1;
+        }
+        couldStillBeHttp1 = true;
+      }
+    }
+    return couldStillBeHttp1 ? Protocol.UNDECIDED : Protocol.GRPC;
+  }
+
+  private static boolean startsWith(ByteBuf in, byte[] start, int length) {
+    int base = in.readerIndex();
+    for (int i = 0; i < length; i++) {
+      if (in.getByte(base + i) != start[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * gRPC gets the connection as if this handler had never been there: its negotiation runs on the
+   * held event, then the held bytes reach the HTTP/2 handler it installed (the decoder hands its
+   * buffer to the next handler when removed).
+   */
+  private void toGrpc(ChannelHandlerContext ctx) {
+    ChannelPipeline pipeline = ctx.pipeline();
+    pipeline.addAfter(ctx.name(), null, grpcNegotiation);
+    if (negotiation != null) {
+      ctx.fireUserEventTriggered(negotiation);
+    }
+    // Were the event still to come, it would flow from the head past this handler, removed by then.
+    pipeline.remove(this);
+  }
+
+  /** The held negotiation event is dropped: no gRPC handler will ever be on this connection. */
+  private void toHttp1(ChannelHandlerContext ctx) {
+    ChannelPipeline pipeline = ctx.pipeline();
+    HttpServerCodec codec = new HttpServerCodec();
+    pipeline.addAfter(ctx.name(), null, codec);
+    pipeline.addAfter(pipeline.context(codec).name(), null, new HttpRoutesHandler(routes));
+    pipeline.remove(this);
+  }
+}

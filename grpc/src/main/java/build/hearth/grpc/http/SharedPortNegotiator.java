@@ -1,0 +1,50 @@
+package build.hearth.grpc.http;
+
+import build.hearth.core.ops.HttpRoutes;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcHttp2ConnectionHandler;
+import io.grpc.netty.shaded.io.grpc.netty.InternalProtocolNegotiator;
+import io.grpc.netty.shaded.io.grpc.netty.InternalProtocolNegotiators;
+import io.grpc.netty.shaded.io.netty.channel.ChannelHandler;
+import io.grpc.netty.shaded.io.netty.util.AsciiString;
+import java.util.Objects;
+
+/**
+ * Lets plain HTTP/1.1 GETs share the gRPC port. grpc-netty asks a protocol negotiator for the first
+ * handler of each accepted connection; this one answers with a {@link ProtocolSniffer}, which reads
+ * the connection's first bytes and then installs either grpc-netty's own plaintext negotiation
+ * (HTTP/2 and anything unrecognised, so gRPC sees its connections exactly as without this class) or
+ * an HTTP/1.1 codec in front of the {@link HttpRoutes}.
+ *
+ * <p>A negotiator rather than a second server or a proxy in front: the port, the event loops and
+ * the shutdown stay grpc-netty's, and no dependency is added (the HTTP/1.1 codec ships inside
+ * grpc-netty-shaded).
+ *
+ * <p>It is also where this server reaches grpc-netty's HTTP/2 handler before any byte arrives, so
+ * it installs the {@link ComposingCumulator} there: the default cumulator copies every uploaded
+ * byte once more on the event loop whenever a read ends inside a frame.
+ */
+public final class SharedPortNegotiator implements InternalProtocolNegotiator.ProtocolNegotiator {
+  private final InternalProtocolNegotiator.ProtocolNegotiator plaintext =
+      InternalProtocolNegotiators.serverPlaintext();
+  private final HttpRoutes routes;
+
+  public SharedPortNegotiator(HttpRoutes routes) {
+    this.routes = Objects.requireNonNull(routes, "routes");
+  }
+
+  @Override
+  public AsciiString scheme() {
+    return plaintext.scheme();
+  }
+
+  @Override
+  public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
+    grpcHandler.setCumulator(ComposingCumulator.INSTANCE);
+    return new ProtocolSniffer(plaintext.newHandler(grpcHandler), routes);
+  }
+
+  @Override
+  public void close() {
+    plaintext.close();
+  }
+}

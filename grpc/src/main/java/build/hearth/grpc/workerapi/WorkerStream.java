@@ -1,0 +1,447 @@
+package build.hearth.grpc.workerapi;
+
+import static build.hearth.grpc.common.WorkerApiProtocol.MISSED_KEEP_ALIVES;
+
+import build.bazel.remote.execution.v2.Platform;
+import build.hearth.api.HearthException;
+import build.hearth.api.StatusCode;
+import build.hearth.core.execution.ActionOutcome;
+import build.hearth.core.execution.ExecutionTask;
+import build.hearth.core.internal.ProtoTime;
+import build.hearth.core.ops.WorkerReports;
+import build.hearth.core.persistent.PoolStats;
+import build.hearth.core.scheduler.Assignment;
+import build.hearth.core.scheduler.WarmWorkers;
+import build.hearth.core.scheduler.WorkerListener;
+import build.hearth.core.scheduler.WorkerSession;
+import build.hearth.core.scheduler.WorkerSpec;
+import build.hearth.grpc.common.Instances;
+import build.hearth.grpc.common.PoolStatsMessages;
+import build.hearth.grpc.common.Rpc;
+import build.hearth.grpc.common.SerialObserver;
+import build.hearth.proto.workerapi.ActionFinished;
+import build.hearth.proto.workerapi.AssignAction;
+import build.hearth.proto.workerapi.CancelAction;
+import build.hearth.proto.workerapi.KeepAlive;
+import build.hearth.proto.workerapi.Register;
+import build.hearth.proto.workerapi.Registered;
+import build.hearth.proto.workerapi.SchedulerMessage;
+import build.hearth.proto.workerapi.WarmKey;
+import build.hearth.proto.workerapi.WarmProcesses;
+import build.hearth.proto.workerapi.WorkerMessage;
+import build.hearth.proto.workerapi.WorkerStatus;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One worker's Connect stream: registers the worker with the gateway, forwards the scheduler's
+ * assignments and cancellations, turns the worker's ActionFinished messages into answers, passes
+ * its WarmProcesses reports to the scheduler's {@link WarmWorkers} and its WorkerStatus reports to
+ * the server's {@link WorkerReports}, and disconnects the worker when the stream ends or the worker
+ * falls silent (measured on the service's clock).
+ *
+ * <p>Three kinds of thread meet here: gRPC delivers the worker's messages one at a time; the
+ * scheduler calls the listener on its callback executor; the keep-alive task runs on the service's
+ * timer. Outbound messages go through a {@link SerialObserver}; the rest of the state is in
+ * concurrent maps, volatile fields and one {@link AtomicBoolean} that makes {@link #end} happen
+ * once.
+ */
+final class WorkerStream implements StreamObserver<WorkerMessage> {
+  private static final Logger log = LoggerFactory.getLogger(WorkerStream.class);
+
+  private static final SchedulerMessage KEEP_ALIVE =
+      SchedulerMessage.newBuilder().setKeepAlive(KeepAlive.getDefaultInstance()).build();
+
+  private final WorkerApiService service;
+  private final SerialObserver<SchedulerMessage> out;
+  private final AtomicBoolean ended = new AtomicBoolean();
+  private final Map<String, Assignment<ExecutionTask, ActionOutcome>> byId =
+      new ConcurrentHashMap<>();
+  private final Map<Assignment<ExecutionTask, ActionOutcome>, String> idOf =
+      new ConcurrentHashMap<>();
+
+  private volatile String name; // set by Register; null before
+  private volatile WorkerSession session;
+  private volatile ScheduledFuture<?> keepAlive;
+  private volatile long lastHeardMillis; // on the service's clock
+  private boolean registered; // touched only by gRPC's serialized inbound callbacks
+
+  WorkerStream(WorkerApiService service, ServerCallStreamObserver<SchedulerMessage> call) {
+    this.service = service;
+    this.out = SerialObserver.held(call);
+    this.lastHeardMillis = service.clock().millis();
+  }
+
+  @Override
+  public void onNext(WorkerMessage message) {
+    lastHeardMillis = service.clock().millis();
+    if (ended.get()) {
+      return;
+    }
+    try {
+      switch (message.getKindCase()) {
+        case REGISTER -> register(message.getRegister());
+        case FINISHED -> {
+          requireRegistered("ActionFinished");
+          finished(message.getFinished());
+        }
+        case KEEP_ALIVE -> requireRegistered("KeepAlive");
+        case WARM_PROCESSES -> {
+          requireRegistered("WarmProcesses");
+          warmProcesses(message.getWarmProcesses());
+        }
+        case STATUS -> {
+          requireRegistered("WorkerStatus");
+          status(message.getStatus());
+        }
+        case KIND_NOT_SET -> {
+          // A message kind newer than this server; the worker is alive, which is what counts.
+          requireRegistered("an empty WorkerMessage");
+        }
+      }
+    } catch (RuntimeException e) {
+      Status status = Rpc.toStatus(e);
+      if (registered) {
+        end(status, e.getMessage());
+      } else {
+        refuse(status);
+      }
+    }
+  }
+
+  @Override
+  public void onError(Throwable t) {
+    Status status = Status.fromThrowable(t);
+    end(null, "the stream broke: " + status.getCode() + describe(status));
+  }
+
+  @Override
+  public void onCompleted() {
+    end(Status.OK, "the worker disconnected");
+  }
+
+  /** gRPC's cancellation callback: the worker cancelled or its connection is gone. */
+  void cancelled() {
+    end(null, "the worker's call was cancelled or its connection lost");
+  }
+
+  /** Ends a stream that never registered. */
+  void refuse(Status status) {
+    if (ended.compareAndSet(false, true)) {
+      log.info(
+          "Refused a worker{}: {}",
+          name == null ? "" : " '" + name + "'",
+          status.getCode() + describe(status));
+      out.onError(status.asRuntimeException());
+      out.release(null);
+    }
+  }
+
+  private void requireRegistered(String what) {
+    if (!registered) {
+      throw HearthException.invalidArgument(
+          "the first message on a worker stream must be Register, not %s", what);
+    }
+  }
+
+  private void register(Register register) {
+    if (registered) {
+      throw HearthException.invalidArgument(
+          "worker '%s' sent Register twice on one stream; open a new stream to re-register", name);
+    }
+    WorkerSpec spec = spec(register);
+    name = spec.name();
+    if (!service.claim(spec.name(), this)) {
+      throw new HearthException(
+          StatusCode.ALREADY_EXISTS,
+          "a worker named '"
+              + spec.name()
+              + "' is already connected; give each worker a unique name (if this worker is that"
+              + " one reconnecting, it is accepted once the old connection is found dead)");
+    }
+    try {
+      session = service.gateway().connect(spec, new Listener());
+    } catch (RuntimeException e) {
+      service.release(spec.name(), this);
+      throw e instanceof HearthException h
+          ? h
+          : HearthException.internal("connecting worker '" + spec.name() + "' failed: " + e, e);
+    }
+    registered = true;
+    Duration interval = service.keepAliveInterval();
+    try {
+      keepAlive =
+          service
+              .timer()
+              .scheduleAtFixedRate(
+                  this::keepAlive, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      // The service closed while this worker registered.
+      session.disconnect();
+      service.release(spec.name(), this);
+      throw HearthException.unavailable("the server is shutting down", e);
+    }
+    // Listed from now on, also if it never sends a status (an older worker).
+    report(Optional.empty());
+    log.info(
+        "Worker '{}' connected with {} slot{} and properties {}",
+        spec.name(),
+        spec.slots(),
+        spec.slots() == 1 ? "" : "s",
+        spec.properties());
+    out.release(
+        SchedulerMessage.newBuilder()
+            .setRegistered(Registered.newBuilder().setKeepAliveInterval(ProtoTime.of(interval)))
+            .build());
+    if (ended.get()) {
+      // The service closed while the gateway was connecting, before end() could see the session.
+      keepAlive.cancel(false);
+      session.disconnect();
+      service.release(spec.name(), this);
+    }
+  }
+
+  private static WorkerSpec spec(Register register) {
+    if (register.getName().isBlank()) {
+      throw HearthException.invalidArgument(
+          "Register.name is empty; every worker needs a name, unique among the workers of this"
+              + " server");
+    }
+    if (register.getSlots() < 1) {
+      throw HearthException.invalidArgument(
+          "worker '%s' registered with %d slots; it needs at least 1",
+          register.getName(), register.getSlots());
+    }
+    Map<String, Set<String>> properties = new LinkedHashMap<>();
+    for (Platform.Property property : register.getPropertiesList()) {
+      if (property.getName().isEmpty()) {
+        throw HearthException.invalidArgument(
+            "worker '%s' offers a platform property with no name", register.getName());
+      }
+      properties
+          .computeIfAbsent(property.getName(), unused -> new LinkedHashSet<>())
+          .add(property.getValue());
+    }
+    try {
+      return new WorkerSpec(register.getName(), properties, register.getSlots());
+    } catch (IllegalArgumentException e) {
+      throw HearthException.invalidArgument("%s", e.getMessage());
+    }
+  }
+
+  private void finished(ActionFinished finished) {
+    Assignment<ExecutionTask, ActionOutcome> assignment = byId.remove(finished.getAssignmentId());
+    if (assignment == null) {
+      // Typically an answer for an action the scheduler took back while the message was on the
+      // way; it has been re-queued or cancelled, so the answer has nowhere to go.
+      log.info(
+          "Worker '{}' finished unknown assignment '{}'; ignoring it",
+          name,
+          Instances.abbreviate(finished.getAssignmentId()));
+      return;
+    }
+    idOf.remove(assignment);
+    StatusCode code = StatusCode.forValue(finished.getStatus().getCode());
+    String message = finished.getStatus().getMessage();
+    if (code == StatusCode.OK) {
+      assignment.complete(ActionOutcome.completed(finished.getResult()));
+    } else if ((code == StatusCode.DEADLINE_EXCEEDED || code == StatusCode.CANCELLED)
+        && finished.hasResult()) {
+      assignment.complete(new ActionOutcome(finished.getResult(), code, message));
+    } else {
+      assignment.fail(
+          new HearthException(
+              code,
+              message.isEmpty()
+                  ? "worker '"
+                      + name
+                      + "' could not run action '"
+                      + assignment.request().name()
+                      + "' ("
+                      + code
+                      + ", no message)"
+                  : message));
+    }
+  }
+
+  private void warmProcesses(WarmProcesses warm) {
+    WarmWorkers warmWorkers = service.warmWorkers();
+    if (warmWorkers == null) {
+      return;
+    }
+    Map<String, Integer> idle = new HashMap<>();
+    for (WarmKey key : warm.getKeysList()) {
+      if (key.getIdle() > 0) {
+        idle.merge(
+            key.getClientKey(),
+            key.getIdle(),
+            (a, b) -> (int) Math.min(Integer.MAX_VALUE, (long) a + b));
+      }
+    }
+    if (!warmWorkers.report(name, idle)) {
+      // The session ended between this message's arrival and now; the report is moot.
+      log.debug("Dropped the warm processes of worker '{}': it is not connected", name);
+    }
+  }
+
+  private void status(WorkerStatus status) {
+    Optional<PoolStats> stats;
+    try {
+      stats =
+          status.hasPersistentWorkers()
+              ? Optional.of(PoolStatsMessages.fromProto(status.getPersistentWorkers()))
+              : Optional.empty();
+    } catch (RuntimeException e) {
+      // A report this server cannot read is no reason to drop a worker that runs actions fine.
+      log.warn(
+          "Ignoring a status report of worker '{}' that cannot be read: {}", name, e.getMessage());
+      return;
+    }
+    report(stats);
+  }
+
+  private void report(Optional<PoolStats> stats) {
+    WorkerReports reports = service.workerReports();
+    if (reports == null) {
+      return;
+    }
+    reports.update(
+        new WorkerReports.Report(
+            name, service.schedulerName(), true, service.clock().instant(), stats));
+    if (ended.get()) {
+      // The stream ended while the report went in; end() may have removed it before.
+      reports.remove(name);
+    }
+  }
+
+  private void keepAlive() {
+    long silentMillis = service.clock().millis() - lastHeardMillis;
+    long limit = MISSED_KEEP_ALIVES * service.keepAliveInterval().toMillis();
+    if (silentMillis >= limit) {
+      String why =
+          "it sent nothing for "
+              + silentMillis
+              + " ms ("
+              + MISSED_KEEP_ALIVES
+              + " keep-alive intervals of "
+              + service.keepAliveInterval().toMillis()
+              + " ms)";
+      end(
+          Status.UNAVAILABLE.withDescription("worker '" + name + "' was disconnected: " + why),
+          why);
+      return;
+    }
+    out.onNext(KEEP_ALIVE);
+  }
+
+  /**
+   * Ends the stream once: disconnects the worker (the scheduler re-queues what it was running) and,
+   * if {@code status} is not null, closes the call with it.
+   */
+  void end(Status status, String reason) {
+    if (!ended.compareAndSet(false, true)) {
+      return;
+    }
+    ScheduledFuture<?> task = keepAlive;
+    if (task != null) {
+      task.cancel(false);
+    }
+    WorkerSession current = session;
+    if (current != null) {
+      // Before the name is released: a worker registering under it next keeps its own report.
+      WorkerReports reports = service.workerReports();
+      if (reports != null) {
+        reports.remove(name);
+      }
+    }
+    if (name != null) {
+      service.release(name, this);
+    }
+    if (current != null) {
+      current.disconnect();
+      log.info(
+          "Worker '{}' disconnected: {}; its {} running action{} go back to the queue",
+          current.name(),
+          reason,
+          byId.size(),
+          byId.size() == 1 ? "" : "s");
+    } else if (name != null) {
+      log.info("Worker '{}' left before it was registered: {}", name, reason);
+    }
+    byId.clear();
+    idOf.clear();
+    if (status == null) {
+      return;
+    }
+    if (status.isOk()) {
+      out.onCompleted();
+    } else {
+      out.onError(status.asRuntimeException());
+    }
+    // Unless Registered has gone out, the sender is still held; releasing again is harmless.
+    out.release(null);
+  }
+
+  private static String describe(Status status) {
+    return status.getDescription() == null ? "" : " (" + status.getDescription() + ")";
+  }
+
+  /** The scheduler's side of the stream. */
+  private final class Listener implements WorkerListener<ExecutionTask, ActionOutcome> {
+
+    @Override
+    public void assign(Assignment<ExecutionTask, ActionOutcome> assignment) {
+      if (ended.get()) {
+        // Throwing makes the scheduler disconnect this worker and re-queue the action, if the
+        // stream's end has not done so already.
+        throw HearthException.unavailable("worker '" + name + "' is disconnecting", null);
+      }
+      String id = UUID.randomUUID().toString();
+      byId.put(id, assignment);
+      idOf.put(assignment, id);
+      ExecutionTask task = assignment.request().task();
+      AssignAction assign =
+          AssignAction.newBuilder()
+              .setAssignmentId(id)
+              .setInstanceName(task.instanceName())
+              .setActionDigest(task.actionDigest().toProto())
+              .setAction(task.action())
+              .setCommand(task.command())
+              .setTimeout(ProtoTime.of(task.timeout()))
+              .build();
+      if (!out.onNext(SchedulerMessage.newBuilder().setAssign(assign).build())) {
+        byId.remove(id);
+        idOf.remove(assignment);
+        throw HearthException.unavailable("worker '" + name + "' is disconnecting", null);
+      }
+    }
+
+    @Override
+    public void cancel(Assignment<ExecutionTask, ActionOutcome> assignment) {
+      String id = idOf.get(assignment);
+      if (id == null) {
+        return; // already answered
+      }
+      out.onNext(
+          SchedulerMessage.newBuilder()
+              .setCancel(CancelAction.newBuilder().setAssignmentId(id))
+              .build());
+    }
+  }
+}

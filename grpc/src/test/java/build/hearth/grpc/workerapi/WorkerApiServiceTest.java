@@ -1,0 +1,274 @@
+package build.hearth.grpc.workerapi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import build.bazel.remote.execution.v2.ActionResult;
+import build.hearth.api.HearthException;
+import build.hearth.api.StatusCode;
+import build.hearth.core.execution.ActionOutcome;
+import build.hearth.core.scheduler.Ticket;
+import build.hearth.grpc.RawWorker;
+import build.hearth.grpc.WorkerTestServer;
+import build.hearth.grpc.common.Rpc;
+import build.hearth.proto.workerapi.ActionFinished;
+import build.hearth.proto.workerapi.AssignAction;
+import build.hearth.proto.workerapi.Register;
+import build.hearth.proto.workerapi.SchedulerMessage.KindCase;
+import build.hearth.proto.workerapi.WorkerMessage;
+import build.hearth.testing.FakeClock;
+import io.grpc.Status;
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The server side of the worker API, driven by hand-made worker streams over a real socket. */
+class WorkerApiServiceTest {
+  private static final Duration WAIT = Duration.ofSeconds(10);
+
+  private WorkerTestServer server;
+
+  @BeforeEach
+  void start() {
+    server = new WorkerTestServer();
+  }
+
+  @AfterEach
+  void stop() {
+    server.close();
+  }
+
+  @Test
+  void registersAndForwardsAssignments() throws Exception {
+    try (RawWorker worker = new RawWorker(server.channel())) {
+      worker.register("raw-1", 1);
+      assertThat(worker.next(KindCase.REGISTERED).getRegistered().getKeepAliveInterval().getNanos())
+          .isEqualTo((int) WorkerTestServer.KEEP_ALIVE.toNanos());
+
+      Ticket<ActionOutcome> ticket = server.submit("upper", "whatever");
+      AssignAction assign = worker.next(KindCase.ASSIGN).getAssign();
+      assertThat(assign.getCommand().getArgumentsList()).containsExactly("upper", "whatever");
+      assertThat(assign.getInstanceName()).isEmpty();
+      assertThat(assign.getTimeout().getSeconds()).isEqualTo(60);
+
+      ActionResult result = ActionResult.newBuilder().setExitCode(3).build();
+      worker.finished(
+          ActionFinished.newBuilder()
+              .setAssignmentId(assign.getAssignmentId())
+              .setStatus(Rpc.OK)
+              .setResult(result)
+              .build());
+
+      ActionOutcome outcome = ticket.result().get(10, TimeUnit.SECONDS);
+      assertThat(outcome.ran()).isTrue();
+      assertThat(outcome.result()).isEqualTo(result);
+    }
+  }
+
+  @Test
+  void finishedStatusesMapToOutcomesOrFailures() throws Exception {
+    try (RawWorker worker = new RawWorker(server.channel())) {
+      worker.register("raw-2", 1);
+      worker.next(KindCase.REGISTERED);
+
+      Ticket<ActionOutcome> overtime = server.submit("overtime");
+      AssignAction first = worker.next(KindCase.ASSIGN).getAssign();
+      ActionResult partial = ActionResult.newBuilder().setExitCode(-1).build();
+      worker.finished(
+          ActionFinished.newBuilder()
+              .setAssignmentId(first.getAssignmentId())
+              .setStatus(Rpc.rpcStatus(StatusCode.DEADLINE_EXCEEDED, "ran over 1m"))
+              .setResult(partial)
+              .build());
+      ActionOutcome outcome = overtime.result().get(10, TimeUnit.SECONDS);
+      assertThat(outcome.code()).isEqualTo(StatusCode.DEADLINE_EXCEEDED);
+      assertThat(outcome.message()).isEqualTo("ran over 1m");
+      assertThat(outcome.result()).isEqualTo(partial);
+
+      Ticket<ActionOutcome> refused = server.submit("bad");
+      AssignAction second = worker.next(KindCase.ASSIGN).getAssign();
+      worker.finished(
+          ActionFinished.newBuilder()
+              .setAssignmentId(second.getAssignmentId())
+              .setStatus(Rpc.rpcStatus(StatusCode.FAILED_PRECONDITION, "2 inputs are missing"))
+              .build());
+      HearthException failure = failure(refused);
+      assertThat(failure.code()).isEqualTo(StatusCode.FAILED_PRECONDITION);
+      assertThat(failure.getMessage()).isEqualTo("2 inputs are missing");
+    }
+  }
+
+  @Test
+  void anUnknownAssignmentIsIgnored() throws Exception {
+    try (RawWorker worker = new RawWorker(server.channel())) {
+      worker.register("raw-3", 1);
+      worker.next(KindCase.REGISTERED);
+      worker.finished(
+          ActionFinished.newBuilder()
+              .setAssignmentId("no-such-assignment")
+              .setStatus(Rpc.OK)
+              .build());
+      worker.keepAlive();
+
+      // Still connected: the next action reaches it.
+      server.submit("upper", "x");
+      worker.next(KindCase.ASSIGN);
+      assertThat(worker.isEnded()).isFalse();
+    }
+  }
+
+  @Test
+  void theFirstMessageMustBeAValidRegister() throws Exception {
+    try (RawWorker worker = new RawWorker(server.channel())) {
+      worker.keepAlive();
+      Status status = worker.awaitEnd(WAIT);
+      assertThat(status.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+      assertThat(status.getDescription()).contains("first message", "Register");
+    }
+    try (RawWorker worker = new RawWorker(server.channel())) {
+      worker.register("", 1);
+      Status status = worker.awaitEnd(WAIT);
+      assertThat(status.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+      assertThat(status.getDescription()).contains("name is empty");
+    }
+    try (RawWorker worker = new RawWorker(server.channel())) {
+      worker.register("no-slots", 0);
+      Status status = worker.awaitEnd(WAIT);
+      assertThat(status.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+      assertThat(status.getDescription()).contains("no-slots", "0 slots");
+    }
+    try (RawWorker worker = new RawWorker(server.channel())) {
+      worker.register("twice", 1);
+      worker.next(KindCase.REGISTERED);
+      worker.send(
+          WorkerMessage.newBuilder()
+              .setRegister(Register.newBuilder().setName("twice").setSlots(1))
+              .build());
+      Status status = worker.awaitEnd(WAIT);
+      assertThat(status.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+      assertThat(status.getDescription()).contains("Register twice");
+    }
+    assertThat(server.scheduler.stats().workers()).isZero();
+  }
+
+  @Test
+  void aDuplicateNameIsRefused() throws Exception {
+    try (RawWorker first = new RawWorker(server.channel());
+        RawWorker second = new RawWorker(server.channel())) {
+      first.register("twin", 1);
+      first.next(KindCase.REGISTERED);
+
+      second.register("twin", 2);
+      Status status = second.awaitEnd(WAIT);
+
+      assertThat(status.getCode()).isEqualTo(Status.Code.ALREADY_EXISTS);
+      assertThat(status.getDescription()).contains("'twin'", "already connected");
+      assertThat(first.isEnded()).isFalse();
+      assertThat(server.scheduler.stats().slots()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aGatewayRefusalEndsTheStreamWithItsStatus() throws Exception {
+    server.scheduler.close(); // connecting to a closed scheduler is UNAVAILABLE
+    try (RawWorker worker = new RawWorker(server.channel())) {
+      worker.register("late", 1);
+      Status status = worker.awaitEnd(WAIT);
+      assertThat(status.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+      assertThat(status.getDescription()).contains("late");
+    }
+  }
+
+  @Test
+  void aSilentWorkerIsDisconnectedAndItsActionQueuedAgain() throws Exception {
+    try (RawWorker silent = new RawWorker(server.channel());
+        RawWorker healthy = new RawWorker(server.channel())) {
+      silent.register("silent", 1);
+      silent.next(KindCase.REGISTERED);
+      Ticket<ActionOutcome> ticket = server.submit("upper", "y");
+      silent.next(KindCase.ASSIGN);
+
+      // It sends nothing more; three keep-alive intervals later the server gives up on it.
+      Status status = silent.awaitEnd(WAIT);
+      assertThat(status.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+      assertThat(status.getDescription()).contains("silent", "sent nothing");
+      await().atMost(WAIT).until(() -> server.scheduler.stats().requeued() == 1);
+      assertThat(ticket.stage()).isEqualTo(Ticket.Stage.QUEUED);
+
+      healthy.register("healthy", 1);
+      healthy.next(KindCase.REGISTERED);
+      AssignAction again = healthy.next(KindCase.ASSIGN).getAssign();
+      healthy.finished(
+          ActionFinished.newBuilder()
+              .setAssignmentId(again.getAssignmentId())
+              .setStatus(Rpc.OK)
+              .setResult(ActionResult.getDefaultInstance())
+              .build());
+      assertThat(ticket.result().get(10, TimeUnit.SECONDS).ran()).isTrue();
+    }
+  }
+
+  @Test
+  void aWorkerThatKeepsTalkingStaysConnected() throws Exception {
+    try (RawWorker worker = new RawWorker(server.channel())) {
+      worker.register("chatty", 1);
+      worker.next(KindCase.REGISTERED);
+      // Answer the server's keep-alives for well over three intervals.
+      for (int i = 0; i < 8; i++) {
+        worker.next(KindCase.KEEP_ALIVE);
+        worker.keepAlive();
+      }
+      assertThat(worker.isEnded()).isFalse();
+      assertThat(server.scheduler.stats().workers()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void silenceIsMeasuredOnTheServersClock() throws Exception {
+    FakeClock clock = new FakeClock();
+    try (WorkerTestServer onFakeTime = new WorkerTestServer(clock);
+        RawWorker worker = new RawWorker(onFakeTime.channel())) {
+      worker.register("timeless", 1);
+      worker.next(KindCase.REGISTERED);
+      // The worker says nothing while the server's timer ticks five times; its clock stands still.
+      for (int i = 0; i < 5; i++) {
+        worker.next(KindCase.KEEP_ALIVE);
+      }
+      assertThat(worker.isEnded()).isFalse();
+
+      clock.advance(WorkerTestServer.KEEP_ALIVE.multipliedBy(3));
+
+      Status status = worker.awaitEnd(WAIT);
+      assertThat(status.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+      assertThat(status.getDescription()).contains("timeless", "sent nothing for 600 ms");
+    }
+  }
+
+  @Test
+  void endingTheStreamDisconnectsTheWorker() throws Exception {
+    RawWorker worker = new RawWorker(server.channel());
+    worker.register("leaving", 2);
+    worker.next(KindCase.REGISTERED);
+    Ticket<ActionOutcome> ticket = server.submit("upper", "z");
+    worker.next(KindCase.ASSIGN);
+
+    worker.close(); // cancels the call
+
+    await().atMost(WAIT).until(() -> server.scheduler.stats().workers() == 0);
+    assertThat(server.scheduler.stats().requeued()).isEqualTo(1);
+    assertThat(ticket.stage()).isEqualTo(Ticket.Stage.QUEUED);
+  }
+
+  private static HearthException failure(Ticket<ActionOutcome> ticket) throws Exception {
+    try {
+      ticket.result().get(10, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      assertThat(e.getCause()).isInstanceOf(HearthException.class);
+      return (HearthException) e.getCause();
+    }
+    throw new AssertionError("the action did not fail");
+  }
+}

@@ -1,0 +1,689 @@
+package build.hearth.agent;
+
+import build.bazel.remote.execution.v2.Platform;
+import build.hearth.api.ContentAddressableStorage;
+import build.hearth.core.execution.ActionRunner;
+import build.hearth.core.persistent.PoolStats;
+import build.hearth.grpc.common.PoolStatsMessages;
+import build.hearth.proto.workerapi.Register;
+import build.hearth.proto.workerapi.WorkerApiGrpc;
+import build.hearth.proto.workerapi.WorkerStatus;
+import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.TlsChannelCredentials;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A worker in its own process, connected to a Hearth scheduler over the worker API: what {@code
+ * hearth worker} runs. It registers its name, platform properties and slots, runs each action it is
+ * assigned on one of its slot threads with the {@link ActionRunner} it was built with, and reports
+ * each outcome. Inputs and outputs go through the CAS of the action's instance on the same server.
+ *
+ * <pre>{@code
+ * WorkerAgent agent = WorkerAgent.newBuilder()
+ *     .endpoint("grpc://scheduler.example:50052")
+ *     .name("linux-builder-7")
+ *     .slots(8)
+ *     .properties(Map.of("OSFamily", List.of("Linux"), "cpu_count", List.of("8")))
+ *     .runner(casOfInstance -> new MyRunner(casOfInstance))
+ *     .build();
+ * agent.start();
+ * // ... until the process is told to stop:
+ * agent.close();
+ * }</pre>
+ *
+ * <h2>Connection</h2>
+ *
+ * {@link #start()} returns at once; the agent then connects in the background and stays connected:
+ * whenever its stream ends (the scheduler restarted, the network failed, nothing was heard for
+ * three keep-alive intervals) it reconnects after a back-off that starts at 100 ms and doubles up
+ * to 10 s, with jitter, and starts over once registered. Actions that were running when a stream
+ * ended are cancelled, since the scheduler has already queued them again. Attempts are logged when
+ * the state changes (connected, lost, failing for a new reason), not once per attempt. An action
+ * assigned while every slot thread is still stopping a cancelled action waits for a free thread.
+ *
+ * <h2>Outcomes</h2>
+ *
+ * Each assignment gets exactly one answer: an {@link build.hearth.core.execution.ActionOutcome} the
+ * runner returns is reported with its code and result; a {@link build.hearth.api.HearthException}
+ * it throws is reported with its code and message (the action then fails with that error, and is
+ * not retried); anything else it throws is reported as INTERNAL.
+ *
+ * <h2>Status</h2>
+ *
+ * With a {@linkplain Builder#statusSupplier status supplier}, the agent sends the statistics of its
+ * persistent-worker pool right after each registration and then every {@linkplain
+ * Builder#statusInterval status interval}, for the server's metrics and admin endpoint.
+ *
+ * <p>Thread-safe. {@link #start()} creates non-daemon threads, which keep the JVM running until
+ * {@link #close()}.
+ */
+public final class WorkerAgent implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(WorkerAgent.class);
+
+  /** Room for large commands and GetTree pages; batches stay under 4 MiB regardless. */
+  private static final int MAX_INBOUND_MESSAGE_BYTES = 16 << 20;
+
+  private final Endpoint endpoint;
+  private final String name;
+  private final int slots;
+  private final Map<String, List<String>> properties;
+  private final Function<Function<String, ContentAddressableStorage>, ActionRunner> runnerFactory;
+  private final Backoff backoff;
+  private final Duration maxBackoff;
+  private final Clock clock;
+  private final Duration casTimeout;
+  private final Supplier<Optional<PoolStats>> statusSupplier; // null: send no status
+  private final Duration statusInterval;
+  private final Events events = new Events();
+  private final Map<String, RemoteCas> casByInstance = new ConcurrentHashMap<>();
+  // The latest reportWarmProcesses state, sorted by key, which every connection sends from.
+  private final AtomicReference<Map<String, Integer>> warmProcesses =
+      new AtomicReference<>(Map.of());
+
+  private final Object lock = new Object();
+  private boolean started; // guarded by lock
+  private boolean closed; // guarded by lock
+  private boolean draining; // guarded by lock
+  private AgentConnection current; // guarded by lock
+  private ScheduledFuture<?> pendingReconnect; // guarded by lock
+  private String loggedState = ""; // guarded by lock
+
+  // Set by start(), before any connection exists.
+  private volatile ManagedChannel channel;
+  private volatile ScheduledThreadPoolExecutor timer;
+  private volatile ThreadPoolExecutor slotPool;
+  private volatile ActionRunner runner;
+
+  private WorkerAgent(Builder builder) {
+    this.endpoint = builder.endpoint;
+    this.name = builder.name != null ? builder.name : defaultName();
+    this.slots = builder.slots;
+    this.properties = builder.properties;
+    this.runnerFactory = builder.runnerFactory;
+    this.backoff = new Backoff(builder.initialBackoff, builder.maxBackoff, builder.random);
+    this.maxBackoff = builder.maxBackoff;
+    this.clock = builder.clock;
+    this.casTimeout = builder.casTimeout;
+    this.statusSupplier = builder.statusSupplier;
+    this.statusInterval = builder.statusInterval;
+  }
+
+  /** A builder; {@link Builder#endpoint} and {@link Builder#runner} are required. */
+  public static Builder newBuilder() {
+    return new Builder();
+  }
+
+  /** The name this worker registers with. */
+  public String name() {
+    return name;
+  }
+
+  /** Whether the agent is registered with the scheduler right now. */
+  public boolean isConnected() {
+    synchronized (lock) {
+      return current != null && current.isRegistered();
+    }
+  }
+
+  /**
+   * Creates the runner, opens the channel and starts connecting; returns without waiting for the
+   * scheduler, which may not be up yet.
+   *
+   * @throws IllegalStateException if called twice or after {@link #close()}
+   * @throws RuntimeException whatever the runner factory throws; nothing is left running then
+   */
+  public void start() {
+    synchronized (lock) {
+      if (closed) {
+        throw new IllegalStateException("worker '" + name + "' is closed");
+      }
+      if (started) {
+        throw new IllegalStateException("worker '" + name + "' is already started");
+      }
+      started = true;
+    }
+    ChannelCredentials credentials =
+        endpoint.tls() ? TlsChannelCredentials.create() : InsecureChannelCredentials.create();
+    channel =
+        Grpc.newChannelBuilderForAddress(endpoint.host(), endpoint.port(), credentials)
+            .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
+            .userAgent("hearth-worker")
+            .build();
+    timer = new ScheduledThreadPoolExecutor(1, threads("hearth-worker-timer-"));
+    timer.setRemoveOnCancelPolicy(true);
+    slotPool =
+        new ThreadPoolExecutor(
+            slots,
+            slots,
+            0,
+            TimeUnit.MILLISECONDS,
+            new LinkedBlockingQueue<>(),
+            threads("hearth-worker-slot-"));
+    try {
+      runner =
+          Objects.requireNonNull(
+              runnerFactory.apply(this::cas), "the runner factory returned null");
+    } catch (RuntimeException | Error e) {
+      synchronized (lock) {
+        closed = true;
+      }
+      slotPool.shutdownNow();
+      timer.shutdownNow();
+      channel.shutdownNow();
+      throw e;
+    }
+    log.info(
+        "Worker '{}' with {} slot{} and properties {} is connecting to the scheduler at {}",
+        name,
+        slots,
+        slots == 1 ? "" : "s",
+        properties,
+        endpoint);
+    connect();
+  }
+
+  /**
+   * Stops taking new actions and waits up to {@code timeout} for the running ones to finish and
+   * their results to be sent; call {@link #close()} afterwards, which ends the stream and stops the
+   * persistent-worker processes. Actions the scheduler assigns while the agent drains are not
+   * started: they go back to the scheduler's queue when the stream ends, as do the actions still
+   * running when the time is up. The agent no longer reconnects once draining. Returns at once if
+   * the agent is not connected.
+   *
+   * @return whether every running action finished in time
+   */
+  public boolean drain(Duration timeout) {
+    Objects.requireNonNull(timeout, "timeout");
+    AgentConnection connection;
+    synchronized (lock) {
+      if (closed || !started) {
+        return true;
+      }
+      draining = true;
+      if (pendingReconnect != null) {
+        pendingReconnect.cancel(false);
+      }
+      connection = current;
+    }
+    if (connection == null) {
+      return true;
+    }
+    log.info(
+        "Worker '{}' is draining: it takes no new actions and waits up to {} s for the running"
+            + " ones",
+        name,
+        timeout.toSeconds());
+    boolean done;
+    try {
+      connection.drain().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      done = true;
+    } catch (TimeoutException e) {
+      log.warn(
+          "Worker '{}': actions still running after {} s of draining; they go back to the queue",
+          name,
+          timeout.toSeconds());
+      done = false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      done = false;
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("the drain future never fails", e);
+    }
+    int heldBack = connection.heldBack();
+    if (done) {
+      log.info(
+          "Worker '{}' drained: its running actions finished{}",
+          name,
+          heldBack == 0
+              ? ""
+              : "; " + heldBack + " assigned meanwhile go back to the scheduler's queue");
+    }
+    return done;
+  }
+
+  /**
+   * Stops reconnecting, ends the stream (the scheduler queues the actions this worker was running
+   * again), cancels those actions, waits briefly for their threads, and closes the runner and the
+   * channel. Idempotent.
+   */
+  @Override
+  public void close() {
+    AgentConnection connection;
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      connection = current;
+      current = null;
+      if (pendingReconnect != null) {
+        pendingReconnect.cancel(false);
+      }
+      if (!started) {
+        return;
+      }
+    }
+    if (connection != null) {
+      connection.shutdown();
+    }
+    if (slotPool == null || timer == null || runner == null || channel == null) {
+      return; // start() failed, and released what it had made
+    }
+    slotPool.shutdown();
+    try {
+      if (!slotPool.awaitTermination(10, TimeUnit.SECONDS)) {
+        log.warn(
+            "Worker '{}': actions still running 10 s after they were cancelled; interrupting them",
+            name);
+        slotPool.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      slotPool.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+    timer.shutdownNow();
+    try {
+      runner.close();
+    } catch (RuntimeException e) {
+      log.warn("Worker '{}': closing its action runner failed", name, e);
+    }
+    channel.shutdown();
+    try {
+      if (!channel.awaitTermination(2, TimeUnit.SECONDS)) {
+        channel.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      channel.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+    log.info("Worker '{}' stopped", name);
+  }
+
+  /**
+   * Tells the scheduler how many idle persistent-worker processes this worker holds, per client key
+   * (the {@code persistentWorkerKey} of the actions they serve), so that it sends actions of those
+   * keys here first. Call it whenever the counts change; each call replaces the previous state
+   * whole, and keys missing from the map, or with counts of zero or less, have no idle process.
+   *
+   * <p>Only the latest state is sent: calls that follow each other faster than the stream sends
+   * cost one message. A state reported before the action that freed a process is answered reaches
+   * the scheduler before that answer. The state is kept while the agent is disconnected and sent
+   * again after each registration. Never blocks on the network.
+   *
+   * @throws IllegalArgumentException for an empty key
+   */
+  public void reportWarmProcesses(Map<String, Integer> idleByClientKey) {
+    Objects.requireNonNull(idleByClientKey, "idleByClientKey");
+    Map<String, Integer> idle = new TreeMap<>();
+    idleByClientKey.forEach(
+        (key, count) -> {
+          Objects.requireNonNull(key, "client key");
+          Objects.requireNonNull(count, "count of " + key);
+          if (key.isEmpty()) {
+            throw new IllegalArgumentException(
+                "a persistent worker's client key must not be empty");
+          }
+          if (count > 0) {
+            idle.put(key, count);
+          }
+        });
+    warmProcesses.set(Collections.unmodifiableMap(idle));
+    AgentConnection connection = currentConnection();
+    if (connection != null) {
+      connection.warmProcessesChanged();
+    }
+  }
+
+  /** Cancels the current stream as a broken network would; for tests. */
+  void breakConnection() {
+    AgentConnection connection = currentConnection();
+    if (connection != null) {
+      connection.abort("connection broken on purpose");
+    }
+  }
+
+  /** The current connection, or null between connections. */
+  private AgentConnection currentConnection() {
+    synchronized (lock) {
+      return current;
+    }
+  }
+
+  /** The remote CAS of {@code instanceName}, one per instance, sharing the agent's channel. */
+  private ContentAddressableStorage cas(String instanceName) {
+    Objects.requireNonNull(instanceName, "instanceName");
+    return casByInstance.computeIfAbsent(
+        instanceName, instance -> new RemoteCas(channel, instance, casTimeout));
+  }
+
+  private void connect() {
+    AgentConnection connection;
+    synchronized (lock) {
+      pendingReconnect = null;
+      if (closed || draining) {
+        return;
+      }
+      connection =
+          new AgentConnection(
+              events,
+              register(),
+              warmProcesses::get,
+              statusSupplier == null ? null : this::status,
+              statusInterval,
+              runner,
+              slotPool,
+              timer,
+              clock);
+      current = connection;
+    }
+    // The channel has its own, slower back-off between connection attempts; ours decides.
+    channel.resetConnectBackoff();
+    connection.start(WorkerApiGrpc.newStub(channel));
+  }
+
+  private Register register() {
+    Register.Builder register = Register.newBuilder().setName(name).setSlots(slots);
+    properties.forEach(
+        (key, values) -> {
+          for (String value : values) {
+            register.addProperties(Platform.Property.newBuilder().setName(key).setValue(value));
+          }
+        });
+    return register.build();
+  }
+
+  /** The status message of the moment, made on the timer thread or before an action's result. */
+  private WorkerStatus status() {
+    WorkerStatus.Builder status = WorkerStatus.newBuilder();
+    Optional<PoolStats> stats = statusSupplier.get();
+    if (stats != null && stats.isPresent()) {
+      status.setPersistentWorkers(PoolStatsMessages.toProto(stats.get()));
+    }
+    return status.build();
+  }
+
+  /** Records the state the log last reported; false if it was already {@code state}. */
+  private boolean changeState(String state) {
+    synchronized (lock) {
+      if (state.equals(loggedState)) {
+        return false;
+      }
+      loggedState = state;
+      return true;
+    }
+  }
+
+  private static String describe(Status status) {
+    StringBuilder sb = new StringBuilder(status.getCode().toString());
+    if (status.getDescription() != null) {
+      sb.append(": ").append(status.getDescription());
+    }
+    if (status.getCause() != null && status.getCause().getMessage() != null) {
+      sb.append(" (").append(status.getCause().getMessage()).append(')');
+    }
+    return sb.toString();
+  }
+
+  private static String defaultName() {
+    String host;
+    try {
+      host = InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      host = System.getenv().getOrDefault("HOSTNAME", "worker");
+    }
+    return host + "-" + ProcessHandle.current().pid();
+  }
+
+  private static ThreadFactory threads(String prefix) {
+    AtomicInteger count = new AtomicInteger();
+    return task -> {
+      Thread thread = new Thread(task, prefix + count.incrementAndGet());
+      thread.setDaemon(false);
+      return thread;
+    };
+  }
+
+  /** The connections' callbacks, kept off the public surface. */
+  private final class Events implements AgentConnection.Owner {
+
+    @Override
+    public void registered(AgentConnection connection) {
+      synchronized (lock) {
+        if (connection != current || closed) {
+          return;
+        }
+      }
+      backoff.reset();
+      if (changeState("connected")) {
+        log.info("Worker '{}' connected to scheduler at {}", name, endpoint);
+      }
+    }
+
+    @Override
+    public void ended(AgentConnection connection, Status status) {
+      boolean wasRegistered = connection.wasRegistered();
+      Duration delay;
+      synchronized (lock) {
+        if (connection != current || closed || draining) {
+          return;
+        }
+        delay = backoff.next();
+        try {
+          pendingReconnect =
+              timer.schedule(WorkerAgent.this::connect, delay.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+          return; // closing
+        }
+      }
+      if (wasRegistered) {
+        changeState("lost");
+        log.warn(
+            "Worker '{}' lost its connection to the scheduler at {}: {}; reconnecting",
+            name,
+            endpoint,
+            describe(status));
+      } else if (changeState("failing:" + status.getCode())) {
+        log.warn(
+            "Worker '{}' cannot register with the scheduler at {}: {}; retrying with back-off"
+                + " (at most {} ms apart)",
+            name,
+            endpoint,
+            describe(status),
+            maxBackoff.toMillis());
+      } else {
+        log.debug(
+            "Worker '{}': attempt failed again ({}); next in {} ms",
+            name,
+            describe(status),
+            delay.toMillis());
+      }
+    }
+  }
+
+  /**
+   * Builds a {@link WorkerAgent}. Each setter checks its argument and throws {@link
+   * IllegalArgumentException} with the reason. Not thread-safe.
+   */
+  public static final class Builder {
+    private Endpoint endpoint;
+    private String name;
+    private int slots = Runtime.getRuntime().availableProcessors();
+    private Map<String, List<String>> properties = Map.of();
+    private Function<Function<String, ContentAddressableStorage>, ActionRunner> runnerFactory;
+    private Duration initialBackoff = Duration.ofMillis(100);
+    private Duration maxBackoff = Duration.ofSeconds(10);
+    private Clock clock = Clock.systemUTC();
+    private Random random = new Random();
+    private Duration casTimeout = Duration.ofMinutes(1);
+    private Supplier<Optional<PoolStats>> statusSupplier;
+    private Duration statusInterval = Duration.ofSeconds(5);
+
+    private Builder() {}
+
+    /**
+     * Where the scheduler's worker API listens: {@code grpc://HOST:PORT} or {@code
+     * http://HOST:PORT} in plaintext, or {@code grpcs://HOST[:PORT]} or {@code https://HOST[:PORT]}
+     * over TLS with the JDK's trusted certificates (port 443 by default). Required.
+     */
+    public Builder endpoint(String endpoint) {
+      this.endpoint = Endpoint.parse(Objects.requireNonNull(endpoint, "endpoint"));
+      return this;
+    }
+
+    /**
+     * The name to register with, unique among the scheduler's workers; by default the host name and
+     * the process id, such as {@code builder-7-4711}.
+     */
+    public Builder name(String name) {
+      Objects.requireNonNull(name, "name");
+      if (name.isBlank()) {
+        throw new IllegalArgumentException("a worker's name must not be blank");
+      }
+      this.name = name;
+      return this;
+    }
+
+    /** How many actions to run at once; by default the number of processors. */
+    public Builder slots(int slots) {
+      if (slots < 1) {
+        throw new IllegalArgumentException("a worker needs at least 1 slot, not " + slots);
+      }
+      this.slots = slots;
+      return this;
+    }
+
+    /**
+     * The platform properties to offer, each with one or more values, such as {@code OSFamily ->
+     * [Linux]}; none by default.
+     */
+    public Builder properties(Map<String, ? extends Collection<String>> properties) {
+      Map<String, List<String>> copy = new TreeMap<>();
+      properties.forEach(
+          (key, values) -> {
+            Objects.requireNonNull(key, "property name");
+            if (key.isEmpty()) {
+              throw new IllegalArgumentException("a platform property needs a name");
+            }
+            for (String value : values) {
+              Objects.requireNonNull(value, "value of property " + key);
+            }
+            copy.put(key, List.copyOf(values));
+          });
+      this.properties = Collections.unmodifiableMap(copy);
+      return this;
+    }
+
+    /**
+     * Makes the runner, once, when the agent starts. The factory receives the remote CAS of each
+     * instance by name ({@link build.hearth.core.execution.ExecutionTask#instanceName()}), through
+     * which the runner reads inputs and writes outputs. The agent closes the runner when it closes.
+     * Required.
+     */
+    public Builder runner(
+        Function<Function<String, ContentAddressableStorage>, ActionRunner> factory) {
+      this.runnerFactory = Objects.requireNonNull(factory, "factory");
+      return this;
+    }
+
+    /**
+     * The delays between reconnection attempts: {@code initial} (100 ms by default), doubling up to
+     * {@code max} (10 s by default), each varied by up to 20%.
+     */
+    public Builder backOff(Duration initial, Duration max) {
+      Objects.requireNonNull(initial, "initial");
+      Objects.requireNonNull(max, "max");
+      new Backoff(initial, max, new Random(0)); // validates
+      this.initialBackoff = initial;
+      this.maxBackoff = max;
+      return this;
+    }
+
+    /**
+     * The clock that measures how long the scheduler has been silent; the system clock by default.
+     */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Where the statistics of the worker's persistent-worker pool come from, such as {@code
+     * LocalActionRunner::persistentWorkerStats}; empty when it runs none (yet). Called on the
+     * agent's timer thread right after each registration and then every {@link #statusInterval},
+     * and on the thread that sends an action's result, just before it; it must be quick. Without
+     * one, the agent sends no status and the server lists the worker without persistent workers.
+     */
+    public Builder statusSupplier(Supplier<Optional<PoolStats>> supplier) {
+      this.statusSupplier = Objects.requireNonNull(supplier, "supplier");
+      return this;
+    }
+
+    /** How often to send the status after registration; 5 seconds by default. */
+    public Builder statusInterval(Duration interval) {
+      Objects.requireNonNull(interval, "interval");
+      if (interval.isNegative() || interval.isZero()) {
+        throw new IllegalArgumentException("the status interval must be positive, not " + interval);
+      }
+      this.statusInterval = interval;
+      return this;
+    }
+
+    /** The source of back-off jitter; for tests that want it reproducible. */
+    Builder random(Random random) {
+      this.random = Objects.requireNonNull(random, "random");
+      return this;
+    }
+
+    /** The deadline of the remote CAS's unary calls, and how long its uploads may stall. */
+    Builder casTimeout(Duration timeout) {
+      this.casTimeout = Objects.requireNonNull(timeout, "timeout");
+      return this;
+    }
+
+    /**
+     * Builds the agent; it does nothing until {@link WorkerAgent#start()}.
+     *
+     * @throws IllegalStateException if the endpoint or the runner is missing
+     */
+    public WorkerAgent build() {
+      if (endpoint == null) {
+        throw new IllegalStateException("set the scheduler's endpoint, such as grpc://HOST:50052");
+      }
+      if (runnerFactory == null) {
+        throw new IllegalStateException("set the runner that runs the actions");
+      }
+      return new WorkerAgent(this);
+    }
+  }
+}

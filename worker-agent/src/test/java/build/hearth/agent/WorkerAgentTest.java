@@ -1,0 +1,314 @@
+package build.hearth.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import build.bazel.remote.execution.v2.OutputFile;
+import build.hearth.api.Digest;
+import build.hearth.api.HearthException;
+import build.hearth.api.StatusCode;
+import build.hearth.core.execution.ActionOutcome;
+import build.hearth.core.scheduler.Ticket;
+import build.hearth.grpc.RawWorker;
+import build.hearth.grpc.WorkerTestServer;
+import build.hearth.proto.workerapi.Registered;
+import build.hearth.proto.workerapi.SchedulerMessage;
+import build.hearth.proto.workerapi.WorkerApiGrpc;
+import build.hearth.proto.workerapi.WorkerMessage;
+import com.google.protobuf.ByteString;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link WorkerAgent} against a real server over a loopback socket: registration, running actions
+ * through the remote CAS, cancellation, losing and regaining the scheduler.
+ */
+class WorkerAgentTest {
+  private static final Duration WAIT = Duration.ofSeconds(10);
+
+  private final TestRunner.Script script = new TestRunner.Script();
+  private final List<WorkerAgent> agents = new ArrayList<>();
+  private WorkerTestServer server;
+
+  @BeforeEach
+  void start() {
+    server = new WorkerTestServer();
+  }
+
+  @AfterEach
+  void stop() {
+    agents.forEach(WorkerAgent::close);
+    server.close();
+  }
+
+  private WorkerAgent agent(String name, int slots) {
+    WorkerAgent agent =
+        WorkerAgent.newBuilder()
+            .endpoint(server.endpoint())
+            .name(name)
+            .slots(slots)
+            .properties(Map.of("OSFamily", List.of("Linux")))
+            .runner(script.factory())
+            .backOff(Duration.ofMillis(20), Duration.ofMillis(300))
+            .random(new Random(42))
+            .build();
+    agents.add(agent);
+    agent.start();
+    return agent;
+  }
+
+  private WorkerAgent connected(String name, int slots) {
+    WorkerAgent agent = agent(name, slots);
+    await().atMost(WAIT).until(agent::isConnected);
+    return agent;
+  }
+
+  @Test
+  void runsAnActionReadingAndWritingTheRemoteCas() throws Exception {
+    Digest input = server.cas.put(ByteString.copyFromUtf8("hello, worker"));
+    connected("agent-1", 2);
+    assertThat(server.scheduler.stats().slots()).isEqualTo(2);
+
+    Ticket<ActionOutcome> ticket = server.submit("upper", input.toString());
+    ActionOutcome outcome = ticket.result().get(20, TimeUnit.SECONDS);
+
+    assertThat(outcome.ran()).isTrue();
+    OutputFile out = outcome.result().getOutputFiles(0);
+    assertThat(server.cas.get(Digest.fromProto(out.getDigest())).toStringUtf8())
+        .isEqualTo("HELLO, WORKER");
+  }
+
+  @Test
+  void runsAsManyActionsAtOnceAsItHasSlots() throws Exception {
+    connected("agent-slots", 3);
+    List<Ticket<ActionOutcome>> tickets = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      tickets.add(server.submit("block", "slot-" + i));
+    }
+
+    await().atMost(WAIT).until(() -> script.started.size() == 3);
+    tickets.forEach(Ticket::cancel);
+
+    await().atMost(WAIT).until(() -> script.cancelled.get() == 3);
+    await().atMost(WAIT).until(() -> server.scheduler.stats().busySlots() == 0);
+  }
+
+  @Test
+  void cancellingATicketReachesTheRunner() throws Exception {
+    connected("agent-cancel", 1);
+    Ticket<ActionOutcome> ticket = server.submit("block", "cancel-me");
+    assertThat(script.started.poll(10, TimeUnit.SECONDS)).isEqualTo("block cancel-me");
+
+    ticket.cancel();
+
+    await().atMost(WAIT).until(() -> script.cancelled.get() == 1);
+    assertThat(failure(ticket).code()).isEqualTo(StatusCode.CANCELLED);
+    // The answer freed the only slot: the next action runs.
+    Digest input = server.cas.put(ByteString.copyFromUtf8("next"));
+    assertThat(server.submit("upper", input.toString()).result().get(20, TimeUnit.SECONDS).ran())
+        .isTrue();
+  }
+
+  @Test
+  void theRunnersErrorsAndOutcomesKeepTheirCodes() throws Exception {
+    connected("agent-codes", 2);
+
+    HearthException failure =
+        failure(server.submit("fail", "FAILED_PRECONDITION", "input x is missing"));
+    assertThat(failure.code()).isEqualTo(StatusCode.FAILED_PRECONDITION);
+    assertThat(failure.getMessage()).isEqualTo("input x is missing");
+
+    ActionOutcome overtime = server.submit("overtime").result().get(20, TimeUnit.SECONDS);
+    assertThat(overtime.code()).isEqualTo(StatusCode.DEADLINE_EXCEEDED);
+    assertThat(overtime.message()).isEqualTo("the command ran over its timeout");
+    assertThat(server.cas.get(Digest.fromProto(overtime.result().getStdoutDigest())).toStringUtf8())
+        .isEqualTo("partial output");
+
+    HearthException internal = failure(server.submit("unknown-command"));
+    assertThat(internal.code()).isEqualTo(StatusCode.INTERNAL);
+    assertThat(internal.getMessage()).contains("unknown test command");
+  }
+
+  @Test
+  void closingTheAgentQueuesItsActionAgainForAnotherWorker() throws Exception {
+    Digest input = server.cas.put(ByteString.copyFromUtf8("moved"));
+    WorkerAgent first = connected("agent-first", 1);
+    Ticket<ActionOutcome> ticket = server.submit("block-once", "close", input.toString());
+    script.started.poll(10, TimeUnit.SECONDS);
+
+    first.close();
+
+    await().atMost(WAIT).until(() -> server.scheduler.stats().requeued() == 1);
+    assertThat(script.cancelled.get()).isEqualTo(1);
+    assertThat(script.closed.get()).isEqualTo(1);
+    assertThat(first.isConnected()).isFalse();
+
+    connected("agent-second", 1);
+    ActionOutcome outcome = ticket.result().get(20, TimeUnit.SECONDS);
+    assertThat(server.cas.get(Digest.fromProto(outcome.result().getOutputFiles(0).getDigest())))
+        .isEqualTo(ByteString.copyFromUtf8("MOVED"));
+  }
+
+  @Test
+  void aBrokenConnectionIsNoticedAndTheAgentReconnects() throws Exception {
+    Digest input = server.cas.put(ByteString.copyFromUtf8("again"));
+    WorkerAgent agent = connected("agent-broken", 1);
+    Ticket<ActionOutcome> ticket = server.submit("block-once", "broken", input.toString());
+    script.started.poll(10, TimeUnit.SECONDS);
+
+    agent.breakConnection();
+
+    // The scheduler queues the action again, the agent cancels its copy, reconnects and runs it.
+    ActionOutcome outcome = ticket.result().get(20, TimeUnit.SECONDS);
+    assertThat(outcome.ran()).isTrue();
+    assertThat(script.cancelled.get()).isEqualTo(1);
+    assertThat(server.scheduler.stats().requeued()).isEqualTo(1);
+    assertThat(agent.isConnected()).isTrue();
+  }
+
+  @Test
+  void theAgentReconnectsWhenTheServerRestartsOnTheSamePort() throws Exception {
+    Digest input = server.cas.put(ByteString.copyFromUtf8("restart"));
+    WorkerAgent agent = connected("agent-restart", 1);
+    Ticket<ActionOutcome> ticket = server.submit("block-once", "restart", input.toString());
+    script.started.poll(10, TimeUnit.SECONDS);
+
+    server.stop();
+
+    await().atMost(WAIT).until(() -> server.scheduler.stats().requeued() == 1);
+    await().atMost(WAIT).until(() -> !agent.isConnected());
+    await().atMost(WAIT).until(() -> script.cancelled.get() == 1);
+
+    server.start();
+
+    await().atMost(WAIT).until(agent::isConnected);
+    ActionOutcome outcome = ticket.result().get(20, TimeUnit.SECONDS);
+    assertThat(server.cas.get(Digest.fromProto(outcome.result().getOutputFiles(0).getDigest())))
+        .isEqualTo(ByteString.copyFromUtf8("RESTART"));
+  }
+
+  @Test
+  void anAgentStartedBeforeTheServerConnectsOnceItIsUp() throws Exception {
+    server.stop();
+    WorkerAgent agent = agent("agent-early", 1);
+    assertThat(agent.isConnected()).isFalse();
+
+    server.start();
+
+    await().atMost(WAIT).until(agent::isConnected);
+  }
+
+  @Test
+  void aSecondAgentWithTheSameNameIsRefused() throws Exception {
+    connected("agent-twin", 1);
+    try (RawWorker twin = new RawWorker(server.channel())) {
+      twin.register("agent-twin", 1);
+      Status status = twin.awaitEnd(WAIT);
+      assertThat(status.getCode()).isEqualTo(Status.Code.ALREADY_EXISTS);
+    }
+    assertThat(server.scheduler.stats().workers()).isEqualTo(1);
+  }
+
+  @Test
+  void theAgentGivesUpOnASilentSchedulerAndReconnects() throws Exception {
+    // A scheduler that accepts every registration and then says nothing at all.
+    AtomicInteger connections = new AtomicInteger();
+    WorkerApiGrpc.WorkerApiImplBase silent =
+        new WorkerApiGrpc.WorkerApiImplBase() {
+          @Override
+          public StreamObserver<WorkerMessage> connect(StreamObserver<SchedulerMessage> out) {
+            connections.incrementAndGet();
+            out.onNext(
+                SchedulerMessage.newBuilder()
+                    .setRegistered(
+                        Registered.newBuilder()
+                            .setKeepAliveInterval(
+                                com.google.protobuf.Duration.newBuilder().setNanos(100_000_000)))
+                    .build());
+            return new StreamObserver<>() {
+              @Override
+              public void onNext(WorkerMessage message) {}
+
+              @Override
+              public void onError(Throwable t) {}
+
+              @Override
+              public void onCompleted() {
+                out.onCompleted();
+              }
+            };
+          }
+        };
+    Server fake =
+        NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+            .addService(silent)
+            .build()
+            .start();
+    try {
+      WorkerAgent agent =
+          WorkerAgent.newBuilder()
+              .endpoint("grpc://127.0.0.1:" + fake.getPort())
+              .name("agent-patient")
+              .slots(1)
+              .runner(script.factory())
+              .backOff(Duration.ofMillis(20), Duration.ofMillis(100))
+              .build();
+      agents.add(agent);
+      agent.start();
+
+      await().atMost(WAIT).until(() -> connections.get() >= 3);
+    } finally {
+      fake.shutdownNow();
+    }
+  }
+
+  @Test
+  void theBuilderChecksItsArguments() {
+    assertThatThrownBy(() -> WorkerAgent.newBuilder().endpoint("ftp://host:1"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("scheme 'ftp'");
+    assertThatThrownBy(() -> WorkerAgent.newBuilder().endpoint("grpc://host"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("port is missing");
+    assertThatThrownBy(() -> WorkerAgent.newBuilder().endpoint("http://host:1/path"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("path");
+    assertThatThrownBy(() -> WorkerAgent.newBuilder().slots(0))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> WorkerAgent.newBuilder().name(" "))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(
+            () -> WorkerAgent.newBuilder().backOff(Duration.ofSeconds(2), Duration.ofSeconds(1)))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> WorkerAgent.newBuilder().endpoint("grpc://h:1").build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("runner");
+    assertThat(WorkerAgent.newBuilder().endpoint("h:1").runner(script.factory()).build().name())
+        .contains("-" + ProcessHandle.current().pid());
+  }
+
+  private static HearthException failure(Ticket<ActionOutcome> ticket) throws Exception {
+    try {
+      ticket.result().get(20, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      assertThat(e.getCause()).isInstanceOf(HearthException.class);
+      return (HearthException) e.getCause();
+    }
+    throw new AssertionError("the action did not fail");
+  }
+}
