@@ -1,8 +1,8 @@
 package build.hearth.core.worker;
 
 import build.hearth.api.HearthException;
-import build.hearth.core.exec.ExecRoots;
-import build.hearth.core.exec.InputFiles;
+import build.hearth.core.execroot.ExecRoots;
+import build.hearth.core.execroot.InputFiles;
 import build.hearth.core.persistent.PipedToolProcess;
 import build.hearth.core.persistent.ProcessFactory;
 import build.hearth.core.persistent.ToolProcess;

@@ -1,4 +1,4 @@
-package build.hearth.core.exec;
+package build.hearth.core.execroot;
 
 import build.bazel.remote.execution.v2.Directory;
 import build.hearth.api.Digest;

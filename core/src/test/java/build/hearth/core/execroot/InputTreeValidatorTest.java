@@ -1,7 +1,7 @@
-package build.hearth.core.exec;
+package build.hearth.core.execroot;
 
-import static build.hearth.core.exec.TreeMaker.fileNode;
-import static build.hearth.core.exec.TreeMaker.symlink;
+import static build.hearth.core.execroot.TreeMaker.fileNode;
+import static build.hearth.core.execroot.TreeMaker.symlink;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,4 +1,4 @@
-package build.hearth.core.exec;
+package build.hearth.core.execroot;
 
 import build.bazel.remote.execution.v2.ActionResult;
 import build.bazel.remote.execution.v2.Command;

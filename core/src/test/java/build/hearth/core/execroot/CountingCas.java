@@ -1,4 +1,4 @@
-package build.hearth.core.exec;
+package build.hearth.core.execroot;
 
 import build.hearth.api.BlobUpload;
 import build.hearth.api.ContentAddressableStorage;

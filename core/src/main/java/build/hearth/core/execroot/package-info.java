@@ -4,9 +4,9 @@
  * root of hard links to the cached files (or syncing a persistent worker's long-lived directory
  * with each request's tree, changing only what differs), collecting the action's outputs (files,
  * directories as {@code Tree}s, symlinks, never followed out of the exec root) into a CAS, and
- * deleting the exec root afterwards. {@link build.hearth.core.exec.ExecRoots} and {@link
- * build.hearth.core.exec.ExecRoot} are the entry points, {@link
- * build.hearth.core.exec.SyncedInputs} what a sync reports; everything else is package-private.
+ * deleting the exec root afterwards. {@link build.hearth.core.execroot.ExecRoots} and {@link
+ * build.hearth.core.execroot.ExecRoot} are the entry points, {@link
+ * build.hearth.core.execroot.SyncedInputs} what a sync reports; everything else is package-private.
  * Internal to Hearth's core, not part of its API.
  */
-package build.hearth.core.exec;
+package build.hearth.core.execroot;
