@@ -3,7 +3,7 @@ package build.hearth.core.execroot;
 import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
-import build.hearth.core.Storage;
+import build.hearth.core.cas.CasFactory;
 import build.hearth.core.internal.DirectoryTrees;
 import build.hearth.core.storage.LocalBlobFiles;
 import build.hearth.spi.storage.BlobStore;
@@ -64,7 +64,9 @@ public final class ExecRoots implements AutoCloseable {
   private final DirectorySync directorySync;
 
   private ExecRoots(Builder b, Path workDirectory) {
-    ContentAddressableStorage cache = Storage.cas(b.localCache);
+    // The verifying CAS straight from its package: going through core.Storage would make this
+    // package depend on the root package, which depends (through the worker) on this one.
+    ContentAddressableStorage cache = CasFactory.cas(b.localCache);
     LocalBlobFiles cacheFiles = (LocalBlobFiles) b.localCache;
     this.workDirectory = workDirectory;
     this.executablesDirectory = workDirectory.resolve(EXECUTABLES);
