@@ -12,7 +12,7 @@ import build.hearth.core.persistent.PoolStats.KeyStats;
 import build.hearth.core.persistent.PoolStats.ProcessState;
 import build.hearth.core.persistent.PoolStats.ProcessStats;
 import build.hearth.core.persistent.RetirementReason;
-import build.hearth.core.persistent.WorkerProtocol;
+import build.hearth.core.persistent.ToolProtocol;
 import build.hearth.proto.workerapi.PersistentPoolStats;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,7 +46,7 @@ class PoolStatsMessagesTest {
             "javac-17",
             "javac",
             "a".repeat(64),
-            WorkerProtocol.PROTO,
+            ToolProtocol.PROTO,
             true,
             PoolLimits.newBuilder()
                 .maxProcessesPerKey(4)
@@ -77,7 +77,7 @@ class PoolStatsMessagesTest {
             "scalac",
             "",
             "b".repeat(64),
-            WorkerProtocol.JSON,
+            ToolProtocol.JSON,
             false,
             PoolLimits.DEFAULTS,
             0,

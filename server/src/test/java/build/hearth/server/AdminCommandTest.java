@@ -12,7 +12,7 @@ import build.hearth.core.persistent.PoolStats.KeyStats;
 import build.hearth.core.persistent.PoolStats.ProcessState;
 import build.hearth.core.persistent.PoolStats.ProcessStats;
 import build.hearth.core.persistent.RetirementReason;
-import build.hearth.core.persistent.WorkerProtocol;
+import build.hearth.core.persistent.ToolProtocol;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -124,7 +124,7 @@ class AdminCommandTest {
             "javac-17",
             "javac",
             "f".repeat(64),
-            WorkerProtocol.PROTO,
+            ToolProtocol.PROTO,
             false,
             PoolLimits.DEFAULTS,
             0,
@@ -160,7 +160,7 @@ class AdminCommandTest {
             "scalac",
             "",
             "e".repeat(64),
-            WorkerProtocol.JSON,
+            ToolProtocol.JSON,
             false,
             PoolLimits.DEFAULTS,
             0,

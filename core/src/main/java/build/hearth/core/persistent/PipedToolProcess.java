@@ -1,7 +1,7 @@
 package build.hearth.core.persistent;
 
+import build.hearth.core.persistent.ToolMessageCodec.ResponseReader;
 import build.hearth.core.persistent.ToolProcessException.Kind;
-import build.hearth.core.persistent.WorkerMessageCodec.ResponseReader;
 import build.hearth.proto.worker.WorkRequest;
 import build.hearth.proto.worker.WorkResponse;
 import java.io.EOFException;
@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  *         .environment(Map.of("LANG", "C.UTF-8"))
  *         .workingDirectory(workerDirectory)
  *         .logFile(logDirectory.resolve("worker-1.log"))
- *         .protocol(WorkerProtocol.PROTO)
+ *         .protocol(ToolProtocol.PROTO)
  *         .build());
  * WorkResponse response = process.send(request).join();
  * process.shutdown(Duration.ofSeconds(5));
@@ -73,7 +73,7 @@ public final class PipedToolProcess implements ToolProcess {
   private final Spec spec;
   private final Process process;
   private final long logStart;
-  private final WorkerMessageCodec codec;
+  private final ToolMessageCodec codec;
   private final OutputStream stdin;
 
   /** Held only while one message is written and flushed, so that messages never interleave. */
@@ -93,7 +93,7 @@ public final class PipedToolProcess implements ToolProcess {
     this.spec = spec;
     this.process = process;
     this.logStart = logStart;
-    this.codec = WorkerMessageCodec.of(spec.protocol());
+    this.codec = ToolMessageCodec.of(spec.protocol());
     this.stdin = process.getOutputStream();
   }
 
@@ -540,7 +540,7 @@ public final class PipedToolProcess implements ToolProcess {
     private final Map<String, String> environment;
     private final Path workingDirectory;
     private final Path logFile;
-    private final WorkerProtocol protocol;
+    private final ToolProtocol protocol;
     private final boolean multiplex;
     private final Launcher launcher;
 
@@ -580,7 +580,7 @@ public final class PipedToolProcess implements ToolProcess {
       return logFile;
     }
 
-    public WorkerProtocol protocol() {
+    public ToolProtocol protocol() {
       return protocol;
     }
 
@@ -610,7 +610,7 @@ public final class PipedToolProcess implements ToolProcess {
       private Map<String, String> environment = Map.of();
       private Path workingDirectory;
       private Path logFile;
-      private WorkerProtocol protocol = WorkerProtocol.PROTO;
+      private ToolProtocol protocol = ToolProtocol.PROTO;
       private boolean multiplex;
       private Launcher launcher = ProcessBuilder::start;
 
@@ -673,8 +673,8 @@ public final class PipedToolProcess implements ToolProcess {
         return this;
       }
 
-      /** How requests and responses are framed (default: {@link WorkerProtocol#PROTO}). */
-      public Builder protocol(WorkerProtocol protocol) {
+      /** How requests and responses are framed (default: {@link ToolProtocol#PROTO}). */
+      public Builder protocol(ToolProtocol protocol) {
         this.protocol = Objects.requireNonNull(protocol, "protocol");
         return this;
       }

@@ -19,7 +19,7 @@ import build.hearth.core.internal.Durations;
 import build.hearth.core.internal.ProtoTime;
 import build.hearth.core.persistent.PipedToolProcess;
 import build.hearth.core.persistent.PoolStats;
-import build.hearth.core.persistent.WorkerPool;
+import build.hearth.core.persistent.ToolPool;
 import build.hearth.spi.storage.BlobStore;
 import com.google.protobuf.Timestamp;
 import java.io.IOException;
@@ -132,7 +132,7 @@ public final class LocalActionRunner implements ActionRunner {
   private final ProcessLauncher launcher;
   private final Clock clock;
   private final ExecutorService ownedFetchExecutor;
-  private final WorkerPool pool;
+  private final ToolPool pool;
   private final PersistentActionRunner persistent;
   private final AtomicBoolean closed = new AtomicBoolean();
 

@@ -5,9 +5,9 @@ import build.hearth.core.execroot.ExecRoots;
 import build.hearth.core.execroot.InputFiles;
 import build.hearth.core.persistent.PipedToolProcess;
 import build.hearth.core.persistent.ProcessFactory;
+import build.hearth.core.persistent.ToolKey;
 import build.hearth.core.persistent.ToolProcess;
 import build.hearth.core.persistent.ToolProcessException;
-import build.hearth.core.persistent.WorkerKey;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -65,7 +65,7 @@ final class ToolStarter implements ProcessFactory {
   }
 
   @Override
-  public ToolProcess start(WorkerKey key, Path processDirectory) {
+  public ToolProcess start(ToolKey key, Path processDirectory) {
     Seed seed = seeds.get();
     if (seed == null) {
       throw new IllegalStateException("a tool process was asked for outside an action's acquire");

@@ -17,9 +17,9 @@ import build.hearth.core.persistent.PoolStats.KeyStats;
 import build.hearth.core.persistent.PoolStats.ProcessState;
 import build.hearth.core.persistent.PoolStats.ProcessStats;
 import build.hearth.core.persistent.RetirementReason;
-import build.hearth.core.persistent.WorkerKey;
-import build.hearth.core.persistent.WorkerPool;
-import build.hearth.core.persistent.WorkerProtocol;
+import build.hearth.core.persistent.ToolKey;
+import build.hearth.core.persistent.ToolPool;
+import build.hearth.core.persistent.ToolProtocol;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.WorkerSession;
 import build.hearth.core.scheduler.WorkerSpec;
@@ -58,7 +58,7 @@ class AdminRoutesTest {
   private final Scheduler<String, String> scheduler = Scheduler.newBuilder().build();
   private BlobStore cas;
   private ActionCacheStore actionCache;
-  private WorkerPool pool;
+  private ToolPool pool;
 
   @BeforeEach
   void openStores() {
@@ -302,7 +302,7 @@ class AdminRoutesTest {
   @Test
   void anInProcessWorkersLivePoolIsReadWhenAsked() {
     pool =
-        WorkerPool.newBuilder()
+        ToolPool.newBuilder()
             .directory(temp)
             .processFactory((key, directory) -> new StubToolProcess(99, directory))
             .clock(clock)
@@ -310,13 +310,13 @@ class AdminRoutesTest {
             .retirementExecutor(Runnable::run)
             .build();
     reports.registerLive("local", "default", () -> Optional.of(pool.stats()));
-    WorkerKey key =
-        new WorkerKey(
+    ToolKey key =
+        new ToolKey(
             "javac-17",
             "javac",
             List.of("bin/javac", "--persistent_worker"),
             Map.of(),
-            WorkerProtocol.PROTO,
+            ToolProtocol.PROTO,
             false,
             false,
             new TreeMap<>(Map.of("bin/javac", "a".repeat(64) + "/10")));
@@ -413,7 +413,7 @@ class AdminRoutesTest {
             "javac-17",
             "javac",
             "f".repeat(64),
-            WorkerProtocol.JSON,
+            ToolProtocol.JSON,
             false,
             PoolLimits.newBuilder().maxProcessesPerKey(4).build(),
             0,

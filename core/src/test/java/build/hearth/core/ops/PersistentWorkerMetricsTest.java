@@ -13,9 +13,9 @@ import build.hearth.core.persistent.PoolStats.KeyStats;
 import build.hearth.core.persistent.PoolStats.ProcessState;
 import build.hearth.core.persistent.PoolStats.ProcessStats;
 import build.hearth.core.persistent.RetirementReason;
-import build.hearth.core.persistent.WorkerKey;
-import build.hearth.core.persistent.WorkerPool;
-import build.hearth.core.persistent.WorkerProtocol;
+import build.hearth.core.persistent.ToolKey;
+import build.hearth.core.persistent.ToolPool;
+import build.hearth.core.persistent.ToolProtocol;
 import build.hearth.testing.FakeClock;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,13 +37,13 @@ class PersistentWorkerMetricsTest {
 
   private final FakeClock clock = new FakeClock();
 
-  private static WorkerKey javacKey() {
-    return new WorkerKey(
+  private static ToolKey javacKey() {
+    return new ToolKey(
         "javac-key",
         "javac",
         List.of("bin/java", "-jar", "JavaBuilder_deploy.jar", "--persistent_worker"),
         Map.of(),
-        WorkerProtocol.PROTO,
+        ToolProtocol.PROTO,
         false,
         false,
         new TreeMap<>(Map.of("JavaBuilder_deploy.jar", "a".repeat(64) + "/1234")));
@@ -56,8 +56,8 @@ class PersistentWorkerMetricsTest {
   @Test
   void seriesOfARealPool() {
     StubToolProcess.Factory processes = new StubToolProcess.Factory();
-    try (WorkerPool pool =
-        WorkerPool.newBuilder()
+    try (ToolPool pool =
+        ToolPool.newBuilder()
             .directory(directory)
             .processFactory(processes)
             .clock(clock)
@@ -69,7 +69,7 @@ class PersistentWorkerMetricsTest {
       WorkerReports reports = new WorkerReports();
       reports.registerLive("local", "default", () -> Optional.of(pool.stats()));
       Metrics metrics = Metrics.newBuilder().workerReports(reports).build();
-      WorkerKey key = javacKey();
+      ToolKey key = javacKey();
 
       Lease cold = pool.acquire(key, Duration.ZERO);
       clock.advance(Duration.ofMillis(30));
@@ -269,7 +269,7 @@ class PersistentWorkerMetricsTest {
         "javac",
         "javac",
         fingerprint,
-        WorkerProtocol.PROTO,
+        ToolProtocol.PROTO,
         false,
         PoolLimits.DEFAULTS,
         starting,

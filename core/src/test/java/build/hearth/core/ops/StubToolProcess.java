@@ -1,8 +1,8 @@
 package build.hearth.core.ops;
 
 import build.hearth.core.persistent.ProcessFactory;
+import build.hearth.core.persistent.ToolKey;
 import build.hearth.core.persistent.ToolProcess;
-import build.hearth.core.persistent.WorkerKey;
 import build.hearth.proto.worker.WorkRequest;
 import build.hearth.proto.worker.WorkResponse;
 import java.nio.file.Path;
@@ -36,7 +36,7 @@ final class StubToolProcess implements ToolProcess {
     final List<StubToolProcess> started = Collections.synchronizedList(new ArrayList<>());
 
     @Override
-    public ToolProcess start(WorkerKey key, Path processDirectory) {
+    public ToolProcess start(ToolKey key, Path processDirectory) {
       StubToolProcess process = new StubToolProcess(nextPid.incrementAndGet(), processDirectory);
       started.add(process);
       return process;

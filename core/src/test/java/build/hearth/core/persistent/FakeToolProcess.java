@@ -24,7 +24,7 @@ import java.util.function.Function;
  */
 final class FakeToolProcess implements ToolProcess {
   final Factory factory;
-  final WorkerKey key;
+  final ToolKey key;
   final Path directory;
   private final long pid;
   private final AtomicBoolean alive = new AtomicBoolean(true);
@@ -33,7 +33,7 @@ final class FakeToolProcess implements ToolProcess {
   private volatile String howItEnded = "";
   volatile boolean directoryExistedAtStart;
 
-  private FakeToolProcess(Factory factory, WorkerKey key, Path directory, long pid) {
+  private FakeToolProcess(Factory factory, ToolKey key, Path directory, long pid) {
     this.factory = factory;
     this.key = key;
     this.directory = directory;
@@ -129,12 +129,12 @@ final class FakeToolProcess implements ToolProcess {
     private final Map<String, AtomicInteger> maxRunningByKey = new ConcurrentHashMap<>();
     private final AtomicInteger running = new AtomicInteger();
     private final AtomicInteger maxRunning = new AtomicInteger();
-    private volatile Function<WorkerKey, RuntimeException> failure;
+    private volatile Function<ToolKey, RuntimeException> failure;
     private volatile CountDownLatch gate;
     private final AtomicInteger waitingAtGate = new AtomicInteger();
 
     @Override
-    public ToolProcess start(WorkerKey key, Path processDirectory) {
+    public ToolProcess start(ToolKey key, Path processDirectory) {
       CountDownLatch held = gate;
       if (held != null) {
         waitingAtGate.incrementAndGet();
@@ -149,7 +149,7 @@ final class FakeToolProcess implements ToolProcess {
           waitingAtGate.decrementAndGet();
         }
       }
-      Function<WorkerKey, RuntimeException> failing = failure;
+      Function<ToolKey, RuntimeException> failing = failure;
       if (failing != null) {
         RuntimeException error = failing.apply(key);
         if (error != null) {
@@ -178,7 +178,7 @@ final class FakeToolProcess implements ToolProcess {
     }
 
     /** Makes starts fail with what {@code failure} returns for their key (null: start it). */
-    void failWith(Function<WorkerKey, RuntimeException> failure) {
+    void failWith(Function<ToolKey, RuntimeException> failure) {
       this.failure = failure;
     }
 
@@ -218,12 +218,12 @@ final class FakeToolProcess implements ToolProcess {
       return maxRunning.get();
     }
 
-    int running(WorkerKey key) {
+    int running(ToolKey key) {
       AtomicInteger count = runningByKey.get(key.fingerprint());
       return count == null ? 0 : count.get();
     }
 
-    int maxRunning(WorkerKey key) {
+    int maxRunning(ToolKey key) {
       AtomicInteger count = maxRunningByKey.get(key.fingerprint());
       return count == null ? 0 : count.get();
     }

@@ -13,11 +13,11 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class WorkerCommandLineTest {
+class ToolCommandLineTest {
   @TempDir Path directory;
 
-  private static WorkerCommandLine split(String... arguments) {
-    return WorkerCommandLine.split(List.of(arguments)).orElseThrow();
+  private static ToolCommandLine split(String... arguments) {
+    return ToolCommandLine.split(List.of(arguments)).orElseThrow();
   }
 
   private void file(String name, String... lines) throws IOException {
@@ -38,7 +38,7 @@ class WorkerCommandLineTest {
 
   @Test
   void takesFlagFilesFromAnywhereAndAppendsPersistentWorkerLast() {
-    WorkerCommandLine line =
+    ToolCommandLine line =
         split(
             "external/local_jdk/bin/java",
             "@first.params",
@@ -63,17 +63,17 @@ class WorkerCommandLineTest {
 
   @Test
   void withoutAFlagFileOrWithoutAProgramThereIsNothingToSplit() {
-    assertThat(WorkerCommandLine.split(List.of("javac", "-d", "out", "A.java"))).isEmpty();
-    assertThat(WorkerCommandLine.split(List.of())).isEmpty();
-    assertThat(WorkerCommandLine.split(List.of("@only.params"))).isEmpty();
+    assertThat(ToolCommandLine.split(List.of("javac", "-d", "out", "A.java"))).isEmpty();
+    assertThat(ToolCommandLine.split(List.of())).isEmpty();
+    assertThat(ToolCommandLine.split(List.of("@only.params"))).isEmpty();
     // "@" alone and "--flagfile=" with no name do not match Bazel's pattern.
-    assertThat(WorkerCommandLine.split(List.of("tool", "@", "--flagfile="))).isEmpty();
+    assertThat(ToolCommandLine.split(List.of("tool", "@", "--flagfile="))).isEmpty();
   }
 
   @Test
   void escapedAndLabelLookingArgumentsGoToTheRequestUnexpanded() throws IOException {
     file("a.params", "--real");
-    WorkerCommandLine line =
+    ToolCommandLine line =
         split("tool", "@@literal", "@repo//pkg:target", "@//pkg:local", "@a.params");
 
     assertThat(line.startupArguments()).containsExactly("tool", "--persistent_worker");
@@ -95,7 +95,7 @@ class WorkerCommandLineTest {
     file("nested/c.params", "--deepest");
     file("d.params", "Ünïcode");
 
-    WorkerCommandLine line = split("tool", "@a.params", "--flagfile=kept.params", "@d.params");
+    ToolCommandLine line = split("tool", "@a.params", "--flagfile=kept.params", "@d.params");
 
     assertThat(line.requestArguments(directory))
         .containsExactly(
@@ -148,10 +148,10 @@ class WorkerCommandLineTest {
 
   @Test
   void nestingIsLimited() throws IOException {
-    for (int i = 0; i <= WorkerCommandLine.MAX_DEPTH; i++) {
+    for (int i = 0; i <= ToolCommandLine.MAX_DEPTH; i++) {
       file("p" + i + ".params", "@p" + (i + 1) + ".params");
     }
-    file("p" + (WorkerCommandLine.MAX_DEPTH + 1) + ".params", "-end");
+    file("p" + (ToolCommandLine.MAX_DEPTH + 1) + ".params", "-end");
 
     assertInvalid(
         () -> split("tool", "@p0.params").requestArguments(directory), "nest more than 16 deep");
@@ -197,7 +197,7 @@ class WorkerCommandLineTest {
 
   @Test
   void toolFileCandidatesAreTheRelativePathsOfTheStartupCommand() {
-    WorkerCommandLine line =
+    ToolCommandLine line =
         split(
             "external/local_jdk/bin/java",
             "-Xmx1g",

@@ -1,8 +1,8 @@
 package build.hearth.core.persistent;
 
-import static build.hearth.core.persistent.WorkerPoolTesting.key;
-import static build.hearth.core.persistent.WorkerPoolTesting.limits;
-import static build.hearth.core.persistent.WorkerPoolTesting.multiplexKey;
+import static build.hearth.core.persistent.ToolPoolTesting.key;
+import static build.hearth.core.persistent.ToolPoolTesting.limits;
+import static build.hearth.core.persistent.ToolPoolTesting.multiplexKey;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * fake factory counts the processes really running, from start to shutdown, and no cap may ever be
  * exceeded.
  */
-class WorkerPoolStressTest {
+class ToolPoolStressTest {
   private static final int THREADS = 8;
   private static final int OPERATIONS = 400;
   private static final int MAX_PROCESSES = 5;
@@ -47,9 +47,9 @@ class WorkerPoolStressTest {
 
   @Test
   void noCapIsEverExceededAndEveryProcessEnds() throws Exception {
-    WorkerKey oneShotKey = key("one-shot");
-    WorkerKey multiplex = multiplexKey("multiplex");
-    List<WorkerKey> keys = List.of(key("a"), key("b"), key("c"), key("d"), oneShotKey, multiplex);
+    ToolKey oneShotKey = key("one-shot");
+    ToolKey multiplex = multiplexKey("multiplex");
+    List<ToolKey> keys = List.of(key("a"), key("b"), key("c"), key("d"), oneShotKey, multiplex);
     PoolLimits common =
         limits()
             .maxProcessesPerKey(PER_KEY)
@@ -60,8 +60,8 @@ class WorkerPoolStressTest {
             .build();
     PoolLimits oneShotLimits =
         common.toBuilder().maxProcessesPerKey(1).atCapacity(PoolLimits.AtCapacity.ONE_SHOT).build();
-    WorkerPool pool =
-        WorkerPool.newBuilder()
+    ToolPool pool =
+        ToolPool.newBuilder()
             .directory(root)
             .processFactory(factory)
             .clock(clock)
@@ -87,7 +87,7 @@ class WorkerPoolStressTest {
     }
 
     pool.checkInvariants();
-    for (WorkerKey key : keys) {
+    for (ToolKey key : keys) {
       int cap = key.equals(oneShotKey) ? 1 : PER_KEY;
       assertThat(factory.maxRunning(key))
           .as("most processes of %s at once", key)
@@ -119,9 +119,9 @@ class WorkerPoolStressTest {
     }
   }
 
-  private void work(WorkerPool pool, List<WorkerKey> keys, Random random) {
+  private void work(ToolPool pool, List<ToolKey> keys, Random random) {
     for (int i = 0; i < OPERATIONS; i++) {
-      WorkerKey key = keys.get(random.nextInt(keys.size()));
+      ToolKey key = keys.get(random.nextInt(keys.size()));
       Lease lease = pool.acquire(key, Duration.ofSeconds(60));
       if (lease.oneShot()) {
         oneShots.incrementAndGet();
@@ -162,8 +162,8 @@ class WorkerPoolStressTest {
 
   @Test
   void thePoolsOwnThreadsSweepIdleProcessesAndEndThem() {
-    WorkerPool pool =
-        WorkerPool.newBuilder()
+    ToolPool pool =
+        ToolPool.newBuilder()
             .directory(root)
             .processFactory(factory)
             .clock(clock)

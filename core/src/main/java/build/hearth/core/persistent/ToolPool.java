@@ -33,13 +33,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps persistent worker processes warm, bounded and retired on time. Callers {@link #acquire} a
- * {@link Lease} on a process of a {@link WorkerKey}, send it one request, and {@link
- * Lease#release()} it; the pool hands out an idle process of the key, starts one while the key's
- * {@link PoolLimits#maxProcessesPerKey() cap} and the pool-wide cap allow, and otherwise waits for
- * one or answers one-shot, per the key's {@link PoolLimits#atCapacity() policy}.
+ * {@link Lease} on a process of a {@link ToolKey}, send it one request, and {@link Lease#release()}
+ * it; the pool hands out an idle process of the key, starts one while the key's {@link
+ * PoolLimits#maxProcessesPerKey() cap} and the pool-wide cap allow, and otherwise waits for one or
+ * answers one-shot, per the key's {@link PoolLimits#atCapacity() policy}.
  *
  * <pre>{@code
- * WorkerPool pool = WorkerPool.newBuilder()
+ * ToolPool pool = ToolPool.newBuilder()
  *     .directory(Path.of("/var/lib/hearth/persistent"))
  *     .processFactory(launcher::start)
  *     .limits(key -> key.tool().equals("javac") ? javacLimits : null)
@@ -65,10 +65,10 @@ import org.slf4j.LoggerFactory;
  * directory cannot be made; a process that cannot start fails with the factory's {@link
  * ToolProcessException}.
  */
-public final class WorkerPool implements AutoCloseable {
+public final class ToolPool implements AutoCloseable {
   private static final Duration CAP_NOTICE_INTERVAL = Duration.ofMinutes(1);
 
-  private static final Logger logger = LoggerFactory.getLogger(WorkerPool.class);
+  private static final Logger logger = LoggerFactory.getLogger(ToolPool.class);
 
   private final Path directory;
   private final ProcessFactory factory;
@@ -83,7 +83,7 @@ public final class WorkerPool implements AutoCloseable {
   private final PoolLedger ledger;
   private final ReentrantLock lock;
 
-  WorkerPool(WorkerPoolBuilder builder) {
+  ToolPool(ToolPoolBuilder builder) {
     this.directory = builder.directory;
     this.factory = builder.processFactory;
     this.shutdownGrace = builder.shutdownGrace;
@@ -123,13 +123,13 @@ public final class WorkerPool implements AutoCloseable {
     }
   }
 
-  /** A builder for a pool; see {@link WorkerPoolBuilder} for what is required. */
-  public static WorkerPoolBuilder newBuilder() {
-    return new WorkerPoolBuilder();
+  /** A builder for a pool; see {@link ToolPoolBuilder} for what is required. */
+  public static ToolPoolBuilder newBuilder() {
+    return new ToolPoolBuilder();
   }
 
-  /** {@link #acquire(WorkerKey, Duration, Cancellation)} without a cancellation. */
-  public Lease acquire(WorkerKey key, Duration maxWait) {
+  /** {@link #acquire(ToolKey, Duration, Cancellation)} without a cancellation. */
+  public Lease acquire(ToolKey key, Duration maxWait) {
     return acquire(key, maxWait, null);
   }
 
@@ -149,7 +149,7 @@ public final class WorkerPool implements AutoCloseable {
    *     if the process's directory cannot be made
    * @throws ToolProcessException if a process had to be started and could not be
    */
-  public Lease acquire(WorkerKey key, Duration maxWait, Cancellation cancellation) {
+  public Lease acquire(ToolKey key, Duration maxWait, Cancellation cancellation) {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(maxWait, "maxWait");
     if (maxWait.isNegative()) {
@@ -276,7 +276,7 @@ public final class WorkerPool implements AutoCloseable {
 
   /** Starts the process of a slot reserved for this caller, without the lock. */
   private Lease start(PooledProcess slot, Cancellation cancellation) {
-    WorkerKey key = slot.owner.key;
+    ToolKey key = slot.owner.key;
     ToolProcess process;
     try {
       PoolDirectories.recreate(slot.directory);
@@ -428,8 +428,8 @@ public final class WorkerPool implements AutoCloseable {
   /**
    * Retires every process idle for longer than its key's idle timeout, and every idle process that
    * has ended on its own ({@link RetirementReason#CRASH}); forgets keys long unused. The pool calls
-   * it periodically (see {@link WorkerPoolBuilder#sweepInterval}); tests and embedders may call it
-   * at any time.
+   * it periodically (see {@link ToolPoolBuilder#sweepInterval}); tests and embedders may call it at
+   * any time.
    *
    * @return the number of processes retired
    */
@@ -602,7 +602,7 @@ public final class WorkerPool implements AutoCloseable {
         "the persistent worker pool is closed; the worker is shutting down");
   }
 
-  private static HearthException cancelledError(WorkerKey key, String what) {
+  private static HearthException cancelledError(ToolKey key, String what) {
     return new HearthException(
         StatusCode.CANCELLED,
         "the action "

@@ -4,7 +4,7 @@ import build.hearth.api.HearthException;
 import java.util.Locale;
 
 /** How requests and responses travel on a persistent worker's stdin and stdout. */
-public enum WorkerProtocol {
+public enum ToolProtocol {
   /** Varint-length-delimited {@code WorkRequest}/{@code WorkResponse} protobuf messages. */
   PROTO,
   /** Proto3 JSON objects with camelCase field names, one per message. */
@@ -18,7 +18,7 @@ public enum WorkerProtocol {
    * @param value the property value, or null when the action does not set it
    * @throws HearthException INVALID_ARGUMENT for any other value, naming the accepted ones
    */
-  public static WorkerProtocol fromProperty(String value) {
+  public static ToolProtocol fromProperty(String value) {
     if (value == null || value.isEmpty()) {
       return PROTO;
     }

@@ -7,10 +7,10 @@ import java.io.InputStream;
 
 /**
  * How {@link WorkRequest}s are written to a worker's stdin and {@link WorkResponse}s read from its
- * stdout in one {@link WorkerProtocol}. Encoding is stateless and thread-safe; a {@link
+ * stdout in one {@link ToolProtocol}. Encoding is stateless and thread-safe; a {@link
  * ResponseReader} belongs to the one thread that reads a process's stdout.
  */
-interface WorkerMessageCodec {
+interface ToolMessageCodec {
   /** The largest response accepted, so that garbage on stdout cannot make us allocate gigabytes. */
   int MAX_RESPONSE_BYTES = 64 << 20;
 
@@ -24,7 +24,7 @@ interface WorkerMessageCodec {
   int RECORDED_BYTES = 64 << 10;
 
   /** The codec of {@code protocol}. */
-  static WorkerMessageCodec of(WorkerProtocol protocol) {
+  static ToolMessageCodec of(ToolProtocol protocol) {
     return switch (protocol) {
       case PROTO -> ProtoMessageCodec.INSTANCE;
       case JSON -> new JsonMessageCodec();

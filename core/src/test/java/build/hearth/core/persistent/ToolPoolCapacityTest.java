@@ -1,8 +1,8 @@
 package build.hearth.core.persistent;
 
-import static build.hearth.core.persistent.WorkerPoolTesting.deterministic;
-import static build.hearth.core.persistent.WorkerPoolTesting.key;
-import static build.hearth.core.persistent.WorkerPoolTesting.limits;
+import static build.hearth.core.persistent.ToolPoolTesting.deterministic;
+import static build.hearth.core.persistent.ToolPoolTesting.key;
+import static build.hearth.core.persistent.ToolPoolTesting.limits;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -25,19 +25,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** How acquires behave when the per-key or the pool-wide cap is reached. */
-class WorkerPoolCapacityTest {
+class ToolPoolCapacityTest {
   private static final Duration LONG = Duration.ofMinutes(1);
 
   @TempDir Path root;
   private final FakeClock clock = new FakeClock();
   private final FakeToolProcess.Factory factory = new FakeToolProcess.Factory();
-  private WorkerPool pool;
+  private ToolPool pool;
 
-  private WorkerPool pool(PoolLimits limits) {
+  private ToolPool pool(PoolLimits limits) {
     return pool(deterministic(clock, root, factory).defaultLimits(limits));
   }
 
-  private WorkerPool pool(WorkerPoolBuilder builder) {
+  private ToolPool pool(ToolPoolBuilder builder) {
     pool = builder.build();
     return pool;
   }
@@ -51,12 +51,12 @@ class WorkerPoolCapacityTest {
     }
   }
 
-  private CompletableFuture<Lease> acquireAsync(WorkerKey key, Duration maxWait) {
+  private CompletableFuture<Lease> acquireAsync(ToolKey key, Duration maxWait) {
     return acquireAsync(key, maxWait, null);
   }
 
   private CompletableFuture<Lease> acquireAsync(
-      WorkerKey key, Duration maxWait, Cancellation cancellation) {
+      ToolKey key, Duration maxWait, Cancellation cancellation) {
     int waitingBefore = pool.stats().waiting();
     CompletableFuture<Lease> future =
         CompletableFuture.supplyAsync(() -> pool.acquire(key, maxWait, cancellation));
@@ -77,8 +77,8 @@ class WorkerPoolCapacityTest {
 
   @Test
   void atTheKeysCapAnAcquireWaitsForARelease() {
-    WorkerPool pool = pool(limits().maxProcessesPerKey(2).build());
-    WorkerKey key = key("k");
+    ToolPool pool = pool(limits().maxProcessesPerKey(2).build());
+    ToolKey key = key("k");
     Lease first = pool.acquire(key, LONG);
     Lease second = pool.acquire(key, LONG);
 
@@ -99,8 +99,8 @@ class WorkerPoolCapacityTest {
 
   @Test
   void aCrashRetirementFreesTheSlotForAWaiter() {
-    WorkerPool pool = pool(limits().maxProcessesPerKey(1).build());
-    WorkerKey key = key("k");
+    ToolPool pool = pool(limits().maxProcessesPerKey(1).build());
+    ToolKey key = key("k");
     Lease crashing = pool.acquire(key, LONG);
     CompletableFuture<Lease> waiting = acquireAsync(key, LONG);
 
@@ -119,12 +119,12 @@ class WorkerPoolCapacityTest {
   @Test
   void aRetiredProcessKeepsItsSlotUntilItHasEnded() {
     List<Runnable> ends = new CopyOnWriteArrayList<>();
-    WorkerPool pool =
+    ToolPool pool =
         pool(
             deterministic(clock, root, factory)
                 .defaultLimits(limits().maxProcessesPerKey(1).build())
                 .retirementExecutor(ends::add));
-    WorkerKey key = key("k");
+    ToolKey key = key("k");
     pool.acquire(key, LONG).retire(RetirementReason.CRASH, "");
     assertThat(pool.stats().key(key).orElseThrow().retiring()).isEqualTo(1);
 
@@ -150,9 +150,9 @@ class WorkerPoolCapacityTest {
 
   @Test
   void underOneShotAnAcquireAtTheCapGetsAOneShotLease() {
-    WorkerPool pool =
+    ToolPool pool =
         pool(limits().maxProcessesPerKey(1).atCapacity(PoolLimits.AtCapacity.ONE_SHOT).build());
-    WorkerKey key = key("k");
+    ToolKey key = key("k");
     Lease busy = pool.acquire(key, LONG);
 
     Lease oneShot = pool.acquire(key, LONG);
@@ -171,8 +171,8 @@ class WorkerPoolCapacityTest {
 
   @Test
   void aZeroWaitFailsAtOnceAndAShortWaitRunsOut() {
-    WorkerPool pool = pool(limits().maxProcessesPerKey(1).build());
-    WorkerKey key = key("k");
+    ToolPool pool = pool(limits().maxProcessesPerKey(1).build());
+    ToolKey key = key("k");
     Lease busy = pool.acquire(key, LONG);
 
     assertThatThrownBy(() -> pool.acquire(key, Duration.ZERO))
@@ -193,8 +193,8 @@ class WorkerPoolCapacityTest {
 
   @Test
   void cancellingAWaitingAcquireStopsItsWait() {
-    WorkerPool pool = pool(limits().maxProcessesPerKey(1).build());
-    WorkerKey key = key("k");
+    ToolPool pool = pool(limits().maxProcessesPerKey(1).build());
+    ToolKey key = key("k");
     Lease busy = pool.acquire(key, LONG);
     Cancellation cancellation = new Cancellation();
     CompletableFuture<Lease> waiting = acquireAsync(key, Duration.ofHours(1), cancellation);
@@ -211,7 +211,7 @@ class WorkerPoolCapacityTest {
 
   @Test
   void anAcquireAlreadyCancelledStartsNothing() {
-    WorkerPool pool = pool(PoolLimits.DEFAULTS);
+    ToolPool pool = pool(PoolLimits.DEFAULTS);
     Cancellation cancellation = new Cancellation();
     cancellation.cancel();
 
@@ -223,8 +223,8 @@ class WorkerPoolCapacityTest {
 
   @Test
   void aCancellationDuringTheStartLeavesTheProcessIdle() {
-    WorkerPool pool = pool(PoolLimits.DEFAULTS);
-    WorkerKey key = key("k");
+    ToolPool pool = pool(PoolLimits.DEFAULTS);
+    ToolKey key = key("k");
     Cancellation cancellation = new Cancellation();
     factory.closeGate();
     CompletableFuture<Lease> starting =
@@ -243,8 +243,8 @@ class WorkerPoolCapacityTest {
 
   @Test
   void interruptingAWaitingAcquireStopsItsWaitAndKeepsTheFlag() {
-    WorkerPool pool = pool(limits().maxProcessesPerKey(1).build());
-    WorkerKey key = key("k");
+    ToolPool pool = pool(limits().maxProcessesPerKey(1).build());
+    ToolKey key = key("k");
     Lease busy = pool.acquire(key, LONG);
     AtomicReference<HearthException> error = new AtomicReference<>();
     AtomicReference<Boolean> flag = new AtomicReference<>();
@@ -272,8 +272,8 @@ class WorkerPoolCapacityTest {
 
   @Test
   void closingThePoolFailsWaitingAcquiresWithUnavailable() {
-    WorkerPool pool = pool(limits().maxProcessesPerKey(1).build());
-    WorkerKey key = key("k");
+    ToolPool pool = pool(limits().maxProcessesPerKey(1).build());
+    ToolKey key = key("k");
     Lease busy = pool.acquire(key, LONG);
     CompletableFuture<Lease> waiting = acquireAsync(key, LONG);
 
@@ -286,8 +286,8 @@ class WorkerPoolCapacityTest {
 
   @Test
   void waitingAcquiresAreServedInTheOrderTheyCame() {
-    WorkerPool pool = pool(limits().maxProcessesPerKey(1).build());
-    WorkerKey key = key("k");
+    ToolPool pool = pool(limits().maxProcessesPerKey(1).build());
+    ToolKey key = key("k");
     Lease busy = pool.acquire(key, LONG);
     CompletableFuture<Lease> first = acquireAsync(key, LONG);
     CompletableFuture<Lease> second = acquireAsync(key, LONG);
@@ -301,9 +301,9 @@ class WorkerPoolCapacityTest {
 
   @Test
   void atThePoolsCapTheLeastRecentlyUsedIdleProcessOfAnotherKeyMakesRoom() {
-    WorkerPool pool = pool(deterministic(clock, root, factory).maxProcesses(2));
-    WorkerKey a = key("a");
-    WorkerKey b = key("b");
+    ToolPool pool = pool(deterministic(clock, root, factory).maxProcesses(2));
+    ToolKey a = key("a");
+    ToolKey b = key("b");
     Lease a1 = pool.acquire(a, LONG);
     Lease a2 = pool.acquire(a, LONG);
     a1.release();
@@ -326,9 +326,9 @@ class WorkerPoolCapacityTest {
 
   @Test
   void atThePoolsCapWithEveryProcessBusyAnAcquireWaitsAndGetsTheFirstReleasedSlot() {
-    WorkerPool pool = pool(deterministic(clock, root, factory).maxProcesses(1));
-    WorkerKey a = key("a");
-    WorkerKey b = key("b");
+    ToolPool pool = pool(deterministic(clock, root, factory).maxProcesses(1));
+    ToolKey a = key("a");
+    ToolKey b = key("b");
     Lease busy = pool.acquire(a, LONG);
     CompletableFuture<Lease> waiting = acquireAsync(b, LONG);
     assertThat(pool.stats().key(b).orElseThrow().counters().waitsAtCap()).isEqualTo(1);
@@ -345,7 +345,7 @@ class WorkerPoolCapacityTest {
 
   @Test
   void aProcessStartsWithoutThePoolsLock() {
-    WorkerPool pool = pool(PoolLimits.DEFAULTS);
+    ToolPool pool = pool(PoolLimits.DEFAULTS);
     Lease other = pool.acquire(key("other"), LONG);
     other.release();
     factory.closeGate();

@@ -1,9 +1,9 @@
 package build.hearth.core.persistent;
 
-import static build.hearth.core.persistent.WorkerPoolTesting.deterministic;
-import static build.hearth.core.persistent.WorkerPoolTesting.key;
-import static build.hearth.core.persistent.WorkerPoolTesting.limits;
-import static build.hearth.core.persistent.WorkerPoolTesting.multiplexKey;
+import static build.hearth.core.persistent.ToolPoolTesting.deterministic;
+import static build.hearth.core.persistent.ToolPoolTesting.key;
+import static build.hearth.core.persistent.ToolPoolTesting.limits;
+import static build.hearth.core.persistent.ToolPoolTesting.multiplexKey;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -27,20 +27,20 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class WorkerPoolTest {
+class ToolPoolTest {
   private static final Duration WAIT = Duration.ofMinutes(1);
 
   @TempDir Path root;
   private final FakeClock clock = new FakeClock();
   private final FakeToolProcess.Factory factory = new FakeToolProcess.Factory();
-  private WorkerPool pool;
+  private ToolPool pool;
 
-  private WorkerPool pool(WorkerPoolBuilder builder) {
+  private ToolPool pool(ToolPoolBuilder builder) {
     pool = builder.build();
     return pool;
   }
 
-  private WorkerPool pool() {
+  private ToolPool pool() {
     return pool(deterministic(clock, root, factory));
   }
 
@@ -56,8 +56,8 @@ class WorkerPoolTest {
 
   @Test
   void theFirstLeaseStartsAProcessInItsOwnDirectoryAndTheNextOneReusesIt() {
-    WorkerPool pool = pool();
-    WorkerKey key = key("k");
+    ToolPool pool = pool();
+    ToolKey key = key("k");
 
     Lease first = pool.acquire(key, WAIT);
     FakeToolProcess process = factory.last();
@@ -89,7 +89,7 @@ class WorkerPoolTest {
 
   @Test
   void latencyIsTheTimeALeaseIsHeld() {
-    WorkerPool pool = pool();
+    ToolPool pool = pool();
     Lease lease = pool.acquire(key("k"), WAIT);
     clock.advance(Duration.ofSeconds(3));
     lease.release();
@@ -105,8 +105,8 @@ class WorkerPoolTest {
 
   @Test
   void onlyTheFirstOfReleaseRetireAndCloseCounts() {
-    WorkerPool pool = pool();
-    WorkerKey key = key("k");
+    ToolPool pool = pool();
+    ToolKey key = key("k");
     Lease lease = pool.acquire(key, WAIT);
     lease.release();
     lease.release();
@@ -126,9 +126,8 @@ class WorkerPoolTest {
 
   @Test
   void aRetiredProcessEndsAndItsDirectoryIsDeleted() {
-    WorkerPool pool =
-        pool(deterministic(clock, root, factory).shutdownGrace(Duration.ofSeconds(2)));
-    WorkerKey key = key("k");
+    ToolPool pool = pool(deterministic(clock, root, factory).shutdownGrace(Duration.ofSeconds(2)));
+    ToolKey key = key("k");
 
     Lease crashed = pool.acquire(key, WAIT);
     Path crashedDirectory = crashed.processDirectory();
@@ -150,11 +149,11 @@ class WorkerPoolTest {
 
   @Test
   void aFailedStartFreesItsSlotAndReachesTheCaller() {
-    WorkerPool pool =
+    ToolPool pool =
         pool(
             deterministic(clock, root, factory)
                 .defaultLimits(limits().maxProcessesPerKey(1).build()));
-    WorkerKey key = key("k");
+    ToolKey key = key("k");
     factory.failWith(
         k ->
             new ToolProcessException(
@@ -178,7 +177,7 @@ class WorkerPoolTest {
   @Test
   void aDirectoryThatCannotBeMadeIsAnInternalError() throws IOException {
     Path file = Files.writeString(root.resolve("file"), "not a directory");
-    WorkerPool pool = pool(deterministic(clock, file.resolve("below"), factory));
+    ToolPool pool = pool(deterministic(clock, file.resolve("below"), factory));
 
     assertThatThrownBy(() -> pool.acquire(key("k"), WAIT))
         .isInstanceOfSatisfying(
@@ -204,7 +203,7 @@ class WorkerPoolTest {
 
   @Test
   void closeShutsDownEveryProcessAndRefusesNewAcquires() {
-    WorkerPool pool = pool();
+    ToolPool pool = pool();
     Lease busy = pool.acquire(key("a"), WAIT);
     pool.acquire(key("b"), WAIT).release();
     Path busyDirectory = busy.processDirectory();
@@ -226,7 +225,7 @@ class WorkerPoolTest {
 
   @Test
   void closeWaitsForAStartUnderWayAndEndsWhatItStarted() {
-    WorkerPool pool =
+    ToolPool pool =
         pool(
             deterministic(clock, root, factory)
                 .defaultLimits(limits().maxProcessesPerKey(1).build()));
@@ -255,7 +254,7 @@ class WorkerPoolTest {
     assertThat(pool.stats().totals().retired(RetirementReason.SHUTDOWN)).isEqualTo(1);
   }
 
-  private static StatusCode acquireFailure(WorkerPool pool, WorkerKey key) {
+  private static StatusCode acquireFailure(ToolPool pool, ToolKey key) {
     try {
       pool.acquire(key, Duration.ZERO).release();
       return StatusCode.OK;
@@ -280,8 +279,8 @@ class WorkerPoolTest {
 
   @Test
   void statsListEachProcess() {
-    WorkerPool pool = pool();
-    WorkerKey key = key("k");
+    ToolPool pool = pool();
+    ToolKey key = key("k");
     Lease first = pool.acquire(key, WAIT);
     clock.advance(Duration.ofSeconds(5));
     Lease second = pool.acquire(key, WAIT);
@@ -293,7 +292,7 @@ class WorkerPoolTest {
     assertThat(stats.clientKey()).isEqualTo("k");
     assertThat(stats.tool()).isEqualTo("javac");
     assertThat(stats.fingerprint()).isEqualTo(key.fingerprint());
-    assertThat(stats.protocol()).isEqualTo(WorkerProtocol.PROTO);
+    assertThat(stats.protocol()).isEqualTo(ToolProtocol.PROTO);
     assertThat(stats.multiplex()).isFalse();
     assertThat(stats.limits()).isEqualTo(PoolLimits.DEFAULTS);
     assertThat(stats.idle()).isEqualTo(1);
@@ -324,7 +323,7 @@ class WorkerPoolTest {
   @Test
   void eachKeyGetsTheLimitsTheFunctionGivesIt() {
     PoolLimits small = limits().maxProcessesPerKey(1).build();
-    WorkerPool pool =
+    ToolPool pool =
         pool(
             deterministic(clock, root, factory)
                 .limits(key -> key.clientKey().equals("small") ? small : null));
@@ -346,7 +345,7 @@ class WorkerPoolTest {
 
   @Test
   void theIdleMapCountsProcessesThatCanTakeARequestAndListenersHearOfChanges() {
-    WorkerPool pool = pool();
+    ToolPool pool = pool();
     AtomicInteger calls = new AtomicInteger();
     pool.addIdleListener(calls::incrementAndGet);
     pool.addIdleListener(
@@ -355,13 +354,13 @@ class WorkerPoolTest {
         });
 
     Lease a = pool.acquire(key("a"), WAIT);
-    WorkerKey sameClientKey =
-        new WorkerKey(
+    ToolKey sameClientKey =
+        new ToolKey(
             "a",
             "javac",
-            WorkerPoolTesting.JAVAC,
+            ToolPoolTesting.JAVAC,
             Map.of(),
-            WorkerProtocol.JSON,
+            ToolProtocol.JSON,
             false,
             false,
             key("a").toolDigests());
@@ -387,13 +386,13 @@ class WorkerPoolTest {
 
   @Test
   void theBuilderAndTheLimitsRejectBadValues() {
-    assertThatThrownBy(() -> WorkerPool.newBuilder().processFactory(factory).build())
+    assertThatThrownBy(() -> ToolPool.newBuilder().processFactory(factory).build())
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("directory");
-    assertThatThrownBy(() -> WorkerPool.newBuilder().directory(root).build())
+    assertThatThrownBy(() -> ToolPool.newBuilder().directory(root).build())
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("process factory");
-    assertThatThrownBy(() -> WorkerPool.newBuilder().maxProcesses(0))
+    assertThatThrownBy(() -> ToolPool.newBuilder().maxProcesses(0))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> limits().maxProcessesPerKey(0))
         .isInstanceOf(IllegalArgumentException.class)
@@ -405,7 +404,7 @@ class WorkerPoolTest {
     assertThat(PoolLimits.DEFAULTS.toBuilder().build()).isEqualTo(PoolLimits.DEFAULTS);
     assertThat(PoolLimits.DEFAULTS.idleTimeout()).isEqualTo(Duration.ofMinutes(5));
     assertThat(PoolLimits.DEFAULTS.atCapacity()).isEqualTo(PoolLimits.AtCapacity.WAIT);
-    WorkerPool pool = pool();
+    ToolPool pool = pool();
     assertThatThrownBy(() -> pool.acquire(key("k"), Duration.ofSeconds(-1)))
         .isInstanceOf(IllegalArgumentException.class);
   }

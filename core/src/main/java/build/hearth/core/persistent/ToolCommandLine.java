@@ -52,7 +52,7 @@ import java.util.stream.StreamSupport;
  *
  * <p>Immutable and thread-safe.
  */
-public final class WorkerCommandLine {
+public final class ToolCommandLine {
   /** The flag Bazel appends to start a tool as a persistent worker. */
   public static final String PERSISTENT_WORKER_FLAG = "--persistent_worker";
 
@@ -64,7 +64,7 @@ public final class WorkerCommandLine {
   private final List<String> startupArguments;
   private final List<String> flagFiles;
 
-  private WorkerCommandLine(List<String> startupArguments, List<String> flagFiles) {
+  private ToolCommandLine(List<String> startupArguments, List<String> flagFiles) {
     this.startupArguments = List.copyOf(startupArguments);
     this.flagFiles = List.copyOf(flagFiles);
   }
@@ -75,7 +75,7 @@ public final class WorkerCommandLine {
    * @return empty if no argument is a flag file, or nothing but flag files is left to start: such
    *     an action runs as an ordinary process
    */
-  public static Optional<WorkerCommandLine> split(List<String> arguments) {
+  public static Optional<ToolCommandLine> split(List<String> arguments) {
     List<String> startup = new ArrayList<>();
     List<String> flagFiles = new ArrayList<>();
     for (String argument : arguments) {
@@ -86,7 +86,7 @@ public final class WorkerCommandLine {
       return Optional.empty();
     }
     startup.add(PERSISTENT_WORKER_FLAG);
-    return Optional.of(new WorkerCommandLine(startup, flagFiles));
+    return Optional.of(new ToolCommandLine(startup, flagFiles));
   }
 
   /** Whether Bazel would take {@code argument} out of the startup command. */
@@ -267,7 +267,7 @@ public final class WorkerCommandLine {
 
   @Override
   public boolean equals(Object other) {
-    return other instanceof WorkerCommandLine that
+    return other instanceof ToolCommandLine that
         && startupArguments.equals(that.startupArguments)
         && flagFiles.equals(that.flagFiles);
   }
@@ -279,6 +279,6 @@ public final class WorkerCommandLine {
 
   @Override
   public String toString() {
-    return "WorkerCommandLine{startup=" + startupArguments + ", flagFiles=" + flagFiles + "}";
+    return "ToolCommandLine{startup=" + startupArguments + ", flagFiles=" + flagFiles + "}";
   }
 }

@@ -29,17 +29,17 @@ import java.util.TreeMap;
  * @param toolDigests the tool files (path relative to the process's directory, to the hex digest
  *     and size as {@code hash/size}), sorted by path
  */
-public record WorkerKey(
+public record ToolKey(
     String clientKey,
     String tool,
     List<String> startupArguments,
     Map<String, String> environment,
-    WorkerProtocol protocol,
+    ToolProtocol protocol,
     boolean multiplex,
     boolean cancellable,
     SortedMap<String, String> toolDigests) {
 
-  public WorkerKey {
+  public ToolKey {
     Objects.requireNonNull(clientKey, "clientKey");
     Objects.requireNonNull(tool, "tool");
     Objects.requireNonNull(protocol, "protocol");
@@ -82,7 +82,7 @@ public record WorkerKey(
   }
 
   /** Whether {@code other} is this key with other tool files: the same tool, changed. */
-  public boolean isToolChangeOf(WorkerKey other) {
+  public boolean isToolChangeOf(ToolKey other) {
     return clientKey.equals(other.clientKey)
         && tool.equals(other.tool)
         && startupArguments.equals(other.startupArguments)
@@ -102,7 +102,7 @@ public record WorkerKey(
 
   @Override
   public String toString() {
-    return "WorkerKey{"
+    return "ToolKey{"
         + clientKey
         + (tool.isEmpty() ? "" : ", tool=" + tool)
         + ", "

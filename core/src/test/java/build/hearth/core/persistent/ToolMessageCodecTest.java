@@ -4,7 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import build.hearth.core.persistent.WorkerMessageCodec.ResponseReader;
+import build.hearth.core.persistent.ToolMessageCodec.ResponseReader;
 import build.hearth.proto.worker.Input;
 import build.hearth.proto.worker.WorkRequest;
 import build.hearth.proto.worker.WorkResponse;
@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 /** Framing of requests and responses in both protocols, without processes. */
-class WorkerMessageCodecTest {
+class ToolMessageCodecTest {
 
   private static final WorkRequest FULL_REQUEST =
       WorkRequest.newBuilder()
@@ -66,7 +66,7 @@ class WorkerMessageCodecTest {
 
   @Nested
   class Proto {
-    private final WorkerMessageCodec codec = WorkerMessageCodec.of(WorkerProtocol.PROTO);
+    private final ToolMessageCodec codec = ToolMessageCodec.of(ToolProtocol.PROTO);
 
     private byte[] delimited(WorkResponse... responses) throws IOException {
       ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -174,7 +174,7 @@ class WorkerMessageCodecTest {
 
   @Nested
   class Json {
-    private final WorkerMessageCodec codec = WorkerMessageCodec.of(WorkerProtocol.JSON);
+    private final ToolMessageCodec codec = ToolMessageCodec.of(ToolProtocol.JSON);
 
     private ResponseReader reader(String text) {
       return codec.reader(new ByteArrayInputStream(text.getBytes(UTF_8)));

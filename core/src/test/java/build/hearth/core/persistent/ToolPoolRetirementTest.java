@@ -1,9 +1,9 @@
 package build.hearth.core.persistent;
 
-import static build.hearth.core.persistent.WorkerPoolTesting.deterministic;
-import static build.hearth.core.persistent.WorkerPoolTesting.key;
-import static build.hearth.core.persistent.WorkerPoolTesting.limits;
-import static build.hearth.core.persistent.WorkerPoolTesting.multiplexKey;
+import static build.hearth.core.persistent.ToolPoolTesting.deterministic;
+import static build.hearth.core.persistent.ToolPoolTesting.key;
+import static build.hearth.core.persistent.ToolPoolTesting.limits;
+import static build.hearth.core.persistent.ToolPoolTesting.multiplexKey;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -26,15 +26,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** When processes retire: idleness, request counts, memory, tool changes, crashes; multiplex. */
-class WorkerPoolRetirementTest {
+class ToolPoolRetirementTest {
   private static final Duration LONG = Duration.ofMinutes(1);
 
   @TempDir Path root;
   private final FakeClock clock = new FakeClock();
   private final FakeToolProcess.Factory factory = new FakeToolProcess.Factory();
-  private WorkerPool pool;
+  private ToolPool pool;
 
-  private WorkerPool pool(PoolLimits limits) {
+  private ToolPool pool(PoolLimits limits) {
     pool = deterministic(clock, root, factory).defaultLimits(limits).build();
     return pool;
   }
@@ -48,14 +48,14 @@ class WorkerPoolRetirementTest {
     }
   }
 
-  private Counters counters(WorkerKey key) {
+  private Counters counters(ToolKey key) {
     return pool.stats().key(key).orElseThrow().counters();
   }
 
   @Test
   void theSweepRetiresExactlyTheProcessesIdleForLongerThanTheTimeout() {
-    WorkerPool pool = pool(limits().idleTimeout(Duration.ofMinutes(5)).build());
-    WorkerKey key = key("k");
+    ToolPool pool = pool(limits().idleTimeout(Duration.ofMinutes(5)).build());
+    ToolKey key = key("k");
     Lease first = pool.acquire(key, LONG);
     Lease second = pool.acquire(key, LONG);
     Lease third = pool.acquire(key, LONG);
@@ -84,7 +84,7 @@ class WorkerPoolRetirementTest {
 
   @Test
   void aZeroIdleTimeoutKeepsProcessesForever() {
-    WorkerPool pool = pool(limits().idleTimeout(Duration.ZERO).build());
+    ToolPool pool = pool(limits().idleTimeout(Duration.ZERO).build());
     pool.acquire(key("k"), LONG).release();
     clock.advance(Duration.ofDays(30));
     assertThat(pool.retireIdle()).isZero();
@@ -93,7 +93,7 @@ class WorkerPoolRetirementTest {
 
   @Test
   void theSweepRetiresAnIdleProcessThatEndedOnItsOwn() {
-    WorkerPool pool = pool(PoolLimits.DEFAULTS);
+    ToolPool pool = pool(PoolLimits.DEFAULTS);
     Lease lease = pool.acquire(key("k"), LONG);
     lease.release();
     ((FakeToolProcess) lease.process()).die();
@@ -105,7 +105,7 @@ class WorkerPoolRetirementTest {
 
   @Test
   void aProcessThatDiedDuringItsRequestRetiresOnRelease() {
-    WorkerPool pool = pool(PoolLimits.DEFAULTS);
+    ToolPool pool = pool(PoolLimits.DEFAULTS);
     Lease lease = pool.acquire(key("k"), LONG);
     ((FakeToolProcess) lease.process()).die();
 
@@ -118,8 +118,8 @@ class WorkerPoolRetirementTest {
 
   @Test
   void aProcessRetiresAfterItsMaximumNumberOfRequests() {
-    WorkerPool pool = pool(limits().maxRequestsPerProcess(3).build());
-    WorkerKey key = key("k");
+    ToolPool pool = pool(limits().maxRequestsPerProcess(3).build());
+    ToolKey key = key("k");
     ToolProcess first = null;
     for (int i = 1; i <= 3; i++) {
       Lease lease = pool.acquire(key, LONG);
@@ -144,8 +144,8 @@ class WorkerPoolRetirementTest {
 
   @Test
   void aProcessOverTheMemoryLimitAfterARequestRetires() {
-    WorkerPool pool = pool(limits().memoryLimitBytes(1000).build());
-    WorkerKey key = key("k");
+    ToolPool pool = pool(limits().memoryLimitBytes(1000).build());
+    ToolKey key = key("k");
     Lease lease = pool.acquire(key, LONG);
     FakeToolProcess process = (FakeToolProcess) lease.process();
     process.setResidentBytes(1000);
@@ -165,10 +165,10 @@ class WorkerPoolRetirementTest {
 
   @Test
   void aChangedToolRetiresOldIdleProcessesAtOnceAndBusyOnesWhenReleased() {
-    WorkerPool pool = pool(PoolLimits.DEFAULTS);
-    WorkerKey v1 = key("k", false, "a");
-    WorkerKey v2 = key("k", false, "b");
-    WorkerKey unrelated = key("other", false, "a");
+    ToolPool pool = pool(PoolLimits.DEFAULTS);
+    ToolKey v1 = key("k", false, "a");
+    ToolKey v2 = key("k", false, "b");
+    ToolKey unrelated = key("other", false, "a");
     Lease idle = pool.acquire(v1, LONG);
     Lease busy = pool.acquire(v1, LONG);
     Lease other = pool.acquire(unrelated, LONG);
@@ -197,8 +197,8 @@ class WorkerPoolRetirementTest {
 
   @Test
   void startsSoonAfterIdleRetirementsAreCounted() {
-    WorkerPool pool = pool(limits().idleTimeout(Duration.ofMinutes(5)).build());
-    WorkerKey key = key("k");
+    ToolPool pool = pool(limits().idleTimeout(Duration.ofMinutes(5)).build());
+    ToolKey key = key("k");
     pool.acquire(key, LONG).release();
     clock.advance(Duration.ofMinutes(6));
     pool.retireIdle();
@@ -217,7 +217,7 @@ class WorkerPoolRetirementTest {
 
   @Test
   void keysLongUnusedAreForgottenButStayInTheTotals() {
-    WorkerPool pool = pool(limits().idleTimeout(Duration.ofMinutes(5)).build());
+    ToolPool pool = pool(limits().idleTimeout(Duration.ofMinutes(5)).build());
     pool.acquire(key("k"), LONG).release();
     clock.advance(Duration.ofMinutes(6));
     pool.retireIdle();
@@ -236,9 +236,8 @@ class WorkerPoolRetirementTest {
 
   @Test
   void aMultiplexProcessServesUpToItsInFlightLimitBeforeAnotherStarts() {
-    WorkerPool pool =
-        pool(limits().maxProcessesPerKey(2).maxInFlightPerMultiplexProcess(3).build());
-    WorkerKey key = multiplexKey("m");
+    ToolPool pool = pool(limits().maxProcessesPerKey(2).maxInFlightPerMultiplexProcess(3).build());
+    ToolKey key = multiplexKey("m");
     List<Lease> leases = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       leases.add(pool.acquire(key, LONG));
@@ -280,8 +279,8 @@ class WorkerPoolRetirementTest {
 
   @Test
   void aCrashOnAMultiplexProcessRetiresItForEveryRequest() {
-    WorkerPool pool = pool(limits().maxProcessesPerKey(1).build());
-    WorkerKey key = multiplexKey("m");
+    ToolPool pool = pool(limits().maxProcessesPerKey(1).build());
+    ToolKey key = multiplexKey("m");
     Lease crashed = pool.acquire(key, LONG);
     Lease sibling = pool.acquire(key, LONG);
 
@@ -298,8 +297,8 @@ class WorkerPoolRetirementTest {
 
   @Test
   void aMultiplexProcessOverItsMemoryLimitTakesNoMoreRequestsAndRetiresWhenDone() {
-    WorkerPool pool = pool(limits().maxProcessesPerKey(2).memoryLimitBytes(1000).build());
-    WorkerKey key = multiplexKey("m");
+    ToolPool pool = pool(limits().maxProcessesPerKey(2).memoryLimitBytes(1000).build());
+    ToolKey key = multiplexKey("m");
     Lease first = pool.acquire(key, LONG);
     Lease second = pool.acquire(key, LONG);
     FakeToolProcess process = (FakeToolProcess) first.process();

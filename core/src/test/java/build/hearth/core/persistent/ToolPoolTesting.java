@@ -8,29 +8,29 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /** Keys and pools for the pool's tests. */
-final class WorkerPoolTesting {
+final class ToolPoolTesting {
   static final List<String> JAVAC =
       List.of("bin/java", "-jar", "JavaBuilder_deploy.jar", "--persistent_worker");
 
-  private WorkerPoolTesting() {}
+  private ToolPoolTesting() {}
 
   /** A singleplex key of tool "javac" with tool files at version {@code a}. */
-  static WorkerKey key(String clientKey) {
+  static ToolKey key(String clientKey) {
     return key(clientKey, false, "a");
   }
 
-  static WorkerKey multiplexKey(String clientKey) {
+  static ToolKey multiplexKey(String clientKey) {
     return key(clientKey, true, "a");
   }
 
   /** A key of tool "javac" whose tool jar has the digest named by {@code toolVersion}. */
-  static WorkerKey key(String clientKey, boolean multiplex, String toolVersion) {
-    return new WorkerKey(
+  static ToolKey key(String clientKey, boolean multiplex, String toolVersion) {
+    return new ToolKey(
         clientKey,
         "javac",
         JAVAC,
         Map.of("LANG", "C.UTF-8"),
-        WorkerProtocol.PROTO,
+        ToolProtocol.PROTO,
         multiplex,
         false,
         new TreeMap<>(Map.of("JavaBuilder_deploy.jar", toolVersion.repeat(64) + "/1234")));
@@ -40,9 +40,9 @@ final class WorkerPoolTesting {
    * A pool on {@code clock} without its own threads: no sweeps (tests call retireIdle), and retired
    * processes end on the thread that retired them.
    */
-  static WorkerPoolBuilder deterministic(
+  static ToolPoolBuilder deterministic(
       FakeClock clock, Path directory, FakeToolProcess.Factory factory) {
-    return WorkerPool.newBuilder()
+    return ToolPool.newBuilder()
         .directory(directory)
         .processFactory(factory)
         .clock(clock)

@@ -9,18 +9,18 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Function;
 
 /**
- * Builds a {@link WorkerPool}; obtained from {@link WorkerPool#newBuilder()}. Each setter checks
- * its argument and throws {@link IllegalArgumentException} (or {@link NullPointerException} for
- * null) for a bad one. Not thread-safe.
+ * Builds a {@link ToolPool}; obtained from {@link ToolPool#newBuilder()}. Each setter checks its
+ * argument and throws {@link IllegalArgumentException} (or {@link NullPointerException} for null)
+ * for a bad one. Not thread-safe.
  */
-public final class WorkerPoolBuilder {
+public final class ToolPoolBuilder {
   private static final Duration MAX_SWEEP_INTERVAL = Duration.ofSeconds(30);
   private static final Duration MIN_SWEEP_INTERVAL = Duration.ofMillis(100);
 
   Path directory;
   ProcessFactory processFactory;
   PoolLimits defaultLimits = PoolLimits.DEFAULTS;
-  Function<? super WorkerKey, PoolLimits> limits;
+  Function<? super ToolKey, PoolLimits> limits;
   int maxProcesses;
   Duration shutdownGrace = Duration.ofSeconds(5);
   Clock clock = Clock.systemUTC();
@@ -28,20 +28,20 @@ public final class WorkerPoolBuilder {
   ScheduledExecutorService timer;
   Executor retirementExecutor;
 
-  WorkerPoolBuilder() {}
+  ToolPoolBuilder() {}
 
   /**
    * The directory under which each process gets its own, named {@code <shortFingerprint>-<n>};
    * required. It belongs to this pool: on build, process directories an earlier pool left in it are
    * deleted.
    */
-  public WorkerPoolBuilder directory(Path directory) {
+  public ToolPoolBuilder directory(Path directory) {
     this.directory = Objects.requireNonNull(directory, "directory").toAbsolutePath().normalize();
     return this;
   }
 
   /** Starts the processes; required. */
-  public WorkerPoolBuilder processFactory(ProcessFactory factory) {
+  public ToolPoolBuilder processFactory(ProcessFactory factory) {
     this.processFactory = Objects.requireNonNull(factory, "factory");
     return this;
   }
@@ -50,7 +50,7 @@ public final class WorkerPoolBuilder {
    * The limits of keys that {@link #limits(Function)} gives none of its own; {@link
    * PoolLimits#DEFAULTS} by default.
    */
-  public WorkerPoolBuilder defaultLimits(PoolLimits limits) {
+  public ToolPoolBuilder defaultLimits(PoolLimits limits) {
     this.defaultLimits = Objects.requireNonNull(limits, "limits");
     return this;
   }
@@ -60,7 +60,7 @@ public final class WorkerPoolBuilder {
    * must not call the pool; returning null means the {@link #defaultLimits default limits}. By
    * default every key gets the default limits.
    */
-  public WorkerPoolBuilder limits(Function<? super WorkerKey, PoolLimits> limits) {
+  public ToolPoolBuilder limits(Function<? super ToolKey, PoolLimits> limits) {
     this.limits = Objects.requireNonNull(limits, "limits");
     return this;
   }
@@ -71,7 +71,7 @@ public final class WorkerPoolBuilder {
    * keys can each use their full share; set it from the machine's memory and cores. When it is
    * reached and another key has an idle process, that process is retired to make room.
    */
-  public WorkerPoolBuilder maxProcesses(int maxProcesses) {
+  public ToolPoolBuilder maxProcesses(int maxProcesses) {
     if (maxProcesses < 1) {
       throw new IllegalArgumentException("maxProcesses must be at least 1, but is " + maxProcesses);
     }
@@ -83,7 +83,7 @@ public final class WorkerPoolBuilder {
    * How long a retiring process gets to leave after its stdin closes, and again after SIGTERM,
    * before it is killed; 5 seconds by default. See {@link ToolProcess#shutdown(Duration)}.
    */
-  public WorkerPoolBuilder shutdownGrace(Duration grace) {
+  public ToolPoolBuilder shutdownGrace(Duration grace) {
     Objects.requireNonNull(grace, "grace");
     if (grace.isNegative()) {
       throw new IllegalArgumentException("shutdownGrace must not be negative: " + grace);
@@ -95,17 +95,17 @@ public final class WorkerPoolBuilder {
   /**
    * The clock that idle times and lease hold times are measured with; the system clock by default.
    */
-  public WorkerPoolBuilder clock(Clock clock) {
+  public ToolPoolBuilder clock(Clock clock) {
     this.clock = Objects.requireNonNull(clock, "clock");
     return this;
   }
 
   /**
-   * How often the pool calls {@link WorkerPool#retireIdle()}. By default a quarter of the default
+   * How often the pool calls {@link ToolPool#retireIdle()}. By default a quarter of the default
    * limits' idle timeout, at most 30 seconds and at least 100 milliseconds. Zero turns the
    * automatic sweeps off, and the embedder calls it instead.
    */
-  public WorkerPoolBuilder sweepInterval(Duration interval) {
+  public ToolPoolBuilder sweepInterval(Duration interval) {
     Objects.requireNonNull(interval, "interval");
     if (interval.isNegative()) {
       throw new IllegalArgumentException("sweepInterval must not be negative: " + interval);
@@ -116,10 +116,10 @@ public final class WorkerPoolBuilder {
 
   /**
    * The executor that runs the sweeps. By default the pool creates a daemon thread and stops it on
-   * {@link WorkerPool#close()}; an executor given here is not shut down, only the pool's task on it
+   * {@link ToolPool#close()}; an executor given here is not shut down, only the pool's task on it
    * is cancelled.
    */
-  public WorkerPoolBuilder timer(ScheduledExecutorService timer) {
+  public ToolPoolBuilder timer(ScheduledExecutorService timer) {
     this.timer = Objects.requireNonNull(timer, "timer");
     return this;
   }
@@ -128,11 +128,10 @@ public final class WorkerPoolBuilder {
    * Where retired processes are shut down and their directories deleted, which can take the
    * shutdown grace twice over. By default the pool creates daemon threads as needed, so that
    * shutdowns run in parallel and never on a thread that serves a request, and stops them on {@link
-   * WorkerPool#close()}; an executor given here is not shut down. {@code Runnable::run} does the
-   * work on the thread that retired the process, after the pool's lock is released, which suits
-   * tests.
+   * ToolPool#close()}; an executor given here is not shut down. {@code Runnable::run} does the work
+   * on the thread that retired the process, after the pool's lock is released, which suits tests.
    */
-  public WorkerPoolBuilder retirementExecutor(Executor executor) {
+  public ToolPoolBuilder retirementExecutor(Executor executor) {
     this.retirementExecutor = Objects.requireNonNull(executor, "executor");
     return this;
   }
@@ -143,7 +142,7 @@ public final class WorkerPoolBuilder {
    * @throws IllegalStateException if the directory or the process factory is missing, or a timer
    *     was given but the sweep interval is zero
    */
-  public WorkerPool build() {
+  public ToolPool build() {
     if (directory == null) {
       throw new IllegalStateException("a worker pool needs a directory for its processes");
     }
@@ -154,7 +153,7 @@ public final class WorkerPoolBuilder {
       throw new IllegalStateException(
           "a timer was given but sweepInterval is zero; set a positive interval");
     }
-    return new WorkerPool(this);
+    return new ToolPool(this);
   }
 
   int effectiveMaxProcesses() {
