@@ -49,7 +49,7 @@ import org.slf4j.LoggerFactory;
  * must not be synced twice at once, nor changed by anyone while it is synced (so the caller syncs
  * only while no request runs there), since what is checked and then acted on could otherwise change
  * in between. Kept paths are exempt: the sync never looks into them, so requests may run in them
- * meanwhile (a multiplex worker's sandboxes).
+ * meanwhile (a multiplex tool process's sandboxes).
  */
 final class DirectorySync {
   private static final Logger log = LoggerFactory.getLogger(DirectorySync.class);

@@ -45,8 +45,8 @@ import org.slf4j.LoggerFactory;
  * cache; an action that deliberately restores their write permission can still change the cached
  * bytes (running actions as another user would close that gap).
  *
- * <p>A persistent worker keeps one directory per tool process instead, and {@link #sync}s it with
- * each request's inputs, which changes only what differs from the previous request's.
+ * <p>A persistent worker's tool process keeps one directory instead, which {@link #sync} updates
+ * with each request's inputs, changing only what differs from the previous request's.
  *
  * <p>Thread-safe: many exec roots may be prepared, and many directories synced, at once. {@link
  * #close()} deletes the executable copies; it neither closes the local cache, the source nor the
@@ -120,9 +120,9 @@ public final class ExecRoots implements AutoCloseable {
 
   /**
    * Makes {@code directory} hold exactly the input tree under {@code inputRoot}, as {@link
-   * #prepare} would materialize it, changing only what differs from what is there: for a persistent
-   * worker, whose process keeps one directory across many requests, so that each request sees its
-   * own inputs and nothing an earlier one left. Equivalent to {@code sync(inputRoot, directory,
+   * #prepare} would materialize it, changing only what differs from what is there: for a tool
+   * process, which keeps one directory across many requests, so that each request sees its own
+   * inputs and nothing an earlier one left. Equivalent to {@code sync(inputRoot, directory,
    * Set.of())}.
    *
    * @throws HearthException as {@link #sync(Digest, Path, Set)}

@@ -41,8 +41,8 @@ import org.slf4j.LoggerFactory;
  *     PipedToolProcess.Spec.newBuilder()
  *         .command(List.of("/usr/bin/java", "-jar", "tools/Builder.jar", "--persistent_worker"))
  *         .environment(Map.of("LANG", "C.UTF-8"))
- *         .workingDirectory(workerDirectory)
- *         .logFile(logDirectory.resolve("worker-1.log"))
+ *         .workingDirectory(processDirectory)
+ *         .logFile(logDirectory.resolve("tool-1.log"))
  *         .protocol(ToolProtocol.PROTO)
  *         .build());
  * WorkResponse response = process.send(request).join();
@@ -119,7 +119,7 @@ public final class PipedToolProcess implements ToolProcess {
           e);
     }
     ProcessBuilder builder = new ProcessBuilder(spec.command());
-    // The JDK starts from a copy of this JVM's environment; a worker must see only its own.
+    // The JDK starts from a copy of this JVM's environment; a tool process must see only its own.
     builder.environment().clear();
     builder.environment().putAll(spec.environment());
     builder.directory(spec.workingDirectory().toFile());
@@ -331,7 +331,7 @@ public final class PipedToolProcess implements ToolProcess {
   }
 
   /**
-   * Closes stdin, which tells a well-behaved worker to leave. A writer blocked on a full pipe holds
+   * Closes stdin, which tells a well-behaved tool to leave. A writer blocked on a full pipe holds
    * the lock (and the stream's own monitor), so this gives up after {@code grace} and lets the
    * signals do the work.
    */

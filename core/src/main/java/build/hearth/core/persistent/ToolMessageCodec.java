@@ -6,8 +6,8 @@ import java.io.IOException;
 import java.io.InputStream;
 
 /**
- * How {@link WorkRequest}s are written to a worker's stdin and {@link WorkResponse}s read from its
- * stdout in one {@link ToolProtocol}. Encoding is stateless and thread-safe; a {@link
+ * How {@link WorkRequest}s are written to a tool process's stdin and {@link WorkResponse}s read
+ * from its stdout in one {@link ToolProtocol}. Encoding is stateless and thread-safe; a {@link
  * ResponseReader} belongs to the one thread that reads a process's stdout.
  */
 interface ToolMessageCodec {

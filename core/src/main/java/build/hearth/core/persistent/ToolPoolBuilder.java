@@ -144,10 +144,10 @@ public final class ToolPoolBuilder {
    */
   public ToolPool build() {
     if (directory == null) {
-      throw new IllegalStateException("a worker pool needs a directory for its processes");
+      throw new IllegalStateException("a tool pool needs a directory for its processes");
     }
     if (processFactory == null) {
-      throw new IllegalStateException("a worker pool needs a process factory");
+      throw new IllegalStateException("a tool pool needs a process factory");
     }
     if (timer != null && sweepInterval != null && sweepInterval.isZero()) {
       throw new IllegalStateException(
