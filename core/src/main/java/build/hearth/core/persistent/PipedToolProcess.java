@@ -2,13 +2,14 @@ package build.hearth.core.persistent;
 
 import build.hearth.core.persistent.ToolMessageCodec.ResponseReader;
 import build.hearth.core.persistent.ToolProcessException.Kind;
+import build.hearth.core.process.ProcessLauncher;
+import build.hearth.core.process.ProcessTrees;
 import build.hearth.proto.worker.WorkRequest;
 import build.hearth.proto.worker.WorkResponse;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.lang.ProcessBuilder.Redirect;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
@@ -118,17 +119,12 @@ public final class PipedToolProcess implements ToolProcess {
           "cannot prepare the stderr log " + spec.logFile() + " of the worker process: " + e,
           e);
     }
-    ProcessBuilder builder = new ProcessBuilder(spec.command());
-    // The JDK starts from a copy of this JVM's environment; a tool process must see only its own.
-    builder.environment().clear();
-    builder.environment().putAll(spec.environment());
-    builder.directory(spec.workingDirectory().toFile());
-    builder.redirectInput(Redirect.PIPE);
-    builder.redirectOutput(Redirect.PIPE);
-    builder.redirectError(Redirect.appendTo(spec.logFile().toFile()));
+    ProcessLauncher.Request request =
+        ProcessLauncher.Request.piped(
+            spec.command(), spec.environment(), spec.workingDirectory(), spec.logFile());
     Process process;
     try {
-      process = spec.launcher().launch(builder);
+      process = spec.launcher().launch(request);
     } catch (IOException | RuntimeException e) {
       throw new ToolProcessException(
           Kind.START_FAILED,
@@ -243,7 +239,7 @@ public final class PipedToolProcess implements ToolProcess {
     if (!process.isAlive()) {
       return OptionalLong.empty();
     }
-    return ToolProcessTree.residentBytes(process.toHandle());
+    return ProcessTrees.residentBytes(process.toHandle());
   }
 
   @Override
@@ -300,10 +296,10 @@ public final class PipedToolProcess implements ToolProcess {
               Kind.DIED, "worker process " + pid() + " was shut down" + stderrSuffix()));
       ProcessHandle root = process.toHandle();
       Map<Long, ProcessHandle> tree = new LinkedHashMap<>();
-      ToolProcessTree.snapshot(root, tree);
+      ProcessTrees.snapshot(root, tree);
       closeStdin(grace);
       if (!awaitExit(grace)) {
-        ToolProcessTree.snapshot(root, tree);
+        ProcessTrees.snapshot(root, tree);
         log.debug("worker process {} ignored the end of its stdin; sending SIGTERM", pid());
         process.destroy();
         if (!awaitExit(grace)) {
@@ -312,7 +308,7 @@ public final class PipedToolProcess implements ToolProcess {
         }
       }
       // Also when the root left gracefully: whatever it started must not outlive it.
-      ToolProcessTree.kill(root, tree.values());
+      ProcessTrees.kill(root, tree.values());
       if (!awaitExit(KILL_PATIENCE)) {
         log.warn(
             "worker process {} still runs {} s after SIGKILL", pid(), KILL_PATIENCE.toSeconds());
@@ -327,7 +323,7 @@ public final class PipedToolProcess implements ToolProcess {
     fail(
         new ToolProcessException(
             Kind.DIED, "worker process " + pid() + " was killed" + stderrSuffix()));
-    ToolProcessTree.kill(process.toHandle(), List.of());
+    ProcessTrees.kill(process.toHandle(), List.of());
   }
 
   /**
@@ -438,7 +434,7 @@ public final class PipedToolProcess implements ToolProcess {
             Kind.PROTOCOL,
             "worker process " + pid() + " broke the worker protocol: " + what + stderrSuffix(),
             cause));
-    ToolProcessTree.kill(process.toHandle(), List.of());
+    ProcessTrees.kill(process.toHandle(), List.of());
   }
 
   /** Stdout ended: the process ended, or closed it, which leaves it as useless as dead. */
@@ -473,7 +469,7 @@ public final class PipedToolProcess implements ToolProcess {
       }
     } else {
       message.append(" closed its stdout but kept running; it was killed");
-      ToolProcessTree.kill(process.toHandle(), List.of());
+      ProcessTrees.kill(process.toHandle(), List.of());
     }
     if (detail != null && !exited) {
       message.append(" (").append(detail).append(')');
@@ -517,20 +513,6 @@ public final class PipedToolProcess implements ToolProcess {
   }
 
   /**
-   * Starts a prepared {@link ProcessBuilder}: the seam through which an embedder wraps worker
-   * processes (in a sandbox, say) or a test observes or refuses launches. The builder comes with
-   * the command, the exact environment, the directory and the pipes set; a launcher may change the
-   * command but must leave stdin and stdout as pipes.
-   *
-   * <p>Implementations are thread-safe.
-   */
-  @FunctionalInterface
-  public interface Launcher {
-    /** Starts {@code builder}'s process, usually by calling {@link ProcessBuilder#start()}. */
-    Process launch(ProcessBuilder builder) throws IOException;
-  }
-
-  /**
    * What to start: an immutable description, reusable to start a replacement process.
    *
    * <p>Thread-safe (immutable).
@@ -542,7 +524,7 @@ public final class PipedToolProcess implements ToolProcess {
     private final Path logFile;
     private final ToolProtocol protocol;
     private final boolean multiplex;
-    private final Launcher launcher;
+    private final ProcessLauncher launcher;
 
     private Spec(Builder builder) {
       this.command = builder.command;
@@ -588,7 +570,7 @@ public final class PipedToolProcess implements ToolProcess {
       return multiplex;
     }
 
-    public Launcher launcher() {
+    public ProcessLauncher launcher() {
       return launcher;
     }
 
@@ -612,7 +594,7 @@ public final class PipedToolProcess implements ToolProcess {
       private Path logFile;
       private ToolProtocol protocol = ToolProtocol.PROTO;
       private boolean multiplex;
-      private Launcher launcher = ProcessBuilder::start;
+      private ProcessLauncher launcher = ProcessLauncher.system();
 
       private Builder() {}
 
@@ -685,8 +667,12 @@ public final class PipedToolProcess implements ToolProcess {
         return this;
       }
 
-      /** How the process is started (default: {@link ProcessBuilder#start()}). */
-      public Builder launcher(Launcher launcher) {
+      /**
+       * How the process is started (default: {@link ProcessLauncher#system()}). It gets a {@link
+       * ProcessLauncher.Request#piped piped} request: stdin and stdout are the pipes the requests
+       * and responses travel through, stderr is appended to the log file.
+       */
+      public Builder launcher(ProcessLauncher launcher) {
         this.launcher = Objects.requireNonNull(launcher, "launcher");
         return this;
       }

@@ -17,9 +17,10 @@ import build.hearth.core.execution.ExecutionTask;
 import build.hearth.core.internal.DaemonThreads;
 import build.hearth.core.internal.Durations;
 import build.hearth.core.internal.ProtoTime;
-import build.hearth.core.persistent.PipedToolProcess;
 import build.hearth.core.persistent.PoolStats;
 import build.hearth.core.persistent.ToolPool;
+import build.hearth.core.process.ProcessLauncher;
+import build.hearth.core.process.ProcessTrees;
 import build.hearth.spi.storage.BlobStore;
 import com.google.protobuf.Timestamp;
 import java.io.IOException;
@@ -137,7 +138,11 @@ public final class LocalActionRunner implements ActionRunner {
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private LocalActionRunner(
-      Builder b, Path workDirectory, Executor fetchExecutor, ExecutorService owned) {
+      Builder b,
+      Path workDirectory,
+      Executor fetchExecutor,
+      ExecutorService owned,
+      ProcessLauncher toolLauncher) {
     this.workerName = b.workerName;
     this.logsDirectory = workDirectory.resolve(LOGS);
     this.execRoots =
@@ -152,7 +157,7 @@ public final class LocalActionRunner implements ActionRunner {
     this.ownedFetchExecutor = owned;
     PersistentWorkersConfig config = b.persistentWorkers;
     if (config != null && config.enabled()) {
-      ToolStarter starter = new ToolStarter(logsDirectory.resolve(PERSISTENT), b.toolLauncher);
+      ToolStarter starter = new ToolStarter(logsDirectory.resolve(PERSISTENT), toolLauncher);
       this.pool = PersistentPools.build(config, workDirectory.resolve(PERSISTENT), starter, clock);
       this.persistent = new PersistentActionRunner(workerName, config, pool, starter, this::now);
     } else {
@@ -210,7 +215,7 @@ public final class LocalActionRunner implements ActionRunner {
       Logs logs = Logs.create(logsDirectory);
       try {
         ProcessLauncher.Request request =
-            new ProcessLauncher.Request(
+            ProcessLauncher.Request.toFiles(
                 argv, environment, workingDirectory, logs.stdout(), logs.stderr());
         metadata.setExecutionStartTimestamp(now());
         Ending ending = execute(request, arguments.get(0), task.timeout(), cancellation);
@@ -304,7 +309,7 @@ public final class LocalActionRunner implements ActionRunner {
   }
 
   private void kill(Process process) {
-    if (!ProcessTrees.kill(process.toHandle(), KILL_PATIENCE)) {
+    if (!ProcessTrees.killAndWait(process.toHandle(), KILL_PATIENCE)) {
       log.warn(
           "Worker {}: processes of command {} still run {} after SIGKILL",
           workerName,
@@ -486,7 +491,6 @@ public final class LocalActionRunner implements ActionRunner {
     private Clock clock = Clock.systemUTC();
     private boolean allowAbsoluteSymlinks;
     private PersistentWorkersConfig persistentWorkers;
-    private PipedToolProcess.Launcher toolLauncher;
 
     private Builder() {}
 
@@ -496,15 +500,6 @@ public final class LocalActionRunner implements ActionRunner {
      */
     public Builder persistentWorkers(PersistentWorkersConfig config) {
       this.persistentWorkers = Objects.requireNonNull(config, "config");
-      return this;
-    }
-
-    /**
-     * Starts persistent worker processes, for example inside a sandbox; by default the JDK's {@link
-     * ProcessBuilder} as it is.
-     */
-    public Builder toolLauncher(PipedToolProcess.Launcher launcher) {
-      this.toolLauncher = Objects.requireNonNull(launcher, "launcher");
       return this;
     }
 
@@ -565,7 +560,11 @@ public final class LocalActionRunner implements ActionRunner {
       return this;
     }
 
-    /** Starts the processes; {@link ProcessLauncher#system()} by default. */
+    /**
+     * Starts every process: the actions' own and the persistent workers' tool processes; {@link
+     * ProcessLauncher#system()} by default. With {@code persistentWorkers.sandbox} set to {@code
+     * namespaces}, tool processes go through it wrapped in {@code unshare}.
+     */
     public Builder launcher(ProcessLauncher launcher) {
       this.launcher = Objects.requireNonNull(launcher, "launcher");
       return this;
@@ -609,11 +608,11 @@ public final class LocalActionRunner implements ActionRunner {
         throw HearthException.internal(
             "cannot prepare the work directory " + workDirectory + ": " + e.getMessage(), e);
       }
-      if (toolLauncher == null
-          && persistentWorkers != null
+      ProcessLauncher toolLauncher = launcher;
+      if (persistentWorkers != null
           && persistentWorkers.enabled()
           && persistentWorkers.sandbox() == PersistentWorkersConfig.Sandbox.NAMESPACES) {
-        toolLauncher = NamespaceSandbox.probe();
+        toolLauncher = NamespaceSandbox.probe(launcher);
         log.info("Worker {}: persistent worker processes start in {}", workerName, toolLauncher);
       }
       ExecutorService owned = null;
@@ -624,7 +623,7 @@ public final class LocalActionRunner implements ActionRunner {
                 DEFAULT_FETCH_THREADS, DaemonThreads.named("hearth-fetch-" + workerName + "-"));
         executor = owned;
       }
-      return new LocalActionRunner(this, dir, executor, owned);
+      return new LocalActionRunner(this, dir, executor, owned, toolLauncher);
     }
 
     private static void deleteFiles(Path directory) throws IOException {

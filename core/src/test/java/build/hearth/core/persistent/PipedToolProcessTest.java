@@ -11,6 +11,7 @@ import build.hearth.proto.worker.WorkRequest;
 import build.hearth.proto.worker.WorkResponse;
 import com.google.protobuf.ByteString;
 import java.io.IOException;
+import java.lang.ProcessBuilder.Redirect;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -284,7 +285,7 @@ class PipedToolProcessTest {
   }
 
   @Test
-  void theLauncherSeamSeesThePreparedBuilderAndCanRefuse() {
+  void theLauncherSeamSeesThePreparedRequestAndCanRefuse() {
     List<List<String>> launched = new ArrayList<>();
     PipedToolProcess.Spec spec =
         PipedToolProcess.Spec.newBuilder()
@@ -293,9 +294,14 @@ class PipedToolProcessTest {
             .workingDirectory(directory)
             .logFile(directory.resolve("tool.log"))
             .launcher(
-                builder -> {
-                  launched.add(builder.command());
-                  assertThat(builder.environment()).containsExactly(Map.entry("ONLY", "this"));
+                request -> {
+                  launched.add(request.arguments());
+                  assertThat(request.environment()).containsExactly(Map.entry("ONLY", "this"));
+                  assertThat(request.workingDirectory()).isEqualTo(directory);
+                  assertThat(request.stdin()).isEqualTo(Redirect.PIPE);
+                  assertThat(request.stdout()).isEqualTo(Redirect.PIPE);
+                  assertThat(request.stderr())
+                      .isEqualTo(Redirect.appendTo(directory.resolve("tool.log").toFile()));
                   throw new IOException("sandbox refused it");
                 })
             .build();

@@ -22,6 +22,7 @@ import build.hearth.core.Hearth;
 import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.execution.Cancellation;
 import build.hearth.core.execution.ExecutionTask;
+import build.hearth.core.process.ProcessTrees;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.io.IOException;

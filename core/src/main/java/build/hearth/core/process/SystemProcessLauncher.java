@@ -1,8 +1,7 @@
-package build.hearth.core.worker;
+package build.hearth.core.process;
 
 import java.io.File;
 import java.io.IOException;
-import java.lang.ProcessBuilder.Redirect;
 import java.util.Map;
 
 /** {@link ProcessLauncher#system()}: the JDK's {@link ProcessBuilder}. Stateless. */
@@ -17,19 +16,17 @@ final class SystemProcessLauncher implements ProcessLauncher {
   public Process launch(Request request) throws IOException {
     ProcessBuilder builder = new ProcessBuilder(request.arguments());
     Map<String, String> environment = builder.environment();
-    // The JDK starts from a copy of this JVM's environment; an action must see only its own.
+    // The JDK starts from a copy of this JVM's environment; a process must see only its own.
     environment.clear();
     environment.putAll(request.environment());
     builder.directory(request.workingDirectory().toFile());
-    builder.redirectOutput(Redirect.appendTo(request.stdout().toFile()));
-    builder.redirectError(Redirect.appendTo(request.stderr().toFile()));
-    boolean nullDevice = NULL_DEVICE.exists();
-    if (nullDevice) {
-      builder.redirectInput(Redirect.from(NULL_DEVICE));
-    }
+    builder.redirectOutput(request.stdout());
+    builder.redirectError(request.stderr());
+    boolean closeInput = request.stdin().equals(Request.NO_INPUT) && !NULL_DEVICE.exists();
+    // Without /dev/null, a closed pipe gives the same immediate end of input.
+    builder.redirectInput(closeInput ? ProcessBuilder.Redirect.PIPE : request.stdin());
     Process process = builder.start();
-    if (!nullDevice) {
-      // Without /dev/null, a closed pipe gives the same immediate end of input.
+    if (closeInput) {
       process.getOutputStream().close();
     }
     return process;
