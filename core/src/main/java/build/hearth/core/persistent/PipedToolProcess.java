@@ -1,5 +1,6 @@
 package build.hearth.core.persistent;
 
+import build.hearth.core.internal.Durations;
 import build.hearth.core.persistent.ToolMessageCodec.ResponseReader;
 import build.hearth.core.persistent.ToolProcessException.Kind;
 import build.hearth.core.process.ProcessLauncher;
@@ -304,14 +305,18 @@ public final class PipedToolProcess implements ToolProcess {
         process.destroy();
         if (!awaitExit(grace)) {
           log.info(
-              "worker process {} ignored SIGTERM for {} ms; killing it", pid(), grace.toMillis());
+              "worker process {} ignored SIGTERM for {}; killing it",
+              pid(),
+              Durations.format(grace));
         }
       }
       // Also when the root left gracefully: whatever it started must not outlive it.
       ProcessTrees.kill(root, tree.values());
       if (!awaitExit(KILL_PATIENCE)) {
         log.warn(
-            "worker process {} still runs {} s after SIGKILL", pid(), KILL_PATIENCE.toSeconds());
+            "worker process {} still runs {} after SIGKILL",
+            pid(),
+            Durations.format(KILL_PATIENCE));
       }
     } finally {
       shutdownDone.complete(null);

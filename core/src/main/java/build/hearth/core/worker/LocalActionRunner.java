@@ -33,7 +33,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -235,7 +234,7 @@ public final class LocalActionRunner implements ActionRunner {
                   result.build(),
                   StatusCode.DEADLINE_EXCEEDED,
                   "command exceeded its timeout of "
-                      + describe(task.timeout())
+                      + Durations.format(task.timeout())
                       + " and was killed");
           case CANCELLED ->
               new ActionOutcome(
@@ -314,7 +313,7 @@ public final class LocalActionRunner implements ActionRunner {
           "Worker {}: processes of command {} still run {} after SIGKILL",
           workerName,
           process.pid(),
-          describe(KILL_PATIENCE));
+          Durations.format(KILL_PATIENCE));
     }
   }
 
@@ -377,29 +376,6 @@ public final class LocalActionRunner implements ActionRunner {
 
   private Timestamp now() {
     return ProtoTime.of(clock.instant());
-  }
-
-  /** {@code 10s}, {@code 1h30m}, {@code 1.5s}, {@code 250ms}: short, for messages. */
-  static String describe(Duration duration) {
-    long millis = duration.toMillis();
-    if (millis < 1000) {
-      return millis + "ms";
-    }
-    if (millis % 1000 != 0) {
-      return String.format(Locale.ROOT, "%.3fs", millis / 1000.0).replaceAll("0+s$", "s");
-    }
-    long seconds = duration.getSeconds();
-    StringBuilder text = new StringBuilder();
-    if (seconds >= 3600) {
-      text.append(seconds / 3600).append('h');
-    }
-    if (seconds % 3600 >= 60) {
-      text.append(seconds % 3600 / 60).append('m');
-    }
-    if (seconds % 60 != 0) {
-      text.append(seconds % 60).append('s');
-    }
-    return text.toString();
   }
 
   /**

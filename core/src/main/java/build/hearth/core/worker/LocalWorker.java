@@ -7,6 +7,7 @@ import build.hearth.core.execution.ActionRunner;
 import build.hearth.core.execution.Cancellation;
 import build.hearth.core.execution.ExecutionTask;
 import build.hearth.core.internal.DaemonThreads;
+import build.hearth.core.internal.Durations;
 import build.hearth.core.scheduler.Assignment;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.WarmWorkers;
@@ -217,7 +218,7 @@ public final class LocalWorker
             "Worker '{}': {} actions still running {} after they were cancelled; interrupting them",
             spec.name(),
             running.size(),
-            closeTimeout);
+            Durations.format(closeTimeout));
         slotThreads.shutdownNow();
       }
     } catch (InterruptedException e) {

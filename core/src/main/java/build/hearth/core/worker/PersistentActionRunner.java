@@ -368,7 +368,7 @@ final class PersistentActionRunner {
               result.build(),
               StatusCode.DEADLINE_EXCEEDED,
               "the persistent worker request exceeded the action's timeout of "
-                  + LocalActionRunner.describe(task.timeout())
+                  + Durations.format(task.timeout())
                   + " and was stopped")
           : new ActionOutcome(
               result.build(),
@@ -420,7 +420,7 @@ final class PersistentActionRunner {
             workerName,
             key,
             lease.process().pid(),
-            LocalActionRunner.describe(CANCEL_PATIENCE));
+            Durations.format(CANCEL_PATIENCE));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }

@@ -471,15 +471,6 @@ class LocalActionRunnerTest {
   }
 
   @Test
-  void describesDurationsShortly() {
-    assertThat(LocalActionRunner.describe(Duration.ofSeconds(10))).isEqualTo("10s");
-    assertThat(LocalActionRunner.describe(Duration.ofMinutes(90))).isEqualTo("1h30m");
-    assertThat(LocalActionRunner.describe(Duration.ofMillis(1500))).isEqualTo("1.5s");
-    assertThat(LocalActionRunner.describe(Duration.ofMillis(250))).isEqualTo("250ms");
-    assertThat(LocalActionRunner.describe(Duration.ofHours(3))).isEqualTo("3h");
-  }
-
-  @Test
   void refusesRunsAfterClose() {
     runner.close();
 
