@@ -17,7 +17,7 @@ import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.execution.ExecutionServices;
 import build.hearth.core.execution.ExecutionTask;
 import build.hearth.core.execution.WorkerGateway;
-import build.hearth.core.internal.DaemonThreads;
+import build.hearth.core.internal.Threads;
 import build.hearth.core.ops.AdminRoutes;
 import build.hearth.core.ops.HttpRoutes;
 import build.hearth.core.ops.Metrics;
@@ -161,7 +161,7 @@ public final class HearthServer implements AutoCloseable {
       // Completes executions and writes their results to the action cache, so neither holds a
       // worker's slot nor a transport thread.
       ExecutorService completions =
-          Executors.newFixedThreadPool(2, DaemonThreads.named("hearth-completion-"));
+          Executors.newFixedThreadPool(2, Threads.daemon("hearth-completion-"));
       resources.register(completions::shutdown);
 
       List<TransportContext> contexts = new ArrayList<>();

@@ -3,9 +3,9 @@ package build.hearth.core.persistent;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.execution.Cancellation;
-import build.hearth.core.internal.DaemonThreads;
 import build.hearth.core.internal.DirectoryTrees;
 import build.hearth.core.internal.Durations;
+import build.hearth.core.internal.Threads;
 import build.hearth.core.persistent.KeyPool.Count;
 import build.hearth.core.persistent.PoolLedger.Waiter;
 import java.io.IOException;
@@ -102,7 +102,7 @@ public final class ToolPool implements AutoCloseable {
       this.retirementExecutor = builder.retirementExecutor;
     } else {
       this.ownedRetirementExecutor =
-          Executors.newCachedThreadPool(DaemonThreads.named("hearth-pool-retire-"));
+          Executors.newCachedThreadPool(Threads.daemon("hearth-pool-retire-"));
       this.retirementExecutor = ownedRetirementExecutor;
     }
     PoolDirectories.deleteLeftovers(directory);
@@ -113,8 +113,7 @@ public final class ToolPool implements AutoCloseable {
     } else {
       this.ownedTimer =
           builder.timer == null
-              ? Executors.newSingleThreadScheduledExecutor(
-                  DaemonThreads.named("hearth-pool-sweeper-"))
+              ? Executors.newSingleThreadScheduledExecutor(Threads.daemon("hearth-pool-sweeper-"))
               : null;
       long millis = Math.max(1, interval.toMillis());
       this.sweep =

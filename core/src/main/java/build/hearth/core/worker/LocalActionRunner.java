@@ -14,9 +14,9 @@ import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.execution.ActionRunner;
 import build.hearth.core.execution.Cancellation;
 import build.hearth.core.execution.ExecutionTask;
-import build.hearth.core.internal.DaemonThreads;
 import build.hearth.core.internal.Durations;
 import build.hearth.core.internal.ProtoTime;
+import build.hearth.core.internal.Threads;
 import build.hearth.core.persistent.PoolStats;
 import build.hearth.core.persistent.ToolPool;
 import build.hearth.core.process.ProcessLauncher;
@@ -596,7 +596,7 @@ public final class LocalActionRunner implements ActionRunner {
       if (executor == null) {
         owned =
             Executors.newFixedThreadPool(
-                DEFAULT_FETCH_THREADS, DaemonThreads.named("hearth-fetch-" + workerName + "-"));
+                DEFAULT_FETCH_THREADS, Threads.daemon("hearth-fetch-" + workerName + "-"));
         executor = owned;
       }
       return new LocalActionRunner(this, dir, executor, owned, toolLauncher);
