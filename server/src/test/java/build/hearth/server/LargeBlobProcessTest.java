@@ -58,7 +58,7 @@ class LargeBlobProcessTest {
           .as("missing after upload; %s", server.describe())
           .isEmpty();
 
-      MessageDigest sha256 = BlobPattern.sha256();
+      MessageDigest sha256 = build.hearth.api.Digest.newMessageDigest();
       AtomicLong received = new AtomicLong();
       ByteStreamClient.read(
           server.channel(),

@@ -247,7 +247,7 @@ class RestartProcessTest {
           ByteStreamClient.write(
               second.channel(), ByteStreamClient.uploadName(digest), blob.chunks(), CALL_TIMEOUT);
       assertThat(written.getCommittedSize()).isEqualTo(blob.size());
-      MessageDigest sha256 = BlobPattern.sha256();
+      MessageDigest sha256 = build.hearth.api.Digest.newMessageDigest();
       AtomicLong received = new AtomicLong();
       ByteStreamClient.read(
           second.channel(),

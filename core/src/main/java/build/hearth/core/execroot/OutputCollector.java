@@ -250,7 +250,7 @@ final class OutputCollector {
                 .setTarget(Files.readSymbolicLink(entry).toString()));
       } else if (attributes.isDirectory()) {
         Directory child = readDirectory(entry, children);
-        Digest digest = Digest.of(child.toByteString().asReadOnlyByteBuffer());
+        Digest digest = Digest.of(child.toByteString());
         children.putIfAbsent(digest, child);
         directory.addDirectories(
             DirectoryNode.newBuilder().setName(name).setDigest(digest.toProto()));
@@ -268,7 +268,7 @@ final class OutputCollector {
   }
 
   private Digest putMessage(ByteString bytes) {
-    Digest digest = Digest.of(bytes.asReadOnlyByteBuffer());
+    Digest digest = Digest.of(bytes);
     if (present.add(digest) && !target.contains(digest)) {
       target.put(digest, bytes);
     }
