@@ -9,6 +9,7 @@ import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.Storage;
 import build.hearth.core.ops.HttpRoutes.Response;
+import build.hearth.core.persistent.FakeToolProcess;
 import build.hearth.core.persistent.Lease;
 import build.hearth.core.persistent.PoolLimits;
 import build.hearth.core.persistent.PoolStats;
@@ -301,10 +302,11 @@ class AdminRoutesTest {
 
   @Test
   void anInProcessWorkersLivePoolIsReadWhenAsked() {
+    FakeToolProcess.Factory processes = new FakeToolProcess.Factory();
     pool =
         ToolPool.newBuilder()
             .directory(temp)
-            .processFactory((key, directory) -> new StubToolProcess(99, directory))
+            .processFactory(processes)
             .clock(clock)
             .sweepInterval(Duration.ZERO)
             .retirementExecutor(Runnable::run)
@@ -345,7 +347,7 @@ class AdminRoutesTest {
         .containsEntry("coldRequests", 1L);
     Map<String, Object> process = map(list(row.get("processes")).get(0));
     assertThat(process)
-        .containsEntry("pid", 99L)
+        .containsEntry("pid", processes.started().get(0).pid())
         .containsEntry("state", "idle")
         .containsEntry("requests", 2L)
         .containsEntry("ageSeconds", seconds("12.000"))

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
+import build.hearth.core.persistent.FakeToolProcess;
 import build.hearth.core.persistent.Lease;
 import build.hearth.core.persistent.PoolLimits;
 import build.hearth.core.persistent.PoolStats;
@@ -55,7 +56,7 @@ class PersistentWorkerMetricsTest {
 
   @Test
   void seriesOfARealPool() {
-    StubToolProcess.Factory processes = new StubToolProcess.Factory();
+    FakeToolProcess.Factory processes = new FakeToolProcess.Factory();
     try (ToolPool pool =
         ToolPool.newBuilder()
             .directory(directory)
@@ -90,7 +91,7 @@ class PersistentWorkerMetricsTest {
       // Its third request was its last: it retires for max_requests.
       third.release();
       Lease fresh = pool.acquire(key, Duration.ZERO);
-      processes.started.get(1).residentBytes = OptionalLong.of(123_456);
+      processes.started().get(1).setResidentBytes(123_456);
       fresh.release();
 
       Exposition exposition = scrape(metrics);
@@ -116,7 +117,7 @@ class PersistentWorkerMetricsTest {
       }
       assertThat(exposition.value("persistent_worker_waits_at_cap_total", labels())).isEqualTo(1);
       assertThat(exposition.value("persistent_worker_idle_restarts_total", labels())).isZero();
-      long pid = processes.started.get(1).pid;
+      long pid = processes.started().get(1).pid();
       assertThat(
               exposition.value(
                   "persistent_worker_resident_bytes", labels("pid", Long.toString(pid))))

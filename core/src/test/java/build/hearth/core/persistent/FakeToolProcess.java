@@ -19,10 +19,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
- * A {@link ToolProcess} without an operating system process, for the pool's tests: it answers each
- * request at once with exit code 0, reports the resident memory a test sets, and dies when told.
+ * A {@link ToolProcess} without an operating system process, for the tests of the pool and of what
+ * reads its statistics: it answers each request at once with exit code 0, reports the resident
+ * memory a test sets, and dies when told.
  */
-final class FakeToolProcess implements ToolProcess {
+public final class FakeToolProcess implements ToolProcess {
   final Factory factory;
   final ToolKey key;
   final Path directory;
@@ -96,7 +97,7 @@ final class FakeToolProcess implements ToolProcess {
     }
   }
 
-  void setResidentBytes(long bytes) {
+  public void setResidentBytes(long bytes) {
     residentBytes = OptionalLong.of(bytes);
   }
 
@@ -122,7 +123,7 @@ final class FakeToolProcess implements ToolProcess {
    * Starts fake processes and counts how many run at once, per key and in all. A test can make the
    * next starts fail, or hold them until it lets them go.
    */
-  static final class Factory implements ProcessFactory {
+  public static final class Factory implements ProcessFactory {
     private final AtomicLong nextPid = new AtomicLong(1000);
     private final List<FakeToolProcess> started = new ArrayList<>();
     private final Map<String, AtomicInteger> runningByKey = new ConcurrentHashMap<>();
@@ -199,7 +200,7 @@ final class FakeToolProcess implements ToolProcess {
       return waitingAtGate.get();
     }
 
-    List<FakeToolProcess> started() {
+    public List<FakeToolProcess> started() {
       synchronized (started) {
         return List.copyOf(started);
       }
