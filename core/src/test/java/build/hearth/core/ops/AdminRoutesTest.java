@@ -55,7 +55,7 @@ class AdminRoutesTest {
   @TempDir Path temp;
 
   private final FakeClock clock = new FakeClock(T0);
-  private final WorkerReports reports = new WorkerReports();
+  private final WorkerReports reports = new WorkerReports(clock);
   private final Scheduler<String, String> scheduler = Scheduler.newBuilder().build();
   private BlobStore cas;
   private ActionCacheStore actionCache;

@@ -67,7 +67,7 @@ class PersistentWorkerMetricsTest {
             .defaultLimits(
                 PoolLimits.newBuilder().maxProcessesPerKey(1).maxRequestsPerProcess(3).build())
             .build()) {
-      WorkerReports reports = new WorkerReports();
+      WorkerReports reports = new WorkerReports(clock);
       reports.registerLive("local", "default", () -> Optional.of(pool.stats()));
       Metrics metrics = Metrics.newBuilder().workerReports(reports).build();
       ToolKey key = javacKey();
@@ -219,7 +219,7 @@ class PersistentWorkerMetricsTest {
             List.of(
                 row("new-fingerprint", 1, 1, 0, withBuckets, List.of(idle, starting)),
                 row("old-fingerprint", 0, 0, 1, withoutBuckets, List.of())));
-    WorkerReports reports = new WorkerReports();
+    WorkerReports reports = new WorkerReports(clock);
     reports.update(new WorkerReports.Report("remote-1", "default", true, now, Optional.of(pool)));
     reports.update(new WorkerReports.Report("no-pool", "default", true, now, Optional.empty()));
     Metrics metrics = Metrics.newBuilder().workerReports(reports).build();
