@@ -1,5 +1,6 @@
 package build.hearth.api;
 
+import com.google.protobuf.ByteString;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -68,7 +69,26 @@ public record Digest(String hash, long sizeBytes) implements Comparable<Digest> 
   }
 
   /**
-   * Hashes the remaining bytes of a buffer, such as a read-only view of a {@code ByteString}.
+   * Hashes a blob held in a {@link ByteString}, piece by piece, without copying it.
+   *
+   * <pre>{@code
+   * Digest d = Digest.of(ByteString.copyFromUtf8("hello"));
+   * d.equals(Digest.of("hello".getBytes(UTF_8))); // true
+   * }</pre>
+   *
+   * @param bytes the blob's content
+   * @return the digest of {@code bytes}
+   */
+  public static Digest of(ByteString bytes) {
+    MessageDigest sha = newMessageDigest();
+    for (ByteBuffer piece : bytes.asReadOnlyByteBufferList()) {
+      sha.update(piece);
+    }
+    return new Digest(HexFormat.of().formatHex(sha.digest()), bytes.size());
+  }
+
+  /**
+   * Hashes the remaining bytes of a buffer, such as one piece of a {@code ByteString}.
    *
    * @param buffer the blob's content from its position to its limit; its position is left unchanged
    * @return the digest of those bytes

@@ -192,7 +192,7 @@ class MarkedToolInputsE2eTest {
     for (ByteString blob : blobs) {
       request.addRequests(
           BatchUpdateBlobsRequest.Request.newBuilder()
-              .setDigest(Digest.of(blob.toByteArray()).toProto())
+              .setDigest(Digest.of(blob).toProto())
               .setData(blob));
     }
     BatchUpdateBlobsResponse response =
@@ -226,6 +226,6 @@ class MarkedToolInputsE2eTest {
 
   private static Digest digest(ByteString blob, List<ByteString> blobs) {
     blobs.add(blob);
-    return Digest.of(blob.toByteArray());
+    return Digest.of(blob);
   }
 }

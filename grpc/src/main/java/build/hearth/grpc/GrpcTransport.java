@@ -2,6 +2,7 @@ package build.hearth.grpc;
 
 import build.hearth.api.HearthException;
 import build.hearth.core.execution.WorkerGateway;
+import build.hearth.core.internal.Threads;
 import build.hearth.core.ops.HttpRoutes;
 import build.hearth.core.ops.WorkerApiScheduler;
 import build.hearth.core.ops.WorkerReports;
@@ -32,11 +33,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -151,11 +150,11 @@ final class GrpcTransport implements Transport {
             0,
             TimeUnit.MILLISECONDS,
             new LinkedBlockingQueue<>(),
-            threads("hearth-grpc-" + context.serverName() + "-"));
+            Threads.nonDaemon("hearth-grpc-" + context.serverName() + "-"));
     // Also times WaitOperation calls, whose timers are mostly cancelled early.
     ScheduledThreadPoolExecutor sweeper =
         new ScheduledThreadPoolExecutor(
-            1, threads("hearth-grpc-" + context.serverName() + "-sweep-"));
+            1, Threads.nonDaemon("hearth-grpc-" + context.serverName() + "-sweep-"));
     sweeper.setRemoveOnCancelPolicy(true);
     WorkerApiService workerApi =
         context
@@ -300,14 +299,5 @@ final class GrpcTransport implements Transport {
   /** An IPv6 literal in brackets, so that the port after it stays readable. */
   private static String hostForMessages(String host) {
     return host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host;
-  }
-
-  private static ThreadFactory threads(String prefix) {
-    AtomicInteger count = new AtomicInteger();
-    return task -> {
-      Thread thread = new Thread(task, prefix + count.incrementAndGet());
-      thread.setDaemon(false);
-      return thread;
-    };
   }
 }

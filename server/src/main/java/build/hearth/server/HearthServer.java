@@ -16,7 +16,7 @@ import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.execution.ExecutionServices;
 import build.hearth.core.execution.ExecutionTask;
 import build.hearth.core.execution.WorkerGateway;
-import build.hearth.core.internal.DaemonThreads;
+import build.hearth.core.internal.Threads;
 import build.hearth.core.ops.AdminRoutes;
 import build.hearth.core.ops.HttpRoutes;
 import build.hearth.core.ops.Metrics;
@@ -189,8 +189,7 @@ public final class HearthServer implements AutoCloseable {
           .keySet()
           .forEach(n -> adminBuilder.actionCacheStore(n, stores.actionCacheStore(n)));
       admin = adminBuilder.build();
-      ExecutorService pool =
-          Executors.newFixedThreadPool(2, DaemonThreads.named("hearth-completion-"));
+      ExecutorService pool = Executors.newFixedThreadPool(2, Threads.daemon("hearth-completion-"));
       resources.register(pool::shutdown);
       completions = pool;
     }

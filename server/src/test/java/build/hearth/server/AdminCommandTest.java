@@ -12,7 +12,7 @@ import build.hearth.core.persistent.PoolStats.KeyStats;
 import build.hearth.core.persistent.PoolStats.ProcessState;
 import build.hearth.core.persistent.PoolStats.ProcessStats;
 import build.hearth.core.persistent.RetirementReason;
-import build.hearth.core.persistent.WorkerProtocol;
+import build.hearth.core.persistent.ToolProtocol;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -103,7 +103,8 @@ class AdminCommandTest {
 
   /** What a server with one remote worker running two javac processes would answer. */
   private static String workersFromRealRoutes() {
-    WorkerReports reports = new WorkerReports();
+    Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
+    WorkerReports reports = new WorkerReports(clock);
     Instant takenAt = NOW.minusSeconds(2);
     Counters counters =
         new Counters(
@@ -124,7 +125,7 @@ class AdminCommandTest {
             "javac-17",
             "javac",
             "f".repeat(64),
-            WorkerProtocol.PROTO,
+            ToolProtocol.PROTO,
             false,
             PoolLimits.DEFAULTS,
             0,
@@ -160,7 +161,7 @@ class AdminCommandTest {
             "scalac",
             "",
             "e".repeat(64),
-            WorkerProtocol.JSON,
+            ToolProtocol.JSON,
             false,
             PoolLimits.DEFAULTS,
             0,
@@ -180,11 +181,7 @@ class AdminCommandTest {
             Optional.of(new PoolStats(takenAt, 10, 2, 2, 0, counters, List.of(key, quiet)))));
     reports.update(
         new WorkerReports.Report("plain", "default", true, NOW.minusSeconds(1), Optional.empty()));
-    HttpRoutes routes =
-        AdminRoutes.newBuilder()
-            .workerReports(reports)
-            .clock(Clock.fixed(NOW, ZoneOffset.UTC))
-            .build();
+    HttpRoutes routes = AdminRoutes.newBuilder().workerReports(reports).clock(clock).build();
     return new String(
         routes.get("/admin/v1/workers", "").orElseThrow().body(), StandardCharsets.UTF_8);
   }

@@ -5,7 +5,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
@@ -106,19 +105,11 @@ final class BlobPattern {
 
   /** The blob's SHA-256 digest, computed by generating it once. */
   Digest digest() {
-    MessageDigest sha256 = sha256();
+    MessageDigest sha256 = build.hearth.api.Digest.newMessageDigest();
     for (long i = 0; i < chunkCount(); i++) {
       sha256.update(chunk(i));
     }
     return digest(sha256, size);
-  }
-
-  static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JDK has SHA-256", e);
-    }
   }
 
   /** Finishes {@code sha256} into a REAPI digest of a blob of {@code size} bytes. */
@@ -129,10 +120,8 @@ final class BlobPattern {
         .build();
   }
 
-  /** The digest of bytes held in memory. */
+  /** The REAPI digest of bytes held in memory. */
   static Digest digestOf(byte[] bytes) {
-    MessageDigest sha256 = sha256();
-    sha256.update(bytes);
-    return digest(sha256, bytes.length);
+    return build.hearth.api.Digest.of(bytes).toProto();
   }
 }

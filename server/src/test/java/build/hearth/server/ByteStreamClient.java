@@ -12,6 +12,7 @@ import io.grpc.Channel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -21,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -100,6 +102,26 @@ final class ByteStreamClient {
     while (responses.hasNext()) {
       sink.accept(responses.next().getData());
     }
+  }
+
+  /**
+   * Reads the whole of {@code resourceName} and returns the digest of what arrived, hashing each
+   * response as it comes: for blobs too large to hold.
+   */
+  static Digest readDigest(Channel channel, String resourceName, Duration timeout) {
+    MessageDigest sha256 = build.hearth.api.Digest.newMessageDigest();
+    AtomicLong received = new AtomicLong();
+    read(
+        channel,
+        resourceName,
+        0,
+        0,
+        timeout,
+        data -> {
+          received.addAndGet(data.size());
+          data.asReadOnlyByteBufferList().forEach(sha256::update);
+        });
+    return BlobPattern.digest(sha256, received.get());
   }
 
   /** Reads a whole range into memory; only for blobs of a few MiB. */

@@ -9,10 +9,8 @@ import build.bazel.remote.execution.v2.FindMissingBlobsRequest;
 import build.bazel.remote.execution.v2.GetCapabilitiesRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,19 +56,9 @@ class LargeBlobProcessTest {
           .as("missing after upload; %s", server.describe())
           .isEmpty();
 
-      MessageDigest sha256 = BlobPattern.sha256();
-      AtomicLong received = new AtomicLong();
-      ByteStreamClient.read(
-          server.channel(),
-          ByteStreamClient.readName(digest),
-          0,
-          0,
-          TRANSFER_TIMEOUT,
-          data -> {
-            received.addAndGet(data.size());
-            data.asReadOnlyByteBufferList().forEach(sha256::update);
-          });
-      assertThat(BlobPattern.digest(sha256, received.get()))
+      assertThat(
+              ByteStreamClient.readDigest(
+                  server.channel(), ByteStreamClient.readName(digest), TRANSFER_TIMEOUT))
           .as("digest of the bytes read back; %s", server.describe())
           .isEqualTo(digest);
 

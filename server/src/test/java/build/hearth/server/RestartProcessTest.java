@@ -30,7 +30,6 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -38,7 +37,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -247,19 +245,10 @@ class RestartProcessTest {
           ByteStreamClient.write(
               second.channel(), ByteStreamClient.uploadName(digest), blob.chunks(), CALL_TIMEOUT);
       assertThat(written.getCommittedSize()).isEqualTo(blob.size());
-      MessageDigest sha256 = BlobPattern.sha256();
-      AtomicLong received = new AtomicLong();
-      ByteStreamClient.read(
-          second.channel(),
-          ByteStreamClient.readName(digest),
-          0,
-          0,
-          CALL_TIMEOUT,
-          data -> {
-            received.addAndGet(data.size());
-            data.asReadOnlyByteBufferList().forEach(sha256::update);
-          });
-      assertThat(BlobPattern.digest(sha256, received.get())).isEqualTo(digest);
+      assertThat(
+              ByteStreamClient.readDigest(
+                  second.channel(), ByteStreamClient.readName(digest), CALL_TIMEOUT))
+          .isEqualTo(digest);
 
       second.stop();
     }

@@ -164,7 +164,7 @@ class WarmRoutingTest {
 
   private Digest upload(Message message) {
     ByteString bytes = message.toByteString();
-    Digest digest = Digest.of(bytes.toByteArray());
+    Digest digest = Digest.of(bytes);
     BatchUpdateBlobsResponse response =
         ContentAddressableStorageGrpc.newBlockingStub(channel)
             .batchUpdateBlobs(

@@ -224,12 +224,12 @@ public abstract class TransportContractTest {
             .unary(
                 ReapiCalls.FIND_MISSING,
                 FindMissingBlobsRequest.newBuilder()
-                    .addBlobDigests(digestOf(present).toProto())
-                    .addBlobDigests(digestOf(absent).toProto())
+                    .addBlobDigests(Digest.of(present).toProto())
+                    .addBlobDigests(Digest.of(absent).toProto())
                     .build())
             .getMissingBlobDigestsList();
 
-    assertThat(missing).containsExactly(digestOf(absent).toProto());
+    assertThat(missing).containsExactly(Digest.of(absent).toProto());
   }
 
   /** Blobs written with BatchUpdateBlobs come back from BatchReadBlobs, in every instance. */
@@ -243,13 +243,13 @@ public abstract class TransportContractTest {
         .hasSize(blobs.size())
         .allSatisfy(r -> assertThat(r.getStatus().getCode()).isZero());
     BatchReadBlobsRequest.Builder read = BatchReadBlobsRequest.newBuilder();
-    blobs.forEach(b -> read.addDigests(digestOf(b).toProto()));
+    blobs.forEach(b -> read.addDigests(Digest.of(b).toProto()));
     BatchReadBlobsResponse response =
         calls().unary(ReapiCalls.BATCH_READ, read.setInstanceName("ci/linux").build());
     assertThat(response.getResponsesList()).hasSize(blobs.size());
     for (BatchReadBlobsResponse.Response r : response.getResponsesList()) {
       assertThat(r.getStatus().getCode()).as("status of %s", r.getDigest()).isZero();
-      assertThat(digestOf(r.getData()).toProto()).isEqualTo(r.getDigest());
+      assertThat(Digest.of(r.getData()).toProto()).isEqualTo(r.getDigest());
     }
   }
 
@@ -265,19 +265,19 @@ public abstract class TransportContractTest {
             .unary(
                 ReapiCalls.BATCH_UPDATE,
                 BatchUpdateBlobsRequest.newBuilder()
-                    .addRequests(updateRequest(digestOf(good), good))
-                    .addRequests(updateRequest(digestOf(claimed), sent))
+                    .addRequests(updateRequest(Digest.of(good), good))
+                    .addRequests(updateRequest(Digest.of(claimed), sent))
                     .build());
 
     assertThat(response.getResponsesList()).hasSize(2);
     for (BatchUpdateBlobsResponse.Response r : response.getResponsesList()) {
       int expected =
-          r.getDigest().equals(digestOf(good).toProto())
+          r.getDigest().equals(Digest.of(good).toProto())
               ? Status.Code.OK.value()
               : Status.Code.INVALID_ARGUMENT.value();
       assertThat(r.getStatus().getCode()).as("status of %s", r.getDigest()).isEqualTo(expected);
     }
-    assertThat(findMissing(List.of(good, claimed))).containsExactly(digestOf(claimed).toProto());
+    assertThat(findMissing(List.of(good, claimed))).containsExactly(Digest.of(claimed).toProto());
   }
 
   /** A digest whose hash is not 64 hex digits is INVALID_ARGUMENT, not a miss. */
@@ -312,7 +312,7 @@ public abstract class TransportContractTest {
                         ReapiCalls.FIND_MISSING,
                         FindMissingBlobsRequest.newBuilder()
                             .setInstanceName("no-such-instance")
-                            .addBlobDigests(digestOf(randomBlob(10)).toProto())
+                            .addBlobDigests(Digest.of(randomBlob(10)).toProto())
                             .build()));
 
     assertThat(e.getStatus().getCode()).isIn(Status.Code.INVALID_ARGUMENT, Status.Code.NOT_FOUND);
@@ -325,7 +325,7 @@ public abstract class TransportContractTest {
   @Test
   public void byteStreamChunkedWriteThenRangedRead() {
     ByteString data = randomBlob(150_000);
-    Digest digest = digestOf(data);
+    Digest digest = Digest.of(data);
 
     WriteResponse written = write(uploadName("ci/linux", digest), data, 16_384);
 
@@ -348,7 +348,7 @@ public abstract class TransportContractTest {
   /** Reading a blob the CAS lacks is NOT_FOUND. */
   @Test
   public void byteStreamReadOfAnAbsentBlobIsNotFound() {
-    Digest absent = digestOf(randomBlob(50));
+    Digest absent = Digest.of(randomBlob(50));
 
     assertStatus(
         () ->
@@ -366,8 +366,8 @@ public abstract class TransportContractTest {
     ByteString sent = randomBlob(5000);
 
     assertStatus(
-        () -> write(uploadName("", digestOf(claimed)), sent, 1024), Status.Code.INVALID_ARGUMENT);
-    assertThat(findMissing(List.of(claimed))).containsExactly(digestOf(claimed).toProto());
+        () -> write(uploadName("", Digest.of(claimed)), sent, 1024), Status.Code.INVALID_ARGUMENT);
+    assertThat(findMissing(List.of(claimed))).containsExactly(Digest.of(claimed).toProto());
   }
 
   /**
@@ -378,7 +378,7 @@ public abstract class TransportContractTest {
   @Test
   public void queryWriteStatusReportsProgress() {
     ByteString whole = randomBlob(10_000);
-    String finished = uploadName("", digestOf(whole));
+    String finished = uploadName("", Digest.of(whole));
     write(finished, whole, 4096);
     assertThat(queryWriteStatus(finished))
         .isEqualTo(
@@ -388,7 +388,7 @@ public abstract class TransportContractTest {
                 .build());
 
     ByteString data = randomBlob(9000);
-    String name = uploadName("", digestOf(data));
+    String name = uploadName("", Digest.of(data));
     WriteStream partial = writeStream(name);
     partial.send(0, data.substring(0, 3000), false);
     partial.halfClose();
@@ -416,7 +416,7 @@ public abstract class TransportContractTest {
                 .unary(
                     ReapiCalls.GET_ACTION_RESULT,
                     GetActionResultRequest.newBuilder()
-                        .setActionDigest(digestOf(randomBlob(140)).toProto())
+                        .setActionDigest(Digest.of(randomBlob(140)).toProto())
                         .build()),
         Status.Code.NOT_FOUND);
   }
@@ -426,14 +426,14 @@ public abstract class TransportContractTest {
   public void updateActionResultThenGet() {
     ByteString output = randomBlob(2000);
     batchUpdate("", List.of(output));
-    Digest action = digestOf(randomBlob(140));
+    Digest action = Digest.of(randomBlob(140));
     ActionResult result =
         ActionResult.newBuilder()
             .setExitCode(0)
             .addOutputFiles(
                 OutputFile.newBuilder()
                     .setPath("out/lib.jar")
-                    .setDigest(digestOf(output).toProto()))
+                    .setDigest(Digest.of(output).toProto()))
             .build();
 
     ActionResult stored =
@@ -465,7 +465,7 @@ public abstract class TransportContractTest {
                     ReapiCalls.UPDATE_ACTION_RESULT,
                     UpdateActionResultRequest.newBuilder()
                         .setInstanceName("readonly")
-                        .setActionDigest(digestOf(randomBlob(140)).toProto())
+                        .setActionDigest(Digest.of(randomBlob(140)).toProto())
                         .setActionResult(ActionResult.newBuilder().setExitCode(1))
                         .build()),
         Status.Code.PERMISSION_DENIED);
@@ -500,11 +500,11 @@ public abstract class TransportContractTest {
                   mine.unary(
                       ReapiCalls.BATCH_UPDATE,
                       BatchUpdateBlobsRequest.newBuilder()
-                          .addRequests(updateRequest(digestOf(blob), blob))
+                          .addRequests(updateRequest(Digest.of(blob), blob))
                           .build());
               assertThat(r.getResponses(0).getStatus().getCode()).isZero();
             } else {
-              assertThat(write(mine, uploadName("", digestOf(blob)), blob, 8192))
+              assertThat(write(mine, uploadName("", Digest.of(blob)), blob, 8192))
                   .extracting(WriteResponse::getCommittedSize)
                   .isEqualTo((long) blob.size());
             }
@@ -512,7 +512,7 @@ public abstract class TransportContractTest {
           barrier.await(ContractSupport.TIMEOUT_SECONDS, TimeUnit.SECONDS);
           for (List<ByteString> anyones : blobs) {
             for (ByteString blob : anyones) {
-              Digest digest = digestOf(blob);
+              Digest digest = Digest.of(blob);
               ByteString read =
                   readAll(
                       mine,
@@ -539,10 +539,6 @@ public abstract class TransportContractTest {
       random.nextBytes(bytes);
     }
     return ByteString.copyFrom(bytes);
-  }
-
-  private static Digest digestOf(ByteString data) {
-    return Digest.of(data.asReadOnlyByteBuffer());
   }
 
   private static String uploadName(String instance, Digest digest) {
@@ -579,13 +575,13 @@ public abstract class TransportContractTest {
   private BatchUpdateBlobsResponse batchUpdate(String instance, List<ByteString> blobs) {
     BatchUpdateBlobsRequest.Builder request =
         BatchUpdateBlobsRequest.newBuilder().setInstanceName(instance);
-    blobs.forEach(b -> request.addRequests(updateRequest(digestOf(b), b)));
+    blobs.forEach(b -> request.addRequests(updateRequest(Digest.of(b), b)));
     return calls().unary(ReapiCalls.BATCH_UPDATE, request.build());
   }
 
   private List<build.bazel.remote.execution.v2.Digest> findMissing(List<ByteString> blobs) {
     FindMissingBlobsRequest.Builder request = FindMissingBlobsRequest.newBuilder();
-    blobs.forEach(b -> request.addBlobDigests(digestOf(b).toProto()));
+    blobs.forEach(b -> request.addBlobDigests(Digest.of(b).toProto()));
     return calls().unary(ReapiCalls.FIND_MISSING, request.build()).getMissingBlobDigestsList();
   }
 

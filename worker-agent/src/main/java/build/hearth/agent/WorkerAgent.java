@@ -3,6 +3,7 @@ package build.hearth.agent;
 import build.bazel.remote.execution.v2.Platform;
 import build.hearth.api.ContentAddressableStorage;
 import build.hearth.core.execution.ActionRunner;
+import build.hearth.core.internal.Threads;
 import build.hearth.core.persistent.PoolStats;
 import build.hearth.grpc.common.PoolStatsMessages;
 import build.hearth.proto.workerapi.Register;
@@ -32,11 +33,9 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -180,7 +179,7 @@ public final class WorkerAgent implements AutoCloseable {
             .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
             .userAgent("hearth-worker")
             .build();
-    timer = new ScheduledThreadPoolExecutor(1, threads("hearth-worker-timer-"));
+    timer = new ScheduledThreadPoolExecutor(1, Threads.nonDaemon("hearth-worker-timer-"));
     timer.setRemoveOnCancelPolicy(true);
     slotPool =
         new ThreadPoolExecutor(
@@ -189,7 +188,7 @@ public final class WorkerAgent implements AutoCloseable {
             0,
             TimeUnit.MILLISECONDS,
             new LinkedBlockingQueue<>(),
-            threads("hearth-worker-slot-"));
+            Threads.nonDaemon("hearth-worker-slot-"));
     try {
       runner =
           Objects.requireNonNull(
@@ -463,15 +462,6 @@ public final class WorkerAgent implements AutoCloseable {
       host = System.getenv().getOrDefault("HOSTNAME", "worker");
     }
     return host + "-" + ProcessHandle.current().pid();
-  }
-
-  private static ThreadFactory threads(String prefix) {
-    AtomicInteger count = new AtomicInteger();
-    return task -> {
-      Thread thread = new Thread(task, prefix + count.incrementAndGet());
-      thread.setDaemon(false);
-      return thread;
-    };
   }
 
   /** The connections' callbacks, kept off the public surface. */

@@ -7,8 +7,9 @@ import build.hearth.spi.storage.BlobStore;
 import java.util.Objects;
 
 /**
- * The one public door into this package, for {@link build.hearth.core.Storage}. Not part of
- * Hearth's API: the module does not export this package.
+ * The one public door into this package, for {@link build.hearth.core.Storage} and for the exec
+ * roots' verifying view of the local cache. Not part of Hearth's API: the module does not export
+ * this package.
  */
 public final class CasFactory {
   private CasFactory() {}

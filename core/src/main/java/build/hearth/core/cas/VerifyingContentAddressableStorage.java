@@ -91,7 +91,7 @@ final class VerifyingContentAddressableStorage implements ContentAddressableStor
 
   @Override
   public Digest put(ByteString data) {
-    Digest digest = Digest.of(data.asReadOnlyByteBuffer());
+    Digest digest = Digest.of(data);
     put(digest, data);
     return digest;
   }

@@ -4,7 +4,7 @@ import build.hearth.api.HearthException;
 import build.hearth.core.config.Node.ArrayNode;
 import build.hearth.core.config.Node.ObjectNode;
 import build.hearth.core.persistent.PoolLimits;
-import build.hearth.core.persistent.WorkerProtocol;
+import build.hearth.core.persistent.ToolProtocol;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -196,13 +196,13 @@ final class PersistentWorkersBinder {
             "a command needs at least a program; leave it out to use the action's");
       }
     }
-    Optional<WorkerProtocol> protocol =
+    Optional<ToolProtocol> protocol =
         fields
             .optional("protocol")
             .map(
                 n -> {
                   try {
-                    return WorkerProtocol.fromProperty(Fields.string(n));
+                    return ToolProtocol.fromProperty(Fields.string(n));
                   } catch (HearthException e) {
                     throw Fields.invalid(
                         n, "expected \"proto\" or \"json\", found " + n.describe());

@@ -1,7 +1,7 @@
 package build.hearth.core.config;
 
 import build.hearth.core.persistent.PoolLimits.AtCapacity;
-import build.hearth.core.persistent.WorkerProtocol;
+import build.hearth.core.persistent.ToolProtocol;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -150,7 +150,7 @@ public record PersistentWorkersConfig(
   public record Tool(
       String name,
       List<String> command,
-      Optional<WorkerProtocol> protocol,
+      Optional<ToolProtocol> protocol,
       Optional<Boolean> multiplex,
       boolean cancellable,
       OptionalInt maxProcessesPerKey,

@@ -66,7 +66,8 @@ public final class AdminRoutes implements HttpRoutes {
   private volatile String notReadyReason;
 
   private AdminRoutes(Builder builder) {
-    this.workerReports = builder.workerReports;
+    this.workerReports =
+        builder.workerReports != null ? builder.workerReports : new WorkerReports(builder.clock);
     this.schedulers = Map.copyOf(builder.schedulers);
     this.stores = List.copyOf(builder.stores);
     this.readinessChecks = List.copyOf(builder.readinessChecks);
@@ -195,7 +196,7 @@ public final class AdminRoutes implements HttpRoutes {
    * {@link IllegalArgumentException} for a name given twice. Not thread-safe.
    */
   public static final class Builder {
-    private WorkerReports workerReports = new WorkerReports();
+    private WorkerReports workerReports; // null: an empty registry on this builder's clock
     private final Map<String, Scheduler<?, ?>> schedulers = new LinkedHashMap<>();
     private final List<AdminJson.Store> stores = new ArrayList<>();
     private final List<Supplier<Optional<String>>> readinessChecks = new ArrayList<>();

@@ -1,6 +1,7 @@
 package build.hearth.core.ops;
 
 import build.hearth.core.persistent.PoolStats;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
@@ -18,8 +19,26 @@ import java.util.function.Supplier;
  * <p>Thread-safe; one per server (two servers in one JVM have two).
  */
 public final class WorkerReports {
+  private final Clock clock;
   private final ConcurrentMap<String, Report> reports = new ConcurrentHashMap<>();
   private final ConcurrentMap<String, Live> live = new ConcurrentHashMap<>();
+
+  /**
+   * Reports whose in-process workers' snapshots are dated by {@code clock}, the server's.
+   *
+   * @param clock when an in-process worker's report is taken, read at each {@link #snapshot()}
+   */
+  public WorkerReports(Clock clock) {
+    this.clock = Objects.requireNonNull(clock, "clock");
+  }
+
+  /**
+   * Reports on the system clock, for an outermost caller with no clock of its own; anything that
+   * has one passes it to {@link #WorkerReports(Clock)}.
+   */
+  public WorkerReports() {
+    this(Clock.systemUTC());
+  }
 
   private record Live(String scheduler, Supplier<Optional<PoolStats>> stats) {}
 
@@ -66,10 +85,13 @@ public final class WorkerReports {
     live.remove(worker);
   }
 
-  /** Every worker's last report (an in-process worker's as of now), by name. A snapshot. */
+  /**
+   * Every worker's last report (an in-process worker's as of now, on the clock this was made with),
+   * by name. A snapshot.
+   */
   public Map<String, Report> snapshot() {
     Map<String, Report> all = new TreeMap<>(reports);
-    Instant now = Instant.now();
+    Instant now = clock.instant();
     live.forEach(
         (worker, source) ->
             all.put(

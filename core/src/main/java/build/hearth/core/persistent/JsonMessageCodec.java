@@ -20,7 +20,7 @@ import java.util.HashSet;
 import java.util.Set;
 
 /**
- * {@link WorkerProtocol#JSON}: proto3 JSON, as Bazel's worker strategy speaks it.
+ * {@link ToolProtocol#JSON}: proto3 JSON, as Bazel's worker strategy speaks it.
  *
  * <p>Requests are written as Bazel writes them with protobuf's {@code JsonFormat} printer:
  * camelCase names, fields at their default value left out, and {@code Input.digest} (a {@code
@@ -34,7 +34,7 @@ import java.util.Set;
  *
  * <p>Encoding is thread-safe; a reader is used by one thread.
  */
-final class JsonMessageCodec implements WorkerMessageCodec {
+final class JsonMessageCodec implements ToolMessageCodec {
   private final JsonFactory factory = JsonFactory.builder().build();
 
   @Override

@@ -12,12 +12,12 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 
-/** The processes and counters of one {@link WorkerKey}. Guarded by the pool's lock. */
+/** The processes and counters of one {@link ToolKey}. Guarded by the pool's lock. */
 final class KeyPool {
   private static final long[] LATENCY_BOUNDS_NANOS =
       PoolStats.LATENCY_BUCKET_BOUNDS.stream().mapToLong(Duration::toNanos).toArray();
 
-  final WorkerKey key;
+  final ToolKey key;
   // When waiting at the cap was last logged at info level; guarded by the pool's lock.
   Instant lastCapNotice;
   final String fingerprint;
@@ -34,7 +34,7 @@ final class KeyPool {
   Instant lastIdleRetirement;
   Instant lastRestartWarning;
 
-  KeyPool(WorkerKey key, PoolLimits limits, Tally totals, Instant now) {
+  KeyPool(ToolKey key, PoolLimits limits, Tally totals, Instant now) {
     this.key = key;
     this.fingerprint = key.fingerprint();
     this.shortFingerprint = fingerprint.substring(0, 12);

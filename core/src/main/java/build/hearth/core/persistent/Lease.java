@@ -6,9 +6,9 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The right to send one request to a persistent worker process, from {@link WorkerPool#acquire}.
- * Or, under {@link PoolLimits.AtCapacity#ONE_SHOT} when every process is busy, the word that there
- * is none: {@link #oneShot()} is then true and the caller runs the action as an ordinary process.
+ * The right to send one request to a persistent worker process, from {@link ToolPool#acquire}. Or,
+ * under {@link PoolLimits.AtCapacity#ONE_SHOT} when every process is busy, the word that there is
+ * none: {@link #oneShot()} is then true and the caller runs the action as an ordinary process.
  *
  * <p>Every lease ends with exactly one of {@link #release()} (the request was answered, whatever
  * its exit code) or {@link #retire} (the process failed or must go); whichever comes first counts,
@@ -34,8 +34,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Thread-safe: a cancelling thread may retire a lease while its holder releases it.
  */
 public final class Lease implements AutoCloseable {
-  private final WorkerPool pool;
-  private final WorkerKey key;
+  private final ToolPool pool;
+  private final ToolKey key;
   private final PooledProcess slot;
   private final ToolProcess process;
   private final long requestNumber;
@@ -43,7 +43,7 @@ public final class Lease implements AutoCloseable {
   private final Instant acquiredAt;
   private final AtomicBoolean ended = new AtomicBoolean();
 
-  Lease(WorkerPool pool, PooledProcess slot, long requestNumber, Instant acquiredAt) {
+  Lease(ToolPool pool, PooledProcess slot, long requestNumber, Instant acquiredAt) {
     this.pool = pool;
     this.key = slot.owner.key;
     this.slot = slot;
@@ -55,7 +55,7 @@ public final class Lease implements AutoCloseable {
     this.acquiredAt = acquiredAt;
   }
 
-  private Lease(WorkerKey key) {
+  private Lease(ToolKey key) {
     this.pool = null;
     this.key = key;
     this.slot = null;
@@ -66,12 +66,12 @@ public final class Lease implements AutoCloseable {
     ended.set(true);
   }
 
-  static Lease oneShot(WorkerKey key) {
+  static Lease oneShot(ToolKey key) {
     return new Lease(key);
   }
 
   /** The key the lease was acquired for. */
-  public WorkerKey key() {
+  public ToolKey key() {
     return key;
   }
 

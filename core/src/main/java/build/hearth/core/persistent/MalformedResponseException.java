@@ -1,8 +1,9 @@
 package build.hearth.core.persistent;
 
 /**
- * A worker wrote something on stdout that is not a response. Checked, and separate from {@link
- * java.io.IOException}, so that the reader cannot mistake a broken protocol for a closed pipe.
+ * A tool process wrote something on stdout that is not a response. Checked, and separate from
+ * {@link java.io.IOException}, so that the reader cannot mistake a broken protocol for a closed
+ * pipe.
  */
 final class MalformedResponseException extends Exception {
   private static final long serialVersionUID = 1L;

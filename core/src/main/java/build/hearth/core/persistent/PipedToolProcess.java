@@ -1,14 +1,16 @@
 package build.hearth.core.persistent;
 
+import build.hearth.core.internal.Durations;
+import build.hearth.core.persistent.ToolMessageCodec.ResponseReader;
 import build.hearth.core.persistent.ToolProcessException.Kind;
-import build.hearth.core.persistent.WorkerMessageCodec.ResponseReader;
+import build.hearth.core.process.ProcessLauncher;
+import build.hearth.core.process.ProcessTrees;
 import build.hearth.proto.worker.WorkRequest;
 import build.hearth.proto.worker.WorkResponse;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.lang.ProcessBuilder.Redirect;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
@@ -41,9 +43,9 @@ import org.slf4j.LoggerFactory;
  *     PipedToolProcess.Spec.newBuilder()
  *         .command(List.of("/usr/bin/java", "-jar", "tools/Builder.jar", "--persistent_worker"))
  *         .environment(Map.of("LANG", "C.UTF-8"))
- *         .workingDirectory(workerDirectory)
- *         .logFile(logDirectory.resolve("worker-1.log"))
- *         .protocol(WorkerProtocol.PROTO)
+ *         .workingDirectory(processDirectory)
+ *         .logFile(logDirectory.resolve("tool-1.log"))
+ *         .protocol(ToolProtocol.PROTO)
  *         .build());
  * WorkResponse response = process.send(request).join();
  * process.shutdown(Duration.ofSeconds(5));
@@ -73,7 +75,7 @@ public final class PipedToolProcess implements ToolProcess {
   private final Spec spec;
   private final Process process;
   private final long logStart;
-  private final WorkerMessageCodec codec;
+  private final ToolMessageCodec codec;
   private final OutputStream stdin;
 
   /** Held only while one message is written and flushed, so that messages never interleave. */
@@ -93,7 +95,7 @@ public final class PipedToolProcess implements ToolProcess {
     this.spec = spec;
     this.process = process;
     this.logStart = logStart;
-    this.codec = WorkerMessageCodec.of(spec.protocol());
+    this.codec = ToolMessageCodec.of(spec.protocol());
     this.stdin = process.getOutputStream();
   }
 
@@ -118,17 +120,12 @@ public final class PipedToolProcess implements ToolProcess {
           "cannot prepare the stderr log " + spec.logFile() + " of the worker process: " + e,
           e);
     }
-    ProcessBuilder builder = new ProcessBuilder(spec.command());
-    // The JDK starts from a copy of this JVM's environment; a worker must see only its own.
-    builder.environment().clear();
-    builder.environment().putAll(spec.environment());
-    builder.directory(spec.workingDirectory().toFile());
-    builder.redirectInput(Redirect.PIPE);
-    builder.redirectOutput(Redirect.PIPE);
-    builder.redirectError(Redirect.appendTo(spec.logFile().toFile()));
+    ProcessLauncher.Request request =
+        ProcessLauncher.Request.piped(
+            spec.command(), spec.environment(), spec.workingDirectory(), spec.logFile());
     Process process;
     try {
-      process = spec.launcher().launch(builder);
+      process = spec.launcher().launch(request);
     } catch (IOException | RuntimeException e) {
       throw new ToolProcessException(
           Kind.START_FAILED,
@@ -243,7 +240,7 @@ public final class PipedToolProcess implements ToolProcess {
     if (!process.isAlive()) {
       return OptionalLong.empty();
     }
-    return ToolProcessTree.residentBytes(process.toHandle());
+    return ProcessTrees.residentBytes(process.toHandle());
   }
 
   @Override
@@ -300,22 +297,26 @@ public final class PipedToolProcess implements ToolProcess {
               Kind.DIED, "worker process " + pid() + " was shut down" + stderrSuffix()));
       ProcessHandle root = process.toHandle();
       Map<Long, ProcessHandle> tree = new LinkedHashMap<>();
-      ToolProcessTree.snapshot(root, tree);
+      ProcessTrees.snapshot(root, tree);
       closeStdin(grace);
       if (!awaitExit(grace)) {
-        ToolProcessTree.snapshot(root, tree);
+        ProcessTrees.snapshot(root, tree);
         log.debug("worker process {} ignored the end of its stdin; sending SIGTERM", pid());
         process.destroy();
         if (!awaitExit(grace)) {
           log.info(
-              "worker process {} ignored SIGTERM for {} ms; killing it", pid(), grace.toMillis());
+              "worker process {} ignored SIGTERM for {}; killing it",
+              pid(),
+              Durations.format(grace));
         }
       }
       // Also when the root left gracefully: whatever it started must not outlive it.
-      ToolProcessTree.kill(root, tree.values());
+      ProcessTrees.kill(root, tree.values());
       if (!awaitExit(KILL_PATIENCE)) {
         log.warn(
-            "worker process {} still runs {} s after SIGKILL", pid(), KILL_PATIENCE.toSeconds());
+            "worker process {} still runs {} after SIGKILL",
+            pid(),
+            Durations.format(KILL_PATIENCE));
       }
     } finally {
       shutdownDone.complete(null);
@@ -327,11 +328,11 @@ public final class PipedToolProcess implements ToolProcess {
     fail(
         new ToolProcessException(
             Kind.DIED, "worker process " + pid() + " was killed" + stderrSuffix()));
-    ToolProcessTree.kill(process.toHandle(), List.of());
+    ProcessTrees.kill(process.toHandle(), List.of());
   }
 
   /**
-   * Closes stdin, which tells a well-behaved worker to leave. A writer blocked on a full pipe holds
+   * Closes stdin, which tells a well-behaved tool to leave. A writer blocked on a full pipe holds
    * the lock (and the stream's own monitor), so this gives up after {@code grace} and lets the
    * signals do the work.
    */
@@ -438,7 +439,7 @@ public final class PipedToolProcess implements ToolProcess {
             Kind.PROTOCOL,
             "worker process " + pid() + " broke the worker protocol: " + what + stderrSuffix(),
             cause));
-    ToolProcessTree.kill(process.toHandle(), List.of());
+    ProcessTrees.kill(process.toHandle(), List.of());
   }
 
   /** Stdout ended: the process ended, or closed it, which leaves it as useless as dead. */
@@ -473,7 +474,7 @@ public final class PipedToolProcess implements ToolProcess {
       }
     } else {
       message.append(" closed its stdout but kept running; it was killed");
-      ToolProcessTree.kill(process.toHandle(), List.of());
+      ProcessTrees.kill(process.toHandle(), List.of());
     }
     if (detail != null && !exited) {
       message.append(" (").append(detail).append(')');
@@ -517,20 +518,6 @@ public final class PipedToolProcess implements ToolProcess {
   }
 
   /**
-   * Starts a prepared {@link ProcessBuilder}: the seam through which an embedder wraps worker
-   * processes (in a sandbox, say) or a test observes or refuses launches. The builder comes with
-   * the command, the exact environment, the directory and the pipes set; a launcher may change the
-   * command but must leave stdin and stdout as pipes.
-   *
-   * <p>Implementations are thread-safe.
-   */
-  @FunctionalInterface
-  public interface Launcher {
-    /** Starts {@code builder}'s process, usually by calling {@link ProcessBuilder#start()}. */
-    Process launch(ProcessBuilder builder) throws IOException;
-  }
-
-  /**
    * What to start: an immutable description, reusable to start a replacement process.
    *
    * <p>Thread-safe (immutable).
@@ -540,9 +527,9 @@ public final class PipedToolProcess implements ToolProcess {
     private final Map<String, String> environment;
     private final Path workingDirectory;
     private final Path logFile;
-    private final WorkerProtocol protocol;
+    private final ToolProtocol protocol;
     private final boolean multiplex;
-    private final Launcher launcher;
+    private final ProcessLauncher launcher;
 
     private Spec(Builder builder) {
       this.command = builder.command;
@@ -580,7 +567,7 @@ public final class PipedToolProcess implements ToolProcess {
       return logFile;
     }
 
-    public WorkerProtocol protocol() {
+    public ToolProtocol protocol() {
       return protocol;
     }
 
@@ -588,7 +575,7 @@ public final class PipedToolProcess implements ToolProcess {
       return multiplex;
     }
 
-    public Launcher launcher() {
+    public ProcessLauncher launcher() {
       return launcher;
     }
 
@@ -610,9 +597,9 @@ public final class PipedToolProcess implements ToolProcess {
       private Map<String, String> environment = Map.of();
       private Path workingDirectory;
       private Path logFile;
-      private WorkerProtocol protocol = WorkerProtocol.PROTO;
+      private ToolProtocol protocol = ToolProtocol.PROTO;
       private boolean multiplex;
-      private Launcher launcher = ProcessBuilder::start;
+      private ProcessLauncher launcher = ProcessLauncher.system();
 
       private Builder() {}
 
@@ -673,8 +660,8 @@ public final class PipedToolProcess implements ToolProcess {
         return this;
       }
 
-      /** How requests and responses are framed (default: {@link WorkerProtocol#PROTO}). */
-      public Builder protocol(WorkerProtocol protocol) {
+      /** How requests and responses are framed (default: {@link ToolProtocol#PROTO}). */
+      public Builder protocol(ToolProtocol protocol) {
         this.protocol = Objects.requireNonNull(protocol, "protocol");
         return this;
       }
@@ -685,8 +672,12 @@ public final class PipedToolProcess implements ToolProcess {
         return this;
       }
 
-      /** How the process is started (default: {@link ProcessBuilder#start()}). */
-      public Builder launcher(Launcher launcher) {
+      /**
+       * How the process is started (default: {@link ProcessLauncher#system()}). It gets a {@link
+       * ProcessLauncher.Request#piped piped} request: stdin and stdout are the pipes the requests
+       * and responses travel through, stderr is appended to the log file.
+       */
+      public Builder launcher(ProcessLauncher launcher) {
         this.launcher = Objects.requireNonNull(launcher, "launcher");
         return this;
       }

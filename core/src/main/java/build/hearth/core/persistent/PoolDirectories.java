@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
 /** Creates and deletes the pool's per-process directories. */
 final class PoolDirectories {
   private static final Logger logger = LoggerFactory.getLogger(PoolDirectories.class);
-  // <shortFingerprint>-<n>, as WorkerPool names them.
+  // <shortFingerprint>-<n>, as ToolPool names them.
   private static final Pattern PROCESS_DIRECTORY = Pattern.compile("[0-9a-f]{12}-[0-9]+");
 
   private PoolDirectories() {}

@@ -28,7 +28,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The bookkeeping of a {@link WorkerPool}: which processes each key has, who waits, and how many
+ * The bookkeeping of a {@link ToolPool}: which processes each key has, who waits, and how many
  * slots are taken. It decides; the pool carries the decisions out (starts, shutdowns) without the
  * lock. Every method but the constructor must be called with {@link #lock} held; what has to happen
  * after the lock is released goes into the {@link PoolEffects} passed in.
@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  */
 final class PoolLedger {
   // The pool's own logger, so that one logger name covers every pool log line.
-  private static final Logger logger = LoggerFactory.getLogger(WorkerPool.class);
+  private static final Logger logger = LoggerFactory.getLogger(ToolPool.class);
   private static final Duration RESTART_WARNING_PERIOD = Duration.ofHours(1);
   private static final Duration FORGET_KEYS_AFTER = Duration.ofHours(1);
 
@@ -52,13 +52,13 @@ final class PoolLedger {
   // Added under the lock, so that close() sees every retirement decided before it.
   final Set<CompletableFuture<Void>> pendingEnds = ConcurrentHashMap.newKeySet();
 
-  private final WorkerPool pool;
+  private final ToolPool pool;
   private final Path directory;
   private final int maxProcesses;
   private final PoolLimits defaultLimits;
-  private final Function<? super WorkerKey, PoolLimits> limitsByKey;
+  private final Function<? super ToolKey, PoolLimits> limitsByKey;
   private final Ender ender;
-  private final Map<WorkerKey, KeyPool> keyPools = new HashMap<>();
+  private final Map<ToolKey, KeyPool> keyPools = new HashMap<>();
   // Acquires that found no room, oldest first; each gets the first room it can use.
   private final LinkedHashSet<Waiter> waiters = new LinkedHashSet<>();
   private final KeyPool.Tally totals = new KeyPool.Tally(null);
@@ -72,11 +72,11 @@ final class PoolLedger {
   private boolean closing;
 
   PoolLedger(
-      WorkerPool pool,
+      ToolPool pool,
       Path directory,
       int maxProcesses,
       PoolLimits defaultLimits,
-      Function<? super WorkerKey, PoolLimits> limitsByKey,
+      Function<? super ToolKey, PoolLimits> limitsByKey,
       Ender ender) {
     this.pool = pool;
     this.directory = directory;
@@ -95,7 +95,7 @@ final class PoolLedger {
   }
 
   /** The key's pool, made on first use; retires old processes of a tool the key changes. */
-  KeyPool keyPool(WorkerKey key, Instant now, PoolEffects effects) {
+  KeyPool keyPool(ToolKey key, Instant now, PoolEffects effects) {
     KeyPool keyPool = keyPools.get(key);
     if (keyPool == null) {
       PoolLimits limits = limitsByKey.apply(key);
@@ -313,7 +313,7 @@ final class PoolLedger {
       return;
     }
     keyPool.lastRestartWarning = now;
-    WorkerKey key = keyPool.key;
+    ToolKey key = keyPool.key;
     effects.add(
         () ->
             logger.warn(

@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * The limits a {@link WorkerPool} applies to the processes of one {@link WorkerKey}. The pool asks
- * for them once per key, so configuration can give each tool its own.
+ * The limits a {@link ToolPool} applies to the processes of one {@link ToolKey}. The pool asks for
+ * them once per key, so configuration can give each tool its own.
  *
  * <pre>{@code
  * PoolLimits javac = PoolLimits.newBuilder()
@@ -30,7 +30,7 @@ import java.util.Objects;
  * @param maxInFlightPerMultiplexProcess how many requests a multiplex process serves at once; at
  *     least 1, {@value #DEFAULT_MAX_IN_FLIGHT} by default; ignored for singleplex keys, whose
  *     processes serve one request at a time
- * @param atCapacity what {@link WorkerPool#acquire acquire} does when no process can take a request
+ * @param atCapacity what {@link ToolPool#acquire acquire} does when no process can take a request
  *     and no other may start; {@link AtCapacity#WAIT} by default
  */
 public record PoolLimits(

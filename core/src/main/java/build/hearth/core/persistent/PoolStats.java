@@ -12,8 +12,8 @@ import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
- * A snapshot of a {@link WorkerPool}: what runs now, and what happened since the pool was built.
- * Taken with {@link WorkerPool#stats()}; immutable, so it can be handed to any thread.
+ * A snapshot of a {@link ToolPool}: what runs now, and what happened since the pool was built.
+ * Taken with {@link ToolPool#stats()}; immutable, so it can be handed to any thread.
  *
  * <p>A key's row stays while the key has processes or was used recently; after an hour (or twice
  * its idle timeout, if longer) without processes and without use it is dropped, and only {@link
@@ -63,7 +63,7 @@ public record PoolStats(
   }
 
   /** The row of {@code key}, if the pool has one. */
-  public Optional<KeyStats> key(WorkerKey key) {
+  public Optional<KeyStats> key(ToolKey key) {
     String fingerprint = key.fingerprint();
     return keys.stream().filter(row -> row.fingerprint().equals(fingerprint)).findFirst();
   }
@@ -196,7 +196,7 @@ public record PoolStats(
       String clientKey,
       String tool,
       String fingerprint,
-      WorkerProtocol protocol,
+      ToolProtocol protocol,
       boolean multiplex,
       PoolLimits limits,
       int starting,

@@ -88,7 +88,7 @@ final class PooledProcess {
   /** Names it in log lines and errors: pid, key and tool. */
   String describe() {
     ToolProcess running = process;
-    WorkerKey key = owner.key;
+    ToolKey key = owner.key;
     return "persistent worker process "
         + (running == null ? "(starting)" : "pid " + running.pid())
         + " of key "

@@ -3,9 +3,9 @@ package build.hearth.core.persistent;
 import java.nio.file.Path;
 
 /**
- * Starts persistent worker processes for a {@link WorkerPool}. The pool calls it without holding
- * its lock, on the thread of the {@link WorkerPool#acquire acquire} call that needs the process, so
- * an implementation may block while the process starts.
+ * Starts persistent worker processes for a {@link ToolPool}. The pool calls it without holding its
+ * lock, on the thread of the {@link ToolPool#acquire acquire} call that needs the process, so an
+ * implementation may block while the process starts.
  *
  * <p>Implementations must be thread-safe: processes of different keys start at the same time.
  */
@@ -21,5 +21,5 @@ public interface ProcessFactory {
    *     process cannot be started; the pool frees the slot it had reserved and passes the exception
    *     on to the caller of {@code acquire}
    */
-  ToolProcess start(WorkerKey key, Path processDirectory);
+  ToolProcess start(ToolKey key, Path processDirectory);
 }

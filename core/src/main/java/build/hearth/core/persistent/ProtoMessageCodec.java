@@ -12,7 +12,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 
 /**
- * {@link WorkerProtocol#PROTO}: each message is a varint32 length followed by that many bytes of
+ * {@link ToolProtocol#PROTO}: each message is a varint32 length followed by that many bytes of
  * protobuf, as {@code writeDelimitedTo} writes it.
  *
  * <p>Responses are parsed field by field as their bytes arrive, and any field that is not one of
@@ -23,7 +23,7 @@ import java.io.UncheckedIOException;
  *
  * <p>Stateless; a reader is used by one thread.
  */
-final class ProtoMessageCodec implements WorkerMessageCodec {
+final class ProtoMessageCodec implements ToolMessageCodec {
   static final ProtoMessageCodec INSTANCE = new ProtoMessageCodec();
 
   private static final int EXIT_CODE =

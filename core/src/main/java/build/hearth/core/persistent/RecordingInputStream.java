@@ -5,10 +5,10 @@ import java.io.IOException;
 import java.io.InputStream;
 
 /**
- * Remembers the most recent bytes read from a worker's stdout, so that a response that cannot be
- * parsed can be quoted in the error. Parsers read ahead in buffers, so the bytes of one message are
- * only known by their position in the stream; this keeps the last {@code capacity} bytes together
- * with the position of each.
+ * Remembers the most recent bytes read from a tool process's stdout, so that a response that cannot
+ * be parsed can be quoted in the error. Parsers read ahead in buffers, so the bytes of one message
+ * are only known by their position in the stream; this keeps the last {@code capacity} bytes
+ * together with the position of each.
  *
  * <p>Not thread-safe: one reader thread reads it and quotes from it.
  */

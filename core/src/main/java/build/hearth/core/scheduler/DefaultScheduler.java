@@ -2,8 +2,8 @@ package build.hearth.core.scheduler;
 
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
-import build.hearth.core.internal.DaemonThreads;
 import build.hearth.core.internal.Durations;
+import build.hearth.core.internal.Threads;
 import build.hearth.core.scheduler.ActiveAssignment.State;
 import build.hearth.core.scheduler.Ticket.Stage;
 import java.math.BigDecimal;
@@ -85,7 +85,7 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
     this.listener = listener;
     if (callbackExecutor == null) {
       ownedCallbackExecutor =
-          Executors.newCachedThreadPool(DaemonThreads.named("hearth-scheduler-callback-"));
+          Executors.newCachedThreadPool(Threads.daemon("hearth-scheduler-callback-"));
       this.callbackExecutor = ownedCallbackExecutor;
     } else {
       ownedCallbackExecutor = null;
@@ -98,7 +98,7 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
       ownedTimer =
           timer == null
               ? Executors.newSingleThreadScheduledExecutor(
-                  DaemonThreads.named("hearth-scheduler-timer-"))
+                  Threads.daemon("hearth-scheduler-timer-"))
               : null;
       long millis = Math.max(1, expiryCheckInterval.toMillis());
       expiryTask =

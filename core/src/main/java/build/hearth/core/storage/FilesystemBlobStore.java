@@ -3,7 +3,7 @@ package build.hearth.core.storage;
 import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
-import build.hearth.core.internal.DaemonThreads;
+import build.hearth.core.internal.Threads;
 import build.hearth.core.storage.LruIndex.Use;
 import build.hearth.core.storage.LruIndex.Victim;
 import build.hearth.spi.storage.BlobStore;
@@ -94,7 +94,7 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
             10,
             TimeUnit.SECONDS,
             new LinkedBlockingQueue<>(),
-            DaemonThreads.named("hearth-store-" + name + "-delete-"));
+            Threads.daemon("hearth-store-" + name + "-delete-"));
   }
 
   /**

@@ -3,7 +3,7 @@ package build.hearth.core.worker;
 import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
-import build.hearth.core.exec.ExecRoots;
+import build.hearth.core.execroot.ExecRoots;
 import build.hearth.spi.storage.BlobStore;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

@@ -8,18 +8,19 @@ import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.config.PersistentWorkersConfig;
-import build.hearth.core.exec.ExecRoot;
-import build.hearth.core.exec.ExecRoots;
+import build.hearth.core.execroot.ExecRoot;
+import build.hearth.core.execroot.ExecRoots;
 import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.execution.ActionRunner;
 import build.hearth.core.execution.Cancellation;
 import build.hearth.core.execution.ExecutionTask;
-import build.hearth.core.internal.DaemonThreads;
 import build.hearth.core.internal.Durations;
 import build.hearth.core.internal.ProtoTime;
-import build.hearth.core.persistent.PipedToolProcess;
+import build.hearth.core.internal.Threads;
 import build.hearth.core.persistent.PoolStats;
-import build.hearth.core.persistent.WorkerPool;
+import build.hearth.core.persistent.ToolPool;
+import build.hearth.core.process.ProcessLauncher;
+import build.hearth.core.process.ProcessTrees;
 import build.hearth.spi.storage.BlobStore;
 import com.google.protobuf.Timestamp;
 import java.io.IOException;
@@ -32,7 +33,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -132,12 +132,16 @@ public final class LocalActionRunner implements ActionRunner {
   private final ProcessLauncher launcher;
   private final Clock clock;
   private final ExecutorService ownedFetchExecutor;
-  private final WorkerPool pool;
+  private final ToolPool pool;
   private final PersistentActionRunner persistent;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private LocalActionRunner(
-      Builder b, Path workDirectory, Executor fetchExecutor, ExecutorService owned) {
+      Builder b,
+      Path workDirectory,
+      Executor fetchExecutor,
+      ExecutorService owned,
+      ProcessLauncher toolLauncher) {
     this.workerName = b.workerName;
     this.logsDirectory = workDirectory.resolve(LOGS);
     this.execRoots =
@@ -152,7 +156,7 @@ public final class LocalActionRunner implements ActionRunner {
     this.ownedFetchExecutor = owned;
     PersistentWorkersConfig config = b.persistentWorkers;
     if (config != null && config.enabled()) {
-      ToolStarter starter = new ToolStarter(logsDirectory.resolve(PERSISTENT), b.toolLauncher);
+      ToolStarter starter = new ToolStarter(logsDirectory.resolve(PERSISTENT), toolLauncher);
       this.pool = PersistentPools.build(config, workDirectory.resolve(PERSISTENT), starter, clock);
       this.persistent = new PersistentActionRunner(workerName, config, pool, starter, this::now);
     } else {
@@ -210,7 +214,7 @@ public final class LocalActionRunner implements ActionRunner {
       Logs logs = Logs.create(logsDirectory);
       try {
         ProcessLauncher.Request request =
-            new ProcessLauncher.Request(
+            ProcessLauncher.Request.toFiles(
                 argv, environment, workingDirectory, logs.stdout(), logs.stderr());
         metadata.setExecutionStartTimestamp(now());
         Ending ending = execute(request, arguments.get(0), task.timeout(), cancellation);
@@ -230,7 +234,7 @@ public final class LocalActionRunner implements ActionRunner {
                   result.build(),
                   StatusCode.DEADLINE_EXCEEDED,
                   "command exceeded its timeout of "
-                      + describe(task.timeout())
+                      + Durations.format(task.timeout())
                       + " and was killed");
           case CANCELLED ->
               new ActionOutcome(
@@ -304,12 +308,12 @@ public final class LocalActionRunner implements ActionRunner {
   }
 
   private void kill(Process process) {
-    if (!ProcessTrees.kill(process.toHandle(), KILL_PATIENCE)) {
+    if (!ProcessTrees.killAndWait(process.toHandle(), KILL_PATIENCE)) {
       log.warn(
           "Worker {}: processes of command {} still run {} after SIGKILL",
           workerName,
           process.pid(),
-          describe(KILL_PATIENCE));
+          Durations.format(KILL_PATIENCE));
     }
   }
 
@@ -372,29 +376,6 @@ public final class LocalActionRunner implements ActionRunner {
 
   private Timestamp now() {
     return ProtoTime.of(clock.instant());
-  }
-
-  /** {@code 10s}, {@code 1h30m}, {@code 1.5s}, {@code 250ms}: short, for messages. */
-  static String describe(Duration duration) {
-    long millis = duration.toMillis();
-    if (millis < 1000) {
-      return millis + "ms";
-    }
-    if (millis % 1000 != 0) {
-      return String.format(Locale.ROOT, "%.3fs", millis / 1000.0).replaceAll("0+s$", "s");
-    }
-    long seconds = duration.getSeconds();
-    StringBuilder text = new StringBuilder();
-    if (seconds >= 3600) {
-      text.append(seconds / 3600).append('h');
-    }
-    if (seconds % 3600 >= 60) {
-      text.append(seconds % 3600 / 60).append('m');
-    }
-    if (seconds % 60 != 0) {
-      text.append(seconds % 60).append('s');
-    }
-    return text.toString();
   }
 
   /**
@@ -486,7 +467,6 @@ public final class LocalActionRunner implements ActionRunner {
     private Clock clock = Clock.systemUTC();
     private boolean allowAbsoluteSymlinks;
     private PersistentWorkersConfig persistentWorkers;
-    private PipedToolProcess.Launcher toolLauncher;
 
     private Builder() {}
 
@@ -496,15 +476,6 @@ public final class LocalActionRunner implements ActionRunner {
      */
     public Builder persistentWorkers(PersistentWorkersConfig config) {
       this.persistentWorkers = Objects.requireNonNull(config, "config");
-      return this;
-    }
-
-    /**
-     * Starts persistent worker processes, for example inside a sandbox; by default the JDK's {@link
-     * ProcessBuilder} as it is.
-     */
-    public Builder toolLauncher(PipedToolProcess.Launcher launcher) {
-      this.toolLauncher = Objects.requireNonNull(launcher, "launcher");
       return this;
     }
 
@@ -565,7 +536,11 @@ public final class LocalActionRunner implements ActionRunner {
       return this;
     }
 
-    /** Starts the processes; {@link ProcessLauncher#system()} by default. */
+    /**
+     * Starts every process: the actions' own and the persistent workers' tool processes; {@link
+     * ProcessLauncher#system()} by default. With {@code persistentWorkers.sandbox} set to {@code
+     * namespaces}, tool processes go through it wrapped in {@code unshare}.
+     */
     public Builder launcher(ProcessLauncher launcher) {
       this.launcher = Objects.requireNonNull(launcher, "launcher");
       return this;
@@ -609,11 +584,11 @@ public final class LocalActionRunner implements ActionRunner {
         throw HearthException.internal(
             "cannot prepare the work directory " + workDirectory + ": " + e.getMessage(), e);
       }
-      if (toolLauncher == null
-          && persistentWorkers != null
+      ProcessLauncher toolLauncher = launcher;
+      if (persistentWorkers != null
           && persistentWorkers.enabled()
           && persistentWorkers.sandbox() == PersistentWorkersConfig.Sandbox.NAMESPACES) {
-        toolLauncher = NamespaceSandbox.probe();
+        toolLauncher = NamespaceSandbox.probe(launcher);
         log.info("Worker {}: persistent worker processes start in {}", workerName, toolLauncher);
       }
       ExecutorService owned = null;
@@ -621,10 +596,10 @@ public final class LocalActionRunner implements ActionRunner {
       if (executor == null) {
         owned =
             Executors.newFixedThreadPool(
-                DEFAULT_FETCH_THREADS, DaemonThreads.named("hearth-fetch-" + workerName + "-"));
+                DEFAULT_FETCH_THREADS, Threads.daemon("hearth-fetch-" + workerName + "-"));
         executor = owned;
       }
-      return new LocalActionRunner(this, dir, executor, owned);
+      return new LocalActionRunner(this, dir, executor, owned, toolLauncher);
     }
 
     private static void deleteFiles(Path directory) throws IOException {

@@ -6,7 +6,8 @@ import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.execution.ActionRunner;
 import build.hearth.core.execution.Cancellation;
 import build.hearth.core.execution.ExecutionTask;
-import build.hearth.core.internal.DaemonThreads;
+import build.hearth.core.internal.Durations;
+import build.hearth.core.internal.Threads;
 import build.hearth.core.scheduler.Assignment;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.WarmWorkers;
@@ -80,7 +81,7 @@ public final class LocalWorker
             0,
             TimeUnit.SECONDS,
             new LinkedBlockingQueue<>(),
-            DaemonThreads.named("hearth-worker-" + spec.name() + "-slot-"));
+            Threads.daemon("hearth-worker-" + spec.name() + "-slot-"));
   }
 
   public static Builder newBuilder() {
@@ -217,7 +218,7 @@ public final class LocalWorker
             "Worker '{}': {} actions still running {} after they were cancelled; interrupting them",
             spec.name(),
             running.size(),
-            closeTimeout);
+            Durations.format(closeTimeout));
         slotThreads.shutdownNow();
       }
     } catch (InterruptedException e) {

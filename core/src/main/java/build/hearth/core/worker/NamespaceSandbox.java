@@ -1,7 +1,7 @@
 package build.hearth.core.worker;
 
 import build.hearth.api.HearthException;
-import build.hearth.core.persistent.PipedToolProcess;
+import build.hearth.core.process.ProcessLauncher;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -17,22 +17,26 @@ import java.util.concurrent.TimeUnit;
  * process whose directory or command lies under {@code /tmp} keeps the host's {@code /tmp}, which a
  * private one would hide from it (logged once).
  *
- * <p>{@code --kill-child} makes the tool die with its {@code unshare} parent, so killing the
- * process Hearth started (and its descendants) ends the tool. Needs the right to create namespaces:
- * root, or unprivileged user namespaces (then {@code --map-root-user --user} are added).
+ * <p>A decorator of the runner's {@link ProcessLauncher}: it prefixes the command line and lets the
+ * launcher it wraps start the result. {@code --kill-child} makes the tool die with its {@code
+ * unshare} parent, so killing the process Hearth started (and its descendants) ends the tool. Needs
+ * the right to create namespaces: root, or unprivileged user namespaces (then {@code
+ * --map-root-user --user} are added).
  */
-final class NamespaceSandbox implements PipedToolProcess.Launcher {
+final class NamespaceSandbox implements ProcessLauncher {
   private static final String PRIVATE_TMP = "mount -t tmpfs -o mode=1777 tmpfs /tmp && exec \"$@\"";
 
   private static final org.slf4j.Logger log =
       org.slf4j.LoggerFactory.getLogger(NamespaceSandbox.class);
 
+  private final ProcessLauncher delegate;
   private final List<String> prefix;
   private final List<String> prefixKeepingTmp;
   private final java.util.concurrent.atomic.AtomicBoolean keptTmpLogged =
       new java.util.concurrent.atomic.AtomicBoolean();
 
-  private NamespaceSandbox(List<String> prefix) {
+  private NamespaceSandbox(ProcessLauncher delegate, List<String> prefix) {
+    this.delegate = delegate;
     this.prefix = prefix;
     // The same namespaces without the private /tmp: for a tool whose own files live under /tmp,
     // which the private mount would hide.
@@ -60,11 +64,12 @@ final class NamespaceSandbox implements PipedToolProcess.Launcher {
 
   /**
    * A sandbox that this machine supports, found by trying {@code unshare} once as root and once in
-   * a user namespace.
+   * a user namespace, that starts the wrapped commands through {@code delegate}. The trials
+   * themselves run through the JDK directly: they ask the kernel, not the launcher.
    *
    * @throws HearthException FAILED_PRECONDITION naming what failed, when neither works
    */
-  static NamespaceSandbox probe() {
+  static NamespaceSandbox probe(ProcessLauncher delegate) {
     List<String> failures = new ArrayList<>();
     for (List<String> userFlags :
         List.of(List.<String>of(), List.of("--map-root-user", "--user"))) {
@@ -84,7 +89,7 @@ final class NamespaceSandbox implements PipedToolProcess.Launcher {
       prefix.addAll(List.of("/bin/sh", "-c", PRIVATE_TMP, "hearth-sandbox"));
       String failure = tryRun(prefix);
       if (failure == null) {
-        return new NamespaceSandbox(List.copyOf(prefix));
+        return new NamespaceSandbox(delegate, List.copyOf(prefix));
       }
       failures.add(String.join(" ", prefix.subList(0, prefix.indexOf("--"))) + ": " + failure);
     }
@@ -122,10 +127,8 @@ final class NamespaceSandbox implements PipedToolProcess.Launcher {
   }
 
   @Override
-  public Process launch(ProcessBuilder builder) throws IOException {
-    boolean keepTmp =
-        needsHostTmp(
-            builder.command(), builder.directory() == null ? null : builder.directory().toPath());
+  public Process launch(Request request) throws IOException {
+    boolean keepTmp = needsHostTmp(request.arguments(), request.workingDirectory());
     if (keepTmp && keptTmpLogged.compareAndSet(false, true)) {
       log.info(
           "A persistent worker's directory or command lies under /tmp, so its sandbox keeps the"
@@ -133,9 +136,8 @@ final class NamespaceSandbox implements PipedToolProcess.Launcher {
               + " one)");
     }
     List<String> command = new ArrayList<>(keepTmp ? prefixKeepingTmp : prefix);
-    command.addAll(builder.command());
-    builder.command(command);
-    return builder.start();
+    command.addAll(request.arguments());
+    return delegate.launch(request.withArguments(command));
   }
 
   @Override

@@ -14,20 +14,20 @@ import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.config.PersistentWorkersConfig;
-import build.hearth.core.exec.ExecRoot;
-import build.hearth.core.exec.ExecRoots;
-import build.hearth.core.exec.InputFiles;
+import build.hearth.core.execroot.ExecRoot;
+import build.hearth.core.execroot.ExecRoots;
+import build.hearth.core.execroot.InputFiles;
 import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.execution.Cancellation;
 import build.hearth.core.execution.ExecutionTask;
 import build.hearth.core.internal.Durations;
 import build.hearth.core.persistent.Lease;
 import build.hearth.core.persistent.RetirementReason;
+import build.hearth.core.persistent.ToolCommandLine;
+import build.hearth.core.persistent.ToolKey;
+import build.hearth.core.persistent.ToolPool;
 import build.hearth.core.persistent.ToolProcessException;
-import build.hearth.core.persistent.WorkerCommandLine;
-import build.hearth.core.persistent.WorkerKey;
-import build.hearth.core.persistent.WorkerPool;
-import build.hearth.core.persistent.WorkerProtocol;
+import build.hearth.core.persistent.ToolProtocol;
 import build.hearth.core.scheduler.PersistentWorkerProperties;
 import build.hearth.proto.worker.Input;
 import build.hearth.proto.worker.WorkRequest;
@@ -99,14 +99,14 @@ final class PersistentActionRunner {
 
   private final String workerName;
   private final PersistentWorkersConfig config;
-  private final WorkerPool pool;
+  private final ToolPool pool;
   private final ToolStarter starter;
   private final Supplier<com.google.protobuf.Timestamp> now;
 
   PersistentActionRunner(
       String workerName,
       PersistentWorkersConfig config,
-      WorkerPool pool,
+      ToolPool pool,
       ToolStarter starter,
       Supplier<com.google.protobuf.Timestamp> now) {
     this.workerName = workerName;
@@ -120,10 +120,10 @@ final class PersistentActionRunner {
   record Recognized(
       String clientKey,
       String tool,
-      WorkerProtocol protocol,
+      ToolProtocol protocol,
       boolean multiplex,
       boolean cancellable,
-      WorkerCommandLine commandLine) {}
+      ToolCommandLine commandLine) {}
 
   /**
    * Whether {@code task} runs on a persistent process, and how.
@@ -155,15 +155,15 @@ final class PersistentActionRunner {
           task.actionDigest());
       return Optional.empty();
     }
-    Optional<WorkerCommandLine> split = WorkerCommandLine.split(task.command().getArgumentsList());
+    Optional<ToolCommandLine> split = ToolCommandLine.split(task.command().getArgumentsList());
     if (split.isEmpty()) {
       return Optional.empty();
     }
     PersistentWorkersConfig.Tool defined = config.tools().get(tool);
-    WorkerProtocol protocol =
+    ToolProtocol protocol =
         defined != null && defined.protocol().isPresent()
             ? defined.protocol().get()
-            : WorkerProtocol.fromProperty(properties.get(PROTOCOL));
+            : ToolProtocol.fromProperty(properties.get(PROTOCOL));
     boolean multiplex =
         defined != null && defined.multiplex().isPresent()
             ? defined.multiplex().get()
@@ -228,7 +228,7 @@ final class PersistentActionRunner {
     Digest inputRoot = Digest.fromProto(task.action().getInputRootDigest());
     metadata.setInputFetchStartTimestamp(now.get());
     InputFiles inputs = roots.inputFiles(inputRoot);
-    WorkerKey key = key(recognized, command, inputs);
+    ToolKey key = key(recognized, command, inputs);
 
     ToolProcessException firstFailure = null;
     for (int attempt = 1; attempt <= 2; attempt++) {
@@ -261,12 +261,12 @@ final class PersistentActionRunner {
     throw new AssertionError("unreachable");
   }
 
-  private WorkerKey key(Recognized recognized, Command command, InputFiles inputs) {
+  private ToolKey key(Recognized recognized, Command command, InputFiles inputs) {
     PersistentWorkersConfig.Tool defined = config.tools().get(recognized.tool());
     List<String> startup = recognized.commandLine().startupArguments();
     if (defined != null && !defined.command().isEmpty()) {
       startup = new ArrayList<>(defined.command());
-      startup.add(WorkerCommandLine.PERSISTENT_WORKER_FLAG);
+      startup.add(ToolCommandLine.PERSISTENT_WORKER_FLAG);
     }
     Map<String, String> environment = new LinkedHashMap<>();
     for (Command.EnvironmentVariable variable : command.getEnvironmentVariablesList()) {
@@ -288,7 +288,7 @@ final class PersistentActionRunner {
         }
       }
     }
-    return new WorkerKey(
+    return new ToolKey(
         recognized.clientKey(),
         recognized.tool(),
         startup,
@@ -302,7 +302,7 @@ final class PersistentActionRunner {
   private ActionOutcome request(
       ExecutionTask task,
       Recognized recognized,
-      WorkerKey key,
+      ToolKey key,
       InputFiles inputs,
       Lease lease,
       ExecRoots roots,
@@ -368,7 +368,7 @@ final class PersistentActionRunner {
               result.build(),
               StatusCode.DEADLINE_EXCEEDED,
               "the persistent worker request exceeded the action's timeout of "
-                  + LocalActionRunner.describe(task.timeout())
+                  + Durations.format(task.timeout())
                   + " and was stopped")
           : new ActionOutcome(
               result.build(),
@@ -386,11 +386,7 @@ final class PersistentActionRunner {
   private record Ending(How how, WorkResponse response) {}
 
   private Ending send(
-      Lease lease,
-      WorkRequest request,
-      Duration timeout,
-      Cancellation cancellation,
-      WorkerKey key) {
+      Lease lease, WorkRequest request, Duration timeout, Cancellation cancellation, ToolKey key) {
     CompletableFuture<Void> cancelled = new CompletableFuture<>();
     cancellation.onCancel(() -> cancelled.complete(null));
     CompletableFuture<WorkResponse> response = lease.process().send(request);
@@ -424,7 +420,7 @@ final class PersistentActionRunner {
             workerName,
             key,
             lease.process().pid(),
-            LocalActionRunner.describe(CANCEL_PATIENCE));
+            Durations.format(CANCEL_PATIENCE));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -478,7 +474,7 @@ final class PersistentActionRunner {
    * ToolStarter} on this thread, which is how it learns the inputs.
    */
   private Lease acquire(
-      WorkerKey key,
+      ToolKey key,
       ExecRoots roots,
       InputFiles inputs,
       ExecutionTask task,

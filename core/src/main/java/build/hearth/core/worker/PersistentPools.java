@@ -3,8 +3,8 @@ package build.hearth.core.worker;
 import build.hearth.core.config.PersistentWorkersConfig;
 import build.hearth.core.persistent.PoolLimits;
 import build.hearth.core.persistent.ProcessFactory;
-import build.hearth.core.persistent.WorkerKey;
-import build.hearth.core.persistent.WorkerPool;
+import build.hearth.core.persistent.ToolKey;
+import build.hearth.core.persistent.ToolPool;
 import java.nio.file.Path;
 import java.time.Clock;
 
@@ -12,14 +12,14 @@ import java.time.Clock;
 final class PersistentPools {
   private PersistentPools() {}
 
-  static WorkerPool build(
+  static ToolPool build(
       PersistentWorkersConfig config, Path directory, ProcessFactory factory, Clock clock) {
     PoolLimits defaults = limits(config, null);
-    return WorkerPool.newBuilder()
+    return ToolPool.newBuilder()
         .directory(directory)
         .processFactory(factory)
         .defaultLimits(defaults)
-        .limits((WorkerKey key) -> limits(config, config.tools().get(key.tool())))
+        .limits((ToolKey key) -> limits(config, config.tools().get(key.tool())))
         .maxProcesses(config.maxProcesses())
         .shutdownGrace(config.shutdownGrace())
         .clock(clock)

@@ -1,13 +1,14 @@
 package build.hearth.core.worker;
 
 import build.hearth.api.HearthException;
-import build.hearth.core.exec.ExecRoots;
-import build.hearth.core.exec.InputFiles;
+import build.hearth.core.execroot.ExecRoots;
+import build.hearth.core.execroot.InputFiles;
 import build.hearth.core.persistent.PipedToolProcess;
 import build.hearth.core.persistent.ProcessFactory;
+import build.hearth.core.persistent.ToolKey;
 import build.hearth.core.persistent.ToolProcess;
 import build.hearth.core.persistent.ToolProcessException;
-import build.hearth.core.persistent.WorkerKey;
+import build.hearth.core.process.ProcessLauncher;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -43,14 +44,14 @@ final class ToolStarter implements ProcessFactory {
   record Seed(ExecRoots roots, InputFiles inputs) {}
 
   private final Path logsDirectory;
-  private final PipedToolProcess.Launcher launcher;
+  private final ProcessLauncher launcher;
   private final ThreadLocal<Seed> seeds = new ThreadLocal<>();
   private final AtomicLong started = new AtomicLong();
 
   /**
-   * @param launcher starts the processes; null for the JDK's own
+   * @param launcher starts the processes: the runner's own launcher, possibly wrapped in a sandbox
    */
-  ToolStarter(Path logsDirectory, PipedToolProcess.Launcher launcher) {
+  ToolStarter(Path logsDirectory, ProcessLauncher launcher) {
     this.logsDirectory = logsDirectory;
     this.launcher = launcher;
   }
@@ -65,7 +66,7 @@ final class ToolStarter implements ProcessFactory {
   }
 
   @Override
-  public ToolProcess start(WorkerKey key, Path processDirectory) {
+  public ToolProcess start(ToolKey key, Path processDirectory) {
     Seed seed = seeds.get();
     if (seed == null) {
       throw new IllegalStateException("a tool process was asked for outside an action's acquire");
@@ -92,10 +93,8 @@ final class ToolStarter implements ProcessFactory {
             .workingDirectory(processDirectory)
             .logFile(logFile)
             .protocol(key.protocol())
-            .multiplex(key.multiplex());
-    if (launcher != null) {
-      spec.launcher(launcher);
-    }
+            .multiplex(key.multiplex())
+            .launcher(launcher);
     return PipedToolProcess.start(spec.build());
   }
 

@@ -109,7 +109,7 @@ class VerifyingContentAddressableStorageTest {
   @Test
   void uploadIsInvisibleUntilCommitted() {
     ByteString data = bytes("streamed in pieces");
-    Digest digest = Digest.of(data.toByteArray());
+    Digest digest = Digest.of(data);
     try (BlobUpload upload = cas.startUpload(digest)) {
       upload.write(data.substring(0, 5));
       assertThat(upload.committedSize()).isEqualTo(5);

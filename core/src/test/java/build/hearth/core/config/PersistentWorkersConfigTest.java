@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import build.hearth.api.ConfigException;
 import build.hearth.core.persistent.PoolLimits;
-import build.hearth.core.persistent.WorkerProtocol;
+import build.hearth.core.persistent.ToolProtocol;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -94,7 +94,7 @@ class PersistentWorkersConfigTest {
     assertThat(config.maxMultiplexRequests()).isEqualTo(4);
     PersistentWorkersConfig.Tool javac = config.tools().get("javac");
     assertThat(javac.command()).containsExactly("/opt/jw/bin/javac-worker", "-Xmx1g");
-    assertThat(javac.protocol()).contains(WorkerProtocol.JSON);
+    assertThat(javac.protocol()).contains(ToolProtocol.JSON);
     assertThat(javac.multiplex()).contains(true);
     assertThat(javac.cancellable()).isTrue();
     assertThat(javac.maxProcessesPerKey()).hasValue(2);

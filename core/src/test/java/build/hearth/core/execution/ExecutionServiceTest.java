@@ -1,6 +1,6 @@
 package build.hearth.core.execution;
 
-import static build.hearth.core.execution.ExecutionTesting.platform;
+import static build.hearth.core.scheduler.Platforms.platform;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

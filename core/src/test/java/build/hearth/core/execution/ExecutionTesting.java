@@ -1,7 +1,6 @@
 package build.hearth.core.execution;
 
 import build.bazel.remote.execution.v2.ActionResult;
-import build.bazel.remote.execution.v2.Platform;
 import build.hearth.core.scheduler.Assignment;
 import build.hearth.core.scheduler.WorkerListener;
 import java.util.List;
@@ -10,15 +9,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /** Helpers for the execution service tests. */
 final class ExecutionTesting {
   private ExecutionTesting() {}
-
-  /** {@code platform("OSFamily", "linux")}: name, value, name, value, ... */
-  static Platform platform(String... namesAndValues) {
-    Platform.Builder platform = Platform.newBuilder();
-    for (int i = 0; i < namesAndValues.length; i += 2) {
-      platform.addPropertiesBuilder().setName(namesAndValues[i]).setValue(namesAndValues[i + 1]);
-    }
-    return platform.build();
-  }
 
   /** A worker that records what the scheduler tells it and answers when the test says so. */
   static final class FakeWorker implements WorkerListener<ExecutionTask, ActionOutcome> {

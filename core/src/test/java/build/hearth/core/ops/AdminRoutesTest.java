@@ -9,6 +9,7 @@ import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.Storage;
 import build.hearth.core.ops.HttpRoutes.Response;
+import build.hearth.core.persistent.FakeToolProcess;
 import build.hearth.core.persistent.Lease;
 import build.hearth.core.persistent.PoolLimits;
 import build.hearth.core.persistent.PoolStats;
@@ -17,9 +18,9 @@ import build.hearth.core.persistent.PoolStats.KeyStats;
 import build.hearth.core.persistent.PoolStats.ProcessState;
 import build.hearth.core.persistent.PoolStats.ProcessStats;
 import build.hearth.core.persistent.RetirementReason;
-import build.hearth.core.persistent.WorkerKey;
-import build.hearth.core.persistent.WorkerPool;
-import build.hearth.core.persistent.WorkerProtocol;
+import build.hearth.core.persistent.ToolKey;
+import build.hearth.core.persistent.ToolPool;
+import build.hearth.core.persistent.ToolProtocol;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.WorkerSession;
 import build.hearth.core.scheduler.WorkerSpec;
@@ -54,11 +55,11 @@ class AdminRoutesTest {
   @TempDir Path temp;
 
   private final FakeClock clock = new FakeClock(T0);
-  private final WorkerReports reports = new WorkerReports();
+  private final WorkerReports reports = new WorkerReports(clock);
   private final Scheduler<String, String> scheduler = Scheduler.newBuilder().build();
   private BlobStore cas;
   private ActionCacheStore actionCache;
-  private WorkerPool pool;
+  private ToolPool pool;
 
   @BeforeEach
   void openStores() {
@@ -301,22 +302,23 @@ class AdminRoutesTest {
 
   @Test
   void anInProcessWorkersLivePoolIsReadWhenAsked() {
+    FakeToolProcess.Factory processes = new FakeToolProcess.Factory();
     pool =
-        WorkerPool.newBuilder()
+        ToolPool.newBuilder()
             .directory(temp)
-            .processFactory((key, directory) -> new StubToolProcess(99, directory))
+            .processFactory(processes)
             .clock(clock)
             .sweepInterval(Duration.ZERO)
             .retirementExecutor(Runnable::run)
             .build();
     reports.registerLive("local", "default", () -> Optional.of(pool.stats()));
-    WorkerKey key =
-        new WorkerKey(
+    ToolKey key =
+        new ToolKey(
             "javac-17",
             "javac",
             List.of("bin/javac", "--persistent_worker"),
             Map.of(),
-            WorkerProtocol.PROTO,
+            ToolProtocol.PROTO,
             false,
             false,
             new TreeMap<>(Map.of("bin/javac", "a".repeat(64) + "/10")));
@@ -345,7 +347,7 @@ class AdminRoutesTest {
         .containsEntry("coldRequests", 1L);
     Map<String, Object> process = map(list(row.get("processes")).get(0));
     assertThat(process)
-        .containsEntry("pid", 99L)
+        .containsEntry("pid", processes.started().get(0).pid())
         .containsEntry("state", "idle")
         .containsEntry("requests", 2L)
         .containsEntry("ageSeconds", seconds("12.000"))
@@ -413,7 +415,7 @@ class AdminRoutesTest {
             "javac-17",
             "javac",
             "f".repeat(64),
-            WorkerProtocol.JSON,
+            ToolProtocol.JSON,
             false,
             PoolLimits.newBuilder().maxProcessesPerKey(4).build(),
             0,

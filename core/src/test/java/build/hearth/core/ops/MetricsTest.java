@@ -107,7 +107,7 @@ class MetricsTest {
       assertThat(in.readAllBytes()).hasSize(4);
     }
     ByteString streamed = bytes("streamed blob");
-    Digest streamedDigest = Digest.of(streamed.toByteArray());
+    Digest streamedDigest = Digest.of(streamed);
     try (BlobUpload upload = cas.startUpload(streamedDigest)) {
       upload.write(streamed);
       upload.commit();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
+import build.hearth.core.persistent.FakeToolProcess;
 import build.hearth.core.persistent.Lease;
 import build.hearth.core.persistent.PoolLimits;
 import build.hearth.core.persistent.PoolStats;
@@ -13,9 +14,9 @@ import build.hearth.core.persistent.PoolStats.KeyStats;
 import build.hearth.core.persistent.PoolStats.ProcessState;
 import build.hearth.core.persistent.PoolStats.ProcessStats;
 import build.hearth.core.persistent.RetirementReason;
-import build.hearth.core.persistent.WorkerKey;
-import build.hearth.core.persistent.WorkerPool;
-import build.hearth.core.persistent.WorkerProtocol;
+import build.hearth.core.persistent.ToolKey;
+import build.hearth.core.persistent.ToolPool;
+import build.hearth.core.persistent.ToolProtocol;
 import build.hearth.testing.FakeClock;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,13 +38,13 @@ class PersistentWorkerMetricsTest {
 
   private final FakeClock clock = new FakeClock();
 
-  private static WorkerKey javacKey() {
-    return new WorkerKey(
+  private static ToolKey javacKey() {
+    return new ToolKey(
         "javac-key",
         "javac",
         List.of("bin/java", "-jar", "JavaBuilder_deploy.jar", "--persistent_worker"),
         Map.of(),
-        WorkerProtocol.PROTO,
+        ToolProtocol.PROTO,
         false,
         false,
         new TreeMap<>(Map.of("JavaBuilder_deploy.jar", "a".repeat(64) + "/1234")));
@@ -55,9 +56,9 @@ class PersistentWorkerMetricsTest {
 
   @Test
   void seriesOfARealPool() {
-    StubToolProcess.Factory processes = new StubToolProcess.Factory();
-    try (WorkerPool pool =
-        WorkerPool.newBuilder()
+    FakeToolProcess.Factory processes = new FakeToolProcess.Factory();
+    try (ToolPool pool =
+        ToolPool.newBuilder()
             .directory(directory)
             .processFactory(processes)
             .clock(clock)
@@ -66,10 +67,10 @@ class PersistentWorkerMetricsTest {
             .defaultLimits(
                 PoolLimits.newBuilder().maxProcessesPerKey(1).maxRequestsPerProcess(3).build())
             .build()) {
-      WorkerReports reports = new WorkerReports();
+      WorkerReports reports = new WorkerReports(clock);
       reports.registerLive("local", "default", () -> Optional.of(pool.stats()));
       Metrics metrics = Metrics.newBuilder().workerReports(reports).build();
-      WorkerKey key = javacKey();
+      ToolKey key = javacKey();
 
       Lease cold = pool.acquire(key, Duration.ZERO);
       clock.advance(Duration.ofMillis(30));
@@ -90,7 +91,7 @@ class PersistentWorkerMetricsTest {
       // Its third request was its last: it retires for max_requests.
       third.release();
       Lease fresh = pool.acquire(key, Duration.ZERO);
-      processes.started.get(1).residentBytes = OptionalLong.of(123_456);
+      processes.started().get(1).setResidentBytes(123_456);
       fresh.release();
 
       Exposition exposition = scrape(metrics);
@@ -116,7 +117,7 @@ class PersistentWorkerMetricsTest {
       }
       assertThat(exposition.value("persistent_worker_waits_at_cap_total", labels())).isEqualTo(1);
       assertThat(exposition.value("persistent_worker_idle_restarts_total", labels())).isZero();
-      long pid = processes.started.get(1).pid;
+      long pid = processes.started().get(1).pid();
       assertThat(
               exposition.value(
                   "persistent_worker_resident_bytes", labels("pid", Long.toString(pid))))
@@ -218,7 +219,7 @@ class PersistentWorkerMetricsTest {
             List.of(
                 row("new-fingerprint", 1, 1, 0, withBuckets, List.of(idle, starting)),
                 row("old-fingerprint", 0, 0, 1, withoutBuckets, List.of())));
-    WorkerReports reports = new WorkerReports();
+    WorkerReports reports = new WorkerReports(clock);
     reports.update(new WorkerReports.Report("remote-1", "default", true, now, Optional.of(pool)));
     reports.update(new WorkerReports.Report("no-pool", "default", true, now, Optional.empty()));
     Metrics metrics = Metrics.newBuilder().workerReports(reports).build();
@@ -269,7 +270,7 @@ class PersistentWorkerMetricsTest {
         "javac",
         "javac",
         fingerprint,
-        WorkerProtocol.PROTO,
+        ToolProtocol.PROTO,
         false,
         PoolLimits.DEFAULTS,
         starting,

@@ -19,12 +19,13 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
- * A {@link ToolProcess} without an operating system process, for the pool's tests: it answers each
- * request at once with exit code 0, reports the resident memory a test sets, and dies when told.
+ * A {@link ToolProcess} without an operating system process, for the tests of the pool and of what
+ * reads its statistics: it answers each request at once with exit code 0, reports the resident
+ * memory a test sets, and dies when told.
  */
-final class FakeToolProcess implements ToolProcess {
+public final class FakeToolProcess implements ToolProcess {
   final Factory factory;
-  final WorkerKey key;
+  final ToolKey key;
   final Path directory;
   private final long pid;
   private final AtomicBoolean alive = new AtomicBoolean(true);
@@ -33,7 +34,7 @@ final class FakeToolProcess implements ToolProcess {
   private volatile String howItEnded = "";
   volatile boolean directoryExistedAtStart;
 
-  private FakeToolProcess(Factory factory, WorkerKey key, Path directory, long pid) {
+  private FakeToolProcess(Factory factory, ToolKey key, Path directory, long pid) {
     this.factory = factory;
     this.key = key;
     this.directory = directory;
@@ -96,7 +97,7 @@ final class FakeToolProcess implements ToolProcess {
     }
   }
 
-  void setResidentBytes(long bytes) {
+  public void setResidentBytes(long bytes) {
     residentBytes = OptionalLong.of(bytes);
   }
 
@@ -122,19 +123,19 @@ final class FakeToolProcess implements ToolProcess {
    * Starts fake processes and counts how many run at once, per key and in all. A test can make the
    * next starts fail, or hold them until it lets them go.
    */
-  static final class Factory implements ProcessFactory {
+  public static final class Factory implements ProcessFactory {
     private final AtomicLong nextPid = new AtomicLong(1000);
     private final List<FakeToolProcess> started = new ArrayList<>();
     private final Map<String, AtomicInteger> runningByKey = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> maxRunningByKey = new ConcurrentHashMap<>();
     private final AtomicInteger running = new AtomicInteger();
     private final AtomicInteger maxRunning = new AtomicInteger();
-    private volatile Function<WorkerKey, RuntimeException> failure;
+    private volatile Function<ToolKey, RuntimeException> failure;
     private volatile CountDownLatch gate;
     private final AtomicInteger waitingAtGate = new AtomicInteger();
 
     @Override
-    public ToolProcess start(WorkerKey key, Path processDirectory) {
+    public ToolProcess start(ToolKey key, Path processDirectory) {
       CountDownLatch held = gate;
       if (held != null) {
         waitingAtGate.incrementAndGet();
@@ -149,7 +150,7 @@ final class FakeToolProcess implements ToolProcess {
           waitingAtGate.decrementAndGet();
         }
       }
-      Function<WorkerKey, RuntimeException> failing = failure;
+      Function<ToolKey, RuntimeException> failing = failure;
       if (failing != null) {
         RuntimeException error = failing.apply(key);
         if (error != null) {
@@ -178,7 +179,7 @@ final class FakeToolProcess implements ToolProcess {
     }
 
     /** Makes starts fail with what {@code failure} returns for their key (null: start it). */
-    void failWith(Function<WorkerKey, RuntimeException> failure) {
+    void failWith(Function<ToolKey, RuntimeException> failure) {
       this.failure = failure;
     }
 
@@ -199,7 +200,7 @@ final class FakeToolProcess implements ToolProcess {
       return waitingAtGate.get();
     }
 
-    List<FakeToolProcess> started() {
+    public List<FakeToolProcess> started() {
       synchronized (started) {
         return List.copyOf(started);
       }
@@ -218,12 +219,12 @@ final class FakeToolProcess implements ToolProcess {
       return maxRunning.get();
     }
 
-    int running(WorkerKey key) {
+    int running(ToolKey key) {
       AtomicInteger count = runningByKey.get(key.fingerprint());
       return count == null ? 0 : count.get();
     }
 
-    int maxRunning(WorkerKey key) {
+    int maxRunning(ToolKey key) {
       AtomicInteger count = maxRunningByKey.get(key.fingerprint());
       return count == null ? 0 : count.get();
     }

@@ -11,6 +11,7 @@ import build.hearth.proto.worker.WorkRequest;
 import build.hearth.proto.worker.WorkResponse;
 import com.google.protobuf.ByteString;
 import java.io.IOException;
+import java.lang.ProcessBuilder.Redirect;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,7 +49,7 @@ class PipedToolProcessTest {
     started.forEach(PipedToolProcess::kill);
   }
 
-  private PipedToolProcess start(WorkerProtocol protocol, boolean multiplex, String... flags) {
+  private PipedToolProcess start(ToolProtocol protocol, boolean multiplex, String... flags) {
     PipedToolProcess process = ScriptedTools.start(directory, protocol, multiplex, flags);
     started.add(process);
     return process;
@@ -77,8 +78,8 @@ class PipedToolProcessTest {
   }
 
   @ParameterizedTest
-  @EnumSource(WorkerProtocol.class)
-  void aSingleplexProcessAnswersOneRequestAfterTheOther(WorkerProtocol protocol) throws Exception {
+  @EnumSource(ToolProtocol.class)
+  void aSingleplexProcessAnswersOneRequestAfterTheOther(ToolProtocol protocol) throws Exception {
     PipedToolProcess process = start(protocol, false);
 
     WorkResponse first = answer(process.send(request(0, "echo", "hello", "wörld")));
@@ -94,8 +95,8 @@ class PipedToolProcessTest {
   }
 
   @ParameterizedTest
-  @EnumSource(WorkerProtocol.class)
-  void aMultiplexProcessRoutesConcurrentResponsesByRequestId(WorkerProtocol protocol)
+  @EnumSource(ToolProtocol.class)
+  void aMultiplexProcessRoutesConcurrentResponsesByRequestId(ToolProtocol protocol)
       throws Exception {
     PipedToolProcess process = start(protocol, true);
     CountDownLatch go = new CountDownLatch(1);
@@ -124,8 +125,8 @@ class PipedToolProcessTest {
   }
 
   @ParameterizedTest
-  @EnumSource(WorkerProtocol.class)
-  void manyThreadsSendingRoundAfterRoundEachGetTheirOwnAnswers(WorkerProtocol protocol)
+  @EnumSource(ToolProtocol.class)
+  void manyThreadsSendingRoundAfterRoundEachGetTheirOwnAnswers(ToolProtocol protocol)
       throws Exception {
     PipedToolProcess process = start(protocol, true);
     Random random = new Random(20240611);
@@ -161,8 +162,8 @@ class PipedToolProcessTest {
   }
 
   @ParameterizedTest
-  @EnumSource(WorkerProtocol.class)
-  void aCancelledRequestIsAnsweredWithWasCancelled(WorkerProtocol protocol) throws Exception {
+  @EnumSource(ToolProtocol.class)
+  void aCancelledRequestIsAnsweredWithWasCancelled(ToolProtocol protocol) throws Exception {
     PipedToolProcess process = start(protocol, true, "--cancellable");
 
     CompletableFuture<WorkResponse> waiting = process.send(request(7, "sleep-until-cancel"));
@@ -181,7 +182,7 @@ class PipedToolProcessTest {
 
   @Test
   void aSingleplexRequestCanBeCancelledToo() throws Exception {
-    PipedToolProcess process = start(WorkerProtocol.PROTO, false, "--cancellable");
+    PipedToolProcess process = start(ToolProtocol.PROTO, false, "--cancellable");
 
     CompletableFuture<WorkResponse> waiting = process.send(request(0, "sleep-until-cancel"));
     process.cancel(0);
@@ -190,8 +191,8 @@ class PipedToolProcessTest {
   }
 
   @ParameterizedTest
-  @EnumSource(WorkerProtocol.class)
-  void garbageOnStdoutIsAProtocolErrorQuotingItWithTheStderrTail(WorkerProtocol protocol)
+  @EnumSource(ToolProtocol.class)
+  void garbageOnStdoutIsAProtocolErrorQuotingItWithTheStderrTail(ToolProtocol protocol)
       throws Exception {
     PipedToolProcess process = start(protocol, true, "--startup-stderr=compiler warming up");
     answer(process.send(request(1, "echo", "fine")));
@@ -216,7 +217,7 @@ class PipedToolProcessTest {
 
   @Test
   void aResponseToNoPendingRequestIsAProtocolError() throws Exception {
-    PipedToolProcess process = start(WorkerProtocol.JSON, true);
+    PipedToolProcess process = start(ToolProtocol.JSON, true);
     answer(process.send(request(1, "echo", "fine")));
 
     assertFails(
@@ -227,7 +228,7 @@ class PipedToolProcessTest {
 
   @Test
   void aCrashMidRequestFailsEveryPendingRequestWithTheStderrTail() throws Exception {
-    PipedToolProcess process = start(WorkerProtocol.PROTO, true);
+    PipedToolProcess process = start(ToolProtocol.PROTO, true);
     answer(process.send(request(1, "stderr", "loaded 3 plugins")));
     CompletableFuture<WorkResponse> waiting = process.send(request(2, "sleep-until-cancel"));
 
@@ -247,8 +248,8 @@ class PipedToolProcessTest {
   }
 
   @ParameterizedTest
-  @EnumSource(WorkerProtocol.class)
-  void exitingAtStartUpIsAStartFailureWithTheExitCodeAndStartupStderr(WorkerProtocol protocol) {
+  @EnumSource(ToolProtocol.class)
+  void exitingAtStartUpIsAStartFailureWithTheExitCodeAndStartupStderr(ToolProtocol protocol) {
     PipedToolProcess process =
         start(
             protocol,
@@ -284,7 +285,7 @@ class PipedToolProcessTest {
   }
 
   @Test
-  void theLauncherSeamSeesThePreparedBuilderAndCanRefuse() {
+  void theLauncherSeamSeesThePreparedRequestAndCanRefuse() {
     List<List<String>> launched = new ArrayList<>();
     PipedToolProcess.Spec spec =
         PipedToolProcess.Spec.newBuilder()
@@ -293,9 +294,14 @@ class PipedToolProcessTest {
             .workingDirectory(directory)
             .logFile(directory.resolve("tool.log"))
             .launcher(
-                builder -> {
-                  launched.add(builder.command());
-                  assertThat(builder.environment()).containsExactly(Map.entry("ONLY", "this"));
+                request -> {
+                  launched.add(request.arguments());
+                  assertThat(request.environment()).containsExactly(Map.entry("ONLY", "this"));
+                  assertThat(request.workingDirectory()).isEqualTo(directory);
+                  assertThat(request.stdin()).isEqualTo(Redirect.PIPE);
+                  assertThat(request.stdout()).isEqualTo(Redirect.PIPE);
+                  assertThat(request.stderr())
+                      .isEqualTo(Redirect.appendTo(directory.resolve("tool.log").toFile()));
                   throw new IOException("sandbox refused it");
                 })
             .build();
@@ -308,8 +314,8 @@ class PipedToolProcessTest {
 
   @Test
   void requestIdsMustSuitTheProcess() throws Exception {
-    PipedToolProcess singleplex = start(WorkerProtocol.PROTO, false, "--cancellable");
-    PipedToolProcess multiplex = start(WorkerProtocol.PROTO, true);
+    PipedToolProcess singleplex = start(ToolProtocol.PROTO, false, "--cancellable");
+    PipedToolProcess multiplex = start(ToolProtocol.PROTO, true);
 
     assertThatThrownBy(() -> singleplex.send(request(1, "echo")))
         .isInstanceOf(IllegalArgumentException.class);
@@ -335,7 +341,7 @@ class PipedToolProcessTest {
 
   @Test
   void theProcessGetsExactlyItsOwnEnvironmentAndDirectory() throws Exception {
-    PipedToolProcess process = start(WorkerProtocol.PROTO, false);
+    PipedToolProcess process = start(ToolProtocol.PROTO, false);
 
     assertThat(answer(process.send(request(0, "env", "HEARTH_SCRIPTED_TOOL"))).getOutput())
         .isEqualTo("yes");
@@ -346,8 +352,8 @@ class PipedToolProcessTest {
   }
 
   @ParameterizedTest
-  @EnumSource(WorkerProtocol.class)
-  void requestsCarryInputsSandboxAndVerbosityIntact(WorkerProtocol protocol) throws Exception {
+  @EnumSource(ToolProtocol.class)
+  void requestsCarryInputsSandboxAndVerbosityIntact(ToolProtocol protocol) throws Exception {
     PipedToolProcess process = start(protocol, true);
     String hex = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
     WorkRequest request =
@@ -377,7 +383,7 @@ class PipedToolProcessTest {
 
   @Test
   void shutdownClosesStdinAndAWellBehavedToolLeaves() throws Exception {
-    PipedToolProcess process = start(WorkerProtocol.PROTO, true);
+    PipedToolProcess process = start(ToolProtocol.PROTO, true);
     answer(process.send(request(1, "echo", "up")));
     CompletableFuture<WorkResponse> pending = process.send(request(2, "sleep-until-cancel"));
 
@@ -396,7 +402,7 @@ class PipedToolProcessTest {
 
   @Test
   void shutdownSendsSigtermToAToolThatIgnoresTheEndOfStdin() throws Exception {
-    PipedToolProcess process = start(WorkerProtocol.PROTO, false, "--ignore-stdin-close");
+    PipedToolProcess process = start(ToolProtocol.PROTO, false, "--ignore-stdin-close");
     answer(process.send(request(0, "echo", "up")));
 
     process.shutdown(Duration.ofMillis(300));
@@ -407,7 +413,7 @@ class PipedToolProcessTest {
   @Test
   void shutdownKillsAToolThatIgnoresStdinAndSigterm() throws Exception {
     PipedToolProcess process =
-        start(WorkerProtocol.PROTO, false, "--ignore-stdin-close", "--ignore-sigterm");
+        start(ToolProtocol.PROTO, false, "--ignore-stdin-close", "--ignore-sigterm");
     answer(process.send(request(0, "echo", "up")));
 
     process.shutdown(Duration.ofMillis(300));
@@ -417,7 +423,7 @@ class PipedToolProcessTest {
 
   @Test
   void shutdownAlsoEndsWhatTheToolStarted() throws Exception {
-    PipedToolProcess process = start(WorkerProtocol.PROTO, false);
+    PipedToolProcess process = start(ToolProtocol.PROTO, false);
     long child = Long.parseLong(answer(process.send(request(0, "spawn-child"))).getOutput());
     assertThat(ProcessHandle.of(child)).isPresent();
 
@@ -430,7 +436,7 @@ class PipedToolProcessTest {
 
   @Test
   void killEndsTheProcessAtOnceAndFailsPendingRequests() throws Exception {
-    PipedToolProcess process = start(WorkerProtocol.JSON, true);
+    PipedToolProcess process = start(ToolProtocol.JSON, true);
     answer(process.send(request(1, "echo", "up")));
     CompletableFuture<WorkResponse> pending = process.send(request(2, "sleep-until-cancel"));
 
@@ -443,7 +449,7 @@ class PipedToolProcessTest {
 
   @Test
   void residentMemoryGrowsWithWhatTheToolHolds() throws Exception {
-    PipedToolProcess process = start(WorkerProtocol.PROTO, false);
+    PipedToolProcess process = start(ToolProtocol.PROTO, false);
     answer(process.send(request(0, "echo", "up")));
     long before = process.residentBytes().orElseThrow();
 
@@ -456,7 +462,7 @@ class PipedToolProcessTest {
   void theStderrTailIsBoundedAndOnlyThisProcesssOwn() throws Exception {
     Path log = directory.resolve("stderr.log");
     Files.writeString(log, "output of an earlier process\n");
-    PipedToolProcess process = start(WorkerProtocol.PROTO, false, "--startup-stderr=first line");
+    PipedToolProcess process = start(ToolProtocol.PROTO, false, "--startup-stderr=first line");
     answer(process.send(request(0, "echo", "up")));
     assertThat(process.stderrTail()).isEqualTo("first line\n");
     assertThat(process.logFile()).isEqualTo(log.toAbsolutePath());

@@ -18,7 +18,7 @@ import java.util.stream.Stream;
  * workers (the process, the pool, the runner).
  *
  * <pre>{@code
- * PipedToolProcess process = ScriptedTools.start(directory, WorkerProtocol.JSON, true);
+ * PipedToolProcess process = ScriptedTools.start(directory, ToolProtocol.JSON, true);
  * WorkResponse response = process.send(ScriptedTools.request(1, "echo", "hi")).join();
  * }</pre>
  */
@@ -49,7 +49,7 @@ public final class ScriptedTools {
   static List<String> command(String... flags) {
     List<String> command = new ArrayList<>(javaCommand());
     command.addAll(List.of(flags));
-    command.add(WorkerCommandLine.PERSISTENT_WORKER_FLAG);
+    command.add(ToolCommandLine.PERSISTENT_WORKER_FLAG);
     return command;
   }
 
@@ -58,9 +58,9 @@ public final class ScriptedTools {
    * the protocol and multiplex flags set on both sides.
    */
   static PipedToolProcess.Spec spec(
-      Path directory, WorkerProtocol protocol, boolean multiplex, String... flags) {
+      Path directory, ToolProtocol protocol, boolean multiplex, String... flags) {
     List<String> toolFlags = new ArrayList<>();
-    if (protocol == WorkerProtocol.JSON) {
+    if (protocol == ToolProtocol.JSON) {
       toolFlags.add("--protocol=json");
     }
     if (multiplex) {
@@ -78,7 +78,7 @@ public final class ScriptedTools {
   }
 
   static PipedToolProcess start(
-      Path directory, WorkerProtocol protocol, boolean multiplex, String... flags) {
+      Path directory, ToolProtocol protocol, boolean multiplex, String... flags) {
     return PipedToolProcess.start(spec(directory, protocol, multiplex, flags));
   }
 

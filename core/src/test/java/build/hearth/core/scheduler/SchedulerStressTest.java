@@ -1,6 +1,6 @@
 package build.hearth.core.scheduler;
 
-import static build.hearth.core.scheduler.SchedulerTesting.platform;
+import static build.hearth.core.scheduler.Platforms.platform;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import build.bazel.remote.execution.v2.Platform;

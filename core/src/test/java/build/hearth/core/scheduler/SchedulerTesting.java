@@ -2,7 +2,6 @@ package build.hearth.core.scheduler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import build.bazel.remote.execution.v2.Platform;
 import build.hearth.api.HearthException;
 import java.time.Clock;
 import java.time.Duration;
@@ -15,17 +14,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 final class SchedulerTesting {
   private SchedulerTesting() {}
 
-  /** {@code platform("OSFamily", "linux", "cpu_count", "4")}: name, value, name, value, ... */
-  static Platform platform(String... namesAndValues) {
-    Platform.Builder platform = Platform.newBuilder();
-    for (int i = 0; i < namesAndValues.length; i += 2) {
-      platform.addPropertiesBuilder().setName(namesAndValues[i]).setValue(namesAndValues[i + 1]);
-    }
-    return platform.build();
-  }
-
   static ActionRequest<String> action(String name, String... namesAndValues) {
-    return ActionRequest.of(name, platform(namesAndValues), name);
+    return ActionRequest.of(name, Platforms.platform(namesAndValues), name);
   }
 
   /** A builder whose listener calls run on the calling thread and whose expiry is manual. */

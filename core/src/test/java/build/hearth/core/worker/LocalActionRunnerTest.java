@@ -22,6 +22,7 @@ import build.hearth.core.Hearth;
 import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.execution.Cancellation;
 import build.hearth.core.execution.ExecutionTask;
+import build.hearth.core.process.ProcessTrees;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.io.IOException;
@@ -467,15 +468,6 @@ class LocalActionRunnerTest {
     assertThat(InstanceExecRoots.directoryName("a/b")).startsWith("instance-a_b-");
     assertThat(InstanceExecRoots.directoryName("a/b"))
         .isNotEqualTo(InstanceExecRoots.directoryName("a_b"));
-  }
-
-  @Test
-  void describesDurationsShortly() {
-    assertThat(LocalActionRunner.describe(Duration.ofSeconds(10))).isEqualTo("10s");
-    assertThat(LocalActionRunner.describe(Duration.ofMinutes(90))).isEqualTo("1h30m");
-    assertThat(LocalActionRunner.describe(Duration.ofMillis(1500))).isEqualTo("1.5s");
-    assertThat(LocalActionRunner.describe(Duration.ofMillis(250))).isEqualTo("250ms");
-    assertThat(LocalActionRunner.describe(Duration.ofHours(3))).isEqualTo("3h");
   }
 
   @Test

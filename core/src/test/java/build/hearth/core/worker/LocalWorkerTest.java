@@ -15,6 +15,7 @@ import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.execution.ActionRunner;
 import build.hearth.core.execution.Cancellation;
 import build.hearth.core.execution.ExecutionTask;
+import build.hearth.core.process.ProcessTrees;
 import build.hearth.core.scheduler.ActionRequest;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.Ticket;

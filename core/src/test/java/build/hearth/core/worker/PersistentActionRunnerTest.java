@@ -22,6 +22,7 @@ import build.hearth.core.execution.ExecutionTask;
 import build.hearth.core.persistent.PoolStats;
 import build.hearth.core.persistent.RetirementReason;
 import build.hearth.core.persistent.ScriptedTools;
+import build.hearth.core.process.ProcessLauncher;
 import build.hearth.testing.FakeClock;
 import com.google.protobuf.ByteString;
 import java.io.IOException;
@@ -190,6 +191,21 @@ class PersistentActionRunnerTest {
     assertThat(totals.requests()).isEqualTo(3);
     assertThat(totals.coldRequests()).isEqualTo(1);
     assertThat(totals.warmRequests()).isEqualTo(2);
+  }
+
+  @Test
+  void toolProcessesStartThroughTheRunnersOneLauncherOverPipes() {
+    LocalActionRunner runner = runner("{}");
+
+    ActionOutcome outcome = runner.run(action("echo", "hello").task(), new Cancellation());
+
+    assertThat(outcome.ran()).as(outcome.message()).isTrue();
+    assertThat(support.launcher.requests).hasSize(1);
+    ProcessLauncher.Request request = support.launcher.requests.get(0);
+    assertThat(request.arguments()).last().isEqualTo("--persistent_worker");
+    assertThat(request.stdin()).isEqualTo(ProcessBuilder.Redirect.PIPE);
+    assertThat(request.stdout()).isEqualTo(ProcessBuilder.Redirect.PIPE);
+    assertThat(request.stderr().type()).isEqualTo(ProcessBuilder.Redirect.Type.APPEND);
   }
 
   @Test

@@ -8,6 +8,7 @@ import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.Digest;
 import build.hearth.core.Hearth;
 import build.hearth.core.execution.ExecutionTask;
+import build.hearth.core.process.ProcessLauncher;
 import build.hearth.spi.storage.BlobStore;
 import build.hearth.spi.storage.StoreContext;
 import build.hearth.spi.storage.StoreProviderRegistry;

@@ -9,7 +9,7 @@ import build.hearth.core.persistent.PoolStats.KeyStats;
 import build.hearth.core.persistent.PoolStats.ProcessState;
 import build.hearth.core.persistent.PoolStats.ProcessStats;
 import build.hearth.core.persistent.RetirementReason;
-import build.hearth.core.persistent.WorkerProtocol;
+import build.hearth.core.persistent.ToolProtocol;
 import build.hearth.proto.workerapi.PersistentCounters;
 import build.hearth.proto.workerapi.PersistentKeyStats;
 import build.hearth.proto.workerapi.PersistentLimits;
@@ -96,9 +96,9 @@ public final class PoolStatsMessages {
     for (PersistentProcess process : proto.getProcessesList()) {
       processes.add(fromProto(process, proto.getClientKey()));
     }
-    WorkerProtocol protocol;
+    ToolProtocol protocol;
     try {
-      protocol = WorkerProtocol.fromProperty(proto.getProtocol());
+      protocol = ToolProtocol.fromProperty(proto.getProtocol());
     } catch (HearthException e) {
       throw HearthException.invalidArgument(
           "PersistentKeyStats.protocol of key '%s': %s", proto.getClientKey(), e.getMessage());

@@ -1,7 +1,7 @@
 package build.hearth.grpc.workerapi;
 
 import build.hearth.core.execution.WorkerGateway;
-import build.hearth.core.internal.DaemonThreads;
+import build.hearth.core.internal.Threads;
 import build.hearth.core.ops.WorkerReports;
 import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.proto.workerapi.SchedulerMessage;
@@ -69,7 +69,7 @@ public final class WorkerApiService extends WorkerApiGrpc.WorkerApiImplBase {
     this.clock = clock;
     this.timer =
         new ScheduledThreadPoolExecutor(
-            1, DaemonThreads.named("hearth-grpc-" + serverName + "-workers-"));
+            1, Threads.daemon("hearth-grpc-" + serverName + "-workers-"));
     // Each disconnected worker cancels its keep-alive task; do not keep the dead tasks around.
     timer.setRemoveOnCancelPolicy(true);
   }

@@ -7,7 +7,7 @@ import build.hearth.core.persistent.PoolStats.KeyStats;
 import build.hearth.core.persistent.PoolStats.ProcessState;
 import build.hearth.core.persistent.PoolStats.ProcessStats;
 import build.hearth.core.persistent.RetirementReason;
-import build.hearth.core.persistent.WorkerProtocol;
+import build.hearth.core.persistent.ToolProtocol;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -42,7 +42,7 @@ public final class PoolStatsSample {
             "javac-17",
             "javac",
             "a".repeat(64),
-            WorkerProtocol.PROTO,
+            ToolProtocol.PROTO,
             true,
             PoolLimits.newBuilder()
                 .maxProcessesPerKey(4)
@@ -73,7 +73,7 @@ public final class PoolStatsSample {
             "scalac",
             "",
             "b".repeat(64),
-            WorkerProtocol.JSON,
+            ToolProtocol.JSON,
             false,
             PoolLimits.DEFAULTS,
             0,

@@ -1,0 +1,167 @@
+package build.hearth.core.execroot;
+
+import build.bazel.remote.execution.v2.Directory;
+import build.bazel.remote.execution.v2.DirectoryNode;
+import build.bazel.remote.execution.v2.FileNode;
+import build.bazel.remote.execution.v2.SymlinkNode;
+import build.hearth.api.Digest;
+import build.hearth.api.HearthException;
+import build.hearth.api.StatusCode;
+import build.hearth.core.storage.LocalBlobFiles;
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Materializes a validated input tree: fetches the blobs the local cache lacks, then creates the
+ * directories, hard-links every file to its cached blob file (executables to their {@link
+ * ExecutableCopies copy}), creates the empty file directly, and creates symlinks exactly as given
+ * (the validator has checked them).
+ *
+ * <p>Cached blob files lose their write permission before they are linked, so an action that opens
+ * an input for writing fails instead of changing the cache through the shared inode. When a link
+ * cannot be made (the cache on another file system, or a file with too many links) the file is
+ * copied; the first time that happens is logged.
+ *
+ * <p>Thread-safe: several exec roots may be built at once.
+ */
+final class ExecRootBuilder {
+  private static final Logger log = LoggerFactory.getLogger(ExecRootBuilder.class);
+
+  /** How often one file is looked up again after the cache evicted it mid-build. */
+  private static final int EVICTION_RETRIES = 3;
+
+  /** Makes a hard link; a seam for tests of the copy fallback. */
+  @FunctionalInterface
+  interface Linker {
+    void link(Path link, Path existing) throws IOException;
+  }
+
+  private final BlobFetcher fetcher;
+  private final LocalBlobFiles cacheFiles;
+  private final ExecutableCopies executables;
+  private final Linker linker;
+  private final AtomicBoolean copyLogged = new AtomicBoolean();
+
+  ExecRootBuilder(
+      BlobFetcher fetcher, LocalBlobFiles cacheFiles, ExecutableCopies executables, Linker linker) {
+    this.fetcher = fetcher;
+    this.cacheFiles = cacheFiles;
+    this.executables = executables;
+    this.linker = linker;
+  }
+
+  /** Fetches what the cache lacks of {@code tree}; see {@link BlobFetcher#fetchMissing}. */
+  void fetchInputs(InputTree tree) {
+    fetcher.fetchMissing(tree.files());
+  }
+
+  /**
+   * Creates {@code tree} inside the existing, empty directory {@code root}. Call {@link
+   * #fetchInputs} first; a blob evicted since is fetched again.
+   *
+   * @throws HearthException INTERNAL or RESOURCE_EXHAUSTED when the file system fails; whatever was
+   *     created stays for the caller to delete
+   */
+  void materialize(InputTree tree, Path root) {
+    createEntries(tree, tree.directory(tree.root()), root);
+  }
+
+  private void createEntries(InputTree tree, Directory directory, Path dir) {
+    for (FileNode file : directory.getFilesList()) {
+      Path path = dir.resolve(file.getName());
+      try {
+        placeFile(path, Digest.fromProto(file.getDigest()), file.getIsExecutable());
+      } catch (IOException e) {
+        throw FileTrees.failure("create the input file", path, e);
+      }
+    }
+    for (SymlinkNode symlink : directory.getSymlinksList()) {
+      Path path = dir.resolve(symlink.getName());
+      try {
+        Files.createSymbolicLink(path, path.getFileSystem().getPath(symlink.getTarget()));
+      } catch (IOException e) {
+        throw FileTrees.failure("create the input symlink", path, e);
+      }
+    }
+    for (DirectoryNode child : directory.getDirectoriesList()) {
+      Path path = dir.resolve(child.getName());
+      try {
+        Files.createDirectory(path);
+      } catch (IOException e) {
+        throw FileTrees.failure("create the input directory", path, e);
+      }
+      createEntries(tree, tree.directory(Digest.fromProto(child.getDigest())), path);
+    }
+  }
+
+  /**
+   * Creates the input file {@code path} (absent until now) with {@code digest}'s bytes: the empty
+   * file directly, others as a link to the cached blob or to its executable copy.
+   */
+  void placeFile(Path path, Digest digest, boolean executable) throws IOException {
+    if (digest.isEmpty()) {
+      Files.createFile(path);
+      Files.setPosixFilePermissions(path, FileTrees.permissions(executable));
+      return;
+    }
+    for (int attempt = 0; attempt <= EVICTION_RETRIES; attempt++) {
+      Optional<Path> cached = cacheFiles.pathOf(digest);
+      if (cached.isEmpty()) {
+        fetcher.fetchMissing(Set.of(digest));
+        continue;
+      }
+      try {
+        Path existing;
+        if (executable) {
+          existing = executables.copyOf(digest, cached.get());
+        } else {
+          FileTrees.removeWritePermission(cached.get());
+          existing = cached.get();
+        }
+        linkOrCopy(path, existing, executable);
+        return;
+      } catch (NoSuchFileException e) {
+        // Evicted between the lookup and the link: look again.
+        if (executable) {
+          executables.forget(digest);
+        }
+      }
+    }
+    throw new HearthException(
+        StatusCode.RESOURCE_EXHAUSTED,
+        "input blob "
+            + digest
+            + " kept being evicted from the local cache while the exec root was built; the"
+            + " cache is too small for the inputs of the actions running at once, raise its"
+            + " maxSize");
+  }
+
+  private void linkOrCopy(Path path, Path existing, boolean executable) throws IOException {
+    try {
+      linker.link(path, existing);
+      return;
+    } catch (NoSuchFileException | FileAlreadyExistsException e) {
+      throw e;
+    } catch (IOException | UnsupportedOperationException e) {
+      if (copyLogged.compareAndSet(false, true)) {
+        log.warn(
+            "Cannot hard-link input files from {} into {} ({}); copying such files instead, which"
+                + " costs time and disk space. If the link crossed file systems, put the work"
+                + " directory on the same one as the local cache.",
+            existing.getParent(),
+            path.getParent(),
+            e.toString());
+      }
+    }
+    Files.copy(existing, path);
+    Files.setPosixFilePermissions(path, FileTrees.permissions(executable));
+  }
+}
