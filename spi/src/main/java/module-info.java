@@ -1,7 +1,8 @@
 /**
  * Hearth's plugin SPI: the storage providers (blob store, action-cache store) and transport
  * providers that a plugin implements and registers with {@code provides ... with ...} (or a {@code
- * META-INF/services} file on the class path).
+ * META-INF/services} file on the class path), and the worker contract ({@code
+ * build.hearth.spi.worker}) through which a transport lets remote workers join a scheduler.
  *
  * <p>{@link build.hearth.spi.storage.StoreProviderRegistry} and {@link
  * build.hearth.spi.transport.TransportProviderRegistry} look the providers up themselves, hence the
@@ -14,6 +15,7 @@ module build.hearth.spi {
 
   exports build.hearth.spi.storage;
   exports build.hearth.spi.transport;
+  exports build.hearth.spi.worker;
 
   uses build.hearth.spi.storage.BlobStoreProvider;
   uses build.hearth.spi.storage.ActionCacheStoreProvider;

@@ -1,12 +1,7 @@
 package build.hearth.grpc;
 
 import build.hearth.api.HearthException;
-import build.hearth.core.execution.WorkerGateway;
 import build.hearth.core.internal.Threads;
-import build.hearth.core.ops.HttpRoutes;
-import build.hearth.core.ops.WorkerApiScheduler;
-import build.hearth.core.ops.WorkerReports;
-import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.grpc.bytestream.ByteStreamService;
 import build.hearth.grpc.bytestream.UploadSessions;
 import build.hearth.grpc.common.Instances;
@@ -17,6 +12,7 @@ import build.hearth.grpc.reapi.CasService;
 import build.hearth.grpc.reapi.ExecutionGrpcService;
 import build.hearth.grpc.reapi.OperationsGrpcService;
 import build.hearth.grpc.workerapi.WorkerApiService;
+import build.hearth.spi.transport.HttpRoutes;
 import build.hearth.spi.transport.Transport;
 import build.hearth.spi.transport.TransportContext;
 import io.grpc.Server;
@@ -60,7 +56,7 @@ final class GrpcTransport implements Transport {
   private final ExecutorService executor;
   private final ScheduledExecutorService sweeper;
   private final UploadSessions sessions;
-  private final WorkerApiService workerApi; // null unless the host offers a WorkerGateway
+  private final WorkerApiService workerApi; // null unless the host offers a WorkerHub
   private final AtomicBoolean stopped = new AtomicBoolean();
 
   private GrpcTransport(
@@ -86,7 +82,7 @@ final class GrpcTransport implements Transport {
       throw HearthException.unavailable(
           "cannot listen on " + address + ": unknown host '" + context.host() + "'", null);
     }
-    HttpRoutes routes = context.service(HttpRoutes.class).orElse(HttpRoutes.NONE);
+    HttpRoutes routes = context.httpRoutes();
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(
                 bind, InternalNettyServerCredentials.create(new SharedPortNegotiator(routes)))
@@ -158,19 +154,13 @@ final class GrpcTransport implements Transport {
     sweeper.setRemoveOnCancelPolicy(true);
     WorkerApiService workerApi =
         context
-            .service(WorkerGateway.class)
+            .workerHub()
             .map(
-                gateway ->
+                hub ->
                     new WorkerApiService(
-                        gateway,
-                        context.service(WarmWorkers.class).orElse(null),
+                        hub,
                         settings.workerKeepAliveInterval(),
                         context.serverName(),
-                        context.service(WorkerReports.class).orElse(null),
-                        context
-                            .service(WorkerApiScheduler.class)
-                            .map(WorkerApiScheduler::name)
-                            .orElse(context.serverName()),
                         settings.clock()))
             .orElse(null);
     Server server =

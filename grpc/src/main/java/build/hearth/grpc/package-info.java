@@ -4,8 +4,8 @@
  * routed by instance name to the stores and executions of a {@link
  * build.hearth.spi.transport.TransportContext}; and Hearth's worker API, through which workers in
  * other processes join the scheduler. The same port also answers plain HTTP/1.1 GETs (metrics,
- * health, admin) from the host's {@link build.hearth.core.ops.HttpRoutes}. The same services can
- * instead be served without sockets, to clients in the same JVM, through grpc-java's in-process
+ * health, admin) from the host's {@link build.hearth.spi.transport.HttpRoutes}. The same services
+ * can instead be served without sockets, to clients in the same JVM, through grpc-java's in-process
  * transport. This package assembles the transport from its parts: the REAPI services in {@code
  * reapi}, ByteStream in {@code bytestream}, the HTTP side of the port in {@code http}, the worker
  * API in {@code workerapi}, and what they share in {@code common}. Two classes are public, and they

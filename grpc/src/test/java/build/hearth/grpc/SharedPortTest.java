@@ -9,9 +9,9 @@ import build.bazel.remote.execution.v2.GetCapabilitiesRequest;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.Storage;
-import build.hearth.core.ops.HttpRoutes;
-import build.hearth.core.ops.HttpRoutes.Response;
 import build.hearth.spi.storage.BlobStore;
+import build.hearth.spi.transport.HttpRoutes;
+import build.hearth.spi.transport.HttpRoutes.Response;
 import build.hearth.spi.transport.InstanceServices;
 import build.hearth.spi.transport.TransportContext;
 import io.grpc.ManagedChannel;
@@ -73,7 +73,7 @@ class SharedPortTest {
   @BeforeEach
   void start() {
     store = MemoryStores.blobStore();
-    transport = start(context("shared", 0).service(HttpRoutes.class, routes));
+    transport = start(context("shared", 0).httpRoutes(routes));
     channel =
         ManagedChannelBuilder.forAddress("127.0.0.1", transport.port()).usePlaintext().build();
     http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
@@ -384,7 +384,7 @@ class SharedPortTest {
   void aPortInUseByAnotherHearthIsRefusedWithAMessageThatSaysWhatToDo() {
     int taken = transport.port();
 
-    assertThatThrownBy(() -> start(context("second", taken).service(HttpRoutes.class, routes)))
+    assertThatThrownBy(() -> start(context("second", taken).httpRoutes(routes)))
         .isInstanceOfSatisfying(
             HearthException.class,
             e -> {

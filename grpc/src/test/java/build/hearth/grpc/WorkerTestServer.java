@@ -6,11 +6,8 @@ import build.bazel.remote.execution.v2.Platform;
 import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.Digest;
 import build.hearth.core.Storage;
-import build.hearth.core.execution.ActionOutcome;
-import build.hearth.core.execution.ExecutionTask;
-import build.hearth.core.execution.WorkerGateway;
-import build.hearth.core.ops.WorkerApiScheduler;
 import build.hearth.core.ops.WorkerReports;
+import build.hearth.core.remote.SchedulerWorkerHub;
 import build.hearth.core.scheduler.ActionRequest;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.Ticket;
@@ -18,6 +15,8 @@ import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.spi.storage.BlobStore;
 import build.hearth.spi.transport.InstanceServices;
 import build.hearth.spi.transport.TransportContext;
+import build.hearth.spi.worker.ActionOutcome;
+import build.hearth.spi.worker.ExecutionTask;
 import io.grpc.ManagedChannel;
 import java.time.Clock;
 import java.time.Duration;
@@ -41,7 +40,7 @@ public final class WorkerTestServer implements AutoCloseable {
   public final WarmWorkers warm = new WarmWorkers();
 
   /** The workers' reports, offered to the transport as a server would, for scheduler "main". */
-  public final WorkerReports reports = new WorkerReports();
+  public final WorkerReports reports;
 
   private final LoopbackServer server;
 
@@ -56,16 +55,13 @@ public final class WorkerTestServer implements AutoCloseable {
     blobs = MemoryStores.blobStore();
     cas = Storage.cas(blobs);
     scheduler = Scheduler.newBuilder().workerScorer(warm).build();
-    WorkerGateway gateway = scheduler::connect;
+    reports = new WorkerReports(clock);
     server =
         new LoopbackServer(
             port ->
                 TransportContext.newBuilder("workers", "127.0.0.1", port)
                     .instance(new InstanceServices("", cas, Optional.empty(), false))
-                    .service(WorkerGateway.class, gateway)
-                    .service(WarmWorkers.class, warm)
-                    .service(WorkerReports.class, reports)
-                    .service(WorkerApiScheduler.class, new WorkerApiScheduler("main"))
+                    .workerHub(new SchedulerWorkerHub("main", scheduler, warm, reports, clock))
                     .build(),
             GrpcSettings.defaults().withClock(clock).withWorkerKeepAliveInterval(KEEP_ALIVE));
   }

@@ -12,26 +12,25 @@ import build.hearth.core.config.InstanceConfig;
 import build.hearth.core.config.SchedulerConfig;
 import build.hearth.core.config.ServerConfig;
 import build.hearth.core.config.WorkerConfig;
-import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.execution.ExecutionServices;
-import build.hearth.core.execution.ExecutionTask;
-import build.hearth.core.execution.WorkerGateway;
 import build.hearth.core.internal.Threads;
 import build.hearth.core.ops.AdminRoutes;
-import build.hearth.core.ops.HttpRoutes;
 import build.hearth.core.ops.Metrics;
-import build.hearth.core.ops.WorkerApiScheduler;
 import build.hearth.core.ops.WorkerReports;
 import build.hearth.core.persistent.PoolStats;
+import build.hearth.core.remote.SchedulerWorkerHub;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.core.worker.WorkerRuntime;
 import build.hearth.spi.storage.StoreProviderRegistry;
+import build.hearth.spi.transport.HttpRoutes;
 import build.hearth.spi.transport.InstanceServices;
 import build.hearth.spi.transport.Transport;
 import build.hearth.spi.transport.TransportContext;
 import build.hearth.spi.transport.TransportProvider;
 import build.hearth.spi.transport.TransportProviderRegistry;
+import build.hearth.spi.worker.ActionOutcome;
+import build.hearth.spi.worker.ExecutionTask;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -133,7 +132,9 @@ public final class HearthServer implements AutoCloseable {
     final StoreProviderRegistry storeProviders;
     final Closer resources = new Closer();
     // What the workers last reported; served on every port.
-    final WorkerReports reports = new WorkerReports();
+    // The server's one clock: stores, reports and remote workers' reports are dated by it.
+    final Clock clock = Clock.systemUTC();
+    final WorkerReports reports = new WorkerReports(clock);
     final Map<String, Scheduler<ExecutionTask, ActionOutcome>> schedulers = new LinkedHashMap<>();
     // Each scheduler's record of the workers' idle persistent-worker processes, which its workers
     // report to and which it routes persistent-worker actions by.
@@ -156,7 +157,7 @@ public final class HearthServer implements AutoCloseable {
 
     /** Opens every configured store and the metrics that watch them. */
     void openStores() {
-      stores = resources.register(ConfiguredStores.open(config, storeProviders, Clock.systemUTC()));
+      stores = resources.register(ConfiguredStores.open(config, storeProviders, clock));
       Metrics.Builder metricsBuilder = Metrics.newBuilder().workerReports(reports);
       config.blobStores().keySet().forEach(n -> metricsBuilder.blobStore(n, stores.blobStore(n)));
       config
@@ -214,15 +215,15 @@ public final class HearthServer implements AutoCloseable {
       server
           .workerApi()
           .ifPresent(
-              api -> {
-                Scheduler<ExecutionTask, ActionOutcome> scheduler = schedulers.get(api.scheduler());
-                context.service(WorkerGateway.class, scheduler::connect);
-                context.service(WarmWorkers.class, warmWorkers.get(api.scheduler()));
-                context.service(WorkerReports.class, reports);
-                context.service(WorkerApiScheduler.class, new WorkerApiScheduler(api.scheduler()));
-              });
-      context.service(HttpRoutes.class, routes);
-      return context.build();
+              api ->
+                  context.workerHub(
+                      new SchedulerWorkerHub(
+                          api.scheduler(),
+                          schedulers.get(api.scheduler()),
+                          warmWorkers.get(api.scheduler()),
+                          reports,
+                          clock)));
+      return context.httpRoutes(routes).build();
     }
 
     private InstanceServices instanceServices(InstanceConfig instance) {

@@ -3,7 +3,6 @@ package build.hearth.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import build.hearth.core.ops.AdminRoutes;
-import build.hearth.core.ops.HttpRoutes;
 import build.hearth.core.ops.WorkerReports;
 import build.hearth.core.persistent.PoolLimits;
 import build.hearth.core.persistent.PoolStats;
@@ -13,6 +12,7 @@ import build.hearth.core.persistent.PoolStats.ProcessState;
 import build.hearth.core.persistent.PoolStats.ProcessStats;
 import build.hearth.core.persistent.RetirementReason;
 import build.hearth.core.persistent.ToolProtocol;
+import build.hearth.spi.transport.HttpRoutes;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;

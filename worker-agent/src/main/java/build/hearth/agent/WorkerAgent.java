@@ -5,7 +5,7 @@ import build.hearth.api.ContentAddressableStorage;
 import build.hearth.core.execution.ActionRunner;
 import build.hearth.core.internal.Threads;
 import build.hearth.core.persistent.PoolStats;
-import build.hearth.grpc.common.PoolStatsMessages;
+import build.hearth.core.remote.PoolStatsMessages;
 import build.hearth.proto.workerapi.Register;
 import build.hearth.proto.workerapi.WorkerApiGrpc;
 import build.hearth.proto.workerapi.WorkerStatus;
@@ -73,7 +73,7 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Outcomes</h2>
  *
- * Each assignment gets exactly one answer: an {@link build.hearth.core.execution.ActionOutcome} the
+ * Each assignment gets exactly one answer: an {@link build.hearth.spi.worker.ActionOutcome} the
  * runner returns is reported with its code and result; a {@link build.hearth.api.HearthException}
  * it throws is reported with its code and message (the action then fails with that error, and is
  * not retried); anything else it throws is reported as INTERNAL.
@@ -596,7 +596,7 @@ public final class WorkerAgent implements AutoCloseable {
 
     /**
      * Makes the runner, once, when the agent starts. The factory receives the remote CAS of each
-     * instance by name ({@link build.hearth.core.execution.ExecutionTask#instanceName()}), through
+     * instance by name ({@link build.hearth.spi.worker.ExecutionTask#instanceName()}), through
      * which the runner reads inputs and writes outputs. The agent closes the runner when it closes.
      * Required.
      */

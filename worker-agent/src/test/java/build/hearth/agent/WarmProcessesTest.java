@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import build.bazel.remote.execution.v2.Platform;
-import build.hearth.core.execution.ActionOutcome;
 import build.hearth.core.scheduler.Ticket;
 import build.hearth.grpc.WorkerTestServer;
+import build.hearth.spi.worker.ActionOutcome;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,7 +1,7 @@
 package build.hearth.core.config;
 
 import build.hearth.api.ConfigException;
-import build.hearth.core.scheduler.WorkerSpec;
+import build.hearth.spi.worker.WorkerSpec;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;

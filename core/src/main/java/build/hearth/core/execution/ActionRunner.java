@@ -1,5 +1,8 @@
 package build.hearth.core.execution;
 
+import build.hearth.spi.worker.ActionOutcome;
+import build.hearth.spi.worker.ExecutionTask;
+
 /**
  * Runs one action on this machine: builds its exec root, runs the command, collects and uploads its
  * outputs. Used by the in-process worker and by the {@code hearth worker} process alike.

@@ -19,6 +19,8 @@ import build.hearth.core.internal.ProtoTime;
 import build.hearth.core.scheduler.ActionRequest;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.Ticket;
+import build.hearth.spi.worker.ActionOutcome;
+import build.hearth.spi.worker.ExecutionTask;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Parser;

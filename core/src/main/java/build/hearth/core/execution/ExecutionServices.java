@@ -5,6 +5,8 @@ import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.ExecutionService;
 import build.hearth.core.internal.Durations;
 import build.hearth.core.scheduler.Scheduler;
+import build.hearth.spi.worker.ActionOutcome;
+import build.hearth.spi.worker.ExecutionTask;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;

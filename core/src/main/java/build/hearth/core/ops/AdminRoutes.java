@@ -3,6 +3,7 @@ package build.hearth.core.ops;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.spi.storage.ActionCacheStore;
 import build.hearth.spi.storage.BlobStore;
+import build.hearth.spi.transport.HttpRoutes;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;

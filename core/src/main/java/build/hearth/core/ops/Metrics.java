@@ -11,6 +11,7 @@ import build.hearth.core.scheduler.SchedulerBuilder;
 import build.hearth.core.scheduler.SchedulerListener;
 import build.hearth.spi.storage.ActionCacheStore;
 import build.hearth.spi.storage.BlobStore;
+import build.hearth.spi.transport.HttpRoutes;
 import io.prometheus.metrics.config.EscapingScheme;
 import io.prometheus.metrics.config.PrometheusProperties;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;

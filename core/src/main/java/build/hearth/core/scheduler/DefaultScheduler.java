@@ -6,6 +6,7 @@ import build.hearth.core.internal.Durations;
 import build.hearth.core.internal.Threads;
 import build.hearth.core.scheduler.ActiveAssignment.State;
 import build.hearth.core.scheduler.Ticket.Stage;
+import build.hearth.spi.worker.WorkerSpec;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;

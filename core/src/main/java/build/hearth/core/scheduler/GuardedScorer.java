@@ -1,5 +1,6 @@
 package build.hearth.core.scheduler;
 
+import build.hearth.spi.worker.WorkerSpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

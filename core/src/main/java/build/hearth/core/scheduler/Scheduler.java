@@ -1,5 +1,7 @@
 package build.hearth.core.scheduler;
 
+import build.hearth.spi.worker.WorkerSpec;
+
 /**
  * Matches submitted actions with connected workers.
  *

@@ -1,6 +1,7 @@
 package build.hearth.core.scheduler;
 
 import build.bazel.remote.execution.v2.Platform;
+import build.hearth.spi.worker.WorkerSpec;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
@@ -35,10 +36,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * (the worker API enforces that for its workers; connected workers that share a name share one
  * record, and the last report of either wins). A report for a worker that is not connected is
  * dropped, and a worker's counts are forgotten when it disconnects. Give each scheduler its own
- * instance. In-process workers report to it directly ({@code LocalWorker.reportWarmProcesses}); a
- * transport serving the worker API finds it with {@code
- * TransportContext.service(WarmWorkers.class)}, offered beside the scheduler's {@code
- * WorkerGateway}, and passes on what remote workers report.
+ * instance. In-process workers report to it directly ({@code LocalWorker.reportWarmProcesses});
+ * workers in other processes report through their connection to the scheduler's {@code
+ * core.remote.SchedulerWorkerHub}, which passes the reports on here.
  *
  * <p>Thread-safe and lock-free apart from {@link ConcurrentHashMap}'s per-entry locking: {@link
  * #report} may be called from any thread, and the scorer methods never block, as the scheduler

@@ -1,5 +1,7 @@
 package build.hearth.core.scheduler;
 
+import build.hearth.spi.worker.WorkerSpec;
+
 /**
  * Ranks the workers that could run an action, for preferences the platform properties cannot
  * express (such as a worker that already holds a warm persistent-worker process for the action; see

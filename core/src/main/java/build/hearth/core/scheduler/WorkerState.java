@@ -1,5 +1,6 @@
 package build.hearth.core.scheduler;
 
+import build.hearth.spi.worker.WorkerSpec;
 import java.math.BigDecimal;
 import java.util.HashSet;
 import java.util.LinkedHashSet;

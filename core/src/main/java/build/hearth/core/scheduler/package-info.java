@@ -5,7 +5,7 @@
  * build.hearth.core.scheduler.Scheduler#newBuilder()}; callers submit an {@link
  * build.hearth.core.scheduler.ActionRequest} and wait on its {@link
  * build.hearth.core.scheduler.Ticket}, workers {@link build.hearth.core.scheduler.Scheduler#connect
- * connect} with a {@link build.hearth.core.scheduler.WorkerSpec} and a {@link
+ * connect} with a {@link build.hearth.spi.worker.WorkerSpec} and a {@link
  * build.hearth.core.scheduler.WorkerListener} and answer each {@link
  * build.hearth.core.scheduler.Assignment}. A {@link build.hearth.core.scheduler.WorkerScorer}, such
  * as {@link build.hearth.core.scheduler.WarmWorkers} for persistent-worker actions, ranks the

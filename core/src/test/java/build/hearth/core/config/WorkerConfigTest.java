@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.entry;
 
 import build.hearth.api.ConfigException;
-import build.hearth.core.scheduler.WorkerSpec;
+import build.hearth.spi.worker.WorkerSpec;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

@@ -3,6 +3,8 @@ package build.hearth.core.execution;
 import build.bazel.remote.execution.v2.ActionResult;
 import build.hearth.core.scheduler.Assignment;
 import build.hearth.core.scheduler.WorkerListener;
+import build.hearth.spi.worker.ActionOutcome;
+import build.hearth.spi.worker.ExecutionTask;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 

@@ -11,6 +11,7 @@ import build.hearth.api.StatusCode;
 import build.hearth.core.config.HearthConfig;
 import build.hearth.core.config.SchedulerConfig;
 import build.hearth.core.scheduler.SchedulerTesting.FakeWorker;
+import build.hearth.spi.worker.WorkerSpec;
 import build.hearth.testing.FakeClock;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;

@@ -5,6 +5,7 @@ import static build.hearth.core.scheduler.SchedulerTesting.deterministic;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import build.hearth.core.scheduler.SchedulerTesting.FakeWorker;
+import build.hearth.spi.worker.WorkerSpec;
 import build.hearth.testing.FakeClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.scheduler.SchedulerTesting.FakeWorker;
+import build.hearth.spi.worker.WorkerSpec;
 import build.hearth.testing.FakeClock;
 import java.time.Duration;
 import java.util.ArrayDeque;

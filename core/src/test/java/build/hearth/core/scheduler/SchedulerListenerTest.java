@@ -4,6 +4,7 @@ import static build.hearth.core.scheduler.SchedulerTesting.action;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import build.hearth.core.scheduler.SchedulerTesting.FakeWorker;
+import build.hearth.spi.worker.WorkerSpec;
 import build.hearth.testing.FakeClock;
 import java.time.Duration;
 import java.util.List;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import build.bazel.remote.execution.v2.Platform;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
+import build.hearth.spi.worker.WorkerSpec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -3,6 +3,7 @@ package build.hearth.core.scheduler;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import build.hearth.api.HearthException;
+import build.hearth.spi.worker.WorkerSpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;

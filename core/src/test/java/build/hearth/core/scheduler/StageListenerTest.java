@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 
 import build.hearth.core.scheduler.SchedulerTesting.FakeWorker;
 import build.hearth.core.scheduler.Ticket.Stage;
+import build.hearth.spi.worker.WorkerSpec;
 import build.hearth.testing.FakeClock;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -3,6 +3,7 @@ package build.hearth.core.scheduler;
 import static build.hearth.core.scheduler.SchedulerTesting.action;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import build.hearth.spi.worker.WorkerSpec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import build.hearth.core.scheduler.SchedulerTesting.FakeWorker;
+import build.hearth.spi.worker.WorkerSpec;
 import build.hearth.testing.FakeClock;
 import java.util.HashMap;
 import java.util.Map;

@@ -1,6 +1,6 @@
 package build.hearth.grpc.http;
 
-import build.hearth.core.ops.HttpRoutes;
+import build.hearth.spi.transport.HttpRoutes;
 import io.grpc.netty.shaded.io.netty.buffer.Unpooled;
 import io.grpc.netty.shaded.io.netty.channel.ChannelFuture;
 import io.grpc.netty.shaded.io.netty.channel.ChannelFutureListener;

@@ -1,6 +1,6 @@
 package build.hearth.grpc.http;
 
-import build.hearth.core.ops.HttpRoutes;
+import build.hearth.spi.transport.HttpRoutes;
 import io.grpc.netty.shaded.io.grpc.netty.ProtocolNegotiationEvent;
 import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
 import io.grpc.netty.shaded.io.netty.channel.ChannelHandler;

@@ -1,12 +1,10 @@
 package build.hearth.grpc.workerapi;
 
-import build.hearth.core.execution.WorkerGateway;
 import build.hearth.core.internal.Threads;
-import build.hearth.core.ops.WorkerReports;
-import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.proto.workerapi.SchedulerMessage;
 import build.hearth.proto.workerapi.WorkerApiGrpc;
 import build.hearth.proto.workerapi.WorkerMessage;
+import build.hearth.spi.worker.WorkerHub;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -17,55 +15,36 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 
 /**
- * {@code hearth.worker.v1.WorkerApi}: remote workers join the scheduler through the server's {@link
- * WorkerGateway}, one {@link WorkerStream} per connection.
- *
- * <p>Workers' {@code WarmProcesses} reports go to the {@link WarmWorkers} the host offers beside
- * the gateway (the scorer of the same scheduler), if it offers one; otherwise they are accepted and
- * dropped.
- *
- * <p>Workers' {@code WorkerStatus} reports go to the {@link WorkerReports} the host offers, if it
- * offers one, under the scheduler the host names (or the server's name); a worker is listed there
- * from its registration until its stream ends.
+ * {@code hearth.worker.v1.WorkerApi}: remote workers join the scheduler of the host's {@link
+ * WorkerHub}, one {@link WorkerStream} per connection. Their {@code WarmProcesses} and {@code
+ * WorkerStatus} reports go to the hub through their connection, which routes and lists them.
  *
  * <p>Worker names are unique per server: a second worker registering under the name of a connected
- * one is refused with ALREADY_EXISTS, whether or not the gateway checks that too, since two workers
+ * one is refused with ALREADY_EXISTS, whether or not the hub checks that too, since two workers
  * answering to one name would make every log line about either of them ambiguous.
  *
  * <p>Thread-safe. {@link #close()} ends every worker's stream, so that the server's shutdown does
  * not wait out its grace period for streams that never end by themselves.
  */
 public final class WorkerApiService extends WorkerApiGrpc.WorkerApiImplBase {
-  private final WorkerGateway gateway;
-  private final WarmWorkers warmWorkers; // null when the host routes on no warm processes
+  private final WorkerHub hub;
   private final Duration keepAliveInterval;
-  private final WorkerReports workerReports; // null when the host keeps no reports
-  private final String schedulerName;
   private final Clock clock;
   private final ScheduledThreadPoolExecutor timer;
   private final ConcurrentHashMap<String, WorkerStream> byName = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
   /**
-   * Serves the worker API over {@code gateway}.
+   * Serves the worker API over {@code hub}.
    *
-   * @param workerReports where remote workers' reports go; null to drop them
-   * @param schedulerName the scheduler the reports name
-   * @param clock the clock of the reports' arrival times and of how long a worker has been silent
+   * @param keepAliveInterval how often each side must send something on an idle stream
+   * @param serverName names the service's threads
+   * @param clock the clock of how long a worker has been silent
    */
   public WorkerApiService(
-      WorkerGateway gateway,
-      WarmWorkers warmWorkers,
-      Duration keepAliveInterval,
-      String serverName,
-      WorkerReports workerReports,
-      String schedulerName,
-      Clock clock) {
-    this.gateway = gateway;
-    this.warmWorkers = warmWorkers;
+      WorkerHub hub, Duration keepAliveInterval, String serverName, Clock clock) {
+    this.hub = hub;
     this.keepAliveInterval = keepAliveInterval;
-    this.workerReports = workerReports;
-    this.schedulerName = schedulerName;
     this.clock = clock;
     this.timer =
         new ScheduledThreadPoolExecutor(
@@ -86,23 +65,8 @@ public final class WorkerApiService extends WorkerApiGrpc.WorkerApiImplBase {
     return stream;
   }
 
-  WorkerGateway gateway() {
-    return gateway;
-  }
-
-  /** Where workers' WarmProcesses reports go: the scorer of the gateway's scheduler, or null. */
-  WarmWorkers warmWorkers() {
-    return warmWorkers;
-  }
-
-  /** Where workers' status reports go, or null. */
-  WorkerReports workerReports() {
-    return workerReports;
-  }
-
-  /** The scheduler workers' reports name. */
-  String schedulerName() {
-    return schedulerName;
+  WorkerHub hub() {
+    return hub;
   }
 
   Clock clock() {

@@ -5,18 +5,8 @@ import static build.hearth.grpc.common.WorkerApiProtocol.MISSED_KEEP_ALIVES;
 import build.bazel.remote.execution.v2.Platform;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
-import build.hearth.core.execution.ActionOutcome;
-import build.hearth.core.execution.ExecutionTask;
 import build.hearth.core.internal.ProtoTime;
-import build.hearth.core.ops.WorkerReports;
-import build.hearth.core.persistent.PoolStats;
-import build.hearth.core.scheduler.Assignment;
-import build.hearth.core.scheduler.WarmWorkers;
-import build.hearth.core.scheduler.WorkerListener;
-import build.hearth.core.scheduler.WorkerSession;
-import build.hearth.core.scheduler.WorkerSpec;
 import build.hearth.grpc.common.Instances;
-import build.hearth.grpc.common.PoolStatsMessages;
 import build.hearth.grpc.common.Rpc;
 import build.hearth.grpc.common.SerialObserver;
 import build.hearth.proto.workerapi.ActionFinished;
@@ -30,6 +20,12 @@ import build.hearth.proto.workerapi.WarmKey;
 import build.hearth.proto.workerapi.WarmProcesses;
 import build.hearth.proto.workerapi.WorkerMessage;
 import build.hearth.proto.workerapi.WorkerStatus;
+import build.hearth.spi.worker.ActionOutcome;
+import build.hearth.spi.worker.AssignmentListener;
+import build.hearth.spi.worker.ExecutionTask;
+import build.hearth.spi.worker.RemoteWorker;
+import build.hearth.spi.worker.WorkAssignment;
+import build.hearth.spi.worker.WorkerSpec;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -50,11 +46,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One worker's Connect stream: registers the worker with the gateway, forwards the scheduler's
- * assignments and cancellations, turns the worker's ActionFinished messages into answers, passes
- * its WarmProcesses reports to the scheduler's {@link WarmWorkers} and its WorkerStatus reports to
- * the server's {@link WorkerReports}, and disconnects the worker when the stream ends or the worker
- * falls silent (measured on the service's clock).
+ * One worker's Connect stream: connects the worker through the service's {@link
+ * build.hearth.spi.worker.WorkerHub}, forwards the scheduler's assignments and cancellations, turns
+ * the worker's ActionFinished messages into answers, passes its WarmProcesses and WorkerStatus
+ * reports to its {@link RemoteWorker}, and disconnects the worker when the stream ends or the
+ * worker falls silent (measured on the service's clock).
  *
  * <p>Three kinds of thread meet here: gRPC delivers the worker's messages one at a time; the
  * scheduler calls the listener on its callback executor; the keep-alive task runs on the service's
@@ -71,13 +67,11 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
   private final WorkerApiService service;
   private final SerialObserver<SchedulerMessage> out;
   private final AtomicBoolean ended = new AtomicBoolean();
-  private final Map<String, Assignment<ExecutionTask, ActionOutcome>> byId =
-      new ConcurrentHashMap<>();
-  private final Map<Assignment<ExecutionTask, ActionOutcome>, String> idOf =
-      new ConcurrentHashMap<>();
+  private final Map<String, WorkAssignment> byId = new ConcurrentHashMap<>();
+  private final Map<WorkAssignment, String> idOf = new ConcurrentHashMap<>();
 
   private volatile String name; // set by Register; null before
-  private volatile WorkerSession session;
+  private volatile RemoteWorker session;
   private volatile ScheduledFuture<?> keepAlive;
   private volatile long lastHeardMillis; // on the service's clock
   private boolean registered; // touched only by gRPC's serialized inbound callbacks
@@ -176,7 +170,7 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
               + " one reconnecting, it is accepted once the old connection is found dead)");
     }
     try {
-      session = service.gateway().connect(spec, new Listener());
+      session = service.hub().connect(spec, new Listener());
     } catch (RuntimeException e) {
       service.release(spec.name(), this);
       throw e instanceof HearthException h
@@ -197,8 +191,6 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
       service.release(spec.name(), this);
       throw HearthException.unavailable("the server is shutting down", e);
     }
-    // Listed from now on, also if it never sends a status (an older worker).
-    report(Optional.empty());
     log.info(
         "Worker '{}' connected with {} slot{} and properties {}",
         spec.name(),
@@ -210,7 +202,7 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
             .setRegistered(Registered.newBuilder().setKeepAliveInterval(ProtoTime.of(interval)))
             .build());
     if (ended.get()) {
-      // The service closed while the gateway was connecting, before end() could see the session.
+      // The service closed while the hub was connecting, before end() could see the session.
       keepAlive.cancel(false);
       session.disconnect();
       service.release(spec.name(), this);
@@ -246,7 +238,7 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
   }
 
   private void finished(ActionFinished finished) {
-    Assignment<ExecutionTask, ActionOutcome> assignment = byId.remove(finished.getAssignmentId());
+    WorkAssignment assignment = byId.remove(finished.getAssignmentId());
     if (assignment == null) {
       // Typically an answer for an action the scheduler took back while the message was on the
       // way; it has been re-queued or cancelled, so the answer has nowhere to go.
@@ -272,7 +264,7 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
                   ? "worker '"
                       + name
                       + "' could not run action '"
-                      + assignment.request().name()
+                      + assignment.name()
                       + "' ("
                       + code
                       + ", no message)"
@@ -281,10 +273,6 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
   }
 
   private void warmProcesses(WarmProcesses warm) {
-    WarmWorkers warmWorkers = service.warmWorkers();
-    if (warmWorkers == null) {
-      return;
-    }
     Map<String, Integer> idle = new HashMap<>();
     for (WarmKey key : warm.getKeysList()) {
       if (key.getIdle() > 0) {
@@ -294,39 +282,22 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
             (a, b) -> (int) Math.min(Integer.MAX_VALUE, (long) a + b));
       }
     }
-    if (!warmWorkers.report(name, idle)) {
+    if (!session.reportWarmProcesses(idle)) {
       // The session ended between this message's arrival and now; the report is moot.
       log.debug("Dropped the warm processes of worker '{}': it is not connected", name);
     }
   }
 
   private void status(WorkerStatus status) {
-    Optional<PoolStats> stats;
     try {
-      stats =
+      session.reportStatus(
           status.hasPersistentWorkers()
-              ? Optional.of(PoolStatsMessages.fromProto(status.getPersistentWorkers()))
-              : Optional.empty();
+              ? Optional.of(status.getPersistentWorkers())
+              : Optional.empty());
     } catch (RuntimeException e) {
       // A report this server cannot read is no reason to drop a worker that runs actions fine.
       log.warn(
           "Ignoring a status report of worker '{}' that cannot be read: {}", name, e.getMessage());
-      return;
-    }
-    report(stats);
-  }
-
-  private void report(Optional<PoolStats> stats) {
-    WorkerReports reports = service.workerReports();
-    if (reports == null) {
-      return;
-    }
-    reports.update(
-        new WorkerReports.Report(
-            name, service.schedulerName(), true, service.clock().instant(), stats));
-    if (ended.get()) {
-      // The stream ended while the report went in; end() may have removed it before.
-      reports.remove(name);
     }
   }
 
@@ -362,19 +333,16 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
     if (task != null) {
       task.cancel(false);
     }
-    WorkerSession current = session;
+    RemoteWorker current = session;
     if (current != null) {
-      // Before the name is released: a worker registering under it next keeps its own report.
-      WorkerReports reports = service.workerReports();
-      if (reports != null) {
-        reports.remove(name);
-      }
+      // Before the name is released: a worker registering under it next is listed and scheduled
+      // on its own, with nothing of this one left.
+      current.disconnect();
     }
     if (name != null) {
       service.release(name, this);
     }
     if (current != null) {
-      current.disconnect();
       log.info(
           "Worker '{}' disconnected: {}; its {} running action{} go back to the queue",
           current.name(),
@@ -403,10 +371,10 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
   }
 
   /** The scheduler's side of the stream. */
-  private final class Listener implements WorkerListener<ExecutionTask, ActionOutcome> {
+  private final class Listener implements AssignmentListener {
 
     @Override
-    public void assign(Assignment<ExecutionTask, ActionOutcome> assignment) {
+    public void assign(WorkAssignment assignment) {
       if (ended.get()) {
         // Throwing makes the scheduler disconnect this worker and re-queue the action, if the
         // stream's end has not done so already.
@@ -415,7 +383,7 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
       String id = UUID.randomUUID().toString();
       byId.put(id, assignment);
       idOf.put(assignment, id);
-      ExecutionTask task = assignment.request().task();
+      ExecutionTask task = assignment.task();
       AssignAction assign =
           AssignAction.newBuilder()
               .setAssignmentId(id)
@@ -433,7 +401,7 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
     }
 
     @Override
-    public void cancel(Assignment<ExecutionTask, ActionOutcome> assignment) {
+    public void cancel(WorkAssignment assignment) {
       String id = idOf.get(assignment);
       if (id == null) {
         return; // already answered

@@ -8,6 +8,7 @@ import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.persistent.PoolStats;
 import build.hearth.core.persistent.RetirementReason;
+import build.hearth.core.remote.PoolStatsMessages;
 import build.hearth.proto.workerapi.PersistentPoolStats;
 import org.junit.jupiter.api.Test;
 

@@ -1,18 +1,24 @@
 package build.hearth.spi.transport;
 
+import build.hearth.spi.worker.WorkerHub;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
 /**
- * What a transport serves and where: the listen address and the services of each REAPI instance
- * name. Immutable and thread-safe; new fields arrive with defaults, so transports keep compiling.
+ * What a transport serves and where: the listen address, the services of each REAPI instance name,
+ * the scheduler that remote workers may join ({@link #workerHub()}), and the plain HTTP routes
+ * served on the same port ({@link #httpRoutes()}). Everything a transport needs is typed here, so a
+ * transport plugin compiles against the API and SPI alone. Immutable and thread-safe; new fields
+ * arrive with defaults, so transports keep compiling.
  *
  * <pre>{@code
  * TransportContext context =
  *     TransportContext.newBuilder("main", "0.0.0.0", 8980)
  *         .instance(new InstanceServices("", cas, Optional.of(actionCache), true))
+ *         .workerHub(hub)
+ *         .httpRoutes(routes)
  *         .maxBatchSizeBytes(4 << 20)
  *         .build();
  * }</pre>
@@ -23,7 +29,8 @@ public final class TransportContext {
   private final int port;
   private final long maxBatchSizeBytes;
   private final Map<String, InstanceServices> instances;
-  private final Map<Class<?>, Object> services;
+  private final Optional<WorkerHub> workerHub;
+  private final HttpRoutes httpRoutes;
 
   private TransportContext(Builder builder) {
     this.serverName = builder.serverName;
@@ -31,7 +38,8 @@ public final class TransportContext {
     this.port = builder.port;
     this.maxBatchSizeBytes = builder.maxBatchSizeBytes;
     this.instances = Map.copyOf(builder.instances);
-    this.services = Map.copyOf(builder.services);
+    this.workerHub = Optional.ofNullable(builder.workerHub);
+    this.httpRoutes = builder.httpRoutes;
   }
 
   /** {@return the server's name in the configuration, for logs} */
@@ -66,16 +74,20 @@ public final class TransportContext {
   }
 
   /**
-   * A server-wide service the host offers beyond the instances', such as the scheduler that remote
-   * workers connect to; empty if the host offers none of that type. Transports serve what they find
-   * and leave out what they do not.
-   *
-   * @param <T> the service's type
-   * @param type the class the host offered the service under
-   * @return the service, or empty if the host offers none of that type
+   * {@return the scheduler that workers in other processes join through this transport's worker
+   * API, or empty if this server offers no worker API} A transport that cannot serve a worker API
+   * leaves it out.
    */
-  public <T> Optional<T> service(Class<T> type) {
-    return Optional.ofNullable(services.get(type)).map(type::cast);
+  public Optional<WorkerHub> workerHub() {
+    return workerHub;
+  }
+
+  /**
+   * {@return the plain HTTP routes to serve on the same port, such as {@code /metrics}; {@link
+   * HttpRoutes#NONE} unless the host set others} A transport without HTTP leaves them out.
+   */
+  public HttpRoutes httpRoutes() {
+    return httpRoutes;
   }
 
   /**
@@ -99,7 +111,8 @@ public final class TransportContext {
     private final int port;
     private long maxBatchSizeBytes = 4L << 20;
     private final Map<String, InstanceServices> instances = new LinkedHashMap<>();
-    private final Map<Class<?>, Object> services = new LinkedHashMap<>();
+    private WorkerHub workerHub;
+    private HttpRoutes httpRoutes = HttpRoutes.NONE;
 
     private Builder(String serverName, String host, int port) {
       this.serverName = Objects.requireNonNull(serverName, "serverName");
@@ -140,17 +153,26 @@ public final class TransportContext {
     }
 
     /**
-     * Offers {@code service} to the transport under {@code type}; see {@link
-     * TransportContext#service}. A second call for one type replaces the first.
+     * Offers a worker API joined to {@code hub}'s scheduler.
      *
-     * @param <T> the service's type
-     * @param type the class a transport asks for
-     * @param service the service, an instance of {@code type}
+     * @param hub the scheduler workers join
      * @return this builder
-     * @throws NullPointerException if {@code type} is null
+     * @throws NullPointerException if {@code hub} is null
      */
-    public <T> Builder service(Class<T> type, T service) {
-      services.put(Objects.requireNonNull(type, "type"), type.cast(service));
+    public Builder workerHub(WorkerHub hub) {
+      this.workerHub = Objects.requireNonNull(hub, "hub");
+      return this;
+    }
+
+    /**
+     * Sets the plain HTTP routes served on the same port.
+     *
+     * @param routes the routes; {@link HttpRoutes#NONE} if never set
+     * @return this builder
+     * @throws NullPointerException if {@code routes} is null
+     */
+    public Builder httpRoutes(HttpRoutes routes) {
+      this.httpRoutes = Objects.requireNonNull(routes, "routes");
       return this;
     }
 

@@ -1,5 +1,6 @@
-package build.hearth.core.ops;
+package build.hearth.spi.transport;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -8,11 +9,17 @@ import java.util.Optional;
  * port: {@code /metrics}, {@code /healthz}, {@code /readyz} and the admin endpoint. The transport
  * knows nothing of what they mean; it hands the path over and writes the answer back.
  *
+ * <p>The path and query come from the network as they are: implementations treat them as hostile
+ * input (no file access by path, bounded work per request).
+ *
  * <p>Implementations are thread-safe and fast: they are called on the transport's I/O threads and
  * must not block on anything slow.
  */
 @FunctionalInterface
 public interface HttpRoutes {
+
+  /** Routes nothing: every path is answered 404. */
+  HttpRoutes NONE = (path, query) -> Optional.empty();
 
   /**
    * The answer to {@code GET path}, or empty for a path this does not serve (the transport answers
@@ -20,13 +27,16 @@ public interface HttpRoutes {
    *
    * @param path the request's path without the query, such as {@code /metrics}
    * @param query the query string without the {@code ?}, or {@code ""}
+   * @return the answer, or empty
    */
   Optional<Response> get(String path, String query);
 
-  /** Routes nothing. */
-  HttpRoutes NONE = (path, query) -> Optional.empty();
-
-  /** This, then {@code other} for the paths this does not serve. */
+  /**
+   * {@return routes that answer from this, then from {@code other} for the paths this does not
+   * serve}
+   *
+   * @param other the routes asked second
+   */
   default HttpRoutes orElse(HttpRoutes other) {
     Objects.requireNonNull(other, "other");
     return (path, query) -> {
@@ -44,14 +54,27 @@ public interface HttpRoutes {
    * @param body the bytes of the body
    */
   record Response(int status, String contentType, byte[] body) {
+    /**
+     * Checks that nothing is null.
+     *
+     * @param status the HTTP status code
+     * @param contentType the {@code Content-Type} header
+     * @param body the bytes of the body, not copied
+     * @throws NullPointerException if {@code contentType} or {@code body} is null
+     */
     public Response {
       Objects.requireNonNull(contentType, "contentType");
       Objects.requireNonNull(body, "body");
     }
 
-    /** A 200 answer with a UTF-8 text body. */
+    /**
+     * {@return a 200 answer with a UTF-8 text body}
+     *
+     * @param contentType the {@code Content-Type} header
+     * @param body the body's text
+     */
     public static Response ok(String contentType, String body) {
-      return new Response(200, contentType, body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return new Response(200, contentType, body.getBytes(StandardCharsets.UTF_8));
     }
   }
 }

@@ -1,4 +1,4 @@
-package build.hearth.grpc.common;
+package build.hearth.core.remote;
 
 import build.hearth.api.HearthException;
 import build.hearth.core.internal.ProtoTime;

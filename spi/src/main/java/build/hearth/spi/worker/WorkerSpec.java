@@ -1,4 +1,4 @@
-package build.hearth.core.scheduler;
+package build.hearth.spi.worker;
 
 import java.util.Collection;
 import java.util.Collections;
@@ -27,6 +27,16 @@ import java.util.TreeSet;
  * @param slots how many actions the worker runs at once; at least 1
  */
 public record WorkerSpec(String name, Map<String, Set<String>> properties, int slots) {
+  /**
+   * Checks and copies the values.
+   *
+   * @param name names the worker in messages
+   * @param properties property name to values; a name with no values is left out
+   * @param slots how many actions the worker runs at once
+   * @throws NullPointerException if a value, name or property is null
+   * @throws IllegalArgumentException if the name is blank, a property has no name, or {@code slots}
+   *     is less than 1
+   */
   public WorkerSpec {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(properties, "properties");
@@ -39,7 +49,11 @@ public record WorkerSpec(String name, Map<String, Set<String>> properties, int s
     properties = copy(properties);
   }
 
-  /** A builder for a worker named {@code name}, with one slot and no properties. */
+  /**
+   * {@return a builder for a worker named {@code name}, with one slot and no properties}
+   *
+   * @param name names the worker in messages
+   */
   public static Builder builder(String name) {
     return new Builder(name);
   }
@@ -74,13 +88,24 @@ public record WorkerSpec(String name, Map<String, Set<String>> properties, int s
       this.name = Objects.requireNonNull(name, "name");
     }
 
-    /** How many actions the worker runs at once; 1 by default. */
+    /**
+     * Sets how many actions the worker runs at once; checked by {@link #build()}.
+     *
+     * @param slots 1 by default
+     * @return this builder
+     */
     public Builder slots(int slots) {
       this.slots = slots;
       return this;
     }
 
-    /** Adds {@code values} to the values of property {@code name}. */
+    /**
+     * Adds {@code values} to the values of property {@code name}.
+     *
+     * @param name the property's name
+     * @param values values to add; none leaves the property out unless it has others
+     * @return this builder
+     */
     public Builder property(String name, String... values) {
       Set<String> existing = properties.computeIfAbsent(name, unused -> new TreeSet<>());
       for (String value : values) {
@@ -89,12 +114,22 @@ public record WorkerSpec(String name, Map<String, Set<String>> properties, int s
       return this;
     }
 
-    /** Adds each property of {@code more}, keeping values added before. */
+    /**
+     * Adds each property of {@code more}, keeping values added before.
+     *
+     * @param more property name to values
+     * @return this builder
+     */
     public Builder properties(Map<String, ? extends Collection<String>> more) {
       more.forEach((key, values) -> property(key, values.toArray(new String[0])));
       return this;
     }
 
+    /**
+     * {@return the spec}
+     *
+     * @throws IllegalArgumentException as the record's constructor does
+     */
     public WorkerSpec build() {
       return new WorkerSpec(name, properties, slots);
     }

@@ -1,4 +1,4 @@
-package build.hearth.core.execution;
+package build.hearth.spi.worker;
 
 import build.bazel.remote.execution.v2.Action;
 import build.bazel.remote.execution.v2.Command;
@@ -9,7 +9,7 @@ import java.util.Objects;
 /**
  * What a worker receives to run one action: the action and its command (already read from the CAS
  * and checked by the execution service), the timeout to enforce, and the REAPI instance whose CAS
- * holds the inputs and receives the outputs.
+ * holds the inputs and receives the outputs. Immutable.
  *
  * @param instanceName the instance name the action was submitted to
  * @param actionDigest the digest of {@code action}
@@ -20,6 +20,17 @@ import java.util.Objects;
  */
 public record ExecutionTask(
     String instanceName, Digest actionDigest, Action action, Command command, Duration timeout) {
+  /**
+   * Checks the values.
+   *
+   * @param instanceName the instance name the action was submitted to
+   * @param actionDigest the digest of {@code action}
+   * @param action the action
+   * @param command the command {@code action.command_digest} names
+   * @param timeout how long the command may run
+   * @throws NullPointerException if a value is null
+   * @throws IllegalArgumentException if {@code timeout} is not positive
+   */
   public ExecutionTask {
     Objects.requireNonNull(instanceName, "instanceName");
     Objects.requireNonNull(actionDigest, "actionDigest");

@@ -1,0 +1,204 @@
+package build.hearth.architecture;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchRule;
+import java.util.List;
+
+/**
+ * Hearth's layering, as rules over compiled classes. Each rule's {@code because} names the layer a
+ * violation crosses, so a failure says what went wrong before it lists the offending dependencies.
+ * The map these rules keep true is in {@code docs/architecture.md}; a new package or module adds
+ * its rule here.
+ */
+final class Layering {
+  private Layering() {}
+
+  /** The layers, by package. */
+  static final String API = "build.hearth.api..";
+
+  static final String SPI = "build.hearth.spi..";
+  static final String SPI_INTERNAL = "build.hearth.spi.internal..";
+  static final String TESTING = "build.hearth.testing..";
+  static final String CORE = "build.hearth.core..";
+  static final String CORE_INTERNAL = "build.hearth.core.internal..";
+  static final String GRPC = "build.hearth.grpc..";
+  static final String GRPC_TRANSPORT = "build.hearth.grpc";
+  static final String GRPC_COMMON = "build.hearth.grpc.common..";
+  static final String AGENT = "build.hearth.agent..";
+  static final String SERVER = "build.hearth.server..";
+
+  /** The gRPC module's packages that serve clients, which only the transport assembles. */
+  static final String[] GRPC_SERVER_SIDE = {
+    "build.hearth.grpc", // the transport itself
+    "build.hearth.grpc.reapi..",
+    "build.hearth.grpc.bytestream..",
+    "build.hearth.grpc.http..",
+    "build.hearth.grpc.workerapi.."
+  };
+
+  static final ArchRule API_AND_SPI_ARE_FREE_OF_GRPC_NETTY_AND_JACKSON =
+      noClasses()
+          .that()
+          .resideInAnyPackage(API, SPI)
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage("io.grpc..", "io.netty..", "com.fasterxml.jackson..")
+          .because(
+              "api and spi are what embedders and plugin authors compile against: the layer below"
+                  + " every transport and every configuration format must not reach gRPC, Netty or"
+                  + " Jackson");
+
+  static final ArchRule API_IS_THE_BOTTOM =
+      noClasses()
+          .that()
+          .resideInAPackage(API)
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(SPI, TESTING, CORE, GRPC, AGENT, SERVER)
+          .because("api is the bottom layer: it depends on nothing of Hearth's but the protos");
+
+  static final ArchRule SPI_SITS_ON_API_ONLY =
+      noClasses()
+          .that()
+          .resideInAPackage(SPI)
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(TESTING, CORE, GRPC, AGENT, SERVER)
+          .because("spi sits on api only: a plugin compiles against api + spi");
+
+  static final ArchRule TESTING_SITS_ON_API_AND_SPI =
+      noClasses()
+          .that()
+          .resideInAPackage(TESTING)
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(CORE, GRPC, AGENT, SERVER)
+          .because(
+              "the conformance suites test plugins through api + spi only, so a plugin's tests"
+                  + " never need Hearth's engine");
+
+  static final ArchRule CORE_NEVER_REACHES_A_TRANSPORT =
+      noClasses()
+          .that()
+          .resideInAPackage(CORE)
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(GRPC, AGENT, SERVER, "io.grpc..", "io.netty..")
+          .because(
+              "core is the engine under every transport: it must not import grpc, the remote"
+                  + " worker's client, the server or gRPC itself");
+
+  static final ArchRule GRPC_NEVER_REACHES_UP =
+      noClasses()
+          .that()
+          .resideInAPackage(GRPC)
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(AGENT, SERVER)
+          .because("grpc is a transport under the server: it must not import the agent or server");
+
+  static final ArchRule AGENT_NEVER_IMPORTS_THE_SERVER_SIDE =
+      noClasses()
+          .that()
+          .resideInAPackage(AGENT)
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(concat(GRPC_SERVER_SIDE, SERVER))
+          .because(
+              "the remote worker's client runs on another machine: it may use grpc.common and the"
+                  + " generated stubs, never the server-side packages of grpc or the server");
+
+  static final ArchRule GRPC_SERVICES_USE_ONLY_COMMON =
+      noClasses()
+          .that()
+          .resideInAnyPackage(
+              "build.hearth.grpc.reapi..",
+              "build.hearth.grpc.bytestream..",
+              "build.hearth.grpc.http..",
+              "build.hearth.grpc.workerapi..",
+              GRPC_COMMON)
+          .should()
+          .dependOnClassesThat()
+          .resideInAPackage(GRPC_TRANSPORT)
+          .because(
+              "grpc's packages are assembled by the transport in build.hearth.grpc; none of them"
+                  + " reaches back to it");
+
+  static final ArchRule GRPC_COMMON_IS_BELOW_THE_SERVICES =
+      noClasses()
+          .that()
+          .resideInAPackage(GRPC_COMMON)
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(GRPC_SERVER_SIDE)
+          .because(
+              "grpc.common is shared by the server side and the remote worker: it must not depend"
+                  + " on either side's packages");
+
+  static final ArchRule CORE_INTERNAL_ONLY_WHERE_EXPORTED =
+      noClasses()
+          .that()
+          .resideOutsideOfPackages(CORE, GRPC, AGENT, SERVER)
+          .should()
+          .dependOnClassesThat()
+          .resideInAPackage(CORE_INTERNAL)
+          .because(
+              "core.internal is exported only to Hearth's own grpc, agent and server modules"
+                  + " (module-info), never to embedders or plugins");
+
+  static final ArchRule SPI_INTERNAL_STAYS_IN_SPI =
+      noClasses()
+          .that()
+          .resideOutsideOfPackage(SPI)
+          .should()
+          .dependOnClassesThat()
+          .resideInAPackage(SPI_INTERNAL)
+          .because("spi.internal is what the spi's registries share and is not exported");
+
+  static final ArchRule NO_PACKAGE_CYCLES =
+      slices()
+          .matching("build.hearth.(**)")
+          .should()
+          .beFreeOfCycles()
+          .because(
+              "dependencies between packages point one way, in every module, so each package can"
+                  + " be read and tested without the ones above it");
+
+  /** Every rule, in the order a reader meets the layers. */
+  static final List<ArchRule> ALL =
+      List.of(
+          API_AND_SPI_ARE_FREE_OF_GRPC_NETTY_AND_JACKSON,
+          API_IS_THE_BOTTOM,
+          SPI_SITS_ON_API_ONLY,
+          TESTING_SITS_ON_API_AND_SPI,
+          CORE_NEVER_REACHES_A_TRANSPORT,
+          GRPC_NEVER_REACHES_UP,
+          AGENT_NEVER_IMPORTS_THE_SERVER_SIDE,
+          GRPC_SERVICES_USE_ONLY_COMMON,
+          GRPC_COMMON_IS_BELOW_THE_SERVICES,
+          CORE_INTERNAL_ONLY_WHERE_EXPORTED,
+          SPI_INTERNAL_STAYS_IN_SPI,
+          NO_PACKAGE_CYCLES);
+
+  /**
+   * Hearth's production classes: every module's main classes (from their jars or class directories,
+   * whichever the build put on the class path), no test classes.
+   */
+  static JavaClasses productionClasses() {
+    return new ClassFileImporter()
+        .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+        .importPackages("build.hearth");
+  }
+
+  private static String[] concat(String[] first, String... more) {
+    String[] all = new String[first.length + more.length];
+    System.arraycopy(first, 0, all, 0, first.length);
+    System.arraycopy(more, 0, all, first.length, more.length);
+    return all;
+  }
+}

@@ -1,0 +1,75 @@
+package build.hearth.architecture;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.lang.ArchRule;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The negative control of {@link LayeringTest}: classes in this module's test sources cross a layer
+ * on purpose, and each rule fails on them with a message that names the layer crossed. Without
+ * this, a rule that matched nothing (a mistyped package, say) would pass forever.
+ */
+class LayeringCatchesCrossedLayersTest {
+
+  @Test
+  void apiReachingGrpcFails() {
+    assertFails(
+        Layering.API_AND_SPI_ARE_FREE_OF_GRPC_NETTY_AND_JACKSON,
+        "build.hearth.api.crossing",
+        "must not reach gRPC, Netty or Jackson",
+        "ApiUsingGrpc");
+  }
+
+  @Test
+  void coreReachingTheTransportFails() {
+    assertFails(
+        Layering.CORE_NEVER_REACHES_A_TRANSPORT,
+        "build.hearth.core.crossing",
+        "core is the engine under every transport",
+        "CoreUsingTheTransport");
+  }
+
+  @Test
+  void theAgentReachingTheServerSideFails() {
+    assertFails(
+        Layering.AGENT_NEVER_IMPORTS_THE_SERVER_SIDE,
+        "build.hearth.agent.crossing",
+        "the remote worker's client runs on another machine",
+        "AgentUsingTheServerSide");
+  }
+
+  @Test
+  void theSuitesReachingCoreFail() {
+    assertFails(
+        Layering.TESTING_SITS_ON_API_AND_SPI,
+        "build.hearth.testing.crossing",
+        "never need Hearth's engine",
+        "TestingUsingCoreInternal");
+    assertFails(
+        Layering.CORE_INTERNAL_ONLY_WHERE_EXPORTED,
+        "build.hearth.testing.crossing",
+        "core.internal is exported only to Hearth's own",
+        "TestingUsingCoreInternal");
+  }
+
+  @Test
+  void aPackageCycleFails() {
+    assertFails(
+        Layering.NO_PACKAGE_CYCLES,
+        "build.hearth.core.crossing.cycle",
+        "dependencies between packages point one way",
+        "First");
+  }
+
+  private static void assertFails(
+      ArchRule rule, String fixturePackage, String layerNamed, String offender) {
+    JavaClasses fixtures = new ClassFileImporter().importPackages(fixturePackage);
+    assertThatThrownBy(() -> rule.check(fixtures))
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining(layerNamed)
+        .hasMessageContaining(offender);
+  }
+}

@@ -1,0 +1,173 @@
+package build.hearth.core.remote;
+
+import build.hearth.api.HearthException;
+import build.hearth.core.ops.WorkerReports;
+import build.hearth.core.persistent.PoolStats;
+import build.hearth.core.scheduler.Assignment;
+import build.hearth.core.scheduler.Scheduler;
+import build.hearth.core.scheduler.WarmWorkers;
+import build.hearth.core.scheduler.WorkerListener;
+import build.hearth.core.scheduler.WorkerSession;
+import build.hearth.proto.workerapi.PersistentPoolStats;
+import build.hearth.spi.worker.ActionOutcome;
+import build.hearth.spi.worker.AssignmentListener;
+import build.hearth.spi.worker.ExecutionTask;
+import build.hearth.spi.worker.RemoteWorker;
+import build.hearth.spi.worker.WorkAssignment;
+import build.hearth.spi.worker.WorkerHub;
+import build.hearth.spi.worker.WorkerSpec;
+import java.time.Clock;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A {@link Scheduler} offered to workers in other processes: connects them, routes their warm
+ * persistent-worker reports to the scheduler's {@link WarmWorkers}, and lists them with their
+ * status in the server's {@link WorkerReports} from connection to disconnection.
+ *
+ * <p>Thread-safe; one per scheduler that a worker API serves.
+ */
+public final class SchedulerWorkerHub implements WorkerHub {
+  private final String schedulerName;
+  private final Scheduler<ExecutionTask, ActionOutcome> scheduler;
+  private final WarmWorkers warmWorkers; // null when the scheduler routes on no warm processes
+  private final WorkerReports reports; // null when the host keeps no reports
+  private final Clock clock;
+
+  /**
+   * A hub for {@code scheduler}.
+   *
+   * @param schedulerName the scheduler's name in the configuration, which reports name
+   * @param warmWorkers the scheduler's record of warm processes, or null to drop such reports
+   * @param reports where connected workers are listed with their status, or null to keep none
+   * @param clock stamps the reports
+   */
+  public SchedulerWorkerHub(
+      String schedulerName,
+      Scheduler<ExecutionTask, ActionOutcome> scheduler,
+      WarmWorkers warmWorkers,
+      WorkerReports reports,
+      Clock clock) {
+    this.schedulerName = Objects.requireNonNull(schedulerName, "schedulerName");
+    this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+    this.warmWorkers = warmWorkers;
+    this.reports = reports;
+    this.clock = Objects.requireNonNull(clock, "clock");
+  }
+
+  @Override
+  public String schedulerName() {
+    return schedulerName;
+  }
+
+  @Override
+  public RemoteWorker connect(WorkerSpec spec, AssignmentListener listener) {
+    Objects.requireNonNull(listener, "listener");
+    WorkerSession session =
+        scheduler.connect(
+            spec,
+            new WorkerListener<>() {
+              @Override
+              public void assign(Assignment<ExecutionTask, ActionOutcome> assignment) {
+                listener.assign(new Scheduled(assignment));
+              }
+
+              @Override
+              public void cancel(Assignment<ExecutionTask, ActionOutcome> assignment) {
+                listener.cancel(new Scheduled(assignment));
+              }
+            });
+    Connected worker = new Connected(session);
+    // Listed from now on, also if it never sends a status (an older worker).
+    worker.report(Optional.empty());
+    return worker;
+  }
+
+  /**
+   * One assignment as a worker sees it. Equal to every other view of the same assignment, so a
+   * transport can key its bookkeeping on it and find it again when the scheduler cancels.
+   */
+  private record Scheduled(Assignment<ExecutionTask, ActionOutcome> assignment)
+      implements WorkAssignment {
+    @Override
+    public String name() {
+      return assignment.request().name();
+    }
+
+    @Override
+    public ExecutionTask task() {
+      return assignment.request().task();
+    }
+
+    @Override
+    public int attempt() {
+      return assignment.attempt();
+    }
+
+    @Override
+    public boolean complete(ActionOutcome outcome) {
+      return assignment.complete(outcome);
+    }
+
+    @Override
+    public boolean fail(HearthException error) {
+      return assignment.fail(error);
+    }
+  }
+
+  /** A connected worker. Its report and its disconnection exclude each other. */
+  private final class Connected implements RemoteWorker {
+    private final WorkerSession session;
+    private boolean disconnected; // guarded by this
+
+    Connected(WorkerSession session) {
+      this.session = session;
+    }
+
+    @Override
+    public String name() {
+      return session.name();
+    }
+
+    @Override
+    public boolean reportWarmProcesses(Map<String, Integer> idleByClientKey) {
+      return warmWorkers == null || warmWorkers.report(session.name(), idleByClientKey);
+    }
+
+    @Override
+    public void reportStatus(Optional<PersistentPoolStats> persistentWorkers) {
+      Optional<PoolStats> stats;
+      try {
+        stats = persistentWorkers.map(PoolStatsMessages::fromProto);
+      } catch (RuntimeException e) {
+        throw HearthException.invalidArgument(
+            "the persistent-worker statistics of worker '%s' cannot be read: %s",
+            session.name(), e.getMessage());
+      }
+      report(stats);
+    }
+
+    synchronized void report(Optional<PoolStats> stats) {
+      if (reports != null && !disconnected) {
+        reports.update(
+            new WorkerReports.Report(session.name(), schedulerName, true, clock.instant(), stats));
+      }
+    }
+
+    @Override
+    public void disconnect() {
+      synchronized (this) {
+        if (disconnected) {
+          return;
+        }
+        disconnected = true;
+        // Before the session ends: a worker that reconnects under this name keeps its new report.
+        if (reports != null) {
+          reports.remove(session.name());
+        }
+      }
+      session.disconnect();
+    }
+  }
+}

@@ -1,0 +1,45 @@
+package build.hearth.spi.worker;
+
+import build.hearth.proto.workerapi.PersistentPoolStats;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A worker connected through a {@link WorkerHub}: what its transport reports on its behalf, and how
+ * it leaves.
+ *
+ * <p>Thread-safe; after {@link #disconnect()} reports are ignored.
+ */
+public interface RemoteWorker {
+
+  /** {@return the worker's name, as it registered} */
+  String name();
+
+  /**
+   * Records the worker's idle persistent-worker processes, so the scheduler can route actions of
+   * those keys to it. Replaces the previous report.
+   *
+   * @param idleByClientKey the client's {@code persistentWorkerKey} to the number of idle processes
+   *     of that key; keys with no idle process may be left out
+   * @return false if the worker is no longer connected and the report was dropped
+   */
+  boolean reportWarmProcesses(Map<String, Integer> idleByClientKey);
+
+  /**
+   * Records the worker's status as of now, listed by the server (for example in {@code hearth admin
+   * worker-stats} and {@code /metrics}) until the worker disconnects. A worker is listed from its
+   * connection on, also before its first report.
+   *
+   * @param persistentWorkers its persistent-worker pool's statistics as the worker API carries
+   *     them, or empty if it has none (persistent workers disabled, or an older worker)
+   * @throws build.hearth.api.HearthException INVALID_ARGUMENT if the statistics cannot be read; the
+   *     worker stays connected
+   */
+  void reportStatus(Optional<PersistentPoolStats> persistentWorkers);
+
+  /**
+   * Disconnects the worker: its running actions go back to the queue (a bounded number of times)
+   * and it is no longer listed. Idempotent.
+   */
+  void disconnect();
+}

@@ -1,0 +1,35 @@
+package build.hearth.spi.worker;
+
+/**
+ * A scheduler, as seen by workers that run in other processes and join it through a transport's
+ * worker API. The host (the server, or an embedder) offers one in {@link
+ * build.hearth.spi.transport.TransportContext#workerHub()}; the transport calls {@link #connect}
+ * once per registered worker connection and forwards assignments and cancellations over its wire.
+ *
+ * <p>Permission: a transport must only connect callers that may act as workers; a worker sees every
+ * {@code Command} assigned to it and its answers are cached. Everything a worker sends arrives here
+ * already parsed, but not trusted: the hub checks the spec, and the reports of a {@link
+ * RemoteWorker} are bounded by the hub.
+ *
+ * <p>Thread-safe.
+ */
+public interface WorkerHub {
+
+  /** {@return the scheduler's name in the configuration, as reports and logs name it} */
+  String schedulerName();
+
+  /**
+   * Connects a worker to the scheduler. From now on the scheduler may call {@code listener} with
+   * assignments (on its own threads, never concurrently for one worker) until the worker
+   * disconnects.
+   *
+   * @param spec the worker's name, properties and slots
+   * @param listener receives the scheduler's assignments and cancellations for this worker
+   * @return the connection; {@link RemoteWorker#disconnect()} returns the worker's running actions
+   *     to the queue
+   * @throws build.hearth.api.HearthException INVALID_ARGUMENT for a bad spec (for example a
+   *     non-numeric value of a minimum property), ALREADY_EXISTS if a worker of that name is
+   *     connected, UNAVAILABLE if the scheduler is closed
+   */
+  RemoteWorker connect(WorkerSpec spec, AssignmentListener listener);
+}
