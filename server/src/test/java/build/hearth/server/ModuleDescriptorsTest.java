@@ -3,6 +3,7 @@ package build.hearth.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import build.hearth.api.Digest;
+import build.hearth.core.Hearth;
 import build.hearth.spi.storage.ActionCacheStoreProvider;
 import build.hearth.spi.storage.BlobStoreProvider;
 import build.hearth.spi.transport.TransportProvider;
@@ -18,9 +19,9 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * The published api, spi and testing modules carry real module descriptors, and a module layer of
- * them resolves against their dependencies as embedders and plugin authors would see them on the
- * module path.
+ * The published api, spi, testing and core modules carry real module descriptors, and a module
+ * layer of them resolves against their dependencies as embedders and plugin authors would see them
+ * on the module path.
  */
 class ModuleDescriptorsTest {
 
@@ -40,7 +41,8 @@ class ModuleDescriptorsTest {
 
     assertThat(spi.isAutomatic()).isFalse();
     assertThat(exported(spi))
-        .containsExactlyInAnyOrder("build.hearth.spi.storage", "build.hearth.spi.transport");
+        .containsExactlyInAnyOrder(
+            "build.hearth.spi.storage", "build.hearth.spi.transport", "build.hearth.spi.worker");
     assertThat(transitiveRequires(spi)).contains("build.hearth.api");
     assertThat(spi.uses())
         .containsExactlyInAnyOrder(
@@ -67,6 +69,42 @@ class ModuleDescriptorsTest {
   }
 
   @Test
+  void coreDescriptorExportsItsEngineOnlyToHearthsOwnModules() throws Exception {
+    ModuleDescriptor core = descriptor(location(Hearth.class), "build.hearth.core");
+
+    assertThat(core.isAutomatic()).isFalse();
+    assertThat(transitiveRequires(core)).contains("build.hearth.spi");
+    // What embedders use is exported to everyone ...
+    assertThat(
+            core.exports().stream()
+                .filter(e -> !e.isQualified())
+                .map(ModuleDescriptor.Exports::source))
+        .containsExactlyInAnyOrder(
+            "build.hearth.core", "build.hearth.core.config", "build.hearth.core.persistent");
+    // ... and every other package only to the transport, the remote worker and the server.
+    Set<String> qualified =
+        core.exports().stream()
+            .filter(ModuleDescriptor.Exports::isQualified)
+            .map(ModuleDescriptor.Exports::source)
+            .collect(Collectors.toSet());
+    assertThat(qualified)
+        .contains("build.hearth.core.internal", "build.hearth.core.scheduler")
+        .hasSize(core.packages().size() - 3);
+    core.exports().stream()
+        .filter(ModuleDescriptor.Exports::isQualified)
+        .forEach(
+            e ->
+                assertThat(e.targets())
+                    .as(e.source())
+                    .containsExactlyInAnyOrder(
+                        "build.hearth.grpc", "build.hearth.agent", "build.hearth.server"));
+    assertThat(core.provides())
+        .extracting(ModuleDescriptor.Provides::service)
+        .containsExactlyInAnyOrder(
+            BlobStoreProvider.class.getName(), ActionCacheStoreProvider.class.getName());
+  }
+
+  @Test
   void publishedModulesResolveIntoALayerWithTheirDependencies() throws Exception {
     ModuleFinder finder =
         ModuleFinder.of(
@@ -84,7 +122,13 @@ class ModuleDescriptorsTest {
             location(org.assertj.core.api.Assertions.class),
             location(io.grpc.Channel.class),
             location(io.grpc.stub.StreamObserver.class),
-            location(io.grpc.protobuf.ProtoUtils.class));
+            location(io.grpc.protobuf.ProtoUtils.class),
+            location(Hearth.class),
+            location(com.fasterxml.jackson.core.JsonFactory.class),
+            location(io.prometheus.metrics.config.PrometheusProperties.class),
+            location(io.prometheus.metrics.core.metrics.Counter.class),
+            location(io.prometheus.metrics.model.registry.PrometheusRegistry.class),
+            location(io.prometheus.metrics.expositionformats.ExpositionFormats.class));
 
     Configuration configuration =
         ModuleLayer.boot()
@@ -92,7 +136,11 @@ class ModuleDescriptorsTest {
             .resolve(
                 finder,
                 ModuleFinder.of(),
-                Set.of("build.hearth.api", "build.hearth.spi", "build.hearth.testing"));
+                Set.of(
+                    "build.hearth.api",
+                    "build.hearth.spi",
+                    "build.hearth.testing",
+                    "build.hearth.core"));
     ModuleLayer layer =
         ModuleLayer.boot()
             .defineModulesWithOneLoader(configuration, ClassLoader.getPlatformClassLoader());
@@ -106,6 +154,11 @@ class ModuleDescriptorsTest {
         .isTrue();
     assertThat(layer.findModule("build.hearth.proto").orElseThrow().getDescriptor().isAutomatic())
         .isTrue();
+    Module core = layer.findModule("build.hearth.core").orElseThrow();
+    assertThat(core.isExported("build.hearth.core")).isTrue();
+    assertThat(core.isExported("build.hearth.core.scheduler"))
+        .as("the engine's packages are not exported to embedders")
+        .isFalse();
     Module testing = layer.findModule("build.hearth.testing").orElseThrow();
     Module junitCommons = layer.findModule("org.junit.platform.commons").orElseThrow();
     assertThat(testing.isOpen("build.hearth.testing", junitCommons)).isTrue();

@@ -1,0 +1,69 @@
+/**
+ * Hearth's engine. Embedders use {@code build.hearth.core} ({@code Hearth}, {@code Storage}, {@code
+ * ConfiguredStores}, {@code Closer}), {@code build.hearth.core.config} (the configuration reader)
+ * and, until the statistics move to the API, {@code build.hearth.core.persistent} for {@code
+ * PoolStats}. Every other package is the engine's inside: exported only to Hearth's own transport
+ * ({@code build.hearth.grpc}), remote worker ({@code build.hearth.agent}) and server ({@code
+ * build.hearth.server}), so an embedder or plugin on the module path cannot come to depend on it.
+ * The layering tests in hearth-architecture-tests hold the class path to the same rules.
+ */
+module build.hearth.core {
+  requires transitive build.hearth.spi;
+  requires com.fasterxml.jackson.core;
+  requires org.slf4j;
+  requires io.prometheus.metrics.config;
+  requires io.prometheus.metrics.core;
+  requires io.prometheus.metrics.model;
+  requires io.prometheus.writer.text;
+
+  exports build.hearth.core;
+  exports build.hearth.core.config;
+  exports build.hearth.core.persistent;
+  exports build.hearth.core.cas to
+      build.hearth.grpc,
+      build.hearth.agent,
+      build.hearth.server;
+  exports build.hearth.core.execroot to
+      build.hearth.grpc,
+      build.hearth.agent,
+      build.hearth.server;
+  exports build.hearth.core.execution to
+      build.hearth.grpc,
+      build.hearth.agent,
+      build.hearth.server;
+  exports build.hearth.core.internal to
+      build.hearth.grpc,
+      build.hearth.agent,
+      build.hearth.server;
+  exports build.hearth.core.ops to
+      build.hearth.grpc,
+      build.hearth.agent,
+      build.hearth.server;
+  exports build.hearth.core.process to
+      build.hearth.grpc,
+      build.hearth.agent,
+      build.hearth.server;
+  exports build.hearth.core.remote to
+      build.hearth.grpc,
+      build.hearth.agent,
+      build.hearth.server;
+  exports build.hearth.core.scheduler to
+      build.hearth.grpc,
+      build.hearth.agent,
+      build.hearth.server;
+  exports build.hearth.core.storage to
+      build.hearth.grpc,
+      build.hearth.agent,
+      build.hearth.server;
+  exports build.hearth.core.worker to
+      build.hearth.grpc,
+      build.hearth.agent,
+      build.hearth.server;
+
+  provides build.hearth.spi.storage.BlobStoreProvider with
+      build.hearth.core.storage.MemoryBlobStoreProvider,
+      build.hearth.core.storage.FilesystemBlobStoreProvider;
+  provides build.hearth.spi.storage.ActionCacheStoreProvider with
+      build.hearth.core.storage.MemoryActionCacheStoreProvider,
+      build.hearth.core.storage.FilesystemActionCacheStoreProvider;
+}
