@@ -12,7 +12,7 @@ import java.util.Objects;
  * @param maxUploadSessions how many uploads may be in progress at once
  * @param readChunkBytes the size of the chunks a ByteStream Read sends
  * @param threads the size of the pool that runs the service methods
- * @param clock the time source for upload idleness, workers' silence and their reports' times
+ * @param clock the time source for upload idleness
  * @param workerKeepAliveInterval how often the worker API and its workers exchange keep-alives; a
  *     worker silent for three intervals is disconnected
  */

@@ -158,10 +158,7 @@ final class GrpcTransport implements Transport {
             .map(
                 hub ->
                     new WorkerApiService(
-                        hub,
-                        settings.workerKeepAliveInterval(),
-                        context.serverName(),
-                        settings.clock()))
+                        hub, settings.workerKeepAliveInterval(), context.serverName()))
             .orElse(null);
     Server server =
         builder

@@ -48,9 +48,7 @@ public final class WorkerTestServer implements AutoCloseable {
     this(Clock.systemUTC());
   }
 
-  /**
-   * A server whose worker API measures workers' silence and dates their reports on {@code clock}.
-   */
+  /** A server that dates workers' reports and measures upload idleness on {@code clock}. */
   public WorkerTestServer(Clock clock) {
     blobs = MemoryStores.blobStore();
     cas = Storage.cas(blobs);

@@ -8,7 +8,6 @@ import build.hearth.spi.worker.WorkerHub;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
@@ -29,7 +28,6 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 public final class WorkerApiService extends WorkerApiGrpc.WorkerApiImplBase {
   private final WorkerHub hub;
   private final Duration keepAliveInterval;
-  private final Clock clock;
   private final ScheduledThreadPoolExecutor timer;
   private final ConcurrentHashMap<String, WorkerStream> byName = new ConcurrentHashMap<>();
   private volatile boolean closed;
@@ -39,13 +37,10 @@ public final class WorkerApiService extends WorkerApiGrpc.WorkerApiImplBase {
    *
    * @param keepAliveInterval how often each side must send something on an idle stream
    * @param serverName names the service's threads
-   * @param clock the clock of how long a worker has been silent
    */
-  public WorkerApiService(
-      WorkerHub hub, Duration keepAliveInterval, String serverName, Clock clock) {
+  public WorkerApiService(WorkerHub hub, Duration keepAliveInterval, String serverName) {
     this.hub = hub;
     this.keepAliveInterval = keepAliveInterval;
-    this.clock = clock;
     this.timer =
         new ScheduledThreadPoolExecutor(
             1, Threads.daemon("hearth-grpc-" + serverName + "-workers-"));
@@ -67,10 +62,6 @@ public final class WorkerApiService extends WorkerApiGrpc.WorkerApiImplBase {
 
   WorkerHub hub() {
     return hub;
-  }
-
-  Clock clock() {
-    return clock;
   }
 
   Duration keepAliveInterval() {

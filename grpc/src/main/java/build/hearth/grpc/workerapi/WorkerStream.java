@@ -50,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * build.hearth.spi.worker.WorkerHub}, forwards the scheduler's assignments and cancellations, turns
  * the worker's ActionFinished messages into answers, passes its WarmProcesses and WorkerStatus
  * reports to its {@link RemoteWorker}, and disconnects the worker when the stream ends or the
- * worker falls silent (measured on the service's clock).
+ * worker falls silent for {@code MISSED_KEEP_ALIVES} ticks of the keep-alive timer in a row.
  *
  * <p>Three kinds of thread meet here: gRPC delivers the worker's messages one at a time; the
  * scheduler calls the listener on its callback executor; the keep-alive task runs on the service's
@@ -73,18 +73,21 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
   private volatile String name; // set by Register; null before
   private volatile RemoteWorker session;
   private volatile ScheduledFuture<?> keepAlive;
-  private volatile long lastHeardMillis; // on the service's clock
+  // Whether the worker said anything since the last keep-alive tick, and how many ticks in a row
+  // found it silent. Counting the service's timer ticks, rather than reading a clock, keeps a
+  // step of the wall clock (NTP, a suspended VM's catch-up) from disconnecting every worker.
+  private volatile boolean heardSinceTick = true;
+  private int silentTicks; // touched only by the keep-alive task
   private boolean registered; // touched only by gRPC's serialized inbound callbacks
 
   WorkerStream(WorkerApiService service, ServerCallStreamObserver<SchedulerMessage> call) {
     this.service = service;
     this.out = SerialObserver.held(call);
-    this.lastHeardMillis = service.clock().millis();
   }
 
   @Override
   public void onNext(WorkerMessage message) {
-    lastHeardMillis = service.clock().millis();
+    heardSinceTick = true;
     if (ended.get()) {
       return;
     }
@@ -302,16 +305,21 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
   }
 
   private void keepAlive() {
-    long silentMillis = service.clock().millis() - lastHeardMillis;
-    long limit = MISSED_KEEP_ALIVES * service.keepAliveInterval().toMillis();
-    if (silentMillis >= limit) {
+    if (heardSinceTick) {
+      heardSinceTick = false;
+      silentTicks = 0;
+    } else {
+      silentTicks++;
+    }
+    if (silentTicks >= MISSED_KEEP_ALIVES) {
+      long interval = service.keepAliveInterval().toMillis();
       String why =
           "it sent nothing for "
-              + silentMillis
-              + " ms ("
               + MISSED_KEEP_ALIVES
               + " keep-alive intervals of "
-              + service.keepAliveInterval().toMillis()
+              + interval
+              + " ms (at least "
+              + MISSED_KEEP_ALIVES * interval
               + " ms)";
       end(
           Status.UNAVAILABLE.withDescription("worker '" + name + "' was disconnected: " + why),

@@ -227,23 +227,27 @@ class WorkerApiServiceTest {
   }
 
   @Test
-  void silenceIsMeasuredOnTheServersClock() throws Exception {
+  void aStepOfTheWallClockDisconnectsNobody() throws Exception {
     FakeClock clock = new FakeClock();
     try (WorkerTestServer onFakeTime = new WorkerTestServer(clock);
         RawWorker worker = new RawWorker(onFakeTime.channel())) {
-      worker.register("timeless", 1);
+      worker.register("punctual", 1);
       worker.next(KindCase.REGISTERED);
-      // The worker says nothing while the server's timer ticks five times; its clock stands still.
-      for (int i = 0; i < 5; i++) {
+      // The clock jumps an hour ahead, as after a suspended VM resumes or NTP steps it, while
+      // the worker keeps answering every keep-alive: it stays connected.
+      clock.advance(Duration.ofHours(1));
+      for (int i = 0; i < 6; i++) {
         worker.next(KindCase.KEEP_ALIVE);
+        worker.keepAlive();
       }
       assertThat(worker.isEnded()).isFalse();
+      assertThat(onFakeTime.scheduler.stats().workers()).isEqualTo(1);
 
-      clock.advance(WorkerTestServer.KEEP_ALIVE.multipliedBy(3));
-
+      // Silent from now on, it is dropped after three ticks, however the clock stands.
       Status status = worker.awaitEnd(WAIT);
       assertThat(status.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
-      assertThat(status.getDescription()).contains("timeless", "sent nothing for 600 ms");
+      assertThat(status.getDescription())
+          .contains("punctual", "sent nothing for 3 keep-alive intervals of 200 ms");
     }
   }
 
