@@ -3,6 +3,7 @@ package build.hearth.architecture;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
@@ -140,6 +141,20 @@ final class Layering {
               "grpc.common is shared by the server side and the remote worker: it must not depend"
                   + " on either side's packages");
 
+  static final ArchRule ONLY_GRPC_HTTP_USES_GRPCS_INTERNAL_APIS =
+      noClasses()
+          .that()
+          .resideInAPackage("build.hearth..")
+          .and()
+          .resideOutsideOfPackage("build.hearth.grpc.http..")
+          .should()
+          .dependOnClassesThat(
+              JavaClass.Predicates.resideInAPackage("io.grpc..")
+                  .and(JavaClass.Predicates.simpleNameStartingWith("Internal")))
+          .because(
+              "grpc-java's @Internal APIs may change in any release: grpc.http, the shared port's"
+                  + " HTTP side, is the one place that uses them");
+
   static final ArchRule CORE_INTERNAL_ONLY_WHERE_EXPORTED =
       noClasses()
           .that()
@@ -181,6 +196,7 @@ final class Layering {
           AGENT_NEVER_IMPORTS_THE_SERVER_SIDE,
           GRPC_SERVICES_USE_ONLY_COMMON,
           GRPC_COMMON_IS_BELOW_THE_SERVICES,
+          ONLY_GRPC_HTTP_USES_GRPCS_INTERNAL_APIS,
           CORE_INTERNAL_ONLY_WHERE_EXPORTED,
           SPI_INTERNAL_STAYS_IN_SPI,
           NO_PACKAGE_CYCLES);

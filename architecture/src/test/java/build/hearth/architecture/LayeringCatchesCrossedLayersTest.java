@@ -42,6 +42,15 @@ class LayeringCatchesCrossedLayersTest {
   }
 
   @Test
+  void grpcInternalsOutsideTheHttpSideFail() {
+    assertFails(
+        Layering.ONLY_GRPC_HTTP_USES_GRPCS_INTERNAL_APIS,
+        "build.hearth.grpc.crossing",
+        "grpc.http, the shared port's HTTP side, is the one place",
+        "TransportUsingGrpcInternals");
+  }
+
+  @Test
   void theSuitesReachingCoreFail() {
     assertFails(
         Layering.TESTING_SITS_ON_API_AND_SPI,

@@ -18,7 +18,6 @@ import build.hearth.spi.transport.TransportContext;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
-import io.grpc.netty.shaded.io.grpc.netty.InternalNettyServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -84,8 +83,7 @@ final class GrpcTransport implements Transport {
     }
     HttpRoutes routes = context.httpRoutes();
     NettyServerBuilder builder =
-        NettyServerBuilder.forAddress(
-                bind, InternalNettyServerCredentials.create(new SharedPortNegotiator(routes)))
+        NettyServerBuilder.forAddress(bind, SharedPortNegotiator.credentials(routes))
             // A window of several chunks lets a client keep sending while the server hashes.
             .flowControlWindow(FLOW_CONTROL_WINDOW_BYTES)
             // Find connections whose peer vanished, so their uploads become resumable sessions

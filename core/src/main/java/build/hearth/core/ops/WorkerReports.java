@@ -32,14 +32,6 @@ public final class WorkerReports {
     this.clock = Objects.requireNonNull(clock, "clock");
   }
 
-  /**
-   * Reports on the system clock, for an outermost caller with no clock of its own; anything that
-   * has one passes it to {@link #WorkerReports(Clock)}.
-   */
-  public WorkerReports() {
-    this(Clock.systemUTC());
-  }
-
   private record Live(String scheduler, Supplier<Optional<PoolStats>> stats) {}
 
   /**

@@ -1,7 +1,9 @@
 package build.hearth.grpc.http;
 
 import build.hearth.spi.transport.HttpRoutes;
+import io.grpc.ServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcHttp2ConnectionHandler;
+import io.grpc.netty.shaded.io.grpc.netty.InternalNettyServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.InternalProtocolNegotiator;
 import io.grpc.netty.shaded.io.grpc.netty.InternalProtocolNegotiators;
 import io.grpc.netty.shaded.io.netty.channel.ChannelHandler;
@@ -14,6 +16,9 @@ import java.util.Objects;
  * the connection's first bytes and then installs either grpc-netty's own plaintext negotiation
  * (HTTP/2 and anything unrecognised, so gRPC sees its connections exactly as without this class) or
  * an HTTP/1.1 codec in front of the {@link HttpRoutes}.
+ *
+ * <p>This package is the only user of grpc-java's {@code @Internal} negotiator APIs; the transport
+ * asks {@link #credentials} for the server's credentials and sees none of them.
  *
  * <p>A negotiator rather than a second server or a proxy in front: the port, the event loops and
  * the shutdown stay grpc-netty's, and no dependency is added (the HTTP/1.1 codec ships inside
@@ -28,8 +33,18 @@ public final class SharedPortNegotiator implements InternalProtocolNegotiator.Pr
       InternalProtocolNegotiators.serverPlaintext();
   private final HttpRoutes routes;
 
-  public SharedPortNegotiator(HttpRoutes routes) {
+  private SharedPortNegotiator(HttpRoutes routes) {
     this.routes = Objects.requireNonNull(routes, "routes");
+  }
+
+  /**
+   * {@return the server credentials that make a Netty server answer gRPC and {@code routes} on one
+   * plaintext port}
+   *
+   * @param routes the plain HTTP routes to serve beside gRPC
+   */
+  public static ServerCredentials credentials(HttpRoutes routes) {
+    return InternalNettyServerCredentials.create(new SharedPortNegotiator(routes));
   }
 
   @Override
