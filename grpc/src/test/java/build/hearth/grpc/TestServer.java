@@ -144,7 +144,7 @@ public final class TestServer implements AutoCloseable {
                 .getMajor())
         .isEqualTo(2);
     ByteString data = bytes("still serving " + UUID.randomUUID());
-    Digest digest = digestOf(data);
+    Digest digest = Digest.of(data);
     assertThat(write(uploadName("", digest), data, 7).getCommittedSize()).isEqualTo(data.size());
     ByteString read = ByteString.EMPTY;
     var responses =
@@ -183,10 +183,6 @@ public final class TestServer implements AutoCloseable {
       data[i] = (byte) (i * 31 + seed * 7 + (i >> 8));
     }
     return ByteString.copyFrom(data);
-  }
-
-  public static Digest digestOf(ByteString data) {
-    return Digest.of(data.toByteArray());
   }
 
   public static String uploadName(String instance, Digest digest) {

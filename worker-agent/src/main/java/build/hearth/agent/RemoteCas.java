@@ -210,7 +210,7 @@ final class RemoteCas implements ContentAddressableStorage {
 
   @Override
   public Digest put(ByteString data) {
-    Digest digest = Digest.of(data.asReadOnlyByteBuffer());
+    Digest digest = Digest.of(data);
     put(digest, data);
     return digest;
   }
@@ -424,7 +424,7 @@ final class RemoteCas implements ContentAddressableStorage {
           "blob %s has %d bytes, not the %d its digest says",
           expected, data.size(), expected.sizeBytes());
     }
-    Digest actual = Digest.of(data.asReadOnlyByteBuffer());
+    Digest actual = Digest.of(data);
     if (!actual.hash().equals(expected.hash())) {
       throw HearthException.invalidArgument(
           "the bytes given for %s hash to %s; nothing was uploaded", expected, actual.hash());

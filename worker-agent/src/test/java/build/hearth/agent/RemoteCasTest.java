@@ -1,7 +1,6 @@
 package build.hearth.agent;
 
 import static build.hearth.grpc.TestServer.bytes;
-import static build.hearth.grpc.TestServer.digestOf;
 import static build.hearth.grpc.TestServer.pattern;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -60,7 +59,7 @@ class RemoteCasTest {
     ByteString data = bytes("a small blob");
     Digest digest = remote.put(data);
 
-    assertThat(digest).isEqualTo(digestOf(data));
+    assertThat(digest).isEqualTo(Digest.of(data));
     assertThat(server.cas.get(digest)).isEqualTo(data);
     assertThat(remote.contains(digest)).isTrue();
     assertThat(remote.get(digest)).isEqualTo(data);
@@ -74,7 +73,7 @@ class RemoteCasTest {
   @Test
   void multiMebibyteBlobsRoundTripThroughByteStream() throws IOException {
     ByteString data = pattern(3 * MIB + 17, 1);
-    Digest digest = digestOf(data);
+    Digest digest = Digest.of(data);
 
     remote.put(digest, data);
 
@@ -91,7 +90,7 @@ class RemoteCasTest {
   @Test
   void streamingUploadSendsPiecesAsTheyAreWritten() throws IOException {
     ByteString data = pattern(2 * MIB + 5, 2);
-    Digest digest = digestOf(data);
+    Digest digest = Digest.of(data);
 
     try (BlobUpload upload = remote.startUpload(digest)) {
       for (int offset = 0; offset < data.size(); offset += 7_777) {
@@ -124,7 +123,7 @@ class RemoteCasTest {
   void bytesThatDoNotMatchTheDigestAreRefusedBeforeUpload() {
     ByteString good = pattern(200_000, 4);
     ByteString bad = pattern(200_000, 5);
-    Digest digest = digestOf(good);
+    Digest digest = Digest.of(good);
 
     HearthException put =
         catchThrowableOfType(HearthException.class, () -> remote.put(digest, bad));
@@ -139,7 +138,7 @@ class RemoteCasTest {
     assertThat(streamed.getMessage()).contains(digest.toString(), "does not match");
 
     HearthException tooLong;
-    try (BlobUpload upload = remote.startUpload(digestOf(bytes("short")))) {
+    try (BlobUpload upload = remote.startUpload(Digest.of(bytes("short")))) {
       tooLong = catchThrowableOfType(HearthException.class, () -> upload.write(good));
     }
     assertThat(tooLong.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
@@ -153,12 +152,12 @@ class RemoteCasTest {
     ByteString large = pattern(300_000, 6);
     ByteString wrong = bytes("not what the digest says");
     Map<Digest, ByteString> blobs = new LinkedHashMap<>();
-    blobs.put(digestOf(small), small);
-    blobs.put(digestOf(bytes("something else")), wrong);
-    blobs.put(digestOf(large), large);
+    blobs.put(Digest.of(small), small);
+    blobs.put(Digest.of(bytes("something else")), wrong);
+    blobs.put(Digest.of(large), large);
     for (int i = 0; i < 40; i++) {
       ByteString data = pattern(4_000, 100 + i); // 160 KB: more than one batch of 64 KiB
-      blobs.put(digestOf(data), data);
+      blobs.put(Digest.of(data), data);
     }
 
     List<BlobStatus> statuses = remote.putAll(blobs);
@@ -195,7 +194,7 @@ class RemoteCasTest {
 
   @Test
   void serverErrorsKeepTheirCodeAndMessage() {
-    Digest absent = digestOf(bytes("never stored"));
+    Digest absent = Digest.of(bytes("never stored"));
     HearthException read =
         catchThrowableOfType(HearthException.class, () -> remote.read(absent, 0, 0));
     assertThat(read.code()).isEqualTo(StatusCode.NOT_FOUND);

@@ -1,7 +1,6 @@
 package build.hearth.grpc.bytestream;
 
 import static build.hearth.grpc.TestServer.assertStatus;
-import static build.hearth.grpc.TestServer.digestOf;
 import static build.hearth.grpc.TestServer.pattern;
 import static build.hearth.grpc.TestServer.readName;
 import static build.hearth.grpc.TestServer.uploadName;
@@ -60,7 +59,7 @@ class ByteStreamResumeTest {
   void writeStoppedMidwayResumesFromTheCommittedSize() {
     server = TestServer.start();
     ByteString data = pattern(40_000, 4);
-    Digest digest = digestOf(data);
+    Digest digest = Digest.of(data);
     String name = uploadName("ci/linux", digest);
 
     writeHalfAndCancel(name, data, 20_000);
@@ -107,7 +106,7 @@ class ByteStreamResumeTest {
   void aSecondStreamForAnUploadInProgressIsAborted() {
     server = TestServer.start();
     ByteString data = pattern(1000, 1);
-    Digest digest = digestOf(data);
+    Digest digest = Digest.of(data);
     String name = uploadName("", digest);
     TestServer.Upload first = server.new Upload().send(name, 0, data.substring(0, 500), false);
     await()
@@ -129,7 +128,7 @@ class ByteStreamResumeTest {
   void idleUploadsAreDiscardedAfterTheTimeout() {
     server = TestServer.start(s -> s.withUploadIdleTimeout(Duration.ofMinutes(10)));
     ByteString data = pattern(2000, 2);
-    Digest digest = digestOf(data);
+    Digest digest = Digest.of(data);
     String name = uploadName("", digest);
     writeHalfAndCancel(name, data, 1000);
 
@@ -151,7 +150,7 @@ class ByteStreamResumeTest {
     server = TestServer.start(s -> s.withMaxUploadSessions(1));
     ByteString one = pattern(100, 1);
     ByteString two = pattern(100, 2);
-    String firstName = uploadName("", digestOf(one));
+    String firstName = uploadName("", Digest.of(one));
     TestServer.Upload first = server.new Upload().send(firstName, 0, one.substring(0, 10), false);
     await()
         .atMost(LoopbackServer.TIMEOUT)
@@ -159,7 +158,7 @@ class ByteStreamResumeTest {
         .until(() -> query(firstName).getCommittedSize() == 10);
 
     assertStatus(
-        () -> server.write(uploadName("", digestOf(two)), two, 50),
+        () -> server.write(uploadName("", Digest.of(two)), two, 50),
         Status.Code.RESOURCE_EXHAUSTED,
         "too many uploads in progress (1)");
 
@@ -167,7 +166,7 @@ class ByteStreamResumeTest {
     first.requests.cancel("abandon", null);
     await().atMost(LoopbackServer.TIMEOUT).until(() -> server.sessions().isIdle(firstName));
     server.clock.advance(Duration.ofMinutes(11));
-    assertThat(server.write(uploadName("", digestOf(two)), two, 50).getCommittedSize())
+    assertThat(server.write(uploadName("", Digest.of(two)), two, 50).getCommittedSize())
         .isEqualTo(100);
   }
 
@@ -175,7 +174,7 @@ class ByteStreamResumeTest {
   void streamEndedWithoutFinishWriteKeepsTheUploadResumable() {
     server = TestServer.start();
     ByteString data = pattern(300, 3);
-    Digest digest = digestOf(data);
+    Digest digest = Digest.of(data);
     String name = uploadName("", digest);
 
     assertStatus(

@@ -2,7 +2,6 @@ package build.hearth.grpc.bytestream;
 
 import static build.hearth.grpc.TestServer.assertStatus;
 import static build.hearth.grpc.TestServer.bytes;
-import static build.hearth.grpc.TestServer.digestOf;
 import static build.hearth.grpc.TestServer.pattern;
 import static build.hearth.grpc.TestServer.readName;
 import static build.hearth.grpc.TestServer.uploadName;
@@ -112,7 +111,7 @@ class ByteStreamServiceTest {
   @Test
   void readErrors() {
     Digest digest = server.cas.put(bytes("ten bytes!"));
-    Digest missing = digestOf(bytes("missing"));
+    Digest missing = Digest.of(bytes("missing"));
 
     assertStatus(
         () -> read(readName("", missing), 0, 0), Status.Code.NOT_FOUND, missing.toString());
@@ -129,7 +128,7 @@ class ByteStreamServiceTest {
 
   @Test
   void malformedReadNamesAreInvalidArgumentQuotingTheName() {
-    String hash = digestOf(bytes("x")).hash();
+    String hash = Digest.of(bytes("x")).hash();
     String[] names = {
       "blobs/" + hash.toUpperCase() + "/1",
       "blobs/" + hash.substring(1) + "/1",
@@ -164,7 +163,7 @@ class ByteStreamServiceTest {
   @Test
   void writesAChunkedBlobThatIsThenReadable() {
     ByteString data = pattern(50_000, 5);
-    Digest digest = digestOf(data);
+    Digest digest = Digest.of(data);
 
     assertThat(server.write(uploadName("ci/linux", digest), data, 3000).getCommittedSize())
         .isEqualTo(50_000);
@@ -190,7 +189,7 @@ class ByteStreamServiceTest {
       total += size;
     }
     ByteString data = pattern(total + 1000, 11);
-    Digest digest = digestOf(data);
+    Digest digest = Digest.of(data);
 
     TestServer.Upload upload = server.new Upload();
     int offset = 0;
@@ -224,7 +223,7 @@ class ByteStreamServiceTest {
   @Test
   void writeWhoseReadsEndInsideFramesArrivesIntact() throws IOException {
     ByteString data = pattern(5000, 13);
-    Digest digest = digestOf(data);
+    Digest digest = Digest.of(data);
     byte[] request =
         WriteRequest.newBuilder()
             .setResourceName(uploadName("", digest))
@@ -360,7 +359,7 @@ class ByteStreamServiceTest {
   void writeWithTheWrongHashIsRefusedAndNeverReadable() {
     ByteString claimed = pattern(10_000, 1);
     ByteString sent = pattern(10_000, 2);
-    Digest digest = digestOf(claimed);
+    Digest digest = Digest.of(claimed);
 
     assertStatus(
         () -> server.write(uploadName("", digest), sent, 4000),
@@ -376,7 +375,7 @@ class ByteStreamServiceTest {
   @Test
   void writeBeyondTheSizeIsRefused() {
     ByteString data = pattern(1000, 1);
-    Digest digest = new Digest(digestOf(data).hash(), 600);
+    Digest digest = new Digest(Digest.of(data).hash(), 600);
     assertStatus(
         () -> server.write(uploadName("", digest), data, 400),
         Status.Code.INVALID_ARGUMENT,
@@ -391,7 +390,7 @@ class ByteStreamServiceTest {
   @Test
   void finishWriteWithBytesMissingIsRefused() {
     ByteString data = pattern(1000, 1);
-    Digest digest = digestOf(data);
+    Digest digest = Digest.of(data);
     assertStatus(
         () -> server.write(uploadName("", digest), data.substring(0, 700), 300),
         Status.Code.INVALID_ARGUMENT,
@@ -423,7 +422,7 @@ class ByteStreamServiceTest {
   @Test
   void malformedWriteNamesAreInvalidArgumentQuotingTheName() {
     ByteString data = bytes("data");
-    Digest digest = digestOf(data);
+    Digest digest = Digest.of(data);
     String hash = digest.hash();
     String[] names = {
       "blobs/" + digest,
@@ -460,7 +459,7 @@ class ByteStreamServiceTest {
   @Test
   void writeNamesMayCarryMetadataAfterTheSize() {
     ByteString data = bytes("with metadata");
-    Digest digest = digestOf(data);
+    Digest digest = Digest.of(data);
     String name = uploadName("ci/linux", digest) + "/some/metadata";
     assertThat(server.write(name, data, 5).getCommittedSize()).isEqualTo(data.size());
     assertThat(server.cas.contains(digest)).isTrue();
@@ -475,7 +474,7 @@ class ByteStreamServiceTest {
   @Test
   void resourceNameMayNotChangeWithinAStream() {
     ByteString data = pattern(100, 1);
-    Digest digest = digestOf(data);
+    Digest digest = Digest.of(data);
     String name = uploadName("", digest);
     TestServer.Upload upload =
         server.new Upload()
@@ -487,7 +486,7 @@ class ByteStreamServiceTest {
 
   @Test
   void queryWriteStatusOfUnknownUploadIsNotFound() {
-    Digest digest = digestOf(bytes("never"));
+    Digest digest = Digest.of(bytes("never"));
     String name = uploadName("", digest);
     assertStatus(() -> query(name), Status.Code.NOT_FOUND, "'" + name + "'", "from offset 0");
   }
@@ -497,7 +496,7 @@ class ByteStreamServiceTest {
     server.blobs.failNextContains(new IllegalStateException("disk on fire"));
     ByteString data = bytes("x");
     assertStatus(
-        () -> server.write(uploadName("", digestOf(data)), data, 1),
+        () -> server.write(uploadName("", Digest.of(data)), data, 1),
         Status.Code.INTERNAL,
         "disk on fire");
     server.assertStillServing();

@@ -2,7 +2,6 @@ package build.hearth.grpc.reapi;
 
 import static build.hearth.grpc.TestServer.assertStatus;
 import static build.hearth.grpc.TestServer.bytes;
-import static build.hearth.grpc.TestServer.digestOf;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import build.bazel.remote.execution.v2.ActionResult;
@@ -30,7 +29,7 @@ class ActionCacheServiceTest {
     server.close();
   }
 
-  private final Digest action = digestOf(bytes("an action"));
+  private final Digest action = Digest.of(bytes("an action"));
 
   private ActionResult get(String instance, Digest digest) {
     return server
@@ -90,7 +89,7 @@ class ActionCacheServiceTest {
 
   @Test
   void updateReferencingAMissingBlobIsFailedPrecondition() {
-    Digest absent = digestOf(bytes("never uploaded"));
+    Digest absent = Digest.of(bytes("never uploaded"));
     ActionResult result =
         ActionResult.newBuilder()
             .addOutputFiles(OutputFile.newBuilder().setPath("x").setDigest(absent.toProto()))

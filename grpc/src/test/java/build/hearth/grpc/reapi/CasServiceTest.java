@@ -2,7 +2,6 @@ package build.hearth.grpc.reapi;
 
 import static build.hearth.grpc.TestServer.assertStatus;
 import static build.hearth.grpc.TestServer.bytes;
-import static build.hearth.grpc.TestServer.digestOf;
 import static build.hearth.grpc.TestServer.pattern;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -72,8 +71,8 @@ class CasServiceTest {
   @Test
   void findMissingReportsAbsentBlobsOnceInRequestOrder() {
     Digest present = server.cas.put(bytes("present"));
-    Digest absent1 = digestOf(bytes("absent 1"));
-    Digest absent2 = digestOf(bytes("absent 2"));
+    Digest absent1 = Digest.of(bytes("absent 1"));
+    Digest absent2 = Digest.of(bytes("absent 2"));
 
     assertThat(
             findMissing(
@@ -91,7 +90,7 @@ class CasServiceTest {
     List<build.bazel.remote.execution.v2.Digest> expectedMissing = new ArrayList<>();
     for (int i = 0; i < 10_000; i++) {
       ByteString data = bytes("blob " + i);
-      Digest digest = i % 2 == 0 ? server.cas.put(data) : digestOf(data);
+      Digest digest = i % 2 == 0 ? server.cas.put(data) : Digest.of(data);
       request.addBlobDigests(digest.toProto());
       if (i % 2 != 0) {
         expectedMissing.add(digest.toProto());
@@ -148,29 +147,29 @@ class CasServiceTest {
   void batchRoundTripWithPerBlobStatus() {
     ByteString a = bytes("alpha");
     ByteString b = pattern(10_000, 1);
-    Digest missing = digestOf(bytes("never uploaded"));
+    Digest missing = Digest.of(bytes("never uploaded"));
 
     BatchUpdateBlobsResponse update =
         server
             .casStub()
             .batchUpdateBlobs(
                 BatchUpdateBlobsRequest.newBuilder()
-                    .addRequests(entry(digestOf(a), a))
-                    .addRequests(entry(digestOf(b), b))
+                    .addRequests(entry(Digest.of(a), a))
+                    .addRequests(entry(Digest.of(b), b))
                     .build());
     assertThat(update.getResponsesList())
         .extracting(r -> r.getStatus().getCode())
         .containsExactly(0, 0);
-    assertThat(update.getResponses(1).getDigest()).isEqualTo(digestOf(b).toProto());
+    assertThat(update.getResponses(1).getDigest()).isEqualTo(Digest.of(b).toProto());
 
     BatchReadBlobsResponse read =
         server
             .casStub()
             .batchReadBlobs(
                 BatchReadBlobsRequest.newBuilder()
-                    .addDigests(digestOf(b).toProto())
+                    .addDigests(Digest.of(b).toProto())
                     .addDigests(missing.toProto())
-                    .addDigests(digestOf(a).toProto())
+                    .addDigests(Digest.of(a).toProto())
                     .addDigests(Digest.EMPTY.toProto())
                     .build());
     assertThat(read.getResponsesCount()).isEqualTo(4);
@@ -188,9 +187,9 @@ class CasServiceTest {
     ByteString good = bytes("good");
     ByteString claimed = bytes("what the digest says");
     ByteString sent = bytes("what was really sent");
-    Digest wrongHash = digestOf(claimed);
+    Digest wrongHash = Digest.of(claimed);
     ByteString shortData = bytes("short");
-    Digest wrongSize = new Digest(digestOf(shortData).hash(), 99);
+    Digest wrongSize = new Digest(Digest.of(shortData).hash(), 99);
 
     BatchUpdateBlobsResponse response =
         server
@@ -198,7 +197,7 @@ class CasServiceTest {
             .batchUpdateBlobs(
                 BatchUpdateBlobsRequest.newBuilder()
                     .addRequests(entry(wrongHash, sent.substring(0, claimed.size())))
-                    .addRequests(entry(digestOf(good), good))
+                    .addRequests(entry(Digest.of(good), good))
                     .addRequests(entry(wrongSize, shortData))
                     .addRequests(
                         BatchUpdateBlobsRequest.Request.newBuilder()
@@ -206,7 +205,7 @@ class CasServiceTest {
                             .setData(bytes("four")))
                     .addRequests(
                         BatchUpdateBlobsRequest.Request.newBuilder()
-                            .setDigest(digestOf(good).toProto())
+                            .setDigest(Digest.of(good).toProto())
                             .setData(good)
                             .setCompressor(Compressor.Value.ZSTD))
                     .build());
@@ -229,7 +228,7 @@ class CasServiceTest {
     assertThat(statuses.get(4).getStatus().getMessage()).contains("ZSTD", "IDENTITY");
 
     // Nothing of the refused blobs is readable; the good one is.
-    assertThat(findMissing(wrongHash.toProto(), wrongSize.toProto(), digestOf(good).toProto()))
+    assertThat(findMissing(wrongHash.toProto(), wrongSize.toProto(), Digest.of(good).toProto()))
         .containsExactly(wrongHash.toProto(), wrongSize.toProto());
     BatchReadBlobsResponse read =
         server
@@ -251,8 +250,8 @@ class CasServiceTest {
                 .casStub()
                 .batchUpdateBlobs(
                     BatchUpdateBlobsRequest.newBuilder()
-                        .addRequests(entry(digestOf(half), half))
-                        .addRequests(entry(digestOf(rest), rest))
+                        .addRequests(entry(Digest.of(half), half))
+                        .addRequests(entry(Digest.of(rest), rest))
                         .build()),
         Status.Code.INVALID_ARGUMENT,
         "2 blobs",
@@ -261,7 +260,7 @@ class CasServiceTest {
         "max_batch_total_size_bytes",
         "ByteStream");
 
-    assertThat(findMissing(digestOf(half).toProto(), digestOf(rest).toProto())).hasSize(2);
+    assertThat(findMissing(Digest.of(half).toProto(), Digest.of(rest).toProto())).hasSize(2);
     server.assertStillServing();
   }
 
@@ -327,10 +326,10 @@ class CasServiceTest {
             .batchUpdateBlobs(
                 BatchUpdateBlobsRequest.newBuilder()
                     .setInstanceName("ci/linux")
-                    .addRequests(entry(digestOf(data), data))
+                    .addRequests(entry(Digest.of(data), data))
                     .build());
     assertThat(response.getResponses(0).getStatus().getCode()).isEqualTo(0);
-    assertThat(server.cas.contains(digestOf(data))).isTrue();
+    assertThat(server.cas.contains(Digest.of(data))).isTrue();
   }
 
   /** root -> {a, b}; a -> {c}; b -> {d}; c and d hold one file each. */
@@ -362,14 +361,14 @@ class CasServiceTest {
   private static DirectoryNode node(String name, Directory directory) {
     return DirectoryNode.newBuilder()
         .setName(name)
-        .setDigest(digestOf(directory.toByteString()).toProto())
+        .setDigest(Digest.of(directory.toByteString()).toProto())
         .build();
   }
 
   @Test
   void getTreeStreamsPagesOfTheRequestedSize() {
     List<Directory> tree = threeLevelTree();
-    Digest root = digestOf(tree.get(0).toByteString());
+    Digest root = Digest.of(tree.get(0).toByteString());
 
     List<GetTreeResponse> pages = new ArrayList<>();
     server
@@ -399,7 +398,7 @@ class CasServiceTest {
 
   @Test
   void getTreeOfAMissingRootIsNotFound() {
-    Digest root = digestOf(bytes("not a directory anyone uploaded"));
+    Digest root = Digest.of(bytes("not a directory anyone uploaded"));
     assertStatus(
         () ->
             server
