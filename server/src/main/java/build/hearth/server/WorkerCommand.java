@@ -67,7 +67,7 @@ final class WorkerCommand implements Callable<Integer> {
             .endpoint(endpoint)
             .name(worker.name())
             .slots(worker.slots())
-            .properties(worker.properties())
+            .properties(worker.offeredProperties())
             .runner(
                 casForInstance -> {
                   WorkerRuntime runtime = WorkerRuntime.open(worker, registry, casForInstance);

@@ -1,6 +1,7 @@
 package build.hearth.core.config;
 
 import build.hearth.api.ConfigException;
+import build.hearth.core.scheduler.PlatformLexicon;
 import build.hearth.spi.worker.WorkerSpec;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -131,6 +132,16 @@ public final class WorkerConfig {
     return properties;
   }
 
+  /**
+   * What the worker offers its scheduler: {@link #properties()}, plus the values of the REAPI
+   * platform lexicon's {@code OSFamily} and {@code ISA} detected from this machine (such as {@code
+   * linux} and {@code x86-64}) for those of the two that the file leaves out. A property the file
+   * names keeps exactly the file's values.
+   */
+  public Map<String, List<String>> offeredProperties() {
+    return PlatformLexicon.withDetected(properties);
+  }
+
   /** The directory under which the worker creates one exec root per running action. */
   public Path workDirectory() {
     return workDirectory;
@@ -154,9 +165,12 @@ public final class WorkerConfig {
     return persistentWorkers;
   }
 
-  /** What the worker announces to its scheduler: its name, properties and slots. */
+  /**
+   * What the worker announces to its scheduler: its name, {@linkplain #offeredProperties() offered
+   * properties} and slots.
+   */
   public WorkerSpec workerSpec() {
-    return WorkerSpec.builder(name).slots(slots).properties(properties).build();
+    return WorkerSpec.builder(name).slots(slots).properties(offeredProperties()).build();
   }
 
   @Override

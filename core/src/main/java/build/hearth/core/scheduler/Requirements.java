@@ -20,6 +20,11 @@ import java.util.TreeSet;
 final class Requirements {
   private static final int MAX_LISTED = 10;
 
+  // Platforms come from clients: bound what one action may name.
+  static final int MAX_PROPERTIES = 128;
+  static final int MAX_NAME_LENGTH = 256;
+  static final int MAX_VALUE_LENGTH = 4096;
+
   /**
    * The required part of a platform. Actions with equal keys can run on exactly the same workers,
    * so they share one queue.
@@ -44,10 +49,15 @@ final class Requirements {
   /**
    * Reads {@code platform}.
    *
-   * @throws HearthException INVALID_ARGUMENT for a property without a type, or a minimum that is
-   *     not a number
+   * @throws HearthException INVALID_ARGUMENT for a property without a type, a minimum that is not a
+   *     number, two values of {@code OSFamily}, or a platform over the bounds
    */
   static Requirements parse(String actionName, Platform platform, PropertyTypes types) {
+    if (platform.getPropertiesCount() > MAX_PROPERTIES) {
+      throw HearthException.invalidArgument(
+          "action '%s' names %d platform properties; at most %d are accepted",
+          actionName, platform.getPropertiesCount(), MAX_PROPERTIES);
+    }
     TreeMap<String, Set<String>> exact = new TreeMap<>();
     TreeMap<String, BigDecimal> minimum = new TreeMap<>();
     TreeMap<String, Set<String>> preferred = new TreeMap<>();
@@ -57,14 +67,41 @@ final class Requirements {
         throw HearthException.invalidArgument(
             "action '%s' has a platform property with an empty name", actionName);
       }
+      if (name.length() > MAX_NAME_LENGTH) {
+        throw HearthException.invalidArgument(
+            "action '%s' has a platform property whose name is %d characters long; at most %d"
+                + " are accepted",
+            actionName, name.length(), MAX_NAME_LENGTH);
+      }
+      if (property.getValue().length() > MAX_VALUE_LENGTH) {
+        throw HearthException.invalidArgument(
+            "the value of platform property '%s' in action '%s' is %d characters long; at most %d"
+                + " are accepted",
+            name, actionName, property.getValue().length(), MAX_VALUE_LENGTH);
+      }
       PropertyType type = types.typeOf(name);
       if (type == null) {
         throw HearthException.invalidArgument(
-            "unknown platform property '%s' in action '%s'; the scheduler supports: %s",
-            name, actionName, types.supported());
+            "unknown platform property '%s' in action '%s'; the scheduler supports: %s. To accept"
+                + " it without choosing workers by it (a property that only keys the cache, or"
+                + " one the worker reads), list it in the scheduler's configuration as"
+                + " \"properties\": {\"%s\": \"ignore\"}; \"exact\" instead requires workers to"
+                + " offer its value",
+            name, actionName, types.supported(), name);
       }
       switch (type) {
-        case EXACT -> exact.computeIfAbsent(name, k -> new TreeSet<>()).add(property.getValue());
+        case EXACT -> {
+          Set<String> values = exact.computeIfAbsent(name, k -> new TreeSet<>());
+          values.add(property.getValue());
+          if (name.equals(PlatformLexicon.OS_FAMILY)
+              && values.stream().map(v -> PlatformLexicon.canonical(name, v)).distinct().count()
+                  > 1) {
+            throw HearthException.invalidArgument(
+                "action '%s' names several values of platform property '%s' (%s); it takes one"
+                    + " (REAPI platform lexicon)",
+                actionName, name, String.join(", ", values));
+          }
+        }
         case MINIMUM -> {
           BigDecimal value =
               PropertyTypes.number(name, property.getValue(), "action '" + actionName + "'");
@@ -90,12 +127,9 @@ final class Requirements {
   int preference(WorkerState<?, ?> worker) {
     int score = 0;
     for (Map.Entry<String, Set<String>> entry : preferred.entrySet()) {
-      Set<String> offered = worker.spec().properties().get(entry.getKey());
-      if (offered != null) {
-        for (String value : entry.getValue()) {
-          if (offered.contains(value)) {
-            score++;
-          }
+      for (String value : entry.getValue()) {
+        if (worker.offers(entry.getKey(), value)) {
+          score++;
         }
       }
     }
@@ -118,7 +152,7 @@ final class Requirements {
         offered.addAll(worker.spec().properties().getOrDefault(name, Set.of()));
       }
       for (String value : entry.getValue()) {
-        if (!offered.contains(value)) {
+        if (workers.stream().noneMatch(worker -> worker.offers(name, value))) {
           return String.format(
               "no connected worker offers %s=%s (%s)", name, value, offers(name, offered));
         }

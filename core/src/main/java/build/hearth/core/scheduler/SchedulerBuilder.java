@@ -32,7 +32,8 @@ public final class SchedulerBuilder {
    * <p>The properties of persistent-worker actions, {@code persistentWorkerKey}, {@code
    * persistentWorkerTool}, {@code persistentWorkerProtocol} and {@code persistentWorkerMultiplex},
    * are {@link PropertyType#IGNORE} unless given a type here: they are used for routing (see {@link
-   * WarmWorkers}) and by the worker, not for matching.
+   * WarmWorkers}) and by the worker, not for matching. So is {@code cache-silo-key} ({@link
+   * PlatformLexicon#CACHE_SILO_KEY}), which only keys the action cache.
    */
   public SchedulerBuilder propertyType(String name, PropertyType type) {
     Objects.requireNonNull(name, "name");
@@ -161,6 +162,8 @@ public final class SchedulerBuilder {
     for (String name : PersistentWorkerProperties.ALL) {
       types.putIfAbsent(name, PropertyType.IGNORE);
     }
+    // It only keys the action cache (the platform is part of the action's digest).
+    types.putIfAbsent(PlatformLexicon.CACHE_SILO_KEY, PropertyType.IGNORE);
     return new DefaultScheduler<>(
         new PropertyTypes(types, unknownPropertyType),
         maxQueueTime,

@@ -18,6 +18,8 @@ final class WorkerState<T, R> implements WorkerSession {
   final Mailbox mailbox;
   // The largest value of each MINIMUM property, parsed once at connection.
   private final Map<String, BigDecimal> numbers;
+  // The properties in the platform lexicon's spelling, for matching (see PlatformLexicon).
+  private final Map<String, Set<String>> matched;
 
   /** The queues whose actions this worker could run; see {@link ActionQueue}. */
   final Set<ActionQueue<T, R>> queues = new HashSet<>();
@@ -40,6 +42,7 @@ final class WorkerState<T, R> implements WorkerSession {
     this.listener = listener;
     this.mailbox = mailbox;
     this.numbers = Map.copyOf(numbers);
+    this.matched = PlatformLexicon.canonical(spec).properties();
   }
 
   WorkerSpec spec() {
@@ -55,11 +58,21 @@ final class WorkerState<T, R> implements WorkerSession {
     return numbers.get(name);
   }
 
+  /**
+   * Whether the worker offers {@code value} of property {@code name}, comparing the lexicon's
+   * spellings ({@code Linux} and {@code linux} are one {@code OSFamily}).
+   */
+  boolean offers(String name, String value) {
+    Set<String> offered = matched.get(name);
+    return offered != null && offered.contains(PlatformLexicon.canonical(name, value));
+  }
+
   boolean satisfies(Requirements.Key key) {
     for (Map.Entry<String, Set<String>> required : key.exact().entrySet()) {
-      Set<String> offered = spec.properties().get(required.getKey());
-      if (offered == null || !offered.containsAll(required.getValue())) {
-        return false;
+      for (String value : required.getValue()) {
+        if (!offers(required.getKey(), value)) {
+          return false;
+        }
       }
     }
     for (Map.Entry<String, BigDecimal> required : key.minimum().entrySet()) {

@@ -9,9 +9,13 @@ import java.util.Map;
 /**
  * Finds the file that {@code arguments[0]} of a command names, as REAPI describes it: an absolute
  * path as it is, a relative path with a separator against the working directory, and a bare name
- * through the {@code PATH} of the action's own environment. The JDK would search this JVM's {@code
- * PATH} instead, which is why the runner resolves the program itself and launches the absolute
- * path.
+ * first against the working directory and then through the {@code PATH} of the action's own
+ * environment. REAPI 2.0 to 2.2, the versions Hearth advertises, define the program as a path
+ * relative to the working directory (or absolute) and search no {@code PATH}; Bazel's remote
+ * repository rules rely on it, running an uploaded {@code cmd.sh} by that name. REAPI 2.3 added the
+ * {@code PATH} search for bare names, which clients such as Bazel also rely on for {@code sh} and
+ * the like. The JDK would search this JVM's {@code PATH} instead, which is why the runner resolves
+ * the program itself and launches the absolute path.
  *
  * <p>Stateless.
  */
@@ -49,6 +53,11 @@ final class ProgramResolver {
                     ? "no such file on the worker"
                     : "no such file in the input tree, relative to the working directory");
       }
+      // REAPI 2.0-2.2: a path relative to the working directory, even without a separator.
+      Path relative = workingDirectory.resolve(program);
+      if (isExecutableFile(relative)) {
+        return relative;
+      }
       String searchPath = environment.getOrDefault("PATH", DEFAULT_PATH);
       for (String entry : searchPath.split(":", -1)) {
         // An empty entry means the current directory, as for execvp.
@@ -58,9 +67,12 @@ final class ProgramResolver {
         }
       }
       throw HearthException.failedPrecondition(
-          "cannot run program '%s': not found in %s '%s'; give its path or set PATH in the"
-              + " command's environment",
+          "cannot run program '%s': %s, and not found in %s '%s'; give its path or set PATH in"
+              + " the command's environment",
           program,
+          Files.exists(relative)
+              ? "the file of that name in the working directory is not an executable file"
+              : "no such file in the input tree, relative to the working directory",
           environment.containsKey("PATH")
               ? "the action's PATH"
               : "the default PATH (the action sets none)",

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.entry;
 
 import build.hearth.api.ConfigException;
 import build.hearth.api.StatusCode;
+import build.hearth.core.scheduler.PlatformLexicon;
 import build.hearth.core.scheduler.PropertyType;
 import build.hearth.spi.storage.StoreSettings;
 import java.io.IOException;
@@ -52,24 +53,28 @@ class HearthConfigTest {
                     "main",
                     Map.of(
                         "OSFamily", PropertyType.EXACT,
+                        "ISA", PropertyType.EXACT,
                         "cpu_count", PropertyType.MINIMUM,
                         "pool", PropertyType.EXACT,
                         "persistentWorkerKey", PropertyType.IGNORE,
                         "persistentWorkerTool", PropertyType.IGNORE,
                         "persistentWorkerProtocol", PropertyType.IGNORE,
-                        "persistentWorkerMultiplex", PropertyType.IGNORE),
+                        "persistentWorkerMultiplex", PropertyType.IGNORE,
+                        "cache-silo-key", PropertyType.IGNORE),
                     null,
                     Duration.ofHours(1),
                     3)));
     assertThat(config.schedulers().get("main").propertyTypes().keySet())
         .containsExactly(
             "OSFamily",
+            "ISA",
             "cpu_count",
             "pool",
             "persistentWorkerKey",
             "persistentWorkerTool",
             "persistentWorkerProtocol",
-            "persistentWorkerMultiplex");
+            "persistentWorkerMultiplex",
+            "cache-silo-key");
 
     ExecutionConfig execution =
         new ExecutionConfig("main", Duration.ofMinutes(15), Duration.ofHours(3));
@@ -93,11 +98,15 @@ class HearthConfigTest {
                 "main",
                 "",
                 Runtime.getRuntime().availableProcessors(),
-                Map.of("OSFamily", List.of("Linux")),
+                Map.of(),
                 cache.resolve("work/local"),
                 cache.resolve("worker-cache/local"),
                 10L << 30,
                 PersistentWorkersConfig.defaults(Runtime.getRuntime().availableProcessors())));
+    // The default worker offers the REAPI lexicon's values of the machine it runs on.
+    assertThat(config.workers().get(0).offeredProperties())
+        .isEqualTo(
+            PlatformLexicon.detect(System.getProperty("os.name"), System.getProperty("os.arch")));
   }
 
   @Test
@@ -220,7 +229,7 @@ class HearthConfigTest {
   }
 
   @Test
-  void modelCollectionsAreUnmodifiable() {
+  void modelCollectionsAreUnmodifiable() throws IOException {
     HearthConfig config = HearthConfig.embeddedDefault();
 
     assertThatThrownBy(() -> config.servers().clear())
@@ -235,9 +244,18 @@ class HearthConfigTest {
         .isInstanceOf(UnsupportedOperationException.class);
     assertThatThrownBy(() -> config.workers().clear())
         .isInstanceOf(UnsupportedOperationException.class);
-    assertThatThrownBy(() -> config.workers().get(0).properties().clear())
+    // The embedded default's worker names no properties (it offers the detected ones), so its
+    // lists are checked on the default with one property named.
+    HearthConfig named =
+        HearthConfig.parse(
+            resourceText("/build/hearth/core/config/default-config.json")
+                .replace("\"properties\": {},", "\"properties\": { \"OSFamily\": [\"Linux\"] },"),
+            "default with a property");
+    assertThatThrownBy(() -> named.workers().get(0).properties().clear())
         .isInstanceOf(UnsupportedOperationException.class);
-    assertThatThrownBy(() -> config.workers().get(0).properties().get("OSFamily").clear())
+    assertThatThrownBy(() -> named.workers().get(0).properties().get("OSFamily").clear())
+        .isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> named.workers().get(0).offeredProperties().get("OSFamily").clear())
         .isInstanceOf(UnsupportedOperationException.class);
   }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.entry;
 
 import build.hearth.api.ConfigException;
+import build.hearth.core.scheduler.PlatformLexicon;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,6 +34,34 @@ class StandaloneWorkerConfigTest {
     } catch (ConfigException e) {
       return e;
     }
+  }
+
+  @Test
+  void aWorkerWithoutPropertiesOffersTheLexiconValuesOfItsMachine() {
+    WorkerConfig worker = WorkerConfig.parseStandalone("{}", "worker.json");
+
+    assertThat(worker.properties()).isEmpty();
+    assertThat(worker.offeredProperties())
+        .isEqualTo(
+            PlatformLexicon.detect(System.getProperty("os.name"), System.getProperty("os.arch")));
+    assertThat(worker.workerSpec().properties().keySet())
+        .isEqualTo(worker.offeredProperties().keySet());
+  }
+
+  @Test
+  void lexiconPropertiesTheFileNamesKeepTheFilesValues() {
+    WorkerConfig worker =
+        WorkerConfig.parseStandalone(
+            """
+            { "properties": { "OSFamily": "Linux", "ISA": ["x86-64", "x86-avx2"], "pool": "a" } }
+            """,
+            "worker.json");
+
+    assertThat(worker.offeredProperties())
+        .containsOnly(
+            entry("OSFamily", List.of("Linux")),
+            entry("ISA", List.of("x86-64", "x86-avx2")),
+            entry("pool", List.of("a")));
   }
 
   @Test

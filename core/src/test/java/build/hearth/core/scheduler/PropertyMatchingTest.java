@@ -229,7 +229,7 @@ class PropertyMatchingTest {
     assertThat(error.getMessage())
         .contains("unknown platform property 'colour'")
         .contains(
-            "the scheduler supports: OSFamily, capability, container, cpu_count,"
+            "the scheduler supports: OSFamily, cache-silo-key, capability, container, cpu_count,"
                 + " persistentWorkerKey, persistentWorkerMultiplex, persistentWorkerProtocol,"
                 + " persistentWorkerTool, pool");
     assertThat(worker.assigned).isEmpty();
