@@ -67,7 +67,27 @@ class DocumentedCommandsE2eTest {
   private static final List<List<String>> GROUPS =
       List.of(
           List.of("examples/persistent-workers/README.md", "docs/operations.md"),
-          List.of("README.md"));
+          List.of("README.md"),
+          List.of("examples/javac-worker/README.md"),
+          List.of("examples/custom-storage/README.md"),
+          List.of("examples/embedded-build-server/README.md"));
+
+  /** Files a build command's text promises, by a piece of that text; relative to the checkout. */
+  private static final Map<String, List<String>> PRODUCES =
+      Map.of(
+          "-pl examples/javac-worker -am package",
+          List.of("examples/javac-worker/target/javac-worker.jar"),
+          "-f examples/custom-storage/pom.xml verify",
+          List.of(
+              "examples/custom-storage/target/hearth-sqlite-storage.jar",
+              "examples/custom-storage/target/lib/sqlite-jdbc.jar"),
+          "-f examples/embedded-build-server/pom.xml package",
+          List.of("examples/embedded-build-server/target/embedded-build-server.jar"));
+
+  /** What the embedded build server prints last: its third round, all from the action cache. */
+  private static final Pattern CACHED_ROUND =
+      Pattern.compile(
+          "(?m)^cached +(\\d+) compiles in +\\d+ ms: \\1 from the action cache, 0 executed$");
 
   @Test
   void configurationBlocksParseWithTheRealReaders() {
@@ -224,6 +244,16 @@ class DocumentedCommandsE2eTest {
               + "\nand on standard error:\n"
               + BazelResult.lastLines(read(errors), 20);
       assertThat(status).as("exit status of %s", context).isZero();
+      PRODUCES.forEach(
+          (text, files) -> {
+            if (command.contains(text)) {
+              files.forEach(
+                  file ->
+                      assertThat(clone.resolve(file))
+                          .as("what %s promises", context)
+                          .isRegularFile());
+            }
+          });
       if (command.contains("| grep persistent_worker")) {
         List<String> lines = output.lines().filter(line -> !line.isBlank()).toList();
         assertThat(lines).as("lines of %s", context).isNotEmpty();
@@ -233,6 +263,11 @@ class DocumentedCommandsE2eTest {
             .isPositive();
       } else if (command.contains("/readyz")) {
         assertThat(output).as(context).contains(" 200");
+      } else if (command.contains("embedded-build-server.jar")) {
+        assertThat(output)
+            .as("the rounds printed by %s", context)
+            .containsPattern(CACHED_ROUND)
+            .contains("persistent workers: ");
       } else if (command.contains("admin worker-stats")) {
         assertThat(output)
             .as("the worker of worker.json and the key of .bazelrc in %s", context)
