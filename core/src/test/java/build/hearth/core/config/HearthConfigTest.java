@@ -114,13 +114,13 @@ class HearthConfigTest {
     // docs/configuration.md quotes the embedded default; this keeps the two from drifting apart.
     String embedded = resourceText("/build/hearth/core/config/default-config.json");
 
-    assertThat(manual()).contains("```jsonc\n" + embedded + "```\n");
+    assertThat(manual()).contains("```jsonc config\n" + embedded + "```\n");
   }
 
   @Test
   void everyConfigurationInTheManualIsValid() throws IOException {
     List<String> blocks = new ArrayList<>();
-    Matcher m = Pattern.compile("```jsonc\n(.*?)```", Pattern.DOTALL).matcher(manual());
+    Matcher m = Pattern.compile("```jsonc config\n(.*?)```", Pattern.DOTALL).matcher(manual());
     while (m.find()) {
       blocks.add(m.group(1));
     }

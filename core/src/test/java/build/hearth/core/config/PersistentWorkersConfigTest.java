@@ -126,7 +126,8 @@ class PersistentWorkersConfigTest {
     // Surefire runs in the module's directory; the manual is one level up.
     String manual = Files.readString(Path.of("..", "docs", "configuration.md"));
     Matcher example =
-        Pattern.compile("```json\n(\\{\\n  \"slots\".*?)```", Pattern.DOTALL).matcher(manual);
+        Pattern.compile("```json worker-config\n(\\{\\n  \"slots\".*?)```", Pattern.DOTALL)
+            .matcher(manual);
 
     assertThat(example.find()).as("the worker file example in docs/configuration.md").isTrue();
     PersistentWorkersConfig config =

@@ -159,7 +159,7 @@ class StandaloneWorkerConfigTest {
     // Surefire runs in the module's directory; the manual is one level up.
     String manual = Files.readString(Path.of("..", "docs", "configuration.md"));
     List<String> blocks = new ArrayList<>();
-    Matcher m = Pattern.compile("```json\n(.*?)```", Pattern.DOTALL).matcher(manual);
+    Matcher m = Pattern.compile("```json worker-config\n(.*?)```", Pattern.DOTALL).matcher(manual);
     while (m.find()) {
       blocks.add(m.group(1));
     }
