@@ -8,8 +8,9 @@ package build.hearth.spi.worker;
  *
  * <p>Permission: a transport must only connect callers that may act as workers; a worker sees every
  * {@code Command} assigned to it and its answers are cached. Everything a worker sends arrives here
- * already parsed, but not trusted: the hub checks the spec, and the reports of a {@link
- * RemoteWorker} are bounded by the hub.
+ * parsed but not trusted: the hub refuses a spec the scheduler cannot accept (INVALID_ARGUMENT), a
+ * report it cannot read fails with INVALID_ARGUMENT and leaves the worker connected ({@link
+ * RemoteWorker#reportStatus}), and the transport bounds the size of every message.
  *
  * <p>Thread-safe.
  */
