@@ -30,12 +30,12 @@ final class LocalExecution implements AutoCloseable {
 
   private final Closer resources;
   private final ExecutionService service;
-  private final WorkerRuntime runner;
+  private final WorkerRuntime worker;
 
-  private LocalExecution(Closer resources, ExecutionService service, WorkerRuntime runner) {
+  private LocalExecution(Closer resources, ExecutionService service, WorkerRuntime worker) {
     this.resources = resources;
     this.service = service;
-    this.runner = runner;
+    this.worker = worker;
   }
 
   static LocalExecution start(
@@ -92,7 +92,7 @@ final class LocalExecution implements AutoCloseable {
   }
 
   Optional<PoolStats> persistentWorkerStats() {
-    return runner.persistentWorkerStats();
+    return worker.persistentWorkerStats();
   }
 
   @Override

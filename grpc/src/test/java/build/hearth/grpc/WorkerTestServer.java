@@ -59,7 +59,7 @@ public final class WorkerTestServer implements AutoCloseable {
             port ->
                 TransportContext.newBuilder("workers", "127.0.0.1", port)
                     .instance(new InstanceServices("", cas, Optional.empty(), false))
-                    .workerHub(new SchedulerWorkerHub("main", scheduler, warm, reports, clock))
+                    .workerHub(new SchedulerWorkerHub("main", scheduler, warm, reports))
                     .build(),
             GrpcSettings.defaults().withClock(clock).withWorkerKeepAliveInterval(KEEP_ALIVE));
   }

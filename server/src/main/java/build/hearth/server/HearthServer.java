@@ -131,9 +131,9 @@ public final class HearthServer implements AutoCloseable {
     final HearthConfig config;
     final StoreProviderRegistry storeProviders;
     final Closer resources = new Closer();
-    // What the workers last reported; served on every port.
-    // The server's one clock: stores, reports and remote workers' reports are dated by it.
+    // The server's one clock: stores and the workers' reports are dated by it.
     final Clock clock = Clock.systemUTC();
+    // What the workers last reported; served on every port.
     final WorkerReports reports = new WorkerReports(clock);
     final Map<String, Scheduler<ExecutionTask, ActionOutcome>> schedulers = new LinkedHashMap<>();
     // Each scheduler's record of the workers' idle persistent-worker processes, which its workers
@@ -221,8 +221,7 @@ public final class HearthServer implements AutoCloseable {
                           api.scheduler(),
                           schedulers.get(api.scheduler()),
                           warmWorkers.get(api.scheduler()),
-                          reports,
-                          clock)));
+                          reports)));
       return context.httpRoutes(routes).build();
     }
 

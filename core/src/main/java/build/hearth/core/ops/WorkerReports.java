@@ -63,6 +63,16 @@ public final class WorkerReports {
   }
 
   /**
+   * Records what a worker in another process reported just now, dated by this object's clock,
+   * replacing its previous report.
+   *
+   * @param persistentWorkers its pool's statistics; empty when it runs no persistent workers
+   */
+  public void updateRemote(String worker, String scheduler, Optional<PoolStats> persistentWorkers) {
+    update(new Report(worker, scheduler, true, clock.instant(), persistentWorkers));
+  }
+
+  /**
    * Registers an in-process worker, whose statistics are read when a snapshot is taken rather than
    * sent.
    */

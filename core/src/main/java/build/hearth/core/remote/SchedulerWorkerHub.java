@@ -16,7 +16,6 @@ import build.hearth.spi.worker.RemoteWorker;
 import build.hearth.spi.worker.WorkAssignment;
 import build.hearth.spi.worker.WorkerHub;
 import build.hearth.spi.worker.WorkerSpec;
-import java.time.Clock;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -33,27 +32,24 @@ public final class SchedulerWorkerHub implements WorkerHub {
   private final Scheduler<ExecutionTask, ActionOutcome> scheduler;
   private final WarmWorkers warmWorkers; // null when the scheduler routes on no warm processes
   private final WorkerReports reports; // null when the host keeps no reports
-  private final Clock clock;
 
   /**
    * A hub for {@code scheduler}.
    *
    * @param schedulerName the scheduler's name in the configuration, which reports name
    * @param warmWorkers the scheduler's record of warm processes, or null to drop such reports
-   * @param reports where connected workers are listed with their status, or null to keep none
-   * @param clock stamps the reports
+   * @param reports where connected workers are listed with their status, dated by its clock, or
+   *     null to keep none
    */
   public SchedulerWorkerHub(
       String schedulerName,
       Scheduler<ExecutionTask, ActionOutcome> scheduler,
       WarmWorkers warmWorkers,
-      WorkerReports reports,
-      Clock clock) {
+      WorkerReports reports) {
     this.schedulerName = Objects.requireNonNull(schedulerName, "schedulerName");
     this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
     this.warmWorkers = warmWorkers;
     this.reports = reports;
-    this.clock = Objects.requireNonNull(clock, "clock");
   }
 
   @Override
@@ -150,8 +146,7 @@ public final class SchedulerWorkerHub implements WorkerHub {
 
     synchronized void report(Optional<PoolStats> stats) {
       if (reports != null && !disconnected) {
-        reports.update(
-            new WorkerReports.Report(session.name(), schedulerName, true, clock.instant(), stats));
+        reports.updateRemote(session.name(), schedulerName, stats);
       }
     }
 

@@ -34,7 +34,8 @@ public final class ProviderLookup<P> {
   /**
    * Describes a kind of provider.
    *
-   * @param kind what the providers are, for log lines, such as {@code "transport provider"}
+   * @param kind what the providers are, for log lines about their descriptions, such as {@code
+   *     "transport provider"}
    * @param type reads a provider's type name
    * @param available reads whether a provider works in this process
    * @param priority reads a provider's priority; the higher wins a type
@@ -49,11 +50,11 @@ public final class ProviderLookup<P> {
 
   /**
    * {@return every provider of {@code service} that {@code classLoader} can load} One that fails to
-   * load (a missing class, a constructor that throws) is logged and left out.
+   * load (a missing class, a constructor that throws) is logged, naming the service, and left out.
    */
-  public List<P> load(Class<P> service, ClassLoader classLoader) {
-    List<P> found = new ArrayList<>();
-    Iterator<P> it = ServiceLoader.load(service, classLoader).iterator();
+  public <Q extends P> List<Q> load(Class<Q> service, ClassLoader classLoader) {
+    List<Q> found = new ArrayList<>();
+    Iterator<Q> it = ServiceLoader.load(service, classLoader).iterator();
     while (true) {
       try {
         if (!it.hasNext()) {
@@ -61,7 +62,7 @@ public final class ProviderLookup<P> {
         }
         found.add(it.next());
       } catch (ServiceConfigurationError | LinkageError e) {
-        log.warn("Skipping a {} that failed to load: {}", kind, e.toString());
+        log.warn("Skipping a {} that failed to load: {}", service.getSimpleName(), e.toString());
       }
     }
     return found;
@@ -72,10 +73,10 @@ public final class ProviderLookup<P> {
    * provider whose {@code type}, {@code isAvailable} or {@code priority} throws is logged and left
    * out.
    */
-  public Map<String, P> byType(List<? extends P> providers) {
-    Map<String, P> chosen = new TreeMap<>();
+  public <Q extends P> Map<String, Q> byType(List<? extends Q> providers) {
+    Map<String, Q> chosen = new TreeMap<>();
     Map<String, Integer> priorities = new TreeMap<>();
-    for (P provider : providers) {
+    for (Q provider : providers) {
       String name;
       int rank;
       try {

@@ -24,13 +24,19 @@ import java.util.ServiceLoader;
  * }</pre>
  */
 public final class StoreProviderRegistry {
+  private static final ProviderLookup<StoreProvider> LOOKUP =
+      new ProviderLookup<>(
+          "storage provider",
+          StoreProvider::type,
+          StoreProvider::isAvailable,
+          StoreProvider::priority);
   private final Map<String, BlobStoreProvider> blobProviders;
   private final Map<String, ActionCacheStoreProvider> actionCacheProviders;
 
   private StoreProviderRegistry(
       List<BlobStoreProvider> blobProviders, List<ActionCacheStoreProvider> actionCacheProviders) {
-    this.blobProviders = byType(blobProviders);
-    this.actionCacheProviders = byType(actionCacheProviders);
+    this.blobProviders = LOOKUP.byType(blobProviders);
+    this.actionCacheProviders = LOOKUP.byType(actionCacheProviders);
   }
 
   /**
@@ -43,8 +49,8 @@ public final class StoreProviderRegistry {
    */
   public static StoreProviderRegistry discover(ClassLoader classLoader) {
     return new StoreProviderRegistry(
-        load(BlobStoreProvider.class, classLoader),
-        load(ActionCacheStoreProvider.class, classLoader));
+        LOOKUP.load(BlobStoreProvider.class, classLoader),
+        LOOKUP.load(ActionCacheStoreProvider.class, classLoader));
   }
 
   /**
@@ -143,15 +149,5 @@ public final class StoreProviderRegistry {
             + "'; known types: "
             + ProviderLookup.describe(providers)
             + ". A plugin type needs its jar on the class path.");
-  }
-
-  private static <P extends StoreProvider> List<P> load(Class<P> kind, ClassLoader classLoader) {
-    return new ProviderLookup<P>(kind.getSimpleName(), P::type, P::isAvailable, P::priority)
-        .load(kind, classLoader);
-  }
-
-  private static <P extends StoreProvider> Map<String, P> byType(List<P> providers) {
-    return new ProviderLookup<P>("storage provider", P::type, P::isAvailable, P::priority)
-        .byType(providers);
   }
 }
