@@ -1,6 +1,7 @@
 package build.hearth.core.scheduler;
 
 import static build.hearth.core.scheduler.SchedulerTesting.action;
+import static build.hearth.core.scheduler.SchedulerTesting.deterministic;
 import static build.hearth.core.scheduler.SchedulerTesting.failure;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -10,7 +11,6 @@ import build.hearth.api.StatusCode;
 import build.hearth.core.scheduler.SchedulerTesting.FakeWorker;
 import build.hearth.spi.worker.WorkerSpec;
 import build.hearth.testing.FakeClock;
-import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -22,13 +22,7 @@ import org.junit.jupiter.api.Test;
 class LexiconMatchingTest {
   private final FakeClock clock = new FakeClock();
   private final Scheduler<String, String> scheduler =
-      Scheduler.newBuilder()
-          .callbackExecutor(Runnable::run)
-          .expiryCheckInterval(Duration.ZERO)
-          .clock(clock)
-          .propertyType("OSFamily", PropertyType.EXACT)
-          .propertyType("ISA", PropertyType.EXACT)
-          .build();
+      deterministic(clock).propertyType("ISA", PropertyType.EXACT).build();
 
   @AfterEach
   void bookkeepingIsConsistent() {
