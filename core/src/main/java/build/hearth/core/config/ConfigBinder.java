@@ -284,7 +284,10 @@ final class ConfigBinder {
             "maxBatchSize",
             "instances",
             "workerApi",
-            "transport");
+            "transport",
+            AccessConfigBinder.AUTHENTICATION,
+            AccessConfigBinder.PERMISSIONS,
+            AccessConfigBinder.INSECURE);
     String where = fields.path() + " (line " + fields.line() + ")";
 
     Optional<Node> nameNode = fields.optional("name");
@@ -372,7 +375,15 @@ final class ConfigBinder {
         instances,
         workerApi,
         transport,
-        transportNode.map(Node::line).orElse(0));
+        transportNode.map(Node::line).orElse(0),
+        access(fields, listenNode, listen));
+  }
+
+  private static AccessConfig access(Fields fields, Node listenNode, HostPort listen) {
+    AccessConfig access = AccessConfigBinder.bind(fields);
+    // Part A's tls.clientCertificates "required" also authenticates every caller.
+    AccessConfigBinder.checkExposure(listenNode, listen.host(), access, false);
+    return access;
   }
 
   private WorkerApiConfig workerApi(Node node) {

@@ -38,6 +38,7 @@ public final class ServerConfig {
   private final WorkerApiConfig workerApi;
   private final String transport;
   private final int transportLine;
+  private final AccessConfig access;
 
   ServerConfig(
       String name,
@@ -47,7 +48,8 @@ public final class ServerConfig {
       Map<String, InstanceConfig> instances,
       WorkerApiConfig workerApi,
       String transport,
-      int transportLine) {
+      int transportLine,
+      AccessConfig access) {
     this.name = Objects.requireNonNull(name, "name");
     this.host = Objects.requireNonNull(host, "host");
     this.port = port;
@@ -56,6 +58,15 @@ public final class ServerConfig {
     this.workerApi = workerApi;
     this.transport = Objects.requireNonNull(transport, "transport");
     this.transportLine = transportLine;
+    this.access = Objects.requireNonNull(access, "access");
+  }
+
+  /**
+   * Who may call this server and what they may do: its {@code authentication}, {@code permissions}
+   * and {@code insecureAllowUnauthenticated} fields.
+   */
+  public AccessConfig access() {
+    return access;
   }
 
   /**
@@ -126,12 +137,14 @@ public final class ServerConfig {
         && maxBatchSizeBytes == that.maxBatchSizeBytes
         && instances.equals(that.instances)
         && Objects.equals(workerApi, that.workerApi)
-        && transport.equals(that.transport);
+        && transport.equals(that.transport)
+        && access.equals(that.access);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, host, port, maxBatchSizeBytes, instances, workerApi, transport);
+    return Objects.hash(
+        name, host, port, maxBatchSizeBytes, instances, workerApi, transport, access);
   }
 
   @Override
@@ -146,6 +159,7 @@ public final class ServerConfig {
         + instances.values()
         + (workerApi == null ? "" : ", workerApi=" + workerApi)
         + (transport.equals(DEFAULT_TRANSPORT) ? "" : ", transport=" + transport)
+        + (access.equals(AccessConfig.NONE) ? "" : ", access=" + access)
         + "}";
   }
 }

@@ -78,6 +78,7 @@ class ExecutionConfigTest {
           "schedulers": { "main": {} },
           "servers": [
             { "listen": "0.0.0.0:50052", "workerApi": { "scheduler": "main" },
+              "insecureAllowUnauthenticated": true,
               "instances": { "": { "cas": "cas" } } }
           ]
         }

@@ -88,7 +88,8 @@ class HearthConfigTest {
                 Map.of("", new InstanceConfig("", "cas", "ac", true, execution)),
                 new WorkerApiConfig("main"),
                 ServerConfig.DEFAULT_TRANSPORT,
-                0));
+                0,
+                AccessConfig.NONE));
 
     Path cache = Path.of(System.getProperty("user.home"), ".cache", "hearth");
     assertThat(config.workers())

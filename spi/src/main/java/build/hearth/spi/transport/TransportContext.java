@@ -1,5 +1,6 @@
 package build.hearth.spi.transport;
 
+import build.hearth.spi.security.AccessControl;
 import build.hearth.spi.worker.WorkerHub;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -19,6 +20,7 @@ import java.util.Optional;
  *         .instance(new InstanceServices("", cas, Optional.of(actionCache), true))
  *         .workerHub(hub)
  *         .httpRoutes(routes)
+ *         .accessControl(accessControl)
  *         .maxBatchSizeBytes(4 << 20)
  *         .build();
  * }</pre>
@@ -31,6 +33,7 @@ public final class TransportContext {
   private final Map<String, InstanceServices> instances;
   private final Optional<WorkerHub> workerHub;
   private final HttpRoutes httpRoutes;
+  private final AccessControl accessControl;
 
   private TransportContext(Builder builder) {
     this.serverName = builder.serverName;
@@ -40,6 +43,7 @@ public final class TransportContext {
     this.instances = Map.copyOf(builder.instances);
     this.workerHub = Optional.ofNullable(builder.workerHub);
     this.httpRoutes = builder.httpRoutes;
+    this.accessControl = builder.accessControl;
   }
 
   /** {@return the server's name in the configuration, for logs} */
@@ -91,6 +95,15 @@ public final class TransportContext {
   }
 
   /**
+   * {@return who may call what: the transport authenticates every call and checks its permission
+   * with this before a service sees it; {@link AccessControl#ALLOW_ALL} unless the host set
+   * another}
+   */
+  public AccessControl accessControl() {
+    return accessControl;
+  }
+
+  /**
    * Starts a context for one listen address.
    *
    * @param serverName the server's name in the configuration, for logs
@@ -113,6 +126,7 @@ public final class TransportContext {
     private final Map<String, InstanceServices> instances = new LinkedHashMap<>();
     private WorkerHub workerHub;
     private HttpRoutes httpRoutes = HttpRoutes.NONE;
+    private AccessControl accessControl = AccessControl.ALLOW_ALL;
 
     private Builder(String serverName, String host, int port) {
       this.serverName = Objects.requireNonNull(serverName, "serverName");
@@ -173,6 +187,18 @@ public final class TransportContext {
      */
     public Builder httpRoutes(HttpRoutes routes) {
       this.httpRoutes = Objects.requireNonNull(routes, "routes");
+      return this;
+    }
+
+    /**
+     * Sets who may call what.
+     *
+     * @param accessControl the access control; {@link AccessControl#ALLOW_ALL} if never set
+     * @return this builder
+     * @throws NullPointerException if {@code accessControl} is null
+     */
+    public Builder accessControl(AccessControl accessControl) {
+      this.accessControl = Objects.requireNonNull(accessControl, "accessControl");
       return this;
     }
 
