@@ -11,6 +11,7 @@ module build.hearth.core {
   requires transitive build.hearth.spi;
   requires com.fasterxml.jackson.core;
   requires org.slf4j;
+  requires com.nimbusds.jose.jwt;
   requires io.prometheus.metrics.config;
   requires io.prometheus.metrics.core;
   requires io.prometheus.metrics.model;
@@ -48,6 +49,10 @@ module build.hearth.core {
       build.hearth.agent,
       build.hearth.server;
   exports build.hearth.core.scheduler to
+      build.hearth.grpc,
+      build.hearth.agent,
+      build.hearth.server;
+  exports build.hearth.core.security to
       build.hearth.grpc,
       build.hearth.agent,
       build.hearth.server;

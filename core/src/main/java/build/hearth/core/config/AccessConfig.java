@@ -118,13 +118,15 @@ public final class AccessConfig {
     private final String name;
     private final byte[] sha256;
     private final Path file;
-    private final String where;
+    private final String fieldPath;
+    private final int line;
 
-    Token(String name, byte[] sha256, Path file, String where) {
+    Token(String name, byte[] sha256, Path file, String fieldPath, int line) {
       this.name = Objects.requireNonNull(name, "name");
       this.sha256 = sha256 == null ? null : sha256.clone();
       this.file = file;
-      this.where = Objects.requireNonNull(where, "where");
+      this.fieldPath = Objects.requireNonNull(fieldPath, "fieldPath");
+      this.line = line;
       if ((sha256 == null) == (file == null)) {
         throw new IllegalArgumentException("a token has a hash or a file");
       }
@@ -146,11 +148,16 @@ public final class AccessConfig {
     }
 
     /**
-     * The token's field path and line in the file, such as {@code
-     * servers[0].authentication.tokens[1] (line 9)}, for errors.
+     * The path of the token's {@code file} field (or of the token), such as {@code
+     * servers[0].authentication.tokens[1].file}, for errors found when the file is read.
      */
-    public String where() {
-      return where;
+    public String fieldPath() {
+      return fieldPath;
+    }
+
+    /** The line of {@link #fieldPath()} in the configuration file. */
+    public int line() {
+      return line;
     }
 
     @Override
@@ -187,7 +194,9 @@ public final class AccessConfig {
    * @param publicKey a PEM public key file, or empty when {@code jwks} is given
    * @param identityClaim the claim whose value names the caller ({@code jwt:<value>}); {@code sub}
    *     unless set
-   * @param where the block's field path and line, for errors found when the keys are read
+   * @param fieldPath the block's field path, such as {@code servers[0].authentication.jwt}, for
+   *     errors found when the keys are read
+   * @param line the block's line in the configuration file
    */
   public record Jwt(
       String issuer,
@@ -195,7 +204,8 @@ public final class AccessConfig {
       Optional<Path> jwks,
       Optional<Path> publicKey,
       String identityClaim,
-      String where) {
+      String fieldPath,
+      int line) {
     /** Checks that exactly one key source is given. */
     public Jwt {
       Objects.requireNonNull(issuer, "issuer");

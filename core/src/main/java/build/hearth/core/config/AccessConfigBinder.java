@@ -137,8 +137,7 @@ final class AccessConfigBinder {
         throw Fields.invalid(
             nameNode, "a token name is letters, digits and . _ @ -, found " + nameNode.describe());
       }
-      String where = element.path() + " (line " + element.line() + ")";
-      String earlier = names.putIfAbsent(name, where);
+      String earlier = names.putIfAbsent(name, element.path() + " (line " + element.line() + ")");
       if (earlier != null) {
         throw Fields.invalid(
             nameNode, "the token name '" + name + "' is already used by " + earlier);
@@ -156,6 +155,7 @@ final class AccessConfigBinder {
       }
       byte[] sha256 = null;
       Path file = null;
+      Node at = element;
       if (sha256Node.isPresent()) {
         String hex = Fields.string(sha256Node.get());
         if (!SHA256_HEX.matcher(hex).matches()) {
@@ -179,9 +179,9 @@ final class AccessConfigBinder {
         }
       } else {
         file = ConfigValues.path(fileNode.get());
-        where = fileNode.get().path() + " (line " + fileNode.get().line() + ")";
+        at = fileNode.get();
       }
-      tokens.add(new Token(name, sha256, file, where));
+      tokens.add(new Token(name, sha256, file, at.path(), at.line()));
     }
     return tokens;
   }
@@ -217,8 +217,7 @@ final class AccessConfigBinder {
                   + " \"publicKey\" (a PEM public key file)");
     }
     String claim = fields.optional("identityClaim").map(AccessConfigBinder::nonEmpty).orElse("sub");
-    return new Jwt(
-        issuer, audience, jwks, publicKey, claim, node.path() + " (line " + node.line() + ")");
+    return new Jwt(issuer, audience, jwks, publicKey, claim, node.path(), node.line());
   }
 
   private static List<Policy> permissions(Node node) {

@@ -64,8 +64,9 @@ class AccessConfigTest {
     assertThat(authentication.tokens()).hasSize(2);
     assertThat(authentication.tokens().get(0).sha256().orElseThrow()).hasSize(32);
     assertThat(authentication.tokens().get(1).file()).contains(Path.of("dev.token"));
-    assertThat(authentication.tokens().get(1).where())
-        .isEqualTo("servers[0].authentication.tokens[1].file (line 5)");
+    assertThat(authentication.tokens().get(1).fieldPath())
+        .isEqualTo("servers[0].authentication.tokens[1].file");
+    assertThat(authentication.tokens().get(1).line()).isEqualTo(5);
     AccessConfig.Jwt jwt = authentication.jwt().orElseThrow();
     assertThat(jwt.identityClaim()).isEqualTo("sub");
     assertThat(jwt.jwks()).contains(Path.of("jwks.json"));
