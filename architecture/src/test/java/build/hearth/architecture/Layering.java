@@ -39,7 +39,8 @@ final class Layering {
     "build.hearth.grpc.reapi..",
     "build.hearth.grpc.bytestream..",
     "build.hearth.grpc.http..",
-    "build.hearth.grpc.workerapi.."
+    "build.hearth.grpc.workerapi..",
+    "build.hearth.grpc.security.."
   };
 
   static final ArchRule API_AND_SPI_ARE_FREE_OF_GRPC_NETTY_AND_JACKSON =
@@ -141,6 +142,43 @@ final class Layering {
               "grpc.common is shared by the server side and the remote worker: it must not depend"
                   + " on either side's packages");
 
+  static final ArchRule GRPC_SECURITY_SITS_BELOW_THE_SERVICES =
+      noClasses()
+          .that()
+          .resideInAPackage("build.hearth.grpc.security..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(
+              GRPC_TRANSPORT,
+              "build.hearth.grpc.reapi..",
+              "build.hearth.grpc.http..",
+              "build.hearth.grpc.workerapi..")
+          .because(
+              "grpc.security checks every call before a service sees it: services may read the"
+                  + " caller's identity from it, and it knows of them only the method table and"
+                  + " ByteStream's resource names");
+
+  static final ArchRule CREDENTIALS_ARE_CHECKED_ONLY_AT_THE_EDGE =
+      noClasses()
+          .that()
+          .resideInAnyPackage(
+              "build.hearth.grpc.reapi..",
+              "build.hearth.grpc.bytestream..",
+              "build.hearth.grpc.workerapi..",
+              "build.hearth.grpc.common..",
+              "build.hearth.core.cas..",
+              "build.hearth.core.execution..",
+              "build.hearth.core.scheduler..",
+              "build.hearth.core.remote..",
+              "build.hearth.core.worker..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAPackage("build.hearth.core.security..")
+          .because(
+              "identity and permission are established in one place at the edge of the transport"
+                  + " (grpc.security with core.security behind spi.security); services never parse"
+                  + " credentials themselves");
+
   static final ArchRule ONLY_GRPC_HTTP_USES_GRPCS_INTERNAL_APIS =
       noClasses()
           .that()
@@ -196,6 +234,8 @@ final class Layering {
           AGENT_NEVER_IMPORTS_THE_SERVER_SIDE,
           GRPC_SERVICES_USE_ONLY_COMMON,
           GRPC_COMMON_IS_BELOW_THE_SERVICES,
+          GRPC_SECURITY_SITS_BELOW_THE_SERVICES,
+          CREDENTIALS_ARE_CHECKED_ONLY_AT_THE_EDGE,
           ONLY_GRPC_HTTP_USES_GRPCS_INTERNAL_APIS,
           CORE_INTERNAL_ONLY_WHERE_EXPORTED,
           SPI_INTERNAL_STAYS_IN_SPI,

@@ -65,6 +65,24 @@ class LayeringCatchesCrossedLayersTest {
   }
 
   @Test
+  void theAccessCheckReachingAServiceFails() {
+    assertFails(
+        Layering.GRPC_SECURITY_SITS_BELOW_THE_SERVICES,
+        "build.hearth.grpc.security.crossing",
+        "grpc.security checks every call before a service sees it",
+        "SecurityUsingAService");
+  }
+
+  @Test
+  void aServiceCheckingCredentialsItselfFails() {
+    assertFails(
+        Layering.CREDENTIALS_ARE_CHECKED_ONLY_AT_THE_EDGE,
+        "build.hearth.grpc.reapi.crossing",
+        "services never parse credentials themselves",
+        "ServiceCheckingCredentials");
+  }
+
+  @Test
   void aPackageCycleFails() {
     assertFails(
         Layering.NO_PACKAGE_CYCLES,

@@ -25,6 +25,9 @@ class LayeringTest {
           "build.hearth.core.scheduler",
           "build.hearth.grpc",
           "build.hearth.grpc.common",
+          "build.hearth.grpc.security",
+          "build.hearth.core.security",
+          "build.hearth.spi.security",
           "build.hearth.agent",
           "build.hearth.server"
         }) {

@@ -11,6 +11,7 @@ import build.hearth.grpc.reapi.CapabilitiesService;
 import build.hearth.grpc.reapi.CasService;
 import build.hearth.grpc.reapi.ExecutionGrpcService;
 import build.hearth.grpc.reapi.OperationsGrpcService;
+import build.hearth.grpc.security.AccessInterceptor;
 import build.hearth.grpc.workerapi.WorkerApiService;
 import build.hearth.spi.transport.HttpRoutes;
 import build.hearth.spi.transport.Transport;
@@ -83,7 +84,8 @@ final class GrpcTransport implements Transport {
     }
     HttpRoutes routes = context.httpRoutes();
     NettyServerBuilder builder =
-        NettyServerBuilder.forAddress(bind, SharedPortNegotiator.credentials(routes))
+        NettyServerBuilder.forAddress(
+                bind, SharedPortNegotiator.credentials(routes, context.accessControl()))
             // A window of several chunks lets a client keep sending while the server hashes.
             .flowControlWindow(FLOW_CONTROL_WINDOW_BYTES)
             // Find connections whose peer vanished, so their uploads become resumable sessions
@@ -161,6 +163,8 @@ final class GrpcTransport implements Transport {
     Server server =
         builder
             .executor(executor)
+            // One check of identity and permission for every call of every service.
+            .intercept(new AccessInterceptor(context.accessControl()))
             .maxInboundMessageSize(inboundLimit(context.maxBatchSizeBytes()))
             .addService(new CapabilitiesService(instances, context.maxBatchSizeBytes()))
             .addService(new CasService(instances, context.maxBatchSizeBytes()))

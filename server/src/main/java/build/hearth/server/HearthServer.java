@@ -21,6 +21,7 @@ import build.hearth.core.persistent.PoolStats;
 import build.hearth.core.remote.SchedulerWorkerHub;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.WarmWorkers;
+import build.hearth.core.security.ConfiguredAccessControl;
 import build.hearth.core.worker.WorkerRuntime;
 import build.hearth.spi.storage.StoreProviderRegistry;
 import build.hearth.spi.transport.HttpRoutes;
@@ -222,7 +223,13 @@ public final class HearthServer implements AutoCloseable {
                           schedulers.get(api.scheduler()),
                           warmWorkers.get(api.scheduler()),
                           reports)));
-      return context.httpRoutes(routes).build();
+      return context
+          .httpRoutes(routes)
+          .accessControl(
+              ConfiguredAccessControl.newBuilder(server.name(), server.access())
+                  .refusalCounter(metrics.refusalCounter(server.name()))
+                  .build())
+          .build();
     }
 
     private InstanceServices instanceServices(InstanceConfig instance) {

@@ -42,7 +42,10 @@ class ModuleDescriptorsTest {
     assertThat(spi.isAutomatic()).isFalse();
     assertThat(exported(spi))
         .containsExactlyInAnyOrder(
-            "build.hearth.spi.storage", "build.hearth.spi.transport", "build.hearth.spi.worker");
+            "build.hearth.spi.security",
+            "build.hearth.spi.storage",
+            "build.hearth.spi.transport",
+            "build.hearth.spi.worker");
     assertThat(transitiveRequires(spi)).contains("build.hearth.api");
     assertThat(spi.uses())
         .containsExactlyInAnyOrder(
@@ -88,7 +91,10 @@ class ModuleDescriptorsTest {
             .map(ModuleDescriptor.Exports::source)
             .collect(Collectors.toSet());
     assertThat(qualified)
-        .contains("build.hearth.core.internal", "build.hearth.core.scheduler")
+        .contains(
+            "build.hearth.core.internal",
+            "build.hearth.core.scheduler",
+            "build.hearth.core.security")
         .hasSize(core.packages().size() - 3);
     core.exports().stream()
         .filter(ModuleDescriptor.Exports::isQualified)
@@ -128,7 +134,8 @@ class ModuleDescriptorsTest {
             location(io.prometheus.metrics.config.PrometheusProperties.class),
             location(io.prometheus.metrics.core.metrics.Counter.class),
             location(io.prometheus.metrics.model.registry.PrometheusRegistry.class),
-            location(io.prometheus.metrics.expositionformats.ExpositionFormats.class));
+            location(io.prometheus.metrics.expositionformats.ExpositionFormats.class),
+            location(com.nimbusds.jose.JWSObject.class));
 
     Configuration configuration =
         ModuleLayer.boot()

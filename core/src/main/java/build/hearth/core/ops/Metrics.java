@@ -9,6 +9,8 @@ import build.hearth.core.execution.ExecutionServices;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.SchedulerBuilder;
 import build.hearth.core.scheduler.SchedulerListener;
+import build.hearth.spi.security.Permission;
+import build.hearth.spi.security.Refusal;
 import build.hearth.spi.storage.ActionCacheStore;
 import build.hearth.spi.storage.BlobStore;
 import build.hearth.spi.transport.HttpRoutes;
@@ -29,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * The Prometheus metrics of one server, served as {@code GET /metrics} in the text exposition
@@ -85,6 +88,7 @@ public final class Metrics implements HttpRoutes {
   private final Counter actionCacheHits;
   private final Counter actionCacheMisses;
   private final Counter actions;
+  private final Counter refusals;
   private final Histogram queueWait;
 
   private Metrics(Builder builder) {
@@ -136,6 +140,17 @@ public final class Metrics implements HttpRoutes {
                 + " timeout, or cached (answered from the action cache).",
             "instance",
             "outcome");
+    refusals =
+        counter(
+            properties,
+            "hearth_auth_refusals",
+            "Calls refused by authentication or permission checks, by server, reason (no_credentials,"
+                + " malformed_credentials, unknown_token, invalid_jwt, expired_jwt,"
+                + " permission_denied, unknown_method) and the permission the call needed (none"
+                + " when authentication failed first).",
+            "server",
+            "reason",
+            "permission");
     queueWait =
         Histogram.builder(properties)
             .name("hearth_scheduler_queue_wait_seconds")
@@ -233,6 +248,21 @@ public final class Metrics implements HttpRoutes {
         byOutcome.get(ActionOutcomeLabel.of(response)).inc();
       }
     };
+  }
+
+  /**
+   * The refusal counter to give the access control of the server named {@code serverName}; it
+   * counts refusals by reason and permission, labels from fixed sets.
+   */
+  public Consumer<Refusal> refusalCounter(String serverName) {
+    Objects.requireNonNull(serverName, "serverName");
+    return refusal ->
+        refusals
+            .labelValues(
+                serverName,
+                refusal.reason().label(),
+                refusal.neededPermission().map(Permission::configName).orElse("none"))
+            .inc();
   }
 
   /** Answers {@code GET /metrics}. */

@@ -1,5 +1,12 @@
 package build.hearth.grpc.http;
 
+import build.hearth.spi.security.AccessControl;
+import build.hearth.spi.security.Authentication;
+import build.hearth.spi.security.Credentials;
+import build.hearth.spi.security.Decision;
+import build.hearth.spi.security.Permission;
+import build.hearth.spi.security.Refusal;
+import build.hearth.spi.security.RefusalReason;
 import build.hearth.spi.transport.HttpRoutes;
 import io.grpc.netty.shaded.io.netty.buffer.Unpooled;
 import io.grpc.netty.shaded.io.netty.channel.ChannelFuture;
@@ -18,9 +25,15 @@ import io.grpc.netty.shaded.io.netty.handler.codec.http.HttpUtil;
 import io.grpc.netty.shaded.io.netty.handler.codec.http.HttpVersion;
 import io.grpc.netty.shaded.io.netty.handler.codec.http.LastHttpContent;
 import io.grpc.netty.shaded.io.netty.handler.codec.http.QueryStringDecoder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslHandler;
 import io.grpc.netty.shaded.io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +43,13 @@ import org.slf4j.LoggerFactory;
  * codec could not read. Connections are kept alive unless the client or an error says otherwise;
  * pipelined requests are answered in order because each is answered before the next is read.
  *
+ * <p>Each request is checked with the server's {@link AccessControl} before it is routed: {@code
+ * /healthz} and {@code /readyz} need nothing, {@code /metrics} needs {@code metrics}, every other
+ * path {@code admin}. The caller's credentials are its {@code authorization: Bearer} header, the
+ * TLS peer certificates of the connection's {@link SslHandler} and its remote address. A caller
+ * without credentials is answered 401 with {@code WWW-Authenticate: Bearer}, wrong credentials
+ * likewise, and an identity without the permission 403, each with a one-line reason.
+ *
  * <p>Routes run on the connection's event loop, as {@link HttpRoutes} allows. One instance per
  * connection.
  */
@@ -38,11 +58,13 @@ final class HttpRoutesHandler extends ChannelInboundHandlerAdapter {
   private static final String TEXT = "text/plain; charset=utf-8";
 
   private final HttpRoutes routes;
+  private final AccessControl accessControl;
   private HttpRequest pending; // a GET or HEAD whose end has not been read yet
   private boolean closing; // an answer that closes the connection was sent; ignore the rest
 
-  HttpRoutesHandler(HttpRoutes routes) {
+  HttpRoutesHandler(HttpRoutes routes, AccessControl accessControl) {
     this.routes = routes;
+    this.accessControl = accessControl;
   }
 
   @Override
@@ -102,6 +124,105 @@ final class HttpRoutesHandler extends ChannelInboundHandlerAdapter {
       badRequest(ctx, e);
       return;
     }
+    Optional<FullHttpResponse> refusal = check(ctx, request, path);
+    if (refusal.isPresent()) {
+      response = refusal.get();
+    } else {
+      response = route(version, path, query);
+    }
+    response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+    if (request.method().equals(HttpMethod.HEAD)) {
+      // The length stays that of the body a GET would get, as HEAD requires.
+      response.content().clear();
+    }
+    boolean keepAlive = HttpUtil.isKeepAlive(request);
+    if (!keepAlive) {
+      sendAndClose(ctx, response);
+    } else {
+      if (version.equals(HttpVersion.HTTP_1_0)) {
+        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+      }
+      ctx.writeAndFlush(response, ctx.voidPromise());
+    }
+  }
+
+  /** What a path needs: nothing for the health routes, {@code metrics}, or else {@code admin}. */
+  static Optional<Permission> permissionFor(String path) {
+    return switch (path) {
+      case "/healthz", "/readyz" -> Optional.empty();
+      case "/metrics" -> Optional.of(Permission.METRICS);
+      default -> Optional.of(Permission.ADMIN);
+    };
+  }
+
+  /** The refusal to send instead of routing, if the caller may not read {@code path}. */
+  private Optional<FullHttpResponse> check(
+      ChannelHandlerContext ctx, HttpRequest request, String path) {
+    Optional<Permission> needed = permissionFor(path);
+    if (needed.isEmpty()) {
+      return Optional.empty();
+    }
+    Permission permission = needed.get();
+    Credentials credentials =
+        Credentials.newBuilder()
+            .remoteAddress(ctx.channel().remoteAddress())
+            .authorization(request.headers().get(HttpHeaderNames.AUTHORIZATION))
+            .peerCertificates(peerCertificates(ctx))
+            .build();
+    Authentication authentication = accessControl.authenticate(credentials);
+    RefusalReason reason;
+    String message;
+    String identity = null;
+    if (authentication.identity().isEmpty()) {
+      reason = authentication.reason().orElseThrow();
+      message = authentication.message();
+    } else {
+      identity = authentication.identity().get().name();
+      Decision decision = accessControl.authorize(authentication.identity().get(), permission, "");
+      if (decision.allowed()) {
+        return Optional.empty();
+      }
+      reason = decision.reason().orElseThrow();
+      message = decision.message();
+    }
+    accessControl.refused(
+        new Refusal(reason, permission, null, identity, ctx.channel().remoteAddress(), message));
+    FullHttpResponse response =
+        text(
+            request.protocolVersion(),
+            reason.unauthenticated()
+                ? HttpResponseStatus.UNAUTHORIZED
+                : HttpResponseStatus.FORBIDDEN,
+            message.replace('\n', ' ') + "\n");
+    if (reason.unauthenticated()) {
+      response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"hearth\"");
+    }
+    return Optional.of(response);
+  }
+
+  /** The verified client certificates of the connection's TLS session; none without TLS. */
+  private static List<X509Certificate> peerCertificates(ChannelHandlerContext ctx) {
+    SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+    if (ssl == null) {
+      return List.of();
+    }
+    Certificate[] chain;
+    try {
+      chain = ssl.engine().getSession().getPeerCertificates();
+    } catch (SSLPeerUnverifiedException e) {
+      return List.of();
+    }
+    List<X509Certificate> certificates = new ArrayList<>(chain.length);
+    for (Certificate certificate : chain) {
+      if (certificate instanceof X509Certificate x509) {
+        certificates.add(x509);
+      }
+    }
+    return certificates;
+  }
+
+  private FullHttpResponse route(HttpVersion version, String path, String query) {
+    FullHttpResponse response;
     try {
       Optional<HttpRoutes.Response> routed = routes.get(path, query);
       if (routed.isEmpty()) {
@@ -123,20 +244,7 @@ final class HttpRoutesHandler extends ChannelInboundHandlerAdapter {
               HttpResponseStatus.INTERNAL_SERVER_ERROR,
               "answering GET " + path + " failed: " + e + "\n");
     }
-    response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
-    if (request.method().equals(HttpMethod.HEAD)) {
-      // The length stays that of the body a GET would get, as HEAD requires.
-      response.content().clear();
-    }
-    boolean keepAlive = HttpUtil.isKeepAlive(request);
-    if (!keepAlive) {
-      sendAndClose(ctx, response);
-    } else {
-      if (version.equals(HttpVersion.HTTP_1_0)) {
-        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-      }
-      ctx.writeAndFlush(response, ctx.voidPromise());
-    }
+    return response;
   }
 
   /** Proxies and some tools send {@code http://host:port/path}; routes see {@code /path}. */

@@ -1,5 +1,6 @@
 package build.hearth.grpc.http;
 
+import build.hearth.spi.security.AccessControl;
 import build.hearth.spi.transport.HttpRoutes;
 import io.grpc.netty.shaded.io.grpc.netty.ProtocolNegotiationEvent;
 import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
@@ -48,11 +49,13 @@ final class ProtocolSniffer extends ByteToMessageDecoder {
 
   private final ChannelHandler grpcNegotiation;
   private final HttpRoutes routes;
+  private final AccessControl accessControl;
   private ProtocolNegotiationEvent negotiation; // held until the protocol is known
 
-  ProtocolSniffer(ChannelHandler grpcNegotiation, HttpRoutes routes) {
+  ProtocolSniffer(ChannelHandler grpcNegotiation, HttpRoutes routes, AccessControl accessControl) {
     this.grpcNegotiation = grpcNegotiation;
     this.routes = routes;
+    this.accessControl = accessControl;
   }
 
   @Override
@@ -125,7 +128,8 @@ final class ProtocolSniffer extends ByteToMessageDecoder {
     ChannelPipeline pipeline = ctx.pipeline();
     HttpServerCodec codec = new HttpServerCodec();
     pipeline.addAfter(ctx.name(), null, codec);
-    pipeline.addAfter(pipeline.context(codec).name(), null, new HttpRoutesHandler(routes));
+    pipeline.addAfter(
+        pipeline.context(codec).name(), null, new HttpRoutesHandler(routes, accessControl));
     pipeline.remove(this);
   }
 }

@@ -1,5 +1,6 @@
 package build.hearth.grpc.http;
 
+import build.hearth.spi.security.AccessControl;
 import build.hearth.spi.transport.HttpRoutes;
 import io.grpc.ServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcHttp2ConnectionHandler;
@@ -32,9 +33,11 @@ public final class SharedPortNegotiator implements InternalProtocolNegotiator.Pr
   private final InternalProtocolNegotiator.ProtocolNegotiator plaintext =
       InternalProtocolNegotiators.serverPlaintext();
   private final HttpRoutes routes;
+  private final AccessControl accessControl;
 
-  private SharedPortNegotiator(HttpRoutes routes) {
+  private SharedPortNegotiator(HttpRoutes routes, AccessControl accessControl) {
     this.routes = Objects.requireNonNull(routes, "routes");
+    this.accessControl = Objects.requireNonNull(accessControl, "accessControl");
   }
 
   /**
@@ -44,7 +47,19 @@ public final class SharedPortNegotiator implements InternalProtocolNegotiator.Pr
    * @param routes the plain HTTP routes to serve beside gRPC
    */
   public static ServerCredentials credentials(HttpRoutes routes) {
-    return InternalNettyServerCredentials.create(new SharedPortNegotiator(routes));
+    return credentials(routes, AccessControl.ALLOW_ALL);
+  }
+
+  /**
+   * {@return the server credentials that make a Netty server answer gRPC and {@code routes} on one
+   * plaintext port, each HTTP request checked with {@code accessControl}: {@code /admin} needs
+   * {@code admin}, {@code /metrics} needs {@code metrics}, the health routes nothing}
+   *
+   * @param routes the plain HTTP routes to serve beside gRPC
+   * @param accessControl who may read which route
+   */
+  public static ServerCredentials credentials(HttpRoutes routes, AccessControl accessControl) {
+    return InternalNettyServerCredentials.create(new SharedPortNegotiator(routes, accessControl));
   }
 
   @Override
@@ -55,7 +70,7 @@ public final class SharedPortNegotiator implements InternalProtocolNegotiator.Pr
   @Override
   public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
     grpcHandler.setCumulator(ComposingCumulator.INSTANCE);
-    return new ProtocolSniffer(plaintext.newHandler(grpcHandler), routes);
+    return new ProtocolSniffer(plaintext.newHandler(grpcHandler), routes, accessControl);
   }
 
   @Override

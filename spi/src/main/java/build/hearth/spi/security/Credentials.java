@@ -30,12 +30,14 @@ public final class Credentials {
   private final List<X509Certificate> peerCertificates;
   private final String bearerToken;
   private final boolean malformedAuthorization;
+  private final boolean sameProcess;
 
   private Credentials(Builder builder) {
     this.remoteAddress = builder.remoteAddress;
     this.peerCertificates = builder.peerCertificates;
     this.bearerToken = builder.bearerToken;
     this.malformedAuthorization = builder.malformedAuthorization;
+    this.sameProcess = builder.sameProcess;
   }
 
   /** {@return the caller's address, or empty when the transport has none (in-process)} */
@@ -44,13 +46,15 @@ public final class Credentials {
   }
 
   /**
-   * {@return true if the caller's address is a loopback address (127.0.0.0/8 or ::1); false when
-   * there is no address or it is not an IP address}
+   * {@return true if the caller is on this machine: its address is a loopback address (127.0.0.0/8
+   * or ::1), or it called through an in-process transport ({@link Builder#sameProcess()}); false
+   * when there is no address or it is another IP address}
    */
   public boolean fromLoopback() {
-    return remoteAddress instanceof InetSocketAddress inet
-        && inet.getAddress() != null
-        && inet.getAddress().isLoopbackAddress();
+    return sameProcess
+        || remoteAddress instanceof InetSocketAddress inet
+            && inet.getAddress() != null
+            && inet.getAddress().isLoopbackAddress();
   }
 
   /**
@@ -102,8 +106,20 @@ public final class Credentials {
     private List<X509Certificate> peerCertificates = List.of();
     private String bearerToken;
     private boolean malformedAuthorization;
+    private boolean sameProcess;
 
     private Builder() {}
+
+    /**
+     * Marks the caller as one in the same process (an in-process transport), which is as local as
+     * loopback.
+     *
+     * @return this builder
+     */
+    public Builder sameProcess() {
+      this.sameProcess = true;
+      return this;
+    }
 
     /**
      * Sets the caller's address.
