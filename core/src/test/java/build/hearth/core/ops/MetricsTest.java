@@ -397,4 +397,29 @@ class MetricsTest {
     assertThat(one.samples("hearth_cas_entries")).hasSize(1);
     assertThat(two.samples("hearth_cas_entries")).isEmpty();
   }
+
+  @Test
+  void refusalsAreCountedByServerReasonAndPermission() {
+    Metrics metrics = Metrics.newBuilder().build();
+    var counter = metrics.refusalCounter("main");
+
+    counter.accept(
+        new build.hearth.spi.security.Refusal(
+            build.hearth.spi.security.RefusalReason.PERMISSION_DENIED,
+            build.hearth.spi.security.Permission.WRITE_ACTION_CACHE,
+            "",
+            "token:dev",
+            null,
+            "token:dev may not writeActionCache"));
+    counter.accept(
+        new build.hearth.spi.security.Refusal(
+            build.hearth.spi.security.RefusalReason.UNKNOWN_TOKEN, null, null, null, null, "x"));
+
+    assertThat(metrics.scrape())
+        .contains(
+            "hearth_auth_refusals_total{permission=\"writeActionCache\",reason=\"permission_denied\",server=\"main\"} 1")
+        .contains(
+            "hearth_auth_refusals_total{permission=\"none\",reason=\"unknown_token\",server=\"main\"} 1")
+        .doesNotContain("token:dev");
+  }
 }
