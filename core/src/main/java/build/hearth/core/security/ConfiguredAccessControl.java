@@ -184,7 +184,10 @@ public final class ConfiguredAccessControl implements AccessControl {
       return this;
     }
 
-    /** At most one log line per reason and peer per {@code interval}; 30 seconds by default. */
+    /**
+     * At most one log line per reason, peer, identity and permission per {@code interval}; 30
+     * seconds by default.
+     */
     public Builder logInterval(Duration interval) {
       if (interval.isNegative()) {
         throw new IllegalArgumentException("interval must not be negative");

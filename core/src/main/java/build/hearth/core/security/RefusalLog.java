@@ -1,5 +1,6 @@
 package build.hearth.core.security;
 
+import build.hearth.spi.security.Permission;
 import build.hearth.spi.security.Refusal;
 import build.hearth.spi.security.RefusalReason;
 import java.net.InetSocketAddress;
@@ -14,11 +15,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Logs refusals at WARN, at most one line per reason and peer host per interval: a client retrying
- * with a wrong token in a loop writes one line per interval, and the next line says how many were
- * left out. Remembers a bounded number of peers (the oldest are forgotten first), so a flood from
- * many addresses cannot fill the memory. Lines carry the peer, the identity and the message the
- * caller was sent, which never holds a secret. Thread-safe; nothing is logged under the lock.
+ * Logs refusals at WARN, at most one line per reason, peer host, identity and permission per
+ * interval: a client retrying with a wrong token in a loop writes one line per interval, and the
+ * next line says how many were left out. Remembers a bounded number of peers (the oldest are
+ * forgotten first), so a flood from many addresses cannot fill the memory. Lines carry the peer,
+ * the identity and the message the caller was sent, which never holds a secret. Thread-safe;
+ * nothing is logged under the lock.
  */
 final class RefusalLog {
   private static final Logger log = LoggerFactory.getLogger(RefusalLog.class);
@@ -26,7 +28,8 @@ final class RefusalLog {
   static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(30);
   private static final int MAX_KEYS = 4096;
 
-  private record Key(RefusalReason reason, String peer) {}
+  /** Identity and permission too, so that one client's different refusals each get a line. */
+  private record Key(RefusalReason reason, String peer, String identity, Permission permission) {}
 
   private static final class Window {
     Instant start;
@@ -55,7 +58,7 @@ final class RefusalLog {
    */
   boolean record(Refusal refusal) {
     String peer = host(refusal.remoteAddress());
-    Key key = new Key(refusal.reason(), peer);
+    Key key = new Key(refusal.reason(), peer, refusal.identity(), refusal.permission());
     Instant now = clock.instant();
     long suppressedBefore;
     synchronized (windows) {
