@@ -112,6 +112,54 @@ class ServeCommandTest {
     }
   }
 
+  @Test
+  void listeningOffLoopbackWithoutAuthenticationRefusesToStartAndSaysHow()
+      throws InterruptedException {
+    String json =
+        """
+        {
+          "blobStores": {"cas": {"type": "filesystem", "path": %s}},
+          "servers": [{"listen": "0.0.0.0:0", "instances": {"": {"cas": "cas"}}}]
+        }
+        """
+            .formatted(ServerProcess.jsonString(dir.resolve("cas").toString()));
+    ServerProcess.Finished run = serve("serve-unauthenticated-off-loopback", json);
+
+    assertThat(run.exitCode()).as(run.output()).isEqualTo(USER_ERROR);
+    assertThat(run.output())
+        .contains("hearth: servers[0].listen (line 3): this server listens on 0.0.0.0:0")
+        .contains("authenticates no one")
+        .contains("docs/security.md")
+        .doesNotContain("listening on");
+    assertNoStackTrace(run);
+  }
+
+  @Test
+  void aMissingTokenFileIsReportedWithItsField() throws InterruptedException {
+    Path missing = dir.resolve("ci.token");
+    String json =
+        """
+        {
+          "blobStores": {"cas": {"type": "filesystem", "path": %s}},
+          "servers": [{"listen": "127.0.0.1:0", "instances": {"": {"cas": "cas"}},
+            "authentication": {"tokens": [{"name": "ci", "file": %s}]}}]
+        }
+        """
+            .formatted(
+                ServerProcess.jsonString(dir.resolve("cas").toString()),
+                ServerProcess.jsonString(missing.toString()));
+    ServerProcess.Finished run = serve("serve-missing-token-file", json);
+
+    assertThat(run.exitCode()).as(run.output()).isEqualTo(USER_ERROR);
+    assertThat(run.output())
+        .contains(
+            "hearth: servers[0].authentication.tokens[0].file (line 4): cannot read the token file "
+                + missing.toAbsolutePath()
+                + ": no such file")
+        .doesNotContain("listening on");
+    assertNoStackTrace(run);
+  }
+
   private ServerProcess.Finished serve(String label, String json) throws InterruptedException {
     Path config = ServerProcess.writeConfig(dir.resolve("hearth.json"), json);
     return ServerProcess.run(label, "serve", config.toString());
