@@ -20,6 +20,9 @@ import java.util.function.Function;
  * <p>Thread-safe: a check holds the lock only to claim the check; the read happens outside it.
  */
 final class WatchedFile<T> {
+  /** Tokens and key sets are small; a larger file is a mistake, not something to read. */
+  static final long MAX_BYTES = 1 << 20;
+
   private final Path path;
   private final Function<String, T> parse;
   private final Clock clock;
@@ -51,7 +54,7 @@ final class WatchedFile<T> {
     this.checkEvery = checkEvery;
     this.onReloadFailure = onReloadFailure;
     BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
-    this.value = parse.apply(Files.readString(path));
+    this.value = parse.apply(read(path, attributes));
     this.modified = attributes.lastModifiedTime();
     this.size = attributes.size();
     this.nextCheck = clock.instant().plus(checkEvery);
@@ -80,7 +83,7 @@ final class WatchedFile<T> {
       if (attributes.lastModifiedTime().equals(seenModified) && attributes.size() == seenSize) {
         return value;
       }
-      T reread = parse.apply(Files.readString(path));
+      T reread = parse.apply(read(path, attributes));
       synchronized (lock) {
         value = reread;
         modified = attributes.lastModifiedTime();
@@ -106,5 +109,20 @@ final class WatchedFile<T> {
       }
     }
     return value;
+  }
+
+  private static String read(Path path, BasicFileAttributes attributes) throws IOException {
+    if (!attributes.isRegularFile()) {
+      throw new IllegalArgumentException("it is not a regular file");
+    }
+    if (attributes.size() > MAX_BYTES) {
+      throw new IllegalArgumentException(
+          "it holds " + attributes.size() + " bytes, more than the 1 MiB such a file can need");
+    }
+    try {
+      return Files.readString(path);
+    } catch (java.nio.charset.MalformedInputException e) {
+      throw new IllegalArgumentException("it is not UTF-8 text");
+    }
   }
 }

@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -157,6 +158,25 @@ class TokenAuthenticationTest {
                         + "}]}"));
 
     assertThat(e.getMessage()).contains("its first line is empty");
+  }
+
+  @Test
+  void aDirectoryOrAHugeFileIsNoTokenFile() throws Exception {
+    Path huge = dir.resolve("huge.token");
+    Files.write(huge, new byte[(int) WatchedFile.MAX_BYTES + 1]);
+    for (Path bad : List.of(dir, huge)) {
+      ConfigException e =
+          configError(
+              () ->
+                  control(
+                      "\"authentication\": {\"tokens\": [{\"name\": \"dev\", \"file\": "
+                          + json(bad)
+                          + "}]}"));
+
+      assertThat(e.path()).isEqualTo("servers[0].authentication.tokens[0].file");
+      assertThat(e.getMessage())
+          .contains(bad == dir ? "it is not a regular file" : "more than the 1 MiB");
+    }
   }
 
   @Test
