@@ -53,17 +53,26 @@ import java.util.Optional;
  * processes and closes the stores.
  */
 public final class Hearth implements AutoCloseable {
+  private final Lifecycle lifecycle;
   private final BlobStore blobStore;
   private final ActionCacheStore actionCacheStore;
+  private final ContentAddressableStorage engineCas;
+  private final ActionCache engineActionCache;
   private final ContentAddressableStorage cas;
   private final ActionCache actionCache;
   private LocalExecution execution;
+  private ExecutionService executionService;
 
-  private Hearth(BlobStore blobStore, ActionCacheStore actionCacheStore) {
+  private Hearth(String name, BlobStore blobStore, ActionCacheStore actionCacheStore) {
+    this.lifecycle = new Lifecycle(name);
     this.blobStore = blobStore;
     this.actionCacheStore = actionCacheStore;
-    this.cas = Storage.cas(blobStore);
-    this.actionCache = Storage.actionCache(actionCacheStore, cas);
+    // The engine keeps the unguarded views: actions that finish while the instance closes end with
+    // the stores' own errors, not with the embedder's IllegalStateException.
+    this.engineCas = Storage.cas(blobStore);
+    this.engineActionCache = Storage.actionCache(actionCacheStore, engineCas);
+    this.cas = new GuardedCas(engineCas, lifecycle);
+    this.actionCache = new GuardedActionCache(engineActionCache, lifecycle);
   }
 
   public static Builder newBuilder() {
@@ -86,11 +95,14 @@ public final class Hearth implements AutoCloseable {
    * @throws IllegalStateException if the builder was not given {@link Builder#localExecution}
    */
   public ExecutionService execution() {
+    lifecycle.checkOpen();
     if (execution == null) {
       throw new IllegalStateException(
-          "this Hearth does not execute actions; build it with localExecution(workDirectory)");
+          "Hearth instance '"
+              + lifecycle.name()
+              + "' does not execute actions; build it with localExecution(workDirectory)");
     }
-    return execution.service();
+    return executionService;
   }
 
   /**
@@ -98,11 +110,41 @@ public final class Hearth implements AutoCloseable {
    * Builder#localExecution} or with persistent workers disabled.
    */
   public Optional<PoolStats> persistentWorkerStats() {
+    lifecycle.checkOpen();
     return execution == null ? Optional.empty() : execution.persistentWorkerStats();
   }
 
+  /** {@return the name given to {@link Builder#name}, which error messages use} */
+  public String name() {
+    return lifecycle.name();
+  }
+
+  /** {@return {@code Hearth 'name'}} */
+  @Override
+  public String toString() {
+    return "Hearth '" + lifecycle.name() + "'";
+  }
+
+  /**
+   * Stops the instance and releases everything it holds; a second call does nothing.
+   *
+   * <p>In order: the scheduler stops, so every action still queued or running completes its {@link
+   * build.hearth.api.Execution#result()} with status UNAVAILABLE ("the scheduler shut down before
+   * action ... completed") and every running command is killed; then the local worker ends its
+   * persistent worker processes (each gets its shutdown grace) and removes its exec roots; then the
+   * stores close and release their directories' locks, so another instance may open them. Close
+   * does not wait for running actions to finish: to let them finish, join their results first.
+   *
+   * <p>Afterwards every method of this instance and of the objects it returned ({@link #cas()},
+   * {@link #actionCache()}, {@link #execution()}, uploads in progress) throws {@link
+   * IllegalStateException} naming the instance, except {@link #name()}, {@link #toString()} and
+   * {@code close()} itself.
+   */
   @Override
   public void close() {
+    if (!lifecycle.close()) {
+      return;
+    }
     try {
       if (execution != null) {
         execution.close();
@@ -134,8 +176,26 @@ public final class Hearth implements AutoCloseable {
     private Path executionDirectory;
     private int workerSlots = Runtime.getRuntime().availableProcessors();
     private PersistentWorkersConfig persistentWorkers;
+    private String name = "hearth";
 
     private Builder() {}
+
+    /**
+     * The instance's name, which its error messages use (such as the one every call gets after
+     * {@link Hearth#close()}); {@code "hearth"} by default. Give two instances in one JVM different
+     * names to tell their messages apart.
+     *
+     * @param name any non-blank text
+     * @return this builder
+     * @throws IllegalArgumentException if {@code name} is blank
+     */
+    public Builder name(String name) {
+      if (name.isBlank()) {
+        throw new IllegalArgumentException("the name of a Hearth instance must not be blank");
+      }
+      this.name = name;
+      return this;
+    }
 
     /**
      * Runs actions in this process, on one local worker whose exec roots, blob cache and persistent
@@ -219,7 +279,7 @@ public final class Hearth implements AutoCloseable {
         ActionCacheStore ac =
             providers.createActionCacheStore(
                 actionCacheType, "actionCacheStore.type", 0, acContext);
-        Hearth hearth = new Hearth(blobs, ac);
+        Hearth hearth = new Hearth(name, blobs, ac);
         if (executionDirectory != null) {
           try {
             hearth.execution =
@@ -230,10 +290,12 @@ public final class Hearth implements AutoCloseable {
                         ? persistentWorkers
                         : PersistentWorkersConfig.defaults(workerSlots),
                     blobs,
-                    hearth.cas,
-                    hearth.actionCache,
+                    hearth.engineCas,
+                    hearth.engineActionCache,
                     providers,
                     clock);
+            hearth.executionService =
+                new GuardedExecutionService(hearth.execution.service(), hearth.lifecycle);
           } catch (RuntimeException e) {
             ac.close();
             throw e;

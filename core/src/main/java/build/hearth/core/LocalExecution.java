@@ -1,10 +1,12 @@
 package build.hearth.core;
 
 import build.hearth.api.ActionCache;
+import build.hearth.api.ConfigException;
 import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.ExecutionService;
 import build.hearth.core.config.PersistentWorkersConfig;
 import build.hearth.core.execution.ExecutionServices;
+import build.hearth.core.internal.DirectoryLock;
 import build.hearth.core.persistent.PoolStats;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.WarmWorkers;
@@ -15,6 +17,8 @@ import build.hearth.spi.storage.StoreProviderRegistry;
 import build.hearth.spi.worker.ActionOutcome;
 import build.hearth.spi.worker.ExecutionTask;
 import build.hearth.spi.worker.WorkerSpec;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Optional;
@@ -27,6 +31,7 @@ import java.util.Optional;
 final class LocalExecution implements AutoCloseable {
   private static final String WORKER = "local";
   private static final long CACHE_SIZE = 10L << 30;
+  private static final String LOCK_FILE = "exec.lock";
 
   private final Closer resources;
   private final ExecutionService service;
@@ -49,6 +54,7 @@ final class LocalExecution implements AutoCloseable {
       Clock clock) {
     Closer resources = new Closer();
     try {
+      resources.register(lockDirectory(workDirectory));
       // Inputs are hard-linked from a store that keeps blobs in files: the embedder's own store
       // when it is one, else a cache of the worker's.
       WorkerRuntime.Builder runtime =
@@ -85,6 +91,23 @@ final class LocalExecution implements AutoCloseable {
       resources.closeAfter(e);
       throw e;
     }
+  }
+
+  /**
+   * Claims {@code workDirectory} for this instance: a second instance over it, in this process or
+   * another, would share exec roots and persistent worker processes with this one.
+   */
+  private static DirectoryLock lockDirectory(Path workDirectory) {
+    try {
+      Files.createDirectories(workDirectory);
+    } catch (IOException e) {
+      throw new ConfigException(
+          "localExecution", 0, "cannot create the directory " + workDirectory + ": " + e);
+    }
+    return DirectoryLock.acquire(
+        workDirectory.resolve(LOCK_FILE),
+        "local execution",
+        problem -> new ConfigException("localExecution", 0, problem));
   }
 
   ExecutionService service() {
