@@ -167,6 +167,8 @@ public final class Hearth implements AutoCloseable {
    * sizes, and providers are discovered from the builder's class loader.
    */
   public static final class Builder {
+    private static final long DEFAULT_LOCAL_CACHE_BYTES = 10L << 30;
+
     private StoreProviderRegistry registry;
     private Clock clock = Clock.systemUTC();
     private String blobType = "memory";
@@ -177,6 +179,7 @@ public final class Hearth implements AutoCloseable {
     private int workerSlots = Runtime.getRuntime().availableProcessors();
     private PersistentWorkersConfig persistentWorkers;
     private String name = "hearth";
+    private long localCacheBytes = DEFAULT_LOCAL_CACHE_BYTES;
 
     private Builder() {}
 
@@ -207,19 +210,54 @@ public final class Hearth implements AutoCloseable {
       return this;
     }
 
-    /** How many actions the local worker runs at once; the number of processors by default. */
+    /**
+     * How many actions the local worker runs at once; the number of processors by default. Only
+     * matters with {@link #localExecution}: an instance that only stores has no worker, so leave
+     * out {@code localExecution} rather than asking for 0 slots.
+     *
+     * @param slots at least 1
+     * @return this builder
+     * @throws IllegalArgumentException if {@code slots} is less than 1
+     */
     public Builder workerSlots(int slots) {
       if (slots < 1) {
-        throw new IllegalArgumentException("the worker needs at least 1 slot: " + slots);
+        throw new IllegalArgumentException(
+            "workerSlots must be at least 1, but is "
+                + slots
+                + "; to store blobs without running actions, leave out localExecution(...)");
       }
       this.workerSlots = slots;
       return this;
     }
 
     /**
-     * The local worker's persistent-worker settings; {@link PersistentWorkersConfig#defaults} by
-     * default. Read them from JSON with {@code WorkerConfig.parseStandalone(json,
-     * name).persistentWorkers()}.
+     * The most bytes of the local worker's own blob cache, used only when the blob store does not
+     * keep its blobs in files the worker can link to (see {@link
+     * build.hearth.spi.storage.LocalBlobFiles}): the worker then copies each input it needs into
+     * this cache under {@code workDirectory/cache}. 10 GiB by default. The built-in {@code
+     * filesystem} store needs no such cache; a {@code memory} store does.
+     *
+     * @param bytes at least 1
+     * @return this builder
+     * @throws IllegalArgumentException if {@code bytes} is less than 1
+     */
+    public Builder localExecutionCacheSize(long bytes) {
+      if (bytes < 1) {
+        throw new IllegalArgumentException(
+            "localExecutionCacheSize must be at least 1 byte, but is " + bytes);
+      }
+      this.localCacheBytes = bytes;
+      return this;
+    }
+
+    /**
+     * The local worker's persistent-worker settings; {@link PersistentWorkersConfig#defaults
+     * defaults(workerSlots)} by default. Build them with {@link
+     * PersistentWorkersConfig#newBuilder()}; to read them from a JSON file instead, use {@code
+     * WorkerConfig.parseStandalone(json, name).persistentWorkers()}.
+     *
+     * @param config the settings
+     * @return this builder
      */
     public Builder persistentWorkers(PersistentWorkersConfig config) {
       this.persistentWorkers = Objects.requireNonNull(config, "config");
@@ -239,8 +277,64 @@ public final class Hearth implements AutoCloseable {
     }
 
     /**
-     * The blob store: a provider type and its settings, as a configuration file's store object
-     * would give them.
+     * Keeps blobs in memory, evicting the least recently used beyond {@code maxSizeBytes}; the
+     * default, at the {@code memory} store's default size.
+     *
+     * @param maxSizeBytes the most bytes held, at least 1
+     * @return this builder
+     */
+    public Builder memoryBlobStore(long maxSizeBytes) {
+      return blobStore("memory", Map.of("maxSize", positive("maxSizeBytes", maxSizeBytes)));
+    }
+
+    /**
+     * Keeps blobs in files under {@code directory}, which persist across instances; the directory
+     * is locked while this instance is open.
+     *
+     * @param directory created if missing
+     * @param maxSizeBytes the most bytes held, at least 1
+     * @return this builder
+     */
+    public Builder filesystemBlobStore(Path directory, long maxSizeBytes) {
+      return blobStore(
+          "filesystem",
+          Map.of("path", directory.toString(), "maxSize", positive("maxSizeBytes", maxSizeBytes)));
+    }
+
+    /**
+     * Keeps action-cache entries in memory, evicting the least recently used beyond {@code
+     * maxSizeBytes}; the default, at the {@code memory} store's default size.
+     *
+     * @param maxSizeBytes the most bytes held, at least 1
+     * @return this builder
+     */
+    public Builder memoryActionCache(long maxSizeBytes) {
+      return actionCacheStore("memory", Map.of("maxSize", positive("maxSizeBytes", maxSizeBytes)));
+    }
+
+    /**
+     * Keeps action-cache entries in files under {@code directory} (may be the blob store's own
+     * directory), which persist across instances; locked while this instance is open.
+     *
+     * @param directory created if missing
+     * @param maxSizeBytes the most bytes held, at least 1
+     * @return this builder
+     */
+    public Builder filesystemActionCache(Path directory, long maxSizeBytes) {
+      return actionCacheStore(
+          "filesystem",
+          Map.of("path", directory.toString(), "maxSize", positive("maxSizeBytes", maxSizeBytes)));
+    }
+
+    /**
+     * The blob store: any provider's type and its settings, as a configuration file's store object
+     * would give them ({@code docs/configuration.md}). Whole numbers may be of any integral type
+     * ({@code Map.of("maxSize", 1048576)}); sizes may also be strings such as {@code "512MiB"}.
+     * Prefer {@link #filesystemBlobStore} or {@link #memoryBlobStore} for the built-in stores.
+     *
+     * @param type the provider's type name, such as {@code "filesystem"}
+     * @param settings the store's settings; copied
+     * @return this builder
      */
     public Builder blobStore(String type, Map<String, ?> settings) {
       this.blobType = Objects.requireNonNull(type, "type");
@@ -248,11 +342,25 @@ public final class Hearth implements AutoCloseable {
       return this;
     }
 
-    /** The action-cache store: a provider type and its settings. */
+    /**
+     * The action-cache store: any provider's type and its settings, as {@link #blobStore} takes
+     * them.
+     *
+     * @param type the provider's type name, such as {@code "filesystem"}
+     * @param settings the store's settings; copied
+     * @return this builder
+     */
     public Builder actionCacheStore(String type, Map<String, ?> settings) {
       this.actionCacheType = Objects.requireNonNull(type, "type");
       this.actionCacheSettings = Map.copyOf(settings);
       return this;
+    }
+
+    private static long positive(String name, long value) {
+      if (value < 1) {
+        throw new IllegalArgumentException(name + " must be at least 1, but is " + value);
+      }
+      return value;
     }
 
     /**
@@ -289,6 +397,7 @@ public final class Hearth implements AutoCloseable {
                     persistentWorkers != null
                         ? persistentWorkers
                         : PersistentWorkersConfig.defaults(workerSlots),
+                    localCacheBytes,
                     blobs,
                     hearth.engineCas,
                     hearth.engineActionCache,

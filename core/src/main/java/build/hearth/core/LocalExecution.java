@@ -10,9 +10,9 @@ import build.hearth.core.internal.DirectoryLock;
 import build.hearth.core.persistent.PoolStats;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.WarmWorkers;
-import build.hearth.core.storage.LocalBlobFiles;
 import build.hearth.core.worker.WorkerRuntime;
 import build.hearth.spi.storage.BlobStore;
+import build.hearth.spi.storage.LocalBlobFiles;
 import build.hearth.spi.storage.StoreProviderRegistry;
 import build.hearth.spi.worker.ActionOutcome;
 import build.hearth.spi.worker.ExecutionTask;
@@ -30,7 +30,6 @@ import java.util.Optional;
  */
 final class LocalExecution implements AutoCloseable {
   private static final String WORKER = "local";
-  private static final long CACHE_SIZE = 10L << 30;
   private static final String LOCK_FILE = "exec.lock";
 
   private final Closer resources;
@@ -47,6 +46,7 @@ final class LocalExecution implements AutoCloseable {
       Path workDirectory,
       int slots,
       PersistentWorkersConfig persistentWorkers,
+      long cacheBytes,
       BlobStore blobStore,
       ContentAddressableStorage cas,
       ActionCache actionCache,
@@ -67,7 +67,7 @@ final class LocalExecution implements AutoCloseable {
         runtime.sharedCache(blobStore);
       } else {
         runtime.cache(
-            providers, "localExecution.cache", workDirectory.resolve("cache"), CACHE_SIZE);
+            providers, "localExecution.cache", workDirectory.resolve("cache"), cacheBytes);
       }
       WarmWorkers warm = new WarmWorkers();
       Scheduler<ExecutionTask, ActionOutcome> scheduler =

@@ -25,6 +25,18 @@ import java.util.Set;
  * }
  * }</pre>
  *
+ * <p>In code, build one with {@link #newBuilder()} rather than the thirteen-argument constructor:
+ *
+ * <pre>{@code
+ * PersistentWorkersConfig settings =
+ *     PersistentWorkersConfig.newBuilder()
+ *         .idleTimeout(Duration.ofMinutes(10))
+ *         .maxProcessesPerKey(4)
+ *         .tool(Tool.of("javac", List.of("java", "-jar", "/opt/javac-worker.jar")))
+ *         .allowTools("javac")
+ *         .build();
+ * }</pre>
+ *
  * @param enabled false runs every action as an ordinary process
  * @param idleTimeout how long a process may stay idle before it is retired
  * @param maxProcessesPerKey the most processes of one key alive at once
@@ -111,6 +123,23 @@ public record PersistentWorkersConfig(
         Sandbox.NONE);
   }
 
+  /**
+   * A builder that starts from {@link #defaults defaults(n)}, where {@code n} is the number of
+   * processors (the default of {@code Hearth.Builder.workerSlots}): so {@code maxProcesses} starts
+   * at {@code max(10, 2 * processors)}; set it when you change the worker's slots. Each setter
+   * checks its argument and throws {@link IllegalArgumentException} naming the setting.
+   *
+   * @return a builder at the defaults
+   */
+  public static Builder newBuilder() {
+    return defaults(Runtime.getRuntime().availableProcessors()).toBuilder();
+  }
+
+  /** {@return a builder that starts from these settings, to derive others from them} */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
   static int defaultMaxProcesses(int slots) {
     return Math.max(DEFAULT_MAX_PROCESSES_PER_KEY, 2 * slots);
   }
@@ -147,6 +176,215 @@ public record PersistentWorkersConfig(
    * @param memoryLimitBytes overrides the pool's limit (0 for none)
    * @param idleTimeout overrides the pool's idle timeout
    */
+  /**
+   * Builds a {@link PersistentWorkersConfig}; from {@link #newBuilder()} or {@link #toBuilder()}.
+   * Not thread-safe; every setter returns the builder.
+   */
+  public static final class Builder {
+    private boolean enabled;
+    private Duration idleTimeout;
+    private int maxProcessesPerKey;
+    private int maxProcesses;
+    private int maxRequestsPerProcess;
+    private long memoryLimitBytes;
+    private AtCapacity atCapacity;
+    private Duration shutdownGrace;
+    private int maxMultiplexRequests;
+    private final Map<String, Tool> tools = new java.util.LinkedHashMap<>();
+    private Optional<Set<String>> allowedTools;
+    private Optional<Set<String>> allowedKeys;
+    private Sandbox sandbox;
+
+    private Builder(PersistentWorkersConfig from) {
+      enabled = from.enabled;
+      idleTimeout = from.idleTimeout;
+      maxProcessesPerKey = from.maxProcessesPerKey;
+      maxProcesses = from.maxProcesses;
+      maxRequestsPerProcess = from.maxRequestsPerProcess;
+      memoryLimitBytes = from.memoryLimitBytes;
+      atCapacity = from.atCapacity;
+      shutdownGrace = from.shutdownGrace;
+      maxMultiplexRequests = from.maxMultiplexRequests;
+      tools.putAll(from.tools);
+      allowedTools = from.allowedTools;
+      allowedKeys = from.allowedKeys;
+      sandbox = from.sandbox;
+    }
+
+    /**
+     * @param enabled false runs every action as an ordinary process; true by default
+     * @return this builder
+     */
+    public Builder enabled(boolean enabled) {
+      this.enabled = enabled;
+      return this;
+    }
+
+    /**
+     * @param idleTimeout how long a process may stay idle before it is retired; 5 minutes by
+     *     default
+     * @return this builder
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder idleTimeout(Duration idleTimeout) {
+      this.idleTimeout = notNegative("idleTimeout", idleTimeout);
+      return this;
+    }
+
+    /**
+     * @param max the most processes of one key alive at once; 10 by default
+     * @return this builder
+     * @throws IllegalArgumentException if less than 1
+     */
+    public Builder maxProcessesPerKey(int max) {
+      this.maxProcessesPerKey = atLeast("maxProcessesPerKey", max, 1);
+      return this;
+    }
+
+    /**
+     * @param max the most processes alive at once across all keys
+     * @return this builder
+     * @throws IllegalArgumentException if less than 1
+     */
+    public Builder maxProcesses(int max) {
+      this.maxProcesses = atLeast("maxProcesses", max, 1);
+      return this;
+    }
+
+    /**
+     * @param max requests after which a process is retired; 0 (the default) for no limit
+     * @return this builder
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder maxRequestsPerProcess(int max) {
+      this.maxRequestsPerProcess = atLeast("maxRequestsPerProcess", max, 0);
+      return this;
+    }
+
+    /**
+     * @param bytes resident bytes above which a process is retired after a request; 0 (the default)
+     *     for no limit
+     * @return this builder
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder memoryLimitBytes(long bytes) {
+      this.memoryLimitBytes = atLeast("memoryLimitBytes", bytes, 0);
+      return this;
+    }
+
+    /**
+     * @param atCapacity what an action does when its key is at its cap; {@code WAIT} by default
+     * @return this builder
+     */
+    public Builder atCapacity(AtCapacity atCapacity) {
+      this.atCapacity = Objects.requireNonNull(atCapacity, "atCapacity");
+      return this;
+    }
+
+    /**
+     * @param grace how long a retiring process gets after stdin is closed, and again after SIGTERM,
+     *     before it is killed; 5 seconds by default
+     * @return this builder
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder shutdownGrace(Duration grace) {
+      this.shutdownGrace = notNegative("shutdownGrace", grace);
+      return this;
+    }
+
+    /**
+     * @param max the most requests in flight on one multiplex process; 8 by default
+     * @return this builder
+     * @throws IllegalArgumentException if less than 1
+     */
+    public Builder maxMultiplexRequests(int max) {
+      this.maxMultiplexRequests = atLeast("maxMultiplexRequests", max, 1);
+      return this;
+    }
+
+    /**
+     * Defines a tool, replacing one of the same name.
+     *
+     * @param tool the tool, which actions name in {@code persistentWorkerTool}
+     * @return this builder
+     */
+    public Builder tool(Tool tool) {
+      tools.put(tool.name(), tool);
+      return this;
+    }
+
+    /**
+     * Lets only actions naming one of these tools (or, with {@link #allowKeys}, one of those keys)
+     * run persistently; by default every action may.
+     *
+     * @param names tool names, as actions give them in {@code persistentWorkerTool}
+     * @return this builder
+     */
+    public Builder allowTools(String... names) {
+      this.allowedTools = Optional.of(Set.of(names));
+      return this;
+    }
+
+    /**
+     * Lets only actions with one of these {@code persistentWorkerKey}s (or, with {@link
+     * #allowTools}, one of those tools) run persistently.
+     *
+     * @param keys client keys
+     * @return this builder
+     */
+    public Builder allowKeys(String... keys) {
+      this.allowedKeys = Optional.of(Set.of(keys));
+      return this;
+    }
+
+    /**
+     * @param sandbox how each process is isolated; {@code NONE} by default
+     * @return this builder
+     */
+    public Builder sandbox(Sandbox sandbox) {
+      this.sandbox = Objects.requireNonNull(sandbox, "sandbox");
+      return this;
+    }
+
+    /** {@return the settings} */
+    public PersistentWorkersConfig build() {
+      return new PersistentWorkersConfig(
+          enabled,
+          idleTimeout,
+          maxProcessesPerKey,
+          maxProcesses,
+          maxRequestsPerProcess,
+          memoryLimitBytes,
+          atCapacity,
+          shutdownGrace,
+          maxMultiplexRequests,
+          tools,
+          allowedTools,
+          allowedKeys,
+          sandbox);
+    }
+
+    private static int atLeast(String name, int value, int minimum) {
+      return (int) atLeast(name, (long) value, minimum);
+    }
+
+    private static long atLeast(String name, long value, long minimum) {
+      if (value < minimum) {
+        throw new IllegalArgumentException(
+            "persistentWorkers." + name + " must be at least " + minimum + ", but is " + value);
+      }
+      return value;
+    }
+
+    private static Duration notNegative(String name, Duration value) {
+      if (value.isNegative()) {
+        throw new IllegalArgumentException(
+            "persistentWorkers." + name + " must not be negative, but is " + value);
+      }
+      return value;
+    }
+  }
+
   public record Tool(
       String name,
       List<String> command,
@@ -160,6 +398,31 @@ public record PersistentWorkersConfig(
     public Tool {
       Objects.requireNonNull(name, "name");
       command = List.copyOf(command);
+    }
+
+    /**
+     * A tool started by {@code command} on this worker, with every other setting taken from the
+     * action and the pool.
+     *
+     * <pre>{@code
+     * Tool.of("javac", List.of("java", "-jar", "/opt/javac-worker.jar"))
+     * }</pre>
+     *
+     * @param name the name actions give in {@code persistentWorkerTool}
+     * @param command the program and its arguments; {@code --persistent_worker} is appended
+     * @return the tool
+     */
+    public static Tool of(String name, List<String> command) {
+      return new Tool(
+          name,
+          command,
+          Optional.empty(),
+          Optional.empty(),
+          false,
+          OptionalInt.empty(),
+          OptionalInt.empty(),
+          OptionalLong.empty(),
+          Optional.empty());
     }
   }
 }

@@ -8,6 +8,7 @@ import build.hearth.core.internal.Threads;
 import build.hearth.core.storage.LruIndex.Use;
 import build.hearth.core.storage.LruIndex.Victim;
 import build.hearth.spi.storage.BlobStore;
+import build.hearth.spi.storage.LocalBlobFiles;
 import build.hearth.spi.storage.StoreSettings;
 import build.hearth.spi.storage.StoreStats;
 import java.io.IOException;
