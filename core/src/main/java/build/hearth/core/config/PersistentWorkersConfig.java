@@ -1,7 +1,7 @@
 package build.hearth.core.config;
 
-import build.hearth.core.persistent.PoolLimits.AtCapacity;
-import build.hearth.core.persistent.ToolProtocol;
+import build.hearth.api.PoolLimits.AtCapacity;
+import build.hearth.api.ToolProtocol;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;

@@ -11,7 +11,7 @@ import build.bazel.remote.execution.v2.Platform;
 import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.Digest;
 import build.hearth.core.Hearth;
-import build.hearth.core.persistent.PoolStats;
+import build.hearth.api.PoolStats;
 import com.google.protobuf.ByteString;
 import java.io.IOException;
 import java.io.InputStream;
