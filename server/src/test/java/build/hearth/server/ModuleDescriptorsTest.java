@@ -52,13 +52,28 @@ class ModuleDescriptorsTest {
   }
 
   @Test
+  void transportTestingDescriptorExportsItsSuiteAndReadsGrpc() throws Exception {
+    ModuleDescriptor transport =
+        descriptor(
+            location(build.hearth.testing.transport.TransportContractTest.class),
+            "build.hearth.testing.transport");
+
+    assertThat(transport.isAutomatic()).isFalse();
+    assertThat(exported(transport)).containsExactly("build.hearth.testing.transport");
+    assertThat(transitiveRequires(transport))
+        .contains("build.hearth.spi", "org.junit.jupiter.api", "io.grpc");
+  }
+
+  @Test
   void testingDescriptorExportsTheSuitesAndOpensThemToJUnit() throws Exception {
     ModuleDescriptor testing = descriptor(location(FakeClock.class), "build.hearth.testing");
 
     assertThat(testing.isAutomatic()).isFalse();
     assertThat(exported(testing)).containsExactly("build.hearth.testing");
-    assertThat(transitiveRequires(testing))
-        .contains("build.hearth.spi", "org.junit.jupiter.api", "io.grpc");
+    assertThat(transitiveRequires(testing)).contains("build.hearth.spi", "org.junit.jupiter.api");
+    assertThat(testing.requires().stream().map(ModuleDescriptor.Requires::name))
+        .as("hearth-testing is a storage plugin's test dependency: no gRPC")
+        .noneMatch(name -> name.startsWith("io.grpc"));
     assertThat(testing.opens())
         .singleElement()
         .satisfies(

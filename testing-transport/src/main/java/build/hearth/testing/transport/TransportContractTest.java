@@ -1,4 +1,4 @@
-package build.hearth.testing;
+package build.hearth.testing.transport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
@@ -517,7 +517,7 @@ public abstract class TransportContractTest {
       blobs.add(mine);
     }
 
-    ContractSupport.runConcurrently(
+    TransportSupport.runConcurrently(
         clients,
         (client, barrier) -> {
           ReapiCalls mine = new ReapiCalls(newChannel(), TIMEOUT.toSeconds());
@@ -539,7 +539,7 @@ public abstract class TransportContractTest {
                   .isEqualTo((long) blob.size());
             }
           }
-          barrier.await(ContractSupport.TIMEOUT_SECONDS, TimeUnit.SECONDS);
+          barrier.await(TransportSupport.TIMEOUT_SECONDS, TimeUnit.SECONDS);
           for (List<ByteString> anyones : blobs) {
             for (ByteString blob : anyones) {
               Digest digest = Digest.of(blob);
