@@ -17,40 +17,35 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Hearth embedded in a Java process, with no server: a content-addressable store and an action
- * cache made from the same storage providers a configuration file names.
+ * Hearth embedded in a Java process, with no server: a content-addressable store, an action cache
+ * and, with {@link Builder#localExecution}, a scheduler and a local worker that runs actions in
+ * this process (as fresh processes or, when an action's platform carries {@code
+ * persistentWorkerKey}, on warm persistent worker processes; see {@code
+ * docs/persistent-workers.md}). No gRPC is involved.
  *
  * <pre>{@code
  * try (Hearth hearth = Hearth.newBuilder()
- *     .blobStore("filesystem", Map.of("path", "/var/cache/my-build/cas", "maxSize", "20GiB"))
- *     .actionCacheStore("memory", Map.of("maxSize", "64MiB"))
- *     .build()) {
- *   Digest digest = hearth.cas().put(ByteString.copyFromUtf8("hello"));
- *   Optional<ActionResult> hit = hearth.actionCache().get(actionDigest);
- * }
- * }</pre>
- *
- * <p>With {@link Builder#localExecution}, it also runs actions in this process: {@link
- * #execution()} schedules them onto a local worker that runs each as a fresh process or, when its
- * platform carries {@code persistentWorkerKey}, on a warm persistent worker process (see {@code
- * docs/persistent-workers.md}); no gRPC is involved.
- *
- * <pre>{@code
- * try (Hearth hearth = Hearth.newBuilder()
- *     .blobStore("filesystem", Map.of("path", "/var/cache/my-build/cas"))
+ *     .filesystemBlobStore(Path.of("/var/cache/my-build/cas"), 20L << 30)
+ *     .filesystemActionCache(Path.of("/var/cache/my-build/ac"), 1L << 30)
  *     .localExecution(Path.of("/var/cache/my-build/exec"))
  *     .build()) {
- *   // upload the Action, its Command and input files to hearth.cas(), then:
- *   ExecuteResponse response =
- *       hearth.execution()
- *           .execute(ExecuteRequest.newBuilder().setActionDigest(actionDigest.toProto()).build())
- *           .result()
- *           .join();
+ *   ContentAddressableStorage cas = hearth.cas();
+ *   Digest inputs = cas.putDirectory(Path.of("src"));
+ *   Digest command = cas.putMessage(Command.newBuilder().addArguments("ls").build());
+ *   Digest action = cas.putMessage(Action.newBuilder()
+ *       .setCommandDigest(command.toProto())
+ *       .setInputRootDigest(inputs.toProto())
+ *       .build());
+ *   ActionResult result = hearth.execution().execute(action).result().join().getResult();
+ *   System.out.print(cas.get(result.getStdoutDigest()).toStringUtf8());
  * }
  * }</pre>
  *
- * <p>Thread-safe. Two instances in one JVM are independent. {@link #close()} ends the worker's
- * processes and closes the stores.
+ * <p>Thread-safe: share one instance between threads. Two instances in one JVM are independent, but
+ * a filesystem store's directory and the execution directory belong to one instance at a time (each
+ * is locked while open). {@link #close()} ends running actions and the worker's processes and
+ * closes the stores; afterwards every call throws {@link IllegalStateException} naming the
+ * instance.
  */
 public final class Hearth implements AutoCloseable {
   private final Lifecycle lifecycle;
@@ -75,16 +70,33 @@ public final class Hearth implements AutoCloseable {
     this.actionCache = new GuardedActionCache(engineActionCache, lifecycle);
   }
 
+  /**
+   * Starts building an instance; nothing is opened until {@link Builder#build()}.
+   *
+   * @return a builder with both stores {@code memory} stores and no local execution
+   */
   public static Builder newBuilder() {
     return new Builder();
   }
 
-  /** The verifying content-addressable store. */
+  /**
+   * The verifying content-addressable store, with one-call helpers for inputs ({@link
+   * ContentAddressableStorage#putDirectory}, {@link ContentAddressableStorage#putTree}, {@link
+   * ContentAddressableStorage#putMessage}).
+   *
+   * @return the CAS; the same object on every call
+   * @throws IllegalStateException once the instance is closed (as is every method of the CAS)
+   */
   public ContentAddressableStorage cas() {
     return cas;
   }
 
-  /** The action cache, checked against {@link #cas()}. */
+  /**
+   * The action cache, whose results are checked against {@link #cas()}.
+   *
+   * @return the action cache; the same object on every call
+   * @throws IllegalStateException once the instance is closed (as is every method of it)
+   */
   public ActionCache actionCache() {
     return actionCache;
   }
@@ -92,7 +104,9 @@ public final class Hearth implements AutoCloseable {
   /**
    * The execution service of the in-process scheduler and worker.
    *
-   * @throws IllegalStateException if the builder was not given {@link Builder#localExecution}
+   * @return the execution service; the same object on every call
+   * @throws IllegalStateException if the builder was not given {@link Builder#localExecution}, or
+   *     the instance is closed
    */
   public ExecutionService execution() {
     lifecycle.checkOpen();
@@ -108,6 +122,9 @@ public final class Hearth implements AutoCloseable {
   /**
    * The statistics of the local worker's persistent-worker pool; empty without {@link
    * Builder#localExecution} or with persistent workers disabled.
+   *
+   * @return a snapshot taken now
+   * @throws IllegalStateException once the instance is closed
    */
   public Optional<PoolStats> persistentWorkerStats() {
     lifecycle.checkOpen();
@@ -204,6 +221,13 @@ public final class Hearth implements AutoCloseable {
      * Runs actions in this process, on one local worker whose exec roots, blob cache and persistent
      * worker processes live under {@code workDirectory} (created if missing; it belongs to this
      * instance). Actions may name any platform property; none is matched.
+     *
+     * <p>The directory is locked ({@code exec.lock}) while the instance is open: a second instance
+     * over it, in this JVM or another process, fails to build with a {@link
+     * build.hearth.api.ConfigException} on {@code localExecution} that names the holder.
+     *
+     * @param workDirectory the worker's directory
+     * @return this builder
      */
     public Builder localExecution(Path workDirectory) {
       this.executionDirectory = Objects.requireNonNull(workDirectory, "workDirectory");
@@ -264,13 +288,24 @@ public final class Hearth implements AutoCloseable {
       return this;
     }
 
-    /** The providers to choose from; by default those {@link java.util.ServiceLoader} finds. */
+    /**
+     * The providers to choose from; by default those {@link java.util.ServiceLoader} finds on the
+     * class path of {@code Hearth}'s class loader.
+     *
+     * @param registry the providers
+     * @return this builder
+     */
     public Builder storeProviders(StoreProviderRegistry registry) {
       this.registry = Objects.requireNonNull(registry, "registry");
       return this;
     }
 
-    /** The clock stores use for access times; the system clock by default. */
+    /**
+     * The clock stores and the scheduler use; the system clock by default, a fake one in tests.
+     *
+     * @param clock the clock
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
@@ -364,9 +399,11 @@ public final class Hearth implements AutoCloseable {
     }
 
     /**
-     * Opens the stores.
+     * Opens the stores. Nothing is left open when it fails.
      *
-     * @throws build.hearth.api.ConfigException if a type is unknown or a setting is bad
+     * @return the open instance; close it after its last use
+     * @throws build.hearth.api.ConfigException if a type is unknown, a setting is bad, or a
+     *     directory belongs to another instance
      */
     public Hearth build() {
       StoreProviderRegistry providers =
