@@ -92,6 +92,24 @@ public record PersistentWorkersConfig(
   /** The default number of requests in flight on one multiplex process: 8, as Bazel's. */
   public static final int DEFAULT_MAX_MULTIPLEX_REQUESTS = 8;
 
+  /**
+   * Copies the collections and checks the values that must be present.
+   *
+   * @param enabled as described above
+   * @param idleTimeout as described above
+   * @param maxProcessesPerKey as described above
+   * @param maxProcesses as described above
+   * @param maxRequestsPerProcess as described above
+   * @param memoryLimitBytes as described above
+   * @param atCapacity as described above
+   * @param shutdownGrace as described above
+   * @param maxMultiplexRequests as described above
+   * @param tools as described above
+   * @param allowedTools as described above
+   * @param allowedKeys as described above
+   * @param sandbox as described above
+   * @throws NullPointerException if an object is null
+   */
   public PersistentWorkersConfig {
     Objects.requireNonNull(idleTimeout, "idleTimeout");
     Objects.requireNonNull(atCapacity, "atCapacity");
@@ -105,6 +123,9 @@ public record PersistentWorkersConfig(
   /**
    * The defaults for a worker with {@code slots} slots: enabled, idle timeout 5 minutes, 10
    * processes per key, and at most {@code max(10, 2 * slots)} processes in all, waiting at the cap.
+   *
+   * @param slots the worker's slots
+   * @return the default settings
    */
   public static PersistentWorkersConfig defaults(int slots) {
     return new PersistentWorkersConfig(
@@ -147,6 +168,10 @@ public record PersistentWorkersConfig(
   /**
    * Whether an action with this key and tool may run on a persistent process: always, unless the
    * configuration lists allowed tools or keys and the action matches none of them.
+   *
+   * @param clientKey the action's {@code persistentWorkerKey}
+   * @param tool the action's {@code persistentWorkerTool}, or {@code ""}
+   * @return whether it may run persistently
    */
   public boolean allows(String clientKey, String tool) {
     if (!enabled) {
@@ -159,23 +184,6 @@ public record PersistentWorkersConfig(
         || allowedKeys.map(k -> k.contains(clientKey)).orElse(false);
   }
 
-  /**
-   * A tool the worker's configuration defines. An action naming it in {@code persistentWorkerTool}
-   * runs with these settings; one that names no defined tool runs with the action's own command and
-   * the pool's limits.
-   *
-   * @param name the name actions use
-   * @param command when not empty, the command that starts the tool on this worker, replacing the
-   *     startup part of the action's command line ({@code --persistent_worker} is appended)
-   * @param protocol overrides the action's {@code persistentWorkerProtocol}
-   * @param multiplex overrides the action's {@code persistentWorkerMultiplex}
-   * @param cancellable whether the tool answers {@code cancel=true}; if not, a cancelled request's
-   *     process is killed
-   * @param maxProcessesPerKey overrides the pool's limit for this tool's keys
-   * @param maxRequestsPerProcess overrides the pool's limit (0 for none)
-   * @param memoryLimitBytes overrides the pool's limit (0 for none)
-   * @param idleTimeout overrides the pool's idle timeout
-   */
   /**
    * Builds a {@link PersistentWorkersConfig}; from {@link #newBuilder()} or {@link #toBuilder()}.
    * Not thread-safe; every setter returns the builder.
@@ -385,6 +393,23 @@ public record PersistentWorkersConfig(
     }
   }
 
+  /**
+   * A tool the worker's configuration defines. An action naming it in {@code persistentWorkerTool}
+   * runs with these settings; one that names no defined tool runs with the action's own command and
+   * the pool's limits.
+   *
+   * @param name the name actions use
+   * @param command when not empty, the command that starts the tool on this worker, replacing the
+   *     startup part of the action's command line ({@code --persistent_worker} is appended)
+   * @param protocol overrides the action's {@code persistentWorkerProtocol}
+   * @param multiplex overrides the action's {@code persistentWorkerMultiplex}
+   * @param cancellable whether the tool answers {@code cancel=true}; if not, a cancelled request's
+   *     process is killed
+   * @param maxProcessesPerKey overrides the pool's limit for this tool's keys
+   * @param maxRequestsPerProcess overrides the pool's limit (0 for none)
+   * @param memoryLimitBytes overrides the pool's limit (0 for none)
+   * @param idleTimeout overrides the pool's idle timeout
+   */
   public record Tool(
       String name,
       List<String> command,
@@ -395,6 +420,19 @@ public record PersistentWorkersConfig(
       OptionalInt maxRequestsPerProcess,
       OptionalLong memoryLimitBytes,
       Optional<Duration> idleTimeout) {
+    /**
+     * Copies the command.
+     *
+     * @param name as described above
+     * @param command as described above
+     * @param protocol as described above
+     * @param multiplex as described above
+     * @param cancellable as described above
+     * @param maxProcessesPerKey as described above
+     * @param maxRequestsPerProcess as described above
+     * @param memoryLimitBytes as described above
+     * @param idleTimeout as described above
+     */
     public Tool {
       Objects.requireNonNull(name, "name");
       command = List.copyOf(command);
