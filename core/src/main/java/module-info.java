@@ -1,7 +1,7 @@
 /**
  * Hearth's engine. Embedders use {@code build.hearth.core} ({@code Hearth}, {@code Storage}, {@code
- * ConfiguredStores}, {@code Closer}), {@code build.hearth.core.config} (the configuration reader)
- * and, until the statistics move to the API, {@code build.hearth.core.persistent} for {@code
+ * ConfiguredStores}, {@code Closer}) and {@code build.hearth.core.config} (the configuration reader
+ * and {@code PersistentWorkersConfig}); the persistent-worker statistics are the API's {@code
  * PoolStats}. Every other package is the engine's inside: exported only to Hearth's own transport
  * ({@code build.hearth.grpc}), remote worker ({@code build.hearth.agent}) and server ({@code
  * build.hearth.server}), so an embedder or plugin on the module path cannot come to depend on it.
@@ -19,7 +19,10 @@ module build.hearth.core {
 
   exports build.hearth.core;
   exports build.hearth.core.config;
-  exports build.hearth.core.persistent;
+  exports build.hearth.core.persistent to
+      build.hearth.grpc,
+      build.hearth.agent,
+      build.hearth.server;
   exports build.hearth.core.cas to
       build.hearth.grpc,
       build.hearth.agent,

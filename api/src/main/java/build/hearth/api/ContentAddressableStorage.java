@@ -2,7 +2,9 @@ package build.hearth.api;
 
 import build.bazel.remote.execution.v2.Directory;
 import com.google.protobuf.ByteString;
+import com.google.protobuf.MessageLite;
 import java.io.InputStream;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -89,6 +91,82 @@ public interface ContentAddressableStorage {
    *     stored); RESOURCE_EXHAUSTED if the store cannot hold the blob
    */
   void put(Digest expected, ByteString data);
+
+  /**
+   * Stores a protobuf message (an {@code Action}, a {@code Command}, a {@code Directory}) as its
+   * serialized bytes and returns their digest, the form every REAPI field that names a message
+   * takes.
+   *
+   * <pre>{@code
+   * Digest command = cas.putMessage(Command.newBuilder().addArguments("true").build());
+   * }</pre>
+   *
+   * @param message the message to store
+   * @return the digest of its serialized bytes
+   * @throws HearthException RESOURCE_EXHAUSTED if the store cannot hold it
+   */
+  default Digest putMessage(MessageLite message) {
+    return put(message.toByteString());
+  }
+
+  /**
+   * Uploads a local directory as an input tree and returns the digest of its root {@code
+   * Directory}, ready for an {@code Action}'s {@code input_root_digest}. Every file, directory and
+   * symlink under it becomes an entry, sorted as REAPI requires; files keep their executable bit.
+   * Files are hashed and uploaded in pieces, never read into memory whole, and blobs the store
+   * already holds are not uploaded again.
+   *
+   * <pre>{@code
+   * Digest inputRoot = cas.putDirectory(Path.of("src/main/java"));
+   * }</pre>
+   *
+   * @param directory the directory whose content becomes the tree's root (its own name does not
+   *     appear)
+   * @return the digest of the root {@code Directory} message
+   * @throws IllegalArgumentException if {@code directory} is not a directory, or holds a symlink
+   *     that points outside it (absolute, or climbing out with {@code ..}), or a special file
+   *     (socket, device, pipe); the message names the path
+   * @throws java.io.UncheckedIOException if a file cannot be read, naming it
+   * @throws HearthException INVALID_ARGUMENT if a file changed while it was uploaded, naming it;
+   *     RESOURCE_EXHAUSTED if the store cannot hold a file
+   */
+  default Digest putDirectory(Path directory) {
+    return MerkleTrees.putDirectory(this, directory);
+  }
+
+  /**
+   * Uploads an input tree built in memory and returns the digest of its root {@code Directory}.
+   * Keys are relative paths with {@code /} between names ({@code "src/Main.java"}); the directories
+   * between are made as needed, in REAPI's order. An empty map gives the empty tree.
+   *
+   * <pre>{@code
+   * Digest inputRoot = cas.putTree(Map.of(
+   *     "in.txt", InputFile.of("hello\n"),
+   *     "bin/run.sh", InputFile.executable("#!/bin/sh\ncat in.txt\n")));
+   * }</pre>
+   *
+   * @param files each file's relative path and content
+   * @return the digest of the root {@code Directory} message
+   * @throws IllegalArgumentException if a path is empty, absolute, has an empty, {@code .} or
+   *     {@code ..} segment, or is both a file and a directory, naming it
+   * @throws HearthException RESOURCE_EXHAUSTED if the store cannot hold a file
+   */
+  default Digest putTree(Map<String, InputFile> files) {
+    return MerkleTrees.putTree(this, files);
+  }
+
+  /**
+   * Reads a whole small blob named by a REAPI digest message, such as an {@code ActionResult}'s
+   * {@code stdout_digest}; as {@link #get(Digest)}.
+   *
+   * @param digest the blob's digest as a REAPI message
+   * @return the blob's bytes
+   * @throws HearthException INVALID_ARGUMENT if the message is malformed; otherwise as {@link
+   *     #get(Digest)}
+   */
+  default ByteString get(build.bazel.remote.execution.v2.Digest digest) {
+    return get(Digest.fromProto(digest));
+  }
 
   /**
    * Writes many small blobs, each verified on its own. The result has one entry per request entry,

@@ -103,16 +103,31 @@ public record Digest(String hash, long sizeBytes) implements Comparable<Digest> 
   /**
    * Parses the {@code hash/size} form used in logs, resource names and {@link #toString()}.
    *
-   * @param text a digest such as {@code 2cf2...9824/5}
+   * @param text a digest such as {@code 2cf2...9824/5}; not a resource name ({@code
+   *     blobs/2cf2...9824/5}), which is refused with a message that says so
    * @return the digest it names
    * @throws HearthException INVALID_ARGUMENT if the text is not of that form
    */
   public static Digest parse(String text) {
-    int slash = text.indexOf('/');
+    int slash = text.lastIndexOf('/');
     if (slash < 0) {
-      throw HearthException.invalidArgument("'%s' is not a digest of the form hash/size", text);
+      throw HearthException.invalidArgument(
+          "'%s' is not a digest of the form hash/size", abbreviate(text));
     }
-    return new Digest(text.substring(0, slash), parseSize(text.substring(slash + 1)));
+    String hash = text.substring(0, slash);
+    if (hash.indexOf('/') >= 0) {
+      throw HearthException.invalidArgument(
+          "'%s' is not a digest of the form hash/size: it has more than one '/'; from a resource"
+              + " name such as blobs/<hash>/<size>, pass only its last two segments",
+          abbreviate(text));
+    }
+    String size = text.substring(slash + 1);
+    try {
+      return new Digest(hash, parseSize(size));
+    } catch (HearthException e) {
+      throw HearthException.invalidArgument(
+          "'%s' is not a digest of the form hash/size: %s", abbreviate(text), e.getMessage());
+    }
   }
 
   /**

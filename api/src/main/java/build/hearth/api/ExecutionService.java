@@ -39,6 +39,22 @@ public interface ExecutionService {
   Execution execute(ExecuteRequest request);
 
   /**
+   * Starts, joins or answers from the cache the action {@code actionDigest} names, with no further
+   * options; as {@link #execute(ExecuteRequest)}.
+   *
+   * <pre>{@code
+   * ExecuteResponse response = executions.execute(cas.putMessage(action)).result().join();
+   * }</pre>
+   *
+   * @param actionDigest the digest of an {@code Action} in the CAS
+   * @return the execution to follow
+   * @throws HearthException as {@link #execute(ExecuteRequest)}
+   */
+  default Execution execute(Digest actionDigest) {
+    return execute(ExecuteRequest.newBuilder().setActionDigest(actionDigest.toProto()).build());
+  }
+
+  /**
    * Finds an execution by the name a client holds, as WaitExecution does.
    *
    * @param operationName an {@link Execution#name()}

@@ -34,4 +34,17 @@ class DigestTest {
   void theEmptyByteStringIsTheEmptyBlob() {
     assertThat(Digest.of(ByteString.EMPTY)).isEqualTo(Digest.EMPTY);
   }
+
+  @Test
+  void parsingAResourceNameSaysToPassOnlyHashAndSize() {
+    String hash = Digest.of("hello".getBytes(java.nio.charset.StandardCharsets.UTF_8)).hash();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Digest.parse("blobs/" + hash + "/5"))
+        .isInstanceOf(HearthException.class)
+        .hasMessageContaining("it has more than one '/'")
+        .hasMessageContaining("pass only its last two segments");
+    org.assertj.core.api.Assertions.assertThat(Digest.parse(hash + "/5").sizeBytes()).isEqualTo(5);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Digest.parse(hash + "/five"))
+        .hasMessageContaining(
+            "is not a digest of the form hash/size: 'five' is not a valid blob" + " size");
+  }
 }

@@ -84,6 +84,18 @@ final class Layering {
               "the conformance suites test plugins through api + spi only, so a plugin's tests"
                   + " never need Hearth's engine");
 
+  static final ArchRule STORAGE_SUITES_BRING_NO_GRPC =
+      noClasses()
+          .that()
+          .resideInAPackage("build.hearth.testing")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage("io.grpc..", "io.netty..", "build.hearth.testing.transport..")
+          .because(
+              "hearth-testing is every storage plugin's test dependency: gRPC belongs to the"
+                  + " transport suite in hearth-testing-transport, so a storage plugin's test class"
+                  + " path never carries it");
+
   static final ArchRule CORE_NEVER_REACHES_A_TRANSPORT =
       noClasses()
           .that()
@@ -229,6 +241,7 @@ final class Layering {
           API_IS_THE_BOTTOM,
           SPI_SITS_ON_API_ONLY,
           TESTING_SITS_ON_API_AND_SPI,
+          STORAGE_SUITES_BRING_NO_GRPC,
           CORE_NEVER_REACHES_A_TRANSPORT,
           GRPC_NEVER_REACHES_UP,
           AGENT_NEVER_IMPORTS_THE_SERVER_SIDE,

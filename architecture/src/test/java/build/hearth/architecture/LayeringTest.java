@@ -21,6 +21,7 @@ class LayeringTest {
           "build.hearth.api",
           "build.hearth.spi.transport",
           "build.hearth.testing",
+          "build.hearth.testing.transport",
           "build.hearth.core",
           "build.hearth.core.scheduler",
           "build.hearth.grpc",

@@ -25,7 +25,13 @@ import java.util.Objects;
 public final class Closer implements AutoCloseable {
   private final Deque<AutoCloseable> resources = new ArrayDeque<>();
 
-  /** Takes ownership of {@code resource} and returns it. */
+  /**
+   * Takes ownership of {@code resource}: it is closed with the others, in reverse order.
+   *
+   * @param <C> the resource's type
+   * @param resource the resource
+   * @return {@code resource}, for chaining
+   */
   public synchronized <C extends AutoCloseable> C register(C resource) {
     resources.push(Objects.requireNonNull(resource, "resource"));
     return resource;
@@ -48,6 +54,8 @@ public final class Closer implements AutoCloseable {
   /**
    * Closes every registered resource after {@code primary} went wrong, adding any failure to close
    * to {@code primary} as suppressed, so the caller rethrows the error that matters.
+   *
+   * @param primary the failure the caller is about to rethrow
    */
   public void closeAfter(Throwable primary) {
     closeAll(Objects.requireNonNull(primary, "primary"));

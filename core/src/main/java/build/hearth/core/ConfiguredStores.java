@@ -34,6 +34,10 @@ public final class ConfiguredStores implements AutoCloseable {
   /**
    * Opens every store in {@code config}.
    *
+   * @param config the configuration, whose stores are opened
+   * @param registry the providers to choose from
+   * @param clock the clock the stores use
+   * @return the open stores; close them after their last use
    * @throws ConfigException for an unknown type or a bad setting, naming its path
    */
   public static ConfiguredStores open(
@@ -65,7 +69,13 @@ public final class ConfiguredStores implements AutoCloseable {
     return StoreContext.newBuilder(store.name(), store.settings()).clock(clock).build();
   }
 
-  /** The blob store named {@code name} in the configuration. */
+  /**
+   * Finds a blob store.
+   *
+   * @param name its name in the configuration
+   * @return the blob store of that name
+   * @throws IllegalArgumentException if the configuration names no such store
+   */
   public BlobStore blobStore(String name) {
     BlobStore store = blobStores.get(name);
     if (store == null) {
@@ -74,7 +84,13 @@ public final class ConfiguredStores implements AutoCloseable {
     return store;
   }
 
-  /** The action-cache store named {@code name} in the configuration. */
+  /**
+   * Finds an action-cache store.
+   *
+   * @param name its name in the configuration
+   * @return the action-cache store of that name
+   * @throws IllegalArgumentException if the configuration names no such store
+   */
   public ActionCacheStore actionCacheStore(String name) {
     ActionCacheStore store = actionCacheStores.get(name);
     if (store == null) {

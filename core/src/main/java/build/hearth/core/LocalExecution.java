@@ -1,20 +1,24 @@
 package build.hearth.core;
 
 import build.hearth.api.ActionCache;
+import build.hearth.api.ConfigException;
 import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.ExecutionService;
+import build.hearth.api.PoolStats;
 import build.hearth.core.config.PersistentWorkersConfig;
 import build.hearth.core.execution.ExecutionServices;
-import build.hearth.core.persistent.PoolStats;
+import build.hearth.core.internal.DirectoryLock;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.WarmWorkers;
-import build.hearth.core.storage.LocalBlobFiles;
 import build.hearth.core.worker.WorkerRuntime;
 import build.hearth.spi.storage.BlobStore;
+import build.hearth.spi.storage.LocalBlobFiles;
 import build.hearth.spi.storage.StoreProviderRegistry;
 import build.hearth.spi.worker.ActionOutcome;
 import build.hearth.spi.worker.ExecutionTask;
 import build.hearth.spi.worker.WorkerSpec;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Optional;
@@ -26,7 +30,7 @@ import java.util.Optional;
  */
 final class LocalExecution implements AutoCloseable {
   private static final String WORKER = "local";
-  private static final long CACHE_SIZE = 10L << 30;
+  private static final String LOCK_FILE = "exec.lock";
 
   private final Closer resources;
   private final ExecutionService service;
@@ -42,6 +46,7 @@ final class LocalExecution implements AutoCloseable {
       Path workDirectory,
       int slots,
       PersistentWorkersConfig persistentWorkers,
+      long cacheBytes,
       BlobStore blobStore,
       ContentAddressableStorage cas,
       ActionCache actionCache,
@@ -49,6 +54,7 @@ final class LocalExecution implements AutoCloseable {
       Clock clock) {
     Closer resources = new Closer();
     try {
+      resources.register(lockDirectory(workDirectory));
       // Inputs are hard-linked from a store that keeps blobs in files: the embedder's own store
       // when it is one, else a cache of the worker's.
       WorkerRuntime.Builder runtime =
@@ -61,7 +67,7 @@ final class LocalExecution implements AutoCloseable {
         runtime.sharedCache(blobStore);
       } else {
         runtime.cache(
-            providers, "localExecution.cache", workDirectory.resolve("cache"), CACHE_SIZE);
+            providers, "localExecution.cache", workDirectory.resolve("cache"), cacheBytes);
       }
       WarmWorkers warm = new WarmWorkers();
       Scheduler<ExecutionTask, ActionOutcome> scheduler =
@@ -85,6 +91,23 @@ final class LocalExecution implements AutoCloseable {
       resources.closeAfter(e);
       throw e;
     }
+  }
+
+  /**
+   * Claims {@code workDirectory} for this instance: a second instance over it, in this process or
+   * another, would share exec roots and persistent worker processes with this one.
+   */
+  private static DirectoryLock lockDirectory(Path workDirectory) {
+    try {
+      Files.createDirectories(workDirectory);
+    } catch (IOException e) {
+      throw new ConfigException(
+          "localExecution", 0, "cannot create the directory " + workDirectory + ": " + e);
+    }
+    return DirectoryLock.acquire(
+        workDirectory.resolve(LOCK_FILE),
+        "local execution",
+        problem -> new ConfigException("localExecution", 0, problem));
   }
 
   ExecutionService service() {

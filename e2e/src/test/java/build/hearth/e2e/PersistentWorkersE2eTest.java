@@ -2,7 +2,7 @@ package build.hearth.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import build.hearth.core.persistent.PoolStats;
+import build.hearth.api.PoolStats;
 import build.hearth.server.HearthServer;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -5,7 +5,7 @@ import build.hearth.api.ContentAddressableStorage;
 import build.hearth.core.Storage;
 import build.hearth.spi.storage.ActionCacheStore;
 import build.hearth.spi.storage.BlobStore;
-import build.hearth.testing.TransportContractTest;
+import build.hearth.testing.transport.TransportContractTest;
 import org.junit.jupiter.api.AfterEach;
 
 /**

@@ -2,16 +2,16 @@ package build.hearth.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import build.hearth.api.PoolLimits;
+import build.hearth.api.PoolStats;
+import build.hearth.api.PoolStats.Counters;
+import build.hearth.api.PoolStats.KeyStats;
+import build.hearth.api.PoolStats.ProcessState;
+import build.hearth.api.PoolStats.ProcessStats;
+import build.hearth.api.RetirementReason;
+import build.hearth.api.ToolProtocol;
 import build.hearth.core.ops.AdminRoutes;
 import build.hearth.core.ops.WorkerReports;
-import build.hearth.core.persistent.PoolLimits;
-import build.hearth.core.persistent.PoolStats;
-import build.hearth.core.persistent.PoolStats.Counters;
-import build.hearth.core.persistent.PoolStats.KeyStats;
-import build.hearth.core.persistent.PoolStats.ProcessState;
-import build.hearth.core.persistent.PoolStats.ProcessStats;
-import build.hearth.core.persistent.RetirementReason;
-import build.hearth.core.persistent.ToolProtocol;
 import build.hearth.spi.transport.HttpRoutes;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;

@@ -55,13 +55,28 @@ class ModuleDescriptorsTest {
   }
 
   @Test
+  void transportTestingDescriptorExportsItsSuiteAndReadsGrpc() throws Exception {
+    ModuleDescriptor transport =
+        descriptor(
+            location(build.hearth.testing.transport.TransportContractTest.class),
+            "build.hearth.testing.transport");
+
+    assertThat(transport.isAutomatic()).isFalse();
+    assertThat(exported(transport)).containsExactly("build.hearth.testing.transport");
+    assertThat(transitiveRequires(transport))
+        .contains("build.hearth.spi", "org.junit.jupiter.api", "io.grpc");
+  }
+
+  @Test
   void testingDescriptorExportsTheSuitesAndOpensThemToJUnit() throws Exception {
     ModuleDescriptor testing = descriptor(location(FakeClock.class), "build.hearth.testing");
 
     assertThat(testing.isAutomatic()).isFalse();
     assertThat(exported(testing)).containsExactly("build.hearth.testing");
-    assertThat(transitiveRequires(testing))
-        .contains("build.hearth.spi", "org.junit.jupiter.api", "io.grpc");
+    assertThat(transitiveRequires(testing)).contains("build.hearth.spi", "org.junit.jupiter.api");
+    assertThat(testing.requires().stream().map(ModuleDescriptor.Requires::name))
+        .as("hearth-testing is a storage plugin's test dependency: no gRPC")
+        .noneMatch(name -> name.startsWith("io.grpc"));
     assertThat(testing.opens())
         .singleElement()
         .satisfies(
@@ -82,8 +97,7 @@ class ModuleDescriptorsTest {
             core.exports().stream()
                 .filter(e -> !e.isQualified())
                 .map(ModuleDescriptor.Exports::source))
-        .containsExactlyInAnyOrder(
-            "build.hearth.core", "build.hearth.core.config", "build.hearth.core.persistent");
+        .containsExactlyInAnyOrder("build.hearth.core", "build.hearth.core.config");
     // ... and every other package only to the transport, the remote worker and the server.
     Set<String> qualified =
         core.exports().stream()
@@ -94,8 +108,9 @@ class ModuleDescriptorsTest {
         .contains(
             "build.hearth.core.internal",
             "build.hearth.core.scheduler",
-            "build.hearth.core.security")
-        .hasSize(core.packages().size() - 3);
+            "build.hearth.core.security",
+            "build.hearth.core.persistent")
+        .hasSize(core.packages().size() - 2);
     core.exports().stream()
         .filter(ModuleDescriptor.Exports::isQualified)
         .forEach(

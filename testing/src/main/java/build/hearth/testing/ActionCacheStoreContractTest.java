@@ -3,6 +3,7 @@ package build.hearth.testing;
 import static build.hearth.testing.ContractSupport.mix;
 import static build.hearth.testing.ContractSupport.runConcurrently;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import build.hearth.api.Digest;
 import build.hearth.spi.storage.ActionCacheStore;
@@ -193,11 +194,31 @@ public abstract class ActionCacheStoreContractTest {
     expected.remove(key);
   }
 
+  /**
+   * A closed store refuses puts: otherwise an entry could appear after the close and, in a
+   * persistent store, after the next open. Any exception counts as a refusal.
+   */
+  @Test
+  public void putsAfterCloseAreRefused() {
+    Digest key = randomKey();
+    ActionCacheStore closed = store();
+
+    closeStore();
+
+    assertThatThrownBy(() -> closed.put(key, randomBytes(100)))
+        .as("put on a closed store")
+        .isInstanceOf(RuntimeException.class);
+    reopenStore(DEFAULT_CAPACITY_BYTES);
+    assertThat(store().get(key)).as("the entry put after the close, once reopened").isEmpty();
+  }
+
   /** A new store holds nothing and reports zero entries and bytes, and its capacity. */
   @Test
   public void freshStoreIsEmpty() {
-    assertThat(store().stats()).isEqualTo(new StoreStats(0, 0, DEFAULT_CAPACITY_BYTES, 0, 0));
-    assertThat(store().get(randomKey())).isEmpty();
+    assertThat(store().stats())
+        .as("store().stats()")
+        .isEqualTo(new StoreStats(0, 0, DEFAULT_CAPACITY_BYTES, 0, 0));
+    assertThat(store().get(randomKey())).as("store().get(randomKey())").isEmpty();
   }
 
   /** An entry put under a key is returned for that key only, and is counted. */
@@ -208,10 +229,14 @@ public abstract class ActionCacheStoreContractTest {
 
     put(key, entry);
 
-    assertThat(store().get(key)).hasValueSatisfying(v -> assertThat(v).isEqualTo(entry));
-    assertThat(store().get(randomKey())).isEmpty();
-    assertThat(store().stats().entries()).isEqualTo(1);
-    assertThat(store().stats().sizeBytes()).isEqualTo(entry.length);
+    assertThat(store().get(key))
+        .as("store().get(key)")
+        .hasValueSatisfying(v -> ContractSupport.assertSameBytes(v, entry, "the entry read back"));
+    assertThat(store().get(randomKey())).as("store().get(randomKey())").isEmpty();
+    assertThat(store().stats().entries()).as("store().stats().entries()").isEqualTo(1);
+    assertThat(store().stats().sizeBytes())
+        .as("store().stats().sizeBytes()")
+        .isEqualTo(entry.length);
   }
 
   /** An {@code ActionResult} with every field at its default serializes to zero bytes. */
@@ -221,7 +246,9 @@ public abstract class ActionCacheStoreContractTest {
 
     put(key, new byte[0]);
 
-    assertThat(store().get(key)).hasValueSatisfying(v -> assertThat(v).isEmpty());
+    assertThat(store().get(key))
+        .as("store().get(key)")
+        .hasValueSatisfying(v -> assertThat(v).as("v").isEmpty());
   }
 
   /** The size is part of the key: the same hash with another size is another action. */
@@ -230,7 +257,9 @@ public abstract class ActionCacheStoreContractTest {
     Digest key = randomKey();
     put(key, randomBytes(100));
 
-    assertThat(store().get(new Digest(key.hash(), key.sizeBytes() + 1))).isEmpty();
+    assertThat(store().get(new Digest(key.hash(), key.sizeBytes() + 1)))
+        .as("store().get(new Digest(key.hash(), key.sizeBytes() + 1))")
+        .isEmpty();
   }
 
   /** A second put under a key replaces the entry; the old one no longer counts. */
@@ -242,9 +271,14 @@ public abstract class ActionCacheStoreContractTest {
 
     put(key, replacement);
 
-    assertThat(store().get(key)).hasValueSatisfying(v -> assertThat(v).isEqualTo(replacement));
-    assertThat(store().stats().entries()).isEqualTo(1);
-    assertThat(store().stats().sizeBytes()).isEqualTo(replacement.length);
+    assertThat(store().get(key))
+        .as("store().get(key)")
+        .hasValueSatisfying(
+            v -> ContractSupport.assertSameBytes(v, replacement, "the entry read back"));
+    assertThat(store().stats().entries()).as("store().stats().entries()").isEqualTo(1);
+    assertThat(store().stats().sizeBytes())
+        .as("store().stats().sizeBytes()")
+        .isEqualTo(replacement.length);
   }
 
   /** {@code remove} deletes one entry; removing an absent key does nothing. */
@@ -259,10 +293,15 @@ public abstract class ActionCacheStoreContractTest {
     remove(removed);
     remove(randomKey());
 
-    assertThat(store().get(removed)).isEmpty();
-    assertThat(store().get(kept)).hasValueSatisfying(v -> assertThat(v).isEqualTo(keptEntry));
-    assertThat(store().stats().entries()).isEqualTo(1);
-    assertThat(store().stats().sizeBytes()).isEqualTo(keptEntry.length);
+    assertThat(store().get(removed)).as("store().get(removed)").isEmpty();
+    assertThat(store().get(kept))
+        .as("store().get(kept)")
+        .hasValueSatisfying(
+            v -> ContractSupport.assertSameBytes(v, keptEntry, "the entry read back"));
+    assertThat(store().stats().entries()).as("store().stats().entries()").isEqualTo(1);
+    assertThat(store().stats().sizeBytes())
+        .as("store().stats().sizeBytes()")
+        .isEqualTo(keptEntry.length);
   }
 
   /** Changing the array given to {@code put} or returned by {@code get} changes no entry. */
@@ -276,7 +315,10 @@ public abstract class ActionCacheStoreContractTest {
     entry[0] ^= 1;
     store().get(key).orElseThrow()[1] ^= 1;
 
-    assertThat(store().get(key)).hasValueSatisfying(v -> assertThat(v).isEqualTo(original));
+    assertThat(store().get(key))
+        .as("store().get(key)")
+        .hasValueSatisfying(
+            v -> ContractSupport.assertSameBytes(v, original, "the entry read back"));
   }
 
   /** Eviction keeps the store within capacity; what is stored plus evicted is what was put. */
@@ -297,10 +339,10 @@ public abstract class ActionCacheStoreContractTest {
       assertThat(stats.sizeBytes() + stats.evictedBytes())
           .as("size + evicted bytes after put %d", i)
           .isEqualTo(total);
-      assertThat(stats.evictions()).isGreaterThanOrEqualTo(lastEvictions);
+      assertThat(stats.evictions()).as("stats.evictions()").isGreaterThanOrEqualTo(lastEvictions);
       lastEvictions = stats.evictions();
     }
-    assertThat(lastEvictions).isPositive();
+    assertThat(lastEvictions).as("lastEvictions").isPositive();
   }
 
   /** A full store evicts one entry for a new one: with LRU, the one used least recently. */
@@ -314,15 +356,15 @@ public abstract class ActionCacheStoreContractTest {
       put(key, randomBytes(size));
       keys.add(key);
     }
-    assertThat(store().get(keys.get(0))).isPresent();
-    assertThat(store().get(keys.get(1))).isPresent();
+    assertThat(store().get(keys.get(0))).as("store().get(keys.get(0))").isPresent();
+    assertThat(store().get(keys.get(1))).as("store().get(keys.get(1))").isPresent();
 
     Digest fifth = randomKey();
     put(fifth, randomBytes(size));
 
     StoreStats stats = store().stats();
-    assertThat(stats.evictions()).isEqualTo(1);
-    assertThat(stats.evictedBytes()).isEqualTo(size);
+    assertThat(stats.evictions()).as("stats.evictions()").isEqualTo(1);
+    assertThat(stats.evictedBytes()).as("stats.evictedBytes()").isEqualTo(size);
     keys.add(fifth);
     List<Digest> missing = keys.stream().filter(k -> store().get(k).isEmpty()).toList();
     if (evictsLeastRecentlyUsed()) {
@@ -330,7 +372,7 @@ public abstract class ActionCacheStoreContractTest {
           .as("the third entry was used least recently")
           .containsExactly(keys.get(2));
     } else {
-      assertThat(missing).hasSize(1);
+      assertThat(missing).as("missing").hasSize(1);
     }
   }
 
@@ -401,10 +443,14 @@ public abstract class ActionCacheStoreContractTest {
       for (int i = 0; i < perThread; i++) {
         byte[] entry = entries.get(t).get(i);
         assertThat(store().get(keys.get(t).get(i)))
-            .hasValueSatisfying(v -> assertThat(v).isEqualTo(entry));
+            .as("store().get(keys.get(t).get(i))")
+            .hasValueSatisfying(
+                v -> ContractSupport.assertSameBytes(v, entry, "the entry read back"));
       }
     }
-    assertThat(store().stats().entries()).isEqualTo((long) threads * perThread);
+    assertThat(store().stats().entries())
+        .as("store().stats().entries()")
+        .isEqualTo((long) threads * perThread);
   }
 
   /**
@@ -431,16 +477,26 @@ public abstract class ActionCacheStoreContractTest {
         if (last == null) {
           assertThat(store().get(key)).as("removed before the close").isEmpty();
         } else {
-          assertThat(store().get(key)).hasValueSatisfying(v -> assertThat(v).isEqualTo(last));
+          assertThat(store().get(key))
+              .as("store().get(key)")
+              .hasValueSatisfying(
+                  v -> ContractSupport.assertSameBytes(v, last, "the entry read back"));
         }
       }
-      assertThat(store().stats().entries()).isEqualTo(before.entries());
-      assertThat(store().stats().sizeBytes()).isEqualTo(before.sizeBytes());
+      assertThat(store().stats().entries())
+          .as("store().stats().entries()")
+          .isEqualTo(before.entries());
+      assertThat(store().stats().sizeBytes())
+          .as("store().stats().sizeBytes()")
+          .isEqualTo(before.sizeBytes());
     } else {
       Digest key = randomKey();
       byte[] entry = randomBytes(10);
       put(key, entry);
-      assertThat(store().get(key)).hasValueSatisfying(v -> assertThat(v).isEqualTo(entry));
+      assertThat(store().get(key))
+          .as("store().get(key)")
+          .hasValueSatisfying(
+              v -> ContractSupport.assertSameBytes(v, entry, "the entry read back"));
     }
   }
 

@@ -201,7 +201,7 @@ public abstract class BlobStoreContractTest {
     Digest digest = Digest.of(content);
     try (BlobStore.Upload upload = store().startUpload(digest)) {
       upload.write(content, 0, content.length);
-      assertThat(upload.written()).isEqualTo(content.length);
+      assertThat(upload.written()).as("upload.written()").isEqualTo(content.length);
       commit(upload, digest);
     }
     return digest;
@@ -242,10 +242,14 @@ public abstract class BlobStoreContractTest {
   public void freshStoreIsEmpty() {
     Digest absent = Digest.of(randomBytes(100));
 
-    assertThat(store().stats()).isEqualTo(new StoreStats(0, 0, DEFAULT_CAPACITY_BYTES, 0, 0));
-    assertThat(store().contains(absent)).isFalse();
-    assertThat(store().read(absent, 0)).isEmpty();
-    assertThat(store().findMissing(List.of(absent))).containsExactly(absent);
+    assertThat(store().stats())
+        .as("store().stats()")
+        .isEqualTo(new StoreStats(0, 0, DEFAULT_CAPACITY_BYTES, 0, 0));
+    assertThat(store().contains(absent)).as("store().contains(absent)").isFalse();
+    assertThat(store().read(absent, 0)).as("store().read(absent, 0)").isEmpty();
+    assertThat(store().findMissing(List.of(absent)))
+        .as("store().findMissing(List.of(absent))")
+        .containsExactly(absent);
   }
 
   /** A committed blob is found, reads back byte for byte, and is counted. */
@@ -255,10 +259,12 @@ public abstract class BlobStoreContractTest {
 
     Digest digest = put(content);
 
-    assertThat(store().contains(digest)).isTrue();
-    assertThat(readFully(digest, 0)).hasValueSatisfying(b -> assertThat(b).isEqualTo(content));
-    assertThat(store().stats().entries()).isEqualTo(1);
-    assertThat(store().stats().sizeBytes()).isEqualTo(content.length);
+    assertThat(store().contains(digest)).as("store().contains(digest)").isTrue();
+    assertReadsBack(digest, content);
+    assertThat(store().stats().entries()).as("store().stats().entries()").isEqualTo(1);
+    assertThat(store().stats().sizeBytes())
+        .as("store().stats().sizeBytes()")
+        .isEqualTo(content.length);
   }
 
   /** {@code findMissing} returns the absent blobs, once each, and nothing else. */
@@ -270,9 +276,12 @@ public abstract class BlobStoreContractTest {
     Digest absent2 = Digest.of(randomBytes(400));
 
     assertThat(store().findMissing(List.of(a, absent1, b, absent2, absent1, a)))
+        .as("store().findMissing(List.of(a, absent1, b, absent2, absent1, a))")
         .containsExactlyInAnyOrder(absent1, absent2);
-    assertThat(store().findMissing(List.of(a, b))).isEmpty();
-    assertThat(store().findMissing(List.of())).isEmpty();
+    assertThat(store().findMissing(List.of(a, b)))
+        .as("store().findMissing(List.of(a, b))")
+        .isEmpty();
+    assertThat(store().findMissing(List.of())).as("store().findMissing(List.of())").isEmpty();
   }
 
   /** A digest names a blob by hash and size; the same hash with another size is another blob. */
@@ -281,9 +290,11 @@ public abstract class BlobStoreContractTest {
     Digest digest = put(randomBytes(1000));
     Digest otherSize = new Digest(digest.hash(), digest.sizeBytes() + 1);
 
-    assertThat(store().contains(otherSize)).isFalse();
-    assertThat(store().read(otherSize, 0)).isEmpty();
-    assertThat(store().findMissing(List.of(digest, otherSize))).containsExactly(otherSize);
+    assertThat(store().contains(otherSize)).as("store().contains(otherSize)").isFalse();
+    assertThat(store().read(otherSize, 0)).as("store().read(otherSize, 0)").isEmpty();
+    assertThat(store().findMissing(List.of(digest, otherSize)))
+        .as("store().findMissing(List.of(digest, otherSize))")
+        .containsExactly(otherSize);
   }
 
   /**
@@ -301,19 +312,19 @@ public abstract class BlobStoreContractTest {
       put(content);
       byte[] tail = reader.readAllBytes();
 
-      assertThat(concat(head, tail)).as("a reader open across the second put").isEqualTo(content);
+      assertSameBytes(concat(head, tail), content, "a reader open across the second put");
     }
     StoreStats stats = store().stats();
-    assertThat(stats.entries()).isEqualTo(1);
-    assertThat(stats.sizeBytes()).isEqualTo(content.length);
-    assertThat(readFully(digest, 0)).hasValueSatisfying(b -> assertThat(b).isEqualTo(content));
+    assertThat(stats.entries()).as("stats.entries()").isEqualTo(1);
+    assertThat(stats.sizeBytes()).as("stats.sizeBytes()").isEqualTo(content.length);
+    assertReadsBack(digest, content);
   }
 
   /** The empty blob commits; a store that then claims it also serves it, with no bytes. */
   @Test
   public void emptyBlobCanBeCommittedAndRead() {
     try (BlobStore.Upload upload = store().startUpload(Digest.EMPTY)) {
-      assertThat(upload.written()).isZero();
+      assertThat(upload.written()).as("upload.written()").isZero();
       commit(upload, Digest.EMPTY);
     }
 
@@ -322,8 +333,8 @@ public abstract class BlobStoreContractTest {
     boolean contained = store().contains(Digest.EMPTY);
     Optional<byte[]> read = readFully(Digest.EMPTY, 0);
     assertThat(read.isPresent()).as("read present == contains").isEqualTo(contained);
-    read.ifPresent(bytes -> assertThat(bytes).isEmpty());
-    assertThat(store().stats().sizeBytes()).isZero();
+    read.ifPresent(bytes -> assertThat(bytes).as("bytes").isEmpty());
+    assertThat(store().stats().sizeBytes()).as("store().stats().sizeBytes()").isZero();
   }
 
   /**
@@ -340,11 +351,15 @@ public abstract class BlobStoreContractTest {
       assertThat(readFully(digest, offset))
           .as("read from offset %d", offset)
           .hasValueSatisfying(
-              b -> assertThat(b).isEqualTo(Arrays.copyOfRange(content, offset, content.length)));
+              b ->
+                  assertSameBytes(
+                      b,
+                      Arrays.copyOfRange(content, offset, content.length),
+                      "read from offset " + offset));
     }
     assertThat(readFully(digest, content.length))
         .as("read from offset == size")
-        .hasValueSatisfying(b -> assertThat(b).isEmpty());
+        .hasValueSatisfying(b -> assertThat(b).as("b").isEmpty());
 
     // Two readers of one blob do not disturb each other.
     try (InputStream first = store().read(digest, 0).orElseThrow();
@@ -353,8 +368,11 @@ public abstract class BlobStoreContractTest {
       byte[] b1 = second.readNBytes(20_000);
       byte[] a2 = first.readAllBytes();
       byte[] b2 = second.readAllBytes();
-      assertThat(concat(a1, a2)).isEqualTo(content);
-      assertThat(concat(b1, b2)).isEqualTo(Arrays.copyOfRange(content, 60_000, content.length));
+      assertSameBytes(concat(a1, a2), content, "the bytes of two reads joined");
+      assertSameBytes(
+          concat(b1, b2),
+          Arrays.copyOfRange(content, 60_000, content.length),
+          "the bytes of two reads joined");
     }
   }
 
@@ -372,13 +390,13 @@ public abstract class BlobStoreContractTest {
       for (int size : sizes) {
         upload.write(padded, 10 + position, size);
         position += size;
-        assertThat(upload.written()).isEqualTo(position);
+        assertThat(upload.written()).as("upload.written()").isEqualTo(position);
       }
       upload.write(padded, 10 + position, content.length - position);
       commit(upload, digest);
     }
 
-    assertThat(readFully(digest, 0)).hasValueSatisfying(b -> assertThat(b).isEqualTo(content));
+    assertReadsBack(digest, content);
   }
 
   /**
@@ -405,13 +423,16 @@ public abstract class BlobStoreContractTest {
           position += size;
         }
         upload.write(buffers);
-        assertThat(upload.written()).isEqualTo(position);
+        assertThat(upload.written()).as("upload.written()").isEqualTo(position);
         int offset = start;
         for (ByteBuffer buffer : buffers) {
           int size = buffer.limit() - BUFFER_LEAD;
           byte[] after = new byte[size];
           buffer.get(BUFFER_LEAD, after);
-          assertThat(after).isEqualTo(Arrays.copyOfRange(content, offset, offset + size));
+          assertSameBytes(
+              after,
+              Arrays.copyOfRange(content, offset, offset + size),
+              "buffer bytes from " + offset + " after the write");
           offset += size;
         }
       }
@@ -419,7 +440,7 @@ public abstract class BlobStoreContractTest {
       commit(upload, digest);
     }
 
-    assertThat(readFully(digest, 0)).hasValueSatisfying(b -> assertThat(b).isEqualTo(content));
+    assertReadsBack(digest, content);
   }
 
   /** A buffer write that goes past the digest's size makes the commit fail. */
@@ -480,10 +501,14 @@ public abstract class BlobStoreContractTest {
       commit(upload, digest);
     }
 
-    assertThat(digestOf(store().read(digest, 0).orElseThrow())).isEqualTo(digest);
+    assertThat(digestOf(store().read(digest, 0).orElseThrow()))
+        .as("digestOf(store().read(digest, 0).orElseThrow())")
+        .isEqualTo(digest);
     assertPatternAt(digest, seed, size - 4097, 4097);
     assertPatternAt(digest, seed, size / 2 + 3, 65_536);
-    assertThat(readFully(digest, size)).hasValueSatisfying(b -> assertThat(b).isEmpty());
+    assertThat(readFully(digest, size))
+        .as("readFully(digest, size)")
+        .hasValueSatisfying(b -> assertThat(b).as("b").isEmpty());
   }
 
   /** Eight uploads of one blob committing at once leave one copy, counted once. */
@@ -507,9 +532,9 @@ public abstract class BlobStoreContractTest {
         });
 
     StoreStats stats = store().stats();
-    assertThat(stats.entries()).isEqualTo(1);
-    assertThat(stats.sizeBytes()).isEqualTo(content.length);
-    assertThat(readFully(digest, 0)).hasValueSatisfying(b -> assertThat(b).isEqualTo(content));
+    assertThat(stats.entries()).as("stats.entries()").isEqualTo(1);
+    assertThat(stats.sizeBytes()).as("stats.sizeBytes()").isEqualTo(content.length);
+    assertReadsBack(digest, content);
   }
 
   /** Eight threads putting different blobs lose none and count every byte. */
@@ -539,13 +564,12 @@ public abstract class BlobStoreContractTest {
 
     for (List<byte[]> mine : contents) {
       for (byte[] content : mine) {
-        assertThat(readFully(Digest.of(content), 0))
-            .hasValueSatisfying(b -> assertThat(b).isEqualTo(content));
+        assertReadsBack(Digest.of(content), content);
       }
     }
     StoreStats stats = store().stats();
-    assertThat(stats.entries()).isEqualTo((long) threads * perThread);
-    assertThat(stats.sizeBytes()).isEqualTo(total);
+    assertThat(stats.entries()).as("stats.entries()").isEqualTo((long) threads * perThread);
+    assertThat(stats.sizeBytes()).as("stats.sizeBytes()").isEqualTo(total);
   }
 
   /**
@@ -577,9 +601,10 @@ public abstract class BlobStoreContractTest {
               readFully(digests.get(i), offset)
                   .ifPresent(
                       b ->
-                          assertThat(b)
-                              .as("blob %d from offset %d", i, offset)
-                              .isEqualTo(Arrays.copyOfRange(content, offset, content.length)));
+                          assertSameBytes(
+                              b,
+                              Arrays.copyOfRange(content, offset, content.length),
+                              "blob " + i + " from offset " + offset));
             } else if (kind < 9) {
               store().contains(digests.get(i));
             } else {
@@ -589,8 +614,8 @@ public abstract class BlobStoreContractTest {
         });
 
     StoreStats stats = store().stats();
-    assertThat(stats.sizeBytes()).isBetween(0L, capacity);
-    assertThat(stats.evictions()).isPositive();
+    assertThat(stats.sizeBytes()).as("stats.sizeBytes()").isBetween(0L, capacity);
+    assertThat(stats.evictions()).as("stats.evictions()").isPositive();
   }
 
   /** Eviction keeps the store within capacity; what is stored plus evicted is what was put. */
@@ -611,10 +636,10 @@ public abstract class BlobStoreContractTest {
       assertThat(stats.sizeBytes() + stats.evictedBytes())
           .as("size + evicted bytes after put %d", i)
           .isEqualTo(total);
-      assertThat(stats.evictions()).isGreaterThanOrEqualTo(lastEvictions);
+      assertThat(stats.evictions()).as("stats.evictions()").isGreaterThanOrEqualTo(lastEvictions);
       lastEvictions = stats.evictions();
     }
-    assertThat(lastEvictions).isPositive();
+    assertThat(lastEvictions).as("lastEvictions").isPositive();
   }
 
   /** A full store evicts one blob for a new one: with LRU, the one used least recently. */
@@ -626,19 +651,19 @@ public abstract class BlobStoreContractTest {
     Digest b = put(randomBytes(size));
     Digest c = put(randomBytes(size));
     Digest d = put(randomBytes(size));
-    assertThat(store().contains(a)).isTrue();
-    assertThat(readFully(b, 0)).isPresent();
+    assertThat(store().contains(a)).as("store().contains(a)").isTrue();
+    assertThat(readFully(b, 0)).as("readFully(b, 0)").isPresent();
 
     Digest e = put(randomBytes(size));
 
     StoreStats stats = store().stats();
-    assertThat(stats.evictions()).isEqualTo(1);
-    assertThat(stats.evictedBytes()).isEqualTo(size);
+    assertThat(stats.evictions()).as("stats.evictions()").isEqualTo(1);
+    assertThat(stats.evictedBytes()).as("stats.evictedBytes()").isEqualTo(size);
     Set<Digest> missing = store().findMissing(List.of(a, b, c, d, e));
     if (evictsLeastRecentlyUsed()) {
       assertThat(missing).as("c was used least recently").containsExactly(c);
     } else {
-      assertThat(missing).hasSize(1);
+      assertThat(missing).as("missing").hasSize(1);
     }
   }
 
@@ -650,13 +675,14 @@ public abstract class BlobStoreContractTest {
     Digest tooLarge = new Digest(Digest.of(randomBytes(10)).hash(), capacity + 1);
 
     assertThatThrownBy(() -> store().startUpload(tooLarge))
+        .as("thrown by () -> store().startUpload(tooLarge)")
         .isInstanceOfSatisfying(
             HearthException.class,
-            e -> assertThat(e.code()).isEqualTo(StatusCode.RESOURCE_EXHAUSTED));
+            e -> assertThat(e.code()).as("e.code()").isEqualTo(StatusCode.RESOURCE_EXHAUSTED));
 
     byte[] exactlyCapacity = randomBytes((int) capacity);
     Digest fits = put(exactlyCapacity);
-    assertThat(store().contains(fits)).isTrue();
+    assertThat(store().contains(fits)).as("store().contains(fits)").isTrue();
   }
 
   /** An upload in progress is invisible to every lookup and to the byte count. */
@@ -675,7 +701,7 @@ public abstract class BlobStoreContractTest {
       commit(upload, digest);
     }
 
-    assertThat(readFully(digest, 0)).hasValueSatisfying(b -> assertThat(b).isEqualTo(content));
+    assertReadsBack(digest, content);
   }
 
   /** Closing an upload without commit (twice) discards it; a later put still works. */
@@ -691,7 +717,7 @@ public abstract class BlobStoreContractTest {
 
     assertInvisible(digest);
     put(content);
-    assertThat(readFully(digest, 0)).hasValueSatisfying(b -> assertThat(b).isEqualTo(content));
+    assertReadsBack(digest, content);
   }
 
   /** A commit with fewer bytes than the digest says fails with INVALID_ARGUMENT. */
@@ -734,8 +760,8 @@ public abstract class BlobStoreContractTest {
       assertInvalidCommit(upload);
     }
 
-    assertThat(readFully(digest, 0)).hasValueSatisfying(b -> assertThat(b).isEqualTo(content));
-    assertThat(store().stats().entries()).isEqualTo(1);
+    assertReadsBack(digest, content);
+    assertThat(store().stats().entries()).as("store().stats().entries()").isEqualTo(1);
   }
 
   /**
@@ -767,8 +793,43 @@ public abstract class BlobStoreContractTest {
       assertThat(store().contains(victim)).as("evicted while being read").isFalse();
 
       byte[] tail = reader.readAllBytes();
-      assertThat(concat(head, tail)).isEqualTo(content);
+      assertSameBytes(concat(head, tail), content, "the bytes of two reads joined");
     }
+  }
+
+  /**
+   * A closed store refuses new uploads, and an upload started before the close can no longer commit
+   * (its writes may be refused already): otherwise a blob could appear after the close and, in a
+   * persistent store, after the next open. Any exception counts as a refusal.
+   */
+  @Test
+  public void writesAndCommitsAfterCloseAreRefused() {
+    byte[] content = randomBytes(20_000);
+    Digest digest = Digest.of(content);
+    BlobStore closed = store();
+    BlobStore.Upload upload = closed.startUpload(digest);
+    upload.write(content, 0, 10_000);
+
+    closeStore();
+
+    assertThatThrownBy(() -> closed.startUpload(Digest.of(randomBytes(100))))
+        .as("startUpload on a closed store")
+        .isInstanceOf(RuntimeException.class);
+    boolean writeRefused;
+    try {
+      upload.write(content, 10_000, content.length - 10_000);
+      writeRefused = false;
+    } catch (RuntimeException e) {
+      writeRefused = true;
+    }
+    if (!writeRefused) {
+      assertThatThrownBy(upload::commit)
+          .as("commit, after the close, of an upload started before it")
+          .isInstanceOf(RuntimeException.class);
+    }
+    upload.close();
+    reopenStore(DEFAULT_CAPACITY_BYTES);
+    assertInvisible(digest);
   }
 
   /**
@@ -790,7 +851,7 @@ public abstract class BlobStoreContractTest {
 
     assertInvisible(openDigest);
     if (survivesReopen()) {
-      assertThat(readFully(keptDigest, 0)).hasValueSatisfying(b -> assertThat(b).isEqualTo(kept));
+      assertReadsBack(keptDigest, kept);
     }
   }
 
@@ -813,28 +874,60 @@ public abstract class BlobStoreContractTest {
 
     if (survivesReopen()) {
       for (byte[] content : contents) {
-        assertThat(readFully(Digest.of(content), 0))
-            .hasValueSatisfying(b -> assertThat(b).isEqualTo(content));
+        assertReadsBack(Digest.of(content), content);
       }
       StoreStats after = store().stats();
-      assertThat(after.entries()).isEqualTo(before.entries());
-      assertThat(after.sizeBytes()).isEqualTo(before.sizeBytes());
+      assertThat(after.entries()).as("after.entries()").isEqualTo(before.entries());
+      assertThat(after.sizeBytes()).as("after.sizeBytes()").isEqualTo(before.sizeBytes());
 
       long smaller = before.sizeBytes() / 2;
       reopenStore(smaller);
-      assertThat(store().stats().sizeBytes()).isLessThanOrEqualTo(smaller);
-      assertThat(store().findMissing(contents.stream().map(Digest::of).toList())).isNotEmpty();
+      assertThat(store().stats().sizeBytes())
+          .as("store().stats().sizeBytes()")
+          .isLessThanOrEqualTo(smaller);
+      assertThat(store().findMissing(contents.stream().map(Digest::of).toList()))
+          .as("store().findMissing(contents.stream().map(Digest::of).toList())")
+          .isNotEmpty();
     } else {
       byte[] content = randomBytes(1000);
       Digest digest = put(content);
-      assertThat(readFully(digest, 0)).hasValueSatisfying(b -> assertThat(b).isEqualTo(content));
+      assertReadsBack(digest, content);
     }
+  }
+
+  /**
+   * Asserts that the store reads {@code expected} back under {@code digest}, comparing digests so
+   * that a failure prints two short digests, not two arrays of up to megabytes.
+   *
+   * @param digest the blob to read from its start
+   * @param expected its bytes
+   */
+  protected final void assertReadsBack(Digest digest, byte[] expected) {
+    Optional<byte[]> read = readFully(digest, 0);
+    assertThat(read).as("read(%s) of a committed blob", digest).isPresent();
+    assertSameBytes(read.get(), expected, "the bytes read back under " + digest);
+  }
+
+  /**
+   * Asserts that two byte arrays are equal by comparing their digests (hash and length), so a
+   * failure message stays short whatever their size.
+   *
+   * @param actual the bytes the store gave
+   * @param expected the bytes it should have given
+   * @param what what the bytes are, for the failure message
+   */
+  protected static void assertSameBytes(byte[] actual, byte[] expected, String what) {
+    assertThat(Digest.of(actual))
+        .as("%s (compared by digest: hash/length)", what)
+        .isEqualTo(Digest.of(expected));
   }
 
   private void assertInvisible(Digest digest) {
     assertThat(store().contains(digest)).as("contains(%s)", digest).isFalse();
     assertThat(store().read(digest, 0)).as("read(%s)", digest).isEmpty();
-    assertThat(store().findMissing(List.of(digest))).containsExactly(digest);
+    assertThat(store().findMissing(List.of(digest)))
+        .as("store().findMissing(List.of(digest))")
+        .containsExactly(digest);
     assertThat(store().stats().sizeBytes())
         .as("sizeBytes counts only committed blobs")
         .isEqualTo(committedBytesContained());
@@ -842,9 +935,10 @@ public abstract class BlobStoreContractTest {
 
   private static void assertInvalidCommit(BlobStore.Upload upload) {
     assertThatThrownBy(upload::commit)
+        .as("thrown by upload::commit")
         .isInstanceOfSatisfying(
             HearthException.class,
-            e -> assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT));
+            e -> assertThat(e.code()).as("e.code()").isEqualTo(StatusCode.INVALID_ARGUMENT));
   }
 
   private long committedBytesContained() {
@@ -862,7 +956,7 @@ public abstract class BlobStoreContractTest {
     byte[] expected = new byte[length];
     fillPattern(seed, offset, expected, 0, length);
     try (InputStream in = store().read(digest, offset).orElseThrow()) {
-      assertThat(in.readNBytes(length)).as("bytes at offset %d", offset).isEqualTo(expected);
+      assertSameBytes(in.readNBytes(length), expected, "bytes at offset " + offset);
     }
   }
 

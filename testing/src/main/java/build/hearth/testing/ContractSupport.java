@@ -130,4 +130,14 @@ final class ContractSupport {
     z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
     return z ^ (z >>> 31);
   }
+
+  /**
+   * Compares two byte arrays by digest, so that a failure prints two short digests rather than the
+   * arrays.
+   */
+  static void assertSameBytes(byte[] actual, byte[] expected, String what) {
+    org.assertj.core.api.Assertions.assertThat(Digest.of(actual))
+        .as("%s (compared by digest: hash/length)", what)
+        .isEqualTo(Digest.of(expected));
+  }
 }

@@ -2,9 +2,10 @@
  * Conformance suites (TCK) for Hearth plugins: abstract JUnit 5 classes that a storage plugin
  * extends with one factory method, such as {@link build.hearth.testing.BlobStoreContractTest} and
  * {@link build.hearth.testing.ActionCacheStoreContractTest}, declaring what its store can do
- * through capability methods; and {@link build.hearth.testing.TransportContractTest}, the REAPI
- * client that a transport plugin's test points at its transport. The built-in stores and transports
- * pass the same suites. This module is published with main scope, so a plugin adds it as an
+ * through capability methods. The built-in stores pass the same suites. This module brings no gRPC:
+ * a transport plugin's suite, which talks REAPI over a gRPC channel, is {@code
+ * build.hearth.testing.transport.TransportContractTest} in the separate artifact {@code
+ * hearth-testing-transport}. This module is published with main scope, so a plugin adds it as an
  * ordinary test dependency, next to JUnit Jupiter's engine as for any JUnit 5 test:
  *
  * <pre>{@code

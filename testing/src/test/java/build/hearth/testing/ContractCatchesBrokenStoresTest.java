@@ -53,6 +53,17 @@ class ContractCatchesBrokenStoresTest {
   }
 
   @Test
+  void aStoreThatCommitsAfterItsClose() {
+    assertThat(failedTests(CommitsAfterClose.class))
+        .contains("writesAndCommitsAfterCloseAreRefused()");
+  }
+
+  @Test
+  void anActionCacheThatPutsAfterItsClose() {
+    assertThat(failedTests(PutsAfterClose.class)).contains("putsAfterCloseAreRefused()");
+  }
+
+  @Test
   void theReferenceStoresFailNothing() {
     assertThat(failedTests(Reference.class)).isEmpty();
   }
@@ -186,6 +197,77 @@ class ContractCatchesBrokenStoresTest {
         public synchronized void remove(Digest actionDigest) {
           real.remove(actionDigest);
           arrays.remove(actionDigest);
+        }
+
+        @Override
+        public StoreStats stats() {
+          return real.stats();
+        }
+
+        @Override
+        public void close() {}
+      };
+    }
+  }
+
+  /**
+   * Lets an upload started before the close commit after it, and a persistent store would then show
+   * the blob after reopening; this one keeps its blobs across "reopens" to be that store.
+   */
+  static class CommitsAfterClose extends Reference {
+    private ReferenceBlobStore kept;
+
+    @Override
+    protected BlobStore newStore(long capacityBytes) {
+      kept = new ReferenceBlobStore(capacityBytes);
+      return forgetful(kept);
+    }
+
+    @Override
+    protected BlobStore reopen(long capacityBytes) {
+      return forgetful(kept);
+    }
+
+    private static BlobStore forgetful(ReferenceBlobStore store) {
+      return new ForwardingBlobStore(store) {
+        @Override
+        public void close() {
+          // Never tells the store: uploads and commits keep working.
+        }
+      };
+    }
+  }
+
+  /** Takes puts after its close, into the data a reopen shows. */
+  static class PutsAfterClose extends ActionCacheStoreContractTest {
+    private ReferenceActionCacheStore kept;
+
+    @Override
+    protected ActionCacheStore newStore(long capacityBytes) {
+      kept = new ReferenceActionCacheStore(capacityBytes);
+      return ignoringClose(kept);
+    }
+
+    @Override
+    protected ActionCacheStore reopen(long capacityBytes) {
+      return ignoringClose(kept);
+    }
+
+    private static ActionCacheStore ignoringClose(ReferenceActionCacheStore real) {
+      return new ActionCacheStore() {
+        @Override
+        public Optional<byte[]> get(Digest actionDigest) {
+          return real.get(actionDigest);
+        }
+
+        @Override
+        public void put(Digest actionDigest, byte[] entry) {
+          real.put(actionDigest, entry);
+        }
+
+        @Override
+        public void remove(Digest actionDigest) {
+          real.remove(actionDigest);
         }
 
         @Override

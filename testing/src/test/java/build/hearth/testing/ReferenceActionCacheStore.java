@@ -17,6 +17,7 @@ class ReferenceActionCacheStore implements ActionCacheStore {
   private long sizeBytes;
   private long evictions;
   private long evictedBytes;
+  private boolean closed;
 
   ReferenceActionCacheStore(long capacityBytes) {
     this.capacityBytes = capacityBytes;
@@ -30,6 +31,9 @@ class ReferenceActionCacheStore implements ActionCacheStore {
 
   @Override
   public synchronized void put(Digest actionDigest, byte[] entry) {
+    if (closed) {
+      throw new IllegalStateException("closed");
+    }
     remove(actionDigest);
     entries.put(actionDigest, entry.clone());
     sizeBytes += entry.length;
@@ -57,5 +61,7 @@ class ReferenceActionCacheStore implements ActionCacheStore {
   }
 
   @Override
-  public void close() {}
+  public synchronized void close() {
+    closed = true;
+  }
 }

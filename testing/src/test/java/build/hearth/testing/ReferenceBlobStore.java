@@ -22,6 +22,7 @@ class ReferenceBlobStore implements BlobStore {
   private long sizeBytes;
   private long evictions;
   private long evictedBytes;
+  private volatile boolean closed;
 
   ReferenceBlobStore(long capacityBytes) {
     this.capacityBytes = capacityBytes;
@@ -43,6 +44,7 @@ class ReferenceBlobStore implements BlobStore {
 
   @Override
   public Upload startUpload(Digest digest) {
+    checkOpen();
     if (digest.sizeBytes() > capacityBytes) {
       throw HearthException.resourceExhausted("blob %s is larger than the store", digest);
     }
@@ -64,6 +66,7 @@ class ReferenceBlobStore implements BlobStore {
         if (bytes.size() != digest.sizeBytes()) {
           throw HearthException.invalidArgument("wrong length for %s", digest);
         }
+        checkOpen();
         add(digest, bytes.toByteArray());
       }
 
@@ -94,5 +97,13 @@ class ReferenceBlobStore implements BlobStore {
   }
 
   @Override
-  public void close() {}
+  public void close() {
+    closed = true;
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("closed");
+    }
+  }
 }

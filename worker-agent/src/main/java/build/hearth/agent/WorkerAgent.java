@@ -2,9 +2,9 @@ package build.hearth.agent;
 
 import build.bazel.remote.execution.v2.Platform;
 import build.hearth.api.ContentAddressableStorage;
+import build.hearth.api.PoolStats;
 import build.hearth.core.execution.ActionRunner;
 import build.hearth.core.internal.Threads;
-import build.hearth.core.persistent.PoolStats;
 import build.hearth.core.remote.PoolStatsMessages;
 import build.hearth.proto.workerapi.Register;
 import build.hearth.proto.workerapi.WorkerApiGrpc;

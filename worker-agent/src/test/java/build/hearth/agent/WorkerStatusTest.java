@@ -3,8 +3,8 @@ package build.hearth.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import build.hearth.api.PoolStats;
 import build.hearth.core.ops.WorkerReports;
-import build.hearth.core.persistent.PoolStats;
 import build.hearth.grpc.WorkerTestServer;
 import build.hearth.grpc.common.PoolStatsSample;
 import java.time.Duration;

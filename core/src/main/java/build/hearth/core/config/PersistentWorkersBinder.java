@@ -1,10 +1,10 @@
 package build.hearth.core.config;
 
 import build.hearth.api.HearthException;
+import build.hearth.api.PoolLimits;
+import build.hearth.api.ToolProtocol;
 import build.hearth.core.config.Node.ArrayNode;
 import build.hearth.core.config.Node.ObjectNode;
-import build.hearth.core.persistent.PoolLimits;
-import build.hearth.core.persistent.ToolProtocol;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;

@@ -7,7 +7,7 @@ import build.bazel.remote.execution.v2.SymlinkNode;
 import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.core.internal.DirectoryTrees;
-import build.hearth.core.storage.LocalBlobFiles;
+import build.hearth.spi.storage.LocalBlobFiles;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;

@@ -1,12 +1,12 @@
 package build.hearth.core.ops;
 
-import build.hearth.core.persistent.PoolLimits;
-import build.hearth.core.persistent.PoolStats;
-import build.hearth.core.persistent.PoolStats.Counters;
-import build.hearth.core.persistent.PoolStats.KeyStats;
-import build.hearth.core.persistent.PoolStats.ProcessState;
-import build.hearth.core.persistent.PoolStats.ProcessStats;
-import build.hearth.core.persistent.RetirementReason;
+import build.hearth.api.PoolLimits;
+import build.hearth.api.PoolStats;
+import build.hearth.api.PoolStats.Counters;
+import build.hearth.api.PoolStats.KeyStats;
+import build.hearth.api.PoolStats.ProcessState;
+import build.hearth.api.PoolStats.ProcessStats;
+import build.hearth.api.RetirementReason;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.SchedulerStats;
 import build.hearth.spi.storage.StoreStats;

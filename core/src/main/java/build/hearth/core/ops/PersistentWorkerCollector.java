@@ -1,11 +1,11 @@
 package build.hearth.core.ops;
 
+import build.hearth.api.PoolStats;
+import build.hearth.api.PoolStats.KeyStats;
+import build.hearth.api.PoolStats.ProcessStats;
+import build.hearth.api.RetirementReason;
 import build.hearth.core.ops.Families.Counters;
 import build.hearth.core.ops.Families.Gauges;
-import build.hearth.core.persistent.PoolStats;
-import build.hearth.core.persistent.PoolStats.KeyStats;
-import build.hearth.core.persistent.PoolStats.ProcessStats;
-import build.hearth.core.persistent.RetirementReason;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
 import io.prometheus.metrics.model.snapshots.HistogramSnapshot;

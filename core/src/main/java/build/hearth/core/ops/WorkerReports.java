@@ -1,6 +1,6 @@
 package build.hearth.core.ops;
 
-import build.hearth.core.persistent.PoolStats;
+import build.hearth.api.PoolStats;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Map;

@@ -1,5 +1,7 @@
 package build.hearth.core.persistent;
 
+import build.hearth.api.PoolLimits;
+import build.hearth.api.RetirementReason;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Objects;

@@ -1,5 +1,6 @@
 package build.hearth.core.persistent;
 
+import build.hearth.api.ToolProtocol;
 import build.hearth.core.internal.Durations;
 import build.hearth.core.persistent.ToolMessageCodec.ResponseReader;
 import build.hearth.core.persistent.ToolProcessException.Kind;

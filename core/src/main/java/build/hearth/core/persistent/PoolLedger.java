@@ -1,9 +1,12 @@
 package build.hearth.core.persistent;
 
+import build.hearth.api.PoolLimits;
+import build.hearth.api.PoolStats;
+import build.hearth.api.PoolStats.KeyStats;
+import build.hearth.api.RetirementReason;
 import build.hearth.core.internal.Durations;
 import build.hearth.core.internal.Sizes;
 import build.hearth.core.persistent.KeyPool.Count;
-import build.hearth.core.persistent.PoolStats.KeyStats;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;

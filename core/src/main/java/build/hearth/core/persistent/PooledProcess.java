@@ -1,7 +1,8 @@
 package build.hearth.core.persistent;
 
-import build.hearth.core.persistent.PoolStats.ProcessState;
-import build.hearth.core.persistent.PoolStats.ProcessStats;
+import build.hearth.api.PoolStats.ProcessState;
+import build.hearth.api.PoolStats.ProcessStats;
+import build.hearth.api.RetirementReason;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Optional;

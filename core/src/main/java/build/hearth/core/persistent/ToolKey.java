@@ -1,5 +1,6 @@
 package build.hearth.core.persistent;
 
+import build.hearth.api.ToolProtocol;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

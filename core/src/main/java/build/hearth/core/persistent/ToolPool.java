@@ -1,6 +1,9 @@
 package build.hearth.core.persistent;
 
 import build.hearth.api.HearthException;
+import build.hearth.api.PoolLimits;
+import build.hearth.api.PoolStats;
+import build.hearth.api.RetirementReason;
 import build.hearth.api.StatusCode;
 import build.hearth.core.execution.Cancellation;
 import build.hearth.core.internal.DirectoryTrees;

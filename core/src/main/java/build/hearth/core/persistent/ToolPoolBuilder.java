@@ -1,5 +1,6 @@
 package build.hearth.core.persistent;
 
+import build.hearth.api.PoolLimits;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;

@@ -1,8 +1,8 @@
 package build.hearth.core.remote;
 
 import build.hearth.api.HearthException;
+import build.hearth.api.PoolStats;
 import build.hearth.core.ops.WorkerReports;
-import build.hearth.core.persistent.PoolStats;
 import build.hearth.core.scheduler.Assignment;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.WarmWorkers;

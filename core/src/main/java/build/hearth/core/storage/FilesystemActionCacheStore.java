@@ -3,6 +3,7 @@ package build.hearth.core.storage;
 import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
+import build.hearth.core.internal.DirectoryLock;
 import build.hearth.core.storage.LruIndex.Use;
 import build.hearth.core.storage.LruIndex.Victim;
 import build.hearth.spi.storage.ActionCacheStore;
@@ -27,6 +28,7 @@ import java.util.Optional;
  */
 final class FilesystemActionCacheStore implements ActionCacheStore {
   private static final String TEMP_PREFIX = "ac-";
+  private static final String LOCK_FILE = "action-cache-store.lock";
 
   private final String name;
   private final Path acDir;
@@ -35,6 +37,7 @@ final class FilesystemActionCacheStore implements ActionCacheStore {
   private final Clock clock;
   private final LruIndex<Digest> index;
   private volatile boolean closed;
+  private DirectoryLock lock;
 
   private final boolean fsync;
 
@@ -49,7 +52,10 @@ final class FilesystemActionCacheStore implements ActionCacheStore {
     this.index = new LruIndex<>(capacityBytes);
   }
 
-  /** Opens the store under {@code root}, creating it if needed; see {@link FilesystemBlobStore}. */
+  /**
+   * Opens the store under {@code root}, creating it if needed, and locks it ({@value #LOCK_FILE})
+   * until {@link #close()}; see {@link FilesystemBlobStore}.
+   */
   static FilesystemActionCacheStore open(
       String name,
       StoreSettings settings,
@@ -59,13 +65,19 @@ final class FilesystemActionCacheStore implements ActionCacheStore {
       Clock clock) {
     FilesystemActionCacheStore store =
         new FilesystemActionCacheStore(name, root, capacityBytes, fsync, clock);
-    StoreFiles.createDirectory(settings, "path", store.tmpDir);
-    StoreFiles.createDirectory(settings, "path", store.acDir);
-    StoreFiles.deleteLeftovers(store.tmpDir, "unfinished writes", TEMP_PREFIX);
-    List<Victim<Digest>> victims =
-        store.index.load(StoreFiles.scan(store.acDir, FilesystemActionCacheStore::parseFileName));
-    store.index.dispose(victims, victim -> store.deleteEvicted(victim.key()));
-    return store;
+    store.lock = StoreFiles.lock(settings, root, LOCK_FILE, "action-cache store '" + name + "'");
+    try {
+      StoreFiles.createDirectory(settings, "path", store.tmpDir);
+      StoreFiles.createDirectory(settings, "path", store.acDir);
+      StoreFiles.deleteLeftovers(store.tmpDir, "unfinished writes", TEMP_PREFIX);
+      List<Victim<Digest>> victims =
+          store.index.load(StoreFiles.scan(store.acDir, FilesystemActionCacheStore::parseFileName));
+      store.index.dispose(victims, victim -> store.deleteEvicted(victim.key()));
+      return store;
+    } catch (RuntimeException e) {
+      store.close();
+      throw e;
+    }
   }
 
   @Override
@@ -142,6 +154,7 @@ final class FilesystemActionCacheStore implements ActionCacheStore {
   @Override
   public void close() {
     closed = true;
+    lock.close();
   }
 
   @Override

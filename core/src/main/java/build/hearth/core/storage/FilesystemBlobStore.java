@@ -3,10 +3,12 @@ package build.hearth.core.storage;
 import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
+import build.hearth.core.internal.DirectoryLock;
 import build.hearth.core.internal.Threads;
 import build.hearth.core.storage.LruIndex.Use;
 import build.hearth.core.storage.LruIndex.Victim;
 import build.hearth.spi.storage.BlobStore;
+import build.hearth.spi.storage.LocalBlobFiles;
 import build.hearth.spi.storage.StoreSettings;
 import build.hearth.spi.storage.StoreStats;
 import java.io.IOException;
@@ -52,6 +54,7 @@ import org.slf4j.LoggerFactory;
 final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
   private static final String TEMP_PREFIX = "blob-";
   private static final String EVICTED_PREFIX = "evicted-";
+  private static final String LOCK_FILE = "blob-store.lock";
 
   /**
    * Evicted files at least this large are deleted by the store's deleter thread rather than by the
@@ -74,6 +77,7 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
   private final ThreadPoolExecutor deleter;
   private final AtomicLong evictedFiles = new AtomicLong();
   private volatile boolean closed;
+  private DirectoryLock lock;
 
   private final boolean fsync;
 
@@ -99,7 +103,9 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
 
   /**
    * Opens the store under {@code root}, creating it if needed: deletes unfinished uploads, indexes
-   * the blobs and evicts down to {@code capacityBytes}.
+   * the blobs and evicts down to {@code capacityBytes}. The directory is locked ({@value
+   * #LOCK_FILE}) until {@link #close()}, so a second store over it, in this process or another,
+   * fails to open and names the holder.
    */
   static FilesystemBlobStore open(
       String name,
@@ -109,20 +115,27 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
       boolean fsync,
       Clock clock) {
     FilesystemBlobStore store = new FilesystemBlobStore(name, root, capacityBytes, fsync, clock);
-    StoreFiles.createDirectory(settings, "path", store.tmpDir);
-    StoreFiles.createDirectory(settings, "path", store.blobsDir);
-    StoreFiles.deleteLeftovers(
-        store.tmpDir,
-        "unfinished uploads and evicted blobs not yet deleted",
-        TEMP_PREFIX,
-        EVICTED_PREFIX);
-    List<Victim<String>> victims =
-        store.index.load(
-            StoreFiles.scan(
-                store.blobsDir,
-                (shard, file) -> Digest.isValidHash(file) && file.startsWith(shard) ? file : null));
-    store.index.dispose(victims, store::deleteEvicted);
-    return store;
+    store.lock = StoreFiles.lock(settings, root, LOCK_FILE, "blob store '" + name + "'");
+    try {
+      StoreFiles.createDirectory(settings, "path", store.tmpDir);
+      StoreFiles.createDirectory(settings, "path", store.blobsDir);
+      StoreFiles.deleteLeftovers(
+          store.tmpDir,
+          "unfinished uploads and evicted blobs not yet deleted",
+          TEMP_PREFIX,
+          EVICTED_PREFIX);
+      List<Victim<String>> victims =
+          store.index.load(
+              StoreFiles.scan(
+                  store.blobsDir,
+                  (shard, file) ->
+                      Digest.isValidHash(file) && file.startsWith(shard) ? file : null));
+      store.index.dispose(victims, store::deleteEvicted);
+      return store;
+    } catch (RuntimeException e) {
+      store.close();
+      throw e;
+    }
   }
 
   @Override
@@ -264,6 +277,8 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } finally {
+      lock.close();
     }
   }
 

@@ -2,6 +2,7 @@ package build.hearth.core.storage;
 
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
+import build.hearth.core.internal.DirectoryLock;
 import build.hearth.core.storage.LruIndex.Found;
 import build.hearth.spi.storage.StoreSettings;
 import java.io.IOException;
@@ -39,6 +40,16 @@ final class StoreFiles {
       throw settings.error(
           key, "cannot create the directory " + dir + ": " + describe(e) + "; check the path");
     }
+  }
+
+  /**
+   * Creates {@code root} and takes its lock file {@code lockFile}; a directory that another store
+   * holds is a configuration error on {@code path} naming the holder.
+   */
+  static DirectoryLock lock(StoreSettings settings, Path root, String lockFile, String what) {
+    createDirectory(settings, "path", root);
+    return DirectoryLock.acquire(
+        root.resolve(lockFile), what, problem -> settings.error("path", problem));
   }
 
   /** The file of {@code name} (which starts with a hash) under {@code dir}. */

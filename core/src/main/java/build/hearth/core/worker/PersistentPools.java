@@ -1,7 +1,7 @@
 package build.hearth.core.worker;
 
+import build.hearth.api.PoolLimits;
 import build.hearth.core.config.PersistentWorkersConfig;
-import build.hearth.core.persistent.PoolLimits;
 import build.hearth.core.persistent.ProcessFactory;
 import build.hearth.core.persistent.ToolKey;
 import build.hearth.core.persistent.ToolPool;

@@ -1,11 +1,11 @@
 package build.hearth.core.worker;
 
 import build.hearth.api.ContentAddressableStorage;
+import build.hearth.api.PoolStats;
 import build.hearth.core.config.PersistentWorkersConfig;
 import build.hearth.core.config.WorkerConfig;
 import build.hearth.core.execution.ActionRunner;
 import build.hearth.core.execution.Cancellation;
-import build.hearth.core.persistent.PoolStats;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.spi.storage.BlobStore;

@@ -5,8 +5,8 @@ import static build.hearth.core.config.ConfigTestSupport.withWorkers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import build.hearth.api.ConfigException;
-import build.hearth.core.persistent.PoolLimits;
-import build.hearth.core.persistent.ToolProtocol;
+import build.hearth.api.PoolLimits;
+import build.hearth.api.ToolProtocol;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

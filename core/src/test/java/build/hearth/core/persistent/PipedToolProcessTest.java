@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import build.hearth.api.ToolProtocol;
 import build.hearth.core.persistent.ToolProcessException.Kind;
 import build.hearth.proto.worker.Input;
 import build.hearth.proto.worker.WorkRequest;

@@ -1,5 +1,6 @@
 package build.hearth.core.persistent;
 
+import build.hearth.api.ToolProtocol;
 import build.hearth.proto.worker.WorkRequest;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.google.protobuf.Message;

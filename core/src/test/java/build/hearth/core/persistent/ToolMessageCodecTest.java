@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import build.hearth.api.ToolProtocol;
 import build.hearth.core.persistent.ToolMessageCodec.ResponseReader;
 import build.hearth.proto.worker.Input;
 import build.hearth.proto.worker.WorkRequest;

@@ -8,9 +8,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import build.hearth.api.HearthException;
+import build.hearth.api.PoolLimits;
+import build.hearth.api.PoolStats.Counters;
+import build.hearth.api.RetirementReason;
 import build.hearth.api.StatusCode;
 import build.hearth.core.execution.Cancellation;
-import build.hearth.core.persistent.PoolStats.Counters;
 import build.hearth.testing.FakeClock;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -84,8 +86,9 @@ class ToolPoolCapacityTest {
 
     CompletableFuture<Lease> waiting = acquireAsync(key, LONG);
     assertThat(waiting).isNotDone();
-    assertThat(pool.stats().key(key).orElseThrow().waiting()).isEqualTo(1);
-    assertThat(pool.stats().key(key).orElseThrow().counters().waitsAtCap()).isEqualTo(1);
+    assertThat(pool.stats().key(key.fingerprint()).orElseThrow().waiting()).isEqualTo(1);
+    assertThat(pool.stats().key(key.fingerprint()).orElseThrow().counters().waitsAtCap())
+        .isEqualTo(1);
 
     second.release();
     Lease third = waiting.join();
@@ -126,7 +129,7 @@ class ToolPoolCapacityTest {
                 .retirementExecutor(ends::add));
     ToolKey key = key("k");
     pool.acquire(key, LONG).retire(RetirementReason.CRASH, "");
-    assertThat(pool.stats().key(key).orElseThrow().retiring()).isEqualTo(1);
+    assertThat(pool.stats().key(key.fingerprint()).orElseThrow().retiring()).isEqualTo(1);
 
     assertThatThrownBy(() -> pool.acquire(key, Duration.ZERO))
         .isInstanceOfSatisfying(
@@ -160,7 +163,7 @@ class ToolPoolCapacityTest {
     assertThat(oneShot.oneShot()).isTrue();
     assertThat(oneShot.key()).isEqualTo(key);
     assertThat(factory.started()).hasSize(1);
-    Counters counters = pool.stats().key(key).orElseThrow().counters();
+    Counters counters = pool.stats().key(key.fingerprint()).orElseThrow().counters();
     assertThat(counters.oneShotRuns()).isEqualTo(1);
     assertThat(counters.waitsAtCap()).isZero();
     assertThat(counters.requests()).isEqualTo(1);
@@ -206,7 +209,7 @@ class ToolPoolCapacityTest {
     assertThat(error).hasMessageContaining("was cancelled while it waited");
     assertThat(pool.stats().waiting()).isZero();
     busy.release();
-    assertThat(pool.stats().key(key).orElseThrow().idle()).isEqualTo(1);
+    assertThat(pool.stats().key(key.fingerprint()).orElseThrow().idle()).isEqualTo(1);
   }
 
   @Test
@@ -235,7 +238,7 @@ class ToolPoolCapacityTest {
     factory.openGate();
 
     assertThat(failure(starting).code()).isEqualTo(StatusCode.CANCELLED);
-    assertThat(pool.stats().key(key).orElseThrow().idle()).isEqualTo(1);
+    assertThat(pool.stats().key(key.fingerprint()).orElseThrow().idle()).isEqualTo(1);
     Lease next = pool.acquire(key, LONG);
     assertThat(next.requestNumber()).isEqualTo(1);
     next.release();
@@ -315,7 +318,7 @@ class ToolPoolCapacityTest {
     assertThat(b1.warm()).isFalse();
     assertThat(a1.process().isAlive()).isFalse();
     assertThat(a2.process().isAlive()).isTrue();
-    Counters ofA = pool.stats().key(a).orElseThrow().counters();
+    Counters ofA = pool.stats().key(a.fingerprint()).orElseThrow().counters();
     assertThat(ofA.evictions()).isEqualTo(1);
     assertThat(ofA.retired(RetirementReason.IDLE)).isEqualTo(1);
     assertThat(ofA.idleRestarts()).isZero();
@@ -331,14 +334,15 @@ class ToolPoolCapacityTest {
     ToolKey b = key("b");
     Lease busy = pool.acquire(a, LONG);
     CompletableFuture<Lease> waiting = acquireAsync(b, LONG);
-    assertThat(pool.stats().key(b).orElseThrow().counters().waitsAtCap()).isEqualTo(1);
+    assertThat(pool.stats().key(b.fingerprint()).orElseThrow().counters().waitsAtCap())
+        .isEqualTo(1);
 
     busy.release();
 
     Lease lease = waiting.join();
     assertThat(lease.key()).isEqualTo(b);
     assertThat(busy.process().isAlive()).isFalse();
-    assertThat(pool.stats().key(a).orElseThrow().counters().evictions()).isEqualTo(1);
+    assertThat(pool.stats().key(a.fingerprint()).orElseThrow().counters().evictions()).isEqualTo(1);
     assertThat(factory.maxRunning()).isEqualTo(1);
     lease.release();
   }
@@ -357,7 +361,7 @@ class ToolPoolCapacityTest {
     Lease again = pool.acquire(key("other"), LONG);
     assertThat(again.warm()).isTrue();
     again.release();
-    assertThat(pool.stats().key(key("k")).orElseThrow().starting()).isEqualTo(1);
+    assertThat(pool.stats().key(key("k").fingerprint()).orElseThrow().starting()).isEqualTo(1);
 
     factory.openGate();
     starting.join().release();

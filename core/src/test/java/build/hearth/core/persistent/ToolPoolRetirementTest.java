@@ -8,10 +8,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import build.hearth.api.HearthException;
+import build.hearth.api.PoolLimits;
+import build.hearth.api.PoolStats;
+import build.hearth.api.PoolStats.Counters;
+import build.hearth.api.PoolStats.KeyStats;
+import build.hearth.api.PoolStats.ProcessState;
+import build.hearth.api.RetirementReason;
 import build.hearth.api.StatusCode;
-import build.hearth.core.persistent.PoolStats.Counters;
-import build.hearth.core.persistent.PoolStats.KeyStats;
-import build.hearth.core.persistent.PoolStats.ProcessState;
 import build.hearth.proto.worker.WorkRequest;
 import build.hearth.testing.FakeClock;
 import java.nio.file.Path;
@@ -49,7 +52,7 @@ class ToolPoolRetirementTest {
   }
 
   private Counters counters(ToolKey key) {
-    return pool.stats().key(key).orElseThrow().counters();
+    return pool.stats().key(key.fingerprint()).orElseThrow().counters();
   }
 
   @Test
@@ -88,7 +91,7 @@ class ToolPoolRetirementTest {
     pool.acquire(key("k"), LONG).release();
     clock.advance(Duration.ofDays(30));
     assertThat(pool.retireIdle()).isZero();
-    assertThat(pool.stats().key(key("k")).orElseThrow().idle()).isEqualTo(1);
+    assertThat(pool.stats().key(key("k").fingerprint()).orElseThrow().idle()).isEqualTo(1);
   }
 
   @Test
@@ -126,7 +129,7 @@ class ToolPoolRetirementTest {
       assertThat(lease.requestNumber()).isEqualTo(i);
       first = lease.process();
       if (i == 3) {
-        KeyStats stats = pool.stats().key(key).orElseThrow();
+        KeyStats stats = pool.stats().key(key.fingerprint()).orElseThrow();
         assertThat(stats.processes().get(0).state()).isEqualTo(ProcessState.DRAINING);
         assertThat(stats.processes().get(0).retiringFor()).hasValue(RetirementReason.MAX_REQUESTS);
       }
@@ -151,7 +154,7 @@ class ToolPoolRetirementTest {
     process.setResidentBytes(1000);
     lease.release();
     assertThat(process.isAlive()).isTrue();
-    assertThat(pool.stats().key(key).orElseThrow().processes().get(0).residentBytes())
+    assertThat(pool.stats().key(key.fingerprint()).orElseThrow().processes().get(0).residentBytes())
         .hasValue(1000);
 
     Lease again = pool.acquire(key, LONG);
@@ -181,7 +184,7 @@ class ToolPoolRetirementTest {
     assertThat(idle.process().isAlive()).isFalse();
     assertThat(busy.process().isAlive()).isTrue();
     assertThat(other.process().isAlive()).isTrue();
-    KeyStats old = pool.stats().key(v1).orElseThrow();
+    KeyStats old = pool.stats().key(v1.fingerprint()).orElseThrow();
     assertThat(old.processes())
         .singleElement()
         .satisfies(p -> assertThat(p.state()).isEqualTo(ProcessState.DRAINING));
@@ -267,7 +270,7 @@ class ToolPoolRetirementTest {
       idsInFlight.add(lease.requestId());
     }
     assertThat(idsInFlight).hasSize(3).doesNotContain(0);
-    KeyStats stats = pool.stats().key(key).orElseThrow();
+    KeyStats stats = pool.stats().key(key.fingerprint()).orElseThrow();
     assertThat(stats.multiplex()).isTrue();
     assertThat(stats.busy()).isEqualTo(2);
     assertThat(stats.processes())

@@ -6,7 +6,10 @@ import static build.hearth.core.persistent.ToolPoolTesting.multiplexKey;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import build.hearth.core.persistent.PoolStats.Counters;
+import build.hearth.api.PoolLimits;
+import build.hearth.api.PoolStats;
+import build.hearth.api.PoolStats.Counters;
+import build.hearth.api.RetirementReason;
 import build.hearth.proto.worker.WorkRequest;
 import build.hearth.testing.FakeClock;
 import java.nio.file.Files;

@@ -9,11 +9,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import build.hearth.api.HearthException;
+import build.hearth.api.PoolLimits;
+import build.hearth.api.PoolStats;
+import build.hearth.api.PoolStats.Counters;
+import build.hearth.api.PoolStats.KeyStats;
+import build.hearth.api.PoolStats.ProcessState;
+import build.hearth.api.PoolStats.ProcessStats;
+import build.hearth.api.RetirementReason;
 import build.hearth.api.StatusCode;
-import build.hearth.core.persistent.PoolStats.Counters;
-import build.hearth.core.persistent.PoolStats.KeyStats;
-import build.hearth.core.persistent.PoolStats.ProcessState;
-import build.hearth.core.persistent.PoolStats.ProcessStats;
+import build.hearth.api.ToolProtocol;
 import build.hearth.proto.worker.WorkRequest;
 import build.hearth.testing.FakeClock;
 import java.io.IOException;
@@ -78,7 +82,7 @@ class ToolPoolTest {
     second.release();
 
     assertThat(factory.started()).hasSize(1);
-    Counters counters = pool.stats().key(key).orElseThrow().counters();
+    Counters counters = pool.stats().key(key.fingerprint()).orElseThrow().counters();
     assertThat(counters.spawns()).isEqualTo(1);
     assertThat(counters.requests()).isEqualTo(2);
     assertThat(counters.coldRequests()).isEqualTo(1);
@@ -113,7 +117,7 @@ class ToolPoolTest {
     lease.retire(RetirementReason.CRASH, "too late");
     lease.close();
 
-    KeyStats stats = pool.stats().key(key).orElseThrow();
+    KeyStats stats = pool.stats().key(key.fingerprint()).orElseThrow();
     assertThat(stats.idle()).isEqualTo(1);
     assertThat(stats.counters().retiredTotal()).isZero();
     assertThat(stats.counters().latencyCount()).isEqualTo(1);
@@ -121,7 +125,7 @@ class ToolPoolTest {
     try (Lease closed = pool.acquire(key, WAIT)) {
       assertThat(closed.warm()).isTrue();
     }
-    assertThat(pool.stats().key(key).orElseThrow().idle()).isEqualTo(1);
+    assertThat(pool.stats().key(key.fingerprint()).orElseThrow().idle()).isEqualTo(1);
   }
 
   @Test
@@ -140,7 +144,7 @@ class ToolPoolTest {
     tooMany.retire(RetirementReason.MAX_REQUESTS, "");
     assertThat(factory.last().howItEnded()).isEqualTo("shutdown 2000ms");
 
-    Counters counters = pool.stats().key(key).orElseThrow().counters();
+    Counters counters = pool.stats().key(key.fingerprint()).orElseThrow().counters();
     assertThat(counters.retired(RetirementReason.CRASH)).isEqualTo(1);
     assertThat(counters.retired(RetirementReason.MAX_REQUESTS)).isEqualTo(1);
     assertThat(counters.spawns()).isEqualTo(2);
@@ -163,7 +167,7 @@ class ToolPoolTest {
         .isInstanceOf(ToolProcessException.class)
         .hasMessageContaining("no such file");
     assertThat(root.resolve(key.shortFingerprint() + "-1")).doesNotExist();
-    KeyStats stats = pool.stats().key(key).orElseThrow();
+    KeyStats stats = pool.stats().key(key.fingerprint()).orElseThrow();
     assertThat(stats.counters().startFailures()).isEqualTo(1);
     assertThat(stats.counters().spawns()).isZero();
     assertThat(stats.alive()).isZero();
@@ -234,7 +238,7 @@ class ToolPoolTest {
         CompletableFuture.supplyAsync(() -> pool.acquire(key("k"), WAIT));
     await().until(() -> factory.waitingAtGate() == 1);
     // The start runs without the pool's lock.
-    assertThat(pool.stats().key(key("k")).orElseThrow().starting()).isEqualTo(1);
+    assertThat(pool.stats().key(key("k").fingerprint()).orElseThrow().starting()).isEqualTo(1);
     assertThat(pool.idleByClientKey()).isEmpty();
 
     CompletableFuture<Void> closing = CompletableFuture.runAsync(pool::close);
@@ -288,7 +292,7 @@ class ToolPoolTest {
     first.process().send(WorkRequest.getDefaultInstance()).join();
     first.release();
 
-    KeyStats stats = pool.stats().key(key).orElseThrow();
+    KeyStats stats = pool.stats().key(key.fingerprint()).orElseThrow();
     assertThat(stats.clientKey()).isEqualTo("k");
     assertThat(stats.tool()).isEqualTo("javac");
     assertThat(stats.fingerprint()).isEqualTo(key.fingerprint());
@@ -336,8 +340,10 @@ class ToolPoolTest {
     Lease big1 = pool.acquire(key("big"), WAIT);
     Lease big2 = pool.acquire(key("big"), WAIT);
 
-    assertThat(pool.stats().key(key("small")).orElseThrow().limits()).isEqualTo(small);
-    assertThat(pool.stats().key(key("big")).orElseThrow().limits()).isEqualTo(PoolLimits.DEFAULTS);
+    assertThat(pool.stats().key(key("small").fingerprint()).orElseThrow().limits())
+        .isEqualTo(small);
+    assertThat(pool.stats().key(key("big").fingerprint()).orElseThrow().limits())
+        .isEqualTo(PoolLimits.DEFAULTS);
     small1.release();
     big1.release();
     big2.release();

@@ -1,5 +1,7 @@
 package build.hearth.core.persistent;
 
+import build.hearth.api.PoolLimits;
+import build.hearth.api.ToolProtocol;
 import build.hearth.testing.FakeClock;
 import java.nio.file.Path;
 import java.time.Duration;

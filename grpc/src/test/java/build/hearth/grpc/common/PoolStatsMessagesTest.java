@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import build.hearth.api.HearthException;
+import build.hearth.api.PoolStats;
+import build.hearth.api.RetirementReason;
 import build.hearth.api.StatusCode;
-import build.hearth.core.persistent.PoolStats;
-import build.hearth.core.persistent.RetirementReason;
 import build.hearth.core.remote.PoolStatsMessages;
 import build.hearth.proto.workerapi.PersistentPoolStats;
 import org.junit.jupiter.api.Test;

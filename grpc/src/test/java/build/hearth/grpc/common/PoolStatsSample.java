@@ -1,13 +1,13 @@
 package build.hearth.grpc.common;
 
-import build.hearth.core.persistent.PoolLimits;
-import build.hearth.core.persistent.PoolStats;
-import build.hearth.core.persistent.PoolStats.Counters;
-import build.hearth.core.persistent.PoolStats.KeyStats;
-import build.hearth.core.persistent.PoolStats.ProcessState;
-import build.hearth.core.persistent.PoolStats.ProcessStats;
-import build.hearth.core.persistent.RetirementReason;
-import build.hearth.core.persistent.ToolProtocol;
+import build.hearth.api.PoolLimits;
+import build.hearth.api.PoolStats;
+import build.hearth.api.PoolStats.Counters;
+import build.hearth.api.PoolStats.KeyStats;
+import build.hearth.api.PoolStats.ProcessState;
+import build.hearth.api.PoolStats.ProcessStats;
+import build.hearth.api.RetirementReason;
+import build.hearth.api.ToolProtocol;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;

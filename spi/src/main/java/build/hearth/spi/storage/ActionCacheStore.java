@@ -52,7 +52,8 @@ public interface ActionCacheStore extends AutoCloseable {
 
   /**
    * Releases files, connections and threads. A persistent store keeps its entries for the next
-   * open. The store is not used after this.
+   * open. Afterwards {@code put} throws, so that no entry appears after the close (the conformance
+   * suite's {@code putsAfterCloseAreRefused}).
    */
   @Override
   void close();

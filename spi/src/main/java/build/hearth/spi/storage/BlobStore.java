@@ -91,7 +91,13 @@ public interface BlobStore extends AutoCloseable {
    */
   StoreStats stats();
 
-  /** Releases files, connections and threads. Uploads still open are discarded. */
+  /**
+   * Releases files, connections and threads (and, for a store in a directory, the directory's
+   * lock). Uploads still open are discarded: afterwards {@code startUpload} throws, and so does the
+   * {@code commit()} of an upload started before the close (its writes may throw already), so that
+   * no blob appears after the close or, in a persistent store, after the next open. The conformance
+   * suite checks this ({@code writesAndCommitsAfterCloseAreRefused}).
+   */
   @Override
   void close();
 

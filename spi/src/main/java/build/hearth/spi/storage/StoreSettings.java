@@ -1,6 +1,7 @@
 package build.hearth.spi.storage;
 
 import build.hearth.api.ConfigException;
+import java.math.BigInteger;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -24,9 +25,12 @@ import java.util.regex.Pattern;
  * never asked for as unknown, listing the ones that were, so a typo never passes silently.
  *
  * <p>Values are what JSON holds: {@code String}, {@code Long}, {@code Double}, {@code Boolean},
- * lists and maps. Thread-safe. Keys are never null. Every getter that finds a value of the wrong
- * type throws a {@link ConfigException} (INVALID_ARGUMENT) whose message starts with the field's
- * path and line and says what was expected.
+ * lists and maps. Settings built in code may give whole numbers as any integral {@link Number}
+ * ({@code Integer}, {@code Short}, {@code Byte}, {@code Long}, or a {@code BigInteger} within the
+ * range of a {@code long}): they read as the same {@code Long}, so {@code Map.of("maxSize",
+ * 1048576)} means what it says. Thread-safe. Keys are never null. Every getter that finds a value
+ * of the wrong type throws a {@link ConfigException} (INVALID_ARGUMENT) whose message starts with
+ * the field's path and line and says what was expected.
  *
  * <pre>{@code
  * Path file = settings.requirePath("file");                        // required
@@ -45,7 +49,9 @@ public final class StoreSettings {
 
   private StoreSettings(String path, Map<String, ?> values, Map<String, Integer> lines) {
     this.path = Objects.requireNonNull(path, "path");
-    this.values = Collections.unmodifiableMap(new LinkedHashMap<>(values));
+    Map<String, Object> copy = new LinkedHashMap<>();
+    values.forEach((key, value) -> copy.put(key, wholeNumbersAsLong(value)));
+    this.values = Collections.unmodifiableMap(copy);
     this.lines = Map.copyOf(lines);
   }
 
@@ -172,8 +178,11 @@ public final class StoreSettings {
     if (value == null) {
       return OptionalLong.empty();
     }
-    if (value instanceof Long n && n >= 0) {
-      return OptionalLong.of(n);
+    if (value instanceof Long n) {
+      if (n >= 0) {
+        return OptionalLong.of(n);
+      }
+      throw error(key, "expected a size in bytes of at least 0, found the negative number " + n);
     }
     if (value instanceof String s) {
       OptionalLong parsed = parseBytes(s);
@@ -306,7 +315,28 @@ public final class StoreSettings {
     }
   }
 
+  /** Integral numbers given in code, of any boxed type, become the {@code Long} JSON gives. */
+  private static Object wholeNumbersAsLong(Object value) {
+    if (value instanceof Integer || value instanceof Short || value instanceof Byte) {
+      return ((Number) value).longValue();
+    }
+    if (value instanceof BigInteger big && big.bitLength() < Long.SIZE) {
+      return big.longValue();
+    }
+    return value;
+  }
+
   private static String describe(Object value) {
+    if (value instanceof BigInteger big) {
+      return "the number " + big + ", which does not fit in 64 bits";
+    }
+    if (value instanceof Number n && !(value instanceof Long)) {
+      return "the number "
+          + n
+          + " of type "
+          + value.getClass().getSimpleName()
+          + " (write a whole number without a fraction or exponent)";
+    }
     if (value instanceof String s) {
       return "the string \"" + s + "\"";
     }

@@ -2,6 +2,7 @@ package com.example.hearth.sqlite;
 
 import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
+import build.hearth.api.StatusCode;
 import build.hearth.spi.storage.BlobStore;
 import build.hearth.spi.storage.StoreStats;
 import java.io.IOException;
@@ -185,6 +186,12 @@ final class SqliteBlobStore implements BlobStore {
 
   @Override
   public Upload startUpload(Digest digest) {
+    if (db.isClosed()) {
+      // Checked here, not only when the first chunk is written: a small upload would otherwise
+      // start on a closed store and fail only at its commit.
+      throw new HearthException(
+          StatusCode.UNAVAILABLE, "the SQLite store over " + db.file() + " is closed");
+    }
     if (digest.sizeBytes() > capacity) {
       throw HearthException.resourceExhausted(
           "blob %s is larger than the SQLite store's maxSize of %d bytes (%s)",

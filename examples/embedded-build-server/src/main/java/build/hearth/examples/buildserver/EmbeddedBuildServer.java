@@ -3,16 +3,13 @@ package build.hearth.examples.buildserver;
 import build.bazel.remote.execution.v2.Action;
 import build.bazel.remote.execution.v2.ActionResult;
 import build.bazel.remote.execution.v2.Command;
-import build.bazel.remote.execution.v2.Directory;
-import build.bazel.remote.execution.v2.DirectoryNode;
 import build.bazel.remote.execution.v2.ExecuteRequest;
 import build.bazel.remote.execution.v2.ExecuteResponse;
 import build.bazel.remote.execution.v2.Platform;
 import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.Digest;
+import build.hearth.api.PoolStats;
 import build.hearth.core.Hearth;
-import build.hearth.core.persistent.PoolStats;
-import com.google.protobuf.ByteString;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -24,7 +21,6 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -57,20 +53,21 @@ public final class EmbeddedBuildServer {
   private static final String WORKER_KEY = "embedded-build-server-javac";
 
   private final Hearth hearth;
-  private final Digest workerJar;
+  private final Path workerJar;
   private final Path sources;
   private final Path outputs;
   private final PrintStream out;
 
   /**
    * @param hearth an instance built with {@link Hearth.Builder#localExecution}
-   * @param workerJar the javac worker's jar on disk; it is uploaded to the CAS
+   * @param workerJar the javac worker's jar on disk; each action's input root holds a copy
    * @param sources where {@link SampleProject} wrote the libraries
-   * @param outputs where the built jars are downloaded to
+   * @param outputs where the built jars are downloaded to; each action's input root is laid out
+   *     beside them, under {@code outputs/../inputs}
    */
   EmbeddedBuildServer(Hearth hearth, Path workerJar, Path sources, Path outputs, PrintStream out) {
     this.hearth = hearth;
-    this.workerJar = hearth.cas().put(readAll(workerJar));
+    this.workerJar = workerJar;
     this.sources = sources;
     this.outputs = outputs;
     this.out = out;
@@ -109,9 +106,9 @@ public final class EmbeddedBuildServer {
    */
   static Hearth open(Path work) {
     return Hearth.newBuilder()
-        .blobStore("filesystem", Map.of("path", work.resolve("cas").toString(), "maxSize", "2GiB"))
-        .actionCacheStore(
-            "filesystem", Map.of("path", work.resolve("ac").toString(), "maxSize", "64MiB"))
+        .name("embedded-build-server")
+        .filesystemBlobStore(work.resolve("cas"), 2L << 30)
+        .filesystemActionCache(work.resolve("ac"), 64L << 20)
         .localExecution(work.resolve("exec"))
         .workerSlots(2)
         .build();
@@ -137,7 +134,7 @@ public final class EmbeddedBuildServer {
   private void round(String name, int libraries, boolean skipCacheLookup) {
     long start = System.nanoTime();
     int cached = 0;
-    Digest previousJar = null;
+    Path previousJar = null;
     for (int i = 0; i < libraries; i++) {
       ExecuteResponse response = compile(i, previousJar, skipCacheLookup);
       ActionResult result = response.getResult();
@@ -151,9 +148,8 @@ public final class EmbeddedBuildServer {
                 + stderr(result));
       }
       cached += response.getCachedResult() ? 1 : 0;
-      // The jar stays in the CAS: the next compile names it by digest, with no copy.
-      previousJar = Digest.fromProto(result.getOutputFiles(0).getDigest());
-      download(previousJar, outputs.resolve(SampleProject.library(i) + ".jar"));
+      previousJar = outputs.resolve(SampleProject.library(i) + ".jar");
+      download(Digest.fromProto(result.getOutputFiles(0).getDigest()), previousJar);
     }
     out.printf(
         Locale.ROOT,
@@ -166,43 +162,26 @@ public final class EmbeddedBuildServer {
   }
 
   /** Compiles library {@code i} against the jar of library {@code i - 1}, if there is one. */
-  private ExecuteResponse compile(int i, Digest previousJar, boolean skipCacheLookup) {
+  private ExecuteResponse compile(int i, Path previousJar, boolean skipCacheLookup) {
     ContentAddressableStorage cas = hearth.cas();
     String library = SampleProject.library(i);
 
-    // 1. The input root: the sources, the jar compiled before, the tool, and a flag file.
-    Path sourceRoot = sources.resolve(library);
+    // 1. The input root, laid out on disk as the action will see it (the sources, the jar compiled
+    // before, the tool and a flag file) and uploaded in one call: putDirectory sorts the entries,
+    // hashes and streams the files, and skips those the CAS already holds.
+    Path root = outputs.resolveSibling("inputs").resolve(library);
     List<String> params = new ArrayList<>(List.of("--output", "out/" + library + ".jar"));
-    Directory.Builder root = Directory.newBuilder();
+    copy(sources.resolve(library), root.resolve("src"));
     if (previousJar != null) {
-      String dependency = SampleProject.library(i - 1) + ".jar";
-      params.addAll(List.of("--classpath", "deps/" + dependency));
-      root.addDirectories(
-          CasTrees.directory(
-              cas,
-              "deps",
-              Directory.newBuilder()
-                  .addFiles(CasTrees.file(dependency, previousJar, false))
-                  .build()));
+      copy(previousJar, root.resolve("deps").resolve(previousJar.getFileName()));
+      params.addAll(List.of("--classpath", "deps/" + previousJar.getFileName()));
     }
-    for (String source : javaFiles(sourceRoot)) {
+    for (String source : javaFiles(root.resolve("src"))) {
       params.addAll(List.of("--source", "src/" + source));
     }
-    Digest paramsFile =
-        cas.put(ByteString.copyFrom(String.join("\n", params) + "\n", StandardCharsets.UTF_8));
-    // Directory entries must be sorted by name: deps, lib.params, src, tools.
-    root.addFiles(CasTrees.file("lib.params", paramsFile, false))
-        .addDirectories(
-            DirectoryNode.newBuilder()
-                .setName("src")
-                .setDigest(CasTrees.upload(cas, sourceRoot).toProto()))
-        .addDirectories(
-            CasTrees.directory(
-                cas,
-                "tools",
-                Directory.newBuilder()
-                    .addFiles(CasTrees.file("javac-worker.jar", workerJar, false))
-                    .build()));
+    copy(workerJar, root.resolve("tools/javac-worker.jar"));
+    write(root.resolve("lib.params"), String.join("\n", params) + "\n");
+    Digest inputRoot = cas.putDirectory(root);
 
     // 2. The command: an ordinary command line whose arguments are in a flag file (@lib.params).
     // With persistentWorkerKey on the platform, the worker sends the flag file's lines to a warm
@@ -217,18 +196,18 @@ public final class EmbeddedBuildServer {
             .build();
 
     // 3. The action: the command and the input root by digest, and the platform.
-    Action action =
-        Action.newBuilder()
-            .setCommandDigest(cas.put(command.toByteString()).toProto())
-            .setInputRootDigest(cas.put(root.build().toByteString()).toProto())
-            .setPlatform(
-                Platform.newBuilder()
-                    .addProperties(
-                        Platform.Property.newBuilder()
-                            .setName("persistentWorkerKey")
-                            .setValue(WORKER_KEY)))
-            .build();
-    Digest actionDigest = cas.put(action.toByteString());
+    Digest action =
+        cas.putMessage(
+            Action.newBuilder()
+                .setCommandDigest(cas.putMessage(command).toProto())
+                .setInputRootDigest(inputRoot.toProto())
+                .setPlatform(
+                    Platform.newBuilder()
+                        .addProperties(
+                            Platform.Property.newBuilder()
+                                .setName("persistentWorkerKey")
+                                .setValue(WORKER_KEY)))
+                .build());
 
     // 4. Execute: an action-cache hit completes at once; otherwise the scheduler queues it for the
     // local worker. result() never completes exceptionally; failures are in the response's status.
@@ -236,7 +215,7 @@ public final class EmbeddedBuildServer {
         .execution()
         .execute(
             ExecuteRequest.newBuilder()
-                .setActionDigest(actionDigest.toProto())
+                .setActionDigest(action.toProto())
                 .setSkipCacheLookup(skipCacheLookup)
                 .build())
         .result()
@@ -268,17 +247,29 @@ public final class EmbeddedBuildServer {
 
   /** What the compiler said, for an error message. */
   private String stderr(ActionResult result) {
-    if (result.hasStderrDigest()) {
-      return hearth.cas().get(Digest.fromProto(result.getStderrDigest())).toStringUtf8();
-    }
-    return result.getStderrRaw().toStringUtf8();
+    return result.hasStderrDigest()
+        ? hearth.cas().get(result.getStderrDigest()).toStringUtf8()
+        : result.getStderrRaw().toStringUtf8();
   }
 
-  private static ByteString readAll(Path file) {
-    try {
-      return ByteString.copyFrom(Files.readAllBytes(file));
+  /** Copies a file, or a directory's files, to {@code target}, replacing what is there. */
+  private static void copy(Path source, Path target) {
+    try (Stream<Path> files = Files.walk(source)) {
+      for (Path file : files.filter(Files::isRegularFile).toList()) {
+        Path to = target.resolve(source.relativize(file).toString());
+        Files.createDirectories(to.getParent());
+        Files.copy(file, to, StandardCopyOption.REPLACE_EXISTING);
+      }
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + file, e);
+      throw new UncheckedIOException("cannot copy " + source + " to " + target, e);
+    }
+  }
+
+  private static void write(Path file, String text) {
+    try {
+      Files.writeString(file, text, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file, e);
     }
   }
 }

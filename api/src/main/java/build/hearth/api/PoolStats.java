@@ -1,4 +1,4 @@
-package build.hearth.core.persistent;
+package build.hearth.api;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,8 +12,9 @@ import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
- * A snapshot of a {@link ToolPool}: what runs now, and what happened since the pool was built.
- * Taken with {@link ToolPool#stats()}; immutable, so it can be handed to any thread.
+ * A snapshot of a worker's persistent-worker pool: what runs now, and what happened since the pool
+ * was built. An embedder gets it from {@code Hearth.persistentWorkerStats()}; a server shows it
+ * under {@code /admin/workers}. Immutable, so it can be handed to any thread.
  *
  * <p>A key's row stays while the key has processes or was used recently; after an hour (or twice
  * its idle timeout, if longer) without processes and without use it is dropped, and only {@link
@@ -56,15 +57,31 @@ public record PoolStats(
           Duration.ofSeconds(60),
           Duration.ofMinutes(5));
 
+  /**
+   * Copies the list of keys.
+   *
+   * @param takenAt the {@code takenAt} component, as described above
+   * @param maxProcesses the {@code maxProcesses} component, as described above
+   * @param alive the {@code alive} component, as described above
+   * @param maxAlive the {@code maxAlive} component, as described above
+   * @param waiting the {@code waiting} component, as described above
+   * @param totals the {@code totals} component, as described above
+   * @param keys the {@code keys} component, as described above
+   * @throws NullPointerException if {@code takenAt}, {@code totals} or {@code keys} is null
+   */
   public PoolStats {
     Objects.requireNonNull(takenAt, "takenAt");
     Objects.requireNonNull(totals, "totals");
     keys = List.copyOf(keys);
   }
 
-  /** The row of {@code key}, if the pool has one. */
-  public Optional<KeyStats> key(ToolKey key) {
-    String fingerprint = key.fingerprint();
+  /**
+   * Finds the row of a key.
+   *
+   * @param fingerprint the key's {@link KeyStats#fingerprint()}
+   * @return the row, if the pool has one
+   */
+  public Optional<KeyStats> key(String fingerprint) {
     return keys.stream().filter(row -> row.fingerprint().equals(fingerprint)).findFirst();
   }
 
@@ -86,9 +103,9 @@ public record PoolStats(
    *     key retired for idleness: a sign the idle timeout is too short
    * @param retirements retired processes by reason; every reason is present
    * @param latencyCount released leases whose hold time is in {@code latencySum}
-   * @param latencySum the total time leases were held, from {@code acquire} returning to {@link
-   *     Lease#release()}: the request together with the caller's input sync and output collection;
-   *     leases ended with {@link Lease#retire} are not counted
+   * @param latencySum the total time leases were held, from {@code acquire} returning to the
+   *     lease's release: the request together with the caller's input sync and output collection;
+   *     leases ended by retiring their process are not counted
    * @param latencyBuckets the leases of {@code latencyCount} by hold time: entry {@code i} counts
    *     those held longer than bound {@code i - 1} of {@link #LATENCY_BUCKET_BOUNDS} and at most
    *     bound {@code i} (not cumulative); those held longer than the last bound are the rest of
@@ -110,6 +127,25 @@ public record PoolStats(
       Duration latencySum,
       List<Long> latencyBuckets) {
 
+    /**
+     * Completes the retirements with a zero for every reason not given, and copies the lists.
+     *
+     * @param spawns the {@code spawns} component, as described above
+     * @param startFailures the {@code startFailures} component, as described above
+     * @param requests the {@code requests} component, as described above
+     * @param warmRequests the {@code warmRequests} component, as described above
+     * @param coldRequests the {@code coldRequests} component, as described above
+     * @param waitsAtCap the {@code waitsAtCap} component, as described above
+     * @param oneShotRuns the {@code oneShotRuns} component, as described above
+     * @param evictions the {@code evictions} component, as described above
+     * @param idleRestarts the {@code idleRestarts} component, as described above
+     * @param retirements the {@code retirements} component, as described above
+     * @param latencyCount the {@code latencyCount} component, as described above
+     * @param latencySum the {@code latencySum} component, as described above
+     * @param latencyBuckets the {@code latencyBuckets} component, as described above
+     * @throws IllegalArgumentException if {@code latencyBuckets} is neither empty nor one entry per
+     *     bound
+     */
     public Counters {
       EnumMap<RetirementReason, Long> complete = new EnumMap<>(RetirementReason.class);
       for (RetirementReason reason : RetirementReason.values()) {
@@ -128,7 +164,22 @@ public record PoolStats(
       }
     }
 
-    /** Counters without the distribution of hold times, which is then unknown. */
+    /**
+     * Counters without the distribution of hold times, which is then unknown.
+     *
+     * @param spawns processes started
+     * @param startFailures starts that failed
+     * @param requests leases handed out on a process
+     * @param warmRequests leases on a process that had had a lease before
+     * @param coldRequests leases on a process's first request
+     * @param waitsAtCap acquires that waited at a cap
+     * @param oneShotRuns acquires answered with a one-shot lease
+     * @param evictions idle processes retired to make room for another key's
+     * @param idleRestarts processes started soon after one of the key retired for idleness
+     * @param retirements retired processes by reason
+     * @param latencyCount released leases whose hold time is in {@code latencySum}
+     * @param latencySum the total time leases were held
+     */
     public Counters(
         long spawns,
         long startFailures,
@@ -158,17 +209,22 @@ public record PoolStats(
           List.of());
     }
 
-    /** The number of processes retired for {@code reason}. */
+    /**
+     * Counts the processes retired for one reason.
+     *
+     * @param reason why they retired
+     * @return how many retired for it
+     */
     public long retired(RetirementReason reason) {
       return retirements.get(reason);
     }
 
-    /** The number of processes retired for any reason. */
+    /** {@return the number of processes retired for any reason} */
     public long retiredTotal() {
       return retirements.values().stream().mapToLong(Long::longValue).sum();
     }
 
-    /** The mean hold time of a lease, or zero when none was released yet. */
+    /** {@return the mean hold time of a lease, or zero when none was released yet} */
     public Duration meanLatency() {
       return latencyCount == 0 ? Duration.ZERO : latencySum.dividedBy(latencyCount);
     }
@@ -208,11 +264,29 @@ public record PoolStats(
       Counters counters,
       List<ProcessStats> processes) {
 
+    /**
+     * Copies the list of processes.
+     *
+     * @param clientKey the {@code clientKey} component, as described above
+     * @param tool the {@code tool} component, as described above
+     * @param fingerprint the {@code fingerprint} component, as described above
+     * @param protocol the {@code protocol} component, as described above
+     * @param multiplex the {@code multiplex} component, as described above
+     * @param limits the {@code limits} component, as described above
+     * @param starting the {@code starting} component, as described above
+     * @param idle the {@code idle} component, as described above
+     * @param busy the {@code busy} component, as described above
+     * @param retiring the {@code retiring} component, as described above
+     * @param waiting the {@code waiting} component, as described above
+     * @param maxAlive the {@code maxAlive} component, as described above
+     * @param counters the {@code counters} component, as described above
+     * @param processes the {@code processes} component, as described above
+     */
     public KeyStats {
       processes = List.copyOf(processes);
     }
 
-    /** Processes counted against the caps: starting, idle, busy and retiring. */
+    /** {@return the processes counted against the caps: starting, idle, busy and retiring} */
     public int alive() {
       return starting + idle + busy + retiring;
     }

@@ -1,11 +1,11 @@
-package build.hearth.core.persistent;
+package build.hearth.api;
 
 import java.time.Duration;
 import java.util.Objects;
 
 /**
- * The limits a {@link ToolPool} applies to the processes of one {@link ToolKey}. The pool asks for
- * them once per key, so configuration can give each tool its own.
+ * The limits a persistent-worker pool applies to the processes of one key. The pool asks for them
+ * once per key, so configuration can give each tool its own.
  *
  * <pre>{@code
  * PoolLimits javac = PoolLimits.newBuilder()
@@ -30,8 +30,8 @@ import java.util.Objects;
  * @param maxInFlightPerMultiplexProcess how many requests a multiplex process serves at once; at
  *     least 1, {@value #DEFAULT_MAX_IN_FLIGHT} by default; ignored for singleplex keys, whose
  *     processes serve one request at a time
- * @param atCapacity what {@link ToolPool#acquire acquire} does when no process can take a request
- *     and no other may start; {@link AtCapacity#WAIT} by default
+ * @param atCapacity what the pool's acquire does when no process can take a request and no other
+ *     may start; {@link AtCapacity#WAIT} by default
  */
 public record PoolLimits(
     int maxProcessesPerKey,
@@ -61,6 +61,20 @@ public record PoolLimits(
     ONE_SHOT
   }
 
+  /**
+   * Checks every limit.
+   *
+   * @param maxProcessesPerKey the {@code maxProcessesPerKey} component, as described above
+   * @param maxRequestsPerProcess the {@code maxRequestsPerProcess} component, as described above
+   * @param memoryLimitBytes the {@code memoryLimitBytes} component, as described above
+   * @param idleTimeout the {@code idleTimeout} component, as described above
+   * @param maxInFlightPerMultiplexProcess the {@code maxInFlightPerMultiplexProcess} component, as
+   *     described above
+   * @param atCapacity the {@code atCapacity} component, as described above
+   * @throws IllegalArgumentException if a limit is below its minimum or the idle timeout is
+   *     negative
+   * @throws NullPointerException if {@code idleTimeout} or {@code atCapacity} is null
+   */
   public PoolLimits {
     Objects.requireNonNull(idleTimeout, "idleTimeout");
     Objects.requireNonNull(atCapacity, "atCapacity");
@@ -73,12 +87,12 @@ public record PoolLimits(
     }
   }
 
-  /** A builder with every limit at its default. */
+  /** {@return a builder with every limit at its default} */
   public static Builder newBuilder() {
     return new Builder();
   }
 
-  /** A builder that starts from these limits, to derive others from them. */
+  /** {@return a builder that starts from these limits, to derive others from them} */
   public Builder toBuilder() {
     return new Builder()
         .maxProcessesPerKey(maxProcessesPerKey)
@@ -110,28 +124,48 @@ public record PoolLimits(
 
     private Builder() {}
 
-    /** See {@link PoolLimits#maxProcessesPerKey()}. */
+    /**
+     * Sets {@link PoolLimits#maxProcessesPerKey()}.
+     *
+     * @param value the new limit
+     * @return this builder
+     */
     public Builder maxProcessesPerKey(int value) {
       checkAtLeast("maxProcessesPerKey", value, 1);
       this.maxProcessesPerKey = value;
       return this;
     }
 
-    /** See {@link PoolLimits#maxRequestsPerProcess()}. */
+    /**
+     * Sets {@link PoolLimits#maxRequestsPerProcess()}.
+     *
+     * @param value the new limit
+     * @return this builder
+     */
     public Builder maxRequestsPerProcess(long value) {
       checkAtLeast("maxRequestsPerProcess", value, 0);
       this.maxRequestsPerProcess = value;
       return this;
     }
 
-    /** See {@link PoolLimits#memoryLimitBytes()}. */
+    /**
+     * Sets {@link PoolLimits#memoryLimitBytes()}.
+     *
+     * @param value the new limit
+     * @return this builder
+     */
     public Builder memoryLimitBytes(long value) {
       checkAtLeast("memoryLimitBytes", value, 0);
       this.memoryLimitBytes = value;
       return this;
     }
 
-    /** See {@link PoolLimits#idleTimeout()}. */
+    /**
+     * Sets {@link PoolLimits#idleTimeout()}.
+     *
+     * @param value the new limit
+     * @return this builder
+     */
     public Builder idleTimeout(Duration value) {
       Objects.requireNonNull(value, "idleTimeout");
       if (value.isNegative()) {
@@ -141,19 +175,30 @@ public record PoolLimits(
       return this;
     }
 
-    /** See {@link PoolLimits#maxInFlightPerMultiplexProcess()}. */
+    /**
+     * Sets {@link PoolLimits#maxInFlightPerMultiplexProcess()}.
+     *
+     * @param value the new limit
+     * @return this builder
+     */
     public Builder maxInFlightPerMultiplexProcess(int value) {
       checkAtLeast("maxInFlightPerMultiplexProcess", value, 1);
       this.maxInFlightPerMultiplexProcess = value;
       return this;
     }
 
-    /** See {@link PoolLimits#atCapacity()}. */
+    /**
+     * Sets {@link PoolLimits#atCapacity()}.
+     *
+     * @param value the new limit
+     * @return this builder
+     */
     public Builder atCapacity(AtCapacity value) {
       this.atCapacity = Objects.requireNonNull(value, "atCapacity");
       return this;
     }
 
+    /** {@return the limits} */
     public PoolLimits build() {
       return new PoolLimits(
           maxProcessesPerKey,

@@ -1,4 +1,4 @@
-package build.hearth.testing;
+package build.hearth.testing.transport;
 
 import build.bazel.remote.execution.v2.ActionResult;
 import build.bazel.remote.execution.v2.BatchReadBlobsRequest;

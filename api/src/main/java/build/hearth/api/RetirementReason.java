@@ -1,4 +1,4 @@
-package build.hearth.core.persistent;
+package build.hearth.api;
 
 import java.util.Locale;
 
@@ -19,7 +19,7 @@ public enum RetirementReason {
   /** The pool closed. */
   SHUTDOWN;
 
-  /** The name used in logs and metrics, such as {@code max_requests}. */
+  /** {@return the name used in logs and metrics, such as {@code max_requests}} */
   public String label() {
     return name().toLowerCase(Locale.ROOT);
   }

@@ -1,4 +1,4 @@
-package build.hearth.testing;
+package build.hearth.testing.transport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
@@ -197,8 +197,10 @@ public abstract class TransportContractTest {
       assertThat(capabilities.getLowApiVersion().getMajor()).as("low major").isEqualTo(2);
       assertThat(capabilities.getHighApiVersion().getMajor()).as("high major").isEqualTo(2);
       assertThat(capabilities.getCacheCapabilities().getDigestFunctionsList())
+          .as("capabilities.getCacheCapabilities().getDigestFunctionsList()")
           .contains(DigestFunction.Value.SHA256);
       assertThat(capabilities.getCacheCapabilities().getMaxBatchTotalSizeBytes())
+          .as("capabilities.getCacheCapabilities().getMaxBatchTotalSizeBytes()")
           .isEqualTo(MAX_BATCH_SIZE_BYTES);
     }
   }
@@ -229,7 +231,7 @@ public abstract class TransportContractTest {
                     .build())
             .getMissingBlobDigestsList();
 
-    assertThat(missing).containsExactly(Digest.of(absent).toProto());
+    assertThat(missing).as("missing").containsExactly(Digest.of(absent).toProto());
   }
 
   /** Blobs written with BatchUpdateBlobs come back from BatchReadBlobs, in every instance. */
@@ -240,16 +242,20 @@ public abstract class TransportContractTest {
     BatchUpdateBlobsResponse updated = batchUpdate("ci/linux", blobs);
 
     assertThat(updated.getResponsesList())
+        .as("updated.getResponsesList()")
         .hasSize(blobs.size())
-        .allSatisfy(r -> assertThat(r.getStatus().getCode()).isZero());
+        .allSatisfy(
+            r -> assertThat(r.getStatus().getCode()).as("r.getStatus().getCode()").isZero());
     BatchReadBlobsRequest.Builder read = BatchReadBlobsRequest.newBuilder();
     blobs.forEach(b -> read.addDigests(Digest.of(b).toProto()));
     BatchReadBlobsResponse response =
         calls().unary(ReapiCalls.BATCH_READ, read.setInstanceName("ci/linux").build());
-    assertThat(response.getResponsesList()).hasSize(blobs.size());
+    assertThat(response.getResponsesList()).as("response.getResponsesList()").hasSize(blobs.size());
     for (BatchReadBlobsResponse.Response r : response.getResponsesList()) {
       assertThat(r.getStatus().getCode()).as("status of %s", r.getDigest()).isZero();
-      assertThat(Digest.of(r.getData()).toProto()).isEqualTo(r.getDigest());
+      assertThat(Digest.of(r.getData()).toProto())
+          .as("Digest.of(r.getData()).toProto()")
+          .isEqualTo(r.getDigest());
     }
   }
 
@@ -269,7 +275,7 @@ public abstract class TransportContractTest {
                     .addRequests(updateRequest(Digest.of(claimed), sent))
                     .build());
 
-    assertThat(response.getResponsesList()).hasSize(2);
+    assertThat(response.getResponsesList()).as("response.getResponsesList()").hasSize(2);
     for (BatchUpdateBlobsResponse.Response r : response.getResponsesList()) {
       int expected =
           r.getDigest().equals(Digest.of(good).toProto())
@@ -277,7 +283,9 @@ public abstract class TransportContractTest {
               : Status.Code.INVALID_ARGUMENT.value();
       assertThat(r.getStatus().getCode()).as("status of %s", r.getDigest()).isEqualTo(expected);
     }
-    assertThat(findMissing(List.of(good, claimed))).containsExactly(Digest.of(claimed).toProto());
+    assertThat(findMissing(List.of(good, claimed)))
+        .as("findMissing(List.of(good, claimed))")
+        .containsExactly(Digest.of(claimed).toProto());
   }
 
   /** A digest whose hash is not 64 hex digits is INVALID_ARGUMENT, not a miss. */
@@ -315,8 +323,12 @@ public abstract class TransportContractTest {
                             .addBlobDigests(Digest.of(randomBlob(10)).toProto())
                             .build()));
 
-    assertThat(e.getStatus().getCode()).isIn(Status.Code.INVALID_ARGUMENT, Status.Code.NOT_FOUND);
-    assertThat(e.getStatus().getDescription()).contains("no-such-instance");
+    assertThat(e.getStatus().getCode())
+        .as("e.getStatus().getCode()")
+        .isIn(Status.Code.INVALID_ARGUMENT, Status.Code.NOT_FOUND);
+    assertThat(e.getStatus().getDescription())
+        .as("e.getStatus().getDescription()")
+        .contains("no-such-instance");
   }
 
   // ---- ByteStream ----
@@ -329,9 +341,11 @@ public abstract class TransportContractTest {
 
     WriteResponse written = write(uploadName("ci/linux", digest), data, 16_384);
 
-    assertThat(written.getCommittedSize()).isEqualTo(data.size());
+    assertThat(written.getCommittedSize()).as("written.getCommittedSize()").isEqualTo(data.size());
     String name = "ci/linux/blobs/" + digest.hash() + "/" + digest.sizeBytes();
-    assertThat(readAll(ReadRequest.newBuilder().setResourceName(name).build())).isEqualTo(data);
+    assertThat(readAll(ReadRequest.newBuilder().setResourceName(name).build()))
+        .as("readAll(ReadRequest.newBuilder().setResourceName(name).build())")
+        .isEqualTo(data);
     assertThat(
             readAll(
                 ReadRequest.newBuilder()
@@ -339,9 +353,13 @@ public abstract class TransportContractTest {
                     .setReadOffset(70_000)
                     .setReadLimit(33_333)
                     .build()))
+        .as(
+            "readAll( ReadRequest.newBuilder() .setResourceName(name) .setReadOffset(70_000) .setRea...")
         .isEqualTo(data.substring(70_000, 103_333));
     assertThat(
             readAll(ReadRequest.newBuilder().setResourceName(name).setReadOffset(149_990).build()))
+        .as(
+            "readAll(ReadRequest.newBuilder().setResourceName(name).setReadOffset(149_990).build())")
         .isEqualTo(data.substring(149_990));
   }
 
@@ -367,7 +385,9 @@ public abstract class TransportContractTest {
 
     assertStatus(
         () -> write(uploadName("", Digest.of(claimed)), sent, 1024), Status.Code.INVALID_ARGUMENT);
-    assertThat(findMissing(List.of(claimed))).containsExactly(Digest.of(claimed).toProto());
+    assertThat(findMissing(List.of(claimed)))
+        .as("findMissing(List.of(claimed))")
+        .containsExactly(Digest.of(claimed).toProto());
   }
 
   /**
@@ -381,6 +401,7 @@ public abstract class TransportContractTest {
     String finished = uploadName("", Digest.of(whole));
     write(finished, whole, 4096);
     assertThat(queryWriteStatus(finished))
+        .as("queryWriteStatus(finished)")
         .isEqualTo(
             QueryWriteStatusResponse.newBuilder()
                 .setCommittedSize(whole.size())
@@ -395,14 +416,16 @@ public abstract class TransportContractTest {
     partial.awaitEnd();
     QueryWriteStatusResponse status = queryWriteStatus(name);
 
-    assertThat(status.getComplete()).isFalse();
-    assertThat(status.getCommittedSize()).isBetween(0L, 3000L);
+    assertThat(status.getComplete()).as("status.getComplete()").isFalse();
+    assertThat(status.getCommittedSize()).as("status.getCommittedSize()").isBetween(0L, 3000L);
     int committed = (int) status.getCommittedSize();
     WriteStream resumed = writeStream(name);
     resumed.send(committed, data.substring(committed), true);
     resumed.halfClose();
-    assertThat(resumed.awaitResponse().getCommittedSize()).isEqualTo(data.size());
-    assertThat(findMissing(List.of(data))).isEmpty();
+    assertThat(resumed.awaitResponse().getCommittedSize())
+        .as("resumed.awaitResponse().getCommittedSize()")
+        .isEqualTo(data.size());
+    assertThat(findMissing(List.of(data))).as("findMissing(List.of(data))").isEmpty();
   }
 
   // ---- action cache ----
@@ -450,9 +473,13 @@ public abstract class TransportContractTest {
                 ReapiCalls.GET_ACTION_RESULT,
                 GetActionResultRequest.newBuilder().setActionDigest(action.toProto()).build());
 
-    assertThat(stored.getOutputFilesList()).isEqualTo(result.getOutputFilesList());
-    assertThat(got.getExitCode()).isZero();
-    assertThat(got.getOutputFilesList()).isEqualTo(result.getOutputFilesList());
+    assertThat(stored.getOutputFilesList())
+        .as("stored.getOutputFilesList()")
+        .isEqualTo(result.getOutputFilesList());
+    assertThat(got.getExitCode()).as("got.getExitCode()").isZero();
+    assertThat(got.getOutputFilesList())
+        .as("got.getOutputFilesList()")
+        .isEqualTo(result.getOutputFilesList());
   }
 
   /** An instance without action-cache updates refuses UpdateActionResult: PERMISSION_DENIED. */
@@ -490,7 +517,7 @@ public abstract class TransportContractTest {
       blobs.add(mine);
     }
 
-    ContractSupport.runConcurrently(
+    TransportSupport.runConcurrently(
         clients,
         (client, barrier) -> {
           ReapiCalls mine = new ReapiCalls(newChannel(), TIMEOUT.toSeconds());
@@ -502,14 +529,17 @@ public abstract class TransportContractTest {
                       BatchUpdateBlobsRequest.newBuilder()
                           .addRequests(updateRequest(Digest.of(blob), blob))
                           .build());
-              assertThat(r.getResponses(0).getStatus().getCode()).isZero();
+              assertThat(r.getResponses(0).getStatus().getCode())
+                  .as("r.getResponses(0).getStatus().getCode()")
+                  .isZero();
             } else {
               assertThat(write(mine, uploadName("", Digest.of(blob)), blob, 8192))
+                  .as("write(mine, uploadName(\"\", Digest.of(blob)), blob, 8192)")
                   .extracting(WriteResponse::getCommittedSize)
                   .isEqualTo((long) blob.size());
             }
           }
-          barrier.await(ContractSupport.TIMEOUT_SECONDS, TimeUnit.SECONDS);
+          barrier.await(TransportSupport.TIMEOUT_SECONDS, TimeUnit.SECONDS);
           for (List<ByteString> anyones : blobs) {
             for (ByteString blob : anyones) {
               Digest digest = Digest.of(blob);
@@ -519,7 +549,7 @@ public abstract class TransportContractTest {
                       ReadRequest.newBuilder()
                           .setResourceName("blobs/" + digest.hash() + "/" + digest.sizeBytes())
                           .build());
-              assertThat(read).isEqualTo(blob);
+              assertThat(read).as("read").isEqualTo(blob);
             }
           }
         });

@@ -1,6 +1,5 @@
-package build.hearth.core.persistent;
+package build.hearth.api;
 
-import build.hearth.api.HearthException;
 import java.util.Locale;
 
 /** How requests and responses travel on a persistent worker's stdin and stdout. */
@@ -16,6 +15,7 @@ public enum ToolProtocol {
    * #JSON}; case is ignored.
    *
    * @param value the property value, or null when the action does not set it
+   * @return the protocol it names
    * @throws HearthException INVALID_ARGUMENT for any other value, naming the accepted ones
    */
   public static ToolProtocol fromProperty(String value) {
@@ -33,7 +33,7 @@ public enum ToolProtocol {
     };
   }
 
-  /** The name used in configuration, logs and metrics: {@code proto} or {@code json}. */
+  /** {@return the name used in configuration, logs and metrics: {@code proto} or {@code json}} */
   public String label() {
     return name().toLowerCase(Locale.ROOT);
   }
