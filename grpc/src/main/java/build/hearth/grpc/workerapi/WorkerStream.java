@@ -6,6 +6,7 @@ import build.bazel.remote.execution.v2.Platform;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.internal.ProtoTime;
+import build.hearth.core.remote.WorkerLimits;
 import build.hearth.grpc.common.Instances;
 import build.hearth.grpc.common.Rpc;
 import build.hearth.grpc.common.SerialObserver;
@@ -218,6 +219,9 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
           "Register.name is empty; every worker needs a name, unique among the workers of this"
               + " server");
     }
+    // Before the name goes into any message or log line, and before the properties are copied.
+    WorkerLimits.checkName(register.getName());
+    WorkerLimits.checkPropertyCount(register.getName(), register.getPropertiesCount());
     if (register.getSlots() < 1) {
       throw HearthException.invalidArgument(
           "worker '%s' registered with %d slots; it needs at least 1",
@@ -233,11 +237,14 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
           .computeIfAbsent(property.getName(), unused -> new LinkedHashSet<>())
           .add(property.getValue());
     }
+    WorkerSpec spec;
     try {
-      return new WorkerSpec(register.getName(), properties, register.getSlots());
+      spec = new WorkerSpec(register.getName(), properties, register.getSlots());
     } catch (IllegalArgumentException e) {
       throw HearthException.invalidArgument("%s", e.getMessage());
     }
+    WorkerLimits.check(spec);
+    return spec;
   }
 
   private void finished(ActionFinished finished) {
