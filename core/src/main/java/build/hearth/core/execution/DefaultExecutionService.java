@@ -150,7 +150,8 @@ final class DefaultExecutionService implements ExecutionService {
     byName.put(execution.name(), execution);
     ActionRequest<ExecutionTask> scheduled =
         ActionRequest.of(execution.name(), platform, task)
-            .withPriority(request.getExecutionPolicy().getPriority());
+            .withPriority(request.getExecutionPolicy().getPriority())
+            .withTimeout(task.timeout());
     Instant queuedAt = clock.instant();
     Ticket<ActionOutcome> ticket;
     try {

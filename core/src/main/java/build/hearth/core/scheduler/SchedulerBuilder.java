@@ -13,10 +13,17 @@ import java.util.concurrent.ScheduledExecutorService;
  * argument and throws {@link IllegalArgumentException} for a bad one. Not thread-safe.
  */
 public final class SchedulerBuilder {
+  /**
+   * How long past an action's timeout a worker may hold it without answering, by default: 1 minute,
+   * enough to fetch inputs before the command starts and upload outputs after it ends.
+   */
+  public static final Duration DEFAULT_ASSIGNMENT_GRACE = Duration.ofMinutes(1);
+
   private final Map<String, PropertyType> propertyTypes = new TreeMap<>();
   private PropertyType unknownPropertyType;
   private Duration maxQueueTime = Duration.ofHours(1);
   private int maxRetries = 3;
+  private Duration assignmentGrace = DEFAULT_ASSIGNMENT_GRACE;
   private Clock clock = Clock.systemUTC();
   private Executor callbackExecutor;
   private Duration expiryCheckInterval = Duration.ofSeconds(1);
@@ -93,7 +100,29 @@ public final class SchedulerBuilder {
     return this;
   }
 
-  /** The clock that queue times are measured with; the system clock by default. */
+  /**
+   * How long past an action's {@linkplain ActionRequest#timeout() timeout} a worker may hold its
+   * assignment without answering; {@link #DEFAULT_ASSIGNMENT_GRACE} by default. The grace covers
+   * what a worker does outside the command's timeout: fetching inputs, uploading outputs, the
+   * answer's way back. A worker that holds an assignment longer (it is alive, but the action hangs
+   * or the worker lies) loses it: the worker is told to cancel it, its slot stays taken until it
+   * answers, and the action is queued again like one whose worker was lost, or fails with
+   * DEADLINE_EXCEEDED once the {@linkplain #maxRetries retries} are used up. Checked every {@link
+   * #expiryCheckInterval}.
+   */
+  public SchedulerBuilder assignmentGrace(Duration grace) {
+    Objects.requireNonNull(grace, "grace");
+    if (grace.isNegative()) {
+      throw new IllegalArgumentException("assignmentGrace must not be negative: " + grace);
+    }
+    this.assignmentGrace = grace;
+    return this;
+  }
+
+  /**
+   * The clock that queue times and assignment deadlines are measured with; the system clock by
+   * default.
+   */
   public SchedulerBuilder clock(Clock clock) {
     this.clock = Objects.requireNonNull(clock, "clock");
     return this;
@@ -168,6 +197,7 @@ public final class SchedulerBuilder {
         new PropertyTypes(types, unknownPropertyType),
         maxQueueTime,
         maxRetries,
+        assignmentGrace,
         clock,
         callbackExecutor,
         expiryCheckInterval,

@@ -62,6 +62,9 @@ import org.slf4j.LoggerFactory;
 final class WorkerStream implements StreamObserver<WorkerMessage> {
   private static final Logger log = LoggerFactory.getLogger(WorkerStream.class);
 
+  /** How many ignored answers a stream logs; the rest are only counted. */
+  private static final int MAX_LOGGED_STRAY_ANSWERS = 5;
+
   private static final SchedulerMessage KEEP_ALIVE =
       SchedulerMessage.newBuilder().setKeepAlive(KeepAlive.getDefaultInstance()).build();
 
@@ -80,6 +83,7 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
   private volatile boolean heardSinceTick = true;
   private int silentTicks; // touched only by the keep-alive task
   private boolean registered; // touched only by gRPC's serialized inbound callbacks
+  private volatile long strayAnswers; // written only by gRPC's serialized inbound callbacks
 
   WorkerStream(WorkerApiService service, ServerCallStreamObserver<SchedulerMessage> call) {
     this.service = service;
@@ -247,15 +251,29 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
     return spec;
   }
 
+  /**
+   * A worker's answer. It counts only for an assignment this stream was given and has not seen
+   * answered: assignment ids are random and per stream, so an answer naming another worker's
+   * assignment, one already answered, or one of an earlier stream of the same worker finds nothing
+   * here and is dropped, and nothing of it reaches the scheduler or the action cache. The stream
+   * stays open, since a worker that reconnected may honestly answer what its old stream was given.
+   */
   private void finished(ActionFinished finished) {
     WorkAssignment assignment = byId.remove(finished.getAssignmentId());
     if (assignment == null) {
-      // Typically an answer for an action the scheduler took back while the message was on the
-      // way; it has been re-queued or cancelled, so the answer has nowhere to go.
-      log.info(
-          "Worker '{}' finished unknown assignment '{}'; ignoring it",
-          name,
-          Instances.abbreviate(finished.getAssignmentId()));
+      strayAnswers++;
+      service.countStrayAnswer();
+      // At most a few lines per stream: a worker must not be able to flood the log.
+      if (strayAnswers <= MAX_LOGGED_STRAY_ANSWERS) {
+        log.info(
+            "Worker '{}' answered assignment '{}', which it does not hold (never given to it on"
+                + " this stream, already answered, or taken back); ignoring the answer{}",
+            name,
+            Instances.abbreviate(finished.getAssignmentId()),
+            strayAnswers == MAX_LOGGED_STRAY_ANSWERS
+                ? "; further such answers of this stream are counted, not logged"
+                : "");
+      }
       return;
     }
     idOf.remove(assignment);
@@ -366,6 +384,12 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
           byId.size() == 1 ? "" : "s");
     } else if (name != null) {
       log.info("Worker '{}' left before it was registered: {}", name, reason);
+    }
+    if (strayAnswers > MAX_LOGGED_STRAY_ANSWERS) {
+      log.info(
+          "Worker '{}' sent {} answers for assignments it did not hold; all were ignored",
+          name,
+          strayAnswers);
     }
     byId.clear();
     idOf.clear();
