@@ -34,6 +34,12 @@ import java.util.function.UnaryOperator;
  * RawWorker} and the clients with REAPI stubs.
  */
 public final class RemoteExecutionServer implements AutoCloseable {
+  /**
+   * Long enough that a test thread busy with its clients does not lose its hand-driven workers for
+   * silence (three intervals), short enough to be noticed.
+   */
+  public static final Duration KEEP_ALIVE = Duration.ofSeconds(1);
+
   public final BlobStore blobs;
   public final ActionCacheStore actionCacheStore;
   public final ContentAddressableStorage cas;
@@ -70,7 +76,7 @@ public final class RemoteExecutionServer implements AutoCloseable {
                             "", cas, Optional.of(actionCache), false, Optional.of(executions)))
                     .workerHub(new SchedulerWorkerHub("main", this.scheduler, null, null))
                     .build(),
-            GrpcSettings.defaults().withWorkerKeepAliveInterval(WorkerTestServer.KEEP_ALIVE));
+            GrpcSettings.defaults().withWorkerKeepAliveInterval(KEEP_ALIVE));
   }
 
   public ManagedChannel channel() {
