@@ -257,6 +257,8 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
    * assignment, one already answered, or one of an earlier stream of the same worker finds nothing
    * here and is dropped, and nothing of it reaches the scheduler or the action cache. The stream
    * stays open, since a worker that reconnected may honestly answer what its old stream was given.
+   * An answer to an assignment the scheduler took back (cancelled, or held past its deadline) is
+   * passed on: it frees the worker's slot, and the scheduler discards it.
    */
   private void finished(ActionFinished finished) {
     WorkAssignment assignment = byId.remove(finished.getAssignmentId());
@@ -267,7 +269,7 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
       if (strayAnswers <= MAX_LOGGED_STRAY_ANSWERS) {
         log.info(
             "Worker '{}' answered assignment '{}', which it does not hold (never given to it on"
-                + " this stream, already answered, or taken back); ignoring the answer{}",
+                + " this stream, or already answered); ignoring the answer{}",
             name,
             Instances.abbreviate(finished.getAssignmentId()),
             strayAnswers == MAX_LOGGED_STRAY_ANSWERS
