@@ -23,11 +23,11 @@ final class ActiveAssignment<T, R> implements Assignment<T, R> {
   volatile State state = State.ACTIVE;
   // Only touched by the worker's mailbox loop, which is serial.
   volatile boolean delivered;
-  // When it was started and when the worker must have answered, on the scheduler's clock, and its
+  // When it was started and when the worker must have answered, on the scheduler's ticker, and its
   // place in the scheduler's deadline order; Long.MAX_VALUE for no deadline. Written under the
   // lock.
-  long startedAtMillis;
-  long deadlineMillis = Long.MAX_VALUE;
+  long startedAtNanos;
+  long deadlineNanos = Long.MAX_VALUE;
   long sequence;
 
   ActiveAssignment(

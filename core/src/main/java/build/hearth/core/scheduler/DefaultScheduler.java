@@ -28,6 +28,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,8 +47,12 @@ import org.slf4j.LoggerFactory;
 final class DefaultScheduler<T, R> implements Scheduler<T, R> {
   private static final Logger logger = LoggerFactory.getLogger(DefaultScheduler.class);
 
+  // Beyond this an assignment's deadline is not kept: far past any real timeout, and its
+  // nanoseconds could overflow.
+  private static final Duration MAX_DEADLINE = Duration.ofDays(365 * 100);
+
   private static final Comparator<ActiveAssignment<?, ?>> DEADLINE_ORDER =
-      Comparator.<ActiveAssignment<?, ?>>comparingLong(assignment -> assignment.deadlineMillis)
+      Comparator.<ActiveAssignment<?, ?>>comparingLong(assignment -> assignment.deadlineNanos)
           .thenComparingLong(assignment -> assignment.sequence);
 
   private final PropertyTypes types;
@@ -55,6 +60,7 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
   private final int maxRetries;
   private final Duration assignmentGrace;
   private final Clock clock;
+  private final LongSupplier ticker;
   private final GuardedScorer scorer;
   private final SchedulerListener listener;
   private final Executor callbackExecutor;
@@ -85,6 +91,7 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
       int maxRetries,
       Duration assignmentGrace,
       Clock clock,
+      LongSupplier ticker,
       Executor callbackExecutor,
       Duration expiryCheckInterval,
       ScheduledExecutorService timer,
@@ -95,6 +102,7 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
     this.maxRetries = maxRetries;
     this.assignmentGrace = assignmentGrace;
     this.clock = clock;
+    this.ticker = ticker;
     this.scorer = new GuardedScorer(scorer);
     this.listener = listener;
     if (callbackExecutor == null) {
@@ -232,8 +240,9 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
         expired++;
       }
       Set<ActionQueue<T, R>> grown = new LinkedHashSet<>();
-      while (!byDeadline.isEmpty() && byDeadline.first().deadlineMillis <= now) {
-        takeBack(byDeadline.first(), now, grown, effects);
+      long nowNanos = ticker.getAsLong();
+      while (!byDeadline.isEmpty() && byDeadline.first().deadlineNanos <= nowNanos) {
+        takeBack(byDeadline.first(), nowNanos, grown, effects);
         expired++;
       }
       for (ActionQueue<T, R> queue : grown) {
@@ -429,7 +438,10 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
    * queued again or fails as one lost with its worker.
    */
   private void takeBack(
-      ActiveAssignment<T, R> assignment, long now, Set<ActionQueue<T, R>> grown, Effects effects) {
+      ActiveAssignment<T, R> assignment,
+      long nowNanos,
+      Set<ActionQueue<T, R>> grown,
+      Effects effects) {
     byDeadline.remove(assignment);
     assignment.state = State.CANCELLED;
     executing--;
@@ -444,7 +456,7 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
                 + " scheduler's assignmentGrace of %s",
             worker.spec().name(),
             assignment.action.request.name(),
-            Durations.format(Duration.ofMillis(Math.max(0, now - assignment.startedAtMillis))),
+            Durations.format(Duration.ofNanos(Math.max(0, nowNanos - assignment.startedAtNanos))),
             Durations.format(assignment.action.request.timeout()),
             Durations.format(assignmentGrace));
     logger.warn("{}; taking it back and telling the worker to cancel it", why);
@@ -693,14 +705,15 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
     dequeue(action);
     ActiveAssignment<T, R> assignment = new ActiveAssignment<>(this, action, worker);
     assignment.sequence = nextAssignment++;
-    assignment.startedAtMillis = clock.millis();
+    assignment.startedAtNanos = ticker.getAsLong();
     Duration timeout = action.request.timeout();
-    if (!timeout.isZero()) {
-      long allowed = timeout.plus(assignmentGrace).toMillis();
-      assignment.deadlineMillis =
-          allowed >= Long.MAX_VALUE - assignment.startedAtMillis
-              ? Long.MAX_VALUE
-              : assignment.startedAtMillis + allowed;
+    // A deadline past the ticker's range (some 292 years) is no deadline.
+    long allowed =
+        timeout.plus(assignmentGrace).compareTo(MAX_DEADLINE) < 0
+            ? timeout.plus(assignmentGrace).toNanos()
+            : Long.MAX_VALUE;
+    if (!timeout.isZero() && allowed < Long.MAX_VALUE - Math.max(0, assignment.startedAtNanos)) {
+      assignment.deadlineNanos = assignment.startedAtNanos + allowed;
       byDeadline.add(assignment);
     }
     worker.active.add(assignment);

@@ -7,6 +7,7 @@ import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.LongSupplier;
 
 /**
  * Builds a {@link Scheduler}; obtained from {@link Scheduler#newBuilder()}. Each setter checks its
@@ -25,6 +26,7 @@ public final class SchedulerBuilder {
   private int maxRetries = 3;
   private Duration assignmentGrace = DEFAULT_ASSIGNMENT_GRACE;
   private Clock clock = Clock.systemUTC();
+  private LongSupplier ticker = System::nanoTime;
   private Executor callbackExecutor;
   private Duration expiryCheckInterval = Duration.ofSeconds(1);
   private ScheduledExecutorService timer;
@@ -108,7 +110,7 @@ public final class SchedulerBuilder {
    * or the worker lies) loses it: the worker is told to cancel it, its slot stays taken until it
    * answers, and the action is queued again like one whose worker was lost, or fails with
    * DEADLINE_EXCEEDED once the {@linkplain #maxRetries retries} are used up. Checked every {@link
-   * #expiryCheckInterval}.
+   * #expiryCheckInterval}, on the {@link #ticker}.
    */
   public SchedulerBuilder assignmentGrace(Duration grace) {
     Objects.requireNonNull(grace, "grace");
@@ -120,9 +122,16 @@ public final class SchedulerBuilder {
   }
 
   /**
-   * The clock that queue times and assignment deadlines are measured with; the system clock by
-   * default.
+   * The monotonic time source, in nanoseconds, that assignment deadlines are measured with; {@code
+   * System::nanoTime} by default, so that a step of the wall clock (NTP, a resumed virtual machine)
+   * takes no assignment back. Only differences of its values count. Tests pass a fake.
    */
+  public SchedulerBuilder ticker(LongSupplier nanoTime) {
+    this.ticker = Objects.requireNonNull(nanoTime, "nanoTime");
+    return this;
+  }
+
+  /** The clock that queue times are measured with; the system clock by default. */
   public SchedulerBuilder clock(Clock clock) {
     this.clock = Objects.requireNonNull(clock, "clock");
     return this;
@@ -199,6 +208,7 @@ public final class SchedulerBuilder {
         maxRetries,
         assignmentGrace,
         clock,
+        ticker,
         callbackExecutor,
         expiryCheckInterval,
         timer,

@@ -132,6 +132,7 @@ class SchedulerStressTest {
             .maxRetries(10_000)
             .expiryCheckInterval(Duration.ZERO)
             .clock(clock)
+            .ticker(() -> clock.millis() * 1_000_000L)
             .maxQueueTime(Duration.ofDays(365))
             .assignmentGrace(Duration.ofMillis(500))
             .build();
