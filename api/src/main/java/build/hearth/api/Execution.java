@@ -7,9 +7,11 @@ import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
 /**
- * One execution of an action, shared by every client that asked for the same action while it was in
- * flight. Its stage moves from QUEUED to EXECUTING to COMPLETED (an action answered from the cache
- * is COMPLETED at once; one whose worker was lost goes back to QUEUED).
+ * One client's operation: its view of an execution of an action, which is shared by every client
+ * that asked for the same action while it was in flight. Each request gets its own operation, with
+ * its own name, so that one client cancelling or abandoning its operation does not take the
+ * execution away from the others. Its stage moves from QUEUED to EXECUTING to COMPLETED (an action
+ * answered from the cache is COMPLETED at once; one whose worker was lost goes back to QUEUED).
  *
  * <pre>{@code
  * Execution execution = executions.execute(request);
@@ -23,7 +25,10 @@ import java.util.function.Consumer;
  */
 public interface Execution {
 
-  /** {@return the operation name, unique in this server; clients pass it to WaitExecution} */
+  /**
+   * {@return the operation name, unique in this server and to this request (two requests merged
+   * onto one execution have two names); clients pass it to WaitExecution}
+   */
   String name();
 
   /** {@return the digest of the action being executed} */
@@ -56,20 +61,24 @@ public interface Execution {
   void addStageListener(Consumer<ExecutionStage.Value> listener, Executor executor);
 
   /**
-   * Registers interest in the outcome. When every watch of an execution that has not completed is
-   * closed, because every client that asked for it went away, the execution is cancelled and its
-   * command killed. A transport takes one watch per client call that follows the execution; an
-   * execution nobody ever watched runs to its end.
+   * Registers interest in the outcome. When every watch of every operation of an execution that has
+   * not completed is closed, because every client that asked for it went away, the execution is
+   * cancelled and its command killed. A transport takes one watch per client call that follows the
+   * operation; an execution nobody ever watched runs to its end. A watch of a cancelled operation
+   * keeps nothing alive.
    *
    * @return a new watch, to be closed when the client stops following the execution
    */
   Watch watch();
 
   /**
-   * Cancels the execution for everyone: a queued action leaves the queue, a running one has its
-   * process tree killed, and the response's status becomes CANCELLED.
+   * Cancels this operation for its client: its response becomes CANCELLED at once, and its claim
+   * and watches stop counting. The execution itself is cancelled (a queued action leaves the queue,
+   * a running one has its process tree killed) only when no other operation still wants it; a
+   * client that merged onto the same action keeps it running to its end. A lone client's cancel
+   * therefore cancels the execution at once.
    *
-   * @return false if it had already completed
+   * @return false if this operation had already completed or been cancelled
    */
   boolean cancel();
 

@@ -1,5 +1,6 @@
 package build.hearth.benchmarks;
 
+import build.bazel.remote.execution.v2.ExecutedActionMetadata;
 import build.hearth.core.config.HearthConfig;
 import build.hearth.server.HearthServer;
 import java.io.IOException;
@@ -314,13 +315,18 @@ public final class ExecuteLoadDriver implements Callable<Integer> {
     return run;
   }
 
-  /** Each call must have had an execution of its own; a shared name means they were merged. */
+  /**
+   * Each call must have had an execution of its own. Every call has an operation name of its own,
+   * also when merged onto another's execution, so merged calls are told by their execution
+   * metadata: one run of a command, with the very same timestamps, answered both.
+   */
   private static void checkNotMerged(List<ExecuteClient.Sample> samples) {
-    Set<String> names = new HashSet<>();
+    Set<ExecutedActionMetadata> runs = new HashSet<>();
     for (ExecuteClient.Sample sample : samples) {
-      if (!names.add(sample.operation())) {
+      if (!runs.add(sample.metadata())) {
         throw new IllegalStateException(
-            "two Execute calls were answered by one operation, "
+            "two Execute calls were answered by one execution (same execution metadata), the"
+                + " second "
                 + sample.operation()
                 + "; the actions were meant to be distinct");
       }

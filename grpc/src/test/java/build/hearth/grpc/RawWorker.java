@@ -92,6 +92,33 @@ public final class RawWorker implements AutoCloseable {
     }
   }
 
+  /**
+   * The next message of kind {@code kind}, skipping keep-alives and sending one every {@code tick},
+   * as a worker that is alive but busy does; fails after {@link LoopbackServer#TIMEOUT}.
+   */
+  public SchedulerMessage nextWhileAlive(SchedulerMessage.KindCase kind, Duration tick)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + LoopbackServer.TIMEOUT.toNanos();
+    while (System.nanoTime() < deadline) {
+      keepAlive();
+      SchedulerMessage message = received.poll(tick.toNanos(), TimeUnit.NANOSECONDS);
+      if (message == null || message.getKindCase() == SchedulerMessage.KindCase.KEEP_ALIVE) {
+        continue;
+      }
+      if (message.getKindCase() == kind) {
+        return message;
+      }
+      throw new AssertionError("expected " + kind + " but got " + message);
+    }
+    throw new AssertionError(
+        "no "
+            + kind
+            + " within "
+            + LoopbackServer.TIMEOUT
+            + "; stream ended: "
+            + ended.getNow(null));
+  }
+
   /** How the stream ended; fails if it does not within {@code timeout}. */
   public Status awaitEnd(Duration timeout) throws InterruptedException {
     try {

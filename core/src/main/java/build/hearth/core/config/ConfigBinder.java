@@ -191,7 +191,8 @@ final class ConfigBinder {
             "properties",
             "unknownProperties",
             "maxQueueTime",
-            "maxRetries");
+            "maxRetries",
+            "assignmentGrace");
 
     Map<String, PropertyType> types = new LinkedHashMap<>();
     Optional<Node> propertiesNode = fields.optional("properties");
@@ -221,7 +222,12 @@ final class ConfigBinder {
             .optional("maxRetries")
             .map(n -> ConfigValues.count(n, 0, "must not be negative"))
             .orElse(SchedulerConfig.DEFAULT_MAX_RETRIES);
-    return new SchedulerConfig(name, types, unknown, maxQueueTime, maxRetries);
+    Duration assignmentGrace =
+        fields
+            .optional("assignmentGrace")
+            .map(ConfigValues::duration)
+            .orElse(SchedulerConfig.DEFAULT_ASSIGNMENT_GRACE);
+    return new SchedulerConfig(name, types, unknown, maxQueueTime, maxRetries, assignmentGrace);
   }
 
   private static PropertyType propertyType(Node node) {

@@ -12,12 +12,12 @@ import java.util.Optional;
 /**
  * One named scheduler of the configuration: which platform properties actions may name and how each
  * is matched against workers, what happens to properties it does not list, and how long and how
- * often an action may wait for a worker.
+ * often an action may wait for a worker, and how long past its timeout a worker may hold it.
  *
  * <p>Built only by {@link HearthConfig}'s readers, which have checked that every property has a
- * non-empty name and one of the four types, that the queue time is positive and that the retry
- * count is not negative. {@link #applyTo(SchedulerBuilder)} hands all of it to a scheduler builder.
- * Immutable and thread-safe.
+ * non-empty name and one of the four types, that the queue time and the assignment grace are
+ * positive and that the retry count is not negative. {@link #applyTo(SchedulerBuilder)} hands all
+ * of it to a scheduler builder. Immutable and thread-safe.
  */
 public final class SchedulerConfig {
   /** How long an action may wait for a worker when the file does not say: 1 hour. */
@@ -26,11 +26,18 @@ public final class SchedulerConfig {
   /** How often a lost action is queued again when the file does not say: 3 times. */
   public static final int DEFAULT_MAX_RETRIES = 3;
 
+  /**
+   * How long past an action's timeout a worker may hold it without answering, when the file does
+   * not say: {@link SchedulerBuilder#DEFAULT_ASSIGNMENT_GRACE}.
+   */
+  public static final Duration DEFAULT_ASSIGNMENT_GRACE = SchedulerBuilder.DEFAULT_ASSIGNMENT_GRACE;
+
   private final String name;
   private final Map<String, PropertyType> propertyTypes;
   private final PropertyType unknownPropertyType;
   private final Duration maxQueueTime;
   private final int maxRetries;
+  private final Duration assignmentGrace;
 
   SchedulerConfig(
       String name,
@@ -38,11 +45,28 @@ public final class SchedulerConfig {
       PropertyType unknownPropertyType,
       Duration maxQueueTime,
       int maxRetries) {
+    this(
+        name,
+        propertyTypes,
+        unknownPropertyType,
+        maxQueueTime,
+        maxRetries,
+        DEFAULT_ASSIGNMENT_GRACE);
+  }
+
+  SchedulerConfig(
+      String name,
+      Map<String, PropertyType> propertyTypes,
+      PropertyType unknownPropertyType,
+      Duration maxQueueTime,
+      int maxRetries,
+      Duration assignmentGrace) {
     this.name = Objects.requireNonNull(name, "name");
     this.propertyTypes = Collections.unmodifiableMap(new LinkedHashMap<>(propertyTypes));
     this.unknownPropertyType = unknownPropertyType;
     this.maxQueueTime = Objects.requireNonNull(maxQueueTime, "maxQueueTime");
     this.maxRetries = maxRetries;
+    this.assignmentGrace = Objects.requireNonNull(assignmentGrace, "assignmentGrace");
   }
 
   /** The scheduler's name, its key under {@code schedulers}. */
@@ -75,6 +99,14 @@ public final class SchedulerConfig {
   }
 
   /**
+   * How long past an action's timeout a worker may hold it without answering before the scheduler
+   * takes it back; always positive.
+   */
+  public Duration assignmentGrace() {
+    return assignmentGrace;
+  }
+
+  /**
    * Sets this configuration's property types, unknown-property type, queue time and retries on
    * {@code builder}, leaving its clock, executors and scorer as they are.
    *
@@ -85,7 +117,8 @@ public final class SchedulerConfig {
         .propertyTypes(propertyTypes)
         .unknownPropertyType(unknownPropertyType)
         .maxQueueTime(maxQueueTime)
-        .maxRetries(maxRetries);
+        .maxRetries(maxRetries)
+        .assignmentGrace(assignmentGrace);
   }
 
   @Override
@@ -95,12 +128,14 @@ public final class SchedulerConfig {
         && propertyTypes.equals(that.propertyTypes)
         && unknownPropertyType == that.unknownPropertyType
         && maxQueueTime.equals(that.maxQueueTime)
-        && maxRetries == that.maxRetries;
+        && maxRetries == that.maxRetries
+        && assignmentGrace.equals(that.assignmentGrace);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, propertyTypes, unknownPropertyType, maxQueueTime, maxRetries);
+    return Objects.hash(
+        name, propertyTypes, unknownPropertyType, maxQueueTime, maxRetries, assignmentGrace);
   }
 
   @Override
@@ -115,6 +150,8 @@ public final class SchedulerConfig {
         + ConfigValues.format(maxQueueTime)
         + ", maxRetries="
         + maxRetries
+        + ", assignmentGrace="
+        + ConfigValues.format(assignmentGrace)
         + "}";
   }
 }

@@ -47,10 +47,12 @@ import org.slf4j.LoggerFactory;
  * The execution service of one instance. {@link #execute} does its checks and reads on the caller's
  * thread; everything after the scheduler took the action is driven by the ticket.
  *
- * <p>Two maps track executions: {@code inFlight} by action digest, for merging (it never holds a
- * {@code do_not_cache} action), and {@code byName} for {@link #find}, which also keeps completed
- * executions until they expire. Expired ones are dropped lazily, on each call, in the order they
- * completed.
+ * <p>Every call of {@link #execute} gets its own operation name, also when it merges onto an
+ * execution already in flight, so that cancelling or abandoning an operation concerns its own
+ * client only (see {@link SharedExecution}). Two maps track executions: {@code inFlight} by action
+ * digest, for merging (it never holds a {@code do_not_cache} action), and {@code byName}, each
+ * operation by its name, for {@link #find}, which also keeps the operations of completed executions
+ * until they expire. Expired ones are dropped lazily, on each call, in the order they completed.
  */
 final class DefaultExecutionService implements ExecutionService {
   private static final Logger logger = LoggerFactory.getLogger(DefaultExecutionService.class);
@@ -74,7 +76,8 @@ final class DefaultExecutionService implements ExecutionService {
   private final ExecutionListener listener;
 
   private final ConcurrentHashMap<Digest, SharedExecution> inFlight = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, SharedExecution> byName = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, SharedExecution.Operation> byName =
+      new ConcurrentHashMap<>();
   // Completed executions in the order they completed; guarded by itself.
   private final ArrayDeque<SharedExecution> completed = new ArrayDeque<>();
 
@@ -122,8 +125,11 @@ final class DefaultExecutionService implements ExecutionService {
     }
     if (cacheable) {
       SharedExecution running = inFlight.get(actionDigest);
-      if (running != null && running.tryJoin()) {
-        return running;
+      if (running != null) {
+        Execution joined = running.tryJoin(newOperationName(), this::register);
+        if (joined != null) {
+          return joined;
+        }
       }
     }
 
@@ -140,17 +146,19 @@ final class DefaultExecutionService implements ExecutionService {
         if (running == null) {
           break;
         }
-        if (running.tryJoin()) {
-          return running;
+        Execution joined = running.tryJoin(newOperationName(), this::register);
+        if (joined != null) {
+          return joined;
         }
         // It completed or is being cancelled, and will leave the map by itself; take its place.
         inFlight.remove(actionDigest, running);
       }
     }
-    byName.put(execution.name(), execution);
+    register(execution.first());
     ActionRequest<ExecutionTask> scheduled =
         ActionRequest.of(execution.name(), platform, task)
-            .withPriority(request.getExecutionPolicy().getPriority());
+            .withPriority(request.getExecutionPolicy().getPriority())
+            .withTimeout(task.timeout());
     Instant queuedAt = clock.instant();
     Ticket<ActionOutcome> ticket;
     try {
@@ -167,7 +175,11 @@ final class DefaultExecutionService implements ExecutionService {
     ticket
         .result()
         .whenComplete((outcome, error) -> finishLater(execution, task, queuedAt, outcome, error));
-    return execution;
+    return execution.first();
+  }
+
+  private void register(SharedExecution.Operation operation) {
+    byName.put(operation.name(), operation);
   }
 
   @Override
@@ -178,11 +190,11 @@ final class DefaultExecutionService implements ExecutionService {
     }
     Instant now = clock.instant();
     expireCompleted(now);
-    SharedExecution execution = byName.get(operationName);
-    if (execution == null || execution.expired(now)) {
+    SharedExecution.Operation operation = byName.get(operationName);
+    if (operation == null || operation.execution().expired(now)) {
       return Optional.empty();
     }
-    return Optional.of(execution);
+    return Optional.of(operation);
   }
 
   // ---- reading and checking the request ----
@@ -328,10 +340,10 @@ final class DefaultExecutionService implements ExecutionService {
             .build();
     SharedExecution execution =
         SharedExecution.completed(newOperationName(), actionDigest, response);
-    byName.put(execution.name(), execution);
+    register(execution.first());
     retire(execution);
     tellCompleted(actionDigest, response);
-    return execution;
+    return execution.first();
   }
 
   private void store(ExecutionTask task, ActionResult result) {
@@ -454,7 +466,9 @@ final class DefaultExecutionService implements ExecutionService {
       SharedExecution oldest;
       while ((oldest = completed.peekFirst()) != null && oldest.expired(now)) {
         completed.removeFirst();
-        byName.remove(oldest.name(), oldest);
+        for (SharedExecution.Operation operation : oldest.operations()) {
+          byName.remove(operation.name(), operation);
+        }
       }
     }
   }

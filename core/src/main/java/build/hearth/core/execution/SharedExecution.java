@@ -4,7 +4,9 @@ import build.bazel.remote.execution.v2.ExecuteResponse;
 import build.bazel.remote.execution.v2.ExecutionStage;
 import build.hearth.api.Digest;
 import build.hearth.api.Execution;
+import build.hearth.api.StatusCode;
 import build.hearth.core.scheduler.Ticket;
+import com.google.rpc.Status;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,25 +17,29 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
- * One execution, shared by every request merged onto it.
+ * One execution, shared by every request merged onto it. Each request gets its own {@link
+ * Operation}: an {@link Execution} with its own operation name, result and stage listeners, so that
+ * what one client does to its operation (cancel it, stop following it) is about that client only.
  *
- * <p>Interest is counted in two ways. Each {@code execute} call that returned this execution holds
- * a <em>claim</em> until a {@linkplain #watch() watch} is taken, which replaces one claim; the
- * execution is cancelled only when no claim and no watch is left. So a request that joins just as
- * the last watcher leaves keeps the execution alive until its own transport watches it, and an
- * embedder that calls {@code execute} without ever watching lets it run to its end.
+ * <p>Interest is counted per operation in two ways. The {@code execute} call that returned an
+ * operation holds a <em>claim</em> until a {@linkplain Execution#watch() watch} is taken on it,
+ * which replaces the claim; the execution is cancelled only when no claim and no watch is left on
+ * any of its operations. So a request that joins just as the last watcher leaves keeps the
+ * execution alive until its own transport watches it, and an embedder that calls {@code execute}
+ * without ever watching lets it run to its end. {@linkplain Execution#cancel() Cancelling} an
+ * operation withdraws its claim and watches at once and completes that operation as CANCELLED; the
+ * execution runs on for the operations left, and is cancelled with the last.
  *
- * <p>Thread-safe. The fields below are guarded by {@code this}; listeners and the scheduler are
- * called only after the monitor is released.
+ * <p>Thread-safe. The fields below, and those of every operation, are guarded by {@code this};
+ * listeners and the scheduler are called only after the monitor is released.
  */
-final class SharedExecution implements Execution {
+final class SharedExecution {
   private final String name;
   private final Digest actionDigest;
   private final Consumer<SharedExecution> onComplete;
-  private final CompletableFuture<ExecuteResponse> result = new CompletableFuture<>();
+  private final List<Operation> operations = new ArrayList<>(1);
 
   private ExecutionStage.Value stage;
-  private List<StageFeed> feeds = new ArrayList<>();
   private int claims;
   private int watches;
   private boolean cancelRequested;
@@ -43,122 +49,74 @@ final class SharedExecution implements Execution {
   // Set once the execution completed; after this instant find() no longer returns it.
   private volatile Instant expiresAt;
 
-  private SharedExecution(
-      String name, Digest actionDigest, Consumer<SharedExecution> onComplete, int claims) {
+  private SharedExecution(String name, Digest actionDigest, Consumer<SharedExecution> onComplete) {
     this.name = name;
     this.actionDigest = actionDigest;
     this.onComplete = onComplete;
-    this.claims = claims;
     this.stage = ExecutionStage.Value.QUEUED;
   }
 
-  /** A queued execution, claimed by the call that creates it; {@link #start} it next. */
+  /**
+   * A queued execution and the operation of the call that creates it, which holds a claim; {@link
+   * #start} it next.
+   */
   static SharedExecution queued(
       String name, Digest actionDigest, Consumer<SharedExecution> onComplete) {
-    return new SharedExecution(name, actionDigest, onComplete, 1);
+    SharedExecution execution = new SharedExecution(name, actionDigest, onComplete);
+    synchronized (execution) {
+      execution.operations.add(execution.new Operation(name, true));
+      execution.claims = 1;
+    }
+    return execution;
   }
 
-  /** An execution answered at once, such as from the action cache. */
+  /** An execution answered at once, such as from the action cache, with one operation. */
   static SharedExecution completed(String name, Digest actionDigest, ExecuteResponse response) {
-    SharedExecution execution = new SharedExecution(name, actionDigest, unused -> {}, 0);
+    SharedExecution execution = new SharedExecution(name, actionDigest, unused -> {});
+    synchronized (execution) {
+      execution.operations.add(execution.new Operation(name, false));
+    }
     execution.complete(response);
     return execution;
   }
 
-  @Override
-  public String name() {
+  /** The name of the first operation, which names the execution in the scheduler and in logs. */
+  String name() {
     return name;
   }
 
-  @Override
-  public Digest actionDigest() {
+  Digest actionDigest() {
     return actionDigest;
   }
 
-  @Override
-  public synchronized ExecutionStage.Value stage() {
-    return stage;
+  /** The operation of the call that created this execution. */
+  synchronized Operation first() {
+    return operations.get(0);
+  }
+
+  /** Every operation of this execution; complete once it has completed. */
+  synchronized List<Operation> operations() {
+    return List.copyOf(operations);
   }
 
   /**
-   * A new future for each caller, so that one caller completing or cancelling its copy does not
-   * change what the others see; {@link #cancel()} is the way to cancel.
-   */
-  @Override
-  public CompletableFuture<ExecuteResponse> result() {
-    return result.copy();
-  }
-
-  @Override
-  public void addStageListener(Consumer<ExecutionStage.Value> listener, Executor executor) {
-    Objects.requireNonNull(listener, "listener");
-    Objects.requireNonNull(executor, "executor");
-    StageFeed feed = new StageFeed(name, listener, executor);
-    synchronized (this) {
-      feed.offer(stage);
-      if (!done) {
-        feeds.add(feed);
-      }
-    }
-    feed.schedule();
-  }
-
-  @Override
-  public Watch watch() {
-    synchronized (this) {
-      if (claims > 0) {
-        claims--;
-      }
-      watches++;
-    }
-    AtomicBoolean closed = new AtomicBoolean();
-    return () -> {
-      if (closed.compareAndSet(false, true)) {
-        release();
-      }
-    };
-  }
-
-  private void release() {
-    Ticket<?> toCancel;
-    synchronized (this) {
-      watches--;
-      if (watches > 0 || claims > 0 || done || cancelRequested) {
-        return;
-      }
-      cancelRequested = true;
-      toCancel = ticket;
-    }
-    // Without a ticket yet, start() sees cancelRequested and cancels it.
-    if (toCancel != null) {
-      toCancel.cancel();
-    }
-  }
-
-  @Override
-  public boolean cancel() {
-    Ticket<?> toCancel;
-    synchronized (this) {
-      if (done) {
-        return false;
-      }
-      cancelRequested = true;
-      toCancel = ticket;
-    }
-    return toCancel == null || toCancel.cancel();
-  }
-
-  /**
-   * Adds a claim for another request that merges onto this execution.
+   * Adds an operation, holding a claim, for another request that merges onto this execution, and
+   * hands it to {@code register} before anyone else can see it.
    *
-   * @return false if it has completed or is being cancelled, and so cannot be joined
+   * @param register called with the operation while no completion can intervene, so that it is
+   *     findable exactly as long as the execution's other operations
+   * @return the new operation, or null if the execution has completed or is being cancelled, and so
+   *     cannot be joined
    */
-  synchronized boolean tryJoin() {
+  synchronized Operation tryJoin(String operationName, Consumer<Operation> register) {
     if (done || cancelRequested) {
-      return false;
+      return null;
     }
+    Operation operation = new Operation(operationName, true);
+    operations.add(operation);
     claims++;
-    return true;
+    register.accept(operation);
+    return operation;
   }
 
   /** Follows the scheduler's ticket; the caller completes this execution when the ticket does. */
@@ -184,39 +142,66 @@ final class SharedExecution implements Execution {
   }
 
   private void moveTo(ExecutionStage.Value next) {
-    List<StageFeed> toWake;
+    List<StageFeed> toWake = new ArrayList<>();
     synchronized (this) {
       if (done || stage == next) {
         return;
       }
       stage = next;
-      for (StageFeed feed : feeds) {
-        feed.offer(next);
+      for (Operation operation : operations) {
+        for (StageFeed feed : operation.feeds) {
+          feed.offer(next);
+          toWake.add(feed);
+        }
       }
-      toWake = List.copyOf(feeds);
     }
     toWake.forEach(StageFeed::schedule);
   }
 
   /** Completes the execution with {@code response}; later calls are ignored. */
   void complete(ExecuteResponse response) {
-    List<StageFeed> toWake;
+    List<StageFeed> toWake = new ArrayList<>();
+    List<Operation> toAnswer = new ArrayList<>();
     synchronized (this) {
       if (done) {
         return;
       }
       done = true;
       stage = ExecutionStage.Value.COMPLETED;
-      for (StageFeed feed : feeds) {
-        feed.offer(ExecutionStage.Value.COMPLETED);
+      for (Operation operation : operations) {
+        if (operation.detached) {
+          continue; // answered when its client cancelled it
+        }
+        for (StageFeed feed : operation.feeds) {
+          feed.offer(ExecutionStage.Value.COMPLETED);
+          toWake.add(feed);
+        }
+        operation.feeds = List.of();
+        toAnswer.add(operation);
       }
-      toWake = feeds;
-      feeds = List.of();
       ticket = null;
     }
     onComplete.accept(this);
-    result.complete(response);
+    for (Operation operation : toAnswer) {
+      operation.result.complete(response);
+    }
     toWake.forEach(StageFeed::schedule);
+  }
+
+  /** Cancels the execution if no operation holds a claim or a watch any more. */
+  private void cancelIfUnwanted() {
+    Ticket<?> toCancel;
+    synchronized (this) {
+      if (watches > 0 || claims > 0 || done || cancelRequested) {
+        return;
+      }
+      cancelRequested = true;
+      toCancel = ticket;
+    }
+    // Without a ticket yet, start() sees cancelRequested and cancels it.
+    if (toCancel != null) {
+      toCancel.cancel();
+    }
   }
 
   void expiresAt(Instant instant) {
@@ -235,6 +220,149 @@ final class SharedExecution implements Execution {
 
   @Override
   public String toString() {
-    return "Execution{" + name + ", " + actionDigest + ", " + stage() + "}";
+    return "SharedExecution{" + name + ", " + actionDigest + "}";
+  }
+
+  /**
+   * One request's view of the shared execution, under its own operation name: what WaitExecution,
+   * GetOperation and CancelOperation find by that name.
+   */
+  final class Operation implements Execution {
+    private final String operationName;
+    private final CompletableFuture<ExecuteResponse> result = new CompletableFuture<>();
+    // Guarded by the SharedExecution's monitor.
+    private boolean claimed;
+    private int ownWatches;
+    private boolean detached;
+    private List<StageFeed> feeds = new ArrayList<>();
+
+    private Operation(String operationName, boolean claimed) {
+      this.operationName = operationName;
+      this.claimed = claimed;
+    }
+
+    /** The execution this operation follows. */
+    SharedExecution execution() {
+      return SharedExecution.this;
+    }
+
+    @Override
+    public String name() {
+      return operationName;
+    }
+
+    @Override
+    public Digest actionDigest() {
+      return actionDigest;
+    }
+
+    @Override
+    public ExecutionStage.Value stage() {
+      synchronized (SharedExecution.this) {
+        return detached ? ExecutionStage.Value.COMPLETED : stage;
+      }
+    }
+
+    /**
+     * A new future for each caller, so that one caller completing or cancelling its copy does not
+     * change what the others see; {@link #cancel()} is the way to cancel.
+     */
+    @Override
+    public CompletableFuture<ExecuteResponse> result() {
+      return result.copy();
+    }
+
+    @Override
+    public void addStageListener(Consumer<ExecutionStage.Value> listener, Executor executor) {
+      Objects.requireNonNull(listener, "listener");
+      Objects.requireNonNull(executor, "executor");
+      StageFeed feed = new StageFeed(operationName, listener, executor);
+      synchronized (SharedExecution.this) {
+        boolean over = done || detached;
+        feed.offer(over ? ExecutionStage.Value.COMPLETED : stage);
+        if (!over) {
+          feeds.add(feed);
+        }
+      }
+      feed.schedule();
+    }
+
+    @Override
+    public Watch watch() {
+      synchronized (SharedExecution.this) {
+        if (detached) {
+          return () -> {};
+        }
+        if (claimed) {
+          claimed = false;
+          claims--;
+        }
+        ownWatches++;
+        watches++;
+      }
+      AtomicBoolean closed = new AtomicBoolean();
+      return () -> {
+        if (closed.compareAndSet(false, true)) {
+          release();
+        }
+      };
+    }
+
+    private void release() {
+      synchronized (SharedExecution.this) {
+        if (detached) {
+          return; // cancel() withdrew this watch already
+        }
+        ownWatches--;
+        watches--;
+      }
+      cancelIfUnwanted();
+    }
+
+    /**
+     * Detaches this operation: it completes at once as CANCELLED, and the execution is cancelled
+     * only if no other operation still wants it.
+     */
+    @Override
+    public boolean cancel() {
+      List<StageFeed> toWake;
+      boolean alone;
+      synchronized (SharedExecution.this) {
+        if (done || detached) {
+          return false;
+        }
+        detached = true;
+        if (claimed) {
+          claimed = false;
+          claims--;
+        }
+        watches -= ownWatches;
+        ownWatches = 0;
+        for (StageFeed feed : feeds) {
+          feed.offer(ExecutionStage.Value.COMPLETED);
+        }
+        toWake = feeds;
+        feeds = List.of();
+        alone = claims == 0 && watches == 0;
+      }
+      String message =
+          alone
+              ? operationName + " was cancelled"
+              : operationName
+                  + " was cancelled; the action runs on for the other clients that asked for it";
+      result.complete(
+          ExecuteResponse.newBuilder()
+              .setStatus(
+                  Status.newBuilder().setCode(StatusCode.CANCELLED.value()).setMessage(message))
+              .build());
+      toWake.forEach(StageFeed::schedule);
+      cancelIfUnwanted();
+      return true;
+    }
+
+    @Override
+    public String toString() {
+      return "Execution{" + operationName + ", " + actionDigest + ", " + stage() + "}";
+    }
   }
 }

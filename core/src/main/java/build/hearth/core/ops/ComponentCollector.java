@@ -94,6 +94,15 @@ final class ComponentCollector implements MultiCollector {
         new Gauges("hearth_scheduler_slots", "Slots (actions at once) of the connected workers.");
     Gauges busySlots =
         new Gauges("hearth_scheduler_busy_slots", "Slots of the connected workers that are taken.");
+    Counters requeued =
+        new Counters(
+            "hearth_scheduler_requeued_actions",
+            "Actions queued again after their worker was lost or held them past their deadline.");
+    Counters overdue =
+        new Counters(
+            "hearth_scheduler_overdue_assignments",
+            "Assignments taken back from a worker that held them past the action's timeout plus"
+                + " the scheduler's assignmentGrace.");
     schedulers.forEach(
         (name, scheduler) -> {
           SchedulerStats stats = read("scheduler", name, scheduler::stats);
@@ -105,6 +114,8 @@ final class ComponentCollector implements MultiCollector {
           workers.add(labels, stats.workers());
           slots.add(labels, stats.slots());
           busySlots.add(labels, stats.busySlots());
+          requeued.add(labels, stats.requeued());
+          overdue.add(labels, stats.overdue());
         });
 
     return MetricSnapshots.of(
@@ -117,7 +128,9 @@ final class ComponentCollector implements MultiCollector {
         queued.build(),
         workers.build(),
         slots.build(),
-        busySlots.build());
+        busySlots.build(),
+        requeued.build(),
+        overdue.build());
   }
 
   private static <S> S read(String what, String name, Supplier<S> stats) {

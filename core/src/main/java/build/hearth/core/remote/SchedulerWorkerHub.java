@@ -21,9 +21,10 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A {@link Scheduler} offered to workers in other processes: connects them, routes their warm
- * persistent-worker reports to the scheduler's {@link WarmWorkers}, and lists them with their
- * status in the server's {@link WorkerReports} from connection to disconnection.
+ * A {@link Scheduler} offered to workers in other processes: connects them within the bounds of
+ * {@link WorkerLimits}, routes their warm persistent-worker reports to the scheduler's {@link
+ * WarmWorkers}, and lists them with their status in the server's {@link WorkerReports} from
+ * connection to disconnection.
  *
  * <p>Thread-safe; one per scheduler that a worker API serves.
  */
@@ -60,6 +61,8 @@ public final class SchedulerWorkerHub implements WorkerHub {
   @Override
   public RemoteWorker connect(WorkerSpec spec, AssignmentListener listener) {
     Objects.requireNonNull(listener, "listener");
+    // The transport parsed the spec; a worker is not trusted to keep to the bounds.
+    WorkerLimits.check(spec);
     WorkerSession session =
         scheduler.connect(
             spec,
@@ -128,11 +131,13 @@ public final class SchedulerWorkerHub implements WorkerHub {
 
     @Override
     public boolean reportWarmProcesses(Map<String, Integer> idleByClientKey) {
+      WorkerLimits.checkWarmProcesses(session.name(), idleByClientKey);
       return warmWorkers == null || warmWorkers.report(session.name(), idleByClientKey);
     }
 
     @Override
     public void reportStatus(Optional<PersistentPoolStats> persistentWorkers) {
+      persistentWorkers.ifPresent(stats -> WorkerLimits.checkPoolStats(session.name(), stats));
       Optional<PoolStats> stats;
       try {
         stats = persistentWorkers.map(PoolStatsMessages::fromProto);

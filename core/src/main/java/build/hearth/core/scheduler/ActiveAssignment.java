@@ -23,6 +23,12 @@ final class ActiveAssignment<T, R> implements Assignment<T, R> {
   volatile State state = State.ACTIVE;
   // Only touched by the worker's mailbox loop, which is serial.
   volatile boolean delivered;
+  // When it was started and when the worker must have answered, on the scheduler's ticker, and its
+  // place in the scheduler's deadline order; Long.MAX_VALUE for no deadline. Written under the
+  // lock.
+  long startedAtNanos;
+  long deadlineNanos = Long.MAX_VALUE;
+  long sequence;
 
   ActiveAssignment(
       DefaultScheduler<T, R> scheduler, QueuedAction<T, R> action, WorkerState<T, R> worker) {

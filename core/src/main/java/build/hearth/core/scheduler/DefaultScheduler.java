@@ -11,6 +11,7 @@ import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -18,6 +19,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -26,6 +28,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,10 +47,20 @@ import org.slf4j.LoggerFactory;
 final class DefaultScheduler<T, R> implements Scheduler<T, R> {
   private static final Logger logger = LoggerFactory.getLogger(DefaultScheduler.class);
 
+  // Beyond this an assignment's deadline is not kept: far past any real timeout, and its
+  // nanoseconds could overflow.
+  private static final Duration MAX_DEADLINE = Duration.ofDays(365 * 100);
+
+  private static final Comparator<ActiveAssignment<?, ?>> DEADLINE_ORDER =
+      Comparator.<ActiveAssignment<?, ?>>comparingLong(assignment -> assignment.deadlineNanos)
+          .thenComparingLong(assignment -> assignment.sequence);
+
   private final PropertyTypes types;
   private final Duration maxQueueTime;
   private final int maxRetries;
+  private final Duration assignmentGrace;
   private final Clock clock;
+  private final LongSupplier ticker;
   private final GuardedScorer scorer;
   private final SchedulerListener listener;
   private final Executor callbackExecutor;
@@ -61,7 +74,11 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
   // Every queued action, oldest queue entry first. The maximum queue time is the same for all, so
   // this is also deadline order, and expiry only ever looks at the head.
   private final LinkedHashSet<QueuedAction<T, R>> byQueueTime = new LinkedHashSet<>();
+  // Every active assignment that has a deadline, the first due first.
+  private final TreeSet<ActiveAssignment<T, R>> byDeadline = new TreeSet<>(DEADLINE_ORDER);
   private long nextSequence;
+  private long nextAssignment;
+  private long overdue;
   private int executing;
   private int slots;
   private int busySlots;
@@ -72,7 +89,9 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
       PropertyTypes types,
       Duration maxQueueTime,
       int maxRetries,
+      Duration assignmentGrace,
       Clock clock,
+      LongSupplier ticker,
       Executor callbackExecutor,
       Duration expiryCheckInterval,
       ScheduledExecutorService timer,
@@ -81,7 +100,9 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
     this.types = types;
     this.maxQueueTime = maxQueueTime;
     this.maxRetries = maxRetries;
+    this.assignmentGrace = assignmentGrace;
     this.clock = clock;
+    this.ticker = ticker;
     this.scorer = new GuardedScorer(scorer);
     this.listener = listener;
     if (callbackExecutor == null) {
@@ -218,6 +239,15 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
         finish(action, null, error, effects);
         expired++;
       }
+      Set<ActionQueue<T, R>> grown = new LinkedHashSet<>();
+      long nowNanos = ticker.getAsLong();
+      while (!byDeadline.isEmpty() && byDeadline.first().deadlineNanos <= nowNanos) {
+        takeBack(byDeadline.first(), nowNanos, grown, effects);
+        expired++;
+      }
+      for (ActionQueue<T, R> queue : grown) {
+        pump(queue, effects);
+      }
     } finally {
       lock.unlock();
     }
@@ -239,7 +269,7 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
     lock.lock();
     try {
       return new SchedulerStats(
-          byQueueTime.size(), executing, workers.size(), slots, busySlots, requeued);
+          byQueueTime.size(), executing, workers.size(), slots, busySlots, requeued, overdue);
     } finally {
       lock.unlock();
     }
@@ -274,6 +304,7 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
         worker.queues.clear();
       }
       workers.clear();
+      byDeadline.clear();
       slots = 0;
       busySlots = 0;
     } finally {
@@ -305,6 +336,7 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
       } else {
         ActiveAssignment<T, R> assignment = action.current;
         // The slot stays taken until the worker answers: the work may still be running there.
+        byDeadline.remove(assignment);
         assignment.state = State.CANCELLED;
         action.current = null;
         executing--;
@@ -334,6 +366,7 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
       switch (assignment.state) {
         case ACTIVE -> {
           accepted = true;
+          byDeadline.remove(assignment);
           QueuedAction<T, R> action = assignment.action;
           action.current = null;
           executing--;
@@ -382,10 +415,11 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
       for (ActiveAssignment<T, R> assignment : worker.active) {
         busySlots--;
         boolean wasActive = assignment.state == State.ACTIVE;
+        byDeadline.remove(assignment);
         assignment.state = State.REVOKED;
         if (wasActive) {
           executing--;
-          requeueOrFail(assignment.action, worker, grown, effects);
+          requeueOrFail(assignment.action, worker, grown, effects, null);
         }
       }
       worker.active.clear();
@@ -398,28 +432,73 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
     effects.run();
   }
 
+  /**
+   * Takes an assignment back from a worker that held it past its deadline: the worker is told to
+   * cancel it and keeps the slot until it answers (the answer is discarded), and the action is
+   * queued again or fails as one lost with its worker.
+   */
+  private void takeBack(
+      ActiveAssignment<T, R> assignment,
+      long nowNanos,
+      Set<ActionQueue<T, R>> grown,
+      Effects effects) {
+    byDeadline.remove(assignment);
+    assignment.state = State.CANCELLED;
+    executing--;
+    overdue++;
+    WorkerState<T, R> worker = assignment.worker;
+    worker.mailbox.post(() -> deliverCancel(assignment));
+    effects.wake(worker.mailbox);
+    String why =
+        String.format(
+            Locale.ROOT,
+            "worker '%s' held action '%s' for %s without an answer, past its timeout of %s plus the"
+                + " scheduler's assignmentGrace of %s",
+            worker.spec().name(),
+            assignment.action.request.name(),
+            Durations.format(Duration.ofNanos(Math.max(0, nowNanos - assignment.startedAtNanos))),
+            Durations.format(assignment.action.request.timeout()),
+            Durations.format(assignmentGrace));
+    logger.warn("{}; taking it back and telling the worker to cancel it", why);
+    requeueOrFail(assignment.action, worker, grown, effects, why);
+  }
+
+  /**
+   * Queues an action again after it was lost with {@code worker}, or fails it once it has been lost
+   * more often than the retries allow: with DEADLINE_EXCEEDED if {@code overdue} (why it was taken
+   * back from a worker that held it too long) is given, else with UNAVAILABLE.
+   */
   private void requeueOrFail(
       QueuedAction<T, R> action,
       WorkerState<T, R> worker,
       Set<ActionQueue<T, R>> grown,
-      Effects effects) {
+      Effects effects,
+      String overdue) {
     action.current = null;
     action.lostWith.add(worker.spec().name());
     if (action.lostWith.size() > maxRetries) {
-      finish(
-          action,
-          null,
-          new HearthException(
-              StatusCode.UNAVAILABLE,
-              String.format(
-                  Locale.ROOT,
-                  "action '%s' was lost %d times because its worker disconnected (%s); giving up"
-                      + " after %d retries",
-                  action.request.name(),
-                  action.lostWith.size(),
-                  String.join(", ", action.lostWith),
-                  maxRetries)),
-          effects);
+      HearthException error =
+          overdue != null
+              ? new HearthException(
+                  StatusCode.DEADLINE_EXCEEDED,
+                  String.format(
+                      Locale.ROOT,
+                      "%s; the action was lost %d times (%s), giving up after %d retries",
+                      overdue,
+                      action.lostWith.size(),
+                      String.join(", ", action.lostWith),
+                      maxRetries))
+              : new HearthException(
+                  StatusCode.UNAVAILABLE,
+                  String.format(
+                      Locale.ROOT,
+                      "action '%s' was lost %d times because its worker disconnected or held it"
+                          + " past its deadline (%s); giving up after %d retries",
+                      action.request.name(),
+                      action.lostWith.size(),
+                      String.join(", ", action.lostWith),
+                      maxRetries));
+      finish(action, null, error, effects);
       return;
     }
     action.attempt++;
@@ -625,6 +704,18 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
   private void start(QueuedAction<T, R> action, WorkerState<T, R> worker, Effects effects) {
     dequeue(action);
     ActiveAssignment<T, R> assignment = new ActiveAssignment<>(this, action, worker);
+    assignment.sequence = nextAssignment++;
+    assignment.startedAtNanos = ticker.getAsLong();
+    Duration timeout = action.request.timeout();
+    // A deadline past the ticker's range (some 292 years) is no deadline.
+    long allowed =
+        timeout.plus(assignmentGrace).compareTo(MAX_DEADLINE) < 0
+            ? timeout.plus(assignmentGrace).toNanos()
+            : Long.MAX_VALUE;
+    if (!timeout.isZero() && allowed < Long.MAX_VALUE - Math.max(0, assignment.startedAtNanos)) {
+      assignment.deadlineNanos = assignment.startedAtNanos + allowed;
+      byDeadline.add(assignment);
+    }
     worker.active.add(assignment);
     busySlots++;
     executing++;
@@ -752,6 +843,9 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
         }
       }
       check(active == executing, "executing count " + executing + " != " + active);
+      for (ActiveAssignment<T, R> assignment : byDeadline) {
+        check(assignment.state == State.ACTIVE, "a deadline kept for " + assignment);
+      }
       check(busy == busySlots, "busy slots " + busySlots + " != " + busy);
       check(totalSlots == slots, "slots " + slots + " != " + totalSlots);
     } finally {

@@ -45,6 +45,18 @@ public final class PlatformLexicon {
   public static final Set<String> OS_FAMILIES =
       Set.of("aix", "freebsd", "linux", "macos", "sunos", "windows");
 
+  /**
+   * The most platform properties (name and value pairs) one action may name, or one worker may
+   * offer: platforms come from clients and workers, so what one of them declares is bounded.
+   */
+  public static final int MAX_PROPERTIES = 128;
+
+  /** The longest platform property name, in characters, in an action or a worker's offer. */
+  public static final int MAX_NAME_LENGTH = 256;
+
+  /** The longest platform property value, in characters, in an action or a worker's offer. */
+  public static final int MAX_VALUE_LENGTH = 4096;
+
   private PlatformLexicon() {}
 
   /**

@@ -21,9 +21,9 @@ final class Requirements {
   private static final int MAX_LISTED = 10;
 
   // Platforms come from clients: bound what one action may name.
-  static final int MAX_PROPERTIES = 128;
-  static final int MAX_NAME_LENGTH = 256;
-  static final int MAX_VALUE_LENGTH = 4096;
+  static final int MAX_PROPERTIES = PlatformLexicon.MAX_PROPERTIES;
+  static final int MAX_NAME_LENGTH = PlatformLexicon.MAX_NAME_LENGTH;
+  static final int MAX_VALUE_LENGTH = PlatformLexicon.MAX_VALUE_LENGTH;
 
   /**
    * The required part of a platform. Actions with equal keys can run on exactly the same workers,

@@ -52,6 +52,10 @@ import build.hearth.spi.worker.WorkerSpec;
  *   <li>An action whose worker disconnects is queued again, ahead of other actions of its priority,
  *       until it has been lost more often than the retry limit allows; then it fails with
  *       UNAVAILABLE naming the workers it was lost with.
+ *   <li>An action whose worker holds it past its timeout plus the {@linkplain
+ *       SchedulerBuilder#assignmentGrace grace} without answering is taken back from that worker
+ *       (told to cancel it) and counts as lost the same way; when the retries are used up it fails
+ *       with DEADLINE_EXCEEDED naming the worker and how long it held the action.
  * </ul>
  *
  * <h2>Threads</h2>
@@ -87,11 +91,15 @@ public interface Scheduler<T, R> extends AutoCloseable {
   WorkerSession connect(WorkerSpec worker, WorkerListener<T, R> listener);
 
   /**
-   * Fails, with UNAVAILABLE, every action that has been queued for at least the maximum queue time.
-   * The scheduler calls this itself every {@link SchedulerBuilder#expiryCheckInterval} unless that
-   * is zero; tests that move a fake clock call it by hand.
+   * Fails, with UNAVAILABLE, every action that has been queued for at least the maximum queue time;
+   * and takes back every assignment a worker has held past its deadline (the action's {@linkplain
+   * ActionRequest#timeout() timeout} plus the {@linkplain SchedulerBuilder#assignmentGrace grace}),
+   * queueing its action again or failing it with DEADLINE_EXCEEDED as {@link
+   * SchedulerBuilder#assignmentGrace} describes. The scheduler calls this itself every {@link
+   * SchedulerBuilder#expiryCheckInterval} unless that is zero; tests that move a fake clock call it
+   * by hand.
    *
-   * @return how many actions it failed
+   * @return how many actions it failed or took back
    */
   int expireOverdue();
 

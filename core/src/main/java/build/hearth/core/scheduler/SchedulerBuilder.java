@@ -7,17 +7,26 @@ import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.LongSupplier;
 
 /**
  * Builds a {@link Scheduler}; obtained from {@link Scheduler#newBuilder()}. Each setter checks its
  * argument and throws {@link IllegalArgumentException} for a bad one. Not thread-safe.
  */
 public final class SchedulerBuilder {
+  /**
+   * How long past an action's timeout a worker may hold it without answering, by default: 1 minute,
+   * enough to fetch inputs before the command starts and upload outputs after it ends.
+   */
+  public static final Duration DEFAULT_ASSIGNMENT_GRACE = Duration.ofMinutes(1);
+
   private final Map<String, PropertyType> propertyTypes = new TreeMap<>();
   private PropertyType unknownPropertyType;
   private Duration maxQueueTime = Duration.ofHours(1);
   private int maxRetries = 3;
+  private Duration assignmentGrace = DEFAULT_ASSIGNMENT_GRACE;
   private Clock clock = Clock.systemUTC();
+  private LongSupplier ticker = System::nanoTime;
   private Executor callbackExecutor;
   private Duration expiryCheckInterval = Duration.ofSeconds(1);
   private ScheduledExecutorService timer;
@@ -90,6 +99,35 @@ public final class SchedulerBuilder {
       throw new IllegalArgumentException("maxRetries must not be negative: " + maxRetries);
     }
     this.maxRetries = maxRetries;
+    return this;
+  }
+
+  /**
+   * How long past an action's {@linkplain ActionRequest#timeout() timeout} a worker may hold its
+   * assignment without answering; {@link #DEFAULT_ASSIGNMENT_GRACE} by default. The grace covers
+   * what a worker does outside the command's timeout: fetching inputs, uploading outputs, the
+   * answer's way back. A worker that holds an assignment longer (it is alive, but the action hangs
+   * or the worker lies) loses it: the worker is told to cancel it, its slot stays taken until it
+   * answers, and the action is queued again like one whose worker was lost, or fails with
+   * DEADLINE_EXCEEDED once the {@linkplain #maxRetries retries} are used up. Checked every {@link
+   * #expiryCheckInterval}, on the {@link #ticker}.
+   */
+  public SchedulerBuilder assignmentGrace(Duration grace) {
+    Objects.requireNonNull(grace, "grace");
+    if (grace.isNegative()) {
+      throw new IllegalArgumentException("assignmentGrace must not be negative: " + grace);
+    }
+    this.assignmentGrace = grace;
+    return this;
+  }
+
+  /**
+   * The monotonic time source, in nanoseconds, that assignment deadlines are measured with; {@code
+   * System::nanoTime} by default, so that a step of the wall clock (NTP, a resumed virtual machine)
+   * takes no assignment back. Only differences of its values count. Tests pass a fake.
+   */
+  public SchedulerBuilder ticker(LongSupplier nanoTime) {
+    this.ticker = Objects.requireNonNull(nanoTime, "nanoTime");
     return this;
   }
 
@@ -168,7 +206,9 @@ public final class SchedulerBuilder {
         new PropertyTypes(types, unknownPropertyType),
         maxQueueTime,
         maxRetries,
+        assignmentGrace,
         clock,
+        ticker,
         callbackExecutor,
         expiryCheckInterval,
         timer,

@@ -34,7 +34,8 @@ class SchedulerConfigTest {
                    },
                    "unknownProperties": "ignore",
                    "maxQueueTime": "30m",
-                   "maxRetries": 0
+                   "maxRetries": 0,
+                   "assignmentGrace": "45s"
                  }""");
 
     assertThat(main.name()).isEqualTo("main");
@@ -47,6 +48,7 @@ class SchedulerConfigTest {
     assertThat(main.unknownPropertyType()).hasValue(PropertyType.IGNORE);
     assertThat(main.maxQueueTime()).isEqualTo(Duration.ofMinutes(30));
     assertThat(main.maxRetries()).isZero();
+    assertThat(main.assignmentGrace()).isEqualTo(Duration.ofSeconds(45));
   }
 
   @Test
@@ -57,8 +59,16 @@ class SchedulerConfigTest {
     assertThat(main.unknownPropertyType()).isEmpty();
     assertThat(main.maxQueueTime()).isEqualTo(Duration.ofHours(1));
     assertThat(main.maxRetries()).isEqualTo(3);
+    assertThat(main.assignmentGrace()).isEqualTo(Duration.ofMinutes(1));
     assertThat(main)
         .isEqualTo(main("{ \"unknownProperties\": \"reject\", \"maxQueueTime\": \"60m\" }"));
+  }
+
+  @Test
+  void aZeroAssignmentGraceIsRefusedNamingTheField() {
+    ConfigException error = errorOf(withScheduler("{ \"assignmentGrace\": \"0s\" }"));
+
+    assertThat(error.getMessage()).contains("schedulers.main.assignmentGrace", "longer than zero");
   }
 
   @ParameterizedTest
@@ -85,7 +95,7 @@ class SchedulerConfigTest {
     assertThat(main("{ \"maxQueueTime\": \"90s\" }").toString())
         .isEqualTo(
             "SchedulerConfig{name=main, properties={}, unknownProperties=reject,"
-                + " maxQueueTime=90s, maxRetries=3}");
+                + " maxQueueTime=90s, maxRetries=3, assignmentGrace=1m}");
   }
 
   // ---- errors ----
@@ -100,7 +110,7 @@ class SchedulerConfigTest {
         .isEqualTo(
             "schedulers.main.maxRetrys (line 4): unknown field 'maxRetrys'; did you mean"
                 + " 'maxRetries'? Known fields here: properties, unknownProperties, maxQueueTime,"
-                + " maxRetries");
+                + " maxRetries, assignmentGrace");
   }
 
   @Test

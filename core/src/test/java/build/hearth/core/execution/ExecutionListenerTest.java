@@ -76,7 +76,9 @@ class ExecutionListenerTest {
 
     Execution first = service.execute(request());
     Execution merged = service.execute(request());
-    assertThat(merged.name()).isEqualTo(first.name());
+    // Merged: one assignment for both requests, each with its own operation name.
+    assertThat(worker.assigned).hasSize(1);
+    assertThat(merged.name()).isNotEqualTo(first.name());
     worker.exit(0);
     service.execute(request());
 

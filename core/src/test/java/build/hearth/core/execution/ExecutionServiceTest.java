@@ -215,11 +215,12 @@ class ExecutionServiceTest {
     Execution skipping =
         service.execute(request(action).toBuilder().setSkipCacheLookup(true).build());
 
-    assertThat(second.name()).isEqualTo(first.name());
-    assertThat(skipping.name()).isEqualTo(first.name());
+    // One execution, and an operation name of its own for each request.
     assertThat(worker.assigned).hasSize(1);
+    assertThat(List.of(first.name(), second.name(), skipping.name())).doesNotHaveDuplicates();
+    assertThat(service.find(second.name())).contains(second);
     worker.exit(0);
-    assertThat(response(first)).isEqualTo(response(second));
+    assertThat(response(first)).isEqualTo(response(second)).isEqualTo(response(skipping));
   }
 
   @Test
@@ -249,7 +250,8 @@ class ExecutionServiceTest {
         names.computeIfAbsent(execution.actionDigest(), d -> new HashSet<>()).add(execution.name());
       }
 
-      assertThat(names).hasSize(3).allSatisfy((digest, set) -> assertThat(set).hasSize(1));
+      // One execution per action; every request an operation name of its own.
+      assertThat(names).hasSize(3).allSatisfy((digest, set) -> assertThat(set).hasSize(80));
       assertThat(worker.assigned).hasSize(3);
     } finally {
       threads.shutdownNow();
@@ -543,8 +545,8 @@ class ExecutionServiceTest {
     Digest action = storeAction("sleep", "99");
     Execution execution = service.execute(request(action));
     Execution.Watch first = execution.watch();
-    service.execute(request(action));
-    Execution.Watch second = execution.watch();
+    Execution joined = service.execute(request(action));
+    Execution.Watch second = joined.watch();
 
     first.close();
     first.close();
@@ -585,19 +587,72 @@ class ExecutionServiceTest {
   }
 
   @Test
-  void cancelStopsTheExecutionForEveryone() {
+  void cancellingAMergedOperationOnlyDetachesItsClient() {
+    FakeWorker worker = connectWorker();
+    Digest action = storeAction("sleep", "99");
+    Execution execution = service.execute(request(action));
+    Execution.Watch firstWatch = execution.watch();
+    Execution joined = service.execute(request(action));
+    Execution.Watch joinedWatch = joined.watch();
+    List<ExecutionStage.Value> stages = new CopyOnWriteArrayList<>();
+    execution.addStageListener(stages::add, Runnable::run);
+
+    assertThat(execution.cancel()).isTrue();
+
+    // The first client's operation is over; the execution runs on for the other.
+    ExecuteResponse cancelled = response(execution);
+    assertThat(cancelled.getStatus().getCode()).isEqualTo(StatusCode.CANCELLED.value());
+    assertThat(cancelled.getStatus().getMessage())
+        .contains(execution.name(), "runs on for the other clients");
+    assertThat(execution.stage()).isEqualTo(ExecutionStage.Value.COMPLETED);
+    assertThat(stages).endsWith(ExecutionStage.Value.COMPLETED);
+    assertThat(execution.cancel()).isFalse();
+    firstWatch.close(); // the cancelled client's call ends; it no longer counts anyway
+    assertThat(worker.cancelled).isEmpty();
+    assertThat(joined.result()).isNotDone();
+
+    worker.exit(0);
+    assertThat(response(joined).getStatus().getCode()).isZero();
+    assertThat(response(execution)).isEqualTo(cancelled);
+    joinedWatch.close();
+    assertThat(worker.cancelled).isEmpty();
+  }
+
+  @Test
+  void theExecutionIsCancelledWhenItsLastOperationIs() {
     FakeWorker worker = connectWorker();
     Digest action = storeAction("sleep", "99");
     Execution execution = service.execute(request(action));
     Execution joined = service.execute(request(action));
 
     assertThat(execution.cancel()).isTrue();
+    assertThat(worker.cancelled).isEmpty();
+    assertThat(joined.cancel()).isTrue();
 
     assertThat(worker.cancelled).hasSize(1);
     assertThat(response(joined).getStatus().getCode()).isEqualTo(StatusCode.CANCELLED.value());
+    assertThat(response(joined).getStatus().getMessage())
+        .isEqualTo(joined.name() + " was cancelled");
     // The cancelled execution is not joined again.
     Execution next = service.execute(request(action));
-    assertThat(next.name()).isNotEqualTo(execution.name());
+    assertThat(worker.assigned).hasSize(2);
+    assertThat(next.result()).isNotDone();
+  }
+
+  @Test
+  void aCancelledOperationIsFoundAndWatchingItKeepsNothingAlive() {
+    FakeWorker worker = connectWorker();
+    Digest action = storeAction("sleep", "99");
+    Execution execution = service.execute(request(action));
+    Execution joined = service.execute(request(action));
+    execution.cancel();
+
+    assertThat(service.find(execution.name())).contains(execution);
+    Execution.Watch late = execution.watch();
+    joined.watch().close();
+    late.close();
+
+    assertThat(worker.cancelled).hasSize(1);
   }
 
   @Test

@@ -235,6 +235,11 @@ class MetricsTest {
     assertThat(exposition.value("hearth_scheduler_slots", "scheduler", "default")).isEqualTo(1);
     assertThat(exposition.value("hearth_scheduler_busy_slots", "scheduler", "default"))
         .isEqualTo(1);
+    assertThat(exposition.value("hearth_scheduler_requeued_actions_total", "scheduler", "default"))
+        .isZero();
+    assertThat(
+            exposition.value("hearth_scheduler_overdue_assignments_total", "scheduler", "default"))
+        .isZero();
     assertThat(exposition.types).containsEntry("hearth_scheduler_queue_wait_seconds", "histogram");
     String wait = "hearth_scheduler_queue_wait_seconds";
     // One action waited 3 s, the other 43 s; the buckets count cumulatively.

@@ -7,6 +7,7 @@ import build.bazel.remote.execution.v2.Platform;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.spi.worker.WorkerSpec;
+import build.hearth.testing.FakeClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,12 +63,14 @@ class SchedulerStressTest {
   private final Semaphore answerPermits = new Semaphore(0);
   private final Semaphore submitPermits = new Semaphore(0);
   private final AtomicLong sink = new AtomicLong();
+  private final FakeClock clock = new FakeClock();
   private int disconnects;
   private long requeued;
+  private long overdue;
 
   @Test
   void everyActionCompletesExactlyOnceWhileWorkersComeAndGo() throws Exception {
-    run(EVERY_WORKER_FITS, false);
+    run(EVERY_WORKER_FITS, false, false);
 
     for (int id = 0; id < ACTIONS; id++) {
       HearthException error = errorOf(id);
@@ -80,7 +83,7 @@ class SchedulerStressTest {
 
   @Test
   void actionsForPartOfTheFleetRunOrFailPromptlyWhileWorkersComeAndGo() throws Exception {
-    run(SOME_WORKERS_FIT, true);
+    run(SOME_WORKERS_FIT, true, false);
 
     int ranOnMacs = 0;
     for (int id = 0; id < ACTIONS; id++) {
@@ -99,8 +102,27 @@ class SchedulerStressTest {
     assertThat(ranOnMacs).isPositive();
   }
 
-  /** Runs all actions through a churning fleet and checks what holds whatever the fleet. */
-  private void run(List<Platform> platforms, boolean mixedFleet) throws Exception {
+  @Test
+  void actionsHeldPastTheirDeadlineAreTakenBackWhileWorkersComeAndGo() throws Exception {
+    run(EVERY_WORKER_FITS, false, true);
+
+    for (int id = 0; id < ACTIONS; id++) {
+      HearthException error = errorOf(id);
+      if (error != null) {
+        // Taken-back actions are queued again (the retries are plenty), never failed.
+        assertThat(error.code()).as("outcome of action %d", id).isEqualTo(StatusCode.CANCELLED);
+      }
+    }
+    assertThat(overdue).isPositive();
+  }
+
+  /**
+   * Runs all actions through a churning fleet and checks what holds whatever the fleet. With {@code
+   * deadlines}, each action has a timeout, and the fake clock moves on and overdue assignments are
+   * taken back at each change of the fleet.
+   */
+  private void run(List<Platform> platforms, boolean mixedFleet, boolean deadlines)
+      throws Exception {
     Random chaos = new Random(42);
     Scheduler<Integer, Integer> scheduler =
         Scheduler.newBuilder()
@@ -109,6 +131,10 @@ class SchedulerStressTest {
             .propertyType("pool", PropertyType.PRIORITY)
             .maxRetries(10_000)
             .expiryCheckInterval(Duration.ZERO)
+            .clock(clock)
+            .ticker(() -> clock.millis() * 1_000_000L)
+            .maxQueueTime(Duration.ofDays(365))
+            .assignmentGrace(Duration.ofMillis(500))
             .build();
     DefaultScheduler<?, ?> internals = (DefaultScheduler<?, ?>) scheduler;
     List<SimulatedWorker> workers = new ArrayList<>();
@@ -123,7 +149,7 @@ class SchedulerStressTest {
         long seed = chaos.nextLong();
         submitted.add(
             CompletableFuture.runAsync(
-                () -> submitAll(scheduler, platforms, first, seed), submitters));
+                () -> submitAll(scheduler, platforms, first, seed, deadlines), submitters));
       }
 
       int nextName = MIN_WORKERS;
@@ -151,6 +177,10 @@ class SchedulerStressTest {
                 new SimulatedWorker(scheduler, "w" + nextName++, chaos.nextLong(), mixedFleet));
           }
         }
+        if (deadlines) {
+          clock.advance(Duration.ofMillis(chaos.nextInt(400)));
+          scheduler.expireOverdue();
+        }
         internals.checkInvariants();
       }
       CompletableFuture.allOf(submitted.toArray(new CompletableFuture<?>[0]))
@@ -160,6 +190,7 @@ class SchedulerStressTest {
       assertThat(stats.queued()).isZero();
       assertThat(stats.executing()).isZero();
       requeued = stats.requeued();
+      overdue = stats.overdue();
     } finally {
       answerPermits.release(ACTIONS * 10);
       submitPermits.release(ACTIONS);
@@ -203,7 +234,11 @@ class SchedulerStressTest {
   }
 
   private void submitAll(
-      Scheduler<Integer, Integer> scheduler, List<Platform> platforms, int first, long seed) {
+      Scheduler<Integer, Integer> scheduler,
+      List<Platform> platforms,
+      int first,
+      long seed,
+      boolean deadlines) {
     Random random = new Random(seed);
     for (int id = first; id < first + ACTIONS / SUBMITTERS; id++) {
       try {
@@ -217,7 +252,13 @@ class SchedulerStressTest {
       platformOf.set(id, platformIndex);
       int priority = random.nextInt(5) - 2;
       Ticket<Integer> ticket =
-          scheduler.submit(new ActionRequest<>("action-" + id, platform, priority, id));
+          scheduler.submit(
+              new ActionRequest<>(
+                  "action-" + id,
+                  platform,
+                  priority,
+                  id,
+                  deadlines ? Duration.ofSeconds(1) : Duration.ZERO));
       tickets.set(id, ticket);
       int ownId = id;
       ticket.result().whenComplete((value, error) -> outcomes.incrementAndGet(ownId));

@@ -25,6 +25,7 @@ final class SchedulerTesting {
         .callbackExecutor(Runnable::run)
         .expiryCheckInterval(Duration.ZERO)
         .clock(clock)
+        .ticker(() -> clock.millis() * 1_000_000L)
         .propertyType("OSFamily", PropertyType.EXACT)
         .propertyType("capability", PropertyType.EXACT)
         .propertyType("cpu_count", PropertyType.MINIMUM)

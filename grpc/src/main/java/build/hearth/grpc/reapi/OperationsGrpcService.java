@@ -33,8 +33,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * The {@code google.longrunning.Operations} service over the executions of every instance, found by
  * operation name. Bazel does not use it; it serves tools and people that poll an operation or
- * cancel it for everyone. Operations are listed and forgotten by the core only, so ListOperations
- * and DeleteOperation are UNIMPLEMENTED.
+ * cancel it. Every Execute call has an operation name of its own, so CancelOperation cancels the
+ * caller's operation only: an execution that other clients merged onto runs on for them, and is
+ * cancelled when the last of its operations is. Operations are listed and forgotten by the core
+ * only, so ListOperations and DeleteOperation are UNIMPLEMENTED.
  *
  * <p>WaitOperation holds no thread: a waiting call is a small record woken by the execution's
  * result or by a timer, whichever comes first. Waiting does not take an {@link Execution.Watch}, so
@@ -75,7 +77,8 @@ public final class OperationsGrpcService extends OperationsGrpc.OperationsImplBa
         out,
         () -> {
           // Cancelling a finished operation is allowed and changes nothing, as google.longrunning
-          // describes; its result stays what it was.
+          // describes; its result stays what it was. Cancelling one that runs detaches it from its
+          // execution (see Execution#cancel).
           require(request.getName()).cancel();
           return Empty.getDefaultInstance();
         });

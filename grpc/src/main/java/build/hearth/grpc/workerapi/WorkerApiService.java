@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@code hearth.worker.v1.WorkerApi}: remote workers join the scheduler of the host's {@link
@@ -30,6 +31,7 @@ public final class WorkerApiService extends WorkerApiGrpc.WorkerApiImplBase {
   private final Duration keepAliveInterval;
   private final ScheduledThreadPoolExecutor timer;
   private final ConcurrentHashMap<String, WorkerStream> byName = new ConcurrentHashMap<>();
+  private final AtomicLong strayAnswers = new AtomicLong();
   private volatile boolean closed;
 
   /**
@@ -70,6 +72,18 @@ public final class WorkerApiService extends WorkerApiGrpc.WorkerApiImplBase {
 
   ScheduledExecutorService timer() {
     return timer;
+  }
+
+  /**
+   * {@return how many answers workers sent, since the service started, for assignments they did not
+   * hold: another worker's, one already answered, or one taken back; all were ignored}
+   */
+  public long strayAnswers() {
+    return strayAnswers.get();
+  }
+
+  void countStrayAnswer() {
+    strayAnswers.incrementAndGet();
   }
 
   /** Claims {@code name} for {@code stream}; false if a connected worker holds it. */

@@ -6,6 +6,7 @@ import build.bazel.remote.execution.v2.Platform;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.internal.ProtoTime;
+import build.hearth.core.remote.WorkerLimits;
 import build.hearth.grpc.common.Instances;
 import build.hearth.grpc.common.Rpc;
 import build.hearth.grpc.common.SerialObserver;
@@ -61,6 +62,9 @@ import org.slf4j.LoggerFactory;
 final class WorkerStream implements StreamObserver<WorkerMessage> {
   private static final Logger log = LoggerFactory.getLogger(WorkerStream.class);
 
+  /** How many ignored answers a stream logs; the rest are only counted. */
+  private static final int MAX_LOGGED_STRAY_ANSWERS = 5;
+
   private static final SchedulerMessage KEEP_ALIVE =
       SchedulerMessage.newBuilder().setKeepAlive(KeepAlive.getDefaultInstance()).build();
 
@@ -79,6 +83,7 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
   private volatile boolean heardSinceTick = true;
   private int silentTicks; // touched only by the keep-alive task
   private boolean registered; // touched only by gRPC's serialized inbound callbacks
+  private volatile long strayAnswers; // written only by gRPC's serialized inbound callbacks
 
   WorkerStream(WorkerApiService service, ServerCallStreamObserver<SchedulerMessage> call) {
     this.service = service;
@@ -218,6 +223,9 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
           "Register.name is empty; every worker needs a name, unique among the workers of this"
               + " server");
     }
+    // Before the name goes into any message or log line, and before the properties are copied.
+    WorkerLimits.checkName(register.getName());
+    WorkerLimits.checkPropertyCount(register.getName(), register.getPropertiesCount());
     if (register.getSlots() < 1) {
       throw HearthException.invalidArgument(
           "worker '%s' registered with %d slots; it needs at least 1",
@@ -233,22 +241,41 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
           .computeIfAbsent(property.getName(), unused -> new LinkedHashSet<>())
           .add(property.getValue());
     }
+    WorkerSpec spec;
     try {
-      return new WorkerSpec(register.getName(), properties, register.getSlots());
+      spec = new WorkerSpec(register.getName(), properties, register.getSlots());
     } catch (IllegalArgumentException e) {
       throw HearthException.invalidArgument("%s", e.getMessage());
     }
+    WorkerLimits.check(spec);
+    return spec;
   }
 
+  /**
+   * A worker's answer. It counts only for an assignment this stream was given and has not seen
+   * answered: assignment ids are random and per stream, so an answer naming another worker's
+   * assignment, one already answered, or one of an earlier stream of the same worker finds nothing
+   * here and is dropped, and nothing of it reaches the scheduler or the action cache. The stream
+   * stays open, since a worker that reconnected may honestly answer what its old stream was given.
+   * An answer to an assignment the scheduler took back (cancelled, or held past its deadline) is
+   * passed on: it frees the worker's slot, and the scheduler discards it.
+   */
   private void finished(ActionFinished finished) {
     WorkAssignment assignment = byId.remove(finished.getAssignmentId());
     if (assignment == null) {
-      // Typically an answer for an action the scheduler took back while the message was on the
-      // way; it has been re-queued or cancelled, so the answer has nowhere to go.
-      log.info(
-          "Worker '{}' finished unknown assignment '{}'; ignoring it",
-          name,
-          Instances.abbreviate(finished.getAssignmentId()));
+      strayAnswers++;
+      service.countStrayAnswer();
+      // At most a few lines per stream: a worker must not be able to flood the log.
+      if (strayAnswers <= MAX_LOGGED_STRAY_ANSWERS) {
+        log.info(
+            "Worker '{}' answered assignment '{}', which it does not hold (never given to it on"
+                + " this stream, or already answered); ignoring the answer{}",
+            name,
+            Instances.abbreviate(finished.getAssignmentId()),
+            strayAnswers == MAX_LOGGED_STRAY_ANSWERS
+                ? "; further such answers of this stream are counted, not logged"
+                : "");
+      }
       return;
     }
     idOf.remove(assignment);
@@ -359,6 +386,12 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
           byId.size() == 1 ? "" : "s");
     } else if (name != null) {
       log.info("Worker '{}' left before it was registered: {}", name, reason);
+    }
+    if (strayAnswers > MAX_LOGGED_STRAY_ANSWERS) {
+      log.info(
+          "Worker '{}' sent {} answers for assignments it did not hold; all were ignored",
+          name,
+          strayAnswers);
     }
     byId.clear();
     idOf.clear();

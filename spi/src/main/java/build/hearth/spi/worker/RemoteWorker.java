@@ -22,6 +22,8 @@ public interface RemoteWorker {
    * @param idleByClientKey the client's {@code persistentWorkerKey} to the number of idle processes
    *     of that key; keys with no idle process may be left out
    * @return false if the worker is no longer connected and the report was dropped
+   * @throws build.hearth.api.HearthException INVALID_ARGUMENT if the report is over the hub's
+   *     bounds (too many keys, or a key too long); the transport then disconnects the worker
    */
   boolean reportWarmProcesses(Map<String, Integer> idleByClientKey);
 

@@ -8,8 +8,9 @@ package build.hearth.spi.worker;
  *
  * <p>Permission: a transport must only connect callers that may act as workers; a worker sees every
  * {@code Command} assigned to it and its answers are cached. Everything a worker sends arrives here
- * parsed but not trusted: the hub refuses a spec the scheduler cannot accept (INVALID_ARGUMENT), a
- * report it cannot read fails with INVALID_ARGUMENT and leaves the worker connected ({@link
+ * parsed but not trusted: the hub refuses a spec the scheduler cannot accept or that is over its
+ * bounds (too many slots or properties, names or values too long: INVALID_ARGUMENT), a report it
+ * cannot read fails with INVALID_ARGUMENT and leaves the worker connected ({@link
  * RemoteWorker#reportStatus}), and the transport bounds the size of every message.
  *
  * <p>Thread-safe.
