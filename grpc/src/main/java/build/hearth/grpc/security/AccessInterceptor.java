@@ -172,8 +172,10 @@ public final class AccessInterceptor implements ServerInterceptor {
       String identity,
       SocketAddress remote,
       String message) {
-    call.close(status.withDescription(message), new Metadata());
+    // Counted before the caller hears of it, so that whoever sees the refusal also sees it in the
+    // log and in /metrics.
     accessControl.refused(new Refusal(reason, permission, instance, identity, remote, message));
+    call.close(status.withDescription(message), new Metadata());
   }
 
   /**
