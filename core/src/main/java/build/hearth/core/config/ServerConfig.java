@@ -8,7 +8,7 @@ import java.util.Optional;
 
 /**
  * One listening server: its address, the batch size it advertises, the REAPI instances it serves,
- * and whether workers in other processes may connect to it.
+ * whether workers in other processes may connect to it, and whether its port speaks TLS.
  *
  * <p>Built only by {@link HearthConfig}'s readers, which have checked that the address parses, that
  * the port is from 0 to 65535 and that no other server of the configuration listens on the same
@@ -38,6 +38,7 @@ public final class ServerConfig {
   private final WorkerApiConfig workerApi;
   private final String transport;
   private final int transportLine;
+  private final TlsConfig tls;
 
   ServerConfig(
       String name,
@@ -48,6 +49,19 @@ public final class ServerConfig {
       WorkerApiConfig workerApi,
       String transport,
       int transportLine) {
+    this(name, host, port, maxBatchSizeBytes, instances, workerApi, transport, transportLine, null);
+  }
+
+  ServerConfig(
+      String name,
+      String host,
+      int port,
+      long maxBatchSizeBytes,
+      Map<String, InstanceConfig> instances,
+      WorkerApiConfig workerApi,
+      String transport,
+      int transportLine,
+      TlsConfig tls) {
     this.name = Objects.requireNonNull(name, "name");
     this.host = Objects.requireNonNull(host, "host");
     this.port = port;
@@ -56,6 +70,7 @@ public final class ServerConfig {
     this.workerApi = workerApi;
     this.transport = Objects.requireNonNull(transport, "transport");
     this.transportLine = transportLine;
+    this.tls = tls;
   }
 
   /**
@@ -112,6 +127,11 @@ public final class ServerConfig {
     return transportLine;
   }
 
+  /** How the server's port is secured with TLS; empty when it serves plaintext. */
+  public Optional<TlsConfig> tls() {
+    return Optional.ofNullable(tls);
+  }
+
   /** The address as it is written in a file: {@code host:port}, or {@code [v6]:port}. */
   public String listenAddress() {
     return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
@@ -126,12 +146,13 @@ public final class ServerConfig {
         && maxBatchSizeBytes == that.maxBatchSizeBytes
         && instances.equals(that.instances)
         && Objects.equals(workerApi, that.workerApi)
-        && transport.equals(that.transport);
+        && transport.equals(that.transport)
+        && Objects.equals(tls, that.tls);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, host, port, maxBatchSizeBytes, instances, workerApi, transport);
+    return Objects.hash(name, host, port, maxBatchSizeBytes, instances, workerApi, transport, tls);
   }
 
   @Override
@@ -146,6 +167,7 @@ public final class ServerConfig {
         + instances.values()
         + (workerApi == null ? "" : ", workerApi=" + workerApi)
         + (transport.equals(DEFAULT_TRANSPORT) ? "" : ", transport=" + transport)
+        + (tls == null ? "" : ", tls=" + tls)
         + "}";
   }
 }

@@ -125,7 +125,7 @@ class ConfigErrorsTest {
     assertThat(e.getMessage())
         .isEqualTo(
             "servers[0].lisen (line 5): unknown field 'lisen'; did you mean 'listen'? Known fields"
-                + " here: name, listen, maxBatchSize, instances, workerApi, transport");
+                + " here: name, listen, maxBatchSize, instances, workerApi, transport, tls");
   }
 
   @Test
