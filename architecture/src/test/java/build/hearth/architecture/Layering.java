@@ -141,19 +141,38 @@ final class Layering {
               "grpc.common is shared by the server side and the remote worker: it must not depend"
                   + " on either side's packages");
 
-  static final ArchRule ONLY_GRPC_HTTP_USES_GRPCS_INTERNAL_APIS =
+  static final ArchRule ONLY_GRPC_HTTP_AND_TLS_USE_GRPCS_INTERNAL_APIS =
       noClasses()
           .that()
           .resideInAPackage("build.hearth..")
           .and()
-          .resideOutsideOfPackage("build.hearth.grpc.http..")
+          .resideOutsideOfPackages("build.hearth.grpc.http..", "build.hearth.grpc.tls..")
           .should()
           .dependOnClassesThat(
               JavaClass.Predicates.resideInAPackage("io.grpc..")
-                  .and(JavaClass.Predicates.simpleNameStartingWith("Internal")))
+                  .and(JavaClass.Predicates.simpleNameStartingWith("Internal"))
+                  .or(JavaClass.Predicates.resideInAPackage("io.grpc.internal..")))
           .because(
               "grpc-java's @Internal APIs may change in any release: grpc.http, the shared port's"
-                  + " HTTP side, is the one place that uses them");
+                  + " HTTP side, and grpc.tls, its TLS handshake, are the only places that use"
+                  + " them");
+
+  static final ArchRule GRPC_TLS_USES_NO_SERVICE =
+      noClasses()
+          .that()
+          .resideInAPackage("build.hearth.grpc.tls..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(
+              GRPC_TRANSPORT,
+              "build.hearth.grpc.reapi..",
+              "build.hearth.grpc.bytestream..",
+              "build.hearth.grpc.http..",
+              "build.hearth.grpc.workerapi..")
+          .because(
+              "grpc.tls secures the port and reads PEM files for servers and clients alike: the"
+                  + " transport assembles it with the shared port's negotiator, and it needs none of"
+                  + " the services");
 
   static final ArchRule CORE_INTERNAL_ONLY_WHERE_EXPORTED =
       noClasses()
@@ -196,7 +215,8 @@ final class Layering {
           AGENT_NEVER_IMPORTS_THE_SERVER_SIDE,
           GRPC_SERVICES_USE_ONLY_COMMON,
           GRPC_COMMON_IS_BELOW_THE_SERVICES,
-          ONLY_GRPC_HTTP_USES_GRPCS_INTERNAL_APIS,
+          ONLY_GRPC_HTTP_AND_TLS_USE_GRPCS_INTERNAL_APIS,
+          GRPC_TLS_USES_NO_SERVICE,
           CORE_INTERNAL_ONLY_WHERE_EXPORTED,
           SPI_INTERNAL_STAYS_IN_SPI,
           NO_PACKAGE_CYCLES);

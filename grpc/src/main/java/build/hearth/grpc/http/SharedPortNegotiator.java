@@ -9,13 +9,15 @@ import io.grpc.netty.shaded.io.grpc.netty.InternalProtocolNegotiators;
 import io.grpc.netty.shaded.io.netty.channel.ChannelHandler;
 import io.grpc.netty.shaded.io.netty.util.AsciiString;
 import java.util.Objects;
+import java.util.function.UnaryOperator;
 
 /**
  * Lets plain HTTP/1.1 GETs share the gRPC port. grpc-netty asks a protocol negotiator for the first
  * handler of each accepted connection; this one answers with a {@link ProtocolSniffer}, which reads
  * the connection's first bytes and then installs either grpc-netty's own plaintext negotiation
  * (HTTP/2 and anything unrecognised, so gRPC sees its connections exactly as without this class) or
- * an HTTP/1.1 codec in front of the {@link HttpRoutes}.
+ * an HTTP/1.1 codec in front of the {@link HttpRoutes}. With TLS ({@link #tlsCredentials}) the
+ * sniffer reads the decrypted bytes after the handshake, so both protocols share a TLS port too.
  *
  * <p>This package is the only user of grpc-java's {@code @Internal} negotiator APIs; the transport
  * asks {@link #credentials} for the server's credentials and sees none of them.
@@ -31,10 +33,14 @@ import java.util.Objects;
 public final class SharedPortNegotiator implements InternalProtocolNegotiator.ProtocolNegotiator {
   private final InternalProtocolNegotiator.ProtocolNegotiator plaintext =
       InternalProtocolNegotiators.serverPlaintext();
-  private final HttpRoutes routes;
+  private static final AsciiString HTTPS = AsciiString.cached("https");
 
-  private SharedPortNegotiator(HttpRoutes routes) {
+  private final HttpRoutes routes;
+  private final UnaryOperator<ChannelHandler> tls; // null for plaintext
+
+  private SharedPortNegotiator(HttpRoutes routes, UnaryOperator<ChannelHandler> tls) {
     this.routes = Objects.requireNonNull(routes, "routes");
+    this.tls = tls;
   }
 
   /**
@@ -44,18 +50,46 @@ public final class SharedPortNegotiator implements InternalProtocolNegotiator.Pr
    * @param routes the plain HTTP routes to serve beside gRPC
    */
   public static ServerCredentials credentials(HttpRoutes routes) {
-    return InternalNettyServerCredentials.create(new SharedPortNegotiator(routes));
+    return InternalNettyServerCredentials.create(new SharedPortNegotiator(routes, null));
+  }
+
+  /**
+   * {@return the server credentials that make a Netty server answer gRPC and {@code routes} on one
+   * TLS port}
+   *
+   * @param routes the HTTP routes to serve beside gRPC
+   * @param tls wraps the handler that takes over after the handshake in one that runs the handshake
+   *     first and then fires grpc-netty's negotiation event on with the TLS attributes (see {@code
+   *     build.hearth.grpc.tls.ServerTls#newHandler}); called once per connection
+   */
+  public static ServerCredentials tlsCredentials(
+      HttpRoutes routes, UnaryOperator<ChannelHandler> tls) {
+    return InternalNettyServerCredentials.create(
+        new SharedPortNegotiator(routes, Objects.requireNonNull(tls, "tls")));
   }
 
   @Override
   public AsciiString scheme() {
-    return plaintext.scheme();
+    return tls == null ? plaintext.scheme() : HTTPS;
   }
 
+  /**
+   * Plaintext: the sniffer first, then grpc-netty's plaintext negotiation for gRPC. TLS: grpc's
+   * wait-until-active step (it adds the addresses to the negotiation event), then the handshake,
+   * then the sniffer on the decrypted bytes, then grpc's final step for gRPC; the same order as
+   * grpc-java's own {@code serverTls} with the sniffer in between.
+   */
   @Override
   public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
     grpcHandler.setCumulator(ComposingCumulator.INSTANCE);
-    return new ProtocolSniffer(plaintext.newHandler(grpcHandler), routes);
+    if (tls == null) {
+      return new ProtocolSniffer(plaintext.newHandler(grpcHandler), routes);
+    }
+    ChannelHandler sniffer =
+        new ProtocolSniffer(
+            InternalProtocolNegotiators.grpcNegotiationHandler(grpcHandler), routes);
+    return InternalProtocolNegotiators.waitUntilActiveHandler(
+        tls.apply(sniffer), grpcHandler.getNegotiationLogger());
   }
 
   @Override
