@@ -4,6 +4,7 @@ import build.hearth.api.HearthException;
 import build.hearth.core.internal.Threads;
 import build.hearth.spi.transport.TlsSettings;
 import io.grpc.netty.shaded.io.netty.channel.ChannelHandler;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
@@ -72,10 +73,11 @@ public final class ServerTls implements AutoCloseable {
     long period = pollInterval.toMillis();
     tls.poller.scheduleWithFixedDelay(tls::poll, period, period, TimeUnit.MILLISECONDS);
     log.info(
-        "Server {} serves TLS with {}; client certificates {}",
+        "Server {} serves TLS with {}; client certificates {}; engine {}",
         serverName,
         initial.describe(),
-        settings.clientCertificates().configName());
+        settings.clientCertificates().configName(),
+        ServerTlsMaterial.PROVIDER == SslProvider.OPENSSL ? "BoringSSL" : "the JDK's");
     return tls;
   }
 

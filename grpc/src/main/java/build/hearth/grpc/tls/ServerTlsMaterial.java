@@ -6,6 +6,7 @@ import io.grpc.netty.shaded.io.netty.handler.codec.http2.Http2SecurityUtil;
 import io.grpc.netty.shaded.io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.grpc.netty.shaded.io.netty.handler.ssl.ApplicationProtocolNames;
 import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
+import io.grpc.netty.shaded.io.netty.handler.ssl.OpenSsl;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider;
@@ -36,6 +37,15 @@ final class ServerTlsMaterial {
       List.of(ApplicationProtocolNames.HTTP_1_1, ApplicationProtocolNames.HTTP_2);
 
   static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+
+  /**
+   * The TLS engine: BoringSSL, which grpc-netty-shaded bundles (netty-tcnative, shaded) and
+   * grpc-java itself prefers, when its native library loads on this machine; the JDK's engine
+   * otherwise. In the CAS load driver the JDK's engine wrote over TLS at 0.50 and 0.56 of the
+   * plaintext rate, under the 0.6 target, and BoringSSL at 0.96 and 1.23 in the same alternating
+   * runs (see docs/benchmarks.md, "TLS").
+   */
+  static final SslProvider PROVIDER = OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
 
   private final Files files;
   private final List<X509Certificate> chain;
@@ -86,7 +96,7 @@ final class ServerTlsMaterial {
             .orElse(List.of());
     SslContextBuilder builder =
         SslContextBuilder.forServer(key, chain.toArray(X509Certificate[]::new))
-            .sslProvider(SslProvider.JDK)
+            .sslProvider(PROVIDER)
             .protocols(PROTOCOLS)
             .ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
             .applicationProtocolConfig(
