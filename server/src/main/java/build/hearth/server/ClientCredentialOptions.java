@@ -1,5 +1,6 @@
 package build.hearth.server;
 
+import build.hearth.core.config.ClientCredentialsConfig;
 import build.hearth.grpc.common.BearerToken;
 import build.hearth.grpc.tls.ClientTls;
 import java.nio.file.Path;
@@ -44,18 +45,39 @@ final class ClientCredentialOptions {
 
   /** {@return the TLS files, read and checked; empty when none was given} */
   Optional<ClientTls> tls() {
-    if (caBundle == null && clientCertificate == null && clientKey == null) {
+    return tls(ClientCredentialsConfig.none());
+  }
+
+  /**
+   * {@return the TLS files of the options, each in place of the worker file's own, read and
+   * checked; empty when neither gives any}
+   */
+  Optional<ClientTls> tls(ClientCredentialsConfig file) {
+    Optional<Path> ca = Optional.ofNullable(caBundle).or(file::caBundle);
+    Optional<Path> certificate =
+        clientCertificate != null || clientKey != null
+            ? Optional.ofNullable(clientCertificate)
+            : file.clientCertificate();
+    Optional<Path> key =
+        clientCertificate != null || clientKey != null
+            ? Optional.ofNullable(clientKey)
+            : file.clientKey();
+    if (ca.isEmpty() && certificate.isEmpty() && key.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(
-        ClientTls.load(
-            Optional.ofNullable(caBundle),
-            Optional.ofNullable(clientCertificate),
-            Optional.ofNullable(clientKey)));
+    return Optional.of(ClientTls.load(ca, certificate, key));
   }
 
   /** {@return the token from --token-file or {@code environment}'s HEARTH_TOKEN, if any} */
   Optional<BearerToken> token(Map<String, String> environment) {
     return BearerToken.find(Optional.ofNullable(tokenFile), environment);
+  }
+
+  /**
+   * {@return the token from --token-file, else the worker file's {@code tokenFile}, else {@code
+   * environment}'s HEARTH_TOKEN, if any}
+   */
+  Optional<BearerToken> token(ClientCredentialsConfig file, Map<String, String> environment) {
+    return BearerToken.find(Optional.ofNullable(tokenFile).or(file::tokenFile), environment);
   }
 }

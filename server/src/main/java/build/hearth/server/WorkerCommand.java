@@ -44,8 +44,9 @@ final class WorkerCommand implements Callable<Integer> {
       names = "--config",
       paramLabel = "FILE",
       description =
-          "A worker JSON file (name, slots, properties, workDirectory, cache); see"
-              + " docs/configuration.md. Every field is optional.")
+          "A worker JSON file (name, slots, properties, workDirectory, cache, tls,"
+              + " tokenFile); see docs/configuration.md. Every field is optional; the --tls-*"
+              + " and --token-file options take the place of the file's values.")
   Path config;
 
   @Option(
@@ -68,8 +69,8 @@ final class WorkerCommand implements Callable<Integer> {
     AtomicReference<WorkerAgent> self = new AtomicReference<>();
     AtomicReference<WorkerRuntime> started = new AtomicReference<>();
     WorkerAgent.Builder builder = WorkerAgent.newBuilder();
-    credentials.tls().ifPresent(builder::tls);
-    credentials.token(System.getenv()).ifPresent(builder::bearerToken);
+    credentials.tls(worker.credentials()).ifPresent(builder::tls);
+    credentials.token(worker.credentials(), System.getenv()).ifPresent(builder::bearerToken);
     WorkerAgent agent =
         builder
             .endpoint(endpoint)

@@ -106,6 +106,94 @@ class ClientsOverTlsTest {
   }
 
   @Test
+  void aHearthWorkerProcessJoinsAnMtlsServerWithTheCredentialsOfItsFile() throws Exception {
+    Path workerConfig =
+        Files.writeString(
+            dir.resolve("scheduler.json"),
+            """
+            {
+              "blobStores": { "cas": { "type": "memory" } },
+              "schedulers": { "main": {} },
+              "servers": [ {
+                "listen": "127.0.0.1:0",
+                "workerApi": { "scheduler": "main" },
+                "instances": { "": { "cas": "cas", "execution": { "scheduler": "main" } } },
+                "tls": {
+                  "certificateChain": "certs/server.pem",
+                  "privateKey": "certs/server.key",
+                  "clientCa": "certs/ca.pem",
+                  "clientCertificates": "required"
+                }
+              } ]
+            }
+            """);
+    Issued worker = ca.client("worker-1", KeyType.EC);
+    worker.writeChain(dir.resolve("certs/worker.pem"));
+    worker.writeKey(dir.resolve("certs/worker.key"));
+    Files.writeString(dir.resolve("worker.token"), "worker-token\n");
+    Path workerFile =
+        Files.writeString(
+            dir.resolve("worker.json"),
+            """
+            {
+              "name": "tls-worker",
+              "slots": 1,
+              "workDirectory": "%s",
+              "cache": { "path": "%s" },
+              "tls": { "caBundle": "certs/ca.pem", "clientCertificate": "certs/worker.pem",
+                       "clientKey": "certs/worker.key" },
+              "tokenFile": "worker.token"
+            }
+            """
+                .formatted(dir.resolve("work"), dir.resolve("cache")));
+    Issued admin = ca.client("admin", KeyType.EC);
+    Path cert = admin.writeCertificate(dir.resolve("admin.pem"));
+    Path key = admin.writeKey(dir.resolve("admin.key"));
+    try (HearthServer server = HearthServer.start(HearthConfig.load(workerConfig))) {
+      Process process =
+          ServerProcess.background(
+              "tls-worker",
+              "worker",
+              "--scheduler-endpoint",
+              "grpcs://localhost:" + server.port(),
+              "--config",
+              workerFile.toString(),
+              "--drain-timeout",
+              "0");
+      try {
+        java.util.regex.Pattern oneWorker =
+            java.util.regex.Pattern.compile("\"workers\"\\s*:\\s*1\\b");
+        org.awaitility.Awaitility.await("the worker process registered")
+            .atMost(java.time.Duration.ofSeconds(60))
+            .pollInterval(java.time.Duration.ofMillis(200))
+            .until(
+                () -> {
+                  assertThat(process.isAlive()).as(ServerProcess.output("tls-worker")).isTrue();
+                  Run status =
+                      run(
+                          "admin",
+                          "status",
+                          "--json",
+                          "--endpoint",
+                          "https://localhost:" + server.port(),
+                          "--tls-ca-bundle",
+                          caFile.toString(),
+                          "--tls-client-certificate",
+                          cert.toString(),
+                          "--tls-client-key",
+                          key.toString());
+                  return oneWorker.matcher(status.out()).find();
+                });
+      } finally {
+        process.destroy();
+        process.waitFor(20, java.util.concurrent.TimeUnit.SECONDS);
+        process.destroyForcibly();
+      }
+      assertThat(ServerProcess.output("tls-worker")).doesNotContain("worker-token");
+    }
+  }
+
+  @Test
   void adminRefusesTlsFilesForAPlaintextEndpointAndNamesABadFile() {
     Run plaintext =
         run(
