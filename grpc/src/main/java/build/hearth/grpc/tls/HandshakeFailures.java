@@ -6,7 +6,7 @@ import java.net.SocketAddress;
 import java.nio.channels.ClosedChannelException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,21 +58,33 @@ final class HandshakeFailures {
       return "the client closed the connection during the handshake (does it trust the server's"
           + " certificate?)";
     }
-    if (t instanceof SSLHandshakeException && t.getMessage() != null) {
-      String message = t.getMessage();
-      if (message.contains("Empty client certificate chain")) {
-        return "the client sent no certificate, and this server requires one";
-      }
-      if (message.contains("PKIX path") || message.contains("certificate_unknown")) {
-        return "the client's certificate is not signed by the server's clientCa: " + message;
-      }
-      if (message.contains("validity")
-          || message.contains("expired")
-          || message.contains("NotAfter")) {
-        return "the client's certificate is out of its validity period: " + message;
-      }
-      return message;
+    String message = describe(t);
+    if (message.contains("Empty client certificate chain")
+        || message.contains("PEER_DID_NOT_RETURN_A_CERTIFICATE")) {
+      return "the client sent no certificate, and this server requires one";
     }
-    return String.valueOf(t);
+    if (message.contains("validity")
+        || message.contains("expired")
+        || message.contains("NotAfter")
+        || message.contains("CERTIFICATE_EXPIRED")) {
+      return "the client's certificate is out of its validity period: " + message;
+    }
+    if (message.contains("PKIX path")
+        || message.contains("certificate_unknown")
+        || message.contains("CERTIFICATE_VERIFY_FAILED")) {
+      return "the client's certificate is not signed by the server's clientCa: " + message;
+    }
+    return message;
+  }
+
+  /** The messages of the cause chain, which the JDK's and BoringSSL's engines word differently. */
+  private static String describe(Throwable t) {
+    StringBuilder text = new StringBuilder(String.valueOf(t.getMessage()));
+    for (Throwable c = t.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+      if (c.getMessage() != null && !text.toString().contains(c.getMessage())) {
+        text.append(": ").append(c.getMessage());
+      }
+    }
+    return (t instanceof SSLException ? "" : t.getClass().getSimpleName() + ": ") + text;
   }
 }
