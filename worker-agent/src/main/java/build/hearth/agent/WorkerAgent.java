@@ -145,6 +145,19 @@ public final class WorkerAgent implements AutoCloseable {
     this.token = builder.token;
   }
 
+  private static boolean isLoopback(String host) {
+    if (host.equalsIgnoreCase("localhost")) {
+      return true;
+    }
+    try {
+      // Only literals are checked: a name is not looked up just to decide on a warning.
+      return host.matches("[0-9.]+|[0-9a-fA-F:]+")
+          && InetAddress.getByName(host).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      return false;
+    }
+  }
+
   /** A builder; {@link Builder#endpoint} and {@link Builder#runner} are required. */
   public static Builder newBuilder() {
     return new Builder();
@@ -185,6 +198,15 @@ public final class WorkerAgent implements AutoCloseable {
             : tls == null ? TlsChannelCredentials.create() : tls.channelCredentials();
     if (token != null) {
       credentials = CompositeChannelCredentials.create(credentials, token.callCredentials());
+      if (!endpoint.tls() && !isLoopback(endpoint.host())) {
+        // Allowed, since a trusted network may carry it, but anyone on the path can read it.
+        log.warn(
+            "Worker '{}' sends its {} in plaintext to {}; use grpcs:// so the token cannot be read"
+                + " on the way",
+            name,
+            token,
+            endpoint);
+      }
     }
     channel =
         Grpc.newChannelBuilderForAddress(endpoint.host(), endpoint.port(), credentials)
