@@ -498,12 +498,20 @@ class TlsPortTest {
   }
 
   @Test
-  void curlOverPlainHttpOnTheTlsPortFails() throws Exception {
+  void curlOverPlainHttpOnTheTlsPortIsToldToUseHttps() throws Exception {
     GrpcTransport transport = start(serverFiles("server", KeyType.EC).build());
 
-    Run plain = Run.of(curl(), "-sS", "http://127.0.0.1:" + transport.port() + "/healthz");
+    Run plain =
+        Run.of(
+            curl(),
+            "-sS",
+            "-w",
+            "%{http_code}",
+            "http://127.0.0.1:" + transport.port() + "/healthz");
 
-    assertThat(plain.exit).as(plain.toString()).isNotZero();
+    assertThat(plain.out)
+        .as(plain.toString())
+        .isEqualTo("this port speaks TLS only; use https:// instead of http:// here\n400");
     assertThat(
             Run.of(
                     curl(),

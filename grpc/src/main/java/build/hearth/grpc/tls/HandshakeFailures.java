@@ -45,6 +45,12 @@ final class HandshakeFailures {
     }
   }
 
+  /** A plaintext HTTP request on the TLS port, answered with a 400 that says to use https://. */
+  void plaintextHttp(SocketAddress peer) {
+    failed(
+        peer, new NotSslRecordException("a plaintext HTTP request; it was told to use https://"));
+  }
+
   static String reason(Throwable cause) {
     Throwable t = cause;
     while (t instanceof DecoderException && t.getCause() != null) {

@@ -18,11 +18,11 @@ import javax.net.ssl.SSLSession;
 /**
  * The TLS step of one connection's negotiation, in the shape of grpc-java's own {@code
  * ProtocolNegotiators.ServerTlsHandler}: when added it puts an {@link SslHandler} in front of
- * itself; it holds grpc-netty's negotiation event until the handshake completes; then it replaces
- * itself with {@code next} and fires the event on with the session in {@link
- * Grpc#TRANSPORT_ATTR_SSL_SESSION}, security level {@link SecurityLevel#PRIVACY_AND_INTEGRITY} and
- * the channelz security, exactly the attributes a call sees behind grpc-java's {@code
- * NettyServerBuilder.sslContext}.
+ * itself (through {@link TlsRecordCheck}, which answers a plaintext HTTP request instead); it holds
+ * grpc-netty's negotiation event until the handshake completes; then it replaces itself with {@code
+ * next} and fires the event on with the session in {@link Grpc#TRANSPORT_ATTR_SSL_SESSION},
+ * security level {@link SecurityLevel#PRIVACY_AND_INTEGRITY} and the channelz security, exactly the
+ * attributes a call sees behind grpc-java's {@code NettyServerBuilder.sslContext}.
  *
  * <p>Unlike grpc-java's it does not insist that ALPN chose {@code h2}: {@code next} is the shared
  * port's protocol sniffer, which hands HTTP/2 to gRPC and HTTP/1.1 to the HTTP routes by the first
@@ -48,7 +48,7 @@ final class ServerTlsHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
     super.handlerAdded(ctx);
-    ctx.pipeline().addBefore(ctx.name(), null, sslContext.newHandler(ctx.alloc()));
+    ctx.pipeline().addBefore(ctx.name(), null, new TlsRecordCheck(sslContext, failures));
   }
 
   @Override
