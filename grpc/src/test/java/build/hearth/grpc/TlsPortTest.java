@@ -64,6 +64,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The transport's port over TLS, with real sockets, real TLS clients (grpc-java, curl, openssl) and
@@ -215,8 +217,13 @@ class TlsPortTest {
         .isEqualTo("TLSv1.3");
   }
 
-  @Test
-  void callsSeeTheSessionAndPrivacyAsWithGrpcJavasOwnTls() throws Exception {
+  /**
+   * Both engines, on a server assembled here with the negotiator, so that the JDK's engine stays
+   * proven where BoringSSL loads (and the transport therefore picks it).
+   */
+  @ParameterizedTest
+  @EnumSource(ServerTls.Engine.class)
+  void callsSeeTheSessionAndPrivacyAsWithGrpcJavasOwnTls(ServerTls.Engine engine) throws Exception {
     Issued server = ca.server("server", KeyType.EC);
     TlsSettings settings =
         TlsSettings.newBuilder(
@@ -225,7 +232,7 @@ class TlsPortTest {
             .clientCertificates(ClientCertificates.OPTIONAL)
             .build();
     ServerTls tls =
-        ServerTls.start(settings, "attributes", Duration.ofSeconds(10), Clock.systemUTC());
+        ServerTls.start(settings, "attributes", Duration.ofSeconds(10), Clock.systemUTC(), engine);
     open.add(tls);
     AtomicReference<io.grpc.Attributes> seen = new AtomicReference<>();
     ServerInterceptor recorder =
@@ -278,6 +285,35 @@ class TlsPortTest {
     assertThat(
             catchThrowableOfType(SSLPeerUnverifiedException.class, anonymous::getPeerCertificates))
         .isNotNull();
+
+    // The rest of what the transport's tests prove with the default engine, with this one.
+    assertThat(capabilities(tlsChannel(grpc.getPort(), null, "TLSv1.2")).getProtocol())
+        .isEqualTo("TLSv1.2");
+    Instant now = Instant.now();
+    Issued expired =
+        ca.issue(
+            "old", KeyType.EC, now.minus(Duration.ofDays(3)), now.minus(Duration.ofDays(1)), false);
+    assertThat(refused(tlsChannel(grpc.getPort(), expired, null)).getStatus().getCode())
+        .isEqualTo(Status.Code.UNAVAILABLE);
+    Run http =
+        Run.of(
+            curl(),
+            "-sS",
+            "--cacert",
+            caFile.toString(),
+            "https://localhost:" + grpc.getPort() + "/healthz");
+    assertThat(http.out).as(http.toString()).isEqualTo("ok\n");
+    Run alpn =
+        Run.of(
+            "openssl",
+            "s_client",
+            "-connect",
+            "127.0.0.1:" + grpc.getPort(),
+            "-CAfile",
+            caFile.toString(),
+            "-alpn",
+            "h2,http/1.1");
+    assertThat(alpn.out).as(alpn.toString()).contains("ALPN protocol: http/1.1");
   }
 
   // ---- client certificates ----

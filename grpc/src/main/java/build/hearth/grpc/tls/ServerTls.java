@@ -29,19 +29,37 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe. {@link #close} stops the polling; it does not affect open connections.
  */
 public final class ServerTls implements AutoCloseable {
+  /** Which TLS engine a server runs. */
+  public enum Engine {
+    /** BoringSSL (bundled in grpc-netty-shaded) when its native library loads, else the JDK's. */
+    DEFAULT,
+    /** The JDK's own engine, whatever else is available. */
+    JDK;
+
+    SslProvider provider() {
+      return this == JDK ? SslProvider.JDK : ServerTlsMaterial.PROVIDER;
+    }
+  }
+
   private static final Logger log = LoggerFactory.getLogger(ServerTls.class);
 
   private final TlsSettings settings;
   private final String serverName;
   private final Clock clock;
+  private final SslProvider provider;
   private final ScheduledExecutorService poller;
   private final HandshakeFailures failures;
   private volatile ServerTlsMaterial current;
   private ServerTlsMaterial.Files lastBroken; // poller thread only
 
   private ServerTls(
-      TlsSettings settings, String serverName, Clock clock, ServerTlsMaterial initial) {
+      TlsSettings settings,
+      String serverName,
+      Clock clock,
+      SslProvider provider,
+      ServerTlsMaterial initial) {
     this.settings = settings;
+    this.provider = provider;
     this.serverName = serverName;
     this.clock = clock;
     this.current = initial;
@@ -63,13 +81,24 @@ public final class ServerTls implements AutoCloseable {
    */
   public static ServerTls start(
       TlsSettings settings, String serverName, Duration pollInterval, Clock clock) {
+    return start(settings, serverName, pollInterval, clock, Engine.DEFAULT);
+  }
+
+  /**
+   * Like {@link #start(TlsSettings, String, Duration, Clock)}, with the given engine; tests run
+   * both.
+   */
+  public static ServerTls start(
+      TlsSettings settings, String serverName, Duration pollInterval, Clock clock, Engine engine) {
     Objects.requireNonNull(settings, "settings");
+    SslProvider provider = engine.provider();
     if (pollInterval.toMillis() <= 0) {
       throw new IllegalArgumentException("pollInterval must be at least 1 ms");
     }
     ServerTlsMaterial initial =
-        ServerTlsMaterial.build(settings, ServerTlsMaterial.Files.read(settings), clock.instant());
-    ServerTls tls = new ServerTls(settings, serverName, clock, initial);
+        ServerTlsMaterial.build(
+            settings, ServerTlsMaterial.Files.read(settings), clock.instant(), provider);
+    ServerTls tls = new ServerTls(settings, serverName, clock, provider, initial);
     long period = pollInterval.toMillis();
     tls.poller.scheduleWithFixedDelay(tls::poll, period, period, TimeUnit.MILLISECONDS);
     log.info(
@@ -77,7 +106,7 @@ public final class ServerTls implements AutoCloseable {
         serverName,
         initial.describe(),
         settings.clientCertificates().configName(),
-        ServerTlsMaterial.PROVIDER == SslProvider.OPENSSL ? "BoringSSL" : "the JDK's");
+        provider == SslProvider.OPENSSL ? "BoringSSL" : "the JDK's");
     return tls;
   }
 
@@ -113,7 +142,7 @@ public final class ServerTls implements AutoCloseable {
       return;
     }
     try {
-      ServerTlsMaterial next = ServerTlsMaterial.build(settings, files, clock.instant());
+      ServerTlsMaterial next = ServerTlsMaterial.build(settings, files, clock.instant(), provider);
       current = next;
       lastBroken = null;
       log.info(

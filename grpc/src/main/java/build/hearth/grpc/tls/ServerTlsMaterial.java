@@ -81,7 +81,8 @@ final class ServerTlsMaterial {
    *
    * @throws build.hearth.api.HearthException FAILED_PRECONDITION naming the file at fault
    */
-  static ServerTlsMaterial build(TlsSettings settings, Files files, Instant now) {
+  static ServerTlsMaterial build(
+      TlsSettings settings, Files files, Instant now, SslProvider provider) {
     Path chainFile = settings.certificateChain();
     List<X509Certificate> chain =
         PemFiles.certificates(chainFile, "certificate chain", files.chain);
@@ -96,7 +97,7 @@ final class ServerTlsMaterial {
             .orElse(List.of());
     SslContextBuilder builder =
         SslContextBuilder.forServer(key, chain.toArray(X509Certificate[]::new))
-            .sslProvider(PROVIDER)
+            .sslProvider(provider)
             .protocols(PROTOCOLS)
             .ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
             .applicationProtocolConfig(
