@@ -191,19 +191,38 @@ final class Layering {
                   + " (grpc.security with core.security behind spi.security); services never parse"
                   + " credentials themselves");
 
-  static final ArchRule ONLY_GRPC_HTTP_USES_GRPCS_INTERNAL_APIS =
+  static final ArchRule ONLY_GRPC_HTTP_AND_TLS_USE_GRPCS_INTERNAL_APIS =
       noClasses()
           .that()
           .resideInAPackage("build.hearth..")
           .and()
-          .resideOutsideOfPackage("build.hearth.grpc.http..")
+          .resideOutsideOfPackages("build.hearth.grpc.http..", "build.hearth.grpc.tls..")
           .should()
           .dependOnClassesThat(
               JavaClass.Predicates.resideInAPackage("io.grpc..")
-                  .and(JavaClass.Predicates.simpleNameStartingWith("Internal")))
+                  .and(JavaClass.Predicates.simpleNameStartingWith("Internal"))
+                  .or(JavaClass.Predicates.resideInAPackage("io.grpc.internal..")))
           .because(
               "grpc-java's @Internal APIs may change in any release: grpc.http, the shared port's"
-                  + " HTTP side, is the one place that uses them");
+                  + " HTTP side, and grpc.tls, its TLS handshake, are the only places that use"
+                  + " them");
+
+  static final ArchRule GRPC_TLS_USES_NO_SERVICE =
+      noClasses()
+          .that()
+          .resideInAPackage("build.hearth.grpc.tls..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(
+              GRPC_TRANSPORT,
+              "build.hearth.grpc.reapi..",
+              "build.hearth.grpc.bytestream..",
+              "build.hearth.grpc.http..",
+              "build.hearth.grpc.workerapi..")
+          .because(
+              "grpc.tls secures the port and reads PEM files for servers and clients alike: the"
+                  + " transport assembles it with the shared port's negotiator, and it needs none of"
+                  + " the services");
 
   static final ArchRule CORE_INTERNAL_ONLY_WHERE_EXPORTED =
       noClasses()
@@ -249,7 +268,8 @@ final class Layering {
           GRPC_COMMON_IS_BELOW_THE_SERVICES,
           GRPC_SECURITY_SITS_BELOW_THE_SERVICES,
           CREDENTIALS_ARE_CHECKED_ONLY_AT_THE_EDGE,
-          ONLY_GRPC_HTTP_USES_GRPCS_INTERNAL_APIS,
+          ONLY_GRPC_HTTP_AND_TLS_USE_GRPCS_INTERNAL_APIS,
+          GRPC_TLS_USES_NO_SERVICE,
           CORE_INTERNAL_ONLY_WHERE_EXPORTED,
           SPI_INTERNAL_STAYS_IN_SPI,
           NO_PACKAGE_CYCLES);

@@ -44,10 +44,24 @@ class LayeringCatchesCrossedLayersTest {
   @Test
   void grpcInternalsOutsideTheHttpSideFail() {
     assertFails(
-        Layering.ONLY_GRPC_HTTP_USES_GRPCS_INTERNAL_APIS,
+        Layering.ONLY_GRPC_HTTP_AND_TLS_USE_GRPCS_INTERNAL_APIS,
         "build.hearth.grpc.crossing",
-        "grpc.http, the shared port's HTTP side, is the one place",
+        "grpc.http, the shared port's HTTP side, and grpc.tls",
         "TransportUsingGrpcInternals");
+    assertFails(
+        Layering.ONLY_GRPC_HTTP_AND_TLS_USE_GRPCS_INTERNAL_APIS,
+        "build.hearth.grpc.crossing",
+        "are the only places that use them",
+        "TransportUsingGrpcCoreInternals");
+  }
+
+  @Test
+  void tlsReachingTheServicesFails() {
+    assertFails(
+        Layering.GRPC_TLS_USES_NO_SERVICE,
+        "build.hearth.grpc.tls.crossing",
+        "it needs none of the services",
+        "TlsUsingTheSharedPort");
   }
 
   @Test

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -171,6 +172,14 @@ public final class CasLoadDriver implements Callable<Integer> {
               + " (default: java.io.tmpdir).")
   Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
 
+  @Option(
+      names = "--tls",
+      description =
+          "Also measure Write and Read over TLS, against a second server in this JVM whose port"
+              + " speaks TLS (a certificate made with openssl for the run), and report the"
+              + " ratio of the TLS rates to the plaintext ones.")
+  boolean tls;
+
   @Spec CommandSpec spec;
 
   private final PrintStream progress = System.err;
@@ -224,6 +233,9 @@ public final class CasLoadDriver implements Callable<Integer> {
       CpuTimes findMissingCpu = new CpuTimes();
       findMissing = measureFindMissing(target, findMissingCpu);
       report.add(findMissing, findMissingCpu);
+      if (tls && mode == Mode.grpc) {
+        measureOverTls(report, target, blob);
+      }
     }
     report.add(measureSha("SHA-256, one thread (again, after)"));
     report.setting(
@@ -304,6 +316,11 @@ public final class CasLoadDriver implements Callable<Integer> {
   }
 
   private Running start(Path dir) {
+    return start(dir, null, null);
+  }
+
+  /** A server over {@code dir}; over TLS with {@code certificate} and {@code key} when given. */
+  private Running start(Path dir, Path certificate, Path key) {
     Map<String, String> settings = storeSettings(dir);
     if (mode == Mode.embedded) {
       Map<String, String> withoutType = new LinkedHashMap<>(settings);
@@ -315,15 +332,128 @@ public final class CasLoadDriver implements Callable<Integer> {
             + jsonObject(settings)
             + "}, \"actionCacheStores\": {\"ac\": {\"type\": \"memory\"}}, \"servers\":"
             + " [{\"listen\": \"127.0.0.1:0\", \"instances\": {\"\": {\"cas\": \"cas\","
-            + " \"actionCache\": \"ac\"}}}]}";
+            + " \"actionCache\": \"ac\"}}"
+            + (certificate == null
+                ? ""
+                : ", \"tls\": {\"certificateChain\": "
+                    + jsonString(certificate.toString())
+                    + ", \"privateKey\": "
+                    + jsonString(key.toString())
+                    + "}")
+            + "}]}";
     HearthServer server =
         HearthServer.start(HearthConfig.parse(json, "the load driver's configuration"));
     try {
       return new Running(
-          server, new GrpcCasTarget("127.0.0.1", server.port(), clientReadyKib * 1024));
+          server,
+          new GrpcCasTarget(
+              certificate == null ? "127.0.0.1" : "localhost",
+              server.port(),
+              clientReadyKib * 1024,
+              certificate));
     } catch (RuntimeException e) {
       server.close();
       throw e;
+    }
+  }
+
+  /**
+   * Write and Read once more against a fresh server of the same store whose port speaks TLS: the
+   * same JVM, the same JIT state and the same content sizes, so the ratio to the plaintext rates is
+   * what TLS costs.
+   */
+  private void measureOverTls(Report report, CasTarget plaintext, byte[] blob) throws IOException {
+    try (ScratchDirectory dir = ScratchDirectory.create(tmp, "hearth-bench-tls-")) {
+      Path certificate = dir.path().resolve("server.pem");
+      Path key = dir.path().resolve("server.key");
+      selfSignedCertificate(certificate, key);
+      try (Running running = start(dir.path(), certificate, key)) {
+        CasTarget target = running.target();
+        report.setting("Client over TLS", target.description());
+        CpuTimes writeCpu = new CpuTimes();
+        WriteResult written = measureWrite(target, blob, writeCpu, " over TLS");
+        report.add(written.measurement(), writeCpu);
+        CpuTimes readCpu = new CpuTimes();
+        report.add(measureRead(target, written.last(), readCpu, " over TLS"), readCpu);
+        // The verdict comes from Writes that alternate between the two servers, so that a
+        // neighbour's load on this shared machine weighs on both sides alike.
+        long[] plainNanos = new long[iterations];
+        long[] tlsNanos = new long[iterations];
+        for (int i = 0; i < iterations; i++) {
+          plainNanos[i] = timedWrite(plaintext, blob);
+          tlsNanos[i] = timedWrite(target, blob);
+          logIteration("Paired", i, 0, plainNanos[i] + tlsNanos[i], 2.0 * blob.length);
+        }
+        Measurement plain =
+            new Measurement(
+                "ByteStream Write, alternating: plaintext",
+                blobMib + " MiB, " + chunkKib + " KiB chunks",
+                "MB/s",
+                blob.length / 1e6,
+                0,
+                plainNanos);
+        Measurement secured =
+            new Measurement(
+                "ByteStream Write, alternating: TLS",
+                blobMib + " MiB, " + chunkKib + " KiB chunks",
+                "MB/s",
+                blob.length / 1e6,
+                0,
+                tlsNanos);
+        report.add(plain);
+        report.add(secured);
+        report.setting(
+            "TLS Write / plaintext Write (alternating Writes)",
+            String.format(
+                Locale.ROOT,
+                "%.2f (%.0f MB/s over TLS, %.0f MB/s plaintext; target >= 0.6, goal 0.8)",
+                secured.medianRate() / plain.medianRate(),
+                secured.medianRate(),
+                plain.medianRate()));
+      }
+    }
+  }
+
+  private long timedWrite(CasTarget target, byte[] blob) {
+    fillRandom(blob);
+    Digest digest = Digest.of(blob);
+    long start = System.nanoTime();
+    target.write(blob, digest, chunkKib * 1024);
+    return System.nanoTime() - start;
+  }
+
+  /** An EC P-256 certificate for localhost and 127.0.0.1 and its PKCS#8 key, made by openssl. */
+  private static void selfSignedCertificate(Path certificate, Path key) throws IOException {
+    ProcessBuilder openssl =
+        new ProcessBuilder(
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=localhost",
+                "-addext",
+                "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                "-keyout",
+                key.toString(),
+                "-out",
+                certificate.toString())
+            .redirectErrorStream(true);
+    Process process = openssl.start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    try {
+      if (process.waitFor() != 0) {
+        throw new IOException("openssl could not make the run's certificate: " + output);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while openssl made the run's certificate", e);
     }
   }
 
@@ -361,6 +491,10 @@ public final class CasLoadDriver implements Callable<Integer> {
 
   /** Content and digest are made before the clock starts; only the upload is timed. */
   private WriteResult measureWrite(CasTarget target, byte[] blob, CpuTimes cpu) {
+    return measureWrite(target, blob, cpu, "");
+  }
+
+  private WriteResult measureWrite(CasTarget target, byte[] blob, CpuTimes cpu, String suffix) {
     Digest[] digest = new Digest[1];
     long[] nanos =
         loop(
@@ -376,7 +510,7 @@ public final class CasLoadDriver implements Callable<Integer> {
             () -> target.write(blob, digest[0], chunkKib * 1024));
     Measurement m =
         new Measurement(
-            "ByteStream Write",
+            "ByteStream Write" + suffix,
             blobMib + " MiB, " + chunkKib + " KiB chunks",
             "MB/s",
             blob.length / 1e6,
@@ -387,6 +521,10 @@ public final class CasLoadDriver implements Callable<Integer> {
 
   /** Times the whole Read call; the bytes are counted as they arrive, not hashed or kept. */
   private Measurement measureRead(CasTarget target, Digest digest, CpuTimes cpu) {
+    return measureRead(target, digest, cpu, "");
+  }
+
+  private Measurement measureRead(CasTarget target, Digest digest, CpuTimes cpu, String suffix) {
     long[] nanos =
         loop(
             "Read",
@@ -408,7 +546,12 @@ public final class CasLoadDriver implements Callable<Integer> {
               }
             });
     return new Measurement(
-        "ByteStream Read", blobMib + " MiB", "MB/s", digest.sizeBytes() / 1e6, warmup, nanos);
+        "ByteStream Read" + suffix,
+        blobMib + " MiB",
+        "MB/s",
+        digest.sizeBytes() / 1e6,
+        warmup,
+        nanos);
   }
 
   /**

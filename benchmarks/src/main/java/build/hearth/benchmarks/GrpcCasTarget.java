@@ -50,6 +50,8 @@ final class GrpcCasTarget implements CasTarget {
   /** The name prefix of the client's transport thread. */
   static final String CLIENT_THREADS = "bench-client";
 
+  private final boolean tls;
+  private final String provider;
   private final EventLoopGroup eventLoop;
   private final ManagedChannel channel;
   private final ByteStreamGrpc.ByteStreamStub byteStream;
@@ -62,19 +64,47 @@ final class GrpcCasTarget implements CasTarget {
    * less than one 1 MiB chunk, so the client holds at most one chunk at a time).
    */
   GrpcCasTarget(String host, int port, int onReadyThreshold) {
+    this(host, port, onReadyThreshold, null);
+  }
+
+  /**
+   * A client of {@code host:port} over TLS when {@code trusted} (the server's self-signed
+   * certificate) is given, else in plaintext. Over TLS the client uses grpc-java's default provider
+   * (BoringSSL from grpc-netty-shaded when it loads), so the client's share stays small and the
+   * measurement is of the server's TLS.
+   */
+  GrpcCasTarget(String host, int port, int onReadyThreshold, java.nio.file.Path trusted) {
+    this.tls = trusted != null;
     boolean epoll = Epoll.isAvailable();
     DefaultThreadFactory threads = new DefaultThreadFactory(CLIENT_THREADS, true);
     this.eventLoop =
         new MultiThreadIoEventLoopGroup(
             1, threads, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+    NettyChannelBuilder builder = NettyChannelBuilder.forAddress(host, port);
+    if (trusted == null) {
+      builder.usePlaintext();
+    } else {
+      try {
+        builder.sslContext(
+            io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts.forClient()
+                .trustManager(trusted.toFile())
+                .build());
+      } catch (javax.net.ssl.SSLException e) {
+        throw new IllegalStateException("cannot make the client's TLS context", e);
+      }
+    }
     this.channel =
-        NettyChannelBuilder.forAddress(host, port)
+        builder
             .eventLoopGroup(eventLoop)
             .channelType(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
-            .usePlaintext()
             .directExecutor()
             .maxInboundMessageSize(MAX_INBOUND_MESSAGE)
             .build();
+    this.provider =
+        trusted == null
+            ? ""
+            : io.grpc.netty.shaded.io.netty.handler.ssl.SslContext.defaultClientProvider()
+                .toString();
     ByteStreamGrpc.ByteStreamStub stub = ByteStreamGrpc.newStub(channel);
     this.byteStream = onReadyThreshold > 0 ? stub.withOnReadyThreshold(onReadyThreshold) : stub;
     this.byteStreamBlocking = ByteStreamGrpc.newBlockingStub(channel);
@@ -157,7 +187,9 @@ final class GrpcCasTarget implements CasTarget {
 
   @Override
   public String description() {
-    return "gRPC over loopback (plaintext, one channel)";
+    return tls
+        ? "gRPC over loopback (TLS, one channel; client provider " + provider + ")"
+        : "gRPC over loopback (plaintext, one channel)";
   }
 
   @Override

@@ -12,6 +12,7 @@ import build.hearth.grpc.reapi.CasService;
 import build.hearth.grpc.reapi.ExecutionGrpcService;
 import build.hearth.grpc.reapi.OperationsGrpcService;
 import build.hearth.grpc.security.AccessInterceptor;
+import build.hearth.grpc.tls.ServerTls;
 import build.hearth.grpc.workerapi.WorkerApiService;
 import build.hearth.spi.transport.HttpRoutes;
 import build.hearth.spi.transport.Transport;
@@ -41,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * sessions and the task that sweeps idle ones. {@link #shutdown} releases all of it. The same port
  * answers plain HTTP/1.1 GETs from the context's {@link HttpRoutes} (see {@link
  * SharedPortNegotiator}); their connections close when the server shuts down. The same class runs
- * the in-process transport, which has no port and no HTTP routes.
+ * the in-process transport, which has no port and no HTTP routes. When the context asks for TLS,
+ * the port speaks only TLS ({@link ServerTls}), for gRPC and the HTTP routes alike.
  */
 final class GrpcTransport implements Transport {
   private static final Logger log = LoggerFactory.getLogger(GrpcTransport.class);
@@ -57,6 +59,7 @@ final class GrpcTransport implements Transport {
   private final ScheduledExecutorService sweeper;
   private final UploadSessions sessions;
   private final WorkerApiService workerApi; // null unless the host offers a WorkerHub
+  private final ServerTls tls; // null for plaintext and in-process
   private final AtomicBoolean stopped = new AtomicBoolean();
 
   private GrpcTransport(
@@ -65,13 +68,15 @@ final class GrpcTransport implements Transport {
       ExecutorService executor,
       ScheduledExecutorService sweeper,
       UploadSessions sessions,
-      WorkerApiService workerApi) {
+      WorkerApiService workerApi,
+      ServerTls tls) {
     this.description = description;
     this.server = server;
     this.executor = executor;
     this.sweeper = sweeper;
     this.sessions = sessions;
     this.workerApi = workerApi;
+    this.tls = tls;
   }
 
   static GrpcTransport start(TransportContext context, GrpcSettings settings) {
@@ -83,9 +88,24 @@ final class GrpcTransport implements Transport {
           "cannot listen on " + address + ": unknown host '" + context.host() + "'", null);
     }
     HttpRoutes routes = context.httpRoutes();
+    ServerTls tls =
+        context
+            .tls()
+            .map(
+                tlsSettings ->
+                    ServerTls.start(
+                        tlsSettings,
+                        context.serverName(),
+                        settings.tlsPollInterval(),
+                        settings.clock()))
+            .orElse(null);
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(
-                bind, SharedPortNegotiator.credentials(routes, context.accessControl()))
+                bind,
+                tls == null
+                    ? SharedPortNegotiator.credentials(routes, context.accessControl())
+                    : SharedPortNegotiator.tlsCredentials(
+                        routes, context.accessControl(), tls::newHandler))
             // A window of several chunks lets a client keep sending while the server hashes.
             .flowControlWindow(FLOW_CONTROL_WINDOW_BYTES)
             // Find connections whose peer vanished, so their uploads become resumable sessions
@@ -99,7 +119,8 @@ final class GrpcTransport implements Transport {
         context,
         settings,
         builder,
-        "gRPC",
+        tls,
+        tls == null ? "gRPC" : "gRPC with TLS",
         server -> host + ":" + server.getPort(),
         e -> HearthException.unavailable("cannot listen on " + address + ": " + reason(e), e));
   }
@@ -114,6 +135,7 @@ final class GrpcTransport implements Transport {
         context,
         settings,
         InProcessServerBuilder.forName(name),
+        null,
         "in-process gRPC",
         server -> "in-process name '" + name + "'",
         // grpc-java keeps in-process names in one registry per JVM (class loader).
@@ -132,6 +154,7 @@ final class GrpcTransport implements Transport {
       TransportContext context,
       GrpcSettings settings,
       ServerBuilder<?> builder,
+      ServerTls tls,
       String kind,
       Function<Server, String> where,
       Function<IOException, HearthException> failure) {
@@ -183,13 +206,16 @@ final class GrpcTransport implements Transport {
       server.shutdownNow();
       executor.shutdownNow();
       sweeper.shutdownNow();
+      if (tls != null) {
+        tls.close();
+      }
       throw failure.apply(e);
     }
     long period = Math.max(1000, Math.min(60_000, settings.uploadIdleTimeout().toMillis() / 2));
     sweeper.scheduleWithFixedDelay(() -> sweep(sessions), period, period, TimeUnit.MILLISECONDS);
     String description = context.serverName() + " on " + where.apply(server);
     log.info("Serving REAPI over {}: {}, instances {}", kind, description, instances.describe());
-    return new GrpcTransport(description, server, executor, sweeper, sessions, workerApi);
+    return new GrpcTransport(description, server, executor, sweeper, sessions, workerApi, tls);
   }
 
   /** The upload sessions, for tests. */
@@ -214,6 +240,9 @@ final class GrpcTransport implements Transport {
     }
     server.shutdown();
     sweeper.shutdownNow();
+    if (tls != null) {
+      tls.close();
+    }
     try {
       if (!server.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
         log.info("Cancelling the calls still running on {} after {}", description, grace);

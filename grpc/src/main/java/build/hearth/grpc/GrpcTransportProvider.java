@@ -6,10 +6,12 @@ import build.hearth.spi.transport.TransportProvider;
 
 /**
  * The built-in transport, type {@code "grpc"}: serves REAPI v2 (Capabilities,
- * ContentAddressableStorage, ByteStream, ActionCache) over HTTP/2 with Netty, in plaintext. The
- * same port answers plain HTTP/1.1 {@code GET} and {@code HEAD} requests from the {@link
+ * ContentAddressableStorage, ByteStream, ActionCache) over HTTP/2 with Netty, in plaintext or, when
+ * the context has {@link TransportContext#tls() TLS settings}, over TLS only. The same port answers
+ * HTTP/1.1 {@code GET} and {@code HEAD} requests from the {@link
  * build.hearth.spi.transport.HttpRoutes} the context offers as a service (404 for every path when
- * it offers none), so {@code curl http://host:port/metrics} works beside gRPC clients.
+ * it offers none), so {@code curl http://host:port/metrics} (or {@code https://}) works beside gRPC
+ * clients.
  *
  * <p>Each {@link #start} binds its own server with its own thread pool, so several transports can
  * run in one JVM. Thread-safe and stateless.

@@ -1,5 +1,6 @@
 package build.hearth.grpc;
 
+import build.hearth.api.HearthException;
 import build.hearth.spi.transport.Transport;
 import build.hearth.spi.transport.TransportContext;
 import build.hearth.spi.transport.TransportProvider;
@@ -48,10 +49,17 @@ public final class InProcessTransportProvider extends TransportProvider {
    * starts serving.
    *
    * @throws build.hearth.api.HearthException UNAVAILABLE if another in-process server in this JVM
-   *     already uses that name
+   *     already uses that name; FAILED_PRECONDITION if the context asks for TLS
    */
   @Override
   public Transport start(TransportContext context) {
+    if (context.tls().isPresent()) {
+      // Serving in the clear what the configuration asked to protect would be worse than failing.
+      throw HearthException.failedPrecondition(
+          "server %s: the inprocess transport has no port to secure with TLS; remove its \"tls\""
+              + " block or use the \"grpc\" transport",
+          context.serverName());
+    }
     return GrpcTransport.startInProcess(
         context, GrpcSettings.defaults(), serverName(context.serverName()));
   }

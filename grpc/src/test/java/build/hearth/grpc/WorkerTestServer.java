@@ -14,6 +14,7 @@ import build.hearth.core.scheduler.Ticket;
 import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.spi.storage.BlobStore;
 import build.hearth.spi.transport.InstanceServices;
+import build.hearth.spi.transport.TlsSettings;
 import build.hearth.spi.transport.TransportContext;
 import build.hearth.spi.worker.ActionOutcome;
 import build.hearth.spi.worker.ExecutionTask;
@@ -43,6 +44,7 @@ public final class WorkerTestServer implements AutoCloseable {
   public final WorkerReports reports;
 
   private final LoopbackServer server;
+  private final boolean tls;
 
   public WorkerTestServer() {
     this(Clock.systemUTC());
@@ -50,17 +52,35 @@ public final class WorkerTestServer implements AutoCloseable {
 
   /** A server that dates workers' reports and measures upload idleness on {@code clock}. */
   public WorkerTestServer(Clock clock) {
+    this(clock, null);
+  }
+
+  /**
+   * A server whose port speaks TLS with {@code tls} (see {@code tls.TestCertificates}); its {@link
+   * #endpoint()} is then {@code grpcs://localhost:PORT}, and {@link #channel()} cannot reach it.
+   */
+  public WorkerTestServer(TlsSettings tls) {
+    this(Clock.systemUTC(), tls);
+  }
+
+  private WorkerTestServer(Clock clock, TlsSettings tlsSettings) {
+    this.tls = tlsSettings != null;
     blobs = MemoryStores.blobStore();
     cas = Storage.cas(blobs);
     scheduler = Scheduler.newBuilder().workerScorer(warm).build();
     reports = new WorkerReports(clock);
     server =
         new LoopbackServer(
-            port ->
-                TransportContext.newBuilder("workers", "127.0.0.1", port)
-                    .instance(new InstanceServices("", cas, Optional.empty(), false))
-                    .workerHub(new SchedulerWorkerHub("main", scheduler, warm, reports))
-                    .build(),
+            port -> {
+              TransportContext.Builder context =
+                  TransportContext.newBuilder("workers", "127.0.0.1", port)
+                      .instance(new InstanceServices("", cas, Optional.empty(), false))
+                      .workerHub(new SchedulerWorkerHub("main", scheduler, warm, reports));
+              if (tlsSettings != null) {
+                context.tls(tlsSettings);
+              }
+              return context.build();
+            },
             GrpcSettings.defaults().withClock(clock).withWorkerKeepAliveInterval(KEEP_ALIVE));
   }
 
@@ -75,7 +95,7 @@ public final class WorkerTestServer implements AutoCloseable {
   }
 
   public String endpoint() {
-    return server.endpoint();
+    return tls ? "grpcs://localhost:" + server.port() : server.endpoint();
   }
 
   /** A channel for hand-driven worker streams; closed with the server. */

@@ -1,5 +1,7 @@
 package build.hearth.server;
 
+import build.hearth.api.HearthException;
+import build.hearth.grpc.tls.ClientTls;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.ConnectException;
@@ -13,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import picocli.CommandLine.Command;
@@ -57,6 +60,8 @@ final class AdminCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "Print the endpoint's JSON instead of a table.")
     boolean json;
+
+    @Mixin ClientCredentialOptions credentials;
   }
 
   @Command(
@@ -101,7 +106,7 @@ final class AdminCommand implements Callable<Integer> {
     try {
       URI base = base(target.endpoint);
       URI uri = base.resolve(path + (target.json ? "?pretty" : ""));
-      byte[] body = fetch(base, uri);
+      byte[] body = fetch(base, uri, target.credentials);
       Map<String, Object> doc;
       try {
         doc = JsonTree.readObject(body);
@@ -161,19 +166,35 @@ final class AdminCommand implements Callable<Integer> {
     }
   }
 
-  private static byte[] fetch(URI base, URI uri) throws Failure {
+  private static byte[] fetch(URI base, URI uri, ClientCredentialOptions credentials)
+      throws Failure {
     String server = base.toString().substring(0, base.toString().length() - 1);
-    HttpClient client =
+    HttpClient.Builder clientBuilder =
         HttpClient.newBuilder()
             .connectTimeout(CONNECT_TIMEOUT)
-            .followRedirects(HttpClient.Redirect.NEVER)
-            .build();
-    HttpRequest request =
+            .followRedirects(HttpClient.Redirect.NEVER);
+    HttpRequest.Builder requestBuilder =
         HttpRequest.newBuilder(uri)
             .timeout(REQUEST_TIMEOUT)
             .header("Accept", "application/json")
-            .GET()
-            .build();
+            .GET();
+    try {
+      Optional<ClientTls> tls = credentials.tls();
+      if (tls.isPresent() && !uri.getScheme().equals("https")) {
+        throw new Failure(
+            "TLS files were given, but --endpoint '"
+                + server
+                + "' is plaintext; use https:// (or grpcs://)");
+      }
+      tls.ifPresent(files -> clientBuilder.sslContext(files.sslContext()));
+      credentials
+          .token(System.getenv())
+          .ifPresent(token -> requestBuilder.header("Authorization", token.headerValue()));
+    } catch (HearthException e) {
+      throw new Failure(e.getMessage());
+    }
+    HttpClient client = clientBuilder.build();
+    HttpRequest request = requestBuilder.build();
     HttpResponse<byte[]> response;
     try {
       response = client.send(request, HttpResponse.BodyHandlers.ofByteArray());

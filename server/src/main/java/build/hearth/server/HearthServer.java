@@ -223,6 +223,7 @@ public final class HearthServer implements AutoCloseable {
                           schedulers.get(api.scheduler()),
                           warmWorkers.get(api.scheduler()),
                           reports)));
+      server.tls().ifPresent(tls -> context.tls(tls.settings()));
       return context
           .httpRoutes(routes)
           .accessControl(

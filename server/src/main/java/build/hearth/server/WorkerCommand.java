@@ -12,6 +12,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code hearth worker}: runs actions for a scheduler on another machine (or this one). */
@@ -32,15 +33,20 @@ final class WorkerCommand implements Callable<Integer> {
       names = "--scheduler-endpoint",
       required = true,
       paramLabel = "URL",
-      description = "The server whose worker API to join, such as http://localhost:50052.")
+      description =
+          "The server whose worker API to join, such as http://localhost:50052, or"
+              + " grpcs://scheduler.example:8980 over TLS.")
   String endpoint;
+
+  @Mixin ClientCredentialOptions credentials;
 
   @Option(
       names = "--config",
       paramLabel = "FILE",
       description =
-          "A worker JSON file (name, slots, properties, workDirectory, cache); see"
-              + " docs/configuration.md. Every field is optional.")
+          "A worker JSON file (name, slots, properties, workDirectory, cache, tls,"
+              + " tokenFile); see docs/configuration.md. Every field is optional; the --tls-*"
+              + " and --token-file options take the place of the file's values.")
   Path config;
 
   @Option(
@@ -62,8 +68,11 @@ final class WorkerCommand implements Callable<Integer> {
         StoreProviderRegistry.discover(WorkerCommand.class.getClassLoader());
     AtomicReference<WorkerAgent> self = new AtomicReference<>();
     AtomicReference<WorkerRuntime> started = new AtomicReference<>();
+    WorkerAgent.Builder builder = WorkerAgent.newBuilder();
+    credentials.tls(worker.credentials()).ifPresent(builder::tls);
+    credentials.token(worker.credentials(), System.getenv()).ifPresent(builder::bearerToken);
     WorkerAgent agent =
-        WorkerAgent.newBuilder()
+        builder
             .endpoint(endpoint)
             .name(worker.name())
             .slots(worker.slots())

@@ -290,6 +290,19 @@ final class ServerProcess implements AutoCloseable {
     }
   }
 
+  /**
+   * Starts {@code hearth args...} in the background, such as {@code hearth worker}, with its output
+   * in {@code target/hearth-processes/<label>.log}; the caller stops it.
+   */
+  static Process background(String label, String... args) {
+    return launch(logFile(label), List.of("-Xmx256m"), args);
+  }
+
+  /** What a process started with {@code label} has printed so far. */
+  static String output(String label) {
+    return read(logFile(label));
+  }
+
   private static Path logFile(String label) {
     Path dir = Path.of(System.getProperty("basedir", ".")).resolve("target/hearth-processes");
     try {

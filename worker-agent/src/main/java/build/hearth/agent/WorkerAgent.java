@@ -6,10 +6,13 @@ import build.hearth.api.PoolStats;
 import build.hearth.core.execution.ActionRunner;
 import build.hearth.core.internal.Threads;
 import build.hearth.core.remote.PoolStatsMessages;
+import build.hearth.grpc.common.BearerToken;
+import build.hearth.grpc.tls.ClientTls;
 import build.hearth.proto.workerapi.Register;
 import build.hearth.proto.workerapi.WorkerApiGrpc;
 import build.hearth.proto.workerapi.WorkerStatus;
 import io.grpc.ChannelCredentials;
+import io.grpc.CompositeChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -104,6 +107,8 @@ public final class WorkerAgent implements AutoCloseable {
   private final Duration casTimeout;
   private final Supplier<Optional<PoolStats>> statusSupplier; // null: send no status
   private final Duration statusInterval;
+  private final ClientTls tls; // null: the JDK's trusted authorities, no client certificate
+  private final BearerToken token; // null: no token
   private final Events events = new Events();
   private final Map<String, RemoteCas> casByInstance = new ConcurrentHashMap<>();
   // The latest reportWarmProcesses state, sorted by key, which every connection sends from.
@@ -136,6 +141,21 @@ public final class WorkerAgent implements AutoCloseable {
     this.casTimeout = builder.casTimeout;
     this.statusSupplier = builder.statusSupplier;
     this.statusInterval = builder.statusInterval;
+    this.tls = builder.tls;
+    this.token = builder.token;
+  }
+
+  private static boolean isLoopback(String host) {
+    if (host.equalsIgnoreCase("localhost")) {
+      return true;
+    }
+    try {
+      // Only literals are checked: a name is not looked up just to decide on a warning.
+      return host.matches("[0-9.]+|[0-9a-fA-F:]+")
+          && InetAddress.getByName(host).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      return false;
+    }
   }
 
   /** A builder; {@link Builder#endpoint} and {@link Builder#runner} are required. */
@@ -173,7 +193,21 @@ public final class WorkerAgent implements AutoCloseable {
       started = true;
     }
     ChannelCredentials credentials =
-        endpoint.tls() ? TlsChannelCredentials.create() : InsecureChannelCredentials.create();
+        !endpoint.tls()
+            ? InsecureChannelCredentials.create()
+            : tls == null ? TlsChannelCredentials.create() : tls.channelCredentials();
+    if (token != null) {
+      credentials = CompositeChannelCredentials.create(credentials, token.callCredentials());
+      if (!endpoint.tls() && !isLoopback(endpoint.host())) {
+        // Allowed, since a trusted network may carry it, but anyone on the path can read it.
+        log.warn(
+            "Worker '{}' sends its {} in plaintext to {}; use grpcs:// so the token cannot be read"
+                + " on the way",
+            name,
+            token,
+            endpoint);
+      }
+    }
     channel =
         Grpc.newChannelBuilderForAddress(endpoint.host(), endpoint.port(), credentials)
             .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
@@ -538,8 +572,28 @@ public final class WorkerAgent implements AutoCloseable {
     private Duration casTimeout = Duration.ofMinutes(1);
     private Supplier<Optional<PoolStats>> statusSupplier;
     private Duration statusInterval = Duration.ofSeconds(5);
+    private ClientTls tls;
+    private BearerToken token;
 
     private Builder() {}
+
+    /**
+     * The authorities to trust and the client certificate to present on a {@code grpcs://} or
+     * {@code https://} endpoint; by default the JDK's trusted authorities and no certificate.
+     */
+    public Builder tls(ClientTls tls) {
+      this.tls = Objects.requireNonNull(tls, "tls");
+      return this;
+    }
+
+    /**
+     * A token sent as {@code authorization: Bearer <token>} on every call to the scheduler (the
+     * worker API and the CAS); none by default.
+     */
+    public Builder bearerToken(BearerToken token) {
+      this.token = Objects.requireNonNull(token, "token");
+      return this;
+    }
 
     /**
      * Where the scheduler's worker API listens: {@code grpc://HOST:PORT} or {@code
@@ -669,6 +723,13 @@ public final class WorkerAgent implements AutoCloseable {
     public WorkerAgent build() {
       if (endpoint == null) {
         throw new IllegalStateException("set the scheduler's endpoint, such as grpc://HOST:50052");
+      }
+      if (tls != null && !endpoint.tls()) {
+        // Files given for TLS with a plaintext endpoint mean the endpoint is wrong, not the files.
+        throw new IllegalStateException(
+            "TLS files were given, but the scheduler endpoint '"
+                + endpoint
+                + "' is plaintext; use grpcs://HOST:PORT");
       }
       if (runnerFactory == null) {
         throw new IllegalStateException("set the runner that runs the actions");

@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
@@ -35,10 +36,14 @@ final class AccessConfigBinder {
 
   private AccessConfigBinder() {}
 
-  /** The three fields of the server object {@code fields}; they must be among its known ones. */
-  static AccessConfig bind(Fields fields) {
+  /**
+   * The three fields of the server object {@code fields}; they must be among its known ones. {@code
+   * files} turns a file name of the block into a path (relative names are resolved against the
+   * configuration file's directory).
+   */
+  static AccessConfig bind(Fields fields, Function<Node, Path> files) {
     Authentication authentication =
-        fields.optional(AUTHENTICATION).map(AccessConfigBinder::authentication).orElse(null);
+        fields.optional(AUTHENTICATION).map(node -> authentication(node, files)).orElse(null);
     List<Policy> permissions =
         fields.optional(PERMISSIONS).map(AccessConfigBinder::permissions).orElse(null);
     boolean insecure = fields.bool(INSECURE).orElse(false);
@@ -97,7 +102,7 @@ final class AccessConfigBinder {
     return false;
   }
 
-  private static Authentication authentication(Node node) {
+  private static Authentication authentication(Node node, Function<Node, Path> files) {
     Fields fields =
         Fields.of(
             node,
@@ -107,13 +112,13 @@ final class AccessConfigBinder {
             "jwt",
             "trustLoopback");
     List<Token> tokens =
-        fields.optional("tokens").map(AccessConfigBinder::tokens).orElse(List.of());
-    Optional<Jwt> jwt = fields.optional("jwt").map(AccessConfigBinder::jwt);
+        fields.optional("tokens").map(list -> tokens(list, files)).orElse(List.of());
+    Optional<Jwt> jwt = fields.optional("jwt").map(object -> jwt(object, files));
     boolean trustLoopback = fields.bool("trustLoopback").orElse(false);
     return new Authentication(tokens, jwt, trustLoopback);
   }
 
-  private static List<Token> tokens(Node node) {
+  private static List<Token> tokens(Node node, Function<Node, Path> files) {
     ArrayNode array =
         Fields.array(
             node,
@@ -178,7 +183,7 @@ final class AccessConfigBinder {
               sha256Node.get(), "token '" + name + "' has the same hash as token '" + other + "'");
         }
       } else {
-        file = ConfigValues.path(fileNode.get());
+        file = files.apply(fileNode.get());
         at = fileNode.get();
       }
       tokens.add(new Token(name, sha256, file, at.path(), at.line()));
@@ -186,7 +191,7 @@ final class AccessConfigBinder {
     return tokens;
   }
 
-  private static Jwt jwt(Node node) {
+  private static Jwt jwt(Node node, Function<Node, Path> files) {
     Fields fields =
         Fields.of(
             node,
@@ -206,8 +211,8 @@ final class AccessConfigBinder {
                 "audience",
                 "it is the \"aud\" value every accepted JWT must carry, such as \"hearth\", so"
                     + " tokens issued for other services are refused"));
-    Optional<Path> jwks = fields.optional("jwks").map(ConfigValues::path);
-    Optional<Path> publicKey = fields.optional("publicKey").map(ConfigValues::path);
+    Optional<Path> jwks = fields.optional("jwks").map(files);
+    Optional<Path> publicKey = fields.optional("publicKey").map(files);
     if (jwks.isPresent() == publicKey.isPresent()) {
       throw Fields.invalid(
           node,

@@ -6,6 +6,8 @@ import build.hearth.core.config.Node.ObjectNode;
 import build.hearth.core.config.Node.ValueNode;
 import build.hearth.core.scheduler.PropertyType;
 import build.hearth.spi.storage.StoreSettings;
+import build.hearth.spi.transport.TlsSettings.ClientCertificates;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -67,17 +69,30 @@ final class ConfigBinder {
   private final Map<String, String> listenAddresses = new HashMap<>();
   // Instance name -> blob store -> the first instance of that name using it, for the workers.
   private final Map<String, Map<String, String>> instanceStores = new LinkedHashMap<>();
+  // What relative file paths (such as the tls block's) are relative to; null: the working
+  // directory.
+  private final Path baseDirectory;
 
   private ConfigBinder(
       Map<String, StoreConfig> blobStores,
       Map<String, StoreConfig> actionCacheStores,
-      Map<String, SchedulerConfig> schedulers) {
+      Map<String, SchedulerConfig> schedulers,
+      Path baseDirectory) {
     this.blobStores = blobStores;
     this.actionCacheStores = actionCacheStores;
     this.schedulers = schedulers;
+    this.baseDirectory = baseDirectory;
   }
 
   static HearthConfig bind(ObjectNode root) {
+    return bind(root, null);
+  }
+
+  /**
+   * Binds {@code root}; relative paths of the tls block are resolved against {@code baseDirectory}
+   * (the configuration file's directory), or left relative to the working directory when null.
+   */
+  static HearthConfig bind(ObjectNode root, Path baseDirectory) {
     Fields fields =
         Fields.of(
             root, "a JSON object", BLOB_STORES, ACTION_CACHE_STORES, SCHEDULERS, SERVERS, WORKERS);
@@ -90,7 +105,8 @@ final class ConfigBinder {
             SERVERS,
             "a configuration needs at least one server, such as "
                 + "{\"listen\": \"127.0.0.1:50052\", \"instances\": {\"\": {\"cas\": \"cas\"}}}");
-    ConfigBinder binder = new ConfigBinder(blobStores, actionCacheStores, schedulers);
+    ConfigBinder binder =
+        new ConfigBinder(blobStores, actionCacheStores, schedulers, baseDirectory);
     List<ServerConfig> servers = binder.servers(serversNode);
     List<WorkerConfig> workers =
         fields
@@ -293,7 +309,8 @@ final class ConfigBinder {
             "transport",
             AccessConfigBinder.AUTHENTICATION,
             AccessConfigBinder.PERMISSIONS,
-            AccessConfigBinder.INSECURE);
+            AccessConfigBinder.INSECURE,
+            "tls");
     String where = fields.path() + " (line " + fields.line() + ")";
 
     Optional<Node> nameNode = fields.optional("name");
@@ -373,6 +390,7 @@ final class ConfigBinder {
           "the transport must not be empty; built-in transports are \"grpc\" (the default) and"
               + " \"inprocess\"");
     }
+    TlsConfig tls = fields.optional("tls").map(this::tls).orElse(null);
     return new ServerConfig(
         name,
         listen.host(),
@@ -382,14 +400,83 @@ final class ConfigBinder {
         workerApi,
         transport,
         transportNode.map(Node::line).orElse(0),
-        access(fields, listenNode, listen));
+        access(fields, listenNode, listen, tls),
+        tls);
   }
 
-  private static AccessConfig access(Fields fields, Node listenNode, HostPort listen) {
-    AccessConfig access = AccessConfigBinder.bind(fields);
-    // Part A's tls.clientCertificates "required" also authenticates every caller.
-    AccessConfigBinder.checkExposure(listenNode, listen.host(), access, false);
+  private AccessConfig access(Fields fields, Node listenNode, HostPort listen, TlsConfig tls) {
+    AccessConfig access = AccessConfigBinder.bind(fields, this::fileNextToConfig);
+    // Client certificates that TLS requires authenticate every caller too.
+    boolean certificatesRequired =
+        tls != null && tls.clientCertificates() == ClientCertificates.REQUIRED;
+    AccessConfigBinder.checkExposure(listenNode, listen.host(), access, certificatesRequired);
     return access;
+  }
+
+  private TlsConfig tls(Node node) {
+    Fields fields =
+        Fields.of(
+            node,
+            "a tls object such as {\"certificateChain\": \"certs/server.pem\", \"privateKey\":"
+                + " \"certs/server.key\"}",
+            "certificateChain",
+            "privateKey",
+            "clientCa",
+            "clientCertificates");
+    Path chain =
+        fileNextToConfig(
+            fields.required(
+                "certificateChain",
+                "it is the PEM file of the server's certificate chain, leaf first"));
+    Path key =
+        fileNextToConfig(
+            fields.required(
+                "privateKey",
+                "it is the PEM file of the server's private key (PKCS#8, RSA or EC)"));
+    Optional<Node> caNode = fields.optional("clientCa");
+    Path clientCa = caNode.map(this::fileNextToConfig).orElse(null);
+    Optional<Node> modeNode = fields.optional("clientCertificates");
+    ClientCertificates mode =
+        modeNode
+            .map(ConfigBinder::clientCertificates)
+            .orElse(clientCa == null ? ClientCertificates.NONE : ClientCertificates.OPTIONAL);
+    if (mode != ClientCertificates.NONE && clientCa == null) {
+      throw Fields.invalid(
+          modeNode.orElseThrow(),
+          "\""
+              + mode.configName()
+              + "\" needs \"clientCa\", the PEM bundle of the certificate authorities that"
+              + " client certificates must chain to; add it, or choose \"none\"");
+    }
+    if (mode == ClientCertificates.NONE && clientCa != null) {
+      throw Fields.invalid(
+          caNode.orElseThrow(),
+          "has no effect with \"clientCertificates\": \"none\"; remove it, or choose"
+              + " \"optional\" or \"required\"");
+    }
+    return new TlsConfig(chain, key, clientCa, mode);
+  }
+
+  private static ClientCertificates clientCertificates(Node node) {
+    String text = Fields.string(node);
+    for (ClientCertificates mode : ClientCertificates.values()) {
+      if (mode.configName().equals(text)) {
+        return mode;
+      }
+    }
+    throw Fields.invalid(
+        node, "expected \"none\", \"optional\" or \"required\"; found " + node.describe());
+  }
+
+  /**
+   * A credential file of the tls or authentication blocks: relative to the configuration file's
+   * directory, so that a configuration and its certificates and tokens can move together.
+   */
+  private Path fileNextToConfig(Node node) {
+    Path path = ConfigValues.path(node);
+    return baseDirectory == null || path.isAbsolute()
+        ? path
+        : baseDirectory.resolve(path).normalize();
   }
 
   private WorkerApiConfig workerApi(Node node) {

@@ -74,11 +74,14 @@ public final class HearthConfig {
   public static HearthConfig load(Path file) {
     Objects.requireNonNull(file, "file");
     String text = readFile(file);
-    return parse(text, file.toString());
+    Path directory = file.toAbsolutePath().getParent();
+    return ConfigBinder.bind(JsonTreeReader.read(text, file.toString()), directory);
   }
 
   /**
-   * Reads a configuration from text.
+   * Reads a configuration from text. Relative paths of a server's {@code tls} block stay relative
+   * to the working directory, since the text has no file; {@link #load} resolves them against the
+   * file's directory.
    *
    * @param sourceName what to call the text in syntax errors, usually its file name
    * @throws ConfigException if the text is not JSON or not a valid configuration

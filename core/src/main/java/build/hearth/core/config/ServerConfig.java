@@ -8,7 +8,7 @@ import java.util.Optional;
 
 /**
  * One listening server: its address, the batch size it advertises, the REAPI instances it serves,
- * and whether workers in other processes may connect to it.
+ * whether workers in other processes may connect to it, and whether its port speaks TLS.
  *
  * <p>Built only by {@link HearthConfig}'s readers, which have checked that the address parses, that
  * the port is from 0 to 65535 and that no other server of the configuration listens on the same
@@ -39,6 +39,7 @@ public final class ServerConfig {
   private final String transport;
   private final int transportLine;
   private final AccessConfig access;
+  private final TlsConfig tls;
 
   ServerConfig(
       String name,
@@ -49,7 +50,8 @@ public final class ServerConfig {
       WorkerApiConfig workerApi,
       String transport,
       int transportLine,
-      AccessConfig access) {
+      AccessConfig access,
+      TlsConfig tls) {
     this.name = Objects.requireNonNull(name, "name");
     this.host = Objects.requireNonNull(host, "host");
     this.port = port;
@@ -59,6 +61,7 @@ public final class ServerConfig {
     this.transport = Objects.requireNonNull(transport, "transport");
     this.transportLine = transportLine;
     this.access = Objects.requireNonNull(access, "access");
+    this.tls = tls;
   }
 
   /**
@@ -123,6 +126,11 @@ public final class ServerConfig {
     return transportLine;
   }
 
+  /** How the server's port is secured with TLS; empty when it serves plaintext. */
+  public Optional<TlsConfig> tls() {
+    return Optional.ofNullable(tls);
+  }
+
   /** The address as it is written in a file: {@code host:port}, or {@code [v6]:port}. */
   public String listenAddress() {
     return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
@@ -138,13 +146,14 @@ public final class ServerConfig {
         && instances.equals(that.instances)
         && Objects.equals(workerApi, that.workerApi)
         && transport.equals(that.transport)
-        && access.equals(that.access);
+        && access.equals(that.access)
+        && Objects.equals(tls, that.tls);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(
-        name, host, port, maxBatchSizeBytes, instances, workerApi, transport, access);
+        name, host, port, maxBatchSizeBytes, instances, workerApi, transport, access, tls);
   }
 
   @Override
@@ -160,6 +169,7 @@ public final class ServerConfig {
         + (workerApi == null ? "" : ", workerApi=" + workerApi)
         + (transport.equals(DEFAULT_TRANSPORT) ? "" : ", transport=" + transport)
         + (access.equals(AccessConfig.NONE) ? "" : ", access=" + access)
+        + (tls == null ? "" : ", tls=" + tls)
         + "}";
   }
 }

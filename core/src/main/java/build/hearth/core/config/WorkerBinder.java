@@ -30,6 +30,8 @@ final class WorkerBinder {
           + " default";
 
   private static final String NAME = "name";
+  private static final String TLS = "tls";
+  private static final String TOKEN_FILE = "tokenFile";
   private static final String SCHEDULER = "scheduler";
   private static final String INSTANCE = "instance";
   private static final String SLOTS = "slots";
@@ -135,7 +137,8 @@ final class WorkerBinder {
    * process, so that two runs never collide at the scheduler; its default directories are named
    * after the host alone, so that the cache outlives the process.
    */
-  static WorkerConfig standalone(ObjectNode root, Supplier<String> hostName) {
+  static WorkerConfig standalone(
+      ObjectNode root, Supplier<String> hostName, java.nio.file.Path baseDirectory) {
     Node scheduler = root.members().get(SCHEDULER);
     if (scheduler != null) {
       throw Fields.invalid(
@@ -159,7 +162,9 @@ final class WorkerBinder {
             PROPERTIES,
             WORK_DIRECTORY,
             CACHE,
-            PERSISTENT_WORKERS);
+            PERSISTENT_WORKERS,
+            TLS,
+            TOKEN_FILE);
 
     Optional<Node> nameNode = fields.optional(NAME);
     String name;
@@ -188,7 +193,52 @@ final class WorkerBinder {
         directories.work(),
         directories.cache(),
         cacheMaxSize(cache),
-        PersistentWorkersBinder.bind(fields.optional(PERSISTENT_WORKERS), slots));
+        PersistentWorkersBinder.bind(fields.optional(PERSISTENT_WORKERS), slots),
+        credentials(fields, baseDirectory));
+  }
+
+  /**
+   * A standalone worker's {@code tls} block and {@code tokenFile}; relative paths are relative to
+   * the worker file's directory, as in a server's {@code tls} block.
+   */
+  private static ClientCredentialsConfig credentials(
+      Fields fields, java.nio.file.Path baseDirectory) {
+    java.nio.file.Path caBundle = null;
+    java.nio.file.Path certificate = null;
+    java.nio.file.Path key = null;
+    Optional<Node> tlsNode = fields.optional(TLS);
+    if (tlsNode.isPresent()) {
+      Fields tls =
+          Fields.of(
+              tlsNode.get(),
+              "a tls object such as {\"caBundle\": \"certs/ca.pem\"}",
+              "caBundle",
+              "clientCertificate",
+              "clientKey");
+      caBundle = tls.optional("caBundle").map(n -> relative(n, baseDirectory)).orElse(null);
+      Optional<Node> certificateNode = tls.optional("clientCertificate");
+      Optional<Node> keyNode = tls.optional("clientKey");
+      if (certificateNode.isPresent() != keyNode.isPresent()) {
+        Node given = certificateNode.orElseGet(keyNode::orElseThrow);
+        throw Fields.invalid(
+            given,
+            "a client certificate needs its key and a key its certificate; add \""
+                + (certificateNode.isPresent() ? "clientKey" : "clientCertificate")
+                + "\"");
+      }
+      certificate = certificateNode.map(n -> relative(n, baseDirectory)).orElse(null);
+      key = keyNode.map(n -> relative(n, baseDirectory)).orElse(null);
+    }
+    java.nio.file.Path tokenFile =
+        fields.optional(TOKEN_FILE).map(n -> relative(n, baseDirectory)).orElse(null);
+    return new ClientCredentialsConfig(caBundle, certificate, key, tokenFile);
+  }
+
+  private static java.nio.file.Path relative(Node node, java.nio.file.Path baseDirectory) {
+    java.nio.file.Path path = ConfigValues.path(node);
+    return baseDirectory == null || path.isAbsolute()
+        ? path
+        : baseDirectory.resolve(path).normalize();
   }
 
   /** The host name as the system reports it, or a stand-in when it cannot. */

@@ -45,6 +45,7 @@ public final class WorkerConfig {
   private final Path cachePath;
   private final long cacheMaxSizeBytes;
   private final PersistentWorkersConfig persistentWorkers;
+  private final ClientCredentialsConfig credentials;
 
   WorkerConfig(
       String name,
@@ -56,6 +57,30 @@ public final class WorkerConfig {
       Path cachePath,
       long cacheMaxSizeBytes,
       PersistentWorkersConfig persistentWorkers) {
+    this(
+        name,
+        scheduler,
+        instance,
+        slots,
+        properties,
+        workDirectory,
+        cachePath,
+        cacheMaxSizeBytes,
+        persistentWorkers,
+        ClientCredentialsConfig.NONE);
+  }
+
+  WorkerConfig(
+      String name,
+      String scheduler,
+      String instance,
+      int slots,
+      Map<String, List<String>> properties,
+      Path workDirectory,
+      Path cachePath,
+      long cacheMaxSizeBytes,
+      PersistentWorkersConfig persistentWorkers,
+      ClientCredentialsConfig credentials) {
     this.name = Objects.requireNonNull(name, "name");
     this.scheduler = scheduler;
     this.instance = instance;
@@ -67,6 +92,7 @@ public final class WorkerConfig {
     this.cachePath = Objects.requireNonNull(cachePath, "cachePath");
     this.cacheMaxSizeBytes = cacheMaxSizeBytes;
     this.persistentWorkers = Objects.requireNonNull(persistentWorkers, "persistentWorkers");
+    this.credentials = Objects.requireNonNull(credentials, "credentials");
   }
 
   /**
@@ -77,7 +103,11 @@ public final class WorkerConfig {
    */
   public static WorkerConfig loadStandalone(Path file) {
     Objects.requireNonNull(file, "file");
-    return parseStandalone(HearthConfig.readFile(file), file.toString());
+    String text = HearthConfig.readFile(file);
+    return WorkerBinder.standalone(
+        JsonTreeReader.read(text, file.toString(), WorkerBinder.EMPTY_HINT),
+        WorkerBinder::hostName,
+        file.toAbsolutePath().getParent());
   }
 
   /**
@@ -94,7 +124,17 @@ public final class WorkerConfig {
     Objects.requireNonNull(json, "json");
     Objects.requireNonNull(sourceName, "sourceName");
     return WorkerBinder.standalone(
-        JsonTreeReader.read(json, sourceName, WorkerBinder.EMPTY_HINT), WorkerBinder::hostName);
+        JsonTreeReader.read(json, sourceName, WorkerBinder.EMPTY_HINT),
+        WorkerBinder::hostName,
+        null);
+  }
+
+  /**
+   * How a standalone worker authenticates to its scheduler (its file's {@code tls} and {@code
+   * tokenFile}); nothing for the workers of a server's file, which need no connection.
+   */
+  public ClientCredentialsConfig credentials() {
+    return credentials;
   }
 
   /** The worker's name, for logs, metrics and {@code ExecutedActionMetadata.worker}. */
@@ -184,7 +224,8 @@ public final class WorkerConfig {
         && workDirectory.equals(that.workDirectory)
         && cachePath.equals(that.cachePath)
         && cacheMaxSizeBytes == that.cacheMaxSizeBytes
-        && persistentWorkers.equals(that.persistentWorkers);
+        && persistentWorkers.equals(that.persistentWorkers)
+        && credentials.equals(that.credentials);
   }
 
   @Override

@@ -126,7 +126,7 @@ class ConfigErrorsTest {
         .isEqualTo(
             "servers[0].lisen (line 5): unknown field 'lisen'; did you mean 'listen'? Known fields"
                 + " here: name, listen, maxBatchSize, instances, workerApi, transport,"
-                + " authentication, permissions, insecureAllowUnauthenticated");
+                + " authentication, permissions, insecureAllowUnauthenticated, tls");
   }
 
   @Test

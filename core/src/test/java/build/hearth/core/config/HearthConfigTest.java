@@ -89,7 +89,8 @@ class HearthConfigTest {
                 new WorkerApiConfig("main"),
                 ServerConfig.DEFAULT_TRANSPORT,
                 0,
-                AccessConfig.NONE));
+                AccessConfig.NONE,
+                null));
 
     Path cache = Path.of(System.getProperty("user.home"), ".cache", "hearth");
     assertThat(config.workers())

@@ -24,7 +24,7 @@ class StandaloneWorkerConfigTest {
   /** Binds with a fixed host name, so the defaults can be asserted exactly. */
   private static WorkerConfig onHost(String host, String json) {
     return WorkerBinder.standalone(
-        JsonTreeReader.read(json, "worker.json", WorkerBinder.EMPTY_HINT), () -> host);
+        JsonTreeReader.read(json, "worker.json", WorkerBinder.EMPTY_HINT), () -> host, null);
   }
 
   private static ConfigException errorOf(String json) {
@@ -197,6 +197,44 @@ class StandaloneWorkerConfigTest {
   }
 
   @Test
+  void credentialsAreRelativeToTheWorkerFilesDirectory(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws Exception {
+    Path file = java.nio.file.Files.createDirectories(dir.resolve("etc")).resolve("worker.json");
+    java.nio.file.Files.writeString(
+        file,
+        """
+        {"name": "w",
+         "tls": {"caBundle": "certs/ca.pem", "clientCertificate": "certs/w.pem",
+                 "clientKey": "/keys/w.key"},
+         "tokenFile": "../secrets/w.token"}
+        """);
+
+    ClientCredentialsConfig credentials = WorkerConfig.loadStandalone(file).credentials();
+
+    assertThat(credentials.caBundle()).contains(dir.resolve("etc/certs/ca.pem"));
+    assertThat(credentials.clientCertificate()).contains(dir.resolve("etc/certs/w.pem"));
+    assertThat(credentials.clientKey()).contains(Path.of("/keys/w.key"));
+    assertThat(credentials.tokenFile()).contains(dir.resolve("secrets/w.token"));
+  }
+
+  @Test
+  void noCredentialsByDefault() {
+    ClientCredentialsConfig credentials = onHost("h", "{}").credentials();
+
+    assertThat(credentials.caBundle()).isEmpty();
+    assertThat(credentials.clientCertificate()).isEmpty();
+    assertThat(credentials.tokenFile()).isEmpty();
+  }
+
+  @Test
+  void aClientCertificateWithoutItsKeyIsAnError() {
+    ConfigException e = errorOf("{\"tls\": {\"clientCertificate\": \"w.pem\"}}");
+
+    assertThat(e.path()).isEqualTo("tls.clientCertificate");
+    assertThat(e.getMessage()).contains("add \"clientKey\"");
+  }
+
+  @Test
   void unknownFieldListsTheStandaloneFields() {
     ConfigException e = errorOf("{\n  \"name\": \"w\",\n  \"slot\": 4\n}");
 
@@ -205,7 +243,7 @@ class StandaloneWorkerConfigTest {
     assertThat(e.getMessage())
         .isEqualTo(
             "slot (line 3): unknown field 'slot'; did you mean 'slots'? Known fields here: name,"
-                + " slots, properties, workDirectory, cache, persistentWorkers");
+                + " slots, properties, workDirectory, cache, persistentWorkers, tls, tokenFile");
   }
 
   @Test

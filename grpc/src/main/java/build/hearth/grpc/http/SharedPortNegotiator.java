@@ -10,13 +10,15 @@ import io.grpc.netty.shaded.io.grpc.netty.InternalProtocolNegotiators;
 import io.grpc.netty.shaded.io.netty.channel.ChannelHandler;
 import io.grpc.netty.shaded.io.netty.util.AsciiString;
 import java.util.Objects;
+import java.util.function.UnaryOperator;
 
 /**
  * Lets plain HTTP/1.1 GETs share the gRPC port. grpc-netty asks a protocol negotiator for the first
  * handler of each accepted connection; this one answers with a {@link ProtocolSniffer}, which reads
  * the connection's first bytes and then installs either grpc-netty's own plaintext negotiation
  * (HTTP/2 and anything unrecognised, so gRPC sees its connections exactly as without this class) or
- * an HTTP/1.1 codec in front of the {@link HttpRoutes}.
+ * an HTTP/1.1 codec in front of the {@link HttpRoutes}. With TLS ({@link #tlsCredentials}) the
+ * sniffer reads the decrypted bytes after the handshake, so both protocols share a TLS port too.
  *
  * <p>This package is the only user of grpc-java's {@code @Internal} negotiator APIs; the transport
  * asks {@link #credentials} for the server's credentials and sees none of them.
@@ -32,12 +34,17 @@ import java.util.Objects;
 public final class SharedPortNegotiator implements InternalProtocolNegotiator.ProtocolNegotiator {
   private final InternalProtocolNegotiator.ProtocolNegotiator plaintext =
       InternalProtocolNegotiators.serverPlaintext();
+  private static final AsciiString HTTPS = AsciiString.cached("https");
+
   private final HttpRoutes routes;
   private final AccessControl accessControl;
+  private final UnaryOperator<ChannelHandler> tls; // null for plaintext
 
-  private SharedPortNegotiator(HttpRoutes routes, AccessControl accessControl) {
+  private SharedPortNegotiator(
+      HttpRoutes routes, AccessControl accessControl, UnaryOperator<ChannelHandler> tls) {
     this.routes = Objects.requireNonNull(routes, "routes");
     this.accessControl = Objects.requireNonNull(accessControl, "accessControl");
+    this.tls = tls;
   }
 
   /**
@@ -59,18 +66,48 @@ public final class SharedPortNegotiator implements InternalProtocolNegotiator.Pr
    * @param accessControl who may read which route
    */
   public static ServerCredentials credentials(HttpRoutes routes, AccessControl accessControl) {
-    return InternalNettyServerCredentials.create(new SharedPortNegotiator(routes, accessControl));
+    return InternalNettyServerCredentials.create(
+        new SharedPortNegotiator(routes, accessControl, null));
+  }
+
+  /**
+   * {@return the server credentials that make a Netty server answer gRPC and {@code routes} on one
+   * TLS port, each HTTP request checked with {@code accessControl}}
+   *
+   * @param routes the HTTP routes to serve beside gRPC
+   * @param accessControl who may read which route
+   * @param tls wraps the handler that takes over after the handshake in one that runs the handshake
+   *     first and then fires grpc-netty's negotiation event on with the TLS attributes (see {@code
+   *     build.hearth.grpc.tls.ServerTls#newHandler}); called once per connection
+   */
+  public static ServerCredentials tlsCredentials(
+      HttpRoutes routes, AccessControl accessControl, UnaryOperator<ChannelHandler> tls) {
+    return InternalNettyServerCredentials.create(
+        new SharedPortNegotiator(routes, accessControl, Objects.requireNonNull(tls, "tls")));
   }
 
   @Override
   public AsciiString scheme() {
-    return plaintext.scheme();
+    return tls == null ? plaintext.scheme() : HTTPS;
   }
 
+  /**
+   * Plaintext: the sniffer first, then grpc-netty's plaintext negotiation for gRPC. TLS: grpc's
+   * wait-until-active step (it adds the addresses to the negotiation event), then the handshake,
+   * then the sniffer on the decrypted bytes, then grpc's final step for gRPC; the same order as
+   * grpc-java's own {@code serverTls} with the sniffer in between.
+   */
   @Override
   public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
     grpcHandler.setCumulator(ComposingCumulator.INSTANCE);
-    return new ProtocolSniffer(plaintext.newHandler(grpcHandler), routes, accessControl);
+    if (tls == null) {
+      return new ProtocolSniffer(plaintext.newHandler(grpcHandler), routes, accessControl);
+    }
+    ChannelHandler sniffer =
+        new ProtocolSniffer(
+            InternalProtocolNegotiators.grpcNegotiationHandler(grpcHandler), routes, accessControl);
+    return InternalProtocolNegotiators.waitUntilActiveHandler(
+        tls.apply(sniffer), grpcHandler.getNegotiationLogger());
   }
 
   @Override

@@ -10,9 +10,10 @@ import java.util.Optional;
 /**
  * What a transport serves and where: the listen address, the services of each REAPI instance name,
  * the scheduler that remote workers may join ({@link #workerHub()}), and the plain HTTP routes
- * served on the same port ({@link #httpRoutes()}). Everything a transport needs is typed here, so a
- * transport plugin compiles against the API and SPI alone. Immutable and thread-safe; new fields
- * arrive with defaults, so transports keep compiling.
+ * served on the same port ({@link #httpRoutes()}), and the TLS settings of the port ({@link
+ * #tls()}). Everything a transport needs is typed here, so a transport plugin compiles against the
+ * API and SPI alone. Immutable and thread-safe; new fields arrive with defaults, so transports keep
+ * compiling.
  *
  * <pre>{@code
  * TransportContext context =
@@ -34,6 +35,7 @@ public final class TransportContext {
   private final Optional<WorkerHub> workerHub;
   private final HttpRoutes httpRoutes;
   private final AccessControl accessControl;
+  private final Optional<TlsSettings> tls;
 
   private TransportContext(Builder builder) {
     this.serverName = builder.serverName;
@@ -44,6 +46,7 @@ public final class TransportContext {
     this.workerHub = Optional.ofNullable(builder.workerHub);
     this.httpRoutes = builder.httpRoutes;
     this.accessControl = builder.accessControl;
+    this.tls = Optional.ofNullable(builder.tls);
   }
 
   /** {@return the server's name in the configuration, for logs} */
@@ -104,6 +107,14 @@ public final class TransportContext {
   }
 
   /**
+   * {@return how to secure the port with TLS, or empty to serve in plaintext} A transport that
+   * cannot serve TLS must refuse to start when this is present rather than serve in plaintext.
+   */
+  public Optional<TlsSettings> tls() {
+    return tls;
+  }
+
+  /**
    * Starts a context for one listen address.
    *
    * @param serverName the server's name in the configuration, for logs
@@ -127,6 +138,7 @@ public final class TransportContext {
     private WorkerHub workerHub;
     private HttpRoutes httpRoutes = HttpRoutes.NONE;
     private AccessControl accessControl = AccessControl.ALLOW_ALL;
+    private TlsSettings tls;
 
     private Builder(String serverName, String host, int port) {
       this.serverName = Objects.requireNonNull(serverName, "serverName");
@@ -199,6 +211,18 @@ public final class TransportContext {
      */
     public Builder accessControl(AccessControl accessControl) {
       this.accessControl = Objects.requireNonNull(accessControl, "accessControl");
+      return this;
+    }
+
+    /**
+     * Secures the port with TLS.
+     *
+     * @param settings the certificate, key and client-certificate settings; plaintext if never set
+     * @return this builder
+     * @throws NullPointerException if {@code settings} is null
+     */
+    public Builder tls(TlsSettings settings) {
+      this.tls = Objects.requireNonNull(settings, "settings");
       return this;
     }
 
