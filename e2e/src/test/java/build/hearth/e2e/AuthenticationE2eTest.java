@@ -142,7 +142,7 @@ class AuthenticationE2eTest {
         assertThat(team.exitCode()).isNotZero();
         assertThat(team.output())
             .contains("PERMISSION_DENIED")
-            .contains("token:team may not read on instance \"\"");
+            .contains("token:team lacks \"read\" on instance \"\"");
 
         // Read-only: every spawn is a cache hit ...
         ProcessSummary hits = bazel.build(cache, header(READER), TARGET).processSummary();
@@ -155,7 +155,7 @@ class AuthenticationE2eTest {
         assertThat(execute.exitCode()).isNotZero();
         assertThat(execute.output())
             .contains("PERMISSION_DENIED")
-            .contains("token:reader may not execute on instance \"\"");
+            .contains("token:reader lacks \"execute\" on instance \"\"");
 
         // ... and a new action runs locally, its uploads refused, the build still succeeding.
         bazel.clean();
@@ -164,7 +164,7 @@ class AuthenticationE2eTest {
         assertThat(local.processSummary().executedLocally()).isPositive();
         assertThat(local.output())
             .contains("PERMISSION_DENIED")
-            .contains("token:reader may not write on instance \"\"");
+            .contains("token:reader lacks \"write\" on instance \"\"");
 
         // The team token works on its own instance, whose action cache is its own: it uploads the
         // same action's outputs to the shared CAS ...
@@ -182,7 +182,7 @@ class AuthenticationE2eTest {
         assertThat(actionCacheWrite.processSummary().executedLocally()).isPositive();
         assertThat(actionCacheWrite.output())
             .contains("PERMISSION_DENIED")
-            .contains("token:reader may not writeActionCache on instance \"\"");
+            .contains("token:reader lacks \"writeActionCache\" on instance \"\"");
       }
 
       String metrics = metrics(port);

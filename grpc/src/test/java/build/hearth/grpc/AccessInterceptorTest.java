@@ -282,7 +282,7 @@ class AccessInterceptorTest {
     assertThat(status.getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
     assertThat(status.getDescription())
         .contains("no credentials")
-        .contains("may not read on instance \"\"")
+        .contains("lack \"read\" on instance \"\"")
         .contains("--remote_header=authorization=Bearer <token>")
         .contains("client certificate");
     assertThat(refusals).extracting(Refusal::reason).containsExactly(RefusalReason.NO_CREDENTIALS);
@@ -338,7 +338,7 @@ class AccessInterceptorTest {
     Status batch = upload(READER, "", data);
     assertThat(batch.getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
     assertThat(batch.getDescription())
-        .startsWith("token:reader may not write on instance \"\" (the default instance)");
+        .startsWith("token:reader lacks \"write\" on instance \"\" (the default instance)");
     Status streamed = byteStreamWrite(READER, "", data);
     assertThat(streamed.getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
     assertThat(blobs.contains(Digest.of(data))).isFalse();
@@ -355,7 +355,7 @@ class AccessInterceptorTest {
                             .build()));
     assertThat(actionCacheWrite.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
     assertThat(actionCacheWrite.getStatus().getDescription())
-        .contains("token:reader may not writeActionCache");
+        .contains("token:reader lacks \"writeActionCache\"");
 
     StatusRuntimeException execute =
         catchThrowableOfType(
@@ -368,7 +368,7 @@ class AccessInterceptorTest {
                             .build())
                     .next());
     assertThat(execute.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
-    assertThat(execute.getStatus().getDescription()).contains("may not execute");
+    assertThat(execute.getStatus().getDescription()).contains("lacks \"execute\"");
     assertThat(refusals)
         .extracting(Refusal::reason)
         .containsOnly(RefusalReason.PERMISSION_DENIED)
@@ -383,7 +383,7 @@ class AccessInterceptorTest {
     assertThat(upload(TEAM, "team-a", data).getCode()).isEqualTo(Status.Code.OK);
     Status other = upload(TEAM, "", data);
     assertThat(other.getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
-    assertThat(other.getDescription()).startsWith("token:team may not write on instance \"\"");
+    assertThat(other.getDescription()).startsWith("token:team lacks \"write\" on instance \"\"");
     assertThat(byteStreamWrite(TEAM, "team-a", ByteString.copyFromUtf8("x")).getCode())
         .isEqualTo(Status.Code.OK);
     assertThat(byteStreamWrite(TEAM, "", ByteString.copyFromUtf8("y")).getCode())
@@ -398,7 +398,7 @@ class AccessInterceptorTest {
                             .setName("operations/0b7e2b43-1111-4000-8000-000000000000")
                             .build()));
     assertThat(cancel.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
-    assertThat(cancel.getStatus().getDescription()).contains("may not execute on instance \"\"");
+    assertThat(cancel.getStatus().getDescription()).contains("lacks \"execute\" on instance \"\"");
     assertStillServing();
   }
 
@@ -472,13 +472,13 @@ class AccessInterceptorTest {
     assertThat(adminAnonymous.statusCode()).isEqualTo(401);
     assertThat(adminAnonymous.headers().firstValue("www-authenticate"))
         .contains("Bearer realm=\"hearth\"");
-    assertThat(adminAnonymous.body()).contains("may not admin on this server").endsWith("\n");
+    assertThat(adminAnonymous.body()).contains("lack \"admin\" on this server").endsWith("\n");
 
     HttpResponse<String> adminReader = get(http, base + "/admin", READER);
     assertThat(adminReader.statusCode()).isEqualTo(403);
     assertThat(adminReader.body())
         .isEqualTo(
-            "token:reader may not admin on this server; a policy in the server's \"permissions\""
+            "token:reader lacks \"admin\" on this server; a policy in the server's \"permissions\""
                 + " must grant \"admin\" to it\n");
 
     assertThat(get(http, base + "/admin", "wrong-token").statusCode()).isEqualTo(401);

@@ -224,9 +224,22 @@ final class AdminCommand implements Callable<Integer> {
               + " answered HTTP "
               + response.statusCode()
               + (body.isEmpty() ? "" : " (" + body + ")")
-              + "; is this a Hearth server with the admin endpoint on this port?");
+              + advice(response.statusCode()));
     }
     return response.body();
+  }
+
+  /** What to do about a refusal, in terms of this command's options. */
+  private static String advice(int status) {
+    return switch (status) {
+      case 401 ->
+          "; the server wants to know who you are: pass --token-file FILE (or set"
+              + " HEARTH_TOKEN), or --tls-client-certificate and --tls-client-key over https://";
+      case 403 ->
+          "; the server knows who you are, but a policy in its \"permissions\" must grant"
+              + " you \"admin\"";
+      default -> "; is this a Hearth server with the admin endpoint on this port?";
+    };
   }
 
   private static String describe(IOException e) {

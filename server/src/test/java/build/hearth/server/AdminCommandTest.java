@@ -289,6 +289,25 @@ class AdminCommandTest {
   }
 
   @Test
+  void refusalsSayWhichCredentialsToGive() {
+    answers.put("/admin/v1/status", new Response(401, "no credentials"));
+    Run unauthenticated = run("admin", "status", "--endpoint", endpoint());
+    answers.put("/admin/v1/status", new Response(403, "token:dev lacks \"admin\""));
+    Run denied = run("admin", "status", "--endpoint", endpoint());
+
+    assertThat(unauthenticated.exitCode()).isEqualTo(1);
+    assertThat(unauthenticated.err())
+        .contains("answered HTTP 401 (no credentials)")
+        .contains("pass --token-file FILE (or set HEARTH_TOKEN)")
+        .doesNotContain("is this a Hearth server");
+    assertThat(denied.exitCode()).isEqualTo(1);
+    assertThat(denied.err())
+        .contains("answered HTTP 403")
+        .contains("must grant you \"admin\"")
+        .doesNotContain("is this a Hearth server");
+  }
+
+  @Test
   void anAnswerThatIsNotJsonIsReported() {
     answers.put("/admin/v1/workers", new Response(200, "<html>proxy login</html>"));
 

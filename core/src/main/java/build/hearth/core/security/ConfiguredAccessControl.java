@@ -120,16 +120,16 @@ public final class ConfiguredAccessControl implements AccessControl {
     if (allowed) {
       return Decision.allow();
     }
-    String what = permission.configName() + on(permission, instance);
+    String what = "\"" + permission.configName() + "\"" + on(permission, instance);
     if (!identity.hasCredentials()) {
       return Decision.refuse(
           RefusalReason.NO_CREDENTIALS,
-          "no credentials, and callers without any may not " + what + "; " + WHAT_TO_SEND);
+          "no credentials, and callers without any lack " + what + "; " + WHAT_TO_SEND);
     }
     return Decision.refuse(
         RefusalReason.PERMISSION_DENIED,
         identity.name()
-            + " may not "
+            + " lacks "
             + what
             + "; a policy in the server's \"permissions\" must grant \""
             + permission.configName()

@@ -415,7 +415,7 @@ class MetricsTest {
             "",
             "token:dev",
             null,
-            "token:dev may not writeActionCache"));
+            "token:dev lacks \"writeActionCache\""));
     counter.accept(
         new build.hearth.spi.security.Refusal(
             build.hearth.spi.security.RefusalReason.UNKNOWN_TOKEN, null, null, null, null, "x"));

@@ -38,7 +38,7 @@ class PolicyTest {
     Decision anonymous = control.authorize(Identity.anonymous(), Permission.READ, "");
     assertThat(anonymous.reason()).contains(RefusalReason.NO_CREDENTIALS);
     assertThat(anonymous.message())
-        .contains("may not read on instance \"\"")
+        .contains("lack \"read\" on instance \"\"")
         .contains("--remote_header=authorization=Bearer <token>")
         .contains("client certificate");
   }
@@ -67,7 +67,7 @@ class PolicyTest {
     assertThat(denied.reason()).contains(RefusalReason.PERMISSION_DENIED);
     assertThat(denied.message())
         .isEqualTo(
-            "token:ci may not execute on instance 'team-b'; a policy in the server's"
+            "token:ci lacks \"execute\" on instance 'team-b'; a policy in the server's"
                 + " \"permissions\" must grant \"execute\" to it");
     assertThat(control.authorize(DEV, Permission.READ, "team-a/linux").allowed()).isFalse();
   }
@@ -82,7 +82,7 @@ class PolicyTest {
     assertThat(control.authorize(CI, Permission.ADMIN, "").allowed()).isTrue();
     assertThat(control.authorize(DEV, Permission.ADMIN, "").message())
         .isEqualTo(
-            "token:dev may not admin on this server; a policy in the server's \"permissions\""
+            "token:dev lacks \"admin\" on this server; a policy in the server's \"permissions\""
                 + " must grant \"admin\" to it");
   }
 
@@ -124,7 +124,7 @@ class PolicyTest {
     assertThat(control.authorize(identity, Permission.READ, "").allowed()).isTrue();
     assertThat(control.authorize(identity, Permission.WRITE, "").allowed()).isTrue();
     assertThat(control.authorize(identity, Permission.EXECUTE, "").message())
-        .startsWith("certificate:CN=worker-7,O=Example Corp may not execute");
+        .startsWith("certificate:CN=worker-7,O=Example Corp lacks \"execute\"");
   }
 
   @Test

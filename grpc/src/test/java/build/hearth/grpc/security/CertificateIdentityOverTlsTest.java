@@ -152,7 +152,7 @@ class CertificateIdentityOverTlsTest {
       assertThat(seen.get().alternativeNames()).containsExactly("san:worker-3.build.example");
       assertThat(strangerStatus.getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
       assertThat(strangerStatus.getDescription())
-          .startsWith("certificate:CN=stranger may not read on instance \"\"");
+          .startsWith("certificate:CN=stranger lacks \"read\" on instance \"\"");
     } finally {
       grpc.shutdownNow();
       grpc.awaitTermination(5, TimeUnit.SECONDS);
