@@ -66,7 +66,7 @@ token() {
     openssl rand -hex 32 > "$out/secrets/$name.token"
     made "secrets/$name.token"
   fi
-  echo "build --remote_header=authorization=Bearer $(cat "$out/secrets/$name.token")" \
+  echo "build --remote_header=\"authorization=Bearer $(cat "$out/secrets/$name.token")\"" \
     > "$out/$name.bazelrc"
 }
 token ci

@@ -128,7 +128,7 @@ class AuthenticationE2eTest {
         assertThat(anonymous.exitCode()).isNotZero();
         assertThat(anonymous.output())
             .contains("UNAUTHENTICATED")
-            .contains("--remote_header=authorization=Bearer <token>");
+            .contains("--remote_header=\"authorization=Bearer <token>\"");
 
         // A wrong token.
         BazelResult wrong = bazel.run("build", executor, header(WRONG), TARGET);

@@ -283,7 +283,7 @@ class AccessInterceptorTest {
     assertThat(status.getDescription())
         .contains("no credentials")
         .contains("lack \"read\" on instance \"\"")
-        .contains("--remote_header=authorization=Bearer <token>")
+        .contains("--remote_header=\"authorization=Bearer <token>\"")
         .contains("client certificate");
     assertThat(refusals).extracting(Refusal::reason).containsExactly(RefusalReason.NO_CREDENTIALS);
     assertStillServing();

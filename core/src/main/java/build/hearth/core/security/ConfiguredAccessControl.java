@@ -40,7 +40,8 @@ import java.util.function.Consumer;
 public final class ConfiguredAccessControl implements AccessControl {
   private static final String WHAT_TO_SEND =
       "send a bearer token in the \"authorization\" metadata (\"Bearer <token>\"; with Bazel:"
-          + " --remote_header=authorization=Bearer <token>) or a TLS client certificate";
+          + " --remote_header=\"authorization=Bearer <token>\", quoted, since it holds a space) or a TLS"
+          + " client certificate";
 
   private final AccessConfig config;
   private final BearerTokens tokens;

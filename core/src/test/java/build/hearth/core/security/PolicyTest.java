@@ -39,7 +39,7 @@ class PolicyTest {
     assertThat(anonymous.reason()).contains(RefusalReason.NO_CREDENTIALS);
     assertThat(anonymous.message())
         .contains("lack \"read\" on instance \"\"")
-        .contains("--remote_header=authorization=Bearer <token>")
+        .contains("--remote_header=\"authorization=Bearer <token>\"")
         .contains("client certificate");
   }
 
