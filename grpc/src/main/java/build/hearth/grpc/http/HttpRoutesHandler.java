@@ -28,12 +28,8 @@ import io.grpc.netty.shaded.io.netty.handler.codec.http.QueryStringDecoder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslHandler;
 import io.grpc.netty.shaded.io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
-import java.security.cert.Certificate;
-import java.security.cert.X509Certificate;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
-import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -167,7 +163,7 @@ final class HttpRoutesHandler extends ChannelInboundHandlerAdapter {
         Credentials.newBuilder()
             .remoteAddress(ctx.channel().remoteAddress())
             .authorization(request.headers().get(HttpHeaderNames.AUTHORIZATION))
-            .peerCertificates(peerCertificates(ctx))
+            .tlsSession(tlsSession(ctx))
             .build();
     Authentication authentication = accessControl.authenticate(credentials);
     RefusalReason reason;
@@ -201,24 +197,10 @@ final class HttpRoutesHandler extends ChannelInboundHandlerAdapter {
   }
 
   /** The verified client certificates of the connection's TLS session; none without TLS. */
-  private static List<X509Certificate> peerCertificates(ChannelHandlerContext ctx) {
+  /** The connection's TLS session, or null on a plaintext connection. */
+  private static SSLSession tlsSession(ChannelHandlerContext ctx) {
     SslHandler ssl = ctx.pipeline().get(SslHandler.class);
-    if (ssl == null) {
-      return List.of();
-    }
-    Certificate[] chain;
-    try {
-      chain = ssl.engine().getSession().getPeerCertificates();
-    } catch (SSLPeerUnverifiedException e) {
-      return List.of();
-    }
-    List<X509Certificate> certificates = new ArrayList<>(chain.length);
-    for (Certificate certificate : chain) {
-      if (certificate instanceof X509Certificate x509) {
-        certificates.add(x509);
-      }
-    }
-    return certificates;
+    return ssl == null ? null : ssl.engine().getSession();
   }
 
   private FullHttpResponse route(HttpVersion version, String path, String query) {

@@ -20,14 +20,8 @@ import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.security.cert.Certificate;
-import java.security.cert.X509Certificate;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import javax.net.ssl.SSLPeerUnverifiedException;
-import javax.net.ssl.SSLSession;
 
 /**
  * Authenticates every call and checks its permission before the service sees it. The caller's
@@ -116,34 +110,11 @@ public final class AccessInterceptor implements ServerInterceptor {
         Credentials.newBuilder()
             .remoteAddress(remote)
             .authorization(headers.get(AUTHORIZATION))
-            .peerCertificates(peerCertificates(attributes.get(Grpc.TRANSPORT_ATTR_SSL_SESSION)));
+            .tlsSession(attributes.get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
     if (remote != null && !(remote instanceof InetSocketAddress)) {
       credentials.sameProcess(); // grpc-java's in-process transport: a caller in this JVM
     }
     return credentials.build();
-  }
-
-  /**
-   * The verified client certificates of a TLS session, leaf first; none without TLS or a
-   * certificate.
-   */
-  static List<X509Certificate> peerCertificates(SSLSession session) {
-    if (session == null) {
-      return List.of();
-    }
-    Certificate[] chain;
-    try {
-      chain = session.getPeerCertificates();
-    } catch (SSLPeerUnverifiedException e) {
-      return List.of();
-    }
-    List<X509Certificate> certificates = new ArrayList<>(chain.length);
-    for (Certificate certificate : chain) {
-      if (certificate instanceof X509Certificate x509) {
-        certificates.add(x509);
-      }
-    }
-    return certificates;
   }
 
   /** Checks the permission; if refused, closes the call and reports it. */

@@ -2,11 +2,15 @@ package build.hearth.spi.security;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
 
 /**
  * What a caller presented, as the transport saw it: its remote address, the certificate chain the
@@ -142,6 +146,32 @@ public final class Credentials {
     public Builder peerCertificates(List<X509Certificate> chain) {
       this.peerCertificates = List.copyOf(chain);
       return this;
+    }
+
+    /**
+     * Sets the client certificate chain that a TLS session verified: what a transport calls with
+     * the session of the connection, whatever its protocol.
+     *
+     * @param session the connection's TLS session, or null for a plaintext connection
+     * @return this builder; without certificates when the session is null or the client sent none
+     */
+    public Builder tlsSession(SSLSession session) {
+      if (session == null) {
+        return peerCertificates(List.of());
+      }
+      Certificate[] chain;
+      try {
+        chain = session.getPeerCertificates();
+      } catch (SSLPeerUnverifiedException e) {
+        return peerCertificates(List.of()); // the client sent none
+      }
+      List<X509Certificate> certificates = new ArrayList<>(chain.length);
+      for (Certificate certificate : chain) {
+        if (certificate instanceof X509Certificate x509) {
+          certificates.add(x509);
+        }
+      }
+      return peerCertificates(certificates);
     }
 
     /**
