@@ -17,12 +17,21 @@ import build.hearth.spi.storage.BlobStore;
 public final class Storage {
   private Storage() {}
 
-  /** A verifying CAS over {@code store}. */
+  /**
+   * {@return a verifying CAS over {@code store}}
+   *
+   * @param store the blob store that holds the blobs
+   */
   public static ContentAddressableStorage cas(BlobStore store) {
     return CasFactory.cas(store);
   }
 
-  /** An action cache over {@code store} whose results are checked against {@code cas}. */
+  /**
+   * {@return an action cache over {@code store} whose results are checked against {@code cas}}
+   *
+   * @param store the action-cache store that holds the results
+   * @param cas the CAS the results' outputs are checked against
+   */
   public static ActionCache actionCache(ActionCacheStore store, ContentAddressableStorage cas) {
     return CasFactory.actionCache(store, cas);
   }

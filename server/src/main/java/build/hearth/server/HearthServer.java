@@ -87,6 +87,8 @@ public final class HearthServer implements AutoCloseable {
    * Opens the stores, starts the schedulers and in-process workers, and starts every server of
    * {@code config}, with the storage and transport providers visible to this class's class loader.
    *
+   * @param config the configuration to run
+   * @return the running server
    * @throws build.hearth.api.ConfigException for a configuration the providers refuse
    * @throws build.hearth.api.HearthException UNAVAILABLE if an address cannot be bound
    */
@@ -321,8 +323,8 @@ public final class HearthServer implements AutoCloseable {
   }
 
   /**
-   * The persistent-worker statistics of each in-process worker, by worker name; a worker with
-   * persistent workers disabled is left out. A snapshot, in the configuration's order.
+   * {@return the persistent-worker statistics of each in-process worker, by worker name; a worker
+   * with persistent workers disabled is left out} A snapshot, in the configuration's order.
    */
   public Map<String, PoolStats> persistentWorkerStats() {
     Map<String, PoolStats> stats = new LinkedHashMap<>();
@@ -331,17 +333,21 @@ public final class HearthServer implements AutoCloseable {
     return stats;
   }
 
-  /** The port of the first server, with port 0 resolved to the one bound. */
+  /** {@return the port of the first server, with port 0 resolved to the one bound} */
   public int port() {
     return transports.get(0).port();
   }
 
-  /** The ports of all servers, in configuration order. */
+  /** {@return the ports of all servers, in configuration order} */
   public List<Integer> ports() {
     return transports.stream().map(Transport::port).toList();
   }
 
-  /** Blocks until {@link #close()} is called from another thread. */
+  /**
+   * Blocks until {@link #close()} is called from another thread.
+   *
+   * @throws InterruptedException if the waiting thread is interrupted
+   */
   public void awaitShutdown() throws InterruptedException {
     synchronized (lock) {
       while (!closed) {

@@ -17,6 +17,11 @@ import picocli.CommandLine.Parameters;
     subcommands = {Main.Serve.class, WorkerCommand.class, AdminCommand.class})
 public final class Main implements Callable<Integer> {
 
+  /**
+   * Runs the command line and exits the JVM with its exit code.
+   *
+   * @param args the command line's arguments
+   */
   public static void main(String[] args) {
     System.exit(run(args));
   }

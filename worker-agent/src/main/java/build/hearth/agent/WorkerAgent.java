@@ -158,17 +158,17 @@ public final class WorkerAgent implements AutoCloseable {
     }
   }
 
-  /** A builder; {@link Builder#endpoint} and {@link Builder#runner} are required. */
+  /** {@return a builder; {@link Builder#endpoint} and {@link Builder#runner} are required} */
   public static Builder newBuilder() {
     return new Builder();
   }
 
-  /** The name this worker registers with. */
+  /** {@return the name this worker registers with} */
   public String name() {
     return name;
   }
 
-  /** Whether the agent is registered with the scheduler right now. */
+  /** {@return whether the agent is registered with the scheduler right now} */
   public boolean isConnected() {
     synchronized (lock) {
       return current != null && current.isRegistered();
@@ -254,6 +254,7 @@ public final class WorkerAgent implements AutoCloseable {
    * running when the time is up. The agent no longer reconnects once draining. Returns at once if
    * the agent is not connected.
    *
+   * @param timeout how long to wait for the running actions
    * @return whether every running action finished in time
    */
   public boolean drain(Duration timeout) {
@@ -374,6 +375,7 @@ public final class WorkerAgent implements AutoCloseable {
    * the scheduler before that answer. The state is kept while the agent is disconnected and sent
    * again after each registration. Never blocks on the network.
    *
+   * @param idleByClientKey the number of idle processes, by client key
    * @throws IllegalArgumentException for an empty key
    */
   public void reportWarmProcesses(Map<String, Integer> idleByClientKey) {
@@ -580,6 +582,9 @@ public final class WorkerAgent implements AutoCloseable {
     /**
      * The authorities to trust and the client certificate to present on a {@code grpcs://} or
      * {@code https://} endpoint; by default the JDK's trusted authorities and no certificate.
+     *
+     * @param tls the authorities and the client certificate
+     * @return this builder
      */
     public Builder tls(ClientTls tls) {
       this.tls = Objects.requireNonNull(tls, "tls");
@@ -589,6 +594,9 @@ public final class WorkerAgent implements AutoCloseable {
     /**
      * A token sent as {@code authorization: Bearer <token>} on every call to the scheduler (the
      * worker API and the CAS); none by default.
+     *
+     * @param token the token
+     * @return this builder
      */
     public Builder bearerToken(BearerToken token) {
       this.token = Objects.requireNonNull(token, "token");
@@ -599,6 +607,10 @@ public final class WorkerAgent implements AutoCloseable {
      * Where the scheduler's worker API listens: {@code grpc://HOST:PORT} or {@code
      * http://HOST:PORT} in plaintext, or {@code grpcs://HOST[:PORT]} or {@code https://HOST[:PORT]}
      * over TLS with the JDK's trusted certificates (port 443 by default). Required.
+     *
+     * @param endpoint the scheduler's endpoint
+     * @return this builder
+     * @throws IllegalArgumentException naming the problem and the accepted forms
      */
     public Builder endpoint(String endpoint) {
       this.endpoint = Endpoint.parse(Objects.requireNonNull(endpoint, "endpoint"));
@@ -608,6 +620,10 @@ public final class WorkerAgent implements AutoCloseable {
     /**
      * The name to register with, unique among the scheduler's workers; by default the host name and
      * the process id, such as {@code builder-7-4711}.
+     *
+     * @param name the worker's name
+     * @return this builder
+     * @throws IllegalArgumentException if {@code name} is blank
      */
     public Builder name(String name) {
       Objects.requireNonNull(name, "name");
@@ -618,7 +634,13 @@ public final class WorkerAgent implements AutoCloseable {
       return this;
     }
 
-    /** How many actions to run at once; by default the number of processors. */
+    /**
+     * How many actions to run at once; by default the number of processors.
+     *
+     * @param slots the number of actions to run at once
+     * @return this builder
+     * @throws IllegalArgumentException if {@code slots} is less than 1
+     */
     public Builder slots(int slots) {
       if (slots < 1) {
         throw new IllegalArgumentException("a worker needs at least 1 slot, not " + slots);
@@ -630,6 +652,10 @@ public final class WorkerAgent implements AutoCloseable {
     /**
      * The platform properties to offer, each with one or more values, such as {@code OSFamily ->
      * [Linux]}; none by default.
+     *
+     * @param properties the values of each platform property, by name
+     * @return this builder
+     * @throws IllegalArgumentException for a property without a name
      */
     public Builder properties(Map<String, ? extends Collection<String>> properties) {
       Map<String, List<String>> copy = new TreeMap<>();
@@ -653,6 +679,9 @@ public final class WorkerAgent implements AutoCloseable {
      * instance by name ({@link build.hearth.spi.worker.ExecutionTask#instanceName()}), through
      * which the runner reads inputs and writes outputs. The agent closes the runner when it closes.
      * Required.
+     *
+     * @param factory makes the runner from the remote CAS of each instance, by instance name
+     * @return this builder
      */
     public Builder runner(
         Function<Function<String, ContentAddressableStorage>, ActionRunner> factory) {
@@ -663,6 +692,12 @@ public final class WorkerAgent implements AutoCloseable {
     /**
      * The delays between reconnection attempts: {@code initial} (100 ms by default), doubling up to
      * {@code max} (10 s by default), each varied by up to 20%.
+     *
+     * @param initial the first delay
+     * @param max the longest delay
+     * @return this builder
+     * @throws IllegalArgumentException if {@code initial} is not positive or {@code max} is shorter
+     *     than {@code initial}
      */
     public Builder backOff(Duration initial, Duration max) {
       Objects.requireNonNull(initial, "initial");
@@ -675,6 +710,9 @@ public final class WorkerAgent implements AutoCloseable {
 
     /**
      * The clock that measures how long the scheduler has been silent; the system clock by default.
+     *
+     * @param clock the clock
+     * @return this builder
      */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
@@ -687,13 +725,22 @@ public final class WorkerAgent implements AutoCloseable {
      * agent's timer thread right after each registration and then every {@link #statusInterval},
      * and on the thread that sends an action's result, just before it; it must be quick. Without
      * one, the agent sends no status and the server lists the worker without persistent workers.
+     *
+     * @param supplier the source of the pool's statistics
+     * @return this builder
      */
     public Builder statusSupplier(Supplier<Optional<PoolStats>> supplier) {
       this.statusSupplier = Objects.requireNonNull(supplier, "supplier");
       return this;
     }
 
-    /** How often to send the status after registration; 5 seconds by default. */
+    /**
+     * How often to send the status after registration; 5 seconds by default.
+     *
+     * @param interval the time between two periodic status messages
+     * @return this builder
+     * @throws IllegalArgumentException if {@code interval} is not positive
+     */
     public Builder statusInterval(Duration interval) {
       Objects.requireNonNull(interval, "interval");
       if (interval.isNegative() || interval.isZero()) {
@@ -718,6 +765,7 @@ public final class WorkerAgent implements AutoCloseable {
     /**
      * Builds the agent; it does nothing until {@link WorkerAgent#start()}.
      *
+     * @return the agent
      * @throws IllegalStateException if the endpoint or the runner is missing
      */
     public WorkerAgent build() {

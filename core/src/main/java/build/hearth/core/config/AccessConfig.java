@@ -35,37 +35,38 @@ public final class AccessConfig {
     this.insecureAllowUnauthenticated = insecureAllowUnauthenticated;
   }
 
-  /** The {@code authentication} block, or empty when the server has none. */
+  /** {@return the {@code authentication} block, or empty when the server has none} */
   public Optional<Authentication> authentication() {
     return Optional.ofNullable(authentication);
   }
 
   /**
-   * The {@code permissions} policies, in the file's order; empty when the field is absent, in which
-   * case every authenticated identity and trusted loopback caller holds every permission.
+   * {@return the {@code permissions} policies, in the file's order; empty when the field is absent,
+   * in which case every authenticated identity and trusted loopback caller holds every permission}
    */
   public Optional<List<Policy>> permissions() {
     return Optional.ofNullable(permissions);
   }
 
   /**
-   * Whether callers without credentials are let in: the server may listen off loopback without
-   * authentication, and without {@code permissions} the anonymous caller holds every permission.
+   * {@return whether callers without credentials are let in: the server may listen off loopback
+   * without authentication, and without {@code permissions} the anonymous caller holds every
+   * permission}
    */
   public boolean insecureAllowUnauthenticated() {
     return insecureAllowUnauthenticated;
   }
 
   /**
-   * Whether a loopback caller without credentials is the identity {@code loopback}: {@code
+   * {@return whether a loopback caller without credentials is the identity {@code loopback}: {@code
    * trustLoopback}, which defaults to true without an {@code authentication} block and to false
-   * with one.
+   * with one}
    */
   public boolean trustLoopback() {
     return authentication == null || authentication.trustLoopback();
   }
 
-  /** Whether bearer credentials (tokens or JWTs) can authenticate a caller. */
+  /** {@return whether bearer credentials (tokens or JWTs) can authenticate a caller} */
   public boolean hasBearerAuthentication() {
     return authentication != null
         && (!authentication.tokens().isEmpty() || authentication.jwt().isPresent());
@@ -103,7 +104,13 @@ public final class AccessConfig {
    * @param trustLoopback whether loopback callers without credentials are {@code loopback}
    */
   public record Authentication(List<Token> tokens, Optional<Jwt> jwt, boolean trustLoopback) {
-    /** Copies the tokens. */
+    /**
+     * Copies the tokens.
+     *
+     * @param tokens the bearer tokens the server knows, by name
+     * @param jwt how signed JWTs are checked, if accepted
+     * @param trustLoopback whether loopback callers without credentials are {@code loopback}
+     */
     public Authentication {
       tokens = List.copyOf(tokens);
       Objects.requireNonNull(jwt, "jwt");
@@ -132,30 +139,30 @@ public final class AccessConfig {
       }
     }
 
-    /** The token's name; the identity is {@code token:<name>}. */
+    /** {@return the token's name; the identity is {@code token:<name>}} */
     public String name() {
       return name;
     }
 
-    /** The SHA-256 of the token (32 bytes, a copy), or empty if it is read from a file. */
+    /** {@return the SHA-256 of the token (32 bytes, a copy), or empty if it is read from a file} */
     public Optional<byte[]> sha256() {
       return Optional.ofNullable(sha256).map(byte[]::clone);
     }
 
-    /** The file whose first line is the token, or empty if it is given by its hash. */
+    /** {@return the file whose first line is the token, or empty if it is given by its hash} */
     public Optional<Path> file() {
       return Optional.ofNullable(file);
     }
 
     /**
-     * The path of the token's {@code file} field (or of the token), such as {@code
-     * servers[0].authentication.tokens[1].file}, for errors found when the file is read.
+     * {@return the path of the token's {@code file} field (or of the token), such as {@code
+     * servers[0].authentication.tokens[1].file}, for errors found when the file is read}
      */
     public String fieldPath() {
       return fieldPath;
     }
 
-    /** The line of {@link #fieldPath()} in the configuration file. */
+    /** {@return the line of {@link #fieldPath()} in the configuration file} */
     public int line() {
       return line;
     }
@@ -206,7 +213,21 @@ public final class AccessConfig {
       String identityClaim,
       String fieldPath,
       int line) {
-    /** Checks that exactly one key source is given. */
+    /**
+     * Checks that exactly one key source is given.
+     *
+     * @param issuer the required {@code iss} claim
+     * @param audience the value the {@code aud} claim must contain
+     * @param jwks a JWKS file with the signing keys, or empty when {@code publicKey} is given
+     * @param publicKey a PEM public key file, or empty when {@code jwks} is given
+     * @param identityClaim the claim whose value names the caller ({@code jwt:<value>}); {@code
+     *     sub} unless set
+     * @param fieldPath the block's field path, such as {@code servers[0].authentication.jwt}, for
+     *     errors found when the keys are read
+     * @param line the block's line in the configuration file
+     * @throws IllegalArgumentException if both or neither of {@code jwks} and {@code publicKey} are
+     *     given
+     */
     public Jwt {
       Objects.requireNonNull(issuer, "issuer");
       Objects.requireNonNull(audience, "audience");
@@ -226,7 +247,13 @@ public final class AccessConfig {
    */
   public record Policy(
       List<String> identities, Optional<List<String>> instances, Set<Permission> grant) {
-    /** Copies the lists. */
+    /**
+     * Copies the lists.
+     *
+     * @param identities glob patterns ({@code *} matches any run of characters) over identity names
+     * @param instances glob patterns over instance names, or empty for every instance
+     * @param grant the permissions granted
+     */
     public Policy {
       identities = List.copyOf(identities);
       instances = instances.map(List::copyOf);

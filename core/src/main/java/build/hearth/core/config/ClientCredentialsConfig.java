@@ -34,24 +34,28 @@ public final class ClientCredentialsConfig {
     this.tokenFile = tokenFile;
   }
 
-  /** The PEM bundle of the authorities that sign the scheduler's certificate; empty: the JDK's. */
+  /**
+   * {@return the PEM bundle of the authorities that sign the scheduler's certificate; empty: the
+   * JDK's}
+   */
   public Optional<Path> caBundle() {
     return Optional.ofNullable(caBundle);
   }
 
   /**
-   * The PEM certificate to present for mutual TLS; present exactly when {@link #clientKey()} is.
+   * {@return the PEM certificate to present for mutual TLS; present exactly when {@link
+   * #clientKey()} is}
    */
   public Optional<Path> clientCertificate() {
     return Optional.ofNullable(clientCertificate);
   }
 
-  /** The PEM PKCS#8 key of {@link #clientCertificate()}. */
+  /** {@return the PEM PKCS#8 key of {@link #clientCertificate()}} */
   public Optional<Path> clientKey() {
     return Optional.ofNullable(clientKey);
   }
 
-  /** The file whose first line is the bearer token to send; empty: none from the file. */
+  /** {@return the file whose first line is the bearer token to send; empty: none from the file} */
   public Optional<Path> tokenFile() {
     return Optional.ofNullable(tokenFile);
   }

@@ -29,20 +29,21 @@ public final class ExecutionConfig {
   }
 
   /**
-   * The name of the {@link HearthConfig#schedulers() scheduler} that runs this instance's actions.
+   * {@return the name of the {@link HearthConfig#schedulers() scheduler} that runs this instance's
+   * actions}
    */
   public String scheduler() {
     return scheduler;
   }
 
-  /** The timeout of an action whose {@code Action.timeout} is unset; positive. */
+  /** {@return the timeout of an action whose {@code Action.timeout} is unset; positive} */
   public Duration defaultTimeout() {
     return defaultTimeout;
   }
 
   /**
-   * The longest {@code Action.timeout} accepted; REAPI has the server refuse a longer one (with
-   * INVALID_ARGUMENT) rather than shorten it. At least {@link #defaultTimeout()}.
+   * {@return the longest {@code Action.timeout} accepted; REAPI has the server refuse a longer one
+   * (with INVALID_ARGUMENT) rather than shorten it} At least {@link #defaultTimeout()}.
    */
   public Duration maxTimeout() {
     return maxTimeout;

@@ -68,6 +68,8 @@ public final class HearthConfig {
   /**
    * Reads a configuration file (UTF-8).
    *
+   * @param file the configuration file
+   * @return the configuration
    * @throws ConfigException if the file is missing, unreadable, not JSON, or not a valid
    *     configuration; the message names the file or the offending field
    */
@@ -83,7 +85,9 @@ public final class HearthConfig {
    * to the working directory, since the text has no file; {@link #load} resolves them against the
    * file's directory.
    *
+   * @param json the configuration's text
    * @param sourceName what to call the text in syntax errors, usually its file name
+   * @return the configuration
    * @throws ConfigException if the text is not JSON or not a valid configuration
    */
   public static HearthConfig parse(String json, String sourceName) {
@@ -93,10 +97,10 @@ public final class HearthConfig {
   }
 
   /**
-   * The configuration {@code hearth serve} uses when given no file: one server on {@code
+   * {@return the configuration {@code hearth serve} uses when given no file: one server on {@code
    * 127.0.0.1:50052} whose default instance keeps its CAS and action cache on disk under {@code
    * ~/.cache/hearth} and executes actions through the scheduler {@code main}, on one worker inside
-   * the process (with a slot per processor) and on any worker that connects to the server's port.
+   * the process (with a slot per processor) and on any worker that connects to the server's port}
    * Each call reads it afresh.
    */
   public static HearthConfig embeddedDefault() {
@@ -111,29 +115,29 @@ public final class HearthConfig {
     }
   }
 
-  /** The blob stores (CAS backends) by name, in the file's order. */
+  /** {@return the blob stores (CAS backends) by name, in the file's order} */
   public Map<String, StoreConfig> blobStores() {
     return blobStores;
   }
 
-  /** The action-cache stores by name, in the file's order. */
+  /** {@return the action-cache stores by name, in the file's order} */
   public Map<String, StoreConfig> actionCacheStores() {
     return actionCacheStores;
   }
 
-  /** The schedulers by name, in the file's order. */
+  /** {@return the schedulers by name, in the file's order} */
   public Map<String, SchedulerConfig> schedulers() {
     return schedulers;
   }
 
-  /** The servers, in the file's order; never empty. */
+  /** {@return the servers, in the file's order; never empty} */
   public List<ServerConfig> servers() {
     return servers;
   }
 
   /**
-   * The workers that run inside the server process, in the file's order; each has a {@link
-   * WorkerConfig#scheduler() scheduler} and an {@link WorkerConfig#instance() instance}.
+   * {@return the workers that run inside the server process, in the file's order; each has a {@link
+   * WorkerConfig#scheduler() scheduler} and an {@link WorkerConfig#instance() instance}}
    */
   public List<WorkerConfig> workers() {
     return workers;

@@ -31,38 +31,39 @@ public final class InstanceConfig {
     this.execution = execution;
   }
 
-  /** The REAPI instance name; empty for the default instance. */
+  /** {@return the REAPI instance name; empty for the default instance} */
   public String name() {
     return name;
   }
 
   /**
-   * The name of the {@link HearthConfig#blobStores() blob store} that holds this instance's CAS.
+   * {@return the name of the {@link HearthConfig#blobStores() blob store} that holds this
+   * instance's CAS}
    */
   public String casStore() {
     return casStore;
   }
 
   /**
-   * The name of the {@link HearthConfig#actionCacheStores() action-cache store} of this instance,
-   * or empty when the instance offers no ActionCache service.
+   * {@return the name of the {@link HearthConfig#actionCacheStores() action-cache store} of this
+   * instance, or empty when the instance offers no ActionCache service}
    */
   public Optional<String> actionCacheStore() {
     return Optional.ofNullable(actionCacheStore);
   }
 
   /**
-   * Whether clients may write results with {@code UpdateActionResult}; when false the action cache
-   * is read-only for clients. Meaningful only with an {@link #actionCacheStore()}.
+   * {@return whether clients may write results with {@code UpdateActionResult}; when false the
+   * action cache is read-only for clients} Meaningful only with an {@link #actionCacheStore()}.
    */
   public boolean actionCacheUpdates() {
     return actionCacheUpdates;
   }
 
   /**
-   * How this instance executes actions, or empty when it offers no Execution service. An instance
-   * may execute without an {@link #actionCacheStore() action cache}; its results are then not
-   * cached, and every Execute runs the action.
+   * {@return how this instance executes actions, or empty when it offers no Execution service} An
+   * instance may execute without an {@link #actionCacheStore() action cache}; its results are then
+   * not cached, and every Execute runs the action.
    */
   public Optional<ExecutionConfig> execution() {
     return Optional.ofNullable(execution);

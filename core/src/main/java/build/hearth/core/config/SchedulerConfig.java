@@ -69,38 +69,40 @@ public final class SchedulerConfig {
     this.assignmentGrace = Objects.requireNonNull(assignmentGrace, "assignmentGrace");
   }
 
-  /** The scheduler's name, its key under {@code schedulers}. */
+  /** {@return the scheduler's name, its key under {@code schedulers}} */
   public String name() {
     return name;
   }
 
-  /** The type of each platform property the scheduler knows, by name, in the file's order. */
+  /**
+   * {@return the type of each platform property the scheduler knows, by name, in the file's order}
+   */
   public Map<String, PropertyType> propertyTypes() {
     return propertyTypes;
   }
 
   /**
-   * The type of properties missing from {@link #propertyTypes()}: {@code EXACT}, {@code PRIORITY}
-   * or {@code IGNORE}; empty when an action naming such a property is refused (the file's {@code
-   * "reject"}, the default).
+   * {@return the type of properties missing from {@link #propertyTypes()}: {@code EXACT}, {@code
+   * PRIORITY} or {@code IGNORE}; empty when an action naming such a property is refused (the file's
+   * {@code "reject"}, the default)}
    */
   public Optional<PropertyType> unknownPropertyType() {
     return Optional.ofNullable(unknownPropertyType);
   }
 
-  /** How long an action may wait in the queue before it fails; always positive. */
+  /** {@return how long an action may wait in the queue before it fails; always positive} */
   public Duration maxQueueTime() {
     return maxQueueTime;
   }
 
-  /** How many times an action whose worker was lost is queued again; 0 or more. */
+  /** {@return how many times an action whose worker was lost is queued again; 0 or more} */
   public int maxRetries() {
     return maxRetries;
   }
 
   /**
-   * How long past an action's timeout a worker may hold it without answering before the scheduler
-   * takes it back; always positive.
+   * {@return how long past an action's timeout a worker may hold it without answering before the
+   * scheduler takes it back; always positive}
    */
   public Duration assignmentGrace() {
     return assignmentGrace;
@@ -110,6 +112,7 @@ public final class SchedulerConfig {
    * Sets this configuration's property types, unknown-property type, queue time and retries on
    * {@code builder}, leaving its clock, executors and scorer as they are.
    *
+   * @param builder the scheduler builder to configure
    * @return {@code builder}
    */
   public SchedulerBuilder applyTo(SchedulerBuilder builder) {

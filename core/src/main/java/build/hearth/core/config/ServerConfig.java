@@ -65,73 +65,78 @@ public final class ServerConfig {
   }
 
   /**
-   * Who may call this server and what they may do: its {@code authentication}, {@code permissions}
-   * and {@code insecureAllowUnauthenticated} fields.
+   * {@return who may call this server and what they may do: its {@code authentication}, {@code
+   * permissions} and {@code insecureAllowUnauthenticated} fields}
    */
   public AccessConfig access() {
     return access;
   }
 
   /**
-   * The server's name, for logs and metrics: the file's {@code name}, or {@code server-<index>}.
+   * {@return the server's name, for logs and metrics: the file's {@code name}, or {@code
+   * server-<index>}}
    */
   public String name() {
     return name;
   }
 
   /**
-   * The host to bind: a name such as {@code localhost}, an IPv4 address, or an IPv6 address without
-   * brackets (such as {@code ::1}).
+   * {@return the host to bind: a name such as {@code localhost}, an IPv4 address, or an IPv6
+   * address without brackets (such as {@code ::1})}
    */
   public String host() {
     return host;
   }
 
-  /** The port to bind, from 0 to 65535; 0 asks the system for any free port. */
+  /** {@return the port to bind, from 0 to 65535; 0 asks the system for any free port} */
   public int port() {
     return port;
   }
 
-  /** The {@code max_batch_total_size_bytes} to advertise in the server's capabilities. */
+  /** {@return the {@code max_batch_total_size_bytes} to advertise in the server's capabilities} */
   public long maxBatchSizeBytes() {
     return maxBatchSizeBytes;
   }
 
   /**
-   * The instances by REAPI instance name, in the file's order; the key "" is the default instance.
+   * {@return the instances by REAPI instance name, in the file's order; the key "" is the default
+   * instance}
    */
   public Map<String, InstanceConfig> instances() {
     return instances;
   }
 
   /**
-   * The worker API this server offers on its port, through which workers in other processes join a
-   * scheduler; empty when it offers none.
+   * {@return the worker API this server offers on its port, through which workers in other
+   * processes join a scheduler; empty when it offers none}
    */
   public Optional<WorkerApiConfig> workerApi() {
     return Optional.ofNullable(workerApi);
   }
 
   /**
-   * The type of the transport that serves this server: {@code "grpc"} (the default), {@code
-   * "inprocess"} (clients in the same JVM only, no socket), or a plugin's type. Not checked against
-   * the transports on the class path; the host does that when it starts the server.
+   * {@return the type of the transport that serves this server: {@code "grpc"} (the default),
+   * {@code "inprocess"} (clients in the same JVM only, no socket), or a plugin's type} Not checked
+   * against the transports on the class path; the host does that when it starts the server.
    */
   public String transport() {
     return transport;
   }
 
-  /** The line of {@code transport} in the file, for error messages; 0 when it was not given. */
+  /**
+   * {@return the line of {@code transport} in the file, for error messages; 0 when it was not
+   * given}
+   */
   public int transportLine() {
     return transportLine;
   }
 
-  /** How the server's port is secured with TLS; empty when it serves plaintext. */
+  /** {@return how the server's port is secured with TLS; empty when it serves plaintext} */
   public Optional<TlsConfig> tls() {
     return Optional.ofNullable(tls);
   }
 
-  /** The address as it is written in a file: {@code host:port}, or {@code [v6]:port}. */
+  /** {@return the address as it is written in a file: {@code host:port}, or {@code [v6]:port}} */
   public String listenAddress() {
     return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
   }

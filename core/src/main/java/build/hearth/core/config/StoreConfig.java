@@ -40,29 +40,32 @@ public final class StoreConfig {
     this.lines = Map.copyOf(lines);
   }
 
-  /** The store's name, the key under {@code blobStores} or {@code actionCacheStores}. */
+  /** {@return the store's name, the key under {@code blobStores} or {@code actionCacheStores}} */
   public String name() {
     return name;
   }
 
-  /** The provider's type name, such as {@code filesystem} or {@code memory}. */
+  /** {@return the provider's type name, such as {@code filesystem} or {@code memory}} */
   public String type() {
     return type;
   }
 
-  /** The JSON path of the {@code type} field, such as {@code blobStores.cas.type}. */
+  /** {@return the JSON path of the {@code type} field, such as {@code blobStores.cas.type}} */
   public String typePath() {
     return ConfigPaths.member(path, "type");
   }
 
-  /** The line of the {@code type} field, or 0 when the configuration was not read from text. */
+  /**
+   * {@return the line of the {@code type} field, or 0 when the configuration was not read from
+   * text}
+   */
   public int typeLine() {
     return typeLine;
   }
 
   /**
-   * The store's other fields, as plain Java values ({@code String}, {@code Long}, {@code Double},
-   * {@code Boolean}, lists and maps) with the line of each.
+   * {@return the store's other fields, as plain Java values ({@code String}, {@code Long}, {@code
+   * Double}, {@code Boolean}, lists and maps) with the line of each}
    *
    * <p>Each call returns new settings: settings remember which fields a provider asked for, so that
    * the host can reject the rest, and each store creation must start from a clean slate.

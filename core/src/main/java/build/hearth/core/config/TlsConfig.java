@@ -31,22 +31,25 @@ public final class TlsConfig {
     this.settings = builder.clientCertificates(clientCertificates).build();
   }
 
-  /** The PEM file of the server's certificate chain, leaf first. */
+  /** {@return the PEM file of the server's certificate chain, leaf first} */
   public Path certificateChain() {
     return settings.certificateChain();
   }
 
-  /** The PEM file of the server's private key: PKCS#8, RSA or EC. */
+  /** {@return the PEM file of the server's private key: PKCS#8, RSA or EC} */
   public Path privateKey() {
     return settings.privateKey();
   }
 
-  /** The PEM bundle of the authorities client certificates must chain to; empty without one. */
+  /**
+   * {@return the PEM bundle of the authorities client certificates must chain to; empty without
+   * one}
+   */
   public Optional<Path> clientCa() {
     return settings.clientCa();
   }
 
-  /** Whether clients are asked for a certificate, and must present one. */
+  /** {@return whether clients are asked for a certificate, and must present one} */
   public ClientCertificates clientCertificates() {
     return settings.clientCertificates();
   }

@@ -16,7 +16,10 @@ public final class WorkerApiConfig {
     this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
   }
 
-  /** The name of the {@link HearthConfig#schedulers() scheduler} that connecting workers join. */
+  /**
+   * {@return the name of the {@link HearthConfig#schedulers() scheduler} that connecting workers
+   * join}
+   */
   public String scheduler() {
     return scheduler;
   }

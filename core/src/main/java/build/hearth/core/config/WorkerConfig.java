@@ -98,6 +98,8 @@ public final class WorkerConfig {
   /**
    * Reads a standalone worker's file (UTF-8): one worker object, every field optional.
    *
+   * @param file the worker's configuration file
+   * @return the worker
    * @throws ConfigException if the file is missing, unreadable, not JSON, or not a valid worker;
    *     the message names the file or the offending field
    */
@@ -115,7 +117,9 @@ public final class WorkerConfig {
    * {@code name} becomes the host name, a dash and the process id, which asks the system for its
    * host name (and may consult the resolver).
    *
+   * @param json the worker object's text
    * @param sourceName what to call the text in syntax errors, usually its file name
+   * @return the worker
    * @throws ConfigException if the text is not JSON or not a valid worker, including when it sets
    *     {@code scheduler} or {@code instance}, which a standalone worker takes from its command
    *     line
@@ -130,84 +134,87 @@ public final class WorkerConfig {
   }
 
   /**
-   * How a standalone worker authenticates to its scheduler (its file's {@code tls} and {@code
-   * tokenFile}); nothing for the workers of a server's file, which need no connection.
+   * {@return how a standalone worker authenticates to its scheduler (its file's {@code tls} and
+   * {@code tokenFile}); nothing for the workers of a server's file, which need no connection}
    */
   public ClientCredentialsConfig credentials() {
     return credentials;
   }
 
-  /** The worker's name, for logs, metrics and {@code ExecutedActionMetadata.worker}. */
+  /** {@return the worker's name, for logs, metrics and {@code ExecutedActionMetadata.worker}} */
   public String name() {
     return name;
   }
 
   /**
-   * The name of the {@link HearthConfig#schedulers() scheduler} whose actions the worker runs;
-   * empty for a standalone worker, which is given a scheduler endpoint instead.
+   * {@return the name of the {@link HearthConfig#schedulers() scheduler} whose actions the worker
+   * runs; empty for a standalone worker, which is given a scheduler endpoint instead}
    */
   public Optional<String> scheduler() {
     return Optional.ofNullable(scheduler);
   }
 
   /**
-   * The REAPI instance name whose CAS the worker reads inputs from and writes outputs to ({@code
-   * ""} unless the file says otherwise); empty for a standalone worker, which is given it on the
-   * command line.
+   * {@return the REAPI instance name whose CAS the worker reads inputs from and writes outputs to
+   * ({@code ""} unless the file says otherwise); empty for a standalone worker, which is given it
+   * on the command line}
    */
   public Optional<String> instance() {
     return Optional.ofNullable(instance);
   }
 
-  /** How many actions the worker runs at once; at least 1. */
+  /** {@return how many actions the worker runs at once; at least 1} */
   public int slots() {
     return slots;
   }
 
   /**
-   * The platform properties the worker offers, by name in the file's order; each has at least one
-   * value, without duplicates. A single string in the file is a list of one value here.
+   * {@return the platform properties the worker offers, by name in the file's order; each has at
+   * least one value, without duplicates} A single string in the file is a list of one value here.
    */
   public Map<String, List<String>> properties() {
     return properties;
   }
 
   /**
-   * What the worker offers its scheduler: {@link #properties()}, plus the values of the REAPI
-   * platform lexicon's {@code OSFamily} and {@code ISA} detected from this machine (such as {@code
-   * linux} and {@code x86-64}) for those of the two that the file leaves out. A property the file
-   * names keeps exactly the file's values.
+   * {@return what the worker offers its scheduler: {@link #properties()}, plus the values of the
+   * REAPI platform lexicon's {@code OSFamily} and {@code ISA} detected from this machine (such as
+   * {@code linux} and {@code x86-64}) for those of the two that the file leaves out} A property the
+   * file names keeps exactly the file's values.
    */
   public Map<String, List<String>> offeredProperties() {
     return PlatformLexicon.withDetected(properties);
   }
 
-  /** The directory under which the worker creates one exec root per running action. */
+  /** {@return the directory under which the worker creates one exec root per running action} */
   public Path workDirectory() {
     return workDirectory;
   }
 
   /**
-   * The directory of the worker's local blob cache, from which exec roots are hard-linked; it must
-   * be on the same file system as {@link #workDirectory()} for links to work.
+   * {@return the directory of the worker's local blob cache, from which exec roots are hard-linked;
+   * it must be on the same file system as {@link #workDirectory()} for links to work}
    */
   public Path cachePath() {
     return cachePath;
   }
 
-  /** The most bytes the local blob cache keeps before evicting the least recently used blobs. */
+  /**
+   * {@return the most bytes the local blob cache keeps before evicting the least recently used
+   * blobs}
+   */
   public long cacheMaxSizeBytes() {
     return cacheMaxSizeBytes;
   }
 
-  /** How the worker runs persistent-worker actions: its pool's limits and its tools. */
+  /** {@return how the worker runs persistent-worker actions: its pool's limits and its tools} */
   public PersistentWorkersConfig persistentWorkers() {
     return persistentWorkers;
   }
 
   /**
-   * What the worker announces to its scheduler: its name, {@linkplain #offeredProperties() offered
-   * properties} and slots.
+   * {@return what the worker announces to its scheduler: its name, {@linkplain #offeredProperties()
+   * offered properties} and slots}
    */
   public WorkerSpec workerSpec() {
     return WorkerSpec.builder(name).slots(slots).properties(offeredProperties()).build();

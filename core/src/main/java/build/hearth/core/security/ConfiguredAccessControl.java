@@ -179,7 +179,12 @@ public final class ConfiguredAccessControl implements AccessControl {
       this.config = Objects.requireNonNull(config, "config");
     }
 
-    /** The clock JWT expiry, file re-reads and log rate limits use; the system clock by default. */
+    /**
+     * The clock JWT expiry, file re-reads and log rate limits use; the system clock by default.
+     *
+     * @param clock the clock
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
@@ -188,6 +193,11 @@ public final class ConfiguredAccessControl implements AccessControl {
     /**
      * At most one log line per reason, peer, identity and permission per {@code interval}; 30
      * seconds by default.
+     *
+     * @param interval the shortest time between two log lines of the same kind; zero logs every
+     *     refusal
+     * @return this builder
+     * @throws IllegalArgumentException if {@code interval} is negative
      */
     public Builder logInterval(Duration interval) {
       if (interval.isNegative()) {
@@ -197,7 +207,12 @@ public final class ConfiguredAccessControl implements AccessControl {
       return this;
     }
 
-    /** Told of every refusal, to count it; does nothing by default. */
+    /**
+     * Told of every refusal, to count it; does nothing by default.
+     *
+     * @param counter what is told of every refusal
+     * @return this builder
+     */
     public Builder refusalCounter(Consumer<Refusal> counter) {
       this.refusalCounter = Objects.requireNonNull(counter, "counter");
       return this;
@@ -206,6 +221,7 @@ public final class ConfiguredAccessControl implements AccessControl {
     /**
      * Reads the token and key files and builds.
      *
+     * @return the access control
      * @throws build.hearth.api.ConfigException naming the field of a file that is missing,
      *     unreadable or holds no usable token or key
      */

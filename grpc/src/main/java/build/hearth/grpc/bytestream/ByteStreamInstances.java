@@ -19,6 +19,7 @@ public final class ByteStreamInstances {
    * QueryWriteStatusRequest}, the first {@code WriteRequest} of a Write, also as the service
    * receives it), or empty if {@code request} is none of them}
    *
+   * @param request a request message of any service
    * @throws HearthException INVALID_ARGUMENT (or UNIMPLEMENTED) for a malformed resource name, as
    *     the service would answer it
    */

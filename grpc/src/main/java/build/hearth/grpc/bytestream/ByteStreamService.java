@@ -35,6 +35,13 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
   private final UploadSessions sessions;
   private final int chunkSize;
 
+  /**
+   * Serves the CAS of {@code instances} as byte streams.
+   *
+   * @param instances the server's instances
+   * @param sessions the uploads in progress, which a broken write can resume from
+   * @param chunkSize the most bytes of one {@code ReadResponse}
+   */
   public ByteStreamService(Instances instances, UploadSessions sessions, int chunkSize) {
     this.instances = instances;
     this.sessions = sessions;

@@ -34,12 +34,21 @@ public final class UploadSessions implements AutoCloseable {
   private final Duration idleTimeout;
   private final int maxSessions;
 
+  /**
+   * Starts with no sessions.
+   *
+   * @param clock measures how long a session has been idle
+   * @param idleTimeout how long a session with no stream is kept before {@link #sweep()} discards
+   *     it
+   * @param maxSessions how many sessions may exist at once
+   */
   public UploadSessions(Clock clock, Duration idleTimeout, int maxSessions) {
     this.clock = clock;
     this.idleTimeout = idleTimeout;
     this.maxSessions = maxSessions;
   }
 
+  /** {@return how long a session with no stream is kept before {@link #sweep()} discards it} */
   public Duration idleTimeout() {
     return idleTimeout;
   }
@@ -168,7 +177,11 @@ public final class UploadSessions implements AutoCloseable {
     discard(session);
   }
 
-  /** Discards the sessions idle for longer than the timeout; returns how many. */
+  /**
+   * Discards the sessions idle for longer than the timeout; returns how many.
+   *
+   * @return the number of sessions discarded
+   */
   public int sweep() {
     long now = clock.millis();
     long timeout = idleTimeout.toMillis();

@@ -40,6 +40,9 @@ public final class BearerToken {
    * The token of a client: the first line of {@code file} when given, else {@code HEARTH_TOKEN}
    * from {@code environment} when set and not empty, else none.
    *
+   * @param file the token file, if given
+   * @param environment the process's environment variables
+   * @return the token, or empty when neither source gives one
    * @throws HearthException FAILED_PRECONDITION naming the file when it cannot be read, or when the
    *     token is empty or holds characters a header cannot carry
    */

@@ -22,17 +22,28 @@ public final class Instances {
   private final Map<String, InstanceServices> byName;
   private final String known;
 
+  /**
+   * Serves the given instances.
+   *
+   * @param byName the services of each instance, by instance name
+   */
   public Instances(Map<String, InstanceServices> byName) {
     this.byName = Map.copyOf(byName);
     this.known = describe(byName);
   }
 
-  /** The configured names, quoted, for messages and logs. */
+  /** {@return the configured names, quoted, for messages and logs} */
   public String describe() {
     return known;
   }
 
-  /** The services of {@code name}. */
+  /**
+   * {@return the services of {@code name}}
+   *
+   * @param name the instance name of a request
+   * @throws HearthException INVALID_ARGUMENT for a name this server does not serve, listing those
+   *     it does
+   */
   public InstanceServices require(String name) {
     InstanceServices services = byName.get(name);
     if (services == null) {
@@ -44,7 +55,12 @@ public final class Instances {
     return services;
   }
 
-  /** The action cache of {@code services}, which must have one. */
+  /**
+   * {@return the action cache of {@code services}, which must have one}
+   *
+   * @param services the services of the request's instance
+   * @throws HearthException UNIMPLEMENTED if the instance has no action cache
+   */
   public static ActionCache actionCache(InstanceServices services) {
     return services
         .actionCache()
@@ -58,7 +74,12 @@ public final class Instances {
                         + " only as a CAS"));
   }
 
-  /** The execution service of {@code services}, which must have one. */
+  /**
+   * {@return the execution service of {@code services}, which must have one}
+   *
+   * @param services the services of the request's instance
+   * @throws HearthException UNIMPLEMENTED if the instance does not execute actions
+   */
   public static ExecutionService execution(InstanceServices services) {
     return services
         .execution()
@@ -74,9 +95,11 @@ public final class Instances {
   }
 
   /**
-   * The execution named {@code operationName}, looked up in every instance that executes. Operation
-   * names are unique in a server, so the first instance that knows the name owns it; several
-   * instances may also share one execution service.
+   * {@return the execution named {@code operationName}, looked up in every instance that executes}
+   * Operation names are unique in a server, so the first instance that knows the name owns it;
+   * several instances may also share one execution service.
+   *
+   * @param operationName the operation's name
    */
   public Optional<Execution> findExecution(String operationName) {
     for (InstanceServices services : byName.values()) {
@@ -104,6 +127,11 @@ public final class Instances {
     return sb.toString();
   }
 
+  /**
+   * {@return {@code text}, cut to 200 characters with {@code ...} at the end if it is longer}
+   *
+   * @param text a text from a client, such as an instance name
+   */
   public static String abbreviate(String text) {
     return text.length() <= 200 ? text : text.substring(0, 197) + "...";
   }

@@ -19,7 +19,7 @@ public final class PacedSender<T> implements Runnable {
 
   /** Produces the messages of one response. */
   public interface Source<T> {
-    /** The next message, or null when the response is complete. */
+    /** {@return the next message, or null when the response is complete} */
     T next();
 
     /** Releases what the source holds; called exactly once. */
@@ -38,6 +38,10 @@ public final class PacedSender<T> implements Runnable {
   /**
    * Starts sending {@code source} on {@code out}. Must be called from the service method, before it
    * returns.
+   *
+   * @param <T> the messages' type
+   * @param out the call's response observer, a {@link ServerCallStreamObserver}
+   * @param source produces the messages
    */
   public static <T> void start(StreamObserver<T> out, Source<T> source) {
     PacedSender<T> sender = new PacedSender<>((ServerCallStreamObserver<T>) out, source);

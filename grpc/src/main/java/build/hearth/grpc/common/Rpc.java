@@ -21,7 +21,11 @@ public final class Rpc {
 
   private Rpc() {}
 
-  /** The gRPC status for {@code failure}. */
+  /**
+   * {@return the gRPC status for {@code failure}}
+   *
+   * @param failure what a call threw
+   */
   public static Status toStatus(Throwable failure) {
     if (failure instanceof HearthException e) {
       if (isServerFault(e.code())) {
@@ -41,12 +45,21 @@ public final class Rpc {
     return Status.INTERNAL.withDescription(describe(failure)).withCause(failure);
   }
 
-  /** {@link #toStatus} as an exception to pass to {@link StreamObserver#onError}. */
+  /**
+   * {@return {@link #toStatus} as an exception to pass to {@link StreamObserver#onError}}
+   *
+   * @param failure what a call threw
+   */
   public static StatusRuntimeException toException(Throwable failure) {
     return toStatus(failure).asRuntimeException();
   }
 
-  /** The {@code google.rpc.Status} of one entry of a batch response. */
+  /**
+   * {@return the {@code google.rpc.Status} of one entry of a batch response}
+   *
+   * @param code the entry's status code
+   * @param message the entry's message; null for none
+   */
   public static com.google.rpc.Status rpcStatus(StatusCode code, String message) {
     return com.google.rpc.Status.newBuilder()
         .setCode(code.value())
@@ -54,7 +67,12 @@ public final class Rpc {
         .build();
   }
 
-  /** {@link #rpcStatus(StatusCode, String)} for a failure, mapped as {@link #toStatus} does. */
+  /**
+   * {@return {@link #rpcStatus(StatusCode, String)} for a failure, mapped as {@link #toStatus}
+   * does}
+   *
+   * @param failure what the entry's work threw
+   */
   public static com.google.rpc.Status rpcStatus(Throwable failure) {
     Status status = toStatus(failure);
     return com.google.rpc.Status.newBuilder()
@@ -63,12 +81,17 @@ public final class Rpc {
         .build();
   }
 
+  /** The {@code google.rpc.Status} of a batch entry that succeeded: code 0, no message. */
   public static final com.google.rpc.Status OK = com.google.rpc.Status.getDefaultInstance();
 
   /**
    * Answers a unary call with what {@code body} returns, or with the status of what it throws. Only
    * {@link RuntimeException}s are caught: an {@link Error} is left to gRPC, which closes the call
    * with UNKNOWN.
+   *
+   * @param <T> the response's type
+   * @param out the call's response observer
+   * @param body computes the response
    */
   public static <T> void unary(StreamObserver<T> out, Supplier<T> body) {
     T response;

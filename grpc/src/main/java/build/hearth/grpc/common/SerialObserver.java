@@ -46,12 +46,22 @@ public final class SerialObserver<T> {
     this.held = new AtomicBoolean(held);
   }
 
-  /** A sender that sends at once. */
+  /**
+   * {@return a sender that sends at once}
+   *
+   * @param <T> the messages' type
+   * @param target the observer the messages go to
+   */
   public static <T> SerialObserver<T> of(StreamObserver<T> target) {
     return new SerialObserver<>(target, false);
   }
 
-  /** A sender that queues until {@link #release}. */
+  /**
+   * {@return a sender that queues until {@link #release}}
+   *
+   * @param <T> the messages' type
+   * @param target the observer the messages go to
+   */
   public static <T> SerialObserver<T> held(StreamObserver<T> target) {
     return new SerialObserver<>(target, true);
   }
@@ -59,6 +69,7 @@ public final class SerialObserver<T> {
   /**
    * Queues {@code message}.
    *
+   * @param message the message to send
    * @return false if the stream is already ending, in which case the message is dropped
    */
   public boolean onNext(T message) {
@@ -76,6 +87,7 @@ public final class SerialObserver<T> {
    * latest matters: the message reflects the state at sending time, so updates made while it waits
    * in the queue need no message of their own.
    *
+   * @param message makes the message to send, or returns null for none
    * @return false if the stream is already ending, in which case nothing is queued
    */
   public boolean onNextLatest(Supplier<? extends T> message) {
@@ -87,7 +99,11 @@ public final class SerialObserver<T> {
     return true;
   }
 
-  /** Ends the stream with {@code error}, after the messages queued before. Idempotent. */
+  /**
+   * Ends the stream with {@code error}, after the messages queued before. Idempotent.
+   *
+   * @param error the stream's error
+   */
   public void onError(Throwable error) {
     end(new End(error));
   }
@@ -105,6 +121,8 @@ public final class SerialObserver<T> {
   /**
    * Starts sending on a {@linkplain #held held} sender: {@code first}, if not null, then what was
    * queued meanwhile. Only the first call on a held sender has an effect.
+   *
+   * @param first the message to send before the queued ones, or null for none
    */
   public void release(T first) {
     if (!held.compareAndSet(true, false)) {

@@ -29,6 +29,11 @@ public final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBas
 
   private final Instances instances;
 
+  /**
+   * Serves the action caches of {@code instances}.
+   *
+   * @param instances the server's instances
+   */
   public ActionCacheService(Instances instances) {
     this.instances = instances;
   }

@@ -29,6 +29,12 @@ public final class CapabilitiesService extends CapabilitiesGrpc.CapabilitiesImpl
   private final Instances instances;
   private final long maxBatchSizeBytes;
 
+  /**
+   * Describes {@code instances}.
+   *
+   * @param instances the server's instances
+   * @param maxBatchSizeBytes the {@code max_batch_total_size_bytes} to advertise
+   */
   public CapabilitiesService(Instances instances, long maxBatchSizeBytes) {
     this.instances = instances;
     this.maxBatchSizeBytes = maxBatchSizeBytes;

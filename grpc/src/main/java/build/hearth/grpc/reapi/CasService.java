@@ -33,6 +33,13 @@ public final class CasService
   private final Instances instances;
   private final long maxBatchSizeBytes;
 
+  /**
+   * Serves the CAS of {@code instances}.
+   *
+   * @param instances the server's instances
+   * @param maxBatchSizeBytes the advertised {@code max_batch_total_size_bytes}; a batch request
+   *     above it is refused
+   */
   public CasService(Instances instances, long maxBatchSizeBytes) {
     this.instances = instances;
     this.maxBatchSizeBytes = maxBatchSizeBytes;

@@ -60,6 +60,12 @@ public final class ExecutionGrpcService extends ExecutionGrpc.ExecutionImplBase 
   private final Instances instances;
   private final Executor pool;
 
+  /**
+   * Serves the executions of {@code instances}.
+   *
+   * @param instances the server's instances
+   * @param pool the transport's pool, on which stage and result callbacks run
+   */
   public ExecutionGrpcService(Instances instances, Executor pool) {
     this.instances = instances;
     this.pool = pool;

@@ -60,6 +60,13 @@ public final class OperationsGrpcService extends OperationsGrpc.OperationsImplBa
    */
   private final ConcurrentMap<String, Set<Waiter>> waiting = new ConcurrentHashMap<>();
 
+  /**
+   * Serves the operations of the executions of {@code instances}.
+   *
+   * @param instances the server's instances
+   * @param pool the executor that wakes a WaitOperation when its execution's result arrives
+   * @param timer ends a WaitOperation that has waited as long as it may
+   */
   public OperationsGrpcService(Instances instances, Executor pool, ScheduledExecutorService timer) {
     this.instances = instances;
     this.pool = pool;

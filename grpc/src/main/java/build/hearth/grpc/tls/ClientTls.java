@@ -44,6 +44,7 @@ public final class ClientTls {
    * @param certificate the PEM file of the client's certificate (chain, leaf first); only with
    *     {@code key}
    * @param key the PEM PKCS#8 file of the certificate's key; only with {@code certificate}
+   * @return the client's TLS side, with the files read
    * @throws HearthException FAILED_PRECONDITION naming the file at fault, or when only one of
    *     certificate and key is given
    */

@@ -76,7 +76,10 @@ public final class PemFiles {
    * Checks that {@code key} belongs to {@code certificate} by signing with one and verifying with
    * the other, which works alike for RSA and EC.
    *
+   * @param key the private key
+   * @param certificate the certificate the key should belong to
    * @param keyFile the key's file, for the message
+   * @param certificateFile the certificate's file, for the message
    * @throws HearthException FAILED_PRECONDITION when the key is not the certificate's
    */
   public static void checkKeyMatches(

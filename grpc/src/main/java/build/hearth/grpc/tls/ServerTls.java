@@ -73,9 +73,11 @@ public final class ServerTls implements AutoCloseable {
   /**
    * Reads and checks the files of {@code settings} and starts watching them.
    *
+   * @param settings the server's TLS files and client-certificate mode
    * @param serverName the server's name, for logs and thread names
    * @param pollInterval how often the files are read again to see whether they changed
    * @param clock what "now" is when a certificate's validity is checked
+   * @return the server's TLS, watching the files until {@link #close}
    * @throws HearthException FAILED_PRECONDITION naming the file, when one is missing, unreadable or
    *     unusable
    */
@@ -87,6 +89,13 @@ public final class ServerTls implements AutoCloseable {
   /**
    * Like {@link #start(TlsSettings, String, Duration, Clock)}, with the given engine; tests run
    * both.
+   *
+   * @param settings the server's TLS files and client-certificate mode
+   * @param serverName the server's name, for logs and thread names
+   * @param pollInterval how often the files are read again to see whether they changed
+   * @param clock what "now" is when a certificate's validity is checked
+   * @param engine the TLS engine to run
+   * @return the server's TLS, watching the files until {@link #close}
    */
   public static ServerTls start(
       TlsSettings settings, String serverName, Duration pollInterval, Clock clock, Engine engine) {

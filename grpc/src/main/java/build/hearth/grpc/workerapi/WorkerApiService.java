@@ -37,6 +37,7 @@ public final class WorkerApiService extends WorkerApiGrpc.WorkerApiImplBase {
   /**
    * Serves the worker API over {@code hub}.
    *
+   * @param hub the worker hub whose schedulers the connecting workers join
    * @param keepAliveInterval how often each side must send something on an idle stream
    * @param serverName names the service's threads
    */
