@@ -39,7 +39,8 @@ import java.util.function.Consumer;
  */
 public final class ConfiguredAccessControl implements AccessControl {
   private static final String WHAT_TO_SEND =
-      "send a bearer token in the \"authorization\" metadata (\"Bearer <token>\"; with Bazel:"
+      // Words for gRPC and HTTP callers alike: a gRPC metadata entry is an HTTP/2 header.
+      "send a bearer token as the header \"authorization: Bearer <token>\" (with Bazel:"
           + " --remote_header=\"authorization=Bearer <token>\", quoted, since it holds a space) or a TLS"
           + " client certificate";
 
