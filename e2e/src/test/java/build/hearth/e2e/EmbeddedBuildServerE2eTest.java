@@ -4,13 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -30,8 +27,8 @@ class EmbeddedBuildServerE2eTest {
     Path workerJar = JavacWorkspaceLocalE2eTest.workerJar();
     Path logs = Files.createDirectories(E2eDirectories.target().resolve("embedded-build-server"));
 
-    Result build =
-        run(
+    Processes.Finished build =
+        Processes.runToEnd(
             List.of(
                 root.resolve("mvnw").toString(),
                 "-B",
@@ -64,7 +61,8 @@ class EmbeddedBuildServerE2eTest {
             workerJar.toString(),
             Integer.toString(LIBRARIES));
 
-    String first = succeed(run(command, root, logs.resolve("run-1.log"), RUN_TIMEOUT_MINUTES));
+    String first =
+        succeed(Processes.runToEnd(command, root, logs.resolve("run-1.log"), RUN_TIMEOUT_MINUTES));
     assertThat(first)
         .containsPattern("build +6 compiles in +\\d+ ms: 0 from the action cache, 6 executed")
         .containsPattern("rebuild +6 compiles in +\\d+ ms: 0 from the action cache, 6 executed")
@@ -73,7 +71,8 @@ class EmbeddedBuildServerE2eTest {
         .contains("persistent workers: 1 process(es) started, 12 requests (11 warm, 1 cold)");
     assertThat(work.resolve("out/lib5.jar")).isNotEmptyFile();
 
-    String second = succeed(run(command, root, logs.resolve("run-2.log"), RUN_TIMEOUT_MINUTES));
+    String second =
+        succeed(Processes.runToEnd(command, root, logs.resolve("run-2.log"), RUN_TIMEOUT_MINUTES));
     assertThat(second)
         .as("the second run finds every result of the first in the action cache on disk")
         .containsPattern("build +6 compiles in +\\d+ ms: 6 from the action cache, 0 executed")
@@ -81,32 +80,7 @@ class EmbeddedBuildServerE2eTest {
             "persistent workers: 1 process\\(es\\) started, 6 requests \\(5 warm, 1 cold\\)");
   }
 
-  private record Result(int exitCode, String output) {}
-
-  /** Runs {@code command} in {@code directory}, stdout and stderr together into {@code log}. */
-  private static Result run(List<String> command, Path directory, Path log, long timeoutMinutes) {
-    try {
-      Process process =
-          new ProcessBuilder(command)
-              .directory(directory.toFile())
-              .redirectErrorStream(true)
-              .redirectOutput(log.toFile())
-              .start();
-      if (!process.waitFor(timeoutMinutes, TimeUnit.MINUTES)) {
-        process.descendants().forEach(ProcessHandle::destroyForcibly);
-        process.destroyForcibly();
-        fail(String.join(" ", command) + " did not finish in " + timeoutMinutes + " minutes");
-      }
-      return new Result(process.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot run " + String.join(" ", command), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static String succeed(Result result) {
+  private static String succeed(Processes.Finished result) {
     if (result.exitCode() != 0) {
       fail("the example failed (exit " + result.exitCode() + "):\n" + tail(result.output()));
     }

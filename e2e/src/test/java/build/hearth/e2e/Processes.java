@@ -21,6 +21,36 @@ import java.util.concurrent.TimeUnit;
 final class Processes {
   private Processes() {}
 
+  /** What a process that ran to its end left: its exit code and its output and errors. */
+  record Finished(int exitCode, String output) {}
+
+  /**
+   * Runs {@code command} in {@code directory} to its end, its output and errors together into
+   * {@code log}; fails the test (killing it and what it started) if it runs past {@code
+   * timeoutMinutes}.
+   */
+  static Finished runToEnd(List<String> command, Path directory, Path log, long timeoutMinutes) {
+    try {
+      Process process =
+          new ProcessBuilder(command)
+              .directory(directory.toFile())
+              .redirectErrorStream(true)
+              .redirectOutput(log.toFile())
+              .start();
+      if (!process.waitFor(timeoutMinutes, TimeUnit.MINUTES)) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+        fail(String.join(" ", command) + " did not finish in " + timeoutMinutes + " minutes");
+      }
+      return new Finished(process.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot run " + String.join(" ", command), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   /**
    * A builder for {@code command} that reads nothing (standard input from {@code /dev/null}) and
    * writes its output and errors into {@code log}, for the caller to add a directory or an

@@ -1,15 +1,11 @@
 package build.hearth.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,8 +21,8 @@ class RunInDirectoryE2eTest {
   void theExamplePutsADirectoryRunsACommandOnItAndPrintsItsOutput() throws IOException {
     Path root = E2eDirectories.target().getParent().getParent();
     Path logs = Files.createDirectories(E2eDirectories.target().resolve("run-in-directory"));
-    Result build =
-        run(
+    Processes.Finished build =
+        Processes.runToEnd(
             List.of(
                 root.resolve("mvnw").toString(),
                 "-B",
@@ -48,8 +44,8 @@ class RunInDirectoryE2eTest {
     Files.writeString(input.resolveSibling("hello.txt"), "hello\n");
     Files.writeString(input.resolve("more.txt"), "from a subdirectory\n");
     Path jar = root.resolve("examples/run-in-directory/target/run-in-directory.jar");
-    Result result =
-        run(
+    Processes.Finished result =
+        Processes.runToEnd(
             List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-jar",
@@ -65,29 +61,5 @@ class RunInDirectoryE2eTest {
     assertThat(result.output())
         .as("the command's output, printed by the example")
         .contains("hello\nfrom a subdirectory\n");
-  }
-
-  private record Result(int exitCode, String output) {}
-
-  private static Result run(List<String> command, Path directory, Path log, long timeoutMinutes) {
-    try {
-      Process process =
-          new ProcessBuilder(command)
-              .directory(directory.toFile())
-              .redirectErrorStream(true)
-              .redirectOutput(log.toFile())
-              .start();
-      if (!process.waitFor(timeoutMinutes, TimeUnit.MINUTES)) {
-        process.descendants().forEach(ProcessHandle::destroyForcibly);
-        process.destroyForcibly();
-        fail(String.join(" ", command) + " did not finish in " + timeoutMinutes + " minutes");
-      }
-      return new Result(process.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot run " + String.join(" ", command), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
   }
 }
