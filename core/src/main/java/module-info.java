@@ -51,6 +51,10 @@ module build.hearth.core {
       build.hearth.grpc,
       build.hearth.agent,
       build.hearth.server;
+  exports build.hearth.core.sandbox to
+      build.hearth.grpc,
+      build.hearth.agent,
+      build.hearth.server;
   exports build.hearth.core.scheduler to
       build.hearth.grpc,
       build.hearth.agent,

@@ -9,6 +9,7 @@ import build.hearth.api.HearthException;
 import build.hearth.api.PoolStats;
 import build.hearth.api.StatusCode;
 import build.hearth.core.config.PersistentWorkersConfig;
+import build.hearth.core.config.SandboxConfig;
 import build.hearth.core.execroot.ExecRoot;
 import build.hearth.core.execroot.ExecRoots;
 import build.hearth.core.execution.ActionRunner;
@@ -19,6 +20,7 @@ import build.hearth.core.internal.Threads;
 import build.hearth.core.persistent.ToolPool;
 import build.hearth.core.process.ProcessLauncher;
 import build.hearth.core.process.ProcessTrees;
+import build.hearth.core.sandbox.SandboxCapabilities;
 import build.hearth.spi.storage.BlobStore;
 import build.hearth.spi.worker.ActionOutcome;
 import build.hearth.spi.worker.ExecutionTask;
@@ -378,6 +380,11 @@ public final class LocalActionRunner implements ActionRunner {
     return ProtoTime.of(clock.instant());
   }
 
+  /** What this runner's sandbox does on this machine, as found when it was built. */
+  public SandboxCapabilities sandboxCapabilities() {
+    return SandboxCapabilities.off(System.getProperty("user.name", "?"));
+  }
+
   /**
    * The statistics of the persistent-worker pool, or empty when the runner runs every action as an
    * ordinary process.
@@ -467,8 +474,18 @@ public final class LocalActionRunner implements ActionRunner {
     private Clock clock = Clock.systemUTC();
     private boolean allowAbsoluteSymlinks;
     private PersistentWorkersConfig persistentWorkers;
+    private SandboxConfig sandbox = SandboxConfig.OFF;
 
     private Builder() {}
+
+    /**
+     * Confines every process the runner starts, actions' and persistent tools' alike; {@link
+     * SandboxConfig#OFF} by default. {@link #build()} probes what this machine allows.
+     */
+    public Builder sandbox(SandboxConfig sandbox) {
+      this.sandbox = Objects.requireNonNull(sandbox, "sandbox");
+      return this;
+    }
 
     /**
      * Runs actions that carry {@code persistentWorkerKey} on warm tool processes, with these limits
