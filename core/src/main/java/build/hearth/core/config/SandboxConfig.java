@@ -95,6 +95,16 @@ public record SandboxConfig(
   /**
    * Checks that nothing is null and copies the paths.
    *
+   * @param mode as above
+   * @param user as above
+   * @param group as above
+   * @param allowNetwork as above
+   * @param memoryLimitBytes as above
+   * @param maxMemoryLimitBytes as above
+   * @param processLimit as above
+   * @param maxProcessLimit as above
+   * @param readOnlyPaths as above
+   * @param bubblewrap as above
    * @throws IllegalArgumentException if the user is blank
    */
   public SandboxConfig {
