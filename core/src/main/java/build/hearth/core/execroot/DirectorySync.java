@@ -17,7 +17,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -53,15 +52,6 @@ import org.slf4j.LoggerFactory;
  */
 final class DirectorySync {
   private static final Logger log = LoggerFactory.getLogger(DirectorySync.class);
-
-  private static final Set<PosixFilePermission> WRITE_OR_EXECUTE =
-      EnumSet.of(
-          PosixFilePermission.OWNER_WRITE,
-          PosixFilePermission.GROUP_WRITE,
-          PosixFilePermission.OTHERS_WRITE,
-          PosixFilePermission.OWNER_EXECUTE,
-          PosixFilePermission.GROUP_EXECUTE,
-          PosixFilePermission.OTHERS_EXECUTE);
 
   private final ExecRootBuilder builder;
   private final LocalBlobFiles cacheFiles;
@@ -301,11 +291,9 @@ final class DirectorySync {
     private boolean repairCachedBlob(Present found, Digest digest, Source source)
         throws IOException {
       if (found.attributes.size() == digest.sizeBytes() && hasHash(found.path, digest)) {
-        Set<PosixFilePermission> permissions = EnumSet.copyOf(found.attributes.permissions());
-        permissions.removeAll(WRITE_OR_EXECUTE);
         Files.getFileAttributeView(
                 found.path, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
-            .setPermissions(permissions);
+            .setPermissions(FileTrees.READ_ONLY);
         log.warn(
             "The input {} had its mode changed through its link, and with it the local cache's"
                 + " file of {}; made it read-only again",

@@ -6,10 +6,17 @@ import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.HearthException;
 import build.hearth.core.internal.DirectoryTrees;
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.SecureDirectoryStream;
+import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.UserPrincipal;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -36,15 +43,19 @@ public final class ExecRoot implements AutoCloseable {
 
   private final Path path;
   private final boolean owned;
+  // The shared files the inputs link to, checked at close; null for a root not made by prepare.
+  private final LinkedInputs linked;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private volatile boolean handedOver;
 
-  ExecRoot(Path path) {
-    this(path, true);
+  ExecRoot(Path path, LinkedInputs linked) {
+    this(path, true, linked);
   }
 
-  private ExecRoot(Path path, boolean owned) {
+  private ExecRoot(Path path, boolean owned, LinkedInputs linked) {
     this.path = path;
     this.owned = owned;
+    this.linked = linked;
   }
 
   /**
@@ -52,14 +63,86 @@ public final class ExecRoot implements AutoCloseable {
    * action running as that user can create its outputs anywhere in the tree, while the input files,
    * owned by the worker and read-only, stay out of its reach: it can neither write nor {@code
    * chmod} them, so the local cache they are linked from needs no check when the root is closed.
-   * Call it after {@link #createOutputDirectories}. (Interface fixed by the lead; implemented by
-   * the exec-root helper.)
+   * Call it after {@link #createOutputDirectories}, as root (only root may give files away).
    *
-   * @throws HearthException INTERNAL if a directory cannot be handed over
+   * <p>Directories are opened one by one relative to their parent's handle, never through a
+   * symlink, so a symlink in the tree (an input, or one a tool process made in a persistent
+   * directory) never leads the walk out of it. Files and symlinks keep their owner.
+   *
+   * @throws HearthException INTERNAL if a directory cannot be handed over (the message names the
+   *     exec root, the user and the cause)
    */
-  public void handOver(
-      java.nio.file.attribute.UserPrincipal user, java.nio.file.attribute.GroupPrincipal group) {
-    throw HearthException.internal("ExecRoot.handOver is not implemented yet", null);
+  public void handOver(UserPrincipal user, GroupPrincipal group) {
+    Objects.requireNonNull(user, "user");
+    Objects.requireNonNull(group, "group");
+    try (DirectoryStream<Path> stream = Files.newDirectoryStream(path)) {
+      if (!(stream instanceof SecureDirectoryStream<Path> secure)) {
+        throw HearthException.internal(
+            "cannot hand the exec root "
+                + path
+                + " over safely: this file system has no directory handles (openat) to walk it"
+                + " without following symlinks",
+            null);
+      }
+      handOver(secure, path, user, group);
+    } catch (IOException e) {
+      throw HearthException.internal(
+          "cannot hand the exec root "
+              + path
+              + " over to "
+              + user.getName()
+              + ":"
+              + group.getName()
+              + ": "
+              + e,
+          e);
+    }
+    handedOver = true;
+  }
+
+  /**
+   * Chowns the directory open as {@code dir} (through its handle) and every directory below it,
+   * each opened relative to its parent's handle without following a symlink: a directory swapped
+   * for a symlink meanwhile fails the walk rather than leading it out of the tree.
+   */
+  private static void handOver(
+      SecureDirectoryStream<Path> dir, Path where, UserPrincipal user, GroupPrincipal group)
+      throws IOException {
+    try {
+      PosixFileAttributeView own = dir.getFileAttributeView(PosixFileAttributeView.class);
+      own.setOwner(user);
+      own.setGroup(group);
+    } catch (IOException e) {
+      throw new IOException("cannot change the owner of " + where + ": " + e, e);
+    }
+    for (Path entry : dir) {
+      Path name = entry.getFileName();
+      SecureDirectoryStream<Path> child;
+      try {
+        BasicFileAttributes attributes =
+            dir.getFileAttributeView(name, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+                .readAttributes();
+        if (!attributes.isDirectory()) {
+          continue;
+        }
+        child = dir.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS);
+      } catch (IOException e) {
+        throw new IOException("cannot open " + where.resolve(name) + ": " + e, e);
+      }
+      try (child) {
+        handOver(child, where.resolve(name), user, group);
+      }
+    }
+  }
+
+  /** The shared files this root's inputs link to; null for a root not made by prepare. */
+  LinkedInputs linkedInputs() {
+    return linked;
+  }
+
+  /** Whether {@link #handOver} has given the tree to an action user. */
+  boolean handedOver() {
+    return handedOver;
   }
 
   /**
@@ -70,7 +153,7 @@ public final class ExecRoot implements AutoCloseable {
    * @param directory an existing directory, as an absolute real path
    */
   public static ExecRoot existing(Path directory) {
-    return new ExecRoot(directory, false);
+    return new ExecRoot(directory, false, null);
   }
 
   /**
@@ -81,7 +164,7 @@ public final class ExecRoot implements AutoCloseable {
    * @param directory an existing directory, as an absolute real path
    */
   public static ExecRoot adopt(Path directory) {
-    return new ExecRoot(directory, true);
+    return new ExecRoot(directory, true, null);
   }
 
   /** The exec root directory, an absolute real path. */
@@ -169,11 +252,20 @@ public final class ExecRoot implements AutoCloseable {
    * owner's permissions on read-only directories. A failure is logged, not thrown: the leftovers go
    * when the work directory is next opened. Does nothing for an {@link #existing} directory.
    * Idempotent.
+   *
+   * <p>Before that, an exec root made by {@link ExecRoots#prepare} and not {@link #handOver handed
+   * over} checks the cached files and executable copies its inputs link to, one {@code lstat} each,
+   * and removes any the action changed through its link, with a WARN naming the input and the
+   * digest, so that the next action fetches good bytes. Call it after every process of the action
+   * has ended.
    */
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true) || !owned) {
       return;
+    }
+    if (linked != null && !handedOver) {
+      linked.check();
     }
     try {
       DirectoryTrees.delete(path);

@@ -13,6 +13,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -25,10 +26,12 @@ import org.slf4j.LoggerFactory;
  * ExecutableCopies copy}), creates the empty file directly, and creates symlinks exactly as given
  * (the validator has checked them).
  *
- * <p>Cached blob files lose their write permission before they are linked, so an action that opens
- * an input for writing fails instead of changing the cache through the shared inode. When a link
- * cannot be made (the cache on another file system, or a file with too many links) the file is
- * copied; the first time that happens is logged.
+ * <p>Cached blob files get exactly the mode {@code r--r--r--} (executable copies {@code r-xr-xr-x})
+ * before they are linked: an action that opens an input for writing fails instead of changing the
+ * cache through the shared inode, and an action running as another user can read every input. The
+ * shared files an exec root links to are recorded in its {@link LinkedInputs}, checked when it
+ * closes. When a link cannot be made (the cache on another file system, or a file with too many
+ * links) the file is copied; the first time that happens is logged.
  *
  * <p>Thread-safe: several exec roots may be built at once.
  */
@@ -70,15 +73,15 @@ final class ExecRootBuilder {
    * @throws HearthException INTERNAL or RESOURCE_EXHAUSTED when the file system fails; whatever was
    *     created stays for the caller to delete
    */
-  void materialize(InputTree tree, Path root) {
-    createEntries(tree, tree.directory(tree.root()), root);
+  void materialize(InputTree tree, Path root, LinkedInputs linked) {
+    createEntries(tree, tree.directory(tree.root()), root, linked);
   }
 
-  private void createEntries(InputTree tree, Directory directory, Path dir) {
+  private void createEntries(InputTree tree, Directory directory, Path dir, LinkedInputs linked) {
     for (FileNode file : directory.getFilesList()) {
       Path path = dir.resolve(file.getName());
       try {
-        placeFile(path, Digest.fromProto(file.getDigest()), file.getIsExecutable());
+        placeFile(path, Digest.fromProto(file.getDigest()), file.getIsExecutable(), linked);
       } catch (IOException e) {
         throw FileTrees.failure("create the input file", path, e);
       }
@@ -98,7 +101,7 @@ final class ExecRootBuilder {
       } catch (IOException e) {
         throw FileTrees.failure("create the input directory", path, e);
       }
-      createEntries(tree, tree.directory(Digest.fromProto(child.getDigest())), path);
+      createEntries(tree, tree.directory(Digest.fromProto(child.getDigest())), path, linked);
     }
   }
 
@@ -107,6 +110,15 @@ final class ExecRootBuilder {
    * file directly, others as a link to the cached blob or to its executable copy.
    */
   void placeFile(Path path, Digest digest, boolean executable) throws IOException {
+    placeFile(path, digest, executable, null);
+  }
+
+  /**
+   * {@link #placeFile(Path, Digest, boolean)}, recording the shared file linked to in {@code
+   * linked} (when not null).
+   */
+  private void placeFile(Path path, Digest digest, boolean executable, LinkedInputs linked)
+      throws IOException {
     if (digest.isEmpty()) {
       Files.createFile(path);
       Files.setPosixFilePermissions(path, FileTrees.permissions(executable));
@@ -119,14 +131,15 @@ final class ExecRootBuilder {
         continue;
       }
       try {
-        Path existing;
-        if (executable) {
-          existing = executables.copyOf(digest, cached.get());
-        } else {
-          FileTrees.removeWritePermission(cached.get());
-          existing = cached.get();
+        Path existing = executable ? executables.copyOf(digest, cached.get()) : cached.get();
+        // Once per shared file and exec root: later links to it need neither mode nor identity.
+        PosixFileAttributes attributes =
+            linked != null && linked.contains(existing)
+                ? null
+                : FileTrees.makeReadOnly(existing, executable);
+        if (linkOrCopy(path, existing, executable) && attributes != null && linked != null) {
+          linked.record(existing, attributes, digest, executable, path);
         }
-        linkOrCopy(path, existing, executable);
         return;
       } catch (NoSuchFileException e) {
         // Evicted between the lookup and the link: look again.
@@ -144,10 +157,11 @@ final class ExecRootBuilder {
             + " maxSize");
   }
 
-  private void linkOrCopy(Path path, Path existing, boolean executable) throws IOException {
+  /** Links {@code path} to {@code existing}, or copies it; returns whether it linked. */
+  private boolean linkOrCopy(Path path, Path existing, boolean executable) throws IOException {
     try {
       linker.link(path, existing);
-      return;
+      return true;
     } catch (NoSuchFileException | FileAlreadyExistsException e) {
       throw e;
     } catch (IOException | UnsupportedOperationException e) {
@@ -163,5 +177,6 @@ final class ExecRootBuilder {
     }
     Files.copy(existing, path);
     Files.setPosixFilePermissions(path, FileTrees.permissions(executable));
+    return false;
   }
 }

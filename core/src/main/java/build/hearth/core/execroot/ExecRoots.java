@@ -41,9 +41,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The work directory belongs to one instance: opening deletes the exec roots a previous run left
  * behind. It should be on the same file system as the local cache, or input files are copied rather
- * than linked. Input files in an exec root are read-only hard links that share their inode with the
- * cache; an action that deliberately restores their write permission can still change the cached
- * bytes (running actions as another user would close that gap).
+ * than linked. Input files in an exec root are hard links that share their inode with the cache,
+ * with exactly the mode {@code r--r--r--} ({@code r-xr-xr-x} for executables). An action running as
+ * the worker's user could restore their write permission and change the cached bytes, so closing an
+ * exec root checks the files it linked to and removes what changed from the cache (see {@code
+ * LinkedInputs}); an exec root {@link ExecRoot#handOver handed over} to an action user, who cannot
+ * change the worker's files at all, needs no check.
  *
  * <p>A persistent worker's tool process keeps one directory instead, which {@link #sync} updates
  * with each request's inputs, changing only what differs from the previous request's.
@@ -62,6 +65,8 @@ public final class ExecRoots implements AutoCloseable {
   private final InputTreeValidator validator;
   private final ExecRootBuilder builder;
   private final DirectorySync directorySync;
+  private final LocalBlobFiles cacheFiles;
+  private final ExecutableCopies executables;
 
   private ExecRoots(Builder b, Path workDirectory) {
     // The verifying CAS straight from its package: going through core.Storage would make this
@@ -71,6 +76,8 @@ public final class ExecRoots implements AutoCloseable {
     this.workDirectory = workDirectory;
     this.executablesDirectory = workDirectory.resolve(EXECUTABLES);
     ExecutableCopies executables = new ExecutableCopies(executablesDirectory, b.maxExecutableBytes);
+    this.cacheFiles = cacheFiles;
+    this.executables = executables;
     this.validator =
         new InputTreeValidator(
             DirectorySource.cached(cache, b.source), b.allowAbsoluteSymlinks, b.maxInputEntries);
@@ -108,9 +115,10 @@ public final class ExecRoots implements AutoCloseable {
     } catch (IOException e) {
       throw FileTrees.failure("create an exec root in", workDirectory, e);
     }
-    ExecRoot execRoot = new ExecRoot(root);
+    LinkedInputs linked = new LinkedInputs(cacheFiles, executables);
+    ExecRoot execRoot = new ExecRoot(root, linked);
     try {
-      builder.materialize(tree, root);
+      builder.materialize(tree, root, linked);
     } catch (RuntimeException e) {
       execRoot.close();
       throw e;

@@ -41,18 +41,21 @@ final class FileTrees {
   }
 
   /**
-   * Removes the write bits of {@code file} (without following a symlink), leaving its read and
-   * execute bits as they are.
+   * Gives {@code file} (never followed if it is a symlink) exactly the mode {@code r--r--r--}, or
+   * {@code r-xr-xr-x} when {@code executable}: no one may write it, and an action running as
+   * another user can still read it. Changes the mode only when it differs.
+   *
+   * @return the file's attributes with that mode
    */
-  static void removeWritePermission(Path file) throws IOException {
+  static PosixFileAttributes makeReadOnly(Path file, boolean executable) throws IOException {
     PosixFileAttributeView view =
         Files.getFileAttributeView(file, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
-    Set<PosixFilePermission> permissions = view.readAttributes().permissions();
-    if (anyWrite(permissions)) {
-      Set<PosixFilePermission> readOnly = EnumSet.copyOf(permissions);
-      readOnly.removeAll(WRITE);
-      view.setPermissions(readOnly);
+    PosixFileAttributes attributes = view.readAttributes();
+    if (!attributes.permissions().equals(permissions(executable))) {
+      view.setPermissions(permissions(executable));
+      attributes = view.readAttributes();
     }
+    return attributes;
   }
 
   /** The attributes of {@code path} itself (a symlink is not followed), or null if it is gone. */
