@@ -25,6 +25,9 @@ final class CgroupFiles {
 
   /** What a cgroup file system does that an ordinary one does not. */
   interface Kernel {
+    /** Makes a cgroup directory ({@code mkdir}: the kernel fills it with control files). */
+    void makeCgroup(Path dir) throws IOException;
+
     /** Removes an empty cgroup directory ({@code rmdir}: its control files go with it). */
     void removeCgroup(Path dir) throws IOException;
 
@@ -35,6 +38,11 @@ final class CgroupFiles {
   /** The real kernel: {@code rmdir} and {@code SIGKILL}. */
   static final Kernel REAL =
       new Kernel() {
+        @Override
+        public void makeCgroup(Path dir) throws IOException {
+          Files.createDirectory(dir);
+        }
+
         @Override
         public void removeCgroup(Path dir) throws IOException {
           Files.delete(dir);
@@ -52,6 +60,11 @@ final class CgroupFiles {
 
   CgroupFiles(Kernel kernel) {
     this.kernel = kernel;
+  }
+
+  /** Makes the cgroup {@code dir}; see {@link Kernel#makeCgroup}. */
+  void makeCgroup(Path dir) throws IOException {
+    kernel.makeCgroup(dir);
   }
 
   /** The whole of {@code file}, trimmed. */
@@ -93,14 +106,13 @@ final class CgroupFiles {
     }
   }
 
-  /** Writes {@code value} to the control file {@code file}, which must exist in a real cgroup. */
+  /** Writes {@code value} to the existing control file {@code file}. */
   static void write(Path file, String value) throws IOException {
     try {
       Files.writeString(
           file,
           value,
           StandardCharsets.US_ASCII,
-          StandardOpenOption.CREATE,
           StandardOpenOption.WRITE,
           StandardOpenOption.TRUNCATE_EXISTING);
     } catch (IOException e) {

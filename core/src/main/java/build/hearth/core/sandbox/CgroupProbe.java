@@ -145,7 +145,7 @@ final class CgroupProbe {
     removeStale(own);
     Path parent = own.resolve(name);
     try {
-      Files.createDirectory(parent);
+      files.makeCgroup(parent);
     } catch (IOException e) {
       throw new Refused("cannot create a cgroup under " + own + ": " + e);
     }
@@ -176,7 +176,7 @@ final class CgroupProbe {
     removeStale(own);
     Path parent = own.resolve(name);
     try {
-      Files.createDirectory(parent);
+      files.makeCgroup(parent);
     } catch (IOException e) {
       throw new Refused("cannot create a cgroup under " + own + ": " + e);
     }

@@ -172,7 +172,7 @@ final class Cgroups implements AutoCloseable {
         new KernelActionCgroup(v2, memoryDir, pidsDir, memoryLimit, processLimit, files);
     try {
       for (Path dir : cgroup.directories()) {
-        makeDirectory(dir);
+        makeDirectory(files, dir);
       }
       if (memoryLimit.isPresent()) {
         String bytes = Long.toString(memoryLimit.getAsLong());
@@ -200,9 +200,9 @@ final class Cgroups implements AutoCloseable {
     return cgroup;
   }
 
-  private static void makeDirectory(Path dir) throws IOException {
+  private static void makeDirectory(CgroupFiles files, Path dir) throws IOException {
     try {
-      Files.createDirectory(dir);
+      files.makeCgroup(dir);
     } catch (FileAlreadyExistsException e) {
       throw new IOException(
           "the cgroup " + dir + " exists already: two running actions were given one name", e);

@@ -1,6 +1,7 @@
 package build.hearth.core.sandbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -27,9 +28,33 @@ class CgroupsV2Test {
   private Path unified;
   private Path self;
   private final List<Long> killed = new ArrayList<>();
+  private boolean swapAccounting = true;
+  private boolean cgroupKill;
 
   private final CgroupFiles.Kernel fakeKernel =
       new CgroupFiles.Kernel() {
+        @Override
+        public void makeCgroup(Path dir) throws IOException {
+          Files.createDirectory(dir);
+          for (String file :
+              List.of(
+                  "cgroup.procs",
+                  "cgroup.subtree_control",
+                  "memory.max",
+                  "memory.events",
+                  "pids.max",
+                  "pids.events")) {
+            Files.writeString(dir.resolve(file), "");
+          }
+          Files.writeString(dir.resolve("cgroup.controllers"), "memory pids\n");
+          if (swapAccounting) {
+            Files.writeString(dir.resolve("memory.swap.max"), "max\n");
+          }
+          if (cgroupKill) {
+            Files.writeString(dir.resolve("cgroup.kill"), "");
+          }
+        }
+
         @Override
         public void removeCgroup(Path dir) throws IOException {
           try (Stream<Path> files = Files.list(dir)) {
@@ -102,8 +127,52 @@ class CgroupsV2Test {
     assertThat(cgroup.procsFiles()).containsExactly(dir.resolve("cgroup.procs"));
     assertThat(Files.readString(dir.resolve("memory.max"))).isEqualTo("67108864");
     assertThat(Files.readString(dir.resolve("pids.max"))).isEqualTo("32");
+    assertThat(Files.readString(dir.resolve("memory.swap.max"))).isEqualTo("0");
     cgroup.close();
     assertThat(dir).doesNotExist();
+    cgroups.close();
+  }
+
+  @Test
+  void withoutSwapAccountingTheMemoryLimitAlone() throws IOException {
+    swapAccounting = false;
+    Cgroups cgroups = probe();
+
+    try (ActionCgroup cgroup = cgroups.create("a1", OptionalLong.of(4096), OptionalInt.empty())) {
+      Path dir = cgroup.procsFiles().get(0).getParent();
+      assertThat(Files.readString(dir.resolve("memory.max"))).isEqualTo("4096");
+      assertThat(Files.readString(dir.resolve("pids.max"))).isEmpty();
+      assertThat(dir.resolve("memory.swap.max")).doesNotExist();
+    }
+    cgroups.close();
+  }
+
+  @Test
+  void aLimitTheKernelDoesNotOfferIsAnErrorNamingTheFileAndLeavesNothing() throws IOException {
+    Cgroups cgroups = probe();
+    Path parent = cgroups.parents().get(0);
+    CgroupFiles.Kernel noPids =
+        new CgroupFiles.Kernel() {
+          @Override
+          public void makeCgroup(Path dir) throws IOException {
+            fakeKernel.makeCgroup(dir);
+            Files.delete(dir.resolve("pids.max"));
+          }
+
+          @Override
+          public void removeCgroup(Path dir) throws IOException {
+            fakeKernel.removeCgroup(dir);
+          }
+
+          @Override
+          public void kill(long pid) {}
+        };
+    Cgroups broken = new Cgroups("v2", null, null, null, parent, parent, new CgroupFiles(noPids));
+
+    assertThatThrownBy(() -> broken.create("a1", OptionalLong.empty(), OptionalInt.of(3)))
+        .isInstanceOf(IOException.class)
+        .hasMessageStartingWith("cannot write '3' to " + parent.resolve("a1/pids.max"));
+    assertThat(parent.resolve("a1")).doesNotExist();
     cgroups.close();
   }
 
@@ -155,17 +224,22 @@ class CgroupsV2Test {
 
   @Test
   void closeUsesCgroupKillWhereTheKernelHasIt() throws IOException {
+    cgroupKill = true;
     Cgroups cgroups = probe();
     ActionCgroup cgroup = cgroups.create("a1", OptionalLong.empty(), OptionalInt.empty());
     Path dir = cgroup.procsFiles().get(0).getParent();
-    Path kill = Files.writeString(dir.resolve("cgroup.kill"), "");
     List<String> written = new ArrayList<>();
     CgroupFiles files =
         new CgroupFiles(
             new CgroupFiles.Kernel() {
               @Override
+              public void makeCgroup(Path d) throws IOException {
+                fakeKernel.makeCgroup(d);
+              }
+
+              @Override
               public void removeCgroup(Path d) throws IOException {
-                written.add(Files.readString(kill));
+                written.add(Files.readString(d.resolve("cgroup.kill")));
                 fakeKernel.removeCgroup(d);
               }
 
