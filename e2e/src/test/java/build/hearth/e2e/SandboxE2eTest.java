@@ -68,7 +68,8 @@ class SandboxE2eTest {
   @Test
   void everyAttemptIsDeniedOrContainedAndTheCachesStillVerify(@TempDir Path storage)
       throws Exception {
-    WorkerSetup worker = WorkerSetup.linux(WORKER, 4, storage.resolve("workers"));
+    // Slots for every action of the first build at once, so that the two neighbours overlap.
+    WorkerSetup worker = WorkerSetup.linux(WORKER, 10, storage.resolve("workers"));
     Path serverCas = storage.resolve("cas");
     BazelWorkspace workspace = BazelWorkspace.fromTemplate("sandbox");
     byte[] input = Files.readAllBytes(workspace.resolve("input.txt"));
@@ -90,7 +91,7 @@ class SandboxE2eTest {
       List<String> targets = new ArrayList<>();
       ATTEMPTS.forEach(t -> targets.add("//:" + t));
       targets.add("//:" + MEMORY_HOG);
-      List<String> args = new ArrayList<>(List.of(executor, "--keep_going", "--jobs=8"));
+      List<String> args = new ArrayList<>(List.of(executor, "--keep_going", "--jobs=16"));
       args.addAll(targets);
       BazelResult attempts = bazel.run("build", args.toArray(String[]::new));
       lingeringAfter.addAll(newLingeringSleeps(lingeringBefore));
@@ -290,7 +291,7 @@ class SandboxE2eTest {
         .isEqualTo(b.get("own"));
     assertThat(b.get("markers seen")).as("neighbour_a's marker seen by neighbour_b").isEqualTo("0");
     assertThat(b.get("sleeps seen"))
-        .as("neighbour_a's `sleep 17` seen in neighbour_b's /proc")
+        .as("neighbour_a's `sleep 20` seen in neighbour_b's /proc")
         .isEqualTo("0");
   }
 
