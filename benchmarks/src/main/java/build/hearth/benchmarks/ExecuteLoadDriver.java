@@ -8,6 +8,8 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -35,7 +37,13 @@ import picocli.CommandLine.Spec;
  * <pre>
  * ./mvnw -q -B -pl benchmarks -am package -DskipTests
  * java -jar benchmarks/target/hearth-benchmarks.jar execute [--slots 2] [--help]
+ * java -jar benchmarks/target/hearth-benchmarks.jar execute --sandbox off,required
  * </pre>
+ *
+ * <p>With {@code --sandbox}, one server per worker {@code sandbox} setting is started (two servers
+ * in this JVM, each with its own stores and worker) and the same actions run against each in turn
+ * at every concurrency, so that the sandbox's cost is measured in one run on one machine state; the
+ * report then ends with a comparison against the first setting.
  *
  * <p>The exit status is 0 whether or not a target is met; it is non-zero only if an action did not
  * run as it should (a failure status, a non-zero exit code, an answer from the action cache, two
@@ -52,6 +60,9 @@ import picocli.CommandLine.Spec;
     })
 public final class ExecuteLoadDriver implements Callable<Integer> {
   private static final String WORKER = "bench";
+
+  /** The values of a worker's {@code sandbox} setting that {@code --sandbox} accepts. */
+  static final List<String> SANDBOX_SETTINGS = List.of("off", "optional", "required");
 
   /** How the Execute requests keep every call an execution of its own. */
   enum CacheMode {
@@ -102,6 +113,16 @@ public final class ExecuteLoadDriver implements Callable<Integer> {
           "skipLookup: skip_cache_lookup, results still cached; doNotCache: actions with"
               + " do_not_cache; lookup: a plain Execute that misses (default: ${DEFAULT-VALUE}).")
   CacheMode cacheMode = CacheMode.skipLookup;
+
+  @Option(
+      names = "--sandbox",
+      split = ",",
+      paramLabel = "SETTING",
+      description =
+          "Worker sandbox settings to compare (off, optional, required), one server each, the"
+              + " first the baseline; for example off,required. Default: one server whose worker"
+              + " leaves the setting to the server's default.")
+  List<String> sandbox = List.of();
 
   @Option(
       names = "--tmp",
@@ -159,6 +180,15 @@ public final class ExecuteLoadDriver implements Callable<Integer> {
             + TrivialActions.PATH
             + ", stdin /dev/null, output discarded, `waitFor()`; at concurrency N, N threads");
     report.setting(
+        "Worker sandbox",
+        sandbox.isEmpty()
+            ? "not set (the server's default)"
+            : "one server per setting, in this order: "
+                + String.join(", ", sandbox)
+                + "; the tables above the comparison are of `"
+                + sandbox.get(0)
+                + "`");
+    report.setting(
         "Concurrency",
         "closed loop: N client threads, each starting its next call when its last returned");
     String loadBefore = Report.loadAverage();
@@ -169,28 +199,46 @@ public final class ExecuteLoadDriver implements Callable<Integer> {
     }
     TrivialActions trivial = TrivialActions.create(total, cacheMode == CacheMode.doNotCache);
 
+    List<String> settings = sandbox.isEmpty() ? List.of("") : sandbox;
+    SandboxComparison comparison = new SandboxComparison();
     try (ScratchDirectory dir = ScratchDirectory.create(tmp, "hearth-bench-exec-");
-        HearthServer server = HearthServer.start(config(dir.path()));
-        GrpcCasTarget target = new GrpcCasTarget("127.0.0.1", server.port(), 0)) {
-      target.putSmall(trivial.blobs());
-      progress.printf(
-          Locale.ROOT,
-          "uploaded %,d actions (%,d blobs)%n",
-          trivial.size(),
-          trivial.blobs().size());
-      ExecuteClient client =
-          new ExecuteClient(target.channel(), cacheMode == CacheMode.skipLookup, Clock.systemUTC());
+        Targets targets = new Targets()) {
+      for (String setting : settings) {
+        Path root =
+            setting.isEmpty()
+                ? dir.path()
+                : Files.createDirectory(dir.path().resolve("sandbox-" + setting));
+        HearthServer server = targets.add(HearthServer.start(config(root, setting)));
+        GrpcCasTarget target = targets.add(new GrpcCasTarget("127.0.0.1", server.port(), 0));
+        target.putSmall(trivial.blobs());
+        progress.printf(
+            Locale.ROOT,
+            "uploaded %,d actions (%,d blobs)%s%n",
+            trivial.size(),
+            trivial.blobs().size(),
+            setting.isEmpty() ? "" : " to the server with sandbox " + setting);
+        targets.clients.add(
+            new ExecuteClient(
+                target.channel(), cacheMode == CacheMode.skipLookup, Clock.systemUTC()));
+      }
       DirectSpawn direct = new DirectSpawn(Files.createDirectory(dir.path().resolve("direct")));
       int next = 0;
       for (int i = 0; i < concurrency.size(); i++) {
         int level = concurrency.get(i);
         int count = actions.get(i);
         LoadRun spawned = measure("direct spawn", level, next, count, direct::run, false);
-        LoadRun executed =
-            measure(
-                "Hearth Execute", level, next, count, n -> client.execute(trivial.action(n)), true);
+        for (int s = 0; s < settings.size(); s++) {
+          ExecuteClient client = targets.clients.get(s);
+          String label =
+              settings.get(s).isEmpty() ? "Hearth Execute" : "sandbox " + settings.get(s);
+          LoadRun executed =
+              measure(label, level, next, count, n -> client.execute(trivial.action(n)), true);
+          if (s == 0) {
+            report.add(new ExecuteReport.Pair(spawned, executed));
+          }
+          comparison.add(settings.get(s), executed);
+        }
         next += warmup + count;
-        report.add(new ExecuteReport.Pair(spawned, executed));
       }
     }
     report.setting(
@@ -203,6 +251,9 @@ public final class ExecuteLoadDriver implements Callable<Integer> {
             + (cores == 1 ? " core, 1 s" : " cores, " + cores + " s")
             + " divided by it bounds the actions per second.");
     out.print(report.render());
+    if (settings.size() > 1) {
+      out.print(comparison.render());
+    }
     out.flush();
     return 0;
   }
@@ -223,6 +274,14 @@ public final class ExecuteLoadDriver implements Callable<Integer> {
     }
     require(warmup >= 0 && warmup <= 100_000, "--warmup must be between 0 and 100000");
     require(slots >= 1 && slots <= 1024, "--slots must be between 1 and 1024");
+    for (String setting : sandbox) {
+      require(
+          SANDBOX_SETTINGS.contains(setting),
+          "--sandbox values must be among " + SANDBOX_SETTINGS + ", got '" + setting + "'");
+    }
+    require(
+        sandbox.stream().distinct().count() == sandbox.size(),
+        "--sandbox names a setting twice: " + sandbox);
   }
 
   private void require(boolean condition, String message) {
@@ -245,6 +304,14 @@ public final class ExecuteLoadDriver implements Callable<Integer> {
    * stores, so inputs could be hard-linked.
    */
   HearthConfig config(Path dir) {
+    return config(dir, "");
+  }
+
+  /**
+   * {@link #config(Path)} with the worker's {@code "sandbox"} set to {@code sandboxSetting}, or not
+   * set when it is empty.
+   */
+  HearthConfig config(Path dir, String sandboxSetting) {
     String json =
         "{\"blobStores\": {\"cas\": {\"type\": \"filesystem\", \"path\": "
             + CasLoadDriver.jsonString(dir.resolve("cas").toString())
@@ -257,7 +324,11 @@ public final class ExecuteLoadDriver implements Callable<Integer> {
             + " \"actionCache\": \"ac\", \"execution\": {\"scheduler\": \"main\"}}}}],"
             + " \"workers\": [{\"name\": \""
             + WORKER
-            + "\", \"scheduler\": \"main\", \"instance\": \"\", \"slots\": "
+            + "\", \"scheduler\": \"main\", \"instance\": \"\","
+            + (sandboxSetting.isEmpty()
+                ? ""
+                : " \"sandbox\": " + CasLoadDriver.jsonString(sandboxSetting) + ",")
+            + " \"slots\": "
             + slots
             + ", \"workDirectory\": "
             + CasLoadDriver.jsonString(dir.resolve("work").toString())
@@ -265,6 +336,39 @@ public final class ExecuteLoadDriver implements Callable<Integer> {
             + CasLoadDriver.jsonString(dir.resolve("worker-cache").toString())
             + ", \"maxSize\": \"1GiB\"}}]}";
     return HearthConfig.parse(json, "the Execute load driver's configuration");
+  }
+
+  /**
+   * The servers and CAS connections of a run, closed in reverse order of opening, and one Execute
+   * client per server in the order of the settings.
+   */
+  private static final class Targets implements AutoCloseable {
+    private final ArrayDeque<AutoCloseable> opened = new ArrayDeque<>();
+    final List<ExecuteClient> clients = new ArrayList<>();
+
+    <T extends AutoCloseable> T add(T resource) {
+      opened.push(resource);
+      return resource;
+    }
+
+    @Override
+    public void close() throws IOException {
+      RuntimeException failure = null;
+      while (!opened.isEmpty()) {
+        try {
+          opened.pop().close();
+        } catch (Exception e) {
+          if (failure == null) {
+            failure = new IllegalStateException("cannot close a benchmark target", e);
+          } else {
+            failure.addSuppressed(e);
+          }
+        }
+      }
+      if (failure != null) {
+        throw failure;
+      }
+    }
   }
 
   /**

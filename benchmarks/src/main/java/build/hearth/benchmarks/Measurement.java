@@ -45,6 +45,11 @@ record Measurement(
     return Arrays.stream(rates()).max().orElseThrow();
   }
 
+  /** The fastest measured iteration, in milliseconds. */
+  double minMillis() {
+    return Arrays.stream(nanos).min().orElseThrow() / 1e6;
+  }
+
   double medianMillis() {
     return median(Arrays.stream(nanos).asDoubleStream().toArray()) / 1e6;
   }
