@@ -20,6 +20,9 @@ import build.hearth.core.internal.Threads;
 import build.hearth.core.persistent.ToolPool;
 import build.hearth.core.process.ProcessLauncher;
 import build.hearth.core.process.ProcessTrees;
+import build.hearth.core.sandbox.ActionLimits;
+import build.hearth.core.sandbox.ConfinedProcess;
+import build.hearth.core.sandbox.Sandbox;
 import build.hearth.core.sandbox.SandboxCapabilities;
 import build.hearth.spi.storage.BlobStore;
 import build.hearth.spi.worker.ActionOutcome;
@@ -132,6 +135,7 @@ public final class LocalActionRunner implements ActionRunner {
   private final Path logsDirectory;
   private final InstanceExecRoots execRoots;
   private final ProcessLauncher launcher;
+  private final Sandbox sandbox;
   private final Clock clock;
   private final ExecutorService ownedFetchExecutor;
   private final ToolPool pool;
@@ -143,7 +147,7 @@ public final class LocalActionRunner implements ActionRunner {
       Path workDirectory,
       Executor fetchExecutor,
       ExecutorService owned,
-      ProcessLauncher toolLauncher) {
+      Sandbox sandbox) {
     this.workerName = b.workerName;
     this.logsDirectory = workDirectory.resolve(LOGS);
     this.execRoots =
@@ -154,13 +158,19 @@ public final class LocalActionRunner implements ActionRunner {
             fetchExecutor,
             b.allowAbsoluteSymlinks);
     this.launcher = b.launcher;
+    this.sandbox = sandbox;
     this.clock = b.clock;
     this.ownedFetchExecutor = owned;
     PersistentWorkersConfig config = b.persistentWorkers;
     if (config != null && config.enabled()) {
-      ToolStarter starter = new ToolStarter(logsDirectory.resolve(PERSISTENT), toolLauncher);
+      ProcessLauncher toolLauncher =
+          b.sandbox.mode() == SandboxConfig.Mode.OFF ? launcher : sandbox.toolLauncher(launcher);
+      ToolStarter starter =
+          new ToolStarter(logsDirectory.resolve(PERSISTENT), toolLauncher, sandbox.actionUser());
       this.pool = PersistentPools.build(config, workDirectory.resolve(PERSISTENT), starter, clock);
-      this.persistent = new PersistentActionRunner(workerName, config, pool, starter, this::now);
+      this.persistent =
+          new PersistentActionRunner(
+              workerName, config, pool, starter, this::now, sandbox.actionUser());
     } else {
       this.pool = null;
       this.persistent = null;
@@ -185,6 +195,8 @@ public final class LocalActionRunner implements ActionRunner {
     Command command = task.command();
     List<String> arguments = checkedArguments(command);
     Map<String, String> environment = checkedEnvironment(command);
+    ActionLimits limits =
+        ActionLimits.read(task.action().getPlatform(), command.getPlatform(), sandbox.config());
     Digest inputRoot = Digest.fromProto(task.action().getInputRootDigest());
     ContentAddressableStorage cas = execRoots.cas(task.instanceName());
     ExecRoots roots = execRoots.forInstance(task.instanceName(), cas);
@@ -206,6 +218,9 @@ public final class LocalActionRunner implements ActionRunner {
     try (ExecRoot root = roots.prepare(inputRoot)) {
       metadata.setInputFetchCompletedTimestamp(now());
       root.createOutputDirectories(command);
+      // On a root worker, the action runs as another user: its directories become that user's,
+      // its inputs stay the worker's and read-only.
+      sandbox.actionUser().ifPresent(user -> root.handOver(user.user(), user.group()));
       Path workingDirectory = root.workingDirectory(command);
       List<String> argv = new ArrayList<>(arguments);
       argv.set(
@@ -219,7 +234,13 @@ public final class LocalActionRunner implements ActionRunner {
             ProcessLauncher.Request.toFiles(
                 argv, environment, workingDirectory, logs.stdout(), logs.stderr());
         metadata.setExecutionStartTimestamp(now());
-        Ending ending = execute(request, arguments.get(0), task.timeout(), cancellation);
+        Ending ending =
+            execute(
+                request,
+                limits.confinement(root.path()),
+                arguments.get(0),
+                task.timeout(),
+                cancellation);
         metadata.setExecutionCompletedTimestamp(now());
 
         metadata.setOutputUploadStartTimestamp(now());
@@ -230,7 +251,7 @@ public final class LocalActionRunner implements ActionRunner {
         metadata.setOutputUploadCompletedTimestamp(now());
         result.setExecutionMetadata(metadata.setWorkerCompletedTimestamp(now()));
         return switch (ending.how()) {
-          case EXITED -> ActionOutcome.completed(result.build());
+          case EXITED -> ActionOutcome.completed(result.build(), ending.limitMessage());
           case TIMED_OUT ->
               new ActionOutcome(
                   result.build(),
@@ -256,11 +277,20 @@ public final class LocalActionRunner implements ActionRunner {
     CANCELLED
   }
 
-  private record Ending(How how, int exitCode) {}
+  /**
+   * How the command ended.
+   *
+   * @param limitMessage what its sandbox's limits did to it, for a person; empty for nothing
+   */
+  private record Ending(How how, int exitCode, String limitMessage) {}
 
-  /** Starts the process and waits for its end, its timeout or its cancellation. */
+  /**
+   * Starts the process in its sandbox and waits for its end, its timeout or its cancellation; then
+   * ends whatever it left behind.
+   */
   private Ending execute(
       ProcessLauncher.Request request,
+      build.hearth.core.sandbox.Confinement confinement,
       String program,
       Duration timeout,
       Cancellation cancellation) {
@@ -268,9 +298,9 @@ public final class LocalActionRunner implements ActionRunner {
     // Runs on the cancelling thread (the scheduler's callback thread): only wake this one, which
     // does the killing.
     cancellation.onCancel(() -> cancelled.complete(null));
-    Process process;
+    ConfinedProcess confined;
     try {
-      process = launcher.launch(request);
+      confined = sandbox.launch(launcher, request, confinement);
     } catch (IOException e) {
       throw HearthException.failedPrecondition(
           "cannot start program '%s' (%s): %s",
@@ -279,6 +309,7 @@ public final class LocalActionRunner implements ActionRunner {
       throw HearthException.invalidArgument(
           "cannot start program '%s': %s", program, e.getMessage());
     }
+    Process process = confined.process();
     boolean settled = false;
     try {
       How how;
@@ -299,13 +330,16 @@ public final class LocalActionRunner implements ActionRunner {
       if (how != How.EXITED) {
         kill(process);
       }
+      int exitCode = exitCode(process);
+      String limitMessage = confined.limitMessage().orElse("");
       settled = true;
-      return new Ending(how, exitCode(process));
+      return new Ending(how, exitCode, limitMessage);
     } finally {
       if (!settled) {
         // Leaving abnormally must not leave the command running.
         kill(process);
       }
+      confined.close();
     }
   }
 
@@ -382,7 +416,7 @@ public final class LocalActionRunner implements ActionRunner {
 
   /** What this runner's sandbox does on this machine, as found when it was built. */
   public SandboxCapabilities sandboxCapabilities() {
-    return SandboxCapabilities.off(System.getProperty("user.name", "?"));
+    return sandbox.capabilities();
   }
 
   /**
@@ -422,6 +456,7 @@ public final class LocalActionRunner implements ActionRunner {
         pool.close();
       }
       execRoots.close();
+      sandbox.close();
     } finally {
       if (ownedFetchExecutor != null) {
         ownedFetchExecutor.shutdownNow();
@@ -555,8 +590,8 @@ public final class LocalActionRunner implements ActionRunner {
 
     /**
      * Starts every process: the actions' own and the persistent workers' tool processes; {@link
-     * ProcessLauncher#system()} by default. With {@code persistentWorkers.sandbox} set to {@code
-     * namespaces}, tool processes go through it wrapped in {@code unshare}.
+     * ProcessLauncher#system()} by default. Unless the sandbox is off, it is given the sandbox's
+     * command line (bwrap wrapping the command), not the command itself.
      */
     public Builder launcher(ProcessLauncher launcher) {
       this.launcher = Objects.requireNonNull(launcher, "launcher");
@@ -580,8 +615,8 @@ public final class LocalActionRunner implements ActionRunner {
      *
      * @throws IllegalStateException if a required setting is missing
      * @throws HearthException INTERNAL if the work directory cannot be prepared;
-     *     FAILED_PRECONDITION if persistent workers ask for a namespace sandbox this machine cannot
-     *     make
+     *     FAILED_PRECONDITION if the sandbox is required and this machine refuses part of it, or
+     *     its user or group does not exist on a root worker
      */
     public LocalActionRunner build() {
       if (workerName == null || workDirectory == null || localCache == null || cas == null) {
@@ -601,13 +636,7 @@ public final class LocalActionRunner implements ActionRunner {
         throw HearthException.internal(
             "cannot prepare the work directory " + workDirectory + ": " + e.getMessage(), e);
       }
-      ProcessLauncher toolLauncher = launcher;
-      if (persistentWorkers != null
-          && persistentWorkers.enabled()
-          && persistentWorkers.sandbox() == PersistentWorkersConfig.Sandbox.NAMESPACES) {
-        toolLauncher = NamespaceSandbox.probe(launcher);
-        log.info("Worker {}: persistent worker processes start in {}", workerName, toolLauncher);
-      }
+      Sandbox started = Sandbox.start(sandbox, workerName);
       ExecutorService owned = null;
       Executor executor = fetchExecutor;
       if (executor == null) {
@@ -616,7 +645,7 @@ public final class LocalActionRunner implements ActionRunner {
                 DEFAULT_FETCH_THREADS, Threads.daemon("hearth-fetch-" + workerName + "-"));
         executor = owned;
       }
-      return new LocalActionRunner(this, dir, executor, owned, toolLauncher);
+      return new LocalActionRunner(this, dir, executor, owned, started);
     }
 
     private static void deleteFiles(Path directory) throws IOException {
