@@ -15,11 +15,14 @@ public final class ConfinedProcess implements AutoCloseable {
   private final Process process;
   private final ActionCgroup cgroup;
   private final SandboxConfig config;
+  private final String cgroupVersion;
 
-  ConfinedProcess(Process process, ActionCgroup cgroup, SandboxConfig config) {
+  ConfinedProcess(
+      Process process, ActionCgroup cgroup, SandboxConfig config, String cgroupVersion) {
     this.process = process;
     this.cgroup = cgroup;
     this.config = config;
+    this.cgroupVersion = cgroupVersion;
   }
 
   /** The process: bwrap (or, unconfined, the command itself). */
@@ -35,12 +38,7 @@ public final class ConfinedProcess implements AutoCloseable {
     if (cgroup == null) {
       return Optional.empty();
     }
-    return message(cgroup.verdict(), config, cgroupVersion());
-  }
-
-  private String cgroupVersion() {
-    // ActionCgroup does not say; the procs files do (one per controller under v1).
-    return cgroup.procsFiles().size() > 1 ? "v1" : "v2";
+    return message(cgroup.verdict(), config, cgroupVersion);
   }
 
   static Optional<String> message(CgroupVerdict verdict, SandboxConfig config, String version) {

@@ -85,11 +85,11 @@ public final class Sandbox implements AutoCloseable {
           new Sandbox(
               workerName,
               config,
-              SandboxCapabilities.off(ownUser(root)),
+              SandboxCapabilities.off(ownUser()),
               Optional.empty(),
               Optional.empty(),
               null);
-      log.info("Worker {}: sandbox off; actions run as {}", workerName, ownUser(root));
+      log.info("Worker {}: sandbox off; actions run as {}", workerName, ownUser());
       return off;
     }
     ActionUser user = root ? ActionUser.resolve(config.user(), config.group()) : null;
@@ -112,8 +112,10 @@ public final class Sandbox implements AutoCloseable {
         switchesUser
             ? user.toString()
             : !root && available.contains(Part.USER)
-                ? "user namespace of the worker's user (" + ownUser(false) + ")"
-                : ownUser(root);
+                ? "a user namespace, as the worker's own user ("
+                    + System.getProperty("user.name", "?")
+                    + ")"
+                : ownUser();
     SandboxCapabilities capabilities =
         new SandboxCapabilities(config.mode(), available, refused, cgroups.version(), actionUser);
     if (config.mode() == SandboxConfig.Mode.REQUIRED && !refused.isEmpty()) {
@@ -208,7 +210,8 @@ public final class Sandbox implements AutoCloseable {
     }
     try {
       Process process = launcher.launch(request.withArguments(command));
-      return new ConfinedProcess(process, cgroup, config);
+      return new ConfinedProcess(
+          process, cgroup, config, cgroups == null ? "none" : cgroups.version());
     } catch (IOException | RuntimeException e) {
       if (cgroup != null) {
         cgroup.close();
@@ -275,7 +278,7 @@ public final class Sandbox implements AutoCloseable {
     }
   }
 
-  private static String ownUser(boolean root) {
+  private static String ownUser() {
     return "the worker's own user (" + System.getProperty("user.name", "?") + ")";
   }
 

@@ -75,14 +75,19 @@ import org.slf4j.LoggerFactory;
  *   <li>Materializes the input tree in a fresh exec root from the local cache, fetching what it
  *       lacks from the instance's CAS (see {@link ExecRoots}); a malformed tree is refused before
  *       anything runs. Creates the working directory and the parents of every output path.
- *   <li>Runs {@code arguments} in the working directory with exactly the command's environment
- *       variables (nothing of this JVM's environment), standard input from {@code /dev/null}, and
- *       standard output and error in files beside the exec roots. The program, {@code
- *       arguments[0]}, is resolved as REAPI describes: an absolute path as it is; a relative path
- *       with a {@code /} against the working directory; a bare name through the {@code PATH} of the
- *       command's environment (empty entries meaning the working directory), or {@code
- *       /bin:/usr/bin} if it sets none, as {@code execvp} does. The process is started with the
- *       resolved absolute path as its {@code argv[0]}.
+ *   <li>Runs {@code arguments} in its {@link Sandbox} (see docs/sandbox.md): unless the sandbox is
+ *       off, in bubblewrap's namespaces seeing only its exec root, the read-only system directories
+ *       and a private {@code /tmp}, with only a loopback network unless its platform asks for
+ *       {@code network=on} and the worker allows it, and on a root worker as the configured
+ *       unprivileged user, to whom the exec root's directories are handed over first; in a cgroup
+ *       with its memory and process limits where the machine has cgroups. It runs in the working
+ *       directory with exactly the command's environment variables (nothing of this JVM's
+ *       environment), standard input from {@code /dev/null}, and standard output and error in files
+ *       beside the exec roots. The program, {@code arguments[0]}, is resolved as REAPI describes:
+ *       an absolute path as it is; a relative path with a {@code /} against the working directory;
+ *       a bare name through the {@code PATH} of the command's environment (empty entries meaning
+ *       the working directory), or {@code /bin:/usr/bin} if it sets none, as {@code execvp} does.
+ *       The process is started with the resolved absolute path as its {@code argv[0]}.
  *   <li>Waits for the process to end, for the task's timeout, or for the {@link Cancellation},
  *       whichever comes first. On timeout or cancellation it kills the process and every descendant
  *       it can find with SIGKILL; see the limits below.
@@ -96,28 +101,34 @@ import org.slf4j.LoggerFactory;
  * <h2>Outcomes and errors</h2>
  *
  * <ul>
- *   <li>A command that ran to its end: {@link ActionOutcome#completed}, whatever its exit code.
+ *   <li>A command that ran to its end: {@link ActionOutcome#completed}, whatever its exit code;
+ *       when a cgroup limit acted on it (its memory limit killed it, its process limit refused a
+ *       fork), with a message saying so and naming the platform property that asks for more.
  *   <li>A command over its timeout: DEADLINE_EXCEEDED, "command exceeded its timeout of 10s and was
  *       killed", with the result it produced so far (outputs, stdout, stderr). Its exit code is
  *       what the process reported, normally 137 (128 + SIGKILL), or -1 if it could not be reaped.
  *   <li>A cancelled action: CANCELLED, with the partial result likewise; if the cancellation came
  *       before the command started, nothing runs and the result holds only the metadata.
  *   <li>An action that cannot run throws {@link HearthException}: INVALID_ARGUMENT for a malformed
- *       input tree, output path, working directory, environment variable or argument (such as an
- *       empty command); FAILED_PRECONDITION for inputs missing from the CAS, and for a program that
- *       is not found, not executable, or cannot be started, the message naming it (REAPI counts
- *       both as failures to set up the action, not as a command that ran and failed);
- *       RESOURCE_EXHAUSTED when the disk is full; UNAVAILABLE once closed; INTERNAL for other
+ *       sandbox property ({@code network}, {@code memoryLimit}, {@code processLimit}) or one above
+ *       the worker's maximum, for a malformed input tree, output path, working directory,
+ *       environment variable or argument (such as an empty command); FAILED_PRECONDITION for inputs
+ *       missing from the CAS, and for a program that is not found, not executable, or cannot be
+ *       started, the message naming it (REAPI counts both as failures to set up the action, not as
+ *       a command that ran and failed), and for {@code network=on} on a worker that does not allow
+ *       it; RESOURCE_EXHAUSTED when the disk is full; UNAVAILABLE once closed; INTERNAL for other
  *       failures of this machine; and what the instance's CAS throws.
  * </ul>
  *
  * <h2>Limits</h2>
  *
- * The process tree is found through {@link ProcessHandle#descendants()}, since the JDK offers no
- * process groups: a process that detached itself from the tree (a daemon that double-forked), or
- * that a command left running in the background when its main process exited, is not killed. The
- * timeout is measured with {@link System#nanoTime()}, not the injected clock, since the process
- * runs in real time.
+ * In the sandbox, the command is in a pid namespace of its own: when it exits (or bwrap is killed),
+ * the kernel kills everything it left, double-forked daemons included. With the sandbox off, or
+ * where the kernel refuses the pid namespace, the process tree is found through {@link
+ * ProcessHandle#descendants()}, since the JDK offers no process groups: a process that detached
+ * itself from the tree (a daemon that double-forked), or that a command left running in the
+ * background when its main process exited, is not killed. The timeout is measured with {@link
+ * System#nanoTime()}, not the injected clock, since the process runs in real time.
  *
  * <p>Thread-safe: {@link #run} may be called from many threads at once. The work directory belongs
  * to one runner, which deletes what an earlier runner left in it. {@link #close()} must come after
