@@ -157,6 +157,33 @@ public final class Sandbox implements AutoCloseable {
         cgroups);
   }
 
+  /**
+   * Warns when {@code workDirectory} lies under one of the read-only system directories: actions
+   * would then see, read-only, the other actions' exec roots and whatever else is there.
+   *
+   * @return whether it does
+   */
+  public boolean warnIfVisible(Path workDirectory) {
+    if (commandLine.isEmpty()) {
+      return false;
+    }
+    for (Path system : config.readOnlyPaths()) {
+      Path absolute = system.toAbsolutePath().normalize();
+      if (workDirectory.startsWith(absolute)) {
+        log.warn(
+            "Worker {}: the work directory {} lies under {}, which actions see read-only"
+                + " (sandbox.readOnlyPaths): they can read each other's exec roots; move the work"
+                + " directory or leave {} out of sandbox.readOnlyPaths",
+            workerName,
+            workDirectory,
+            absolute,
+            absolute);
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** What this sandbox does on this machine. */
   public SandboxCapabilities capabilities() {
     return capabilities;

@@ -648,6 +648,7 @@ public final class LocalActionRunner implements ActionRunner {
             "cannot prepare the work directory " + workDirectory + ": " + e.getMessage(), e);
       }
       Sandbox started = Sandbox.start(sandbox, workerName);
+      started.warnIfVisible(dir);
       ExecutorService owned = null;
       Executor executor = fetchExecutor;
       if (executor == null) {
