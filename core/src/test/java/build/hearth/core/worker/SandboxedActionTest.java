@@ -252,6 +252,63 @@ class SandboxedActionTest {
     assertThat(Path.of("/tmp", name)).doesNotExist();
   }
 
+  @Test
+  void anActionKilledByItsMemoryLimitIsToldSo() {
+    LocalActionRunner runner = runner();
+    assumeThat(runner.sandboxCapabilities().has(Part.MEMORY)).as("cgroup memory limits").isTrue();
+    // tail keeps the one endless line in memory.
+    Command command =
+        sh("head -c 400000000 /dev/zero | tail -n 1 > /dev/null")
+            .setPlatform(platform(SandboxProperties.MEMORY_LIMIT, "64MiB"))
+            .build();
+
+    ActionOutcome outcome = run(runner, command, support.emptyTree());
+
+    assertThat(outcome.result().getExitCode()).isNotZero();
+    assertThat(outcome.message())
+        .startsWith("the command was killed by its memory limit of 64.0 MiB (cgroup v")
+        .contains("platform property memoryLimit");
+  }
+
+  @Test
+  void anActionPastItsProcessLimitIsToldSo() {
+    LocalActionRunner runner = runner();
+    assumeThat(runner.sandboxCapabilities().has(Part.PIDS)).as("cgroup process limits").isTrue();
+    Command command =
+        sh("for i in $(seq 40); do sleep 1 & done 2>/dev/null; wait")
+            .setPlatform(platform(SandboxProperties.PROCESS_LIMIT, "16"))
+            .build();
+
+    ActionOutcome outcome = run(runner, command, support.emptyTree());
+
+    assertThat(outcome.message())
+        .startsWith("the command reached its process limit of 16 (the kernel refused ")
+        .contains("platform property processLimit");
+  }
+
+  @Test
+  void aRequiredSandboxStartsWhereTheMachineAllowsEveryPart() {
+    LocalActionRunner optional = runner();
+    assumeThat(optional.sandboxCapabilities().refused()).as("nothing refused here").isEmpty();
+    SandboxConfig required =
+        new SandboxConfig(
+            SandboxConfig.Mode.REQUIRED,
+            "nobody",
+            "",
+            false,
+            OptionalLong.empty(),
+            OptionalLong.empty(),
+            OptionalInt.of(SandboxConfig.DEFAULT_PROCESS_LIMIT),
+            OptionalInt.empty(),
+            SandboxConfig.DEFAULT_READ_ONLY_PATHS,
+            Path.of("bwrap"));
+
+    LocalActionRunner runner = runner(required);
+
+    assertThat(runner.sandboxCapabilities().mode()).isEqualTo(SandboxConfig.Mode.REQUIRED);
+    assertThat(stdout(run(runner, sh("id -u").build(), support.emptyTree()))).isEqualTo("65534");
+  }
+
   static Platform platform(String name, String value) {
     return Platform.newBuilder()
         .addProperties(Platform.Property.newBuilder().setName(name).setValue(value))
