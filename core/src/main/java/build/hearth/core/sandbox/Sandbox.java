@@ -7,6 +7,7 @@ import build.hearth.core.sandbox.SandboxCapabilities.Part;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -252,14 +253,24 @@ public final class Sandbox implements AutoCloseable {
    * absolute paths its command line names (read-only: a tool's program, jars and class path
    * entries) and this JVM's {@code java.home} (read-only), without the network or limits: the
    * launcher of persistent tool processes.
+   *
+   * <p>A command line comes from an action, so it must not open what the sandbox hides: a path is
+   * bound only when every user could read it on the host (each directory leading to it is
+   * searchable by others, and it is readable by others) and it lies outside {@code workDirectory},
+   * where the other actions' directories are.
    */
-  public ProcessLauncher toolLauncher(ProcessLauncher launcher) {
+  public ProcessLauncher toolLauncher(ProcessLauncher launcher, Path workDirectory) {
     Objects.requireNonNull(launcher, "launcher");
+    Objects.requireNonNull(workDirectory, "workDirectory");
     return new ProcessLauncher() {
       @Override
       public Process launch(Request request) throws IOException {
         Confinement confinement =
-            Confinement.of(request.workingDirectory()).withReadOnly(toolPaths(request.arguments()));
+            Confinement.of(request.workingDirectory())
+                .withReadOnly(
+                    toolPaths(request.arguments()).stream()
+                        .filter(path -> !path.startsWith(workDirectory) && publiclyReadable(path))
+                        .toList());
         ConfinedProcess confined = Sandbox.this.launch(launcher, request, confinement);
         // No limits, so no cgroup to close: the process is all there is.
         return confined.process();
@@ -287,6 +298,23 @@ public final class Sandbox implements AutoCloseable {
     }
     paths.add(Path.of(System.getProperty("java.home")));
     return paths;
+  }
+
+  /** Whether every user may read {@code path} on the host: the directories to it and itself. */
+  static boolean publiclyReadable(Path path) {
+    try {
+      if (!Files.getPosixFilePermissions(path).contains(PosixFilePermission.OTHERS_READ)) {
+        return false;
+      }
+      for (Path p = path.getParent(); p != null; p = p.getParent()) {
+        if (!Files.getPosixFilePermissions(p).contains(PosixFilePermission.OTHERS_EXECUTE)) {
+          return false;
+        }
+      }
+      return true;
+    } catch (IOException | UnsupportedOperationException e) {
+      return false;
+    }
   }
 
   /** Removes the worker's cgroups. Idempotent. */

@@ -175,7 +175,9 @@ public final class LocalActionRunner implements ActionRunner {
     PersistentWorkersConfig config = b.persistentWorkers;
     if (config != null && config.enabled()) {
       ProcessLauncher toolLauncher =
-          b.sandbox.mode() == SandboxConfig.Mode.OFF ? launcher : sandbox.toolLauncher(launcher);
+          b.sandbox.mode() == SandboxConfig.Mode.OFF
+              ? launcher
+              : sandbox.toolLauncher(launcher, workDirectory);
       ToolStarter starter =
           new ToolStarter(logsDirectory.resolve(PERSISTENT), toolLauncher, sandbox.actionUser());
       this.pool = PersistentPools.build(config, workDirectory.resolve(PERSISTENT), starter, clock);

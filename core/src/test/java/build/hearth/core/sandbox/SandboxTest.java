@@ -10,6 +10,7 @@ import build.hearth.core.config.SandboxConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
@@ -76,5 +77,22 @@ class SandboxTest {
     assertThat(paths)
         .containsExactly(
             Path.of("/usr/bin/java"), jar, classes, jar, Path.of(System.getProperty("java.home")));
+  }
+
+  @Test
+  void onlyWhatEveryUserCouldReadIsBoundForATool() throws IOException {
+    Path open = Files.createDirectories(tempDir.resolve("open"));
+    Path file = Files.createFile(open.resolve("tool.jar"));
+    Path hidden = Files.createDirectories(tempDir.resolve("private"));
+    Path secret = Files.createFile(hidden.resolve("blob"));
+    Files.setPosixFilePermissions(tempDir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+    Files.setPosixFilePermissions(hidden, PosixFilePermissions.fromString("rwx------"));
+    Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-r--r--"));
+
+    assertThat(Sandbox.publiclyReadable(file)).isTrue();
+    assertThat(Sandbox.publiclyReadable(secret)).isFalse();
+    assertThat(Sandbox.publiclyReadable(tempDir.resolve("missing"))).isFalse();
   }
 }

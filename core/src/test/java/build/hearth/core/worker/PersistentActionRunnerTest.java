@@ -109,6 +109,11 @@ class PersistentActionRunnerTest {
     // When set, the command line's startup part instead of the scripted tool's own java command.
     List<String> startup;
 
+    ActionSpec withStartup(List<String> startup) {
+      this.startup = startup;
+      return this;
+    }
+
     ActionSpec script(String... lines) {
       script.addAll(List.of(lines));
       return this;
@@ -244,8 +249,13 @@ class PersistentActionRunnerTest {
         .as("ExecRoot.handOver is implemented")
         .isTrue();
     LocalActionRunner runner = runner("{}", SandboxConfig.DEFAULT);
+    // The sandbox binds only what every user could read: a copy of the tool's class path that is.
+    List<String> startup = publicJavaCommand();
     Path hostTmpFile = Files.createTempFile("hearth-sandbox-test", ".txt");
     Path cache = tempDir.resolve("worker-cache");
+    // A command line naming the worker's cache does not open it: only what every user may read is
+    // bound.
+    startup.add(1, "-Dhearth.test.ignored=" + cache);
     try {
       ActionOutcome outcome =
           runner.run(
@@ -267,11 +277,12 @@ class PersistentActionRunnerTest {
                       ";",
                       "echo",
                       "ran")
+                  .withStartup(startup)
                   .task(),
               new Cancellation());
       assertThat(outcome.ran()).as(outcome.message()).isTrue();
       // Another key's process: its own directory, invisible to the first.
-      ActionSpec other = action("cwd");
+      ActionSpec other = action("cwd").withStartup(startup);
       other.key = "other";
       ActionOutcome second = runner.run(other.task(), new Cancellation());
       assertThat(second.ran()).as(second.message()).isTrue();
@@ -279,6 +290,7 @@ class PersistentActionRunnerTest {
       ActionOutcome third =
           runner.run(
               action("exists", otherDirectory.toString(), ";", "exists", ".", ";", "echo", "ran")
+                  .withStartup(startup)
                   .task(),
               new Cancellation());
 
@@ -295,6 +307,42 @@ class PersistentActionRunnerTest {
     } finally {
       Files.deleteIfExists(hostTmpFile);
     }
+  }
+
+  /**
+   * The scripted tool's java command with its class path copied where every user may read it (under
+   * this module's target directory), deleted after the test.
+   */
+  private List<String> publicJavaCommand() throws IOException {
+    Path copy = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "public-tool-");
+    directories.add(copy);
+    Files.setPosixFilePermissions(
+        copy, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    List<String> command = new ArrayList<>(ScriptedTools.javaCommand());
+    int classPath = command.indexOf("-cp") + 1;
+    List<String> entries = new ArrayList<>();
+    int n = 0;
+    for (String entry : command.get(classPath).split(java.io.File.pathSeparator)) {
+      Path source = Path.of(entry);
+      Path target = copy.resolve(n++ + "-" + source.getFileName());
+      try (java.util.stream.Stream<Path> walk = Files.walk(source)) {
+        for (Path path : walk.toList()) {
+          Path to = target.resolve(source.relativize(path).toString());
+          if (Files.isDirectory(path)) {
+            Files.createDirectories(to);
+          } else {
+            Files.copy(path, to);
+          }
+          Files.setPosixFilePermissions(
+              to,
+              java.nio.file.attribute.PosixFilePermissions.fromString(
+                  Files.isDirectory(path) ? "rwxr-xr-x" : "rw-r--r--"));
+        }
+      }
+      entries.add(target.toString());
+    }
+    command.set(classPath, String.join(java.io.File.pathSeparator, entries));
+    return command;
   }
 
   @Test
