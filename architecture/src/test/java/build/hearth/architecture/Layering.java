@@ -224,6 +224,24 @@ final class Layering {
                   + " transport assembles it with the shared port's negotiator, and it needs none of"
                   + " the services");
 
+  static final ArchRule CORE_SANDBOX_SITS_ON_CONFIG_AND_PROCESS =
+      noClasses()
+          .that()
+          .resideInAPackage("build.hearth.core.sandbox..")
+          .should()
+          .dependOnClassesThat(
+              JavaClass.Predicates.resideInAPackage(CORE)
+                  .and(
+                      JavaClass.Predicates.resideOutsideOfPackages(
+                          "build.hearth.core.sandbox..",
+                          "build.hearth.core.config..",
+                          "build.hearth.core.internal..",
+                          "build.hearth.core.process..")))
+          .because(
+              "core.sandbox confines processes for the worker's runners: it sits on api, spi,"
+                  + " core.config, core.internal and core.process only, never on the worker,"
+                  + " execution, scheduler or exec roots above it");
+
   static final ArchRule CORE_INTERNAL_ONLY_WHERE_EXPORTED =
       noClasses()
           .that()
@@ -270,6 +288,7 @@ final class Layering {
           CREDENTIALS_ARE_CHECKED_ONLY_AT_THE_EDGE,
           ONLY_GRPC_HTTP_AND_TLS_USE_GRPCS_INTERNAL_APIS,
           GRPC_TLS_USES_NO_SERVICE,
+          CORE_SANDBOX_SITS_ON_CONFIG_AND_PROCESS,
           CORE_INTERNAL_ONLY_WHERE_EXPORTED,
           SPI_INTERNAL_STAYS_IN_SPI,
           NO_PACKAGE_CYCLES);

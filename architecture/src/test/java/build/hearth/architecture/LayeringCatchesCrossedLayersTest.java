@@ -33,6 +33,15 @@ class LayeringCatchesCrossedLayersTest {
   }
 
   @Test
+  void theSandboxReachingTheWorkerFails() {
+    assertFails(
+        Layering.CORE_SANDBOX_SITS_ON_CONFIG_AND_PROCESS,
+        "build.hearth.core.sandbox.crossing",
+        "core.sandbox confines processes for the worker's runners",
+        "SandboxUsingTheWorker");
+  }
+
+  @Test
   void theAgentReachingTheServerSideFails() {
     assertFails(
         Layering.AGENT_NEVER_IMPORTS_THE_SERVER_SIDE,

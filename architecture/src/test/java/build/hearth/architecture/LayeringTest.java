@@ -24,6 +24,7 @@ class LayeringTest {
           "build.hearth.testing.transport",
           "build.hearth.core",
           "build.hearth.core.scheduler",
+          "build.hearth.core.sandbox",
           "build.hearth.grpc",
           "build.hearth.grpc.common",
           "build.hearth.grpc.security",

@@ -20,6 +20,9 @@ import build.hearth.core.internal.Threads;
 import build.hearth.core.persistent.ToolPool;
 import build.hearth.core.process.ProcessLauncher;
 import build.hearth.core.process.ProcessTrees;
+import build.hearth.core.sandbox.ActionLimits;
+import build.hearth.core.sandbox.ConfinedProcess;
+import build.hearth.core.sandbox.Sandbox;
 import build.hearth.core.sandbox.SandboxCapabilities;
 import build.hearth.spi.storage.BlobStore;
 import build.hearth.spi.worker.ActionOutcome;
@@ -72,14 +75,19 @@ import org.slf4j.LoggerFactory;
  *   <li>Materializes the input tree in a fresh exec root from the local cache, fetching what it
  *       lacks from the instance's CAS (see {@link ExecRoots}); a malformed tree is refused before
  *       anything runs. Creates the working directory and the parents of every output path.
- *   <li>Runs {@code arguments} in the working directory with exactly the command's environment
- *       variables (nothing of this JVM's environment), standard input from {@code /dev/null}, and
- *       standard output and error in files beside the exec roots. The program, {@code
- *       arguments[0]}, is resolved as REAPI describes: an absolute path as it is; a relative path
- *       with a {@code /} against the working directory; a bare name through the {@code PATH} of the
- *       command's environment (empty entries meaning the working directory), or {@code
- *       /bin:/usr/bin} if it sets none, as {@code execvp} does. The process is started with the
- *       resolved absolute path as its {@code argv[0]}.
+ *   <li>Runs {@code arguments} in its {@link Sandbox} (see docs/sandbox.md): unless the sandbox is
+ *       off, in bubblewrap's namespaces seeing only its exec root, the read-only system directories
+ *       and a private {@code /tmp}, with only a loopback network unless its platform asks for
+ *       {@code network=on} and the worker allows it, and on a root worker as the configured
+ *       unprivileged user, to whom the exec root's directories are handed over first; in a cgroup
+ *       with its memory and process limits where the machine has cgroups. It runs in the working
+ *       directory with exactly the command's environment variables (nothing of this JVM's
+ *       environment), standard input from {@code /dev/null}, and standard output and error in files
+ *       beside the exec roots. The program, {@code arguments[0]}, is resolved as REAPI describes:
+ *       an absolute path as it is; a relative path with a {@code /} against the working directory;
+ *       a bare name through the {@code PATH} of the command's environment (empty entries meaning
+ *       the working directory), or {@code /bin:/usr/bin} if it sets none, as {@code execvp} does.
+ *       The process is started with the resolved absolute path as its {@code argv[0]}.
  *   <li>Waits for the process to end, for the task's timeout, or for the {@link Cancellation},
  *       whichever comes first. On timeout or cancellation it kills the process and every descendant
  *       it can find with SIGKILL; see the limits below.
@@ -93,28 +101,34 @@ import org.slf4j.LoggerFactory;
  * <h2>Outcomes and errors</h2>
  *
  * <ul>
- *   <li>A command that ran to its end: {@link ActionOutcome#completed}, whatever its exit code.
+ *   <li>A command that ran to its end: {@link ActionOutcome#completed}, whatever its exit code;
+ *       when a cgroup limit acted on it (its memory limit killed it, its process limit refused a
+ *       fork), with a message saying so and naming the platform property that asks for more.
  *   <li>A command over its timeout: DEADLINE_EXCEEDED, "command exceeded its timeout of 10s and was
  *       killed", with the result it produced so far (outputs, stdout, stderr). Its exit code is
  *       what the process reported, normally 137 (128 + SIGKILL), or -1 if it could not be reaped.
  *   <li>A cancelled action: CANCELLED, with the partial result likewise; if the cancellation came
  *       before the command started, nothing runs and the result holds only the metadata.
  *   <li>An action that cannot run throws {@link HearthException}: INVALID_ARGUMENT for a malformed
- *       input tree, output path, working directory, environment variable or argument (such as an
- *       empty command); FAILED_PRECONDITION for inputs missing from the CAS, and for a program that
- *       is not found, not executable, or cannot be started, the message naming it (REAPI counts
- *       both as failures to set up the action, not as a command that ran and failed);
- *       RESOURCE_EXHAUSTED when the disk is full; UNAVAILABLE once closed; INTERNAL for other
+ *       sandbox property ({@code network}, {@code memoryLimit}, {@code processLimit}) or one above
+ *       the worker's maximum, for a malformed input tree, output path, working directory,
+ *       environment variable or argument (such as an empty command); FAILED_PRECONDITION for inputs
+ *       missing from the CAS, and for a program that is not found, not executable, or cannot be
+ *       started, the message naming it (REAPI counts both as failures to set up the action, not as
+ *       a command that ran and failed), and for {@code network=on} on a worker that does not allow
+ *       it; RESOURCE_EXHAUSTED when the disk is full; UNAVAILABLE once closed; INTERNAL for other
  *       failures of this machine; and what the instance's CAS throws.
  * </ul>
  *
  * <h2>Limits</h2>
  *
- * The process tree is found through {@link ProcessHandle#descendants()}, since the JDK offers no
- * process groups: a process that detached itself from the tree (a daemon that double-forked), or
- * that a command left running in the background when its main process exited, is not killed. The
- * timeout is measured with {@link System#nanoTime()}, not the injected clock, since the process
- * runs in real time.
+ * In the sandbox, the command is in a pid namespace of its own: when it exits (or bwrap is killed),
+ * the kernel kills everything it left, double-forked daemons included. With the sandbox off, or
+ * where the kernel refuses the pid namespace, the process tree is found through {@link
+ * ProcessHandle#descendants()}, since the JDK offers no process groups: a process that detached
+ * itself from the tree (a daemon that double-forked), or that a command left running in the
+ * background when its main process exited, is not killed. The timeout is measured with {@link
+ * System#nanoTime()}, not the injected clock, since the process runs in real time.
  *
  * <p>Thread-safe: {@link #run} may be called from many threads at once. The work directory belongs
  * to one runner, which deletes what an earlier runner left in it. {@link #close()} must come after
@@ -132,6 +146,7 @@ public final class LocalActionRunner implements ActionRunner {
   private final Path logsDirectory;
   private final InstanceExecRoots execRoots;
   private final ProcessLauncher launcher;
+  private final Sandbox sandbox;
   private final Clock clock;
   private final ExecutorService ownedFetchExecutor;
   private final ToolPool pool;
@@ -143,7 +158,7 @@ public final class LocalActionRunner implements ActionRunner {
       Path workDirectory,
       Executor fetchExecutor,
       ExecutorService owned,
-      ProcessLauncher toolLauncher) {
+      Sandbox sandbox) {
     this.workerName = b.workerName;
     this.logsDirectory = workDirectory.resolve(LOGS);
     this.execRoots =
@@ -154,13 +169,21 @@ public final class LocalActionRunner implements ActionRunner {
             fetchExecutor,
             b.allowAbsoluteSymlinks);
     this.launcher = b.launcher;
+    this.sandbox = sandbox;
     this.clock = b.clock;
     this.ownedFetchExecutor = owned;
     PersistentWorkersConfig config = b.persistentWorkers;
     if (config != null && config.enabled()) {
-      ToolStarter starter = new ToolStarter(logsDirectory.resolve(PERSISTENT), toolLauncher);
+      ProcessLauncher toolLauncher =
+          b.sandbox.mode() == SandboxConfig.Mode.OFF
+              ? launcher
+              : sandbox.toolLauncher(launcher, workDirectory);
+      ToolStarter starter =
+          new ToolStarter(logsDirectory.resolve(PERSISTENT), toolLauncher, sandbox.actionUser());
       this.pool = PersistentPools.build(config, workDirectory.resolve(PERSISTENT), starter, clock);
-      this.persistent = new PersistentActionRunner(workerName, config, pool, starter, this::now);
+      this.persistent =
+          new PersistentActionRunner(
+              workerName, config, pool, starter, this::now, sandbox.actionUser());
     } else {
       this.pool = null;
       this.persistent = null;
@@ -185,6 +208,8 @@ public final class LocalActionRunner implements ActionRunner {
     Command command = task.command();
     List<String> arguments = checkedArguments(command);
     Map<String, String> environment = checkedEnvironment(command);
+    ActionLimits limits =
+        ActionLimits.read(task.action().getPlatform(), command.getPlatform(), sandbox.config());
     Digest inputRoot = Digest.fromProto(task.action().getInputRootDigest());
     ContentAddressableStorage cas = execRoots.cas(task.instanceName());
     ExecRoots roots = execRoots.forInstance(task.instanceName(), cas);
@@ -206,6 +231,9 @@ public final class LocalActionRunner implements ActionRunner {
     try (ExecRoot root = roots.prepare(inputRoot)) {
       metadata.setInputFetchCompletedTimestamp(now());
       root.createOutputDirectories(command);
+      // On a root worker, the action runs as another user: its directories become that user's,
+      // its inputs stay the worker's and read-only.
+      sandbox.actionUser().ifPresent(user -> root.handOver(user.user(), user.group()));
       Path workingDirectory = root.workingDirectory(command);
       List<String> argv = new ArrayList<>(arguments);
       argv.set(
@@ -219,7 +247,13 @@ public final class LocalActionRunner implements ActionRunner {
             ProcessLauncher.Request.toFiles(
                 argv, environment, workingDirectory, logs.stdout(), logs.stderr());
         metadata.setExecutionStartTimestamp(now());
-        Ending ending = execute(request, arguments.get(0), task.timeout(), cancellation);
+        Ending ending =
+            execute(
+                request,
+                limits.confinement(root.path()),
+                arguments.get(0),
+                task.timeout(),
+                cancellation);
         metadata.setExecutionCompletedTimestamp(now());
 
         metadata.setOutputUploadStartTimestamp(now());
@@ -230,7 +264,7 @@ public final class LocalActionRunner implements ActionRunner {
         metadata.setOutputUploadCompletedTimestamp(now());
         result.setExecutionMetadata(metadata.setWorkerCompletedTimestamp(now()));
         return switch (ending.how()) {
-          case EXITED -> ActionOutcome.completed(result.build());
+          case EXITED -> ActionOutcome.completed(result.build(), ending.limitMessage());
           case TIMED_OUT ->
               new ActionOutcome(
                   result.build(),
@@ -256,11 +290,20 @@ public final class LocalActionRunner implements ActionRunner {
     CANCELLED
   }
 
-  private record Ending(How how, int exitCode) {}
+  /**
+   * How the command ended.
+   *
+   * @param limitMessage what its sandbox's limits did to it, for a person; empty for nothing
+   */
+  private record Ending(How how, int exitCode, String limitMessage) {}
 
-  /** Starts the process and waits for its end, its timeout or its cancellation. */
+  /**
+   * Starts the process in its sandbox and waits for its end, its timeout or its cancellation; then
+   * ends whatever it left behind.
+   */
   private Ending execute(
       ProcessLauncher.Request request,
+      build.hearth.core.sandbox.Confinement confinement,
       String program,
       Duration timeout,
       Cancellation cancellation) {
@@ -268,9 +311,9 @@ public final class LocalActionRunner implements ActionRunner {
     // Runs on the cancelling thread (the scheduler's callback thread): only wake this one, which
     // does the killing.
     cancellation.onCancel(() -> cancelled.complete(null));
-    Process process;
+    ConfinedProcess confined;
     try {
-      process = launcher.launch(request);
+      confined = sandbox.launch(launcher, request, confinement);
     } catch (IOException e) {
       throw HearthException.failedPrecondition(
           "cannot start program '%s' (%s): %s",
@@ -279,6 +322,7 @@ public final class LocalActionRunner implements ActionRunner {
       throw HearthException.invalidArgument(
           "cannot start program '%s': %s", program, e.getMessage());
     }
+    Process process = confined.process();
     boolean settled = false;
     try {
       How how;
@@ -299,13 +343,16 @@ public final class LocalActionRunner implements ActionRunner {
       if (how != How.EXITED) {
         kill(process);
       }
+      int exitCode = exitCode(process);
+      String limitMessage = confined.limitMessage().orElse("");
       settled = true;
-      return new Ending(how, exitCode(process));
+      return new Ending(how, exitCode, limitMessage);
     } finally {
       if (!settled) {
         // Leaving abnormally must not leave the command running.
         kill(process);
       }
+      confined.close();
     }
   }
 
@@ -382,7 +429,7 @@ public final class LocalActionRunner implements ActionRunner {
 
   /** What this runner's sandbox does on this machine, as found when it was built. */
   public SandboxCapabilities sandboxCapabilities() {
-    return SandboxCapabilities.off(System.getProperty("user.name", "?"));
+    return sandbox.capabilities();
   }
 
   /**
@@ -422,6 +469,7 @@ public final class LocalActionRunner implements ActionRunner {
         pool.close();
       }
       execRoots.close();
+      sandbox.close();
     } finally {
       if (ownedFetchExecutor != null) {
         ownedFetchExecutor.shutdownNow();
@@ -555,8 +603,8 @@ public final class LocalActionRunner implements ActionRunner {
 
     /**
      * Starts every process: the actions' own and the persistent workers' tool processes; {@link
-     * ProcessLauncher#system()} by default. With {@code persistentWorkers.sandbox} set to {@code
-     * namespaces}, tool processes go through it wrapped in {@code unshare}.
+     * ProcessLauncher#system()} by default. Unless the sandbox is off, it is given the sandbox's
+     * command line (bwrap wrapping the command), not the command itself.
      */
     public Builder launcher(ProcessLauncher launcher) {
       this.launcher = Objects.requireNonNull(launcher, "launcher");
@@ -580,8 +628,8 @@ public final class LocalActionRunner implements ActionRunner {
      *
      * @throws IllegalStateException if a required setting is missing
      * @throws HearthException INTERNAL if the work directory cannot be prepared;
-     *     FAILED_PRECONDITION if persistent workers ask for a namespace sandbox this machine cannot
-     *     make
+     *     FAILED_PRECONDITION if the sandbox is required and this machine refuses part of it, or
+     *     its user or group does not exist on a root worker
      */
     public LocalActionRunner build() {
       if (workerName == null || workDirectory == null || localCache == null || cas == null) {
@@ -601,13 +649,8 @@ public final class LocalActionRunner implements ActionRunner {
         throw HearthException.internal(
             "cannot prepare the work directory " + workDirectory + ": " + e.getMessage(), e);
       }
-      ProcessLauncher toolLauncher = launcher;
-      if (persistentWorkers != null
-          && persistentWorkers.enabled()
-          && persistentWorkers.sandbox() == PersistentWorkersConfig.Sandbox.NAMESPACES) {
-        toolLauncher = NamespaceSandbox.probe(launcher);
-        log.info("Worker {}: persistent worker processes start in {}", workerName, toolLauncher);
-      }
+      Sandbox started = Sandbox.start(sandbox, workerName);
+      started.warnIfVisible(dir);
       ExecutorService owned = null;
       Executor executor = fetchExecutor;
       if (executor == null) {
@@ -616,7 +659,7 @@ public final class LocalActionRunner implements ActionRunner {
                 DEFAULT_FETCH_THREADS, Threads.daemon("hearth-fetch-" + workerName + "-"));
         executor = owned;
       }
-      return new LocalActionRunner(this, dir, executor, owned, toolLauncher);
+      return new LocalActionRunner(this, dir, executor, owned, started);
     }
 
     private static void deleteFiles(Path directory) throws IOException {

@@ -102,18 +102,25 @@ final class PersistentActionRunner {
   private final ToolPool pool;
   private final ToolStarter starter;
   private final Supplier<com.google.protobuf.Timestamp> now;
+  private final java.util.Optional<build.hearth.core.sandbox.ActionUser> actionUser;
 
+  /**
+   * @param actionUser the user tool processes run as, when another than the worker's: each
+   *     request's synced directory is handed over to it
+   */
   PersistentActionRunner(
       String workerName,
       PersistentWorkersConfig config,
       ToolPool pool,
       ToolStarter starter,
-      Supplier<com.google.protobuf.Timestamp> now) {
+      Supplier<com.google.protobuf.Timestamp> now,
+      java.util.Optional<build.hearth.core.sandbox.ActionUser> actionUser) {
     this.workerName = workerName;
     this.config = config;
     this.pool = pool;
     this.starter = starter;
     this.now = now;
+    this.actionUser = actionUser;
   }
 
   /** What makes an action persistent: its platform's key, tool, protocol and multiplex. */
@@ -320,6 +327,7 @@ final class PersistentActionRunner {
     try (ExecRoot root =
         key.multiplex() ? ExecRoot.adopt(directory) : ExecRoot.existing(directory)) {
       root.createOutputDirectories(command);
+      actionUser.ifPresent(user -> root.handOver(user.user(), user.group()));
       metadata.setInputFetchCompletedTimestamp(now.get());
       WorkRequest.Builder request =
           WorkRequest.newBuilder()

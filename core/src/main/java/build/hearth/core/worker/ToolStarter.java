@@ -1,6 +1,7 @@
 package build.hearth.core.worker;
 
 import build.hearth.api.HearthException;
+import build.hearth.core.execroot.ExecRoot;
 import build.hearth.core.execroot.ExecRoots;
 import build.hearth.core.execroot.InputFiles;
 import build.hearth.core.persistent.PipedToolProcess;
@@ -9,6 +10,7 @@ import build.hearth.core.persistent.ToolKey;
 import build.hearth.core.persistent.ToolProcess;
 import build.hearth.core.persistent.ToolProcessException;
 import build.hearth.core.process.ProcessLauncher;
+import build.hearth.core.sandbox.ActionUser;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -45,15 +47,20 @@ final class ToolStarter implements ProcessFactory {
 
   private final Path logsDirectory;
   private final ProcessLauncher launcher;
+  private final java.util.Optional<ActionUser> actionUser;
   private final ThreadLocal<Seed> seeds = new ThreadLocal<>();
   private final AtomicLong started = new AtomicLong();
 
   /**
    * @param launcher starts the processes: the runner's own launcher, possibly wrapped in a sandbox
+   * @param actionUser the user tool processes run as, when another than the worker's: the process
+   *     directory is handed over to it after each sync
    */
-  ToolStarter(Path logsDirectory, ProcessLauncher launcher) {
+  ToolStarter(
+      Path logsDirectory, ProcessLauncher launcher, java.util.Optional<ActionUser> actionUser) {
     this.logsDirectory = logsDirectory;
     this.launcher = launcher;
+    this.actionUser = actionUser;
   }
 
   /** Sets (or, with null, clears) the inputs of the action this thread is acquiring for. */
@@ -72,6 +79,8 @@ final class ToolStarter implements ProcessFactory {
       throw new IllegalStateException("a tool process was asked for outside an action's acquire");
     }
     seed.roots().sync(seed.inputs(), processDirectory, Set.of());
+    actionUser.ifPresent(
+        user -> ExecRoot.existing(processDirectory).handOver(user.user(), user.group()));
     List<String> command = new ArrayList<>(key.startupArguments());
     Path program;
     try {

@@ -17,6 +17,7 @@ import build.hearth.api.HearthException;
 import build.hearth.api.PoolStats;
 import build.hearth.api.RetirementReason;
 import build.hearth.api.StatusCode;
+import build.hearth.core.config.SandboxConfig;
 import build.hearth.core.config.WorkerConfig;
 import build.hearth.core.execution.Cancellation;
 import build.hearth.core.persistent.ScriptedTools;
@@ -78,10 +79,15 @@ class PersistentActionRunnerTest {
   }
 
   private LocalActionRunner runner(String persistentWorkers) {
+    return runner(persistentWorkers, SandboxConfig.OFF);
+  }
+
+  private LocalActionRunner runner(String persistentWorkers, SandboxConfig sandbox) {
     LocalActionRunner runner =
         support
             .runnerBuilder()
             .clock(clock)
+            .sandbox(sandbox)
             .persistentWorkers(
                 WorkerConfig.parseStandalone(
                         "{\"persistentWorkers\": " + persistentWorkers + "}", "worker.json")
@@ -102,6 +108,11 @@ class PersistentActionRunnerTest {
     List<String> outputs = new ArrayList<>();
     // When set, the command line's startup part instead of the scripted tool's own java command.
     List<String> startup;
+
+    ActionSpec withStartup(List<String> startup) {
+      this.startup = startup;
+      return this;
+    }
 
     ActionSpec script(String... lines) {
       script.addAll(List.of(lines));
@@ -229,33 +240,109 @@ class PersistentActionRunnerTest {
   }
 
   @Test
-  void aNamespaceSandboxHidesTheHostsProcessesAndTmpFromTheTool() throws IOException {
-    // The worker's directories outside /tmp (in this module's target directory), so that the
-    // sandbox can give the tool a private /tmp: a tool whose files are under /tmp keeps the host's.
-    Path outsideTmp =
-        Files.createTempDirectory(Path.of("target").toAbsolutePath(), "sandbox-test-");
-    directories.add(outsideTmp);
-    support.close();
-    support = new WorkerTestSupport(outsideTmp);
-    LocalActionRunner runner = runner("{\"sandbox\": \"namespaces\"}");
+  void toolProcessesRunSandboxedSeeingOnlyTheirOwnDirectory() throws IOException {
+    org.assertj.core.api.Assumptions.assumeThat(System.getProperty("user.name"))
+        .as("runs as root")
+        .isEqualTo("root");
+    org.assertj.core.api.Assumptions.assumeThat(
+            SandboxedActionTest.handOverWorks(Files.createDirectories(tempDir.resolve("probe"))))
+        .as("ExecRoot.handOver is implemented")
+        .isTrue();
+    LocalActionRunner runner = runner("{}", SandboxConfig.DEFAULT);
+    // The sandbox binds only what every user could read: a copy of the tool's class path that is.
+    List<String> startup = publicJavaCommand();
     Path hostTmpFile = Files.createTempFile("hearth-sandbox-test", ".txt");
+    Path cache = tempDir.resolve("worker-cache");
+    // A command line naming the worker's cache does not open it: only what every user may read is
+    // bound.
+    startup.add(1, "-Dhearth.test.ignored=" + cache);
     try {
       ActionOutcome outcome =
           runner.run(
-              action("pid", ";", "exists", hostTmpFile.toString(), ";", "echo", "ran").task(),
+              action(
+                      "pid",
+                      ";",
+                      "exists",
+                      hostTmpFile.toString(),
+                      ";",
+                      "exists",
+                      cache.toString(),
+                      ";",
+                      "exists",
+                      "../..",
+                      ";",
+                      "write",
+                      "out/w.txt",
+                      "x",
+                      ";",
+                      "echo",
+                      "ran")
+                  .withStartup(startup)
+                  .task(),
+              new Cancellation());
+      assertThat(outcome.ran()).as(outcome.message()).isTrue();
+      // Another key's process: its own directory, invisible to the first.
+      ActionSpec other = action("cwd").withStartup(startup);
+      other.key = "other";
+      ActionOutcome second = runner.run(other.task(), new Cancellation());
+      assertThat(second.ran()).as(second.message()).isTrue();
+      Path otherDirectory = Path.of(stderr(second));
+      ActionOutcome third =
+          runner.run(
+              action("exists", otherDirectory.toString(), ";", "exists", ".", ";", "echo", "ran")
+                  .withStartup(startup)
+                  .task(),
               new Cancellation());
 
-      assertThat(outcome.ran()).as(outcome.message()).isTrue();
-      // pid 1 of its own pid namespace, and an empty /tmp of its own, unless the tool's own files
-      // (this checkout's classes, the test's directories) lie under /tmp, which must stay visible.
-      ActionSpec probe = action("pid");
-      boolean hostTmp =
-          NamespaceSandbox.needsHostTmp(probe.task().command().getArgumentsList(), outsideTmp);
-      assertThat(stderr(outcome)).isEqualTo("1\n" + (hostTmp ? "yes" : "no") + "\nran");
-      assertThat(totals(runner).spawns()).isEqualTo(1);
+      // Not pid 1 (bwrap's init is), but a small pid of its own namespace; no host /tmp file, no
+      // worker cache; its directory's parents exist (as empty directories); it may write there.
+      String[] lines = stderr(outcome).split("\n");
+      assertThat(Long.parseLong(lines[0])).isLessThan(10);
+      assertThat(List.of(lines).subList(1, lines.length)).containsExactly("no", "no", "yes", "ran");
+      assertThat(stderr(third)).isEqualTo("no\nyes\nran");
+      assertThat(totals(runner).spawns()).isEqualTo(2);
+      // Started through bwrap, as nobody.
+      ProcessLauncher.Request request = support.launcher.requests.get(0);
+      assertThat(request.arguments()).contains("--unshare-net", "--reuid=65534");
     } finally {
       Files.deleteIfExists(hostTmpFile);
     }
+  }
+
+  /**
+   * The scripted tool's java command with its class path copied where every user may read it (under
+   * this module's target directory), deleted after the test.
+   */
+  private List<String> publicJavaCommand() throws IOException {
+    Path copy = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "public-tool-");
+    directories.add(copy);
+    Files.setPosixFilePermissions(
+        copy, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    List<String> command = new ArrayList<>(ScriptedTools.javaCommand());
+    int classPath = command.indexOf("-cp") + 1;
+    List<String> entries = new ArrayList<>();
+    int n = 0;
+    for (String entry : command.get(classPath).split(java.io.File.pathSeparator)) {
+      Path source = Path.of(entry);
+      Path target = copy.resolve(n++ + "-" + source.getFileName());
+      try (java.util.stream.Stream<Path> walk = Files.walk(source)) {
+        for (Path path : walk.toList()) {
+          Path to = target.resolve(source.relativize(path).toString());
+          if (Files.isDirectory(path)) {
+            Files.createDirectories(to);
+          } else {
+            Files.copy(path, to);
+          }
+          Files.setPosixFilePermissions(
+              to,
+              java.nio.file.attribute.PosixFilePermissions.fromString(
+                  Files.isDirectory(path) ? "rwxr-xr-x" : "rw-r--r--"));
+        }
+      }
+      entries.add(target.toString());
+    }
+    command.set(classPath, String.join(java.io.File.pathSeparator, entries));
+    return command;
   }
 
   @Test

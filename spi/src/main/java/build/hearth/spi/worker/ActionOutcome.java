@@ -12,7 +12,9 @@ import java.util.Objects;
  *
  * @param result the action's result, possibly partial when {@code code} is not OK
  * @param code OK if the command ran to its end
- * @param message for a person, when {@code code} is not OK; empty otherwise
+ * @param message for a person: why the action was stopped when {@code code} is not OK; with OK,
+ *     something the command's user should know about its run (that its memory limit killed it,
+ *     say), or empty
  */
 public record ActionOutcome(ActionResult result, StatusCode code, String message) {
   /**
@@ -20,7 +22,7 @@ public record ActionOutcome(ActionResult result, StatusCode code, String message
    *
    * @param result the action's result
    * @param code OK if the command ran to its end
-   * @param message for a person, when {@code code} is not OK
+   * @param message for a person; may accompany OK
    * @throws NullPointerException if a value is null
    */
   public ActionOutcome {
@@ -36,6 +38,19 @@ public record ActionOutcome(ActionResult result, StatusCode code, String message
    */
   public static ActionOutcome completed(ActionResult result) {
     return new ActionOutcome(result, StatusCode.OK, "");
+  }
+
+  /**
+   * {@return a command that ran to its end with {@code result}, and something its user should know
+   * about the run, such as "the command was killed by its memory limit of 64.0 MiB"}; the server
+   * passes it on as {@code ExecuteResponse.message}
+   *
+   * @param result the command's result, whatever its exit code
+   * @param message for a person; empty for nothing to say
+   * @throws NullPointerException if a value is null
+   */
+  public static ActionOutcome completed(ActionResult result, String message) {
+    return new ActionOutcome(result, StatusCode.OK, message);
   }
 
   /** {@return whether the command ran to its end (whatever its exit code)} */

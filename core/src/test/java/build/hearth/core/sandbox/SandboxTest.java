@@ -1,0 +1,98 @@
+package build.hearth.core.sandbox;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import build.hearth.api.HearthException;
+import build.hearth.api.StatusCode;
+import build.hearth.core.config.SandboxConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Starting a {@link Sandbox} on this machine (bubblewrap installed, as root on CI). */
+class SandboxTest {
+  @TempDir Path tempDir;
+
+  private static SandboxConfig config(String user, List<Path> readOnlyPaths) {
+    return new SandboxConfig(
+        SandboxConfig.Mode.OPTIONAL,
+        user,
+        "",
+        false,
+        OptionalLong.empty(),
+        OptionalLong.empty(),
+        OptionalInt.empty(),
+        OptionalInt.empty(),
+        readOnlyPaths,
+        Path.of("bwrap"));
+  }
+
+  @Test
+  void aRootWorkerRefusesToStartForAUserThatDoesNotExist() {
+    assumeThat(System.getProperty("user.name")).isEqualTo("root");
+
+    assertThatThrownBy(
+            () -> Sandbox.start(config("no-such-user-hearth", List.of(Path.of("/usr"))), "w"))
+        .isInstanceOfSatisfying(
+            HearthException.class,
+            e -> assertThat(e.code()).isEqualTo(StatusCode.FAILED_PRECONDITION))
+        .hasMessageContaining("sandbox.user \"no-such-user-hearth\" does not exist");
+  }
+
+  @Test
+  void warnsWhenTheWorkDirectoryIsVisibleToActions() throws IOException {
+    assumeThat(SandboxProbe.findProgram(Path.of("bwrap"))).isPresent();
+    List<Path> system = new java.util.ArrayList<>(SandboxConfig.DEFAULT_READ_ONLY_PATHS);
+    system.add(tempDir);
+    try (Sandbox sandbox = Sandbox.start(config("nobody", system), "w")) {
+      assumeThat(sandbox.capabilities().has(SandboxCapabilities.Part.MOUNT)).isTrue();
+
+      assertThat(sandbox.warnIfVisible(Files.createDirectories(tempDir.resolve("work")))).isTrue();
+      assertThat(sandbox.warnIfVisible(Path.of("/var/lib/hearth/work"))).isFalse();
+    }
+  }
+
+  @Test
+  void aToolSeesTheAbsolutePathsOfItsCommandLineAndTheJvm() throws IOException {
+    Path jar = Files.createFile(tempDir.resolve("tool.jar"));
+    Path classes = Files.createDirectories(tempDir.resolve("classes"));
+
+    List<Path> paths =
+        Sandbox.toolPaths(
+            List.of(
+                "/usr/bin/java",
+                "-cp",
+                jar + ":" + classes + ":relative/dir",
+                "--flag=" + jar,
+                tempDir.resolve("missing").toString()));
+
+    assertThat(paths)
+        .containsExactly(
+            Path.of("/usr/bin/java"), jar, classes, jar, Path.of(System.getProperty("java.home")));
+  }
+
+  @Test
+  void onlyWhatEveryUserCouldReadIsBoundForATool() throws IOException {
+    Path open = Files.createDirectories(tempDir.resolve("open"));
+    Path file = Files.createFile(open.resolve("tool.jar"));
+    Path hidden = Files.createDirectories(tempDir.resolve("private"));
+    Path secret = Files.createFile(hidden.resolve("blob"));
+    Files.setPosixFilePermissions(tempDir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+    Files.setPosixFilePermissions(hidden, PosixFilePermissions.fromString("rwx------"));
+    Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-r--r--"));
+
+    assertThat(Sandbox.publiclyReadable(file)).isTrue();
+    assertThat(Sandbox.publiclyReadable(secret)).isFalse();
+    assertThat(Sandbox.publiclyReadable(tempDir.resolve("missing"))).isFalse();
+  }
+}
