@@ -282,7 +282,8 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
     StatusCode code = StatusCode.forValue(finished.getStatus().getCode());
     String message = finished.getStatus().getMessage();
     if (code == StatusCode.OK) {
-      assignment.complete(ActionOutcome.completed(finished.getResult()));
+      // The message of a command that ran (such as that its memory limit killed it) is kept.
+      assignment.complete(new ActionOutcome(finished.getResult(), code, message));
     } else if ((code == StatusCode.DEADLINE_EXCEEDED || code == StatusCode.CANCELLED)
         && finished.hasResult()) {
       assignment.complete(new ActionOutcome(finished.getResult(), code, message));

@@ -102,6 +102,30 @@ class WorkerApiServiceTest {
   }
 
   @Test
+  void theMessageOfACommandThatRanIsKept() throws Exception {
+    try (RawWorker worker = new RawWorker(server.channel())) {
+      worker.register("raw-oom", 1);
+      worker.next(KindCase.REGISTERED);
+
+      Ticket<ActionOutcome> ticket = server.submit("allocate");
+      AssignAction assign = worker.next(KindCase.ASSIGN).getAssign();
+      ActionResult killed = ActionResult.newBuilder().setExitCode(137).build();
+      String message = "the command was killed by its memory limit of 64.0 MiB";
+      worker.finished(
+          ActionFinished.newBuilder()
+              .setAssignmentId(assign.getAssignmentId())
+              .setStatus(Rpc.rpcStatus(StatusCode.OK, message))
+              .setResult(killed)
+              .build());
+
+      ActionOutcome outcome = ticket.result().get(10, TimeUnit.SECONDS);
+      assertThat(outcome.ran()).isTrue();
+      assertThat(outcome.message()).isEqualTo(message);
+      assertThat(outcome.result()).isEqualTo(killed);
+    }
+  }
+
+  @Test
   void anUnknownAssignmentIsIgnored() throws Exception {
     try (RawWorker worker = new RawWorker(server.channel())) {
       worker.register("raw-3", 1);
