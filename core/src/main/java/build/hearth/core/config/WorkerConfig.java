@@ -227,8 +227,9 @@ public final class WorkerConfig {
   }
 
   /**
-   * {@return what the worker announces to its scheduler: its name, {@linkplain #offeredProperties()
-   * offered properties} and slots}
+   * {@return the worker's name, {@linkplain #offeredProperties() offered properties} and slots}
+   * What a running worker announces adds the {@code network} its sandbox gives actions, known only
+   * once its runtime has started ({@code WorkerRuntime.offeredProperties}).
    */
   public WorkerSpec workerSpec() {
     return WorkerSpec.builder(name).slots(slots).properties(offeredProperties()).build();
