@@ -21,6 +21,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -78,7 +79,14 @@ final class LocalExecution implements AutoCloseable {
                   .clock(clock)
                   .build());
       WorkerRuntime worker = resources.register(runtime.build());
-      worker.serve(WorkerSpec.builder(WORKER).slots(slots).build(), scheduler, warm);
+      // No sandbox here (the runtime's default), so the worker offers network=on.
+      worker.serve(
+          WorkerSpec.builder(WORKER)
+              .slots(slots)
+              .properties(worker.offeredProperties(Map.of()))
+              .build(),
+          scheduler,
+          warm);
       ExecutionService service =
           ExecutionServices.newBuilder()
               .cas(cas)

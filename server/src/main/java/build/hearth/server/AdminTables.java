@@ -120,7 +120,43 @@ final class AdminTables {
         .append(" with persistent workers, ")
         .append(count(workers, "persistentProcesses"))
         .append(" persistent processes)\n");
+    for (Map<String, Object> worker : objects(workers, "sandboxes")) {
+      sandbox(worker, out);
+    }
     return out.toString();
+  }
+
+  /**
+   * One line per worker on what its sandbox does, then one per part the kernel refused, with the
+   * reason: {@code " local (in-process): sandbox optional; in force: mount, pid; cgroups v1;
+   * actions run as nobody (65534:65534)"}.
+   */
+  private static void sandbox(Map<String, Object> worker, StringBuilder out) {
+    out.append("  ")
+        .append(string(worker, "worker", NONE))
+        .append(flag(worker, "remote") ? " (remote): " : " (in-process): ");
+    Map<String, Object> sandbox = object(worker, "sandbox");
+    if (sandbox.isEmpty()) {
+      out.append("sandbox not reported\n");
+      return;
+    }
+    List<String> available = new ArrayList<>();
+    if (sandbox.get("available") instanceof List<?> parts) {
+      parts.forEach(part -> available.add(String.valueOf(part)));
+    }
+    out.append("sandbox ")
+        .append(string(sandbox, "mode", NONE))
+        .append("; in force: ")
+        .append(available.isEmpty() ? "none" : String.join(", ", available))
+        .append("; cgroups ")
+        .append(string(sandbox, "cgroups", NONE))
+        .append("; actions run as ")
+        .append(string(sandbox, "actionUser", NONE))
+        .append('\n');
+    object(sandbox, "refused")
+        .forEach(
+            (part, reason) ->
+                out.append("    refused ").append(part).append(": ").append(reason).append('\n'));
   }
 
   private static void schedulerSummary(Map<String, Object> doc, StringBuilder out) {

@@ -32,6 +32,7 @@ import build.hearth.spi.transport.TransportProvider;
 import build.hearth.spi.transport.TransportProviderRegistry;
 import build.hearth.spi.worker.ActionOutcome;
 import build.hearth.spi.worker.ExecutionTask;
+import build.hearth.spi.worker.WorkerSpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -273,14 +274,24 @@ public final class HearthServer implements AutoCloseable {
             resources.register(
                 WorkerRuntime.open(worker, storeProviders, instance -> casFor(worker, instance)));
         String scheduler = worker.scheduler().orElseThrow();
-        runtime.serve(worker.workerSpec(), schedulers.get(scheduler), warmWorkers.get(scheduler));
+        // The worker offers the network its sandbox gives actions, found as the runtime started.
+        WorkerSpec spec =
+            WorkerSpec.builder(worker.name())
+                .slots(worker.slots())
+                .properties(runtime.offeredProperties(worker.offeredProperties()))
+                .build();
+        runtime.serve(spec, schedulers.get(scheduler), warmWorkers.get(scheduler));
         log.info(
             "In-process worker '{}' ready with {} slots (work directory {})",
             worker.name(),
             worker.slots(),
             worker.workDirectory());
         workers.put(worker.name(), runtime);
-        reports.registerLive(worker.name(), scheduler, runtime::persistentWorkerStats);
+        reports.registerLive(
+            worker.name(),
+            scheduler,
+            runtime::persistentWorkerStats,
+            WorkerReports.Sandbox.of(runtime.sandboxCapabilities()));
       }
     }
 

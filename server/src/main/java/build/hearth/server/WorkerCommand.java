@@ -6,6 +6,7 @@ import build.hearth.core.worker.WorkerRuntime;
 import build.hearth.spi.storage.StoreProviderRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -44,9 +45,9 @@ final class WorkerCommand implements Callable<Integer> {
       names = "--config",
       paramLabel = "FILE",
       description =
-          "A worker JSON file (name, slots, properties, workDirectory, cache, tls,"
-              + " tokenFile); see docs/configuration.md. Every field is optional; the --tls-*"
-              + " and --token-file options take the place of the file's values.")
+          "A worker JSON file (name, slots, properties, workDirectory, cache,"
+              + " persistentWorkers, sandbox, tls, tokenFile); see docs/configuration.md. Every"
+              + " field is optional; the --tls-* and --token-file options take the place of the file's values.")
   Path config;
 
   @Option(
@@ -85,6 +86,10 @@ final class WorkerCommand implements Callable<Integer> {
                   started.set(runtime);
                   return runtime;
                 })
+            // The network its sandbox gives actions, and the sandbox itself for the server's
+            // `hearth admin status`, as the runtime found them at start.
+            .runnerProperties(() -> started.get().offeredProperties(Map.of()))
+            .sandbox(() -> started.get().sandboxCapabilities())
             // The server's metrics and `hearth admin worker-stats` show this worker's pool.
             .statusSupplier(
                 () -> {

@@ -10,8 +10,11 @@ import build.hearth.api.PoolStats.ProcessState;
 import build.hearth.api.PoolStats.ProcessStats;
 import build.hearth.api.RetirementReason;
 import build.hearth.api.ToolProtocol;
+import build.hearth.core.config.SandboxConfig;
 import build.hearth.core.ops.AdminRoutes;
 import build.hearth.core.ops.WorkerReports;
+import build.hearth.core.sandbox.SandboxCapabilities;
+import build.hearth.core.sandbox.SandboxCapabilities.Part;
 import build.hearth.spi.transport.HttpRoutes;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
@@ -26,6 +29,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -241,6 +246,53 @@ class AdminCommandTest {
             old    cas           unavailable: disk gone
 
             Workers reporting: 2 (1 with persistent workers, 3 persistent processes)
+            """);
+  }
+
+  @Test
+  void statusPrintsEachWorkersSandboxAndEveryRefusedPart() {
+    WorkerReports reports = new WorkerReports(Clock.fixed(NOW, ZoneOffset.UTC));
+    reports.registerLive(
+        "local",
+        "default",
+        Optional::empty,
+        WorkerReports.Sandbox.of(
+            new SandboxCapabilities(
+                SandboxConfig.Mode.OPTIONAL,
+                EnumSet.of(Part.MOUNT, Part.PID, Part.IPC, Part.UTS, Part.USER),
+                new EnumMap<>(
+                    Map.of(
+                        Part.NETWORK,
+                        "bwrap: loopback: Failed RTM_NEWADDR: Operation not permitted",
+                        Part.MEMORY,
+                        "no writable memory cgroup")),
+                "none",
+                "user namespace of worker (1000)")));
+    reports.update(new WorkerReports.Report("old-remote", "default", true, NOW, Optional.empty()));
+    HttpRoutes routes =
+        AdminRoutes.newBuilder()
+            .workerReports(reports)
+            .clock(Clock.fixed(NOW, ZoneOffset.UTC))
+            .build();
+    answers.put(
+        "/admin/v1/status",
+        new Response(
+            200,
+            new String(
+                routes.get("/admin/v1/status", "").orElseThrow().body(), StandardCharsets.UTF_8)));
+
+    Run run = run("admin", "status", "--endpoint", endpoint());
+
+    assertThat(run.exitCode()).isZero();
+    String out = run.out();
+    assertThat(out.substring(out.indexOf("Workers reporting")))
+        .isEqualTo(
+            """
+            Workers reporting: 2 (0 with persistent workers, 0 persistent processes)
+              local (in-process): sandbox optional; in force: mount, pid, ipc, uts, user; cgroups none; actions run as user namespace of worker (1000)
+                refused network: bwrap: loopback: Failed RTM_NEWADDR: Operation not permitted
+                refused memory: no writable memory cgroup
+              old-remote (remote): sandbox not reported
             """);
   }
 

@@ -6,9 +6,12 @@ import build.hearth.api.PoolStats;
 import build.hearth.core.execution.ActionRunner;
 import build.hearth.core.internal.Threads;
 import build.hearth.core.remote.PoolStatsMessages;
+import build.hearth.core.remote.SandboxReports;
+import build.hearth.core.sandbox.SandboxCapabilities;
 import build.hearth.grpc.common.BearerToken;
 import build.hearth.grpc.tls.ClientTls;
 import build.hearth.proto.workerapi.Register;
+import build.hearth.proto.workerapi.SandboxReport;
 import build.hearth.proto.workerapi.WorkerApiGrpc;
 import build.hearth.proto.workerapi.WorkerStatus;
 import io.grpc.ChannelCredentials;
@@ -99,8 +102,9 @@ public final class WorkerAgent implements AutoCloseable {
   private final Endpoint endpoint;
   private final String name;
   private final int slots;
-  private final Map<String, List<String>> properties;
   private final Function<Function<String, ContentAddressableStorage>, ActionRunner> runnerFactory;
+  private final Supplier<? extends Map<String, ? extends Collection<String>>> runnerProperties;
+  private final Supplier<SandboxCapabilities> sandboxSupplier; // null: report no sandbox
   private final Backoff backoff;
   private final Duration maxBackoff;
   private final Clock clock;
@@ -128,6 +132,9 @@ public final class WorkerAgent implements AutoCloseable {
   private volatile ScheduledThreadPoolExecutor timer;
   private volatile ThreadPoolExecutor slotPool;
   private volatile ActionRunner runner;
+  // The configured properties until start(), then with the runner's added.
+  private volatile Map<String, List<String>> properties;
+  private volatile SandboxReport sandbox; // null: none reported
 
   private WorkerAgent(Builder builder) {
     this.endpoint = builder.endpoint;
@@ -135,6 +142,8 @@ public final class WorkerAgent implements AutoCloseable {
     this.slots = builder.slots;
     this.properties = builder.properties;
     this.runnerFactory = builder.runnerFactory;
+    this.runnerProperties = builder.runnerProperties;
+    this.sandboxSupplier = builder.sandbox;
     this.backoff = new Backoff(builder.initialBackoff, builder.maxBackoff, builder.random);
     this.maxBackoff = builder.maxBackoff;
     this.clock = builder.clock;
@@ -227,9 +236,21 @@ public final class WorkerAgent implements AutoCloseable {
       runner =
           Objects.requireNonNull(
               runnerFactory.apply(this::cas), "the runner factory returned null");
+      // What the runner found at start (its sandbox's network) joins the configured properties.
+      if (runnerProperties != null) {
+        Map<String, List<String>> merged = new TreeMap<>(properties);
+        runnerProperties.get().forEach((key, values) -> merged.put(key, List.copyOf(values)));
+        properties = Collections.unmodifiableMap(merged);
+      }
+      if (sandboxSupplier != null) {
+        sandbox = SandboxReports.toProto(sandboxSupplier.get());
+      }
     } catch (RuntimeException | Error e) {
       synchronized (lock) {
         closed = true;
+      }
+      if (runner != null) {
+        runner.close();
       }
       slotPool.shutdownNow();
       timer.shutdownNow();
@@ -449,6 +470,9 @@ public final class WorkerAgent implements AutoCloseable {
 
   private Register register() {
     Register.Builder register = Register.newBuilder().setName(name).setSlots(slots);
+    if (sandbox != null) {
+      register.setSandbox(sandbox);
+    }
     properties.forEach(
         (key, values) -> {
           for (String value : values) {
@@ -567,6 +591,8 @@ public final class WorkerAgent implements AutoCloseable {
     private int slots = Runtime.getRuntime().availableProcessors();
     private Map<String, List<String>> properties = Map.of();
     private Function<Function<String, ContentAddressableStorage>, ActionRunner> runnerFactory;
+    private Supplier<? extends Map<String, ? extends Collection<String>>> runnerProperties;
+    private Supplier<SandboxCapabilities> sandbox;
     private Duration initialBackoff = Duration.ofMillis(100);
     private Duration maxBackoff = Duration.ofSeconds(10);
     private Clock clock = Clock.systemUTC();
@@ -686,6 +712,34 @@ public final class WorkerAgent implements AutoCloseable {
     public Builder runner(
         Function<Function<String, ContentAddressableStorage>, ActionRunner> factory) {
       this.runnerFactory = Objects.requireNonNull(factory, "factory");
+      return this;
+    }
+
+    /**
+     * Properties the runner adds to {@link #properties}, read once when the agent starts, right
+     * after the runner is made: those that follow from what the runner found on this machine, such
+     * as the {@code network} its sandbox gives actions. A property named in both takes these
+     * values.
+     *
+     * @param supplier the added properties, by name
+     * @return this builder
+     */
+    public Builder runnerProperties(
+        Supplier<? extends Map<String, ? extends Collection<String>>> supplier) {
+      this.runnerProperties = Objects.requireNonNull(supplier, "supplier");
+      return this;
+    }
+
+    /**
+     * What the runner's sandbox does on this machine, read once when the agent starts, right after
+     * the runner is made, and sent with every registration for the server's {@code hearth admin
+     * status}; nothing is sent without it.
+     *
+     * @param supplier the sandbox's capabilities, such as the runtime's
+     * @return this builder
+     */
+    public Builder sandbox(Supplier<SandboxCapabilities> supplier) {
+      this.sandbox = Objects.requireNonNull(supplier, "supplier");
       return this;
     }
 

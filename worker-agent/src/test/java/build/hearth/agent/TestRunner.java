@@ -40,6 +40,8 @@ import java.util.function.Function;
  *       are {@code upper DIGEST};
  *   <li>{@code fail CODE MESSAGE}: throws a HearthException;
  *   <li>{@code overtime}: reports DEADLINE_EXCEEDED with a partial result;
+ *   <li>{@code killed MESSAGE}: reports a command that ran (OK) and exited 137, with {@code
+ *       MESSAGE};
  *   <li>{@code report-warm KEY COUNT}: reports {@code KEY -> COUNT} idle persistent-worker
  *       processes through {@link Script#warmReporter}, then completes with exit code 0.
  * </ul>
@@ -101,6 +103,10 @@ final class TestRunner implements ActionRunner {
             ActionResult.newBuilder().setExitCode(-1).setStdoutDigest(stdout.toProto()).build(),
             StatusCode.DEADLINE_EXCEEDED,
             "the command ran over its timeout");
+      }
+      case "killed" -> {
+        return new ActionOutcome(
+            ActionResult.newBuilder().setExitCode(137).build(), StatusCode.OK, args.get(1));
       }
       default -> throw new IllegalArgumentException("unknown test command " + args);
     }

@@ -125,6 +125,18 @@ class WorkerAgentTest {
   }
 
   @Test
+  void theMessageOfACommandThatRanReachesTheServer() throws Exception {
+    connected("agent-message", 1);
+    String message = "the command was killed by its memory limit of 64.0 MiB";
+
+    ActionOutcome outcome = server.submit("killed", message).result().get(20, TimeUnit.SECONDS);
+
+    assertThat(outcome.ran()).isTrue();
+    assertThat(outcome.result().getExitCode()).isEqualTo(137);
+    assertThat(outcome.message()).isEqualTo(message);
+  }
+
+  @Test
   void theRunnersErrorsAndOutcomesKeepTheirCodes() throws Exception {
     connected("agent-codes", 2);
 

@@ -53,6 +53,7 @@ final class PersistentWorkersBinder {
             TOOLS,
             ALLOW,
             SANDBOX);
+    fields.optional(SANDBOX).ifPresent(PersistentWorkersBinder::refuseSandbox);
     int perKey =
         fields
             .optional(MAX_PER_KEY)
@@ -110,23 +111,19 @@ final class PersistentWorkersBinder {
         fields.optional(TOOLS).map(PersistentWorkersBinder::tools).orElse(Map.of()),
         allowedTools,
         allowedKeys,
-        fields
-            .optional(SANDBOX)
-            .map(PersistentWorkersBinder::sandbox)
-            .orElse(PersistentWorkersConfig.Sandbox.NONE));
+        PersistentWorkersConfig.Sandbox.NONE);
   }
 
-  private static PersistentWorkersConfig.Sandbox sandbox(Node node) {
-    return switch (Fields.string(node)) {
-      case "none" -> PersistentWorkersConfig.Sandbox.NONE;
-      case "namespaces" -> PersistentWorkersConfig.Sandbox.NAMESPACES;
-      default ->
-          throw Fields.invalid(
-              node,
-              "expected \"none\" or \"namespaces\" (each process in its own Linux namespaces),"
-                  + " found "
-                  + node.describe());
-    };
+  /**
+   * Refuses the field that chose namespaces for tool processes alone: tool processes now run in the
+   * worker's sandbox, like every other process the worker starts.
+   */
+  private static void refuseSandbox(Node node) {
+    throw Fields.invalid(
+        node,
+        "tool processes now run in the worker's own sandbox, with every other process it starts;"
+            + " remove persistentWorkers.sandbox and set the worker's \"sandbox\" instead"
+            + " (\"required\", \"optional\" or \"off\"; see docs/sandbox.md)");
   }
 
   private static PoolLimits.AtCapacity atCapacity(Node node) {

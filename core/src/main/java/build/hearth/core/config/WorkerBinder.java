@@ -5,6 +5,7 @@ import build.hearth.core.config.Node.ArrayNode;
 import build.hearth.core.config.Node.ObjectNode;
 import build.hearth.core.config.Node.ValueNode;
 import build.hearth.core.scheduler.PropertyType;
+import build.hearth.core.scheduler.SandboxPlatformProperties;
 import java.math.BigDecimal;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -39,6 +40,7 @@ final class WorkerBinder {
   private static final String WORK_DIRECTORY = "workDirectory";
   private static final String CACHE = "cache";
   private static final String PERSISTENT_WORKERS = "persistentWorkers";
+  private static final String SANDBOX = "sandbox";
 
   private static final String WORK_ROOT = "~/.cache/hearth/work/";
   private static final String CACHE_ROOT = "~/.cache/hearth/worker-cache/";
@@ -85,7 +87,8 @@ final class WorkerBinder {
             PROPERTIES,
             WORK_DIRECTORY,
             CACHE,
-            PERSISTENT_WORKERS);
+            PERSISTENT_WORKERS,
+            SANDBOX);
     String where = fields.path() + " (line " + fields.line() + ")";
 
     Node nameNode =
@@ -129,7 +132,9 @@ final class WorkerBinder {
         directories.work(),
         directories.cache(),
         cacheMaxSize(cache),
-        PersistentWorkersBinder.bind(fields.optional(PERSISTENT_WORKERS), slots));
+        PersistentWorkersBinder.bind(fields.optional(PERSISTENT_WORKERS), slots),
+        ClientCredentialsConfig.NONE,
+        SandboxBinder.bind(fields.optional(SANDBOX)));
   }
 
   /**
@@ -163,6 +168,7 @@ final class WorkerBinder {
             WORK_DIRECTORY,
             CACHE,
             PERSISTENT_WORKERS,
+            SANDBOX,
             TLS,
             TOKEN_FILE);
 
@@ -194,7 +200,8 @@ final class WorkerBinder {
         directories.cache(),
         cacheMaxSize(cache),
         PersistentWorkersBinder.bind(fields.optional(PERSISTENT_WORKERS), slots),
-        credentials(fields, baseDirectory));
+        credentials(fields, baseDirectory),
+        SandboxBinder.bind(fields.optional(SANDBOX)));
   }
 
   /**
@@ -334,6 +341,14 @@ final class WorkerBinder {
       Node node = member.getValue();
       if (key.isEmpty()) {
         throw Fields.invalid(node, "a platform property needs a name");
+      }
+      if (key.equals(SandboxPlatformProperties.NETWORK)) {
+        throw Fields.invalid(
+            node,
+            "the worker offers \"network\" itself, from what its sandbox does: \"off\" when it"
+                + " can cut actions off the network, \"on\" when its sandbox is off or lets"
+                + " actions have the network (the worker's \"sandbox\": {\"allowNetwork\":"
+                + " true}); remove this property");
       }
       PropertyType type = scheduler == null ? null : typeOf(node, key, scheduler, schedulerName);
       List<String> values = new ArrayList<>();

@@ -46,6 +46,7 @@ public final class WorkerConfig {
   private final long cacheMaxSizeBytes;
   private final PersistentWorkersConfig persistentWorkers;
   private final ClientCredentialsConfig credentials;
+  private final SandboxConfig sandbox;
 
   WorkerConfig(
       String name,
@@ -67,7 +68,8 @@ public final class WorkerConfig {
         cachePath,
         cacheMaxSizeBytes,
         persistentWorkers,
-        ClientCredentialsConfig.NONE);
+        ClientCredentialsConfig.NONE,
+        SandboxConfig.DEFAULT);
   }
 
   WorkerConfig(
@@ -80,7 +82,8 @@ public final class WorkerConfig {
       Path cachePath,
       long cacheMaxSizeBytes,
       PersistentWorkersConfig persistentWorkers,
-      ClientCredentialsConfig credentials) {
+      ClientCredentialsConfig credentials,
+      SandboxConfig sandbox) {
     this.name = Objects.requireNonNull(name, "name");
     this.scheduler = scheduler;
     this.instance = instance;
@@ -93,6 +96,7 @@ public final class WorkerConfig {
     this.cacheMaxSizeBytes = cacheMaxSizeBytes;
     this.persistentWorkers = Objects.requireNonNull(persistentWorkers, "persistentWorkers");
     this.credentials = Objects.requireNonNull(credentials, "credentials");
+    this.sandbox = Objects.requireNonNull(sandbox, "sandbox");
   }
 
   /**
@@ -213,8 +217,19 @@ public final class WorkerConfig {
   }
 
   /**
-   * {@return what the worker announces to its scheduler: its name, {@linkplain #offeredProperties()
-   * offered properties} and slots}
+   * {@return how the worker confines the processes it starts, actions' and persistent tools' alike;
+   * {@link SandboxConfig#DEFAULT} (optional: whatever the kernel allows) unless the file says
+   * otherwise} The worker offers the platform property {@code network} from it and from what the
+   * kernel allowed at start, so it is not among {@link #offeredProperties()}.
+   */
+  public SandboxConfig sandbox() {
+    return sandbox;
+  }
+
+  /**
+   * {@return the worker's name, {@linkplain #offeredProperties() offered properties} and slots}
+   * What a running worker announces adds the {@code network} its sandbox gives actions, known only
+   * once its runtime has started ({@code WorkerRuntime.offeredProperties}).
    */
   public WorkerSpec workerSpec() {
     return WorkerSpec.builder(name).slots(slots).properties(offeredProperties()).build();
@@ -232,7 +247,8 @@ public final class WorkerConfig {
         && cachePath.equals(that.cachePath)
         && cacheMaxSizeBytes == that.cacheMaxSizeBytes
         && persistentWorkers.equals(that.persistentWorkers)
-        && credentials.equals(that.credentials);
+        && credentials.equals(that.credentials)
+        && sandbox.equals(that.sandbox);
   }
 
   @Override
@@ -246,7 +262,8 @@ public final class WorkerConfig {
         workDirectory,
         cachePath,
         cacheMaxSizeBytes,
-        persistentWorkers);
+        persistentWorkers,
+        sandbox);
   }
 
   @Override
@@ -265,6 +282,8 @@ public final class WorkerConfig {
         + cachePath
         + ", cacheMaxSizeBytes="
         + cacheMaxSizeBytes
+        + ", sandbox="
+        + sandbox.mode()
         + "}";
   }
 }

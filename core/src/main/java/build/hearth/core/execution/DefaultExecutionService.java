@@ -417,6 +417,10 @@ final class DefaultExecutionService implements ExecutionService {
     response.getStatusBuilder().setCode(outcome.code().value());
     if (!outcome.ran()) {
       response.getStatusBuilder().setMessage(outcome.message());
+    } else if (!outcome.message().isEmpty()) {
+      // What the worker says about a command that ran, such as that its memory limit killed it:
+      // the status stays OK (the exit code tells the client it failed), and Bazel shows this.
+      response.setMessage(outcome.message());
     }
     return response.build();
   }

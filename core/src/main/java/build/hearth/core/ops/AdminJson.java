@@ -108,7 +108,42 @@ final class AdminJson implements Closeable {
     out.writeNumberField("reporting", reports.size());
     out.writeNumberField("withPersistentWorkers", withPools);
     out.writeNumberField("persistentProcesses", processes);
+    // What each worker's sandbox does: the part an operator checks first when actions misbehave.
+    out.writeArrayFieldStart("sandboxes");
+    for (WorkerReports.Report report : reports.values()) {
+      out.writeStartObject();
+      out.writeStringField("worker", report.worker());
+      out.writeBooleanField("remote", report.remote());
+      sandbox(report.sandbox());
+      out.writeEndObject();
+    }
+    out.writeEndArray();
     out.writeEndObject();
+    out.writeEndObject();
+  }
+
+  /** The field {@code sandbox}: the worker's report, or null when it sent none. */
+  private void sandbox(Optional<WorkerReports.Sandbox> report) throws IOException {
+    out.writeFieldName("sandbox");
+    if (report.isEmpty()) {
+      out.writeNull();
+      return;
+    }
+    WorkerReports.Sandbox sandbox = report.get();
+    out.writeStartObject();
+    out.writeStringField("mode", sandbox.mode());
+    out.writeArrayFieldStart("available");
+    for (String part : sandbox.available()) {
+      out.writeString(part);
+    }
+    out.writeEndArray();
+    out.writeObjectFieldStart("refused");
+    for (Map.Entry<String, String> refusal : sandbox.refused().entrySet()) {
+      out.writeStringField(refusal.getKey(), refusal.getValue());
+    }
+    out.writeEndObject();
+    out.writeStringField("cgroups", sandbox.cgroups());
+    out.writeStringField("actionUser", sandbox.actionUser());
     out.writeEndObject();
   }
 
@@ -132,6 +167,7 @@ final class AdminJson implements Closeable {
       } else {
         out.writeNull();
       }
+      sandbox(report.sandbox());
       out.writeEndObject();
     }
     out.writeEndArray();

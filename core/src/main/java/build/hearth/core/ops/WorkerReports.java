@@ -1,8 +1,14 @@
 package build.hearth.core.ops;
 
 import build.hearth.api.PoolStats;
+import build.hearth.core.sandbox.SandboxCapabilities;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -13,8 +19,9 @@ import java.util.function.Supplier;
 
 /**
  * What each worker last reported about itself, by worker name: the statistics of its
- * persistent-worker pool. In-process workers update it directly; workers in other processes send
- * their reports over the worker API. The metrics and the admin endpoint read it.
+ * persistent-worker pool, and what its sandbox does on its machine. In-process workers update it
+ * directly; workers in other processes send their reports over the worker API. The metrics and the
+ * admin endpoint read it.
  *
  * <p>Thread-safe; one per server (two servers in one JVM have two).
  */
@@ -32,7 +39,48 @@ public final class WorkerReports {
     this.clock = Objects.requireNonNull(clock, "clock");
   }
 
-  private record Live(String scheduler, Supplier<Optional<PoolStats>> stats) {}
+  private record Live(
+      String scheduler, Supplier<Optional<PoolStats>> stats, Optional<Sandbox> sandbox) {}
+
+  /**
+   * What a worker's sandbox does on its machine, as the worker found it at start: for the admin
+   * endpoint, which shows it as the worker said it, so the parts are labels rather than an enum (a
+   * newer worker may know parts this server does not).
+   *
+   * @param mode the configured mode: {@code required}, {@code optional} or {@code off}
+   * @param available the labels of the parts in force, in the worker's order
+   * @param refused each refused part's label with the reason, in the worker's order
+   * @param cgroups {@code v1}, {@code v2} or {@code none}
+   * @param actionUser who actions run as
+   */
+  public record Sandbox(
+      String mode,
+      List<String> available,
+      Map<String, String> refused,
+      String cgroups,
+      String actionUser) {
+    public Sandbox {
+      Objects.requireNonNull(mode, "mode");
+      available = List.copyOf(available);
+      refused = Collections.unmodifiableMap(new LinkedHashMap<>(refused));
+      Objects.requireNonNull(cgroups, "cgroups");
+      Objects.requireNonNull(actionUser, "actionUser");
+    }
+
+    /** The report of an in-process worker's sandbox. */
+    public static Sandbox of(SandboxCapabilities capabilities) {
+      List<String> available = new ArrayList<>();
+      capabilities.available().forEach(part -> available.add(part.label()));
+      Map<String, String> refused = new LinkedHashMap<>();
+      capabilities.refused().forEach((part, why) -> refused.put(part.label(), why));
+      return new Sandbox(
+          capabilities.mode().name().toLowerCase(Locale.ROOT),
+          available,
+          refused,
+          capabilities.cgroups(),
+          capabilities.actionUser());
+    }
+  }
 
   /**
    * One worker's report.
@@ -42,18 +90,32 @@ public final class WorkerReports {
    * @param remote whether it runs in another process
    * @param reportedAt when the report arrived
    * @param persistentWorkers its pool's statistics; empty when it runs no persistent workers
+   * @param sandbox what its sandbox does; empty when it did not say (a worker older than the
+   *     sandbox)
    */
   public record Report(
       String worker,
       String scheduler,
       boolean remote,
       Instant reportedAt,
-      Optional<PoolStats> persistentWorkers) {
+      Optional<PoolStats> persistentWorkers,
+      Optional<Sandbox> sandbox) {
     public Report {
       Objects.requireNonNull(worker, "worker");
       Objects.requireNonNull(scheduler, "scheduler");
       Objects.requireNonNull(reportedAt, "reportedAt");
       Objects.requireNonNull(persistentWorkers, "persistentWorkers");
+      Objects.requireNonNull(sandbox, "sandbox");
+    }
+
+    /** A report that says nothing of the worker's sandbox. */
+    public Report(
+        String worker,
+        String scheduler,
+        boolean remote,
+        Instant reportedAt,
+        Optional<PoolStats> persistentWorkers) {
+      this(worker, scheduler, remote, reportedAt, persistentWorkers, Optional.empty());
     }
   }
 
@@ -69,7 +131,21 @@ public final class WorkerReports {
    * @param persistentWorkers its pool's statistics; empty when it runs no persistent workers
    */
   public void updateRemote(String worker, String scheduler, Optional<PoolStats> persistentWorkers) {
-    update(new Report(worker, scheduler, true, clock.instant(), persistentWorkers));
+    updateRemote(worker, scheduler, persistentWorkers, Optional.empty());
+  }
+
+  /**
+   * Records what a worker in another process reported just now, as {@link #updateRemote(String,
+   * String, Optional)} does, with what its sandbox does (which it said when it registered).
+   *
+   * @param sandbox its sandbox; empty when it did not say
+   */
+  public void updateRemote(
+      String worker,
+      String scheduler,
+      Optional<PoolStats> persistentWorkers,
+      Optional<Sandbox> sandbox) {
+    update(new Report(worker, scheduler, true, clock.instant(), persistentWorkers, sandbox));
   }
 
   /**
@@ -78,7 +154,21 @@ public final class WorkerReports {
    */
   public void registerLive(
       String worker, String scheduler, Supplier<Optional<PoolStats>> persistentWorkers) {
-    live.put(worker, new Live(scheduler, persistentWorkers));
+    live.put(worker, new Live(scheduler, persistentWorkers, Optional.empty()));
+  }
+
+  /**
+   * Registers an in-process worker as {@link #registerLive(String, String, Supplier)} does, with
+   * what its sandbox does, found when it started.
+   */
+  public void registerLive(
+      String worker,
+      String scheduler,
+      Supplier<Optional<PoolStats>> persistentWorkers,
+      Sandbox sandbox) {
+    live.put(
+        worker,
+        new Live(scheduler, persistentWorkers, Optional.of(Objects.requireNonNull(sandbox))));
   }
 
   /** Forgets a worker that left. */
@@ -97,7 +187,14 @@ public final class WorkerReports {
     live.forEach(
         (worker, source) ->
             all.put(
-                worker, new Report(worker, source.scheduler(), false, now, source.stats().get())));
+                worker,
+                new Report(
+                    worker,
+                    source.scheduler(),
+                    false,
+                    now,
+                    source.stats().get(),
+                    source.sandbox())));
     return all;
   }
 }

@@ -9,6 +9,7 @@ import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.core.scheduler.WorkerListener;
 import build.hearth.core.scheduler.WorkerSession;
 import build.hearth.proto.workerapi.PersistentPoolStats;
+import build.hearth.proto.workerapi.SandboxReport;
 import build.hearth.spi.worker.ActionOutcome;
 import build.hearth.spi.worker.AssignmentListener;
 import build.hearth.spi.worker.ExecutionTask;
@@ -119,6 +120,9 @@ public final class SchedulerWorkerHub implements WorkerHub {
   private final class Connected implements RemoteWorker {
     private final WorkerSession session;
     private boolean disconnected; // guarded by this
+    // What the worker said of its sandbox at registration, repeated in each of its reports.
+    private Optional<WorkerReports.Sandbox> sandbox = Optional.empty(); // guarded by this
+    private Optional<PoolStats> stats = Optional.empty(); // guarded by this
 
     Connected(WorkerSession session) {
       this.session = session;
@@ -149,9 +153,19 @@ public final class SchedulerWorkerHub implements WorkerHub {
       report(stats);
     }
 
-    synchronized void report(Optional<PoolStats> stats) {
+    @Override
+    public void reportSandbox(SandboxReport report) {
+      WorkerReports.Sandbox read = SandboxReports.fromProto(session.name(), report);
+      synchronized (this) {
+        sandbox = Optional.of(read);
+        report(stats);
+      }
+    }
+
+    synchronized void report(Optional<PoolStats> latest) {
+      stats = latest;
       if (reports != null && !disconnected) {
-        reports.updateRemote(session.name(), schedulerName, stats);
+        reports.updateRemote(session.name(), schedulerName, latest, sandbox);
       }
     }
 

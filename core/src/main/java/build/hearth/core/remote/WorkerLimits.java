@@ -4,6 +4,8 @@ import build.hearth.api.HearthException;
 import build.hearth.core.scheduler.PlatformLexicon;
 import build.hearth.proto.workerapi.PersistentKeyStats;
 import build.hearth.proto.workerapi.PersistentPoolStats;
+import build.hearth.proto.workerapi.SandboxRefusal;
+import build.hearth.proto.workerapi.SandboxReport;
 import build.hearth.spi.worker.WorkerSpec;
 import java.util.Map;
 import java.util.Set;
@@ -38,6 +40,40 @@ public final class WorkerLimits {
   public static final int MAX_KEY_LENGTH = PlatformLexicon.MAX_VALUE_LENGTH;
 
   private WorkerLimits() {}
+
+  /**
+   * Checks a worker's sandbox report.
+   *
+   * @throws HearthException INVALID_ARGUMENT if it lists more than {@link SandboxReports#MAX_PARTS}
+   *     parts available or refused, or holds a text over {@link SandboxReports#MAX_TEXT_LENGTH}
+   *     characters
+   */
+  static void checkSandbox(String worker, SandboxReport report) {
+    if (report.getAvailableCount() > SandboxReports.MAX_PARTS
+        || report.getRefusedCount() > SandboxReports.MAX_PARTS) {
+      throw HearthException.invalidArgument(
+          "the sandbox report of worker '%s' lists %d parts available and %d refused; at most %d"
+              + " each are accepted",
+          worker, report.getAvailableCount(), report.getRefusedCount(), SandboxReports.MAX_PARTS);
+    }
+    int longest =
+        Math.max(
+            Math.max(report.getMode().length(), report.getCgroups().length()),
+            report.getActionUser().length());
+    for (String part : report.getAvailableList()) {
+      longest = Math.max(longest, part.length());
+    }
+    for (SandboxRefusal refusal : report.getRefusedList()) {
+      longest =
+          Math.max(longest, Math.max(refusal.getPart().length(), refusal.getReason().length()));
+    }
+    if (longest > SandboxReports.MAX_TEXT_LENGTH) {
+      throw HearthException.invalidArgument(
+          "the sandbox report of worker '%s' holds a text of %d characters; at most %d are"
+              + " accepted",
+          worker, longest, SandboxReports.MAX_TEXT_LENGTH);
+    }
+  }
 
   /**
    * Checks a worker's name before anything else reads or logs it.

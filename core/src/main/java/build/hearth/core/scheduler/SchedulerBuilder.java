@@ -42,7 +42,9 @@ public final class SchedulerBuilder {
    * persistentWorkerTool}, {@code persistentWorkerProtocol} and {@code persistentWorkerMultiplex},
    * are {@link PropertyType#IGNORE} unless given a type here: they are used for routing (see {@link
    * WarmWorkers}) and by the worker, not for matching. So is {@code cache-silo-key} ({@link
-   * PlatformLexicon#CACHE_SILO_KEY}), which only keys the action cache.
+   * PlatformLexicon#CACHE_SILO_KEY}), which only keys the action cache. The sandbox's {@code
+   * network} is {@link PropertyType#EXACT} and its {@code memoryLimit} and {@code processLimit} are
+   * {@link PropertyType#IGNORE} unless given a type here (see {@link SandboxPlatformProperties}).
    */
   public SchedulerBuilder propertyType(String name, PropertyType type) {
     Objects.requireNonNull(name, "name");
@@ -202,6 +204,11 @@ public final class SchedulerBuilder {
     }
     // It only keys the action cache (the platform is part of the action's digest).
     types.putIfAbsent(PlatformLexicon.CACHE_SILO_KEY, PropertyType.IGNORE);
+    // Workers offer the network their sandbox gives actions; the limits are the worker's to check.
+    types.putIfAbsent(SandboxPlatformProperties.NETWORK, PropertyType.EXACT);
+    for (String name : SandboxPlatformProperties.WORKER_ENFORCED) {
+      types.putIfAbsent(name, PropertyType.IGNORE);
+    }
     return new DefaultScheduler<>(
         new PropertyTypes(types, unknownPropertyType),
         maxQueueTime,

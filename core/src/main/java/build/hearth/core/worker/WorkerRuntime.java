@@ -3,9 +3,12 @@ package build.hearth.core.worker;
 import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.PoolStats;
 import build.hearth.core.config.PersistentWorkersConfig;
+import build.hearth.core.config.SandboxConfig;
 import build.hearth.core.config.WorkerConfig;
 import build.hearth.core.execution.ActionRunner;
 import build.hearth.core.execution.Cancellation;
+import build.hearth.core.sandbox.SandboxCapabilities;
+import build.hearth.core.sandbox.SandboxProperties;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.spi.storage.BlobStore;
@@ -17,11 +20,17 @@ import build.hearth.spi.worker.ExecutionTask;
 import build.hearth.spi.worker.WorkerSpec;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Everything one worker needs on this machine, assembled in one place: the local CAS cache that
@@ -44,15 +53,61 @@ import java.util.function.Function;
  * runner, then closes the cache if the runtime opened it.
  */
 public final class WorkerRuntime implements ActionRunner {
+  private static final Logger log = LoggerFactory.getLogger(WorkerRuntime.class);
+
   private final BlobStore ownedCache; // null when the cache belongs to someone else
   private final LocalActionRunner runner;
+  private final List<String> network;
   private final Object lock = new Object();
   private LocalWorker worker; // guarded by lock; null until serve
   private boolean closed; // guarded by lock
 
-  private WorkerRuntime(BlobStore ownedCache, LocalActionRunner runner) {
+  private WorkerRuntime(BlobStore ownedCache, LocalActionRunner runner, List<String> network) {
     this.ownedCache = ownedCache;
     this.runner = runner;
+    this.network = network;
+  }
+
+  /**
+   * The values of the platform property {@code network} that a worker offers: {@code off} when its
+   * sandbox cuts actions off the network, {@code on} when its sandbox is off or its configuration
+   * lets actions have the network. A worker that can do neither (its sandbox is on but the kernel
+   * refused the network namespace, and actions may not have the network) offers none, so actions
+   * that name {@code network} never run there.
+   *
+   * @param sandbox the worker's configuration
+   * @param capabilities what its sandbox does on this machine
+   * @return {@code off}, {@code on}, both, or none, in that order
+   */
+  public static List<String> networkValues(
+      SandboxConfig sandbox, SandboxCapabilities capabilities) {
+    List<String> values = new ArrayList<>(2);
+    if (capabilities.has(SandboxCapabilities.Part.NETWORK)) {
+      values.add(SandboxProperties.OFF);
+    }
+    if (capabilities.mode() == SandboxConfig.Mode.OFF || sandbox.allowNetwork()) {
+      values.add(SandboxProperties.ON);
+    }
+    return List.copyOf(values);
+  }
+
+  /** One line for logs: the mode, the parts in force, those refused, the cgroups and the user. */
+  public static String describe(SandboxCapabilities capabilities) {
+    StringBuilder line =
+        new StringBuilder(capabilities.mode().name().toLowerCase(java.util.Locale.ROOT));
+    List<String> available = new ArrayList<>();
+    capabilities.available().forEach(part -> available.add(part.label()));
+    line.append(", in force: ").append(available.isEmpty() ? "none" : String.join(", ", available));
+    if (!capabilities.refused().isEmpty()) {
+      List<String> refused = new ArrayList<>();
+      capabilities.refused().keySet().forEach(part -> refused.add(part.label()));
+      line.append(", refused: ").append(String.join(", ", refused));
+    }
+    return line.append(", cgroups ")
+        .append(capabilities.cgroups())
+        .append(", actions run as ")
+        .append(capabilities.actionUser())
+        .toString();
   }
 
   /**
@@ -63,6 +118,8 @@ public final class WorkerRuntime implements ActionRunner {
    * @param registry where the {@code filesystem} store provider comes from
    * @param casForInstance where each instance's inputs come from and outputs go to
    * @throws build.hearth.api.ConfigException if the cache cannot be opened as configured
+   * @throws build.hearth.api.HearthException FAILED_PRECONDITION if the worker's sandbox is
+   *     required and the machine refuses part of it
    */
   public static WorkerRuntime open(
       WorkerConfig worker,
@@ -77,6 +134,7 @@ public final class WorkerRuntime implements ActionRunner {
             worker.cacheMaxSizeBytes())
         .cas(casForInstance)
         .persistentWorkers(worker.persistentWorkers())
+        .sandbox(worker.sandbox())
         .build();
   }
 
@@ -124,6 +182,28 @@ public final class WorkerRuntime implements ActionRunner {
     runner.onWarmProcessesChanged(started::reportWarmProcesses);
     started.connect(scheduler);
     return started;
+  }
+
+  /** {@return what the runner's sandbox does on this machine, as found when it was built} */
+  public SandboxCapabilities sandboxCapabilities() {
+    return runner.sandboxCapabilities();
+  }
+
+  /**
+   * {@return {@code configured} with the platform property {@code network} this worker offers added
+   * (see {@link #networkValues}): what it announces to its scheduler} The configuration never names
+   * {@code network}, which follows from the sandbox.
+   *
+   * @param configured the properties the worker's configuration offers, by name
+   */
+  public Map<String, List<String>> offeredProperties(
+      Map<String, ? extends Collection<String>> configured) {
+    Map<String, List<String>> offered = new LinkedHashMap<>();
+    configured.forEach((name, values) -> offered.put(name, List.copyOf(values)));
+    if (!network.isEmpty()) {
+      offered.put(SandboxProperties.NETWORK, network);
+    }
+    return offered;
   }
 
   /** {@return the persistent-worker pool's statistics; empty when persistent workers are off} */
@@ -176,6 +256,7 @@ public final class WorkerRuntime implements ActionRunner {
     private long cacheMaxSizeBytes;
     private Function<String, ContentAddressableStorage> cas;
     private PersistentWorkersConfig persistentWorkers;
+    private SandboxConfig sandbox = SandboxConfig.OFF;
     private Clock clock = Clock.systemUTC();
 
     private Builder(String name) {
@@ -230,6 +311,16 @@ public final class WorkerRuntime implements ActionRunner {
       return this;
     }
 
+    /**
+     * How the runner confines the processes it starts; {@link SandboxConfig#OFF} if never set.
+     * {@link #build()} probes what this machine allows, and fails as {@link
+     * LocalActionRunner.Builder#build()} does when a required part is refused.
+     */
+    public Builder sandbox(SandboxConfig sandbox) {
+      this.sandbox = Objects.requireNonNull(sandbox, "sandbox");
+      return this;
+    }
+
     /** The clock of the cache and the runner; the system's if never set. */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
@@ -241,6 +332,8 @@ public final class WorkerRuntime implements ActionRunner {
      *
      * @throws IllegalStateException if a required setting is missing
      * @throws build.hearth.api.ConfigException if the cache cannot be opened
+     * @throws build.hearth.api.HearthException FAILED_PRECONDITION if the sandbox is required and
+     *     the machine refuses part of it; the message names each part and how to fix it
      */
     public WorkerRuntime build() {
       if (workDirectory == null || cas == null || (sharedCache == null && cachePath == null)) {
@@ -255,11 +348,20 @@ public final class WorkerRuntime implements ActionRunner {
                 .workDirectory(workDirectory)
                 .localCache(sharedCache == null ? ownedCache : sharedCache)
                 .cas(cas)
-                .clock(clock);
+                .clock(clock)
+                .sandbox(sandbox);
         if (persistentWorkers != null) {
           runner.persistentWorkers(persistentWorkers);
         }
-        return new WorkerRuntime(ownedCache, runner.build());
+        LocalActionRunner built = runner.build();
+        SandboxCapabilities capabilities = built.sandboxCapabilities();
+        List<String> network = networkValues(sandbox, capabilities);
+        log.info(
+            "Worker '{}' sandbox: {}; offers network={}",
+            name,
+            describe(capabilities),
+            network.isEmpty() ? "(none)" : String.join(",", network));
+        return new WorkerRuntime(ownedCache, built, network);
       } catch (RuntimeException e) {
         if (ownedCache != null) {
           ownedCache.close();

@@ -243,7 +243,7 @@ class StandaloneWorkerConfigTest {
     assertThat(e.getMessage())
         .isEqualTo(
             "slot (line 3): unknown field 'slot'; did you mean 'slots'? Known fields here: name,"
-                + " slots, properties, workDirectory, cache, persistentWorkers, tls, tokenFile");
+                + " slots, properties, workDirectory, cache, persistentWorkers, sandbox, tls, tokenFile");
   }
 
   @Test

@@ -142,7 +142,7 @@ class WorkerConfigTest {
     assertThat(worker)
         .hasToString(
             "WorkerConfig{name=w, scheduler=main, instance=\"\", slots=2, properties={},"
-                + " workDirectory=/w, cache=/c, cacheMaxSizeBytes=1048576}");
+                + " workDirectory=/w, cache=/c, cacheMaxSizeBytes=1048576, sandbox=OPTIONAL}");
   }
 
   // ---- errors ----
@@ -180,7 +180,7 @@ class WorkerConfigTest {
         .isEqualTo(
             "workers[0].slot (line 12): unknown field 'slot'; did you mean 'slots'? Known fields"
                 + " here: name, scheduler, instance, slots, properties, workDirectory, cache,"
-                + " persistentWorkers");
+                + " persistentWorkers, sandbox");
   }
 
   @Test

@@ -25,6 +25,7 @@ import build.hearth.core.execution.ExecutionTesting.FakeWorker;
 import build.hearth.core.scheduler.Assignment;
 import build.hearth.core.scheduler.PropertyType;
 import build.hearth.core.scheduler.Scheduler;
+import build.hearth.core.worker.LocalWorker;
 import build.hearth.spi.worker.ActionOutcome;
 import build.hearth.spi.worker.ExecutionTask;
 import build.hearth.spi.worker.WorkerSpec;
@@ -507,6 +508,65 @@ class ExecutionServiceTest {
     assertThat(response.getResult().getExecutionMetadata().getQueuedTimestamp().getSeconds())
         .isEqualTo(queuedAt.getEpochSecond());
     assertThat(hearth.actionCache().get(action)).isEmpty();
+  }
+
+  @Test
+  void theMessageOfACommandThatRanReachesTheResponse() {
+    FakeWorker worker = connectWorker();
+    Execution execution = service.execute(request(storeAction("allocate")));
+    String message = "the command was killed by its memory limit of 64.0 MiB (cgroup v1 OOM kill)";
+
+    worker
+        .last()
+        .complete(
+            new ActionOutcome(
+                ActionResult.newBuilder().setExitCode(137).build(), StatusCode.OK, message));
+
+    ExecuteResponse response = response(execution);
+    assertThat(response.getStatus().getCode()).isEqualTo(StatusCode.OK.value());
+    assertThat(response.getStatus().getMessage()).isEmpty();
+    assertThat(response.getMessage()).isEqualTo(message);
+    assertThat(response.getResult().getExitCode()).isEqualTo(137);
+  }
+
+  @Test
+  void anInProcessWorkersMessageReachesTheResponse() throws Exception {
+    String message = "the command reached its process limit of 64";
+    ActionRunner runner =
+        new ActionRunner() {
+          @Override
+          public ActionOutcome run(ExecutionTask task, Cancellation cancellation) {
+            return new ActionOutcome(
+                ActionResult.newBuilder().setExitCode(1).build(), StatusCode.OK, message);
+          }
+
+          @Override
+          public void close() {}
+        };
+    try (LocalWorker worker =
+        LocalWorker.newBuilder()
+            .spec(WorkerSpec.builder("local").slots(1).build())
+            .runner(runner)
+            .build()) {
+      worker.connect(scheduler);
+
+      Execution execution = service.execute(request(storeAction("fork-bomb")));
+
+      ExecuteResponse response = execution.result().get(10, TimeUnit.SECONDS);
+      assertThat(response.getStatus().getCode()).isEqualTo(StatusCode.OK.value());
+      assertThat(response.getMessage()).isEqualTo(message);
+      assertThat(response.getResult().getExitCode()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aCommandThatRanWithoutAMessageLeavesTheResponsesMessageEmpty() {
+    FakeWorker worker = connectWorker();
+    Execution execution = service.execute(request(storeAction("true")));
+
+    worker.last().complete(ActionOutcome.completed(ActionResult.getDefaultInstance()));
+
+    assertThat(response(execution).getMessage()).isEmpty();
   }
 
   @Test

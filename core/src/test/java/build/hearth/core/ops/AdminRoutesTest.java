@@ -16,10 +16,12 @@ import build.hearth.api.RetirementReason;
 import build.hearth.api.StatusCode;
 import build.hearth.api.ToolProtocol;
 import build.hearth.core.Storage;
+import build.hearth.core.config.SandboxConfig;
 import build.hearth.core.persistent.FakeToolProcess;
 import build.hearth.core.persistent.Lease;
 import build.hearth.core.persistent.ToolKey;
 import build.hearth.core.persistent.ToolPool;
+import build.hearth.core.sandbox.SandboxCapabilities;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.WorkerSession;
 import build.hearth.spi.storage.ActionCacheStore;
@@ -44,6 +46,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.TreeMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -353,6 +356,43 @@ class AdminRoutesTest {
         .containsEntry("requests", 2L)
         .containsEntry("ageSeconds", seconds("12.000"))
         .containsEntry("idleSeconds", seconds("7.000"));
+  }
+
+  @Test
+  void everyWorkersSandboxIsShownWithWhatTheKernelRefused() {
+    SandboxCapabilities capabilities =
+        new SandboxCapabilities(
+            SandboxConfig.Mode.OPTIONAL,
+            Set.of(
+                SandboxCapabilities.Part.MOUNT,
+                SandboxCapabilities.Part.PID,
+                SandboxCapabilities.Part.USER),
+            Map.of(SandboxCapabilities.Part.NETWORK, "bwrap: loopback: Failed RTM_NEWADDR"),
+            "v1",
+            "nobody (65534:65534)");
+    reports.registerLive(
+        "local", "default", Optional::empty, WorkerReports.Sandbox.of(capabilities));
+    reports.update(new WorkerReports.Report("old-remote", "default", true, T0, Optional.empty()));
+
+    Map<String, Object> status = json(routes().get("/admin/v1/status", "").orElseThrow());
+    List<Object> sandboxes = list(map(status.get("workers")).get("sandboxes"));
+    Map<String, Object> workers = json(routes().get("/admin/v1/workers", "").orElseThrow());
+
+    assertThat(sandboxes).hasSize(2);
+    Map<String, Object> local = map(sandboxes.get(0));
+    assertThat(local).containsEntry("worker", "local").containsEntry("remote", false);
+    assertThat(map(local.get("sandbox")))
+        .containsEntry("mode", "optional")
+        .containsEntry("available", List.of("mount", "pid", "user"))
+        .containsEntry("refused", Map.of("network", "bwrap: loopback: Failed RTM_NEWADDR"))
+        .containsEntry("cgroups", "v1")
+        .containsEntry("actionUser", "nobody (65534:65534)");
+    assertThat(map(sandboxes.get(1)))
+        .containsEntry("worker", "old-remote")
+        .containsEntry("remote", true)
+        .containsEntry("sandbox", null);
+    assertThat(map(list(workers.get("workers")).get(0)).get("sandbox"))
+        .isEqualTo(local.get("sandbox"));
   }
 
   @Test

@@ -230,8 +230,8 @@ class PropertyMatchingTest {
         .contains("unknown platform property 'colour'")
         .contains(
             "the scheduler supports: OSFamily, cache-silo-key, capability, container, cpu_count,"
-                + " persistentWorkerKey, persistentWorkerMultiplex, persistentWorkerProtocol,"
-                + " persistentWorkerTool, pool");
+                + " memoryLimit, network, persistentWorkerKey, persistentWorkerMultiplex,"
+                + " persistentWorkerProtocol, persistentWorkerTool, pool, processLimit");
     assertThat(worker.assigned).isEmpty();
   }
 
@@ -334,6 +334,95 @@ class PropertyMatchingTest {
     assertThat(error.code()).isEqualTo(StatusCode.FAILED_PRECONDITION);
     assertThat(error.getMessage())
         .contains("no connected worker offers persistentWorkerTool=scalac");
+  }
+
+  @Test
+  void networkChoosesWorkersExactlyWithoutBeingConfigured() {
+    FakeWorker sandboxed = worker(WorkerSpec.builder("sandboxed").property("network", "off"));
+    FakeWorker open = worker(WorkerSpec.builder("open").property("network", "on"));
+
+    scheduler.submit(action("offline", "network", "off"));
+    scheduler.submit(action("online", "network", "on"));
+
+    assertThat(sandboxed.names()).containsExactly("offline");
+    assertThat(open.names()).containsExactly("online");
+  }
+
+  @Test
+  void networkOnWhereEveryWorkerCutsItOffFailsAtOnceNamingTheOffers() {
+    FakeWorker sandboxed = worker(WorkerSpec.builder("sandboxed").property("network", "off"));
+
+    HearthException error = failure(scheduler.submit(action("fetch", "network", "on")));
+
+    assertThat(error.code()).isEqualTo(StatusCode.FAILED_PRECONDITION);
+    assertThat(error.getMessage())
+        .contains("no connected worker offers network=on")
+        .contains("workers offer network: off");
+    assertThat(sandboxed.assigned).isEmpty();
+  }
+
+  @Test
+  void sandboxLimitsAreAcceptedAndChooseNoWorker() {
+    FakeWorker plain = worker(WorkerSpec.builder("plain"));
+
+    scheduler.submit(action("big", "memoryLimit", "4GiB", "processLimit", "32"));
+
+    assertThat(plain.names()).containsExactly("big");
+  }
+
+  @Test
+  void sandboxPropertiesAreAcceptedByAConfiguredScheduler() {
+    scheduler.close();
+    scheduler =
+        configured("{ \"OSFamily\": \"exact\" }")
+            .applyTo(Scheduler.newBuilder())
+            .callbackExecutor(Runnable::run)
+            .expiryCheckInterval(Duration.ZERO)
+            .build();
+    FakeWorker linux =
+        worker(
+            WorkerSpec.builder("linux").property("OSFamily", "Linux").property("network", "off"));
+
+    Ticket<String> ticket =
+        scheduler.submit(
+            action("a", "OSFamily", "Linux", "network", "off", "memoryLimit", "64MiB"));
+
+    assertThat(linux.names()).containsExactly("a");
+    assertThat(ticket.stage()).isEqualTo(Ticket.Stage.EXECUTING);
+  }
+
+  @Test
+  void aSandboxPropertyGivenAnotherTypeKeepsIt() {
+    scheduler.close();
+    scheduler = deterministic(clock).propertyType("network", PropertyType.IGNORE).build();
+    FakeWorker plain = worker(WorkerSpec.builder("plain"));
+
+    scheduler.submit(action("a", "network", "on"));
+
+    assertThat(plain.names()).containsExactly("a");
+  }
+
+  @Test
+  void theNamesAreTheSandboxs() {
+    assertThat(SandboxPlatformProperties.NETWORK)
+        .isEqualTo(build.hearth.core.sandbox.SandboxProperties.NETWORK);
+    assertThat(SandboxPlatformProperties.WORKER_ENFORCED)
+        .isEqualTo(build.hearth.core.sandbox.SandboxProperties.WORKER_ENFORCED);
+  }
+
+  private static SchedulerConfig configured(String properties) {
+    return HearthConfig.parse(
+            """
+            {
+              "schedulers": { "main": { "properties": %s } },
+              "blobStores": { "cas": { "type": "memory" } },
+              "servers": [ { "listen": "127.0.0.1:0", "instances": { "": { "cas": "cas" } } } ]
+            }
+            """
+                .formatted(properties),
+            "t")
+        .schedulers()
+        .get("main");
   }
 
   @Test

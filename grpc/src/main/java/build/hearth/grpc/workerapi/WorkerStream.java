@@ -16,6 +16,8 @@ import build.hearth.proto.workerapi.CancelAction;
 import build.hearth.proto.workerapi.KeepAlive;
 import build.hearth.proto.workerapi.Register;
 import build.hearth.proto.workerapi.Registered;
+import build.hearth.proto.workerapi.SandboxRefusal;
+import build.hearth.proto.workerapi.SandboxReport;
 import build.hearth.proto.workerapi.SchedulerMessage;
 import build.hearth.proto.workerapi.WarmKey;
 import build.hearth.proto.workerapi.WarmProcesses;
@@ -43,6 +45,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -199,12 +202,24 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
       service.release(spec.name(), this);
       throw HearthException.unavailable("the server is shutting down", e);
     }
+    if (register.hasSandbox()) {
+      try {
+        session.reportSandbox(register.getSandbox());
+      } catch (RuntimeException e) {
+        // Only the admin endpoint reads it: no reason to refuse a worker that runs actions fine.
+        log.warn(
+            "Ignoring the sandbox report of worker '{}' that cannot be read: {}",
+            spec.name(),
+            e.getMessage());
+      }
+    }
     log.info(
-        "Worker '{}' connected with {} slot{} and properties {}",
+        "Worker '{}' connected with {} slot{} and properties {}; sandbox: {}",
         spec.name(),
         spec.slots(),
         spec.slots() == 1 ? "" : "s",
-        spec.properties());
+        spec.properties(),
+        register.hasSandbox() ? describe(register.getSandbox()) : "not reported");
     out.release(
         SchedulerMessage.newBuilder()
             .setRegistered(Registered.newBuilder().setKeepAliveInterval(ProtoTime.of(interval)))
@@ -282,7 +297,8 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
     StatusCode code = StatusCode.forValue(finished.getStatus().getCode());
     String message = finished.getStatus().getMessage();
     if (code == StatusCode.OK) {
-      assignment.complete(ActionOutcome.completed(finished.getResult()));
+      // The message of a command that ran (such as that its memory limit killed it) is kept.
+      assignment.complete(new ActionOutcome(finished.getResult(), code, message));
     } else if ((code == StatusCode.DEADLINE_EXCEEDED || code == StatusCode.CANCELLED)
         && finished.hasResult()) {
       assignment.complete(new ActionOutcome(finished.getResult(), code, message));
@@ -405,6 +421,24 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
     }
     // Unless Registered has gone out, the sender is still held; releasing again is harmless.
     out.release(null);
+  }
+
+  /** One line for the log: the mode, the parts in force and those refused. */
+  private static String describe(SandboxReport sandbox) {
+    String refused =
+        sandbox.getRefusedList().stream()
+            .map(SandboxRefusal::getPart)
+            .collect(Collectors.joining(", "));
+    return sandbox.getMode()
+        + ", in force: "
+        + (sandbox.getAvailableCount() == 0
+            ? "none"
+            : String.join(", ", sandbox.getAvailableList()))
+        + (refused.isEmpty() ? "" : ", refused: " + refused)
+        + ", cgroups "
+        + sandbox.getCgroups()
+        + ", actions run as "
+        + sandbox.getActionUser();
   }
 
   private static String describe(Status status) {

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import build.bazel.remote.execution.v2.ActionResult;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
+import build.hearth.core.ops.WorkerReports;
 import build.hearth.core.scheduler.Ticket;
 import build.hearth.grpc.RawWorker;
 import build.hearth.grpc.WorkerTestServer;
@@ -13,12 +14,17 @@ import build.hearth.grpc.common.Rpc;
 import build.hearth.proto.workerapi.ActionFinished;
 import build.hearth.proto.workerapi.AssignAction;
 import build.hearth.proto.workerapi.Register;
+import build.hearth.proto.workerapi.SandboxRefusal;
+import build.hearth.proto.workerapi.SandboxReport;
 import build.hearth.proto.workerapi.SchedulerMessage.KindCase;
 import build.hearth.proto.workerapi.WorkerMessage;
+import build.hearth.proto.workerapi.WorkerStatus;
 import build.hearth.spi.worker.ActionOutcome;
 import build.hearth.testing.FakeClock;
 import io.grpc.Status;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -98,6 +104,97 @@ class WorkerApiServiceTest {
       HearthException failure = failure(refused);
       assertThat(failure.code()).isEqualTo(StatusCode.FAILED_PRECONDITION);
       assertThat(failure.getMessage()).isEqualTo("2 inputs are missing");
+    }
+  }
+
+  @Test
+  void theMessageOfACommandThatRanIsKept() throws Exception {
+    try (RawWorker worker = new RawWorker(server.channel())) {
+      worker.register("raw-oom", 1);
+      worker.next(KindCase.REGISTERED);
+
+      Ticket<ActionOutcome> ticket = server.submit("allocate");
+      AssignAction assign = worker.next(KindCase.ASSIGN).getAssign();
+      ActionResult killed = ActionResult.newBuilder().setExitCode(137).build();
+      String message = "the command was killed by its memory limit of 64.0 MiB";
+      worker.finished(
+          ActionFinished.newBuilder()
+              .setAssignmentId(assign.getAssignmentId())
+              .setStatus(Rpc.rpcStatus(StatusCode.OK, message))
+              .setResult(killed)
+              .build());
+
+      ActionOutcome outcome = ticket.result().get(10, TimeUnit.SECONDS);
+      assertThat(outcome.ran()).isTrue();
+      assertThat(outcome.message()).isEqualTo(message);
+      assertThat(outcome.result()).isEqualTo(killed);
+    }
+  }
+
+  @Test
+  void theSandboxAWorkerRegistersWithIsListedUntilItLeaves() throws Exception {
+    SandboxReport sandbox =
+        SandboxReport.newBuilder()
+            .setMode("optional")
+            .addAllAvailable(List.of("mount", "pid", "ipc", "uts", "user"))
+            .addRefused(SandboxRefusal.newBuilder().setPart("network").setReason("no netlink"))
+            .setCgroups("none")
+            .setActionUser("user namespace of worker (1000)")
+            .build();
+    try (RawWorker worker = new RawWorker(server.channel())) {
+      worker.send(
+          WorkerMessage.newBuilder()
+              .setRegister(
+                  Register.newBuilder().setName("sandboxed").setSlots(1).setSandbox(sandbox))
+              .build());
+      worker.next(KindCase.REGISTERED);
+
+      WorkerReports.Sandbox listed =
+          server.reports.snapshot().get("sandboxed").sandbox().orElseThrow();
+      assertThat(listed.mode()).isEqualTo("optional");
+      assertThat(listed.available()).containsExactly("mount", "pid", "ipc", "uts", "user");
+      assertThat(listed.refused()).containsExactly(Map.entry("network", "no netlink"));
+      assertThat(listed.cgroups()).isEqualTo("none");
+      assertThat(listed.actionUser()).isEqualTo("user namespace of worker (1000)");
+
+      // A status report later keeps what the worker said of its sandbox. The stream's messages
+      // are handled in order, so once the answer that follows it counts, the status has too.
+      Ticket<ActionOutcome> ticket = server.submit("after-status");
+      AssignAction assign = worker.next(KindCase.ASSIGN).getAssign();
+      worker.send(WorkerMessage.newBuilder().setStatus(WorkerStatus.getDefaultInstance()).build());
+      worker.finished(
+          ActionFinished.newBuilder()
+              .setAssignmentId(assign.getAssignmentId())
+              .setStatus(Rpc.OK)
+              .setResult(ActionResult.getDefaultInstance())
+              .build());
+      ticket.result().get(10, TimeUnit.SECONDS);
+      assertThat(server.reports.snapshot().get("sandboxed").sandbox()).hasValue(listed);
+    }
+    await().atMost(WAIT).until(() -> !server.reports.snapshot().containsKey("sandboxed"));
+  }
+
+  @Test
+  void aSandboxReportOverTheBoundsIsDroppedAndTheWorkerStays() throws Exception {
+    SandboxReport huge =
+        SandboxReport.newBuilder().setMode("optional").setActionUser("x".repeat(5000)).build();
+    try (RawWorker worker = new RawWorker(server.channel())) {
+      worker.send(
+          WorkerMessage.newBuilder()
+              .setRegister(Register.newBuilder().setName("boastful").setSlots(1).setSandbox(huge))
+              .build());
+      worker.next(KindCase.REGISTERED);
+
+      assertThat(server.reports.snapshot().get("boastful").sandbox()).isEmpty();
+      Ticket<ActionOutcome> ticket = server.submit("still-works");
+      AssignAction assign = worker.next(KindCase.ASSIGN).getAssign();
+      worker.finished(
+          ActionFinished.newBuilder()
+              .setAssignmentId(assign.getAssignmentId())
+              .setStatus(Rpc.OK)
+              .setResult(ActionResult.getDefaultInstance())
+              .build());
+      assertThat(ticket.result().get(10, TimeUnit.SECONDS).ran()).isTrue();
     }
   }
 

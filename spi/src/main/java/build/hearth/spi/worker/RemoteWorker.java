@@ -1,6 +1,7 @@
 package build.hearth.spi.worker;
 
 import build.hearth.proto.workerapi.PersistentPoolStats;
+import build.hearth.proto.workerapi.SandboxReport;
 import java.util.Map;
 import java.util.Optional;
 
@@ -38,6 +39,17 @@ public interface RemoteWorker {
    *     worker stays connected
    */
   void reportStatus(Optional<PersistentPoolStats> persistentWorkers);
+
+  /**
+   * Records what the worker's sandbox does on its machine, as it said when it registered; listed
+   * with the worker (in {@code hearth admin status} and {@code /admin/v1/status}) until it
+   * disconnects. Does nothing by default, for hubs that keep no reports.
+   *
+   * @param sandbox the worker's report as the worker API carries it
+   * @throws build.hearth.api.HearthException INVALID_ARGUMENT if the report is over the hub's
+   *     bounds; the worker stays connected
+   */
+  default void reportSandbox(SandboxReport sandbox) {}
 
   /**
    * Disconnects the worker: its running actions go back to the queue (a bounded number of times)
