@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -189,7 +188,6 @@ class ServeCommandTest {
   }
 
   @Test
-  @Disabled("needs the engine helper's probe in LocalActionRunner.Builder.build(); enable at merge")
   void aRequiredSandboxThatCannotBeHadStopsTheServerInOneLine() throws InterruptedException {
     String json =
         """

@@ -110,8 +110,7 @@ final class PersistentWorkersBinder {
             .orElse(PersistentWorkersConfig.DEFAULT_MAX_MULTIPLEX_REQUESTS),
         fields.optional(TOOLS).map(PersistentWorkersBinder::tools).orElse(Map.of()),
         allowedTools,
-        allowedKeys,
-        PersistentWorkersConfig.Sandbox.NONE);
+        allowedKeys);
   }
 
   /**

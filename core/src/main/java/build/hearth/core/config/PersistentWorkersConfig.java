@@ -52,7 +52,6 @@ import java.util.Set;
  * @param allowedTools when present, only actions naming one of these tools run persistently
  * @param allowedKeys when present, only actions with one of these {@code persistentWorkerKey}s run
  *     persistently (a tool listed in {@code allowedTools} is enough on its own)
- * @param sandbox how each process is isolated from the rest of the machine
  */
 public record PersistentWorkersConfig(
     boolean enabled,
@@ -66,19 +65,7 @@ public record PersistentWorkersConfig(
     int maxMultiplexRequests,
     Map<String, Tool> tools,
     Optional<Set<String>> allowedTools,
-    Optional<Set<String>> allowedKeys,
-    Sandbox sandbox) {
-
-  /** How persistent worker processes are isolated from the rest of the machine. */
-  public enum Sandbox {
-    /** Not at all beyond their own directory and environment (the default). */
-    NONE,
-    /**
-     * Each process in new mount, pid, ipc and uts namespaces with a private {@code /tmp}, through
-     * {@code unshare(1)}; the worker refuses to start where the kernel does not allow it.
-     */
-    NAMESPACES
-  }
+    Optional<Set<String>> allowedKeys) {
 
   /** The default idle timeout: 5 minutes. */
   public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(5);
@@ -107,14 +94,12 @@ public record PersistentWorkersConfig(
    * @param tools as described above
    * @param allowedTools as described above
    * @param allowedKeys as described above
-   * @param sandbox as described above
    * @throws NullPointerException if an object is null
    */
   public PersistentWorkersConfig {
     Objects.requireNonNull(idleTimeout, "idleTimeout");
     Objects.requireNonNull(atCapacity, "atCapacity");
     Objects.requireNonNull(shutdownGrace, "shutdownGrace");
-    Objects.requireNonNull(sandbox, "sandbox");
     tools = Map.copyOf(tools);
     allowedTools = allowedTools.map(Set::copyOf);
     allowedKeys = allowedKeys.map(Set::copyOf);
@@ -140,8 +125,7 @@ public record PersistentWorkersConfig(
         DEFAULT_MAX_MULTIPLEX_REQUESTS,
         Map.of(),
         Optional.empty(),
-        Optional.empty(),
-        Sandbox.NONE);
+        Optional.empty());
   }
 
   /**
@@ -201,7 +185,6 @@ public record PersistentWorkersConfig(
     private final Map<String, Tool> tools = new java.util.LinkedHashMap<>();
     private Optional<Set<String>> allowedTools;
     private Optional<Set<String>> allowedKeys;
-    private Sandbox sandbox;
 
     private Builder(PersistentWorkersConfig from) {
       enabled = from.enabled;
@@ -216,7 +199,6 @@ public record PersistentWorkersConfig(
       tools.putAll(from.tools);
       allowedTools = from.allowedTools;
       allowedKeys = from.allowedKeys;
-      sandbox = from.sandbox;
     }
 
     /**
@@ -345,15 +327,6 @@ public record PersistentWorkersConfig(
       return this;
     }
 
-    /**
-     * @param sandbox how each process is isolated; {@code NONE} by default
-     * @return this builder
-     */
-    public Builder sandbox(Sandbox sandbox) {
-      this.sandbox = Objects.requireNonNull(sandbox, "sandbox");
-      return this;
-    }
-
     /** {@return the settings} */
     public PersistentWorkersConfig build() {
       return new PersistentWorkersConfig(
@@ -368,8 +341,7 @@ public record PersistentWorkersConfig(
           maxMultiplexRequests,
           tools,
           allowedTools,
-          allowedKeys,
-          sandbox);
+          allowedKeys);
     }
 
     private static int atLeast(String name, int value, int minimum) {

@@ -301,7 +301,7 @@ class CgroupsV2Test {
   @Test
   void thisMachinesV2HierarchyIsReportedUnusable() {
     Path real = Path.of("/sys/fs/cgroup/unified/cgroup.subtree_control");
-    org.junit.jupiter.api.Assumptions.assumeTrue(
+    org.junit.jupiter.api.Assertions.assertTrue(
         Files.exists(real), "needs the CI machine's cgroup v2 mount at /sys/fs/cgroup/unified");
 
     Cgroups cgroups = Cgroups.probe(Path.of("/sys/fs/cgroup"), Path.of("/proc/self/cgroup"), "v2");
