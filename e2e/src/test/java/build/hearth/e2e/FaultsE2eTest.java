@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -125,10 +126,20 @@ class FaultsE2eTest {
               pidFiles[1] = shell.get().resolveSibling("hearth-e2e-interruptible-child.pid");
               return true;
             });
-    long shellPid = Processes.readPid(pidFiles[0]);
-    long childPid = Processes.readPid(pidFiles[1]);
-    assertThat(Processes.isRunning(shellPid)).as("action shell %d running", shellPid).isTrue();
-    assertThat(Processes.isRunning(childPid)).as("action child %d running", childPid).isTrue();
+    // The pids in the files are the sandbox's; on the host the processes are found by what they
+    // run: the child's `sleep 3007` and the shell whose script writes the shell's pid file (the
+    // bwrap that started it carries the same script on its command line, after its own options).
+    Set<Long> shells =
+        Processes.withCommandLine(
+            c ->
+                c.startsWith("/bin/bash\u0000")
+                    && c.contains("hearth-e2e-interruptible-shell.pid"));
+    Set<Long> children = Processes.withCommandLine("sleep\u00003007\u0000"::equals);
+    assertThat(shells).as("the action's shell running on the host").hasSize(1);
+    assertThat(children).as("the action's child running on the host").hasSize(1);
+    long shellPid = shells.iterator().next();
+    long childPid = children.iterator().next();
+    assertThat(Processes.readPid(pidFiles[0])).as("the shell's pid as it saw it").isPositive();
 
     build.interrupt();
     await()

@@ -123,6 +123,31 @@ final class Processes {
     return state != 'Z' && state != 'X' && state != 'x';
   }
 
+  /**
+   * The host's processes whose command line, its arguments joined by NUL bytes and ended by one as
+   * in {@code /proc/<pid>/cmdline}, satisfies {@code matches}. An action in a sandbox sees pids of
+   * its own namespace, so tests find its processes on the host by what they run.
+   */
+  static java.util.Set<Long> withCommandLine(java.util.function.Predicate<String> matches) {
+    try (java.util.stream.Stream<Path> procs = Files.list(Path.of("/proc"))) {
+      return procs
+          .filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit))
+          .filter(p -> matches.test(commandLine(p)))
+          .map(p -> Long.parseLong(p.getFileName().toString()))
+          .collect(java.util.stream.Collectors.toSet());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static String commandLine(Path proc) {
+    try {
+      return new String(Files.readAllBytes(proc.resolve("cmdline")), StandardCharsets.ISO_8859_1);
+    } catch (IOException e) {
+      return ""; // the process has gone
+    }
+  }
+
   /** Reads a process id that an action wrote to {@code file}. */
   static long readPid(Path file) {
     try {

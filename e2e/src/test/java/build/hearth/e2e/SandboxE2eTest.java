@@ -5,12 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import build.hearth.server.HearthServer;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -25,7 +23,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -325,23 +322,7 @@ class SandboxE2eTest {
   }
 
   private static Set<Long> lingeringSleeps() {
-    try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-      return procs
-          .filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit))
-          .filter(p -> LINGERING_CMDLINE.equals(cmdline(p)))
-          .map(p -> Long.parseLong(p.getFileName().toString()))
-          .collect(Collectors.toSet());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private static String cmdline(Path proc) {
-    try {
-      return new String(Files.readAllBytes(proc.resolve("cmdline")), StandardCharsets.ISO_8859_1);
-    } catch (IOException e) {
-      return ""; // the process has gone
-    }
+    return Processes.withCommandLine(LINGERING_CMDLINE::equals);
   }
 
   /** Lines {@code key: value}, as the attempt scripts print them. */

@@ -216,11 +216,15 @@ public final class Sandbox implements AutoCloseable {
       throws IOException {
     ActionCgroup cgroup = null;
     List<String> command = new ArrayList<>();
-    if (cgroups != null && !cgroups.version().equals("none")) {
-      OptionalLong memory =
-          capabilities.has(Part.MEMORY) ? confinement.memoryLimitBytes() : OptionalLong.empty();
-      OptionalInt pids =
-          capabilities.has(Part.PIDS) ? confinement.processLimit() : OptionalInt.empty();
+    OptionalLong memory =
+        capabilities.has(Part.MEMORY) ? confinement.memoryLimitBytes() : OptionalLong.empty();
+    OptionalInt pids =
+        capabilities.has(Part.PIDS) ? confinement.processLimit() : OptionalInt.empty();
+    // A process without limits needs no cgroup: its pid namespace already ends everything it
+    // started. Tool processes are such, and nothing would close a cgroup made for them.
+    if (cgroups != null
+        && !cgroups.version().equals("none")
+        && (memory.isPresent() || pids.isPresent())) {
       String name = "action-" + processes.incrementAndGet();
       try {
         cgroup = cgroups.create(name, memory, pids);
