@@ -8,7 +8,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * The runnable jar's entry point: one subcommand per load driver, {@code cas} ({@link
- * CasLoadDriver}) and {@code execute} ({@link ExecuteLoadDriver}).
+ * CasLoadDriver}), {@code execute} ({@link ExecuteLoadDriver}) and {@code sandbox-spawn} ({@link
+ * SandboxSpawnDriver}).
  *
  * <pre>
  * java -jar benchmarks/target/hearth-benchmarks.jar cas [--help]
@@ -32,7 +33,8 @@ public final class Benchmarks implements Callable<Integer> {
   static CommandLine commandLine() {
     return new CommandLine(new Benchmarks())
         .addSubcommand("cas", new CasLoadDriver())
-        .addSubcommand("execute", new ExecuteLoadDriver());
+        .addSubcommand("execute", new ExecuteLoadDriver())
+        .addSubcommand("sandbox-spawn", new SandboxSpawnDriver());
   }
 
   /**
@@ -48,6 +50,6 @@ public final class Benchmarks implements Callable<Integer> {
   @Override
   public Integer call() {
     throw new CommandLine.ParameterException(
-        spec.commandLine(), "name a load driver: cas or execute (see --help)");
+        spec.commandLine(), "name a load driver: cas, execute or sandbox-spawn (see --help)");
   }
 }

@@ -80,18 +80,8 @@ final class SandboxBinder {
             .optional(MAX_MEMORY_LIMIT)
             .map(n -> OptionalLong.of(memory(n)))
             .orElse(defaults.maxMemoryLimitBytes());
-    OptionalInt processLimit =
-        fields
-            .optional(PROCESS_LIMIT)
-            .map(
-                n -> OptionalInt.of(ConfigValues.count(n, 1, "an action needs 1 process at least")))
-            .orElse(defaults.processLimit());
-    OptionalInt maxProcessLimit =
-        fields
-            .optional(MAX_PROCESS_LIMIT)
-            .map(
-                n -> OptionalInt.of(ConfigValues.count(n, 1, "an action needs 1 process at least")))
-            .orElse(defaults.maxProcessLimit());
+    OptionalInt processLimit = processes(fields, PROCESS_LIMIT, defaults.processLimit());
+    OptionalInt maxProcessLimit = processes(fields, MAX_PROCESS_LIMIT, defaults.maxProcessLimit());
     checkMaximum(
         fields,
         MEMORY_LIMIT,
@@ -235,5 +225,13 @@ final class SandboxBinder {
       paths.add(path);
     }
     return paths;
+  }
+
+  /** A process count of at least 1 in field {@code name}, or {@code otherwise} when absent. */
+  private static OptionalInt processes(Fields fields, String name, OptionalInt otherwise) {
+    return fields
+        .optional(name)
+        .map(n -> OptionalInt.of(ConfigValues.count(n, 1, "an action needs 1 process at least")))
+        .orElse(otherwise);
   }
 }

@@ -142,13 +142,7 @@ final class CgroupProbe {
               String.join(" ", delegated).trim(),
               available));
     }
-    removeStale(own);
-    Path parent = own.resolve(name);
-    try {
-      files.makeCgroup(parent);
-    } catch (IOException e) {
-      throw new Refused("cannot create a cgroup under " + own + ": " + e);
-    }
+    Path parent = makeParent(own);
     try {
       CgroupFiles.write(parent.resolve("cgroup.subtree_control"), "+memory +pids");
     } catch (IOException e) {
@@ -173,13 +167,7 @@ final class CgroupProbe {
       throw new Refused(
           "this process's " + controller + " cgroup " + ownPath + " is not at " + own);
     }
-    removeStale(own);
-    Path parent = own.resolve(name);
-    try {
-      files.makeCgroup(parent);
-    } catch (IOException e) {
-      throw new Refused("cannot create a cgroup under " + own + ": " + e);
-    }
+    Path parent = makeParent(own);
     String marker = controller.equals("memory") ? "memory.limit_in_bytes" : "pids.max";
     if (!Files.exists(parent.resolve(marker))) {
       removeQuietly(parent);
@@ -242,5 +230,17 @@ final class CgroupProbe {
     Refused(String reason) {
       super(reason, null, false, false);
     }
+  }
+
+  /** Removes what crashed runs left under {@code own}, then makes this worker's parent there. */
+  private Path makeParent(Path own) throws Refused {
+    removeStale(own);
+    Path parent = own.resolve(name);
+    try {
+      files.makeCgroup(parent);
+    } catch (IOException e) {
+      throw new Refused("cannot create a cgroup under " + own + ": " + e);
+    }
+    return parent;
   }
 }
