@@ -22,6 +22,7 @@ import build.hearth.core.process.ProcessLauncher;
 import build.hearth.core.process.ProcessTrees;
 import build.hearth.core.sandbox.ActionLimits;
 import build.hearth.core.sandbox.ConfinedProcess;
+import build.hearth.core.sandbox.Confinement;
 import build.hearth.core.sandbox.Sandbox;
 import build.hearth.core.sandbox.SandboxCapabilities;
 import build.hearth.spi.storage.BlobStore;
@@ -303,7 +304,7 @@ public final class LocalActionRunner implements ActionRunner {
    */
   private Ending execute(
       ProcessLauncher.Request request,
-      build.hearth.core.sandbox.Confinement confinement,
+      Confinement confinement,
       String program,
       Duration timeout,
       Cancellation cancellation) {
