@@ -31,11 +31,11 @@ class ExecuteLoadDriverTest {
     cli.setErr(new PrintWriter(err));
 
     assertThat(cli.execute()).isEqualTo(2);
-    assertThat(err.toString()).contains("name a load driver: cas or execute");
+    assertThat(err.toString()).contains("name a load driver: cas, execute or sandbox-spawn");
   }
 
   @Test
-  void bothDriversAreSubcommands() {
+  void everyDriverIsASubcommand() {
     StringWriter out = new StringWriter();
     CommandLine cli = Benchmarks.commandLine();
     cli.setOut(new PrintWriter(out));
@@ -44,6 +44,8 @@ class ExecuteLoadDriverTest {
     assertThat(out.toString()).contains("--blob-mib");
     assertThat(cli.execute("execute", "--help")).isZero();
     assertThat(out.toString()).contains("--concurrency").contains("--cache-mode");
+    assertThat(cli.execute("sandbox-spawn", "--help")).isZero();
+    assertThat(out.toString()).contains("--spawns").contains("--linux-sandbox");
   }
 
   @Test
