@@ -91,25 +91,6 @@ public final class WorkerRuntime implements ActionRunner {
     return List.copyOf(values);
   }
 
-  /** One line for logs: the mode, the parts in force, those refused, the cgroups and the user. */
-  public static String describe(SandboxCapabilities capabilities) {
-    StringBuilder line =
-        new StringBuilder(capabilities.mode().name().toLowerCase(java.util.Locale.ROOT));
-    List<String> available = new ArrayList<>();
-    capabilities.available().forEach(part -> available.add(part.label()));
-    line.append(", in force: ").append(available.isEmpty() ? "none" : String.join(", ", available));
-    if (!capabilities.refused().isEmpty()) {
-      List<String> refused = new ArrayList<>();
-      capabilities.refused().keySet().forEach(part -> refused.add(part.label()));
-      line.append(", refused: ").append(String.join(", ", refused));
-    }
-    return line.append(", cgroups ")
-        .append(capabilities.cgroups())
-        .append(", actions run as ")
-        .append(capabilities.actionUser())
-        .toString();
-  }
-
   /**
    * Starts a runtime for a configured worker: its cache is a {@code filesystem} store at the
    * configured path and size, created through {@code registry}.
@@ -356,10 +337,10 @@ public final class WorkerRuntime implements ActionRunner {
         LocalActionRunner built = runner.build();
         SandboxCapabilities capabilities = built.sandboxCapabilities();
         List<String> network = networkValues(sandbox, capabilities);
+        // The sandbox has logged what it does; what the worker offers for it is the runtime's.
         log.info(
-            "Worker '{}' sandbox: {}; offers network={}",
+            "Worker '{}' offers network={} to the scheduler",
             name,
-            describe(capabilities),
             network.isEmpty() ? "(none)" : String.join(",", network));
         return new WorkerRuntime(ownedCache, built, network);
       } catch (RuntimeException e) {

@@ -64,17 +64,6 @@ class WorkerRuntimeSandboxTest {
   }
 
   @Test
-  void theDescriptionNamesModePartsRefusalsCgroupsAndUser() {
-    SandboxCapabilities capabilities =
-        probed(EnumSet.of(Part.MOUNT, Part.PID), Map.of(Part.NETWORK, "RTM_NEWADDR refused"));
-
-    assertThat(WorkerRuntime.describe(capabilities))
-        .isEqualTo(
-            "optional, in force: mount, pid, refused: network, cgroups v1, actions run as nobody"
-                + " (65534:65534)");
-  }
-
-  @Test
   void aRuntimeAddsItsNetworkToTheConfiguredProperties(@TempDir Path dir) {
     try (WorkerTestSupport support = new WorkerTestSupport(dir);
         WorkerRuntime runtime =
