@@ -89,4 +89,64 @@ class ValidatingActionCacheTest {
     hearth.actionCache().put(action, result);
     assertThat(hearth.actionCache().get(action)).contains(result);
   }
+
+  /** {@code DIRECTORY_ONLY}: a root Directory whose child is a separate blob, no Tree. */
+  private ActionResult directoryOnly(String innerText, boolean storeChild) {
+    Directory child =
+        Directory.newBuilder()
+            .addFiles(FileNode.newBuilder().setName("inner").setDigest(store(innerText).toProto()))
+            .build();
+    Digest childDigest =
+        storeChild
+            ? hearth.cas().put(child.toByteString())
+            : Digest.of(child.toByteString().toByteArray());
+    Directory root =
+        Directory.newBuilder()
+            .addFiles(FileNode.newBuilder().setName("top").setDigest(store("top").toProto()))
+            .addDirectories(
+                build.bazel.remote.execution.v2.DirectoryNode.newBuilder()
+                    .setName("sub")
+                    .setDigest(childDigest.toProto()))
+            .build();
+    Digest rootDigest = hearth.cas().put(root.toByteString());
+    return ActionResult.newBuilder()
+        .addOutputDirectories(
+            OutputDirectory.newBuilder()
+                .setPath("out")
+                .setRootDirectoryDigest(rootDigest.toProto()))
+        .build();
+  }
+
+  @Test
+  void anOutputDirectoryGivenOnlyByItsRootDirectoryIsCachedAndServed() {
+    ActionResult result = directoryOnly("inner", true);
+
+    hearth.actionCache().put(action, result);
+
+    assertThat(hearth.actionCache().get(action)).contains(result);
+  }
+
+  @Test
+  void aDirectoryBelowADirectoryOnlyOutputMustBePresent() {
+    ActionResult result = directoryOnly("inner", false);
+
+    assertThatThrownBy(() -> hearth.actionCache().put(action, result))
+        .isInstanceOfSatisfying(
+            HearthException.class,
+            e -> assertThat(e.code()).isEqualTo(StatusCode.FAILED_PRECONDITION))
+        .hasMessageContaining("references 1 blobs");
+  }
+
+  @Test
+  void anOutputDirectoryWithNeitherTreeNorRootIsRefused() {
+    ActionResult result =
+        ActionResult.newBuilder()
+            .addOutputDirectories(OutputDirectory.newBuilder().setPath("out"))
+            .build();
+
+    assertThatThrownBy(() -> hearth.actionCache().put(action, result))
+        .isInstanceOfSatisfying(
+            HearthException.class, e -> assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT))
+        .hasMessageContaining("neither a tree_digest nor a root_directory_digest");
+  }
 }

@@ -141,8 +141,18 @@ public final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBas
     }
     for (int i = 0; i < result.getOutputDirectoriesCount(); i++) {
       OutputDirectory directory = result.getOutputDirectories(i);
-      Requests.digest(
-          directory.getTreeDigest(), "action_result.output_directories[" + i + "].tree_digest");
+      // Either may be missing (TREE_ONLY or DIRECTORY_ONLY, REAPI's output_directory_format),
+      // not both.
+      if (!directory.hasTreeDigest() && !directory.hasRootDirectoryDigest()) {
+        throw HearthException.invalidArgument(
+            "action_result.output_directories[%d] has neither a tree_digest nor a"
+                + " root_directory_digest",
+            i);
+      }
+      if (directory.hasTreeDigest()) {
+        Requests.digest(
+            directory.getTreeDigest(), "action_result.output_directories[" + i + "].tree_digest");
+      }
       if (directory.hasRootDirectoryDigest()) {
         Requests.digest(
             directory.getRootDirectoryDigest(),

@@ -5,7 +5,10 @@ import static build.hearth.grpc.TestServer.bytes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import build.bazel.remote.execution.v2.ActionResult;
+import build.bazel.remote.execution.v2.Directory;
+import build.bazel.remote.execution.v2.FileNode;
 import build.bazel.remote.execution.v2.GetActionResultRequest;
+import build.bazel.remote.execution.v2.OutputDirectory;
 import build.bazel.remote.execution.v2.OutputFile;
 import build.bazel.remote.execution.v2.UpdateActionResultRequest;
 import build.hearth.api.Digest;
@@ -122,6 +125,41 @@ class ActionCacheServiceTest {
         () -> update("", action, result),
         Status.Code.INVALID_ARGUMENT,
         "action_result.output_files[1].digest");
+    server.assertStillServing();
+  }
+
+  @Test
+  void aDirectoryOnlyOutputDirectoryIsStoredAndServed() {
+    // REAPI's DIRECTORY_ONLY output format: a root Directory, no Tree.
+    Digest file = server.cas.put(bytes("inside the directory"));
+    Directory root =
+        Directory.newBuilder()
+            .addFiles(FileNode.newBuilder().setName("a.txt").setDigest(file.toProto()))
+            .build();
+    Digest rootDigest = server.cas.put(root.toByteString());
+    ActionResult result =
+        storedResult().toBuilder()
+            .addOutputDirectories(
+                OutputDirectory.newBuilder()
+                    .setPath("out/dir")
+                    .setRootDirectoryDigest(rootDigest.toProto()))
+            .build();
+
+    assertThat(update("", action, result)).isEqualTo(result);
+    assertThat(get("", action)).isEqualTo(result);
+  }
+
+  @Test
+  void anOutputDirectoryWithNoDigestIsNamedByField() {
+    ActionResult result =
+        storedResult().toBuilder()
+            .addOutputDirectories(OutputDirectory.newBuilder().setPath("out/dir"))
+            .build();
+
+    assertStatus(
+        () -> update("", action, result),
+        Status.Code.INVALID_ARGUMENT,
+        "action_result.output_directories[0] has neither a tree_digest nor a root_directory_digest");
     server.assertStillServing();
   }
 
