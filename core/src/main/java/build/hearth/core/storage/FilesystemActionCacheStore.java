@@ -23,10 +23,16 @@ import java.util.Optional;
 /**
  * An action-cache store in a directory: {@code ac/<first two hex characters>/<hash>-<size>}, one
  * file per entry. A put writes a temporary file in {@code tmp/} and renames it over the old entry,
- * so a reader opens either the old file or the new one, never a mix. Eviction is strict LRU by
- * bytes, sharing {@link LruIndex} with {@link FilesystemBlobStore}.
+ * so a reader opens either the old file or the new one, never a mix. Each file holds the entry in
+ * an {@link ActionCacheEntryFrame} (length and checksum); with {@code fsync} (the default) the file
+ * is flushed before the rename and the directory after it, so an entry that a put returned from
+ * survives a crash of the machine whole. A file whose frame does not hold is a miss, removed with a
+ * warning. Eviction is strict LRU by bytes, sharing {@link LruIndex} with {@link
+ * FilesystemBlobStore}.
  */
 final class FilesystemActionCacheStore implements ActionCacheStore {
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(FilesystemActionCacheStore.class);
   private static final String TEMP_PREFIX = "ac-";
   private static final String LOCK_FILE = "action-cache-store.lock";
 
@@ -70,8 +76,17 @@ final class FilesystemActionCacheStore implements ActionCacheStore {
       StoreFiles.createDirectory(settings, "path", store.tmpDir);
       StoreFiles.createDirectory(settings, "path", store.acDir);
       StoreFiles.deleteLeftovers(store.tmpDir, "unfinished writes", TEMP_PREFIX);
+      // The index counts entries' bytes, as a put does: each file's size less its frame's header.
       List<Victim<Digest>> victims =
-          store.index.load(StoreFiles.scan(store.acDir, FilesystemActionCacheStore::parseFileName));
+          store.index.load(
+              StoreFiles.scan(store.acDir, FilesystemActionCacheStore::parseFileName).stream()
+                  .map(
+                      f ->
+                          new LruIndex.Found<>(
+                              f.key(),
+                              Math.max(0, f.size() - ActionCacheEntryFrame.HEADER_BYTES),
+                              f.modifiedMillis()))
+                  .toList());
       store.index.dispose(victims, victim -> store.deleteEvicted(victim.key()));
       return store;
     } catch (RuntimeException e) {
@@ -88,19 +103,30 @@ final class FilesystemActionCacheStore implements ActionCacheStore {
       return Optional.empty();
     }
     Path file = entryFile(actionDigest);
-    byte[] entry;
+    byte[] bytes;
     try {
-      entry = Files.readAllBytes(file);
+      bytes = Files.readAllBytes(file);
     } catch (NoSuchFileException e) {
       forgetIfGone(actionDigest);
       return Optional.empty();
     } catch (IOException e) {
       throw StoreFiles.failure(StatusCode.INTERNAL, "read the action-cache file", file, e);
     }
+    StringBuilder whyNot = new StringBuilder();
+    Optional<byte[]> entry = ActionCacheEntryFrame.unframe(bytes, whyNot);
+    if (entry.isEmpty()) {
+      log.warn(
+          "Action-cache store '{}': dropping the damaged entry {} ({}); it is a miss",
+          name,
+          file,
+          whyNot);
+      remove(actionDigest);
+      return Optional.empty();
+    }
     if (use.touchFile()) {
       StoreFiles.touch(file, clock.millis());
     }
-    return Optional.of(entry);
+    return entry;
   }
 
   @Override
@@ -113,12 +139,17 @@ final class FilesystemActionCacheStore implements ActionCacheStore {
           actionDigest, entry.length, name, capacityBytes);
     }
     long now = clock.millis();
-    Path temp = writeTemp(entry, now);
+    byte[] framed = ActionCacheEntryFrame.frame(entry);
+    Path temp = writeTemp(framed, now);
     Path target = entryFile(actionDigest);
     List<Victim<Digest>> victims;
     index.claim(actionDigest);
     try {
       StoreFiles.moveIntoPlace(temp, target);
+      if (fsync) {
+        // The rename is in the directory: without this, a crash of the machine may lose it.
+        StoreFiles.syncDirectory(target.getParent());
+      }
       index.put(actionDigest, entry.length, now);
     } catch (IOException e) {
       StoreFiles.deleteQuietly(temp);

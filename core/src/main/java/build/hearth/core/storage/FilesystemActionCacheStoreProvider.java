@@ -12,7 +12,7 @@ import java.nio.file.Path;
  * <p>Settings: {@code path} (required), the directory, created if missing; {@code maxSize}, the
  * most bytes of entries it keeps (default {@code "512MiB"}). When full it evicts the least recently
  * used entries, as the {@code filesystem} blob store does, and it may share that store's {@code
- * path}.
+ * path}; {@code fsync} (default true) flushes each entry and its directory before the put returns.
  *
  * <pre>{@code
  * "actionCaches": { "ac": { "type": "filesystem", "path": "~/.cache/hearth" } }
@@ -44,7 +44,8 @@ public final class FilesystemActionCacheStoreProvider extends ActionCacheStorePr
         context.settings(),
         path,
         capacity,
-        context.settings().bool("fsync", false),
+        // Entries are small and a lost one costs a whole action: flushed by default.
+        context.settings().bool("fsync", true),
         context.clock());
   }
 }

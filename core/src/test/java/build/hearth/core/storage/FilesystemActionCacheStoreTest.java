@@ -63,7 +63,8 @@ class FilesystemActionCacheStoreTest extends ActionCacheStoreContractTest {
   void directoryMatchesTheIndex() {
     for (Map.Entry<Path, ActionCacheStore> e : latest.entrySet()) {
       assertThat(StoreDirectories.files(e.getKey().resolve("tmp"))).isEmpty();
-      StoreDirectories.assertMatches(e.getKey().resolve("ac"), e.getValue().stats());
+      StoreDirectories.assertMatches(
+          e.getKey().resolve("ac"), e.getValue().stats(), ActionCacheEntryFrame.HEADER_BYTES);
     }
   }
 
@@ -76,7 +77,7 @@ class FilesystemActionCacheStoreTest extends ActionCacheStoreContractTest {
 
     Path file =
         current.resolve("ac").resolve(key.hash().substring(0, 2)).resolve(key.hash() + "-32");
-    assertThat(file).hasBinaryContent(entry);
+    assertThat(file).hasBinaryContent(ActionCacheEntryFrame.frame(entry));
   }
 
   @Test
@@ -127,5 +128,56 @@ class FilesystemActionCacheStoreTest extends ActionCacheStoreContractTest {
     assertThat(store().get(b)).isEmpty();
     assertThat(store().get(a)).isPresent();
     assertThat(store().get(c)).isPresent();
+  }
+
+  private Path entryFile(Digest key) {
+    return current.resolve("ac").resolve(key.hash().substring(0, 2)).resolve(key.hash() + "-32");
+  }
+
+  /** What a crash or a bad disk may leave, each written over a good entry's file. */
+  private static Map<String, java.util.function.UnaryOperator<byte[]>> damages() {
+    Map<String, java.util.function.UnaryOperator<byte[]>> damages = new LinkedHashMap<>();
+    damages.put("empty", good -> new byte[0]);
+    damages.put("cut inside the header", good -> java.util.Arrays.copyOf(good, 9));
+    damages.put("cut inside the entry", good -> java.util.Arrays.copyOf(good, good.length - 1));
+    damages.put(
+        "a byte changed",
+        good -> {
+          byte[] bad = good.clone();
+          bad[bad.length - 3] ^= 0x10;
+          return bad;
+        });
+    damages.put(
+        "no header (an older Hearth's entry)",
+        good ->
+            java.util.Arrays.copyOfRange(good, ActionCacheEntryFrame.HEADER_BYTES, good.length));
+    return damages;
+  }
+
+  @Test
+  void aDamagedEntryIsAMissAndIsRemoved() throws IOException {
+    for (Map.Entry<String, java.util.function.UnaryOperator<byte[]>> damage :
+        damages().entrySet()) {
+      Digest key = randomKey();
+      put(key, randomBytes(200));
+      Path file = entryFile(key);
+      Files.write(file, damage.getValue().apply(Files.readAllBytes(file)));
+
+      assertThat(store().get(key)).as(damage.getKey()).isEmpty();
+      assertThat(file).as(damage.getKey()).doesNotExist();
+      assertThat(store().stats().entries()).as(damage.getKey()).isZero();
+    }
+  }
+
+  @Test
+  void anEntryFromBeforeACrashIsServedWholeAfterAReopen() throws IOException {
+    Digest key = randomKey();
+    byte[] entry = randomBytes(200);
+    put(key, entry);
+
+    reopenStore(DEFAULT_CAPACITY_BYTES);
+
+    assertThat(store().get(key)).hasValueSatisfying(e -> assertThat(e).isEqualTo(entry));
+    assertThat(store().stats().sizeBytes()).isEqualTo(200);
   }
 }

@@ -28,8 +28,16 @@ final class StoreDirectories {
 
   /** Asserts that the files under {@code dir} are exactly what {@code stats} accounts for. */
   static void assertMatches(Path dir, StoreStats stats) {
+    assertMatches(dir, stats, 0);
+  }
+
+  /**
+   * As {@link #assertMatches(Path, StoreStats)}, for a store whose files each hold {@code
+   * overheadPerFile} bytes more than the entry they store (a header).
+   */
+  static void assertMatches(Path dir, StoreStats stats, long overheadPerFile) {
     List<Path> files = files(dir);
-    long bytes = 0;
+    long bytes = -overheadPerFile * files.size();
     for (Path file : files) {
       try {
         bytes += Files.size(file);
