@@ -260,8 +260,8 @@ public final class Sandbox implements AutoCloseable {
    *
    * <p>A command line comes from an action, so it must not open what the sandbox hides: a path is
    * bound only when every user could read it on the host (each directory leading to it is
-   * searchable by others, and it is readable by others) and it lies outside {@code workDirectory},
-   * where the other actions' directories are.
+   * searchable by others, and it is readable by others) and it neither lies in {@code
+   * workDirectory}, where the other actions' directories are, nor holds it.
    */
   public ProcessLauncher toolLauncher(ProcessLauncher launcher, Path workDirectory) {
     Objects.requireNonNull(launcher, "launcher");
@@ -273,7 +273,7 @@ public final class Sandbox implements AutoCloseable {
             Confinement.of(request.workingDirectory())
                 .withReadOnly(
                     toolPaths(request.arguments()).stream()
-                        .filter(path -> !path.startsWith(workDirectory) && publiclyReadable(path))
+                        .filter(path -> bindable(path, workDirectory))
                         .toList());
         ConfinedProcess confined = Sandbox.this.launch(launcher, request, confinement);
         // No limits, so no cgroup to close: the process is all there is.
@@ -285,6 +285,18 @@ public final class Sandbox implements AutoCloseable {
         return "sandboxed " + launcher;
       }
     };
+  }
+
+  /**
+   * Whether a path named on a tool's command line may be bound into its sandbox: every user could
+   * read it on the host, and it neither lies in the work directory nor holds it (binding {@code /}
+   * or an ancestor of the work directory would show the other keys' directories, which belong to
+   * the same action user).
+   */
+  static boolean bindable(Path path, Path workDirectory) {
+    return !path.startsWith(workDirectory)
+        && !workDirectory.startsWith(path)
+        && publiclyReadable(path);
   }
 
   /** The absolute paths on a command line, a class path's entries included, and java.home. */

@@ -94,4 +94,22 @@ class SandboxTest {
     assertThat(Sandbox.publiclyReadable(secret)).isFalse();
     assertThat(Sandbox.publiclyReadable(tempDir.resolve("missing"))).isFalse();
   }
+
+  @Test
+  void aToolMayNotBindTheWorkDirectoryNorAnythingAboveOrInsideIt() throws IOException {
+    Path open = Files.createDirectories(tempDir.resolve("open"));
+    Path work = Files.createDirectories(open.resolve("work"));
+    Path inside = Files.createDirectories(work.resolve("persistent/other-key"));
+    Path tool = Files.createFile(open.resolve("tool.jar"));
+    for (Path p : List.of(tempDir, open, work, work.resolve("persistent"), inside)) {
+      Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+    Files.setPosixFilePermissions(tool, PosixFilePermissions.fromString("rw-r--r--"));
+
+    assertThat(Sandbox.bindable(tool, work)).isTrue();
+    assertThat(Sandbox.bindable(Path.of("/"), work)).as("the root, which holds it").isFalse();
+    assertThat(Sandbox.bindable(open, work)).as("its parent").isFalse();
+    assertThat(Sandbox.bindable(work, work)).as("itself").isFalse();
+    assertThat(Sandbox.bindable(inside, work)).as("another key's directory").isFalse();
+  }
 }
