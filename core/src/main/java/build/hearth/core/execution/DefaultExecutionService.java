@@ -134,10 +134,7 @@ final class DefaultExecutionService implements ExecutionService {
     }
 
     ExecutionTask task = task(actionDigest, action);
-    Platform platform =
-        action.getPlatform().getPropertiesCount() > 0
-            ? action.getPlatform()
-            : task.command().getPlatform();
+    Platform platform = task.platform();
     SharedExecution execution =
         SharedExecution.queued(newOperationName(), actionDigest, this::retire);
     if (cacheable) {

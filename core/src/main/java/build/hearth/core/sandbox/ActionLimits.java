@@ -28,9 +28,7 @@ public record ActionLimits(
    *     the maximum, for a malformed value or one above the worker's maximum; FAILED_PRECONDITION
    *     for {@code network=on} on a worker whose configuration does not allow it
    */
-  public static ActionLimits read(
-      Platform actionPlatform, Platform commandPlatform, SandboxConfig config) {
-    Platform platform = actionPlatform.getPropertiesCount() > 0 ? actionPlatform : commandPlatform;
+  public static ActionLimits read(Platform platform, SandboxConfig config) {
     boolean network = false;
     OptionalLong memory = config.memoryLimitBytes();
     OptionalInt processes = config.processLimit();

@@ -209,8 +209,7 @@ public final class LocalActionRunner implements ActionRunner {
     Command command = task.command();
     List<String> arguments = checkedArguments(command);
     Map<String, String> environment = checkedEnvironment(command);
-    ActionLimits limits =
-        ActionLimits.read(task.action().getPlatform(), command.getPlatform(), sandbox.config());
+    ActionLimits limits = ActionLimits.read(task.platform(), sandbox.config());
     Digest inputRoot = Digest.fromProto(task.action().getInputRootDigest());
     ContentAddressableStorage cas = execRoots.cas(task.instanceName());
     ExecRoots roots = execRoots.forInstance(task.instanceName(), cas);

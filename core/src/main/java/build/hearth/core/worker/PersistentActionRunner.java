@@ -181,8 +181,7 @@ final class PersistentActionRunner {
   }
 
   private static Map<String, String> persistentProperties(ExecutionTask task) {
-    Platform platform =
-        task.action().hasPlatform() ? task.action().getPlatform() : task.command().getPlatform();
+    Platform platform = task.platform();
     Map<String, String> properties = new LinkedHashMap<>();
     for (Platform.Property property : platform.getPropertiesList()) {
       String name = property.getName();

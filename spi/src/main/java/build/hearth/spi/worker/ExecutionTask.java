@@ -2,6 +2,7 @@ package build.hearth.spi.worker;
 
 import build.bazel.remote.execution.v2.Action;
 import build.bazel.remote.execution.v2.Command;
+import build.bazel.remote.execution.v2.Platform;
 import build.hearth.api.Digest;
 import java.time.Duration;
 import java.util.Objects;
@@ -40,5 +41,16 @@ public record ExecutionTask(
     if (timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException("timeout must be positive, not " + timeout);
     }
+  }
+
+  /**
+   * {@return the action's platform: the {@code Action}'s when it names any property (REAPI 2.2
+   * moved the platform there), otherwise the {@code Command}'s} It chooses the worker, and the
+   * worker reads its own properties (persistent workers, the sandbox) from the same one.
+   */
+  public Platform platform() {
+    return action.getPlatform().getPropertiesCount() > 0
+        ? action.getPlatform()
+        : command.getPlatform();
   }
 }
