@@ -76,18 +76,7 @@ final class SandboxSpawnDriver implements Callable<Integer> {
               + " (Debian: apt-get install -y bazel-bootstrap); pass --linux-sandbox PATH");
       return 2;
     }
-    SandboxConfig required =
-        new SandboxConfig(
-            SandboxConfig.Mode.REQUIRED,
-            "nobody",
-            "",
-            false,
-            OptionalLong.empty(),
-            OptionalLong.empty(),
-            OptionalInt.of(SandboxConfig.DEFAULT_PROCESS_LIMIT),
-            OptionalInt.empty(),
-            SandboxConfig.DEFAULT_READ_ONLY_PATHS,
-            Path.of("bwrap"));
+    SandboxConfig required = SandboxConfig.DEFAULT.withMode(SandboxConfig.Mode.REQUIRED);
     try (ScratchDirectory scratch =
             ScratchDirectory.create(Path.of(System.getProperty("java.io.tmpdir")), "spawn-");
         Sandbox sandbox = Sandbox.start(required, "spawn-benchmark")) {

@@ -43,7 +43,9 @@ final class SandboxBinder {
     Node node = section.get();
     if (node instanceof ValueNode v && v.value() instanceof String) {
       SandboxConfig.Mode mode = mode(node);
-      return mode == SandboxConfig.Mode.OFF ? SandboxConfig.OFF : withMode(mode);
+      return mode == SandboxConfig.Mode.OFF
+          ? SandboxConfig.OFF
+          : SandboxConfig.DEFAULT.withMode(mode);
     }
     if (!(node instanceof Node.ObjectNode)) {
       throw Fields.wrongType(
@@ -112,21 +114,6 @@ final class SandboxBinder {
         maxProcessLimit,
         readOnlyPaths,
         fields.optional(BUBBLEWRAP).map(ConfigValues::path).orElse(defaults.bubblewrap()));
-  }
-
-  private static SandboxConfig withMode(SandboxConfig.Mode mode) {
-    SandboxConfig d = SandboxConfig.DEFAULT;
-    return new SandboxConfig(
-        mode,
-        d.user(),
-        d.group(),
-        d.allowNetwork(),
-        d.memoryLimitBytes(),
-        d.maxMemoryLimitBytes(),
-        d.processLimit(),
-        d.maxProcessLimit(),
-        d.readOnlyPaths(),
-        d.bubblewrap());
   }
 
   private static SandboxConfig.Mode mode(Node node) {

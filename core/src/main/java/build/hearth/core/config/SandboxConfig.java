@@ -121,4 +121,23 @@ public record SandboxConfig(
       throw new IllegalArgumentException("sandbox.user must name a user");
     }
   }
+
+  /**
+   * {@return this configuration with {@code mode} instead of its own}
+   *
+   * @param mode the mode of the copy
+   */
+  public SandboxConfig withMode(Mode mode) {
+    return new SandboxConfig(
+        mode,
+        user,
+        group,
+        allowNetwork,
+        memoryLimitBytes,
+        maxMemoryLimitBytes,
+        processLimit,
+        maxProcessLimit,
+        readOnlyPaths,
+        bubblewrap);
+  }
 }

@@ -272,18 +272,7 @@ class SandboxedActionTest {
   void aRequiredSandboxStartsWhereTheMachineAllowsEveryPart() {
     LocalActionRunner optional = runner();
     assertThat(optional.sandboxCapabilities().refused()).as("nothing refused here").isEmpty();
-    SandboxConfig required =
-        new SandboxConfig(
-            SandboxConfig.Mode.REQUIRED,
-            "nobody",
-            "",
-            false,
-            OptionalLong.empty(),
-            OptionalLong.empty(),
-            OptionalInt.of(SandboxConfig.DEFAULT_PROCESS_LIMIT),
-            OptionalInt.empty(),
-            SandboxConfig.DEFAULT_READ_ONLY_PATHS,
-            Path.of("bwrap"));
+    SandboxConfig required = SandboxConfig.DEFAULT.withMode(SandboxConfig.Mode.REQUIRED);
 
     LocalActionRunner runner = runner(required);
 
