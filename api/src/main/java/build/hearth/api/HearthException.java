@@ -1,7 +1,9 @@
 package build.hearth.api;
 
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The one unchecked exception that Hearth's API and SPI throw for failures a caller can act on. It
@@ -35,6 +37,12 @@ public class HearthException extends RuntimeException {
   /** Why the operation failed; never {@link StatusCode#OK}. */
   private final StatusCode code;
 
+  /** The limit that refused the request, such as {@code upload_sessions_per_client}; or null. */
+  private final String limit;
+
+  /** How long the client should wait before retrying; null when retrying does not help. */
+  private final Duration retryAfter;
+
   /**
    * A failure with no underlying cause.
    *
@@ -57,16 +65,40 @@ public class HearthException extends RuntimeException {
    * @throws NullPointerException if {@code code} is null
    */
   public HearthException(StatusCode code, String message, Throwable cause) {
+    this(code, message, cause, null, null);
+  }
+
+  private HearthException(
+      StatusCode code, String message, Throwable cause, String limit, Duration retryAfter) {
     super(message, cause);
     this.code = Objects.requireNonNull(code, "code");
     if (code == StatusCode.OK) {
       throw new IllegalArgumentException("a HearthException cannot carry OK");
     }
+    this.limit = limit;
+    this.retryAfter = retryAfter;
   }
 
   /** {@return the status code of this failure; never {@link StatusCode#OK}} */
   public StatusCode code() {
     return code;
+  }
+
+  /**
+   * {@return the name of the configured limit that refused the request, such as {@code
+   * upload_sessions_per_client}; empty when no limit did} Names are fixed strings in the code,
+   * never taken from a request, so a transport may count refusals by them.
+   */
+  public Optional<String> limit() {
+    return Optional.ofNullable(limit);
+  }
+
+  /**
+   * {@return how long the client should wait before trying again; empty when retrying the same
+   * request would not help} A gRPC transport sends it as a {@code google.rpc.RetryInfo}.
+   */
+  public Optional<Duration> retryAfter() {
+    return Optional.ofNullable(retryAfter);
   }
 
   /**
@@ -122,6 +154,33 @@ public class HearthException extends RuntimeException {
    */
   public static HearthException resourceExhausted(String format, Object... args) {
     return new HearthException(StatusCode.RESOURCE_EXHAUSTED, format(format, args));
+  }
+
+  /**
+   * A failure because a configured limit was reached: RESOURCE_EXHAUSTED when the server is busy or
+   * full and the request may succeed later ({@code retryAfter} given), or when a request asks for
+   * more than a limit allows. The message names the limit's configuration field and its value.
+   *
+   * @param limit the limit's name, a fixed string such as {@code upload_sessions_per_client}:
+   *     lower-case letters, digits and underscores
+   * @param retryAfter how long the client should wait before retrying, or null when retrying the
+   *     same request cannot help
+   * @param format the message, or a {@link String#format} pattern when {@code args} are given
+   * @param args the pattern's arguments
+   * @return a new exception to throw
+   * @throws IllegalArgumentException if {@code limit} is not such a name, or {@code retryAfter} is
+   *     negative
+   */
+  public static HearthException limitReached(
+      String limit, Duration retryAfter, String format, Object... args) {
+    if (!limit.matches("[a-z][a-z0-9_]*")) {
+      throw new IllegalArgumentException("a limit's name is lower_snake_case, not '" + limit + "'");
+    }
+    if (retryAfter != null && retryAfter.isNegative()) {
+      throw new IllegalArgumentException("retryAfter must not be negative");
+    }
+    return new HearthException(
+        StatusCode.RESOURCE_EXHAUSTED, format(format, args), null, limit, retryAfter);
   }
 
   /**

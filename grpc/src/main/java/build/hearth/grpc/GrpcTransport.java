@@ -188,6 +188,9 @@ final class GrpcTransport implements Transport {
             .executor(executor)
             // One check of identity and permission for every call of every service.
             .intercept(new AccessInterceptor(context.accessControl()))
+            // Outermost, so that it also counts what the access check let through and a limit
+            // refused.
+            .intercept(new LimitRefusalInterceptor(context.limitRefusals()))
             .maxInboundMessageSize(inboundLimit(context.maxBatchSizeBytes()))
             .addService(new CapabilitiesService(instances, context.maxBatchSizeBytes()))
             .addService(new CasService(instances, context.maxBatchSizeBytes()))

@@ -212,7 +212,9 @@ public final class HearthServer implements AutoCloseable {
     private TransportContext context(ServerConfig server, HttpRoutes routes) {
       TransportContext.Builder context =
           TransportContext.newBuilder(server.name(), server.host(), server.port())
-              .maxBatchSizeBytes(server.maxBatchSizeBytes());
+              .maxBatchSizeBytes(server.maxBatchSizeBytes())
+              .limits(server.limits())
+              .limitRefusals(metrics.limitRefusalCounter(server.name()));
       for (InstanceConfig instance : server.instances().values()) {
         context.instance(instanceServices(instance));
       }

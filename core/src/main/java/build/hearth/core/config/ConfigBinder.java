@@ -6,6 +6,7 @@ import build.hearth.core.config.Node.ObjectNode;
 import build.hearth.core.config.Node.ValueNode;
 import build.hearth.core.scheduler.PropertyType;
 import build.hearth.spi.storage.StoreSettings;
+import build.hearth.spi.transport.ServerLimits;
 import build.hearth.spi.transport.TlsSettings.ClientCertificates;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -310,7 +311,8 @@ final class ConfigBinder {
             AccessConfigBinder.AUTHENTICATION,
             AccessConfigBinder.PERMISSIONS,
             AccessConfigBinder.INSECURE,
-            "tls");
+            "tls",
+            "limits");
     String where = fields.path() + " (line " + fields.line() + ")";
 
     Optional<Node> nameNode = fields.optional("name");
@@ -391,6 +393,8 @@ final class ConfigBinder {
               + " \"inprocess\"");
     }
     TlsConfig tls = fields.optional("tls").map(this::tls).orElse(null);
+    ServerLimits limits =
+        fields.optional("limits").map(ConfigBinder::limits).orElse(ServerLimits.DEFAULTS);
     return new ServerConfig(
         name,
         listen.host(),
@@ -401,7 +405,8 @@ final class ConfigBinder {
         transport,
         transportNode.map(Node::line).orElse(0),
         access(fields, listenNode, listen, tls),
-        tls);
+        tls,
+        limits);
   }
 
   private AccessConfig access(Fields fields, Node listenNode, HostPort listen, TlsConfig tls) {
@@ -477,6 +482,53 @@ final class ConfigBinder {
     return baseDirectory == null || path.isAbsolute()
         ? path
         : baseDirectory.resolve(path).normalize();
+  }
+
+  private static ServerLimits limits(Node node) {
+    Fields fields =
+        Fields.of(
+            node,
+            "a limits object such as {\"maxUploadSessionsPerClient\": 500}",
+            "maxUploadSessions",
+            "maxUploadSessionsPerClient",
+            "uploadIdleTimeout",
+            "uploadStallTimeout",
+            "maxConcurrentCallsPerConnection",
+            "connectionIdleTimeout",
+            "handshakeTimeout",
+            "httpIdleTimeout",
+            "maxQueuedCalls");
+    ServerLimits.Builder limits = ServerLimits.newBuilder();
+    String atLeastOne = "must be at least 1";
+    fields
+        .optional("maxUploadSessions")
+        .ifPresent(n -> limits.maxUploadSessions(ConfigValues.count(n, 1, atLeastOne)));
+    fields
+        .optional("maxUploadSessionsPerClient")
+        .ifPresent(n -> limits.maxUploadSessionsPerClient(ConfigValues.count(n, 1, atLeastOne)));
+    fields
+        .optional("uploadIdleTimeout")
+        .ifPresent(n -> limits.uploadIdleTimeout(ConfigValues.duration(n)));
+    fields
+        .optional("uploadStallTimeout")
+        .ifPresent(n -> limits.uploadStallTimeout(ConfigValues.duration(n)));
+    fields
+        .optional("maxConcurrentCallsPerConnection")
+        .ifPresent(
+            n -> limits.maxConcurrentCallsPerConnection(ConfigValues.count(n, 1, atLeastOne)));
+    fields
+        .optional("connectionIdleTimeout")
+        .ifPresent(n -> limits.connectionIdleTimeout(ConfigValues.duration(n)));
+    fields
+        .optional("handshakeTimeout")
+        .ifPresent(n -> limits.handshakeTimeout(ConfigValues.duration(n)));
+    fields
+        .optional("httpIdleTimeout")
+        .ifPresent(n -> limits.httpIdleTimeout(ConfigValues.duration(n)));
+    fields
+        .optional("maxQueuedCalls")
+        .ifPresent(n -> limits.maxQueuedCalls(ConfigValues.count(n, 1, atLeastOne)));
+    return limits.build();
   }
 
   private WorkerApiConfig workerApi(Node node) {

@@ -1,5 +1,6 @@
 package build.hearth.core.config;
 
+import build.hearth.spi.transport.ServerLimits;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -40,6 +41,7 @@ public final class ServerConfig {
   private final int transportLine;
   private final AccessConfig access;
   private final TlsConfig tls;
+  private final ServerLimits limits;
 
   ServerConfig(
       String name,
@@ -51,7 +53,8 @@ public final class ServerConfig {
       String transport,
       int transportLine,
       AccessConfig access,
-      TlsConfig tls) {
+      TlsConfig tls,
+      ServerLimits limits) {
     this.name = Objects.requireNonNull(name, "name");
     this.host = Objects.requireNonNull(host, "host");
     this.port = port;
@@ -62,6 +65,15 @@ public final class ServerConfig {
     this.transportLine = transportLine;
     this.access = Objects.requireNonNull(access, "access");
     this.tls = tls;
+    this.limits = Objects.requireNonNull(limits, "limits");
+  }
+
+  /**
+   * {@return the bounds on uploads, connections and queued calls: the file's {@code limits} object,
+   * each field defaulting to {@link ServerLimits#DEFAULTS}}
+   */
+  public ServerLimits limits() {
+    return limits;
   }
 
   /**
@@ -152,13 +164,14 @@ public final class ServerConfig {
         && Objects.equals(workerApi, that.workerApi)
         && transport.equals(that.transport)
         && access.equals(that.access)
-        && Objects.equals(tls, that.tls);
+        && Objects.equals(tls, that.tls)
+        && limits.equals(that.limits);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(
-        name, host, port, maxBatchSizeBytes, instances, workerApi, transport, access, tls);
+        name, host, port, maxBatchSizeBytes, instances, workerApi, transport, access, tls, limits);
   }
 
   @Override
@@ -175,6 +188,7 @@ public final class ServerConfig {
         + (transport.equals(DEFAULT_TRANSPORT) ? "" : ", transport=" + transport)
         + (access.equals(AccessConfig.NONE) ? "" : ", access=" + access)
         + (tls == null ? "" : ", tls=" + tls)
+        + (limits.equals(ServerLimits.DEFAULTS) ? "" : ", limits=" + limits)
         + "}";
   }
 }

@@ -89,6 +89,7 @@ public final class Metrics implements HttpRoutes {
   private final Counter actionCacheMisses;
   private final Counter actions;
   private final Counter refusals;
+  private final Counter limitRefusals;
   private final Histogram queueWait;
 
   private Metrics(Builder builder) {
@@ -151,6 +152,15 @@ public final class Metrics implements HttpRoutes {
             "server",
             "reason",
             "permission");
+    limitRefusals =
+        counter(
+            properties,
+            "hearth_limit_refusals",
+            "Requests refused because a configured limit was reached, by server and limit (the"
+                + " limit's name in the code, such as upload_sessions_per_client; see"
+                + " docs/reliability.md for the list).",
+            "server",
+            "limit");
     queueWait =
         Histogram.builder(properties)
             .name("hearth_scheduler_queue_wait_seconds")
@@ -263,6 +273,16 @@ public final class Metrics implements HttpRoutes {
                 refusal.reason().label(),
                 refusal.neededPermission().map(Permission::configName).orElse("none"))
             .inc();
+  }
+
+  /**
+   * The counter to give the transport of the server named {@code serverName} for requests refused
+   * by a limit. Limit names are fixed strings in the code ({@code HearthException.limit()} checks
+   * their form), so the label's values are a bounded set.
+   */
+  public Consumer<String> limitRefusalCounter(String serverName) {
+    Objects.requireNonNull(serverName, "serverName");
+    return limit -> limitRefusals.labelValues(serverName, limit).inc();
   }
 
   /** Answers {@code GET /metrics}. */

@@ -9,6 +9,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import build.hearth.api.ConfigException;
 import build.hearth.api.StatusCode;
+import build.hearth.spi.transport.ServerLimits;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -126,7 +128,7 @@ class ConfigErrorsTest {
         .isEqualTo(
             "servers[0].lisen (line 5): unknown field 'lisen'; did you mean 'listen'? Known fields"
                 + " here: name, listen, maxBatchSize, instances, workerApi, transport,"
-                + " authentication, permissions, insecureAllowUnauthenticated, tls");
+                + " authentication, permissions, insecureAllowUnauthenticated, tls, limits");
   }
 
   @Test
@@ -443,6 +445,31 @@ class ConfigErrorsTest {
         .isEqualTo(
             "servers[1].listen (line 11): servers[0] (line 4) already listens on"
                 + " 127.0.0.1:50052; give each server its own port, or port 0 for any free one");
+  }
+
+  @Test
+  void aLimitBelowOneNamesItsFieldPath() {
+    ConfigException e = errorOf(withServerField("limits", "{ \"maxUploadSessionsPerClient\": 0 }"));
+
+    assertThat(e.path()).isEqualTo("servers[0].limits.maxUploadSessionsPerClient");
+    assertThat(e.getMessage()).endsWith("must be at least 1, found the number 0");
+  }
+
+  @Test
+  void limitsAreReadWithDefaultsForWhatTheFileLeavesOut() {
+    HearthConfig config =
+        HearthConfig.parse(
+            withServerField(
+                "limits",
+                "{ \"maxUploadSessionsPerClient\": 50, \"uploadStallTimeout\": \"15s\" }"),
+            "t");
+
+    assertThat(config.servers().get(0).limits())
+        .isEqualTo(
+            ServerLimits.newBuilder()
+                .maxUploadSessionsPerClient(50)
+                .uploadStallTimeout(Duration.ofSeconds(15))
+                .build());
   }
 
   @Test

@@ -10,6 +10,7 @@ import build.hearth.api.StatusCode;
 import build.hearth.core.scheduler.PlatformLexicon;
 import build.hearth.core.scheduler.PropertyType;
 import build.hearth.spi.storage.StoreSettings;
+import build.hearth.spi.transport.ServerLimits;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -90,7 +91,8 @@ class HearthConfigTest {
                 ServerConfig.DEFAULT_TRANSPORT,
                 0,
                 AccessConfig.NONE,
-                null));
+                null,
+                ServerLimits.DEFAULTS));
 
     Path cache = Path.of(System.getProperty("user.home"), ".cache", "hearth");
     assertThat(config.workers())

@@ -2,10 +2,16 @@ package build.hearth.grpc.common;
 
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
+import com.google.protobuf.Any;
+import com.google.rpc.RetryInfo;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.Optional;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +39,9 @@ public final class Rpc {
       } else {
         log.debug("Request refused with {}: {}", e.code(), e.getMessage());
       }
-      return Status.fromCodeValue(e.code().value()).withDescription(e.getMessage());
+      // The cause stays on this side of the wire (gRPC never sends it); the transport reads a
+      // limit's name from it to count refusals.
+      return Status.fromCodeValue(e.code().value()).withDescription(e.getMessage()).withCause(e);
     }
     if (failure instanceof StatusRuntimeException e) {
       return e.getStatus();
@@ -51,8 +59,51 @@ public final class Rpc {
    * @param failure what a call threw
    */
   public static StatusRuntimeException toException(Throwable failure) {
-    return toStatus(failure).asRuntimeException();
+    Status status = toStatus(failure);
+    if (failure instanceof HearthException e && e.retryAfter().isPresent()) {
+      return status.asRuntimeException(retryTrailers(status, e.retryAfter().get()));
+    }
+    return status.asRuntimeException();
   }
+
+  /**
+   * {@return the name of the limit that refused the call that ended with {@code status}, if a limit
+   * did} Only for statuses made by {@link #toStatus} on this side of the wire.
+   *
+   * @param status how a call ended
+   */
+  public static Optional<String> refusingLimit(Status status) {
+    return status.getCause() instanceof HearthException e ? e.limit() : Optional.empty();
+  }
+
+  /**
+   * Trailers with the status as a {@code google.rpc.Status} carrying a {@code RetryInfo}, which
+   * clients that read status details (Bazel does for its retrier) use as their back-off.
+   */
+  private static Metadata retryTrailers(Status status, Duration retryAfter) {
+    RetryInfo retry =
+        RetryInfo.newBuilder()
+            .setRetryDelay(
+                com.google.protobuf.Duration.newBuilder()
+                    .setSeconds(retryAfter.getSeconds())
+                    .setNanos(retryAfter.getNano()))
+            .build();
+    com.google.rpc.Status details =
+        com.google.rpc.Status.newBuilder()
+            .setCode(status.getCode().value())
+            .setMessage(status.getDescription() == null ? "" : status.getDescription())
+            .addDetails(Any.pack(retry))
+            .build();
+    Metadata trailers = new Metadata();
+    trailers.put(STATUS_DETAILS, details);
+    return trailers;
+  }
+
+  /** The trailer gRPC's status-details convention uses (what {@code StatusProto} reads). */
+  private static final Metadata.Key<com.google.rpc.Status> STATUS_DETAILS =
+      Metadata.Key.of(
+          "grpc-status-details-bin",
+          ProtoUtils.metadataMarshaller(com.google.rpc.Status.getDefaultInstance()));
 
   /**
    * {@return the {@code google.rpc.Status} of one entry of a batch response}

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * What a transport serves and where: the listen address, the services of each REAPI instance name,
@@ -36,6 +37,8 @@ public final class TransportContext {
   private final HttpRoutes httpRoutes;
   private final AccessControl accessControl;
   private final Optional<TlsSettings> tls;
+  private final ServerLimits limits;
+  private final Consumer<String> limitRefusals;
 
   private TransportContext(Builder builder) {
     this.serverName = builder.serverName;
@@ -47,6 +50,8 @@ public final class TransportContext {
     this.httpRoutes = builder.httpRoutes;
     this.accessControl = builder.accessControl;
     this.tls = Optional.ofNullable(builder.tls);
+    this.limits = builder.limits;
+    this.limitRefusals = builder.limitRefusals;
   }
 
   /** {@return the server's name in the configuration, for logs} */
@@ -115,6 +120,23 @@ public final class TransportContext {
   }
 
   /**
+   * {@return the bounds the transport holds on uploads, connections and queued calls; {@link
+   * ServerLimits#DEFAULTS} unless the host set others}
+   */
+  public ServerLimits limits() {
+    return limits;
+  }
+
+  /**
+   * {@return where the transport reports each request it refused because a limit was reached, by
+   * the limit's name (see {@code HearthException.limit()}); the host counts them in its metrics.
+   * Does nothing unless the host set it. Called on the transport's threads; must not block.}
+   */
+  public Consumer<String> limitRefusals() {
+    return limitRefusals;
+  }
+
+  /**
    * Starts a context for one listen address.
    *
    * @param serverName the server's name in the configuration, for logs
@@ -139,6 +161,8 @@ public final class TransportContext {
     private HttpRoutes httpRoutes = HttpRoutes.NONE;
     private AccessControl accessControl = AccessControl.ALLOW_ALL;
     private TlsSettings tls;
+    private ServerLimits limits = ServerLimits.DEFAULTS;
+    private Consumer<String> limitRefusals = limit -> {};
 
     private Builder(String serverName, String host, int port) {
       this.serverName = Objects.requireNonNull(serverName, "serverName");
@@ -223,6 +247,30 @@ public final class TransportContext {
      */
     public Builder tls(TlsSettings settings) {
       this.tls = Objects.requireNonNull(settings, "settings");
+      return this;
+    }
+
+    /**
+     * Replaces the default limits.
+     *
+     * @param limits the bounds on uploads, connections and queued calls
+     * @return this builder
+     * @throws NullPointerException if {@code limits} is null
+     */
+    public Builder limits(ServerLimits limits) {
+      this.limits = Objects.requireNonNull(limits, "limits");
+      return this;
+    }
+
+    /**
+     * Sets where refusals by a limit are reported.
+     *
+     * @param counter called with the limit's name for each refused request; must not block
+     * @return this builder
+     * @throws NullPointerException if {@code counter} is null
+     */
+    public Builder limitRefusals(Consumer<String> counter) {
+      this.limitRefusals = Objects.requireNonNull(counter, "counter");
       return this;
     }
 
