@@ -159,9 +159,7 @@ final class GrpcTransport implements Transport {
       Function<Server, String> where,
       Function<IOException, HearthException> failure) {
     Instances instances = new Instances(context.instances());
-    UploadSessions sessions =
-        new UploadSessions(
-            settings.clock(), settings.uploadIdleTimeout(), settings.maxUploadSessions());
+    UploadSessions sessions = new UploadSessions(settings.clock(), context.limits());
     ThreadPoolExecutor executor =
         new ThreadPoolExecutor(
             settings.threads(),
@@ -214,7 +212,7 @@ final class GrpcTransport implements Transport {
       }
       throw failure.apply(e);
     }
-    long period = Math.max(1000, Math.min(60_000, settings.uploadIdleTimeout().toMillis() / 2));
+    long period = sessions.sweepPeriod().toMillis();
     sweeper.scheduleWithFixedDelay(() -> sweep(sessions), period, period, TimeUnit.MILLISECONDS);
     String description = context.serverName() + " on " + where.apply(server);
     log.info("Serving REAPI over {}: {}, instances {}", kind, description, instances.describe());

@@ -14,6 +14,7 @@ import build.hearth.core.Storage;
 import build.hearth.grpc.bytestream.UploadSessions;
 import build.hearth.spi.storage.ActionCacheStore;
 import build.hearth.spi.transport.InstanceServices;
+import build.hearth.spi.transport.ServerLimits;
 import build.hearth.spi.transport.TransportContext;
 import build.hearth.testing.FakeClock;
 import com.google.bytestream.ByteStreamGrpc;
@@ -60,14 +61,18 @@ public final class TestServer implements AutoCloseable {
     actionCacheStore = MemoryStores.actionCacheStore();
     cas = Storage.cas(blobs);
     actionCache = Storage.actionCache(actionCacheStore, cas);
-    GrpcSettings settings =
-        tweak.apply(new Settings(GrpcSettings.defaults().withClock(clock).withReadChunkBytes(4096)))
-            .settings;
+    Settings tweaked =
+        tweak.apply(
+            new Settings(
+                GrpcSettings.defaults().withClock(clock).withReadChunkBytes(4096),
+                ServerLimits.DEFAULTS));
+    GrpcSettings settings = tweaked.settings;
     server =
         new LoopbackServer(
             port ->
                 TransportContext.newBuilder("test", "127.0.0.1", port)
                     .maxBatchSizeBytes(MAX_BATCH)
+                    .limits(tweaked.limits)
                     .instance(new InstanceServices("", cas, Optional.of(actionCache), true))
                     .instance(new InstanceServices("ci/linux", cas, Optional.of(actionCache), true))
                     .instance(
@@ -90,24 +95,31 @@ public final class TestServer implements AutoCloseable {
   /** The transport settings a test may change (the transport's own type is internal to it). */
   public static final class Settings {
     private final GrpcSettings settings;
+    private final ServerLimits limits;
 
-    private Settings(GrpcSettings settings) {
+    private Settings(GrpcSettings settings, ServerLimits limits) {
       this.settings = settings;
+      this.limits = limits;
     }
 
     /** How long an interrupted upload is kept for resumption. */
     public Settings withUploadIdleTimeout(Duration timeout) {
-      return new Settings(settings.withUploadIdleTimeout(timeout));
+      return withLimits(limits.toBuilder().uploadIdleTimeout(timeout).build());
     }
 
     /** How many uploads may be in progress at once. */
     public Settings withMaxUploadSessions(int max) {
-      return new Settings(settings.withMaxUploadSessions(max));
+      return withLimits(limits.toBuilder().maxUploadSessions(max).build());
+    }
+
+    /** The server's limits ({@code context.limits()}). */
+    public Settings withLimits(ServerLimits replaced) {
+      return new Settings(settings, replaced);
     }
 
     /** The size of the chunks a ByteStream Read sends. */
     public Settings withReadChunkBytes(int bytes) {
-      return new Settings(settings.withReadChunkBytes(bytes));
+      return new Settings(settings.withReadChunkBytes(bytes), limits);
     }
   }
 

@@ -92,13 +92,17 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
             standardWrite.toBuilder(
                     new InboundWriteMarshaller(), standardWrite.getResponseMarshaller())
                 .build(),
-            ServerCalls.asyncClientStreamingCall(this::openWrite))
+            UploadClient.capture(ServerCalls.asyncClientStreamingCall(this::openWrite)))
         .build();
   }
 
   private StreamObserver<InboundWrite> openWrite(StreamObserver<WriteResponse> out) {
     WriteCall call =
-        new WriteCall(instances, sessions, (ServerCallStreamObserver<WriteResponse>) out);
+        new WriteCall(
+            instances,
+            sessions,
+            (ServerCallStreamObserver<WriteResponse>) out,
+            UploadClient.current());
     call.start();
     return call;
   }

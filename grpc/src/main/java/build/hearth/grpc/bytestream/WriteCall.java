@@ -3,12 +3,14 @@ package build.hearth.grpc.bytestream;
 import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
+import build.hearth.api.StatusCode;
 import build.hearth.grpc.common.Instances;
 import build.hearth.grpc.common.Rpc;
 import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.bytestream.ByteStreamProto.WriteResponse;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,25 +34,43 @@ import org.slf4j.LoggerFactory;
  * <p>If the blob is already in the CAS when the stream starts, the write completes at once with
  * {@code committed_size} equal to the blob's size, and the rest of the stream is ignored.
  *
- * <p>gRPC delivers one stream's callbacks one at a time, so the fields need no locking.
+ * <p>A stream that sends nothing for {@code limits.uploadStallTimeout} is ended by the sessions'
+ * sweep with DEADLINE_EXCEEDED (the client's own deadline did not end it, the server's did; Bazel
+ * retries that status and resumes from QueryWriteStatus) and the session is detached from it, kept
+ * for resumption. DEADLINE_EXCEEDED rather than ABORTED, which here means "another stream holds
+ * this upload", or CANCELLED, which says the client gave up.
+ *
+ * <p>gRPC delivers one stream's callbacks one at a time; only the end of the response is also
+ * reached from the sweep's thread ({@link #stalled}), so the response is ended under this object's
+ * monitor, which is never held while bytes are written.
  */
-final class WriteCall implements StreamObserver<InboundWrite> {
+final class WriteCall implements StreamObserver<InboundWrite>, UploadSessions.Writer {
   private static final Logger log = LoggerFactory.getLogger(WriteCall.class);
 
   private final Instances instances;
   private final UploadSessions sessions;
 
   private final ServerCallStreamObserver<WriteResponse> out;
+  private final String client;
   private final WriteLookahead lookahead = new WriteLookahead();
   private String resourceName;
   private UploadSessions.Session session;
-  private boolean done;
+  private volatile boolean done;
 
+  /**
+   * A Write of {@code client}.
+   *
+   * @param client what the upload counts against (see {@link UploadClient})
+   */
   WriteCall(
-      Instances instances, UploadSessions sessions, ServerCallStreamObserver<WriteResponse> out) {
+      Instances instances,
+      UploadSessions sessions,
+      ServerCallStreamObserver<WriteResponse> out,
+      String client) {
     this.instances = instances;
     this.sessions = sessions;
     this.out = out;
+    this.client = client;
   }
 
   /** Turns off gRPC's one-at-a-time requests; this call asks for messages ahead instead. */
@@ -104,10 +124,15 @@ final class WriteCall implements StreamObserver<InboundWrite> {
       fail(e, false);
       return;
     }
+    if (!sessions.beginWrite(session, this)) {
+      return; // ended as stalled by the sweep, which answered the client
+    }
     try {
       append(request);
     } catch (RuntimeException e) {
       fail(e, true);
+    } finally {
+      sessions.endWrite(session);
     }
   }
 
@@ -128,7 +153,7 @@ final class WriteCall implements StreamObserver<InboundWrite> {
       respond(digest.sizeBytes());
       return;
     }
-    session = sessions.attach(name, this, () -> cas.startUpload(digest));
+    session = sessions.attach(name, client, this, () -> cas.startUpload(digest));
   }
 
   private void checkOffset(long offset) {
@@ -173,9 +198,36 @@ final class WriteCall implements StreamObserver<InboundWrite> {
   }
 
   private void respond(long committedSize) {
-    done = true;
-    out.onNext(WriteResponse.newBuilder().setCommittedSize(committedSize).build());
-    out.onCompleted();
+    synchronized (this) {
+      if (done) {
+        return;
+      }
+      done = true;
+      out.onNext(WriteResponse.newBuilder().setCommittedSize(committedSize).build());
+      out.onCompleted();
+    }
+  }
+
+  @Override
+  public void stalled(Duration timeout) {
+    synchronized (this) {
+      if (done) {
+        return;
+      }
+      done = true;
+      out.onError(
+          Rpc.toException(
+              new HearthException(
+                  StatusCode.DEADLINE_EXCEEDED,
+                  String.format(
+                      "the Write stream of '%s' sent nothing for %s (limits.uploadStallTimeout is"
+                          + " %s) and was ended; the %d bytes received are kept for"
+                          + " limits.uploadIdleTimeout: call QueryWriteStatus and resume",
+                      Instances.abbreviate(resourceName),
+                      timeout,
+                      timeout,
+                      session.committedSize()))));
+    }
   }
 
   /**
@@ -183,7 +235,6 @@ final class WriteCall implements StreamObserver<InboundWrite> {
    * because its bytes are wrong or its state unknown; otherwise it stays resumable.
    */
   private void fail(RuntimeException failure, boolean discard) {
-    done = true;
     if (session != null) {
       if (discard) {
         sessions.discard(session);
@@ -191,7 +242,13 @@ final class WriteCall implements StreamObserver<InboundWrite> {
         sessions.release(session, this);
       }
     }
-    out.onError(Rpc.toException(failure));
+    synchronized (this) {
+      if (done) {
+        return;
+      }
+      done = true;
+      out.onError(Rpc.toException(failure));
+    }
   }
 
   @Override

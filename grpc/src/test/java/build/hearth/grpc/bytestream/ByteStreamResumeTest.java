@@ -10,12 +10,16 @@ import static org.awaitility.Awaitility.await;
 import build.hearth.api.Digest;
 import build.hearth.grpc.LoopbackServer;
 import build.hearth.grpc.TestServer;
+import build.hearth.spi.transport.ServerLimits;
 import com.google.bytestream.ByteStreamProto.QueryWriteStatusRequest;
 import com.google.bytestream.ByteStreamProto.QueryWriteStatusResponse;
 import com.google.bytestream.ByteStreamProto.ReadRequest;
 import com.google.bytestream.ByteStreamProto.ReadResponse;
 import com.google.protobuf.ByteString;
+import com.google.rpc.RetryInfo;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.time.Duration;
@@ -160,7 +164,8 @@ class ByteStreamResumeTest {
     assertStatus(
         () -> server.write(uploadName("", Digest.of(two)), two, 50),
         Status.Code.RESOURCE_EXHAUSTED,
-        "too many uploads in progress (1)");
+        "too many uploads in progress on this server",
+        "limits.maxUploadSessions is 1");
 
     // An idle session past its timeout makes room.
     first.requests.cancel("abandon", null);
@@ -168,6 +173,78 @@ class ByteStreamResumeTest {
     server.clock.advance(Duration.ofMinutes(11));
     assertThat(server.write(uploadName("", Digest.of(two)), two, 50).getCommittedSize())
         .isEqualTo(100);
+  }
+
+  @Test
+  void oneClientsUploadsAreBoundedByItsOwnLimit() {
+    server =
+        TestServer.start(
+            s -> s.withLimits(ServerLimits.newBuilder().maxUploadSessionsPerClient(1).build()));
+    ByteString one = pattern(100, 1);
+    ByteString two = pattern(100, 2);
+    String firstName = uploadName("", Digest.of(one));
+    TestServer.Upload first = server.new Upload().send(firstName, 0, one.substring(0, 10), false);
+    await()
+        .atMost(LoopbackServer.TIMEOUT)
+        .ignoreExceptions()
+        .until(() -> query(firstName).getCommittedSize() == 10);
+
+    StatusRuntimeException refused =
+        assertStatus(
+            () -> server.write(uploadName("", Digest.of(two)), two, 50),
+            Status.Code.RESOURCE_EXHAUSTED,
+            "for client address:127.0.0.1",
+            "limits.maxUploadSessionsPerClient is 1");
+    assertThat(StatusProto.fromThrowable(refused).getDetailsList())
+        .anyMatch(detail -> detail.is(RetryInfo.class));
+    // The refused upload left nothing behind; the client's own upload goes on.
+    assertThat(server.sessions().size()).isEqualTo(1);
+    assertThat(first.send("", 10, one.substring(10), true).halfClose().await().getCommittedSize())
+        .isEqualTo(100);
+    // Its session ended, so the client may start another.
+    assertThat(server.write(uploadName("", Digest.of(two)), two, 50).getCommittedSize())
+        .isEqualTo(100);
+  }
+
+  @Test
+  void aStalledUploadStreamIsEndedAndStaysResumable() {
+    server = TestServer.start();
+    ByteString data = pattern(100, 4);
+    Digest digest = Digest.of(data);
+    String name = uploadName("", digest);
+    TestServer.Upload stalled = server.new Upload().send(name, 0, data.substring(0, 10), false);
+    await()
+        .atMost(LoopbackServer.TIMEOUT)
+        .ignoreExceptions()
+        .until(() -> query(name).getCommittedSize() == 10);
+
+    // The stream stays open and silent; the server's sweep ends it once it has been silent for
+    // uploadStallTimeout (one minute by default) of the server's clock.
+    await()
+        .atMost(LoopbackServer.TIMEOUT)
+        .until(
+            () -> {
+              server.clock.advance(Duration.ofSeconds(30));
+              server.sessions().sweep();
+              return stalled.response.isDone();
+            });
+    assertStatus(
+        stalled::await,
+        Status.Code.DEADLINE_EXCEEDED,
+        "sent nothing for PT1M",
+        "limits.uploadStallTimeout",
+        "10 bytes received are kept");
+    assertThat(server.sessions().isIdle(name)).isTrue();
+    assertThat(query(name).getCommittedSize()).isEqualTo(10);
+
+    assertThat(
+            server.new Upload()
+                .send(name, 10, data.substring(10), true)
+                .halfClose()
+                .await()
+                .getCommittedSize())
+        .isEqualTo(100);
+    assertThat(server.cas.get(digest)).isEqualTo(data);
   }
 
   @Test
