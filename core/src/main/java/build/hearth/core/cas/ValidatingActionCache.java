@@ -12,8 +12,12 @@ import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.spi.storage.ActionCacheStore;
+import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Parser;
+import com.google.protobuf.WireFormat;
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.LinkedHashSet;
 import java.util.Optional;
 import java.util.Set;
@@ -29,6 +33,9 @@ import org.slf4j.LoggerFactory;
  */
 final class ValidatingActionCache implements ActionCache {
   private static final Logger log = LoggerFactory.getLogger(ValidatingActionCache.class);
+
+  /** How many file digests are looked up in the CAS at once. */
+  static final int FILE_BATCH = 10_000;
 
   private final ActionCacheStore store;
   private final ContentAddressableStorage cas;
@@ -110,16 +117,89 @@ final class ValidatingActionCache implements ActionCache {
       return missing;
     }
     // The trees are all present: their files must be too, or the client could not download them.
-    Set<Digest> files = new LinkedHashSet<>();
+    FileChecks files = new FileChecks();
     for (Digest treeDigest : trees) {
-      Tree tree = parse(treeDigest, Tree.parser(), "Tree");
-      collectFiles(tree.getRoot(), files);
-      for (Directory child : tree.getChildrenList()) {
-        collectFiles(child, files);
+      missing = checkTree(treeDigest, files);
+      if (!missing.isEmpty()) {
+        return missing;
       }
     }
     missing = missingUnderRoots(roots, files);
-    return missing.isEmpty() ? cas.findMissing(files) : missing;
+    return missing.isEmpty() ? files.flush() : missing;
+  }
+
+  /**
+   * The file digests met while checking a result, looked up in the CAS in batches of {@value
+   * #FILE_BATCH}, so that a result with millions of files is checked in bounded memory.
+   */
+  private final class FileChecks {
+    private final Set<Digest> pending = new LinkedHashSet<>();
+
+    /** Adds the files of {@code directory}; returns what a full batch found missing. */
+    Set<Digest> add(Directory directory) {
+      for (FileNode file : directory.getFilesList()) {
+        pending.add(Digest.fromProto(file.getDigest()));
+      }
+      return pending.size() >= FILE_BATCH ? flush() : Set.of();
+    }
+
+    /** Looks up the files added since the last flush. */
+    Set<Digest> flush() {
+      if (pending.isEmpty()) {
+        return Set.of();
+      }
+      Set<Digest> missing = cas.findMissing(pending);
+      pending.clear();
+      return missing;
+    }
+  }
+
+  /**
+   * Checks the files of the {@code Tree} blob {@code treeDigest}, parsed one {@code Directory} at a
+   * time from the blob's stream, never whole.
+   *
+   * <p>Why the check is not remembered per tree between hits: it is a presence check, and the blobs
+   * it looks for can be evicted at any time; remembering that a tree was complete would need its
+   * list of files (as large as the tree) to look them up again, which is the work saved.
+   */
+  private Set<Digest> checkTree(Digest treeDigest, FileChecks files) {
+    DirectoryBlobs.checkTree(treeDigest, "output directory");
+    try (InputStream in = cas.read(treeDigest, 0, 0)) {
+      CodedInputStream input = CodedInputStream.newInstance(in);
+      input.setSizeLimit(Integer.MAX_VALUE); // above MAX_TREE_BYTES, checked from the digest
+      while (true) {
+        int tag = input.readTag();
+        if (tag == 0) {
+          return Set.of();
+        }
+        int field = WireFormat.getTagFieldNumber(tag);
+        if ((field == Tree.ROOT_FIELD_NUMBER || field == Tree.CHILDREN_FIELD_NUMBER)
+            && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+          int length = input.readRawVarint32();
+          if (length < 0 || length > DirectoryBlobs.MAX_DIRECTORY_BYTES) {
+            throw HearthException.invalidArgument(
+                "output directory: Tree blob %s holds a Directory of %d bytes, over the %d bytes"
+                    + " this server reads for one Directory",
+                treeDigest, length, DirectoryBlobs.MAX_DIRECTORY_BYTES);
+          }
+          int limit = input.pushLimit(length);
+          Directory directory = Directory.parseFrom(input);
+          input.popLimit(limit);
+          Set<Digest> missing = files.add(directory);
+          if (!missing.isEmpty()) {
+            return missing;
+          }
+        } else if (!input.skipField(tag)) {
+          return Set.of();
+        }
+      }
+    } catch (InvalidProtocolBufferException e) {
+      throw HearthException.invalidArgument(
+          "output directory blob %s is not a Tree message: %s", treeDigest, e.getMessage());
+    } catch (IOException e) {
+      throw HearthException.internal(
+          "reading output directory blob " + treeDigest + " failed: " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -127,14 +207,18 @@ final class ValidatingActionCache implements ActionCache {
    * each distinct directory read once, adding their files to {@code files}; returns the directories
    * that are missing, empty when all are present.
    */
-  private Set<Digest> missingUnderRoots(Set<Digest> roots, Set<Digest> files) {
+  private Set<Digest> missingUnderRoots(Set<Digest> roots, FileChecks files) {
     Set<Digest> seen = new LinkedHashSet<>(roots);
     Set<Digest> level = roots;
     while (!level.isEmpty()) {
       Set<Digest> next = new LinkedHashSet<>();
       for (Digest digest : level) {
+        DirectoryBlobs.checkDirectory(digest, "output directory");
         Directory directory = parse(digest, Directory.parser(), "Directory");
-        collectFiles(directory, files);
+        Set<Digest> missingFiles = files.add(directory);
+        if (!missingFiles.isEmpty()) {
+          return missingFiles;
+        }
         for (DirectoryNode child : directory.getDirectoriesList()) {
           Digest childDigest = Digest.fromProto(child.getDigest());
           if (seen.add(childDigest)) {
@@ -158,12 +242,6 @@ final class ValidatingActionCache implements ActionCache {
     } catch (InvalidProtocolBufferException e) {
       throw HearthException.invalidArgument(
           "output directory blob %s is not a %s message: %s", digest, type, e.getMessage());
-    }
-  }
-
-  private static void collectFiles(Directory directory, Set<Digest> into) {
-    for (FileNode file : directory.getFilesList()) {
-      into.add(Digest.fromProto(file.getDigest()));
     }
   }
 }

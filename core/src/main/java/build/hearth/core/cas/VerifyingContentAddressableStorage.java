@@ -142,8 +142,14 @@ final class VerifyingContentAddressableStorage implements ContentAddressableStor
     return trees.page(root, pageSize, pageToken);
   }
 
-  /** Reads and parses one directory, or returns empty if it is absent. */
+  /**
+   * Reads and parses one directory, or returns empty if it is absent.
+   *
+   * @throws HearthException INVALID_ARGUMENT if it is larger than {@link
+   *     DirectoryBlobs#MAX_DIRECTORY_BYTES} (refused before reading) or not a Directory
+   */
   Optional<Directory> directory(Digest digest) {
+    DirectoryBlobs.checkDirectory(digest, "directory tree");
     ByteString bytes;
     try {
       bytes = get(digest);

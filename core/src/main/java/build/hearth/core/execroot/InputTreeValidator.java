@@ -6,6 +6,7 @@ import build.bazel.remote.execution.v2.FileNode;
 import build.bazel.remote.execution.v2.SymlinkNode;
 import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
+import build.hearth.core.cas.DirectoryBlobs;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.nio.charset.StandardCharsets;
@@ -90,6 +91,10 @@ final class InputTreeValidator {
     firstPath.put(root, "");
     List<Digest> level = List.of(root);
     while (!level.isEmpty()) {
+      for (Digest digest : level) {
+        // Refused before a byte is fetched: the fetch holds each Directory whole.
+        DirectoryBlobs.checkDirectory(digest, "input tree: " + Names.show(firstPath.get(digest)));
+      }
       Map<Digest, ByteString> blobs = source.fetch(level);
       List<Digest> next = new ArrayList<>();
       for (Digest digest : level) {

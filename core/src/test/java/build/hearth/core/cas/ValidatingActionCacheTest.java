@@ -10,11 +10,20 @@ import build.bazel.remote.execution.v2.FileNode;
 import build.bazel.remote.execution.v2.OutputDirectory;
 import build.bazel.remote.execution.v2.OutputFile;
 import build.bazel.remote.execution.v2.Tree;
+import build.hearth.api.ActionCache;
+import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.Hearth;
+import build.hearth.spi.storage.ActionCacheStore;
+import build.hearth.spi.storage.StoreContext;
+import build.hearth.spi.storage.StoreProviderRegistry;
+import build.hearth.spi.storage.StoreSettings;
 import com.google.protobuf.ByteString;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -88,6 +97,84 @@ class ValidatingActionCacheTest {
     hearth.cas().put(ByteString.copyFrom("inner file", UTF_8));
     hearth.actionCache().put(action, result);
     assertThat(hearth.actionCache().get(action)).contains(result);
+  }
+
+  @Test
+  void anOutputTreeIsCheckedFromItsStreamNeverReadWhole() {
+    Digest inner = store("streamed inner");
+    Tree tree =
+        Tree.newBuilder()
+            .setRoot(
+                Directory.newBuilder()
+                    .addFiles(FileNode.newBuilder().setName("a").setDigest(inner.toProto())))
+            .addChildren(
+                Directory.newBuilder()
+                    .addFiles(FileNode.newBuilder().setName("b").setDigest(inner.toProto())))
+            .build();
+    Digest treeDigest = hearth.cas().put(tree.toByteString());
+    ContentAddressableStorage noWholeReads =
+        (ContentAddressableStorage)
+            Proxy.newProxyInstance(
+                getClass().getClassLoader(),
+                new Class<?>[] {ContentAddressableStorage.class},
+                (proxy, method, args) -> {
+                  if (method.getName().equals("get")) {
+                    throw new AssertionError("read whole: " + args[0]);
+                  }
+                  try {
+                    return method.invoke(hearth.cas(), args);
+                  } catch (InvocationTargetException e) {
+                    throw e.getCause();
+                  }
+                });
+    ActionCacheStore store =
+        StoreProviderRegistry.discover(getClass().getClassLoader())
+            .createActionCacheStore(
+                "memory",
+                "actionCaches.ac.type",
+                0,
+                StoreContext.newBuilder("ac", StoreSettings.of("actionCaches.ac", Map.of()))
+                    .build());
+    ActionCache cache = CasFactory.actionCache(store, noWholeReads);
+    ActionResult result =
+        ActionResult.newBuilder()
+            .addOutputDirectories(
+                OutputDirectory.newBuilder().setPath("dir").setTreeDigest(treeDigest.toProto()))
+            .build();
+    cache.put(action, result);
+    assertThat(cache.get(action)).contains(result);
+    store.close();
+  }
+
+  @Test
+  void aDirectoryInsideATreeOverTheCapIsRefusedBeforeItIsParsed() {
+    // A Tree whose child field declares 16 MiB + 1 bytes: refused from the length alone.
+    ByteString bytes =
+        ByteString.copyFrom(new byte[] {0x12})
+            .concat(varint(DirectoryBlobs.MAX_DIRECTORY_BYTES + 1))
+            .concat(ByteString.copyFromUtf8("not that many bytes"));
+    Digest treeDigest = hearth.cas().put(bytes);
+    ActionResult result =
+        ActionResult.newBuilder()
+            .addOutputDirectories(
+                OutputDirectory.newBuilder().setPath("dir").setTreeDigest(treeDigest.toProto()))
+            .build();
+    assertThatThrownBy(() -> hearth.actionCache().put(action, result))
+        .isInstanceOfSatisfying(
+            HearthException.class, e -> assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT))
+        .hasMessageContaining(treeDigest.toString())
+        .hasMessageContaining("holds a Directory of 16777217 bytes")
+        .hasMessageContaining("16777216");
+  }
+
+  private static ByteString varint(long value) {
+    ByteString.Output out = ByteString.newOutput();
+    while ((value & ~0x7FL) != 0) {
+      out.write((int) ((value & 0x7F) | 0x80));
+      value >>>= 7;
+    }
+    out.write((int) value);
+    return out.toByteString();
   }
 
   /** {@code DIRECTORY_ONLY}: a root Directory whose child is a separate blob, no Tree. */

@@ -11,6 +11,7 @@ import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.Hearth;
+import build.hearth.core.cas.DirectoryBlobs;
 import com.google.protobuf.ByteString;
 import org.assertj.core.api.AbstractThrowableAssert;
 import org.junit.jupiter.api.AfterEach;
@@ -39,6 +40,22 @@ class InputTreeValidatorTest {
         .isInstanceOf(HearthException.class)
         .satisfies(
             e -> assertThat(((HearthException) e).code()).isEqualTo(StatusCode.INVALID_ARGUMENT));
+  }
+
+  @Test
+  void aDirectoryOverTheSizeCapIsRefusedBeforeItIsFetched() {
+    Digest huge =
+        new Digest(
+            "1111111111111111111111111111111111111111111111111111111111111111",
+            DirectoryBlobs.MAX_DIRECTORY_BYTES + 1);
+    Directory root =
+        Directory.newBuilder()
+            .addDirectories(DirectoryNode.newBuilder().setName("big").setDigest(huge.toProto()))
+            .build();
+    assertRefused(root)
+        .hasMessageContaining("input tree: 'big'")
+        .hasMessageContaining(huge.toString())
+        .hasMessageContaining(Long.toString(DirectoryBlobs.MAX_DIRECTORY_BYTES));
   }
 
   @Test

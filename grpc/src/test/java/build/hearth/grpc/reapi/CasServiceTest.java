@@ -397,6 +397,30 @@ class CasServiceTest {
   }
 
   @Test
+  void getTreeRefusesATokenItDidNotIssue() {
+    List<Directory> tree = threeLevelTree();
+    Digest root = Digest.of(tree.get(0).toByteString());
+    // "1" was the old stateless token (a count); tokens now name a cursor and the root.
+    for (String token :
+        List.of("1", "v1:garbage", "v1:AAAAAAAAAAAAAAAAAAAAAA:1:0000000000000000")) {
+      assertStatus(
+          () ->
+              server
+                  .casStub()
+                  .getTree(
+                      GetTreeRequest.newBuilder()
+                          .setRootDigest(root.toProto())
+                          .setPageSize(2)
+                          .setPageToken(token)
+                          .build())
+                  .forEachRemaining(r -> {}),
+          Status.Code.INVALID_ARGUMENT,
+          "page_token");
+    }
+    server.assertStillServing();
+  }
+
+  @Test
   void getTreeOfAMissingRootIsNotFound() {
     Digest root = Digest.of(bytes("not a directory anyone uploaded"));
     assertStatus(
