@@ -12,6 +12,7 @@ import build.hearth.grpc.reapi.CasService;
 import build.hearth.grpc.reapi.ExecutionGrpcService;
 import build.hearth.grpc.reapi.OperationsGrpcService;
 import build.hearth.grpc.security.AccessInterceptor;
+import build.hearth.grpc.security.CallIdentity;
 import build.hearth.grpc.tls.ServerTls;
 import build.hearth.grpc.workerapi.WorkerApiService;
 import build.hearth.spi.transport.HttpRoutes;
@@ -192,7 +193,9 @@ final class GrpcTransport implements Transport {
             .maxInboundMessageSize(inboundLimit(context.maxBatchSizeBytes()))
             .addService(new CapabilitiesService(instances, context.maxBatchSizeBytes()))
             .addService(new CasService(instances, context.maxBatchSizeBytes()))
-            .addService(new ByteStreamService(instances, sessions, settings.readChunkBytes()))
+            .addService(
+                new ByteStreamService(
+                    instances, sessions, settings.readChunkBytes(), CallIdentity::current))
             .addService(new ActionCacheService(instances))
             .addServices(workerApi == null ? List.of() : List.of(workerApi.bindService()))
             .addService(new ExecutionGrpcService(instances, executor))

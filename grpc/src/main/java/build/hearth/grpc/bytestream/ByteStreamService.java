@@ -7,6 +7,7 @@ import build.hearth.api.StatusCode;
 import build.hearth.grpc.common.Instances;
 import build.hearth.grpc.common.PacedSender;
 import build.hearth.grpc.common.Rpc;
+import build.hearth.spi.security.Identity;
 import com.google.bytestream.ByteStreamGrpc;
 import com.google.bytestream.ByteStreamProto.QueryWriteStatusRequest;
 import com.google.bytestream.ByteStreamProto.QueryWriteStatusResponse;
@@ -25,6 +26,7 @@ import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * google.bytestream.ByteStream over the CAS: chunked, flow-controlled reads and resumable, verified
@@ -34,6 +36,7 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
   private final Instances instances;
   private final UploadSessions sessions;
   private final int chunkSize;
+  private final Supplier<Optional<Identity>> caller;
 
   /**
    * Serves the CAS of {@code instances} as byte streams.
@@ -41,11 +44,18 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
    * @param instances the server's instances
    * @param sessions the uploads in progress, which a broken write can resume from
    * @param chunkSize the most bytes of one {@code ReadResponse}
+   * @param caller the current call's identity, if its credentials established one; with the peer's
+   *     address, it says which client an upload counts against
    */
-  public ByteStreamService(Instances instances, UploadSessions sessions, int chunkSize) {
+  public ByteStreamService(
+      Instances instances,
+      UploadSessions sessions,
+      int chunkSize,
+      Supplier<Optional<Identity>> caller) {
     this.instances = instances;
     this.sessions = sessions;
     this.chunkSize = chunkSize;
+    this.caller = caller;
   }
 
   @Override
@@ -102,7 +112,7 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
             instances,
             sessions,
             (ServerCallStreamObserver<WriteResponse>) out,
-            UploadClient.current());
+            UploadClient.current(caller.get()));
     call.start();
     return call;
   }

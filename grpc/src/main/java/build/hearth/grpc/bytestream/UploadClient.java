@@ -1,6 +1,5 @@
 package build.hearth.grpc.bytestream;
 
-import build.hearth.grpc.security.CallIdentity;
 import build.hearth.spi.security.Identity;
 import io.grpc.Context;
 import io.grpc.Contexts;
@@ -10,6 +9,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.Optional;
 
 /**
  * Who an upload counts against for {@code limits.maxUploadSessionsPerClient}: the caller's identity
@@ -35,9 +35,15 @@ final class UploadClient {
             handler);
   }
 
-  /** {@return the current call's client, as {@code kind:name} or {@code address:ip}} */
-  static String current() {
-    Identity identity = CallIdentity.current().orElse(null);
+  /**
+   * {@return the current call's client, as {@code kind:name} or {@code address:ip}}
+   *
+   * @param caller the call's identity, as the transport's access check established it (the
+   *     transport passes it in, so that this package does not depend on the one that checks
+   *     credentials, which itself reads ByteStream's resource names)
+   */
+  static String current(Optional<Identity> caller) {
+    Identity identity = caller.orElse(null);
     if (identity != null
         && identity.hasCredentials()
         && identity.kind() != Identity.Kind.LOOPBACK) {
