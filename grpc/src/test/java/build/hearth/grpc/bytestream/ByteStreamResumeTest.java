@@ -11,19 +11,23 @@ import build.hearth.api.Digest;
 import build.hearth.grpc.LoopbackServer;
 import build.hearth.grpc.TestServer;
 import build.hearth.spi.transport.ServerLimits;
+import com.google.bytestream.ByteStreamGrpc;
 import com.google.bytestream.ByteStreamProto.QueryWriteStatusRequest;
 import com.google.bytestream.ByteStreamProto.QueryWriteStatusResponse;
 import com.google.bytestream.ByteStreamProto.ReadRequest;
 import com.google.bytestream.ByteStreamProto.ReadResponse;
 import com.google.protobuf.ByteString;
 import com.google.rpc.RetryInfo;
+import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -269,6 +273,67 @@ class ByteStreamResumeTest {
                 .getCommittedSize())
         .isEqualTo(300);
     assertThat(server.cas.get(digest)).isEqualTo(data);
+  }
+
+  @Test
+  void aClientThatStopsReadingMakesTheServerHoldAboutOneFlowControlWindow() throws Exception {
+    int chunk = 64 * 1024;
+    int window = 1 << 20;
+    server = TestServer.start(s -> s.withReadChunkBytes(chunk));
+    long size = 256L << 20;
+    Digest blob = server.blobs.addSynthetic(size);
+    // A fixed window (no auto-tuning), so that what the server may send ahead is known.
+    ManagedChannel channel =
+        NettyChannelBuilder.forAddress("127.0.0.1", server.port())
+            .usePlaintext()
+            .flowControlWindow(window)
+            .build();
+    try {
+      AtomicReference<ClientCallStreamObserver<ReadRequest>> call = new AtomicReference<>();
+      AtomicLong received = new AtomicLong();
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      ByteStreamGrpc.newStub(channel)
+          .read(
+              ReadRequest.newBuilder().setResourceName(readName("", blob)).build(),
+              new ClientResponseObserver<ReadRequest, ReadResponse>() {
+                @Override
+                public void beforeStart(ClientCallStreamObserver<ReadRequest> requestStream) {
+                  call.set(requestStream);
+                  requestStream.disableAutoRequestWithInitial(1);
+                }
+
+                @Override
+                public void onNext(ReadResponse value) {
+                  received.addAndGet(value.getData().size());
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                  done.completeExceptionally(t);
+                }
+
+                @Override
+                public void onCompleted() {
+                  done.complete(null);
+                }
+              });
+
+      await().atMost(LoopbackServer.TIMEOUT).until(() -> received.get() > 0);
+      // The client took one chunk and stopped. The server may have sent one window and queue
+      // gRPC's on-ready threshold (32 KiB) and a chunk more; it must not read further.
+      long bound = window + 32 * 1024 + 2L * chunk;
+      await()
+          .during(Duration.ofMillis(500))
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> server.blobs.syntheticBytesRead() <= bound);
+
+      call.get().request(Integer.MAX_VALUE);
+      await().atMost(Duration.ofSeconds(60)).until(done::isDone);
+      assertThat(done).isCompleted();
+      assertThat(received.get()).isEqualTo(size);
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
   }
 
   @Test
