@@ -282,10 +282,15 @@ final class WriteCall implements StreamObserver<InboundWrite>, UploadSessions.Wr
     long size = session.digest().sizeBytes();
     if (committed == size) {
       // The client forgot finish_write but sent every byte: verifying now is what it meant.
+      if (!sessions.beginWrite(session, this)) {
+        return; // ended as stalled by the sweep meanwhile, which answered the client
+      }
       try {
         finish();
       } catch (RuntimeException e) {
         fail(e, true);
+      } finally {
+        sessions.endWrite(session);
       }
       return;
     }
