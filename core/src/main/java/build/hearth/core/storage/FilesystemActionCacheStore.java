@@ -48,14 +48,23 @@ final class FilesystemActionCacheStore implements ActionCacheStore {
   private final boolean fsync;
 
   private FilesystemActionCacheStore(
-      String name, Path root, long capacityBytes, boolean fsync, Clock clock) {
+      String name, Path root, long capacityBytes, long blockBytes, boolean fsync, Clock clock) {
     this.fsync = fsync;
     this.name = name;
     this.acDir = root.resolve("ac");
     this.tmpDir = root.resolve("tmp");
     this.capacityBytes = capacityBytes;
     this.clock = clock;
-    this.index = new LruIndex<>(capacityBytes);
+    // Charged by the file's blocks, header included: what the disk loses per entry. A block of
+    // one byte counts content only.
+    this.index =
+        new LruIndex<>(
+            capacityBytes,
+            size ->
+                blockBytes == 1
+                    ? size
+                    : LruIndex.blockCharge(
+                        size + ActionCacheEntryFrame.HEADER_BYTES, blockBytes, capacityBytes));
   }
 
   /**
@@ -67,10 +76,11 @@ final class FilesystemActionCacheStore implements ActionCacheStore {
       StoreSettings settings,
       Path root,
       long capacityBytes,
+      long blockBytes,
       boolean fsync,
       Clock clock) {
     FilesystemActionCacheStore store =
-        new FilesystemActionCacheStore(name, root, capacityBytes, fsync, clock);
+        new FilesystemActionCacheStore(name, root, capacityBytes, blockBytes, fsync, clock);
     store.lock = StoreFiles.lock(settings, root, LOCK_FILE, "action-cache store '" + name + "'");
     try {
       StoreFiles.createDirectory(settings, "path", store.tmpDir);
@@ -110,7 +120,8 @@ final class FilesystemActionCacheStore implements ActionCacheStore {
       forgetIfGone(actionDigest);
       return Optional.empty();
     } catch (IOException e) {
-      throw StoreFiles.failure(StatusCode.INTERNAL, "read the action-cache file", file, e);
+      throw StoreFiles.failure(
+          storeLabel(), StatusCode.INTERNAL, "read the action-cache file", file, e);
     }
     StringBuilder whyNot = new StringBuilder();
     Optional<byte[]> entry = ActionCacheEntryFrame.unframe(bytes, whyNot);
@@ -153,7 +164,8 @@ final class FilesystemActionCacheStore implements ActionCacheStore {
       index.put(actionDigest, entry.length, now);
     } catch (IOException e) {
       StoreFiles.deleteQuietly(temp);
-      throw StoreFiles.failure(StatusCode.INTERNAL, "move an action-cache entry to", target, e);
+      throw StoreFiles.failure(
+          storeLabel(), StatusCode.INTERNAL, "move an action-cache entry to", target, e);
     } finally {
       victims = index.release(actionDigest);
     }
@@ -170,7 +182,11 @@ final class FilesystemActionCacheStore implements ActionCacheStore {
       Files.deleteIfExists(entryFile(actionDigest));
     } catch (IOException e) {
       throw StoreFiles.failure(
-          StatusCode.INTERNAL, "delete the action-cache file", entryFile(actionDigest), e);
+          storeLabel(),
+          StatusCode.INTERNAL,
+          "delete the action-cache file",
+          entryFile(actionDigest),
+          e);
     } finally {
       victims = index.release(actionDigest);
     }
@@ -198,7 +214,8 @@ final class FilesystemActionCacheStore implements ActionCacheStore {
     try {
       temp = Files.createTempFile(tmpDir, TEMP_PREFIX, ".tmp");
     } catch (IOException e) {
-      throw StoreFiles.failure(StatusCode.UNAVAILABLE, "create a temporary file in", tmpDir, e);
+      throw StoreFiles.failure(
+          storeLabel(), StatusCode.UNAVAILABLE, "create a temporary file in", tmpDir, e);
     }
     try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
       StoreFiles.writeFully(channel, ByteBuffer.wrap(entry));
@@ -207,7 +224,8 @@ final class FilesystemActionCacheStore implements ActionCacheStore {
       }
     } catch (IOException e) {
       StoreFiles.deleteQuietly(temp);
-      throw StoreFiles.failure(StatusCode.UNAVAILABLE, "write the temporary file", temp, e);
+      throw StoreFiles.failure(
+          storeLabel(), StatusCode.UNAVAILABLE, "write the temporary file", temp, e);
     }
     StoreFiles.touch(temp, now);
     return temp;
@@ -229,6 +247,15 @@ final class FilesystemActionCacheStore implements ActionCacheStore {
 
   private void deleteEvicted(Digest actionDigest) {
     StoreFiles.deleteQuietly(entryFile(actionDigest));
+  }
+
+  /** Bytes that count against maxSize: entries' files by whole blocks. */
+  long chargedBytes() {
+    return index.chargedBytes();
+  }
+
+  private String storeLabel() {
+    return "action-cache store '" + name + "'";
   }
 
   private Path entryFile(Digest actionDigest) {

@@ -44,6 +44,7 @@ public final class FilesystemActionCacheStoreProvider extends ActionCacheStorePr
         context.settings(),
         path,
         capacity,
+        SizeSetting.blockSize(context.settings(), FilesystemBlobStore.BLOCK_BYTES),
         // Entries are small and a lost one costs a whole action: flushed by default.
         context.settings().bool("fsync", true),
         context.clock());

@@ -51,6 +51,7 @@ public final class FilesystemBlobStoreProvider extends BlobStoreProvider {
         context.settings(),
         path,
         capacity,
+        SizeSetting.blockSize(context.settings(), FilesystemBlobStore.BLOCK_BYTES),
         context.settings().bool("fsync", false),
         context.clock());
   }

@@ -35,6 +35,9 @@ public final class MemoryActionCacheStoreProvider extends ActionCacheStoreProvid
   @Override
   public ActionCacheStore create(StoreContext context) {
     long capacity = SizeSetting.maxSize(context.settings(), DEFAULT_MAX_SIZE);
-    return new MemoryActionCacheStore(context.name(), capacity);
+    return new MemoryActionCacheStore(
+        context.name(),
+        capacity,
+        SizeSetting.entryOverhead(context.settings(), ByteBoundedCache.ENTRY_OVERHEAD_BYTES));
   }
 }

@@ -36,6 +36,9 @@ public final class MemoryBlobStoreProvider extends BlobStoreProvider {
   @Override
   public BlobStore create(StoreContext context) {
     long capacity = SizeSetting.maxSize(context.settings(), DEFAULT_MAX_SIZE);
-    return new MemoryBlobStore(context.name(), capacity);
+    return new MemoryBlobStore(
+        context.name(),
+        capacity,
+        SizeSetting.entryOverhead(context.settings(), ByteBoundedCache.ENTRY_OVERHEAD_BYTES));
   }
 }

@@ -48,7 +48,8 @@ class FilesystemActionCacheStoreTest extends ActionCacheStoreContractTest {
   private ActionCacheStore open(Path root, long capacityBytes) {
     ActionCacheStore store =
         new FilesystemActionCacheStoreProvider()
-            .create(context(Map.of("path", root.toString(), "maxSize", capacityBytes)));
+            .create(
+                context(Map.of("path", root.toString(), "maxSize", capacityBytes, "blockSize", 1)));
     latest.put(root, store);
     return store;
   }
