@@ -49,6 +49,41 @@ class VerifyStoreCommandTest {
   }
 
   @Test
+  void verifiesTheFilesystemStoresOfAConfiguration() throws Exception {
+    Path store = Files.createDirectories(dir.resolve("store"));
+    String badHash = Digest.of("bad".getBytes(StandardCharsets.UTF_8)).hash();
+    Path badDir = Files.createDirectories(store.resolve("ac/" + badHash.substring(0, 2)));
+    Path bad = Files.write(badDir.resolve(badHash + "-3"), new byte[0]);
+    Path config =
+        Files.writeString(
+            dir.resolve("hearth.json"),
+            """
+            {
+              "blobStores": {"cas": {"type": "filesystem", "path": "%s"}},
+              "actionCacheStores": {"ac": {"type": "filesystem", "path": "%s"}},
+              "servers": [
+                {"listen": "127.0.0.1:0", "instances": {"": {"cas": "cas", "actionCache": "ac"}}}
+              ]
+            }
+            """
+                .formatted(store, store));
+
+    Run run = run("admin", "verify-store", "--config", config.toString(), "--store", "ac");
+
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(1);
+    assertThat(run.out()).contains(store.toString()).containsPattern(" +1 +0 +1 +0\\n");
+    assertThat(bad).doesNotExist();
+  }
+
+  @Test
+  void anUnknownStoreIsAnError() throws Exception {
+    Run run = run("admin", "verify-store", "--store", "nope");
+
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.err()).contains("no filesystem store named 'nope'");
+  }
+
+  @Test
   void aMissingDirectoryIsAnError() {
     Run run = run("admin", "verify-store", "--path", dir.resolve("nope").toString());
 
