@@ -16,6 +16,7 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -93,6 +94,7 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
   private final Set<FileUpload> uploads = ConcurrentHashMap.newKeySet();
   private final ThreadPoolExecutor deleter;
   private final AtomicLong evictedFiles = new AtomicLong();
+  private final AtomicLong uploadFiles = new AtomicLong();
   private volatile boolean closed;
   private DirectoryLock lock;
 
@@ -251,20 +253,22 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
               + " raise its maxSize",
           digest, digest.sizeBytes(), name, capacityBytes);
     }
+    // One open with a name from a counter, not createTempFile and a second open: a flood of tiny
+    // blobs pays per system call. The lock on the directory makes the names this store's alone,
+    // and open() deletes a previous run's.
     Path temp;
     FileChannel channel;
-    try {
-      temp = Files.createTempFile(tmpDir, TEMP_PREFIX, ".tmp");
-    } catch (IOException e) {
-      throw StoreFiles.failure(
-          storeLabel(), StatusCode.UNAVAILABLE, "create an upload file in", tmpDir, e);
-    }
-    try {
-      channel = FileChannel.open(temp, StandardOpenOption.WRITE);
-    } catch (IOException e) {
-      StoreFiles.deleteQuietly(temp);
-      throw StoreFiles.failure(
-          storeLabel(), StatusCode.UNAVAILABLE, "open the upload file", temp, e);
+    while (true) {
+      temp = tmpDir.resolve(TEMP_PREFIX + uploadFiles.incrementAndGet() + ".tmp");
+      try {
+        channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        break;
+      } catch (FileAlreadyExistsException e) {
+        // Left by someone else; take the next name.
+      } catch (IOException e) {
+        throw StoreFiles.failure(
+            storeLabel(), StatusCode.UNAVAILABLE, "create the upload file", temp, e);
+      }
     }
     FileUpload upload = new FileUpload(digest, temp, channel);
     uploads.add(upload);
