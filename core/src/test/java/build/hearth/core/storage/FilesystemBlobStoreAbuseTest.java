@@ -13,7 +13,6 @@ import build.hearth.testing.FakeClock;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -177,6 +176,5 @@ class FilesystemBlobStoreAbuseTest {
     System.out.printf("filesystem blob store index: %d bytes of heap per blob%n", perEntry);
     assertThat(index.stats().entries()).isEqualTo(count);
     assertThat(perEntry).isLessThanOrEqualTo(2 * (LruIndex.HEAP_BYTES_PER_ENTRY + 100));
-    assertThat(Duration.ofMillis(1)).isPositive();
   }
 }
