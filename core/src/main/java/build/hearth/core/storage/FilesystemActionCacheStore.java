@@ -17,6 +17,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -87,16 +88,25 @@ final class FilesystemActionCacheStore implements ActionCacheStore {
       StoreFiles.createDirectory(settings, "path", store.acDir);
       StoreFiles.deleteLeftovers(store.tmpDir, "unfinished writes", TEMP_PREFIX);
       // The index counts entries' bytes, as a put does: each file's size less its frame's header.
-      List<Victim<Digest>> victims =
-          store.index.load(
-              StoreFiles.scan(store.acDir, FilesystemActionCacheStore::parseFileName).stream()
-                  .map(
-                      f ->
-                          new LruIndex.Found<>(
-                              f.key(),
-                              Math.max(0, f.size() - ActionCacheEntryFrame.HEADER_BYTES),
-                              f.modifiedMillis()))
-                  .toList());
+      // A file shorter than the header (a crash of the machine with fsync off) can never hold an
+      // entry: it is deleted here, so the index counts exactly the files that may.
+      List<LruIndex.Found<Digest>> found = new ArrayList<>();
+      for (LruIndex.Found<Digest> f :
+          StoreFiles.scan(store.acDir, FilesystemActionCacheStore::parseFileName)) {
+        if (f.size() < ActionCacheEntryFrame.HEADER_BYTES) {
+          log.warn(
+              "Action-cache store '{}': deleting {}, {} bytes, shorter than an entry's header",
+              name,
+              store.entryFile(f.key()),
+              f.size());
+          StoreFiles.deleteQuietly(store.entryFile(f.key()));
+          continue;
+        }
+        found.add(
+            new LruIndex.Found<>(
+                f.key(), f.size() - ActionCacheEntryFrame.HEADER_BYTES, f.modifiedMillis()));
+      }
+      List<Victim<Digest>> victims = store.index.load(found);
       store.index.dispose(victims, victim -> store.deleteEvicted(victim.key()));
       return store;
     } catch (RuntimeException e) {

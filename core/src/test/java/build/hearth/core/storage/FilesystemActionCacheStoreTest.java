@@ -170,6 +170,23 @@ class FilesystemActionCacheStoreTest extends ActionCacheStoreContractTest {
     }
   }
 
+  /** A file cut shorter than its header is deleted when the store opens, not counted. */
+  @Test
+  void aFileShorterThanTheHeaderIsDeletedOnOpen() throws IOException {
+    Digest kept = randomKey();
+    Digest cut = randomKey();
+    put(kept, randomBytes(200));
+    put(cut, randomBytes(200));
+    Path file = entryFile(cut);
+    Files.write(file, java.util.Arrays.copyOf(Files.readAllBytes(file), 5));
+
+    reopenStore(DEFAULT_CAPACITY_BYTES);
+
+    assertThat(file).doesNotExist();
+    assertThat(store().stats().entries()).isEqualTo(1);
+    assertThat(store().stats().sizeBytes()).isEqualTo(200);
+  }
+
   @Test
   void anEntryFromBeforeACrashIsServedWholeAfterAReopen() throws IOException {
     Digest key = randomKey();
