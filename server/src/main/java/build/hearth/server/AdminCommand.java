@@ -33,7 +33,11 @@ import picocli.CommandLine.Spec;
     name = "admin",
     mixinStandardHelpOptions = true,
     description = "Shows what a running Hearth server is doing, from its admin endpoint.",
-    subcommands = {AdminCommand.WorkerStats.class, AdminCommand.Status.class})
+    subcommands = {
+      AdminCommand.WorkerStats.class,
+      AdminCommand.Status.class,
+      VerifyStoreCommand.class
+    })
 final class AdminCommand implements Callable<Integer> {
   static final String DEFAULT_ENDPOINT = "http://localhost:50052";
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);

@@ -24,27 +24,74 @@ import java.util.concurrent.locks.ReentrantLock;
  * because every read reorders the recency list; each critical section is a hash lookup and a
  * constant number of link updates, plus the evictions a write causes.
  *
+ * <p>Each entry counts against the capacity as its length plus a per-entry overhead (by default
+ * {@value #ENTRY_OVERHEAD_BYTES} bytes), what it costs the heap besides its content (the map's
+ * node, the key, the array's header), so that a flood of tiny values is bounded by the capacity
+ * too. {@link StoreStats#sizeBytes()} still reports the values' lengths.
+ *
  * <p>Thread-safe.
  */
 final class ByteBoundedCache {
+  /**
+   * The heap one entry costs besides its content, rounded up from a measurement (about 200 bytes
+   * for a SHA-256 digest key and a 1-byte value on a 64-bit JVM with compressed pointers: the map
+   * node, the table slot, the {@link Digest} and its hash string, the array's header; see {@code
+   * MemoryBlobStoreTest#tinyBlobsAreBoundedByMaxSize}).
+   */
+  static final long ENTRY_OVERHEAD_BYTES = 256;
+
   private final long capacityBytes;
+  private final long entryOverheadBytes;
   private final ReentrantLock lock = new ReentrantLock();
   // Access order: iteration starts at the least recently used key. Guarded by lock, as are the
   // counters below.
   private final LinkedHashMap<Digest, byte[]> entries = new LinkedHashMap<>(64, 0.75f, true);
   private long sizeBytes;
+  // The entries' charges (length plus overhead): what the capacity bounds.
+  private long chargedBytes;
   private long evictions;
   private long evictedBytes;
 
+  /** A cache that counts only the values' lengths. */
   ByteBoundedCache(long capacityBytes) {
+    this(capacityBytes, 0);
+  }
+
+  /** A cache that counts each value's length plus {@code entryOverheadBytes}. */
+  ByteBoundedCache(long capacityBytes, long entryOverheadBytes) {
     if (capacityBytes <= 0) {
       throw new IllegalArgumentException("capacityBytes must be positive: " + capacityBytes);
     }
+    if (entryOverheadBytes < 0) {
+      throw new IllegalArgumentException(
+          "entryOverheadBytes must not be negative: " + entryOverheadBytes);
+    }
     this.capacityBytes = capacityBytes;
+    this.entryOverheadBytes = entryOverheadBytes;
   }
 
   long capacityBytes() {
     return capacityBytes;
+  }
+
+  /** The bytes that count against the capacity: each entry's length plus its overhead. */
+  long chargedBytes() {
+    lock.lock();
+    try {
+      return chargedBytes;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** What an entry of {@code length} bytes counts; at most the capacity, so it always fits. */
+  private long chargeOf(long length) {
+    return Math.min(capacityBytes, length + entryOverheadBytes);
+  }
+
+  private void forgetLocked(byte[] value) {
+    sizeBytes -= value.length;
+    chargedBytes -= chargeOf(value.length);
   }
 
   /** The value, counting as a use; null if absent. */
@@ -102,7 +149,7 @@ final class ByteBoundedCache {
     try {
       byte[] previous = entries.remove(key);
       if (previous != null) {
-        sizeBytes -= previous.length;
+        forgetLocked(previous);
       }
       insertLocked(key, value);
     } finally {
@@ -116,7 +163,7 @@ final class ByteBoundedCache {
     try {
       byte[] previous = entries.remove(key);
       if (previous != null) {
-        sizeBytes -= previous.length;
+        forgetLocked(previous);
       }
     } finally {
       lock.unlock();
@@ -138,6 +185,7 @@ final class ByteBoundedCache {
     try {
       entries.clear();
       sizeBytes = 0;
+      chargedBytes = 0;
     } finally {
       lock.unlock();
     }
@@ -153,14 +201,15 @@ final class ByteBoundedCache {
   private void insertLocked(Digest key, byte[] value) {
     entries.put(key, value);
     sizeBytes += value.length;
+    chargedBytes += chargeOf(value.length);
     // The new entry is the last in iteration order and fits on its own, so the loop stops before
     // it: what goes is always older.
     Iterator<Map.Entry<Digest, byte[]>> it = entries.entrySet().iterator();
-    while (sizeBytes > capacityBytes) {
+    while (chargedBytes > capacityBytes) {
       Map.Entry<Digest, byte[]> oldest = it.next();
       it.remove();
       long size = oldest.getValue().length;
-      sizeBytes -= size;
+      forgetLocked(oldest.getValue());
       evictions++;
       evictedBytes += size;
     }

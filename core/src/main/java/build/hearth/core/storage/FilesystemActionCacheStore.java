@@ -17,6 +17,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -48,14 +49,23 @@ final class FilesystemActionCacheStore implements ActionCacheStore {
   private final boolean fsync;
 
   private FilesystemActionCacheStore(
-      String name, Path root, long capacityBytes, boolean fsync, Clock clock) {
+      String name, Path root, long capacityBytes, long blockBytes, boolean fsync, Clock clock) {
     this.fsync = fsync;
     this.name = name;
     this.acDir = root.resolve("ac");
     this.tmpDir = root.resolve("tmp");
     this.capacityBytes = capacityBytes;
     this.clock = clock;
-    this.index = new LruIndex<>(capacityBytes);
+    // Charged by the file's blocks, header included: what the disk loses per entry. A block of
+    // one byte counts content only.
+    this.index =
+        new LruIndex<>(
+            capacityBytes,
+            size ->
+                blockBytes == 1
+                    ? size
+                    : LruIndex.blockCharge(
+                        size + ActionCacheEntryFrame.HEADER_BYTES, blockBytes, capacityBytes));
   }
 
   /**
@@ -67,26 +77,36 @@ final class FilesystemActionCacheStore implements ActionCacheStore {
       StoreSettings settings,
       Path root,
       long capacityBytes,
+      long blockBytes,
       boolean fsync,
       Clock clock) {
     FilesystemActionCacheStore store =
-        new FilesystemActionCacheStore(name, root, capacityBytes, fsync, clock);
+        new FilesystemActionCacheStore(name, root, capacityBytes, blockBytes, fsync, clock);
     store.lock = StoreFiles.lock(settings, root, LOCK_FILE, "action-cache store '" + name + "'");
     try {
       StoreFiles.createDirectory(settings, "path", store.tmpDir);
       StoreFiles.createDirectory(settings, "path", store.acDir);
       StoreFiles.deleteLeftovers(store.tmpDir, "unfinished writes", TEMP_PREFIX);
       // The index counts entries' bytes, as a put does: each file's size less its frame's header.
-      List<Victim<Digest>> victims =
-          store.index.load(
-              StoreFiles.scan(store.acDir, FilesystemActionCacheStore::parseFileName).stream()
-                  .map(
-                      f ->
-                          new LruIndex.Found<>(
-                              f.key(),
-                              Math.max(0, f.size() - ActionCacheEntryFrame.HEADER_BYTES),
-                              f.modifiedMillis()))
-                  .toList());
+      // A file shorter than the header (a crash of the machine with fsync off) can never hold an
+      // entry: it is deleted here, so the index counts exactly the files that may.
+      List<LruIndex.Found<Digest>> found = new ArrayList<>();
+      for (LruIndex.Found<Digest> f :
+          StoreFiles.scan(store.acDir, FilesystemActionCacheStore::parseFileName)) {
+        if (f.size() < ActionCacheEntryFrame.HEADER_BYTES) {
+          log.warn(
+              "Action-cache store '{}': deleting {}, {} bytes, shorter than an entry's header",
+              name,
+              store.entryFile(f.key()),
+              f.size());
+          StoreFiles.deleteQuietly(store.entryFile(f.key()));
+          continue;
+        }
+        found.add(
+            new LruIndex.Found<>(
+                f.key(), f.size() - ActionCacheEntryFrame.HEADER_BYTES, f.modifiedMillis()));
+      }
+      List<Victim<Digest>> victims = store.index.load(found);
       store.index.dispose(victims, victim -> store.deleteEvicted(victim.key()));
       return store;
     } catch (RuntimeException e) {
@@ -110,7 +130,8 @@ final class FilesystemActionCacheStore implements ActionCacheStore {
       forgetIfGone(actionDigest);
       return Optional.empty();
     } catch (IOException e) {
-      throw StoreFiles.failure(StatusCode.INTERNAL, "read the action-cache file", file, e);
+      throw StoreFiles.failure(
+          storeLabel(), StatusCode.INTERNAL, "read the action-cache file", file, e);
     }
     StringBuilder whyNot = new StringBuilder();
     Optional<byte[]> entry = ActionCacheEntryFrame.unframe(bytes, whyNot);
@@ -153,7 +174,8 @@ final class FilesystemActionCacheStore implements ActionCacheStore {
       index.put(actionDigest, entry.length, now);
     } catch (IOException e) {
       StoreFiles.deleteQuietly(temp);
-      throw StoreFiles.failure(StatusCode.INTERNAL, "move an action-cache entry to", target, e);
+      throw StoreFiles.failure(
+          storeLabel(), StatusCode.INTERNAL, "move an action-cache entry to", target, e);
     } finally {
       victims = index.release(actionDigest);
     }
@@ -170,7 +192,11 @@ final class FilesystemActionCacheStore implements ActionCacheStore {
       Files.deleteIfExists(entryFile(actionDigest));
     } catch (IOException e) {
       throw StoreFiles.failure(
-          StatusCode.INTERNAL, "delete the action-cache file", entryFile(actionDigest), e);
+          storeLabel(),
+          StatusCode.INTERNAL,
+          "delete the action-cache file",
+          entryFile(actionDigest),
+          e);
     } finally {
       victims = index.release(actionDigest);
     }
@@ -198,7 +224,8 @@ final class FilesystemActionCacheStore implements ActionCacheStore {
     try {
       temp = Files.createTempFile(tmpDir, TEMP_PREFIX, ".tmp");
     } catch (IOException e) {
-      throw StoreFiles.failure(StatusCode.UNAVAILABLE, "create a temporary file in", tmpDir, e);
+      throw StoreFiles.failure(
+          storeLabel(), StatusCode.UNAVAILABLE, "create a temporary file in", tmpDir, e);
     }
     try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
       StoreFiles.writeFully(channel, ByteBuffer.wrap(entry));
@@ -207,7 +234,8 @@ final class FilesystemActionCacheStore implements ActionCacheStore {
       }
     } catch (IOException e) {
       StoreFiles.deleteQuietly(temp);
-      throw StoreFiles.failure(StatusCode.UNAVAILABLE, "write the temporary file", temp, e);
+      throw StoreFiles.failure(
+          storeLabel(), StatusCode.UNAVAILABLE, "write the temporary file", temp, e);
     }
     StoreFiles.touch(temp, now);
     return temp;
@@ -229,6 +257,15 @@ final class FilesystemActionCacheStore implements ActionCacheStore {
 
   private void deleteEvicted(Digest actionDigest) {
     StoreFiles.deleteQuietly(entryFile(actionDigest));
+  }
+
+  /** Bytes that count against maxSize: entries' files by whole blocks. */
+  long chargedBytes() {
+    return index.chargedBytes();
+  }
+
+  private String storeLabel() {
+    return "action-cache store '" + name + "'";
   }
 
   private Path entryFile(Digest actionDigest) {

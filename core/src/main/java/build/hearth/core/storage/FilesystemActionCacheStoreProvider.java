@@ -12,7 +12,9 @@ import java.nio.file.Path;
  * <p>Settings: {@code path} (required), the directory, created if missing; {@code maxSize}, the
  * most bytes of entries it keeps (default {@code "512MiB"}). When full it evicts the least recently
  * used entries, as the {@code filesystem} blob store does, and it may share that store's {@code
- * path}; {@code fsync} (default true) flushes each entry and its directory before the put returns.
+ * path}; {@code fsync} (default true) flushes each entry and its directory before the put returns;
+ * {@code blockSize} (default {@code "4KiB"}) is the unit each entry's file, header included, counts
+ * against {@code maxSize} in.
  *
  * <pre>{@code
  * "actionCaches": { "ac": { "type": "filesystem", "path": "~/.cache/hearth" } }
@@ -44,6 +46,7 @@ public final class FilesystemActionCacheStoreProvider extends ActionCacheStorePr
         context.settings(),
         path,
         capacity,
+        SizeSetting.blockSize(context.settings(), FilesystemBlobStore.BLOCK_BYTES),
         // Entries are small and a lost one costs a whole action: flushed by default.
         context.settings().bool("fsync", true),
         context.clock());

@@ -16,12 +16,14 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
@@ -65,6 +67,22 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
   private static final Logger log = LoggerFactory.getLogger(FilesystemBlobStore.class);
   private static final long CLOSE_DELETE_WAIT_SECONDS = 10;
   private static final int WRITE_BUFFER_BYTES = 64 * 1024;
+
+  /**
+   * The block each file is charged in whole units of: what a file system such as ext4 or XFS
+   * allocates, so a 1-byte blob costs the disk 4 KiB, and a flood of them is bounded by maxSize.
+   */
+  static final long BLOCK_BYTES = 4096;
+
+  /**
+   * An upload reserves room for its bytes in steps of at least this many, not on every write: a
+   * step costs a trip through the index's lock, and maybe evictions.
+   */
+  static final long RESERVE_STEP_BYTES = 1024 * 1024;
+
+  /** How long a client should wait when the store is full of uploads in progress. */
+  static final Duration FULL_RETRY = Duration.ofSeconds(1);
+
   private static final long DIRECT_BUFFER_MIN_BLOB_BYTES = 1024 * 1024;
 
   private final String name;
@@ -76,20 +94,23 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
   private final Set<FileUpload> uploads = ConcurrentHashMap.newKeySet();
   private final ThreadPoolExecutor deleter;
   private final AtomicLong evictedFiles = new AtomicLong();
+  private final AtomicLong uploadFiles = new AtomicLong();
   private volatile boolean closed;
   private DirectoryLock lock;
 
   private final boolean fsync;
 
   private FilesystemBlobStore(
-      String name, Path root, long capacityBytes, boolean fsync, Clock clock) {
+      String name, Path root, long capacityBytes, long blockBytes, boolean fsync, Clock clock) {
     this.fsync = fsync;
     this.name = name;
     this.blobsDir = root.resolve("blobs");
     this.tmpDir = root.resolve("tmp");
     this.capacityBytes = capacityBytes;
     this.clock = clock;
-    this.index = new LruIndex<>(capacityBytes);
+    this.index =
+        new LruIndex<>(
+            capacityBytes, size -> LruIndex.blockCharge(size, blockBytes, capacityBytes));
     // At most one thread, which ends after a quiet spell: most stores seldom evict large files.
     this.deleter =
         new ThreadPoolExecutor(
@@ -112,9 +133,11 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
       StoreSettings settings,
       Path root,
       long capacityBytes,
+      long blockBytes,
       boolean fsync,
       Clock clock) {
-    FilesystemBlobStore store = new FilesystemBlobStore(name, root, capacityBytes, fsync, clock);
+    FilesystemBlobStore store =
+        new FilesystemBlobStore(name, root, capacityBytes, blockBytes, fsync, clock);
     store.lock = StoreFiles.lock(settings, root, LOCK_FILE, "blob store '" + name + "'");
     try {
       StoreFiles.createDirectory(settings, "path", store.tmpDir);
@@ -187,7 +210,7 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
       forgetIfBroken(digest.hash());
       return Optional.empty();
     } catch (IOException e) {
-      throw StoreFiles.failure(StatusCode.INTERNAL, "open the blob file", file, e);
+      throw StoreFiles.failure(storeLabel(), StatusCode.INTERNAL, "open the blob file", file, e);
     }
     try {
       if (channel.size() != digest.sizeBytes()) {
@@ -198,7 +221,7 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
       channel.position(offset);
     } catch (IOException e) {
       closeQuietly(channel);
-      throw StoreFiles.failure(StatusCode.INTERNAL, "read the blob file", file, e);
+      throw StoreFiles.failure(storeLabel(), StatusCode.INTERNAL, "read the blob file", file, e);
     }
     touchIfAsked(digest.hash(), use);
     return Optional.of(Channels.newInputStream(channel));
@@ -230,18 +253,22 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
               + " raise its maxSize",
           digest, digest.sizeBytes(), name, capacityBytes);
     }
+    // One open with a name from a counter, not createTempFile and a second open: a flood of tiny
+    // blobs pays per system call. The lock on the directory makes the names this store's alone,
+    // and open() deletes a previous run's.
     Path temp;
     FileChannel channel;
-    try {
-      temp = Files.createTempFile(tmpDir, TEMP_PREFIX, ".tmp");
-    } catch (IOException e) {
-      throw StoreFiles.failure(StatusCode.UNAVAILABLE, "create an upload file in", tmpDir, e);
-    }
-    try {
-      channel = FileChannel.open(temp, StandardOpenOption.WRITE);
-    } catch (IOException e) {
-      StoreFiles.deleteQuietly(temp);
-      throw StoreFiles.failure(StatusCode.UNAVAILABLE, "open the upload file", temp, e);
+    while (true) {
+      temp = tmpDir.resolve(TEMP_PREFIX + uploadFiles.incrementAndGet() + ".tmp");
+      try {
+        channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        break;
+      } catch (FileAlreadyExistsException e) {
+        // Left by someone else; take the next name.
+      } catch (IOException e) {
+        throw StoreFiles.failure(
+            storeLabel(), StatusCode.UNAVAILABLE, "create the upload file", temp, e);
+      }
     }
     FileUpload upload = new FileUpload(digest, temp, channel);
     uploads.add(upload);
@@ -287,6 +314,15 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
     return "FilesystemBlobStore{" + name + " at " + blobsDir.getParent() + "}";
   }
 
+  /** Bytes that count against maxSize: blobs by whole blocks, plus uploads' reservations. */
+  long chargedBytes() {
+    return index.chargedBytes();
+  }
+
+  private String storeLabel() {
+    return "blob store '" + name + "'";
+  }
+
   private Path blobFile(String hash) {
     return StoreFiles.shardedFile(blobsDir, hash, hash);
   }
@@ -319,7 +355,7 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
     } catch (NoSuchFileException e) {
       index.remove(hash);
     } catch (IOException e) {
-      throw StoreFiles.failure(StatusCode.INTERNAL, "check the blob file", file, e);
+      throw StoreFiles.failure(storeLabel(), StatusCode.INTERNAL, "check the blob file", file, e);
     } finally {
       victims = index.release(hash);
     }
@@ -379,6 +415,9 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
     private final FileChannel channel;
     private final ByteBuffer buffer;
     private long written;
+    // The room this upload holds in the index; given back on discard, handed to the entry on
+    // commit.
+    private long reserved;
     private boolean done;
     private boolean discardedByStore;
 
@@ -416,6 +455,7 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
       // Bytes past the digest's size are only counted: commit() refuses the upload anyway.
       long keep = Math.max(0, Math.min(length, digest.sizeBytes() - written));
       List<ByteBuffer> kept = keep < length ? firstBytes(data, keep) : data;
+      reserveFor(written + keep);
       try {
         if (keep >= buffer.capacity()) {
           flush();
@@ -430,9 +470,42 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
         }
       } catch (IOException e) {
         discard(false);
-        throw StoreFiles.failure(StatusCode.UNAVAILABLE, "write the upload file", temp, e);
+        throw StoreFiles.failure(
+            storeLabel(), StatusCode.UNAVAILABLE, "write the upload file", temp, e);
       }
       written += length;
+    }
+
+    /**
+     * Makes sure this upload holds room for {@code bytes} bytes of file, reserving a step more, and
+     * evicting older blobs, when it does not; refuses the upload when the rest of the store is
+     * reserved or claimed by other writes in progress.
+     */
+    private void reserveFor(long bytes) {
+      long needed = index.chargeOf(bytes);
+      if (needed <= reserved) {
+        return;
+      }
+      long target =
+          Math.min(
+              index.chargeOf(digest.sizeBytes()), Math.max(needed, reserved + RESERVE_STEP_BYTES));
+      List<Victim<String>> victims = index.reserve(target - reserved);
+      if (victims == null) {
+        discard(false);
+        throw HearthException.limitReached(
+            "blob_store_full",
+            FULL_RETRY,
+            "blob store '%s' has no room for %d more bytes of blob %s: everything it holds is"
+                + " being written by uploads in progress (blobStores.%s.maxSize is %d bytes);"
+                + " retry later, or raise its maxSize",
+            name,
+            target - reserved,
+            digest,
+            name,
+            capacityBytes);
+      }
+      reserved = target;
+      index.dispose(victims, FilesystemBlobStore.this::deleteEvicted);
     }
 
     /** The first {@code bytes} of {@code data}'s remaining bytes, as views of its buffers. */
@@ -475,7 +548,8 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
           channel.close();
         } catch (IOException e) {
           discard(false);
-          throw StoreFiles.failure(StatusCode.UNAVAILABLE, "write the upload file", temp, e);
+          throw StoreFiles.failure(
+              storeLabel(), StatusCode.UNAVAILABLE, "write the upload file", temp, e);
         }
         done = true;
         uploads.remove(this);
@@ -483,7 +557,10 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
       publish();
     }
 
+    /** Moves the file into place; the upload's reservation becomes the blob's room, or is freed. */
     private void publish() {
+      long held = reserved;
+      reserved = 0;
       String hash = digest.hash();
       Path target = blobFile(hash);
       long now = clock.millis();
@@ -497,14 +574,17 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
         alreadyThere = use != null && use.size() == digest.sizeBytes();
         if (!alreadyThere) {
           StoreFiles.moveIntoPlace(temp, target);
-          index.put(hash, digest.sizeBytes(), now);
+          index.put(hash, digest.sizeBytes(), now, held);
+          held = 0;
         } else if (use.touchFile()) {
           StoreFiles.touch(target, now);
         }
       } catch (IOException e) {
         StoreFiles.deleteQuietly(temp);
-        throw StoreFiles.failure(StatusCode.INTERNAL, "move the upload into place at", target, e);
+        throw StoreFiles.failure(
+            storeLabel(), StatusCode.INTERNAL, "move the upload into place at", target, e);
       } finally {
+        index.unreserve(held);
         victims = index.release(hash);
       }
       if (alreadyThere) {
@@ -527,6 +607,8 @@ final class FilesystemBlobStore implements BlobStore, LocalBlobFiles {
       uploads.remove(this);
       closeQuietly(channel);
       StoreFiles.deleteQuietly(temp);
+      index.unreserve(reserved);
+      reserved = 0;
     }
 
     private void flush() throws IOException {

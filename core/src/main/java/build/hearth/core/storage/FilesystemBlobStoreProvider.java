@@ -11,10 +11,13 @@ import java.nio.file.Path;
  * <p>Settings: {@code path} (required), the directory, created if missing; {@code maxSize}, the
  * most bytes of blobs it keeps (default {@code "10GiB"}); {@code fsync}, whether each blob is
  * flushed to disk before it becomes visible, for durability across power loss (default {@code
- * false}). When full it evicts the least recently used blobs (a lookup, a read or a repeated upload
- * counts as a use); the order survives a restart to within a minute, through the files'
- * modification times. Opening the store deletes unfinished uploads and reads the directory, which
- * takes a moment for millions of blobs.
+ * false}); {@code blockSize}, the unit each file counts against {@code maxSize} in, at least one
+ * (default {@code "4KiB"}, so a flood of tiny blobs is bounded too). Bytes of uploads in progress
+ * count against {@code maxSize} as they arrive; when only uploads are left to evict, a new one is
+ * refused with the {@code blob_store_full} limit. When full it evicts the least recently used blobs
+ * (a lookup, a read or a repeated upload counts as a use); the order survives a restart to within a
+ * minute, through the files' modification times. Opening the store deletes unfinished uploads and
+ * reads the directory, which takes a moment for millions of blobs.
  *
  * <pre>{@code
  * "blobStores": { "cas": { "type": "filesystem", "path": "~/.cache/hearth", "maxSize": "50GiB" } }
@@ -51,6 +54,7 @@ public final class FilesystemBlobStoreProvider extends BlobStoreProvider {
         context.settings(),
         path,
         capacity,
+        SizeSetting.blockSize(context.settings(), FilesystemBlobStore.BLOCK_BYTES),
         context.settings().bool("fsync", false),
         context.clock());
   }

@@ -17,9 +17,9 @@ final class MemoryActionCacheStore implements ActionCacheStore {
   private final ByteBoundedCache entries;
   private volatile boolean closed;
 
-  MemoryActionCacheStore(String name, long capacityBytes) {
+  MemoryActionCacheStore(String name, long capacityBytes, long entryOverheadBytes) {
     this.name = name;
-    this.entries = new ByteBoundedCache(capacityBytes);
+    this.entries = new ByteBoundedCache(capacityBytes, entryOverheadBytes);
   }
 
   @Override

@@ -10,7 +10,8 @@ import build.hearth.spi.storage.StoreContext;
  * <p>Settings: {@code maxSize}, the most bytes of entries it keeps (default {@code "64MiB"}, some
  * hundred thousand typical results); when a put would go over it, the least recently used entries
  * are evicted to make room (puts and hits of {@code get} count as uses), so a new entry is always
- * admitted. An entry larger than {@code maxSize} is refused with RESOURCE_EXHAUSTED.
+ * admitted. An entry larger than {@code maxSize} is refused with RESOURCE_EXHAUSTED. {@code
+ * entryOverhead} (default {@code "256B"}) is what each entry counts besides its bytes.
  *
  * <pre>{@code
  * "actionCaches": { "ac": { "type": "memory", "maxSize": "128MiB" } }
@@ -35,6 +36,9 @@ public final class MemoryActionCacheStoreProvider extends ActionCacheStoreProvid
   @Override
   public ActionCacheStore create(StoreContext context) {
     long capacity = SizeSetting.maxSize(context.settings(), DEFAULT_MAX_SIZE);
-    return new MemoryActionCacheStore(context.name(), capacity);
+    return new MemoryActionCacheStore(
+        context.name(),
+        capacity,
+        SizeSetting.entryOverhead(context.settings(), ByteBoundedCache.ENTRY_OVERHEAD_BYTES));
   }
 }

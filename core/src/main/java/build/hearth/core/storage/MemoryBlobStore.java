@@ -8,6 +8,7 @@ import build.hearth.spi.storage.StoreStats;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
@@ -31,8 +32,12 @@ final class MemoryBlobStore implements BlobStore {
   private volatile boolean closed;
 
   MemoryBlobStore(String name, long capacityBytes) {
+    this(name, capacityBytes, 0);
+  }
+
+  MemoryBlobStore(String name, long capacityBytes, long entryOverheadBytes) {
     this.name = name;
-    this.blobs = new ByteBoundedCache(capacityBytes);
+    this.blobs = new ByteBoundedCache(capacityBytes, entryOverheadBytes);
   }
 
   @Override
@@ -91,6 +96,11 @@ final class MemoryBlobStore implements BlobStore {
     blobs.clear();
   }
 
+  /** Bytes that count against maxSize: each blob's length plus its per-entry overhead. */
+  long chargedBytes() {
+    return blobs.chargedBytes();
+  }
+
   @Override
   public String toString() {
     return "MemoryBlobStore{" + name + "}";
@@ -103,12 +113,15 @@ final class MemoryBlobStore implements BlobStore {
   }
 
   /**
-   * Collects bytes in one array of exactly the digest's size, which startUpload has checked fits
-   * the store and a Java array; the committed blob is that array, never copied.
+   * Collects bytes in an array that grows with the bytes that arrive, doubling up to the digest's
+   * size (which startUpload has checked fits the store and a Java array), so a client that declares
+   * a large blob and sends little holds little: memory follows what was sent, never what was
+   * promised. The last growth lands on exactly the digest's size, so the committed blob is that
+   * array; a blob's bytes are copied at most about once more in all by the growth.
    */
   private final class MemoryUpload implements Upload {
     private final Digest digest;
-    // Allocated on the first write, so an upload that is started and never fed costs nothing.
+    // Grown as bytes arrive, so an upload that is started and never fed costs nothing.
     private byte[] buffer;
     private long written;
     private boolean done;
@@ -138,12 +151,21 @@ final class MemoryBlobStore implements BlobStore {
       // Bytes past the digest's size are only counted: commit() refuses the upload anyway.
       int keep = (int) Math.max(0, Math.min(length, digest.sizeBytes() - written));
       if (keep > 0) {
-        if (buffer == null) {
-          buffer = new byte[(int) digest.sizeBytes()];
-        }
+        ensureCapacity((int) written + keep);
         piece.get(buffer, (int) written, keep);
       }
       written += length;
+    }
+
+    /** Grows the buffer to hold {@code needed} bytes: doubling, at most the digest's size. */
+    private void ensureCapacity(int needed) {
+      int current = buffer == null ? 0 : buffer.length;
+      if (needed <= current) {
+        return;
+      }
+      long doubled = Math.max(needed, 2L * current);
+      int capacity = (int) Math.min(digest.sizeBytes(), doubled);
+      buffer = buffer == null ? new byte[capacity] : Arrays.copyOf(buffer, capacity);
     }
 
     @Override

@@ -16,6 +16,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiFunction;
@@ -177,13 +178,47 @@ final class StoreFiles {
   }
 
   /**
-   * A failure to {@code action} {@code file}: RESOURCE_EXHAUSTED when the disk is full (eviction or
-   * a larger disk helps), else {@code code}.
+   * How long a client should wait before retrying a write that found the disk full: long enough for
+   * eviction or an operator to free space, short enough that a build does not stall.
+   */
+  static final Duration DISK_FULL_RETRY = Duration.ofSeconds(5);
+
+  /**
+   * As {@link #failure(String, StatusCode, String, Path, IOException)} for no store in particular.
    */
   static HearthException failure(StatusCode code, String action, Path file, IOException e) {
+    return failure("store", code, action, file, e);
+  }
+
+  /**
+   * A failure of {@code store} to {@code action} {@code file}: when the disk is full or the quota
+   * spent (ENOSPC, EDQUOT), the {@code disk_full} limit, RESOURCE_EXHAUSTED with a retry hint,
+   * since eviction or an operator may free space; else {@code code}.
+   */
+  static HearthException failure(
+      String store, StatusCode code, String action, Path file, IOException e) {
     String detail = describe(e);
-    StatusCode actual = detail.contains("No space left") ? StatusCode.RESOURCE_EXHAUSTED : code;
-    return new HearthException(actual, "cannot " + action + " " + file + ": " + detail, e);
+    if (isDiskFull(e)) {
+      return HearthException.limitReached(
+          "disk_full",
+          DISK_FULL_RETRY,
+          "%s cannot %s %s: %s; the file system is full, so nothing was stored: retry once space"
+              + " is freed, and keep the store's maxSize below the free space of its disk",
+          store,
+          action,
+          file,
+          detail);
+    }
+    return new HearthException(code, store + " cannot " + action + " " + file + ": " + detail, e);
+  }
+
+  /**
+   * Whether {@code e} says the file system has no space (ENOSPC) or the quota is spent (EDQUOT).
+   */
+  static boolean isDiskFull(IOException e) {
+    String message = e.getMessage();
+    return message != null
+        && (message.contains("No space left on device") || message.contains("Disk quota exceeded"));
   }
 
   private static String describe(IOException e) {

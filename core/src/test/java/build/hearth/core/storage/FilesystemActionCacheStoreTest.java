@@ -48,7 +48,8 @@ class FilesystemActionCacheStoreTest extends ActionCacheStoreContractTest {
   private ActionCacheStore open(Path root, long capacityBytes) {
     ActionCacheStore store =
         new FilesystemActionCacheStoreProvider()
-            .create(context(Map.of("path", root.toString(), "maxSize", capacityBytes)));
+            .create(
+                context(Map.of("path", root.toString(), "maxSize", capacityBytes, "blockSize", 1)));
     latest.put(root, store);
     return store;
   }
@@ -167,6 +168,23 @@ class FilesystemActionCacheStoreTest extends ActionCacheStoreContractTest {
       assertThat(file).as(damage.getKey()).doesNotExist();
       assertThat(store().stats().entries()).as(damage.getKey()).isZero();
     }
+  }
+
+  /** A file cut shorter than its header is deleted when the store opens, not counted. */
+  @Test
+  void aFileShorterThanTheHeaderIsDeletedOnOpen() throws IOException {
+    Digest kept = randomKey();
+    Digest cut = randomKey();
+    put(kept, randomBytes(200));
+    put(cut, randomBytes(200));
+    Path file = entryFile(cut);
+    Files.write(file, java.util.Arrays.copyOf(Files.readAllBytes(file), 5));
+
+    reopenStore(DEFAULT_CAPACITY_BYTES);
+
+    assertThat(file).doesNotExist();
+    assertThat(store().stats().entries()).isEqualTo(1);
+    assertThat(store().stats().sizeBytes()).isEqualTo(200);
   }
 
   @Test
