@@ -130,4 +130,15 @@ record GrpcSettings(
         workerKeepAliveInterval,
         interval);
   }
+
+  GrpcSettings withThreads(int count) {
+    return new GrpcSettings(
+        uploadIdleTimeout,
+        maxUploadSessions,
+        readChunkBytes,
+        count,
+        clock,
+        workerKeepAliveInterval,
+        tlsPollInterval);
+  }
 }

@@ -1,5 +1,7 @@
 package build.hearth.grpc;
 
+import static java.util.concurrent.TimeUnit.MILLISECONDS;
+
 import build.hearth.api.HearthException;
 import build.hearth.core.internal.Threads;
 import build.hearth.grpc.bytestream.ByteStreamService;
@@ -53,9 +55,14 @@ final class GrpcTransport implements Transport {
 
   private static final int FLOW_CONTROL_WINDOW_BYTES = 16 << 20;
 
+  /** Threads that only route calls to their pool; see {@link CallAdmission}. */
+  private static final int DISPATCH_THREADS = 2;
+
   private final String description;
   private final Server server;
   private final ExecutorService executor;
+  private final ExecutorService workerExecutor;
+  private final ExecutorService dispatch;
   private final ScheduledExecutorService sweeper;
   private final UploadSessions sessions;
   private final WorkerApiService workerApi; // null unless the host offers a WorkerHub
@@ -66,6 +73,8 @@ final class GrpcTransport implements Transport {
       String description,
       Server server,
       ExecutorService executor,
+      ExecutorService workerExecutor,
+      ExecutorService dispatch,
       ScheduledExecutorService sweeper,
       UploadSessions sessions,
       WorkerApiService workerApi,
@@ -73,6 +82,8 @@ final class GrpcTransport implements Transport {
     this.description = description;
     this.server = server;
     this.executor = executor;
+    this.workerExecutor = workerExecutor;
+    this.dispatch = dispatch;
     this.sweeper = sweeper;
     this.sessions = sessions;
     this.workerApi = workerApi;
@@ -114,7 +125,10 @@ final class GrpcTransport implements Transport {
             .keepAliveTime(1, TimeUnit.MINUTES)
             .keepAliveTimeout(20, TimeUnit.SECONDS)
             .permitKeepAliveTime(10, TimeUnit.SECONDS)
-            .permitKeepAliveWithoutCalls(true);
+            .permitKeepAliveWithoutCalls(true)
+            .maxConcurrentCallsPerConnection(context.limits().maxConcurrentCallsPerConnection())
+            // Closed with a GOAWAY, which clients answer by reconnecting when they next call.
+            .maxConnectionIdle(context.limits().connectionIdleTimeout().toMillis(), MILLISECONDS);
     return serve(
         context,
         settings,
@@ -170,6 +184,28 @@ final class GrpcTransport implements Transport {
             TimeUnit.MILLISECONDS,
             new LinkedBlockingQueue<>(),
             Threads.nonDaemon("hearth-grpc-" + context.serverName() + "-"));
+    // The worker API's streams, apart so that a saturated service pool cannot delay keep-alives.
+    ThreadPoolExecutor workerExecutor =
+        new ThreadPoolExecutor(
+            settings.threads(),
+            settings.threads(),
+            0,
+            TimeUnit.MILLISECONDS,
+            new LinkedBlockingQueue<>(),
+            Threads.nonDaemon("hearth-grpc-" + context.serverName() + "-workers-"));
+    // grpc-java's default executor: it only looks a call's method up and asks CallAdmission for
+    // the call's pool (and closes cancelled calls' contexts), so it is never busy for long and a
+    // full service pool does not delay admitting, refusing or routing a worker's call.
+    ThreadPoolExecutor dispatch =
+        new ThreadPoolExecutor(
+            DISPATCH_THREADS,
+            DISPATCH_THREADS,
+            0,
+            TimeUnit.MILLISECONDS,
+            new LinkedBlockingQueue<>(),
+            Threads.nonDaemon("hearth-grpc-" + context.serverName() + "-dispatch-"));
+    CallAdmission admission =
+        new CallAdmission(executor, workerExecutor, context.limits().maxQueuedCalls());
     // Also times WaitOperation calls, whose timers are mostly cancelled early.
     ScheduledThreadPoolExecutor sweeper =
         new ScheduledThreadPoolExecutor(
@@ -185,9 +221,12 @@ final class GrpcTransport implements Transport {
             .orElse(null);
     Server server =
         builder
-            .executor(executor)
+            .executor(dispatch)
+            .callExecutor(admission)
             // One check of identity and permission for every call of every service.
             .intercept(new AccessInterceptor(context.accessControl()))
+            // Before the access check, so that a refused call costs no authentication.
+            .intercept(admission)
             // Outermost, so that it also counts what the access check let through and a limit
             // refused.
             .intercept(new LimitRefusalInterceptor(context.limitRefusals()))
@@ -208,6 +247,8 @@ final class GrpcTransport implements Transport {
       }
       server.shutdownNow();
       executor.shutdownNow();
+      workerExecutor.shutdownNow();
+      dispatch.shutdownNow();
       sweeper.shutdownNow();
       if (tls != null) {
         tls.close();
@@ -218,7 +259,13 @@ final class GrpcTransport implements Transport {
     sweeper.scheduleWithFixedDelay(() -> sweep(sessions), period, period, TimeUnit.MILLISECONDS);
     String description = context.serverName() + " on " + where.apply(server);
     log.info("Serving REAPI over {}: {}, instances {}", kind, description, instances.describe());
-    return new GrpcTransport(description, server, executor, sweeper, sessions, workerApi, tls);
+    return new GrpcTransport(
+        description, server, executor, workerExecutor, dispatch, sweeper, sessions, workerApi, tls);
+  }
+
+  /** How many tasks wait for a thread of the service pool, for tests. */
+  int queuedCalls() {
+    return ((ThreadPoolExecutor) executor).getQueue().size();
   }
 
   /** The upload sessions, for tests. */
@@ -252,13 +299,17 @@ final class GrpcTransport implements Transport {
         server.shutdownNow();
         server.awaitTermination(5, TimeUnit.SECONDS);
       }
-      executor.shutdown();
-      if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
-        executor.shutdownNow();
+      for (ExecutorService pool : List.of(executor, workerExecutor, dispatch)) {
+        pool.shutdown();
+        if (!pool.awaitTermination(5, TimeUnit.SECONDS)) {
+          pool.shutdownNow();
+        }
       }
     } catch (InterruptedException e) {
       server.shutdownNow();
       executor.shutdownNow();
+      workerExecutor.shutdownNow();
+      dispatch.shutdownNow();
       Thread.currentThread().interrupt();
     }
     sessions.close();
