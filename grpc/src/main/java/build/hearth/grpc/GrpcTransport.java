@@ -114,9 +114,13 @@ final class GrpcTransport implements Transport {
         NettyServerBuilder.forAddress(
                 bind,
                 tls == null
-                    ? SharedPortNegotiator.credentials(routes, context.accessControl())
+                    ? SharedPortNegotiator.credentials(
+                        routes, context.accessControl(), context.limits())
                     : SharedPortNegotiator.tlsCredentials(
-                        routes, context.accessControl(), tls::newHandler))
+                        routes, context.accessControl(), tls::newHandler, context.limits()))
+            // grpc's own handshake timer would also close every HTTP/1.1 connection of the shared
+            // port, busy or not; the negotiator's deadline (limits.handshakeTimeout) knows both.
+            .handshakeTimeout(Long.MAX_VALUE, MILLISECONDS)
             // A window of several chunks lets a client keep sending while the server hashes.
             .flowControlWindow(FLOW_CONTROL_WINDOW_BYTES)
             // Find connections whose peer vanished, so their uploads become resumable sessions

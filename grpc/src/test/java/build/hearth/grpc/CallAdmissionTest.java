@@ -14,8 +14,6 @@ import build.hearth.core.remote.SchedulerWorkerHub;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.proto.workerapi.SchedulerMessage.KindCase;
-import build.hearth.spi.storage.BlobStore;
-import build.hearth.spi.storage.StoreStats;
 import build.hearth.spi.transport.InstanceServices;
 import build.hearth.spi.transport.ServerLimits;
 import build.hearth.spi.transport.TransportContext;
@@ -27,16 +25,13 @@ import com.google.rpc.RetryInfo;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
-import java.io.InputStream;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -164,51 +159,5 @@ class CallAdmissionTest {
     return FindMissingBlobsRequest.newBuilder()
         .addBlobDigests(Digest.of(ByteString.copyFromUtf8(content)).toProto())
         .build();
-  }
-
-  /** A store whose {@code contains} waits until the test opens it, as a stuck disk would. */
-  private static final class GatedBlobStore implements BlobStore {
-    final AtomicInteger entered = new AtomicInteger();
-    private final CountDownLatch gate = new CountDownLatch(1);
-    private final BlobStore delegate;
-
-    GatedBlobStore(BlobStore delegate) {
-      this.delegate = delegate;
-    }
-
-    void open() {
-      gate.countDown();
-    }
-
-    @Override
-    public boolean contains(Digest digest) {
-      entered.incrementAndGet();
-      try {
-        gate.await();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      return delegate.contains(digest);
-    }
-
-    @Override
-    public Optional<InputStream> read(Digest digest, long offset) {
-      return delegate.read(digest, offset);
-    }
-
-    @Override
-    public Upload startUpload(Digest digest) {
-      return delegate.startUpload(digest);
-    }
-
-    @Override
-    public StoreStats stats() {
-      return delegate.stats();
-    }
-
-    @Override
-    public void close() {
-      delegate.close();
-    }
   }
 }
