@@ -46,6 +46,12 @@ import org.slf4j.LoggerFactory;
  * SharedPortNegotiator}); their connections close when the server shuts down. The same class runs
  * the in-process transport, which has no port and no HTTP routes. When the context asks for TLS,
  * the port speaks only TLS ({@link ServerTls}), for gRPC and the HTTP routes alike.
+ *
+ * <p>Three pools: the service pool runs REAPI calls and is bounded by {@code limits.maxQueuedCalls}
+ * ({@link CallAdmission}); the worker API has a pool of its own; a small dispatch pool only routes
+ * each call to one of them. The connection limits ({@code maxConcurrentCallsPerConnection}, {@code
+ * connectionIdleTimeout}) are grpc-netty's; the handshake and HTTP/1.1 deadlines are the shared
+ * port's negotiator's ({@link SharedPortNegotiator}).
  */
 final class GrpcTransport implements Transport {
   private static final Logger log = LoggerFactory.getLogger(GrpcTransport.class);
