@@ -33,7 +33,11 @@ import org.junit.jupiter.api.io.TempDir;
  * handshake timeout, so it proves nothing about this limit and is not tested here.)
  */
 class TlsHandshakeDeadlineTest {
-  private static final Duration SHORT = Duration.ofMillis(300);
+  /**
+   * Short for a test, yet long enough for a first TLS handshake on a loaded two-core machine: at
+   * 300 ms the deadline once cut a real client's handshake, which is the limit doing its job.
+   */
+  private static final Duration SHORT = Duration.ofSeconds(2);
 
   @TempDir Path dir;
 
@@ -82,7 +86,7 @@ class TlsHandshakeDeadlineTest {
             .build();
     try {
       var stub = CapabilitiesGrpc.newBlockingStub(channel);
-      for (int i = 0; i < 4; i++) {
+      for (int i = 0; i < 3; i++) {
         assertThat(
                 LoopbackServer.withTimeout(stub)
                     .getCapabilities(GetCapabilitiesRequest.getDefaultInstance())
