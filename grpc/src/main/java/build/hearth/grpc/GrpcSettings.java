@@ -11,7 +11,8 @@ import java.util.Objects;
  * @param uploadIdleTimeout how long an interrupted ByteStream upload is kept for resumption
  * @param maxUploadSessions how many uploads may be in progress at once
  * @param readChunkBytes the size of the chunks a ByteStream Read sends
- * @param threads the size of the pool that runs the service methods
+ * @param threads the size of the pool that runs the service methods, and of the worker API's own
+ *     pool
  * @param clock the time source for upload idleness
  * @param workerKeepAliveInterval how often the worker API and its workers exchange keep-alives; a
  *     worker silent for three intervals is disconnected
@@ -129,5 +130,16 @@ record GrpcSettings(
         clock,
         workerKeepAliveInterval,
         interval);
+  }
+
+  GrpcSettings withThreads(int count) {
+    return new GrpcSettings(
+        uploadIdleTimeout,
+        maxUploadSessions,
+        readChunkBytes,
+        count,
+        clock,
+        workerKeepAliveInterval,
+        tlsPollInterval);
   }
 }

@@ -1,5 +1,7 @@
 package build.hearth.grpc;
 
+import static java.util.concurrent.TimeUnit.MILLISECONDS;
+
 import build.hearth.api.HearthException;
 import build.hearth.core.internal.Threads;
 import build.hearth.grpc.bytestream.ByteStreamService;
@@ -45,6 +47,12 @@ import org.slf4j.LoggerFactory;
  * SharedPortNegotiator}); their connections close when the server shuts down. The same class runs
  * the in-process transport, which has no port and no HTTP routes. When the context asks for TLS,
  * the port speaks only TLS ({@link ServerTls}), for gRPC and the HTTP routes alike.
+ *
+ * <p>Three pools: the service pool runs REAPI calls and is bounded by {@code limits.maxQueuedCalls}
+ * ({@link CallAdmission}); the worker API has a pool of its own; a small dispatch pool only routes
+ * each call to one of them. The connection limits ({@code maxConcurrentCallsPerConnection}, {@code
+ * connectionIdleTimeout}) are grpc-netty's; the handshake and HTTP/1.1 deadlines are the shared
+ * port's negotiator's ({@link SharedPortNegotiator}).
  */
 final class GrpcTransport implements Transport {
   private static final Logger log = LoggerFactory.getLogger(GrpcTransport.class);
@@ -54,9 +62,14 @@ final class GrpcTransport implements Transport {
 
   private static final int FLOW_CONTROL_WINDOW_BYTES = 16 << 20;
 
+  /** Threads that only route calls to their pool; see {@link CallAdmission}. */
+  private static final int DISPATCH_THREADS = 2;
+
   private final String description;
   private final Server server;
   private final ExecutorService executor;
+  private final ExecutorService workerExecutor;
+  private final ExecutorService dispatch;
   private final ScheduledExecutorService sweeper;
   private final UploadSessions sessions;
   private final WorkerApiService workerApi; // null unless the host offers a WorkerHub
@@ -67,6 +80,8 @@ final class GrpcTransport implements Transport {
       String description,
       Server server,
       ExecutorService executor,
+      ExecutorService workerExecutor,
+      ExecutorService dispatch,
       ScheduledExecutorService sweeper,
       UploadSessions sessions,
       WorkerApiService workerApi,
@@ -74,6 +89,8 @@ final class GrpcTransport implements Transport {
     this.description = description;
     this.server = server;
     this.executor = executor;
+    this.workerExecutor = workerExecutor;
+    this.dispatch = dispatch;
     this.sweeper = sweeper;
     this.sessions = sessions;
     this.workerApi = workerApi;
@@ -104,9 +121,13 @@ final class GrpcTransport implements Transport {
         NettyServerBuilder.forAddress(
                 bind,
                 tls == null
-                    ? SharedPortNegotiator.credentials(routes, context.accessControl())
+                    ? SharedPortNegotiator.credentials(
+                        routes, context.accessControl(), context.limits())
                     : SharedPortNegotiator.tlsCredentials(
-                        routes, context.accessControl(), tls::newHandler))
+                        routes, context.accessControl(), tls::newHandler, context.limits()))
+            // grpc's own handshake timer would also close every HTTP/1.1 connection of the shared
+            // port, busy or not; the negotiator's deadline (limits.handshakeTimeout) knows both.
+            .handshakeTimeout(Long.MAX_VALUE, MILLISECONDS)
             // A window of several chunks lets a client keep sending while the server hashes.
             .flowControlWindow(FLOW_CONTROL_WINDOW_BYTES)
             // Find connections whose peer vanished, so their uploads become resumable sessions
@@ -115,7 +136,10 @@ final class GrpcTransport implements Transport {
             .keepAliveTime(1, TimeUnit.MINUTES)
             .keepAliveTimeout(20, TimeUnit.SECONDS)
             .permitKeepAliveTime(10, TimeUnit.SECONDS)
-            .permitKeepAliveWithoutCalls(true);
+            .permitKeepAliveWithoutCalls(true)
+            .maxConcurrentCallsPerConnection(context.limits().maxConcurrentCallsPerConnection())
+            // Closed with a GOAWAY, which clients answer by reconnecting when they next call.
+            .maxConnectionIdle(context.limits().connectionIdleTimeout().toMillis(), MILLISECONDS);
     return serve(
         context,
         settings,
@@ -169,6 +193,28 @@ final class GrpcTransport implements Transport {
             TimeUnit.MILLISECONDS,
             new LinkedBlockingQueue<>(),
             Threads.nonDaemon("hearth-grpc-" + context.serverName() + "-"));
+    // The worker API's streams, apart so that a saturated service pool cannot delay keep-alives.
+    ThreadPoolExecutor workerExecutor =
+        new ThreadPoolExecutor(
+            settings.threads(),
+            settings.threads(),
+            0,
+            TimeUnit.MILLISECONDS,
+            new LinkedBlockingQueue<>(),
+            Threads.nonDaemon("hearth-grpc-" + context.serverName() + "-workers-"));
+    // grpc-java's default executor: it only looks a call's method up and asks CallAdmission for
+    // the call's pool (and closes cancelled calls' contexts), so it is never busy for long and a
+    // full service pool does not delay admitting, refusing or routing a worker's call.
+    ThreadPoolExecutor dispatch =
+        new ThreadPoolExecutor(
+            DISPATCH_THREADS,
+            DISPATCH_THREADS,
+            0,
+            TimeUnit.MILLISECONDS,
+            new LinkedBlockingQueue<>(),
+            Threads.nonDaemon("hearth-grpc-" + context.serverName() + "-dispatch-"));
+    CallAdmission admission =
+        new CallAdmission(executor, workerExecutor, context.limits().maxQueuedCalls());
     // Also times WaitOperation calls, whose timers are mostly cancelled early.
     ScheduledThreadPoolExecutor sweeper =
         new ScheduledThreadPoolExecutor(
@@ -184,9 +230,12 @@ final class GrpcTransport implements Transport {
             .orElse(null);
     Server server =
         builder
-            .executor(executor)
+            .executor(dispatch)
+            .callExecutor(admission)
             // One check of identity and permission for every call of every service.
             .intercept(new AccessInterceptor(context.accessControl()))
+            // Before the access check, so that a refused call costs no authentication.
+            .intercept(admission)
             // Outermost, so that it also counts what the access check let through and a limit
             // refused.
             .intercept(new LimitRefusalInterceptor(context.limitRefusals()))
@@ -209,6 +258,8 @@ final class GrpcTransport implements Transport {
       }
       server.shutdownNow();
       executor.shutdownNow();
+      workerExecutor.shutdownNow();
+      dispatch.shutdownNow();
       sweeper.shutdownNow();
       if (tls != null) {
         tls.close();
@@ -219,7 +270,13 @@ final class GrpcTransport implements Transport {
     sweeper.scheduleWithFixedDelay(() -> sweep(sessions), period, period, TimeUnit.MILLISECONDS);
     String description = context.serverName() + " on " + where.apply(server);
     log.info("Serving REAPI over {}: {}, instances {}", kind, description, instances.describe());
-    return new GrpcTransport(description, server, executor, sweeper, sessions, workerApi, tls);
+    return new GrpcTransport(
+        description, server, executor, workerExecutor, dispatch, sweeper, sessions, workerApi, tls);
+  }
+
+  /** How many tasks wait for a thread of the service pool, for tests. */
+  int queuedCalls() {
+    return ((ThreadPoolExecutor) executor).getQueue().size();
   }
 
   /** The upload sessions, for tests. */
@@ -253,13 +310,17 @@ final class GrpcTransport implements Transport {
         server.shutdownNow();
         server.awaitTermination(5, TimeUnit.SECONDS);
       }
-      executor.shutdown();
-      if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
-        executor.shutdownNow();
+      for (ExecutorService pool : List.of(executor, workerExecutor, dispatch)) {
+        pool.shutdown();
+        if (!pool.awaitTermination(5, TimeUnit.SECONDS)) {
+          pool.shutdownNow();
+        }
       }
     } catch (InterruptedException e) {
       server.shutdownNow();
       executor.shutdownNow();
+      workerExecutor.shutdownNow();
+      dispatch.shutdownNow();
       Thread.currentThread().interrupt();
     }
     sessions.close();

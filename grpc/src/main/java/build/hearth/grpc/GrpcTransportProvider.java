@@ -13,8 +13,10 @@ import build.hearth.spi.transport.TransportProvider;
  * it offers none), so {@code curl http://host:port/metrics} (or {@code https://}) works beside gRPC
  * clients.
  *
- * <p>Each {@link #start} binds its own server with its own thread pool, so several transports can
- * run in one JVM. Thread-safe and stateless.
+ * <p>Each {@link #start} binds its own server with its own thread pools, so several transports can
+ * run in one JVM. It holds the transport limits of {@link TransportContext#limits()}: calls waiting
+ * for a thread, calls per connection, idle connections, handshake and HTTP/1.1 deadlines (see
+ * docs/reliability.md). Thread-safe and stateless.
  */
 public final class GrpcTransportProvider extends TransportProvider {
 

@@ -26,9 +26,28 @@ import org.slf4j.LoggerFactory;
  * <p>A series is labelled by worker, client key and tool. A pool can hold several rows of one
  * client key at once (the old and the new processes of a tool that changed); their counts are added
  * up, since Prometheus needs one series per label set.
+ *
+ * <p>Worker names, client keys and tool names come from workers and from the actions clients send,
+ * so their number has no bound of its own: at most {@link #MAX_LABEL_SETS} (worker, key, tool)
+ * label sets are reported per scrape, the first in the order of worker, key and tool; the rest add
+ * up under {@code worker="other", key="other", tool="other"} (without per-process memory series,
+ * whose pids would collide across workers). Which rows are folded is chosen at each scrape, so a
+ * counter moves between series when the set of workers changes past the cap.
  */
 final class PersistentWorkerCollector implements MultiCollector {
   private static final Logger logger = LoggerFactory.getLogger(Metrics.class);
+
+  /** Label sets per scrape; a few hundred workers with a few tools each stay under it. */
+  static final int MAX_LABEL_SETS = 500;
+
+  /** The label value of the rows folded together beyond {@link #MAX_LABEL_SETS}. */
+  static final String OTHER = "other";
+
+  private static final String CAP_NOTE =
+      " At most "
+          + MAX_LABEL_SETS
+          + " worker/key/tool label sets are reported; the rest add up under worker, key and"
+          + " tool \"other\".";
   private static final double[] BOUNDS_SECONDS = boundsSeconds();
 
   private final WorkerReports reports;
@@ -59,67 +78,69 @@ final class PersistentWorkerCollector implements MultiCollector {
     Gauges processes =
         new Gauges(
             "persistent_worker_processes",
-            "Persistent worker processes by state: starting, idle, busy or retiring.");
+            "Persistent worker processes by state: starting, idle, busy or retiring." + CAP_NOTE);
     Counters spawns =
-        new Counters("persistent_worker_spawns", "Persistent worker processes started.");
+        new Counters("persistent_worker_spawns", "Persistent worker processes started." + CAP_NOTE);
     Counters retirements =
         new Counters(
             "persistent_worker_retirements",
             "Persistent worker processes retired, by reason: idle, max_requests, memory, crash,"
-                + " tool_change, cancelled or shutdown.");
+                + " tool_change, cancelled or shutdown."
+                + CAP_NOTE);
     Counters requests =
         new Counters(
             "persistent_worker_requests",
             "Requests given to persistent worker processes; start=cold for a process's first"
-                + " request, warm for the others.");
+                + " request, warm for the others."
+                + CAP_NOTE);
     Counters waitsAtCap =
         new Counters(
             "persistent_worker_waits_at_cap",
             "Requests that found every process of their key busy and no room for another, and"
-                + " waited (or failed at once, with no time to wait).");
+                + " waited (or failed at once, with no time to wait)."
+                + CAP_NOTE);
     Counters idleRestarts =
         new Counters(
             "persistent_worker_idle_restarts",
             "Processes started within the idle timeout after one of the key retired for"
-                + " idleness; a sign the idle timeout is too short.");
+                + " idleness; a sign the idle timeout is too short."
+                + CAP_NOTE);
     HistogramSnapshot.Builder durations =
         HistogramSnapshot.builder()
             .name("persistent_worker_request_duration_seconds")
             .help(
                 "How long requests held their persistent worker process, with the input sync and"
-                    + " output collection around them.");
+                    + " output collection around them."
+                    + CAP_NOTE);
     Gauges resident =
         new Gauges(
             "persistent_worker_resident_bytes",
             "Resident memory of each persistent worker process, as read after its latest"
-                + " request.");
+                + " request."
+                + CAP_NOTE);
 
-    for (WorkerReports.Report report : snapshot.values()) {
-      if (report.persistentWorkers().isEmpty()) {
+    for (Row row : rows(snapshot)) {
+      Labels labels = Labels.of("worker", row.worker, "key", row.key, "tool", row.tool);
+      processes.add(labels.add("state", "starting"), row.starting);
+      processes.add(labels.add("state", "idle"), row.idle);
+      processes.add(labels.add("state", "busy"), row.busy);
+      processes.add(labels.add("state", "retiring"), row.retiring);
+      spawns.add(labels, row.spawns);
+      for (RetirementReason reason : RetirementReason.values()) {
+        retirements.add(labels.add("reason", reason.label()), row.retired[reason.ordinal()]);
+      }
+      requests.add(labels.add("start", "warm"), row.warm);
+      requests.add(labels.add("start", "cold"), row.cold);
+      waitsAtCap.add(labels, row.waitsAtCap);
+      idleRestarts.add(labels, row.idleRestarts);
+      durations.dataPoint(row.histogram(labels));
+      if (row.folded) {
         continue;
       }
-      for (Row row : rows(report.persistentWorkers().get())) {
-        String[] base = {"worker", report.worker(), "key", row.key, "tool", row.tool};
-        Labels labels = Labels.of(base);
-        processes.add(labels.add("state", "starting"), row.starting);
-        processes.add(labels.add("state", "idle"), row.idle);
-        processes.add(labels.add("state", "busy"), row.busy);
-        processes.add(labels.add("state", "retiring"), row.retiring);
-        spawns.add(labels, row.spawns);
-        for (RetirementReason reason : RetirementReason.values()) {
-          retirements.add(labels.add("reason", reason.label()), row.retired[reason.ordinal()]);
-        }
-        requests.add(labels.add("start", "warm"), row.warm);
-        requests.add(labels.add("start", "cold"), row.cold);
-        waitsAtCap.add(labels, row.waitsAtCap);
-        idleRestarts.add(labels, row.idleRestarts);
-        durations.dataPoint(row.histogram(labels));
-        for (ProcessStats process : row.processes) {
-          if (process.pid() > 0 && process.residentBytes().isPresent()) {
-            resident.add(
-                labels.add("pid", Long.toString(process.pid())),
-                process.residentBytes().getAsLong());
-          }
+      for (ProcessStats process : row.processes) {
+        if (process.pid() > 0 && process.residentBytes().isPresent()) {
+          resident.add(
+              labels.add("pid", Long.toString(process.pid())), process.residentBytes().getAsLong());
         }
       }
     }
@@ -134,24 +155,59 @@ final class PersistentWorkerCollector implements MultiCollector {
         resident.build());
   }
 
-  /** The pool's rows added up by client key and tool, in that order. */
-  private static List<Row> rows(PoolStats pool) {
-    Map<String, Map<String, Row>> byKey = new TreeMap<>();
-    for (KeyStats key : pool.keys()) {
-      byKey
-          .computeIfAbsent(key.clientKey(), unused -> new TreeMap<>())
-          .computeIfAbsent(key.tool(), tool -> new Row(key.clientKey(), tool))
-          .add(key);
+  /**
+   * Every worker's pool rows added up by worker, client key and tool, in that order; beyond {@link
+   * #MAX_LABEL_SETS} label sets, added up in one row labelled {@link #OTHER}.
+   */
+  static List<Row> rows(Map<String, WorkerReports.Report> snapshot) {
+    Map<String, Map<String, Map<String, List<KeyStats>>>> sorted = new TreeMap<>();
+    for (WorkerReports.Report report : snapshot.values()) {
+      if (report.persistentWorkers().isEmpty()) {
+        continue;
+      }
+      for (KeyStats key : report.persistentWorkers().get().keys()) {
+        sorted
+            .computeIfAbsent(report.worker(), unused -> new TreeMap<>())
+            .computeIfAbsent(key.clientKey(), unused -> new TreeMap<>())
+            .computeIfAbsent(key.tool(), unused -> new ArrayList<>())
+            .add(key);
+      }
     }
     List<Row> rows = new ArrayList<>();
-    byKey.values().forEach(byTool -> rows.addAll(byTool.values()));
+    Row other = null;
+    for (var byWorker : sorted.entrySet()) {
+      for (var byKey : byWorker.getValue().entrySet()) {
+        for (var byTool : byKey.getValue().entrySet()) {
+          boolean looksFolded =
+              OTHER.equals(byWorker.getKey())
+                  && OTHER.equals(byKey.getKey())
+                  && OTHER.equals(byTool.getKey());
+          Row row;
+          if (rows.size() < MAX_LABEL_SETS && !looksFolded) {
+            row = new Row(byWorker.getKey(), byKey.getKey(), byTool.getKey(), false);
+            rows.add(row);
+          } else {
+            if (other == null) {
+              other = new Row(OTHER, OTHER, OTHER, true);
+            }
+            row = other;
+          }
+          byTool.getValue().forEach(row::add);
+        }
+      }
+    }
+    if (other != null) {
+      rows.add(other);
+    }
     return rows;
   }
 
   /** The sums of the rows of one client key and tool. */
-  private static final class Row {
+  static final class Row {
+    final String worker;
     final String key;
     final String tool;
+    final boolean folded; // the rows beyond the cap, added up
     int starting;
     int idle;
     int busy;
@@ -168,9 +224,11 @@ final class PersistentWorkerCollector implements MultiCollector {
     long[] buckets = new long[PoolStats.LATENCY_BUCKET_BOUNDS.size()];
     final List<ProcessStats> processes = new ArrayList<>();
 
-    Row(String key, String tool) {
+    Row(String worker, String key, String tool, boolean folded) {
+      this.worker = worker;
       this.key = key;
       this.tool = tool;
+      this.folded = folded;
     }
 
     void add(KeyStats stats) {

@@ -10,17 +10,20 @@ import io.grpc.netty.shaded.io.netty.channel.ChannelPipeline;
 import io.grpc.netty.shaded.io.netty.handler.codec.ByteToMessageDecoder;
 import io.grpc.netty.shaded.io.netty.handler.codec.http.HttpServerCodec;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 
 /**
  * The first handler of every connection on the shared port: holds back grpc-netty's negotiation
  * event and the bytes read until the first few bytes tell an HTTP/1.x request line (a method and a
  * space) from anything else, then steps aside for the protocol found and replays what it held.
+ * HTTP/1.1 connections get an {@link HttpIdleTimeout}; gRPC ones an {@link Http2PrefaceWatch} that
+ * lifts the {@link HandshakeDeadline} once HTTP/2's handshake is through.
  *
  * <p>HTTP/2's client preface starts {@code PRI }, which is no method here, so gRPC is recognised
  * after two bytes; a request line after at most eight. Bytes that are not an HTTP/1.x request line
- * go to gRPC, whose preface check closes the connection. A connection that sends nothing is closed
- * by gRPC's handshake timeout, which covers this handler too.
+ * go to gRPC, whose preface check closes the connection. A connection that sends nothing (or too
+ * little) is closed by the {@link HandshakeDeadline}, which covers this handler too.
  *
  * <p>One instance per connection; used on its event loop only.
  */
@@ -50,12 +53,18 @@ final class ProtocolSniffer extends ByteToMessageDecoder {
   private final ChannelHandler grpcNegotiation;
   private final HttpRoutes routes;
   private final AccessControl accessControl;
+  private final Duration httpIdleTimeout;
   private ProtocolNegotiationEvent negotiation; // held until the protocol is known
 
-  ProtocolSniffer(ChannelHandler grpcNegotiation, HttpRoutes routes, AccessControl accessControl) {
+  ProtocolSniffer(
+      ChannelHandler grpcNegotiation,
+      HttpRoutes routes,
+      AccessControl accessControl,
+      Duration httpIdleTimeout) {
     this.grpcNegotiation = grpcNegotiation;
     this.routes = routes;
     this.accessControl = accessControl;
+    this.httpIdleTimeout = httpIdleTimeout;
   }
 
   @Override
@@ -116,6 +125,7 @@ final class ProtocolSniffer extends ByteToMessageDecoder {
   private void toGrpc(ChannelHandlerContext ctx) {
     ChannelPipeline pipeline = ctx.pipeline();
     pipeline.addAfter(ctx.name(), null, grpcNegotiation);
+    pipeline.addAfter(ctx.name(), null, new Http2PrefaceWatch());
     if (negotiation != null) {
       ctx.fireUserEventTriggered(negotiation);
     }
@@ -127,9 +137,13 @@ final class ProtocolSniffer extends ByteToMessageDecoder {
   private void toHttp1(ChannelHandlerContext ctx) {
     ChannelPipeline pipeline = ctx.pipeline();
     HttpServerCodec codec = new HttpServerCodec();
+    HttpIdleTimeout idle = new HttpIdleTimeout(httpIdleTimeout);
     pipeline.addAfter(ctx.name(), null, codec);
+    pipeline.addAfter(pipeline.context(codec).name(), null, idle);
     pipeline.addAfter(
-        pipeline.context(codec).name(), null, new HttpRoutesHandler(routes, accessControl));
+        pipeline.context(idle).name(), null, new HttpRoutesHandler(routes, accessControl));
+    // A request line has begun: from here the HTTP/1.1 idle timeout bounds the connection.
+    HandshakeDeadline.met(pipeline);
     pipeline.remove(this);
   }
 }

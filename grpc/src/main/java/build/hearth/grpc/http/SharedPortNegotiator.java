@@ -2,6 +2,7 @@ package build.hearth.grpc.http;
 
 import build.hearth.spi.security.AccessControl;
 import build.hearth.spi.transport.HttpRoutes;
+import build.hearth.spi.transport.ServerLimits;
 import io.grpc.ServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcHttp2ConnectionHandler;
 import io.grpc.netty.shaded.io.grpc.netty.InternalNettyServerCredentials;
@@ -9,6 +10,7 @@ import io.grpc.netty.shaded.io.grpc.netty.InternalProtocolNegotiator;
 import io.grpc.netty.shaded.io.grpc.netty.InternalProtocolNegotiators;
 import io.grpc.netty.shaded.io.netty.channel.ChannelHandler;
 import io.grpc.netty.shaded.io.netty.util.AsciiString;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.function.UnaryOperator;
 
@@ -39,12 +41,19 @@ public final class SharedPortNegotiator implements InternalProtocolNegotiator.Pr
   private final HttpRoutes routes;
   private final AccessControl accessControl;
   private final UnaryOperator<ChannelHandler> tls; // null for plaintext
+  private final Duration handshakeTimeout;
+  private final Duration httpIdleTimeout;
 
   private SharedPortNegotiator(
-      HttpRoutes routes, AccessControl accessControl, UnaryOperator<ChannelHandler> tls) {
+      HttpRoutes routes,
+      AccessControl accessControl,
+      UnaryOperator<ChannelHandler> tls,
+      ServerLimits limits) {
     this.routes = Objects.requireNonNull(routes, "routes");
     this.accessControl = Objects.requireNonNull(accessControl, "accessControl");
     this.tls = tls;
+    this.handshakeTimeout = limits.handshakeTimeout();
+    this.httpIdleTimeout = limits.httpIdleTimeout();
   }
 
   /**
@@ -66,8 +75,22 @@ public final class SharedPortNegotiator implements InternalProtocolNegotiator.Pr
    * @param accessControl who may read which route
    */
   public static ServerCredentials credentials(HttpRoutes routes, AccessControl accessControl) {
+    return credentials(routes, accessControl, ServerLimits.DEFAULTS);
+  }
+
+  /**
+   * {@return the server credentials of {@link #credentials(HttpRoutes, AccessControl)}, with the
+   * handshake and HTTP/1.1 idle timeouts of {@code limits}} The server must turn grpc's own
+   * handshake timeout off (see {@link HandshakeDeadline}).
+   *
+   * @param routes the plain HTTP routes to serve beside gRPC
+   * @param accessControl who may read which route
+   * @param limits where {@code handshakeTimeout} and {@code httpIdleTimeout} come from
+   */
+  public static ServerCredentials credentials(
+      HttpRoutes routes, AccessControl accessControl, ServerLimits limits) {
     return InternalNettyServerCredentials.create(
-        new SharedPortNegotiator(routes, accessControl, null));
+        new SharedPortNegotiator(routes, accessControl, null, limits));
   }
 
   /**
@@ -82,8 +105,26 @@ public final class SharedPortNegotiator implements InternalProtocolNegotiator.Pr
    */
   public static ServerCredentials tlsCredentials(
       HttpRoutes routes, AccessControl accessControl, UnaryOperator<ChannelHandler> tls) {
+    return tlsCredentials(routes, accessControl, tls, ServerLimits.DEFAULTS);
+  }
+
+  /**
+   * {@return the server credentials of {@link #tlsCredentials(HttpRoutes, AccessControl,
+   * UnaryOperator)}, with the handshake and HTTP/1.1 idle timeouts of {@code limits}}
+   *
+   * @param routes the HTTP routes to serve beside gRPC
+   * @param accessControl who may read which route
+   * @param tls as for the other overload
+   * @param limits where {@code handshakeTimeout} and {@code httpIdleTimeout} come from
+   */
+  public static ServerCredentials tlsCredentials(
+      HttpRoutes routes,
+      AccessControl accessControl,
+      UnaryOperator<ChannelHandler> tls,
+      ServerLimits limits) {
     return InternalNettyServerCredentials.create(
-        new SharedPortNegotiator(routes, accessControl, Objects.requireNonNull(tls, "tls")));
+        new SharedPortNegotiator(
+            routes, accessControl, Objects.requireNonNull(tls, "tls"), limits));
   }
 
   @Override
@@ -92,22 +133,31 @@ public final class SharedPortNegotiator implements InternalProtocolNegotiator.Pr
   }
 
   /**
-   * Plaintext: the sniffer first, then grpc-netty's plaintext negotiation for gRPC. TLS: grpc's
-   * wait-until-active step (it adds the addresses to the negotiation event), then the handshake,
-   * then the sniffer on the decrypted bytes, then grpc's final step for gRPC; the same order as
-   * grpc-java's own {@code serverTls} with the sniffer in between.
+   * First the {@link HandshakeDeadline}, then, in plaintext: the sniffer, then grpc-netty's
+   * plaintext negotiation for gRPC. TLS: grpc's wait-until-active step (it adds the addresses to
+   * the negotiation event), then the handshake, then the sniffer on the decrypted bytes, then
+   * grpc's final step for gRPC; the same order as grpc-java's own {@code serverTls} with the
+   * sniffer in between.
    */
   @Override
   public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
     grpcHandler.setCumulator(ComposingCumulator.INSTANCE);
     if (tls == null) {
-      return new ProtocolSniffer(plaintext.newHandler(grpcHandler), routes, accessControl);
+      return new HandshakeDeadline(
+          new ProtocolSniffer(
+              plaintext.newHandler(grpcHandler), routes, accessControl, httpIdleTimeout),
+          handshakeTimeout);
     }
     ChannelHandler sniffer =
         new ProtocolSniffer(
-            InternalProtocolNegotiators.grpcNegotiationHandler(grpcHandler), routes, accessControl);
-    return InternalProtocolNegotiators.waitUntilActiveHandler(
-        tls.apply(sniffer), grpcHandler.getNegotiationLogger());
+            InternalProtocolNegotiators.grpcNegotiationHandler(grpcHandler),
+            routes,
+            accessControl,
+            httpIdleTimeout);
+    return new HandshakeDeadline(
+        InternalProtocolNegotiators.waitUntilActiveHandler(
+            tls.apply(sniffer), grpcHandler.getNegotiationLogger()),
+        handshakeTimeout);
   }
 
   @Override
