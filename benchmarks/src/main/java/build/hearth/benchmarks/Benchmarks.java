@@ -34,7 +34,8 @@ public final class Benchmarks implements Callable<Integer> {
     return new CommandLine(new Benchmarks())
         .addSubcommand("cas", new CasLoadDriver())
         .addSubcommand("execute", new ExecuteLoadDriver())
-        .addSubcommand("sandbox-spawn", new SandboxSpawnDriver());
+        .addSubcommand("sandbox-spawn", new SandboxSpawnDriver())
+        .addSubcommand("crash", new CrashLoadDriver());
   }
 
   /**
@@ -50,6 +51,7 @@ public final class Benchmarks implements Callable<Integer> {
   @Override
   public Integer call() {
     throw new CommandLine.ParameterException(
-        spec.commandLine(), "name a load driver: cas, execute or sandbox-spawn (see --help)");
+        spec.commandLine(),
+        "name a load driver: cas, execute, sandbox-spawn or crash (see --help)");
   }
 }
