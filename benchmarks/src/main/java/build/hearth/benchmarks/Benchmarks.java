@@ -8,8 +8,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * The runnable jar's entry point: one subcommand per load driver, {@code cas} ({@link
- * CasLoadDriver}), {@code execute} ({@link ExecuteLoadDriver}) and {@code sandbox-spawn} ({@link
- * SandboxSpawnDriver}).
+ * CasLoadDriver}), {@code execute} ({@link ExecuteLoadDriver}), {@code sandbox-spawn} ({@link
+ * SandboxSpawnDriver}), and issue 15's fault and load drivers {@code crash} ({@link
+ * CrashLoadDriver}) and {@code overload} ({@link OverloadDriver}); see docs/reliability.md.
  *
  * <pre>
  * java -jar benchmarks/target/hearth-benchmarks.jar cas [--help]
@@ -35,7 +36,8 @@ public final class Benchmarks implements Callable<Integer> {
         .addSubcommand("cas", new CasLoadDriver())
         .addSubcommand("execute", new ExecuteLoadDriver())
         .addSubcommand("sandbox-spawn", new SandboxSpawnDriver())
-        .addSubcommand("crash", new CrashLoadDriver());
+        .addSubcommand("crash", new CrashLoadDriver())
+        .addSubcommand("overload", new OverloadDriver());
   }
 
   /**
@@ -52,6 +54,6 @@ public final class Benchmarks implements Callable<Integer> {
   public Integer call() {
     throw new CommandLine.ParameterException(
         spec.commandLine(),
-        "name a load driver: cas, execute, sandbox-spawn or crash (see --help)");
+        "name a load driver: cas, execute, sandbox-spawn, crash or overload (see --help)");
   }
 }
