@@ -35,12 +35,13 @@ import picocli.CommandLine.Option;
 /**
  * Overload (issue 15): a real {@code hearth serve} started with a small heap ({@code -Xmx256m} by
  * default), the {@code filesystem} stores and an in-process worker, and 64 concurrent clients that
- * for N seconds upload (ByteStream writes up to 1 MiB, BatchUpdateBlobs), read back what was
- * acknowledged, and execute trivial actions ({@code /bin/true} with an argument of their own, so
- * each is a new execution). It records every call's status and latency per operation, and fails the
- * run if any status other than {@code OK} or {@code RESOURCE_EXHAUSTED} appears, a read returns
- * other bytes, the server logs an {@code OutOfMemoryError} or dies, or, afterwards, an acknowledged
- * blob does not read back and verify. From the repository root:
+ * for N seconds, each on a connection of its own, upload (ByteStream writes up to 1 MiB,
+ * BatchUpdateBlobs), read back what was acknowledged, and execute trivial actions ({@code
+ * /bin/true} with an argument of their own, so each is a new execution). It records every call's
+ * status and latency per operation, and fails the run if any status other than {@code OK} or {@code
+ * RESOURCE_EXHAUSTED} appears, a read returns other bytes, the server logs an {@code
+ * OutOfMemoryError} or dies, or, afterwards, an acknowledged blob does not read back and verify.
+ * From the repository root:
  *
  * <pre>
  * ./mvnw -q -B -pl benchmarks -am package -DskipTests
@@ -190,34 +191,18 @@ public final class OverloadDriver implements Callable<Integer> {
         Thread thread =
             new Thread(
                 () -> {
-                  int sequence = 0;
-                  while (System.nanoTime() < end) {
-                    Op op = pick(random);
-                    long started = System.nanoTime();
-                    Status.Code code;
-                    try {
-                      code =
-                          call(
-                              op,
-                              client,
-                              random,
-                              acknowledged,
-                              inputRoot,
-                              "client-" + clientIndex + "-" + sequence++,
-                              problems);
-                    } catch (StatusRuntimeException e) {
-                      code = e.getStatus().getCode();
-                      if (!ALLOWED.contains(code)) {
-                        problems.add(op + " failed with " + e.getStatus());
-                      }
-                    }
-                    if (code != null) {
-                      latencies.get(op).add(System.nanoTime() - started);
-                      statuses
-                          .get(op)
-                          .computeIfAbsent(code, k -> new AtomicLong())
-                          .incrementAndGet();
-                    }
+                  // A client of its own: its own connection, as 64 Bazel clients would have.
+                  try (ReapiClient own = new ReapiClient(server.port(), Duration.ofSeconds(120))) {
+                    drive(
+                        own,
+                        random,
+                        end,
+                        clientIndex,
+                        acknowledged,
+                        inputRoot,
+                        statuses,
+                        latencies,
+                        problems);
                   }
                 },
                 "overload-" + c);
@@ -260,6 +245,45 @@ public final class OverloadDriver implements Callable<Integer> {
     }
     return new Result(
         clients, seconds, heap, ops, blobsVerified, bytesVerified, List.copyOf(problems));
+  }
+
+  /** One client's calls until {@code end}, each timed and counted. */
+  private static void drive(
+      ReapiClient client,
+      Random random,
+      long end,
+      int clientIndex,
+      AcknowledgedWrites acknowledged,
+      Digest inputRoot,
+      Map<Op, Map<Status.Code, AtomicLong>> statuses,
+      Map<Op, List<Long>> latencies,
+      List<String> problems) {
+    int sequence = 0;
+    while (System.nanoTime() < end) {
+      Op op = pick(random);
+      long started = System.nanoTime();
+      Status.Code code;
+      try {
+        code =
+            call(
+                op,
+                client,
+                random,
+                acknowledged,
+                inputRoot,
+                "client-" + clientIndex + "-" + sequence++,
+                problems);
+      } catch (StatusRuntimeException e) {
+        code = e.getStatus().getCode();
+        if (!ALLOWED.contains(code)) {
+          problems.add(op + " failed with " + e.getStatus());
+        }
+      }
+      if (code != null) {
+        latencies.get(op).add(System.nanoTime() - started);
+        statuses.get(op).computeIfAbsent(code, k -> new AtomicLong()).incrementAndGet();
+      }
+    }
   }
 
   private static long percentile(List<Long> sorted, double quantile) {
