@@ -8,8 +8,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * The runnable jar's entry point: one subcommand per load driver, {@code cas} ({@link
- * CasLoadDriver}), {@code execute} ({@link ExecuteLoadDriver}) and {@code sandbox-spawn} ({@link
- * SandboxSpawnDriver}).
+ * CasLoadDriver}), {@code execute} ({@link ExecuteLoadDriver}), {@code sandbox-spawn} ({@link
+ * SandboxSpawnDriver}), and issue 15's fault and load drivers {@code crash} ({@link
+ * CrashLoadDriver}) and {@code overload} ({@link OverloadDriver}); see docs/reliability.md.
  *
  * <pre>
  * java -jar benchmarks/target/hearth-benchmarks.jar cas [--help]
@@ -34,7 +35,9 @@ public final class Benchmarks implements Callable<Integer> {
     return new CommandLine(new Benchmarks())
         .addSubcommand("cas", new CasLoadDriver())
         .addSubcommand("execute", new ExecuteLoadDriver())
-        .addSubcommand("sandbox-spawn", new SandboxSpawnDriver());
+        .addSubcommand("sandbox-spawn", new SandboxSpawnDriver())
+        .addSubcommand("crash", new CrashLoadDriver())
+        .addSubcommand("overload", new OverloadDriver());
   }
 
   /**
@@ -50,6 +53,7 @@ public final class Benchmarks implements Callable<Integer> {
   @Override
   public Integer call() {
     throw new CommandLine.ParameterException(
-        spec.commandLine(), "name a load driver: cas, execute or sandbox-spawn (see --help)");
+        spec.commandLine(),
+        "name a load driver: cas, execute, sandbox-spawn, crash or overload (see --help)");
   }
 }

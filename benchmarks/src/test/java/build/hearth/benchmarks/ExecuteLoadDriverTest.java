@@ -31,7 +31,8 @@ class ExecuteLoadDriverTest {
     cli.setErr(new PrintWriter(err));
 
     assertThat(cli.execute()).isEqualTo(2);
-    assertThat(err.toString()).contains("name a load driver: cas, execute or sandbox-spawn");
+    assertThat(err.toString())
+        .contains("name a load driver: cas, execute, sandbox-spawn, crash or overload");
   }
 
   @Test
@@ -46,6 +47,10 @@ class ExecuteLoadDriverTest {
     assertThat(out.toString()).contains("--concurrency").contains("--cache-mode");
     assertThat(cli.execute("sandbox-spawn", "--help")).isZero();
     assertThat(out.toString()).contains("--spawns").contains("--linux-sandbox");
+    assertThat(cli.execute("crash", "--help")).isZero();
+    assertThat(out.toString()).contains("--kills").contains("--max-load-millis");
+    assertThat(cli.execute("overload", "--help")).isZero();
+    assertThat(out.toString()).contains("--clients").contains("--heap");
   }
 
   @Test
