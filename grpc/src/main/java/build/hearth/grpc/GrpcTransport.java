@@ -228,6 +228,7 @@ final class GrpcTransport implements Transport {
                     new WorkerApiService(
                         hub, settings.workerKeepAliveInterval(), context.serverName()))
             .orElse(null);
+    MalformedRequests malformed = new MalformedRequests();
     Server server =
         builder
             .executor(dispatch)
@@ -236,19 +237,31 @@ final class GrpcTransport implements Transport {
             .intercept(new AccessInterceptor(context.accessControl()))
             // Before the access check, so that a refused call costs no authentication.
             .intercept(admission)
-            // Outermost, so that it also counts what the access check let through and a limit
-            // refused.
+            // Outside the access check, so that it also counts what the access check let through
+            // and a limit refused.
             .intercept(new LimitRefusalInterceptor(context.limitRefusals()))
+            // Outermost: a request that does not parse reaches nothing else.
+            .intercept(malformed)
             .maxInboundMessageSize(inboundLimit(context.maxBatchSizeBytes()))
-            .addService(new CapabilitiesService(instances, context.maxBatchSizeBytes()))
-            .addService(new CasService(instances, context.maxBatchSizeBytes()))
             .addService(
-                new ByteStreamService(
-                    instances, sessions, settings.readChunkBytes(), CallIdentity::current))
-            .addService(new ActionCacheService(instances))
-            .addServices(workerApi == null ? List.of() : List.of(workerApi.bindService()))
-            .addService(new ExecutionGrpcService(instances, executor))
-            .addService(new OperationsGrpcService(instances, executor, sweeper))
+                malformed.lenient(
+                    new CapabilitiesService(instances, context.maxBatchSizeBytes()).bindService()))
+            .addService(
+                malformed.lenient(
+                    new CasService(instances, context.maxBatchSizeBytes()).bindService()))
+            .addService(
+                malformed.lenient(
+                    new ByteStreamService(
+                            instances, sessions, settings.readChunkBytes(), CallIdentity::current)
+                        .bindService()))
+            .addService(malformed.lenient(new ActionCacheService(instances).bindService()))
+            .addServices(
+                workerApi == null ? List.of() : List.of(malformed.lenient(workerApi.bindService())))
+            .addService(
+                malformed.lenient(new ExecutionGrpcService(instances, executor).bindService()))
+            .addService(
+                malformed.lenient(
+                    new OperationsGrpcService(instances, executor, sweeper).bindService()))
             .build();
     try {
       server.start();
