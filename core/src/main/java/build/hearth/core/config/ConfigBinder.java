@@ -209,7 +209,8 @@ final class ConfigBinder {
             "unknownProperties",
             "maxQueueTime",
             "maxRetries",
-            "assignmentGrace");
+            "assignmentGrace",
+            "maxQueuedActions");
 
     Map<String, PropertyType> types = new LinkedHashMap<>();
     Optional<Node> propertiesNode = fields.optional("properties");
@@ -244,7 +245,13 @@ final class ConfigBinder {
             .optional("assignmentGrace")
             .map(ConfigValues::duration)
             .orElse(SchedulerConfig.DEFAULT_ASSIGNMENT_GRACE);
-    return new SchedulerConfig(name, types, unknown, maxQueueTime, maxRetries, assignmentGrace);
+    int maxQueuedActions =
+        fields
+            .optional("maxQueuedActions")
+            .map(n -> ConfigValues.count(n, 1, "must be at least 1"))
+            .orElse(SchedulerConfig.DEFAULT_MAX_QUEUED_ACTIONS);
+    return new SchedulerConfig(
+        name, types, unknown, maxQueueTime, maxRetries, assignmentGrace, maxQueuedActions);
   }
 
   private static PropertyType propertyType(Node node) {

@@ -161,8 +161,12 @@ final class DefaultExecutionService implements ExecutionService {
     try {
       ticket = scheduler.submit(scheduled);
     } catch (RuntimeException e) {
-      // Requests that merged onto it meanwhile must not wait for a ticket that never came.
-      ExecuteResponse failed = failure(StatusCode.INTERNAL, "submitting the action failed: " + e);
+      // Requests that merged onto it meanwhile must not wait for a ticket that never came. A
+      // refusal, such as a full queue, reaches them as it is; anything else is a bug.
+      ExecuteResponse failed =
+          e instanceof HearthException refused
+              ? failure(refused.code(), refused.getMessage())
+              : failure(StatusCode.INTERNAL, "submitting the action failed: " + e);
       execution.complete(failed);
       tellCompleted(actionDigest, failed);
       throw e;

@@ -597,6 +597,37 @@ class ExecutionServiceTest {
     assertThat(execution.stage()).isEqualTo(ExecutionStage.Value.COMPLETED);
   }
 
+  // ---- the queue's bound ----
+
+  @Test
+  void aFullQueueRefusesExecuteButMergedDuplicatesDoNotCount() {
+    try (Scheduler<ExecutionTask, ActionOutcome> small =
+        Scheduler.newBuilder()
+            .name("tiny")
+            .maxQueuedActions(1)
+            .callbackExecutor(Runnable::run)
+            .expiryCheckInterval(Duration.ZERO)
+            .build()) {
+      ExecutionService bounded =
+          ExecutionServices.newBuilder().cas(hearth.cas()).scheduler(small).build();
+      Digest queued = storeAction("sleep", "1");
+      Execution first = bounded.execute(request(queued));
+
+      // The same action again merges onto the queued one and takes no second place.
+      Execution duplicate = bounded.execute(request(queued));
+      assertThat(small.stats().queued()).isEqualTo(1);
+
+      HearthException refused =
+          org.assertj.core.api.Assertions.catchThrowableOfType(
+              () -> bounded.execute(request(storeAction("sleep", "2"))), HearthException.class);
+      assertThat(refused.code()).isEqualTo(StatusCode.RESOURCE_EXHAUSTED);
+      assertThat(refused.limit()).contains("scheduler_queue");
+      assertThat(refused.getMessage()).contains("schedulers.tiny.maxQueuedActions is 1");
+      assertThat(first.result()).isNotDone();
+      assertThat(duplicate.result()).isNotDone();
+    }
+  }
+
   // ---- interest and cancellation ----
 
   @Test
