@@ -10,6 +10,7 @@ import build.hearth.grpc.reapi.ActionCacheService;
 import build.hearth.grpc.reapi.CapabilitiesService;
 import build.hearth.grpc.reapi.CasService;
 import build.hearth.grpc.reapi.ExecutionGrpcService;
+import build.hearth.grpc.reapi.ExecutionStreamEnds;
 import build.hearth.grpc.reapi.OperationsGrpcService;
 import build.hearth.grpc.security.AccessInterceptor;
 import build.hearth.grpc.tls.ServerTls;
@@ -199,6 +200,8 @@ final class GrpcTransport implements Transport {
             .addServices(workerApi == null ? List.of() : List.of(workerApi.bindService()))
             .addService(new ExecutionGrpcService(instances, executor))
             .addService(new OperationsGrpcService(instances, executor, sweeper))
+            // Tells the execution service a client's cancel from a broken stream.
+            .addStreamTracerFactory(ExecutionStreamEnds.tracerFactory())
             .build();
     try {
       server.start();
