@@ -84,8 +84,21 @@ public interface Execution {
 
   /** Interest of one client in an execution; closing it is idempotent. Thread-safe. */
   interface Watch extends AutoCloseable {
-    /** Withdraws the interest; the first call counts, later ones do nothing. Never throws. */
+    /**
+     * Withdraws the interest; the first call counts, later ones do nothing. Never throws. An
+     * execution that nobody wants any more may wait a short grace for its client to re-attach (its
+     * stream may have broken) before it is cancelled.
+     */
     @Override
     void close();
+
+    /**
+     * Withdraws the interest because the client chose to stop following, rather than because its
+     * stream broke: an execution nobody else wants is cancelled without waiting for a re-attach.
+     * Like {@link #close()} otherwise, and the same as it by default.
+     */
+    default void abandon() {
+      close();
+    }
   }
 }

@@ -12,6 +12,7 @@ import build.hearth.grpc.reapi.ActionCacheService;
 import build.hearth.grpc.reapi.CapabilitiesService;
 import build.hearth.grpc.reapi.CasService;
 import build.hearth.grpc.reapi.ExecutionGrpcService;
+import build.hearth.grpc.reapi.ExecutionStreamEnds;
 import build.hearth.grpc.reapi.OperationsGrpcService;
 import build.hearth.grpc.security.AccessInterceptor;
 import build.hearth.grpc.security.CallIdentity;
@@ -262,6 +263,8 @@ final class GrpcTransport implements Transport {
             .addService(
                 malformed.lenient(
                     new OperationsGrpcService(instances, executor, sweeper).bindService()))
+            // Tells the execution service a client's cancel from a broken stream.
+            .addStreamTracerFactory(ExecutionStreamEnds.tracerFactory())
             .build();
     try {
       server.start();

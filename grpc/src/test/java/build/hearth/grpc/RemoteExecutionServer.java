@@ -54,6 +54,15 @@ public final class RemoteExecutionServer implements AutoCloseable {
 
   /** A server whose scheduler is built by {@code scheduler} from the default builder. */
   public RemoteExecutionServer(UnaryOperator<SchedulerBuilder> scheduler) {
+    this(scheduler, UnaryOperator.identity());
+  }
+
+  /**
+   * A server whose scheduler is built by {@code scheduler}, and whose transport serves the
+   * execution service as {@code served} wraps it (to watch what the transport does with it).
+   */
+  public RemoteExecutionServer(
+      UnaryOperator<SchedulerBuilder> scheduler, UnaryOperator<ExecutionService> served) {
     blobs = MemoryStores.blobStore();
     actionCacheStore = MemoryStores.actionCacheStore();
     cas = Storage.cas(blobs);
@@ -73,10 +82,18 @@ public final class RemoteExecutionServer implements AutoCloseable {
                 TransportContext.newBuilder("remote-exec", "127.0.0.1", port)
                     .instance(
                         new InstanceServices(
-                            "", cas, Optional.of(actionCache), false, Optional.of(executions)))
+                            "",
+                            cas,
+                            Optional.of(actionCache),
+                            false,
+                            Optional.of(served.apply(executions))))
                     .workerHub(new SchedulerWorkerHub("main", this.scheduler, null, null))
                     .build(),
             GrpcSettings.defaults().withWorkerKeepAliveInterval(KEEP_ALIVE));
+  }
+
+  public int port() {
+    return server.port();
   }
 
   public ManagedChannel channel() {

@@ -63,7 +63,19 @@ public final class WorkerTestServer implements AutoCloseable {
     this(Clock.systemUTC(), tls);
   }
 
+  /**
+   * A server that sends keep-alives every {@code keepAlive}: longer than {@link #KEEP_ALIVE} for
+   * tests whose messages take a while to cross, such as a command of many megabytes.
+   */
+  public WorkerTestServer(Duration keepAlive) {
+    this(Clock.systemUTC(), null, keepAlive);
+  }
+
   private WorkerTestServer(Clock clock, TlsSettings tlsSettings) {
+    this(clock, tlsSettings, KEEP_ALIVE);
+  }
+
+  private WorkerTestServer(Clock clock, TlsSettings tlsSettings, Duration keepAlive) {
     this.tls = tlsSettings != null;
     blobs = MemoryStores.blobStore();
     cas = Storage.cas(blobs);
@@ -81,7 +93,7 @@ public final class WorkerTestServer implements AutoCloseable {
               }
               return context.build();
             },
-            GrpcSettings.defaults().withClock(clock).withWorkerKeepAliveInterval(KEEP_ALIVE));
+            GrpcSettings.defaults().withClock(clock).withWorkerKeepAliveInterval(keepAlive));
   }
 
   /** Starts the transport again on the same port, with the same scheduler and CAS. */

@@ -255,13 +255,11 @@ public final class HearthServer implements AutoCloseable {
               .execution()
               .map(
                   e ->
-                      ExecutionServices.newBuilder()
+                      e.applyTo(ExecutionServices.newBuilder())
                           .instanceName(instance.name())
                           .cas(cas)
                           .actionCache(actionCache)
                           .scheduler(schedulers.get(e.scheduler()))
-                          .defaultTimeout(e.defaultTimeout())
-                          .maxTimeout(e.maxTimeout())
                           .completionExecutor(completions)
                           .listener(metrics.executionListener(instance.name()))
                           .build());

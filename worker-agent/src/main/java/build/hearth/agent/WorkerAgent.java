@@ -96,8 +96,13 @@ import org.slf4j.LoggerFactory;
 public final class WorkerAgent implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WorkerAgent.class);
 
-  /** Room for large commands and GetTree pages; batches stay under 4 MiB regardless. */
-  private static final int MAX_INBOUND_MESSAGE_BYTES = 16 << 20;
+  /**
+   * Room for the largest assignment a server sends: it accepts an Action and a Command of up to 16
+   * MiB each and sends both in one message of at most 33 MiB (the server's {@code
+   * WorkerStream.MAX_ASSIGNMENT_BYTES}); also room for GetTree pages. A smaller bound here broke
+   * the whole stream, and every action on it, on one big command.
+   */
+  static final int MAX_INBOUND_MESSAGE_BYTES = 40 << 20;
 
   private final Endpoint endpoint;
   private final String name;

@@ -109,6 +109,64 @@ class WorkerAgentTest {
   }
 
   @Test
+  void aCommandAtTheServersBoundRunsAndTheWorkersOtherActionsAreUnaffected() throws Exception {
+    // Megabytes take a while to cross a busy machine: no keep-alive must time out meanwhile.
+    server.close();
+    server = new WorkerTestServer(Duration.ofSeconds(10));
+    connected("agent-big", 2);
+    Ticket<ActionOutcome> running = server.submit("block", "keeps-running");
+    assertThat(script.started.poll(10, TimeUnit.SECONDS)).isEqualTo("block keeps-running");
+    Digest input = server.cas.put(ByteString.copyFromUtf8("big"));
+    // A Command of exactly the 16 MiB the execution service accepts; its assignment is larger.
+    int commandBytes = 16 << 20;
+    String padding = "x".repeat(commandBytes - 200);
+    int size = command("upper", input.toString(), padding).getSerializedSize();
+    padding = "x".repeat(padding.length() + commandBytes - size);
+    assertThat(command("upper", input.toString(), padding).getSerializedSize())
+        .isEqualTo(commandBytes);
+
+    Ticket<ActionOutcome> big =
+        server.scheduler.submit(
+            build.hearth.core.scheduler.ActionRequest.of(
+                "big",
+                build.bazel.remote.execution.v2.Platform.getDefaultInstance(),
+                server.task("upper", input.toString(), padding)));
+
+    assertThat(big.result().get(20, TimeUnit.SECONDS).ran()).isTrue();
+    assertThat(running.result()).isNotDone();
+    assertThat(server.scheduler.stats().requeued()).isZero();
+    running.cancel();
+    await().atMost(WAIT).until(() -> script.cancelled.get() == 1);
+  }
+
+  @Test
+  void anAssignmentTooBigForAWorkerFailsOnlyThatAction() throws Exception {
+    // Megabytes take a while to cross a busy machine: no keep-alive must time out meanwhile.
+    server.close();
+    server = new WorkerTestServer(Duration.ofSeconds(10));
+    connected("agent-huge", 2);
+    Ticket<ActionOutcome> running = server.submit("block", "stays");
+    assertThat(script.started.poll(10, TimeUnit.SECONDS)).isEqualTo("block stays");
+    Digest input = server.cas.put(ByteString.copyFromUtf8("huge"));
+    String padding = "x".repeat(34 << 20);
+
+    Ticket<ActionOutcome> huge =
+        server.scheduler.submit(
+            build.hearth.core.scheduler.ActionRequest.of(
+                "huge",
+                build.bazel.remote.execution.v2.Platform.getDefaultInstance(),
+                server.task("upper", input.toString(), padding)));
+
+    HearthException refused = failure(huge);
+    assertThat(refused.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+    assertThat(refused.getMessage()).contains("bytes, more than the", "a worker accepts");
+    assertThat(running.result()).isNotDone();
+    assertThat(server.scheduler.stats().requeued()).isZero();
+    running.cancel();
+    await().atMost(WAIT).until(() -> script.cancelled.get() == 1);
+  }
+
+  @Test
   void cancellingATicketReachesTheRunner() throws Exception {
     connected("agent-cancel", 1);
     Ticket<ActionOutcome> ticket = server.submit("block", "cancel-me");
@@ -312,6 +370,12 @@ class WorkerAgentTest {
         .hasMessageContaining("runner");
     assertThat(WorkerAgent.newBuilder().endpoint("h:1").runner(script.factory()).build().name())
         .contains("-" + ProcessHandle.current().pid());
+  }
+
+  private static build.bazel.remote.execution.v2.Command command(String... arguments) {
+    return build.bazel.remote.execution.v2.Command.newBuilder()
+        .addAllArguments(List.of(arguments))
+        .build();
   }
 
   private static HearthException failure(Ticket<ActionOutcome> ticket) throws Exception {

@@ -4,6 +4,7 @@ import build.hearth.api.ConfigException;
 import build.hearth.core.config.Node.ArrayNode;
 import build.hearth.core.config.Node.ObjectNode;
 import build.hearth.core.config.Node.ValueNode;
+import build.hearth.core.execution.ExecutionServices;
 import build.hearth.core.scheduler.PropertyType;
 import build.hearth.spi.storage.StoreSettings;
 import build.hearth.spi.transport.ServerLimits;
@@ -209,7 +210,8 @@ final class ConfigBinder {
             "unknownProperties",
             "maxQueueTime",
             "maxRetries",
-            "assignmentGrace");
+            "assignmentGrace",
+            "maxQueuedActions");
 
     Map<String, PropertyType> types = new LinkedHashMap<>();
     Optional<Node> propertiesNode = fields.optional("properties");
@@ -244,7 +246,13 @@ final class ConfigBinder {
             .optional("assignmentGrace")
             .map(ConfigValues::duration)
             .orElse(SchedulerConfig.DEFAULT_ASSIGNMENT_GRACE);
-    return new SchedulerConfig(name, types, unknown, maxQueueTime, maxRetries, assignmentGrace);
+    int maxQueuedActions =
+        fields
+            .optional("maxQueuedActions")
+            .map(n -> ConfigValues.count(n, 1, "must be at least 1"))
+            .orElse(SchedulerConfig.DEFAULT_MAX_QUEUED_ACTIONS);
+    return new SchedulerConfig(
+        name, types, unknown, maxQueueTime, maxRetries, assignmentGrace, maxQueuedActions);
   }
 
   private static PropertyType propertyType(Node node) {
@@ -614,7 +622,9 @@ final class ConfigBinder {
             "an execution object such as {\"scheduler\": \"main\"}",
             "scheduler",
             "defaultTimeout",
-            "maxTimeout");
+            "maxTimeout",
+            "maxCompletedOperations",
+            "reattachGrace");
     Node schedulerNode =
         fields.required(
             "scheduler", "it names the schedulers entry that runs this instance's actions");
@@ -643,7 +653,26 @@ final class ConfigBinder {
               + ConfigValues.format(defaultTimeout)
               + ", its default); raise it or set a shorter defaultTimeout");
     }
-    return new ExecutionConfig(scheduler, defaultTimeout, maxTimeout);
+    int maxCompletedOperations =
+        fields
+            .optional("maxCompletedOperations")
+            .map(n -> ConfigValues.count(n, 1, "must be at least 1"))
+            .orElse(ExecutionConfig.DEFAULT_MAX_COMPLETED_OPERATIONS);
+    Duration reattachGrace = ExecutionConfig.DEFAULT_REATTACH_GRACE;
+    Optional<Node> graceNode = fields.optional("reattachGrace");
+    if (graceNode.isPresent()) {
+      reattachGrace = ConfigValues.duration(graceNode.get());
+      if (reattachGrace.compareTo(ExecutionServices.MAX_REATTACH_GRACE) > 0) {
+        throw Fields.invalid(
+            graceNode.get(),
+            "must be at most "
+                + ConfigValues.format(ExecutionServices.MAX_REATTACH_GRACE)
+                + ", so that an abandoned action does not run on; found "
+                + ConfigValues.format(reattachGrace));
+      }
+    }
+    return new ExecutionConfig(
+        scheduler, defaultTimeout, maxTimeout, maxCompletedOperations, reattachGrace);
   }
 
   /**

@@ -1,5 +1,6 @@
 package build.hearth.core.config;
 
+import build.hearth.core.execution.ExecutionServices;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -18,14 +19,39 @@ public final class ExecutionConfig {
   /** The longest timeout an action may ask for, when the file does not say: 3 hours. */
   public static final Duration DEFAULT_MAX_TIMEOUT = Duration.ofHours(3);
 
+  /** How many operations of completed executions are kept when the file does not say: 10,000. */
+  public static final int DEFAULT_MAX_COMPLETED_OPERATIONS =
+      ExecutionServices.DEFAULT_MAX_COMPLETED_OPERATIONS;
+
+  /** How long an execution nobody watches waits for a client to come back, by default: 5 s. */
+  public static final Duration DEFAULT_REATTACH_GRACE = ExecutionServices.DEFAULT_REATTACH_GRACE;
+
   private final String scheduler;
   private final Duration defaultTimeout;
   private final Duration maxTimeout;
+  private final int maxCompletedOperations;
+  private final Duration reattachGrace;
 
   ExecutionConfig(String scheduler, Duration defaultTimeout, Duration maxTimeout) {
+    this(
+        scheduler,
+        defaultTimeout,
+        maxTimeout,
+        DEFAULT_MAX_COMPLETED_OPERATIONS,
+        DEFAULT_REATTACH_GRACE);
+  }
+
+  ExecutionConfig(
+      String scheduler,
+      Duration defaultTimeout,
+      Duration maxTimeout,
+      int maxCompletedOperations,
+      Duration reattachGrace) {
     this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
     this.defaultTimeout = Objects.requireNonNull(defaultTimeout, "defaultTimeout");
     this.maxTimeout = Objects.requireNonNull(maxTimeout, "maxTimeout");
+    this.maxCompletedOperations = maxCompletedOperations;
+    this.reattachGrace = Objects.requireNonNull(reattachGrace, "reattachGrace");
   }
 
   /**
@@ -49,17 +75,51 @@ public final class ExecutionConfig {
     return maxTimeout;
   }
 
+  /**
+   * {@return how many operations of completed executions can still be found by WaitExecution and
+   * GetOperation; the oldest are forgotten beyond it; always positive}
+   */
+  public int maxCompletedOperations() {
+    return maxCompletedOperations;
+  }
+
+  /**
+   * {@return how long an unfinished execution whose last client's stream broke waits for a client
+   * to re-attach before it is cancelled; between 0 and 30 seconds}
+   */
+  public Duration reattachGrace() {
+    return reattachGrace;
+  }
+
+  /**
+   * Sets this configuration's timeouts, completed-operation bound and re-attach grace on {@code
+   * builder}, leaving the rest as it is.
+   *
+   * @param builder the execution service builder to configure
+   * @return {@code builder}
+   */
+  public ExecutionServices.Builder applyTo(ExecutionServices.Builder builder) {
+    return builder
+        .defaultTimeout(defaultTimeout)
+        .maxTimeout(maxTimeout)
+        .maxCompletedOperations(maxCompletedOperations)
+        .reattachGrace(reattachGrace);
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof ExecutionConfig that
         && scheduler.equals(that.scheduler)
         && defaultTimeout.equals(that.defaultTimeout)
-        && maxTimeout.equals(that.maxTimeout);
+        && maxTimeout.equals(that.maxTimeout)
+        && maxCompletedOperations == that.maxCompletedOperations
+        && reattachGrace.equals(that.reattachGrace);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(scheduler, defaultTimeout, maxTimeout);
+    return Objects.hash(
+        scheduler, defaultTimeout, maxTimeout, maxCompletedOperations, reattachGrace);
   }
 
   @Override
@@ -70,6 +130,10 @@ public final class ExecutionConfig {
         + ConfigValues.format(defaultTimeout)
         + ", maxTimeout="
         + ConfigValues.format(maxTimeout)
+        + ", maxCompletedOperations="
+        + maxCompletedOperations
+        + ", reattachGrace="
+        + ConfigValues.format(reattachGrace)
         + "}";
   }
 }

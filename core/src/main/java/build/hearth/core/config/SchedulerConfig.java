@@ -32,12 +32,19 @@ public final class SchedulerConfig {
    */
   public static final Duration DEFAULT_ASSIGNMENT_GRACE = SchedulerBuilder.DEFAULT_ASSIGNMENT_GRACE;
 
+  /**
+   * How many actions may wait in the queue at once when the file does not say: {@link
+   * SchedulerBuilder#DEFAULT_MAX_QUEUED_ACTIONS}.
+   */
+  public static final int DEFAULT_MAX_QUEUED_ACTIONS = SchedulerBuilder.DEFAULT_MAX_QUEUED_ACTIONS;
+
   private final String name;
   private final Map<String, PropertyType> propertyTypes;
   private final PropertyType unknownPropertyType;
   private final Duration maxQueueTime;
   private final int maxRetries;
   private final Duration assignmentGrace;
+  private final int maxQueuedActions;
 
   SchedulerConfig(
       String name,
@@ -51,7 +58,8 @@ public final class SchedulerConfig {
         unknownPropertyType,
         maxQueueTime,
         maxRetries,
-        DEFAULT_ASSIGNMENT_GRACE);
+        DEFAULT_ASSIGNMENT_GRACE,
+        DEFAULT_MAX_QUEUED_ACTIONS);
   }
 
   SchedulerConfig(
@@ -60,13 +68,15 @@ public final class SchedulerConfig {
       PropertyType unknownPropertyType,
       Duration maxQueueTime,
       int maxRetries,
-      Duration assignmentGrace) {
+      Duration assignmentGrace,
+      int maxQueuedActions) {
     this.name = Objects.requireNonNull(name, "name");
     this.propertyTypes = Collections.unmodifiableMap(new LinkedHashMap<>(propertyTypes));
     this.unknownPropertyType = unknownPropertyType;
     this.maxQueueTime = Objects.requireNonNull(maxQueueTime, "maxQueueTime");
     this.maxRetries = maxRetries;
     this.assignmentGrace = Objects.requireNonNull(assignmentGrace, "assignmentGrace");
+    this.maxQueuedActions = maxQueuedActions;
   }
 
   /** {@return the scheduler's name, its key under {@code schedulers}} */
@@ -109,19 +119,30 @@ public final class SchedulerConfig {
   }
 
   /**
-   * Sets this configuration's property types, unknown-property type, queue time and retries on
-   * {@code builder}, leaving its clock, executors and scorer as they are.
+   * {@return how many actions may wait in the queue at once; beyond it Execute is refused with
+   * RESOURCE_EXHAUSTED; always positive}
+   */
+  public int maxQueuedActions() {
+    return maxQueuedActions;
+  }
+
+  /**
+   * Sets this configuration's name, property types, unknown-property type, queue time and bound,
+   * retries and assignment grace on {@code builder}, leaving its clock, executors and scorer as
+   * they are.
    *
    * @param builder the scheduler builder to configure
    * @return {@code builder}
    */
   public SchedulerBuilder applyTo(SchedulerBuilder builder) {
     return builder
+        .name(name)
         .propertyTypes(propertyTypes)
         .unknownPropertyType(unknownPropertyType)
         .maxQueueTime(maxQueueTime)
         .maxRetries(maxRetries)
-        .assignmentGrace(assignmentGrace);
+        .assignmentGrace(assignmentGrace)
+        .maxQueuedActions(maxQueuedActions);
   }
 
   @Override
@@ -132,13 +153,20 @@ public final class SchedulerConfig {
         && unknownPropertyType == that.unknownPropertyType
         && maxQueueTime.equals(that.maxQueueTime)
         && maxRetries == that.maxRetries
-        && assignmentGrace.equals(that.assignmentGrace);
+        && assignmentGrace.equals(that.assignmentGrace)
+        && maxQueuedActions == that.maxQueuedActions;
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(
-        name, propertyTypes, unknownPropertyType, maxQueueTime, maxRetries, assignmentGrace);
+        name,
+        propertyTypes,
+        unknownPropertyType,
+        maxQueueTime,
+        maxRetries,
+        assignmentGrace,
+        maxQueuedActions);
   }
 
   @Override
@@ -155,6 +183,8 @@ public final class SchedulerConfig {
         + maxRetries
         + ", assignmentGrace="
         + ConfigValues.format(assignmentGrace)
+        + ", maxQueuedActions="
+        + maxQueuedActions
         + "}";
   }
 }

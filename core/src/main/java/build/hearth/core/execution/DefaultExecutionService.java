@@ -52,7 +52,10 @@ import org.slf4j.LoggerFactory;
  * client only (see {@link SharedExecution}). Two maps track executions: {@code inFlight} by action
  * digest, for merging (it never holds a {@code do_not_cache} action), and {@code byName}, each
  * operation by its name, for {@link #find}, which also keeps the operations of completed executions
- * until they expire. Expired ones are dropped lazily, on each call, in the order they completed.
+ * until they expire. Expired ones are dropped lazily, on each call, in the order they completed;
+ * and whenever more than {@code maxCompletedOperations} operations of completed executions are
+ * kept, the oldest executions are dropped at once, so that a flood of Execute calls (action-cache
+ * hits complete at once) cannot hold their responses in memory for the whole retention.
  */
 final class DefaultExecutionService implements ExecutionService {
   private static final Logger logger = LoggerFactory.getLogger(DefaultExecutionService.class);
@@ -72,6 +75,8 @@ final class DefaultExecutionService implements ExecutionService {
   private final Duration maxTimeout;
   private final Clock clock;
   private final Duration retention;
+  private final int maxCompletedOperations;
+  private final ReattachGrace reattachGrace;
   private final Executor completionExecutor;
   private final ExecutionListener listener;
 
@@ -80,6 +85,8 @@ final class DefaultExecutionService implements ExecutionService {
       new ConcurrentHashMap<>();
   // Completed executions in the order they completed; guarded by itself.
   private final ArrayDeque<SharedExecution> completed = new ArrayDeque<>();
+  // The operations of the executions in completed; guarded by completed.
+  private long completedOperations;
 
   DefaultExecutionService(
       String instanceName,
@@ -90,6 +97,8 @@ final class DefaultExecutionService implements ExecutionService {
       Duration maxTimeout,
       Clock clock,
       Duration retention,
+      int maxCompletedOperations,
+      ReattachGrace reattachGrace,
       Executor completionExecutor,
       ExecutionListener listener) {
     this.instanceName = instanceName;
@@ -101,6 +110,8 @@ final class DefaultExecutionService implements ExecutionService {
     this.maxTimeout = maxTimeout;
     this.clock = clock;
     this.retention = retention;
+    this.maxCompletedOperations = maxCompletedOperations;
+    this.reattachGrace = reattachGrace;
     this.completionExecutor = completionExecutor;
     this.listener = listener;
   }
@@ -136,7 +147,7 @@ final class DefaultExecutionService implements ExecutionService {
     ExecutionTask task = task(actionDigest, action);
     Platform platform = task.platform();
     SharedExecution execution =
-        SharedExecution.queued(newOperationName(), actionDigest, this::retire);
+        SharedExecution.queued(newOperationName(), actionDigest, this::retire, reattachGrace);
     if (cacheable) {
       while (true) {
         SharedExecution running = inFlight.putIfAbsent(actionDigest, execution);
@@ -161,8 +172,12 @@ final class DefaultExecutionService implements ExecutionService {
     try {
       ticket = scheduler.submit(scheduled);
     } catch (RuntimeException e) {
-      // Requests that merged onto it meanwhile must not wait for a ticket that never came.
-      ExecuteResponse failed = failure(StatusCode.INTERNAL, "submitting the action failed: " + e);
+      // Requests that merged onto it meanwhile must not wait for a ticket that never came. A
+      // refusal, such as a full queue, reaches them as it is; anything else is a bug.
+      ExecuteResponse failed =
+          e instanceof HearthException refused
+              ? failure(refused.code(), refused.getMessage())
+              : failure(StatusCode.INTERNAL, "submitting the action failed: " + e);
       execution.complete(failed);
       tellCompleted(actionDigest, failed);
       throw e;
@@ -453,8 +468,23 @@ final class DefaultExecutionService implements ExecutionService {
   private void retire(SharedExecution execution) {
     inFlight.remove(execution.actionDigest(), execution);
     execution.expiresAt(clock.instant().plus(retention));
+    int operations = execution.operations().size();
     synchronized (completed) {
       completed.addLast(execution);
+      completedOperations += operations;
+      // Keeps at least the newest, whatever its size, so that its clients find their result.
+      while (completedOperations > maxCompletedOperations && completed.size() > 1) {
+        forget(completed.removeFirst());
+      }
+    }
+  }
+
+  /** Drops a completed execution's operations; with {@code completed}'s monitor held. */
+  private void forget(SharedExecution execution) {
+    List<SharedExecution.Operation> operations = execution.operations();
+    completedOperations -= operations.size();
+    for (SharedExecution.Operation operation : operations) {
+      byName.remove(operation.name(), operation);
     }
   }
 
@@ -466,10 +496,7 @@ final class DefaultExecutionService implements ExecutionService {
     synchronized (completed) {
       SharedExecution oldest;
       while ((oldest = completed.peekFirst()) != null && oldest.expired(now)) {
-        completed.removeFirst();
-        for (SharedExecution.Operation operation : oldest.operations()) {
-          byName.remove(operation.name(), operation);
-        }
+        forget(completed.removeFirst());
       }
     }
   }

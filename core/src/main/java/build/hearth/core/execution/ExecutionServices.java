@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * Builds the {@link ExecutionService} of one REAPI instance: it reads actions from the instance's
@@ -39,10 +40,21 @@ import java.util.concurrent.Executor;
  *
  * The service owns no thread and holds nothing to close: its executions live in the scheduler until
  * they complete, and completed ones are forgotten {@linkplain Builder#retention a while} later,
- * checked whenever the service is used. Closing the scheduler completes every unfinished execution
- * with UNAVAILABLE.
+ * checked whenever the service is used, or sooner once {@linkplain Builder#maxCompletedOperations
+ * too many} are kept. An execution no client watches any more is cancelled after a {@linkplain
+ * Builder#reattachGrace grace} in which a client may re-attach. Closing the scheduler completes
+ * every unfinished execution with UNAVAILABLE.
  */
 public final class ExecutionServices {
+  /** How many operations of completed executions are kept by default: 10,000. */
+  public static final int DEFAULT_MAX_COMPLETED_OPERATIONS = 10_000;
+
+  /** How long an execution nobody watches waits for a client to re-attach, by default: 5 s. */
+  public static final Duration DEFAULT_REATTACH_GRACE = Duration.ofSeconds(5);
+
+  /** The longest re-attach grace allowed: 30 s, so that an abandoned action does not run on. */
+  public static final Duration MAX_REATTACH_GRACE = Duration.ofSeconds(30);
+
   private ExecutionServices() {}
 
   /** A builder; {@link Builder#cas} and {@link Builder#scheduler} must be set. */
@@ -63,6 +75,9 @@ public final class ExecutionServices {
     private Duration maxTimeout = Duration.ofHours(3);
     private Clock clock = Clock.systemUTC();
     private Duration retention = Duration.ofMinutes(10);
+    private int maxCompletedOperations = DEFAULT_MAX_COMPLETED_OPERATIONS;
+    private Duration reattachGrace = DEFAULT_REATTACH_GRACE;
+    private ScheduledExecutorService timer;
     private Executor completionExecutor = Runnable::run;
     private ExecutionListener listener = ExecutionListener.NONE;
 
@@ -136,6 +151,49 @@ public final class ExecutionServices {
     }
 
     /**
+     * How many operations of completed executions can still be {@linkplain ExecutionService#find
+     * found}, at most; {@link #DEFAULT_MAX_COMPLETED_OPERATIONS} by default. Beyond it the oldest
+     * completed executions are forgotten before their {@linkplain #retention retention} ends, and
+     * WaitExecution finds them no more (NOT_FOUND). Action-cache hits count like the rest.
+     */
+    public Builder maxCompletedOperations(int max) {
+      if (max < 1) {
+        throw new IllegalArgumentException("maxCompletedOperations must be positive: " + max);
+      }
+      this.maxCompletedOperations = max;
+      return this;
+    }
+
+    /**
+     * How long an unfinished execution that no client watches any more waits before it is
+     * cancelled; {@link #DEFAULT_REATTACH_GRACE} by default, at most {@link #MAX_REATTACH_GRACE}. A
+     * client whose Execute stream broke re-attaches with WaitExecution within it and gets the
+     * result of the one run. Zero cancels at once. An explicit {@link
+     * build.hearth.api.Execution#cancel() cancel} never waits.
+     */
+    public Builder reattachGrace(Duration grace) {
+      Objects.requireNonNull(grace, "grace");
+      if (grace.isNegative() || grace.compareTo(MAX_REATTACH_GRACE) > 0) {
+        throw new IllegalArgumentException(
+            "reattachGrace must be between 0 and "
+                + Durations.format(MAX_REATTACH_GRACE)
+                + ": "
+                + grace);
+      }
+      this.reattachGrace = grace;
+      return this;
+    }
+
+    /**
+     * The timer that measures the {@linkplain #reattachGrace re-attach grace}; by default the JDK's
+     * shared delayer, so that the service owns no thread. The service does not shut it down.
+     */
+    public Builder timer(ScheduledExecutorService timer) {
+      this.timer = Objects.requireNonNull(timer, "timer");
+      return this;
+    }
+
+    /**
      * Where an execution is finished once its worker reported: the result is written to the action
      * cache, then the execution completes. By default that happens on the thread that delivered the
      * worker's report; give a pool to keep action-cache writes off a transport's threads.
@@ -181,6 +239,8 @@ public final class ExecutionServices {
           maxTimeout,
           clock,
           retention,
+          maxCompletedOperations,
+          new ReattachGrace(reattachGrace, timer),
           completionExecutor,
           listener);
     }

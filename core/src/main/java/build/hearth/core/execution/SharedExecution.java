@@ -7,6 +7,7 @@ import build.hearth.api.Execution;
 import build.hearth.api.StatusCode;
 import build.hearth.core.scheduler.Ticket;
 import com.google.rpc.Status;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,9 +27,12 @@ import java.util.function.Consumer;
  * which replaces the claim; the execution is cancelled only when no claim and no watch is left on
  * any of its operations. So a request that joins just as the last watcher leaves keeps the
  * execution alive until its own transport watches it, and an embedder that calls {@code execute}
- * without ever watching lets it run to its end. {@linkplain Execution#cancel() Cancelling} an
- * operation withdraws its claim and watches at once and completes that operation as CANCELLED; the
- * execution runs on for the operations left, and is cancelled with the last.
+ * without ever watching lets it run to its end. When the last watch closes, the execution waits a
+ * {@linkplain ReattachGrace grace period} before it is cancelled, so that a client whose stream
+ * broke can re-attach with WaitExecution; any watch taken meanwhile keeps it. {@linkplain
+ * Execution#cancel() Cancelling} an operation withdraws its claim and watches at once and completes
+ * that operation as CANCELLED; the execution runs on for the operations left, and is cancelled with
+ * the last.
  *
  * <p>Thread-safe. The fields below, and those of every operation, are guarded by {@code this};
  * listeners and the scheduler are called only after the monitor is released.
@@ -37,11 +41,14 @@ final class SharedExecution {
   private final String name;
   private final Digest actionDigest;
   private final Consumer<SharedExecution> onComplete;
+  private final ReattachGrace grace;
   private final List<Operation> operations = new ArrayList<>(1);
 
   private ExecutionStage.Value stage;
   private int claims;
   private int watches;
+  // Counts watches ever taken, so that a grace timer knows whether anyone re-attached meanwhile.
+  private long watchesTaken;
   private boolean cancelRequested;
   private boolean done;
   private Ticket<?> ticket;
@@ -49,20 +56,24 @@ final class SharedExecution {
   // Set once the execution completed; after this instant find() no longer returns it.
   private volatile Instant expiresAt;
 
-  private SharedExecution(String name, Digest actionDigest, Consumer<SharedExecution> onComplete) {
+  private SharedExecution(
+      String name, Digest actionDigest, Consumer<SharedExecution> onComplete, ReattachGrace grace) {
     this.name = name;
     this.actionDigest = actionDigest;
     this.onComplete = onComplete;
+    this.grace = grace;
     this.stage = ExecutionStage.Value.QUEUED;
   }
 
   /**
    * A queued execution and the operation of the call that creates it, which holds a claim; {@link
    * #start} it next.
+   *
+   * @param grace how long it waits for a client to re-attach once nobody watches it
    */
   static SharedExecution queued(
-      String name, Digest actionDigest, Consumer<SharedExecution> onComplete) {
-    SharedExecution execution = new SharedExecution(name, actionDigest, onComplete);
+      String name, Digest actionDigest, Consumer<SharedExecution> onComplete, ReattachGrace grace) {
+    SharedExecution execution = new SharedExecution(name, actionDigest, onComplete, grace);
     synchronized (execution) {
       execution.operations.add(execution.new Operation(name, true));
       execution.claims = 1;
@@ -72,7 +83,9 @@ final class SharedExecution {
 
   /** An execution answered at once, such as from the action cache, with one operation. */
   static SharedExecution completed(String name, Digest actionDigest, ExecuteResponse response) {
-    SharedExecution execution = new SharedExecution(name, actionDigest, unused -> {});
+    SharedExecution execution =
+        new SharedExecution(
+            name, actionDigest, unused -> {}, new ReattachGrace(Duration.ZERO, null));
     synchronized (execution) {
       execution.operations.add(execution.new Operation(name, false));
     }
@@ -188,12 +201,38 @@ final class SharedExecution {
     toWake.forEach(StageFeed::schedule);
   }
 
+  /**
+   * Called when a watch closed: if nobody wants the execution any more, cancels it after the grace
+   * unless a watch is taken meanwhile.
+   */
+  private void cancelAfterGraceIfUnwanted() {
+    long taken;
+    synchronized (this) {
+      if (watches > 0 || claims > 0 || done || cancelRequested) {
+        return;
+      }
+      taken = watchesTaken;
+    }
+    grace.afterGrace(() -> cancelIfUnwanted(taken));
+  }
+
   /** Cancels the execution if no operation holds a claim or a watch any more. */
   private void cancelIfUnwanted() {
+    cancelIfUnwanted(-1);
+  }
+
+  /**
+   * Cancels the execution if no operation holds a claim or a watch any more and, unless {@code
+   * taken} is -1, no watch was taken since {@link #watchesTaken} was {@code taken}.
+   */
+  private void cancelIfUnwanted(long taken) {
     Ticket<?> toCancel;
     synchronized (this) {
       if (watches > 0 || claims > 0 || done || cancelRequested) {
         return;
+      }
+      if (taken != -1 && taken != watchesTaken) {
+        return; // someone re-attached and left again; their own grace timer decides
       }
       cancelRequested = true;
       toCancel = ticket;
@@ -299,16 +338,31 @@ final class SharedExecution {
         }
         ownWatches++;
         watches++;
+        watchesTaken++;
       }
       AtomicBoolean closed = new AtomicBoolean();
-      return () -> {
-        if (closed.compareAndSet(false, true)) {
-          release();
+      return new Watch() {
+        @Override
+        public void close() {
+          if (closed.compareAndSet(false, true)) {
+            release(true);
+          }
+        }
+
+        @Override
+        public void abandon() {
+          if (closed.compareAndSet(false, true)) {
+            release(false);
+          }
         }
       };
     }
 
-    private void release() {
+    /**
+     * @param grace whether the client may still come back, so that an execution nobody wants any
+     *     more waits for the re-attach grace before it is cancelled
+     */
+    private void release(boolean grace) {
       synchronized (SharedExecution.this) {
         if (detached) {
           return; // cancel() withdrew this watch already
@@ -316,7 +370,11 @@ final class SharedExecution {
         ownWatches--;
         watches--;
       }
-      cancelIfUnwanted();
+      if (grace) {
+        cancelAfterGraceIfUnwanted();
+      } else {
+        cancelIfUnwanted();
+      }
     }
 
     /**

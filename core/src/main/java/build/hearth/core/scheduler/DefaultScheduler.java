@@ -51,6 +51,9 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
   // nanoseconds could overflow.
   private static final Duration MAX_DEADLINE = Duration.ofDays(365 * 100);
 
+  // A full queue drains as workers finish actions; a second is a polite first wait.
+  private static final Duration QUEUE_FULL_RETRY_AFTER = Duration.ofSeconds(1);
+
   private static final Comparator<ActiveAssignment<?, ?>> DEADLINE_ORDER =
       Comparator.<ActiveAssignment<?, ?>>comparingLong(assignment -> assignment.deadlineNanos)
           .thenComparingLong(assignment -> assignment.sequence);
@@ -59,6 +62,8 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
   private final Duration maxQueueTime;
   private final int maxRetries;
   private final Duration assignmentGrace;
+  private final int maxQueuedActions;
+  private final String name;
   private final Clock clock;
   private final LongSupplier ticker;
   private final GuardedScorer scorer;
@@ -90,6 +95,8 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
       Duration maxQueueTime,
       int maxRetries,
       Duration assignmentGrace,
+      int maxQueuedActions,
+      String name,
       Clock clock,
       LongSupplier ticker,
       Executor callbackExecutor,
@@ -101,6 +108,8 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
     this.maxQueueTime = maxQueueTime;
     this.maxRetries = maxRetries;
     this.assignmentGrace = assignmentGrace;
+    this.maxQueuedActions = maxQueuedActions;
+    this.name = name;
     this.clock = clock;
     this.ticker = ticker;
     this.scorer = new GuardedScorer(scorer);
@@ -144,6 +153,9 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
     Effects effects = new Effects();
     lock.lock();
     try {
+      if (invalid == null && !closed && byQueueTime.size() >= maxQueuedActions) {
+        throw queueFull(request);
+      }
       if (invalid != null) {
         finish(action, null, invalid, effects);
       } else if (closed) {
@@ -608,6 +620,23 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
   }
 
   // ---- the queue, all with the lock held ----
+
+  /** The refusal of a submission that finds the queue full. */
+  private HearthException queueFull(ActionRequest<T> request) {
+    String field =
+        name.isEmpty()
+            ? "the scheduler's maxQueuedActions"
+            : "schedulers." + name + ".maxQueuedActions";
+    return HearthException.limitReached(
+        "scheduler_queue",
+        QUEUE_FULL_RETRY_AFTER,
+        "action '%s' was refused: the %s queue already holds %d actions (%s is %d); retry later",
+        request.name(),
+        name.isEmpty() ? "scheduler's" : "scheduler '" + name + "'",
+        byQueueTime.size(),
+        field,
+        maxQueuedActions);
+  }
 
   /**
    * Puts an action at its place in its queue, creating the queue if needed.

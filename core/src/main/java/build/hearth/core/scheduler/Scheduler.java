@@ -77,7 +77,13 @@ public interface Scheduler<T, R> extends AutoCloseable {
 
   /**
    * Queues an action, or assigns it at once if a suitable worker has a free slot. Never throws for
-   * a problem with the request: every failure arrives through {@link Ticket#result()}.
+   * a problem with the request: every failure arrives through {@link Ticket#result()}. The one
+   * refusal is the server's, not the request's: when the queue already holds {@linkplain
+   * SchedulerBuilder#maxQueuedActions the most actions it may}, nothing is queued and no ticket
+   * exists.
+   *
+   * @throws build.hearth.api.HearthException RESOURCE_EXHAUSTED (limit {@code scheduler_queue},
+   *     with a retry hint) if the queue is full
    */
   Ticket<R> submit(ActionRequest<T> request);
 

@@ -20,11 +20,19 @@ public final class SchedulerBuilder {
    */
   public static final Duration DEFAULT_ASSIGNMENT_GRACE = Duration.ofMinutes(1);
 
+  /**
+   * How many actions may wait in the queue at once, by default: 10,000, far more than a busy build
+   * farm queues, yet a bound on what a flood of Execute calls can hold in memory.
+   */
+  public static final int DEFAULT_MAX_QUEUED_ACTIONS = 10_000;
+
   private final Map<String, PropertyType> propertyTypes = new TreeMap<>();
   private PropertyType unknownPropertyType;
   private Duration maxQueueTime = Duration.ofHours(1);
   private int maxRetries = 3;
   private Duration assignmentGrace = DEFAULT_ASSIGNMENT_GRACE;
+  private int maxQueuedActions = DEFAULT_MAX_QUEUED_ACTIONS;
+  private String name = "";
   private Clock clock = Clock.systemUTC();
   private LongSupplier ticker = System::nanoTime;
   private Executor callbackExecutor;
@@ -101,6 +109,29 @@ public final class SchedulerBuilder {
       throw new IllegalArgumentException("maxRetries must not be negative: " + maxRetries);
     }
     this.maxRetries = maxRetries;
+    return this;
+  }
+
+  /**
+   * How many actions may wait in the queue at once; {@link #DEFAULT_MAX_QUEUED_ACTIONS} by default.
+   * A {@linkplain Scheduler#submit submission} that would wait beyond it is refused with
+   * RESOURCE_EXHAUSTED (limit {@code scheduler_queue}) and a hint to retry a little later. Actions
+   * queued again after losing their worker were admitted already and are never refused.
+   */
+  public SchedulerBuilder maxQueuedActions(int maxQueuedActions) {
+    if (maxQueuedActions < 1) {
+      throw new IllegalArgumentException("maxQueuedActions must be positive: " + maxQueuedActions);
+    }
+    this.maxQueuedActions = maxQueuedActions;
+    return this;
+  }
+
+  /**
+   * The scheduler's name in the configuration, used in messages that point at its fields, such as a
+   * refusal naming {@code schedulers.NAME.maxQueuedActions}; empty by default.
+   */
+  public SchedulerBuilder name(String name) {
+    this.name = Objects.requireNonNull(name, "name");
     return this;
   }
 
@@ -214,6 +245,8 @@ public final class SchedulerBuilder {
         maxQueueTime,
         maxRetries,
         assignmentGrace,
+        maxQueuedActions,
+        name,
         clock,
         ticker,
         callbackExecutor,

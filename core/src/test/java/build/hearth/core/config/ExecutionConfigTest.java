@@ -4,6 +4,7 @@ import static build.hearth.core.config.ConfigTestSupport.errorOf;
 import static build.hearth.core.config.ConfigTestSupport.withExecution;
 import static build.hearth.core.config.ConfigTestSupport.withServerField;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import build.hearth.api.ConfigException;
 import java.time.Duration;
@@ -26,13 +27,34 @@ class ExecutionConfigTest {
   void everyFieldBinds() {
     ExecutionConfig execution =
         execution(
-            "{ \"scheduler\": \"batch\", \"defaultTimeout\": \"90s\", \"maxTimeout\": \"2d\" }");
+            "{ \"scheduler\": \"batch\", \"defaultTimeout\": \"90s\", \"maxTimeout\": \"2d\","
+                + " \"maxCompletedOperations\": 50, \"reattachGrace\": \"2s\" }");
 
     assertThat(execution.scheduler()).isEqualTo("batch");
     assertThat(execution.defaultTimeout()).isEqualTo(Duration.ofSeconds(90));
     assertThat(execution.maxTimeout()).isEqualTo(Duration.ofDays(2));
+    assertThat(execution.maxCompletedOperations()).isEqualTo(50);
+    assertThat(execution.reattachGrace()).isEqualTo(Duration.ofSeconds(2));
     assertThat(execution)
-        .hasToString("ExecutionConfig{scheduler=batch, defaultTimeout=90s, maxTimeout=2d}");
+        .hasToString(
+            "ExecutionConfig{scheduler=batch, defaultTimeout=90s, maxTimeout=2d,"
+                + " maxCompletedOperations=50, reattachGrace=2s}");
+  }
+
+  @Test
+  void completedOperationsAndTheReattachGraceHaveDefaults() {
+    ExecutionConfig execution = execution("{ \"scheduler\": \"main\" }");
+
+    assertThat(execution.maxCompletedOperations()).isEqualTo(10_000);
+    assertThat(execution.reattachGrace()).isEqualTo(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void aReattachGraceOverThirtySecondsIsRefusedNamingTheField() {
+    assertThatThrownBy(() -> execution("{ \"scheduler\": \"main\", \"reattachGrace\": \"31s\" }"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("reattachGrace")
+        .hasMessageContaining("at most 30s");
   }
 
   @Test
@@ -139,7 +161,8 @@ class ExecutionConfigTest {
     assertThat(e.line()).isEqualTo(7);
     assertThat(e.getMessage())
         .endsWith(
-            "unknown field 'timeout'; known fields here: scheduler, defaultTimeout, maxTimeout");
+            "unknown field 'timeout'; known fields here: scheduler, defaultTimeout, maxTimeout,"
+                + " maxCompletedOperations, reattachGrace");
   }
 
   @Test

@@ -35,7 +35,8 @@ class SchedulerConfigTest {
                    "unknownProperties": "ignore",
                    "maxQueueTime": "30m",
                    "maxRetries": 0,
-                   "assignmentGrace": "45s"
+                   "assignmentGrace": "45s",
+                   "maxQueuedActions": 500
                  }""");
 
     assertThat(main.name()).isEqualTo("main");
@@ -49,6 +50,7 @@ class SchedulerConfigTest {
     assertThat(main.maxQueueTime()).isEqualTo(Duration.ofMinutes(30));
     assertThat(main.maxRetries()).isZero();
     assertThat(main.assignmentGrace()).isEqualTo(Duration.ofSeconds(45));
+    assertThat(main.maxQueuedActions()).isEqualTo(500);
   }
 
   @Test
@@ -60,6 +62,7 @@ class SchedulerConfigTest {
     assertThat(main.maxQueueTime()).isEqualTo(Duration.ofHours(1));
     assertThat(main.maxRetries()).isEqualTo(3);
     assertThat(main.assignmentGrace()).isEqualTo(Duration.ofMinutes(1));
+    assertThat(main.maxQueuedActions()).isEqualTo(10_000);
     assertThat(main)
         .isEqualTo(main("{ \"unknownProperties\": \"reject\", \"maxQueueTime\": \"60m\" }"));
   }
@@ -69,6 +72,13 @@ class SchedulerConfigTest {
     ConfigException error = errorOf(withScheduler("{ \"assignmentGrace\": \"0s\" }"));
 
     assertThat(error.getMessage()).contains("schedulers.main.assignmentGrace", "longer than zero");
+  }
+
+  @Test
+  void aZeroQueueBoundIsRefusedNamingTheField() {
+    ConfigException error = errorOf(withScheduler("{ \"maxQueuedActions\": 0 }"));
+
+    assertThat(error.getMessage()).contains("schedulers.main.maxQueuedActions", "at least 1");
   }
 
   @ParameterizedTest
@@ -95,7 +105,8 @@ class SchedulerConfigTest {
     assertThat(main("{ \"maxQueueTime\": \"90s\" }").toString())
         .isEqualTo(
             "SchedulerConfig{name=main, properties={}, unknownProperties=reject,"
-                + " maxQueueTime=90s, maxRetries=3, assignmentGrace=1m}");
+                + " maxQueueTime=90s, maxRetries=3, assignmentGrace=1m,"
+                + " maxQueuedActions=10000}");
   }
 
   // ---- errors ----
@@ -110,7 +121,7 @@ class SchedulerConfigTest {
         .isEqualTo(
             "schedulers.main.maxRetrys (line 4): unknown field 'maxRetrys'; did you mean"
                 + " 'maxRetries'? Known fields here: properties, unknownProperties, maxQueueTime,"
-                + " maxRetries, assignmentGrace");
+                + " maxRetries, assignmentGrace, maxQueuedActions");
   }
 
   @Test

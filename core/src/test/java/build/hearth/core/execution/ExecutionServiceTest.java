@@ -22,6 +22,7 @@ import build.hearth.api.MissingBlobsException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.Hearth;
 import build.hearth.core.execution.ExecutionTesting.FakeWorker;
+import build.hearth.core.execution.ExecutionTesting.ManualTimer;
 import build.hearth.core.scheduler.Assignment;
 import build.hearth.core.scheduler.PropertyType;
 import build.hearth.core.scheduler.Scheduler;
@@ -51,6 +52,7 @@ import org.junit.jupiter.api.Test;
 
 class ExecutionServiceTest {
   private final FakeClock clock = new FakeClock();
+  private final ManualTimer timer = new ManualTimer();
   private final Hearth hearth = Hearth.newBuilder().build();
   private final Scheduler<ExecutionTask, ActionOutcome> scheduler =
       Scheduler.newBuilder()
@@ -69,6 +71,7 @@ class ExecutionServiceTest {
           .maxTimeout(Duration.ofHours(1))
           .clock(clock)
           .retention(Duration.ofMinutes(10))
+          .timer(timer)
           .build();
 
   @AfterEach
@@ -597,6 +600,37 @@ class ExecutionServiceTest {
     assertThat(execution.stage()).isEqualTo(ExecutionStage.Value.COMPLETED);
   }
 
+  // ---- the queue's bound ----
+
+  @Test
+  void aFullQueueRefusesExecuteButMergedDuplicatesDoNotCount() {
+    try (Scheduler<ExecutionTask, ActionOutcome> small =
+        Scheduler.newBuilder()
+            .name("tiny")
+            .maxQueuedActions(1)
+            .callbackExecutor(Runnable::run)
+            .expiryCheckInterval(Duration.ZERO)
+            .build()) {
+      ExecutionService bounded =
+          ExecutionServices.newBuilder().cas(hearth.cas()).scheduler(small).build();
+      Digest queued = storeAction("sleep", "1");
+      Execution first = bounded.execute(request(queued));
+
+      // The same action again merges onto the queued one and takes no second place.
+      Execution duplicate = bounded.execute(request(queued));
+      assertThat(small.stats().queued()).isEqualTo(1);
+
+      HearthException refused =
+          org.assertj.core.api.Assertions.catchThrowableOfType(
+              () -> bounded.execute(request(storeAction("sleep", "2"))), HearthException.class);
+      assertThat(refused.code()).isEqualTo(StatusCode.RESOURCE_EXHAUSTED);
+      assertThat(refused.limit()).contains("scheduler_queue");
+      assertThat(refused.getMessage()).contains("schedulers.tiny.maxQueuedActions is 1");
+      assertThat(first.result()).isNotDone();
+      assertThat(duplicate.result()).isNotDone();
+    }
+  }
+
   // ---- interest and cancellation ----
 
   @Test
@@ -610,8 +644,12 @@ class ExecutionServiceTest {
 
     first.close();
     first.close();
+    timer.elapse();
     assertThat(worker.cancelled).isEmpty();
     second.close();
+    // The grace lets a client whose stream broke re-attach; then the execution is cancelled.
+    assertThat(worker.cancelled).isEmpty();
+    timer.elapse();
 
     assertThat(worker.cancelled).containsExactly(worker.last());
     assertThat(response(execution).getStatus().getCode()).isEqualTo(StatusCode.CANCELLED.value());
@@ -629,9 +667,11 @@ class ExecutionServiceTest {
     Execution joined = service.execute(request(action));
     first.close();
 
+    timer.elapse();
     assertThat(worker.cancelled).isEmpty();
     Execution.Watch second = joined.watch();
     second.close();
+    timer.elapse();
     assertThat(worker.cancelled).hasSize(1);
   }
 
@@ -711,8 +751,105 @@ class ExecutionServiceTest {
     Execution.Watch late = execution.watch();
     joined.watch().close();
     late.close();
+    timer.elapse();
 
     assertThat(worker.cancelled).hasSize(1);
+  }
+
+  @Test
+  void aClientThatReattachesWithinTheGraceGetsTheResultOfTheOneRun() {
+    FakeWorker worker = connectWorker();
+    Execution execution = service.execute(request(storeAction("sleep", "1")));
+    execution.watch().close(); // the Execute stream broke
+
+    Execution.Watch reattached = service.find(execution.name()).orElseThrow().watch();
+    timer.elapse(); // the grace of the broken stream ends
+    worker.exit(0);
+    reattached.close();
+
+    assertThat(worker.cancelled).isEmpty();
+    assertThat(worker.assigned).hasSize(1);
+    assertThat(response(execution).getStatus().getCode()).isZero();
+  }
+
+  @Test
+  void aReattachThatLeavesAgainStartsAGraceOfItsOwn() {
+    FakeWorker worker = connectWorker();
+    Execution execution = service.execute(request(storeAction("sleep", "1")));
+    execution.watch().close();
+    execution.watch().close();
+    assertThat(timer.pending()).isEqualTo(2);
+
+    timer.elapse();
+
+    // The first timer sees that a client came back; the second one cancels.
+    assertThat(worker.cancelled).hasSize(1);
+    assertThat(response(execution).getStatus().getCode()).isEqualTo(StatusCode.CANCELLED.value());
+  }
+
+  @Test
+  void aClientThatAbandonsItsWatchDoesNotWaitForTheGrace() {
+    FakeWorker worker = connectWorker();
+    Digest action = storeAction("sleep", "1");
+    Execution execution = service.execute(request(action));
+    Execution.Watch first = execution.watch();
+    Execution.Watch second = service.execute(request(action)).watch();
+
+    first.abandon();
+    assertThat(worker.cancelled).isEmpty(); // another client still follows it
+    second.abandon();
+
+    assertThat(worker.cancelled).hasSize(1);
+    assertThat(timer.pending()).isZero();
+  }
+
+  @Test
+  void anExplicitCancelDoesNotWaitForTheGrace() {
+    FakeWorker worker = connectWorker();
+    Execution execution = service.execute(request(storeAction("sleep", "1")));
+    Execution.Watch watch = execution.watch();
+
+    assertThat(execution.cancel()).isTrue();
+
+    assertThat(worker.cancelled).hasSize(1);
+    assertThat(timer.pending()).isZero();
+    watch.close();
+  }
+
+  @Test
+  void theGraceIsBounded() {
+    assertThatThrownBy(() -> ExecutionServices.newBuilder().reattachGrace(Duration.ofSeconds(31)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("reattachGrace");
+  }
+
+  @Test
+  void completedOperationsAreBoundedByCountOldestFirst() {
+    FakeWorker worker = connectWorker();
+    ExecutionService bounded =
+        ExecutionServices.newBuilder()
+            .cas(hearth.cas())
+            .actionCache(hearth.actionCache())
+            .scheduler(scheduler)
+            .clock(clock)
+            .maxCompletedOperations(3)
+            .build();
+    Digest action = storeAction("true");
+    Execution ran = bounded.execute(request(action));
+    worker.exit(0);
+    List<Execution> hits = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      hits.add(bounded.execute(request(action)));
+    }
+
+    assertThat(response(hits.get(2)).getCachedResult()).isTrue();
+    assertThat(bounded.find(ran.name())).isEmpty();
+    for (Execution hit : hits) {
+      assertThat(bounded.find(hit.name())).contains(hit);
+    }
+    bounded.execute(request(action));
+    assertThat(bounded.find(hits.get(0).name())).isEmpty();
+    assertThat(bounded.find(hits.get(1).name())).contains(hits.get(1));
   }
 
   @Test

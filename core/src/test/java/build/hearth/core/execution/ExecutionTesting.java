@@ -5,8 +5,12 @@ import build.hearth.core.scheduler.Assignment;
 import build.hearth.core.scheduler.WorkerListener;
 import build.hearth.spi.worker.ActionOutcome;
 import build.hearth.spi.worker.ExecutionTask;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /** Helpers for the execution service tests. */
 final class ExecutionTesting {
@@ -46,6 +50,39 @@ final class ExecutionTesting {
       return last()
           .complete(
               ActionOutcome.completed(ActionResult.newBuilder().setExitCode(exitCode).build()));
+    }
+  }
+
+  /**
+   * A timer whose delayed tasks run only when the test says so: the re-attach grace, measured in
+   * steps rather than seconds.
+   */
+  static final class ManualTimer extends ScheduledThreadPoolExecutor {
+    private final List<Runnable> pending = new ArrayList<>();
+
+    ManualTimer() {
+      super(0);
+    }
+
+    @Override
+    public synchronized ScheduledFuture<?> schedule(Runnable task, long delay, TimeUnit unit) {
+      pending.add(task);
+      return null;
+    }
+
+    /** How many delayed tasks wait. */
+    synchronized int pending() {
+      return pending.size();
+    }
+
+    /** Runs every delayed task scheduled so far, as if their delays had passed. */
+    void elapse() {
+      List<Runnable> due;
+      synchronized (this) {
+        due = new ArrayList<>(pending);
+        pending.clear();
+      }
+      due.forEach(Runnable::run);
     }
   }
 }

@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
  * The REAPI Execution service. Execute and WaitExecution both stream the execution's operation: one
  * message per stage it enters, then a done message carrying the {@code ExecuteResponse}, then the
  * end of the stream. Each call holds one {@link Execution.Watch}, closed when the stream ends or
- * the client goes away; when no client follows an unfinished execution any more, the core cancels
- * it.
+ * the client goes away. When no client follows an unfinished execution any more the core cancels
+ * it: at once if the last one cancelled its call, after a re-attach grace if its stream broke (see
+ * {@link ExecutionStreamEnds}).
  *
  * <p>Stage and result callbacks run on the transport's pool, through one {@link
  * ExecutionSerialExecutor} per call, so the core's threads never write to a socket and a call's
@@ -98,8 +99,9 @@ public final class ExecutionGrpcService extends ExecutionGrpc.ExecutionImplBase 
               .orElseThrow(
                   () ->
                       HearthException.notFound(
-                          "no operation named \"%s\" on this server; it finished a while ago, or"
-                              + " the server restarted. Execute the action again",
+                          "no operation named \"%s\" on this server; it finished and has expired"
+                              + " (completed operations are kept for a while, and only the latest"
+                              + " ones), or the server restarted. Execute the action again",
                           Instances.abbreviate(request.getName())));
     } catch (RuntimeException e) {
       out.onError(Rpc.toException(e));
@@ -158,7 +160,13 @@ public final class ExecutionGrpcService extends ExecutionGrpc.ExecutionImplBase 
       call.onError(Rpc.toException(e));
       return;
     }
-    Follower follower = new Follower(execution, watch, call, new ExecutionSerialExecutor(pool));
+    Follower follower =
+        new Follower(
+            execution,
+            watch,
+            call,
+            new ExecutionSerialExecutor(pool),
+            ExecutionStreamEnds.current());
     try {
       // Set while still inside the call's first callback, as gRPC requires; a cancellation that
       // happened before is delivered after this method returns.
@@ -177,6 +185,7 @@ public final class ExecutionGrpcService extends ExecutionGrpc.ExecutionImplBase 
     private final ServerCallStreamObserver<Operation> call;
     private final ExecutionSerialExecutor serial;
     private final AtomicBoolean finished = new AtomicBoolean();
+    private final ExecutionStreamEnds.End end;
 
     /** The stage last sent; touched only by tasks of {@link #serial}, which run one at a time. */
     private ExecutionStage.Value sent;
@@ -185,8 +194,10 @@ public final class ExecutionGrpcService extends ExecutionGrpc.ExecutionImplBase 
         Execution execution,
         Execution.Watch watch,
         ServerCallStreamObserver<Operation> call,
-        ExecutionSerialExecutor serial) {
+        ExecutionSerialExecutor serial,
+        ExecutionStreamEnds.End end) {
       this.execution = execution;
+      this.end = end;
       this.watch = watch;
       this.call = call;
       this.serial = serial;
@@ -217,11 +228,21 @@ public final class ExecutionGrpcService extends ExecutionGrpc.ExecutionImplBase 
       }
     }
 
-    /** The client went away: this call no longer keeps the execution alive. */
+    /**
+     * The call ended early, and no longer keeps the execution alive. A client that cancelled it
+     * (Bazel interrupted by its user) abandons the execution, which is cancelled at once if nobody
+     * else follows it; a stream that broke leaves its client the re-attach grace to come back with
+     * WaitExecution.
+     */
     void cancelled() {
       if (finished.compareAndSet(false, true)) {
-        log.debug("Client stopped following {}", execution.name());
-        watch.close();
+        if (end != null && end.broke()) {
+          log.debug("The stream following {} broke; it may re-attach", execution.name());
+          watch.close();
+        } else {
+          log.debug("Client stopped following {}", execution.name());
+          watch.abandon();
+        }
       }
     }
 

@@ -150,8 +150,9 @@ public final class OperationsGrpcService extends OperationsGrpc.OperationsImplBa
         .orElseThrow(
             () ->
                 HearthException.notFound(
-                    "no operation named \"%s\" on this server; it finished a while ago, or the"
-                        + " server restarted",
+                    "no operation named \"%s\" on this server; it finished and has expired"
+                        + " (completed operations are kept for a while, and only the latest ones),"
+                        + " or the server restarted",
                     Instances.abbreviate(name)));
   }
 

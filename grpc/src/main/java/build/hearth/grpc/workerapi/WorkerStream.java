@@ -63,6 +63,12 @@ import org.slf4j.LoggerFactory;
  * once.
  */
 final class WorkerStream implements StreamObserver<WorkerMessage> {
+  /**
+   * The largest assignment sent to a worker: an Action and a Command of up to 16 MiB each (what the
+   * execution service reads) and room for the rest. The worker agent accepts messages of 40 MiB.
+   */
+  static final int MAX_ASSIGNMENT_BYTES = (32 << 20) + (1 << 20);
+
   private static final Logger log = LoggerFactory.getLogger(WorkerStream.class);
 
   /** How many ignored answers a stream logs; the rest are only counted. */
@@ -468,6 +474,18 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
               .setCommand(task.command())
               .setTimeout(ProtoTime.of(task.timeout()))
               .build();
+      int size = assign.getSerializedSize();
+      if (size > MAX_ASSIGNMENT_BYTES) {
+        // Sent, it would break the worker's stream and every other action on it.
+        byId.remove(id);
+        idOf.remove(assignment);
+        assignment.fail(
+            HearthException.invalidArgument(
+                "the assignment of action %s would be %d bytes, more than the %d a worker accepts;"
+                    + " make its Action and Command smaller",
+                task.actionDigest(), size, MAX_ASSIGNMENT_BYTES));
+        return;
+      }
       if (!out.onNext(SchedulerMessage.newBuilder().setAssign(assign).build())) {
         byId.remove(id);
         idOf.remove(assignment);
