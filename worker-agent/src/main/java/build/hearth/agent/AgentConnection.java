@@ -12,6 +12,7 @@ import build.hearth.grpc.common.Rpc;
 import build.hearth.grpc.common.SerialObserver;
 import build.hearth.proto.workerapi.ActionFinished;
 import build.hearth.proto.workerapi.AssignAction;
+import build.hearth.proto.workerapi.Drain;
 import build.hearth.proto.workerapi.KeepAlive;
 import build.hearth.proto.workerapi.Register;
 import build.hearth.proto.workerapi.SchedulerMessage;
@@ -61,6 +62,9 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
 
   private static final WorkerMessage KEEP_ALIVE =
       WorkerMessage.newBuilder().setKeepAlive(KeepAlive.getDefaultInstance()).build();
+
+  private static final WorkerMessage DRAIN =
+      WorkerMessage.newBuilder().setDrain(Drain.getDefaultInstance()).build();
 
   /** What the connection tells its agent. */
   interface Owner {
@@ -123,6 +127,8 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
   // them back to the scheduler, which queues them again.
   private volatile boolean draining;
   private final AtomicInteger heldBack = new AtomicInteger();
+  // Whether Drain went out; it goes once, after Register (by drain() or by start()).
+  private final AtomicBoolean drainSent = new AtomicBoolean();
   private final CompletableFuture<Void> drained = new CompletableFuture<>();
 
   private volatile SerialObserver<WorkerMessage> out;
@@ -183,6 +189,7 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
     registerSent = true;
     warmProcessesChanged();
     scheduleStatus();
+    sendDrain(); // drain() ran before Register went out
     if (ended.get()) {
       out.onCompleted(); // shutdown() ran before the stream existed
     }
@@ -311,14 +318,28 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
   }
 
   /**
-   * Starts no further assignment; the future completes once every action this connection runs has
+   * Starts no further assignment and tells the scheduler with a Drain message, so that it assigns
+   * this worker nothing new; the future completes once every action this connection runs has
    * finished and its answer is queued on the stream (or the stream has ended). Assignments that
-   * arrive meanwhile are held back and go back to the queue when the stream ends.
+   * arrive before the scheduler read Drain (or from a server too old to know it) are held back and
+   * go back to the queue when the stream ends.
    */
   CompletableFuture<Void> drain() {
     draining = true;
+    sendDrain();
     checkDrained();
     return drained;
+  }
+
+  /**
+   * Tells the scheduler that this worker drains, so that it assigns nothing more here, once and
+   * only after Register (the first message must be Register). Assignments it sent before it read
+   * Drain are held back as {@link #drain()} says.
+   */
+  private void sendDrain() {
+    if (draining && registerSent && !ended.get() && drainSent.compareAndSet(false, true)) {
+      out.onNext(DRAIN);
+    }
   }
 
   /** How many assignments arrived after {@link #drain()} and were not started. */

@@ -36,6 +36,8 @@ import java.util.function.Function;
  *   <li>{@code upper DIGEST}: reads the input blob, writes it upper-cased as output file {@code
  *       out};
  *   <li>{@code block TOKEN}: waits until cancelled, then reports CANCELLED;
+ *   <li>{@code gate TOKEN}: waits until the test {@linkplain Script#release releases} the token,
+ *       then completes with exit code 0 (or reports CANCELLED if cancelled first);
  *   <li>{@code block-once TOKEN DIGEST}: the first run with this token is {@code block}, later ones
  *       are {@code upper DIGEST};
  *   <li>{@code fail CODE MESSAGE}: throws a HearthException;
@@ -56,6 +58,16 @@ final class TestRunner implements ActionRunner {
     final AtomicInteger cancelled = new AtomicInteger();
     final AtomicInteger closed = new AtomicInteger();
     final Set<String> blockedOnce = ConcurrentHashMap.newKeySet();
+    private final Map<String, CountDownLatch> gates = new ConcurrentHashMap<>();
+
+    /** Lets the {@code gate TOKEN} actions complete. */
+    void release(String token) {
+      gate(token).countDown();
+    }
+
+    CountDownLatch gate(String token) {
+      return gates.computeIfAbsent(token, unused -> new CountDownLatch(1));
+    }
 
     /** Where {@code report-warm} reports to, such as the agent's reportWarmProcesses. */
     volatile Consumer<Map<String, Integer>> warmReporter = idle -> {};
@@ -85,6 +97,9 @@ final class TestRunner implements ActionRunner {
       }
       case "block" -> {
         return block(cancellation);
+      }
+      case "gate" -> {
+        return gate(args.get(1), cancellation);
       }
       case "block-once" -> {
         if (script.blockedOnce.add(args.get(1))) {
@@ -153,6 +168,25 @@ final class TestRunner implements ActionRunner {
     script.cancelled.incrementAndGet();
     return new ActionOutcome(
         ActionResult.newBuilder().setExitCode(-1).build(), StatusCode.CANCELLED, "cancelled");
+  }
+
+  private ActionOutcome gate(String token, Cancellation cancellation) {
+    CountDownLatch gate = script.gate(token);
+    cancellation.onCancel(gate::countDown);
+    try {
+      if (!gate.await(30, TimeUnit.SECONDS)) {
+        throw new HearthException(StatusCode.INTERNAL, "never released");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new HearthException(StatusCode.CANCELLED, "interrupted");
+    }
+    if (cancellation.isCancelled()) {
+      script.cancelled.incrementAndGet();
+      return new ActionOutcome(
+          ActionResult.newBuilder().setExitCode(-1).build(), StatusCode.CANCELLED, "cancelled");
+    }
+    return ActionOutcome.completed(ActionResult.newBuilder().setExitCode(0).build());
   }
 
   @Override

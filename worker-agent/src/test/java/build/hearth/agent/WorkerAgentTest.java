@@ -8,6 +8,7 @@ import build.bazel.remote.execution.v2.OutputFile;
 import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
+import build.hearth.core.ops.WorkerReports;
 import build.hearth.core.scheduler.Ticket;
 import build.hearth.grpc.RawWorker;
 import build.hearth.grpc.WorkerTestServer;
@@ -27,6 +28,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -57,6 +59,10 @@ class WorkerAgentTest {
   }
 
   private WorkerAgent agent(String name, int slots) {
+    return agent(name, slots, script);
+  }
+
+  private WorkerAgent agent(String name, int slots, TestRunner.Script script) {
     WorkerAgent agent =
         WorkerAgent.newBuilder()
             .endpoint(server.endpoint())
@@ -232,6 +238,40 @@ class WorkerAgentTest {
     ActionOutcome outcome = ticket.result().get(20, TimeUnit.SECONDS);
     assertThat(server.cas.get(Digest.fromProto(outcome.result().getOutputFiles(0).getDigest())))
         .isEqualTo(ByteString.copyFromUtf8("MOVED"));
+  }
+
+  @Test
+  void aDrainingWorkerGetsNothingNewAndDeliversTheResultOfWhatItRuns() throws Exception {
+    Digest input = server.cas.put(ByteString.copyFromUtf8("elsewhere"));
+    WorkerAgent draining = connected("agent-draining", 2);
+    Ticket<ActionOutcome> running = server.submit("gate", "long");
+    assertThat(script.started.poll(10, TimeUnit.SECONDS)).isEqualTo("gate long");
+
+    CompletableFuture<Boolean> drained =
+        CompletableFuture.supplyAsync(() -> draining.drain(Duration.ofSeconds(30)));
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> {
+              WorkerReports.Report report = server.reports.snapshot().get("agent-draining");
+              return report != null && report.draining();
+            });
+    Ticket<ActionOutcome> next = server.submit("upper", input.toString());
+
+    // The draining worker has a free slot, and still the action waits for another worker.
+    assertThat(next.stage()).isEqualTo(Ticket.Stage.QUEUED);
+    TestRunner.Script other = new TestRunner.Script();
+    await().atMost(WAIT).until(agent("agent-other", 1, other)::isConnected);
+    ActionOutcome moved = next.result().get(20, TimeUnit.SECONDS);
+    assertThat(server.cas.get(Digest.fromProto(moved.result().getOutputFiles(0).getDigest())))
+        .isEqualTo(ByteString.copyFromUtf8("ELSEWHERE"));
+    assertThat(other.started).containsExactly("upper " + input);
+
+    script.release("long");
+    assertThat(running.result().get(20, TimeUnit.SECONDS).result().getExitCode()).isZero();
+    assertThat(drained.get(20, TimeUnit.SECONDS)).isTrue();
+    assertThat(script.started).isEmpty();
+    assertThat(server.scheduler.stats().requeued()).isZero();
   }
 
   @Test

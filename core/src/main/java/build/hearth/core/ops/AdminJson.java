@@ -114,6 +114,7 @@ final class AdminJson implements Closeable {
       out.writeStartObject();
       out.writeStringField("worker", report.worker());
       out.writeBooleanField("remote", report.remote());
+      out.writeBooleanField("draining", report.draining());
       sandbox(report.sandbox());
       out.writeEndObject();
     }
@@ -159,6 +160,7 @@ final class AdminJson implements Closeable {
       out.writeStringField("name", report.worker());
       out.writeStringField("scheduler", report.scheduler());
       out.writeBooleanField("remote", report.remote());
+      out.writeBooleanField("draining", report.draining());
       out.writeStringField("reportedAt", report.reportedAt().toString());
       seconds("reportAgeSeconds", Duration.between(report.reportedAt(), now));
       out.writeFieldName("persistentWorkers");

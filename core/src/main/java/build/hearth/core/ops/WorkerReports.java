@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -29,6 +30,8 @@ public final class WorkerReports {
   private final Clock clock;
   private final ConcurrentMap<String, Report> reports = new ConcurrentHashMap<>();
   private final ConcurrentMap<String, Live> live = new ConcurrentHashMap<>();
+  // Remote workers that said they are stopping; see markDraining.
+  private final Set<String> draining = ConcurrentHashMap.newKeySet();
 
   /**
    * Reports whose in-process workers' snapshots are dated by {@code clock}, the server's.
@@ -92,6 +95,7 @@ public final class WorkerReports {
    * @param persistentWorkers its pool's statistics; empty when it runs no persistent workers
    * @param sandbox what its sandbox does; empty when it did not say (a worker older than the
    *     sandbox)
+   * @param draining whether it said it is stopping: it finishes what it runs and gets nothing new
    */
   public record Report(
       String worker,
@@ -99,13 +103,30 @@ public final class WorkerReports {
       boolean remote,
       Instant reportedAt,
       Optional<PoolStats> persistentWorkers,
-      Optional<Sandbox> sandbox) {
+      Optional<Sandbox> sandbox,
+      boolean draining) {
     public Report {
       Objects.requireNonNull(worker, "worker");
       Objects.requireNonNull(scheduler, "scheduler");
       Objects.requireNonNull(reportedAt, "reportedAt");
       Objects.requireNonNull(persistentWorkers, "persistentWorkers");
       Objects.requireNonNull(sandbox, "sandbox");
+    }
+
+    /** A report of a worker that is not draining. */
+    public Report(
+        String worker,
+        String scheduler,
+        boolean remote,
+        Instant reportedAt,
+        Optional<PoolStats> persistentWorkers,
+        Optional<Sandbox> sandbox) {
+      this(worker, scheduler, remote, reportedAt, persistentWorkers, sandbox, false);
+    }
+
+    /** This report, marked as of a draining worker. */
+    Report asDraining() {
+      return new Report(worker, scheduler, remote, reportedAt, persistentWorkers, sandbox, true);
     }
 
     /** A report that says nothing of the worker's sandbox. */
@@ -171,10 +192,24 @@ public final class WorkerReports {
         new Live(scheduler, persistentWorkers, Optional.of(Objects.requireNonNull(sandbox))));
   }
 
+  /**
+   * Records that a worker said it is stopping: it finishes what it runs and gets nothing new. Shown
+   * until the worker is {@linkplain #remove removed}.
+   */
+  public void markDraining(String worker) {
+    draining.add(worker);
+  }
+
+  /** Whether {@code worker} said it is stopping; see {@link #markDraining}. */
+  public boolean isDraining(String worker) {
+    return draining.contains(worker);
+  }
+
   /** Forgets a worker that left. */
   public void remove(String worker) {
     reports.remove(worker);
     live.remove(worker);
+    draining.remove(worker);
   }
 
   /**
@@ -183,6 +218,9 @@ public final class WorkerReports {
    */
   public Map<String, Report> snapshot() {
     Map<String, Report> all = new TreeMap<>(reports);
+    for (String worker : draining) {
+      all.computeIfPresent(worker, (name, report) -> report.asDraining());
+    }
     Instant now = clock.instant();
     live.forEach(
         (worker, source) ->

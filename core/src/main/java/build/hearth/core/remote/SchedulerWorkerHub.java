@@ -170,6 +170,20 @@ public final class SchedulerWorkerHub implements WorkerHub {
     }
 
     @Override
+    public void drain() {
+      synchronized (this) {
+        // Excluded with disconnect(), so that a worker gone meanwhile is not listed as draining.
+        if (disconnected) {
+          return;
+        }
+        if (reports != null) {
+          reports.markDraining(session.name());
+        }
+      }
+      session.drain();
+    }
+
+    @Override
     public void disconnect() {
       synchronized (this) {
         if (disconnected) {

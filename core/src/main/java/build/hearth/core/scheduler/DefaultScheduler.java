@@ -163,9 +163,12 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
       } else {
         action.sequence = nextSequence++;
         ActionQueue<T, R> queue = queues.get(action.key());
+        // A draining worker is in no eligible set but still counts here: an action only it could
+        // run waits for its replacement rather than failing.
         boolean runnable =
             workers.isEmpty()
-                || (queue != null ? !queue.eligible.isEmpty() : anyWorkerSatisfies(action.key()));
+                || (queue != null && !queue.eligible.isEmpty())
+                || anyWorkerSatisfies(action.key());
         if (!runnable) {
           finish(
               action,
@@ -399,6 +402,33 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
     }
     effects.run();
     return accepted;
+  }
+
+  /**
+   * Takes a worker out of dispatch: it leaves every queue's eligible set, so neither {@link #pump}
+   * nor {@link #fill} gives it anything, and its assignments run on to their answers. The class
+   * invariant holds for the workers that are not draining.
+   */
+  void drain(WorkerState<T, R> worker) {
+    int running;
+    lock.lock();
+    try {
+      if (!worker.connected || worker.draining) {
+        return;
+      }
+      worker.draining = true;
+      for (ActionQueue<T, R> queue : worker.queues) {
+        queue.eligible.remove(worker);
+      }
+      worker.queues.clear();
+      running = worker.active.size();
+    } finally {
+      lock.unlock();
+    }
+    logger.info(
+        "worker '{}' is draining: it gets no new actions and finishes the {} it runs",
+        worker.spec().name(),
+        running);
   }
 
   /**
@@ -649,7 +679,7 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
       queue = new ActionQueue<>(action.key());
       queues.put(queue.key, queue);
       for (WorkerState<T, R> worker : workers) {
-        if (worker.satisfies(queue.key)) {
+        if (!worker.draining && worker.satisfies(queue.key)) {
           queue.eligible.add(worker);
           worker.queues.add(queue);
         }
@@ -691,7 +721,7 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
 
   /** Fills the worker's free slots with the first actions, in dispatch order, it can run. */
   private void fill(WorkerState<T, R> worker, Effects effects) {
-    while (worker.connected && worker.freeSlots() > 0) {
+    while (worker.connected && !worker.draining && worker.freeSlots() > 0) {
       QueuedAction<T, R> best = null;
       for (ActionQueue<T, R> queue : worker.queues) {
         QueuedAction<T, R> head = queue.actions.first();
@@ -846,7 +876,7 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
           check(action.stage == Stage.QUEUED && action.queue == queue, "misfiled " + action);
         }
         for (WorkerState<T, R> worker : workers) {
-          boolean satisfies = worker.satisfies(queue.key);
+          boolean satisfies = !worker.draining && worker.satisfies(queue.key);
           check(queue.eligible.contains(worker) == satisfies, "eligibility of " + worker);
           check(worker.queues.contains(queue) == satisfies, "queues of " + worker);
           check(!satisfies || worker.freeSlots() == 0, worker + " idle beside " + queue.key);

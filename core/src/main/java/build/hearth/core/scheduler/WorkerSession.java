@@ -17,6 +17,17 @@ public interface WorkerSession {
   boolean isConnected();
 
   /**
+   * Marks the worker as draining: the scheduler assigns it nothing new from now on, and the actions
+   * queued for want of a worker go to others (or wait for one). What it runs stays assigned to it,
+   * and its answers count as usual. Draining cannot be undone; a worker that wants work again
+   * connects anew. Idempotent; does nothing after {@link #disconnect()}.
+   */
+  void drain();
+
+  /** Whether {@link #drain()} was called. */
+  boolean isDraining();
+
+  /**
    * Ends the connection. Actions the worker is running are queued again (and fail with UNAVAILABLE
    * once they have been lost too often); answers the worker gives for them afterwards are
    * discarded. The listener is not called for them. Idempotent.

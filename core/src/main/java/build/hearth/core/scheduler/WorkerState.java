@@ -28,6 +28,8 @@ final class WorkerState<T, R> implements WorkerSession {
   final Set<ActiveAssignment<T, R>> active = new LinkedHashSet<>();
 
   volatile boolean connected;
+  // Set by drain(): the worker is in no queue's eligible set and gets no new assignment.
+  volatile boolean draining;
   // Set when the listener threw; no more calls are made to it.
   volatile boolean broken;
 
@@ -95,12 +97,26 @@ final class WorkerState<T, R> implements WorkerSession {
   }
 
   @Override
+  public void drain() {
+    scheduler.drain(this);
+  }
+
+  @Override
+  public boolean isDraining() {
+    return draining;
+  }
+
+  @Override
   public void disconnect() {
     scheduler.disconnect(this, null);
   }
 
   @Override
   public String toString() {
-    return "Worker{" + spec.name() + (connected ? "" : ", disconnected") + "}";
+    return "Worker{"
+        + spec.name()
+        + (connected ? "" : ", disconnected")
+        + (draining ? ", draining" : "")
+        + "}";
   }
 }

@@ -53,8 +53,9 @@ import org.slf4j.LoggerFactory;
  * One worker's Connect stream: connects the worker through the service's {@link
  * build.hearth.spi.worker.WorkerHub}, forwards the scheduler's assignments and cancellations, turns
  * the worker's ActionFinished messages into answers, passes its WarmProcesses and WorkerStatus
- * reports to its {@link RemoteWorker}, and disconnects the worker when the stream ends or the
- * worker falls silent for {@code MISSED_KEEP_ALIVES} ticks of the keep-alive timer in a row.
+ * reports to its {@link RemoteWorker}, marks it draining when it says it is stopping, and
+ * disconnects the worker when the stream ends or the worker falls silent for {@code
+ * MISSED_KEEP_ALIVES} ticks of the keep-alive timer in a row.
  *
  * <p>Three kinds of thread meet here: gRPC delivers the worker's messages one at a time; the
  * scheduler calls the listener on its callback executor; the keep-alive task runs on the service's
@@ -120,6 +121,10 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
         case STATUS -> {
           requireRegistered("WorkerStatus");
           status(message.getStatus());
+        }
+        case DRAIN -> {
+          requireRegistered("Drain");
+          drain();
         }
         case KIND_NOT_SET -> {
           // A message kind newer than this server; the worker is alive, which is what counts.
@@ -351,6 +356,15 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
       log.warn(
           "Ignoring a status report of worker '{}' that cannot be read: {}", name, e.getMessage());
     }
+  }
+
+  /** The worker is stopping: the scheduler gives it nothing new; its running actions go on. */
+  private void drain() {
+    session.drain();
+    log.info(
+        "Worker '{}' is draining: it gets no new actions and finishes the {} it runs",
+        name,
+        byId.size());
   }
 
   private void keepAlive() {

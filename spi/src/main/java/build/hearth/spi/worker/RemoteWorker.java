@@ -52,6 +52,13 @@ public interface RemoteWorker {
   default void reportSandbox(SandboxReport sandbox) {}
 
   /**
+   * Marks the worker as draining, as it said it is stopping: it is assigned nothing new, and what
+   * it runs stays with it until it answers or disconnects. Idempotent. Does nothing by default, for
+   * hubs whose workers cannot drain (they are then assigned work until they disconnect).
+   */
+  default void drain() {}
+
+  /**
    * Disconnects the worker: its running actions go back to the queue (a bounded number of times)
    * and it is no longer listed. Idempotent.
    */
