@@ -55,7 +55,10 @@ import org.slf4j.LoggerFactory;
  * until they expire. Expired ones are dropped lazily, on each call, in the order they completed;
  * and whenever more than {@code maxCompletedOperations} operations of completed executions are
  * kept, the oldest executions are dropped at once, so that a flood of Execute calls (action-cache
- * hits complete at once) cannot hold their responses in memory for the whole retention.
+ * hits complete at once) cannot hold their responses in memory for the whole retention. An
+ * execution in flight takes at most {@link SharedExecution#MAX_OPERATIONS} operations; a duplicate
+ * beyond them is refused with RESOURCE_EXHAUSTED, so that repeating one Execute cannot grow memory
+ * until the action completes.
  */
 final class DefaultExecutionService implements ExecutionService {
   private static final Logger logger = LoggerFactory.getLogger(DefaultExecutionService.class);

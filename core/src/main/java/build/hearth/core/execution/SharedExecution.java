@@ -4,6 +4,7 @@ import build.bazel.remote.execution.v2.ExecuteResponse;
 import build.bazel.remote.execution.v2.ExecutionStage;
 import build.hearth.api.Digest;
 import build.hearth.api.Execution;
+import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.scheduler.Ticket;
 import com.google.rpc.Status;
@@ -38,6 +39,23 @@ import java.util.function.Consumer;
  * listeners and the scheduler are called only after the monitor is released.
  */
 final class SharedExecution {
+  /**
+   * The most operations one execution holds. Each Execute that merges onto an execution in flight
+   * adds an operation (with its own name, result and watches) that lives as long as the execution,
+   * up to the maximum queue time and the action's timeout; without a bound one client repeating an
+   * Execute could grow the heap until then. A thousand clients waiting for the same action at once
+   * is far past any real build, so a fixed bound is enough and needs no configuration; a client
+   * beyond it can wait on an operation it has with WaitExecution, or retry once the action is done
+   * (then it is an action-cache hit).
+   */
+  static final int MAX_OPERATIONS = 1000;
+
+  /** The limit's name in refusals and in {@code hearth_limit_refusals_total}. */
+  static final String OPERATIONS_LIMIT = "operations_per_execution";
+
+  // Duplicates wait for the execution to end; a second is a polite first wait.
+  private static final Duration RETRY_AFTER = Duration.ofSeconds(1);
+
   private final String name;
   private final Digest actionDigest;
   private final Consumer<SharedExecution> onComplete;
@@ -120,10 +138,24 @@ final class SharedExecution {
    *     findable exactly as long as the execution's other operations
    * @return the new operation, or null if the execution has completed or is being cancelled, and so
    *     cannot be joined
+   * @throws HearthException RESOURCE_EXHAUSTED (limit {@code operations_per_execution}, with a
+   *     retry hint) if it holds {@link #MAX_OPERATIONS} operations already
    */
   synchronized Operation tryJoin(String operationName, Consumer<Operation> register) {
     if (done || cancelRequested) {
       return null;
+    }
+    if (operations.size() >= MAX_OPERATIONS) {
+      throw HearthException.limitReached(
+          OPERATIONS_LIMIT,
+          RETRY_AFTER,
+          "action %s was refused: its execution %s already has %d operations, one per Execute"
+              + " merged onto it (at most %d per execution, a fixed bound); wait on an operation"
+              + " you have with WaitExecution, or retry later",
+          actionDigest,
+          name,
+          operations.size(),
+          MAX_OPERATIONS);
     }
     Operation operation = new Operation(operationName, true);
     operations.add(operation);

@@ -631,6 +631,31 @@ class ExecutionServiceTest {
     }
   }
 
+  // ---- the bound on duplicates ----
+
+  @Test
+  void duplicatesOfAQueuedActionAreRefusedBeyondTheOperationsPerExecution() {
+    Digest action = storeAction("sleep", "3");
+    Execution first = service.execute(request(action));
+    for (int i = 1; i < SharedExecution.MAX_OPERATIONS; i++) {
+      service.execute(request(action));
+    }
+
+    HearthException refused =
+        org.assertj.core.api.Assertions.catchThrowableOfType(
+            () -> service.execute(request(action)), HearthException.class);
+
+    assertThat(refused).isNotNull();
+    assertThat(refused.code()).isEqualTo(StatusCode.RESOURCE_EXHAUSTED);
+    assertThat(refused.limit()).contains("operations_per_execution");
+    assertThat(refused.retryAfter()).isPresent();
+    assertThat(refused.getMessage())
+        .contains("already has 1000 operations", "at most 1000 per execution");
+    // The refusal changed nothing: the execution runs on for the operations it has.
+    assertThat(first.result()).isNotDone();
+    assertThat(scheduler.stats().queued()).isEqualTo(1);
+  }
+
   // ---- interest and cancellation ----
 
   @Test
