@@ -273,12 +273,14 @@ public final class WorkerAgent implements AutoCloseable {
   }
 
   /**
-   * Stops taking new actions and waits up to {@code timeout} for the running ones to finish and
-   * their results to be sent; call {@link #close()} afterwards, which ends the stream and stops the
-   * persistent-worker processes. Actions the scheduler assigns while the agent drains are not
-   * started: they go back to the scheduler's queue when the stream ends, as do the actions still
-   * running when the time is up. The agent no longer reconnects once draining. Returns at once if
-   * the agent is not connected.
+   * Stops taking new actions, tells the scheduler so (a Drain message: it then assigns this worker
+   * nothing new and gives queued actions to others), and waits up to {@code timeout} for the
+   * running ones to finish and their results to be sent; call {@link #close()} afterwards, which
+   * ends the stream and stops the persistent-worker processes. Actions the scheduler assigned
+   * before it read Drain (or a server too old to know Drain assigns) are not started: they go back
+   * to the scheduler's queue when the stream ends, as do the actions still running when the time is
+   * up. The agent no longer reconnects once draining. Returns at once if the agent is not
+   * connected.
    *
    * @param timeout how long to wait for the running actions
    * @return whether every running action finished in time

@@ -396,6 +396,29 @@ class AdminRoutesTest {
   }
 
   @Test
+  void aDrainingWorkerIsShownAsDrainingInStatusAndWorkers() {
+    reports.update(new WorkerReports.Report("stopping", "default", true, T0, Optional.empty()));
+    reports.update(new WorkerReports.Report("staying", "default", true, T0, Optional.empty()));
+    reports.markDraining("stopping");
+
+    Map<String, Object> status = json(routes().get("/admin/v1/status", "").orElseThrow());
+    List<Object> sandboxes = list(map(status.get("workers")).get("sandboxes"));
+    List<Object> workers =
+        list(json(routes().get("/admin/v1/workers", "").orElseThrow()).get("workers"));
+
+    assertThat(map(sandboxes.get(0)))
+        .containsEntry("worker", "staying")
+        .containsEntry("draining", false);
+    assertThat(map(sandboxes.get(1)))
+        .containsEntry("worker", "stopping")
+        .containsEntry("draining", true);
+    assertThat(map(workers.get(1)))
+        .containsEntry("name", "stopping")
+        .containsEntry("draining", true);
+    assertThat(map(workers.get(0))).containsEntry("draining", false);
+  }
+
+  @Test
   void prettyJsonIsIndentedAndOtherPathsAreLeftToOtherRoutes() {
     AdminRoutes routes = routes();
 

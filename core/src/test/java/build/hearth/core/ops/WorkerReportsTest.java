@@ -23,6 +23,22 @@ class WorkerReportsTest {
   }
 
   @Test
+  void aDrainingWorkerIsListedAsDrainingUntilItIsRemoved() {
+    WorkerReports reports = new WorkerReports(new FakeClock(T0));
+    reports.updateRemote("remote-1", "default", Optional.empty());
+
+    reports.markDraining("remote-1");
+    reports.updateRemote("remote-1", "default", Optional.empty());
+
+    assertThat(reports.snapshot().get("remote-1").draining()).isTrue();
+    reports.remove("remote-1");
+    // A worker connecting again under the name is a new one, not draining.
+    reports.updateRemote("remote-1", "default", Optional.empty());
+    assertThat(reports.snapshot().get("remote-1").draining()).isFalse();
+    assertThat(reports.isDraining("remote-1")).isFalse();
+  }
+
+  @Test
   void aSentReportKeepsTheTimeItArrived() {
     FakeClock clock = new FakeClock(T0);
     WorkerReports reports = new WorkerReports(clock);
