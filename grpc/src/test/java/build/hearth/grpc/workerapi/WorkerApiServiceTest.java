@@ -13,6 +13,7 @@ import build.hearth.grpc.WorkerTestServer;
 import build.hearth.grpc.common.Rpc;
 import build.hearth.proto.workerapi.ActionFinished;
 import build.hearth.proto.workerapi.AssignAction;
+import build.hearth.proto.workerapi.Drain;
 import build.hearth.proto.workerapi.Register;
 import build.hearth.proto.workerapi.SandboxRefusal;
 import build.hearth.proto.workerapi.SandboxReport;
@@ -195,6 +196,48 @@ class WorkerApiServiceTest {
               .setResult(ActionResult.getDefaultInstance())
               .build());
       assertThat(ticket.result().get(10, TimeUnit.SECONDS).ran()).isTrue();
+    }
+  }
+
+  @Test
+  void aDrainingWorkerIsAssignedNothingNewAndItsAnswerCounts() throws Exception {
+    try (RawWorker worker = new RawWorker(server.channel())) {
+      worker.register("raw-drain", 2);
+      worker.next(KindCase.REGISTERED);
+      Ticket<ActionOutcome> running = server.submit("upper", "running");
+      AssignAction assign = worker.next(KindCase.ASSIGN).getAssign();
+
+      worker.send(WorkerMessage.newBuilder().setDrain(Drain.getDefaultInstance()).build());
+      await()
+          .atMost(WAIT)
+          .until(
+              () -> {
+                WorkerReports.Report report = server.reports.snapshot().get("raw-drain");
+                return report != null && report.draining();
+              });
+      Ticket<ActionOutcome> next = server.submit("upper", "next");
+
+      assertThat(next.stage()).isEqualTo(Ticket.Stage.QUEUED);
+      worker.finished(
+          ActionFinished.newBuilder()
+              .setAssignmentId(assign.getAssignmentId())
+              .setStatus(Rpc.OK)
+              .setResult(ActionResult.getDefaultInstance())
+              .build());
+      assertThat(running.result().get(10, TimeUnit.SECONDS).ran()).isTrue();
+      // Both slots are free now, and still nothing comes.
+      assertThat(next.stage()).isEqualTo(Ticket.Stage.QUEUED);
+      assertThat(worker.isEnded()).isFalse();
+    }
+  }
+
+  @Test
+  void drainBeforeRegisterIsRefused() throws Exception {
+    try (RawWorker worker = new RawWorker(server.channel())) {
+      worker.send(WorkerMessage.newBuilder().setDrain(Drain.getDefaultInstance()).build());
+      Status status = worker.awaitEnd(WAIT);
+      assertThat(status.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+      assertThat(status.getDescription()).contains("first message", "Register", "Drain");
     }
   }
 
