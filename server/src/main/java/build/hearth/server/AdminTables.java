@@ -134,7 +134,8 @@ final class AdminTables {
   private static void sandbox(Map<String, Object> worker, StringBuilder out) {
     out.append("  ")
         .append(string(worker, "worker", NONE))
-        .append(flag(worker, "remote") ? " (remote): " : " (in-process): ");
+        .append(flag(worker, "remote") ? " (remote" : " (in-process")
+        .append(flag(worker, "draining") ? ", draining): " : "): ");
     Map<String, Object> sandbox = object(worker, "sandbox");
     if (sandbox.isEmpty()) {
       out.append("sandbox not reported\n");

@@ -269,6 +269,7 @@ class AdminCommandTest {
                 "none",
                 "user namespace of worker (1000)")));
     reports.update(new WorkerReports.Report("old-remote", "default", true, NOW, Optional.empty()));
+    reports.markDraining("old-remote");
     HttpRoutes routes =
         AdminRoutes.newBuilder()
             .workerReports(reports)
@@ -292,7 +293,7 @@ class AdminCommandTest {
               local (in-process): sandbox optional; in force: mount, pid, ipc, uts, user; cgroups none; actions run as user namespace of worker (1000)
                 refused network: bwrap: loopback: Failed RTM_NEWADDR: Operation not permitted
                 refused memory: no writable memory cgroup
-              old-remote (remote): sandbox not reported
+              old-remote (remote, draining): sandbox not reported
             """);
   }
 
