@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Verifies a filesystem store's directory at rest: re-hashes every blob under {@code blobs/} and
@@ -23,6 +25,8 @@ import java.util.Optional;
  * <p>Stateless; each call walks the directory once.
  */
 public final class StoreVerifier {
+  private static final Logger log = LoggerFactory.getLogger(StoreVerifier.class);
+
   private StoreVerifier() {}
 
   /**
@@ -58,7 +62,13 @@ public final class StoreVerifier {
         blobsDir,
         file -> {
           String name = file.getFileName().toString();
-          return Digest.isValidHash(name) && name.equals(sha256(file));
+          if (!Digest.isValidHash(name)) {
+            return Optional.of("the file's name is not a SHA-256 hash");
+          }
+          String actual = sha256(file);
+          return name.equals(actual)
+              ? Optional.empty()
+              : Optional.of("its content hashes to " + actual);
         });
   }
 
@@ -66,16 +76,20 @@ public final class StoreVerifier {
     return walk(
         acDir,
         file -> {
-          byte[] bytes = Files.readAllBytes(file);
-          Optional<byte[]> entry = ActionCacheEntryFrame.unframe(bytes, new StringBuilder());
           String name = file.getFileName().toString();
-          int dash = name.indexOf('-');
-          return entry.isPresent() && dash == Digest.HASH_LENGTH;
+          if (name.indexOf('-') != Digest.HASH_LENGTH) {
+            return Optional.of("the file's name is not <hash>-<size>");
+          }
+          StringBuilder whyNot = new StringBuilder();
+          return ActionCacheEntryFrame.unframe(Files.readAllBytes(file), whyNot).isPresent()
+              ? Optional.empty()
+              : Optional.of(whyNot.toString());
         });
   }
 
   private interface Check {
-    boolean good(Path file) throws IOException;
+    /** {@return what is wrong with {@code file}; empty when it is good} */
+    Optional<String> problem(Path file) throws IOException;
   }
 
   private static Report walk(Path dir, Check check) {
@@ -99,11 +113,14 @@ public final class StoreVerifier {
 
   private static Report verifyOne(Path file, Check check) throws IOException {
     try {
-      if (check.good(file)) {
+      Optional<String> problem = check.problem(file);
+      if (problem.isEmpty()) {
         return new Report(1, 1, 0, 0);
       }
       long size = Files.size(file);
       Files.deleteIfExists(file);
+      // Each removal is said with its reason, so that an operator can tell rot from old files.
+      log.warn("Removed {} ({} bytes): {}", file, size, problem.get());
       return new Report(1, 0, 1, size);
     } catch (NoSuchFileException e) {
       // Evicted by a server while this ran: nothing to verify.
