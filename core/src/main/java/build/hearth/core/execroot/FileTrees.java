@@ -3,6 +3,7 @@ package build.hearth.core.execroot;
 import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
+import build.hearth.core.internal.DiskErrors;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -100,9 +101,7 @@ final class FileTrees {
   static HearthException failure(String action, Path path, IOException e) {
     String detail = e.getMessage() == null ? e.getClass().getSimpleName() : e.toString();
     StatusCode code =
-        detail.contains("No space left") || detail.contains("Disk quota exceeded")
-            ? StatusCode.RESOURCE_EXHAUSTED
-            : StatusCode.INTERNAL;
+        DiskErrors.isDiskFull(e) ? StatusCode.RESOURCE_EXHAUSTED : StatusCode.INTERNAL;
     return new HearthException(code, "cannot " + action + " " + path + ": " + detail, e);
   }
 }

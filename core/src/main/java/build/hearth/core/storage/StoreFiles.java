@@ -3,6 +3,7 @@ package build.hearth.core.storage;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.internal.DirectoryLock;
+import build.hearth.core.internal.DiskErrors;
 import build.hearth.core.storage.LruIndex.Found;
 import build.hearth.spi.storage.StoreSettings;
 import java.io.IOException;
@@ -198,7 +199,7 @@ final class StoreFiles {
   static HearthException failure(
       String store, StatusCode code, String action, Path file, IOException e) {
     String detail = describe(e);
-    if (isDiskFull(e)) {
+    if (DiskErrors.isDiskFull(e)) {
       return HearthException.limitReached(
           "disk_full",
           DISK_FULL_RETRY,
@@ -210,15 +211,6 @@ final class StoreFiles {
           detail);
     }
     return new HearthException(code, store + " cannot " + action + " " + file + ": " + detail, e);
-  }
-
-  /**
-   * Whether {@code e} says the file system has no space (ENOSPC) or the quota is spent (EDQUOT).
-   */
-  static boolean isDiskFull(IOException e) {
-    String message = e.getMessage();
-    return message != null
-        && (message.contains("No space left on device") || message.contains("Disk quota exceeded"));
   }
 
   private static String describe(IOException e) {
