@@ -12,17 +12,26 @@ import build.hearth.core.scheduler.ActionRequest;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.Ticket;
 import build.hearth.core.scheduler.WarmWorkers;
+import build.hearth.proto.workerapi.PersistentPoolStats;
+import build.hearth.proto.workerapi.SandboxReport;
 import build.hearth.spi.storage.BlobStore;
 import build.hearth.spi.transport.InstanceServices;
 import build.hearth.spi.transport.TlsSettings;
 import build.hearth.spi.transport.TransportContext;
 import build.hearth.spi.worker.ActionOutcome;
+import build.hearth.spi.worker.AssignmentListener;
 import build.hearth.spi.worker.ExecutionTask;
+import build.hearth.spi.worker.RemoteWorker;
+import build.hearth.spi.worker.WorkerHub;
+import build.hearth.spi.worker.WorkerSpec;
 import io.grpc.ManagedChannel;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A gRPC transport on a loopback port serving the worker API over a real scheduler, with the {@code
@@ -45,6 +54,7 @@ public final class WorkerTestServer implements AutoCloseable {
 
   private final LoopbackServer server;
   private final boolean tls;
+  private final DrainGatedHub hub;
 
   public WorkerTestServer() {
     this(Clock.systemUTC());
@@ -81,19 +91,39 @@ public final class WorkerTestServer implements AutoCloseable {
     cas = Storage.cas(blobs);
     scheduler = Scheduler.newBuilder().workerScorer(warm).build();
     reports = new WorkerReports(clock);
+    hub = new DrainGatedHub(new SchedulerWorkerHub("main", scheduler, warm, reports));
     server =
         new LoopbackServer(
             port -> {
               TransportContext.Builder context =
                   TransportContext.newBuilder("workers", "127.0.0.1", port)
                       .instance(new InstanceServices("", cas, Optional.empty(), false))
-                      .workerHub(new SchedulerWorkerHub("main", scheduler, warm, reports));
+                      .workerHub(hub);
               if (tlsSettings != null) {
                 context.tls(tlsSettings);
               }
               return context.build();
             },
             GrpcSettings.defaults().withClock(clock).withWorkerKeepAliveInterval(keepAlive));
+  }
+
+  /**
+   * From now on, a worker's Drain is read by the worker API but reaches the scheduler only once
+   * {@link #releaseDrains()} is called; meanwhile the scheduler still assigns that worker work, as
+   * when it sends an assignment just before it reads the Drain.
+   */
+  public void holdDrains() {
+    hub.hold();
+  }
+
+  /** Lets held Drains reach the scheduler; see {@link #holdDrains()}. */
+  public void releaseDrains() {
+    hub.release();
+  }
+
+  /** Waits until a Drain is held; see {@link #holdDrains()}. */
+  public boolean awaitHeldDrain(Duration timeout) throws InterruptedException {
+    return hub.awaitHeldDrain(timeout);
   }
 
   /** Starts the transport again on the same port, with the same scheduler and CAS. */
@@ -136,8 +166,98 @@ public final class WorkerTestServer implements AutoCloseable {
 
   @Override
   public void close() {
+    hub.release(); // a test that failed while holding a Drain must not hold the server's close
     server.close();
     scheduler.close();
     blobs.close();
+  }
+
+  /**
+   * A hub that can hold a worker's Drain on its way to the scheduler, so that a test can make the
+   * scheduler assign work to a worker that has already sent Drain: the worker API reads the
+   * message, and its stream's inbound path waits here until the test {@linkplain #release()
+   * releases} it, while the scheduler, not yet told, goes on assigning. Open (passing every call
+   * through at once) until {@link #hold()}.
+   */
+  private static final class DrainGatedHub implements WorkerHub {
+    private final WorkerHub delegate;
+    private final CountDownLatch arrived = new CountDownLatch(1);
+    private volatile CountDownLatch gate; // null while open
+
+    DrainGatedHub(WorkerHub delegate) {
+      this.delegate = delegate;
+    }
+
+    /** Holds the next Drains until {@link #release()}. */
+    void hold() {
+      gate = new CountDownLatch(1);
+    }
+
+    /** Lets the held Drains (and every later one) reach the scheduler. */
+    void release() {
+      CountDownLatch held = gate;
+      gate = null;
+      if (held != null) {
+        held.countDown();
+      }
+    }
+
+    /** Waits until a Drain arrived here while held; false if none did within {@code timeout}. */
+    boolean awaitHeldDrain(Duration timeout) throws InterruptedException {
+      return arrived.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public String schedulerName() {
+      return delegate.schedulerName();
+    }
+
+    @Override
+    public RemoteWorker connect(WorkerSpec spec, AssignmentListener listener) {
+      RemoteWorker worker = delegate.connect(spec, listener);
+      return new RemoteWorker() {
+        @Override
+        public String name() {
+          return worker.name();
+        }
+
+        @Override
+        public boolean reportWarmProcesses(Map<String, Integer> idleByClientKey) {
+          return worker.reportWarmProcesses(idleByClientKey);
+        }
+
+        @Override
+        public void reportStatus(Optional<PersistentPoolStats> persistentWorkers) {
+          worker.reportStatus(persistentWorkers);
+        }
+
+        @Override
+        public void reportSandbox(SandboxReport sandbox) {
+          worker.reportSandbox(sandbox);
+        }
+
+        @Override
+        public void drain() {
+          CountDownLatch held = gate;
+          if (held != null) {
+            arrived.countDown();
+            try {
+              if (!held.await(30, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the test never released the held Drain");
+              }
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              throw new IllegalStateException("interrupted while holding a Drain", e);
+            }
+          }
+          worker.drain();
+        }
+
+        @Override
+        public void disconnect() {
+          worker.disconnect();
+        }
+      };
+    }
   }
 }

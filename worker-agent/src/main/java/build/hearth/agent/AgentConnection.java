@@ -123,10 +123,12 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
   // What the last WarmProcesses said; touched only by the sender, which is serial.
   private Map<String, Integer> warmSent = Map.of();
   private volatile boolean registerSent;
-  // Set by drain(): assignments that arrive afterwards are not started; the stream's end hands
-  // them back to the scheduler, which queues them again.
+  // Set by drain(). Assignments that arrive afterwards were sent before the scheduler read Drain;
+  // they run like any other (see drain()).
   private volatile boolean draining;
-  private final AtomicInteger heldBack = new AtomicInteger();
+  private final AtomicInteger lateAssignments = new AtomicInteger();
+  // Set when DrainAccepted arrives: no assignment follows it.
+  private volatile boolean drainAccepted;
   // Whether Drain went out; it goes once, after Register (by drain() or by start()).
   private final AtomicBoolean drainSent = new AtomicBoolean();
   private final CompletableFuture<Void> drained = new CompletableFuture<>();
@@ -298,6 +300,10 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
           target.cancellation().cancel();
         }
       }
+      case DRAIN_ACCEPTED -> {
+        drainAccepted = true;
+        checkDrained();
+      }
       case KEEP_ALIVE, KIND_NOT_SET -> {}
     }
   }
@@ -318,11 +324,20 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
   }
 
   /**
-   * Starts no further assignment and tells the scheduler with a Drain message, so that it assigns
-   * this worker nothing new; the future completes once every action this connection runs has
-   * finished and its answer is queued on the stream (or the stream has ended). Assignments that
-   * arrive before the scheduler read Drain (or from a server too old to know it) are held back and
-   * go back to the queue when the stream ends.
+   * Tells the scheduler with a Drain message that this worker is stopping, so that it assigns this
+   * worker nothing new; the future completes once the scheduler has answered with DrainAccepted and
+   * every action this connection holds has finished and its answer is queued on the stream (or once
+   * the stream has ended).
+   *
+   * <p>Assignments the scheduler sent before it read Drain still arrive afterwards. They run like
+   * any other: draining means finishing what this worker holds. Holding them back instead would
+   * leave them assigned here until the stream ends, and the scheduler counts an assignment whose
+   * worker left as lost, one attempt of the action's retries spent for nothing; handing them back
+   * would need a way to tell the scheduler that they never started, which a worker cannot prove.
+   * Waiting for DrainAccepted, which the scheduler sends after the last assignment it made before
+   * Drain, closes the other half of the race: without it, this worker could end the stream while an
+   * assignment is still on its way. A server too old to send DrainAccepted leaves the future
+   * pending until the stream ends, so the agent waits for its drain timeout.
    */
   CompletableFuture<Void> drain() {
     draining = true;
@@ -334,7 +349,7 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
   /**
    * Tells the scheduler that this worker drains, so that it assigns nothing more here, once and
    * only after Register (the first message must be Register). Assignments it sent before it read
-   * Drain are held back as {@link #drain()} says.
+   * Drain run as {@link #drain()} says.
    */
   private void sendDrain() {
     if (draining && registerSent && !ended.get() && drainSent.compareAndSet(false, true)) {
@@ -342,13 +357,15 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
     }
   }
 
-  /** How many assignments arrived after {@link #drain()} and were not started. */
-  int heldBack() {
-    return heldBack.get();
+  /** How many assignments arrived after {@link #drain()}: sent before the scheduler read Drain. */
+  int lateAssignments() {
+    return lateAssignments.get();
   }
 
+  // Each caller changes one of the states read here before calling, so whichever change comes
+  // last sees the others.
   private void checkDrained() {
-    if (draining && (running.isEmpty() || ended.get())) {
+    if (draining && ((drainAccepted && running.isEmpty()) || ended.get())) {
       drained.complete(null);
     }
   }
@@ -427,12 +444,10 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
       log.warn("The scheduler assigned '{}' twice; ignoring the second", id);
       return;
     }
-    // Read after the put, so that drain() either sees this action running or it is held back.
+    // Not held back: see drain(). It is in running before DrainAccepted can be read (both come on
+    // this serial inbound path), so the drain waits for its answer.
     if (draining) {
-      running.remove(id);
-      heldBack.incrementAndGet();
-      checkDrained();
-      return;
+      lateAssignments.incrementAndGet();
     }
     try {
       slots.execute(() -> run(assign, run));

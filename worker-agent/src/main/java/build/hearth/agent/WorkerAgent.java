@@ -277,9 +277,11 @@ public final class WorkerAgent implements AutoCloseable {
    * nothing new and gives queued actions to others), and waits up to {@code timeout} for the
    * running ones to finish and their results to be sent; call {@link #close()} afterwards, which
    * ends the stream and stops the persistent-worker processes. Actions the scheduler assigned
-   * before it read Drain (or a server too old to know Drain assigns) are not started: they go back
-   * to the scheduler's queue when the stream ends, as do the actions still running when the time is
-   * up. The agent no longer reconnects once draining. Returns at once if the agent is not
+   * before it read Drain run here too, and the wait ends only once the scheduler confirmed that
+   * nothing more is on its way (see {@code AgentConnection.drain()}), so no action loses an attempt
+   * to the drain. Actions still running when the time is up go back to the scheduler's queue when
+   * the stream ends, and count as lost. A server too old to confirm keeps the wait going until the
+   * timeout. The agent no longer reconnects once draining. Returns at once if the agent is not
    * connected.
    *
    * @param timeout how long to wait for the running actions
@@ -322,14 +324,12 @@ public final class WorkerAgent implements AutoCloseable {
     } catch (ExecutionException e) {
       throw new IllegalStateException("the drain future never fails", e);
     }
-    int heldBack = connection.heldBack();
+    int late = connection.lateAssignments();
     if (done) {
       log.info(
           "Worker '{}' drained: its running actions finished{}",
           name,
-          heldBack == 0
-              ? ""
-              : "; " + heldBack + " assigned meanwhile go back to the scheduler's queue");
+          late == 0 ? "" : ", " + late + " of them assigned before the scheduler read Drain");
     }
     return done;
   }

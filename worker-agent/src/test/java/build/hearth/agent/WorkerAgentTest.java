@@ -275,6 +275,34 @@ class WorkerAgentTest {
   }
 
   @Test
+  void anAssignmentSentJustBeforeTheSchedulerReadDrainRunsThereAndLosesNoAttempt()
+      throws Exception {
+    Digest input = server.cas.put(ByteString.copyFromUtf8("in flight"));
+    WorkerAgent draining = connected("agent-race", 1);
+    server.holdDrains();
+    CompletableFuture<Boolean> drained =
+        CompletableFuture.supplyAsync(() -> draining.drain(Duration.ofSeconds(30)));
+    // Drain is written and read by the worker API, but the scheduler has not been told.
+    assertThat(server.awaitHeldDrain(WAIT)).isTrue();
+    Ticket<ActionOutcome> late = server.submit("upper", input.toString());
+    await().atMost(WAIT).until(() -> late.stage() == Ticket.Stage.EXECUTING);
+    // The worker holds nothing running, yet it must not end its stream: the scheduler has not
+    // confirmed the drain, so an assignment may be (and here is) on its way.
+    assertThat(drained).isNotDone();
+
+    server.releaseDrains();
+    assertThat(drained.get(20, TimeUnit.SECONDS)).isTrue();
+    // What the agent's owner does next: end the stream. Nothing may be left in flight.
+    draining.close();
+
+    ActionOutcome outcome = late.result().get(20, TimeUnit.SECONDS);
+    assertThat(server.cas.get(Digest.fromProto(outcome.result().getOutputFiles(0).getDigest())))
+        .isEqualTo(ByteString.copyFromUtf8("IN FLIGHT"));
+    assertThat(script.started).containsExactly("upper " + input);
+    assertThat(server.scheduler.stats().requeued()).isZero();
+  }
+
+  @Test
   void aBrokenConnectionIsNoticedAndTheAgentReconnects() throws Exception {
     Digest input = server.cas.put(ByteString.copyFromUtf8("again"));
     WorkerAgent agent = connected("agent-broken", 1);

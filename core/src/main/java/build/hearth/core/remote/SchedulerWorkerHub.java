@@ -77,6 +77,11 @@ public final class SchedulerWorkerHub implements WorkerHub {
               public void cancel(Assignment<ExecutionTask, ActionOutcome> assignment) {
                 listener.cancel(new Scheduled(assignment));
               }
+
+              @Override
+              public void drained() {
+                listener.drainAccepted();
+              }
             });
     Connected worker = new Connected(session);
     // Listed from now on, also if it never sends a status (an older worker).

@@ -408,6 +408,10 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
    * Takes a worker out of dispatch: it leaves every queue's eligible set, so neither {@link #pump}
    * nor {@link #fill} gives it anything, and its assignments run on to their answers. The class
    * invariant holds for the workers that are not draining.
+   *
+   * <p>The listener's {@link WorkerListener#drained()} goes through the worker's mailbox, posted
+   * under the lock: it follows every assignment decided before, also one still waiting in the
+   * mailbox, so a remote worker that hears it knows that nothing more is on its way.
    */
   void drain(WorkerState<T, R> worker) {
     int running;
@@ -422,9 +426,11 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
       }
       worker.queues.clear();
       running = worker.active.size();
+      worker.mailbox.post(() -> deliverDrained(worker));
     } finally {
       lock.unlock();
     }
+    worker.mailbox.schedule();
     logger.info(
         "worker '{}' is draining: it gets no new actions and finishes the {} it runs",
         worker.spec().name(),
@@ -630,6 +636,17 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
           assignment.action.request.name(),
           e);
       disconnect(worker, e);
+    }
+  }
+
+  private void deliverDrained(WorkerState<T, R> worker) {
+    if (!worker.connected || worker.broken) {
+      return;
+    }
+    try {
+      worker.listener.drained();
+    } catch (RuntimeException e) {
+      logger.warn("worker '{}' failed to hear that it drains", worker.spec().name(), e);
     }
   }
 

@@ -27,4 +27,11 @@ public interface WorkerListener<T, R> {
    * answer is discarded.
    */
   default void cancel(Assignment<T, R> assignment) {}
+
+  /**
+   * The worker's {@link WorkerSession#drain()} took effect: this call comes after every {@link
+   * #assign} made before the scheduler marked it draining, and no {@link #assign} follows. Called
+   * at most once, and not once the worker is disconnected. Does nothing by default.
+   */
+  default void drained() {}
 }

@@ -19,7 +19,9 @@ public interface WorkerSession {
   /**
    * Marks the worker as draining: the scheduler assigns it nothing new from now on, and the actions
    * queued for want of a worker go to others (or wait for one). What it runs stays assigned to it,
-   * and its answers count as usual. Draining cannot be undone; a worker that wants work again
+   * and its answers count as usual. Once every assignment made before has been handed to the
+   * worker's listener, the listener hears {@link WorkerListener#drained()}, so that the worker
+   * knows when nothing more can arrive. Draining cannot be undone; a worker that wants work again
    * connects anew. Idempotent; does nothing after {@link #disconnect()}.
    */
   void drain();

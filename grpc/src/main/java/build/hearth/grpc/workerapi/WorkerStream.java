@@ -13,6 +13,7 @@ import build.hearth.grpc.common.SerialObserver;
 import build.hearth.proto.workerapi.ActionFinished;
 import build.hearth.proto.workerapi.AssignAction;
 import build.hearth.proto.workerapi.CancelAction;
+import build.hearth.proto.workerapi.DrainAccepted;
 import build.hearth.proto.workerapi.KeepAlive;
 import build.hearth.proto.workerapi.Register;
 import build.hearth.proto.workerapi.Registered;
@@ -77,6 +78,9 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
 
   private static final SchedulerMessage KEEP_ALIVE =
       SchedulerMessage.newBuilder().setKeepAlive(KeepAlive.getDefaultInstance()).build();
+
+  private static final SchedulerMessage DRAIN_ACCEPTED =
+      SchedulerMessage.newBuilder().setDrainAccepted(DrainAccepted.getDefaultInstance()).build();
 
   private final WorkerApiService service;
   private final SerialObserver<SchedulerMessage> out;
@@ -505,6 +509,16 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
         idOf.remove(assignment);
         throw HearthException.unavailable("worker '" + name + "' is disconnecting", null);
       }
+    }
+
+    /**
+     * Tells the worker that its Drain took effect. The scheduler calls this after every assignment
+     * it made before, and this stream sends in call order, so DrainAccepted follows the last
+     * AssignAction the worker will get.
+     */
+    @Override
+    public void drainAccepted() {
+      out.onNext(DRAIN_ACCEPTED);
     }
 
     @Override

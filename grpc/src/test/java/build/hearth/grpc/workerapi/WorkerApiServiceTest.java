@@ -232,6 +232,32 @@ class WorkerApiServiceTest {
   }
 
   @Test
+  void drainAcceptedFollowsTheAssignmentsSentBeforeTheSchedulerReadDrain() throws Exception {
+    try (RawWorker worker = new RawWorker(server.channel())) {
+      worker.register("raw-race", 1);
+      worker.next(KindCase.REGISTERED);
+      server.holdDrains();
+      worker.send(WorkerMessage.newBuilder().setDrain(Drain.getDefaultInstance()).build());
+      assertThat(server.awaitHeldDrain(WAIT)).isTrue();
+      Ticket<ActionOutcome> late = server.submit("upper", "late");
+      AssignAction assign = worker.next(KindCase.ASSIGN).getAssign();
+
+      server.releaseDrains();
+      // Strictly the next message but keep-alives: nothing is assigned after it.
+      worker.next(KindCase.DRAIN_ACCEPTED);
+      worker.finished(
+          ActionFinished.newBuilder()
+              .setAssignmentId(assign.getAssignmentId())
+              .setStatus(Rpc.OK)
+              .setResult(ActionResult.getDefaultInstance())
+              .build());
+      assertThat(late.result().get(10, TimeUnit.SECONDS).ran()).isTrue();
+      assertThat(server.scheduler.stats().requeued()).isZero();
+      assertThat(server.submit("upper", "next").stage()).isEqualTo(Ticket.Stage.QUEUED);
+    }
+  }
+
+  @Test
   void drainBeforeRegisterIsRefused() throws Exception {
     try (RawWorker worker = new RawWorker(server.channel())) {
       worker.send(WorkerMessage.newBuilder().setDrain(Drain.getDefaultInstance()).build());

@@ -24,4 +24,13 @@ public interface AssignmentListener {
    * @param assignment an assignment given to {@link #assign} before
    */
   default void cancel(WorkAssignment assignment) {}
+
+  /**
+   * Tells the worker that its {@link RemoteWorker#drain()} took effect: this call comes after every
+   * {@link #assign} the scheduler made before it, and no {@link #assign} follows (a {@link #cancel}
+   * of what the worker holds still may). A worker that has answered everything it holds may then
+   * disconnect without losing an assignment on its way. Called at most once. Does nothing by
+   * default.
+   */
+  default void drainAccepted() {}
 }

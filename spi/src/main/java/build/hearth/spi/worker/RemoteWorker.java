@@ -53,8 +53,10 @@ public interface RemoteWorker {
 
   /**
    * Marks the worker as draining, as it said it is stopping: it is assigned nothing new, and what
-   * it runs stays with it until it answers or disconnects. Idempotent. Does nothing by default, for
-   * hubs whose workers cannot drain (they are then assigned work until they disconnect).
+   * it runs stays with it until it answers or disconnects. Once the assignments made before are on
+   * their way, the worker's listener hears {@link AssignmentListener#drainAccepted()}. Idempotent.
+   * Does nothing by default, for hubs whose workers cannot drain (they are then assigned work until
+   * they disconnect, and never hear drainAccepted).
    */
   default void drain() {}
 
