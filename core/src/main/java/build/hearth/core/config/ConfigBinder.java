@@ -624,6 +624,8 @@ final class ConfigBinder {
             "defaultTimeout",
             "maxTimeout",
             "maxCompletedOperations",
+            "maxCompletedOperationBytes",
+            "maxOperationsPerExecution",
             "reattachGrace");
     Node schedulerNode =
         fields.required(
@@ -658,6 +660,19 @@ final class ConfigBinder {
             .optional("maxCompletedOperations")
             .map(n -> ConfigValues.count(n, 1, "must be at least 1"))
             .orElse(ExecutionConfig.DEFAULT_MAX_COMPLETED_OPERATIONS);
+    long maxCompletedOperationBytes = ExecutionConfig.DEFAULT_MAX_COMPLETED_OPERATION_BYTES;
+    Optional<Node> bytesNode = fields.optional("maxCompletedOperationBytes");
+    if (bytesNode.isPresent()) {
+      maxCompletedOperationBytes = ConfigValues.bytes(bytesNode.get());
+      if (maxCompletedOperationBytes < 1) {
+        throw Fields.invalid(bytesNode.get(), "must be at least 1 byte, found 0");
+      }
+    }
+    int maxOperationsPerExecution =
+        fields
+            .optional("maxOperationsPerExecution")
+            .map(n -> ConfigValues.count(n, 1, "must be at least 1"))
+            .orElse(ExecutionConfig.DEFAULT_MAX_OPERATIONS_PER_EXECUTION);
     Duration reattachGrace = ExecutionConfig.DEFAULT_REATTACH_GRACE;
     Optional<Node> graceNode = fields.optional("reattachGrace");
     if (graceNode.isPresent()) {
@@ -672,7 +687,13 @@ final class ConfigBinder {
       }
     }
     return new ExecutionConfig(
-        scheduler, defaultTimeout, maxTimeout, maxCompletedOperations, reattachGrace);
+        scheduler,
+        defaultTimeout,
+        maxTimeout,
+        maxCompletedOperations,
+        maxCompletedOperationBytes,
+        maxOperationsPerExecution,
+        reattachGrace);
   }
 
   /**

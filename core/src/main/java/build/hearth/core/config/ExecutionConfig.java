@@ -23,6 +23,14 @@ public final class ExecutionConfig {
   public static final int DEFAULT_MAX_COMPLETED_OPERATIONS =
       ExecutionServices.DEFAULT_MAX_COMPLETED_OPERATIONS;
 
+  /** How much the operations of completed executions may weigh when the file does not say. */
+  public static final long DEFAULT_MAX_COMPLETED_OPERATION_BYTES =
+      ExecutionServices.DEFAULT_MAX_COMPLETED_OPERATION_BYTES;
+
+  /** How many operations one execution in flight takes when the file does not say: 1,000. */
+  public static final int DEFAULT_MAX_OPERATIONS_PER_EXECUTION =
+      ExecutionServices.DEFAULT_MAX_OPERATIONS_PER_EXECUTION;
+
   /** How long an execution nobody watches waits for a client to come back, by default: 5 s. */
   public static final Duration DEFAULT_REATTACH_GRACE = ExecutionServices.DEFAULT_REATTACH_GRACE;
 
@@ -30,6 +38,8 @@ public final class ExecutionConfig {
   private final Duration defaultTimeout;
   private final Duration maxTimeout;
   private final int maxCompletedOperations;
+  private final long maxCompletedOperationBytes;
+  private final int maxOperationsPerExecution;
   private final Duration reattachGrace;
 
   ExecutionConfig(String scheduler, Duration defaultTimeout, Duration maxTimeout) {
@@ -38,6 +48,8 @@ public final class ExecutionConfig {
         defaultTimeout,
         maxTimeout,
         DEFAULT_MAX_COMPLETED_OPERATIONS,
+        DEFAULT_MAX_COMPLETED_OPERATION_BYTES,
+        DEFAULT_MAX_OPERATIONS_PER_EXECUTION,
         DEFAULT_REATTACH_GRACE);
   }
 
@@ -46,11 +58,15 @@ public final class ExecutionConfig {
       Duration defaultTimeout,
       Duration maxTimeout,
       int maxCompletedOperations,
+      long maxCompletedOperationBytes,
+      int maxOperationsPerExecution,
       Duration reattachGrace) {
     this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
     this.defaultTimeout = Objects.requireNonNull(defaultTimeout, "defaultTimeout");
     this.maxTimeout = Objects.requireNonNull(maxTimeout, "maxTimeout");
     this.maxCompletedOperations = maxCompletedOperations;
+    this.maxCompletedOperationBytes = maxCompletedOperationBytes;
+    this.maxOperationsPerExecution = maxOperationsPerExecution;
     this.reattachGrace = Objects.requireNonNull(reattachGrace, "reattachGrace");
   }
 
@@ -84,6 +100,22 @@ public final class ExecutionConfig {
   }
 
   /**
+   * {@return how much the operations of completed executions may weigh (their responses' serialized
+   * size plus a fixed overhead per operation); the oldest are forgotten beyond it; always positive}
+   */
+  public long maxCompletedOperationBytes() {
+    return maxCompletedOperationBytes;
+  }
+
+  /**
+   * {@return how many operations an execution in flight takes at most, one per Execute merged onto
+   * it; always positive}
+   */
+  public int maxOperationsPerExecution() {
+    return maxOperationsPerExecution;
+  }
+
+  /**
    * {@return how long an unfinished execution whose last client's stream broke waits for a client
    * to re-attach before it is cancelled; between 0 and 30 seconds}
    */
@@ -92,8 +124,8 @@ public final class ExecutionConfig {
   }
 
   /**
-   * Sets this configuration's timeouts, completed-operation bound and re-attach grace on {@code
-   * builder}, leaving the rest as it is.
+   * Sets this configuration's timeouts, operation bounds and re-attach grace on {@code builder},
+   * leaving the rest as it is.
    *
    * @param builder the execution service builder to configure
    * @return {@code builder}
@@ -103,6 +135,8 @@ public final class ExecutionConfig {
         .defaultTimeout(defaultTimeout)
         .maxTimeout(maxTimeout)
         .maxCompletedOperations(maxCompletedOperations)
+        .maxCompletedOperationBytes(maxCompletedOperationBytes)
+        .maxOperationsPerExecution(maxOperationsPerExecution)
         .reattachGrace(reattachGrace);
   }
 
@@ -113,13 +147,21 @@ public final class ExecutionConfig {
         && defaultTimeout.equals(that.defaultTimeout)
         && maxTimeout.equals(that.maxTimeout)
         && maxCompletedOperations == that.maxCompletedOperations
+        && maxCompletedOperationBytes == that.maxCompletedOperationBytes
+        && maxOperationsPerExecution == that.maxOperationsPerExecution
         && reattachGrace.equals(that.reattachGrace);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(
-        scheduler, defaultTimeout, maxTimeout, maxCompletedOperations, reattachGrace);
+        scheduler,
+        defaultTimeout,
+        maxTimeout,
+        maxCompletedOperations,
+        maxCompletedOperationBytes,
+        maxOperationsPerExecution,
+        reattachGrace);
   }
 
   @Override
@@ -132,6 +174,10 @@ public final class ExecutionConfig {
         + ConfigValues.format(maxTimeout)
         + ", maxCompletedOperations="
         + maxCompletedOperations
+        + ", maxCompletedOperationBytes="
+        + maxCompletedOperationBytes
+        + ", maxOperationsPerExecution="
+        + maxOperationsPerExecution
         + ", reattachGrace="
         + ConfigValues.format(reattachGrace)
         + "}";

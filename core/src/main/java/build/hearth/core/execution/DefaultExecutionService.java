@@ -54,11 +54,14 @@ import org.slf4j.LoggerFactory;
  * operation by its name, for {@link #find}, which also keeps the operations of completed executions
  * until they expire. Expired ones are dropped lazily, on each call, in the order they completed;
  * and whenever more than {@code maxCompletedOperations} operations of completed executions are
- * kept, the oldest executions are dropped at once, so that a flood of Execute calls (action-cache
- * hits complete at once) cannot hold their responses in memory for the whole retention. An
- * execution in flight takes at most {@link SharedExecution#MAX_OPERATIONS} operations; a duplicate
- * beyond them is refused with RESOURCE_EXHAUSTED, so that repeating one Execute cannot grow memory
- * until the action completes.
+ * kept, or they weigh more than {@code maxCompletedOperationBytes}, the oldest executions are
+ * dropped at once, so that a flood of Execute calls (action-cache hits complete at once) cannot
+ * hold their responses in memory for the whole retention. A completed execution weighs the
+ * serialized size of its response, which all its operations share (big inline stdout or stderr
+ * counts in full), plus {@link #OPERATION_OVERHEAD_BYTES} per operation. An execution in flight
+ * takes at most {@code maxOperationsPerExecution} operations; a duplicate beyond them is refused
+ * with RESOURCE_EXHAUSTED, so that repeating one Execute cannot grow memory until the action
+ * completes.
  */
 final class DefaultExecutionService implements ExecutionService {
   private static final Logger logger = LoggerFactory.getLogger(DefaultExecutionService.class);
@@ -68,6 +71,17 @@ final class DefaultExecutionService implements ExecutionService {
    * bound keeps a digest naming some huge blob from being read into memory.
    */
   static final long MAX_MESSAGE_BYTES = 16L << 20;
+
+  /**
+   * What one kept operation of a completed execution costs in the heap besides the response it
+   * shares with the execution's other operations: its name (a UUID under the instance's prefix),
+   * the operation and its result future, its entry in the map of names, and for the first one the
+   * execution itself, its action digest and its place in the queue of completed ones. Measured on
+   * JDK 17 (64-bit, compressed pointers) at 540 bytes for an execution of one operation: the heap's
+   * growth over 200,000 completed executions sharing one response, each in a map by name and a
+   * queue, after full GCs. Rounded up; a further operation of a merged execution costs less.
+   */
+  static final long OPERATION_OVERHEAD_BYTES = 640;
 
   private final String instanceName;
   private final String operationPrefix;
@@ -79,6 +93,8 @@ final class DefaultExecutionService implements ExecutionService {
   private final Clock clock;
   private final Duration retention;
   private final int maxCompletedOperations;
+  private final long maxCompletedOperationBytes;
+  private final SharedExecution.Limit maxOperationsPerExecution;
   private final ReattachGrace reattachGrace;
   private final Executor completionExecutor;
   private final ExecutionListener listener;
@@ -86,10 +102,14 @@ final class DefaultExecutionService implements ExecutionService {
   private final ConcurrentHashMap<Digest, SharedExecution> inFlight = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, SharedExecution.Operation> byName =
       new ConcurrentHashMap<>();
-  // Completed executions in the order they completed; guarded by itself.
-  private final ArrayDeque<SharedExecution> completed = new ArrayDeque<>();
-  // The operations of the executions in completed; guarded by completed.
+  // Completed executions in the order they completed, with their weight; guarded by itself.
+  private final ArrayDeque<Kept> completed = new ArrayDeque<>();
+  // The operations of the executions in completed, and their weight; guarded by completed.
   private long completedOperations;
+  private long completedBytes;
+
+  /** A completed execution and what keeping it costs, fixed when it was kept. */
+  private record Kept(SharedExecution execution, long bytes) {}
 
   DefaultExecutionService(
       String instanceName,
@@ -101,6 +121,8 @@ final class DefaultExecutionService implements ExecutionService {
       Clock clock,
       Duration retention,
       int maxCompletedOperations,
+      long maxCompletedOperationBytes,
+      int maxOperationsPerExecution,
       ReattachGrace reattachGrace,
       Executor completionExecutor,
       ExecutionListener listener) {
@@ -114,6 +136,11 @@ final class DefaultExecutionService implements ExecutionService {
     this.clock = clock;
     this.retention = retention;
     this.maxCompletedOperations = maxCompletedOperations;
+    this.maxCompletedOperationBytes = maxCompletedOperationBytes;
+    this.maxOperationsPerExecution =
+        new SharedExecution.Limit(
+            maxOperationsPerExecution,
+            "execution.maxOperationsPerExecution of instance '" + instanceName + "'");
     this.reattachGrace = reattachGrace;
     this.completionExecutor = completionExecutor;
     this.listener = listener;
@@ -150,7 +177,12 @@ final class DefaultExecutionService implements ExecutionService {
     ExecutionTask task = task(actionDigest, action);
     Platform platform = task.platform();
     SharedExecution execution =
-        SharedExecution.queued(newOperationName(), actionDigest, this::retire, reattachGrace);
+        SharedExecution.queued(
+            newOperationName(),
+            actionDigest,
+            this::retire,
+            reattachGrace,
+            maxOperationsPerExecution);
     if (cacheable) {
       while (true) {
         SharedExecution running = inFlight.putIfAbsent(actionDigest, execution);
@@ -472,20 +504,25 @@ final class DefaultExecutionService implements ExecutionService {
     inFlight.remove(execution.actionDigest(), execution);
     execution.expiresAt(clock.instant().plus(retention));
     int operations = execution.operations().size();
+    long bytes = execution.responseBytes() + operations * OPERATION_OVERHEAD_BYTES;
     synchronized (completed) {
-      completed.addLast(execution);
+      completed.addLast(new Kept(execution, bytes));
       completedOperations += operations;
+      completedBytes += bytes;
       // Keeps at least the newest, whatever its size, so that its clients find their result.
-      while (completedOperations > maxCompletedOperations && completed.size() > 1) {
+      while ((completedOperations > maxCompletedOperations
+              || completedBytes > maxCompletedOperationBytes)
+          && completed.size() > 1) {
         forget(completed.removeFirst());
       }
     }
   }
 
   /** Drops a completed execution's operations; with {@code completed}'s monitor held. */
-  private void forget(SharedExecution execution) {
-    List<SharedExecution.Operation> operations = execution.operations();
+  private void forget(Kept kept) {
+    List<SharedExecution.Operation> operations = kept.execution().operations();
     completedOperations -= operations.size();
+    completedBytes -= kept.bytes();
     for (SharedExecution.Operation operation : operations) {
       byName.remove(operation.name(), operation);
     }
@@ -497,8 +534,8 @@ final class DefaultExecutionService implements ExecutionService {
 
   private void expireCompleted(Instant now) {
     synchronized (completed) {
-      SharedExecution oldest;
-      while ((oldest = completed.peekFirst()) != null && oldest.expired(now)) {
+      Kept oldest;
+      while ((oldest = completed.peekFirst()) != null && oldest.execution().expired(now)) {
         forget(completed.removeFirst());
       }
     }

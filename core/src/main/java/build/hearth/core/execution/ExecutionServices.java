@@ -41,13 +41,27 @@ import java.util.concurrent.ScheduledExecutorService;
  * The service owns no thread and holds nothing to close: its executions live in the scheduler until
  * they complete, and completed ones are forgotten {@linkplain Builder#retention a while} later,
  * checked whenever the service is used, or sooner once {@linkplain Builder#maxCompletedOperations
- * too many} are kept. An execution no client watches any more is cancelled after a {@linkplain
- * Builder#reattachGrace grace} in which a client may re-attach. Closing the scheduler completes
- * every unfinished execution with UNAVAILABLE.
+ * too many} are kept or {@linkplain Builder#maxCompletedOperationBytes they weigh too much}. An
+ * execution no client watches any more is cancelled after a {@linkplain Builder#reattachGrace
+ * grace} in which a client may re-attach. Closing the scheduler completes every unfinished
+ * execution with UNAVAILABLE.
  */
 public final class ExecutionServices {
   /** How many operations of completed executions are kept by default: 10,000. */
   public static final int DEFAULT_MAX_COMPLETED_OPERATIONS = 10_000;
+
+  /**
+   * How much the operations of completed executions may weigh by default: 32 MiB. A typical
+   * ExecuteResponse (an ActionResult naming a few output files, no inline output) is under 2 KiB,
+   * so the default 10,000 operations of such responses, with their overhead, stay under about 26
+   * MiB and this bound does not cut them; responses carrying inline stdout or stderr of a megabyte
+   * each are held to 32 MiB, where the count alone would let them take 10 GB.
+   */
+  public static final long DEFAULT_MAX_COMPLETED_OPERATION_BYTES = 32L << 20;
+
+  /** How many operations one execution in flight takes at most by default: 1,000. */
+  public static final int DEFAULT_MAX_OPERATIONS_PER_EXECUTION =
+      SharedExecution.DEFAULT_MAX_OPERATIONS;
 
   /** How long an execution nobody watches waits for a client to re-attach, by default: 5 s. */
   public static final Duration DEFAULT_REATTACH_GRACE = Duration.ofSeconds(5);
@@ -76,6 +90,8 @@ public final class ExecutionServices {
     private Clock clock = Clock.systemUTC();
     private Duration retention = Duration.ofMinutes(10);
     private int maxCompletedOperations = DEFAULT_MAX_COMPLETED_OPERATIONS;
+    private long maxCompletedOperationBytes = DEFAULT_MAX_COMPLETED_OPERATION_BYTES;
+    private int maxOperationsPerExecution = DEFAULT_MAX_OPERATIONS_PER_EXECUTION;
     private Duration reattachGrace = DEFAULT_REATTACH_GRACE;
     private ScheduledExecutorService timer;
     private Executor completionExecutor = Runnable::run;
@@ -165,6 +181,35 @@ public final class ExecutionServices {
     }
 
     /**
+     * How much the operations of completed executions may weigh, at most; {@link
+     * #DEFAULT_MAX_COMPLETED_OPERATION_BYTES} by default. An execution weighs the serialized size
+     * of its ExecuteResponse (inline stdout and stderr included) plus a fixed overhead per
+     * operation. Beyond it the oldest completed executions are forgotten, as with {@link
+     * #maxCompletedOperations}; the newest is kept whatever its size.
+     */
+    public Builder maxCompletedOperationBytes(long max) {
+      if (max < 1) {
+        throw new IllegalArgumentException("maxCompletedOperationBytes must be positive: " + max);
+      }
+      this.maxCompletedOperationBytes = max;
+      return this;
+    }
+
+    /**
+     * How many operations an execution in flight takes at most, one per Execute of the same action
+     * merged onto it; {@link #DEFAULT_MAX_OPERATIONS_PER_EXECUTION} by default. An Execute beyond
+     * it is refused with RESOURCE_EXHAUSTED (limit {@code operations_per_execution}, a 1 s retry
+     * hint) naming {@code execution.maxOperationsPerExecution}.
+     */
+    public Builder maxOperationsPerExecution(int max) {
+      if (max < 1) {
+        throw new IllegalArgumentException("maxOperationsPerExecution must be positive: " + max);
+      }
+      this.maxOperationsPerExecution = max;
+      return this;
+    }
+
+    /**
      * How long an unfinished execution that no client watches any more waits before it is
      * cancelled; {@link #DEFAULT_REATTACH_GRACE} by default, at most {@link #MAX_REATTACH_GRACE}. A
      * client whose Execute stream broke re-attaches with WaitExecution within it and gets the
@@ -240,6 +285,8 @@ public final class ExecutionServices {
           clock,
           retention,
           maxCompletedOperations,
+          maxCompletedOperationBytes,
+          maxOperationsPerExecution,
           new ReattachGrace(reattachGrace, timer),
           completionExecutor,
           listener);

@@ -40,15 +40,14 @@ import java.util.function.Consumer;
  */
 final class SharedExecution {
   /**
-   * The most operations one execution holds. Each Execute that merges onto an execution in flight
-   * adds an operation (with its own name, result and watches) that lives as long as the execution,
-   * up to the maximum queue time and the action's timeout; without a bound one client repeating an
-   * Execute could grow the heap until then. A thousand clients waiting for the same action at once
-   * is far past any real build, so a fixed bound is enough and needs no configuration; a client
-   * beyond it can wait on an operation it has with WaitExecution, or retry once the action is done
-   * (then it is an action-cache hit).
+   * The most operations one execution holds by default. Each Execute that merges onto an execution
+   * in flight adds an operation (with its own name, result and watches) that lives as long as the
+   * execution, up to the maximum queue time and the action's timeout; without a bound one client
+   * repeating an Execute could grow the heap until then. A thousand clients waiting for the same
+   * action at once is far past any real build; a client beyond it can wait on an operation it has
+   * with WaitExecution, or retry once the action is done (then it is an action-cache hit).
    */
-  static final int MAX_OPERATIONS = 1000;
+  static final int DEFAULT_MAX_OPERATIONS = 1000;
 
   /** The limit's name in refusals and in {@code hearth_limit_refusals_total}. */
   static final String OPERATIONS_LIMIT = "operations_per_execution";
@@ -60,7 +59,10 @@ final class SharedExecution {
   private final Digest actionDigest;
   private final Consumer<SharedExecution> onComplete;
   private final ReattachGrace grace;
+  private final Limit maxOperations;
   private final List<Operation> operations = new ArrayList<>(1);
+  // The serialized size of the response, once completed; what keeping it costs, roughly.
+  private volatile int responseBytes;
 
   private ExecutionStage.Value stage;
   private int claims;
@@ -74,12 +76,29 @@ final class SharedExecution {
   // Set once the execution completed; after this instant find() no longer returns it.
   private volatile Instant expiresAt;
 
+  /**
+   * The bound on operations per execution and the configuration field that sets it, which a refusal
+   * names.
+   */
+  record Limit(int max, String field) {
+    Limit {
+      if (max < 1) {
+        throw new IllegalArgumentException(field + " must be positive: " + max);
+      }
+    }
+  }
+
   private SharedExecution(
-      String name, Digest actionDigest, Consumer<SharedExecution> onComplete, ReattachGrace grace) {
+      String name,
+      Digest actionDigest,
+      Consumer<SharedExecution> onComplete,
+      ReattachGrace grace,
+      Limit maxOperations) {
     this.name = name;
     this.actionDigest = actionDigest;
     this.onComplete = onComplete;
     this.grace = grace;
+    this.maxOperations = maxOperations;
     this.stage = ExecutionStage.Value.QUEUED;
   }
 
@@ -88,10 +107,16 @@ final class SharedExecution {
    * #start} it next.
    *
    * @param grace how long it waits for a client to re-attach once nobody watches it
+   * @param maxOperations how many operations it takes at most, this one included
    */
   static SharedExecution queued(
-      String name, Digest actionDigest, Consumer<SharedExecution> onComplete, ReattachGrace grace) {
-    SharedExecution execution = new SharedExecution(name, actionDigest, onComplete, grace);
+      String name,
+      Digest actionDigest,
+      Consumer<SharedExecution> onComplete,
+      ReattachGrace grace,
+      Limit maxOperations) {
+    SharedExecution execution =
+        new SharedExecution(name, actionDigest, onComplete, grace, maxOperations);
     synchronized (execution) {
       execution.operations.add(execution.new Operation(name, true));
       execution.claims = 1;
@@ -103,12 +128,24 @@ final class SharedExecution {
   static SharedExecution completed(String name, Digest actionDigest, ExecuteResponse response) {
     SharedExecution execution =
         new SharedExecution(
-            name, actionDigest, unused -> {}, new ReattachGrace(Duration.ZERO, null));
+            name,
+            actionDigest,
+            unused -> {},
+            new ReattachGrace(Duration.ZERO, null),
+            new Limit(1, "(an execution answered at once has one operation)"));
     synchronized (execution) {
       execution.operations.add(execution.new Operation(name, false));
     }
     execution.complete(response);
     return execution;
+  }
+
+  /**
+   * The serialized size of the response this execution completed with, which every one of its
+   * operations shares; 0 before it completed.
+   */
+  int responseBytes() {
+    return responseBytes;
   }
 
   /** The name of the first operation, which names the execution in the scheduler and in logs. */
@@ -139,23 +176,25 @@ final class SharedExecution {
    * @return the new operation, or null if the execution has completed or is being cancelled, and so
    *     cannot be joined
    * @throws HearthException RESOURCE_EXHAUSTED (limit {@code operations_per_execution}, with a
-   *     retry hint) if it holds {@link #MAX_OPERATIONS} operations already
+   *     retry hint) if it holds its maximum of operations already
    */
   synchronized Operation tryJoin(String operationName, Consumer<Operation> register) {
     if (done || cancelRequested) {
       return null;
     }
-    if (operations.size() >= MAX_OPERATIONS) {
+    if (operations.size() >= maxOperations.max()) {
       throw HearthException.limitReached(
           OPERATIONS_LIMIT,
           RETRY_AFTER,
           "action %s was refused: its execution %s already has %d operations, one per Execute"
-              + " merged onto it (at most %d per execution, a fixed bound); wait on an operation"
-              + " you have with WaitExecution, or retry later",
+              + " merged onto it (at most %d per execution: %s is %d); wait on an operation you"
+              + " have with WaitExecution, or retry later",
           actionDigest,
           name,
           operations.size(),
-          MAX_OPERATIONS);
+          maxOperations.max(),
+          maxOperations.field(),
+          maxOperations.max());
     }
     Operation operation = new Operation(operationName, true);
     operations.add(operation);
@@ -213,6 +252,7 @@ final class SharedExecution {
       }
       done = true;
       stage = ExecutionStage.Value.COMPLETED;
+      responseBytes = response.getSerializedSize();
       for (Operation operation : operations) {
         if (operation.detached) {
           continue; // answered when its client cancelled it

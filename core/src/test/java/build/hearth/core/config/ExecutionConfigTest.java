@@ -28,17 +28,21 @@ class ExecutionConfigTest {
     ExecutionConfig execution =
         execution(
             "{ \"scheduler\": \"batch\", \"defaultTimeout\": \"90s\", \"maxTimeout\": \"2d\","
-                + " \"maxCompletedOperations\": 50, \"reattachGrace\": \"2s\" }");
+                + " \"maxCompletedOperations\": 50, \"maxCompletedOperationBytes\": \"4MiB\","
+                + " \"maxOperationsPerExecution\": 7, \"reattachGrace\": \"2s\" }");
 
     assertThat(execution.scheduler()).isEqualTo("batch");
     assertThat(execution.defaultTimeout()).isEqualTo(Duration.ofSeconds(90));
     assertThat(execution.maxTimeout()).isEqualTo(Duration.ofDays(2));
     assertThat(execution.maxCompletedOperations()).isEqualTo(50);
+    assertThat(execution.maxCompletedOperationBytes()).isEqualTo(4L << 20);
+    assertThat(execution.maxOperationsPerExecution()).isEqualTo(7);
     assertThat(execution.reattachGrace()).isEqualTo(Duration.ofSeconds(2));
     assertThat(execution)
         .hasToString(
             "ExecutionConfig{scheduler=batch, defaultTimeout=90s, maxTimeout=2d,"
-                + " maxCompletedOperations=50, reattachGrace=2s}");
+                + " maxCompletedOperations=50, maxCompletedOperationBytes=4194304,"
+                + " maxOperationsPerExecution=7, reattachGrace=2s}");
   }
 
   @Test
@@ -46,7 +50,30 @@ class ExecutionConfigTest {
     ExecutionConfig execution = execution("{ \"scheduler\": \"main\" }");
 
     assertThat(execution.maxCompletedOperations()).isEqualTo(10_000);
+    assertThat(execution.maxCompletedOperationBytes()).isEqualTo(32L << 20);
+    assertThat(execution.maxOperationsPerExecution()).isEqualTo(1000);
     assertThat(execution.reattachGrace()).isEqualTo(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void badOperationBoundsAreRefusedNamingTheField() {
+    ConfigException zeroBytes =
+        errorOf(withExecution("{ \"scheduler\": \"main\", \"maxCompletedOperationBytes\": 0 }"));
+    assertThat(zeroBytes.path())
+        .isEqualTo("servers[0].instances.\"\".execution.maxCompletedOperationBytes");
+    assertThat(zeroBytes.getMessage()).contains("at least 1 byte");
+
+    ConfigException notASize =
+        errorOf(
+            withExecution("{ \"scheduler\": \"main\", \"maxCompletedOperationBytes\": \"lots\" }"));
+    assertThat(notASize.path())
+        .isEqualTo("servers[0].instances.\"\".execution.maxCompletedOperationBytes");
+
+    ConfigException zeroOperations =
+        errorOf(withExecution("{ \"scheduler\": \"main\", \"maxOperationsPerExecution\": 0 }"));
+    assertThat(zeroOperations.path())
+        .isEqualTo("servers[0].instances.\"\".execution.maxOperationsPerExecution");
+    assertThat(zeroOperations.getMessage()).contains("must be at least 1");
   }
 
   @Test
@@ -162,7 +189,8 @@ class ExecutionConfigTest {
     assertThat(e.getMessage())
         .endsWith(
             "unknown field 'timeout'; known fields here: scheduler, defaultTimeout, maxTimeout,"
-                + " maxCompletedOperations, reattachGrace");
+                + " maxCompletedOperations, maxCompletedOperationBytes, maxOperationsPerExecution,"
+                + " reattachGrace");
   }
 
   @Test

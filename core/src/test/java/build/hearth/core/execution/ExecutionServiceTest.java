@@ -637,7 +637,7 @@ class ExecutionServiceTest {
   void duplicatesOfAQueuedActionAreRefusedBeyondTheOperationsPerExecution() {
     Digest action = storeAction("sleep", "3");
     Execution first = service.execute(request(action));
-    for (int i = 1; i < SharedExecution.MAX_OPERATIONS; i++) {
+    for (int i = 1; i < ExecutionServices.DEFAULT_MAX_OPERATIONS_PER_EXECUTION; i++) {
       service.execute(request(action));
     }
 
@@ -875,6 +875,107 @@ class ExecutionServiceTest {
     bounded.execute(request(action));
     assertThat(bounded.find(hits.get(0).name())).isEmpty();
     assertThat(bounded.find(hits.get(1).name())).contains(hits.get(1));
+  }
+
+  @Test
+  void completedOperationsWithLargeInlineOutputsStayWithinTheByteBound() {
+    FakeWorker worker = connectWorker();
+    long bound = 256 << 10;
+    ExecutionService bounded =
+        ExecutionServices.newBuilder()
+            .cas(hearth.cas())
+            .scheduler(scheduler)
+            .clock(clock)
+            .maxCompletedOperationBytes(bound)
+            .build();
+    ActionResult big =
+        ActionResult.newBuilder()
+            .setStdoutRaw(ByteString.copyFrom(new byte[64 << 10]))
+            .setStderrRaw(ByteString.copyFrom(new byte[1 << 10]))
+            .build();
+    List<Execution> flood = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      Execution execution =
+          bounded.execute(
+              request(storeAction(command("echo", "" + i), action -> action.setDoNotCache(true))));
+      worker.last().complete(ActionOutcome.completed(big));
+      assertThat(response(execution).getResult().getStdoutRaw().size()).isEqualTo(64 << 10);
+      flood.add(execution);
+
+      // Far below the count bound of 10,000, the bytes alone decide what is kept.
+      long kept = 0;
+      for (Execution each : flood) {
+        if (bounded.find(each.name()).isPresent()) {
+          kept +=
+              response(each).getSerializedSize() + DefaultExecutionService.OPERATION_OVERHEAD_BYTES;
+        }
+      }
+      assertThat(kept).isLessThanOrEqualTo(bound);
+    }
+
+    // The newest are kept as long as they fit, the oldest forgotten (NOT_FOUND "expired").
+    long each =
+        response(flood.get(0)).getSerializedSize()
+            + DefaultExecutionService.OPERATION_OVERHEAD_BYTES;
+    int fits = (int) (bound / each);
+    assertThat(fits).isEqualTo(3);
+    for (int i = 0; i < flood.size(); i++) {
+      assertThat(bounded.find(flood.get(i).name()).isPresent())
+          .as("operation %d of %d", i, flood.size())
+          .isEqualTo(i >= flood.size() - fits);
+    }
+  }
+
+  @Test
+  void theNewestCompletedOperationIsKeptWhateverItsSize() {
+    FakeWorker worker = connectWorker();
+    ExecutionService bounded =
+        ExecutionServices.newBuilder()
+            .cas(hearth.cas())
+            .scheduler(scheduler)
+            .clock(clock)
+            .maxCompletedOperationBytes(1)
+            .build();
+    Execution first = bounded.execute(request(storeAction("true")));
+    worker.exit(0);
+    Execution second = bounded.execute(request(storeAction("false")));
+    worker.exit(1);
+
+    assertThat(bounded.find(first.name())).isEmpty();
+    assertThat(bounded.find(second.name())).contains(second);
+  }
+
+  @Test
+  void theOperationsPerExecutionBoundIsConfigurableAndNamedInTheRefusal() {
+    ExecutionService bounded =
+        ExecutionServices.newBuilder()
+            .instanceName("main")
+            .cas(hearth.cas())
+            .scheduler(scheduler)
+            .clock(clock)
+            .maxOperationsPerExecution(2)
+            .build();
+    Digest action = storeAction("sleep", "4");
+    Execution first = bounded.execute(request(action));
+    bounded.execute(request(action));
+
+    HearthException refused =
+        org.assertj.core.api.Assertions.catchThrowableOfType(
+            () -> bounded.execute(request(action)), HearthException.class);
+
+    assertThat(refused.code()).isEqualTo(StatusCode.RESOURCE_EXHAUSTED);
+    assertThat(refused.limit()).contains("operations_per_execution");
+    assertThat(refused.getMessage())
+        .contains(
+            "already has 2 operations",
+            "execution.maxOperationsPerExecution of instance 'main' is 2");
+    assertThat(first.result()).isNotDone();
+    assertThatThrownBy(() -> ExecutionServices.newBuilder().maxOperationsPerExecution(0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maxOperationsPerExecution");
+    assertThatThrownBy(() -> ExecutionServices.newBuilder().maxCompletedOperationBytes(0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maxCompletedOperationBytes");
   }
 
   @Test
