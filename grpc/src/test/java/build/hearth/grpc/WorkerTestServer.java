@@ -81,17 +81,32 @@ public final class WorkerTestServer implements AutoCloseable {
     this(Clock.systemUTC(), null, keepAlive);
   }
 
+  /**
+   * A server that sends its workers assignments of at most {@code maxAssignmentBytes}, as one with
+   * {@code workerApi.maxAssignmentSize} set.
+   */
+  public WorkerTestServer(int maxAssignmentBytes) {
+    this(Clock.systemUTC(), null, KEEP_ALIVE, maxAssignmentBytes);
+  }
+
   private WorkerTestServer(Clock clock, TlsSettings tlsSettings) {
     this(clock, tlsSettings, KEEP_ALIVE);
   }
 
   private WorkerTestServer(Clock clock, TlsSettings tlsSettings, Duration keepAlive) {
+    this(clock, tlsSettings, keepAlive, WorkerHub.DEFAULT_MAX_ASSIGNMENT_BYTES);
+  }
+
+  private WorkerTestServer(
+      Clock clock, TlsSettings tlsSettings, Duration keepAlive, int maxAssignmentBytes) {
     this.tls = tlsSettings != null;
     blobs = MemoryStores.blobStore();
     cas = Storage.cas(blobs);
     scheduler = Scheduler.newBuilder().workerScorer(warm).build();
     reports = new WorkerReports(clock);
-    hub = new DrainGatedHub(new SchedulerWorkerHub("main", scheduler, warm, reports));
+    hub =
+        new DrainGatedHub(
+            new SchedulerWorkerHub("main", scheduler, warm, reports, maxAssignmentBytes));
     server =
         new LoopbackServer(
             port -> {
@@ -210,6 +225,11 @@ public final class WorkerTestServer implements AutoCloseable {
     @Override
     public String schedulerName() {
       return delegate.schedulerName();
+    }
+
+    @Override
+    public int maxAssignmentBytes() {
+      return delegate.maxAssignmentBytes();
     }
 
     @Override

@@ -227,7 +227,8 @@ public final class HearthServer implements AutoCloseable {
                           api.scheduler(),
                           schedulers.get(api.scheduler()),
                           warmWorkers.get(api.scheduler()),
-                          reports)));
+                          reports,
+                          api.maxAssignmentBytes())));
       server.tls().ifPresent(tls -> context.tls(tls.settings()));
       return context
           .httpRoutes(routes)

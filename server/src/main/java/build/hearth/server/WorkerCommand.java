@@ -46,7 +46,8 @@ final class WorkerCommand implements Callable<Integer> {
       paramLabel = "FILE",
       description =
           "A worker JSON file (name, slots, properties, workDirectory, cache,"
-              + " persistentWorkers, sandbox, tls, tokenFile); see docs/configuration.md. Every"
+              + " persistentWorkers, sandbox, tls, tokenFile, maxMessageSize); see"
+              + " docs/configuration.md. Every"
               + " field is optional; the --tls-* and --token-file options take the place of the file's values.")
   Path config;
 
@@ -77,6 +78,7 @@ final class WorkerCommand implements Callable<Integer> {
             .endpoint(endpoint)
             .name(worker.name())
             .slots(worker.slots())
+            .maxInboundMessageBytes(worker.maxMessageBytes())
             .properties(worker.offeredProperties())
             .runner(
                 casForInstance -> {

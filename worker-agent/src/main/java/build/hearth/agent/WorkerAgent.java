@@ -97,16 +97,21 @@ public final class WorkerAgent implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WorkerAgent.class);
 
   /**
-   * Room for the largest assignment a server sends: it accepts an Action and a Command of up to 16
-   * MiB each and sends both in one message of at most 33 MiB (the server's {@code
-   * WorkerStream.MAX_ASSIGNMENT_BYTES}); also room for GetTree pages. A smaller bound here broke
-   * the whole stream, and every action on it, on one big command.
+   * The largest message the agent accepts by default: room for the largest assignment a server
+   * sends by default (an Action and a Command of up to 16 MiB each in one message of at most 33
+   * MiB, its {@code workerApi.maxAssignmentSize}) and for GetTree pages. The agent tells the server
+   * its bound at registration, and the server sends it no larger assignment: a message over the
+   * bound would break the whole stream, and every action on it.
    */
-  static final int MAX_INBOUND_MESSAGE_BYTES = 40 << 20;
+  public static final int DEFAULT_MAX_INBOUND_MESSAGE_BYTES = 40 << 20;
+
+  /** The smallest bound {@link Builder#maxInboundMessageBytes} takes: gRPC's default of 4 MiB. */
+  public static final int MIN_INBOUND_MESSAGE_BYTES = 4 << 20;
 
   private final Endpoint endpoint;
   private final String name;
   private final int slots;
+  private final int maxInboundMessageBytes;
   private final Function<Function<String, ContentAddressableStorage>, ActionRunner> runnerFactory;
   private final Supplier<? extends Map<String, ? extends Collection<String>>> runnerProperties;
   private final Supplier<SandboxCapabilities> sandboxSupplier; // null: report no sandbox
@@ -145,6 +150,7 @@ public final class WorkerAgent implements AutoCloseable {
     this.endpoint = builder.endpoint;
     this.name = builder.name != null ? builder.name : defaultName();
     this.slots = builder.slots;
+    this.maxInboundMessageBytes = builder.maxInboundMessageBytes;
     this.properties = builder.properties;
     this.runnerFactory = builder.runnerFactory;
     this.runnerProperties = builder.runnerProperties;
@@ -224,7 +230,7 @@ public final class WorkerAgent implements AutoCloseable {
     }
     channel =
         Grpc.newChannelBuilderForAddress(endpoint.host(), endpoint.port(), credentials)
-            .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
+            .maxInboundMessageSize(maxInboundMessageBytes)
             .userAgent("hearth-worker")
             .build();
     timer = new ScheduledThreadPoolExecutor(1, Threads.nonDaemon("hearth-worker-timer-"));
@@ -476,7 +482,11 @@ public final class WorkerAgent implements AutoCloseable {
   }
 
   private Register register() {
-    Register.Builder register = Register.newBuilder().setName(name).setSlots(slots);
+    Register.Builder register =
+        Register.newBuilder()
+            .setName(name)
+            .setSlots(slots)
+            .setMaxMessageBytes(maxInboundMessageBytes);
     if (sandbox != null) {
       register.setSandbox(sandbox);
     }
@@ -596,6 +606,7 @@ public final class WorkerAgent implements AutoCloseable {
     private Endpoint endpoint;
     private String name;
     private int slots = Runtime.getRuntime().availableProcessors();
+    private int maxInboundMessageBytes = DEFAULT_MAX_INBOUND_MESSAGE_BYTES;
     private Map<String, List<String>> properties = Map.of();
     private Function<Function<String, ContentAddressableStorage>, ActionRunner> runnerFactory;
     private Supplier<? extends Map<String, ? extends Collection<String>>> runnerProperties;
@@ -679,6 +690,29 @@ public final class WorkerAgent implements AutoCloseable {
         throw new IllegalArgumentException("a worker needs at least 1 slot, not " + slots);
       }
       this.slots = slots;
+      return this;
+    }
+
+    /**
+     * The largest message to accept from the server (a standalone worker's {@code maxMessageSize});
+     * {@link #DEFAULT_MAX_INBOUND_MESSAGE_BYTES} by default. The server learns it at registration
+     * and sends this worker no larger assignment; an action whose assignment would be larger fails
+     * alone with INVALID_ARGUMENT. Keep it at least the server's {@code
+     * workerApi.maxAssignmentSize} (33 MiB by default), or large commands cannot run here.
+     *
+     * @param bytes the bound, at least {@link #MIN_INBOUND_MESSAGE_BYTES}
+     * @return this builder
+     * @throws IllegalArgumentException if {@code bytes} is below the minimum
+     */
+    public Builder maxInboundMessageBytes(int bytes) {
+      if (bytes < MIN_INBOUND_MESSAGE_BYTES) {
+        throw new IllegalArgumentException(
+            "maxMessageSize must be at least "
+                + MIN_INBOUND_MESSAGE_BYTES
+                + " bytes (4 MiB), not "
+                + bytes);
+      }
+      this.maxInboundMessageBytes = bytes;
       return this;
     }
 

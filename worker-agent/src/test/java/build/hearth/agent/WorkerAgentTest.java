@@ -165,7 +165,8 @@ class WorkerAgentTest {
 
     HearthException refused = failure(huge);
     assertThat(refused.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
-    assertThat(refused.getMessage()).contains("bytes, more than the", "a worker accepts");
+    assertThat(refused.getMessage())
+        .contains("bytes, more than the", "can be sent", "workerApi.maxAssignmentSize");
     assertThat(running.result()).isNotDone();
     assertThat(server.scheduler.stats().requeued()).isZero();
     running.cancel();
@@ -300,6 +301,46 @@ class WorkerAgentTest {
         .isEqualTo(ByteString.copyFromUtf8("IN FLIGHT"));
     assertThat(script.started).containsExactly("upper " + input);
     assertThat(server.scheduler.stats().requeued()).isZero();
+  }
+
+  @Test
+  void anAgentWithASmallerMessageBoundIsSentNoLargerAssignment() throws Exception {
+    WorkerAgent small =
+        WorkerAgent.newBuilder()
+            .endpoint(server.endpoint())
+            .name("agent-small-messages")
+            .slots(2)
+            .maxInboundMessageBytes(4 << 20)
+            .runner(script.factory())
+            .backOff(Duration.ofMillis(20), Duration.ofMillis(300))
+            .random(new Random(42))
+            .build();
+    agents.add(small);
+    small.start();
+    await().atMost(WAIT).until(small::isConnected);
+    Ticket<ActionOutcome> running = server.submit("block", "keeps-running");
+    assertThat(script.started.poll(10, TimeUnit.SECONDS)).isEqualTo("block keeps-running");
+    Digest input = server.cas.put(ByteString.copyFromUtf8("five"));
+
+    // Under the server's 33 MiB, over the agent's 4 MiB: sent, it would break the agent's stream.
+    Ticket<ActionOutcome> big =
+        server.scheduler.submit(
+            build.hearth.core.scheduler.ActionRequest.of(
+                "big",
+                build.bazel.remote.execution.v2.Platform.getDefaultInstance(),
+                server.task("upper", input.toString(), "x".repeat(5 << 20))));
+
+    HearthException refused = failure(big);
+    assertThat(refused.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+    assertThat(refused.getMessage()).contains("the worker's maxMessageSize 4194304");
+    assertThat(small.isConnected()).isTrue();
+    assertThat(running.result()).isNotDone();
+    assertThat(server.scheduler.stats().requeued()).isZero();
+    assertThatThrownBy(() -> WorkerAgent.newBuilder().maxInboundMessageBytes(1 << 20))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maxMessageSize must be at least 4194304");
+    running.cancel();
+    await().atMost(WAIT).until(() -> script.cancelled.get() == 1);
   }
 
   @Test

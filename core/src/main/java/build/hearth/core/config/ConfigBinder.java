@@ -541,13 +541,24 @@ final class ConfigBinder {
 
   private WorkerApiConfig workerApi(Node node) {
     Fields fields =
-        Fields.of(node, "a worker API object such as {\"scheduler\": \"main\"}", "scheduler");
+        Fields.of(
+            node,
+            "a worker API object such as {\"scheduler\": \"main\"}",
+            "scheduler",
+            "maxAssignmentSize");
     Node schedulerNode =
         fields.required(
             "scheduler", "it names the schedulers entry that workers connecting here join");
     String scheduler = Fields.string(schedulerNode);
     ConfigValues.checkReference(schedulerNode, scheduler, schedulers, "scheduler", SCHEDULERS);
-    return new WorkerApiConfig(scheduler);
+    long maxAssignment = WorkerApiConfig.DEFAULT_MAX_ASSIGNMENT_BYTES;
+    Optional<Node> maxNode = fields.optional("maxAssignmentSize");
+    if (maxNode.isPresent()) {
+      maxAssignment =
+          ConfigValues.sizeBetween(
+              maxNode.get(), WorkerApiConfig.MIN_MAX_ASSIGNMENT_BYTES, Integer.MAX_VALUE);
+    }
+    return new WorkerApiConfig(scheduler, (int) maxAssignment);
   }
 
   private static long maxBatchSize(Node node) {

@@ -44,6 +44,33 @@ final class ConfigValues {
   }
 
   /**
+   * A size as {@link #bytes} reads it, from {@code min} to {@code max} bytes; the error names both
+   * in bytes and in MiB.
+   */
+  static long sizeBetween(Node node, long min, long max) {
+    long bytes = bytes(node);
+    if (bytes < min || bytes > max) {
+      throw Fields.invalid(
+          node,
+          "must be from "
+              + min
+              + " bytes ("
+              + mib(min)
+              + ") to "
+              + max
+              + " bytes ("
+              + mib(max)
+              + "), found "
+              + node.describe());
+    }
+    return bytes;
+  }
+
+  private static String mib(long bytes) {
+    return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / (double) (1 << 20));
+  }
+
+  /**
    * A positive duration: a string of a whole number and one unit. A bare number is refused rather
    * than read as seconds, because "timeout": 900 could as well mean milliseconds.
    */

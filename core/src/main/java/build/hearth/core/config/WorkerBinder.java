@@ -33,6 +33,7 @@ final class WorkerBinder {
   private static final String NAME = "name";
   private static final String TLS = "tls";
   private static final String TOKEN_FILE = "tokenFile";
+  private static final String MAX_MESSAGE_SIZE = "maxMessageSize";
   private static final String SCHEDULER = "scheduler";
   private static final String INSTANCE = "instance";
   private static final String SLOTS = "slots";
@@ -170,7 +171,8 @@ final class WorkerBinder {
             PERSISTENT_WORKERS,
             SANDBOX,
             TLS,
-            TOKEN_FILE);
+            TOKEN_FILE,
+            MAX_MESSAGE_SIZE);
 
     Optional<Node> nameNode = fields.optional(NAME);
     String name;
@@ -201,7 +203,16 @@ final class WorkerBinder {
         cacheMaxSize(cache),
         PersistentWorkersBinder.bind(fields.optional(PERSISTENT_WORKERS), slots),
         credentials(fields, baseDirectory),
-        SandboxBinder.bind(fields.optional(SANDBOX)));
+        SandboxBinder.bind(fields.optional(SANDBOX)),
+        (int)
+            (long)
+                fields
+                    .optional(MAX_MESSAGE_SIZE)
+                    .map(
+                        n ->
+                            ConfigValues.sizeBetween(
+                                n, WorkerConfig.MIN_MAX_MESSAGE_BYTES, Integer.MAX_VALUE))
+                    .orElse(WorkerConfig.DEFAULT_MAX_MESSAGE_BYTES));
   }
 
   /**

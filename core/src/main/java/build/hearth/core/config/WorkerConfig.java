@@ -36,6 +36,15 @@ public final class WorkerConfig {
   /** The smallest allowed cache size: 1 MiB. */
   public static final long MIN_CACHE_MAX_SIZE_BYTES = 1L << 20;
 
+  /**
+   * The largest message a standalone worker accepts from the server when the file does not say: 40
+   * MiB, above the server's default {@code workerApi.maxAssignmentSize} of 33 MiB.
+   */
+  public static final long DEFAULT_MAX_MESSAGE_BYTES = 40L << 20;
+
+  /** The smallest {@code maxMessageSize}: 4 MiB, gRPC's default. */
+  public static final long MIN_MAX_MESSAGE_BYTES = 4L << 20;
+
   private final String name;
   private final String scheduler;
   private final String instance;
@@ -47,6 +56,7 @@ public final class WorkerConfig {
   private final PersistentWorkersConfig persistentWorkers;
   private final ClientCredentialsConfig credentials;
   private final SandboxConfig sandbox;
+  private final int maxMessageBytes;
 
   WorkerConfig(
       String name,
@@ -84,6 +94,35 @@ public final class WorkerConfig {
       PersistentWorkersConfig persistentWorkers,
       ClientCredentialsConfig credentials,
       SandboxConfig sandbox) {
+    this(
+        name,
+        scheduler,
+        instance,
+        slots,
+        properties,
+        workDirectory,
+        cachePath,
+        cacheMaxSizeBytes,
+        persistentWorkers,
+        credentials,
+        sandbox,
+        (int) DEFAULT_MAX_MESSAGE_BYTES);
+  }
+
+  WorkerConfig(
+      String name,
+      String scheduler,
+      String instance,
+      int slots,
+      Map<String, List<String>> properties,
+      Path workDirectory,
+      Path cachePath,
+      long cacheMaxSizeBytes,
+      PersistentWorkersConfig persistentWorkers,
+      ClientCredentialsConfig credentials,
+      SandboxConfig sandbox,
+      int maxMessageBytes) {
+    this.maxMessageBytes = maxMessageBytes;
     this.name = Objects.requireNonNull(name, "name");
     this.scheduler = scheduler;
     this.instance = instance;
@@ -217,6 +256,15 @@ public final class WorkerConfig {
   }
 
   /**
+   * {@return the largest message a standalone worker accepts from the server, in bytes; it tells
+   * the server at registration, and the server sends it no larger assignment} Unused by a server's
+   * in-process workers.
+   */
+  public int maxMessageBytes() {
+    return maxMessageBytes;
+  }
+
+  /**
    * {@return how the worker confines the processes it starts, actions' and persistent tools' alike;
    * {@link SandboxConfig#DEFAULT} (optional: whatever the kernel allows) unless the file says
    * otherwise} The worker offers the platform property {@code network} from it and from what the
@@ -248,7 +296,8 @@ public final class WorkerConfig {
         && cacheMaxSizeBytes == that.cacheMaxSizeBytes
         && persistentWorkers.equals(that.persistentWorkers)
         && credentials.equals(that.credentials)
-        && sandbox.equals(that.sandbox);
+        && sandbox.equals(that.sandbox)
+        && maxMessageBytes == that.maxMessageBytes;
   }
 
   @Override
@@ -263,7 +312,8 @@ public final class WorkerConfig {
         cachePath,
         cacheMaxSizeBytes,
         persistentWorkers,
-        sandbox);
+        sandbox,
+        maxMessageBytes);
   }
 
   @Override

@@ -34,6 +34,7 @@ public final class SchedulerWorkerHub implements WorkerHub {
   private final Scheduler<ExecutionTask, ActionOutcome> scheduler;
   private final WarmWorkers warmWorkers; // null when the scheduler routes on no warm processes
   private final WorkerReports reports; // null when the host keeps no reports
+  private final int maxAssignmentBytes;
 
   /**
    * A hub for {@code scheduler}.
@@ -48,6 +49,25 @@ public final class SchedulerWorkerHub implements WorkerHub {
       Scheduler<ExecutionTask, ActionOutcome> scheduler,
       WarmWorkers warmWorkers,
       WorkerReports reports) {
+    this(schedulerName, scheduler, warmWorkers, reports, DEFAULT_MAX_ASSIGNMENT_BYTES);
+  }
+
+  /**
+   * A hub for {@code scheduler} whose workers are sent assignments of at most {@code
+   * maxAssignmentBytes} (a server's {@code workerApi.maxAssignmentSize}); otherwise as {@link
+   * #SchedulerWorkerHub(String, Scheduler, WarmWorkers, WorkerReports)}.
+   */
+  public SchedulerWorkerHub(
+      String schedulerName,
+      Scheduler<ExecutionTask, ActionOutcome> scheduler,
+      WarmWorkers warmWorkers,
+      WorkerReports reports,
+      int maxAssignmentBytes) {
+    if (maxAssignmentBytes < 1) {
+      throw new IllegalArgumentException(
+          "maxAssignmentBytes must be positive: " + maxAssignmentBytes);
+    }
+    this.maxAssignmentBytes = maxAssignmentBytes;
     this.schedulerName = Objects.requireNonNull(schedulerName, "schedulerName");
     this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
     this.warmWorkers = warmWorkers;
@@ -57,6 +77,11 @@ public final class SchedulerWorkerHub implements WorkerHub {
   @Override
   public String schedulerName() {
     return schedulerName;
+  }
+
+  @Override
+  public int maxAssignmentBytes() {
+    return maxAssignmentBytes;
   }
 
   @Override

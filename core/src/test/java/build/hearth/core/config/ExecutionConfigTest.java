@@ -137,6 +137,37 @@ class ExecutionConfigTest {
 
     assertThat(server.workerApi()).contains(new WorkerApiConfig("main"));
     assertThat(server.workerApi().orElseThrow().scheduler()).isEqualTo("main");
+    assertThat(server.workerApi().orElseThrow().maxAssignmentBytes())
+        .isEqualTo((32 << 20) + (1 << 20));
+  }
+
+  @Test
+  void workerApiMaxAssignmentSizeBindsAndIsBounded() {
+    String json =
+        """
+        {
+          "blobStores": { "cas": { "type": "memory" } },
+          "schedulers": { "main": {} },
+          "servers": [
+            { "listen": "0.0.0.0:50052",
+              "workerApi": { "scheduler": "main", "maxAssignmentSize": SIZE },
+              "insecureAllowUnauthenticated": true,
+              "instances": { "": { "cas": "cas" } } }
+          ]
+        }
+        """;
+
+    ServerConfig server =
+        HearthConfig.parse(json.replace("SIZE", "\"8MiB\""), "t").servers().get(0);
+    assertThat(server.workerApi().orElseThrow().maxAssignmentBytes()).isEqualTo(8 << 20);
+
+    ConfigException small = errorOf(json.replace("SIZE", "\"1MiB\""));
+    assertThat(small.path()).isEqualTo("servers[0].workerApi.maxAssignmentSize");
+    assertThat(small.getMessage()).contains("must be from 4194304 bytes (4.0 MiB)", "\"1MiB\"");
+    ConfigException huge = errorOf(json.replace("SIZE", "\"2GiB\""));
+    assertThat(huge.path()).isEqualTo("servers[0].workerApi.maxAssignmentSize");
+    ConfigException notASize = errorOf(json.replace("SIZE", "true"));
+    assertThat(notASize.path()).isEqualTo("servers[0].workerApi.maxAssignmentSize");
   }
 
   // ---- errors ----
@@ -310,6 +341,7 @@ class ExecutionConfigTest {
 
     assertThat(e.path()).isEqualTo("servers[0].workerApi.port");
     assertThat(e.line()).isEqualTo(6);
-    assertThat(e.getMessage()).endsWith("unknown field 'port'; known fields here: scheduler");
+    assertThat(e.getMessage())
+        .endsWith("unknown field 'port'; known fields here: scheduler, maxAssignmentSize");
   }
 }

@@ -37,6 +37,22 @@ class StandaloneWorkerConfigTest {
   }
 
   @Test
+  void maxMessageSizeBindsWithADefaultAndIsBounded() {
+    assertThat(WorkerConfig.parseStandalone("{}", "worker.json").maxMessageBytes())
+        .isEqualTo(40 << 20);
+    assertThat(
+            WorkerConfig.parseStandalone("{\"maxMessageSize\": \"64MiB\"}", "worker.json")
+                .maxMessageBytes())
+        .isEqualTo(64 << 20);
+
+    ConfigException small = errorOf("{\"maxMessageSize\": 1024}");
+    assertThat(small.path()).isEqualTo("maxMessageSize");
+    assertThat(small.getMessage()).contains("must be from 4194304 bytes");
+    ConfigException notASize = errorOf("{\"maxMessageSize\": \"big\"}");
+    assertThat(notASize.path()).isEqualTo("maxMessageSize");
+  }
+
+  @Test
   void aWorkerWithoutPropertiesOffersTheLexiconValuesOfItsMachine() {
     WorkerConfig worker = WorkerConfig.parseStandalone("{}", "worker.json");
 
@@ -243,7 +259,8 @@ class StandaloneWorkerConfigTest {
     assertThat(e.getMessage())
         .isEqualTo(
             "slot (line 3): unknown field 'slot'; did you mean 'slots'? Known fields here: name,"
-                + " slots, properties, workDirectory, cache, persistentWorkers, sandbox, tls, tokenFile");
+                + " slots, properties, workDirectory, cache, persistentWorkers, sandbox, tls, tokenFile,"
+                + " maxMessageSize");
   }
 
   @Test

@@ -66,10 +66,10 @@ import org.slf4j.LoggerFactory;
  */
 final class WorkerStream implements StreamObserver<WorkerMessage> {
   /**
-   * The largest assignment sent to a worker: an Action and a Command of up to 16 MiB each (what the
-   * execution service reads) and room for the rest. The worker agent accepts messages of 40 MiB.
+   * What a worker that does not say how large a message it accepts (one older than {@code
+   * Register.max_message_bytes}) accepts: the 40 MiB its agent had as a fixed bound.
    */
-  static final int MAX_ASSIGNMENT_BYTES = (32 << 20) + (1 << 20);
+  static final long OLDER_WORKER_MESSAGE_BYTES = 40L << 20;
 
   private static final Logger log = LoggerFactory.getLogger(WorkerStream.class);
 
@@ -90,6 +90,10 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
 
   private volatile String name; // set by Register; null before
   private volatile RemoteWorker session;
+  // The largest assignment this worker is sent: the smaller of the hub's bound and what the worker
+  // accepts; set by Register.
+  private volatile int maxAssignmentBytes;
+  private volatile long workerAcceptsBytes;
   private volatile ScheduledFuture<?> keepAlive;
   // Whether the worker said anything since the last keep-alive tick, and how many ticks in a row
   // found it silent. Counting the service's timer ticks, rather than reading a clock, keeps a
@@ -187,6 +191,28 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
     }
     WorkerSpec spec = spec(register);
     name = spec.name();
+    if (register.getMaxMessageBytes() < 0) {
+      throw HearthException.invalidArgument(
+          "worker '%s' registered with max_message_bytes %d; it must be positive, or 0 for the"
+              + " 40 MiB of older workers",
+          spec.name(), register.getMaxMessageBytes());
+    }
+    workerAcceptsBytes =
+        register.getMaxMessageBytes() == 0
+            ? OLDER_WORKER_MESSAGE_BYTES
+            : register.getMaxMessageBytes();
+    int serverBound = service.hub().maxAssignmentBytes();
+    maxAssignmentBytes = (int) Math.min(serverBound, workerAcceptsBytes);
+    if (workerAcceptsBytes < serverBound) {
+      log.warn(
+          "Worker '{}' accepts messages of at most {} bytes (its maxMessageSize), less than the"
+              + " {} of this server's workerApi.maxAssignmentSize: it is sent no assignment over {}"
+              + " bytes; raise its maxMessageSize to at least the server's bound",
+          spec.name(),
+          workerAcceptsBytes,
+          serverBound,
+          workerAcceptsBytes);
+    }
     if (!service.claim(spec.name(), this)) {
       throw new HearthException(
           StatusCode.ALREADY_EXISTS,
@@ -493,15 +519,22 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
               .setTimeout(ProtoTime.of(task.timeout()))
               .build();
       int size = assign.getSerializedSize();
-      if (size > MAX_ASSIGNMENT_BYTES) {
+      int bound = maxAssignmentBytes;
+      if (size > bound) {
         // Sent, it would break the worker's stream and every other action on it.
         byId.remove(id);
         idOf.remove(assignment);
         assignment.fail(
             HearthException.invalidArgument(
-                "the assignment of action %s would be %d bytes, more than the %d a worker accepts;"
-                    + " make its Action and Command smaller",
-                task.actionDigest(), size, MAX_ASSIGNMENT_BYTES));
+                "the assignment of action %s would be %d bytes, more than the %d worker '%s' can"
+                    + " be sent (the server's workerApi.maxAssignmentSize is %d, the worker's"
+                    + " maxMessageSize %d); make its Action and Command smaller",
+                task.actionDigest(),
+                size,
+                bound,
+                name,
+                service.hub().maxAssignmentBytes(),
+                workerAcceptsBytes));
         return;
       }
       if (!out.onNext(SchedulerMessage.newBuilder().setAssign(assign).build())) {

@@ -257,6 +257,76 @@ class WorkerApiServiceTest {
     }
   }
 
+  private static Ticket<ActionOutcome> submitCommandOf(WorkerTestServer on, int bytes) {
+    return on.scheduler.submit(
+        build.hearth.core.scheduler.ActionRequest.of(
+            "big",
+            build.bazel.remote.execution.v2.Platform.getDefaultInstance(),
+            on.task("upper", "x".repeat(bytes))));
+  }
+
+  @Test
+  void aWorkerIsSentNoAssignmentLargerThanTheMessagesItAccepts() throws Exception {
+    try (RawWorker worker = new RawWorker(server.channel())) {
+      worker.send(
+          WorkerMessage.newBuilder()
+              .setRegister(
+                  Register.newBuilder()
+                      .setName("raw-small")
+                      .setSlots(2)
+                      .setMaxMessageBytes(4 << 20))
+              .build());
+      worker.next(KindCase.REGISTERED);
+
+      HearthException refused = failure(submitCommandOf(server, 5 << 20));
+
+      assertThat(refused.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+      assertThat(refused.getMessage())
+          .contains(
+              "more than the 4194304 worker 'raw-small' can be sent",
+              "workerApi.maxAssignmentSize is 34603008",
+              "the worker's maxMessageSize 4194304");
+      // The stream is unaffected: the next action reaches the worker.
+      server.submit("upper", "small");
+      worker.next(KindCase.ASSIGN);
+      assertThat(worker.isEnded()).isFalse();
+    }
+  }
+
+  @Test
+  void theServersAssignmentBoundHoldsForAWorkerThatAcceptsMore() throws Exception {
+    try (WorkerTestServer bounded = new WorkerTestServer(4 << 20);
+        RawWorker worker = new RawWorker(bounded.channel())) {
+      worker.register("raw-older", 1); // says nothing of its bound: 40 MiB, as older workers
+      worker.next(KindCase.REGISTERED);
+
+      HearthException refused = failure(submitCommandOf(bounded, 5 << 20));
+
+      assertThat(refused.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+      assertThat(refused.getMessage())
+          .contains(
+              "more than the 4194304 worker 'raw-older' can be sent",
+              "workerApi.maxAssignmentSize is 4194304",
+              "maxMessageSize 41943040");
+      bounded.submit("upper", "small");
+      worker.next(KindCase.ASSIGN);
+    }
+  }
+
+  @Test
+  void aNegativeMessageBoundIsRefusedAtRegistration() throws Exception {
+    try (RawWorker worker = new RawWorker(server.channel())) {
+      worker.send(
+          WorkerMessage.newBuilder()
+              .setRegister(
+                  Register.newBuilder().setName("raw-bad").setSlots(1).setMaxMessageBytes(-1))
+              .build());
+      Status status = worker.awaitEnd(WAIT);
+      assertThat(status.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+      assertThat(status.getDescription()).contains("max_message_bytes -1");
+    }
+  }
+
   @Test
   void drainBeforeRegisterIsRefused() throws Exception {
     try (RawWorker worker = new RawWorker(server.channel())) {

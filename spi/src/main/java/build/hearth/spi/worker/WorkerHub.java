@@ -16,6 +16,8 @@ package build.hearth.spi.worker;
  * <p>Thread-safe.
  */
 public interface WorkerHub {
+  /** The default of {@link #maxAssignmentBytes()}: 33 MiB. */
+  int DEFAULT_MAX_ASSIGNMENT_BYTES = (32 << 20) + (1 << 20);
 
   /** {@return the scheduler's name in the configuration, as reports and logs name it} */
   String schedulerName();
@@ -34,4 +36,14 @@ public interface WorkerHub {
    *     connected, UNAVAILABLE if the scheduler is closed
    */
   RemoteWorker connect(WorkerSpec spec, AssignmentListener listener);
+
+  /**
+   * {@return the largest assignment message a transport sends a worker of this hub, in bytes; 33
+   * MiB by default, room for an Action and a Command of up to 16 MiB each} A transport sends a
+   * worker nothing larger than this, nor than the worker says it accepts; an action whose
+   * assignment is larger fails alone with INVALID_ARGUMENT.
+   */
+  default int maxAssignmentBytes() {
+    return DEFAULT_MAX_ASSIGNMENT_BYTES;
+  }
 }
