@@ -162,7 +162,10 @@ public final class HearthServer implements AutoCloseable {
     /** Opens every configured store and the metrics that watch them. */
     void openStores() {
       stores = resources.register(ConfiguredStores.open(config, storeProviders, clock));
-      Metrics.Builder metricsBuilder = Metrics.newBuilder().workerReports(reports);
+      Metrics.Builder metricsBuilder =
+          Metrics.newBuilder()
+              .workerReports(reports)
+              .maxPersistentWorkerSeries(config.maxPersistentWorkerSeries());
       config.blobStores().keySet().forEach(n -> metricsBuilder.blobStore(n, stores.blobStore(n)));
       config
           .actionCacheStores()

@@ -51,6 +51,13 @@ public final class HearthConfig {
   private final Map<String, SchedulerConfig> schedulers;
   private final List<ServerConfig> servers;
   private final List<WorkerConfig> workers;
+  private final int maxPersistentWorkerSeries;
+
+  /**
+   * How many worker/key/tool label sets the {@code persistent_worker_*} series report when the file
+   * does not say ({@code metrics.maxPersistentWorkerSeries}): 500.
+   */
+  public static final int DEFAULT_MAX_PERSISTENT_WORKER_SERIES = 500;
 
   HearthConfig(
       Map<String, StoreConfig> blobStores,
@@ -58,6 +65,23 @@ public final class HearthConfig {
       Map<String, SchedulerConfig> schedulers,
       List<ServerConfig> servers,
       List<WorkerConfig> workers) {
+    this(
+        blobStores,
+        actionCacheStores,
+        schedulers,
+        servers,
+        workers,
+        DEFAULT_MAX_PERSISTENT_WORKER_SERIES);
+  }
+
+  HearthConfig(
+      Map<String, StoreConfig> blobStores,
+      Map<String, StoreConfig> actionCacheStores,
+      Map<String, SchedulerConfig> schedulers,
+      List<ServerConfig> servers,
+      List<WorkerConfig> workers,
+      int maxPersistentWorkerSeries) {
+    this.maxPersistentWorkerSeries = maxPersistentWorkerSeries;
     this.blobStores = Collections.unmodifiableMap(new LinkedHashMap<>(blobStores));
     this.actionCacheStores = Collections.unmodifiableMap(new LinkedHashMap<>(actionCacheStores));
     this.schedulers = Collections.unmodifiableMap(new LinkedHashMap<>(schedulers));
@@ -143,6 +167,15 @@ public final class HearthConfig {
     return workers;
   }
 
+  /**
+   * {@return how many worker/key/tool label sets the {@code persistent_worker_*} series of {@code
+   * /metrics} report per scrape; the rest add up under "other"} Worker names, keys and tools come
+   * from workers and clients, so without the bound their series would have none.
+   */
+  public int maxPersistentWorkerSeries() {
+    return maxPersistentWorkerSeries;
+  }
+
   /** Reads a configuration file as UTF-8 text, with errors that name the file. */
   static String readFile(Path file) {
     byte[] bytes;
@@ -185,12 +218,14 @@ public final class HearthConfig {
         && actionCacheStores.equals(that.actionCacheStores)
         && schedulers.equals(that.schedulers)
         && servers.equals(that.servers)
-        && workers.equals(that.workers);
+        && workers.equals(that.workers)
+        && maxPersistentWorkerSeries == that.maxPersistentWorkerSeries;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(blobStores, actionCacheStores, schedulers, servers, workers);
+    return Objects.hash(
+        blobStores, actionCacheStores, schedulers, servers, workers, maxPersistentWorkerSeries);
   }
 
   @Override

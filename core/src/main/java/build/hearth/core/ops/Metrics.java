@@ -99,7 +99,8 @@ public final class Metrics implements HttpRoutes {
     components = new ComponentCollector(builder.blobStores, builder.actionCacheStores);
     registry.register(components);
     if (builder.workerReports != null) {
-      registry.register(new PersistentWorkerCollector(builder.workerReports));
+      registry.register(
+          new PersistentWorkerCollector(builder.workerReports, builder.maxPersistentWorkerSeries));
     }
     casHits =
         counter(
@@ -318,6 +319,7 @@ public final class Metrics implements HttpRoutes {
     private final Map<String, BlobStore> blobStores = new LinkedHashMap<>();
     private final Map<String, ActionCacheStore> actionCacheStores = new LinkedHashMap<>();
     private WorkerReports workerReports;
+    private int maxPersistentWorkerSeries = PersistentWorkerCollector.MAX_LABEL_SETS;
 
     private Builder() {}
 
@@ -351,6 +353,21 @@ public final class Metrics implements HttpRoutes {
      */
     public Builder workerReports(WorkerReports reports) {
       this.workerReports = Objects.requireNonNull(reports, "reports");
+      return this;
+    }
+
+    /**
+     * How many worker/key/tool label sets the {@code persistent_worker_*} series report per scrape
+     * (a server's {@code metrics.maxPersistentWorkerSeries}); 500 by default. The rest add up under
+     * "other", so workers and clients cannot grow the number of series.
+     *
+     * @throws IllegalArgumentException if {@code max} is less than 1
+     */
+    public Builder maxPersistentWorkerSeries(int max) {
+      if (max < 1) {
+        throw new IllegalArgumentException("maxPersistentWorkerSeries must be positive: " + max);
+      }
+      this.maxPersistentWorkerSeries = max;
       return this;
     }
 

@@ -28,32 +28,48 @@ import org.slf4j.LoggerFactory;
  * up, since Prometheus needs one series per label set.
  *
  * <p>Worker names, client keys and tool names come from workers and from the actions clients send,
- * so their number has no bound of its own: at most {@link #MAX_LABEL_SETS} (worker, key, tool)
- * label sets are reported per scrape, the first in the order of worker, key and tool; the rest add
- * up under {@code worker="other", key="other", tool="other"} (without per-process memory series,
- * whose pids would collide across workers). Which rows are folded is chosen at each scrape, so a
- * counter moves between series when the set of workers changes past the cap.
+ * so their number has no bound of its own: at most {@code metrics.maxPersistentWorkerSeries}
+ * ({@link #MAX_LABEL_SETS} by default) (worker, key, tool) label sets are reported per scrape, the
+ * first in the order of worker, key and tool; the rest add up under {@code worker="other",
+ * key="other", tool="other"} (without per-process memory series, whose pids would collide across
+ * workers). Which rows are folded is chosen at each scrape, so a counter moves between series when
+ * the set of workers changes past the cap.
  */
 final class PersistentWorkerCollector implements MultiCollector {
   private static final Logger logger = LoggerFactory.getLogger(Metrics.class);
 
-  /** Label sets per scrape; a few hundred workers with a few tools each stay under it. */
+  /**
+   * Label sets per scrape by default ({@code metrics.maxPersistentWorkerSeries}); a few hundred
+   * workers with a few tools each stay under it.
+   */
   static final int MAX_LABEL_SETS = 500;
 
-  /** The label value of the rows folded together beyond {@link #MAX_LABEL_SETS}. */
+  /** The label value of the rows folded together beyond the cap. */
   static final String OTHER = "other";
 
-  private static final String CAP_NOTE =
-      " At most "
-          + MAX_LABEL_SETS
-          + " worker/key/tool label sets are reported; the rest add up under worker, key and"
-          + " tool \"other\".";
   private static final double[] BOUNDS_SECONDS = boundsSeconds();
 
   private final WorkerReports reports;
+  private final int maxLabelSets;
+  private final String capNote;
 
   PersistentWorkerCollector(WorkerReports reports) {
+    this(reports, MAX_LABEL_SETS);
+  }
+
+  /** A collector that reports at most {@code maxLabelSets} label sets besides "other". */
+  PersistentWorkerCollector(WorkerReports reports, int maxLabelSets) {
+    if (maxLabelSets < 1) {
+      throw new IllegalArgumentException(
+          "maxPersistentWorkerSeries must be positive: " + maxLabelSets);
+    }
     this.reports = reports;
+    this.maxLabelSets = maxLabelSets;
+    this.capNote =
+        " At most "
+            + maxLabelSets
+            + " worker/key/tool label sets are reported (metrics.maxPersistentWorkerSeries); the"
+            + " rest add up under worker, key and tool \"other\".";
   }
 
   private static double[] boundsSeconds() {
@@ -78,48 +94,48 @@ final class PersistentWorkerCollector implements MultiCollector {
     Gauges processes =
         new Gauges(
             "persistent_worker_processes",
-            "Persistent worker processes by state: starting, idle, busy or retiring." + CAP_NOTE);
+            "Persistent worker processes by state: starting, idle, busy or retiring." + capNote);
     Counters spawns =
-        new Counters("persistent_worker_spawns", "Persistent worker processes started." + CAP_NOTE);
+        new Counters("persistent_worker_spawns", "Persistent worker processes started." + capNote);
     Counters retirements =
         new Counters(
             "persistent_worker_retirements",
             "Persistent worker processes retired, by reason: idle, max_requests, memory, crash,"
                 + " tool_change, cancelled or shutdown."
-                + CAP_NOTE);
+                + capNote);
     Counters requests =
         new Counters(
             "persistent_worker_requests",
             "Requests given to persistent worker processes; start=cold for a process's first"
                 + " request, warm for the others."
-                + CAP_NOTE);
+                + capNote);
     Counters waitsAtCap =
         new Counters(
             "persistent_worker_waits_at_cap",
             "Requests that found every process of their key busy and no room for another, and"
                 + " waited (or failed at once, with no time to wait)."
-                + CAP_NOTE);
+                + capNote);
     Counters idleRestarts =
         new Counters(
             "persistent_worker_idle_restarts",
             "Processes started within the idle timeout after one of the key retired for"
                 + " idleness; a sign the idle timeout is too short."
-                + CAP_NOTE);
+                + capNote);
     HistogramSnapshot.Builder durations =
         HistogramSnapshot.builder()
             .name("persistent_worker_request_duration_seconds")
             .help(
                 "How long requests held their persistent worker process, with the input sync and"
                     + " output collection around them."
-                    + CAP_NOTE);
+                    + capNote);
     Gauges resident =
         new Gauges(
             "persistent_worker_resident_bytes",
             "Resident memory of each persistent worker process, as read after its latest"
                 + " request."
-                + CAP_NOTE);
+                + capNote);
 
-    for (Row row : rows(snapshot)) {
+    for (Row row : rows(snapshot, maxLabelSets)) {
       Labels labels = Labels.of("worker", row.worker, "key", row.key, "tool", row.tool);
       processes.add(labels.add("state", "starting"), row.starting);
       processes.add(labels.add("state", "idle"), row.idle);
@@ -156,10 +172,10 @@ final class PersistentWorkerCollector implements MultiCollector {
   }
 
   /**
-   * Every worker's pool rows added up by worker, client key and tool, in that order; beyond {@link
-   * #MAX_LABEL_SETS} label sets, added up in one row labelled {@link #OTHER}.
+   * Every worker's pool rows added up by worker, client key and tool, in that order; beyond {@code
+   * maxLabelSets} label sets, added up in one row labelled {@link #OTHER}.
    */
-  static List<Row> rows(Map<String, WorkerReports.Report> snapshot) {
+  static List<Row> rows(Map<String, WorkerReports.Report> snapshot, int maxLabelSets) {
     Map<String, Map<String, Map<String, List<KeyStats>>>> sorted = new TreeMap<>();
     for (WorkerReports.Report report : snapshot.values()) {
       if (report.persistentWorkers().isEmpty()) {
@@ -183,7 +199,7 @@ final class PersistentWorkerCollector implements MultiCollector {
                   && OTHER.equals(byKey.getKey())
                   && OTHER.equals(byTool.getKey());
           Row row;
-          if (rows.size() < MAX_LABEL_SETS && !looksFolded) {
+          if (rows.size() < maxLabelSets && !looksFolded) {
             row = new Row(byWorker.getKey(), byKey.getKey(), byTool.getKey(), false);
             rows.add(row);
           } else {

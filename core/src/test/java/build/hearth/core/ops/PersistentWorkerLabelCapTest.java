@@ -1,6 +1,7 @@
 package build.hearth.core.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import build.hearth.api.PoolLimits;
 import build.hearth.api.PoolStats;
@@ -71,6 +72,29 @@ class PersistentWorkerLabelCapTest {
         .noneMatch(sample -> sample.labels().get("worker").equals("other"));
     assertThat(exposition.samples("persistent_worker_request_duration_seconds_count"))
         .hasSize(PersistentWorkerCollector.MAX_LABEL_SETS + 1);
+  }
+
+  @Test
+  void theCapIsConfigurable() {
+    WorkerReports reports = new WorkerReports(clock);
+    Instant now = clock.instant();
+    for (int i = 0; i < 20; i++) {
+      reports.update(
+          new WorkerReports.Report(
+              "worker-" + i, "default", true, now, Optional.of(pool(now, "tool-" + i))));
+    }
+    Metrics metrics =
+        Metrics.newBuilder().workerReports(reports).maxPersistentWorkerSeries(3).build();
+
+    Exposition exposition = Exposition.parse(metrics.scrape());
+
+    var spawns = exposition.samples("persistent_worker_spawns_total");
+    assertThat(spawns).hasSize(3 + 1);
+    assertThat(spawns.stream().mapToDouble(sample -> sample.value()).sum()).isEqualTo(20 * 2.0);
+    assertThat(metrics.scrape()).contains("At most 3 worker/key/tool label sets");
+    assertThatThrownBy(() -> Metrics.newBuilder().maxPersistentWorkerSeries(0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maxPersistentWorkerSeries");
   }
 
   @Test
