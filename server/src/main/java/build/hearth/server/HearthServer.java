@@ -244,7 +244,9 @@ public final class HearthServer implements AutoCloseable {
 
     private InstanceServices instanceServices(InstanceConfig instance) {
       ContentAddressableStorage cas =
-          metrics.cas(instance.name(), Storage.cas(stores.blobStore(instance.casStore())));
+          metrics.cas(
+              instance.name(),
+              Storage.cas(stores.blobStore(instance.casStore()), instance.maxDirectoryBytes()));
       casByInstance.putIfAbsent(instance.name(), cas);
       Optional<ActionCache> actionCache =
           instance
@@ -253,7 +255,11 @@ public final class HearthServer implements AutoCloseable {
                   name ->
                       metrics.actionCache(
                           instance.name(),
-                          Storage.actionCache(stores.actionCacheStore(name), cas)));
+                          Storage.actionCache(
+                              stores.actionCacheStore(name),
+                              cas,
+                              instance.maxDirectoryBytes(),
+                              instance.maxTreeBytes())));
       Optional<ExecutionService> execution =
           instance
               .execution()

@@ -39,10 +39,13 @@ final class ValidatingActionCache implements ActionCache {
 
   private final ActionCacheStore store;
   private final ContentAddressableStorage cas;
+  private final DirectoryBlobs directories;
 
-  ValidatingActionCache(ActionCacheStore store, ContentAddressableStorage cas) {
+  ValidatingActionCache(
+      ActionCacheStore store, ContentAddressableStorage cas, DirectoryBlobs directories) {
     this.store = store;
     this.cas = cas;
+    this.directories = directories;
   }
 
   @Override
@@ -163,10 +166,10 @@ final class ValidatingActionCache implements ActionCache {
    * list of files (as large as the tree) to look them up again, which is the work saved.
    */
   private Set<Digest> checkTree(Digest treeDigest, FileChecks files) {
-    DirectoryBlobs.checkTree(treeDigest, "output directory");
+    directories.checkTree(treeDigest, "output directory");
     try (InputStream in = cas.read(treeDigest, 0, 0)) {
       CodedInputStream input = CodedInputStream.newInstance(in);
-      input.setSizeLimit(Integer.MAX_VALUE); // above MAX_TREE_BYTES, checked from the digest
+      input.setSizeLimit(Integer.MAX_VALUE); // above maxTreeBytes, checked from the digest
       while (true) {
         int tag = input.readTag();
         if (tag == 0) {
@@ -176,11 +179,11 @@ final class ValidatingActionCache implements ActionCache {
         if ((field == Tree.ROOT_FIELD_NUMBER || field == Tree.CHILDREN_FIELD_NUMBER)
             && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
           int length = input.readRawVarint32();
-          if (length < 0 || length > DirectoryBlobs.MAX_DIRECTORY_BYTES) {
+          if (length < 0 || length > directories.maxDirectoryBytes()) {
             throw HearthException.invalidArgument(
                 "output directory: Tree blob %s holds a Directory of %d bytes, over the %d bytes"
-                    + " this server reads for one Directory",
-                treeDigest, length, DirectoryBlobs.MAX_DIRECTORY_BYTES);
+                    + " (maxDirectorySize) this server reads for one Directory",
+                treeDigest, length, directories.maxDirectoryBytes());
           }
           int limit = input.pushLimit(length);
           Directory directory = Directory.parseFrom(input);
@@ -213,7 +216,7 @@ final class ValidatingActionCache implements ActionCache {
     while (!level.isEmpty()) {
       Set<Digest> next = new LinkedHashSet<>();
       for (Digest digest : level) {
-        DirectoryBlobs.checkDirectory(digest, "output directory");
+        directories.checkDirectory(digest, "output directory");
         Directory directory = parse(digest, Directory.parser(), "Directory");
         Set<Digest> missingFiles = files.add(directory);
         if (!missingFiles.isEmpty()) {

@@ -25,10 +25,16 @@ import java.util.Set;
  */
 final class VerifyingContentAddressableStorage implements ContentAddressableStorage {
   private final BlobStore store;
+  private final DirectoryBlobs directories;
   private final TreeReader trees;
 
   VerifyingContentAddressableStorage(BlobStore store) {
+    this(store, DirectoryBlobs.DEFAULTS);
+  }
+
+  VerifyingContentAddressableStorage(BlobStore store, DirectoryBlobs directories) {
     this.store = store;
+    this.directories = directories;
     this.trees = new TreeReader(this);
   }
 
@@ -146,10 +152,10 @@ final class VerifyingContentAddressableStorage implements ContentAddressableStor
    * Reads and parses one directory, or returns empty if it is absent.
    *
    * @throws HearthException INVALID_ARGUMENT if it is larger than {@link
-   *     DirectoryBlobs#MAX_DIRECTORY_BYTES} (refused before reading) or not a Directory
+   *     DirectoryBlobs#maxDirectoryBytes()} (refused before reading) or not a Directory
    */
   Optional<Directory> directory(Digest digest) {
-    DirectoryBlobs.checkDirectory(digest, "directory tree");
+    directories.checkDirectory(digest, "directory tree");
     ByteString bytes;
     try {
       bytes = get(digest);

@@ -622,7 +622,9 @@ final class ConfigBinder {
             "cas",
             "actionCache",
             "actionCacheUpdates",
-            "execution");
+            "execution",
+            "maxDirectorySize",
+            "maxTreeSize");
 
     Node casNode =
         fields.required(
@@ -650,7 +652,25 @@ final class ConfigBinder {
     }
 
     ExecutionConfig execution = fields.optional("execution").map(this::execution).orElse(null);
-    return new InstanceConfig(name, cas, actionCache, updates, execution);
+    // A Directory must fit one protobuf parse (2 GiB); a Tree holds its root Directory.
+    Optional<Node> directoryNode = fields.optional("maxDirectorySize");
+    long maxDirectory =
+        directoryNode
+            .map(n -> ConfigValues.sizeBetween(n, 1024, Integer.MAX_VALUE))
+            .orElse(InstanceConfig.DEFAULT_MAX_DIRECTORY_BYTES);
+    Optional<Node> treeNode = fields.optional("maxTreeSize");
+    long maxTree =
+        treeNode
+            .map(n -> ConfigValues.sizeBetween(n, 1024, Long.MAX_VALUE))
+            .orElse(Math.max(maxDirectory, InstanceConfig.DEFAULT_MAX_TREE_BYTES));
+    if (maxTree < maxDirectory) {
+      throw Fields.invalid(
+          treeNode.orElseThrow(),
+          "must be at least maxDirectorySize ("
+              + maxDirectory
+              + " bytes): a Tree holds its root Directory");
+    }
+    return new InstanceConfig(name, cas, actionCache, updates, execution, maxDirectory, maxTree);
   }
 
   private ExecutionConfig execution(Node node) {

@@ -17,18 +17,43 @@ public final class InstanceConfig {
   private final String actionCacheStore;
   private final boolean actionCacheUpdates;
   private final ExecutionConfig execution;
+  private final long maxDirectoryBytes;
+  private final long maxTreeBytes;
+
+  /** The default {@code maxDirectorySize}: 16 MiB, over 200,000 entries in one directory. */
+  public static final long DEFAULT_MAX_DIRECTORY_BYTES = 16L << 20;
+
+  /** The default {@code maxTreeSize}: 1 GiB, several million entries in one output directory. */
+  public static final long DEFAULT_MAX_TREE_BYTES = 1L << 30;
 
   InstanceConfig(
       String name,
       String casStore,
       String actionCacheStore,
       boolean actionCacheUpdates,
-      ExecutionConfig execution) {
+      ExecutionConfig execution,
+      long maxDirectoryBytes,
+      long maxTreeBytes) {
     this.name = Objects.requireNonNull(name, "name");
     this.casStore = Objects.requireNonNull(casStore, "casStore");
     this.actionCacheStore = actionCacheStore;
     this.actionCacheUpdates = actionCacheUpdates;
     this.execution = execution;
+    this.maxDirectoryBytes = maxDirectoryBytes;
+    this.maxTreeBytes = maxTreeBytes;
+  }
+
+  /**
+   * {@return the largest Directory blob read whole for this instance: by GetTree, by the action
+   * cache's check of an output directory, and by in-process workers fetching an input tree}
+   */
+  public long maxDirectoryBytes() {
+    return maxDirectoryBytes;
+  }
+
+  /** {@return the largest Tree blob the action cache parses to check an output directory} */
+  public long maxTreeBytes() {
+    return maxTreeBytes;
   }
 
   /** {@return the REAPI instance name; empty for the default instance} */
@@ -76,12 +101,21 @@ public final class InstanceConfig {
         && casStore.equals(that.casStore)
         && Objects.equals(actionCacheStore, that.actionCacheStore)
         && actionCacheUpdates == that.actionCacheUpdates
-        && Objects.equals(execution, that.execution);
+        && Objects.equals(execution, that.execution)
+        && maxDirectoryBytes == that.maxDirectoryBytes
+        && maxTreeBytes == that.maxTreeBytes;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, casStore, actionCacheStore, actionCacheUpdates, execution);
+    return Objects.hash(
+        name,
+        casStore,
+        actionCacheStore,
+        actionCacheUpdates,
+        execution,
+        maxDirectoryBytes,
+        maxTreeBytes);
   }
 
   @Override
@@ -96,6 +130,10 @@ public final class InstanceConfig {
         + actionCacheUpdates
         + ", execution="
         + (execution == null ? "none" : execution)
+        + ", maxDirectoryBytes="
+        + maxDirectoryBytes
+        + ", maxTreeBytes="
+        + maxTreeBytes
         + "}";
   }
 }

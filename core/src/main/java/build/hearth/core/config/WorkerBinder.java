@@ -34,6 +34,7 @@ final class WorkerBinder {
   private static final String TLS = "tls";
   private static final String TOKEN_FILE = "tokenFile";
   private static final String MAX_MESSAGE_SIZE = "maxMessageSize";
+  private static final String MAX_DIRECTORY_SIZE = "maxDirectorySize";
   private static final String SCHEDULER = "scheduler";
   private static final String INSTANCE = "instance";
   private static final String SLOTS = "slots";
@@ -89,7 +90,8 @@ final class WorkerBinder {
             WORK_DIRECTORY,
             CACHE,
             PERSISTENT_WORKERS,
-            SANDBOX);
+            SANDBOX,
+            MAX_DIRECTORY_SIZE);
     String where = fields.path() + " (line " + fields.line() + ")";
 
     Node nameNode =
@@ -135,7 +137,9 @@ final class WorkerBinder {
         cacheMaxSize(cache),
         PersistentWorkersBinder.bind(fields.optional(PERSISTENT_WORKERS), slots),
         ClientCredentialsConfig.NONE,
-        SandboxBinder.bind(fields.optional(SANDBOX)));
+        SandboxBinder.bind(fields.optional(SANDBOX)),
+        (int) WorkerConfig.DEFAULT_MAX_MESSAGE_BYTES,
+        maxDirectoryBytes(fields));
   }
 
   /**
@@ -172,7 +176,8 @@ final class WorkerBinder {
             SANDBOX,
             TLS,
             TOKEN_FILE,
-            MAX_MESSAGE_SIZE);
+            MAX_MESSAGE_SIZE,
+            MAX_DIRECTORY_SIZE);
 
     Optional<Node> nameNode = fields.optional(NAME);
     String name;
@@ -212,7 +217,16 @@ final class WorkerBinder {
                         n ->
                             ConfigValues.sizeBetween(
                                 n, WorkerConfig.MIN_MAX_MESSAGE_BYTES, Integer.MAX_VALUE))
-                    .orElse(WorkerConfig.DEFAULT_MAX_MESSAGE_BYTES));
+                    .orElse(WorkerConfig.DEFAULT_MAX_MESSAGE_BYTES),
+        maxDirectoryBytes(fields));
+  }
+
+  /** A worker's {@code maxDirectorySize}: one Directory blob must fit one protobuf parse. */
+  private static long maxDirectoryBytes(Fields fields) {
+    return fields
+        .optional(MAX_DIRECTORY_SIZE)
+        .map(n -> ConfigValues.sizeBetween(n, 1024, Integer.MAX_VALUE))
+        .orElse(InstanceConfig.DEFAULT_MAX_DIRECTORY_BYTES);
   }
 
   /**

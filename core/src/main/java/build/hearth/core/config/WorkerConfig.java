@@ -57,6 +57,7 @@ public final class WorkerConfig {
   private final ClientCredentialsConfig credentials;
   private final SandboxConfig sandbox;
   private final int maxMessageBytes;
+  private final long maxDirectoryBytes;
 
   WorkerConfig(
       String name,
@@ -106,7 +107,8 @@ public final class WorkerConfig {
         persistentWorkers,
         credentials,
         sandbox,
-        (int) DEFAULT_MAX_MESSAGE_BYTES);
+        (int) DEFAULT_MAX_MESSAGE_BYTES,
+        InstanceConfig.DEFAULT_MAX_DIRECTORY_BYTES);
   }
 
   WorkerConfig(
@@ -121,8 +123,10 @@ public final class WorkerConfig {
       PersistentWorkersConfig persistentWorkers,
       ClientCredentialsConfig credentials,
       SandboxConfig sandbox,
-      int maxMessageBytes) {
+      int maxMessageBytes,
+      long maxDirectoryBytes) {
     this.maxMessageBytes = maxMessageBytes;
+    this.maxDirectoryBytes = maxDirectoryBytes;
     this.name = Objects.requireNonNull(name, "name");
     this.scheduler = scheduler;
     this.instance = instance;
@@ -265,6 +269,15 @@ public final class WorkerConfig {
   }
 
   /**
+   * {@return the largest Directory blob of an input tree this worker reads whole ({@code
+   * maxDirectorySize}); an action whose tree holds a larger one fails with INVALID_ARGUMENT before
+   * it is fetched}
+   */
+  public long maxDirectoryBytes() {
+    return maxDirectoryBytes;
+  }
+
+  /**
    * {@return how the worker confines the processes it starts, actions' and persistent tools' alike;
    * {@link SandboxConfig#DEFAULT} (optional: whatever the kernel allows) unless the file says
    * otherwise} The worker offers the platform property {@code network} from it and from what the
@@ -297,7 +310,8 @@ public final class WorkerConfig {
         && persistentWorkers.equals(that.persistentWorkers)
         && credentials.equals(that.credentials)
         && sandbox.equals(that.sandbox)
-        && maxMessageBytes == that.maxMessageBytes;
+        && maxMessageBytes == that.maxMessageBytes
+        && maxDirectoryBytes == that.maxDirectoryBytes;
   }
 
   @Override
@@ -313,7 +327,8 @@ public final class WorkerConfig {
         cacheMaxSizeBytes,
         persistentWorkers,
         sandbox,
-        maxMessageBytes);
+        maxMessageBytes,
+        maxDirectoryBytes);
   }
 
   @Override

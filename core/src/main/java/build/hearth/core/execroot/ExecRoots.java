@@ -4,6 +4,7 @@ import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.core.cas.CasFactory;
+import build.hearth.core.cas.DirectoryBlobs;
 import build.hearth.core.internal.DirectoryTrees;
 import build.hearth.spi.storage.BlobStore;
 import build.hearth.spi.storage.LocalBlobFiles;
@@ -71,7 +72,7 @@ public final class ExecRoots implements AutoCloseable {
   private ExecRoots(Builder b, Path workDirectory) {
     // The verifying CAS straight from its package: going through core.Storage would make this
     // package depend on the root package, which depends (through the worker) on this one.
-    ContentAddressableStorage cache = CasFactory.cas(b.localCache);
+    ContentAddressableStorage cache = CasFactory.cas(b.localCache, b.directories);
     LocalBlobFiles cacheFiles = (LocalBlobFiles) b.localCache;
     this.workDirectory = workDirectory;
     this.executablesDirectory = workDirectory.resolve(EXECUTABLES);
@@ -80,7 +81,10 @@ public final class ExecRoots implements AutoCloseable {
     this.executables = executables;
     this.validator =
         new InputTreeValidator(
-            DirectorySource.cached(cache, b.source), b.allowAbsoluteSymlinks, b.maxInputEntries);
+            DirectorySource.cached(cache, b.source),
+            b.allowAbsoluteSymlinks,
+            b.maxInputEntries,
+            b.directories);
     this.builder =
         new ExecRootBuilder(
             new BlobFetcher(cache, b.source, b.executor), cacheFiles, executables, b.linker);
@@ -260,6 +264,7 @@ public final class ExecRoots implements AutoCloseable {
     private boolean allowAbsoluteSymlinks;
     private long maxInputEntries = DEFAULT_MAX_INPUT_ENTRIES;
     private long maxExecutableBytes = DEFAULT_MAX_EXECUTABLE_BYTES;
+    private DirectoryBlobs directories = DirectoryBlobs.DEFAULTS;
     private ExecRootBuilder.Linker linker = Files::createLink;
 
     private Builder() {}
@@ -315,6 +320,17 @@ public final class ExecRoots implements AutoCloseable {
         throw new IllegalArgumentException("maxInputEntries must be positive, got " + max);
       }
       this.maxInputEntries = max;
+      return this;
+    }
+
+    /**
+     * The largest Directory blob of an input tree read whole; 16 MiB by default. A larger one fails
+     * the action with INVALID_ARGUMENT before it is fetched.
+     *
+     * @throws IllegalArgumentException if it is below 1 KiB or above 2 GiB
+     */
+    public Builder maxDirectoryBytes(long max) {
+      this.directories = DirectoryBlobs.forDirectories(max);
       return this;
     }
 

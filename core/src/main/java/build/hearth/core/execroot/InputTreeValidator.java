@@ -50,11 +50,17 @@ final class InputTreeValidator {
   private final DirectorySource source;
   private final boolean allowAbsoluteSymlinks;
   private final long maxEntries;
+  private final DirectoryBlobs sizeBounds;
 
-  InputTreeValidator(DirectorySource source, boolean allowAbsoluteSymlinks, long maxEntries) {
+  InputTreeValidator(
+      DirectorySource source,
+      boolean allowAbsoluteSymlinks,
+      long maxEntries,
+      DirectoryBlobs sizeBounds) {
     this.source = source;
     this.allowAbsoluteSymlinks = allowAbsoluteSymlinks;
     this.maxEntries = maxEntries;
+    this.sizeBounds = sizeBounds;
   }
 
   /**
@@ -93,7 +99,7 @@ final class InputTreeValidator {
     while (!level.isEmpty()) {
       for (Digest digest : level) {
         // Refused before a byte is fetched: the fetch holds each Directory whole.
-        DirectoryBlobs.checkDirectory(digest, "input tree: " + Names.show(firstPath.get(digest)));
+        sizeBounds.checkDirectory(digest, "input tree: " + Names.show(firstPath.get(digest)));
       }
       Map<Digest, ByteString> blobs = source.fetch(level);
       List<Digest> next = new ArrayList<>();

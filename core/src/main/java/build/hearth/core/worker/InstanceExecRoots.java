@@ -29,6 +29,7 @@ final class InstanceExecRoots implements AutoCloseable {
   private final Function<String, ContentAddressableStorage> casForInstance;
   private final Executor fetchExecutor;
   private final boolean allowAbsoluteSymlinks;
+  private final long maxDirectoryBytes;
   private final ConcurrentMap<String, Slot> slots = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
@@ -37,12 +38,14 @@ final class InstanceExecRoots implements AutoCloseable {
       BlobStore localCache,
       Function<String, ContentAddressableStorage> casForInstance,
       Executor fetchExecutor,
-      boolean allowAbsoluteSymlinks) {
+      boolean allowAbsoluteSymlinks,
+      long maxDirectoryBytes) {
     this.instancesDirectory = instancesDirectory;
     this.localCache = localCache;
     this.casForInstance = casForInstance;
     this.fetchExecutor = fetchExecutor;
     this.allowAbsoluteSymlinks = allowAbsoluteSymlinks;
+    this.maxDirectoryBytes = maxDirectoryBytes;
   }
 
   /**
@@ -130,6 +133,7 @@ final class InstanceExecRoots implements AutoCloseable {
                 .source(cas)
                 .executor(fetchExecutor)
                 .allowAbsoluteSymlinks(allowAbsoluteSymlinks)
+                .maxDirectoryBytes(maxDirectoryBytes)
                 .build();
       }
       return roots;

@@ -8,6 +8,7 @@ import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.api.PoolStats;
 import build.hearth.api.StatusCode;
+import build.hearth.core.cas.DirectoryBlobs;
 import build.hearth.core.config.PersistentWorkersConfig;
 import build.hearth.core.config.SandboxConfig;
 import build.hearth.core.execroot.ExecRoot;
@@ -168,7 +169,8 @@ public final class LocalActionRunner implements ActionRunner {
             b.localCache,
             b.cas,
             fetchExecutor,
-            b.allowAbsoluteSymlinks);
+            b.allowAbsoluteSymlinks,
+            b.maxDirectoryBytes);
     this.launcher = b.launcher;
     this.sandbox = sandbox;
     this.clock = b.clock;
@@ -521,6 +523,7 @@ public final class LocalActionRunner implements ActionRunner {
     private ProcessLauncher launcher = ProcessLauncher.system();
     private Clock clock = Clock.systemUTC();
     private boolean allowAbsoluteSymlinks;
+    private long maxDirectoryBytes = DirectoryBlobs.DEFAULT_MAX_DIRECTORY_BYTES;
     private PersistentWorkersConfig persistentWorkers;
     private SandboxConfig sandbox = SandboxConfig.OFF;
 
@@ -620,6 +623,18 @@ public final class LocalActionRunner implements ActionRunner {
     /** Whether input symlinks may have absolute targets; false by default. */
     public Builder allowAbsoluteSymlinks(boolean allow) {
       this.allowAbsoluteSymlinks = allow;
+      return this;
+    }
+
+    /**
+     * The largest Directory blob of an input tree read whole; 16 MiB by default. A larger one fails
+     * its action with INVALID_ARGUMENT before a byte of it is fetched.
+     *
+     * @throws IllegalArgumentException if it is below 1 KiB or above 2 GiB
+     */
+    public Builder maxDirectoryBytes(long max) {
+      DirectoryBlobs.forDirectories(max); // refuses a bound out of range here, not at first use
+      this.maxDirectoryBytes = max;
       return this;
     }
 

@@ -2,6 +2,7 @@ package build.hearth.core.worker;
 
 import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.PoolStats;
+import build.hearth.core.cas.DirectoryBlobs;
 import build.hearth.core.config.PersistentWorkersConfig;
 import build.hearth.core.config.SandboxConfig;
 import build.hearth.core.config.WorkerConfig;
@@ -116,6 +117,7 @@ public final class WorkerRuntime implements ActionRunner {
         .cas(casForInstance)
         .persistentWorkers(worker.persistentWorkers())
         .sandbox(worker.sandbox())
+        .maxDirectoryBytes(worker.maxDirectoryBytes())
         .build();
   }
 
@@ -239,6 +241,7 @@ public final class WorkerRuntime implements ActionRunner {
     private PersistentWorkersConfig persistentWorkers;
     private SandboxConfig sandbox = SandboxConfig.OFF;
     private Clock clock = Clock.systemUTC();
+    private long maxDirectoryBytes = DirectoryBlobs.DEFAULT_MAX_DIRECTORY_BYTES;
 
     private Builder(String name) {
       this.name = Objects.requireNonNull(name, "name");
@@ -302,6 +305,17 @@ public final class WorkerRuntime implements ActionRunner {
       return this;
     }
 
+    /**
+     * The largest Directory blob of an input tree read whole; 16 MiB if never set.
+     *
+     * @throws IllegalArgumentException if it is below 1 KiB or above 2 GiB
+     */
+    public Builder maxDirectoryBytes(long max) {
+      DirectoryBlobs.forDirectories(max); // refuses a bound out of range here, not at first use
+      this.maxDirectoryBytes = max;
+      return this;
+    }
+
     /** The clock of the cache and the runner; the system's if never set. */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
@@ -330,7 +344,8 @@ public final class WorkerRuntime implements ActionRunner {
                 .localCache(sharedCache == null ? ownedCache : sharedCache)
                 .cas(cas)
                 .clock(clock)
-                .sandbox(sandbox);
+                .sandbox(sandbox)
+                .maxDirectoryBytes(maxDirectoryBytes);
         if (persistentWorkers != null) {
           runner.persistentWorkers(persistentWorkers);
         }

@@ -158,7 +158,7 @@ class TreeReaderTest {
     Digest huge =
         new Digest(
             "0000000000000000000000000000000000000000000000000000000000000000",
-            DirectoryBlobs.MAX_DIRECTORY_BYTES + 1);
+            DirectoryBlobs.DEFAULT_MAX_DIRECTORY_BYTES + 1);
     Directory root =
         Directory.newBuilder()
             .addDirectories(DirectoryNode.newBuilder().setName("big").setDigest(huge.toProto()))
@@ -174,6 +174,30 @@ class TreeReaderTest {
                   .contains(huge.toString(), Long.toString(huge.sizeBytes()), "16.0 MiB");
             });
     assertThat(store.reads.get()).as("only the root was read").isEqualTo(1);
+  }
+
+  @Test
+  void aConfiguredDirectoryCapIsHonouredAndNamed() {
+    Directory.Builder big = Directory.newBuilder();
+    for (int i = 0; i < 40; i++) {
+      big.addDirectories(
+          DirectoryNode.newBuilder()
+              .setName("sub-" + i)
+              .setDigest(cas.put(Directory.getDefaultInstance().toByteString()).toProto()));
+    }
+    Digest root = cas.put(big.build().toByteString());
+    assertThat(root.sizeBytes()).isGreaterThan(1024);
+    assertThat(readAll(root, 100)).hasSize(2); // the root and the one empty directory
+
+    VerifyingContentAddressableStorage small =
+        new VerifyingContentAddressableStorage(store, DirectoryBlobs.forDirectories(1024));
+    assertThatThrownBy(() -> small.getTree(root, 100, ""))
+        .isInstanceOfSatisfying(
+            HearthException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+              assertThat(e.getMessage()).contains(root.toString(), "maxDirectorySize is 1.0 KiB");
+            });
   }
 
   /** Forwards to a store and counts the reads. */

@@ -16,6 +16,7 @@ import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.Hearth;
+import build.hearth.core.Storage;
 import build.hearth.spi.storage.ActionCacheStore;
 import build.hearth.spi.storage.StoreContext;
 import build.hearth.spi.storage.StoreProviderRegistry;
@@ -135,7 +136,7 @@ class ValidatingActionCacheTest {
                 0,
                 StoreContext.newBuilder("ac", StoreSettings.of("actionCaches.ac", Map.of()))
                     .build());
-    ActionCache cache = CasFactory.actionCache(store, noWholeReads);
+    ActionCache cache = CasFactory.actionCache(store, noWholeReads, DirectoryBlobs.DEFAULTS);
     ActionResult result =
         ActionResult.newBuilder()
             .addOutputDirectories(
@@ -151,7 +152,7 @@ class ValidatingActionCacheTest {
     // A Tree whose child field declares 16 MiB + 1 bytes: refused from the length alone.
     ByteString bytes =
         ByteString.copyFrom(new byte[] {0x12})
-            .concat(varint(DirectoryBlobs.MAX_DIRECTORY_BYTES + 1))
+            .concat(varint(DirectoryBlobs.DEFAULT_MAX_DIRECTORY_BYTES + 1))
             .concat(ByteString.copyFromUtf8("not that many bytes"));
     Digest treeDigest = hearth.cas().put(bytes);
     ActionResult result =
@@ -165,6 +166,44 @@ class ValidatingActionCacheTest {
         .hasMessageContaining(treeDigest.toString())
         .hasMessageContaining("holds a Directory of 16777217 bytes")
         .hasMessageContaining("16777216");
+  }
+
+  @Test
+  void configuredTreeAndDirectoryCapsAreHonouredAndNamed() {
+    // The Tree's children need not be reachable from its root for the check, which reads them all.
+    Digest file = store("f");
+    Tree.Builder tree = Tree.newBuilder().setRoot(Directory.getDefaultInstance());
+    for (int i = 0; i < 100; i++) {
+      tree.addChildren(
+          Directory.newBuilder()
+              .addFiles(FileNode.newBuilder().setName("file-" + i).setDigest(file.toProto())));
+    }
+    Digest treeDigest = hearth.cas().put(tree.build().toByteString());
+    assertThat(treeDigest.sizeBytes()).isGreaterThan(2048);
+    ActionResult result =
+        ActionResult.newBuilder()
+            .addOutputDirectories(
+                OutputDirectory.newBuilder().setPath("dir").setTreeDigest(treeDigest.toProto()))
+            .build();
+    ActionCache defaults = Storage.actionCache(memoryStore(), hearth.cas());
+    defaults.put(action, result);
+    assertThat(defaults.get(action)).contains(result);
+
+    ActionCache smallTrees = Storage.actionCache(memoryStore(), hearth.cas(), 1024, 2048);
+    assertThatThrownBy(() -> smallTrees.put(action, result))
+        .isInstanceOfSatisfying(
+            HearthException.class, e -> assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT))
+        .hasMessageContaining(treeDigest.toString())
+        .hasMessageContaining("maxTreeSize is 2.0 KiB");
+  }
+
+  private static ActionCacheStore memoryStore() {
+    return StoreProviderRegistry.discover(ValidatingActionCacheTest.class.getClassLoader())
+        .createActionCacheStore(
+            "memory",
+            "actionCaches.ac.type",
+            0,
+            StoreContext.newBuilder("ac", StoreSettings.of("actionCaches.ac", Map.of())).build());
   }
 
   private static ByteString varint(long value) {

@@ -142,7 +142,7 @@ class ConfigErrorsTest {
     assertThat(e.getMessage())
         .endsWith(
             "unknown field 'ActionCache'; did you mean 'actionCache'? Known fields here: cas,"
-                + " actionCache, actionCacheUpdates, execution");
+                + " actionCache, actionCacheUpdates, execution, maxDirectorySize, maxTreeSize");
   }
 
   // ---- wrong types ----

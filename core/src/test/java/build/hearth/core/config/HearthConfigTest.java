@@ -26,6 +26,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class HearthConfigTest {
+  private static final long DIRECTORY = InstanceConfig.DEFAULT_MAX_DIRECTORY_BYTES;
+  private static final long TREE = InstanceConfig.DEFAULT_MAX_TREE_BYTES;
 
   @Test
   void embeddedDefaultServesTheDefaultInstanceFromDisk() {
@@ -86,7 +88,7 @@ class HearthConfigTest {
                 "127.0.0.1",
                 50052,
                 4L << 20,
-                Map.of("", new InstanceConfig("", "cas", "ac", true, execution)),
+                Map.of("", new InstanceConfig("", "cas", "ac", true, execution, DIRECTORY, TREE)),
                 new WorkerApiConfig("main"),
                 ServerConfig.DEFAULT_TRANSPORT,
                 0,
@@ -215,11 +217,13 @@ class HearthConfigTest {
     assertThat(ci.maxBatchSizeBytes()).isEqualTo(16L << 20);
     assertThat(ci.instances())
         .containsExactly(
-            entry("", new InstanceConfig("", "shared", "ac", true, null)),
+            entry("", new InstanceConfig("", "shared", "ac", true, null, DIRECTORY, TREE)),
             entry(
                 "ci/linux-x86_64",
-                new InstanceConfig("ci/linux-x86_64", "shared", "ac", true, null)),
-            entry("experiments", new InstanceConfig("experiments", "scratch", null, true, null)));
+                new InstanceConfig("ci/linux-x86_64", "shared", "ac", true, null, DIRECTORY, TREE)),
+            entry(
+                "experiments",
+                new InstanceConfig("experiments", "scratch", null, true, null, DIRECTORY, TREE)));
 
     ServerConfig dev = config.servers().get(1);
     assertThat(dev.name()).isEqualTo("server-1");

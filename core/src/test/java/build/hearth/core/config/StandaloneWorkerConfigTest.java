@@ -260,7 +260,7 @@ class StandaloneWorkerConfigTest {
         .isEqualTo(
             "slot (line 3): unknown field 'slot'; did you mean 'slots'? Known fields here: name,"
                 + " slots, properties, workDirectory, cache, persistentWorkers, sandbox, tls, tokenFile,"
-                + " maxMessageSize");
+                + " maxMessageSize, maxDirectorySize");
   }
 
   @Test

@@ -180,7 +180,7 @@ class WorkerConfigTest {
         .isEqualTo(
             "workers[0].slot (line 12): unknown field 'slot'; did you mean 'slots'? Known fields"
                 + " here: name, scheduler, instance, slots, properties, workDirectory, cache,"
-                + " persistentWorkers, sandbox");
+                + " persistentWorkers, sandbox, maxDirectorySize");
   }
 
   @Test

@@ -31,8 +31,12 @@ class InputTreeValidatorTest {
   }
 
   private InputTreeValidator validator(boolean allowAbsolute) {
+    return validator(allowAbsolute, DirectoryBlobs.DEFAULTS);
+  }
+
+  private InputTreeValidator validator(boolean allowAbsolute, DirectoryBlobs directories) {
     return new InputTreeValidator(
-        DirectorySource.cached(hearth.cas(), hearth.cas()), allowAbsolute, 1_000_000);
+        DirectorySource.cached(hearth.cas(), hearth.cas()), allowAbsolute, 1_000_000, directories);
   }
 
   private AbstractThrowableAssert<?, ? extends Throwable> assertRefused(Directory root) {
@@ -47,7 +51,7 @@ class InputTreeValidatorTest {
     Digest huge =
         new Digest(
             "1111111111111111111111111111111111111111111111111111111111111111",
-            DirectoryBlobs.MAX_DIRECTORY_BYTES + 1);
+            DirectoryBlobs.DEFAULT_MAX_DIRECTORY_BYTES + 1);
     Directory root =
         Directory.newBuilder()
             .addDirectories(DirectoryNode.newBuilder().setName("big").setDigest(huge.toProto()))
@@ -55,7 +59,36 @@ class InputTreeValidatorTest {
     assertRefused(root)
         .hasMessageContaining("input tree: 'big'")
         .hasMessageContaining(huge.toString())
-        .hasMessageContaining(Long.toString(DirectoryBlobs.MAX_DIRECTORY_BYTES));
+        .hasMessageContaining(Long.toString(DirectoryBlobs.DEFAULT_MAX_DIRECTORY_BYTES));
+  }
+
+  @Test
+  void aConfiguredDirectoryCapIsHonouredAndNamed() {
+    // A real directory of a few hundred bytes, against a cap of 1 KiB: accepted at 1 KiB, refused
+    // once it grows past it.
+    Directory.Builder big = Directory.newBuilder();
+    for (int i = 0; i < 20; i++) {
+      big.addFiles(trees.file(String.format("file-%02d.txt", i), "content " + i));
+    }
+    Directory child = big.build();
+    assertThat(child.getSerializedSize()).isGreaterThan(1024);
+    Directory root =
+        Directory.newBuilder()
+            .addDirectories(
+                DirectoryNode.newBuilder().setName("lib").setDigest(trees.put(child).toProto()))
+            .build();
+    Digest rootDigest = trees.put(root);
+
+    assertThat(validator(false).validate(rootDigest).files()).hasSize(20);
+    assertThatThrownBy(
+            () -> validator(false, DirectoryBlobs.forDirectories(1024)).validate(rootDigest))
+        .isInstanceOfSatisfying(
+            HearthException.class,
+            e -> {
+              assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+              assertThat(e.getMessage())
+                  .contains("input tree: 'lib'", "maxDirectorySize is 1.0 KiB");
+            });
   }
 
   @Test

@@ -289,6 +289,34 @@ class LocalActionRunnerTest {
   }
 
   @Test
+  void refusesAnInputDirectoryOverTheConfiguredBoundBeforeAnythingRuns() throws IOException {
+    Directory.Builder big = Directory.newBuilder();
+    for (int i = 0; i < 20; i++) {
+      big.addFiles(support.file(String.format("file-%02d.txt", i), "content " + i, false));
+    }
+    Directory lib = big.build();
+    assertThat(lib.getSerializedSize()).isGreaterThan(1024);
+    Digest inputs =
+        support.put(
+            Directory.newBuilder()
+                .addDirectories(
+                    DirectoryNode.newBuilder().setName("lib").setDigest(support.put(lib).toProto()))
+                .build());
+    ExecutionTask task = support.task(sh("echo ran").build(), inputs, Duration.ofSeconds(20));
+
+    try (LocalActionRunner small = support.runnerBuilder().maxDirectoryBytes(1024).build()) {
+      assertThatThrownBy(() -> small.run(task, new Cancellation()))
+          .isInstanceOfSatisfying(
+              HearthException.class,
+              e -> {
+                assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+                assertThat(e.getMessage()).contains("'lib'", "maxDirectorySize is 1.0 KiB");
+              });
+    }
+    assertThat(support.launcher.requests).isEmpty();
+  }
+
+  @Test
   void refusesACommandWithoutArguments() {
     assertThatThrownBy(() -> run(Command.getDefaultInstance()))
         .isInstanceOfSatisfying(
