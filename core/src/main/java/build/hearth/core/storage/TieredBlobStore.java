@@ -13,6 +13,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -64,16 +65,32 @@ class TieredBlobStore implements BlobStore {
   @Override
   public boolean contains(Digest digest) {
     checkOpen();
-    return local.contains(digest) || shared.contains(digest);
+    boolean here;
+    try {
+      here = local.contains(digest);
+    } catch (RuntimeException e) {
+      localFailed(digest, e);
+      here = false;
+    }
+    return here || shared.contains(digest);
   }
 
-  /** Asks the shared tier, in one call, only about what the local tier lacks. */
+  /**
+   * Asks the shared tier, in one call, only about what the local tier lacks (about everything, when
+   * the local tier fails).
+   */
   @Override
   public Set<Digest> findMissing(Collection<Digest> digests) {
     checkOpen();
-    Set<Digest> missingLocally = local.findMissing(digests);
+    Collection<Digest> missingLocally;
+    try {
+      missingLocally = local.findMissing(digests);
+    } catch (RuntimeException e) {
+      localFailed(digests.isEmpty() ? Digest.EMPTY : digests.iterator().next(), e);
+      missingLocally = digests;
+    }
     if (missingLocally.isEmpty()) {
-      return missingLocally;
+      return new HashSet<>();
     }
     return shared.findMissing(missingLocally);
   }
@@ -87,7 +104,15 @@ class TieredBlobStore implements BlobStore {
   @Override
   public Optional<InputStream> read(Digest digest, long offset) {
     checkOpen();
-    Optional<InputStream> hit = local.read(digest, offset);
+    Optional<InputStream> hit;
+    try {
+      hit = local.read(digest, offset);
+    } catch (RuntimeException e) {
+      // A local tier that cannot read (a damaged disk) costs a trip to the shared tier, not the
+      // read.
+      localFailed(digest, e);
+      hit = Optional.empty();
+    }
     if (hit.isPresent()) {
       return hit;
     }

@@ -307,6 +307,38 @@ class TieredBlobStoreTest {
   }
 
   @Test
+  void aLocalTierThatFailsToLookUpOrReadIsAnsweredByTheSharedTier() {
+    ForwardingBlobStore local =
+        new ForwardingBlobStore(memory("local", 1 << 20)) {
+          @Override
+          public boolean contains(Digest digest) {
+            throw new HearthException(StatusCode.INTERNAL, "local disk broken");
+          }
+
+          @Override
+          public Set<Digest> findMissing(java.util.Collection<Digest> digests) {
+            throw new HearthException(StatusCode.INTERNAL, "local disk broken");
+          }
+
+          @Override
+          public Optional<InputStream> read(Digest digest, long offset) {
+            throw new HearthException(StatusCode.INTERNAL, "local disk broken");
+          }
+        };
+    ForwardingBlobStore shared = new ForwardingBlobStore(memory("shared", 1 << 20));
+    TieredBlobStore store = tiered(local, shared);
+    byte[] content = bytes(BLOB);
+    Digest digest = put(store, content);
+    Digest absent = Digest.of(bytes(10));
+
+    assertThat(store.contains(digest)).isTrue();
+    assertThat(store.findMissing(List.of(digest, absent))).containsExactly(absent);
+    assertThat(shared.findMissingCalls.get(0)).containsExactlyInAnyOrder(digest, absent);
+    assertThat(readAll(store, digest, 0)).hasValue(content);
+    assertThat(store.localFailures()).isEqualTo(3);
+  }
+
+  @Test
   void aBlobLargerThanTheLocalTierIsKeptInTheSharedTierOnly() {
     MemoryBlobStore local = memory("local", BLOB / 2);
     MemoryBlobStore shared = memory("shared", 1 << 20);
