@@ -31,11 +31,11 @@ import java.util.Set;
  * and logged at most once a minute (see {@link LocalFailures}), and never fails the caller.
  *
  * <p>{@link #stats()} are the shared tier's, since it decides what the store holds and evicts; the
- * local tier is reported on its own ({@link #localStats()}).
+ * local tier is reported on its own ({@link LocalTierStats}).
  *
  * <p>Owns both tiers and closes them. Thread-safe as its tiers are; holds no lock.
  */
-class TieredBlobStore implements BlobStore {
+class TieredBlobStore implements BlobStore, LocalTierStats {
   private final String name;
   private final BlobStore local;
   private final BlobStore shared;
@@ -137,13 +137,13 @@ class TieredBlobStore implements BlobStore {
     return shared.stats();
   }
 
-  /** {@return the local tier's statistics: the bytes this server keeps, and its evictions} */
-  StoreStats localStats() {
+  @Override
+  public StoreStats localStats() {
     return local.stats();
   }
 
-  /** {@return how many local writes and fills failed since the store opened} */
-  long localFailures() {
+  @Override
+  public long localFailures() {
     return failures.count();
   }
 
