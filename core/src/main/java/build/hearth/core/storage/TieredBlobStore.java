@@ -27,8 +27,9 @@ import java.util.Set;
  * tier still holds it keeps being served from the local copy.
  *
  * <p>The local tier is best effort: a local write or fill that fails (disk full, a blob larger than
- * the local tier) leaves the blob in the shared tier only, is counted ({@link #localFailures()})
- * and logged at most once a minute (see {@link LocalFailures}), and never fails the caller.
+ * the local tier) leaves the blob in the shared tier only, and a local lookup or read that fails is
+ * answered by the shared tier; either is counted ({@link #localFailures()}) and logged at most once
+ * a minute (see {@link LocalFailures}), and never fails the caller.
  *
  * <p>{@link #stats()} are the shared tier's, since it decides what the store holds and evicts; the
  * local tier is reported on its own ({@link LocalTierStats}).
