@@ -74,7 +74,8 @@ module build.hearth.core {
 
   provides build.hearth.spi.storage.BlobStoreProvider with
       build.hearth.core.storage.MemoryBlobStoreProvider,
-      build.hearth.core.storage.FilesystemBlobStoreProvider;
+      build.hearth.core.storage.FilesystemBlobStoreProvider,
+      build.hearth.core.storage.TieredBlobStoreProvider;
   provides build.hearth.spi.storage.ActionCacheStoreProvider with
       build.hearth.core.storage.MemoryActionCacheStoreProvider,
       build.hearth.core.storage.FilesystemActionCacheStoreProvider;

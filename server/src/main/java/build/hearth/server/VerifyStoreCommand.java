@@ -22,10 +22,11 @@ import picocli.CommandLine.Spec;
 /**
  * {@code hearth admin verify-store [--config FILE] [--store NAME] [--path DIR]}: verifies
  * filesystem stores at rest (see {@link StoreVerifier}): those of {@code --path}, or else the
- * {@code filesystem} blob and action-cache stores of the configuration (the embedded default
- * without {@code --config}), or only the one named by {@code --store}. Prints, per directory, how
- * many files it checked, kept and removed. Exit code 0 when everything verified, 1 when something
- * was removed, 2 on an error (a directory that does not exist or cannot be read).
+ * {@code filesystem} blob and action-cache stores of the configuration and the local tiers of its
+ * {@code tiered} stores (the embedded default without {@code --config}), or only the one named by
+ * {@code --store}. Prints, per directory, how many files it checked, kept and removed. Exit code 0
+ * when everything verified, 1 when something was removed, 2 on an error (a directory that does not
+ * exist or cannot be read).
  */
 @Command(
     name = "verify-store",
@@ -108,9 +109,8 @@ final class VerifyStoreCommand implements Callable<Integer> {
     for (Map<String, StoreConfig> stores :
         List.of(parsed.blobStores(), parsed.actionCacheStores())) {
       for (StoreConfig candidate : stores.values()) {
-        if (candidate.type().equals("filesystem")
-            && (store == null || store.equals(candidate.name()))) {
-          roots.add(candidate.settings().requirePath("path"));
+        if (store == null || store.equals(candidate.name())) {
+          StoreVerifier.directoryOf(candidate.type(), candidate.settings()).ifPresent(roots::add);
         }
       }
     }

@@ -213,6 +213,36 @@ class ServeCommandTest {
     assertNoStackTrace(run);
   }
 
+  @Test
+  void aMistakeInATieredStoresTierIsReportedWithItsFullPathAndLine() throws InterruptedException {
+    String json =
+        """
+        {
+          "blobStores": {
+            "cas": {
+              "type": "tiered",
+              "local": {"type": "filesystem", "path": %s},
+              "shared": {"maxSize": "1GiB"}
+            }
+          },
+          "actionCacheStores": {"ac": {"type": "memory"}},
+          "servers": [
+            {"listen": "127.0.0.1:0", "instances": {"": {"cas": "cas", "actionCache": "ac"}}}
+          ]
+        }
+        """
+            .formatted(ServerProcess.jsonString(dir.resolve("cas").toString()));
+    ServerProcess.Finished run = serve("serve-tiered-no-type", json);
+
+    assertThat(run.exitCode()).as(run.output()).isEqualTo(USER_ERROR);
+    assertThat(run.output())
+        .contains(
+            "hearth: blobStores.cas.shared.type (line "
+                + lineOf(json, "\"shared\"")
+                + "): missing required field 'type'");
+    assertNoStackTrace(run);
+  }
+
   private ServerProcess.Finished serve(String label, String json) throws InterruptedException {
     Path config = ServerProcess.writeConfig(dir.resolve("hearth.json"), json);
     return ServerProcess.run(label, "serve", config.toString());

@@ -76,6 +76,35 @@ class VerifyStoreCommandTest {
   }
 
   @Test
+  void verifiesTheLocalTierOfATieredStore() throws Exception {
+    Path local = Files.createDirectories(dir.resolve("local"));
+    String badHash = Digest.of("bad".getBytes(StandardCharsets.UTF_8)).hash();
+    Path badDir = Files.createDirectories(local.resolve("blobs/" + badHash.substring(0, 2)));
+    Path bad = Files.write(badDir.resolve(badHash), "b4d".getBytes(StandardCharsets.UTF_8));
+    Path config =
+        Files.writeString(
+            dir.resolve("hearth.json"),
+            """
+            {
+              "blobStores": {"cas": {"type": "tiered",
+                "local": {"type": "filesystem", "path": "%s"},
+                "shared": {"type": "memory"}}},
+              "actionCacheStores": {"ac": {"type": "memory"}},
+              "servers": [
+                {"listen": "127.0.0.1:0", "instances": {"": {"cas": "cas", "actionCache": "ac"}}}
+              ]
+            }
+            """
+                .formatted(local));
+
+    Run run = run("admin", "verify-store", "--config", config.toString(), "--store", "cas");
+
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(1);
+    assertThat(run.out()).contains(local.toString()).containsPattern(" +1 +0 +1 +3\\n");
+    assertThat(bad).doesNotExist();
+  }
+
+  @Test
   void anUnknownStoreIsAnError() throws Exception {
     Run run = run("admin", "verify-store", "--store", "nope");
 

@@ -184,10 +184,22 @@ final class ConfigBinder {
     for (Map.Entry<String, Node> member : object.members().entrySet()) {
       if (member.getValue() != typeNode) {
         values.put(member.getKey(), plain(member.getValue()));
-        lines.put(member.getKey(), member.getValue().line());
+        putLines(member.getKey(), member.getValue(), lines);
       }
     }
     return new StoreConfig(name, type, object.path(), typeNode.line(), values, lines);
+  }
+
+  /**
+   * Records the line of a store field and, under dotted keys ({@code shared.type}), those of the
+   * fields of objects in it, so that errors about a nested store's settings point into the file
+   * ({@link StoreSettings#nested}).
+   */
+  private static void putLines(String key, Node node, Map<String, Integer> lines) {
+    lines.put(key, node.line());
+    if (node instanceof ObjectNode object) {
+      object.members().forEach((field, value) -> putLines(key + "." + field, value, lines));
+    }
   }
 
   /** The node as the plain Java value that {@link StoreSettings} holds. */

@@ -4,6 +4,7 @@ import build.hearth.core.ops.Families.Counters;
 import build.hearth.core.ops.Families.Gauges;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.SchedulerStats;
+import build.hearth.core.storage.LocalTierStats;
 import build.hearth.spi.storage.ActionCacheStore;
 import build.hearth.spi.storage.BlobStore;
 import build.hearth.spi.storage.StoreStats;
@@ -56,8 +57,39 @@ final class ComponentCollector implements MultiCollector {
     Counters casEvictions =
         new Counters(
             "hearth_cas_evictions", "Blobs the CAS store evicted to stay within its capacity.");
+    Gauges localSize =
+        new Gauges(
+            "hearth_cas_local_size_bytes",
+            "Bytes of blobs the local tier of a tiered CAS store holds on this server.");
+    Gauges localCapacity =
+        new Gauges(
+            "hearth_cas_local_capacity_bytes",
+            "Bytes the local tier of a tiered CAS store keeps before it evicts.");
+    Counters localEvictions =
+        new Counters(
+            "hearth_cas_local_evictions",
+            "Blobs the local tier of a tiered CAS store evicted; the shared tier keeps them.");
+    Counters localFailures =
+        new Counters(
+            "hearth_cas_local_failures",
+            "Writes, fills, lookups and reads the local tier of a tiered CAS store failed; the"
+                + " shared tier answered instead.");
     blobStores.forEach(
         (name, store) -> {
+          if (store instanceof LocalTierStats tiers) {
+            StoreStats local = read("CAS store's local tier", name, tiers::localStats);
+            if (local != null) {
+              Labels labels = Labels.of("store", name);
+              localSize.add(labels, local.sizeBytes());
+              localCapacity.add(
+                  labels,
+                  local.capacityBytes() == Long.MAX_VALUE
+                      ? Double.POSITIVE_INFINITY
+                      : local.capacityBytes());
+              localEvictions.add(labels, local.evictions());
+              localFailures.add(labels, tiers.localFailures());
+            }
+          }
           StoreStats stats = read("CAS store", name, store::stats);
           if (stats == null) {
             return;
@@ -123,6 +155,10 @@ final class ComponentCollector implements MultiCollector {
         casEntries.build(),
         casCapacity.build(),
         casEvictions.build(),
+        localSize.build(),
+        localCapacity.build(),
+        localEvictions.build(),
+        localFailures.build(),
         acSize.build(),
         acEntries.build(),
         queued.build(),

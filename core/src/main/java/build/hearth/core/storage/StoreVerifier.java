@@ -1,6 +1,7 @@
 package build.hearth.core.storage;
 
 import build.hearth.api.Digest;
+import build.hearth.spi.storage.StoreSettings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -55,6 +56,28 @@ public final class StoreVerifier {
    */
   public static Report verify(Path root) {
     return verifyBlobs(root.resolve("blobs")).plus(verifyActionCache(root.resolve("ac")));
+  }
+
+  /**
+   * The directory to verify for a configured store: a {@code filesystem} store's {@code path}, and
+   * for a {@code tiered} store its local tier's, when that is a filesystem store. A tiered store's
+   * shared tier is left out: it is shared by every server and verified by itself (as a store of its
+   * own, with its own tools), not once by each server in front of it.
+   *
+   * @param type the store's {@code type}
+   * @param settings the store's other fields
+   * @return the directory, or empty for a store that keeps no files of its own here
+   * @throws build.hearth.api.ConfigException if a needed setting is missing or malformed
+   */
+  public static Optional<Path> directoryOf(String type, StoreSettings settings) {
+    return switch (type) {
+      case "filesystem" -> Optional.of(settings.requirePath("path"));
+      case "tiered" ->
+          settings
+              .nested("local")
+              .flatMap(local -> local.string("type").flatMap(t -> directoryOf(t, local)));
+      default -> Optional.empty();
+    };
   }
 
   static Report verifyBlobs(Path blobsDir) {

@@ -26,9 +26,11 @@ import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.WorkerListener;
 import build.hearth.core.storage.MemoryActionCacheStoreProvider;
 import build.hearth.core.storage.MemoryBlobStoreProvider;
+import build.hearth.core.storage.TieredBlobStoreProvider;
 import build.hearth.spi.storage.ActionCacheStore;
 import build.hearth.spi.storage.BlobStore;
 import build.hearth.spi.storage.StoreContext;
+import build.hearth.spi.storage.StoreProviderRegistry;
 import build.hearth.spi.storage.StoreSettings;
 import build.hearth.spi.storage.StoreStats;
 import build.hearth.spi.transport.HttpRoutes.Response;
@@ -129,6 +131,40 @@ class MetricsTest {
     assertThat(exposition.value("hearth_cas_size_bytes", "store", "cas")).isEqualTo(5 + 13 + 3);
     assertThat(exposition.value("hearth_cas_capacity_bytes", "store", "cas")).isEqualTo(1 << 20);
     assertThat(exposition.value("hearth_cas_evictions_total", "store", "cas")).isZero();
+  }
+
+  @Test
+  void aTieredStoreReportsItsSharedTierAsTheStoreAndItsLocalTierApart() {
+    StoreContext context =
+        StoreContext.newBuilder(
+                "main",
+                StoreSettings.of(
+                    "blobStores.main",
+                    Map.of(
+                        "local", Map.of("type", "memory", "maxSize", 16, "entryOverhead", 0),
+                        "shared", Map.of("type", "memory", "maxSize", 1024, "entryOverhead", 0))))
+            .build();
+    BlobStore tiered =
+        closing(
+            StoreProviderRegistry.of(
+                    List.of(new MemoryBlobStoreProvider(), new TieredBlobStoreProvider()),
+                    List.of())
+                .createBlobStore("tiered", "blobStores.main.type", 0, context));
+    Metrics metrics = Metrics.newBuilder().blobStores(Map.of("main", tiered)).build();
+    ContentAddressableStorage cas = metrics.cas("", Storage.cas(tiered));
+    // Three blobs of 10 bytes: the shared tier keeps all, the local tier of 16 bytes the last.
+    for (String text : List.of("aaaaaaaaaa", "bbbbbbbbbb", "cccccccccc")) {
+      cas.put(bytes(text));
+    }
+
+    Exposition exposition = scrape(metrics);
+    assertThat(exposition.value("hearth_cas_size_bytes", "store", "main")).isEqualTo(30);
+    assertThat(exposition.value("hearth_cas_capacity_bytes", "store", "main")).isEqualTo(1024);
+    assertThat(exposition.value("hearth_cas_evictions_total", "store", "main")).isZero();
+    assertThat(exposition.value("hearth_cas_local_size_bytes", "store", "main")).isEqualTo(10);
+    assertThat(exposition.value("hearth_cas_local_capacity_bytes", "store", "main")).isEqualTo(16);
+    assertThat(exposition.value("hearth_cas_local_evictions_total", "store", "main")).isEqualTo(2);
+    assertThat(exposition.value("hearth_cas_local_failures_total", "store", "main")).isZero();
   }
 
   @Test

@@ -22,7 +22,7 @@ class StoreProviderDiscoveryTest {
 
   @Test
   void findsTheBuiltInProvidersAndOneFromTheTestClassPath() {
-    assertThat(registry.blobStoreTypes()).contains("filesystem", "memory", "test-only");
+    assertThat(registry.blobStoreTypes()).contains("filesystem", "memory", "tiered", "test-only");
     assertThat(registry.actionCacheStoreTypes()).contains("filesystem", "memory");
   }
 

@@ -59,4 +59,29 @@ class StoreVerifierTest {
       upload.commit();
     }
   }
+
+  @Test
+  void theDirectoryOfATieredStoreIsItsLocalTiers() {
+    Map<String, Object> local = Map.of("type", "filesystem", "path", dir.toString());
+
+    assertThat(
+            StoreVerifier.directoryOf(
+                "tiered",
+                StoreSettings.of(
+                    "blobStores.main", Map.of("local", local, "shared", Map.of("type", "memory")))))
+        .hasValue(dir);
+    assertThat(
+            StoreVerifier.directoryOf(
+                "tiered",
+                StoreSettings.of(
+                    "blobStores.main", Map.of("local", Map.of("type", "memory"), "shared", local))))
+        .as("a shared tier is verified by itself")
+        .isEmpty();
+    assertThat(
+            StoreVerifier.directoryOf(
+                "filesystem", StoreSettings.of("blobStores.fs", Map.of("path", dir.toString()))))
+        .hasValue(dir);
+    assertThat(StoreVerifier.directoryOf("memory", StoreSettings.of("blobStores.m", Map.of())))
+        .isEmpty();
+  }
 }

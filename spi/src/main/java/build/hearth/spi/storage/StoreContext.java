@@ -1,5 +1,6 @@
 package build.hearth.spi.storage;
 
+import build.hearth.api.ConfigException;
 import java.time.Clock;
 import java.util.Objects;
 
@@ -21,11 +22,15 @@ public final class StoreContext {
   private final String name;
   private final StoreSettings settings;
   private final Clock clock;
+  // The registry opening this store, which opens the stores nested in it; null when a context is
+  // built by hand rather than passed through StoreProviderRegistry.
+  private final StoreProviderRegistry registry;
 
-  private StoreContext(Builder builder) {
+  private StoreContext(Builder builder, StoreProviderRegistry registry) {
     this.name = builder.name;
     this.settings = builder.settings;
     this.clock = builder.clock;
+    this.registry = registry;
   }
 
   /** {@return the store's name in the configuration, for logs and metrics} */
@@ -44,6 +49,74 @@ public final class StoreContext {
    */
   public Clock clock() {
     return clock;
+  }
+
+  /**
+   * Opens a blob store described by an object among this store's settings, for a store built from
+   * others (the built-in {@code tiered} store opens its {@code local} and {@code shared} tiers so).
+   * The object's {@code type} chooses the provider, among those of the registry that is creating
+   * this store, and its other fields are the nested store's settings: every error names the full
+   * path, such as {@code blobStores.main.shared.type}, and an unknown nested field is refused as a
+   * top-level one is. The nested store is named {@code <this store's name>.<key>} in logs.
+   *
+   * <pre>{@code
+   * BlobStore local = context.openBlobStore("local");
+   * try {
+   *   return new MyCompositeStore(local, context.openBlobStore("shared"));
+   * } catch (RuntimeException e) {
+   *   local.close();
+   *   throw e;
+   * }
+   * }</pre>
+   *
+   * <p>Nothing global is involved: the registry is the one this context came from, so two hosts in
+   * one JVM with different providers each open their own.
+   *
+   * @param key the field holding the nested store's object, such as {@code "shared"}
+   * @return the open store, which the caller owns and closes (normally in its own {@code close()})
+   * @throws build.hearth.api.ConfigException if the field is absent or not an object, its {@code
+   *     type} is missing or unknown, or a nested setting is bad or unknown, naming its path
+   * @throws IllegalStateException if this context did not come through {@link
+   *     StoreProviderRegistry#createBlobStore} or {@link
+   *     StoreProviderRegistry#createActionCacheStore}, which are what can open nested stores
+   */
+  public BlobStore openBlobStore(String key) {
+    if (registry == null) {
+      throw new IllegalStateException(
+          "store '"
+              + name
+              + "' cannot open the nested store '"
+              + key
+              + "': its context was not passed through StoreProviderRegistry.createBlobStore");
+    }
+    StoreSettings nested =
+        settings
+            .nested(key)
+            .orElseThrow(
+                () ->
+                    settings.error(
+                        key, "is required: a store object such as {\"type\": \"memory\"}"));
+    String type =
+        nested
+            .string("type")
+            .orElseThrow(
+                () ->
+                    new ConfigException(
+                        nested.path() + ".type",
+                        settings.line(key),
+                        "missing required field 'type'; it names the store's provider, such as"
+                            + " \"filesystem\" or \"memory\""));
+    StoreContext child = new StoreContext(new Builder(name + "." + key, nested).clock(clock), null);
+    return registry.createBlobStore(type, nested.path() + ".type", nested.line("type"), child);
+  }
+
+  /** This context, able to open nested stores through {@code registry}. */
+  StoreContext withRegistry(StoreProviderRegistry registry) {
+    if (this.registry == registry) {
+      return this;
+    }
+    Builder copy = new Builder(name, settings).clock(clock);
+    return new StoreContext(copy, registry);
   }
 
   /**
@@ -83,7 +156,7 @@ public final class StoreContext {
 
     /** {@return a context with the values set so far} */
     public StoreContext build() {
-      return new StoreContext(this);
+      return new StoreContext(this, null);
     }
   }
 }

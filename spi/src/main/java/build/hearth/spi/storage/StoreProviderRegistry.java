@@ -96,7 +96,9 @@ public final class StoreProviderRegistry {
     if (provider == null) {
       throw unknownType("blob store", type, typePath, typeLine, blobProviders);
     }
-    BlobStore store = provider.create(context);
+    // The provider may open stores nested in its settings (StoreContext.openBlobStore): through
+    // this registry, so that nothing global decides which providers they come from.
+    BlobStore store = provider.create(context.withRegistry(this));
     try {
       context.settings().rejectUnknown(type);
     } catch (ConfigException e) {
@@ -123,7 +125,7 @@ public final class StoreProviderRegistry {
     if (provider == null) {
       throw unknownType("action-cache store", type, typePath, typeLine, actionCacheProviders);
     }
-    ActionCacheStore store = provider.create(context);
+    ActionCacheStore store = provider.create(context.withRegistry(this));
     try {
       context.settings().rejectUnknown(type);
     } catch (ConfigException e) {

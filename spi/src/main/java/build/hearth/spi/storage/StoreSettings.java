@@ -248,6 +248,50 @@ public final class StoreSettings {
   }
 
   /**
+   * Reads an optional object field as settings of their own, such as the settings of a store nested
+   * in this one (a {@code tiered} store's {@code local} and {@code shared}). Errors about the
+   * nested fields name their full path, such as {@code blobStores.main.shared.maxSize}, and the
+   * nested settings remember what was asked of them, so the host can reject their unknown fields
+   * too. Counts as asking for {@code key}.
+   *
+   * @param key the field's name
+   * @return the nested settings, or empty if the field is absent
+   * @throws ConfigException if the field holds something other than an object, naming its path and
+   *     line
+   */
+  public Optional<StoreSettings> nested(String key) {
+    Object value = get(key);
+    if (value == null) {
+      return Optional.empty();
+    }
+    if (!(value instanceof Map<?, ?> map)) {
+      throw error(key, "expected an object, found " + describe(value));
+    }
+    Map<String, Object> fields = new LinkedHashMap<>();
+    for (Map.Entry<?, ?> entry : map.entrySet()) {
+      if (!(entry.getKey() instanceof String name)) {
+        throw error(key, "expected an object with string keys, found the key " + entry.getKey());
+      }
+      fields.put(name, entry.getValue());
+    }
+    // A host that read a file records the lines of nested fields under dotted keys ("shared.type").
+    String prefix = key + ".";
+    Map<String, Integer> nestedLines = new LinkedHashMap<>();
+    lines.forEach(
+        (name, line) -> {
+          if (name.startsWith(prefix)) {
+            nestedLines.put(name.substring(prefix.length()), line);
+          }
+        });
+    return Optional.of(new StoreSettings(path + "." + key, fields, nestedLines));
+  }
+
+  /** The 1-based line of a field in the file the settings were read from, or 0 when unknown. */
+  int line(String key) {
+    return lines.getOrDefault(key, 0);
+  }
+
+  /**
    * Builds an error about a field whose value the provider itself finds wrong, such as a directory
    * that cannot be created.
    *
@@ -260,7 +304,7 @@ public final class StoreSettings {
    * @return an exception to throw, naming the field's path and line
    */
   public ConfigException error(String key, String problem) {
-    return new ConfigException(path + "." + key, lines.getOrDefault(key, 0), problem);
+    return new ConfigException(path + "." + key, line(key), problem);
   }
 
   /**
