@@ -132,7 +132,8 @@ public final class RedisConnection implements AutoCloseable {
         }
         credentials(settings, b);
         b.withSsl(first.getScheme().equals("rediss"));
-        b.withTimeout(settings.commandTimeout());
+        // The URI's timeout bounds the handshake (HELLO, AUTH); commands have TimeoutOptions.
+        b.withTimeout(settings.connectTimeout());
         uri = b.build();
       } else {
         uri = redisUri(settings, settings.nodes().get(0));
@@ -300,7 +301,8 @@ public final class RedisConnection implements AutoCloseable {
       b.withDatabase(Integer.parseInt(path.substring(1)));
     }
     credentials(settings, b);
-    b.withTimeout(settings.commandTimeout());
+    // The URI's timeout bounds the handshake (HELLO, AUTH); commands have TimeoutOptions.
+    b.withTimeout(settings.connectTimeout());
     return b.build();
   }
 

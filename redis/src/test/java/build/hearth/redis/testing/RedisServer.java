@@ -180,6 +180,26 @@ public final class RedisServer implements AutoCloseable {
   }
 
   /**
+   * Freezes the server ({@code SIGSTOP}): it keeps its connections but answers nothing, as a Redis
+   * stuck in a long command or a network that drops packets would. {@link #resume()} thaws it.
+   */
+  public void pause() {
+    signal("-STOP");
+  }
+
+  /** Thaws a server frozen by {@link #pause()} ({@code SIGCONT}). */
+  public void resume() {
+    signal("-CONT");
+  }
+
+  private void signal(String signal) {
+    if (process == null) {
+      throw new IllegalStateException("redis-server on port " + port + " is not running");
+    }
+    RedisCluster.run(List.of("kill", signal, Long.toString(process.pid())));
+  }
+
+  /**
    * Runs {@code redis-cli} against this server (following Cluster redirections) and returns its
    * output.
    *
