@@ -50,7 +50,7 @@ public final class RedisConnectionSettings {
   static final String COMMAND_TIMEOUT = "commandTimeout";
 
   private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
-  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
+  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
 
   /** The shape of the deployment. */
   public enum Topology {
@@ -316,8 +316,9 @@ public final class RedisConnectionSettings {
   }
 
   /**
-   * Reads a duration field: a whole number with a unit ({@code ms}, {@code s}, {@code m}, {@code
-   * h}), or a number of milliseconds.
+   * Reads a duration field, written as everywhere in Hearth's configuration: a whole number and one
+   * unit ({@code ms}, {@code s}, {@code m}, {@code h}, {@code d}), longer than zero and at most 365
+   * days. A bare number is refused, since it could mean seconds or milliseconds.
    */
   static Duration duration(StoreSettings settings, String key, Duration defaultValue) {
     Object value = settings.get(key);
@@ -325,25 +326,25 @@ public final class RedisConnectionSettings {
       return defaultValue;
     }
     Duration parsed = null;
-    if (value instanceof Long millis && millis > 0) {
-      parsed = Duration.ofMillis(millis);
-    } else if (value instanceof String s) {
+    if (value instanceof String s) {
       Matcher m = DURATION.matcher(s.trim());
-      if (m.matches()) {
+      if (m.matches() && m.group(1).length() <= 12) {
         long n = Long.parseLong(m.group(1));
         parsed =
             switch (m.group(2)) {
               case "ms" -> Duration.ofMillis(n);
               case "s" -> Duration.ofSeconds(n);
               case "m" -> Duration.ofMinutes(n);
-              default -> Duration.ofHours(n);
+              case "h" -> Duration.ofHours(n);
+              default -> Duration.ofDays(n);
             };
       }
     }
-    if (parsed == null || parsed.isZero()) {
+    if (parsed == null || parsed.isZero() || parsed.compareTo(Duration.ofDays(365)) > 0) {
       throw settings.error(
           key,
-          "expected a positive duration such as \"500ms\", \"5s\" or \"2m\", found "
+          "expected a positive duration of at most \"365d\" such as \"500ms\", \"5s\" or"
+              + " \"2m\", found "
               + (value instanceof String s ? "\"" + s + "\"" : String.valueOf(value)));
     }
     return parsed;

@@ -135,7 +135,7 @@ class RedisSettingsTest {
                     "connectTimeout",
                     "2s",
                     "commandTimeout",
-                    750L)));
+                    "750ms")));
     assertThat(settings.topology()).isEqualTo(RedisConnectionSettings.Topology.SENTINEL);
     assertThat(settings.masterName()).hasValue("main");
     assertThat(settings.nodes()).hasSize(2);
