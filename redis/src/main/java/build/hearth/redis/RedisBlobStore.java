@@ -203,8 +203,11 @@ final class RedisBlobStore implements BlobStore {
     }
   }
 
-  /** Deletes the keys of evicted blobs, each only if it still holds the evicted generation. */
-  private void deleteVictims(List<LruIndex.Victim> victims) {
+  /**
+   * Deletes the keys of evicted blobs, each only if it still holds the evicted generation.
+   * Package-private for the test of an eviction racing with a re-upload.
+   */
+  void deleteVictims(List<LruIndex.Victim> victims) {
     if (victims.isEmpty()) {
       return;
     }
