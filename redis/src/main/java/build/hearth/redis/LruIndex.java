@@ -102,10 +102,9 @@ final class LruIndex {
     return size;
   }
 
-  /** Sends (without waiting) the scores of the members the index holds: null for the others. */
-  CompletableFuture<List<Double>> scores(Collection<String> members) {
-    byte[][] values = members.stream().map(RedisScript::bytes).toArray(byte[][]::new);
-    return redis.commands().zmscore(keys[0], values).toCompletableFuture();
+  /** Adds to {@code batch} a lookup of the members' scores: null for those the index lacks. */
+  CompletableFuture<List<Double>> scores(RedisConnection.Batch batch, List<String> members) {
+    return batch.zmscore(keys[0], members.stream().map(RedisScript::bytes).toList());
   }
 
   /** Sends (without waiting) a use of each member the index holds; absent ones stay absent. */

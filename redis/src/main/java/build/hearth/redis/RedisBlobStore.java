@@ -100,10 +100,15 @@ final class RedisBlobStore implements BlobStore {
     return missing;
   }
 
-  /** One round trip: the index's scores, each blob's wholeness, then the uses of the found. */
+  /**
+   * One round trip: the index's scores and each blob's wholeness, written in one batch; then the
+   * uses of the blobs found, which are sent but not awaited (later commands on this connection,
+   * such as an eviction's, reach Redis after them anyway).
+   */
   private Set<Digest> findMissingBatch(List<Digest> batch) {
     List<String> members = batch.stream().map(LruIndex::member).toList();
-    CompletableFuture<List<Double>> indexed = index.scores(members);
+    RedisConnection.Batch commands = redis.batch();
+    CompletableFuture<List<Double>> indexed = index.scores(commands, members);
     List<CompletableFuture<Long>> whole = new ArrayList<>(batch.size());
     long ttl = settings.ttl().toMillis();
     for (Digest digest : batch) {
@@ -119,16 +124,12 @@ final class RedisBlobStore implements BlobStore {
                 bytes("0")));
       } else if (ttl > 0) {
         // One command both checks and refreshes: PEXPIRE answers 0 for a missing key.
-        whole.add(
-            redis
-                .commands()
-                .pexpire(manifest, ttl)
-                .toCompletableFuture()
-                .thenApply(b -> b ? 1L : 0L));
+        whole.add(commands.pexpire(manifest, ttl).thenApply(b -> b ? 1L : 0L));
       } else {
-        whole.add(redis.commands().exists(manifest).toCompletableFuture());
+        whole.add(commands.exists(manifest));
       }
     }
+    commands.send();
     List<Double> scores = redis.await("looking up blobs", indexed);
     Set<Digest> missing = new HashSet<>();
     List<String> found = new ArrayList<>();
@@ -140,7 +141,7 @@ final class RedisBlobStore implements BlobStore {
         missing.add(batch.get(i));
       }
     }
-    redis.await("recording uses", index.touch(found));
+    index.touch(found);
     return missing;
   }
 

@@ -17,12 +17,22 @@ import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.output.BooleanOutput;
+import io.lettuce.core.output.CommandOutput;
+import io.lettuce.core.output.DoubleListOutput;
+import io.lettuce.core.output.IntegerOutput;
+import io.lettuce.core.protocol.AsyncCommand;
+import io.lettuce.core.protocol.Command;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
+import io.lettuce.core.protocol.RedisCommand;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -174,6 +184,15 @@ public final class RedisConnection implements AutoCloseable {
     return commands;
   }
 
+  /**
+   * {@return a new batch: commands collected, then written to the connection together with one
+   * flush} Lettuce writes and flushes each command of the asynchronous API on its own; for the
+   * thousands of small commands of one FindMissingBlobs that flushing, not Redis, is the cost.
+   */
+  public Batch batch() {
+    return new Batch();
+  }
+
   /** {@return the settings this connection was opened with} */
   public RedisConnectionSettings settings() {
     return settings;
@@ -277,6 +296,58 @@ public final class RedisConnection implements AutoCloseable {
         connection.close();
       } finally {
         shutdown(client, resources);
+      }
+    }
+  }
+
+  /**
+   * Commands sent together by {@link #send()}; on a Cluster each is still routed to its key's node.
+   * Each method returns the command's pending reply. Used by one thread.
+   */
+  public final class Batch {
+    private final List<RedisCommand<byte[], byte[], ?>> commands = new ArrayList<>();
+
+    private Batch() {}
+
+    /** {@return the pending reply of {@code EXISTS key}: 1 or 0} */
+    public CompletableFuture<Long> exists(byte[] key) {
+      return add(
+          CommandType.EXISTS,
+          new IntegerOutput<>(ByteArrayCodec.INSTANCE),
+          new CommandArgs<>(ByteArrayCodec.INSTANCE).addKey(key));
+    }
+
+    /** {@return the pending reply of {@code PEXPIRE key millis}: whether the key exists} */
+    public CompletableFuture<Boolean> pexpire(byte[] key, long millis) {
+      return add(
+          CommandType.PEXPIRE,
+          new BooleanOutput<>(ByteArrayCodec.INSTANCE),
+          new CommandArgs<>(ByteArrayCodec.INSTANCE).addKey(key).add(millis));
+    }
+
+    /** {@return the pending reply of {@code ZMSCORE key members...}: a score or null each} */
+    public CompletableFuture<List<Double>> zmscore(byte[] key, List<byte[]> members) {
+      CommandArgs<byte[], byte[]> args = new CommandArgs<>(ByteArrayCodec.INSTANCE).addKey(key);
+      for (byte[] member : members) {
+        args.addValue(member);
+      }
+      return add(CommandType.ZMSCORE, new DoubleListOutput<>(ByteArrayCodec.INSTANCE), args);
+    }
+
+    private <T> CompletableFuture<T> add(
+        CommandType type,
+        CommandOutput<byte[], byte[], T> output,
+        CommandArgs<byte[], byte[]> args) {
+      AsyncCommand<byte[], byte[], T> command =
+          new AsyncCommand<>(new Command<>(type, output, args));
+      commands.add(command);
+      return command;
+    }
+
+    /** Writes every command collected so far, with one flush. */
+    public void send() {
+      if (!commands.isEmpty()) {
+        connection.dispatch(commands);
       }
     }
   }
