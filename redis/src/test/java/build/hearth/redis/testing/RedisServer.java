@@ -38,13 +38,44 @@ public final class RedisServer implements AutoCloseable {
   private final int port;
   private final List<String> extraArgs;
   private final boolean tlsOnly;
+  private final Path configFile;
   private Process process;
 
   private RedisServer(Path dir, int port, List<String> extraArgs, boolean tlsOnly) {
+    this(dir, port, extraArgs, tlsOnly, null);
+  }
+
+  private RedisServer(
+      Path dir, int port, List<String> extraArgs, boolean tlsOnly, Path configFile) {
     this.dir = dir;
     this.port = port;
     this.extraArgs = List.copyOf(extraArgs);
     this.tlsOnly = tlsOnly;
+    this.configFile = configFile;
+  }
+
+  /**
+   * Starts a Redis Sentinel (quorum 1) that monitors {@code master} under {@code masterName}.
+   *
+   * @param dir a directory for its files; Sentinel rewrites its configuration file there
+   * @param masterName the name clients ask Sentinel for
+   * @param master the Redis it monitors
+   * @return the running sentinel; its {@link #uri()} is what a client's sentinel list names
+   */
+  public static RedisServer startSentinel(Path dir, String masterName, RedisServer master) {
+    Path config;
+    try {
+      Files.createDirectories(dir);
+      config =
+          Files.writeString(
+              dir.resolve("sentinel.conf"),
+              "sentinel monitor " + masterName + " 127.0.0.1 " + master.port() + " 1\n");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    RedisServer sentinel = new RedisServer(dir, freePort(), List.of("--sentinel"), false, config);
+    sentinel.start();
+    return sentinel;
   }
 
   /**
@@ -125,6 +156,9 @@ public final class RedisServer implements AutoCloseable {
       Files.createDirectories(dir);
       List<String> command = new ArrayList<>();
       command.add("redis-server");
+      if (configFile != null) {
+        command.add(configFile.toString());
+      }
       command.addAll(
           List.of(
               "--bind", "127.0.0.1",
