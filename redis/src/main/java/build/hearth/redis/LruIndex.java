@@ -3,6 +3,7 @@ package build.hearth.redis;
 import static build.hearth.redis.RedisScript.bytes;
 
 import build.hearth.api.Digest;
+import build.hearth.api.HearthException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.ZAddArgs;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
@@ -100,6 +101,19 @@ final class LruIndex {
             "updating the store's index",
             REMOVE.run(redis.commands(), ScriptOutputType.INTEGER, keys, bytes(member)));
     return size;
+  }
+
+  /**
+   * Removes an entry whose keys Redis evicted or expired behind the store's back. Rare, so it
+   * waits; a failure leaves the entry for the store's own eviction, which reaches it in time
+   * (nothing uses it any more).
+   */
+  void forget(String member) {
+    try {
+      remove(member);
+    } catch (HearthException e) {
+      // Left to eviction.
+    }
   }
 
   /** Adds to {@code batch} a lookup of the members' scores: null for those the index lacks. */

@@ -139,6 +139,11 @@ final class RedisBlobStore implements BlobStore {
         found.add(members.get(i));
       } else {
         missing.add(batch.get(i));
+        if (scores.get(i) != null) {
+          // Counted but not whole: Redis evicted or expired some of its keys. Uncount it, so the
+          // index's total stays the bytes really held.
+          index.forget(members.get(i));
+        }
       }
     }
     index.touch(found);

@@ -150,6 +150,10 @@ class RedisBlobStoreChunkingTest {
       assertThat(store.read(digest, 0)).isEmpty();
       assertThat(store.read(digest, 3 * CHUNK)).isEmpty();
       assertThat(store.contains(other)).isTrue();
+      assertThat(store.stats().sizeBytes())
+          .as("the partly evicted blob is no longer counted")
+          .isEqualTo(other.sizeBytes());
+      assertThat(store.stats().entries()).isEqualTo(1);
     }
   }
 
