@@ -57,6 +57,13 @@ public final class RedisConnection implements AutoCloseable {
   /** The most commands waiting for a Cluster node to (re)connect; more fail at once. */
   private static final int REQUEST_QUEUE = 100_000;
 
+  /**
+   * Error replies of a Redis that is healthy but cannot serve for a while: a Cluster missing a
+   * master, a server loading its data, a replica during failover, a busy script.
+   */
+  private static final List<String> TRANSIENT_ERRORS =
+      List.of("CLUSTERDOWN", "TRYAGAIN", "LOADING", "MASTERDOWN", "READONLY", "BUSY");
+
   private final RedisConnectionSettings settings;
   private final String context;
   private final ClientResources resources;
@@ -242,6 +249,20 @@ public final class RedisConnection implements AutoCloseable {
     }
     String message = rootMessage(cause);
     if (cause instanceof RedisCommandExecutionException) {
+      if (TRANSIENT_ERRORS.stream().anyMatch(message::startsWith)) {
+        return new HearthException(
+            StatusCode.UNAVAILABLE,
+            context
+                + ": "
+                + settings.describe()
+                + " cannot serve "
+                + what
+                + " now ("
+                + message
+                + "); check the Redis deployment's health (a Cluster without a master for some"
+                + " slots is down); Hearth retries with the next call",
+            cause);
+      }
       if (message.startsWith("OOM")) {
         return new HearthException(
             StatusCode.UNAVAILABLE,
