@@ -32,6 +32,7 @@ final class Layering {
   static final String GRPC_COMMON = "build.hearth.grpc.common..";
   static final String AGENT = "build.hearth.agent..";
   static final String SERVER = "build.hearth.server..";
+  static final String REDIS = "build.hearth.redis..";
 
   /** The gRPC module's packages that serve clients, which only the transport assembles. */
   static final String[] GRPC_SERVER_SIDE = {
@@ -95,6 +96,28 @@ final class Layering {
               "hearth-testing is every storage plugin's test dependency: gRPC belongs to the"
                   + " transport suite in hearth-testing-transport, so a storage plugin's test class"
                   + " path never carries it");
+
+  static final ArchRule REDIS_IS_A_PLUGIN_ON_API_AND_SPI =
+      noClasses()
+          .that()
+          .resideInAPackage(REDIS)
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(SPI_INTERNAL, TESTING, CORE, GRPC, AGENT, SERVER, "io.grpc..")
+          .because(
+              "hearth-redis is a storage plugin like any other: it sees api and spi only, never"
+                  + " core or grpc, so it proves the SPI is enough for a shared store");
+
+  static final ArchRule ONLY_THE_SERVER_BUNDLES_REDIS =
+      noClasses()
+          .that()
+          .resideInAnyPackage(API, SPI, TESTING, CORE, GRPC, AGENT)
+          .should()
+          .dependOnClassesThat()
+          .resideInAPackage(REDIS)
+          .because(
+              "the redis stores are found through ServiceLoader: the server only puts hearth-redis"
+                  + " on the class path, and no layer below it names a Redis class");
 
   static final ArchRule CORE_NEVER_REACHES_A_TRANSPORT =
       noClasses()
@@ -279,6 +302,8 @@ final class Layering {
           SPI_SITS_ON_API_ONLY,
           TESTING_SITS_ON_API_AND_SPI,
           STORAGE_SUITES_BRING_NO_GRPC,
+          REDIS_IS_A_PLUGIN_ON_API_AND_SPI,
+          ONLY_THE_SERVER_BUNDLES_REDIS,
           CORE_NEVER_REACHES_A_TRANSPORT,
           GRPC_NEVER_REACHES_UP,
           AGENT_NEVER_IMPORTS_THE_SERVER_SIDE,

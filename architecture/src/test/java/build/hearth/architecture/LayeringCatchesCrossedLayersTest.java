@@ -33,6 +33,24 @@ class LayeringCatchesCrossedLayersTest {
   }
 
   @Test
+  void redisReachingCoreFails() {
+    assertFails(
+        Layering.REDIS_IS_A_PLUGIN_ON_API_AND_SPI,
+        "build.hearth.redis.crossing",
+        "hearth-redis is a storage plugin like any other",
+        "RedisUsingCore");
+  }
+
+  @Test
+  void coreReachingRedisFails() {
+    assertFails(
+        Layering.ONLY_THE_SERVER_BUNDLES_REDIS,
+        "build.hearth.core.crossing.redis",
+        "the redis stores are found through ServiceLoader",
+        "CoreUsingRedis");
+  }
+
+  @Test
   void theSandboxReachingTheWorkerFails() {
     assertFails(
         Layering.CORE_SANDBOX_SITS_ON_CONFIG_AND_PROCESS,

@@ -126,6 +126,23 @@ class ModuleDescriptorsTest {
   }
 
   @Test
+  void redisDescriptorIsAPluginOnTheSpiAndLettuce() throws Exception {
+    ModuleDescriptor redis =
+        descriptor(location(build.hearth.redis.RedisBlobStoreProvider.class), "build.hearth.redis");
+    assertThat(redis.isAutomatic()).isFalse();
+    assertThat(exported(redis)).containsExactly("build.hearth.redis");
+    assertThat(transitiveRequires(redis)).contains("build.hearth.spi");
+    assertThat(redis.requires().stream().map(ModuleDescriptor.Requires::name))
+        .as("a plugin on api + spi, with Lettuce as its client")
+        .contains("lettuce.core")
+        .doesNotContain("build.hearth.core", "build.hearth.grpc");
+    assertThat(redis.provides())
+        .extracting(ModuleDescriptor.Provides::service)
+        .containsExactlyInAnyOrder(
+            BlobStoreProvider.class.getName(), ActionCacheStoreProvider.class.getName());
+  }
+
+  @Test
   void publishedModulesResolveIntoALayerWithTheirDependencies() throws Exception {
     ModuleFinder finder =
         ModuleFinder.of(

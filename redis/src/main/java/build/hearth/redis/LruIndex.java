@@ -1,0 +1,162 @@
+package build.hearth.redis;
+
+import static build.hearth.redis.RedisScript.bytes;
+
+import build.hearth.api.Digest;
+import build.hearth.api.HearthException;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.ZAddArgs;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A store's accounting in Redis, shared by every server that uses the same keys: which blobs or
+ * entries it holds, their sizes, their last use, and the generation of each (the upload or put that
+ * last wrote it). The store evicts least recently used first, to its {@code maxSize}, with the
+ * bookkeeping in one atomic script.
+ *
+ * <p>The index's keys share one hash tag (one Cluster slot) of their own; a blob's keys share
+ * another. So eviction is two steps: the script takes the victims out of the index, then the store
+ * deletes each victim's keys in the victim's slot, only if they still hold the evicted generation.
+ * Presence is "in the index and whole": an upload that races with the eviction of the same blob at
+ * worst leaves keys the index does not count, which are absent to lookups, never a counted blob
+ * that is gone.
+ *
+ * <p>Uses are scores from the store's clock in microseconds (made strictly increasing within the
+ * store), so uses by different servers order by time. Thread-safe.
+ */
+final class LruIndex {
+  private static final RedisScript ADD = RedisScript.load("index-add");
+  private static final RedisScript REMOVE = RedisScript.load("index-remove");
+
+  private final RedisConnection redis;
+  private final byte[][] keys;
+  private final long capacity;
+  private final Clock clock;
+  private final AtomicLong lastUse = new AtomicLong();
+
+  /** A blob or entry taken out of the index by eviction, whose keys the store deletes. */
+  record Victim(String member, String generation, long size) {}
+
+  LruIndex(RedisConnection redis, String prefix, long capacity, Clock clock) {
+    this.redis = redis;
+    String tag = "{" + prefix + "index}";
+    this.keys =
+        new byte[][] {
+          bytes(prefix + tag + ":lru"),
+          bytes(prefix + tag + ":meta"),
+          bytes(prefix + tag + ":totals")
+        };
+    this.capacity = capacity;
+    this.clock = clock;
+  }
+
+  /** {@return the index member of {@code digest}: hash and size} */
+  static String member(Digest digest) {
+    return digest.hash() + "-" + digest.sizeBytes();
+  }
+
+  long capacity() {
+    return capacity;
+  }
+
+  /** Records a write (new or replacing) and evicts to the capacity; returns the victims. */
+  List<Victim> add(String member, String generation, long size) {
+    List<Object> reply =
+        redis.await(
+            "updating the store's index",
+            ADD.run(
+                redis.commands(),
+                ScriptOutputType.MULTI,
+                keys,
+                bytes(member),
+                bytes(generation),
+                bytes(size),
+                bytes(nextUse()),
+                bytes(capacity)));
+    List<Victim> victims = new ArrayList<>();
+    for (int i = 0; i + 2 < reply.size(); i += 3) {
+      victims.add(
+          new Victim(
+              text(reply.get(i)), text(reply.get(i + 1)), Long.parseLong(text(reply.get(i + 2)))));
+    }
+    return victims;
+  }
+
+  /** Evicts down to the capacity without adding anything (a store opened with a smaller size). */
+  List<Victim> evictToCapacity() {
+    return add("", "", 0);
+  }
+
+  /** Removes an entry; returns its size, or -1 if the index did not hold it. */
+  long remove(String member) {
+    Long size =
+        redis.await(
+            "updating the store's index",
+            REMOVE.run(redis.commands(), ScriptOutputType.INTEGER, keys, bytes(member)));
+    return size;
+  }
+
+  /**
+   * Removes an entry whose keys Redis evicted or expired behind the store's back. Rare, so it
+   * waits; a failure leaves the entry for the store's own eviction, which reaches it in time
+   * (nothing uses it any more).
+   */
+  void forget(String member) {
+    try {
+      remove(member);
+    } catch (HearthException e) {
+      // Left to eviction.
+    }
+  }
+
+  /** Adds to {@code batch} a lookup of the members' scores: null for those the index lacks. */
+  CompletableFuture<List<Double>> scores(RedisConnection.Batch batch, List<String> members) {
+    return batch.zmscore(keys[0], members.stream().map(RedisScript::bytes).toList());
+  }
+
+  /** Sends (without waiting) a use of each member the index holds; absent ones stay absent. */
+  CompletableFuture<Long> touch(Collection<String> members) {
+    if (members.isEmpty()) {
+      return CompletableFuture.completedFuture(0L);
+    }
+    double score = nextUse();
+    Object[] scoresAndValues = new Object[members.size() * 2];
+    int i = 0;
+    for (String member : members) {
+      scoresAndValues[i++] = score;
+      scoresAndValues[i++] = bytes(member);
+    }
+    return redis
+        .commands()
+        .zadd(keys[0], ZAddArgs.Builder.xx().gt(), scoresAndValues)
+        .toCompletableFuture();
+  }
+
+  /** {@return entries and bytes, read in one round trip} */
+  long[] totals() {
+    RedisClusterAsyncCommands<byte[], byte[]> c = redis.commands();
+    CompletableFuture<Long> entries = c.zcard(keys[0]).toCompletableFuture();
+    CompletableFuture<byte[]> bytes = c.hget(keys[2], bytes("bytes")).toCompletableFuture();
+    long count = redis.await("reading the store's size", entries);
+    byte[] total = redis.await("reading the store's size", bytes);
+    return new long[] {count, total == null ? 0 : Long.parseLong(text(total))};
+  }
+
+  private long nextUse() {
+    long now = clock.millis() * 1000;
+    return lastUse.accumulateAndGet(now, (last, t) -> Math.max(last + 1, t));
+  }
+
+  private static String text(Object value) {
+    return value instanceof byte[] b
+        ? new String(b, StandardCharsets.UTF_8)
+        : String.valueOf(value);
+  }
+}

@@ -1,0 +1,458 @@
+package build.hearth.redis;
+
+import static build.hearth.redis.RedisScript.bytes;
+
+import build.hearth.api.Digest;
+import build.hearth.api.HearthException;
+import build.hearth.api.StatusCode;
+import build.hearth.spi.storage.BlobStore;
+import build.hearth.spi.storage.StoreStats;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SetArgs;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A CAS in Redis. A blob's keys share one hash tag, {@code {hash-size}}, so they live in one
+ * Cluster slot and one script sees them all: a manifest (a hash: generation {@code g}, chunk count
+ * {@code n}, and for a blob of at most one chunk its bytes {@code d}) and, for larger blobs, chunks
+ * {@code <base>:c:<generation>:<i>}.
+ *
+ * <p>An upload writes its chunks under a fresh generation that no manifest names yet (with a day's
+ * TTL, so a crashed upload leaves nothing for good), and its commit is one script that checks every
+ * chunk is there and then writes the manifest: readers see a whole blob or none. A blob any of
+ * whose keys was evicted (by Redis, or its TTL) is absent to every lookup and every read, never
+ * short. When a blob is evicted or replaced its chunks expire after {@code readGrace} instead of at
+ * once, so a reader that opened it reads to the end.
+ *
+ * <p>Accounting and LRU eviction to {@code maxSize} live in an {@link LruIndex}; lookups ask the
+ * index and the blob's keys together, pipelined in batches of {@link #BATCH}.
+ *
+ * <p>Thread-safe; no lock, every wait is for Redis.
+ */
+final class RedisBlobStore implements BlobStore {
+  /** Digests per pipelined batch of FindMissingBlobs: one round trip each. */
+  static final int BATCH = 1000;
+
+  /** How long the chunks of an upload that never commits stay. */
+  private static final Duration PENDING_TTL = Duration.ofDays(1);
+
+  private static final RedisScript COMMIT = RedisScript.load("blob-commit");
+  private static final RedisScript CHECK = RedisScript.load("blob-check");
+  private static final RedisScript DELETE = RedisScript.load("delete-if-generation");
+
+  private final RedisConnection redis;
+  private final RedisStoreSettings settings;
+  private final String prefix;
+  private final LruIndex index;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final AtomicLong evictions = new AtomicLong();
+  private final AtomicLong evictedBytes = new AtomicLong();
+
+  RedisBlobStore(RedisConnection redis, RedisStoreSettings settings, Clock clock) {
+    this.redis = redis;
+    this.settings = settings;
+    this.prefix = settings.keyPrefix() + "cas:";
+    this.index = new LruIndex(redis, prefix, settings.maxSize(), clock);
+    deleteVictims(index.evictToCapacity());
+  }
+
+  /** {@return the prefix of every key of {@code digest}, ending in its hash tag} */
+  String base(Digest digest) {
+    return prefix + "{" + LruIndex.member(digest) + "}";
+  }
+
+  /** {@return the chunk count of a blob of {@code size} bytes; 0 when it is kept inline} */
+  int chunkCount(long size) {
+    return size <= settings.chunkSize()
+        ? 0
+        : (int) ((size + settings.chunkSize() - 1) / settings.chunkSize());
+  }
+
+  @Override
+  public boolean contains(Digest digest) {
+    return findMissing(List.of(digest)).isEmpty();
+  }
+
+  @Override
+  public Set<Digest> findMissing(Collection<Digest> digests) {
+    checkOpen();
+    List<Digest> unique = new ArrayList<>(new LinkedHashSet<>(digests));
+    Set<Digest> missing = new HashSet<>();
+    for (int from = 0; from < unique.size(); from += BATCH) {
+      missing.addAll(findMissingBatch(unique.subList(from, Math.min(unique.size(), from + BATCH))));
+    }
+    return missing;
+  }
+
+  /**
+   * One round trip: the index's scores and each blob's wholeness, written in one batch; then the
+   * uses of the blobs found, which are sent but not awaited (later commands on this connection,
+   * such as an eviction's, reach Redis after them anyway).
+   */
+  private Set<Digest> findMissingBatch(List<Digest> batch) {
+    List<String> members = batch.stream().map(LruIndex::member).toList();
+    RedisConnection.Batch commands = redis.batch();
+    CompletableFuture<List<Double>> indexed = index.scores(commands, members);
+    List<CompletableFuture<Long>> whole = new ArrayList<>(batch.size());
+    long ttl = settings.ttl().toMillis();
+    for (Digest digest : batch) {
+      byte[] manifest = bytes(base(digest) + ":m");
+      if (chunkCount(digest.sizeBytes()) > 0) {
+        whole.add(
+            CHECK.run(
+                redis.commands(),
+                ScriptOutputType.INTEGER,
+                new byte[][] {manifest},
+                bytes(base(digest)),
+                bytes(ttl),
+                bytes("0")));
+      } else if (ttl > 0) {
+        // One command both checks and refreshes: PEXPIRE answers 0 for a missing key.
+        whole.add(commands.pexpire(manifest, ttl).thenApply(b -> b ? 1L : 0L));
+      } else {
+        whole.add(commands.exists(manifest));
+      }
+    }
+    commands.send();
+    List<Double> scores = redis.await("looking up blobs", indexed);
+    Set<Digest> missing = new HashSet<>();
+    List<String> found = new ArrayList<>();
+    for (int i = 0; i < batch.size(); i++) {
+      long present = redis.await("looking up blobs", whole.get(i));
+      if (present == 1 && scores.get(i) != null) {
+        found.add(members.get(i));
+      } else {
+        missing.add(batch.get(i));
+        if (scores.get(i) != null) {
+          // Counted but not whole: Redis evicted or expired some of its keys. Uncount it, so the
+          // index's total stays the bytes really held.
+          index.forget(members.get(i));
+        }
+      }
+    }
+    index.touch(found);
+    return missing;
+  }
+
+  @Override
+  public Optional<InputStream> read(Digest digest, long offset) {
+    checkOpen();
+    String base = base(digest);
+    List<Object> manifest =
+        redis.await(
+            "opening a blob",
+            CHECK.run(
+                redis.commands(),
+                ScriptOutputType.MULTI,
+                new byte[][] {bytes(base + ":m")},
+                bytes(base),
+                bytes(settings.ttl().toMillis()),
+                bytes("1")));
+    if (manifest == null || manifest.size() < 3) {
+      return Optional.empty();
+    }
+    redis.await("recording a use", index.touch(List.of(LruIndex.member(digest))));
+    String generation = text(manifest.get(0));
+    int chunks = Integer.parseInt(text(manifest.get(1)));
+    if (chunks == 0) {
+      byte[] data = manifest.get(2) instanceof byte[] b ? b : new byte[0];
+      int from = (int) Math.min(offset, data.length);
+      return Optional.of(new ByteArrayInputStream(data, from, data.length - from));
+    }
+    return Optional.of(new ChunkReader(digest, base, generation, chunks, offset));
+  }
+
+  @Override
+  public Upload startUpload(Digest digest) {
+    checkOpen();
+    if (digest.sizeBytes() > settings.maxSize()) {
+      throw HearthException.resourceExhausted(
+          "blob %s is larger than the store's maxSize of %d bytes", digest, settings.maxSize());
+    }
+    return new ChunkUpload(digest);
+  }
+
+  @Override
+  public StoreStats stats() {
+    long[] totals = index.totals();
+    return new StoreStats(
+        totals[0], totals[1], settings.maxSize(), evictions.get(), evictedBytes.get());
+  }
+
+  @Override
+  public void close() {
+    if (closed.compareAndSet(false, true)) {
+      redis.close();
+    }
+  }
+
+  private void checkOpen() {
+    if (closed.get()) {
+      throw new HearthException(
+          StatusCode.UNAVAILABLE, redis.settings().path() + ": the redis blob store is closed");
+    }
+  }
+
+  /**
+   * Deletes the keys of evicted blobs, each only if it still holds the evicted generation.
+   * Package-private for the test of an eviction racing with a re-upload.
+   */
+  void deleteVictims(List<LruIndex.Victim> victims) {
+    if (victims.isEmpty()) {
+      return;
+    }
+    List<CompletableFuture<Long>> deletions = new ArrayList<>();
+    for (LruIndex.Victim victim : victims) {
+      String base = prefix + "{" + victim.member() + "}";
+      deletions.add(
+          DELETE.run(
+              redis.commands(),
+              ScriptOutputType.INTEGER,
+              new byte[][] {bytes(base + ":m")},
+              bytes(base),
+              bytes(victim.generation()),
+              bytes(settings.readGrace().toMillis())));
+      evictions.incrementAndGet();
+      evictedBytes.addAndGet(victim.size());
+    }
+    for (CompletableFuture<Long> deletion : deletions) {
+      redis.await("deleting evicted blobs", deletion);
+    }
+  }
+
+  private static String text(Object value) {
+    return value instanceof byte[] b
+        ? new String(b, StandardCharsets.UTF_8)
+        : String.valueOf(value);
+  }
+
+  /**
+   * Streams a chunked blob one chunk at a time, the first from the offset. A chunk gone before the
+   * reader reaches it (the blob was evicted longer than {@code readGrace} ago) fails the read with
+   * an IOException: the reader never sees a short blob.
+   */
+  private final class ChunkReader extends InputStream {
+    private final Digest digest;
+    private final String base;
+    private final String generation;
+    private final int chunks;
+    private int nextChunk;
+    private long skip;
+    private byte[] chunk = new byte[0];
+    private int position;
+
+    ChunkReader(Digest digest, String base, String generation, int chunks, long offset) {
+      this.digest = digest;
+      this.base = base;
+      this.generation = generation;
+      this.chunks = chunks;
+      this.nextChunk = (int) Math.min(chunks, offset / settings.chunkSize());
+      this.skip = offset - (long) nextChunk * settings.chunkSize();
+    }
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      if (len == 0) {
+        return 0;
+      }
+      while (position == chunk.length) {
+        if (nextChunk >= chunks) {
+          return -1;
+        }
+        fetch();
+      }
+      int n = Math.min(len, chunk.length - position);
+      System.arraycopy(chunk, position, b, off, n);
+      position += n;
+      return n;
+    }
+
+    private void fetch() throws IOException {
+      byte[] key = bytes(base + ":c:" + generation + ":" + nextChunk);
+      byte[] data;
+      try {
+        data =
+            skip > 0
+                ? redis.await(
+                    "reading a blob",
+                    redis.commands().getrange(key, skip, Long.MAX_VALUE).toCompletableFuture())
+                : redis.await("reading a blob", redis.commands().get(key).toCompletableFuture());
+      } catch (HearthException e) {
+        throw new IOException(e.getMessage(), e);
+      }
+      long expected =
+          Math.min(
+                  settings.chunkSize(),
+                  digest.sizeBytes() - (long) nextChunk * settings.chunkSize())
+              - skip;
+      if (data == null || data.length != expected) {
+        throw new IOException(
+            "blob "
+                + digest
+                + " lost chunk "
+                + nextChunk
+                + " while being read (evicted more than readGrace ago, or by Redis itself);"
+                + " the read fails rather than return a short blob");
+      }
+      chunk = data;
+      position = 0;
+      skip = 0;
+      nextChunk++;
+    }
+  }
+
+  /**
+   * Buffers one chunk at a time and writes each under the upload's own generation; commit writes
+   * the manifest. A blob of at most one chunk is kept in memory and written with the manifest.
+   */
+  private final class ChunkUpload implements Upload {
+    private final Digest digest;
+    private final String base;
+    private final String generation;
+    private final int chunks;
+    private final byte[] buffer;
+    private int buffered;
+    private long written;
+    private int flushed;
+    private boolean done;
+
+    ChunkUpload(Digest digest) {
+      this.digest = digest;
+      this.base = base(digest);
+      this.generation = Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
+      this.chunks = chunkCount(digest.sizeBytes());
+      this.buffer = new byte[(int) Math.min(settings.chunkSize(), digest.sizeBytes())];
+    }
+
+    @Override
+    public void write(byte[] data, int offset, int length) {
+      if (done) {
+        throw new IllegalStateException("the upload of " + digest + " is finished");
+      }
+      checkOpen();
+      written += length;
+      // Bytes past the digest's size are only counted: commit() refuses the upload anyway.
+      int room = (int) Math.max(0, Math.min(length, digest.sizeBytes() - (written - length)));
+      int from = offset;
+      while (room > 0) {
+        int n = Math.min(room, buffer.length - buffered);
+        System.arraycopy(data, from, buffer, buffered, n);
+        buffered += n;
+        from += n;
+        room -= n;
+        if (buffered == buffer.length && chunks > 0) {
+          flushChunk();
+        }
+      }
+    }
+
+    @Override
+    public long written() {
+      return written;
+    }
+
+    @Override
+    public void commit() {
+      if (done) {
+        throw new IllegalStateException("the upload of " + digest + " is finished");
+      }
+      if (written != digest.sizeBytes()) {
+        close();
+        throw HearthException.invalidArgument(
+            "upload of %s wrote %d bytes, but the digest says %d",
+            digest, written, digest.sizeBytes());
+      }
+      try {
+        checkOpen();
+        if (chunks > 0 && buffered > 0) {
+          flushChunk();
+        }
+        byte[] inline = chunks == 0 ? buffer : new byte[0];
+        Long committed =
+            redis.await(
+                "committing a blob",
+                COMMIT.run(
+                    redis.commands(),
+                    ScriptOutputType.INTEGER,
+                    new byte[][] {bytes(base + ":m")},
+                    bytes(base),
+                    bytes(generation),
+                    bytes(chunks),
+                    bytes(settings.ttl().toMillis()),
+                    bytes(settings.readGrace().toMillis()),
+                    inline));
+        if (committed != 1) {
+          throw new HearthException(
+              StatusCode.UNAVAILABLE,
+              "the chunks of blob "
+                  + digest
+                  + " expired or were evicted from Redis before its upload committed; upload it"
+                  + " again");
+        }
+        done = true;
+        deleteVictims(index.add(LruIndex.member(digest), generation, digest.sizeBytes()));
+      } catch (RuntimeException e) {
+        close();
+        throw e;
+      }
+    }
+
+    @Override
+    public void close() {
+      if (done) {
+        return;
+      }
+      done = true;
+      if (flushed > 0 && !redis.isClosed()) {
+        byte[][] keys = new byte[flushed][];
+        for (int i = 0; i < flushed; i++) {
+          keys[i] = chunkKey(i);
+        }
+        try {
+          // All in the blob's slot, so one DEL does on a Cluster too.
+          redis.await("discarding an upload", redis.commands().del(keys).toCompletableFuture());
+        } catch (HearthException e) {
+          // They expire with their pending TTL.
+        }
+      }
+    }
+
+    private byte[] chunkKey(int i) {
+      return bytes(base + ":c:" + generation + ":" + i);
+    }
+
+    private void flushChunk() {
+      byte[] value = buffered == buffer.length ? buffer : java.util.Arrays.copyOf(buffer, buffered);
+      redis.await(
+          "writing a chunk",
+          redis
+              .commands()
+              .set(chunkKey(flushed), value, SetArgs.Builder.px(PENDING_TTL.toMillis()))
+              .toCompletableFuture());
+      flushed++;
+      buffered = 0;
+    }
+  }
+}

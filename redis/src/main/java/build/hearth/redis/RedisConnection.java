@@ -1,0 +1,429 @@
+package build.hearth.redis;
+
+import build.hearth.api.HearthException;
+import build.hearth.api.StatusCode;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.SslOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.output.BooleanOutput;
+import io.lettuce.core.output.CommandOutput;
+import io.lettuce.core.output.DoubleListOutput;
+import io.lettuce.core.output.IntegerOutput;
+import io.lettuce.core.protocol.AsyncCommand;
+import io.lettuce.core.protocol.Command;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
+import io.lettuce.core.protocol.RedisCommand;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One Lettuce client and its one connection, owned by one store (or, later, the scheduler state):
+ * no static state, so two Hearth servers in one JVM each own theirs, and {@link #close()} releases
+ * the client's threads.
+ *
+ * <p>Commands are asynchronous and share the connection, so a caller that sends many before
+ * awaiting any pipelines them; on a Cluster, Lettuce routes each to its slot's master and pipelines
+ * per node. While one Redis is unreachable, commands fail at once (rather than queue) with
+ * UNAVAILABLE; while a Cluster node is, commands for it wait at most {@code commandTimeout}, then
+ * fail with UNAVAILABLE. Lettuce reconnects in the background, so the owner works again when Redis
+ * returns without being reopened.
+ *
+ * <p>Thread-safe.
+ */
+public final class RedisConnection implements AutoCloseable {
+  /** The most commands waiting for a Cluster node to (re)connect; more fail at once. */
+  private static final int REQUEST_QUEUE = 100_000;
+
+  /**
+   * Error replies of a Redis that is healthy but cannot serve for a while: a Cluster missing a
+   * master, a server loading its data, a replica during failover, a busy script.
+   */
+  private static final List<String> TRANSIENT_ERRORS =
+      List.of("CLUSTERDOWN", "TRYAGAIN", "LOADING", "MASTERDOWN", "READONLY", "BUSY");
+
+  private final RedisConnectionSettings settings;
+  private final String context;
+  private final ClientResources resources;
+  private final AutoCloseable client;
+  private final StatefulConnection<byte[], byte[]> connection;
+  private final RedisClusterAsyncCommands<byte[], byte[]> commands;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private RedisConnection(
+      RedisConnectionSettings settings,
+      String context,
+      ClientResources resources,
+      AutoCloseable client,
+      StatefulConnection<byte[], byte[]> connection,
+      RedisClusterAsyncCommands<byte[], byte[]> commands) {
+    this.settings = settings;
+    this.context = context;
+    this.resources = resources;
+    this.client = client;
+    this.connection = connection;
+    this.commands = commands;
+  }
+
+  /**
+   * Connects to the deployment {@code settings} describe.
+   *
+   * @param settings where Redis is and how to log in
+   * @param context who connects, for messages (such as {@code blobStores.cas})
+   * @return the open connection, which the caller closes
+   * @throws HearthException UNAVAILABLE naming the address if Redis cannot be reached or refuses
+   *     the credentials
+   */
+  public static RedisConnection open(RedisConnectionSettings settings, String context) {
+    ClientResources resources =
+        DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2).build();
+    AutoCloseable client = null;
+    try {
+      TimeoutOptions timeouts = TimeoutOptions.enabled(settings.commandTimeout());
+      SocketOptions socket =
+          SocketOptions.builder().connectTimeout(settings.connectTimeout()).build();
+      SslOptions ssl =
+          settings
+              .caFile()
+              .map(f -> SslOptions.builder().jdkSslProvider().trustManager(f.toFile()).build())
+              .orElse(null);
+      if (settings.topology() == RedisConnectionSettings.Topology.CLUSTER) {
+        List<RedisURI> seeds = new ArrayList<>();
+        for (URI node : settings.nodes()) {
+          seeds.add(redisUri(settings, node));
+        }
+        RedisClusterClient cluster = RedisClusterClient.create(resources, seeds);
+        client = cluster::shutdown;
+        ClusterClientOptions.Builder options =
+            ClusterClientOptions.builder()
+                .timeoutOptions(timeouts)
+                .socketOptions(socket)
+                // Lettuce opens a connection per node lazily, on the first command routed there, so
+                // rejecting while disconnected would refuse that first command. Commands wait for
+                // the node instead, at most commandTimeout (then UNAVAILABLE), and in a bounded
+                // queue.
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
+                .requestQueueSize(REQUEST_QUEUE)
+                .topologyRefreshOptions(
+                    ClusterTopologyRefreshOptions.builder()
+                        .enablePeriodicRefresh(Duration.ofSeconds(30))
+                        .enableAllAdaptiveRefreshTriggers()
+                        .build());
+        if (ssl != null) {
+          options.sslOptions(ssl);
+        }
+        cluster.setOptions(options.build());
+        StatefulRedisClusterConnection<byte[], byte[]> c = cluster.connect(ByteArrayCodec.INSTANCE);
+        return new RedisConnection(settings, context, resources, client, c, c.async());
+      }
+      RedisURI uri;
+      if (settings.topology() == RedisConnectionSettings.Topology.SENTINEL) {
+        URI first = settings.nodes().get(0);
+        RedisURI.Builder b =
+            RedisURI.Builder.sentinel(
+                first.getHost(), port(first, 26379), settings.masterName().orElseThrow());
+        for (URI node : settings.nodes().subList(1, settings.nodes().size())) {
+          b.withSentinel(node.getHost(), port(node, 26379));
+        }
+        credentials(settings, b);
+        b.withSsl(first.getScheme().equals("rediss"));
+        // The URI's timeout bounds the handshake (HELLO, AUTH); commands have TimeoutOptions.
+        b.withTimeout(settings.connectTimeout());
+        uri = b.build();
+      } else {
+        uri = redisUri(settings, settings.nodes().get(0));
+      }
+      RedisClient single = RedisClient.create(resources, uri);
+      client = single::shutdown;
+      ClientOptions.Builder options =
+          ClientOptions.builder()
+              .timeoutOptions(timeouts)
+              .socketOptions(socket)
+              .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS);
+      if (ssl != null) {
+        options.sslOptions(ssl);
+      }
+      single.setOptions(options.build());
+      StatefulRedisConnection<byte[], byte[]> c = single.connect(ByteArrayCodec.INSTANCE);
+      return new RedisConnection(settings, context, resources, client, c, c.async());
+    } catch (RuntimeException e) {
+      shutdown(client, resources);
+      if (e instanceof HearthException h) {
+        throw h;
+      }
+      throw new HearthException(
+          StatusCode.UNAVAILABLE,
+          context
+              + ": cannot connect to "
+              + settings
+              + ": "
+              + rootMessage(e)
+              + "; check that Redis runs and is reachable from this host, and the \"user\","
+              + " \"passwordFile\" and \"caFile\" settings",
+          e);
+    }
+  }
+
+  /** {@return the asynchronous commands; on a Cluster, routed by slot} */
+  public RedisClusterAsyncCommands<byte[], byte[]> commands() {
+    return commands;
+  }
+
+  /**
+   * {@return a new batch: commands collected, then written to the connection together with one
+   * flush} Lettuce writes and flushes each command of the asynchronous API on its own; for the
+   * thousands of small commands of one FindMissingBlobs that flushing, not Redis, is the cost.
+   */
+  public Batch batch() {
+    return new Batch();
+  }
+
+  /** {@return the settings this connection was opened with} */
+  public RedisConnectionSettings settings() {
+    return settings;
+  }
+
+  /** {@return whether {@link #close()} was called} */
+  public boolean isClosed() {
+    return closed.get();
+  }
+
+  /**
+   * Waits for a command's reply and turns Redis trouble into a {@link HearthException} that names
+   * the address and what to check.
+   *
+   * @param what what the command was for, such as {@code "looking up blobs"}
+   * @param reply the command's pending reply
+   * @param <T> the reply's type
+   * @return the reply
+   * @throws HearthException UNAVAILABLE when Redis is unreachable, too slow, out of memory or
+   *     refuses the credentials; INTERNAL for any other error reply
+   */
+  public <T> T await(String what, CompletionStage<T> reply) {
+    // Lettuce's own command timeout cancels the command first; this bound is a backstop.
+    long bound = settings.commandTimeout().toMillis() * 2 + 1000;
+    try {
+      return reply.toCompletableFuture().get(bound, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new HearthException(StatusCode.UNAVAILABLE, context + ": " + what + " interrupted", e);
+    } catch (ExecutionException e) {
+      throw failure(what, e.getCause());
+    } catch (TimeoutException e) {
+      throw failure(what, e);
+    }
+  }
+
+  /**
+   * {@return the exception for a failed command}
+   *
+   * @param what what the command was for
+   * @param cause why it failed
+   */
+  public HearthException failure(String what, Throwable cause) {
+    if (closed.get()) {
+      return new HearthException(
+          StatusCode.UNAVAILABLE, context + ": " + what + " failed: the store is closed", cause);
+    }
+    String message = rootMessage(cause);
+    if (cause instanceof RedisCommandExecutionException) {
+      if (TRANSIENT_ERRORS.stream().anyMatch(message::startsWith)) {
+        return new HearthException(
+            StatusCode.UNAVAILABLE,
+            context
+                + ": "
+                + settings.describe()
+                + " cannot serve "
+                + what
+                + " now ("
+                + message
+                + "); check the Redis deployment's health (a Cluster without a master for some"
+                + " slots is down); Hearth retries with the next call",
+            cause);
+      }
+      if (message.startsWith("OOM")) {
+        return new HearthException(
+            StatusCode.UNAVAILABLE,
+            context
+                + ": "
+                + settings.describe()
+                + " is out of memory while "
+                + what
+                + " ("
+                + message
+                + "); a cache-only Redis wants maxmemory-policy allkeys-lru",
+            cause);
+      }
+      if (message.startsWith("NOAUTH")
+          || message.startsWith("WRONGPASS")
+          || message.startsWith("NOPERM")) {
+        return new HearthException(
+            StatusCode.UNAVAILABLE,
+            context
+                + ": "
+                + settings
+                + " refused "
+                + what
+                + " ("
+                + message
+                + "); check \"user\", \"passwordFile\" and the user's ACL",
+            cause);
+      }
+      return HearthException.internal(
+          context + ": " + settings.describe() + " answered " + what + " with: " + message, cause);
+    }
+    return new HearthException(
+        StatusCode.UNAVAILABLE,
+        context
+            + ": "
+            + what
+            + " failed: "
+            + settings.describe()
+            + " is unreachable or too slow ("
+            + message
+            + "); check that Redis runs and is reachable, and \"commandTimeout\" ("
+            + settings.commandTimeout().toMillis()
+            + " ms); Hearth reconnects by itself when Redis is back",
+        cause);
+  }
+
+  /** Closes the connection and shuts the client's threads down. Idempotent. */
+  @Override
+  public void close() {
+    if (closed.compareAndSet(false, true)) {
+      try {
+        connection.close();
+      } finally {
+        shutdown(client, resources);
+      }
+    }
+  }
+
+  /**
+   * Commands sent together by {@link #send()}; on a Cluster each is still routed to its key's node.
+   * Each method returns the command's pending reply. Used by one thread.
+   */
+  public final class Batch {
+    private final List<RedisCommand<byte[], byte[], ?>> commands = new ArrayList<>();
+
+    private Batch() {}
+
+    /** {@return the pending reply of {@code EXISTS key}: 1 or 0} */
+    public CompletableFuture<Long> exists(byte[] key) {
+      return add(
+          CommandType.EXISTS,
+          new IntegerOutput<>(ByteArrayCodec.INSTANCE),
+          new CommandArgs<>(ByteArrayCodec.INSTANCE).addKey(key));
+    }
+
+    /** {@return the pending reply of {@code PEXPIRE key millis}: whether the key exists} */
+    public CompletableFuture<Boolean> pexpire(byte[] key, long millis) {
+      return add(
+          CommandType.PEXPIRE,
+          new BooleanOutput<>(ByteArrayCodec.INSTANCE),
+          new CommandArgs<>(ByteArrayCodec.INSTANCE).addKey(key).add(millis));
+    }
+
+    /** {@return the pending reply of {@code ZMSCORE key members...}: a score or null each} */
+    public CompletableFuture<List<Double>> zmscore(byte[] key, List<byte[]> members) {
+      CommandArgs<byte[], byte[]> args = new CommandArgs<>(ByteArrayCodec.INSTANCE).addKey(key);
+      for (byte[] member : members) {
+        args.addValue(member);
+      }
+      return add(CommandType.ZMSCORE, new DoubleListOutput<>(ByteArrayCodec.INSTANCE), args);
+    }
+
+    private <T> CompletableFuture<T> add(
+        CommandType type,
+        CommandOutput<byte[], byte[], T> output,
+        CommandArgs<byte[], byte[]> args) {
+      AsyncCommand<byte[], byte[], T> command =
+          new AsyncCommand<>(new Command<>(type, output, args));
+      commands.add(command);
+      return command;
+    }
+
+    /** Writes every command collected so far, with one flush. */
+    public void send() {
+      if (!commands.isEmpty()) {
+        connection.dispatch(commands);
+      }
+    }
+  }
+
+  private static void shutdown(AutoCloseable client, ClientResources resources) {
+    try {
+      if (client != null) {
+        client.close();
+      }
+    } catch (Exception e) {
+      // Shutting down; the client's threads stop with the resources below.
+    } finally {
+      resources.shutdown(0, 2, TimeUnit.SECONDS);
+    }
+  }
+
+  private static RedisURI redisUri(RedisConnectionSettings settings, URI node) {
+    RedisURI.Builder b = RedisURI.Builder.redis(node.getHost(), port(node, 6379));
+    b.withSsl(node.getScheme().equals("rediss"));
+    String path = node.getPath();
+    if (path != null && path.length() > 1) {
+      b.withDatabase(Integer.parseInt(path.substring(1)));
+    }
+    credentials(settings, b);
+    // The URI's timeout bounds the handshake (HELLO, AUTH); commands have TimeoutOptions.
+    b.withTimeout(settings.connectTimeout());
+    return b.build();
+  }
+
+  private static void credentials(RedisConnectionSettings settings, RedisURI.Builder b) {
+    settings
+        .password()
+        .ifPresent(
+            password -> {
+              if (settings.user().isPresent()) {
+                b.withAuthentication(settings.user().get(), password);
+              } else {
+                b.withPassword(password);
+              }
+            });
+  }
+
+  private static int port(URI uri, int defaultPort) {
+    return uri.getPort() < 0 ? defaultPort : uri.getPort();
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      if (t instanceof RedisCommandExecutionException) {
+        break;
+      }
+      t = t.getCause();
+    }
+    String message = t.getMessage();
+    return message == null ? t.getClass().getSimpleName() : message;
+  }
+}

@@ -1,0 +1,136 @@
+package build.hearth.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import build.hearth.api.Digest;
+import build.hearth.api.HearthException;
+import build.hearth.api.StatusCode;
+import build.hearth.redis.testing.RedisServer;
+import build.hearth.spi.storage.ActionCacheStore;
+import build.hearth.spi.storage.BlobStore;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What the stores do when Redis goes away: every call fails with UNAVAILABLE naming the address and
+ * what to check, never a wrong answer; and when Redis comes back (the same server restarted, or
+ * thawed) the same store works again without being reopened.
+ */
+class RedisOutageTest {
+  @TempDir Path dir;
+  RedisServer redis;
+
+  @BeforeEach
+  void start() {
+    redis = RedisServer.start(dir);
+  }
+
+  @AfterEach
+  void stop() {
+    redis.close();
+  }
+
+  private Map<String, Object> settings(String... more) {
+    Map<String, Object> settings = new HashMap<>(RedisTestStores.standalone(redis.uri()));
+    settings.put("keyPrefix", RedisTestStores.freshPrefix());
+    for (int i = 0; i < more.length; i += 2) {
+      settings.put(more[i], more[i + 1]);
+    }
+    return settings;
+  }
+
+  private static Digest put(BlobStore store, byte[] content) {
+    Digest digest = Digest.of(content);
+    try (BlobStore.Upload upload = store.startUpload(digest)) {
+      upload.write(content, 0, content.length);
+      upload.commit();
+    }
+    return digest;
+  }
+
+  private void assertUnavailable(Runnable call) {
+    assertThatThrownBy(call::run)
+        .isInstanceOfSatisfying(
+            HearthException.class,
+            e -> assertThat(e.code()).as("%s", e).isEqualTo(StatusCode.UNAVAILABLE))
+        .hasMessageContaining("redis://127.0.0.1:" + redis.port())
+        .hasMessageContaining("check that Redis runs");
+  }
+
+  @Test
+  void redisStoppedIsUnavailableAndRestartedServesAgainWithoutReopening() {
+    Map<String, Object> settings = settings();
+    try (BlobStore cas = RedisTestStores.blobStore(settings, Map.of());
+        ActionCacheStore ac = RedisTestStores.actionCacheStore(settings, Map.of())) {
+      Digest blob = put(cas, new byte[] {1, 2, 3});
+      Digest action = Digest.of(new byte[] {9});
+      ac.put(action, new byte[] {7});
+
+      redis.stop();
+
+      assertUnavailable(() -> cas.contains(blob));
+      assertUnavailable(() -> cas.findMissing(List.of(blob)));
+      assertUnavailable(() -> cas.read(blob, 0));
+      assertUnavailable(() -> put(cas, new byte[] {4, 5}));
+      assertUnavailable(() -> cas.stats());
+      assertUnavailable(() -> ac.get(action));
+      assertUnavailable(() -> ac.put(action, new byte[] {8}));
+
+      // A fresh Redis without persistence: the data is gone, and the stores say so.
+      redis.start();
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .ignoreException(HearthException.class)
+          .untilAsserted(() -> assertThat(cas.contains(blob)).isFalse());
+      assertThat(ac.get(action)).isEmpty();
+      Digest again = put(cas, new byte[] {1, 2, 3});
+      assertThat(cas.contains(again)).isTrue();
+      ac.put(action, new byte[] {8});
+      assertThat(ac.get(action)).hasValue(new byte[] {8});
+    }
+  }
+
+  @Test
+  void aRedisThatStopsAnsweringTimesOutAsUnavailable() {
+    try (BlobStore cas = RedisTestStores.blobStore(settings("commandTimeout", "2s"), Map.of())) {
+      Digest blob = put(cas, new byte[] {1, 2, 3});
+
+      redis.pause();
+      try {
+        assertThatThrownBy(() -> cas.contains(blob))
+            .isInstanceOfSatisfying(
+                HearthException.class, e -> assertThat(e.code()).isEqualTo(StatusCode.UNAVAILABLE))
+            .hasMessageContaining("redis://127.0.0.1:" + redis.port())
+            .hasMessageContaining("\"commandTimeout\" (2000 ms)");
+      } finally {
+        redis.resume();
+      }
+
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .ignoreException(HearthException.class)
+          .untilAsserted(() -> assertThat(cas.contains(blob)).isTrue());
+    }
+  }
+
+  @Test
+  void aStoreOpenedWhileRedisIsDownIsRefusedNamingTheAddress() {
+    Map<String, Object> settings = settings();
+    redis.stop();
+
+    assertThatThrownBy(() -> RedisTestStores.blobStore(settings, Map.of()))
+        .isInstanceOfSatisfying(
+            HearthException.class, e -> assertThat(e.code()).isEqualTo(StatusCode.UNAVAILABLE))
+        .hasMessageContaining(
+            "blobStores.cas: cannot connect to Redis at redis://127.0.0.1:" + redis.port());
+  }
+}
