@@ -38,6 +38,7 @@ final class ConfigBinder {
   static final String SCHEDULERS = "schedulers";
   private static final String SERVERS = "servers";
   private static final String WORKERS = "workers";
+  private static final String WEB = "web";
 
   /** The file's names of the property types. */
   private static final Map<String, PropertyType> PROPERTY_TYPES =
@@ -97,7 +98,14 @@ final class ConfigBinder {
   static HearthConfig bind(ObjectNode root, Path baseDirectory) {
     Fields fields =
         Fields.of(
-            root, "a JSON object", BLOB_STORES, ACTION_CACHE_STORES, SCHEDULERS, SERVERS, WORKERS);
+            root,
+            "a JSON object",
+            BLOB_STORES,
+            ACTION_CACHE_STORES,
+            SCHEDULERS,
+            SERVERS,
+            WORKERS,
+            WEB);
     Map<String, StoreConfig> blobStores = stores(fields.optional(BLOB_STORES), "blob store");
     Map<String, StoreConfig> actionCacheStores =
         stores(fields.optional(ACTION_CACHE_STORES), "action-cache store");
@@ -115,7 +123,8 @@ final class ConfigBinder {
             .optional(WORKERS)
             .map(node -> new WorkerBinder(schedulers, binder.instanceStores).workers(node))
             .orElse(List.of());
-    return new HearthConfig(blobStores, actionCacheStores, schedulers, servers, workers);
+    WebConfig web = fields.optional(WEB).map(WebBinder::web).orElse(WebConfig.DEFAULTS);
+    return new HearthConfig(blobStores, actionCacheStores, schedulers, servers, workers, web);
   }
 
   // ---- stores ----

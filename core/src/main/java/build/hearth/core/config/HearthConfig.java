@@ -51,13 +51,16 @@ public final class HearthConfig {
   private final Map<String, SchedulerConfig> schedulers;
   private final List<ServerConfig> servers;
   private final List<WorkerConfig> workers;
+  private final WebConfig web;
 
   HearthConfig(
       Map<String, StoreConfig> blobStores,
       Map<String, StoreConfig> actionCacheStores,
       Map<String, SchedulerConfig> schedulers,
       List<ServerConfig> servers,
-      List<WorkerConfig> workers) {
+      List<WorkerConfig> workers,
+      WebConfig web) {
+    this.web = Objects.requireNonNull(web, "web");
     this.blobStores = Collections.unmodifiableMap(new LinkedHashMap<>(blobStores));
     this.actionCacheStores = Collections.unmodifiableMap(new LinkedHashMap<>(actionCacheStores));
     this.schedulers = Collections.unmodifiableMap(new LinkedHashMap<>(schedulers));
@@ -144,6 +147,11 @@ public final class HearthConfig {
   }
 
   /** Reads a configuration file as UTF-8 text, with errors that name the file. */
+  /** {@return the web UI's settings: the {@code web} section, or its defaults} */
+  public WebConfig web() {
+    return web;
+  }
+
   static String readFile(Path file) {
     byte[] bytes;
     try {
@@ -185,12 +193,13 @@ public final class HearthConfig {
         && actionCacheStores.equals(that.actionCacheStores)
         && schedulers.equals(that.schedulers)
         && servers.equals(that.servers)
-        && workers.equals(that.workers);
+        && workers.equals(that.workers)
+        && web.equals(that.web);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(blobStores, actionCacheStores, schedulers, servers, workers);
+    return Objects.hash(blobStores, actionCacheStores, schedulers, servers, workers, web);
   }
 
   @Override
@@ -205,6 +214,8 @@ public final class HearthConfig {
         + servers
         + ", workers="
         + workers
+        + ", web="
+        + web
         + "}";
   }
 }
