@@ -90,7 +90,20 @@ public final class WebUi implements HttpRoutes {
   /** Without a caller (a transport that does not check access), the pages show nothing. */
   @Override
   public Optional<Response> get(String path, String query) {
-    return get(path, query, (permission, instance) -> false);
+    return get(
+        path,
+        query,
+        new Caller() {
+          @Override
+          public boolean allowed(Permission permission, String instanceName) {
+            return false;
+          }
+
+          @Override
+          public boolean authenticated() {
+            return false;
+          }
+        });
   }
 
   @Override
@@ -110,7 +123,7 @@ public final class WebUi implements HttpRoutes {
       if (!caller.allowed(Permission.READ, instance)) {
         return Optional.of(
             error(
-                403,
+                caller.authenticated() ? 403 : 401,
                 "this page needs the read permission on instance '"
                     + PageRequest.cut(instance)
                     + "', which your identity does not hold"));
@@ -264,6 +277,7 @@ public final class WebUi implements HttpRoutes {
     String reason =
         switch (status) {
           case 400 -> "Bad request";
+          case 401 -> "Unauthorized: send your token as authorization: Bearer";
           case 403 -> "Forbidden";
           case 404 -> "Not found";
           default -> "Server error";

@@ -4,6 +4,7 @@ import build.hearth.spi.security.AccessControl;
 import build.hearth.spi.security.Authentication;
 import build.hearth.spi.security.Credentials;
 import build.hearth.spi.security.Decision;
+import build.hearth.spi.security.Identity;
 import build.hearth.spi.security.Permission;
 import build.hearth.spi.security.Refusal;
 import build.hearth.spi.security.RefusalReason;
@@ -223,10 +224,25 @@ final class HttpRoutesHandler extends ChannelInboundHandlerAdapter {
       response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"hearth\"");
       return response;
     }
-    var identity = authentication.identity().get();
+    Identity identity = authentication.identity().get();
+    boolean anonymous = identity.kind() == Identity.Kind.ANONYMOUS;
     HttpRoutes.Caller caller =
-        (permission, instance) -> accessControl.authorize(identity, permission, instance).allowed();
-    return route(request.protocolVersion(), path, query, caller);
+        new HttpRoutes.Caller() {
+          @Override
+          public boolean allowed(Permission permission, String instance) {
+            return accessControl.authorize(identity, permission, instance).allowed();
+          }
+
+          @Override
+          public boolean authenticated() {
+            return !anonymous;
+          }
+        };
+    FullHttpResponse response = route(request.protocolVersion(), path, query, caller);
+    if (response.status().equals(HttpResponseStatus.UNAUTHORIZED)) {
+      response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"hearth\"");
+    }
+    return response;
   }
 
   private Credentials credentials(ChannelHandlerContext ctx, HttpRequest request) {

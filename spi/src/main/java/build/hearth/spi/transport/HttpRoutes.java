@@ -103,6 +103,14 @@ public interface HttpRoutes {
      * @param instanceName the instance, {@code ""} for the default one
      */
     boolean allowed(Permission permission, String instanceName);
+
+    /**
+     * {@return whether the caller sent credentials; a refusal of a caller that did not is 401, so
+     * it knows to send them, as for every other route} True by default.
+     */
+    default boolean authenticated() {
+      return true;
+    }
   }
 
   /**
