@@ -115,7 +115,7 @@ class ConfigErrorsTest {
     assertThat(e.getMessage())
         .isEqualTo(
             "scheduler (line 3): unknown field 'scheduler'; did you mean 'schedulers'? Known"
-                + " fields here: blobStores, actionCacheStores, schedulers, servers, workers");
+                + " fields here: blobStores, actionCacheStores, schedulers, servers, workers, web");
   }
 
   @Test
