@@ -227,6 +227,8 @@ class WebUiBrowserTest {
     HttpResponse<String> nobody =
         http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
     assertThat(nobody.statusCode()).isEqualTo(401);
+    assertThat(nobody.headers().firstValue("www-authenticate")).contains("Bearer realm=\"hearth\"");
+    assertThat(nobody.body()).doesNotContain("secret-instance");
   }
 
   @Test
