@@ -3,8 +3,9 @@
  * ConfiguredStores}, {@code Closer}) and {@code build.hearth.core.config} (the configuration reader
  * and {@code PersistentWorkersConfig}); the persistent-worker statistics are the API's {@code
  * PoolStats}. Every other package is the engine's inside: exported only to Hearth's own transport
- * ({@code build.hearth.grpc}), remote worker ({@code build.hearth.agent}) and server ({@code
- * build.hearth.server}), so an embedder or plugin on the module path cannot come to depend on it.
+ * ({@code build.hearth.grpc}), remote worker ({@code build.hearth.agent}), server ({@code
+ * build.hearth.server}) and web UI ({@code build.hearth.web}, which reads executions, schedulers
+ * and workers' reports), so an embedder or plugin on the module path cannot come to depend on it.
  * The layering tests in hearth-architecture-tests hold the class path to the same rules.
  */
 module build.hearth.core {
@@ -34,7 +35,8 @@ module build.hearth.core {
   exports build.hearth.core.execution to
       build.hearth.grpc,
       build.hearth.agent,
-      build.hearth.server;
+      build.hearth.server,
+      build.hearth.web;
   exports build.hearth.core.internal to
       build.hearth.grpc,
       build.hearth.agent,
@@ -42,7 +44,8 @@ module build.hearth.core {
   exports build.hearth.core.ops to
       build.hearth.grpc,
       build.hearth.agent,
-      build.hearth.server;
+      build.hearth.server,
+      build.hearth.web;
   exports build.hearth.core.process to
       build.hearth.grpc,
       build.hearth.agent,
@@ -58,7 +61,8 @@ module build.hearth.core {
   exports build.hearth.core.scheduler to
       build.hearth.grpc,
       build.hearth.agent,
-      build.hearth.server;
+      build.hearth.server,
+      build.hearth.web;
   exports build.hearth.core.security to
       build.hearth.grpc,
       build.hearth.agent,

@@ -33,6 +33,7 @@ final class Layering {
   static final String AGENT = "build.hearth.agent..";
   static final String SERVER = "build.hearth.server..";
   static final String REDIS = "build.hearth.redis..";
+  static final String WEB = "build.hearth.web..";
 
   /** The gRPC module's packages that serve clients, which only the transport assembles. */
   static final String[] GRPC_SERVER_SIDE = {
@@ -265,6 +266,37 @@ final class Layering {
                   + " core.config, core.internal and core.process only, never on the worker,"
                   + " execution, scheduler or exec roots above it");
 
+  static final ArchRule WEB_READS_THE_MODEL_ONLY =
+      noClasses()
+          .that()
+          .resideInAPackage(WEB)
+          .should()
+          .dependOnClassesThat(
+              JavaClass.Predicates.resideInAnyPackage(
+                      GRPC, AGENT, SERVER, "io.grpc..", "io.netty..", "com.fasterxml.jackson..")
+                  .or(
+                      JavaClass.Predicates.resideInAPackage(CORE)
+                          .and(
+                              JavaClass.Predicates.resideOutsideOfPackages(
+                                  "build.hearth.core.execution..",
+                                  "build.hearth.core.ops..",
+                                  "build.hearth.core.scheduler.."))))
+          .because(
+              "the web UI is a page on the HTTP side of the port: it reads the same model as /admin"
+                  + " (core.ops, core.scheduler) and hears executions (core.execution), and reaches"
+                  + " the rest through api and spi; it never touches a transport or the server");
+
+  static final ArchRule ONLY_THE_SERVER_USES_THE_WEB_UI =
+      noClasses()
+          .that()
+          .resideOutsideOfPackages(WEB, SERVER)
+          .should()
+          .dependOnClassesThat()
+          .resideInAPackage(WEB)
+          .because(
+              "the server assembles the web UI beside the transports; the engine and the"
+                  + " transports must not depend on its pages");
+
   static final ArchRule CORE_INTERNAL_ONLY_WHERE_EXPORTED =
       noClasses()
           .that()
@@ -314,6 +346,8 @@ final class Layering {
           ONLY_GRPC_HTTP_AND_TLS_USE_GRPCS_INTERNAL_APIS,
           GRPC_TLS_USES_NO_SERVICE,
           CORE_SANDBOX_SITS_ON_CONFIG_AND_PROCESS,
+          WEB_READS_THE_MODEL_ONLY,
+          ONLY_THE_SERVER_USES_THE_WEB_UI,
           CORE_INTERNAL_ONLY_WHERE_EXPORTED,
           SPI_INTERNAL_STAYS_IN_SPI,
           NO_PACKAGE_CYCLES);

@@ -20,6 +20,7 @@ import build.hearth.core.Storage;
 import build.hearth.core.config.AccessConfig;
 import build.hearth.core.config.HearthConfig;
 import build.hearth.core.security.ConfiguredAccessControl;
+import build.hearth.spi.security.Permission;
 import build.hearth.spi.security.Refusal;
 import build.hearth.spi.security.RefusalReason;
 import build.hearth.spi.storage.ActionCacheStore;
@@ -146,12 +147,36 @@ class AccessInterceptorTest {
     ContentAddressableStorage cas = Storage.cas(blobs);
     ActionCache actionCache = Storage.actionCache(actionCacheStore, cas);
     HttpRoutes routes =
-        (path, query) ->
-            switch (path) {
+        new HttpRoutes() {
+          @Override
+          public Optional<Response> get(String path, String query) {
+            return switch (path) {
               case "/metrics", "/healthz", "/admin" ->
                   Optional.of(HttpRoutes.Response.ok("text/plain", "ok " + path + "\n"));
               default -> Optional.empty();
             };
+          }
+
+          // Like the web UI's pages: they decide per instance what the caller sees.
+          @Override
+          public boolean checksAccess(String path) {
+            return path.equals("/pages");
+          }
+
+          @Override
+          public Optional<Response> get(String path, String query, Caller caller) {
+            return Optional.of(
+                HttpRoutes.Response.ok(
+                    "text/plain",
+                    "read '': "
+                        + caller.allowed(Permission.READ, "")
+                        + ", read team-a: "
+                        + caller.allowed(Permission.READ, "team-a")
+                        + ", authenticated: "
+                        + caller.authenticated()
+                        + "\n"));
+          }
+        };
     transport =
         GrpcTransport.start(
             TransportContext.newBuilder("auth", "127.0.0.1", 0)
@@ -486,6 +511,26 @@ class AccessInterceptorTest {
     assertThat(adminFull.statusCode()).isEqualTo(200);
     assertThat(adminFull.body()).isEqualTo("ok /admin\n");
     assertThat(get(http, base + "/unknown", FULL).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void routesThatCheckAccessThemselvesAreHandedWhatTheCallerMayDo() throws Exception {
+    HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+    String pages = "http://127.0.0.1:" + transport.port() + "/pages";
+
+    assertThat(get(http, pages, TEAM).body())
+        .isEqualTo("read '': false, read team-a: true, authenticated: true\n");
+    assertThat(get(http, pages, READER).body())
+        .isEqualTo("read '': true, read team-a: true, authenticated: true\n");
+    // No credentials: the anonymous identity, which the routes answer 401 for what it lacks.
+    assertThat(get(http, pages, null).body())
+        .isEqualTo("read '': false, read team-a: false, authenticated: false\n");
+
+    HttpResponse<String> wrong = get(http, pages, "wrong-token");
+    assertThat(wrong.statusCode()).isEqualTo(401);
+    assertThat(wrong.headers().firstValue("www-authenticate")).contains("Bearer realm=\"hearth\"");
+    assertThat(wrong.body()).doesNotContain("read");
+    assertThat(refusals).anySatisfy(r -> assertThat(r.permission()).isEqualTo(Permission.READ));
   }
 
   private static HttpResponse<String> get(HttpClient http, String uri, String token)

@@ -33,6 +33,9 @@ import build.hearth.spi.transport.TransportProviderRegistry;
 import build.hearth.spi.worker.ActionOutcome;
 import build.hearth.spi.worker.ExecutionTask;
 import build.hearth.spi.worker.WorkerSpec;
+import build.hearth.web.ActionLinks;
+import build.hearth.web.RecentActions;
+import build.hearth.web.WebUi;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -147,6 +150,9 @@ public final class HearthServer implements AutoCloseable {
     final Map<String, ContentAddressableStorage> casByInstance = new HashMap<>();
     final Map<String, WorkerRuntime> workers = new LinkedHashMap<>();
     final List<Transport> transports = new ArrayList<>();
+    // The web UI's record of recent executions, fed by every instance's execution service.
+    final RecentActions recentActions;
+    final ActionLinks links;
     ConfiguredStores stores;
     Metrics metrics;
     AdminRoutes admin;
@@ -157,6 +163,10 @@ public final class HearthServer implements AutoCloseable {
     Startup(HearthConfig config, StoreProviderRegistry storeProviders) {
       this.config = config;
       this.storeProviders = storeProviders;
+      this.recentActions =
+          RecentActions.create(
+              config.web().recentActions(), config.web().recentActionsMaxBytes(), clock);
+      this.links = ActionLinks.of(config.web().externalUrl());
     }
 
     /** Opens every configured store and the metrics that watch them. */
@@ -218,8 +228,17 @@ public final class HearthServer implements AutoCloseable {
               .maxBatchSizeBytes(server.maxBatchSizeBytes())
               .limits(server.limits())
               .limitRefusals(metrics.limitRefusalCounter(server.name()));
+      WebUi.Builder web =
+          WebUi.newBuilder(recentActions, links).workerReports(reports).clock(clock);
+      schedulers.forEach(web::scheduler);
       for (InstanceConfig instance : server.instances().values()) {
-        context.instance(instanceServices(instance));
+        InstanceServices services = instanceServices(instance);
+        context.instance(services);
+        web.instance(services.name(), services.cas(), services.actionCache());
+      }
+      if (config.web().enabled()) {
+        // The pages answer only under /ui/; everything else goes on to metrics and admin.
+        routes = web.build().orElse(routes);
       }
       server
           .workerApi()
@@ -271,10 +290,17 @@ public final class HearthServer implements AutoCloseable {
                           .actionCache(actionCache)
                           .scheduler(schedulers.get(e.scheduler()))
                           .completionExecutor(completions)
-                          .listener(metrics.executionListener(instance.name()))
+                          .listener(listener(instance.name()))
                           .build());
       return new InstanceServices(
           instance.name(), cas, actionCache, instance.actionCacheUpdates(), execution);
+    }
+
+    /** The metrics' listener of an instance's executions, behind the web UI's recorder. */
+    private build.hearth.core.execution.ExecutionListener listener(String instanceName) {
+      build.hearth.core.execution.ExecutionListener metered =
+          metrics.executionListener(instanceName);
+      return config.web().enabled() ? recentActions.listener(instanceName, metered) : metered;
     }
 
     /** Starts the in-process workers, each connected to its scheduler. */

@@ -39,6 +39,7 @@ final class ConfigBinder {
   private static final String SERVERS = "servers";
   private static final String WORKERS = "workers";
   private static final String METRICS = "metrics";
+  private static final String WEB = "web";
 
   /** The file's names of the property types. */
   private static final Map<String, PropertyType> PROPERTY_TYPES =
@@ -105,7 +106,8 @@ final class ConfigBinder {
             SCHEDULERS,
             SERVERS,
             WORKERS,
-            METRICS);
+            METRICS,
+            WEB);
     Map<String, StoreConfig> blobStores = stores(fields.optional(BLOB_STORES), "blob store");
     Map<String, StoreConfig> actionCacheStores =
         stores(fields.optional(ACTION_CACHE_STORES), "action-cache store");
@@ -128,8 +130,15 @@ final class ConfigBinder {
             .optional(METRICS)
             .map(ConfigBinder::maxPersistentWorkerSeries)
             .orElse(HearthConfig.DEFAULT_MAX_PERSISTENT_WORKER_SERIES);
+    WebConfig web = fields.optional(WEB).map(WebBinder::web).orElse(WebConfig.DEFAULTS);
     return new HearthConfig(
-        blobStores, actionCacheStores, schedulers, servers, workers, maxPersistentWorkerSeries);
+        blobStores,
+        actionCacheStores,
+        schedulers,
+        servers,
+        workers,
+        maxPersistentWorkerSeries,
+        web);
   }
 
   /** The top-level {@code metrics} object; it holds one bound for now. */

@@ -58,6 +58,7 @@ public final class HearthConfig {
    * does not say ({@code metrics.maxPersistentWorkerSeries}): 500.
    */
   public static final int DEFAULT_MAX_PERSISTENT_WORKER_SERIES = 500;
+  private final WebConfig web;
 
   HearthConfig(
       Map<String, StoreConfig> blobStores,
@@ -71,7 +72,8 @@ public final class HearthConfig {
         schedulers,
         servers,
         workers,
-        DEFAULT_MAX_PERSISTENT_WORKER_SERIES);
+        DEFAULT_MAX_PERSISTENT_WORKER_SERIES,
+        WebConfig.DEFAULTS);
   }
 
   HearthConfig(
@@ -80,8 +82,10 @@ public final class HearthConfig {
       Map<String, SchedulerConfig> schedulers,
       List<ServerConfig> servers,
       List<WorkerConfig> workers,
-      int maxPersistentWorkerSeries) {
+      int maxPersistentWorkerSeries,
+      WebConfig web) {
     this.maxPersistentWorkerSeries = maxPersistentWorkerSeries;
+    this.web = Objects.requireNonNull(web, "web");
     this.blobStores = Collections.unmodifiableMap(new LinkedHashMap<>(blobStores));
     this.actionCacheStores = Collections.unmodifiableMap(new LinkedHashMap<>(actionCacheStores));
     this.schedulers = Collections.unmodifiableMap(new LinkedHashMap<>(schedulers));
@@ -177,6 +181,11 @@ public final class HearthConfig {
   }
 
   /** Reads a configuration file as UTF-8 text, with errors that name the file. */
+  /** {@return the web UI's settings: the {@code web} section, or its defaults} */
+  public WebConfig web() {
+    return web;
+  }
+
   static String readFile(Path file) {
     byte[] bytes;
     try {
@@ -219,13 +228,20 @@ public final class HearthConfig {
         && schedulers.equals(that.schedulers)
         && servers.equals(that.servers)
         && workers.equals(that.workers)
-        && maxPersistentWorkerSeries == that.maxPersistentWorkerSeries;
+        && maxPersistentWorkerSeries == that.maxPersistentWorkerSeries
+        && web.equals(that.web);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(
-        blobStores, actionCacheStores, schedulers, servers, workers, maxPersistentWorkerSeries);
+        blobStores,
+        actionCacheStores,
+        schedulers,
+        servers,
+        workers,
+        maxPersistentWorkerSeries,
+        web);
   }
 
   @Override
@@ -240,6 +256,8 @@ public final class HearthConfig {
         + servers
         + ", workers="
         + workers
+        + ", web="
+        + web
         + "}";
   }
 }

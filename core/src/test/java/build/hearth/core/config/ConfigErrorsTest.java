@@ -116,7 +116,7 @@ class ConfigErrorsTest {
         .isEqualTo(
             "scheduler (line 3): unknown field 'scheduler'; did you mean 'schedulers'? Known"
                 + " fields here: blobStores, actionCacheStores, schedulers, servers, workers,"
-                + " metrics");
+                + " metrics, web");
   }
 
   @Test

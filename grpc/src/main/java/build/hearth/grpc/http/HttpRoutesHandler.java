@@ -4,6 +4,7 @@ import build.hearth.spi.security.AccessControl;
 import build.hearth.spi.security.Authentication;
 import build.hearth.spi.security.Credentials;
 import build.hearth.spi.security.Decision;
+import build.hearth.spi.security.Identity;
 import build.hearth.spi.security.Permission;
 import build.hearth.spi.security.Refusal;
 import build.hearth.spi.security.RefusalReason;
@@ -44,7 +45,10 @@ import org.slf4j.LoggerFactory;
  * path {@code admin}. The caller's credentials are its {@code authorization: Bearer} header, the
  * TLS peer certificates of the connection's {@link SslHandler} and its remote address. A caller
  * without credentials is answered 401 with {@code WWW-Authenticate: Bearer}, wrong credentials
- * likewise, and an identity without the permission 403, each with a one-line reason.
+ * likewise, and an identity without the permission 403, each with a one-line reason. Paths whose
+ * routes {@linkplain HttpRoutes#checksAccess check access} themselves (the web UI, per instance)
+ * need only an authenticated caller here; the routes are handed a {@link HttpRoutes.Caller} that
+ * asks the access control for each permission.
  *
  * <p>Routes run on the connection's event loop, as {@link HttpRoutes} allows. One instance per
  * connection.
@@ -120,11 +124,15 @@ final class HttpRoutesHandler extends ChannelInboundHandlerAdapter {
       badRequest(ctx, e);
       return;
     }
-    Optional<FullHttpResponse> refusal = check(ctx, request, path);
-    if (refusal.isPresent()) {
-      response = refusal.get();
+    if (routes.checksAccess(path)) {
+      response = routeChecked(ctx, request, path, query);
     } else {
-      response = route(version, path, query);
+      Optional<FullHttpResponse> refusal = check(ctx, request, path);
+      if (refusal.isPresent()) {
+        response = refusal.get();
+      } else {
+        response = route(version, path, query, null);
+      }
     }
     response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
     if (request.method().equals(HttpMethod.HEAD)) {
@@ -159,13 +167,7 @@ final class HttpRoutesHandler extends ChannelInboundHandlerAdapter {
       return Optional.empty();
     }
     Permission permission = needed.get();
-    Credentials credentials =
-        Credentials.newBuilder()
-            .remoteAddress(ctx.channel().remoteAddress())
-            .authorization(request.headers().get(HttpHeaderNames.AUTHORIZATION))
-            .tlsSession(tlsSession(ctx))
-            .build();
-    Authentication authentication = accessControl.authenticate(credentials);
+    Authentication authentication = accessControl.authenticate(credentials(ctx, request));
     RefusalReason reason;
     String message;
     String identity = null;
@@ -196,17 +198,74 @@ final class HttpRoutesHandler extends ChannelInboundHandlerAdapter {
     return Optional.of(response);
   }
 
-  /** The verified client certificates of the connection's TLS session; none without TLS. */
+  /**
+   * Routes a path whose routes check permissions themselves: the caller must authenticate (401
+   * otherwise), and the routes ask the {@link HttpRoutes.Caller} what the identity may see.
+   */
+  private FullHttpResponse routeChecked(
+      ChannelHandlerContext ctx, HttpRequest request, String path, String query) {
+    Authentication authentication = accessControl.authenticate(credentials(ctx, request));
+    if (authentication.identity().isEmpty()) {
+      RefusalReason reason = authentication.reason().orElseThrow();
+      // Logged and counted under the permission every such page needs at least.
+      accessControl.refused(
+          new Refusal(
+              reason,
+              Permission.READ,
+              null,
+              null,
+              ctx.channel().remoteAddress(),
+              authentication.message()));
+      FullHttpResponse response =
+          text(
+              request.protocolVersion(),
+              HttpResponseStatus.UNAUTHORIZED,
+              authentication.message().replace('\n', ' ') + "\n");
+      response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"hearth\"");
+      return response;
+    }
+    Identity identity = authentication.identity().get();
+    boolean anonymous = identity.kind() == Identity.Kind.ANONYMOUS;
+    HttpRoutes.Caller caller =
+        new HttpRoutes.Caller() {
+          @Override
+          public boolean allowed(Permission permission, String instance) {
+            return accessControl.authorize(identity, permission, instance).allowed();
+          }
+
+          @Override
+          public boolean authenticated() {
+            return !anonymous;
+          }
+        };
+    FullHttpResponse response = route(request.protocolVersion(), path, query, caller);
+    if (response.status().equals(HttpResponseStatus.UNAUTHORIZED)) {
+      response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"hearth\"");
+    }
+    return response;
+  }
+
+  private Credentials credentials(ChannelHandlerContext ctx, HttpRequest request) {
+    return Credentials.newBuilder()
+        .remoteAddress(ctx.channel().remoteAddress())
+        .authorization(request.headers().get(HttpHeaderNames.AUTHORIZATION))
+        .tlsSession(tlsSession(ctx))
+        .build();
+  }
+
   /** The connection's TLS session, or null on a plaintext connection. */
   private static SSLSession tlsSession(ChannelHandlerContext ctx) {
     SslHandler ssl = ctx.pipeline().get(SslHandler.class);
     return ssl == null ? null : ssl.engine().getSession();
   }
 
-  private FullHttpResponse route(HttpVersion version, String path, String query) {
+  /** Answers from the routes; {@code caller} is null for paths the transport checked itself. */
+  private FullHttpResponse route(
+      HttpVersion version, String path, String query, HttpRoutes.Caller caller) {
     FullHttpResponse response;
     try {
-      Optional<HttpRoutes.Response> routed = routes.get(path, query);
+      Optional<HttpRoutes.Response> routed =
+          caller == null ? routes.get(path, query) : routes.get(path, query, caller);
       if (routed.isEmpty()) {
         response = text(version, HttpResponseStatus.NOT_FOUND, "not found: " + path + "\n");
       } else {

@@ -1,5 +1,6 @@
 package build.hearth.spi.transport;
 
+import build.hearth.spi.security.Permission;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 import java.util.Optional;
@@ -32,6 +33,32 @@ public interface HttpRoutes {
   Optional<Response> get(String path, String query);
 
   /**
+   * Whether these routes decide themselves what the caller may see at {@code path}, per instance,
+   * through the {@link Caller} handed to {@link #get(String, String, Caller)}. The transport then
+   * only requires an authenticated caller (401 otherwise) instead of the {@code admin} permission
+   * it requires for paths it does not know. False by default.
+   *
+   * @param path the request's path without the query
+   * @return true if {@link #get(String, String, Caller)} checks the permissions of {@code path}
+   */
+  default boolean checksAccess(String path) {
+    return false;
+  }
+
+  /**
+   * The answer to {@code GET path} for an authenticated caller, for routes that {@linkplain
+   * #checksAccess check access} themselves; by default {@link #get(String, String)}.
+   *
+   * @param path the request's path without the query
+   * @param query the query string without the {@code ?}, or {@code ""}
+   * @param caller what the caller may do
+   * @return the answer, or empty
+   */
+  default Optional<Response> get(String path, String query, Caller caller) {
+    return get(path, query);
+  }
+
+  /**
    * {@return routes that answer from this, then from {@code other} for the paths this does not
    * serve}
    *
@@ -39,10 +66,51 @@ public interface HttpRoutes {
    */
   default HttpRoutes orElse(HttpRoutes other) {
     Objects.requireNonNull(other, "other");
-    return (path, query) -> {
-      Optional<Response> response = get(path, query);
-      return response.isPresent() ? response : other.get(path, query);
+    HttpRoutes first = this;
+    return new HttpRoutes() {
+      @Override
+      public Optional<Response> get(String path, String query) {
+        Optional<Response> response = first.get(path, query);
+        return response.isPresent() ? response : other.get(path, query);
+      }
+
+      @Override
+      public boolean checksAccess(String path) {
+        return first.checksAccess(path) || other.checksAccess(path);
+      }
+
+      @Override
+      public Optional<Response> get(String path, String query, Caller caller) {
+        Optional<Response> response = first.get(path, query, caller);
+        return response.isPresent() ? response : other.get(path, query, caller);
+      }
     };
+  }
+
+  /**
+   * What an authenticated HTTP caller may do, asked by routes that {@linkplain #checksAccess check
+   * access} themselves. Thread-safe; answers from memory.
+   */
+  @FunctionalInterface
+  interface Caller {
+    /** A caller allowed everything, for embedders and tests without access control. */
+    Caller ANYONE = (permission, instanceName) -> true;
+
+    /**
+     * {@return whether the caller holds {@code permission} on {@code instanceName}}
+     *
+     * @param permission the permission, such as {@link Permission#READ}
+     * @param instanceName the instance, {@code ""} for the default one
+     */
+    boolean allowed(Permission permission, String instanceName);
+
+    /**
+     * {@return whether the caller sent credentials; a refusal of a caller that did not is 401, so
+     * it knows to send them, as for every other route} True by default.
+     */
+    default boolean authenticated() {
+      return true;
+    }
   }
 
   /**

@@ -1,0 +1,223 @@
+package build.hearth.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import build.bazel.remote.execution.v2.Directory;
+import build.bazel.remote.execution.v2.ExecuteResponse;
+import build.bazel.remote.execution.v2.FileNode;
+import build.bazel.remote.execution.v2.Tree;
+import build.hearth.api.ContentAddressableStorage;
+import build.hearth.api.Digest;
+import build.hearth.api.PoolLimits;
+import build.hearth.api.PoolStats;
+import build.hearth.api.RetirementReason;
+import build.hearth.api.ToolProtocol;
+import build.hearth.core.Storage;
+import build.hearth.core.ops.WorkerReports;
+import build.hearth.core.storage.MemoryBlobStoreProvider;
+import build.hearth.spi.security.Permission;
+import build.hearth.spi.storage.StoreContext;
+import build.hearth.spi.storage.StoreSettings;
+import build.hearth.spi.transport.HttpRoutes;
+import com.google.protobuf.ByteString;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import org.junit.jupiter.api.Test;
+
+/** The pages without a browser: what each shows, to whom, and what it refuses. */
+class WebUiTest {
+  private static final Instant NOW = Instant.parse("2026-12-07T12:00:00Z");
+  private static final Clock CLOCK = Clock.fixed(NOW, ZoneOffset.UTC);
+
+  private final ContentAddressableStorage cas =
+      Storage.cas(
+          new MemoryBlobStoreProvider()
+              .create(
+                  StoreContext.newBuilder("cas", StoreSettings.of("blobStores.cas", Map.of()))
+                      .build()));
+  private final RecentActions recent = RecentActions.create(100, 1 << 20, CLOCK);
+  private final WorkerReports reports = new WorkerReports(CLOCK);
+  private final WebUi ui =
+      WebUi.newBuilder(recent, ActionLinks.of(""))
+          .instance("", cas, Optional.empty())
+          .instance("team", cas, Optional.empty())
+          .workerReports(reports)
+          .clock(CLOCK)
+          .build();
+
+  private static final HttpRoutes.Caller READ_DEFAULT_ONLY =
+      (permission, instance) -> permission == Permission.READ && instance.isEmpty();
+
+  private String page(String path, String query, HttpRoutes.Caller caller, int status) {
+    HttpRoutes.Response response = ui.get(path, query, caller).orElseThrow();
+    String body = new String(response.body(), StandardCharsets.UTF_8);
+    assertThat(response.status()).as(body).isEqualTo(status);
+    assertThat(response.contentType()).isEqualTo("text/html; charset=utf-8");
+    return body;
+  }
+
+  @Test
+  void theOverviewShowsPersistentWorkersByKeyWithWarmAndColdRequests() {
+    PoolStats.Counters counters =
+        new PoolStats.Counters(
+            2,
+            0,
+            9,
+            7,
+            2,
+            0,
+            0,
+            0,
+            0,
+            Map.of(RetirementReason.MAX_REQUESTS, 1L),
+            9,
+            Duration.ofSeconds(3));
+    PoolStats.ProcessStats process =
+        new PoolStats.ProcessStats(
+            4242,
+            PoolStats.ProcessState.IDLE,
+            0,
+            5,
+            OptionalLong.of(50L << 20),
+            NOW.minusSeconds(120),
+            NOW.minusSeconds(7),
+            Path.of("/tmp/p"),
+            Optional.empty());
+    PoolStats.KeyStats key =
+        new PoolStats.KeyStats(
+            "javac-<17>",
+            "javac",
+            "abc",
+            ToolProtocol.PROTO,
+            false,
+            PoolLimits.DEFAULTS,
+            0,
+            1,
+            0,
+            0,
+            0,
+            1,
+            counters,
+            List.of(process));
+    PoolStats pool = new PoolStats(NOW, 4, 1, 1, 0, counters, List.of(key));
+    reports.update(new WorkerReports.Report("w1", "main", true, NOW, Optional.of(pool)));
+
+    String body = page("/ui/", "", HttpRoutes.Caller.ANYONE, 200);
+
+    assertThat(body)
+        .contains("javac-&lt;17&gt;")
+        .doesNotContain("javac-<17>")
+        .contains("<td>7</td><td>2</td>") // warm, cold
+        .contains("max_requests 1")
+        .contains("pid 4242 idle, 5 requests, 50.0 MiB, age 2 min 0 s, idle 7.0 s");
+  }
+
+  @Test
+  void withoutMetricsTheOverviewShowsOnlyTheReadableInstancesActions() {
+    reports.update(new WorkerReports.Report("secret-worker", "main", true, NOW, Optional.empty()));
+    Digest mine = Digest.of(ByteString.copyFromUtf8("mine"));
+    Digest theirs = Digest.of(ByteString.copyFromUtf8("theirs"));
+    recent.record("", mine, ExecuteResponse.getDefaultInstance());
+    recent.record("team", theirs, ExecuteResponse.getDefaultInstance());
+
+    String body = page("/ui/", "", READ_DEFAULT_ONLY, 200);
+
+    assertThat(body)
+        .contains(mine.hash().substring(0, 12))
+        .doesNotContain(theirs.hash().substring(0, 12))
+        .doesNotContain("secret-worker")
+        .contains("metrics</code> permission");
+    assertThat(
+            page(
+                "/ui/action/" + theirs.hash() + "/" + theirs.sizeBytes(),
+                "instance=team",
+                READ_DEFAULT_ONLY,
+                403))
+        .contains("read permission on instance");
+  }
+
+  @Test
+  void withoutACallerNothingIsShown() {
+    HttpRoutes.Response response =
+        ui.get("/ui/action/" + Digest.EMPTY.hash() + "/0", "").orElseThrow();
+    assertThat(response.status()).isEqualTo(401);
+    assertThat(ui.checksAccess("/ui/")).isTrue();
+    assertThat(ui.checksAccess("/uix")).isFalse();
+    assertThat(ui.get("/metrics", "", HttpRoutes.Caller.ANYONE)).isEmpty();
+  }
+
+  @Test
+  void unknownInstancesActionsAndKindsAreNotFound() {
+    Digest absent = Digest.of(ByteString.copyFromUtf8("absent"));
+    assertThat(page(ActionLinks.of("").action("", absent), "", HttpRoutes.Caller.ANYONE, 404))
+        .contains("no action " + absent.hash());
+    assertThat(
+            page(
+                "/ui/action/" + absent.hash() + "/6",
+                "instance=nope",
+                HttpRoutes.Caller.ANYONE,
+                404))
+        .contains("no instance 'nope'");
+    assertThat(page("/ui/shell/" + absent.hash() + "/6", "", HttpRoutes.Caller.ANYONE, 404))
+        .contains("no page kind 'shell'");
+    assertThat(page("/ui/blob/" + absent.hash() + "/6", "", HttpRoutes.Caller.ANYONE, 404))
+        .isNotEmpty();
+  }
+
+  @Test
+  void blobsAreToldApartAsTextOrBinaryAndTreesListTheirDirectories() {
+    Digest text = cas.put(ByteString.copyFromUtf8("<script>alert(1)</script>"));
+    Digest binary = cas.put(ByteString.copyFrom(new byte[] {1, 0, 2, (byte) 0xff}));
+    assertThat(
+            page(
+                "/ui/blob/" + text.hash() + "/" + text.sizeBytes(),
+                "",
+                HttpRoutes.Caller.ANYONE,
+                200))
+        .contains("&lt;script&gt;alert(1)&lt;/script&gt;")
+        .doesNotContain("<script>alert");
+    assertThat(
+            page(
+                "/ui/blob/" + binary.hash() + "/" + binary.sizeBytes(),
+                "",
+                HttpRoutes.Caller.ANYONE,
+                200))
+        .contains("binary (4 B): not shown");
+    HttpRoutes.Response raw =
+        ui.get("/ui/raw/" + binary.hash() + "/4", "", HttpRoutes.Caller.ANYONE).orElseThrow();
+    assertThat(raw.body()).containsExactly(1, 0, 2, (byte) 0xff);
+    assertThat(raw.contentType()).isEqualTo("application/octet-stream");
+
+    Directory child =
+        Directory.newBuilder()
+            .addFiles(FileNode.newBuilder().setName("a\"b.txt").setDigest(text.toProto()))
+            .build();
+    Digest tree =
+        cas.putMessage(
+            Tree.newBuilder().setRoot(Directory.getDefaultInstance()).addChildren(child).build());
+    assertThat(
+            page(
+                "/ui/tree/" + tree.hash() + "/" + tree.sizeBytes(),
+                "",
+                HttpRoutes.Caller.ANYONE,
+                200))
+        .contains("2 directories")
+        .contains(">a\"b.txt</a>")
+        .contains("name=a%22b.txt");
+    assertThat(
+            page(
+                "/ui/directory/" + text.hash() + "/" + text.sizeBytes(),
+                "",
+                HttpRoutes.Caller.ANYONE,
+                400))
+        .contains("is not a Directory");
+  }
+}
