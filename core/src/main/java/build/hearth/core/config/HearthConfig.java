@@ -58,6 +58,7 @@ public final class HearthConfig {
    * does not say ({@code metrics.maxPersistentWorkerSeries}): 500.
    */
   public static final int DEFAULT_MAX_PERSISTENT_WORKER_SERIES = 500;
+
   private final WebConfig web;
 
   HearthConfig(
