@@ -232,7 +232,7 @@ public final class HearthServer implements AutoCloseable {
           WebUi.newBuilder(recentActions, links).workerReports(reports).clock(clock);
       schedulers.forEach(web::scheduler);
       for (InstanceConfig instance : server.instances().values()) {
-        InstanceServices services = instanceServices(instance);
+        InstanceServices services = instanceServices(instance, pageLinks(server));
         context.instance(services);
         web.instance(services.name(), services.cas(), services.actionCache());
       }
@@ -261,7 +261,30 @@ public final class HearthServer implements AutoCloseable {
           .build();
     }
 
-    private InstanceServices instanceServices(InstanceConfig instance) {
+    /**
+     * The links put in failed actions' messages: under {@code web.externalUrl} when it is set, else
+     * under this server's own address (its host name when it listens on every address), since a
+     * path alone would not lead Bazel's user anywhere. A server on port 0 has no address before it
+     * starts; its messages carry the path only.
+     */
+    private ActionLinks pageLinks(ServerConfig server) {
+      if (!config.web().externalUrl().isEmpty() || server.port() == 0) {
+        return links;
+      }
+      String host = server.host();
+      if (host.equals("0.0.0.0") || host.equals("::")) {
+        try {
+          host = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+          return links;
+        }
+      }
+      String scheme = server.tls().isPresent() ? "https" : "http";
+      String authority = host.contains(":") ? "[" + host + "]" : host;
+      return ActionLinks.of(scheme + "://" + authority + ":" + server.port());
+    }
+
+    private InstanceServices instanceServices(InstanceConfig instance, ActionLinks pageLinks) {
       ContentAddressableStorage cas =
           metrics.cas(
               instance.name(),
@@ -291,6 +314,11 @@ public final class HearthServer implements AutoCloseable {
                           .scheduler(schedulers.get(e.scheduler()))
                           .completionExecutor(completions)
                           .listener(listener(instance.name()))
+                          .actionPages(
+                              digest ->
+                                  config.web().enabled()
+                                      ? pageLinks.action(instance.name(), digest)
+                                      : "")
                           .build());
       return new InstanceServices(
           instance.name(), cas, actionCache, instance.actionCacheUpdates(), execution);

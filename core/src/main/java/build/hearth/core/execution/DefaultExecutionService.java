@@ -40,6 +40,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -98,6 +99,7 @@ final class DefaultExecutionService implements ExecutionService {
   private final ReattachGrace reattachGrace;
   private final Executor completionExecutor;
   private final ExecutionListener listener;
+  private final Function<Digest, String> actionPages;
 
   private final ConcurrentHashMap<Digest, SharedExecution> inFlight = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, SharedExecution.Operation> byName =
@@ -125,7 +127,8 @@ final class DefaultExecutionService implements ExecutionService {
       int maxOperationsPerExecution,
       ReattachGrace reattachGrace,
       Executor completionExecutor,
-      ExecutionListener listener) {
+      ExecutionListener listener,
+      Function<Digest, String> actionPages) {
     this.instanceName = instanceName;
     this.operationPrefix = instanceName.isEmpty() ? "operations/" : instanceName + "/operations/";
     this.cas = cas;
@@ -144,6 +147,7 @@ final class DefaultExecutionService implements ExecutionService {
     this.reattachGrace = reattachGrace;
     this.completionExecutor = completionExecutor;
     this.listener = listener;
+    this.actionPages = actionPages;
   }
 
   @Override
@@ -437,6 +441,7 @@ final class DefaultExecutionService implements ExecutionService {
       logger.error("{}: building the response failed", execution.name(), e);
       response = failure(StatusCode.INTERNAL, "building the response failed: " + e);
     }
+    response = withActionPage(execution.actionDigest(), response);
     execution.complete(response);
     tellCompleted(execution.actionDigest(), response);
   }
@@ -470,6 +475,36 @@ final class DefaultExecutionService implements ExecutionService {
       response.setMessage(outcome.message());
     }
     return response.build();
+  }
+
+  /**
+   * Adds the failed action's page to the response's {@code message}, which Bazel prints with the
+   * failure; a successful or cancelled execution is returned as it is.
+   */
+  private ExecuteResponse withActionPage(Digest actionDigest, ExecuteResponse response) {
+    int code = response.getStatus().getCode();
+    boolean failed =
+        code != StatusCode.OK.value()
+            ? code != StatusCode.CANCELLED.value()
+            : response.getResult().getExitCode() != 0;
+    if (!failed) {
+      return response;
+    }
+    String page;
+    try {
+      page = actionPages.apply(actionDigest);
+    } catch (RuntimeException e) {
+      logger.warn("the address of action {}'s page could not be made", actionDigest, e);
+      return response;
+    }
+    if (page.isEmpty()) {
+      return response;
+    }
+    String message = response.getMessage();
+    String details = "details: " + page;
+    return response.toBuilder()
+        .setMessage(message.isEmpty() ? details : message + "\n" + details)
+        .build();
   }
 
   private static ExecuteResponse responseFor(SharedExecution execution, Throwable error) {

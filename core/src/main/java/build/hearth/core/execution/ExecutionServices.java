@@ -2,6 +2,7 @@ package build.hearth.core.execution;
 
 import build.hearth.api.ActionCache;
 import build.hearth.api.ContentAddressableStorage;
+import build.hearth.api.Digest;
 import build.hearth.api.ExecutionService;
 import build.hearth.core.internal.Durations;
 import build.hearth.core.scheduler.Scheduler;
@@ -13,6 +14,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Function;
 
 /**
  * Builds the {@link ExecutionService} of one REAPI instance: it reads actions from the instance's
@@ -96,6 +98,7 @@ public final class ExecutionServices {
     private ScheduledExecutorService timer;
     private Executor completionExecutor = Runnable::run;
     private ExecutionListener listener = ExecutionListener.NONE;
+    private Function<Digest, String> actionPages = digest -> "";
 
     private Builder() {}
 
@@ -255,6 +258,20 @@ public final class ExecutionServices {
     }
 
     /**
+     * Where a failed action's page is (the web UI's action page, issue 17), so that what Bazel
+     * prints for a failure leads to it: the page's address is added to the {@code message} of the
+     * ExecuteResponse of every execution that failed (a command that exited non-zero, or one that
+     * could not run, cancellations aside). By default no address is added.
+     *
+     * @param actionPages gives the page's absolute URL for an action digest; an empty string adds
+     *     nothing
+     */
+    public Builder actionPages(Function<Digest, String> actionPages) {
+      this.actionPages = Objects.requireNonNull(actionPages, "actionPages");
+      return this;
+    }
+
+    /**
      * Builds the service.
      *
      * @throws IllegalStateException if the CAS or the scheduler is missing, or the default timeout
@@ -289,7 +306,8 @@ public final class ExecutionServices {
           maxOperationsPerExecution,
           new ReattachGrace(reattachGrace, timer),
           completionExecutor,
-          listener);
+          listener,
+          actionPages);
     }
 
     private static Duration positive(Duration duration, String name) {

@@ -563,6 +563,48 @@ class ExecutionServiceTest {
   }
 
   @Test
+  void aFailedActionsMessageCarriesItsPageAndOthersDoNot() {
+    ExecutionService linked =
+        ExecutionServices.newBuilder()
+            .instanceName("main")
+            .cas(hearth.cas())
+            .actionCache(hearth.actionCache())
+            .scheduler(scheduler)
+            .clock(clock)
+            .timer(timer)
+            .actionPages(digest -> "https://hearth.example/ui/action/" + digest.hash())
+            .build();
+    FakeWorker worker = connectWorker();
+
+    Digest exitsNonZero = storeAction("false");
+    Execution failed =
+        linked.execute(request(exitsNonZero).toBuilder().setSkipCacheLookup(true).build());
+    worker
+        .last()
+        .complete(
+            new ActionOutcome(
+                ActionResult.newBuilder().setExitCode(1).build(), StatusCode.OK, "killed"));
+    assertThat(response(failed).getMessage())
+        .isEqualTo("killed\ndetails: https://hearth.example/ui/action/" + exitsNonZero.hash());
+
+    Digest cannotRun = storeAction("true");
+    Execution refused = linked.execute(request(cannotRun));
+    worker.last().fail(HearthException.invalidArgument("input tree has a '..' entry"));
+    assertThat(response(refused).getMessage())
+        .isEqualTo("details: https://hearth.example/ui/action/" + cannotRun.hash());
+
+    Digest succeeds = storeAction("echo", "ok");
+    Execution ok = linked.execute(request(succeeds));
+    worker.last().complete(ActionOutcome.completed(ActionResult.getDefaultInstance()));
+    assertThat(response(ok).getMessage()).isEmpty();
+
+    Digest cancelled = storeAction("sleep", "9");
+    Execution gone = linked.execute(request(cancelled));
+    worker.last().fail(new HearthException(StatusCode.CANCELLED, "cancelled by the test"));
+    assertThat(response(gone).getMessage()).isEmpty();
+  }
+
+  @Test
   void aCommandThatRanWithoutAMessageLeavesTheResponsesMessageEmpty() {
     FakeWorker worker = connectWorker();
     Execution execution = service.execute(request(storeAction("true")));
