@@ -80,33 +80,7 @@ public final class WorkerConfig {
         cacheMaxSizeBytes,
         persistentWorkers,
         ClientCredentialsConfig.NONE,
-        SandboxConfig.DEFAULT);
-  }
-
-  WorkerConfig(
-      String name,
-      String scheduler,
-      String instance,
-      int slots,
-      Map<String, List<String>> properties,
-      Path workDirectory,
-      Path cachePath,
-      long cacheMaxSizeBytes,
-      PersistentWorkersConfig persistentWorkers,
-      ClientCredentialsConfig credentials,
-      SandboxConfig sandbox) {
-    this(
-        name,
-        scheduler,
-        instance,
-        slots,
-        properties,
-        workDirectory,
-        cachePath,
-        cacheMaxSizeBytes,
-        persistentWorkers,
-        credentials,
-        sandbox,
+        SandboxConfig.DEFAULT,
         (int) DEFAULT_MAX_MESSAGE_BYTES,
         InstanceConfig.DEFAULT_MAX_DIRECTORY_BYTES);
   }
