@@ -52,8 +52,8 @@ import org.slf4j.LoggerFactory;
  * <p>Three pools: the service pool runs REAPI calls and is bounded by {@code limits.maxQueuedCalls}
  * ({@link CallAdmission}); the worker API has a pool of its own; a small dispatch pool only routes
  * each call to one of them. The connection limits ({@code maxConcurrentCallsPerConnection}, {@code
- * connectionIdleTimeout}) are grpc-netty's; the handshake and HTTP/1.1 deadlines are the shared
- * port's negotiator's ({@link SharedPortNegotiator}).
+ * connectionIdleTimeout}, {@code maxConnectionAge} with its grace) are grpc-netty's; the handshake
+ * and HTTP/1.1 deadlines are the shared port's negotiator's ({@link SharedPortNegotiator}).
  */
 final class GrpcTransport implements Transport {
   private static final Logger log = LoggerFactory.getLogger(GrpcTransport.class);
@@ -141,6 +141,16 @@ final class GrpcTransport implements Transport {
             .maxConcurrentCallsPerConnection(context.limits().maxConcurrentCallsPerConnection())
             // Closed with a GOAWAY, which clients answer by reconnecting when they next call.
             .maxConnectionIdle(context.limits().connectionIdleTimeout().toMillis(), MILLISECONDS);
+    // Off unless configured: grpc-netty's default is no age, which is what "off" means here.
+    context
+        .limits()
+        .maxConnectionAge()
+        .ifPresent(
+            age ->
+                builder
+                    .maxConnectionAge(age.toMillis(), MILLISECONDS)
+                    .maxConnectionAgeGrace(
+                        context.limits().maxConnectionAgeGrace().toMillis(), MILLISECONDS));
     return serve(
         context,
         settings,
