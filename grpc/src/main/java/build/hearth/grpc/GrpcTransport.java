@@ -6,6 +6,7 @@ import build.hearth.api.HearthException;
 import build.hearth.core.internal.Threads;
 import build.hearth.grpc.bytestream.ByteStreamService;
 import build.hearth.grpc.bytestream.UploadSessions;
+import build.hearth.grpc.bytestream.WriteLookaheads;
 import build.hearth.grpc.common.Instances;
 import build.hearth.grpc.http.SharedPortNegotiator;
 import build.hearth.grpc.reapi.ActionCacheService;
@@ -73,6 +74,7 @@ final class GrpcTransport implements Transport {
   private final ExecutorService dispatch;
   private final ScheduledExecutorService sweeper;
   private final UploadSessions sessions;
+  private final WriteLookaheads lookaheads;
   private final WorkerApiService workerApi; // null unless the host offers a WorkerHub
   private final ServerTls tls; // null for plaintext and in-process
   private final AtomicBoolean stopped = new AtomicBoolean();
@@ -85,6 +87,7 @@ final class GrpcTransport implements Transport {
       ExecutorService dispatch,
       ScheduledExecutorService sweeper,
       UploadSessions sessions,
+      WriteLookaheads lookaheads,
       WorkerApiService workerApi,
       ServerTls tls) {
     this.description = description;
@@ -94,6 +97,7 @@ final class GrpcTransport implements Transport {
     this.dispatch = dispatch;
     this.sweeper = sweeper;
     this.sessions = sessions;
+    this.lookaheads = lookaheads;
     this.workerApi = workerApi;
     this.tls = tls;
   }
@@ -240,6 +244,12 @@ final class GrpcTransport implements Transport {
                         hub, settings.workerKeepAliveInterval(), context.serverName()))
             .orElse(null);
     MalformedRequests malformed = new MalformedRequests();
+    WriteLookaheads lookaheads = new WriteLookaheads(context.limits());
+    if (builder instanceof NettyServerBuilder) {
+      // Tells each Write stream the size of what the transport deframes, on the transport's thread;
+      // the in-process transport learns it in the service instead.
+      builder.addStreamTracerFactory(lookaheads.tracerFactory());
+    }
     Server server =
         builder
             .executor(dispatch)
@@ -263,7 +273,11 @@ final class GrpcTransport implements Transport {
             .addService(
                 malformed.lenient(
                     new ByteStreamService(
-                            instances, sessions, settings.readChunkBytes(), CallIdentity::current)
+                            instances,
+                            sessions,
+                            settings.readChunkBytes(),
+                            CallIdentity::current,
+                            lookaheads)
                         .bindService()))
             .addService(malformed.lenient(new ActionCacheService(instances).bindService()))
             .addServices(
@@ -297,7 +311,16 @@ final class GrpcTransport implements Transport {
     String description = context.serverName() + " on " + where.apply(server);
     log.info("Serving REAPI over {}: {}, instances {}", kind, description, instances.describe());
     return new GrpcTransport(
-        description, server, executor, workerExecutor, dispatch, sweeper, sessions, workerApi, tls);
+        description,
+        server,
+        executor,
+        workerExecutor,
+        dispatch,
+        sweeper,
+        sessions,
+        lookaheads,
+        workerApi,
+        tls);
   }
 
   /** How many tasks wait for a thread of the service pool, for tests. */
@@ -308,6 +331,11 @@ final class GrpcTransport implements Transport {
   /** The upload sessions, for tests. */
   UploadSessions sessions() {
     return sessions;
+  }
+
+  /** The write lookahead, for tests. */
+  WriteLookaheads lookaheads() {
+    return lookaheads;
   }
 
   /** The bound port; -1 for an in-process server, which has none. */

@@ -37,6 +37,7 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
   private final UploadSessions sessions;
   private final int chunkSize;
   private final Supplier<Optional<Identity>> caller;
+  private final WriteLookaheads lookaheads;
 
   /**
    * Serves the CAS of {@code instances} as byte streams.
@@ -46,16 +47,19 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
    * @param chunkSize the most bytes of one {@code ReadResponse}
    * @param caller the current call's identity, if its credentials established one; with the peer's
    *     address, it says which client an upload counts against
+   * @param lookaheads the server's write lookahead, which bounds the bytes Write streams hold
    */
   public ByteStreamService(
       Instances instances,
       UploadSessions sessions,
       int chunkSize,
-      Supplier<Optional<Identity>> caller) {
+      Supplier<Optional<Identity>> caller,
+      WriteLookaheads lookaheads) {
     this.instances = instances;
     this.sessions = sessions;
     this.chunkSize = chunkSize;
     this.caller = caller;
+    this.lookaheads = lookaheads;
   }
 
   @Override
@@ -112,7 +116,8 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
             instances,
             sessions,
             (ServerCallStreamObserver<WriteResponse>) out,
-            UploadClient.current(caller.get()));
+            UploadClient.current(caller.get()),
+            lookaheads);
     call.start();
     return call;
   }
