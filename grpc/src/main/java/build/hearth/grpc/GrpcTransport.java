@@ -5,6 +5,7 @@ import static java.util.concurrent.TimeUnit.MILLISECONDS;
 import build.hearth.api.HearthException;
 import build.hearth.core.internal.Threads;
 import build.hearth.grpc.bytestream.ByteStreamService;
+import build.hearth.grpc.bytestream.ReadStalls;
 import build.hearth.grpc.bytestream.UploadSessions;
 import build.hearth.grpc.bytestream.WriteLookaheads;
 import build.hearth.grpc.common.Instances;
@@ -245,6 +246,7 @@ final class GrpcTransport implements Transport {
             .orElse(null);
     MalformedRequests malformed = new MalformedRequests();
     WriteLookaheads lookaheads = new WriteLookaheads(context.limits());
+    ReadStalls stalls = new ReadStalls(sweeper, context.limits().readStallTimeout());
     if (builder instanceof NettyServerBuilder) {
       // Tells each Write stream the size of what the transport deframes, on the transport's thread;
       // the in-process transport learns it in the service instead.
@@ -277,7 +279,8 @@ final class GrpcTransport implements Transport {
                             sessions,
                             settings.readChunkBytes(),
                             CallIdentity::current,
-                            lookaheads)
+                            lookaheads,
+                            stalls)
                         .bindService()))
             .addService(malformed.lenient(new ActionCacheService(instances).bindService()))
             .addServices(
@@ -287,6 +290,8 @@ final class GrpcTransport implements Transport {
             .addService(
                 malformed.lenient(
                     new OperationsGrpcService(instances, executor, sweeper).bindService()))
+            // Gives each ByteStream Read a context that ends it when its client stops reading.
+            .addStreamTracerFactory(stalls.tracerFactory())
             // Tells the execution service a client's cancel from a broken stream.
             .addStreamTracerFactory(ExecutionStreamEnds.tracerFactory())
             .build();

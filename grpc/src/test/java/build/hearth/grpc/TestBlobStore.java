@@ -24,6 +24,7 @@ public final class TestBlobStore implements BlobStore {
   private final Set<Digest> hidden = ConcurrentHashMap.newKeySet();
   private final Map<Digest, Boolean> synthetic = new ConcurrentHashMap<>();
   private final AtomicLong syntheticBytesRead = new AtomicLong();
+  private final AtomicInteger syntheticOpen = new AtomicInteger();
   private final AtomicReference<RuntimeException> nextFailure = new AtomicReference<>();
   private final AtomicReference<CountDownLatch> gate = new AtomicReference<>();
   private final AtomicReference<AtomicInteger> waiting = new AtomicReference<>();
@@ -56,6 +57,11 @@ public final class TestBlobStore implements BlobStore {
   public void holdContains(CountDownLatch gate, AtomicInteger waiting) {
     this.gate.set(gate);
     this.waiting.set(waiting);
+  }
+
+  /** How many streams of synthetic blobs are open: read and not yet closed. */
+  public int syntheticStreamsOpen() {
+    return syntheticOpen.get();
   }
 
   /** How many bytes of synthetic blobs readers have taken from this store. */
@@ -110,8 +116,19 @@ public final class TestBlobStore implements BlobStore {
   private final class Generated extends InputStream {
     private long remaining;
 
+    private boolean closed;
+
     Generated(long remaining) {
       this.remaining = remaining;
+      syntheticOpen.incrementAndGet();
+    }
+
+    @Override
+    public void close() {
+      if (!closed) {
+        closed = true;
+        syntheticOpen.decrementAndGet();
+      }
     }
 
     @Override
