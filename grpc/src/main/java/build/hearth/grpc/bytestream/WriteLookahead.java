@@ -24,17 +24,25 @@ import java.util.ArrayDeque;
  *
  * <p><b>Worst case.</b> With {@code B = writeLookaheadBytes} and {@code M} the inbound message
  * limit (the larger of 16 MiB and twice the server's {@code maxBatchSize}): one stream holds less
- * than {@code B + M} bytes of received WriteRequests, the one being stored included, because it
- * asks for a message only while it holds less than {@code B} and at most one message is asked for
- * and not yet received. All streams of a server together hold less than {@code
- * maxWriteLookaheadBytes + M} per open Write stream. Bytes the transport has received but not yet
- * deframed are HTTP/2 flow control's, not this class's: at most one flow-control window per stream.
+ * than {@code B + M + 256} bytes of received WriteRequests (counted with their overhead), the one
+ * being stored included, because it asks for a message only while it holds less than {@code B} and
+ * at most one message is asked for and not yet received. Each message counts {@link
+ * #MESSAGE_OVERHEAD} bytes more than its size, so empty messages are bounded too (at most {@code B
+ * / 256} queued). All streams of a server together hold less than {@code maxWriteLookaheadBytes}
+ * plus {@code M + 256} per open Write stream. Bytes the transport has received but not yet deframed
+ * are HTTP/2 flow control's, not this class's: at most one flow-control window per stream.
  *
  * <p>Thread-safe: the transport's thread and the service's call it, each briefly under this
  * object's monitor (no I/O under it); the caller asks the transport for the message after the call
  * returns.
  */
 final class WriteLookahead {
+  /**
+   * What each queued message costs beyond its bytes (grpc-java's buffers and queue entries), so
+   * that a flood of empty WriteRequests is bounded by the budget too.
+   */
+  static final int MESSAGE_OVERHEAD = 256;
+
   private final long budget;
   private final WriteLookaheads server;
   private final boolean tracked;
@@ -75,7 +83,7 @@ final class WriteLookahead {
   /**
    * Records that the transport deframed the message asked for.
    *
-   * @param size the message's size on the wire
+   * @param size the message's size on the wire; it is charged {@link #MESSAGE_OVERHEAD} more
    * @return whether to ask for one more message now
    */
   synchronized boolean deframed(long size) {
@@ -83,10 +91,11 @@ final class WriteLookahead {
     if (ended) {
       return false;
     }
-    sizes.addLast((int) size);
-    queued += size;
+    long charged = size + MESSAGE_OVERHEAD;
+    sizes.addLast((int) charged);
+    queued += charged;
     mostQueued = Math.max(mostQueued, queued);
-    server.add(size);
+    server.add(charged);
     boolean more = askAhead(budget);
     if (more && tracked) {
       askedByTransport++;
@@ -134,7 +143,7 @@ final class WriteLookahead {
     return more;
   }
 
-  /** {@return the bytes deframed and not yet processed} */
+  /** {@return the bytes deframed and not yet processed, with each message's overhead} */
   synchronized long queued() {
     return queued;
   }

@@ -69,7 +69,8 @@ class WriteLookaheadTest {
     }
 
     // The queue filled to the budget: tens of chunks ahead of the one being stored.
-    assertThat(stream.lookahead.mostQueued()).isBetween(BUDGET - KIB_16, BUDGET);
+    assertThat(stream.lookahead.mostQueued())
+        .isBetween(BUDGET - KIB_16, BUDGET + KIB_16 + WriteLookahead.MESSAGE_OVERHEAD);
     // The service's thread asked only after the queue drained to half the budget: once per 32
     // chunks, not once per chunk; the transport's thread asked for the rest.
     assertThat(stream.lookahead.askedByService()).isLessThanOrEqualTo(processed / 32 + 2);
@@ -86,7 +87,7 @@ class WriteLookaheadTest {
       stream.process();
     }
 
-    assertThat(stream.lookahead.mostQueued()).isEqualTo(MIB_16);
+    assertThat(stream.lookahead.mostQueued()).isEqualTo(MIB_16 + WriteLookahead.MESSAGE_OVERHEAD);
   }
 
   @Test
@@ -100,8 +101,9 @@ class WriteLookaheadTest {
       stream.deframe(MIB_16);
     }
 
-    assertThat(stream.lookahead.queued()).isLessThan(BUDGET + MIB_16);
-    assertThat(stream.lookahead.mostQueued()).isLessThan(BUDGET + MIB_16);
+    long bound = BUDGET + MIB_16 + WriteLookahead.MESSAGE_OVERHEAD;
+    assertThat(stream.lookahead.queued()).isLessThan(bound);
+    assertThat(stream.lookahead.mostQueued()).isLessThan(bound);
   }
 
   @Test
@@ -109,7 +111,7 @@ class WriteLookaheadTest {
     WriteLookaheads server = server(BUDGET, BUDGET / 2);
     Stream first = new Stream(server);
     while (first.deframe(KIB_16)) {}
-    assertThat(server.held()).isBetween(BUDGET / 2, BUDGET / 2 + KIB_16);
+    assertThat(server.held()).isBetween(BUDGET / 2, BUDGET / 2 + KIB_16 + 256);
 
     // The server's budget is spent: the second stream gets one message, then one per message
     // stored, never two at once; the first asks for nothing while it holds its queue.
@@ -121,7 +123,7 @@ class WriteLookaheadTest {
       second.process();
       assertThat(second.asked).isTrue();
     }
-    assertThat(server.mostHeld()).isLessThan(BUDGET / 2 + 2 * KIB_16);
+    assertThat(server.mostHeld()).isLessThan(BUDGET / 2 + 2 * KIB_16 + 512);
 
     // Once the first stream's queue drains below the budget, it asks ahead again.
     while (server.held() >= BUDGET / 2) {
@@ -132,13 +134,24 @@ class WriteLookaheadTest {
   }
 
   @Test
+  void emptyMessagesCountTheirOverhead() {
+    Stream stream = new Stream(server(BUDGET, 64 * BUDGET));
+    int deframed = 0;
+    while (stream.deframe(0)) {
+      deframed++;
+    }
+
+    assertThat(deframed).isEqualTo((int) (BUDGET / WriteLookahead.MESSAGE_OVERHEAD));
+  }
+
+  @Test
   void anEndedStreamReleasesWhatItHeldAndAsksForNothing() {
     WriteLookaheads server = server(BUDGET, 64 * BUDGET);
     Stream stream = new Stream(server);
     for (int i = 0; i < 10; i++) {
       stream.deframe(KIB_16);
     }
-    assertThat(server.held()).isEqualTo(10 * KIB_16);
+    assertThat(server.held()).isEqualTo(10 * (KIB_16 + WriteLookahead.MESSAGE_OVERHEAD));
 
     stream.lookahead.end();
 
