@@ -5,7 +5,9 @@ import static java.util.concurrent.TimeUnit.MILLISECONDS;
 import build.hearth.api.HearthException;
 import build.hearth.core.internal.Threads;
 import build.hearth.grpc.bytestream.ByteStreamService;
+import build.hearth.grpc.bytestream.ReadStalls;
 import build.hearth.grpc.bytestream.UploadSessions;
+import build.hearth.grpc.bytestream.WriteLookaheads;
 import build.hearth.grpc.common.Instances;
 import build.hearth.grpc.http.SharedPortNegotiator;
 import build.hearth.grpc.reapi.ActionCacheService;
@@ -52,8 +54,8 @@ import org.slf4j.LoggerFactory;
  * <p>Three pools: the service pool runs REAPI calls and is bounded by {@code limits.maxQueuedCalls}
  * ({@link CallAdmission}); the worker API has a pool of its own; a small dispatch pool only routes
  * each call to one of them. The connection limits ({@code maxConcurrentCallsPerConnection}, {@code
- * connectionIdleTimeout}) are grpc-netty's; the handshake and HTTP/1.1 deadlines are the shared
- * port's negotiator's ({@link SharedPortNegotiator}).
+ * connectionIdleTimeout}, {@code maxConnectionAge} with its grace) are grpc-netty's; the handshake
+ * and HTTP/1.1 deadlines are the shared port's negotiator's ({@link SharedPortNegotiator}).
  */
 final class GrpcTransport implements Transport {
   private static final Logger log = LoggerFactory.getLogger(GrpcTransport.class);
@@ -73,6 +75,7 @@ final class GrpcTransport implements Transport {
   private final ExecutorService dispatch;
   private final ScheduledExecutorService sweeper;
   private final UploadSessions sessions;
+  private final WriteLookaheads lookaheads;
   private final WorkerApiService workerApi; // null unless the host offers a WorkerHub
   private final ServerTls tls; // null for plaintext and in-process
   private final AtomicBoolean stopped = new AtomicBoolean();
@@ -85,6 +88,7 @@ final class GrpcTransport implements Transport {
       ExecutorService dispatch,
       ScheduledExecutorService sweeper,
       UploadSessions sessions,
+      WriteLookaheads lookaheads,
       WorkerApiService workerApi,
       ServerTls tls) {
     this.description = description;
@@ -94,6 +98,7 @@ final class GrpcTransport implements Transport {
     this.dispatch = dispatch;
     this.sweeper = sweeper;
     this.sessions = sessions;
+    this.lookaheads = lookaheads;
     this.workerApi = workerApi;
     this.tls = tls;
   }
@@ -141,6 +146,16 @@ final class GrpcTransport implements Transport {
             .maxConcurrentCallsPerConnection(context.limits().maxConcurrentCallsPerConnection())
             // Closed with a GOAWAY, which clients answer by reconnecting when they next call.
             .maxConnectionIdle(context.limits().connectionIdleTimeout().toMillis(), MILLISECONDS);
+    // Off unless configured: grpc-netty's default is no age, which is what "off" means here.
+    context
+        .limits()
+        .maxConnectionAge()
+        .ifPresent(
+            age ->
+                builder
+                    .maxConnectionAge(age.toMillis(), MILLISECONDS)
+                    .maxConnectionAgeGrace(
+                        context.limits().maxConnectionAgeGrace().toMillis(), MILLISECONDS));
     return serve(
         context,
         settings,
@@ -230,6 +245,13 @@ final class GrpcTransport implements Transport {
                         hub, settings.workerKeepAliveInterval(), context.serverName()))
             .orElse(null);
     MalformedRequests malformed = new MalformedRequests();
+    WriteLookaheads lookaheads = new WriteLookaheads(context.limits());
+    ReadStalls stalls = new ReadStalls(sweeper, context.limits().readStallTimeout());
+    if (builder instanceof NettyServerBuilder) {
+      // Tells each Write stream the size of what the transport deframes, on the transport's thread;
+      // the in-process transport learns it in the service instead.
+      builder.addStreamTracerFactory(lookaheads.tracerFactory());
+    }
     Server server =
         builder
             .executor(dispatch)
@@ -253,7 +275,12 @@ final class GrpcTransport implements Transport {
             .addService(
                 malformed.lenient(
                     new ByteStreamService(
-                            instances, sessions, settings.readChunkBytes(), CallIdentity::current)
+                            instances,
+                            sessions,
+                            settings.readChunkBytes(),
+                            CallIdentity::current,
+                            lookaheads,
+                            stalls)
                         .bindService()))
             .addService(malformed.lenient(new ActionCacheService(instances).bindService()))
             .addServices(
@@ -263,6 +290,8 @@ final class GrpcTransport implements Transport {
             .addService(
                 malformed.lenient(
                     new OperationsGrpcService(instances, executor, sweeper).bindService()))
+            // Gives each ByteStream Read a context that ends it when its client stops reading.
+            .addStreamTracerFactory(stalls.tracerFactory())
             // Tells the execution service a client's cancel from a broken stream.
             .addStreamTracerFactory(ExecutionStreamEnds.tracerFactory())
             .build();
@@ -287,7 +316,16 @@ final class GrpcTransport implements Transport {
     String description = context.serverName() + " on " + where.apply(server);
     log.info("Serving REAPI over {}: {}, instances {}", kind, description, instances.describe());
     return new GrpcTransport(
-        description, server, executor, workerExecutor, dispatch, sweeper, sessions, workerApi, tls);
+        description,
+        server,
+        executor,
+        workerExecutor,
+        dispatch,
+        sweeper,
+        sessions,
+        lookaheads,
+        workerApi,
+        tls);
   }
 
   /** How many tasks wait for a thread of the service pool, for tests. */
@@ -298,6 +336,11 @@ final class GrpcTransport implements Transport {
   /** The upload sessions, for tests. */
   UploadSessions sessions() {
     return sessions;
+  }
+
+  /** The write lookahead, for tests. */
+  WriteLookaheads lookaheads() {
+    return lookaheads;
   }
 
   /** The bound port; -1 for an in-process server, which has none. */

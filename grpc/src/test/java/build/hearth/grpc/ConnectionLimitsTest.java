@@ -13,15 +13,26 @@ import build.hearth.spi.transport.ServerLimits;
 import build.hearth.spi.transport.TransportContext;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.protobuf.ByteString;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
 import io.grpc.ConnectivityState;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
+import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import java.io.IOException;
+import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
@@ -29,7 +40,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The connection limits of {@code limits}, over real sockets: calls per connection, idle gRPC
- * connections, handshakes that do not finish, and HTTP/1.1 connections that idle or trickle.
+ * connections, connections past their maximum age, handshakes that do not finish, and HTTP/1.1
+ * connections that idle or trickle.
  */
 class ConnectionLimitsTest {
   private static final Duration SHORT = Duration.ofMillis(300);
@@ -176,6 +188,44 @@ class ConnectionLimitsTest {
     }
   }
 
+  @Test
+  void aConnectionOlderThanMaxConnectionAgeIsClosedWhileItsCallFinishesWithinTheGrace()
+      throws Exception {
+    start(
+        limits ->
+            limits
+                .maxConnectionAge(Optional.of(SHORT))
+                .maxConnectionAgeGrace(Duration.ofMinutes(1)));
+    List<SocketAddress> connections = new CopyOnWriteArrayList<>();
+    ManagedChannel channel = newChannel();
+    var stub =
+        ContentAddressableStorageGrpc.newFutureStub(channel)
+            .withInterceptors(new LocalAddresses(connections));
+    // Held in the store, so that it is in flight when the connection reaches its age.
+    ListenableFuture<FindMissingBlobsResponse> inFlight = stub.findMissingBlobs(request("old"));
+    await().atMost(LoopbackServer.TIMEOUT).until(() -> blobs.entered.get() == 1);
+
+    // The server's GOAWAY takes the channel out of READY though the call goes on.
+    await()
+        .atMost(LoopbackServer.TIMEOUT)
+        .until(() -> channel.getState(false) != ConnectivityState.READY);
+    assertThat(inFlight).isNotDone();
+
+    // A new call opens a new connection, and the old one's call completes within its grace.
+    ListenableFuture<FindMissingBlobsResponse> next = stub.findMissingBlobs(request("new"));
+    await().atMost(LoopbackServer.TIMEOUT).until(() -> blobs.entered.get() == 2);
+    blobs.open();
+    assertThat(inFlight.get(20, TimeUnit.SECONDS).getMissingBlobDigestsCount()).isEqualTo(1);
+    assertThat(next.get(20, TimeUnit.SECONDS).getMissingBlobDigestsCount()).isEqualTo(1);
+    assertThat(connections).hasSize(2);
+    assertThat(connections.get(0)).isNotEqualTo(connections.get(1));
+  }
+
+  @Test
+  void connectionsHaveNoMaximumAgeByDefault() {
+    assertThat(ServerLimits.DEFAULTS.maxConnectionAge()).isEmpty();
+  }
+
   private ManagedChannel newChannel() {
     ManagedChannel channel =
         ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
@@ -189,6 +239,29 @@ class ConnectionLimitsTest {
 
   private static Digest digest(String content) {
     return Digest.of(ByteString.copyFromUtf8(content));
+  }
+
+  /** Records the local address of the connection each call's response came on. */
+  private record LocalAddresses(List<SocketAddress> seen) implements ClientInterceptor {
+    @Override
+    public <Q, R> ClientCall<Q, R> interceptCall(
+        MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+      return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+        @Override
+        public void start(Listener<R> listener, Metadata headers) {
+          ClientCall<Q, R> call = this;
+          super.start(
+              new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+                @Override
+                public void onHeaders(Metadata responseHeaders) {
+                  seen.add(call.getAttributes().get(Grpc.TRANSPORT_ATTR_LOCAL_ADDR));
+                  super.onHeaders(responseHeaders);
+                }
+              },
+              headers);
+        }
+      };
+    }
   }
 
   private static FindMissingBlobsRequest request(String content) {

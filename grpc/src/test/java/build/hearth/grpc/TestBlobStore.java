@@ -9,6 +9,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -22,7 +24,10 @@ public final class TestBlobStore implements BlobStore {
   private final Set<Digest> hidden = ConcurrentHashMap.newKeySet();
   private final Map<Digest, Boolean> synthetic = new ConcurrentHashMap<>();
   private final AtomicLong syntheticBytesRead = new AtomicLong();
+  private final AtomicInteger syntheticOpen = new AtomicInteger();
   private final AtomicReference<RuntimeException> nextFailure = new AtomicReference<>();
+  private final AtomicReference<CountDownLatch> gate = new AtomicReference<>();
+  private final AtomicReference<AtomicInteger> waiting = new AtomicReference<>();
 
   public TestBlobStore(BlobStore delegate) {
     this.delegate = delegate;
@@ -45,6 +50,20 @@ public final class TestBlobStore implements BlobStore {
     nextFailure.set(failure);
   }
 
+  /**
+   * Makes every {@link #contains} wait until {@code gate} opens, as a stuck disk would; the calls
+   * waiting are counted in {@code waiting}.
+   */
+  public void holdContains(CountDownLatch gate, AtomicInteger waiting) {
+    this.gate.set(gate);
+    this.waiting.set(waiting);
+  }
+
+  /** How many streams of synthetic blobs are open: read and not yet closed. */
+  public int syntheticStreamsOpen() {
+    return syntheticOpen.get();
+  }
+
   /** How many bytes of synthetic blobs readers have taken from this store. */
   public long syntheticBytesRead() {
     return syntheticBytesRead.get();
@@ -55,6 +74,15 @@ public final class TestBlobStore implements BlobStore {
     RuntimeException failure = nextFailure.getAndSet(null);
     if (failure != null) {
       throw failure;
+    }
+    CountDownLatch held = gate.get();
+    if (held != null) {
+      waiting.get().incrementAndGet();
+      try {
+        held.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
     return synthetic.containsKey(digest) || (!hidden.contains(digest) && delegate.contains(digest));
   }
@@ -88,8 +116,19 @@ public final class TestBlobStore implements BlobStore {
   private final class Generated extends InputStream {
     private long remaining;
 
+    private boolean closed;
+
     Generated(long remaining) {
       this.remaining = remaining;
+      syntheticOpen.incrementAndGet();
+    }
+
+    @Override
+    public void close() {
+      if (!closed) {
+        closed = true;
+        syntheticOpen.decrementAndGet();
+      }
     }
 
     @Override

@@ -12,6 +12,7 @@ import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.Digest;
 import build.hearth.core.Storage;
 import build.hearth.grpc.bytestream.UploadSessions;
+import build.hearth.grpc.bytestream.WriteLookaheads;
 import build.hearth.spi.storage.ActionCacheStore;
 import build.hearth.spi.transport.InstanceServices;
 import build.hearth.spi.transport.ServerLimits;
@@ -170,6 +171,11 @@ public final class TestServer implements AutoCloseable {
   /** The port the transport listens on. */
   public int port() {
     return server.port();
+  }
+
+  /** The transport's write lookahead. */
+  public WriteLookaheads writeLookaheads() {
+    return server.transport().lookaheads();
   }
 
   /** The transport's upload sessions. */

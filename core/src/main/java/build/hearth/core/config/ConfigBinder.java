@@ -553,7 +553,12 @@ final class ConfigBinder {
             "connectionIdleTimeout",
             "handshakeTimeout",
             "httpIdleTimeout",
-            "maxQueuedCalls");
+            "maxQueuedCalls",
+            "writeLookaheadBytes",
+            "maxWriteLookaheadBytes",
+            "readStallTimeout",
+            "maxConnectionAge",
+            "maxConnectionAgeGrace");
     ServerLimits.Builder limits = ServerLimits.newBuilder();
     String atLeastOne = "must be at least 1";
     fields
@@ -584,7 +589,43 @@ final class ConfigBinder {
     fields
         .optional("maxQueuedCalls")
         .ifPresent(n -> limits.maxQueuedCalls(ConfigValues.count(n, 1, atLeastOne)));
+    fields
+        .optional("writeLookaheadBytes")
+        .ifPresent(n -> limits.writeLookaheadBytes(lookaheadBytes(n)));
+    fields
+        .optional("maxWriteLookaheadBytes")
+        .ifPresent(n -> limits.maxWriteLookaheadBytes(lookaheadBytes(n)));
+    fields
+        .optional("readStallTimeout")
+        .ifPresent(n -> limits.readStallTimeout(ConfigValues.duration(n)));
+    fields.optional("maxConnectionAge").ifPresent(n -> limits.maxConnectionAge(durationOrOff(n)));
+    fields
+        .optional("maxConnectionAgeGrace")
+        .ifPresent(n -> limits.maxConnectionAgeGrace(ConfigValues.duration(n)));
     return limits.build();
+  }
+
+  /** A lookahead budget: at least one byte, so that a stream can always ask ahead of nothing. */
+  private static long lookaheadBytes(Node node) {
+    long bytes = ConfigValues.bytes(node);
+    if (bytes < 1) {
+      throw Fields.invalid(
+          node, "must be at least 1 byte, such as \"1MiB\", found " + node.describe());
+    }
+    return bytes;
+  }
+
+  /** A duration, or the string "off" for none. */
+  private static Optional<Duration> durationOrOff(Node node) {
+    if (node instanceof ValueNode v && v.value() instanceof String text) {
+      if (text.trim().equals("off")) {
+        return Optional.empty();
+      }
+      if (text.isBlank() || !Character.isDigit(text.trim().charAt(0))) {
+        throw Fields.wrongType(node, ConfigValues.DURATION_EXAMPLES + ", or \"off\" for none");
+      }
+    }
+    return Optional.of(ConfigValues.duration(node));
   }
 
   private WorkerApiConfig workerApi(Node node) {

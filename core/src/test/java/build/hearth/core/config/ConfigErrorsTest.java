@@ -11,6 +11,7 @@ import build.hearth.api.ConfigException;
 import build.hearth.api.StatusCode;
 import build.hearth.spi.transport.ServerLimits;
 import java.time.Duration;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -471,6 +472,60 @@ class ConfigErrorsTest {
                 .maxUploadSessionsPerClient(50)
                 .uploadStallTimeout(Duration.ofSeconds(15))
                 .build());
+  }
+
+  @Test
+  void theTransportLimitsOfIssue15AreRead() {
+    HearthConfig config =
+        HearthConfig.parse(
+            withServerField(
+                "limits",
+                "{ \"writeLookaheadBytes\": \"256KiB\", \"maxWriteLookaheadBytes\": \"8MiB\","
+                    + " \"readStallTimeout\": \"10s\", \"maxConnectionAge\": \"15m\","
+                    + " \"maxConnectionAgeGrace\": \"30s\" }"),
+            "t");
+
+    assertThat(config.servers().get(0).limits())
+        .isEqualTo(
+            ServerLimits.newBuilder()
+                .writeLookaheadBytes(256 << 10)
+                .maxWriteLookaheadBytes(8 << 20)
+                .readStallTimeout(Duration.ofSeconds(10))
+                .maxConnectionAge(Optional.of(Duration.ofMinutes(15)))
+                .maxConnectionAgeGrace(Duration.ofSeconds(30))
+                .build());
+  }
+
+  @Test
+  void maxConnectionAgeOffIsNoAge() {
+    HearthConfig config =
+        HearthConfig.parse(withServerField("limits", "{ \"maxConnectionAge\": \"off\" }"), "t");
+
+    assertThat(config.servers().get(0).limits().maxConnectionAge()).isEmpty();
+  }
+
+  @Test
+  void aZeroWriteLookaheadNamesItsFieldPath() {
+    ConfigException e = errorOf(withServerField("limits", "{ \"writeLookaheadBytes\": 0 }"));
+
+    assertThat(e.path()).isEqualTo("servers[0].limits.writeLookaheadBytes");
+    assertThat(e.getMessage()).contains("must be at least 1 byte");
+  }
+
+  @Test
+  void aZeroReadStallTimeoutNamesItsFieldPath() {
+    ConfigException e = errorOf(withServerField("limits", "{ \"readStallTimeout\": \"0s\" }"));
+
+    assertThat(e.path()).isEqualTo("servers[0].limits.readStallTimeout");
+    assertThat(e.getMessage()).contains("must be longer than zero");
+  }
+
+  @Test
+  void aMaxConnectionAgeThatIsNeitherADurationNorOffNamesItsFieldPath() {
+    ConfigException e = errorOf(withServerField("limits", "{ \"maxConnectionAge\": \"never\" }"));
+
+    assertThat(e.path()).isEqualTo("servers[0].limits.maxConnectionAge");
+    assertThat(e.getMessage()).contains("\"off\"");
   }
 
   @Test

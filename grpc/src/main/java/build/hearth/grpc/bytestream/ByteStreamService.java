@@ -37,6 +37,8 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
   private final UploadSessions sessions;
   private final int chunkSize;
   private final Supplier<Optional<Identity>> caller;
+  private final WriteLookaheads lookaheads;
+  private final ReadStalls stalls;
 
   /**
    * Serves the CAS of {@code instances} as byte streams.
@@ -46,16 +48,22 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
    * @param chunkSize the most bytes of one {@code ReadResponse}
    * @param caller the current call's identity, if its credentials established one; with the peer's
    *     address, it says which client an upload counts against
+   * @param lookaheads the server's write lookahead, which bounds the bytes Write streams hold
+   * @param stalls ends Reads whose client stopped reading
    */
   public ByteStreamService(
       Instances instances,
       UploadSessions sessions,
       int chunkSize,
-      Supplier<Optional<Identity>> caller) {
+      Supplier<Optional<Identity>> caller,
+      WriteLookaheads lookaheads,
+      ReadStalls stalls) {
     this.instances = instances;
     this.sessions = sessions;
     this.chunkSize = chunkSize;
     this.caller = caller;
+    this.lookaheads = lookaheads;
+    this.stalls = stalls;
   }
 
   @Override
@@ -75,7 +83,8 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
       out.onError(Rpc.toException(e));
       return;
     }
-    PacedSender.start(out, chunks);
+    PacedSender.start(
+        out, chunks, stalls.watch((ServerCallStreamObserver<?>) out, request.getResourceName()));
   }
 
   /**
@@ -112,7 +121,8 @@ public final class ByteStreamService implements ByteStreamGrpc.AsyncService, Bin
             instances,
             sessions,
             (ServerCallStreamObserver<WriteResponse>) out,
-            UploadClient.current(caller.get()));
+            UploadClient.current(caller.get()),
+            lookaheads);
     call.start();
     return call;
   }

@@ -52,7 +52,7 @@ final class WriteCall implements StreamObserver<InboundWrite>, UploadSessions.Wr
 
   private final ServerCallStreamObserver<WriteResponse> out;
   private final String client;
-  private final WriteLookahead lookahead = new WriteLookahead();
+  private final WriteLookahead lookahead;
   private String resourceName;
   private UploadSessions.Session session;
   private volatile boolean done;
@@ -66,22 +66,30 @@ final class WriteCall implements StreamObserver<InboundWrite>, UploadSessions.Wr
       Instances instances,
       UploadSessions sessions,
       ServerCallStreamObserver<WriteResponse> out,
-      String client) {
+      String client,
+      WriteLookaheads lookaheads) {
     this.instances = instances;
     this.sessions = sessions;
     this.out = out;
     this.client = client;
+    this.lookahead = lookaheads.open(out);
   }
 
-  /** Turns off gRPC's one-at-a-time requests; this call asks for messages ahead instead. */
+  /**
+   * Turns off gRPC's requests after each message; this call asks for messages ahead, within its
+   * byte budget ({@link WriteLookahead}), starting with one.
+   */
   void start() {
     out.disableAutoRequest();
-    out.request(lookahead.initial());
+    lookahead.start();
+    out.request(1);
   }
 
   @Override
   public void onNext(InboundWrite received) {
-    int size = received.request().getData().size();
+    if (!lookahead.tracked() && lookahead.deframed(received.request().getSerializedSize())) {
+      out.request(1);
+    }
     try (received) {
       if (received.malformed() != null) {
         if (!done) {
@@ -96,9 +104,10 @@ final class WriteCall implements StreamObserver<InboundWrite>, UploadSessions.Wr
       }
       process(received.request());
     } finally {
-      int more = done ? 0 : lookahead.received(size);
-      if (more > 0) {
-        out.request(more);
+      if (done) {
+        lookahead.end();
+      } else if (lookahead.processed()) {
+        out.request(1);
       }
     }
   }
@@ -253,6 +262,7 @@ final class WriteCall implements StreamObserver<InboundWrite>, UploadSessions.Wr
 
   @Override
   public void onError(Throwable t) {
+    lookahead.end();
     if (done) {
       return;
     }
@@ -269,6 +279,7 @@ final class WriteCall implements StreamObserver<InboundWrite>, UploadSessions.Wr
 
   @Override
   public void onCompleted() {
+    lookahead.end();
     if (done) {
       return;
     }

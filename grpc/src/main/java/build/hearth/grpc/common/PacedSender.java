@@ -26,13 +26,42 @@ public final class PacedSender<T> implements Runnable {
     void close();
   }
 
+  /**
+   * Told when a response must wait for its client to take what was sent, so that a caller can end a
+   * response whose client stopped reading. Called on the call's thread, one call at a time.
+   */
+  public interface Waits {
+    /** The call is not ready and the response has more to send. */
+    void waiting();
+
+    /** The call is ready again. */
+    void resumed();
+
+    /** The response ended, completely or not; nothing is called after this. */
+    void finished();
+  }
+
+  private static final Waits NO_WAITS =
+      new Waits() {
+        @Override
+        public void waiting() {}
+
+        @Override
+        public void resumed() {}
+
+        @Override
+        public void finished() {}
+      };
+
   private final ServerCallStreamObserver<T> call;
   private final Source<T> source;
+  private final Waits waits;
   private boolean finished;
 
-  private PacedSender(ServerCallStreamObserver<T> call, Source<T> source) {
+  private PacedSender(ServerCallStreamObserver<T> call, Source<T> source, Waits waits) {
     this.call = call;
     this.source = source;
+    this.waits = waits;
   }
 
   /**
@@ -44,7 +73,20 @@ public final class PacedSender<T> implements Runnable {
    * @param source produces the messages
    */
   public static <T> void start(StreamObserver<T> out, Source<T> source) {
-    PacedSender<T> sender = new PacedSender<>((ServerCallStreamObserver<T>) out, source);
+    start(out, source, NO_WAITS);
+  }
+
+  /**
+   * Starts sending {@code source} on {@code out}, telling {@code waits} when the client holds the
+   * response back. Must be called from the service method, before it returns.
+   *
+   * @param <T> the messages' type
+   * @param out the call's response observer, a {@link ServerCallStreamObserver}
+   * @param source produces the messages
+   * @param waits told when sending waits for the client and when it resumes
+   */
+  public static <T> void start(StreamObserver<T> out, Source<T> source, Waits waits) {
+    PacedSender<T> sender = new PacedSender<>((ServerCallStreamObserver<T>) out, source, waits);
     sender.call.setOnCancelHandler(sender::cancelled);
     sender.call.setOnReadyHandler(sender);
     sender.run();
@@ -55,6 +97,7 @@ public final class PacedSender<T> implements Runnable {
     if (finished) {
       return;
     }
+    waits.resumed();
     try {
       while (call.isReady() && !call.isCancelled()) {
         T message = source.next();
@@ -64,6 +107,9 @@ public final class PacedSender<T> implements Runnable {
           return;
         }
         call.onNext(message);
+      }
+      if (!call.isCancelled()) {
+        waits.waiting();
       }
     } catch (RuntimeException e) {
       finish();
@@ -85,5 +131,6 @@ public final class PacedSender<T> implements Runnable {
     } catch (RuntimeException e) {
       log.warn("Releasing a streaming response failed", e);
     }
+    waits.finished();
   }
 }

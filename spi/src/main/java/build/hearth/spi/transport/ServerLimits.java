@@ -2,6 +2,7 @@ package build.hearth.spi.transport;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The bounds a transport holds on what clients may make it keep: upload sessions, calls per
@@ -31,6 +32,18 @@ import java.util.Objects;
  *     of one
  * @param maxQueuedCalls calls accepted but waiting for a thread of the server's pool; beyond it new
  *     calls are refused at once rather than queued without bound
+ * @param writeLookaheadBytes bytes of WriteRequests one ByteStream Write stream may have received
+ *     and queued ahead of the one being stored; past it the stream asks for no further message
+ *     until its queue drains (one message, of up to the inbound message limit, always comes on top)
+ * @param maxWriteLookaheadBytes the same, all Write streams of the server together; past it every
+ *     stream asks for one message at a time
+ * @param readStallTimeout how long a ByteStream Read may be unable to send (its client reads
+ *     nothing) before the server resets its stream and releases what it holds
+ * @param maxConnectionAge how long a connection may live before the server sends it a {@code
+ *     GOAWAY}, so that clients behind a TCP load balancer reconnect and spread again; empty for no
+ *     limit (the default, because it also cuts workers' long streams)
+ * @param maxConnectionAgeGrace how long the calls open on a connection that reached {@code
+ *     maxConnectionAge} may go on before they are cut
  */
 public record ServerLimits(
     int maxUploadSessions,
@@ -41,7 +54,12 @@ public record ServerLimits(
     Duration connectionIdleTimeout,
     Duration handshakeTimeout,
     Duration httpIdleTimeout,
-    int maxQueuedCalls) {
+    int maxQueuedCalls,
+    long writeLookaheadBytes,
+    long maxWriteLookaheadBytes,
+    Duration readStallTimeout,
+    Optional<Duration> maxConnectionAge,
+    Duration maxConnectionAgeGrace) {
 
   /**
    * The defaults. 10,000 uploads and 1,000 per client are far above what Bazel opens (its uploads
@@ -50,6 +68,14 @@ public record ServerLimits(
    * stalled client, not a slow network. 1,000 calls per connection is ten times Bazel's default
    * concurrency per connection; idle connections are closed after 30 minutes and half-open ones
    * after 20 seconds; 10,000 queued calls is seconds of work for the pool.
+   *
+   * <p>1 MiB of write lookahead is 64 of Bazel's 16 KiB chunks, enough to keep the transport
+   * deframing while the store hashes, and 64 MiB server-wide lets 64 uploads run at full speed
+   * before the others go one message at a time. A Read whose client takes nothing for a minute is a
+   * stalled client, as for uploads. Connections have no maximum age: a server alone gains nothing
+   * from cutting them, and a worker's stream cut by it loses the worker's running actions; set it
+   * behind a TCP load balancer (a few minutes' grace lets uploads and reads finish; an Execute
+   * stream cut after it re-attaches with WaitExecution).
    */
   public static final ServerLimits DEFAULTS =
       new ServerLimits(
@@ -61,10 +87,15 @@ public record ServerLimits(
           Duration.ofMinutes(30),
           Duration.ofSeconds(20),
           Duration.ofSeconds(60),
-          10_000);
+          10_000,
+          1L << 20,
+          64L << 20,
+          Duration.ofMinutes(1),
+          Optional.empty(),
+          Duration.ofMinutes(5));
 
   /**
-   * Checks every bound: counts at least 1, durations at least 1 ms.
+   * Checks every bound: counts and sizes at least 1, durations at least 1 ms.
    *
    * @param maxUploadSessions see the class's description
    * @param maxUploadSessionsPerClient see the class's description
@@ -75,6 +106,11 @@ public record ServerLimits(
    * @param handshakeTimeout see the class's description
    * @param httpIdleTimeout see the class's description
    * @param maxQueuedCalls see the class's description
+   * @param writeLookaheadBytes see the class's description
+   * @param maxWriteLookaheadBytes see the class's description
+   * @param readStallTimeout see the class's description
+   * @param maxConnectionAge see the class's description
+   * @param maxConnectionAgeGrace see the class's description
    * @throws IllegalArgumentException if a bound is out of range
    */
   public ServerLimits {
@@ -87,6 +123,12 @@ public record ServerLimits(
     positive("handshakeTimeout", handshakeTimeout);
     positive("httpIdleTimeout", httpIdleTimeout);
     positive("maxQueuedCalls", maxQueuedCalls);
+    positive("writeLookaheadBytes", writeLookaheadBytes);
+    positive("maxWriteLookaheadBytes", maxWriteLookaheadBytes);
+    positive("readStallTimeout", readStallTimeout);
+    Objects.requireNonNull(maxConnectionAge, "maxConnectionAge");
+    maxConnectionAge.ifPresent(age -> positive("maxConnectionAge", age));
+    positive("maxConnectionAgeGrace", maxConnectionAgeGrace);
   }
 
   /** {@return a builder starting from {@link #DEFAULTS}} */
@@ -99,7 +141,7 @@ public record ServerLimits(
     return new Builder(this);
   }
 
-  private static void positive(String name, int value) {
+  private static void positive(String name, long value) {
     if (value < 1) {
       throw new IllegalArgumentException(name + " must be at least 1, not " + value);
     }
@@ -123,6 +165,11 @@ public record ServerLimits(
     private Duration handshakeTimeout;
     private Duration httpIdleTimeout;
     private int maxQueuedCalls;
+    private long writeLookaheadBytes;
+    private long maxWriteLookaheadBytes;
+    private Duration readStallTimeout;
+    private Optional<Duration> maxConnectionAge;
+    private Duration maxConnectionAgeGrace;
 
     private Builder(ServerLimits from) {
       maxUploadSessions = from.maxUploadSessions;
@@ -134,6 +181,11 @@ public record ServerLimits(
       handshakeTimeout = from.handshakeTimeout;
       httpIdleTimeout = from.httpIdleTimeout;
       maxQueuedCalls = from.maxQueuedCalls;
+      writeLookaheadBytes = from.writeLookaheadBytes;
+      maxWriteLookaheadBytes = from.maxWriteLookaheadBytes;
+      readStallTimeout = from.readStallTimeout;
+      maxConnectionAge = from.maxConnectionAge;
+      maxConnectionAgeGrace = from.maxConnectionAgeGrace;
     }
 
     /**
@@ -218,6 +270,51 @@ public record ServerLimits(
     }
 
     /**
+     * @param value see {@link ServerLimits#writeLookaheadBytes()}
+     * @return this builder
+     */
+    public Builder writeLookaheadBytes(long value) {
+      writeLookaheadBytes = value;
+      return this;
+    }
+
+    /**
+     * @param value see {@link ServerLimits#maxWriteLookaheadBytes()}
+     * @return this builder
+     */
+    public Builder maxWriteLookaheadBytes(long value) {
+      maxWriteLookaheadBytes = value;
+      return this;
+    }
+
+    /**
+     * @param value see {@link ServerLimits#readStallTimeout()}
+     * @return this builder
+     */
+    public Builder readStallTimeout(Duration value) {
+      readStallTimeout = value;
+      return this;
+    }
+
+    /**
+     * @param value see {@link ServerLimits#maxConnectionAge()}; empty for no limit
+     * @return this builder
+     */
+    public Builder maxConnectionAge(Optional<Duration> value) {
+      maxConnectionAge = value;
+      return this;
+    }
+
+    /**
+     * @param value see {@link ServerLimits#maxConnectionAgeGrace()}
+     * @return this builder
+     */
+    public Builder maxConnectionAgeGrace(Duration value) {
+      maxConnectionAgeGrace = value;
+      return this;
+    }
+
+    /**
      * {@return the limits}
      *
      * @throws IllegalArgumentException if a count is below 1 or a duration below 1 ms
@@ -232,7 +329,12 @@ public record ServerLimits(
           connectionIdleTimeout,
           handshakeTimeout,
           httpIdleTimeout,
-          maxQueuedCalls);
+          maxQueuedCalls,
+          writeLookaheadBytes,
+          maxWriteLookaheadBytes,
+          readStallTimeout,
+          maxConnectionAge,
+          maxConnectionAgeGrace);
     }
   }
 }
