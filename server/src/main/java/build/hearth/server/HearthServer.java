@@ -36,6 +36,8 @@ import build.hearth.spi.worker.WorkerSpec;
 import build.hearth.web.ActionLinks;
 import build.hearth.web.RecentActions;
 import build.hearth.web.WebUi;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -45,9 +47,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -149,7 +154,8 @@ public final class HearthServer implements AutoCloseable {
     // The CAS each instance name is served with, which in-process workers of that instance use.
     final Map<String, ContentAddressableStorage> casByInstance = new HashMap<>();
     final Map<String, WorkerRuntime> workers = new LinkedHashMap<>();
-    final List<Transport> transports = new ArrayList<>();
+    // Read by completion threads (failed actions' links) while later servers still start.
+    final List<Transport> transports = new CopyOnWriteArrayList<>();
     // The web UI's record of recent executions, fed by every instance's execution service.
     final RecentActions recentActions;
     final ActionLinks links;
@@ -263,28 +269,45 @@ public final class HearthServer implements AutoCloseable {
 
     /**
      * The links put in failed actions' messages: under {@code web.externalUrl} when it is set, else
-     * under this server's own address (its host name when it listens on every address), since a
-     * path alone would not lead Bazel's user anywhere. A server on port 0 has no address before it
-     * starts; its messages carry the path only.
+     * under this server's own address (its host name when it listens on every address, its bound
+     * port when it asked for any), since a path alone would not lead Bazel's user anywhere. Made
+     * when the first action fails, by which time the server listens.
      */
-    private ActionLinks pageLinks(ServerConfig server) {
-      if (!config.web().externalUrl().isEmpty() || server.port() == 0) {
-        return links;
+    private Supplier<ActionLinks> pageLinks(ServerConfig server) {
+      if (!config.web().externalUrl().isEmpty()) {
+        return () -> links;
       }
-      String host = server.host();
-      if (host.equals("0.0.0.0") || host.equals("::")) {
-        try {
-          host = java.net.InetAddress.getLocalHost().getHostName();
-        } catch (java.net.UnknownHostException e) {
-          return links;
+      int index = config.servers().indexOf(server);
+      AtomicReference<ActionLinks> made = new AtomicReference<>();
+      return () -> {
+        ActionLinks known = made.get();
+        if (known != null) {
+          return known;
         }
-      }
-      String scheme = server.tls().isPresent() ? "https" : "http";
-      String authority = host.contains(":") ? "[" + host + "]" : host;
-      return ActionLinks.of(scheme + "://" + authority + ":" + server.port());
+        int port =
+            server.port() != 0
+                ? server.port()
+                : index < transports.size() ? transports.get(index).port() : -1;
+        if (port <= 0) {
+          return links; // not listening yet, or a transport without a port: the path only
+        }
+        String host = server.host();
+        if (host.equals("0.0.0.0") || host.equals("::")) {
+          try {
+            host = InetAddress.getLocalHost().getHostName();
+          } catch (UnknownHostException e) {
+            host = "localhost";
+          }
+        }
+        String scheme = server.tls().isPresent() ? "https" : "http";
+        String authority = host.contains(":") ? "[" + host + "]" : host;
+        made.compareAndSet(null, ActionLinks.of(scheme + "://" + authority + ":" + port));
+        return made.get();
+      };
     }
 
-    private InstanceServices instanceServices(InstanceConfig instance, ActionLinks pageLinks) {
+    private InstanceServices instanceServices(
+        InstanceConfig instance, Supplier<ActionLinks> pageLinks) {
       ContentAddressableStorage cas =
           metrics.cas(
               instance.name(),
@@ -317,7 +340,7 @@ public final class HearthServer implements AutoCloseable {
                           .actionPages(
                               digest ->
                                   config.web().enabled()
-                                      ? pageLinks.action(instance.name(), digest)
+                                      ? pageLinks.get().action(instance.name(), digest)
                                       : "")
                           .build());
       return new InstanceServices(
