@@ -46,6 +46,16 @@ class WebUiE2eTest {
     WorkerSetup worker = WorkerSetup.linux("web-host", 2, storage.resolve("workers"));
     BazelWorkspace workspace = JavacWorkspaceLocalE2eTest.prepare();
     JavaWorkspace.generate(workspace.root(), LIBRARIES);
+    // sh_test makes Bazel 4.2.3 load repositories it would download; the remote workspace's
+    // stand-ins keep this one offline.
+    copyTree(BazelWorkspace.fromTemplate("remote").resolve("stubs"), workspace.resolve("stubs"));
+    Files.writeString(
+        workspace.resolve("WORKSPACE"),
+        Files.readString(workspace.resolve("WORKSPACE"))
+            + "\nlocal_repository(name = \"rules_cc\", path = \"stubs/rules_cc\")\n"
+            + "local_repository(name = \"rules_java\", path = \"stubs/rules_java\")\n"
+            + "local_repository(name = \"remote_coverage_tools\","
+            + " path = \"stubs/remote_coverage_tools\")\n");
     workspace.writeFile(
         "checks/BUILD", "sh_test(\n    name = \"fails\",\n    srcs = [\"fails.sh\"],\n)\n");
     workspace.writeFile("checks/fails.sh", "#!/bin/sh\necho '" + STDERR + "' >&2\nexit 1\n");
@@ -103,12 +113,23 @@ class WebUiE2eTest {
         browser.get(actionPage);
         screenshot(browser, "failed-action");
         assertThat(browser.findElement(By.id("exit-code")).getText()).isNotEqualTo("0");
-        assertThat(browser.findElement(By.id("stderr")).getText()).contains(STDERR);
+        // Bazel's test runner sends the test's stderr to the action's stdout (its test.log); the
+        // page shows it as written, markup and all.
+        assertThat(browser.findElement(By.id("stdout")).getText()).contains(STDERR);
         assertThat(browser.findElement(By.id("arguments")).getText()).contains("checks/fails");
 
+        // The input tree, from its root down to the test runner's script: directories link to
+        // their pages, files are listed with their size and digest.
         browser.findElement(By.id("input-root")).click();
         screenshot(browser, "input-tree");
-        assertThat(browser.findElement(By.tagName("body")).getText()).contains("checks");
+        assertThat(browser.findElement(By.tagName("body")).getText())
+            .contains("bazel-out/", "external/");
+        for (String directory : List.of("external/", "bazel_tools/", "tools/", "test/")) {
+          browser.findElement(By.linkText(directory)).click();
+        }
+        screenshot(browser, "input-directory");
+        assertThat(browser.findElement(By.tagName("body")).getText())
+            .containsPattern("executable\\s+test-setup\\.sh\\s+[0-9.]+ KiB\\s+[0-9a-f]{64}/\\d+");
       } finally {
         browser.quit();
       }
@@ -148,6 +169,19 @@ class WebUiE2eTest {
     Path target = E2eDirectories.target().resolve("web-ui-e2e").resolve(name + ".png");
     Files.createDirectories(target.getParent());
     Files.write(target, browser.getScreenshotAs(OutputType.BYTES));
+  }
+
+  private static void copyTree(Path from, Path to) throws IOException {
+    try (java.util.stream.Stream<Path> paths = Files.walk(from)) {
+      for (Path path : (Iterable<Path>) paths::iterator) {
+        Path target = to.resolve(from.relativize(path).toString());
+        if (Files.isDirectory(path)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(path, target);
+        }
+      }
+    }
   }
 
   private static String[] withFirst(String flag, String[] flags) {
