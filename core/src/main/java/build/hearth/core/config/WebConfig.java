@@ -12,8 +12,8 @@ import java.util.Objects;
  * }</pre>
  *
  * @param enabled whether the pages are served and actions recorded; true by default
- * @param externalUrl the base URL users reach the server at, for the links the pages and (later)
- *     failed actions' messages carry; {@code ""} for links relative to the server
+ * @param externalUrl the base URL users reach the server at, for the links the pages and failed
+ *     actions' messages carry; {@code ""} for links under the server's own address
  * @param recentActions the most recent actions kept in memory; 10,000 by default
  * @param recentActionsMaxBytes the most bytes the recent actions take; 64 MiB by default
  */
