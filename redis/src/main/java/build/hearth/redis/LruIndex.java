@@ -4,6 +4,7 @@ import static build.hearth.redis.RedisScript.bytes;
 
 import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
+import build.hearth.spi.storage.StoreStats;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.ZAddArgs;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
@@ -40,6 +41,9 @@ final class LruIndex {
   private final long capacity;
   private final Clock clock;
   private final AtomicLong lastUse = new AtomicLong();
+  // What this process evicted; the index in Redis counts entries and bytes, not evictions.
+  private final AtomicLong evictions = new AtomicLong();
+  private final AtomicLong evictedBytes = new AtomicLong();
 
   /** A blob or entry taken out of the index by eviction, whose keys the store deletes. */
   record Victim(String member, String generation, long size) {}
@@ -62,10 +66,6 @@ final class LruIndex {
     return digest.hash() + "-" + digest.sizeBytes();
   }
 
-  long capacity() {
-    return capacity;
-  }
-
   /** Records a write (new or replacing) and evicts to the capacity; returns the victims. */
   List<Victim> add(String member, String generation, long size) {
     List<Object> reply =
@@ -85,6 +85,10 @@ final class LruIndex {
       victims.add(
           new Victim(
               text(reply.get(i)), text(reply.get(i + 1)), Long.parseLong(text(reply.get(i + 2)))));
+    }
+    for (Victim victim : victims) {
+      evictions.incrementAndGet();
+      evictedBytes.addAndGet(victim.size());
     }
     return victims;
   }
@@ -139,14 +143,22 @@ final class LruIndex {
         .toCompletableFuture();
   }
 
-  /** {@return entries and bytes, read in one round trip} */
-  long[] totals() {
+  /**
+   * {@return the store's statistics: entries and bytes from the index, read in one round trip, the
+   * capacity, and the evictions this process made}
+   */
+  StoreStats stats() {
     RedisClusterAsyncCommands<byte[], byte[]> c = redis.commands();
     CompletableFuture<Long> entries = c.zcard(keys[0]).toCompletableFuture();
     CompletableFuture<byte[]> bytes = c.hget(keys[2], bytes("bytes")).toCompletableFuture();
     long count = redis.await("reading the store's size", entries);
     byte[] total = redis.await("reading the store's size", bytes);
-    return new long[] {count, total == null ? 0 : Long.parseLong(text(total))};
+    return new StoreStats(
+        count,
+        total == null ? 0 : Long.parseLong(text(total)),
+        capacity,
+        evictions.get(),
+        evictedBytes.get());
   }
 
   private long nextUse() {

@@ -15,7 +15,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An action cache in Redis: one key per action digest, {@code <prefix>ac:{hash-size}}, a hash with
@@ -33,8 +32,6 @@ final class RedisActionCacheStore implements ActionCacheStore {
   private final String prefix;
   private final LruIndex index;
   private final AtomicBoolean closed = new AtomicBoolean();
-  private final AtomicLong evictions = new AtomicLong();
-  private final AtomicLong evictedBytes = new AtomicLong();
 
   RedisActionCacheStore(RedisConnection redis, RedisStoreSettings settings, Clock clock) {
     this.redis = redis;
@@ -55,10 +52,7 @@ final class RedisActionCacheStore implements ActionCacheStore {
     byte[] key = key(member);
     CompletableFuture<byte[]> entry = redis.commands().hget(key, bytes("d")).toCompletableFuture();
     CompletableFuture<Long> use = index.touch(List.of(member));
-    CompletableFuture<Boolean> refresh =
-        settings.ttl().isZero()
-            ? CompletableFuture.completedFuture(true)
-            : redis.commands().pexpire(key, settings.ttl().toMillis()).toCompletableFuture();
+    CompletableFuture<Boolean> refresh = expire(key);
     byte[] value = redis.await("reading an action result", entry);
     redis.await("recording a use", use);
     redis.await("refreshing an action result's TTL", refresh);
@@ -76,10 +70,7 @@ final class RedisActionCacheStore implements ActionCacheStore {
             .commands()
             .hset(key, java.util.Map.of(bytes("g"), bytes(generation), bytes("d"), entry.clone()))
             .toCompletableFuture();
-    CompletableFuture<Boolean> expiry =
-        settings.ttl().isZero()
-            ? CompletableFuture.completedFuture(true)
-            : redis.commands().pexpire(key, settings.ttl().toMillis()).toCompletableFuture();
+    CompletableFuture<Boolean> expiry = expire(key);
     redis.await("storing an action result", write);
     redis.await("storing an action result", expiry);
     deleteVictims(index.add(member, generation, entry.length));
@@ -96,9 +87,7 @@ final class RedisActionCacheStore implements ActionCacheStore {
 
   @Override
   public StoreStats stats() {
-    long[] totals = index.totals();
-    return new StoreStats(
-        totals[0], totals[1], settings.maxSize(), evictions.get(), evictedBytes.get());
+    return index.stats();
   }
 
   @Override
@@ -116,6 +105,13 @@ final class RedisActionCacheStore implements ActionCacheStore {
     }
   }
 
+  /** Sends (without waiting) the entry's expiry {@code ttl} from now; nothing without a TTL. */
+  private CompletableFuture<Boolean> expire(byte[] key) {
+    return settings.ttl().isZero()
+        ? CompletableFuture.completedFuture(true)
+        : redis.commands().pexpire(key, settings.ttl().toMillis()).toCompletableFuture();
+  }
+
   private void deleteVictims(List<LruIndex.Victim> victims) {
     List<CompletableFuture<Long>> deletions = new ArrayList<>();
     for (LruIndex.Victim victim : victims) {
@@ -128,8 +124,6 @@ final class RedisActionCacheStore implements ActionCacheStore {
               bytes(key),
               bytes(victim.generation()),
               bytes(0)));
-      evictions.incrementAndGet();
-      evictedBytes.addAndGet(victim.size());
     }
     for (CompletableFuture<Long> deletion : deletions) {
       redis.await("deleting evicted action results", deletion);

@@ -25,7 +25,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A CAS in Redis. A blob's keys share one hash tag, {@code {hash-size}}, so they live in one
@@ -61,8 +60,6 @@ final class RedisBlobStore implements BlobStore {
   private final String prefix;
   private final LruIndex index;
   private final AtomicBoolean closed = new AtomicBoolean();
-  private final AtomicLong evictions = new AtomicLong();
-  private final AtomicLong evictedBytes = new AtomicLong();
 
   RedisBlobStore(RedisConnection redis, RedisStoreSettings settings, Clock clock) {
     this.redis = redis;
@@ -190,9 +187,7 @@ final class RedisBlobStore implements BlobStore {
 
   @Override
   public StoreStats stats() {
-    long[] totals = index.totals();
-    return new StoreStats(
-        totals[0], totals[1], settings.maxSize(), evictions.get(), evictedBytes.get());
+    return index.stats();
   }
 
   @Override
@@ -228,8 +223,6 @@ final class RedisBlobStore implements BlobStore {
               bytes(base),
               bytes(victim.generation()),
               bytes(settings.readGrace().toMillis())));
-      evictions.incrementAndGet();
-      evictedBytes.addAndGet(victim.size());
     }
     for (CompletableFuture<Long> deletion : deletions) {
       redis.await("deleting evicted blobs", deletion);
