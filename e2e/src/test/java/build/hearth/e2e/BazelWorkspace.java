@@ -41,24 +41,42 @@ final class BazelWorkspace {
     try {
       Path parent = Files.createDirectories(E2eDirectories.target().resolve("e2e-workspaces"));
       Path root = Files.createTempDirectory(parent, name + "-");
-      List<Path> sources;
-      try (Stream<Path> walk = Files.walk(template)) {
-        sources = walk.toList();
-      }
-      for (Path source : sources) {
-        Path target = root.resolve(template.relativize(source).toString());
-        if (Files.isDirectory(source)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(source, target, StandardCopyOption.COPY_ATTRIBUTES);
-          if (target.getFileName().toString().endsWith(".sh")) {
-            makeExecutable(target);
-          }
-        }
-      }
+      copy(template, root);
       return new BazelWorkspace(root);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot copy workspace template '" + name + "'", e);
+    }
+  }
+
+  /**
+   * Copies the directory {@code relativePath} of the template {@code name} to the same place in
+   * this workspace, as {@link #fromTemplate} copies a whole template.
+   */
+  void copyFromTemplate(String name, String relativePath) {
+    try {
+      copy(templateDirectory(name).resolve(relativePath), root.resolve(relativePath));
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "cannot copy " + relativePath + " of workspace template '" + name + "'", e);
+    }
+  }
+
+  /** Copies the tree {@code from} to {@code to}, making {@code .sh} files executable. */
+  private static void copy(Path from, Path to) throws IOException {
+    List<Path> sources;
+    try (Stream<Path> walk = Files.walk(from)) {
+      sources = walk.toList();
+    }
+    for (Path source : sources) {
+      Path target = to.resolve(from.relativize(source).toString());
+      if (Files.isDirectory(source)) {
+        Files.createDirectories(target);
+      } else {
+        Files.copy(source, target, StandardCopyOption.COPY_ATTRIBUTES);
+        if (target.getFileName().toString().endsWith(".sh")) {
+          makeExecutable(target);
+        }
+      }
     }
   }
 

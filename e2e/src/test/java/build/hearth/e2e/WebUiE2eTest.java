@@ -48,7 +48,7 @@ class WebUiE2eTest {
     JavaWorkspace.generate(workspace.root(), LIBRARIES);
     // sh_test makes Bazel 4.2.3 load repositories it would download; the remote workspace's
     // stand-ins keep this one offline.
-    copyTree(BazelWorkspace.fromTemplate("remote").resolve("stubs"), workspace.resolve("stubs"));
+    workspace.copyFromTemplate("remote", "stubs");
     Files.writeString(
         workspace.resolve("WORKSPACE"),
         Files.readString(workspace.resolve("WORKSPACE"))
@@ -169,19 +169,6 @@ class WebUiE2eTest {
     Path target = E2eDirectories.target().resolve("web-ui-e2e").resolve(name + ".png");
     Files.createDirectories(target.getParent());
     Files.write(target, browser.getScreenshotAs(OutputType.BYTES));
-  }
-
-  private static void copyTree(Path from, Path to) throws IOException {
-    try (java.util.stream.Stream<Path> paths = Files.walk(from)) {
-      for (Path path : (Iterable<Path>) paths::iterator) {
-        Path target = to.resolve(from.relativize(path).toString());
-        if (Files.isDirectory(path)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(path, target);
-        }
-      }
-    }
   }
 
   private static String[] withFirst(String flag, String[] flags) {
