@@ -167,14 +167,17 @@ final class ActionPages {
                 links.blob(instanceName, d, f.getPath())));
       }
       for (OutputDirectory o : r.getOutputDirectoriesList()) {
-        Digest d = fromProto(o.getTreeDigest());
+        // A result may name the directory by its Tree, by its root Directory (DIRECTORY_ONLY), or
+        // both; the Tree page shows the whole directory at once, so it is preferred.
+        boolean byTree = o.hasTreeDigest();
+        Digest d = fromProto(byTree ? o.getTreeDigest() : o.getRootDirectoryDigest());
         outputs.add(
             new Views.Entry(
                 "directory",
                 o.getPath(),
                 Format.bytes(d.sizeBytes()),
                 d.toString(),
-                links.tree(instanceName, d)));
+                byTree ? links.tree(instanceName, d) : links.directory(instanceName, d)));
       }
       logs.add(log(instance, instanceName, "stdout", r.getStdoutRaw(), r.getStdoutDigest()));
       logs.add(log(instance, instanceName, "stderr", r.getStderrRaw(), r.getStderrDigest()));

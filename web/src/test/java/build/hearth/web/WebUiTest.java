@@ -2,9 +2,11 @@ package build.hearth.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import build.bazel.remote.execution.v2.ActionResult;
 import build.bazel.remote.execution.v2.Directory;
 import build.bazel.remote.execution.v2.ExecuteResponse;
 import build.bazel.remote.execution.v2.FileNode;
+import build.bazel.remote.execution.v2.OutputDirectory;
 import build.bazel.remote.execution.v2.Tree;
 import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.Digest;
@@ -170,6 +172,43 @@ class WebUiTest {
         .contains("no page kind 'shell'");
     assertThat(page("/ui/blob/" + absent.hash() + "/6", "", HttpRoutes.Caller.ANYONE, 404))
         .isNotEmpty();
+  }
+
+  @Test
+  void anOutputDirectoryGivenByItsRootDirectoryLinksToThatDirectory() {
+    // REAPI lets a result name an output directory by its root Directory alone (DIRECTORY_ONLY),
+    // without a Tree; the page links that directory instead of failing on the absent Tree.
+    Digest root = cas.putMessage(Directory.getDefaultInstance());
+    Digest tree = cas.putMessage(Tree.newBuilder().setRoot(Directory.getDefaultInstance()).build());
+    Digest action =
+        Digest.of("an action with two output directories".getBytes(StandardCharsets.UTF_8));
+    recent.record(
+        "",
+        action,
+        ExecuteResponse.newBuilder()
+            .setResult(
+                ActionResult.newBuilder()
+                    .setExitCode(2)
+                    .addOutputDirectories(
+                        OutputDirectory.newBuilder()
+                            .setPath("by-root")
+                            .setRootDirectoryDigest(root.toProto()))
+                    .addOutputDirectories(
+                        OutputDirectory.newBuilder()
+                            .setPath("by-tree")
+                            .setTreeDigest(tree.toProto())))
+            .build());
+
+    String body =
+        page(
+            "/ui/action/" + action.hash() + "/" + action.sizeBytes(),
+            "",
+            HttpRoutes.Caller.ANYONE,
+            200);
+    assertThat(body)
+        .contains("/ui/directory/" + root.hash() + "/" + root.sizeBytes())
+        .contains("/ui/tree/" + tree.hash() + "/" + tree.sizeBytes())
+        .contains("by-root", "by-tree");
   }
 
   @Test
