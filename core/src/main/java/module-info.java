@@ -80,6 +80,8 @@ module build.hearth.core {
       build.hearth.core.storage.MemoryBlobStoreProvider,
       build.hearth.core.storage.FilesystemBlobStoreProvider,
       build.hearth.core.storage.TieredBlobStoreProvider;
+  provides build.hearth.spi.scheduler.SchedulerStateProvider with
+      build.hearth.core.scheduler.MemorySchedulerStateProvider;
   provides build.hearth.spi.storage.ActionCacheStoreProvider with
       build.hearth.core.storage.MemoryActionCacheStoreProvider,
       build.hearth.core.storage.FilesystemActionCacheStoreProvider;

@@ -3,7 +3,8 @@
  * providers that a plugin implements and registers with {@code provides ... with ...} (or a {@code
  * META-INF/services} file on the class path), and the worker contract ({@code
  * build.hearth.spi.worker}) through which a transport lets remote workers join a scheduler, and the
- * access control ({@code build.hearth.spi.security}) a transport checks every call with.
+ * access control ({@code build.hearth.spi.security}) a transport checks every call with, and the
+ * scheduler state ({@code build.hearth.spi.scheduler}) that lets several servers share one queue.
  *
  * <p>{@link build.hearth.spi.storage.StoreProviderRegistry} and {@link
  * build.hearth.spi.transport.TransportProviderRegistry} look the providers up themselves, hence the
@@ -14,6 +15,7 @@ module build.hearth.spi {
   requires transitive build.hearth.api;
   requires org.slf4j;
 
+  exports build.hearth.spi.scheduler;
   exports build.hearth.spi.security;
   exports build.hearth.spi.storage;
   exports build.hearth.spi.transport;
@@ -22,4 +24,5 @@ module build.hearth.spi {
   uses build.hearth.spi.storage.BlobStoreProvider;
   uses build.hearth.spi.storage.ActionCacheStoreProvider;
   uses build.hearth.spi.transport.TransportProvider;
+  uses build.hearth.spi.scheduler.SchedulerStateProvider;
 }
