@@ -1,10 +1,11 @@
 /**
- * Hearth's Redis stores: the {@code redis} blob store and action-cache store, found by the host
- * through the providers below, and the Redis connection that later Redis-backed pieces reuse.
+ * Hearth's Redis stores: the {@code redis} blob store, action-cache store and scheduler state,
+ * found by the host through the providers below, and the Redis connection they share.
  */
 module build.hearth.redis {
   requires transitive build.hearth.spi;
   requires lettuce.core;
+  requires org.slf4j;
 
   exports build.hearth.redis;
 
@@ -12,4 +13,6 @@ module build.hearth.redis {
       build.hearth.redis.RedisBlobStoreProvider;
   provides build.hearth.spi.storage.ActionCacheStoreProvider with
       build.hearth.redis.RedisActionCacheStoreProvider;
+  provides build.hearth.spi.scheduler.SchedulerStateProvider with
+      build.hearth.redis.RedisSchedulerStateProvider;
 }

@@ -308,6 +308,22 @@ final class Layering {
               "core.internal is exported only to Hearth's own grpc, agent and server modules"
                   + " (module-info), never to embedders or plugins");
 
+  static final ArchRule SCHEDULER_STATE_KNOWS_NO_WORKERS_OR_TRANSPORTS =
+      noClasses()
+          .that()
+          .resideInAPackage("build.hearth.spi.scheduler..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(
+              "build.hearth.spi.worker..",
+              "build.hearth.spi.transport..",
+              "build.hearth.spi.security..",
+              "build.bazel..")
+          .because(
+              "the scheduler state holds facts as opaque bytes (tasks, responses): it never parses"
+                  + " REAPI messages nor knows how workers or clients are connected, so a state"
+                  + " plugin stays small and the connections stay in the server that holds them");
+
   static final ArchRule SPI_INTERNAL_STAYS_IN_SPI =
       noClasses()
           .that()
@@ -349,6 +365,7 @@ final class Layering {
           WEB_READS_THE_MODEL_ONLY,
           ONLY_THE_SERVER_USES_THE_WEB_UI,
           CORE_INTERNAL_ONLY_WHERE_EXPORTED,
+          SCHEDULER_STATE_KNOWS_NO_WORKERS_OR_TRANSPORTS,
           SPI_INTERNAL_STAYS_IN_SPI,
           NO_PACKAGE_CYCLES);
 

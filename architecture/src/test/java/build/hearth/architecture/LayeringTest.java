@@ -20,6 +20,7 @@ class LayeringTest {
         new String[] {
           "build.hearth.api",
           "build.hearth.spi.transport",
+          "build.hearth.spi.scheduler",
           "build.hearth.testing",
           "build.hearth.testing.transport",
           "build.hearth.core",

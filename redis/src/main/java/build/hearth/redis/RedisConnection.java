@@ -26,6 +26,7 @@ import io.lettuce.core.protocol.Command;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandType;
 import io.lettuce.core.protocol.RedisCommand;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import java.net.URI;
@@ -38,6 +39,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 /**
  * One Lettuce client and its one connection, owned by one store (or, later, the scheduler state):
@@ -68,6 +70,7 @@ public final class RedisConnection implements AutoCloseable {
   private final String context;
   private final ClientResources resources;
   private final AutoCloseable client;
+  private final Supplier<StatefulRedisPubSubConnection<byte[], byte[]>> pubSub;
   private final StatefulConnection<byte[], byte[]> connection;
   private final RedisClusterAsyncCommands<byte[], byte[]> commands;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -77,12 +80,14 @@ public final class RedisConnection implements AutoCloseable {
       String context,
       ClientResources resources,
       AutoCloseable client,
+      Supplier<StatefulRedisPubSubConnection<byte[], byte[]>> pubSub,
       StatefulConnection<byte[], byte[]> connection,
       RedisClusterAsyncCommands<byte[], byte[]> commands) {
     this.settings = settings;
     this.context = context;
     this.resources = resources;
     this.client = client;
+    this.pubSub = pubSub;
     this.connection = connection;
     this.commands = commands;
   }
@@ -136,7 +141,14 @@ public final class RedisConnection implements AutoCloseable {
         }
         cluster.setOptions(options.build());
         StatefulRedisClusterConnection<byte[], byte[]> c = cluster.connect(ByteArrayCodec.INSTANCE);
-        return new RedisConnection(settings, context, resources, client, c, c.async());
+        return new RedisConnection(
+            settings,
+            context,
+            resources,
+            client,
+            () -> cluster.connectPubSub(ByteArrayCodec.INSTANCE),
+            c,
+            c.async());
       }
       RedisURI uri;
       if (settings.topology() == RedisConnectionSettings.Topology.SENTINEL) {
@@ -167,7 +179,14 @@ public final class RedisConnection implements AutoCloseable {
       }
       single.setOptions(options.build());
       StatefulRedisConnection<byte[], byte[]> c = single.connect(ByteArrayCodec.INSTANCE);
-      return new RedisConnection(settings, context, resources, client, c, c.async());
+      return new RedisConnection(
+          settings,
+          context,
+          resources,
+          client,
+          () -> single.connectPubSub(ByteArrayCodec.INSTANCE),
+          c,
+          c.async());
     } catch (RuntimeException e) {
       shutdown(client, resources);
       if (e instanceof HearthException h) {
@@ -198,6 +217,21 @@ public final class RedisConnection implements AutoCloseable {
    */
   public Batch batch() {
     return new Batch();
+  }
+
+  /**
+   * Opens a connection for subscriptions, on the same client (on a Cluster, to one node: messages
+   * published on any node reach every node). The caller closes it before this connection.
+   *
+   * @return the new connection
+   * @throws HearthException UNAVAILABLE if Redis cannot be reached
+   */
+  public StatefulRedisPubSubConnection<byte[], byte[]> pubSub() {
+    try {
+      return pubSub.get();
+    } catch (RuntimeException e) {
+      throw failure("opening a connection for notifications", e);
+    }
   }
 
   /** {@return the settings this connection was opened with} */

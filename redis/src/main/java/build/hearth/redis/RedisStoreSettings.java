@@ -28,14 +28,12 @@ record RedisStoreSettings(
   static final Duration DEFAULT_READ_GRACE = Duration.ofMinutes(5);
 
   /**
-   * Reads the settings of a store.
+   * {@return the {@code keyPrefix} setting, or its default}
    *
-   * @param settings the store's settings
-   * @param defaultMaxSize the {@code maxSize} when absent
-   * @param chunked whether the store chunks blobs (reads {@code chunkSize} and {@code readGrace})
-   * @throws build.hearth.api.ConfigException naming the field for a bad value
+   * @throws build.hearth.api.ConfigException naming the field if it holds a brace, which would
+   *     change the keys' Redis Cluster hash tags
    */
-  static RedisStoreSettings from(StoreSettings settings, long defaultMaxSize, boolean chunked) {
+  static String keyPrefix(StoreSettings settings) {
     String prefix = settings.string(KEY_PREFIX).orElse(DEFAULT_KEY_PREFIX);
     if (prefix.contains("{") || prefix.contains("}")) {
       throw settings.error(
@@ -45,6 +43,19 @@ record RedisStoreSettings(
               + prefix
               + "\"");
     }
+    return prefix;
+  }
+
+  /**
+   * Reads the settings of a store.
+   *
+   * @param settings the store's settings
+   * @param defaultMaxSize the {@code maxSize} when absent
+   * @param chunked whether the store chunks blobs (reads {@code chunkSize} and {@code readGrace})
+   * @throws build.hearth.api.ConfigException naming the field for a bad value
+   */
+  static RedisStoreSettings from(StoreSettings settings, long defaultMaxSize, boolean chunked) {
+    String prefix = keyPrefix(settings);
     long maxSize = settings.bytes(MAX_SIZE).orElse(defaultMaxSize);
     if (maxSize <= 0) {
       throw settings.error(MAX_SIZE, "must be a positive size such as \"10GiB\", found " + maxSize);

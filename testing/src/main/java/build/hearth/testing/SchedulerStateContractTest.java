@@ -484,7 +484,7 @@ public abstract class SchedulerStateContractTest {
     state().enqueue(e, MAX_QUEUED);
     state().complete(e.executionId(), response("r"), Duration.ofMillis(200));
 
-    letTimePass(Duration.ofMillis(500));
+    letTimePass(Duration.ofMillis(700));
 
     assertThat(state().execution(e.executionId())).isEmpty();
   }
@@ -506,7 +506,6 @@ public abstract class SchedulerStateContractTest {
                 events.add("completed " + executionId);
               }
             })) {
-      awaitSubscribed(listener);
       QueuedExecution e = entry("linux", "", 0, Duration.ZERO);
       state().enqueue(e, MAX_QUEUED);
       assertThat(events.poll(30, TimeUnit.SECONDS)).isEqualTo("queued linux");
@@ -517,25 +516,20 @@ public abstract class SchedulerStateContractTest {
     }
   }
 
-  /**
-   * Waits until a subscription made on {@code state} receives what other clients publish; the
-   * default returns at once, for states whose {@code subscribe} is in effect when it returns.
-   *
-   * @param state the client that subscribed
-   */
-  protected void awaitSubscribed(SchedulerState state) {}
-
   // ---- operations ----
 
   @Test
   void anOperationNamesItsExecutionUntilItExpires() {
-    state().putOperation("ops/1", "exec-1", Duration.ofMillis(200));
-    assertThat(another().operation("ops/1")).contains("exec-1");
-    state().putOperation("ops/1", "exec-2", Duration.ofMillis(200));
-    assertThat(another().operation("ops/1")).contains("exec-2");
+    SchedulerState server2 = another();
+    // Long enough for the reads below on a busy machine, short enough to wait out.
+    Duration ttl = Duration.ofSeconds(1);
+    state().putOperation("ops/1", "exec-1", ttl);
+    assertThat(server2.operation("ops/1")).contains("exec-1");
+    state().putOperation("ops/1", "exec-2", ttl);
+    assertThat(server2.operation("ops/1")).contains("exec-2");
     assertThat(state().operation("ops/unknown")).isEmpty();
 
-    letTimePass(Duration.ofMillis(500));
+    letTimePass(ttl.plusMillis(500));
 
     assertThat(state().operation("ops/1")).isEmpty();
   }
