@@ -85,13 +85,17 @@ class RedisOutageTest {
       assertUnavailable(() -> ac.get(action));
       assertUnavailable(() -> ac.put(action, new byte[] {8}));
 
-      // A fresh Redis without persistence: the data is gone, and the stores say so.
+      // A fresh Redis without persistence: the data is gone, and the stores say so. Each store
+      // has its own client, which reconnects on its own schedule: wait for both.
       redis.start();
       await()
           .atMost(Duration.ofSeconds(60))
           .ignoreException(HearthException.class)
           .untilAsserted(() -> assertThat(cas.contains(blob)).isFalse());
-      assertThat(ac.get(action)).isEmpty();
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .ignoreException(HearthException.class)
+          .untilAsserted(() -> assertThat(ac.get(action)).isEmpty());
       Digest again = put(cas, new byte[] {1, 2, 3});
       assertThat(cas.contains(again)).isTrue();
       ac.put(action, new byte[] {8});
