@@ -253,7 +253,11 @@ public interface SchedulerState extends AutoCloseable {
    */
   AutoCloseable subscribe(Listener listener);
 
-  /** What {@link #subscribe} tells. Calls come from the state's own threads; return quickly. */
+  /**
+   * What {@link #subscribe} tells. Calls come after the change is visible, from the state's own
+   * threads (Redis) or from the thread that made the change (memory): return quickly, and hand
+   * anything that waits, such as another call to the state, to an executor of your own.
+   */
   interface Listener {
     /**
      * An execution was queued, or queued again.
