@@ -72,6 +72,29 @@ final class RedisProcesses implements AutoCloseable {
     return ports.stream().map(p -> "redis://127.0.0.1:" + p).toList();
   }
 
+  /**
+   * {@return the CPU seconds (user + system) the Redis servers at {@code uris} have used since they
+   * started, summed, from {@code INFO cpu}; NaN if one cannot be read} What a lookup costs Redis
+   * depends far less on a neighbour's load than the lookup's wall time does.
+   */
+  static double cpuSeconds(List<String> uris) {
+    double total = 0;
+    for (String uri : uris) {
+      String info;
+      try {
+        info = run(List.of("redis-cli", "-u", uri, "INFO", "cpu"));
+      } catch (RuntimeException e) {
+        return Double.NaN;
+      }
+      for (String line : info.split("\\R")) {
+        if (line.startsWith("used_cpu_user:") || line.startsWith("used_cpu_sys:")) {
+          total += Double.parseDouble(line.substring(line.indexOf(':') + 1).trim());
+        }
+      }
+    }
+    return total;
+  }
+
   /** {@return the version {@code redis-server --version} reports, or "unknown"} */
   static String version() {
     try {

@@ -176,6 +176,11 @@ public final class RedisStoreDriver implements Callable<Integer> {
   private final PrintStream progress = System.err;
   private final SplittableRandom random = new SplittableRandom(System.nanoTime());
   private final AtomicInteger runs = new AtomicInteger();
+  // Redis's CPU time per unit of work of each measurement, warm-up included, in microseconds.
+  private final Map<Measurement, Double> redisCpu = new LinkedHashMap<>();
+  private List<String> redisUris = List.of();
+  // Redis's own CPU seconds per wall-clock second while no client asks anything (its timers).
+  private double idleCpuPerSecond;
 
   /** Runs the driver with command-line arguments; see {@code --help}. */
   public static void main(String[] args) {
@@ -193,12 +198,16 @@ public final class RedisStoreDriver implements Callable<Integer> {
       if (topology != Topology.cluster) {
         try (RedisProcesses own = redisUri == null ? RedisProcesses.single(dir.path()) : null) {
           String uri = redisUri != null ? redisUri : own.uris().get(0);
+          redisUris = List.of(uri);
+          idleCpuPerSecond = idleCpuPerSecond();
           measure("one Redis", Map.of("uri", uri), rows, findMissing);
         }
       }
       if (topology != Topology.single) {
         try (RedisProcesses own = clusterUris == null ? RedisProcesses.cluster(dir.path()) : null) {
           List<String> seeds = clusterUris != null ? clusterUris : own.uris();
+          redisUris = seeds;
+          idleCpuPerSecond = idleCpuPerSecond();
           measure("3-node Cluster", Map.of("cluster", Map.of("nodes", seeds)), rows, findMissing);
         }
       }
@@ -303,6 +312,8 @@ public final class RedisStoreDriver implements Callable<Integer> {
     Collections.shuffle(all, new Random(random.nextLong()));
     IntSupplier call = target.findMissingCall(all);
     int expectedMissing = digests - present;
+    double cpuBefore = RedisProcesses.cpuSeconds(redisUris);
+    long wallBefore = System.nanoTime();
     long[] nanos =
         loop(
             "FindMissingBlobs (" + label + ")",
@@ -318,13 +329,20 @@ public final class RedisStoreDriver implements Callable<Integer> {
                         + expectedMissing);
               }
             });
-    return new Measurement(
-        "FindMissingBlobs, " + label,
-        String.format(Locale.ROOT, "%,d digests (%,d present)", digests, present),
-        "digests/s",
-        digests,
-        findMissingWarmup,
-        nanos);
+    Measurement m =
+        new Measurement(
+            "FindMissingBlobs, " + label,
+            String.format(Locale.ROOT, "%,d digests (%,d present)", digests, present),
+            "digests/s",
+            digests,
+            findMissingWarmup,
+            nanos);
+    redisCpu.put(
+        m,
+        busyCpu(cpuBefore, wallBefore)
+            * 1e6
+            / ((double) digests * (findMissingWarmup + findMissingIterations)));
+    return m;
   }
 
   /**
@@ -351,24 +369,55 @@ public final class RedisStoreDriver implements Callable<Integer> {
                   OutputFile.newBuilder().setPath("out/" + i).setDigest(outputDigest.toProto()))
               .build());
     }
+    double cpuBefore = RedisProcesses.cpuSeconds(redisUris);
+    long wallBefore = System.nanoTime();
     long[] nanos =
         loop(
             "GetActionResult (" + label + ")",
             actionCacheWarmup,
             actionCacheIterations,
             () -> client.getAll(actionDigests, actionCacheCalls, concurrency));
-    return new Measurement(
-        "GetActionResult, " + label,
-        String.format(
-            Locale.ROOT,
-            "%,d calls over %,d actions, %d in flight",
+    Measurement m =
+        new Measurement(
+            "GetActionResult, " + label,
+            String.format(
+                Locale.ROOT,
+                "%,d calls over %,d actions, %d in flight",
+                actionCacheCalls,
+                actions,
+                concurrency),
+            "calls/s",
             actionCacheCalls,
-            actions,
-            concurrency),
-        "calls/s",
-        actionCacheCalls,
-        actionCacheWarmup,
-        nanos);
+            actionCacheWarmup,
+            nanos);
+    redisCpu.put(
+        m,
+        busyCpu(cpuBefore, wallBefore)
+            * 1e6
+            / ((double) actionCacheCalls * (actionCacheWarmup + actionCacheIterations)));
+    return m;
+  }
+
+  /**
+   * Redis's CPU seconds while the deployment is idle, per second, over three seconds: what its own
+   * timers cost, which a slow run would otherwise count against its lookups.
+   */
+  private double idleCpuPerSecond() {
+    double before = RedisProcesses.cpuSeconds(redisUris);
+    long start = System.nanoTime();
+    try {
+      Thread.sleep(3_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+    return (RedisProcesses.cpuSeconds(redisUris) - before) / ((System.nanoTime() - start) / 1e9);
+  }
+
+  /** Redis's CPU seconds since {@code cpuBefore}, less its idle share of the wall time since. */
+  private double busyCpu(double cpuBefore, long wallBefore) {
+    double wall = (System.nanoTime() - wallBefore) / 1e9;
+    return RedisProcesses.cpuSeconds(redisUris) - cpuBefore - idleCpuPerSecond * wall;
   }
 
   private long[] loop(String label, int warmups, int measured, Runnable timed) {
@@ -414,13 +463,13 @@ public final class RedisStoreDriver implements Callable<Integer> {
         .append(Report.loadAverage())
         .append("\n\n");
     out.append("| Measurement | Work per iteration | Iterations (+ warm-up) | Median | Min | Max |")
-        .append(" Median time |\n");
-    out.append("|---|---|---:|---:|---:|---:|---:|\n");
+        .append(" Median time | Redis CPU per digest or call |\n");
+    out.append("|---|---|---:|---:|---:|---:|---:|---:|\n");
     for (Measurement m : rows) {
       out.append(
           String.format(
               Locale.ROOT,
-              "| %s | %s | %d (+ %d) | %s %s | %s | %s | %.1f ms |%n",
+              "| %s | %s | %d (+ %d) | %s %s | %s | %s | %.1f ms | %.2f µs |%n",
               m.name(),
               m.work(),
               m.iterations(),
@@ -429,8 +478,14 @@ public final class RedisStoreDriver implements Callable<Integer> {
               m.unit(),
               Report.number(m.minRate()),
               Report.number(m.maxRate()),
-              m.medianMillis()));
+              m.medianMillis(),
+              redisCpu.getOrDefault(m, Double.NaN)));
     }
+    out.append(
+        "\nRedis CPU: user + system time of the Redis servers (all three nodes of a Cluster)"
+            + " from INFO cpu, over warm-up and measured iterations, less what the servers use"
+            + " while idle (measured for 3 s before the runs), per digest looked up or per"
+            + " GetActionResult call.\n");
     out.append("\n| Target | Measured (median) | Goal | Result |\n|---|---:|---:|---|\n");
     for (Measurement m : findMissing) {
       out.append(
