@@ -10,7 +10,8 @@ import picocli.CommandLine.Spec;
  * The runnable jar's entry point: one subcommand per load driver, {@code cas} ({@link
  * CasLoadDriver}), {@code execute} ({@link ExecuteLoadDriver}), {@code sandbox-spawn} ({@link
  * SandboxSpawnDriver}), and issue 15's fault and load drivers {@code crash} ({@link
- * CrashLoadDriver}) and {@code overload} ({@link OverloadDriver}); see docs/reliability.md.
+ * CrashLoadDriver}) and {@code overload} ({@link OverloadDriver}), see docs/reliability.md, and
+ * {@code redis} ({@link RedisStoreDriver}), issue 16's Redis store rates.
  *
  * <pre>
  * java -jar benchmarks/target/hearth-benchmarks.jar cas [--help]
@@ -37,7 +38,8 @@ public final class Benchmarks implements Callable<Integer> {
         .addSubcommand("execute", new ExecuteLoadDriver())
         .addSubcommand("sandbox-spawn", new SandboxSpawnDriver())
         .addSubcommand("crash", new CrashLoadDriver())
-        .addSubcommand("overload", new OverloadDriver());
+        .addSubcommand("overload", new OverloadDriver())
+        .addSubcommand("redis", new RedisStoreDriver());
   }
 
   /**

@@ -13,7 +13,9 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -36,11 +38,19 @@ final class LruIndex {
   private static final RedisScript ADD = RedisScript.load("index-add");
   private static final RedisScript REMOVE = RedisScript.load("index-remove");
 
+  /** A use this soon after the last one this process recorded is not recorded again. */
+  static final long REUSE_MILLIS = 1_000;
+
+  /** The most members whose last use is remembered; about 100 bytes each. */
+  private static final int MAX_RECENT_USES = 100_000;
+
   private final RedisConnection redis;
   private final byte[][] keys;
   private final long capacity;
   private final Clock clock;
   private final AtomicLong lastUse = new AtomicLong();
+  // When this process last recorded a use of a member; bounded by clearing it when it is full.
+  private final Map<String, Long> recentUses = new ConcurrentHashMap<>();
   // What this process evicted; the index in Redis counts entries and bytes, not evictions.
   private final AtomicLong evictions = new AtomicLong();
   private final AtomicLong evictedBytes = new AtomicLong();
@@ -120,20 +130,41 @@ final class LruIndex {
     }
   }
 
-  /** Adds to {@code batch} a lookup of the members' scores: null for those the index lacks. */
-  CompletableFuture<List<Double>> scores(RedisConnection.Batch batch, List<String> members) {
-    return batch.zmscore(keys[0], members.stream().map(RedisScript::bytes).toList());
+  /** Sends a lookup of the members' scores (one command): null for those the index lacks. */
+  CompletableFuture<List<Double>> scores(List<String> members) {
+    byte[][] values = new byte[members.size()][];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = bytes(members.get(i));
+    }
+    return redis.commands().zmscore(keys[0], values).toCompletableFuture();
   }
 
-  /** Sends (without waiting) a use of each member the index holds; absent ones stay absent. */
+  /**
+   * Sends (without waiting) a use of each member the index holds; absent ones stay absent. A member
+   * this index recorded a use of less than {@link #REUSE_MILLIS} ago is left out: a build asks for
+   * the same blobs over and over within seconds, and moving a member in the sorted set is most of
+   * what a lookup costs Redis, while the eviction order it changes is that of the last second.
+   */
   CompletableFuture<Long> touch(Collection<String> members) {
-    if (members.isEmpty()) {
+    long now = clock.millis();
+    if (recentUses.size() > MAX_RECENT_USES) {
+      recentUses.clear();
+    }
+    List<String> due = new ArrayList<>(members.size());
+    for (String member : members) {
+      Long last = recentUses.get(member);
+      if (last == null || now - last >= REUSE_MILLIS || now < last) {
+        recentUses.put(member, now);
+        due.add(member);
+      }
+    }
+    if (due.isEmpty()) {
       return CompletableFuture.completedFuture(0L);
     }
     double score = nextUse();
-    Object[] scoresAndValues = new Object[members.size() * 2];
+    Object[] scoresAndValues = new Object[due.size() * 2];
     int i = 0;
-    for (String member : members) {
+    for (String member : due) {
       scoresAndValues[i++] = score;
       scoresAndValues[i++] = bytes(member);
     }

@@ -6,6 +6,7 @@ import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.spi.storage.ActionCacheStore;
+import build.hearth.spi.storage.StoreHealth;
 import build.hearth.spi.storage.StoreStats;
 import io.lettuce.core.ScriptOutputType;
 import java.time.Clock;
@@ -26,6 +27,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class RedisActionCacheStore implements ActionCacheStore {
   private static final RedisScript DELETE = RedisScript.load("delete-if-generation");
+  private static final RedisScript GET = RedisScript.load("ac-get");
 
   private final RedisConnection redis;
   private final RedisStoreSettings settings;
@@ -50,13 +52,18 @@ final class RedisActionCacheStore implements ActionCacheStore {
     checkOpen();
     String member = LruIndex.member(actionDigest);
     byte[] key = key(member);
-    CompletableFuture<byte[]> entry = redis.commands().hget(key, bytes("d")).toCompletableFuture();
-    CompletableFuture<Long> use = index.touch(List.of(member));
-    CompletableFuture<Boolean> refresh = expire(key);
-    byte[] value = redis.await("reading an action result", entry);
-    redis.await("recording a use", use);
-    redis.await("refreshing an action result's TTL", refresh);
-    return Optional.ofNullable(value);
+    // The TTL's refresh is folded into the read; the use is sent but not awaited (later commands
+    // on this connection, such as an eviction's, reach Redis after it anyway).
+    CompletableFuture<byte[]> entry =
+        settings.ttl().isZero()
+            ? redis.commands().hget(key, bytes("d")).toCompletableFuture()
+            : GET.run(
+                redis.commands(),
+                ScriptOutputType.VALUE,
+                new byte[][] {key},
+                bytes(settings.ttl().toMillis()));
+    index.touch(List.of(member));
+    return Optional.ofNullable(redis.await("reading an action result", entry));
   }
 
   @Override
@@ -88,6 +95,16 @@ final class RedisActionCacheStore implements ActionCacheStore {
   @Override
   public StoreStats stats() {
     return index.stats();
+  }
+
+  /** {@return unavailable, naming Redis's address and the error, while Redis does not answer} */
+  @Override
+  public StoreHealth health() {
+    if (closed.get()) {
+      return StoreHealth.unavailable(
+          redis.settings().path() + ": the redis action-cache store is closed");
+    }
+    return redis.problem().map(StoreHealth::unavailable).orElse(StoreHealth.healthy());
   }
 
   @Override

@@ -6,7 +6,9 @@ import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.spi.storage.BlobStore;
+import build.hearth.spi.storage.StoreHealth;
 import build.hearth.spi.storage.StoreStats;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import java.io.ByteArrayInputStream;
@@ -18,8 +20,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -40,12 +44,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * once, so a reader that opened it reads to the end.
  *
  * <p>Accounting and LRU eviction to {@code maxSize} live in an {@link LruIndex}; lookups ask the
- * index and the blob's keys together, pipelined in batches of {@link #BATCH}.
+ * index and the blob's keys together in batches of {@link #BATCH}, each batch one command to the
+ * index and one script call per Redis node for the blobs, every batch of a call sent before any
+ * reply is awaited.
  *
  * <p>Thread-safe; no lock, every wait is for Redis.
  */
 final class RedisBlobStore implements BlobStore {
-  /** Digests per pipelined batch of FindMissingBlobs: one round trip each. */
+  /**
+   * Digests per script call of FindMissingBlobs: a call holds Redis for its duration, so a large
+   * FindMissingBlobs is cut into calls that let other clients' commands in between.
+   */
   static final int BATCH = 1000;
 
   /** How long the chunks of an upload that never commits stay. */
@@ -54,6 +63,10 @@ final class RedisBlobStore implements BlobStore {
   private static final RedisScript COMMIT = RedisScript.load("blob-commit");
   private static final RedisScript CHECK = RedisScript.load("blob-check");
   private static final RedisScript DELETE = RedisScript.load("delete-if-generation");
+  private static final RedisScript FIND = RedisScript.load("blobs-find");
+
+  /** On a Cluster: one call reads the blobs of many slots of its node (Redis 7). */
+  private static final RedisScript FIND_ON_NODE = FIND.withFlags("allow-cross-slot-keys");
 
   private final RedisConnection redis;
   private final RedisStoreSettings settings;
@@ -90,61 +103,149 @@ final class RedisBlobStore implements BlobStore {
   public Set<Digest> findMissing(Collection<Digest> digests) {
     checkOpen();
     List<Digest> unique = new ArrayList<>(new LinkedHashSet<>(digests));
-    Set<Digest> missing = new HashSet<>();
+    // Every batch is sent before any reply is awaited: one round trip for the whole call.
+    List<Lookup> lookups = new ArrayList<>();
     for (int from = 0; from < unique.size(); from += BATCH) {
-      missing.addAll(findMissingBatch(unique.subList(from, Math.min(unique.size(), from + BATCH))));
+      lookups.add(new Lookup(unique.subList(from, Math.min(unique.size(), from + BATCH))));
+    }
+    Set<Digest> missing = new HashSet<>();
+    for (Lookup lookup : lookups) {
+      lookup.collect(missing);
     }
     return missing;
   }
 
   /**
-   * One round trip: the index's scores and each blob's wholeness, written in one batch; then the
-   * uses of the blobs found, which are sent but not awaited (later commands on this connection,
-   * such as an eviction's, reach Redis after them anyway).
+   * One batch of a FindMissingBlobs: the index's scores of its blobs (one command) and their
+   * wholeness, one {@code blobs-find} script call per Redis node instead of a command per blob.
+   * Then the uses of the blobs found, sent but not awaited (later commands on this connection, such
+   * as an eviction's, reach Redis after them anyway).
    */
-  private Set<Digest> findMissingBatch(List<Digest> batch) {
-    List<String> members = batch.stream().map(LruIndex::member).toList();
-    RedisConnection.Batch commands = redis.batch();
-    CompletableFuture<List<Double>> indexed = index.scores(commands, members);
-    List<CompletableFuture<Long>> whole = new ArrayList<>(batch.size());
-    long ttl = settings.ttl().toMillis();
-    for (Digest digest : batch) {
-      byte[] manifest = bytes(base(digest) + ":m");
-      if (chunkCount(digest.sizeBytes()) > 0) {
-        whole.add(
-            CHECK.run(
-                redis.commands(),
-                ScriptOutputType.INTEGER,
-                new byte[][] {manifest},
-                bytes(base(digest)),
-                bytes(ttl),
-                bytes("0")));
-      } else if (ttl > 0) {
-        // One command both checks and refreshes: PEXPIRE answers 0 for a missing key.
-        whole.add(commands.pexpire(manifest, ttl).thenApply(b -> b ? 1L : 0L));
-      } else {
-        whole.add(commands.exists(manifest));
+  private final class Lookup {
+    private final List<Digest> batch;
+    private final List<String> members;
+    private final CompletableFuture<List<Double>> indexed;
+    private final List<Group> groups = new ArrayList<>();
+
+    Lookup(List<Digest> batch) {
+      this.batch = batch;
+      this.members = batch.stream().map(LruIndex::member).toList();
+      this.indexed = index.scores(members);
+      Map<Object, Group> byNode = new LinkedHashMap<>();
+      for (int i = 0; i < batch.size(); i++) {
+        byte[] manifest = bytes(base(batch.get(i)) + ":m");
+        byNode.computeIfAbsent(redis.nodeOf(manifest), node -> new Group()).add(i, manifest);
+      }
+      for (Group group : byNode.values()) {
+        group.send();
+        groups.add(group);
       }
     }
-    commands.send();
-    List<Double> scores = redis.await("looking up blobs", indexed);
-    Set<Digest> missing = new HashSet<>();
-    List<String> found = new ArrayList<>();
-    for (int i = 0; i < batch.size(); i++) {
-      long present = redis.await("looking up blobs", whole.get(i));
-      if (present == 1 && scores.get(i) != null) {
-        found.add(members.get(i));
-      } else {
-        missing.add(batch.get(i));
-        if (scores.get(i) != null) {
-          // Counted but not whole: Redis evicted or expired some of its keys. Uncount it, so the
-          // index's total stays the bytes really held.
-          index.forget(members.get(i));
+
+    /** Waits for the replies and adds the batch's missing blobs to {@code missing}. */
+    void collect(Set<Digest> missing) {
+      List<Double> scores = redis.await("looking up blobs", indexed);
+      boolean[] whole = new boolean[batch.size()];
+      for (Group group : groups) {
+        group.collect(whole);
+      }
+      List<String> found = new ArrayList<>();
+      for (int i = 0; i < batch.size(); i++) {
+        if (whole[i] && scores.get(i) != null) {
+          found.add(members.get(i));
+        } else {
+          missing.add(batch.get(i));
+          if (scores.get(i) != null) {
+            // Counted but not whole: Redis evicted or expired some of its keys. Uncount it, so
+            // the index's total stays the bytes really held.
+            index.forget(members.get(i));
+          }
+        }
+      }
+      index.touch(found);
+    }
+
+    /** The blobs of one batch on one node, inline ones first (the script's order). */
+    private final class Group {
+      private final List<Integer> inline = new ArrayList<>();
+      private final List<Integer> chunked = new ArrayList<>();
+      private byte[] firstManifest;
+      private CompletableFuture<byte[]> reply;
+
+      private final List<byte[]> inlineManifests = new ArrayList<>();
+      private final List<byte[]> chunkedManifests = new ArrayList<>();
+
+      void add(int i, byte[] manifest) {
+        if (firstManifest == null) {
+          firstManifest = manifest;
+        }
+        if (chunkCount(batch.get(i).sizeBytes()) > 0) {
+          chunked.add(i);
+          chunkedManifests.add(manifest);
+        } else {
+          inline.add(i);
+          inlineManifests.add(manifest);
+        }
+      }
+
+      void send() {
+        byte[][] args = new byte[2 + inline.size() + chunked.size()][];
+        args[0] = bytes(settings.ttl().toMillis());
+        args[1] = bytes(inline.size());
+        int a = 2;
+        for (byte[] manifest : inlineManifests) {
+          args[a++] = manifest;
+        }
+        for (byte[] manifest : chunkedManifests) {
+          args[a++] = manifest;
+        }
+        reply =
+            (redis.isCluster() ? FIND_ON_NODE : FIND)
+                .run(redis.commands(), ScriptOutputType.VALUE, new byte[][] {firstManifest}, args);
+      }
+
+      void collect(boolean[] whole) {
+        byte[] answer;
+        try {
+          answer = redis.await("looking up blobs", reply);
+        } catch (HearthException e) {
+          if (!(e.getCause() instanceof RedisCommandExecutionException)
+              || e.code() == StatusCode.UNAVAILABLE) {
+            throw e;
+          }
+          // A Cluster's slots moved since the client last saw them: some blob is on another node
+          // now ("non local key"). Ask blob by blob, each routed to its own slot's node.
+          oneByOne(whole);
+          return;
+        }
+        int a = 0;
+        for (int i : inline) {
+          whole[i] = answer[a++] == '1';
+        }
+        for (int i : chunked) {
+          whole[i] = answer[a++] == '1';
+        }
+      }
+
+      private void oneByOne(boolean[] whole) {
+        List<Integer> all = new ArrayList<>(inline);
+        all.addAll(chunked);
+        List<CompletableFuture<Long>> checks = new ArrayList<>();
+        for (int i : all) {
+          checks.add(
+              CHECK.run(
+                  redis.commands(),
+                  ScriptOutputType.INTEGER,
+                  new byte[][] {bytes(base(batch.get(i)) + ":m")},
+                  bytes(base(batch.get(i))),
+                  bytes(settings.ttl().toMillis()),
+                  bytes("0")));
+        }
+        for (int k = 0; k < all.size(); k++) {
+          whole[all.get(k)] = redis.await("looking up blobs", checks.get(k)) == 1;
         }
       }
     }
-    index.touch(found);
-    return missing;
   }
 
   @Override
@@ -188,6 +289,15 @@ final class RedisBlobStore implements BlobStore {
   @Override
   public StoreStats stats() {
     return index.stats();
+  }
+
+  /** {@return unavailable, naming Redis's address and the error, while Redis does not answer} */
+  @Override
+  public StoreHealth health() {
+    if (closed.get()) {
+      return StoreHealth.unavailable(redis.settings().path() + ": the redis blob store is closed");
+    }
+    return redis.problem().map(StoreHealth::unavailable).orElse(StoreHealth.healthy());
   }
 
   @Override

@@ -14,18 +14,11 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.ByteArrayCodec;
-import io.lettuce.core.output.BooleanOutput;
-import io.lettuce.core.output.CommandOutput;
-import io.lettuce.core.output.DoubleListOutput;
-import io.lettuce.core.output.IntegerOutput;
-import io.lettuce.core.protocol.AsyncCommand;
-import io.lettuce.core.protocol.Command;
-import io.lettuce.core.protocol.CommandArgs;
-import io.lettuce.core.protocol.CommandType;
-import io.lettuce.core.protocol.RedisCommand;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
@@ -33,6 +26,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -63,6 +57,12 @@ public final class RedisConnection implements AutoCloseable {
    * Error replies of a Redis that is healthy but cannot serve for a while: a Cluster missing a
    * master, a server loading its data, a replica during failover, a busy script.
    */
+  /** The least time between two health checks, however often {@link #problem()} is asked. */
+  static final Duration HEALTH_INTERVAL = Duration.ofSeconds(1);
+
+  /** The longest a health check waits for Redis (or less, when {@code commandTimeout} is less). */
+  private static final Duration HEALTH_TIMEOUT = Duration.ofSeconds(2);
+
   private static final List<String> TRANSIENT_ERRORS =
       List.of("CLUSTERDOWN", "TRYAGAIN", "LOADING", "MASTERDOWN", "READONLY", "BUSY");
 
@@ -74,6 +74,7 @@ public final class RedisConnection implements AutoCloseable {
   private final StatefulConnection<byte[], byte[]> connection;
   private final RedisClusterAsyncCommands<byte[], byte[]> commands;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final HealthCheck health;
 
   private RedisConnection(
       RedisConnectionSettings settings,
@@ -90,6 +91,8 @@ public final class RedisConnection implements AutoCloseable {
     this.pubSub = pubSub;
     this.connection = connection;
     this.commands = commands;
+    this.health =
+        new HealthCheck(this::probe, this::unhealthy, System::nanoTime, HEALTH_INTERVAL.toNanos());
   }
 
   /**
@@ -211,12 +214,94 @@ public final class RedisConnection implements AutoCloseable {
   }
 
   /**
-   * {@return a new batch: commands collected, then written to the connection together with one
-   * flush} Lettuce writes and flushes each command of the asynchronous API on its own; for the
-   * thousands of small commands of one FindMissingBlobs that flushing, not Redis, is the cost.
+   * {@return why Redis cannot serve, as the last health check found; empty while it answered} Never
+   * waits: the check is a {@code PING} (on a Cluster, one to every master the client knows), sent
+   * at most once per second by whichever caller asks after the second is up, and answered from its
+   * last reply; a Redis that does not answer within two seconds (or {@code commandTimeout}, if
+   * shorter) is a problem. The problem names the owner, the address (on a Cluster, the node) and
+   * the error. For readiness endpoints, which may ask on every request.
    */
-  public Batch batch() {
-    return new Batch();
+  public Optional<String> problem() {
+    if (closed.get()) {
+      return Optional.of(context + ": closed");
+    }
+    return health.problem();
+  }
+
+  private CompletableFuture<?> probe() {
+    long timeout = Math.min(settings.commandTimeout().toMillis(), HEALTH_TIMEOUT.toMillis());
+    if (!(connection instanceof StatefulRedisClusterConnection<byte[], byte[]> cluster)) {
+      return commands.ping().toCompletableFuture().orTimeout(timeout, TimeUnit.MILLISECONDS);
+    }
+    List<CompletableFuture<?>> pings = new ArrayList<>();
+    for (RedisClusterNode node : cluster.getPartitions()) {
+      if (!node.is(RedisClusterNode.NodeFlag.UPSTREAM)) {
+        continue;
+      }
+      RedisURI uri = node.getUri();
+      String address = uri.getHost() + ":" + uri.getPort();
+      pings.add(
+          cluster
+              .getConnectionAsync(uri.getHost(), uri.getPort())
+              .thenCompose(c -> c.async().ping())
+              .toCompletableFuture()
+              .orTimeout(timeout, TimeUnit.MILLISECONDS)
+              .handle(
+                  (pong, error) -> {
+                    if (error != null) {
+                      throw new NodeDown(address, error);
+                    }
+                    return pong;
+                  }));
+    }
+    return CompletableFuture.allOf(pings.toArray(CompletableFuture[]::new));
+  }
+
+  /** A Cluster node that did not answer its health check. */
+  private static final class NodeDown extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    NodeDown(String address, Throwable cause) {
+      super("node " + address + ": " + rootMessage(cause), cause, false, false);
+    }
+  }
+
+  private String unhealthy(Throwable cause) {
+    Throwable e = cause;
+    while (!(e instanceof NodeDown) && e.getCause() != null && e.getCause() != e) {
+      e = e.getCause();
+    }
+    String why =
+        e instanceof NodeDown
+            ? e.getMessage()
+            : cause instanceof TimeoutException
+                ? "no answer within the health check's timeout"
+                : rootMessage(cause);
+    return context
+        + ": "
+        + settings.describe()
+        + " does not answer (PING: "
+        + why
+        + "); check that Redis runs and is reachable from this host; Hearth reconnects by itself"
+        + " when Redis is back";
+  }
+
+  /** {@return whether this is a connection to a Redis Cluster} */
+  boolean isCluster() {
+    return connection instanceof StatefulRedisClusterConnection;
+  }
+
+  /**
+   * {@return which node serves {@code key} as far as the client knows: equal values for keys of one
+   * node, and one value for every key of a Redis that is not a Cluster} A hint for grouping keys
+   * into one call per node; the node may have changed by the time the call arrives.
+   */
+  Object nodeOf(byte[] key) {
+    if (!(connection instanceof StatefulRedisClusterConnection<byte[], byte[]> cluster)) {
+      return "";
+    }
+    RedisClusterNode node = cluster.getPartitions().getPartitionBySlot(SlotHash.getSlot(key));
+    return node == null ? "" : node.getNodeId();
   }
 
   /**
@@ -351,58 +436,6 @@ public final class RedisConnection implements AutoCloseable {
         connection.close();
       } finally {
         shutdown(client, resources);
-      }
-    }
-  }
-
-  /**
-   * Commands sent together by {@link #send()}; on a Cluster each is still routed to its key's node.
-   * Each method returns the command's pending reply. Used by one thread.
-   */
-  public final class Batch {
-    private final List<RedisCommand<byte[], byte[], ?>> commands = new ArrayList<>();
-
-    private Batch() {}
-
-    /** {@return the pending reply of {@code EXISTS key}: 1 or 0} */
-    public CompletableFuture<Long> exists(byte[] key) {
-      return add(
-          CommandType.EXISTS,
-          new IntegerOutput<>(ByteArrayCodec.INSTANCE),
-          new CommandArgs<>(ByteArrayCodec.INSTANCE).addKey(key));
-    }
-
-    /** {@return the pending reply of {@code PEXPIRE key millis}: whether the key exists} */
-    public CompletableFuture<Boolean> pexpire(byte[] key, long millis) {
-      return add(
-          CommandType.PEXPIRE,
-          new BooleanOutput<>(ByteArrayCodec.INSTANCE),
-          new CommandArgs<>(ByteArrayCodec.INSTANCE).addKey(key).add(millis));
-    }
-
-    /** {@return the pending reply of {@code ZMSCORE key members...}: a score or null each} */
-    public CompletableFuture<List<Double>> zmscore(byte[] key, List<byte[]> members) {
-      CommandArgs<byte[], byte[]> args = new CommandArgs<>(ByteArrayCodec.INSTANCE).addKey(key);
-      for (byte[] member : members) {
-        args.addValue(member);
-      }
-      return add(CommandType.ZMSCORE, new DoubleListOutput<>(ByteArrayCodec.INSTANCE), args);
-    }
-
-    private <T> CompletableFuture<T> add(
-        CommandType type,
-        CommandOutput<byte[], byte[], T> output,
-        CommandArgs<byte[], byte[]> args) {
-      AsyncCommand<byte[], byte[], T> command =
-          new AsyncCommand<>(new Command<>(type, output, args));
-      commands.add(command);
-      return command;
-    }
-
-    /** Writes every command collected so far, with one flush. */
-    public void send() {
-      if (!commands.isEmpty()) {
-        connection.dispatch(commands);
       }
     }
   }

@@ -48,6 +48,18 @@ final class RedisScript {
     }
   }
 
+  /**
+   * {@return this script with Redis 7's script flags in a shebang line in front, such as {@code
+   * allow-cross-slot-keys}} A different text, so a different SHA1 and a script of its own in Redis.
+   */
+  RedisScript withFlags(String flags) {
+    byte[] shebang = bytes("#!lua flags=" + flags + "\n");
+    byte[] flagged = new byte[shebang.length + text.length];
+    System.arraycopy(shebang, 0, flagged, 0, shebang.length);
+    System.arraycopy(text, 0, flagged, shebang.length, text.length);
+    return new RedisScript(name, flagged);
+  }
+
   /** {@return the script's name, for messages} */
   String name() {
     return name;

@@ -49,8 +49,20 @@ class RedisClusterOutageTest {
       // The node of the blob's keys: its commands time out.
       blobNode.stop();
       assertUnavailable(() -> store.contains(blob));
+      // Its health names the node that does not answer.
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .untilAsserted(
+              () ->
+                  assertThat(store.health().problem())
+                      .hasValueSatisfying(
+                          problem ->
+                              assertThat(problem)
+                                  .contains("Redis Cluster via redis://127.0.0.1:")
+                                  .contains("node 127.0.0.1:" + blobNode.port())));
       blobNode.start();
       awaitServing(store);
+      await().atMost(Duration.ofSeconds(60)).until(() -> store.health().isHealthy());
 
       // A node holding neither: once the others see it fail, they answer CLUSTERDOWN, which is
       // UNAVAILABLE too, not INTERNAL.

@@ -104,6 +104,66 @@ class RedisOutageTest {
   }
 
   @Test
+  void healthNamesRedisWhileItIsDownAndRecoversWithoutReopening() {
+    Map<String, Object> settings = settings();
+    try (BlobStore cas = RedisTestStores.blobStore(settings, Map.of());
+        ActionCacheStore ac = RedisTestStores.actionCacheStore(settings, Map.of())) {
+      await().atMost(Duration.ofSeconds(30)).until(() -> cas.health().isHealthy());
+      assertThat(ac.health().isHealthy()).as("%s", ac.health()).isTrue();
+
+      redis.stop();
+
+      for (StoreHealthSource store : List.<StoreHealthSource>of(cas::health, ac::health)) {
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .untilAsserted(
+                () ->
+                    assertThat(store.health().problem())
+                        .hasValueSatisfying(
+                            problem ->
+                                assertThat(problem)
+                                    .contains("Redis at redis://127.0.0.1:" + redis.port())
+                                    .contains("does not answer")
+                                    .contains("check that Redis runs")));
+      }
+      assertThat(cas.health().problem().orElseThrow()).startsWith("blobStores.cas: ");
+
+      redis.start();
+      await().atMost(Duration.ofSeconds(60)).until(() -> cas.health().isHealthy());
+      await().atMost(Duration.ofSeconds(60)).until(() -> ac.health().isHealthy());
+    }
+  }
+
+  @Test
+  void aFrozenRedisIsUnhealthyWithoutTheHealthCheckWaitingForIt() {
+    try (BlobStore cas = RedisTestStores.blobStore(settings("commandTimeout", "2s"), Map.of())) {
+      await().atMost(Duration.ofSeconds(30)).until(() -> cas.health().isHealthy());
+
+      redis.pause();
+      try {
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .untilAsserted(
+                () ->
+                    assertThat(cas.health().problem())
+                        .hasValueSatisfying(
+                            problem ->
+                                assertThat(problem)
+                                    .contains("redis://127.0.0.1:" + redis.port())
+                                    .contains("no answer within the health check's timeout")));
+      } finally {
+        redis.resume();
+      }
+      await().atMost(Duration.ofSeconds(60)).until(() -> cas.health().isHealthy());
+    }
+  }
+
+  /** A store's health, whichever kind of store. */
+  private interface StoreHealthSource {
+    build.hearth.spi.storage.StoreHealth health();
+  }
+
+  @Test
   void aRedisThatStopsAnsweringTimesOutAsUnavailable() {
     try (BlobStore cas = RedisTestStores.blobStore(settings("commandTimeout", "2s"), Map.of())) {
       Digest blob = put(cas, new byte[] {1, 2, 3});

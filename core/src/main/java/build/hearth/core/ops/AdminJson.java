@@ -9,6 +9,7 @@ import build.hearth.api.PoolStats.ProcessStats;
 import build.hearth.api.RetirementReason;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.SchedulerStats;
+import build.hearth.spi.storage.StoreHealth;
 import build.hearth.spi.storage.StoreStats;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
@@ -40,7 +41,7 @@ final class AdminJson implements Closeable {
   /**
    * A store as the admin endpoint shows it; {@code kind} is {@code cas} or {@code action_cache}.
    */
-  record Store(String name, String kind, Supplier<StoreStats> stats) {
+  record Store(String name, String kind, Supplier<StoreStats> stats, Supplier<StoreHealth> health) {
     /** Reads the statistics once; a store that throws is read as its failure. */
     Reading read() {
       try {

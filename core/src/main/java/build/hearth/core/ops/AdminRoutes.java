@@ -24,8 +24,10 @@ import java.util.stream.Stream;
  *
  * <ul>
  *   <li>{@code GET /healthz}: 200 {@code ok} while the process serves at all.
- *   <li>{@code GET /readyz}: 200 {@code ready} when every store answers and nothing marked the
- *       server {@linkplain #notReady not ready}; otherwise 503 with the reason in the body.
+ *   <li>{@code GET /readyz}: 200 {@code ready} when every store reports itself healthy and nothing
+ *       marked the server {@linkplain #notReady not ready}; otherwise 503 with the reason in the
+ *       body, naming the store and, for a store on a remote service such as Redis, its address and
+ *       the error.
  *   <li>{@code GET /admin/v1/status}: JSON with the server's version and uptime, each scheduler's
  *       queue, workers and slots, and each store's entries, size, capacity and evictions.
  *   <li>{@code GET /admin/v1/workers}: JSON with every worker that reported (in-process workers
@@ -50,8 +52,10 @@ import java.util.stream.Stream;
  * admin.notReady("the server is shutting down");
  * }</pre>
  *
- * <p>Thread-safe. Each call reads in-memory snapshots only (scheduler and store counters, the
- * workers' reports), so it can run on a transport's I/O thread.
+ * <p>Thread-safe. {@code /readyz} reads in-memory state only (the stores' health, which stores on a
+ * remote service answer from what they last saw, the workers' reports), so it can run on a
+ * transport's I/O thread; {@code /admin/v1/status} also reads each store's statistics, which may
+ * cost a store a query.
  */
 public final class AdminRoutes implements HttpRoutes {
   static final String JSON = "application/json; charset=utf-8";
@@ -112,15 +116,19 @@ public final class AdminRoutes implements HttpRoutes {
   }
 
   private Response readiness() {
-    Optional<String> reason = notReadyReason(stores.stream().map(AdminJson.Store::read));
+    Optional<String> reason = notReadyReason(Stream.empty());
     return reason
         .map(why -> new Response(503, TEXT, ("not ready: " + why).getBytes(StandardCharsets.UTF_8)))
         .orElseGet(() -> Response.ok(TEXT, "ready"));
   }
 
   /**
-   * Why the server is not ready, or empty when it is. {@code storeReadings} is consumed only as far
-   * as needed: not at all when the server was marked not ready, up to the first failure otherwise.
+   * Why the server is not ready, or empty when it is: marked not ready, a store whose {@code
+   * storeReadings} failed (the status document's, so that its readiness and its list of stores
+   * agree), a store whose {@link BlobStore#health() health} is unavailable, or a failing readiness
+   * check. Each is consulted only as far as needed. The stores' health, not their statistics, is
+   * what {@code /readyz} asks: a store that depends on a remote service answers it from what it
+   * last saw, so probes under load neither wait for nor hammer that service.
    */
   private Optional<String> notReadyReason(Stream<AdminJson.Reading> storeReadings) {
     String marked = notReadyReason;
@@ -131,13 +139,13 @@ public final class AdminRoutes implements HttpRoutes {
         storeReadings.filter(reading -> reading.failure() != null).findFirst();
     if (failed.isPresent()) {
       // A store that cannot account for itself cannot serve either.
-      AdminJson.Store store = failed.get().store();
-      return Optional.of(
-          store.kind()
-              + " store '"
-              + store.name()
-              + "' is unavailable: "
-              + failed.get().failure().getMessage());
+      return Optional.of(unavailable(failed.get().store(), failed.get().failure().getMessage()));
+    }
+    for (AdminJson.Store store : stores) {
+      Optional<String> problem = store.health().get().problem();
+      if (problem.isPresent()) {
+        return Optional.of(unavailable(store, problem.get()));
+      }
     }
     for (Supplier<Optional<String>> check : readinessChecks) {
       Optional<String> reason = check.get();
@@ -146,6 +154,10 @@ public final class AdminRoutes implements HttpRoutes {
       }
     }
     return Optional.empty();
+  }
+
+  private static String unavailable(AdminJson.Store store, String problem) {
+    return store.kind() + " store '" + store.name() + "' is unavailable: " + problem;
   }
 
   private interface Body {
@@ -222,16 +234,22 @@ public final class AdminRoutes implements HttpRoutes {
       return this;
     }
 
-    /** A CAS blob store to show under {@code name}; {@code /readyz} fails while it throws. */
+    /**
+     * A CAS blob store to show under {@code name}; {@code /readyz} fails while its {@link
+     * BlobStore#health() health} is unavailable.
+     */
     public Builder casStore(String name, BlobStore store) {
       Objects.requireNonNull(store, "store");
-      return store(new AdminJson.Store(name, "cas", store::stats));
+      return store(new AdminJson.Store(name, "cas", store::stats, store::health));
     }
 
-    /** An action-cache store to show under {@code name}; {@code /readyz} fails while it throws. */
+    /**
+     * An action-cache store to show under {@code name}; {@code /readyz} fails while its {@link
+     * ActionCacheStore#health() health} is unavailable.
+     */
     public Builder actionCacheStore(String name, ActionCacheStore store) {
       Objects.requireNonNull(store, "store");
-      return store(new AdminJson.Store(name, "action_cache", store::stats));
+      return store(new AdminJson.Store(name, "action_cache", store::stats, store::health));
     }
 
     private Builder store(AdminJson.Store store) {

@@ -5,6 +5,7 @@ import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.spi.storage.BlobStore;
 import build.hearth.spi.storage.LocalBlobFiles;
+import build.hearth.spi.storage.StoreHealth;
 import build.hearth.spi.storage.StoreStats;
 import java.io.IOException;
 import java.io.InputStream;
@@ -136,6 +137,13 @@ class TieredBlobStore implements BlobStore, LocalTierStats {
   @Override
   public StoreStats stats() {
     return shared.stats();
+  }
+
+  /** {@return the shared tier's health when it is unavailable, else the local tier's} */
+  @Override
+  public StoreHealth health() {
+    StoreHealth sharedHealth = shared.health();
+    return sharedHealth.isHealthy() ? local.health() : sharedHealth;
   }
 
   @Override

@@ -27,6 +27,7 @@ import build.hearth.core.scheduler.WorkerSession;
 import build.hearth.spi.storage.ActionCacheStore;
 import build.hearth.spi.storage.BlobStore;
 import build.hearth.spi.storage.StoreContext;
+import build.hearth.spi.storage.StoreHealth;
 import build.hearth.spi.storage.StoreProviderRegistry;
 import build.hearth.spi.storage.StoreSettings;
 import build.hearth.spi.storage.StoreStats;
@@ -494,6 +495,64 @@ class AdminRoutesTest {
   }
 
   /** A store whose accounting fails, as a store whose disk went away might. */
+  @Test
+  void readyzAsksTheStoresHealthNotTheirStatistics() {
+    RemoteStore remote = new RemoteStore();
+    AdminRoutes routes = AdminRoutes.newBuilder().casStore("shared", remote).build();
+
+    assertThat(routes.get("/readyz", "").orElseThrow().status()).isEqualTo(200);
+    remote.health =
+        StoreHealth.unavailable(
+            "blobStores.shared: Redis at redis://10.0.0.5:6379 does not answer");
+    Response response = routes.get("/readyz", "").orElseThrow();
+    assertThat(response.status()).isEqualTo(503);
+    assertThat(text(response))
+        .isEqualTo(
+            "not ready: cas store 'shared' is unavailable: blobStores.shared: Redis at"
+                + " redis://10.0.0.5:6379 does not answer");
+    assertThat(remote.statsCalls).as("statistics read by /readyz").isZero();
+
+    remote.health = StoreHealth.healthy();
+    assertThat(routes.get("/readyz", "").orElseThrow().status()).isEqualTo(200);
+    Map<String, Object> status = json(routes.get("/admin/v1/status", "").orElseThrow());
+    assertThat(status).containsEntry("ready", true);
+  }
+
+  /** A store on a remote service: statistics cost a query, health is what it last saw. */
+  private static final class RemoteStore implements BlobStore {
+    volatile StoreHealth health = StoreHealth.healthy();
+    int statsCalls;
+
+    @Override
+    public boolean contains(Digest digest) {
+      return false;
+    }
+
+    @Override
+    public Optional<InputStream> read(Digest digest, long offset) {
+      return Optional.empty();
+    }
+
+    @Override
+    public Upload startUpload(Digest digest) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public StoreStats stats() {
+      statsCalls++;
+      return new StoreStats(0, 0, 100, 0, 0);
+    }
+
+    @Override
+    public StoreHealth health() {
+      return health;
+    }
+
+    @Override
+    public void close() {}
+  }
+
   private static final class BrokenStore implements BlobStore {
     @Override
     public boolean contains(Digest digest) {

@@ -8,6 +8,7 @@ import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.spi.storage.BlobStore;
 import build.hearth.spi.storage.LocalBlobFiles;
+import build.hearth.spi.storage.StoreHealth;
 import build.hearth.spi.storage.StoreSettings;
 import build.hearth.testing.FakeClock;
 import java.io.ByteArrayInputStream;
@@ -21,6 +22,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -98,6 +100,28 @@ class TieredBlobStoreTest {
     try (Stream<Path> files = Files.list(dir.resolve("tmp"))) {
       return files.toList();
     }
+  }
+
+  // ---- health ----
+
+  @Test
+  void theSharedTiersHealthIsTheStoresWhenItIsUnavailable() {
+    StoreHealth down = StoreHealth.unavailable("blobStores.main.shared: Redis does not answer");
+    AtomicReference<StoreHealth> sharedHealth = new AtomicReference<>(StoreHealth.healthy());
+    BlobStore shared =
+        new ForwardingBlobStore(memory("shared", 1 << 20)) {
+          @Override
+          public StoreHealth health() {
+            return sharedHealth.get();
+          }
+        };
+    TieredBlobStore store = tiered(memory("local", 1 << 20), shared);
+
+    assertThat(store.health().isHealthy()).isTrue();
+    sharedHealth.set(down);
+    assertThat(store.health()).isEqualTo(down);
+    sharedHealth.set(StoreHealth.healthy());
+    assertThat(store.health().isHealthy()).isTrue();
   }
 
   // ---- read-through ----

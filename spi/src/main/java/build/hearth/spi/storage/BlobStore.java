@@ -92,6 +92,21 @@ public interface BlobStore extends AutoCloseable {
   StoreStats stats();
 
   /**
+   * {@return whether the store can serve now, for the host's readiness check ({@code /readyz}),
+   * which answers 503 with the problem while a store is unavailable} The host calls this on every
+   * probe, possibly from a transport's thread, so it must be cheap and must not wait long: a store
+   * that depends on a remote service answers from what it last saw (its connection's state, a cheap
+   * check at most once a second) rather than asking on every call. The problem names what the store
+   * depends on and what failed, such as the address of a database and the error.
+   *
+   * <p>The default reads {@link #stats()} and reports its failure, if any; a store whose statistics
+   * cost a query should override it.
+   */
+  default StoreHealth health() {
+    return StoreHealth.fromStats(this::stats);
+  }
+
+  /**
    * Releases files, connections and threads (and, for a store in a directory, the directory's
    * lock). Uploads still open are discarded: afterwards {@code startUpload} throws, and so does the
    * {@code commit()} of an upload started before the close (its writes may throw already), so that
