@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,7 +44,9 @@ import org.slf4j.LoggerFactory;
  * permission gets 403; an unknown instance, action or blob 404.
  *
  * <p>Thread-safe. Pages read in-memory snapshots and the CAS: reads of at most a few MiB, bounded
- * per page.
+ * per page. With an {@linkplain Builder#executor executor} (the server gives it a {@link
+ * PagePool}), every page is its {@linkplain #blockingExecutor blocking executor's} work, so the
+ * transport renders it there and not on its I/O thread.
  */
 public final class WebUi implements HttpRoutes {
   private static final Logger log = LoggerFactory.getLogger(WebUi.class);
@@ -61,6 +64,7 @@ public final class WebUi implements HttpRoutes {
   private final WorkerReports reports;
   private final ActionPages pages;
   private final Clock clock;
+  private final Optional<Executor> executor;
 
   private WebUi(Builder builder) {
     this.recent = builder.recent;
@@ -68,6 +72,7 @@ public final class WebUi implements HttpRoutes {
     this.schedulers = new LinkedHashMap<>(builder.schedulers);
     this.reports = builder.reports;
     this.clock = builder.clock;
+    this.executor = Optional.ofNullable(builder.executor);
     this.pages = new ActionPages(builder.instances, recent, links);
   }
 
@@ -85,6 +90,12 @@ public final class WebUi implements HttpRoutes {
   @Override
   public boolean checksAccess(String path) {
     return path.equals(ActionLinks.PREFIX) || path.startsWith(ActionLinks.PREFIX + "/");
+  }
+
+  /** Every page reads the CAS or renders many rows: each runs on the executor, if there is one. */
+  @Override
+  public Optional<Executor> blockingExecutor(String path) {
+    return checksAccess(path) ? executor : Optional.empty();
   }
 
   /** Without a caller (a transport that does not check access), the pages show nothing. */
@@ -296,6 +307,7 @@ public final class WebUi implements HttpRoutes {
     private final Map<String, ActionPages.Instance> instances = new LinkedHashMap<>();
     private WorkerReports reports;
     private Clock clock = Clock.systemUTC();
+    private Executor executor; // null: on the transport's thread
 
     private Builder(RecentActions recent, ActionLinks links) {
       this.recent = Objects.requireNonNull(recent, "recent");
@@ -347,6 +359,19 @@ public final class WebUi implements HttpRoutes {
      */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * The executor the transport renders the pages on ({@link HttpRoutes#blockingExecutor}), such
+     * as a {@link PagePool}; without one, pages render on the transport's I/O thread, which suits
+     * tests and stores in memory only. The caller owns it and closes it after the transport.
+     *
+     * @param executor the executor, which may refuse work when full
+     * @return this builder
+     */
+    public Builder executor(Executor executor) {
+      this.executor = Objects.requireNonNull(executor, "executor");
       return this;
     }
 
