@@ -46,6 +46,7 @@ final class Views {
       String duration,
       String queued,
       String worker,
+      String process,
       String completedAt) {}
 
   record Pair(String name, String value) {}

@@ -174,6 +174,83 @@ class WebUiTest {
         .isNotEmpty();
   }
 
+  /**
+   * A persistent-worker action of key {@code javac-1} whose result names the process that ran it.
+   */
+  private Digest persistentAction(String name, long pid, long requestNumber, boolean cached) {
+    Digest command =
+        cas.putMessage(
+            build.bazel.remote.execution.v2.Command.newBuilder()
+                .addArguments(name)
+                .setPlatform(
+                    build.bazel.remote.execution.v2.Platform.newBuilder()
+                        .addProperties(
+                            build.bazel.remote.execution.v2.Platform.Property.newBuilder()
+                                .setName("persistentWorkerKey")
+                                .setValue("javac-1")))
+                .build());
+    Digest action =
+        cas.putMessage(
+            build.bazel.remote.execution.v2.Action.newBuilder()
+                .setCommandDigest(command.toProto())
+                .setInputRootDigest(cas.putMessage(Directory.getDefaultInstance()).toProto())
+                .build());
+    recent.record(
+        "",
+        action,
+        ExecuteResponse.newBuilder()
+            .setCachedResult(cached)
+            .setResult(
+                ActionResult.newBuilder()
+                    .setExecutionMetadata(
+                        build.bazel.remote.execution.v2.ExecutedActionMetadata.newBuilder()
+                            .setWorker("w1")
+                            .addAuxiliaryMetadata(
+                                com.google.protobuf.Any.pack(
+                                    build.hearth.proto.execution.PersistentWorkerRun.newBuilder()
+                                        .setPid(pid)
+                                        .setRequestNumber(requestNumber)
+                                        .build()))))
+            .build());
+    return action;
+  }
+
+  @Test
+  void theRecentActionsAndTheActionPageSayWhetherAPersistentProcessWasWarmOrCold() {
+    Digest cold = persistentAction("cold", 77, 1, false);
+    Digest warm = persistentAction("warm", 77, 3, false);
+    Digest cached = persistentAction("cached", 78, 5, true);
+
+    String overview = page("/ui/", "", HttpRoutes.Caller.ANYONE, 200);
+    String warmPage =
+        page(
+            "/ui/action/" + warm.hash() + "/" + warm.sizeBytes(),
+            "",
+            HttpRoutes.Caller.ANYONE,
+            200);
+    String coldPage =
+        page(
+            "/ui/action/" + cold.hash() + "/" + cold.sizeBytes(),
+            "",
+            HttpRoutes.Caller.ANYONE,
+            200);
+    String cachedPage =
+        page(
+            "/ui/action/" + cached.hash() + "/" + cached.sizeBytes(),
+            "",
+            HttpRoutes.Caller.ANYONE,
+            200);
+
+    assertThat(overview)
+        .contains("<td>warm: process 77, request 3</td>")
+        .contains("<td>cold: new process 77</td>")
+        .doesNotContain("process 78");
+    assertThat(warmPage).contains("key javac-1: warm: process 77, request 3<");
+    assertThat(coldPage).contains("key javac-1: cold: new process 77<");
+    assertThat(cachedPage)
+        .contains("key javac-1: warm: process 78, request 5 (when the cached result was made)");
+  }
+
   @Test
   void anOutputDirectoryGivenByItsRootDirectoryLinksToThatDirectory() {
     // REAPI lets a result name an output directory by its root Directory alone (DIRECTORY_ONLY),
