@@ -68,6 +68,18 @@ final class Format {
     return text;
   }
 
+  /** A worker's properties, sorted by name, each name once with its values: {@code a=1|2, b=x}. */
+  static String properties(build.hearth.spi.worker.WorkerSpec spec) {
+    StringBuilder text = new StringBuilder();
+    new java.util.TreeMap<>(spec.properties())
+        .forEach(
+            (name, values) -> {
+              text.append(text.length() == 0 ? "" : ", ").append(name).append('=');
+              text.append(String.join("|", new java.util.TreeSet<>(values)));
+            });
+    return text.length() == 0 ? "none" : text.toString();
+  }
+
   static Instant instant(Timestamp t) {
     return Instant.ofEpochSecond(t.getSeconds(), t.getNanos());
   }

@@ -174,9 +174,23 @@ public final class WebUi implements HttpRoutes {
     List<Views.WorkerRow> workerRows = new ArrayList<>();
     List<Views.ToolRow> toolRows = new ArrayList<>();
     if (operations) {
+      Map<String, Scheduler.WorkerSnapshot> connected = new LinkedHashMap<>();
+      Map<String, String> schedulerOf = new LinkedHashMap<>();
+      schedulers.forEach(
+          (name, scheduler) -> {
+            for (Scheduler.WorkerSnapshot worker : scheduler.workers()) {
+              connected.put(worker.spec().name(), worker);
+              schedulerOf.put(worker.spec().name(), name);
+            }
+          });
+      Map<String, WorkerReports.Report> reported = reports.snapshot();
+      reported.values().forEach(r -> schedulerOf.putIfAbsent(r.worker(), r.scheduler()));
+      Map<String, WaitTimes> waits =
+          WaitTimes.bySchedulerOf(recent.newest(recent.maxActions(), i -> true), schedulerOf);
       schedulers.forEach(
           (name, scheduler) -> {
             SchedulerStats s = scheduler.stats();
+            WaitTimes wait = waits.getOrDefault(name, WaitTimes.NONE);
             schedulerRows.add(
                 new Views.SchedulerRow(
                     name,
@@ -185,20 +199,41 @@ public final class WebUi implements HttpRoutes {
                     s.workers(),
                     s.slots(),
                     s.busySlots(),
-                    s.requeued()));
+                    s.requeued(),
+                    wait.p50(),
+                    wait.p95(),
+                    wait.count()));
           });
       Instant now = clock.instant();
-      for (WorkerReports.Report report : reports.snapshot().values()) {
+      for (WorkerReports.Report report : reported.values()) {
+        Scheduler.WorkerSnapshot worker = connected.remove(report.worker());
         workerRows.add(
             new Views.WorkerRow(
                 report.worker(),
                 report.scheduler(),
                 report.remote() ? "remote" : "in-process",
-                report.draining(),
+                worker == null ? "-" : Integer.toString(worker.spec().slots()),
+                worker == null ? "-" : Integer.toString(worker.busySlots()),
+                worker == null ? "not connected" : Format.properties(worker.spec()),
+                report.draining() || (worker != null && worker.draining()),
                 report.sandbox().map(Format::sandbox).orElse("not reported"),
-                Format.duration(Duration.between(report.reportedAt(), now))));
+                Format.duration(Duration.between(report.reportedAt(), now)) + " ago"));
         report.persistentWorkers().ifPresent(pool -> tools(report.worker(), pool, now, toolRows));
       }
+      // Connected but not (yet) reported: the scheduler's view alone.
+      connected.forEach(
+          (name, worker) ->
+              workerRows.add(
+                  new Views.WorkerRow(
+                      name,
+                      schedulerOf.get(name),
+                      "-",
+                      Integer.toString(worker.spec().slots()),
+                      Integer.toString(worker.busySlots()),
+                      Format.properties(worker.spec()),
+                      worker.draining(),
+                      "not reported",
+                      "never")));
     }
     List<Views.CacheRow> caches = new ArrayList<>();
     for (String instance : pages.instances()) {

@@ -123,6 +123,78 @@ class WebUiTest {
   }
 
   @Test
+  void theOverviewShowsEachWorkersSlotsAndPropertiesAndEachSchedulersWaitTimes() {
+    build.hearth.core.scheduler.Scheduler<String, String> scheduler =
+        build.hearth.core.scheduler.Scheduler.newBuilder()
+            .callbackExecutor(Runnable::run)
+            .expiryCheckInterval(Duration.ZERO)
+            .build();
+    try {
+      scheduler.connect(
+          build.hearth.spi.worker.WorkerSpec.builder("w<1>")
+              .slots(3)
+              .property("OSFamily", "linux")
+              .property("pool", "b", "a")
+              .build(),
+          assignment -> {});
+      // One action holds one of the worker's three slots.
+      scheduler.submit(
+          build.hearth.core.scheduler.ActionRequest.of(
+              "a", build.bazel.remote.execution.v2.Platform.getDefaultInstance(), "task"));
+      reports.update(new WorkerReports.Report("w<1>", "main", false, NOW, Optional.empty()));
+      // Queued 1, 2, ..., 20 seconds before starting on w<1>; one cached answer and one action of
+      // an unknown worker do not count.
+      for (int i = 1; i <= 20; i++) {
+        recordRun("run " + i, "w<1>", i, false);
+      }
+      recordRun("cached", "w<1>", 1000, true);
+      recordRun("elsewhere", "gone", 1000, false);
+      WebUi withScheduler =
+          WebUi.newBuilder(recent, ActionLinks.of(""))
+              .instance("", cas, Optional.empty())
+              .scheduler("main", scheduler)
+              .workerReports(reports)
+              .clock(CLOCK)
+              .build();
+
+      HttpRoutes.Response response =
+          withScheduler.get("/ui/", "", HttpRoutes.Caller.ANYONE).orElseThrow();
+      String body = new String(response.body(), StandardCharsets.UTF_8);
+
+      assertThat(body)
+          .contains(
+              "<tr><td>w&lt;1&gt;</td><td>main</td><td>in-process</td><td>3</td><td>1</td>"
+                  + "<td>OSFamily=linux, pool=a|b</td><td>no</td>")
+          // p50 of 1..20 s is the 10th, p95 the 19th, over 20 actions.
+          .contains("<td>10.0 s</td><td>19.0 s</td><td>20</td>");
+    } finally {
+      scheduler.close();
+    }
+  }
+
+  private void recordRun(String name, String worker, long queuedSeconds, boolean cached) {
+    com.google.protobuf.Timestamp start =
+        com.google.protobuf.Timestamp.newBuilder().setSeconds(NOW.getEpochSecond()).build();
+    com.google.protobuf.Timestamp queued =
+        com.google.protobuf.Timestamp.newBuilder()
+            .setSeconds(NOW.getEpochSecond() - queuedSeconds)
+            .build();
+    recent.record(
+        "",
+        Digest.of(ByteString.copyFromUtf8(name)),
+        ExecuteResponse.newBuilder()
+            .setCachedResult(cached)
+            .setResult(
+                ActionResult.newBuilder()
+                    .setExecutionMetadata(
+                        build.bazel.remote.execution.v2.ExecutedActionMetadata.newBuilder()
+                            .setWorker(worker)
+                            .setQueuedTimestamp(queued)
+                            .setWorkerStartTimestamp(start)))
+            .build());
+  }
+
+  @Test
   void withoutMetricsTheOverviewShowsOnlyTheReadableInstancesActions() {
     reports.update(new WorkerReports.Report("secret-worker", "main", true, NOW, Optional.empty()));
     Digest mine = Digest.of(ByteString.copyFromUtf8("mine"));
