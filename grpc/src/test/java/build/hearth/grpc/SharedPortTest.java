@@ -391,6 +391,40 @@ class SharedPortTest {
   }
 
   @Test
+  void aBlockingRouteThatThrowsAnErrorIsAnsweredAndTheConnectionGoesOn() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(1);
+    HttpRoutes failing =
+        new HttpRoutes() {
+          @Override
+          public Optional<Response> get(String path, String query) {
+            if (path.equals("/error")) {
+              throw new AssertionError("the route broke badly");
+            }
+            return routes.get(path, query);
+          }
+
+          @Override
+          public Optional<java.util.concurrent.Executor> blockingExecutor(String path) {
+            return Optional.of(pool);
+          }
+        };
+    GrpcTransport blocking = start(context("blocking", 0).httpRoutes(failing));
+    try (RawHttp connection = new RawHttp(blocking.port())) {
+      connection.send(RawHttp.get("/error") + RawHttp.get("/metrics"));
+      RawHttp.Response broken = connection.read();
+      RawHttp.Response next = connection.read();
+
+      assertThat(broken.status()).isEqualTo(500);
+      assertThat(broken.body()).contains("the route broke badly");
+      assertThat(next.status()).isEqualTo(200);
+      assertThat(next.body()).isEqualTo(METRICS);
+    } finally {
+      blocking.shutdown(Duration.ofSeconds(2));
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void connectionCloseIsHonoured() throws Exception {
     try (RawHttp connection = new RawHttp(transport.port())) {
       connection.send(RawHttp.get("/metrics", "Connection: close"));

@@ -168,7 +168,26 @@ final class HttpRoutesHandler extends ChannelInboundHandlerAdapter {
     routing = true;
     updateAutoRead(ctx);
     try {
-      blocking.get().execute(() -> routed(ctx, request, route(version, path, query, checked)));
+      blocking
+          .get()
+          .execute(
+              () -> {
+                FullHttpResponse response;
+                try {
+                  response = route(version, path, query, checked);
+                } catch (Error e) {
+                  // The connection must not wait for an answer that will never come.
+                  routed(
+                      ctx,
+                      request,
+                      text(
+                          version,
+                          HttpResponseStatus.INTERNAL_SERVER_ERROR,
+                          "answering GET " + path + " failed: " + e + "\n"));
+                  throw e;
+                }
+                routed(ctx, request, response);
+              });
     } catch (RejectedExecutionException e) {
       routing = false;
       updateAutoRead(ctx);
