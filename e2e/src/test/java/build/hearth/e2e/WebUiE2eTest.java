@@ -23,10 +23,10 @@ import org.openqa.selenium.chrome.ChromeOptions;
 /**
  * From Bazel's output to the failed action's page: Bazel 4.2.3 runs a workspace of Java libraries
  * compiled on persistent javac processes and a test that fails, all remotely on Hearth; a second
- * build after {@code bazel clean} is served by warm processes. The failed test's log ends with the
- * ExecuteResponse's message, which carries the action page's address; Debian's headless Chromium
- * opens it and the overview, and a screenshot of each page is saved under {@code
- * target/web-ui-e2e/}.
+ * build after {@code bazel clean} is served by warm processes, and the overview's recent actions
+ * say which compiles ran cold and which warm. The failed test's log ends with the ExecuteResponse's
+ * message, which carries the action page's address; Debian's headless Chromium opens it and the
+ * overview, and a screenshot of each page is saved under {@code target/web-ui-e2e/}.
  */
 class WebUiE2eTest {
   private static final int LIBRARIES = 4;
@@ -109,6 +109,25 @@ class WebUiE2eTest {
         assertThat(warm)
             .as("the second build's compiles ran on warm processes")
             .isGreaterThanOrEqualTo(LIBRARIES + 1);
+        // Each recent action says which process ran it: the first build's compiles started
+        // processes (cold), the second's found them warm.
+        List<String> processes = new java.util.ArrayList<>();
+        for (WebElement action :
+            browser.findElement(By.id("actions")).findElements(By.tagName("tr"))) {
+          List<WebElement> columns = action.findElements(By.tagName("td"));
+          // completed, instance, action, outcome, duration, queued, worker, persistent process
+          if (columns.size() > 7) {
+            processes.add(columns.get(7).getText());
+          }
+        }
+        assertThat(processes)
+            .as("the recent actions' persistent processes")
+            .filteredOn(p -> p.matches("warm: process \\d+, request \\d+"))
+            .hasSizeGreaterThanOrEqualTo(LIBRARIES + 1);
+        assertThat(processes)
+            .as("the recent actions' persistent processes")
+            .filteredOn(p -> p.matches("cold: new process \\d+"))
+            .isNotEmpty();
 
         browser.get(actionPage);
         screenshot(browser, "failed-action");

@@ -260,6 +260,170 @@ class SharedPortTest {
     }
   }
 
+  /**
+   * Routes whose {@code /slow} runs on {@code executor} and waits for {@code release}, after
+   * counting down {@code entered}; {@code /metrics} answers at once on the I/O thread.
+   */
+  private HttpRoutes blockingRoutes(
+      java.util.concurrent.Executor executor,
+      java.util.concurrent.CountDownLatch entered,
+      java.util.concurrent.CountDownLatch release) {
+    return new HttpRoutes() {
+      @Override
+      public Optional<Response> get(String path, String query) {
+        if (path.equals("/slow")) {
+          entered.countDown();
+          try {
+            release.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return Optional.of(Response.ok("text/plain", "slow " + query));
+        }
+        return routes.get(path, query);
+      }
+
+      @Override
+      public Optional<java.util.concurrent.Executor> blockingExecutor(String path) {
+        return path.equals("/slow") ? Optional.of(executor) : Optional.empty();
+      }
+    };
+  }
+
+  @Test
+  void aBlockingRouteStallsNeitherTheEventLoopsNorTheOtherRoutes() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    var entered = new java.util.concurrent.CountDownLatch(1);
+    var release = new java.util.concurrent.CountDownLatch(1);
+    GrpcTransport blocking =
+        start(context("blocking", 0).httpRoutes(blockingRoutes(pool, entered, release)));
+    List<RawHttp> connections = new ArrayList<>();
+    try (RawHttp slow = new RawHttp(blocking.port())) {
+      slow.send(RawHttp.get("/slow?n=1"));
+      entered.await();
+      // Connections go round-robin over the event loops: some of these share the slow one's.
+      for (int i = 0; i < 16; i++) {
+        RawHttp connection = new RawHttp(blocking.port());
+        connections.add(connection);
+        connection.send(RawHttp.get("/metrics"));
+        RawHttp.Response answer = connection.read();
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(answer.body()).isEqualTo(METRICS);
+      }
+      release.countDown();
+      RawHttp.Response answer = slow.read();
+      assertThat(answer.status()).isEqualTo(200);
+      assertThat(answer.body()).isEqualTo("slow n=1");
+    } finally {
+      release.countDown();
+      for (RawHttp connection : connections) {
+        connection.close();
+      }
+      blocking.shutdown(Duration.ofSeconds(2));
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void pipelinedAnswersStayInOrderAroundABlockingRoute() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    var entered = new java.util.concurrent.CountDownLatch(1);
+    var release = new java.util.concurrent.CountDownLatch(1);
+    GrpcTransport blocking =
+        start(context("blocking", 0).httpRoutes(blockingRoutes(pool, entered, release)));
+    try (RawHttp connection = new RawHttp(blocking.port())) {
+      connection.send(
+          RawHttp.get("/slow?n=1")
+              + RawHttp.get("/metrics")
+              + RawHttp.get("/slow?n=2")
+              + RawHttp.get("/nothing")
+              + "HEAD /slow?n=3 HTTP/1.1\r\nHost: test\r\n\r\n"
+              + RawHttp.get("/metrics"));
+      entered.await();
+      release.countDown();
+      List<RawHttp.Response> answers = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        answers.add(connection.read(i == 4));
+      }
+      connection.send(RawHttp.get("/slow?n=4"));
+      RawHttp.Response afterwards = connection.read();
+
+      assertThat(answers)
+          .extracting(RawHttp.Response::status)
+          .containsExactly(200, 200, 200, 404, 200, 200);
+      assertThat(answers)
+          .extracting(RawHttp.Response::body)
+          .containsExactly("slow n=1", METRICS, "slow n=2", "not found: /nothing\n", "", METRICS);
+      assertThat(answers.get(4).headers()).containsEntry("content-length", "8");
+      assertThat(afterwards.body()).isEqualTo("slow n=4");
+    } finally {
+      release.countDown();
+      blocking.shutdown(Duration.ofSeconds(2));
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void aBlockingRouteWhoseExecutorIsFullIsAnswered503WithRetryAfter() throws Exception {
+    java.util.concurrent.Executor full =
+        task -> {
+          throw new java.util.concurrent.RejectedExecutionException("full");
+        };
+    var release = new java.util.concurrent.CountDownLatch(0);
+    GrpcTransport blocking =
+        start(
+            context("blocking", 0)
+                .httpRoutes(
+                    blockingRoutes(full, new java.util.concurrent.CountDownLatch(1), release)));
+    try (RawHttp connection = new RawHttp(blocking.port())) {
+      connection.send(RawHttp.get("/slow"));
+      RawHttp.Response refused = connection.read();
+      connection.send(RawHttp.get("/metrics"));
+      RawHttp.Response next = connection.read();
+
+      assertThat(refused.status()).isEqualTo(503);
+      assertThat(refused.headers()).containsEntry("retry-after", "1");
+      assertThat(refused.body()).contains("busy");
+      assertThat(next.status()).isEqualTo(200);
+    } finally {
+      blocking.shutdown(Duration.ofSeconds(2));
+    }
+  }
+
+  @Test
+  void aBlockingRouteThatThrowsAnErrorIsAnsweredAndTheConnectionGoesOn() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(1);
+    HttpRoutes failing =
+        new HttpRoutes() {
+          @Override
+          public Optional<Response> get(String path, String query) {
+            if (path.equals("/error")) {
+              throw new AssertionError("the route broke badly");
+            }
+            return routes.get(path, query);
+          }
+
+          @Override
+          public Optional<java.util.concurrent.Executor> blockingExecutor(String path) {
+            return Optional.of(pool);
+          }
+        };
+    GrpcTransport blocking = start(context("blocking", 0).httpRoutes(failing));
+    try (RawHttp connection = new RawHttp(blocking.port())) {
+      connection.send(RawHttp.get("/error") + RawHttp.get("/metrics"));
+      RawHttp.Response broken = connection.read();
+      RawHttp.Response next = connection.read();
+
+      assertThat(broken.status()).isEqualTo(500);
+      assertThat(broken.body()).contains("the route broke badly");
+      assertThat(next.status()).isEqualTo(200);
+      assertThat(next.body()).isEqualTo(METRICS);
+    } finally {
+      blocking.shutdown(Duration.ofSeconds(2));
+      pool.shutdownNow();
+    }
+  }
+
   @Test
   void connectionCloseIsHonoured() throws Exception {
     try (RawHttp connection = new RawHttp(transport.port())) {

@@ -34,6 +34,7 @@ import build.hearth.spi.worker.ActionOutcome;
 import build.hearth.spi.worker.ExecutionTask;
 import build.hearth.spi.worker.WorkerSpec;
 import build.hearth.web.ActionLinks;
+import build.hearth.web.PagePool;
 import build.hearth.web.RecentActions;
 import build.hearth.web.WebUi;
 import java.net.InetAddress;
@@ -159,6 +160,9 @@ public final class HearthServer implements AutoCloseable {
     // The web UI's record of recent executions, fed by every instance's execution service.
     final RecentActions recentActions;
     final ActionLinks links;
+    // The threads every server's pages render on, off the transports' I/O threads; null when the
+    // web UI is off.
+    PagePool pagePool;
     ConfiguredStores stores;
     Metrics metrics;
     AdminRoutes admin;
@@ -236,6 +240,9 @@ public final class HearthServer implements AutoCloseable {
               .limitRefusals(metrics.limitRefusalCounter(server.name()));
       WebUi.Builder web =
           WebUi.newBuilder(recentActions, links).workerReports(reports).clock(clock);
+      if (config.web().enabled()) {
+        web.executor(pagePool());
+      }
       schedulers.forEach(web::scheduler);
       for (InstanceConfig instance : server.instances().values()) {
         InstanceServices services = instanceServices(instance, pageLinks(server));
@@ -265,6 +272,18 @@ public final class HearthServer implements AutoCloseable {
                   .refusalCounter(metrics.refusalCounter(server.name()))
                   .build())
           .build();
+    }
+
+    /** The pages' threads, started with the first server that serves them. */
+    private PagePool pagePool() {
+      if (pagePool == null) {
+        // Closed before the stores and after the transports, which register later.
+        pagePool =
+            resources.register(
+                PagePool.create(
+                    config.web().threads(), config.web().maxQueuedPages(), "hearth-web-"));
+      }
+      return pagePool;
     }
 
     /**

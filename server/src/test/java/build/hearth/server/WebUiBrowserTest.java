@@ -71,6 +71,8 @@ class WebUiBrowserTest {
   private static Digest succeeded;
   private static Digest failed;
   private static Digest secret;
+  private static Digest persistentCold;
+  private static Digest persistentWarm;
 
   @BeforeAll
   static void start() throws Exception {
@@ -134,6 +136,9 @@ class WebUiBrowserTest {
                 "/bin/sh", "-c", "echo \"$1\" >&2; exit 3", "sh", MARKUP_ARGUMENT + MARKUP_STDERR),
             3);
     secret = execute("secret", List.of("/bin/sh", "-c", "echo secret-instance"), 0);
+    // Two requests of one key: the first starts its process, the second finds it warm.
+    persistentCold = executePersistent("first");
+    persistentWarm = executePersistent("second");
 
     ChromeOptions options = new ChromeOptions();
     options.setBinary(CHROMIUM.toFile());
@@ -202,6 +207,26 @@ class WebUiBrowserTest {
     assertThat(text("content")).isEqualTo("<b>input</b>");
     assertThat(text("kind")).startsWith("text");
     assertThat(noScriptRan()).isTrue();
+  }
+
+  @Test
+  void theOverviewShowsEachWorkerAndWhetherPersistentProcessesWereWarmOrCold() throws IOException {
+    open(CI_TOKEN, "/ui/", "overview-workers");
+
+    assertThat(browser.findElements(By.cssSelector("#workers tr td")))
+        .extracting(WebElement::getText)
+        .startsWith("local", "main", "in-process", "2");
+    assertThat(text("schedulers")).contains("wait p50", "wait p95");
+    String actions = text("actions");
+    assertThat(actions)
+        .contains(short12(persistentCold), short12(persistentWarm))
+        .contains("cold: new process")
+        .containsPattern("warm: process \\d+, request 2");
+
+    open(CI_TOKEN, ActionLinks.of("").action("", persistentWarm), "action-warm");
+    assertThat(text("persistent-worker")).matches("key web-ui-test: warm: process \\d+, request 2");
+    open(CI_TOKEN, ActionLinks.of("").action("", persistentCold), "action-cold");
+    assertThat(text("persistent-worker")).matches("key web-ui-test: cold: new process \\d+");
   }
 
   @Test
@@ -314,6 +339,66 @@ class WebUiBrowserTest {
     ExecuteResponse response = done.getResponse().unpack(ExecuteResponse.class);
     assertThat(response.getStatus().getCode()).as(response.getStatus().getMessage()).isZero();
     assertThat(response.getResult().getExitCode()).isEqualTo(exitCode);
+    return actionDigest;
+  }
+
+  /**
+   * Runs a request of the persistent worker {@code web-ui-test}: a shell loop speaking the JSON
+   * worker protocol, answering each request line with exit code 0. {@code name} goes into the
+   * request's flag file, so each call is an action of its own.
+   */
+  private static Digest executePersistent(String name) throws Exception {
+    Digest params = upload(ByteString.copyFromUtf8(name + "\n"));
+    Directory root =
+        Directory.newBuilder()
+            .addFiles(FileNode.newBuilder().setName("request.params").setDigest(params.toProto()))
+            .build();
+    Command command =
+        Command.newBuilder()
+            .addAllArguments(
+                List.of(
+                    "/bin/sh",
+                    "-c",
+                    "while IFS= read -r line; do printf '{\"exitCode\":0,\"output\":\"done\"}\\n';"
+                        + " done",
+                    "sh",
+                    "@request.params"))
+            .build();
+    Action action =
+        Action.newBuilder()
+            .setCommandDigest(upload("", command).toProto())
+            .setInputRootDigest(upload("", root).toProto())
+            .setPlatform(
+                build.bazel.remote.execution.v2.Platform.newBuilder()
+                    .addProperties(
+                        build.bazel.remote.execution.v2.Platform.Property.newBuilder()
+                            .setName("persistentWorkerKey")
+                            .setValue("web-ui-test"))
+                    .addProperties(
+                        build.bazel.remote.execution.v2.Platform.Property.newBuilder()
+                            .setName("persistentWorkerProtocol")
+                            .setValue("json")))
+            .build();
+    Digest actionDigest = upload("", action);
+    Iterator<Operation> stream =
+        ExecutionGrpc.newBlockingStub(channel)
+            .withDeadlineAfter(30, TimeUnit.SECONDS)
+            .execute(
+                ExecuteRequest.newBuilder()
+                    .setActionDigest(actionDigest.toProto())
+                    .setSkipCacheLookup(true)
+                    .build());
+    Operation done = null;
+    while (stream.hasNext()) {
+      Operation operation = stream.next();
+      if (operation.getDone()) {
+        done = operation;
+      }
+    }
+    assertThat(done).isNotNull();
+    ExecuteResponse response = done.getResponse().unpack(ExecuteResponse.class);
+    assertThat(response.getStatus().getCode()).as(response.getStatus().getMessage()).isZero();
+    assertThat(response.getResult().getExitCode()).as(response.getMessage()).isZero();
     return actionDigest;
   }
 

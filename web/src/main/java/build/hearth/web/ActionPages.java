@@ -106,7 +106,7 @@ final class ActionPages {
     List<Views.Pair> environment = new ArrayList<>();
     List<Views.Pair> platform = new ArrayList<>();
     List<String> outputPaths = new ArrayList<>();
-    String persistent = "no (a fresh process)";
+    String persistentKey = null;
     if (command != null) {
       command
           .getEnvironmentVariablesList()
@@ -126,11 +126,7 @@ final class ActionPages {
     for (var p : properties) {
       platform.add(new Views.Pair(p.getName(), p.getValue()));
       if (p.getName().equals("persistentWorkerKey")) {
-        persistent =
-            "yes, key "
-                + p.getValue()
-                + " (whether its process was warm or cold is not reported per action; the"
-                + " overview counts warm and cold requests per key)";
+        persistentKey = p.getValue();
       }
     }
     List<Views.Entry> inputs = List.of();
@@ -182,6 +178,20 @@ final class ActionPages {
       logs.add(log(instance, instanceName, "stdout", r.getStdoutRaw(), r.getStdoutDigest()));
       logs.add(log(instance, instanceName, "stderr", r.getStderrRaw(), r.getStderrDigest()));
       phases = phases(r.getExecutionMetadata());
+    }
+    String persistent = "no (a fresh process)";
+    if (persistentKey != null) {
+      Optional<String> run = result.flatMap(r -> Format.persistentRun(r.getExecutionMetadata()));
+      persistent =
+          "key "
+              + persistentKey
+              + ": "
+              + run.map(
+                      r ->
+                          recorded.isPresent() && !recorded.get().cached()
+                              ? r
+                              : r + " (when the cached result was made)")
+                  .orElse("no process reported (run as a fresh process)");
     }
     String outcome =
         recorded

@@ -2,6 +2,9 @@ package build.hearth.web;
 
 import build.bazel.remote.execution.v2.ExecutedActionMetadata;
 import build.hearth.core.ops.WorkerReports;
+import build.hearth.proto.execution.PersistentWorkerRun;
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
@@ -65,6 +68,18 @@ final class Format {
     return text;
   }
 
+  /** A worker's properties, sorted by name, each name once with its values: {@code a=1|2, b=x}. */
+  static String properties(build.hearth.spi.worker.WorkerSpec spec) {
+    StringBuilder text = new StringBuilder();
+    new java.util.TreeMap<>(spec.properties())
+        .forEach(
+            (name, values) -> {
+              text.append(text.length() == 0 ? "" : ", ").append(name).append('=');
+              text.append(String.join("|", new java.util.TreeSet<>(values)));
+            });
+    return text.length() == 0 ? "none" : text.toString();
+  }
+
   static Instant instant(Timestamp t) {
     return Instant.ofEpochSecond(t.getSeconds(), t.getNanos());
   }
@@ -81,6 +96,29 @@ final class Format {
     return duration(Duration.between(instant(from), instant(to)));
   }
 
+  /**
+   * Which persistent-worker process ran a result, from the {@link PersistentWorkerRun} the worker
+   * put in its auxiliary metadata: {@code warm: process 1234, request 7} or {@code cold: new
+   * process 1234}; empty when the worker reported none (a fresh process, or a worker that does not
+   * say).
+   */
+  static java.util.Optional<String> persistentRun(ExecutedActionMetadata m) {
+    for (Any any : m.getAuxiliaryMetadataList()) {
+      if (any.is(PersistentWorkerRun.class)) {
+        try {
+          PersistentWorkerRun run = any.unpack(PersistentWorkerRun.class);
+          return java.util.Optional.of(
+              run.getRequestNumber() > 1
+                  ? "warm: process " + run.getPid() + ", request " + run.getRequestNumber()
+                  : "cold: new process " + run.getPid());
+        } catch (InvalidProtocolBufferException e) {
+          return java.util.Optional.of("not readable: " + e.getMessage());
+        }
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
   static Views.ActionRow actionRow(RecordedAction action, ActionLinks links) {
     ExecutedActionMetadata m = action.response().getResult().getExecutionMetadata();
     return new Views.ActionRow(
@@ -92,6 +130,8 @@ final class Format {
         between(m.getWorkerStartTimestamp(), m.getWorkerCompletedTimestamp()),
         between(m.getQueuedTimestamp(), m.getWorkerStartTimestamp()),
         m.getWorker().isEmpty() ? "-" : m.getWorker(),
+        // A cached result's metadata is that of the run that stored it, not of this request.
+        action.cached() ? "-" : persistentRun(m).orElse("-"),
         time(action.completedAt()));
   }
 }

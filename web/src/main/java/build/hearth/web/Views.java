@@ -16,10 +16,27 @@ final class Views {
       String kept) {}
 
   record SchedulerRow(
-      String name, int queued, int executing, int workers, int slots, int busy, long requeued) {}
+      String name,
+      int queued,
+      int executing,
+      int workers,
+      int slots,
+      int busy,
+      long requeued,
+      String waitP50,
+      String waitP95,
+      int waited) {}
 
   record WorkerRow(
-      String name, String scheduler, String where, boolean draining, String sandbox, String age) {}
+      String name,
+      String scheduler,
+      String where,
+      String slots,
+      String busy,
+      String properties,
+      boolean draining,
+      String sandbox,
+      String age) {}
 
   record ToolRow(
       String worker,
@@ -46,6 +63,7 @@ final class Views {
       String duration,
       String queued,
       String worker,
+      String process,
       String completedAt) {}
 
   record Pair(String name, String value) {}

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,7 +44,9 @@ import org.slf4j.LoggerFactory;
  * permission gets 403; an unknown instance, action or blob 404.
  *
  * <p>Thread-safe. Pages read in-memory snapshots and the CAS: reads of at most a few MiB, bounded
- * per page.
+ * per page. With an {@linkplain Builder#executor executor} (the server gives it a {@link
+ * PagePool}), every page is its {@linkplain #blockingExecutor blocking executor's} work, so the
+ * transport renders it there and not on its I/O thread.
  */
 public final class WebUi implements HttpRoutes {
   private static final Logger log = LoggerFactory.getLogger(WebUi.class);
@@ -61,6 +64,7 @@ public final class WebUi implements HttpRoutes {
   private final WorkerReports reports;
   private final ActionPages pages;
   private final Clock clock;
+  private final Optional<Executor> executor;
 
   private WebUi(Builder builder) {
     this.recent = builder.recent;
@@ -68,6 +72,7 @@ public final class WebUi implements HttpRoutes {
     this.schedulers = new LinkedHashMap<>(builder.schedulers);
     this.reports = builder.reports;
     this.clock = builder.clock;
+    this.executor = Optional.ofNullable(builder.executor);
     this.pages = new ActionPages(builder.instances, recent, links);
   }
 
@@ -85,6 +90,12 @@ public final class WebUi implements HttpRoutes {
   @Override
   public boolean checksAccess(String path) {
     return path.equals(ActionLinks.PREFIX) || path.startsWith(ActionLinks.PREFIX + "/");
+  }
+
+  /** Every page reads the CAS or renders many rows: each runs on the executor, if there is one. */
+  @Override
+  public Optional<Executor> blockingExecutor(String path) {
+    return checksAccess(path) ? executor : Optional.empty();
   }
 
   /** Without a caller (a transport that does not check access), the pages show nothing. */
@@ -163,9 +174,23 @@ public final class WebUi implements HttpRoutes {
     List<Views.WorkerRow> workerRows = new ArrayList<>();
     List<Views.ToolRow> toolRows = new ArrayList<>();
     if (operations) {
+      Map<String, Scheduler.WorkerSnapshot> connected = new LinkedHashMap<>();
+      Map<String, String> schedulerOf = new LinkedHashMap<>();
+      schedulers.forEach(
+          (name, scheduler) -> {
+            for (Scheduler.WorkerSnapshot worker : scheduler.workers()) {
+              connected.put(worker.spec().name(), worker);
+              schedulerOf.put(worker.spec().name(), name);
+            }
+          });
+      Map<String, WorkerReports.Report> reported = reports.snapshot();
+      reported.values().forEach(r -> schedulerOf.putIfAbsent(r.worker(), r.scheduler()));
+      Map<String, WaitTimes> waits =
+          WaitTimes.bySchedulerOf(recent.newest(recent.maxActions(), i -> true), schedulerOf);
       schedulers.forEach(
           (name, scheduler) -> {
             SchedulerStats s = scheduler.stats();
+            WaitTimes wait = waits.getOrDefault(name, WaitTimes.NONE);
             schedulerRows.add(
                 new Views.SchedulerRow(
                     name,
@@ -174,20 +199,41 @@ public final class WebUi implements HttpRoutes {
                     s.workers(),
                     s.slots(),
                     s.busySlots(),
-                    s.requeued()));
+                    s.requeued(),
+                    wait.p50(),
+                    wait.p95(),
+                    wait.count()));
           });
       Instant now = clock.instant();
-      for (WorkerReports.Report report : reports.snapshot().values()) {
+      for (WorkerReports.Report report : reported.values()) {
+        Scheduler.WorkerSnapshot worker = connected.remove(report.worker());
         workerRows.add(
             new Views.WorkerRow(
                 report.worker(),
                 report.scheduler(),
                 report.remote() ? "remote" : "in-process",
-                report.draining(),
+                worker == null ? "-" : Integer.toString(worker.spec().slots()),
+                worker == null ? "-" : Integer.toString(worker.busySlots()),
+                worker == null ? "not connected" : Format.properties(worker.spec()),
+                report.draining() || (worker != null && worker.draining()),
                 report.sandbox().map(Format::sandbox).orElse("not reported"),
-                Format.duration(Duration.between(report.reportedAt(), now))));
+                Format.duration(Duration.between(report.reportedAt(), now)) + " ago"));
         report.persistentWorkers().ifPresent(pool -> tools(report.worker(), pool, now, toolRows));
       }
+      // Connected but not (yet) reported: the scheduler's view alone.
+      connected.forEach(
+          (name, worker) ->
+              workerRows.add(
+                  new Views.WorkerRow(
+                      name,
+                      schedulerOf.get(name),
+                      "-",
+                      Integer.toString(worker.spec().slots()),
+                      Integer.toString(worker.busySlots()),
+                      Format.properties(worker.spec()),
+                      worker.draining(),
+                      "not reported",
+                      "never")));
     }
     List<Views.CacheRow> caches = new ArrayList<>();
     for (String instance : pages.instances()) {
@@ -296,6 +342,7 @@ public final class WebUi implements HttpRoutes {
     private final Map<String, ActionPages.Instance> instances = new LinkedHashMap<>();
     private WorkerReports reports;
     private Clock clock = Clock.systemUTC();
+    private Executor executor; // null: on the transport's thread
 
     private Builder(RecentActions recent, ActionLinks links) {
       this.recent = Objects.requireNonNull(recent, "recent");
@@ -347,6 +394,19 @@ public final class WebUi implements HttpRoutes {
      */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * The executor the transport renders the pages on ({@link HttpRoutes#blockingExecutor}), such
+     * as a {@link PagePool}; without one, pages render on the transport's I/O thread, which suits
+     * tests and stores in memory only. The caller owns it and closes it after the transport.
+     *
+     * @param executor the executor, which may refuse work when full
+     * @return this builder
+     */
+    public Builder executor(Executor executor) {
+      this.executor = Objects.requireNonNull(executor, "executor");
       return this;
     }
 

@@ -81,33 +81,65 @@ public final class PageRenderDriver {
                       .setWorkerStartTimestamp(Timestamp.newBuilder().setSeconds(1001 + i))
                       .setExecutionStartTimestamp(Timestamp.newBuilder().setSeconds(1001 + i))
                       .setExecutionCompletedTimestamp(Timestamp.newBuilder().setSeconds(1003 + i))
-                      .setWorkerCompletedTimestamp(Timestamp.newBuilder().setSeconds(1004 + i)));
+                      .setWorkerCompletedTimestamp(Timestamp.newBuilder().setSeconds(1004 + i))
+                      .addAuxiliaryMetadata(
+                          com.google.protobuf.Any.pack(
+                              build.hearth.proto.execution.PersistentWorkerRun.newBuilder()
+                                  .setPid(4000 + i % 8)
+                                  .setRequestNumber(1 + i / 8)
+                                  .build())));
       for (int o = 0; failure && o < 50; o++) {
         result.addOutputFilesBuilder().setPath("out" + i + "/f" + o).setDigest(input.toProto());
       }
       recent.record("", digest, ExecuteResponse.newBuilder().setResult(result).build());
       last = digest;
     }
-    WebUi ui =
+    // The overview as issue 17 first measured it (no scheduler), and with a scheduler of 8
+    // connected, reporting workers: per-worker rows and wait times over the 10,000 actions.
+    WebUi plain =
         WebUi.newBuilder(recent, ActionLinks.of("")).instance("", cas, Optional.empty()).build();
-    String actionPath = ActionLinks.of("").action("", last);
-    for (String path : new String[] {"/ui/", actionPath}) {
-      for (int warm = 0; warm < 200; warm++) {
-        ui.get(path, "", HttpRoutes.Caller.ANYONE);
-      }
-      int runs = 1000;
-      long start = System.nanoTime();
-      int bytes = 0;
-      for (int i = 0; i < runs; i++) {
-        bytes = ui.get(path, "", HttpRoutes.Caller.ANYONE).orElseThrow().body().length;
-      }
-      double ms = (System.nanoTime() - start) / 1e6 / runs;
-      System.out.printf(
-          "%-12s %.3f ms per page, %d bytes%n",
-          path.length() > 12 ? "action page" : path, ms, bytes);
+    build.hearth.core.scheduler.Scheduler<String, String> scheduler =
+        build.hearth.core.scheduler.Scheduler.newBuilder().build();
+    build.hearth.core.ops.WorkerReports reports =
+        new build.hearth.core.ops.WorkerReports(Clock.systemUTC());
+    for (int w = 0; w < 8; w++) {
+      scheduler.connect(
+          build.hearth.spi.worker.WorkerSpec.builder("w" + w)
+              .slots(4)
+              .property("OSFamily", "linux")
+              .build(),
+          assignment -> {});
+      reports.update(
+          new build.hearth.core.ops.WorkerReports.Report(
+              "w" + w, "main", false, java.time.Instant.now(), Optional.empty()));
     }
+    WebUi full =
+        WebUi.newBuilder(recent, ActionLinks.of(""))
+            .instance("", cas, Optional.empty())
+            .scheduler("main", scheduler)
+            .workerReports(reports)
+            .build();
+    String actionPath = ActionLinks.of("").action("", last);
+    render("overview, no scheduler (reference)", plain, "/ui/");
+    render("overview, 8 workers + wait times", full, "/ui/");
+    render("action page", full, actionPath);
+    scheduler.close();
     System.out.printf(
         "recent actions: %d kept, %d bytes counted (bound %d)%n",
         recent.size(), recent.retainedBytes(), recent.maxBytes());
+  }
+
+  private static void render(String name, WebUi ui, String path) {
+    for (int warm = 0; warm < 200; warm++) {
+      ui.get(path, "", HttpRoutes.Caller.ANYONE);
+    }
+    int runs = 1000;
+    long start = System.nanoTime();
+    int bytes = 0;
+    for (int i = 0; i < runs; i++) {
+      bytes = ui.get(path, "", HttpRoutes.Caller.ANYONE).orElseThrow().body().length;
+    }
+    double ms = (System.nanoTime() - start) / 1e6 / runs;
+    System.out.printf("%-36s %.3f ms per page, %d bytes%n", name, ms, bytes);
   }
 }

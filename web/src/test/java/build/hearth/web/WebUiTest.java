@@ -123,6 +123,78 @@ class WebUiTest {
   }
 
   @Test
+  void theOverviewShowsEachWorkersSlotsAndPropertiesAndEachSchedulersWaitTimes() {
+    build.hearth.core.scheduler.Scheduler<String, String> scheduler =
+        build.hearth.core.scheduler.Scheduler.newBuilder()
+            .callbackExecutor(Runnable::run)
+            .expiryCheckInterval(Duration.ZERO)
+            .build();
+    try {
+      scheduler.connect(
+          build.hearth.spi.worker.WorkerSpec.builder("w<1>")
+              .slots(3)
+              .property("OSFamily", "linux")
+              .property("pool", "b", "a")
+              .build(),
+          assignment -> {});
+      // One action holds one of the worker's three slots.
+      scheduler.submit(
+          build.hearth.core.scheduler.ActionRequest.of(
+              "a", build.bazel.remote.execution.v2.Platform.getDefaultInstance(), "task"));
+      reports.update(new WorkerReports.Report("w<1>", "main", false, NOW, Optional.empty()));
+      // Queued 1, 2, ..., 20 seconds before starting on w<1>; one cached answer and one action of
+      // an unknown worker do not count.
+      for (int i = 1; i <= 20; i++) {
+        recordRun("run " + i, "w<1>", i, false);
+      }
+      recordRun("cached", "w<1>", 1000, true);
+      recordRun("elsewhere", "gone", 1000, false);
+      WebUi withScheduler =
+          WebUi.newBuilder(recent, ActionLinks.of(""))
+              .instance("", cas, Optional.empty())
+              .scheduler("main", scheduler)
+              .workerReports(reports)
+              .clock(CLOCK)
+              .build();
+
+      HttpRoutes.Response response =
+          withScheduler.get("/ui/", "", HttpRoutes.Caller.ANYONE).orElseThrow();
+      String body = new String(response.body(), StandardCharsets.UTF_8);
+
+      assertThat(body)
+          .contains(
+              "<tr><td>w&lt;1&gt;</td><td>main</td><td>in-process</td><td>3</td><td>1</td>"
+                  + "<td>OSFamily=linux, pool=a|b</td><td>no</td>")
+          // p50 of 1..20 s is the 10th, p95 the 19th, over 20 actions.
+          .contains("<td>10.0 s</td><td>19.0 s</td><td>20</td>");
+    } finally {
+      scheduler.close();
+    }
+  }
+
+  private void recordRun(String name, String worker, long queuedSeconds, boolean cached) {
+    com.google.protobuf.Timestamp start =
+        com.google.protobuf.Timestamp.newBuilder().setSeconds(NOW.getEpochSecond()).build();
+    com.google.protobuf.Timestamp queued =
+        com.google.protobuf.Timestamp.newBuilder()
+            .setSeconds(NOW.getEpochSecond() - queuedSeconds)
+            .build();
+    recent.record(
+        "",
+        Digest.of(ByteString.copyFromUtf8(name)),
+        ExecuteResponse.newBuilder()
+            .setCachedResult(cached)
+            .setResult(
+                ActionResult.newBuilder()
+                    .setExecutionMetadata(
+                        build.bazel.remote.execution.v2.ExecutedActionMetadata.newBuilder()
+                            .setWorker(worker)
+                            .setQueuedTimestamp(queued)
+                            .setWorkerStartTimestamp(start)))
+            .build());
+  }
+
+  @Test
   void withoutMetricsTheOverviewShowsOnlyTheReadableInstancesActions() {
     reports.update(new WorkerReports.Report("secret-worker", "main", true, NOW, Optional.empty()));
     Digest mine = Digest.of(ByteString.copyFromUtf8("mine"));
@@ -172,6 +244,83 @@ class WebUiTest {
         .contains("no page kind 'shell'");
     assertThat(page("/ui/blob/" + absent.hash() + "/6", "", HttpRoutes.Caller.ANYONE, 404))
         .isNotEmpty();
+  }
+
+  /**
+   * A persistent-worker action of key {@code javac-1} whose result names the process that ran it.
+   */
+  private Digest persistentAction(String name, long pid, long requestNumber, boolean cached) {
+    Digest command =
+        cas.putMessage(
+            build.bazel.remote.execution.v2.Command.newBuilder()
+                .addArguments(name)
+                .setPlatform(
+                    build.bazel.remote.execution.v2.Platform.newBuilder()
+                        .addProperties(
+                            build.bazel.remote.execution.v2.Platform.Property.newBuilder()
+                                .setName("persistentWorkerKey")
+                                .setValue("javac-1")))
+                .build());
+    Digest action =
+        cas.putMessage(
+            build.bazel.remote.execution.v2.Action.newBuilder()
+                .setCommandDigest(command.toProto())
+                .setInputRootDigest(cas.putMessage(Directory.getDefaultInstance()).toProto())
+                .build());
+    recent.record(
+        "",
+        action,
+        ExecuteResponse.newBuilder()
+            .setCachedResult(cached)
+            .setResult(
+                ActionResult.newBuilder()
+                    .setExecutionMetadata(
+                        build.bazel.remote.execution.v2.ExecutedActionMetadata.newBuilder()
+                            .setWorker("w1")
+                            .addAuxiliaryMetadata(
+                                com.google.protobuf.Any.pack(
+                                    build.hearth.proto.execution.PersistentWorkerRun.newBuilder()
+                                        .setPid(pid)
+                                        .setRequestNumber(requestNumber)
+                                        .build()))))
+            .build());
+    return action;
+  }
+
+  @Test
+  void theRecentActionsAndTheActionPageSayWhetherAPersistentProcessWasWarmOrCold() {
+    Digest cold = persistentAction("cold", 77, 1, false);
+    Digest warm = persistentAction("warm", 77, 3, false);
+    Digest cached = persistentAction("cached", 78, 5, true);
+
+    String overview = page("/ui/", "", HttpRoutes.Caller.ANYONE, 200);
+    String warmPage =
+        page(
+            "/ui/action/" + warm.hash() + "/" + warm.sizeBytes(),
+            "",
+            HttpRoutes.Caller.ANYONE,
+            200);
+    String coldPage =
+        page(
+            "/ui/action/" + cold.hash() + "/" + cold.sizeBytes(),
+            "",
+            HttpRoutes.Caller.ANYONE,
+            200);
+    String cachedPage =
+        page(
+            "/ui/action/" + cached.hash() + "/" + cached.sizeBytes(),
+            "",
+            HttpRoutes.Caller.ANYONE,
+            200);
+
+    assertThat(overview)
+        .contains("<td>warm: process 77, request 3</td>")
+        .contains("<td>cold: new process 77</td>")
+        .doesNotContain("process 78");
+    assertThat(warmPage).contains("key javac-1: warm: process 77, request 3<");
+    assertThat(coldPage).contains("key javac-1: cold: new process 77<");
+    assertThat(cachedPage)
+        .contains("key javac-1: warm: process 78, request 5 (when the cached result was made)");
   }
 
   @Test

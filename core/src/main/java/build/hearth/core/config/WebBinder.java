@@ -15,7 +15,9 @@ final class WebBinder {
             "enabled",
             "externalUrl",
             "recentActions",
-            "recentActionsMaxSize");
+            "recentActionsMaxSize",
+            "threads",
+            "maxQueuedPages");
     WebConfig d = WebConfig.DEFAULTS;
     boolean enabled = fields.optional("enabled").map(Fields::bool).orElse(d.enabled());
     String url = fields.optional("externalUrl").map(WebBinder::url).orElse(d.externalUrl());
@@ -36,7 +38,17 @@ final class WebBinder {
                   return value;
                 })
             .orElse(d.recentActionsMaxBytes());
-    return new WebConfig(enabled, url, actions, bytes);
+    int threads =
+        fields
+            .optional("threads")
+            .map(n -> ConfigValues.count(n, 1, "render pages on at least one thread"))
+            .orElse(d.threads());
+    int queued =
+        fields
+            .optional("maxQueuedPages")
+            .map(n -> ConfigValues.count(n, 0, "queue no page requests (0) or some"))
+            .orElse(d.maxQueuedPages());
+    return new WebConfig(enabled, url, actions, bytes, threads, queued);
   }
 
   private static String url(Node node) {

@@ -291,6 +291,20 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
   }
 
   @Override
+  public List<WorkerSnapshot> workers() {
+    lock.lock();
+    try {
+      List<WorkerSnapshot> snapshot = new ArrayList<>(workers.size());
+      for (WorkerState<T, R> worker : workers) {
+        snapshot.add(new WorkerSnapshot(worker.spec(), worker.active.size(), worker.draining));
+      }
+      return snapshot;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
   public void close() {
     Effects effects = new Effects();
     lock.lock();

@@ -113,6 +113,23 @@ public interface Scheduler<T, R> extends AutoCloseable {
   SchedulerStats stats();
 
   /**
+   * {@return the connected workers now, in the order they connected, each with its busy slots} A
+   * snapshot taken under the scheduler's lock, for pages and admin endpoints; empty by default.
+   */
+  default java.util.List<WorkerSnapshot> workers() {
+    return java.util.List.of();
+  }
+
+  /**
+   * One connected worker as {@link #workers()} saw it.
+   *
+   * @param spec its name, properties and slots, as it connected
+   * @param busySlots the slots its assignments hold
+   * @param draining whether it takes no new assignment
+   */
+  record WorkerSnapshot(WorkerSpec spec, int busySlots, boolean draining) {}
+
+  /**
    * Fails every queued and executing action with UNAVAILABLE, tells workers to cancel what they
    * run, disconnects them, and stops the executors the scheduler created itself. Later submissions
    * fail with UNAVAILABLE. Idempotent.

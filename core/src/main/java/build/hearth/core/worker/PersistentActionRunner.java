@@ -27,11 +27,13 @@ import build.hearth.core.persistent.ToolKey;
 import build.hearth.core.persistent.ToolPool;
 import build.hearth.core.persistent.ToolProcessException;
 import build.hearth.core.scheduler.PersistentWorkerProperties;
+import build.hearth.proto.execution.PersistentWorkerRun;
 import build.hearth.proto.worker.Input;
 import build.hearth.proto.worker.WorkRequest;
 import build.hearth.proto.worker.WorkResponse;
 import build.hearth.spi.worker.ActionOutcome;
 import build.hearth.spi.worker.ExecutionTask;
+import com.google.protobuf.Any;
 import com.google.protobuf.ByteString;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -356,6 +358,14 @@ final class PersistentActionRunner {
       result.setStderrDigest(upload(cas, output).toProto());
       result.setStdoutDigest(Digest.EMPTY.toProto());
       metadata.setOutputUploadCompletedTimestamp(now.get());
+      // Which process ran it, and whether it had served a request before (warm), for the web UI;
+      // clients that do not know the message ignore it.
+      metadata.addAuxiliaryMetadata(
+          Any.pack(
+              PersistentWorkerRun.newBuilder()
+                  .setPid(lease.process().pid())
+                  .setRequestNumber(lease.requestNumber())
+                  .build()));
       result.setExecutionMetadata(metadata.setWorkerCompletedTimestamp(now.get()));
       if (ending.response() != null) {
         // It answered, also a cancelled request: the process is fine for the next one.

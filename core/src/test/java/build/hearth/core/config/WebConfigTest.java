@@ -43,11 +43,13 @@ class WebConfigTest {
                 withWeb(
                     """
                     { "enabled": false, "externalUrl": "https://hearth.example.com/ci",
-                      "recentActions": 50, "recentActionsMaxSize": "1MiB" }
+                      "recentActions": 50, "recentActionsMaxSize": "1MiB", "threads": 2,
+                      "maxQueuedPages": 0 }
                     """),
                 "t")
             .web();
-    assertThat(web).isEqualTo(new WebConfig(false, "https://hearth.example.com/ci", 50, 1 << 20));
+    assertThat(web)
+        .isEqualTo(new WebConfig(false, "https://hearth.example.com/ci", 50, 1 << 20, 2, 0));
   }
 
   @Test
@@ -61,7 +63,7 @@ class WebConfigTest {
             section.indexOf(start) + start.length(),
             section.indexOf("```\n", section.indexOf(start) + start.length()));
     assertThat(HearthConfig.parse(block, "configuration.md").web())
-        .isEqualTo(new WebConfig(true, "https://hearth.example.com", 10_000, 64L << 20));
+        .isEqualTo(new WebConfig(true, "https://hearth.example.com", 10_000, 64L << 20, 4, 100));
   }
 
   @Test
@@ -76,6 +78,13 @@ class WebConfigTest {
     ConfigException size = errorOf(withWeb("{ \"recentActionsMaxSize\": \"1KiB\" }"));
     assertThat(size.path()).isEqualTo("web.recentActionsMaxSize");
     assertThat(size.getMessage()).contains("at least 64KiB");
+
+    ConfigException threads = errorOf(withWeb("{ \"threads\": 0 }"));
+    assertThat(threads.path()).isEqualTo("web.threads");
+    assertThat(threads.getMessage()).contains("at least one thread");
+
+    ConfigException queued = errorOf(withWeb("{ \"maxQueuedPages\": -1 }"));
+    assertThat(queued.path()).isEqualTo("web.maxQueuedPages");
 
     ConfigException unknown = errorOf(withWeb("{ \"recentAction\": 5 }"));
     assertThat(unknown.getMessage()).contains("recentActions");

@@ -205,6 +205,30 @@ class PersistentActionRunnerTest {
   }
 
   @Test
+  void eachResultNamesItsProcessAndWhichOfItsRequestsItWas() throws Exception {
+    LocalActionRunner runner = runner("{}");
+
+    List<build.hearth.proto.execution.PersistentWorkerRun> runs = new java.util.ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      ActionOutcome outcome = runner.run(action("echo", "hello").task(), new Cancellation());
+      assertThat(outcome.ran()).as(outcome.message()).isTrue();
+      List<com.google.protobuf.Any> auxiliary =
+          outcome.result().getExecutionMetadata().getAuxiliaryMetadataList();
+      assertThat(auxiliary).hasSize(1);
+      runs.add(auxiliary.get(0).unpack(build.hearth.proto.execution.PersistentWorkerRun.class));
+    }
+
+    // The first request started the process (cold); the next two found it warm.
+    assertThat(runs)
+        .extracting(build.hearth.proto.execution.PersistentWorkerRun::getRequestNumber)
+        .containsExactly(1L, 2L, 3L);
+    assertThat(runs)
+        .extracting(build.hearth.proto.execution.PersistentWorkerRun::getPid)
+        .containsOnly(runs.get(0).getPid());
+    assertThat(runs.get(0).getPid()).isPositive();
+  }
+
+  @Test
   void toolProcessesStartThroughTheRunnersOneLauncherOverPipes() {
     LocalActionRunner runner = runner("{}");
 

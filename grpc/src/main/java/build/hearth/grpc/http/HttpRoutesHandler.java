@@ -29,7 +29,10 @@ import io.grpc.netty.shaded.io.netty.handler.codec.http.QueryStringDecoder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslHandler;
 import io.grpc.netty.shaded.io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,17 +53,31 @@ import org.slf4j.LoggerFactory;
  * need only an authenticated caller here; the routes are handed a {@link HttpRoutes.Caller} that
  * asks the access control for each permission.
  *
- * <p>Routes run on the connection's event loop, as {@link HttpRoutes} allows. One instance per
- * connection.
+ * <p>Routes run on the connection's event loop, as {@link HttpRoutes} allows, except those that
+ * name a {@linkplain HttpRoutes#blockingExecutor blocking executor} for their path: the access
+ * check still runs here, the route runs on that executor, and the answer is written back on the
+ * event loop. Until it is, the connection reads nothing more and holds the requests the codec had
+ * already decoded, so one connection has at most one route running and its pipelined answers stay
+ * in order, while the event loop goes on serving every other connection ({@code /readyz} and {@code
+ * /metrics} included). An executor that refuses the task is answered {@code 503} with {@code
+ * Retry-After}.
+ *
+ * <p>One instance per connection; its state is used on the connection's event loop only.
  */
 final class HttpRoutesHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(HttpRoutesHandler.class);
   private static final String TEXT = "text/plain; charset=utf-8";
 
+  /** The seconds a 503 for a full blocking executor asks the client to wait. */
+  static final String RETRY_AFTER_SECONDS = "1";
+
   private final HttpRoutes routes;
   private final AccessControl accessControl;
   private HttpRequest pending; // a GET or HEAD whose end has not been read yet
   private boolean closing; // an answer that closes the connection was sent; ignore the rest
+  private boolean routing; // a route runs on a blocking executor; hold what is read meanwhile
+  // Messages the codec decoded while a route was running, in order; at most what one read held.
+  private final ArrayDeque<Object> held = new ArrayDeque<>();
 
   HttpRoutesHandler(HttpRoutes routes, AccessControl accessControl) {
     this.routes = routes;
@@ -69,6 +86,10 @@ final class HttpRoutesHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (routing && !closing) {
+      held.addLast(msg); // released when it is read, after the running route's answer
+      return;
+    }
     try {
       if (!closing) {
         read(ctx, msg);
@@ -113,7 +134,6 @@ final class HttpRoutesHandler extends ChannelInboundHandlerAdapter {
 
   private void answer(ChannelHandlerContext ctx, HttpRequest request) {
     HttpVersion version = request.protocolVersion();
-    FullHttpResponse response;
     String path;
     String query;
     try {
@@ -124,16 +144,122 @@ final class HttpRoutesHandler extends ChannelInboundHandlerAdapter {
       badRequest(ctx, e);
       return;
     }
+    HttpRoutes.Caller caller = null;
     if (routes.checksAccess(path)) {
-      response = routeChecked(ctx, request, path, query);
+      Authentication authentication = accessControl.authenticate(credentials(ctx, request));
+      if (authentication.identity().isEmpty()) {
+        send(ctx, request, unauthenticated(ctx, version, authentication));
+        return;
+      }
+      caller = caller(authentication.identity().get());
     } else {
       Optional<FullHttpResponse> refusal = check(ctx, request, path);
       if (refusal.isPresent()) {
-        response = refusal.get();
-      } else {
-        response = route(version, path, query, null);
+        send(ctx, request, refusal.get());
+        return;
       }
     }
+    Optional<Executor> blocking = routes.blockingExecutor(path);
+    if (blocking.isEmpty()) {
+      send(ctx, request, route(version, path, query, caller));
+      return;
+    }
+    HttpRoutes.Caller checked = caller;
+    routing = true;
+    updateAutoRead(ctx);
+    try {
+      blocking
+          .get()
+          .execute(
+              () -> {
+                FullHttpResponse response;
+                try {
+                  response = route(version, path, query, checked);
+                } catch (Error e) {
+                  // The connection must not wait for an answer that will never come.
+                  routed(
+                      ctx,
+                      request,
+                      text(
+                          version,
+                          HttpResponseStatus.INTERNAL_SERVER_ERROR,
+                          "answering GET " + path + " failed: " + e + "\n"));
+                  throw e;
+                }
+                routed(ctx, request, response);
+              });
+    } catch (RejectedExecutionException e) {
+      routing = false;
+      updateAutoRead(ctx);
+      FullHttpResponse busy =
+          text(
+              version,
+              HttpResponseStatus.SERVICE_UNAVAILABLE,
+              "the server is busy answering other pages; try again in a moment\n");
+      busy.headers().set(HttpHeaderNames.RETRY_AFTER, RETRY_AFTER_SECONDS);
+      send(ctx, request, busy);
+    }
+  }
+
+  /**
+   * Called on the blocking executor with a route's answer: writes it on the event loop, then reads
+   * on what the connection sent meanwhile.
+   */
+  private void routed(ChannelHandlerContext ctx, HttpRequest request, FullHttpResponse response) {
+    try {
+      ctx.executor()
+          .execute(
+              () -> {
+                routing = false;
+                if (closing || !ctx.channel().isActive()) {
+                  ReferenceCountUtil.release(response);
+                  releaseHeld();
+                  return;
+                }
+                send(ctx, request, response);
+                readHeld(ctx);
+                updateAutoRead(ctx);
+              });
+    } catch (RejectedExecutionException e) {
+      ReferenceCountUtil.release(response); // the event loop is shutting down with its channels
+    }
+  }
+
+  /** Reads the messages held while a route ran, until another route runs or the connection ends. */
+  private void readHeld(ChannelHandlerContext ctx) {
+    while (!routing && !held.isEmpty()) {
+      Object msg = held.removeFirst();
+      try {
+        if (!closing) {
+          read(ctx, msg);
+        }
+      } finally {
+        ReferenceCountUtil.release(msg);
+      }
+    }
+    if (closing) {
+      releaseHeld();
+    }
+  }
+
+  private void releaseHeld() {
+    while (!held.isEmpty()) {
+      ReferenceCountUtil.release(held.removeFirst());
+    }
+  }
+
+  /**
+   * Reads while the client takes the answers and no route runs: a client that sends requests
+   * without reading the answers must not fill this server's memory, and a running route's later
+   * requests wait in the socket, not here.
+   */
+  private void updateAutoRead(ChannelHandlerContext ctx) {
+    ctx.channel().config().setAutoRead(ctx.channel().isWritable() && !routing);
+  }
+
+  /** Writes an answer, with its length, and keeps the connection open if the request asked. */
+  private void send(ChannelHandlerContext ctx, HttpRequest request, FullHttpResponse response) {
+    HttpVersion version = request.protocolVersion();
     response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
     if (request.method().equals(HttpMethod.HEAD)) {
       // The length stays that of the body a GET would get, as HEAD requires.
@@ -199,50 +325,43 @@ final class HttpRoutesHandler extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * Routes a path whose routes check permissions themselves: the caller must authenticate (401
-   * otherwise), and the routes ask the {@link HttpRoutes.Caller} what the identity may see.
+   * The 401 for a path whose routes check permissions themselves, when the caller does not
+   * authenticate; logged and counted under the permission every such page needs at least.
    */
-  private FullHttpResponse routeChecked(
-      ChannelHandlerContext ctx, HttpRequest request, String path, String query) {
-    Authentication authentication = accessControl.authenticate(credentials(ctx, request));
-    if (authentication.identity().isEmpty()) {
-      RefusalReason reason = authentication.reason().orElseThrow();
-      // Logged and counted under the permission every such page needs at least.
-      accessControl.refused(
-          new Refusal(
-              reason,
-              Permission.READ,
-              null,
-              null,
-              ctx.channel().remoteAddress(),
-              authentication.message()));
-      FullHttpResponse response =
-          text(
-              request.protocolVersion(),
-              HttpResponseStatus.UNAUTHORIZED,
-              authentication.message().replace('\n', ' ') + "\n");
-      response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"hearth\"");
-      return response;
-    }
-    Identity identity = authentication.identity().get();
-    boolean anonymous = identity.kind() == Identity.Kind.ANONYMOUS;
-    HttpRoutes.Caller caller =
-        new HttpRoutes.Caller() {
-          @Override
-          public boolean allowed(Permission permission, String instance) {
-            return accessControl.authorize(identity, permission, instance).allowed();
-          }
-
-          @Override
-          public boolean authenticated() {
-            return !anonymous;
-          }
-        };
-    FullHttpResponse response = route(request.protocolVersion(), path, query, caller);
-    if (response.status().equals(HttpResponseStatus.UNAUTHORIZED)) {
-      response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"hearth\"");
-    }
+  private FullHttpResponse unauthenticated(
+      ChannelHandlerContext ctx, HttpVersion version, Authentication authentication) {
+    RefusalReason reason = authentication.reason().orElseThrow();
+    accessControl.refused(
+        new Refusal(
+            reason,
+            Permission.READ,
+            null,
+            null,
+            ctx.channel().remoteAddress(),
+            authentication.message()));
+    FullHttpResponse response =
+        text(
+            version,
+            HttpResponseStatus.UNAUTHORIZED,
+            authentication.message().replace('\n', ' ') + "\n");
+    response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"hearth\"");
     return response;
+  }
+
+  /** What an authenticated identity may see, asked by routes that check access themselves. */
+  private HttpRoutes.Caller caller(Identity identity) {
+    boolean anonymous = identity.kind() == Identity.Kind.ANONYMOUS;
+    return new HttpRoutes.Caller() {
+      @Override
+      public boolean allowed(Permission permission, String instance) {
+        return accessControl.authorize(identity, permission, instance).allowed();
+      }
+
+      @Override
+      public boolean authenticated() {
+        return !anonymous;
+      }
+    };
   }
 
   private Credentials credentials(ChannelHandlerContext ctx, HttpRequest request) {
@@ -259,7 +378,10 @@ final class HttpRoutesHandler extends ChannelInboundHandlerAdapter {
     return ssl == null ? null : ssl.engine().getSession();
   }
 
-  /** Answers from the routes; {@code caller} is null for paths the transport checked itself. */
+  /**
+   * Answers from the routes; {@code caller} is null for paths the transport checked itself. Runs on
+   * the event loop or on the route's blocking executor, so it touches no state of this handler.
+   */
   private FullHttpResponse route(
       HttpVersion version, String path, String query, HttpRoutes.Caller caller) {
     FullHttpResponse response;
@@ -276,6 +398,9 @@ final class HttpRoutesHandler extends ChannelInboundHandlerAdapter {
                 HttpResponseStatus.valueOf(found.status()),
                 Unpooled.wrappedBuffer(found.body()));
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, found.contentType());
+        if (found.status() == 401) {
+          response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"hearth\"");
+        }
       }
     } catch (RuntimeException e) {
       log.warn("Answering GET {} failed", path, e);
@@ -328,8 +453,19 @@ final class HttpRoutesHandler extends ChannelInboundHandlerAdapter {
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
     // A client that sends requests without reading the answers must not fill this server's memory:
     // stop reading until the answers drain. Nothing else reads on this connection.
-    ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+    updateAutoRead(ctx);
     ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    releaseHeld();
+    super.channelInactive(ctx);
+  }
+
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    releaseHeld();
   }
 
   @Override

@@ -4,6 +4,8 @@ import build.hearth.spi.security.Permission;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Plain HTTP/1.1 {@code GET} endpoints that a transport serves beside its own protocol, on the same
@@ -13,8 +15,9 @@ import java.util.Optional;
  * <p>The path and query come from the network as they are: implementations treat them as hostile
  * input (no file access by path, bounded work per request).
  *
- * <p>Implementations are thread-safe and fast: they are called on the transport's I/O threads and
- * must not block on anything slow.
+ * <p>Implementations are thread-safe. They are called on the transport's I/O threads and must not
+ * block on anything slow, unless they name an executor for the path ({@link #blockingExecutor}):
+ * the transport then calls them there and keeps the connection's answers in order.
  */
 @FunctionalInterface
 public interface HttpRoutes {
@@ -59,6 +62,24 @@ public interface HttpRoutes {
   }
 
   /**
+   * The executor to answer {@code path} on, for routes that may block on it (read a store, render a
+   * large page), so that a slow answer stalls neither the transport's I/O thread nor the other
+   * connections it serves; empty (the default) to be called on the I/O thread, for routes that
+   * answer from memory at once, such as {@code /metrics} and {@code /readyz}.
+   *
+   * <p>The transport hands the executor one task per request and reads no further request of that
+   * connection until the answer is written, so pipelined answers stay in order. An executor that
+   * refuses the task ({@link RejectedExecutionException}, such as a bounded pool whose queue is
+   * full) makes the transport answer {@code 503} with {@code Retry-After}.
+   *
+   * @param path the request's path without the query
+   * @return the executor to call {@link #get} on for {@code path}, or empty for the I/O thread
+   */
+  default Optional<Executor> blockingExecutor(String path) {
+    return Optional.empty();
+  }
+
+  /**
    * {@return routes that answer from this, then from {@code other} for the paths this does not
    * serve}
    *
@@ -83,6 +104,12 @@ public interface HttpRoutes {
       public Optional<Response> get(String path, String query, Caller caller) {
         Optional<Response> response = first.get(path, query, caller);
         return response.isPresent() ? response : other.get(path, query, caller);
+      }
+
+      @Override
+      public Optional<Executor> blockingExecutor(String path) {
+        Optional<Executor> executor = first.blockingExecutor(path);
+        return executor.isPresent() ? executor : other.blockingExecutor(path);
       }
     };
   }
