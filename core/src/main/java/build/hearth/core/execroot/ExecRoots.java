@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Executor;
@@ -111,8 +112,11 @@ public final class ExecRoots implements AutoCloseable {
    */
   public ExecRoot prepare(Digest inputRoot) {
     Objects.requireNonNull(inputRoot, "inputRoot");
+    long started = System.nanoTime();
     InputTree tree = validator.validate(inputRoot);
+    long validated = System.nanoTime();
     builder.fetchInputs(tree);
+    long fetched = System.nanoTime();
     Path root;
     try {
       root = Files.createTempDirectory(workDirectory, EXEC_ROOT_PREFIX).toRealPath();
@@ -127,6 +131,11 @@ public final class ExecRoots implements AutoCloseable {
       execRoot.close();
       throw e;
     }
+    execRoot.prepareTimes(
+        new PrepareTimes(
+            Duration.ofNanos(validated - started),
+            Duration.ofNanos(fetched - validated),
+            Duration.ofNanos(System.nanoTime() - fetched)));
     return execRoot;
   }
 
