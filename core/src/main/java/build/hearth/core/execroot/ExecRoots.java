@@ -85,7 +85,8 @@ public final class ExecRoots implements AutoCloseable {
             DirectorySource.cached(cache, b.source),
             b.allowAbsoluteSymlinks,
             b.maxInputEntries,
-            b.directories);
+            b.directories,
+            new CheckedDirectories(b.maxCheckedDirectoryBytes));
     this.builder =
         new ExecRootBuilder(
             new BlobFetcher(cache, b.source, b.executor), cacheFiles, executables, b.linker);
@@ -273,6 +274,7 @@ public final class ExecRoots implements AutoCloseable {
     private boolean allowAbsoluteSymlinks;
     private long maxInputEntries = DEFAULT_MAX_INPUT_ENTRIES;
     private long maxExecutableBytes = DEFAULT_MAX_EXECUTABLE_BYTES;
+    private long maxCheckedDirectoryBytes = InputTreeValidator.DEFAULT_CHECKED_BYTES;
     private DirectoryBlobs directories = DirectoryBlobs.DEFAULTS;
     private ExecRootBuilder.Linker linker = Files::createLink;
 
@@ -349,6 +351,21 @@ public final class ExecRoots implements AutoCloseable {
         throw new IllegalArgumentException("maxExecutableBytes must be positive, got " + max);
       }
       this.maxExecutableBytes = max;
+      return this;
+    }
+
+    /**
+     * The most bytes of checked input directories kept between actions, so that the next tree that
+     * shares directories with an earlier one (the same tree again, a persistent worker's next
+     * request) reads and checks only the directories that differ; 64 MiB by default, each directory
+     * charged four times its serialized size. 0 keeps none.
+     */
+    public Builder maxCheckedDirectoryBytes(long max) {
+      if (max < 0) {
+        throw new IllegalArgumentException(
+            "maxCheckedDirectoryBytes must not be negative, got " + max);
+      }
+      this.maxCheckedDirectoryBytes = max;
       return this;
     }
 
