@@ -95,7 +95,7 @@ class ExecRootsTest {
       PrepareTimes times = execRoot.prepareTimes();
       assertThat(times.materialization()).isPositive();
       assertThat(times.validation()).isPositive();
-      assertThat(times.fetch()).isNotNegative();
+      assertThat(times.fetch().isNegative()).isFalse();
       assertThat(times.total())
           .isEqualTo(times.validation().plus(times.fetch()).plus(times.materialization()));
       assertThat(ExecRoot.existing(execRoot.path()).prepareTimes()).isEqualTo(PrepareTimes.NONE);
