@@ -22,8 +22,9 @@ import java.util.Set;
  * included, is stored in each CAS given, so that both trees are "already in the worker's cache".
  *
  * <p>Deterministic for one set of arguments (a fixed seed picks the changed files). Immutable.
+ * Public for the JMH benchmarks in {@code build.hearth.benchmarks.jmh.execroot}.
  */
-final class LargeInputTree {
+public final class LargeInputTree {
   private final Digest root;
   private final Digest changedRoot;
   private final int files;
@@ -44,7 +45,7 @@ final class LargeInputTree {
    *
    * @param changedPercent the share of files whose content differs in the changed tree
    */
-  static LargeInputTree build(
+  public static LargeInputTree build(
       int files,
       int directories,
       int fileBytes,
@@ -64,23 +65,23 @@ final class LargeInputTree {
     return new LargeInputTree(root, changedRoot, files, directories, changed.size());
   }
 
-  Digest root() {
+  public Digest root() {
     return root;
   }
 
-  Digest changedRoot() {
+  public Digest changedRoot() {
     return changedRoot;
   }
 
-  int files() {
+  public int files() {
     return files;
   }
 
-  int directories() {
+  public int directories() {
     return directories;
   }
 
-  int changedFiles() {
+  public int changedFiles() {
     return changedFiles;
   }
 
