@@ -9,9 +9,9 @@ import picocli.CommandLine.Spec;
 /**
  * The runnable jar's entry point: one subcommand per load driver, {@code cas} ({@link
  * CasLoadDriver}), {@code execute} ({@link ExecuteLoadDriver}), {@code sandbox-spawn} ({@link
- * SandboxSpawnDriver}), and issue 15's fault and load drivers {@code crash} ({@link
- * CrashLoadDriver}) and {@code overload} ({@link OverloadDriver}), see docs/reliability.md, and
- * {@code redis} ({@link RedisStoreDriver}), issue 16's Redis store rates.
+ * SandboxSpawnDriver}), {@code input-tree} ({@link InputTreeDriver}), issue 15's fault and load
+ * drivers {@code crash} ({@link CrashLoadDriver}) and {@code overload} ({@link OverloadDriver}), see
+ * docs/reliability.md, and {@code redis} ({@link RedisStoreDriver}), issue 16's Redis store rates.
  *
  * <pre>
  * java -jar benchmarks/target/hearth-benchmarks.jar cas [--help]
@@ -37,6 +37,7 @@ public final class Benchmarks implements Callable<Integer> {
         .addSubcommand("cas", new CasLoadDriver())
         .addSubcommand("execute", new ExecuteLoadDriver())
         .addSubcommand("sandbox-spawn", new SandboxSpawnDriver())
+        .addSubcommand("input-tree", new InputTreeDriver())
         .addSubcommand("crash", new CrashLoadDriver())
         .addSubcommand("overload", new OverloadDriver())
         .addSubcommand("redis", new RedisStoreDriver());
@@ -56,6 +57,7 @@ public final class Benchmarks implements Callable<Integer> {
   public Integer call() {
     throw new CommandLine.ParameterException(
         spec.commandLine(),
-        "name a load driver: cas, execute, sandbox-spawn, crash or overload (see --help)");
+        "name a load driver: cas, execute, sandbox-spawn, input-tree, crash, overload or redis"
+            + " (see --help)");
   }
 }

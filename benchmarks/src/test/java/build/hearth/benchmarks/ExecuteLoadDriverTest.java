@@ -32,7 +32,7 @@ class ExecuteLoadDriverTest {
 
     assertThat(cli.execute()).isEqualTo(2);
     assertThat(err.toString())
-        .contains("name a load driver: cas, execute, sandbox-spawn, crash or overload");
+        .contains("name a load driver: cas, execute, sandbox-spawn, input-tree, crash, overload or redis");
   }
 
   @Test
@@ -47,6 +47,8 @@ class ExecuteLoadDriverTest {
     assertThat(out.toString()).contains("--concurrency").contains("--cache-mode");
     assertThat(cli.execute("sandbox-spawn", "--help")).isZero();
     assertThat(out.toString()).contains("--spawns").contains("--linux-sandbox");
+    assertThat(cli.execute("input-tree", "--help")).isZero();
+    assertThat(out.toString()).contains("--directories").contains("--changed-percent");
     assertThat(cli.execute("crash", "--help")).isZero();
     assertThat(out.toString()).contains("--kills").contains("--max-load-millis");
     assertThat(cli.execute("overload", "--help")).isZero();

@@ -8,6 +8,7 @@ import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.spi.storage.BlobStore;
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -83,13 +84,18 @@ final class VerifyingContentAddressableStorage implements ContentAddressableStor
           "blob %s is too large to read in one piece; read it with ByteStream", digest);
     }
     try (InputStream in = read(digest, 0, 0)) {
-      ByteString data = ByteString.readFrom(in, 64 * 1024);
-      if (data.size() != digest.sizeBytes()) {
+      // Exactly the promised size, in one array: most blobs read whole are small (Directory
+      // messages of a few KiB), and a 64 KiB chunk allocated for each cost more than the read.
+      int size = (int) digest.sizeBytes();
+      byte[] bytes = new byte[size];
+      int read = in.readNBytes(bytes, 0, size);
+      if (read != size || in.read() >= 0) {
+        long held = read != size ? read : size + 1 + in.skip(Long.MAX_VALUE);
         throw new HearthException(
             StatusCode.DATA_LOSS,
-            "blob " + digest + " holds " + data.size() + " bytes in the store; it is damaged");
+            "blob " + digest + " holds " + held + " bytes in the store; it is damaged");
       }
-      return data;
+      return UnsafeByteOperations.unsafeWrap(bytes);
     } catch (IOException e) {
       throw HearthException.internal("reading blob " + digest + " failed: " + e.getMessage(), e);
     }

@@ -47,6 +47,7 @@ public final class ExecRoot implements AutoCloseable {
   private final LinkedInputs linked;
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile boolean handedOver;
+  private volatile PrepareTimes prepareTimes = PrepareTimes.NONE;
 
   ExecRoot(Path path, LinkedInputs linked) {
     this(path, true, linked);
@@ -165,6 +166,15 @@ public final class ExecRoot implements AutoCloseable {
    */
   public static ExecRoot adopt(Path directory) {
     return new ExecRoot(directory, true, null);
+  }
+
+  /** How long {@link ExecRoots#prepare} took to make this root, by step; zeros for the others. */
+  public PrepareTimes prepareTimes() {
+    return prepareTimes;
+  }
+
+  void prepareTimes(PrepareTimes times) {
+    this.prepareTimes = times;
   }
 
   /** The exec root directory, an absolute real path. */

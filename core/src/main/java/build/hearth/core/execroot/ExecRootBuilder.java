@@ -1,12 +1,12 @@
 package build.hearth.core.execroot;
 
 import build.bazel.remote.execution.v2.Directory;
-import build.bazel.remote.execution.v2.DirectoryNode;
 import build.bazel.remote.execution.v2.FileNode;
 import build.bazel.remote.execution.v2.SymlinkNode;
 import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
+import build.hearth.core.execroot.CheckedDirectories.Checked;
 import build.hearth.spi.storage.LocalBlobFiles;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
@@ -74,14 +74,17 @@ final class ExecRootBuilder {
    *     created stays for the caller to delete
    */
   void materialize(InputTree tree, Path root, LinkedInputs linked) {
-    createEntries(tree, tree.directory(tree.root()), root, linked);
+    createEntries(tree, tree.checked(tree.root()), root, linked);
   }
 
-  private void createEntries(InputTree tree, Directory directory, Path dir, LinkedInputs linked) {
-    for (FileNode file : directory.getFilesList()) {
+  private void createEntries(InputTree tree, Checked checked, Path dir, LinkedInputs linked) {
+    Directory directory = checked.directory();
+    Digest[] fileDigests = checked.fileDigests();
+    for (int i = 0; i < fileDigests.length; i++) {
+      FileNode file = directory.getFiles(i);
       Path path = dir.resolve(file.getName());
       try {
-        placeFile(path, Digest.fromProto(file.getDigest()), file.getIsExecutable(), linked);
+        placeFile(path, fileDigests[i], file.getIsExecutable(), linked);
       } catch (IOException e) {
         throw FileTrees.failure("create the input file", path, e);
       }
@@ -94,14 +97,15 @@ final class ExecRootBuilder {
         throw FileTrees.failure("create the input symlink", path, e);
       }
     }
-    for (DirectoryNode child : directory.getDirectoriesList()) {
-      Path path = dir.resolve(child.getName());
+    Digest[] childDigests = checked.childDigests();
+    for (int i = 0; i < childDigests.length; i++) {
+      Path path = dir.resolve(directory.getDirectories(i).getName());
       try {
         Files.createDirectory(path);
       } catch (IOException e) {
         throw FileTrees.failure("create the input directory", path, e);
       }
-      createEntries(tree, tree.directory(Digest.fromProto(child.getDigest())), path, linked);
+      createEntries(tree, tree.checked(childDigests[i]), path, linked);
     }
   }
 

@@ -1,10 +1,10 @@
 package build.hearth.core.execroot;
 
 import build.bazel.remote.execution.v2.Directory;
-import build.bazel.remote.execution.v2.DirectoryNode;
 import build.bazel.remote.execution.v2.FileNode;
 import build.bazel.remote.execution.v2.NodeProperty;
 import build.hearth.api.Digest;
+import build.hearth.core.execroot.CheckedDirectories.Checked;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -51,30 +51,35 @@ public final class InputFiles {
   }
 
   static InputFiles of(InputTree tree) {
-    Map<String, Digest> files = new LinkedHashMap<>();
+    Map<String, Digest> files = new LinkedHashMap<>((int) Math.min(1 << 20, tree.entries() * 2));
     Set<String> toolInputs = new LinkedHashSet<>();
-    walk(tree, tree.directory(tree.root()), "", files, toolInputs);
+    walk(tree, tree.checked(tree.root()), "", files, toolInputs);
     return new InputFiles(tree, files, toolInputs);
   }
 
   private static void walk(
       InputTree tree,
-      Directory directory,
+      Checked checked,
       String path,
       Map<String, Digest> files,
       Set<String> toolInputs) {
-    for (FileNode file : directory.getFilesList()) {
-      String filePath = Names.join(path, file.getName());
-      files.put(filePath, Digest.fromProto(file.getDigest()));
+    Directory directory = checked.directory();
+    Digest[] fileDigests = checked.fileDigests();
+    String prefix = path.isEmpty() ? "" : path + "/";
+    for (int i = 0; i < fileDigests.length; i++) {
+      FileNode file = directory.getFiles(i);
+      String filePath = prefix + file.getName();
+      files.put(filePath, fileDigests[i]);
       if (isToolInput(file)) {
         toolInputs.add(filePath);
       }
     }
-    for (DirectoryNode child : directory.getDirectoriesList()) {
+    Digest[] childDigests = checked.childDigests();
+    for (int i = 0; i < childDigests.length; i++) {
       walk(
           tree,
-          tree.directory(Digest.fromProto(child.getDigest())),
-          Names.join(path, child.getName()),
+          tree.checked(childDigests[i]),
+          prefix + directory.getDirectories(i).getName(),
           files,
           toolInputs);
     }

@@ -7,6 +7,8 @@ import build.bazel.remote.execution.v2.SymlinkNode;
 import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.core.cas.DirectoryBlobs;
+import build.hearth.core.execroot.CheckedDirectories.Checked;
+import build.hearth.core.execroot.CheckedDirectories.Summary;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.nio.charset.StandardCharsets;
@@ -47,20 +49,43 @@ final class InputTreeValidator {
   private static final int NAME_MAX_BYTES = 255;
   private static final int MISSING_LISTED = 20;
 
+  /** The default bound of the checked directories kept between trees: 64 MiB. */
+  static final long DEFAULT_CHECKED_BYTES = 64L << 20;
+
   private final DirectorySource source;
   private final boolean allowAbsoluteSymlinks;
   private final long maxEntries;
   private final DirectoryBlobs sizeBounds;
+  private final CheckedDirectories checked;
 
   InputTreeValidator(
       DirectorySource source,
       boolean allowAbsoluteSymlinks,
       long maxEntries,
       DirectoryBlobs sizeBounds) {
+    this(
+        source,
+        allowAbsoluteSymlinks,
+        maxEntries,
+        sizeBounds,
+        new CheckedDirectories(DEFAULT_CHECKED_BYTES));
+  }
+
+  /**
+   * @param checked the directories checked already, shared by every tree this validator checks (its
+   *     entries are only right for this validator's settings)
+   */
+  InputTreeValidator(
+      DirectorySource source,
+      boolean allowAbsoluteSymlinks,
+      long maxEntries,
+      DirectoryBlobs sizeBounds,
+      CheckedDirectories checked) {
     this.source = source;
     this.allowAbsoluteSymlinks = allowAbsoluteSymlinks;
     this.maxEntries = maxEntries;
     this.sizeBounds = sizeBounds;
+    this.checked = checked;
   }
 
   /**
@@ -73,52 +98,59 @@ final class InputTreeValidator {
     Fetched fetched = fetchAndCheck(root);
     Map<Digest, Summary> summaries = new HashMap<>();
     Summary whole = summarize(root, 0, fetched, summaries);
-    if (whole.entries > maxEntries) {
+    if (whole.entries() > maxEntries) {
       throw HearthException.resourceExhausted(
           "input tree: %s entries (counting repeated directories each time) are more than the"
               + " %d a worker materializes",
-          whole.entries == Long.MAX_VALUE ? "too many" : Long.toString(whole.entries), maxEntries);
+          whole.entries() == Long.MAX_VALUE ? "too many" : Long.toString(whole.entries()),
+          maxEntries);
     }
-    if (whole.hasSymlinks) {
+    if (whole.hasSymlinks()) {
       List<Directory> ancestors = new ArrayList<>();
-      ancestors.add(fetched.directories.get(root));
-      checkSymlinks("", ancestors, fetched.directories, summaries);
+      ancestors.add(fetched.directories.get(root).directory());
+      checkSymlinks("", ancestors, fetched, summaries);
     }
-    return new InputTree(root, fetched.directories, fetched.files, whole.entries);
+    return new InputTree(root, fetched.directories, fetched.files, whole.entries());
   }
 
-  private record Fetched(Map<Digest, Directory> directories, Set<Digest> files) {}
+  private record Fetched(Map<Digest, Checked> directories, Set<Digest> files) {}
 
+  /**
+   * Reads every distinct directory of the tree, a level at a time: from the checked directories
+   * when they hold it, else from the source, one batch per level, checking and keeping each.
+   */
   private Fetched fetchAndCheck(Digest root) {
-    Map<Digest, Directory> directories = new HashMap<>();
+    Map<Digest, Checked> directories = new HashMap<>();
     Set<Digest> files = new HashSet<>();
     Map<Digest, String> firstPath = new HashMap<>();
     Map<Digest, String> missing = new LinkedHashMap<>();
     firstPath.put(root, "");
     List<Digest> level = List.of(root);
     while (!level.isEmpty()) {
-      for (Digest digest : level) {
-        // Refused before a byte is fetched: the fetch holds each Directory whole.
-        sizeBounds.checkDirectory(digest, "input tree: " + Names.show(firstPath.get(digest)));
-      }
-      Map<Digest, ByteString> blobs = source.fetch(level);
       List<Digest> next = new ArrayList<>();
+      List<Digest> unknown = new ArrayList<>();
       for (Digest digest : level) {
-        String path = firstPath.get(digest);
-        ByteString bytes = blobs.get(digest);
-        if (bytes == null) {
-          missing.put(digest, path);
-          continue;
+        Checked known = checked.get(digest);
+        if (known == null) {
+          // Refused before a byte is fetched: the fetch holds each Directory whole.
+          sizeBounds.checkDirectory(digest, "input tree: " + Names.show(firstPath.get(digest)));
+          unknown.add(digest);
+        } else {
+          accept(digest, known, directories, files, firstPath, next);
         }
-        Directory directory = parse(path, digest, bytes);
-        directories.put(digest, directory);
-        checkEntries(path, directory, files);
-        for (DirectoryNode child : directory.getDirectoriesList()) {
-          String childPath = Names.join(path, child.getName());
-          Digest childDigest = digest(childPath, child.getDigest());
-          if (firstPath.putIfAbsent(childDigest, childPath) == null) {
-            next.add(childDigest);
+      }
+      if (!unknown.isEmpty()) {
+        Map<Digest, ByteString> blobs = source.fetch(unknown);
+        for (Digest digest : unknown) {
+          String path = firstPath.get(digest);
+          ByteString bytes = blobs.get(digest);
+          if (bytes == null) {
+            missing.put(digest, path);
+            continue;
           }
+          Checked fresh = checkEntries(path, parse(path, digest, bytes), bytes.size());
+          checked.put(digest, fresh);
+          accept(digest, fresh, directories, files, firstPath, next);
         }
       }
       level = next;
@@ -144,6 +176,34 @@ final class InputTreeValidator {
     return new Fetched(directories, files);
   }
 
+  /** Adds a checked directory to the tree and queues its subdirectories not met before. */
+  private static void accept(
+      Digest digest,
+      Checked directory,
+      Map<Digest, Checked> directories,
+      Set<Digest> files,
+      Map<Digest, String> firstPath,
+      List<Digest> next) {
+    directories.put(digest, directory);
+    for (Digest file : directory.fileDigests()) {
+      if (!file.isEmpty()) {
+        files.add(file);
+      }
+    }
+    Digest[] children = directory.childDigests();
+    if (children.length == 0) {
+      return;
+    }
+    String path = firstPath.get(digest);
+    List<DirectoryNode> nodes = directory.directory().getDirectoriesList();
+    for (int i = 0; i < children.length; i++) {
+      if (!firstPath.containsKey(children[i])) {
+        firstPath.put(children[i], Names.join(path, nodes.get(i).getName()));
+        next.add(children[i]);
+      }
+    }
+  }
+
   private static Directory parse(String path, Digest digest, ByteString bytes) {
     try {
       return Directory.parseFrom(bytes);
@@ -154,20 +214,23 @@ final class InputTreeValidator {
     }
   }
 
-  private void checkEntries(String path, Directory directory, Set<Digest> files) {
+  /** Checks one directory's own entries, whatever path it appears at. */
+  private Checked checkEntries(String path, Directory directory, int size) {
     Set<String> names = new HashSet<>();
     String previous = null;
+    Digest[] fileDigests = new Digest[directory.getFilesCount()];
+    int i = 0;
     for (FileNode file : directory.getFilesList()) {
       String name = checkName(path, file.getName(), previous, names, "file");
-      Digest digest = digest(Names.join(path, name), file.getDigest());
-      if (!digest.isEmpty()) {
-        files.add(digest);
-      }
+      fileDigests[i++] = digest(Names.join(path, name), file.getDigest());
       previous = name;
     }
     previous = null;
+    Digest[] childDigests = new Digest[directory.getDirectoriesCount()];
+    i = 0;
     for (DirectoryNode child : directory.getDirectoriesList()) {
       previous = checkName(path, child.getName(), previous, names, "directory");
+      childDigests[i++] = digest(Names.join(path, previous), child.getDigest());
     }
     previous = null;
     for (SymlinkNode symlink : directory.getSymlinksList()) {
@@ -175,6 +238,7 @@ final class InputTreeValidator {
       checkTargetSyntax(Names.join(path, name), symlink.getTarget());
       previous = name;
     }
+    return new Checked(directory, fileDigests, childDigests, size);
   }
 
   private static String checkName(
@@ -234,34 +298,39 @@ final class InputTreeValidator {
     }
   }
 
-  /** What one distinct directory contributes, whatever path it appears at. */
-  private record Summary(long entries, int height, boolean hasSymlinks) {}
-
+  /**
+   * What the distinct directory {@code digest} contributes, whatever path it appears at: computed
+   * once per tree, and kept with the checked directories for the next tree.
+   */
   private Summary summarize(
       Digest digest, int depth, Fetched fetched, Map<Digest, Summary> summaries) {
     Summary known = summaries.get(digest);
     if (known == null) {
+      known = checked.summary(digest);
+    }
+    if (known == null) {
       if (depth > MAX_DEPTH) {
         throw tooDeep();
       }
-      Directory directory = fetched.directories.get(digest);
+      Checked entry = fetched.directories.get(digest);
+      Directory directory = entry.directory();
       long entries =
           directory.getFilesCount()
               + directory.getDirectoriesCount()
               + directory.getSymlinksCount();
       int height = 0;
       boolean hasSymlinks = directory.getSymlinksCount() > 0;
-      for (DirectoryNode child : directory.getDirectoriesList()) {
-        Summary below =
-            summarize(Digest.fromProto(child.getDigest()), depth + 1, fetched, summaries);
-        entries = saturatedAdd(entries, below.entries);
-        height = Math.max(height, below.height + 1);
-        hasSymlinks |= below.hasSymlinks;
+      for (Digest child : entry.childDigests()) {
+        Summary below = summarize(child, depth + 1, fetched, summaries);
+        entries = saturatedAdd(entries, below.entries());
+        height = Math.max(height, below.height() + 1);
+        hasSymlinks |= below.hasSymlinks();
       }
       known = new Summary(entries, height, hasSymlinks);
-      summaries.put(digest, known);
+      checked.putSummary(digest, known);
     }
-    if (depth + known.height > MAX_DEPTH) {
+    summaries.put(digest, known);
+    if (depth + known.height() > MAX_DEPTH) {
       throw tooDeep();
     }
     return known;
@@ -279,11 +348,9 @@ final class InputTreeValidator {
 
   /** Visits every path to every symlink; only subtrees that hold symlinks are entered. */
   private void checkSymlinks(
-      String path,
-      List<Directory> ancestors,
-      Map<Digest, Directory> directories,
-      Map<Digest, Summary> summaries) {
+      String path, List<Directory> ancestors, Fetched fetched, Map<Digest, Summary> summaries) {
     Directory directory = ancestors.get(ancestors.size() - 1);
+    Map<Digest, Checked> directories = fetched.directories;
     for (SymlinkNode symlink : directory.getSymlinksList()) {
       if (escapes(ancestors, symlink.getTarget(), directories)) {
         throw HearthException.invalidArgument(
@@ -293,9 +360,15 @@ final class InputTreeValidator {
     }
     for (DirectoryNode child : directory.getDirectoriesList()) {
       Digest childDigest = Digest.fromProto(child.getDigest());
-      if (summaries.get(childDigest).hasSymlinks) {
-        ancestors.add(directories.get(childDigest));
-        checkSymlinks(Names.join(path, child.getName()), ancestors, directories, summaries);
+      // Below a directory whose summary came from an earlier tree, summarized again here: the
+      // whole tree's depth is checked already, so the depth given does not matter.
+      Summary below = summaries.get(childDigest);
+      if (below == null) {
+        below = summarize(childDigest, 0, fetched, summaries);
+      }
+      if (below.hasSymlinks()) {
+        ancestors.add(fetched.directories.get(childDigest).directory());
+        checkSymlinks(Names.join(path, child.getName()), ancestors, fetched, summaries);
         ancestors.remove(ancestors.size() - 1);
       }
     }
@@ -318,12 +391,12 @@ final class InputTreeValidator {
   }
 
   private boolean escapes(
-      List<Directory> ancestors, String target, Map<Digest, Directory> directories) {
+      List<Directory> ancestors, String target, Map<Digest, Checked> directories) {
     return resolve(new Cursor(ancestors), target, directories);
   }
 
   /** Resolves {@code target} from the cursor; true if it climbs above the root. */
-  private boolean resolve(Cursor cursor, String target, Map<Digest, Directory> directories) {
+  private boolean resolve(Cursor cursor, String target, Map<Digest, Checked> directories) {
     if (target.startsWith("/")) {
       // Allowed (else refused earlier): it leaves the tree by design, so there is nothing to check.
       cursor.settled = true;
@@ -353,7 +426,7 @@ final class InputTreeValidator {
       Directory here = cursor.stack.get(cursor.stack.size() - 1);
       DirectoryNode child = find(here.getDirectoriesList(), component, DirectoryNode::getName);
       if (child != null) {
-        cursor.stack.add(directories.get(Digest.fromProto(child.getDigest())));
+        cursor.stack.add(directories.get(Digest.fromProto(child.getDigest())).directory());
         continue;
       }
       SymlinkNode link = find(here.getSymlinksList(), component, SymlinkNode::getName);

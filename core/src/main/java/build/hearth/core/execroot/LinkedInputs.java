@@ -25,15 +25,17 @@ import org.slf4j.LoggerFactory;
  * worker that is not root) owns the inodes of its inputs and may {@code chmod} and write them.
  *
  * <p>Identity is the file key (device and inode), size, modification time and mode. A file whose
- * size or modification time changed had its bytes written: it is removed from the local cache (the
- * store forgets it, so the next action fetches good bytes) or from the executable copies, with a
- * WARN naming the input and the digest. A file whose mode alone changed is hashed: intact bytes get
- * their mode back, others are removed. A file now of another key was replaced at its path since
- * (evicted and fetched again, or copied again), and is hashed too, since an action running as the
- * worker could also have replaced it. A file gone from the cache is nothing to protect. An action
- * that writes the same number of bytes and then resets the modification time and the mode is not
- * seen here: only a sandboxed root worker, whose actions cannot write the inputs at all, rules that
- * out.
+ * size changed had its bytes written: it is removed from the local cache (the store forgets it, so
+ * the next action fetches good bytes) or from the executable copies, with a WARN naming the input
+ * and the digest. A file whose mode or modification time changed is hashed: intact bytes stay (with
+ * their mode put back), others are removed. The time alone changes without a write whenever the
+ * filesystem store touches a blob another action uses (at most once a minute per blob), so an exec
+ * root open for longer than that would otherwise drop good shared inputs. A file now of another key
+ * was replaced at its path since (evicted and fetched again, or copied again), and is hashed too,
+ * since an action running as the worker could also have replaced it. A file gone from the cache is
+ * nothing to protect. An action that writes the same number of bytes and then resets the
+ * modification time and the mode is not seen here: only a sandboxed root worker, whose actions
+ * cannot write the inputs at all, rules that out.
  *
  * <p>The check costs one {@code lstat} per distinct linked file (see the package's tests for the
  * figure on 10,000 inputs). Not thread-safe: it belongs to one exec root, filled while it is built
@@ -111,14 +113,18 @@ final class LinkedInputs {
           buffer = new byte[64 * 1024];
         }
         boolean sameFile = Objects.equals(now.fileKey(), linked.key());
+        // A new modification time alone is no proof of a write: the local cache sets it itself
+        // when another action uses the blob (its LRU order for the next start), so the bytes
+        // decide, as for a changed mode.
         boolean sameBytes =
             sameFile
-                ? now.size() == linked.size()
-                    && now.lastModifiedTime().equals(linked.modified())
-                    && hasHash(source, linked.digest(), buffer)
+                ? now.size() == linked.size() && hasHash(source, linked.digest(), buffer)
                 : hasHash(source, linked.digest(), buffer);
         if (sameBytes && !sameFile) {
           continue; // replaced by a good copy since (evicted and fetched again)
+        }
+        if (sameBytes && now.permissions().equals(linked.mode())) {
+          continue; // only its time changed, and its bytes are intact
         }
         repaired++;
         if (sameBytes) {

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -106,6 +107,42 @@ class ExecRootIntegrityTest {
     assertThat(fixture.cachedFile(digest)).exists();
     assertThat(mode(fixture.cachedFile(digest))).isEqualTo("r--r--r--");
     assertThat(fixture.cache.findMissing(List.of(digest))).isEmpty();
+  }
+
+  @Test
+  void inputWhoseCacheFileTheStoreTouchedStaysCached() throws IOException {
+    Digest digest = TreeMaker.digestOf("used by another action");
+    Digest root =
+        trees.put(
+            Directory.newBuilder().addFiles(trees.file("in", "used by another action")).build());
+    ExecRoot execRoot = roots.prepare(root);
+    // What the filesystem store does when another action uses the blob a minute later: it sets
+    // the file's modification time, its LRU order after a restart. The bytes are untouched.
+    Path cached = fixture.cachedFile(digest);
+    Files.setLastModifiedTime(
+        cached, FileTime.fromMillis(Files.getLastModifiedTime(cached).toMillis() + 61_000));
+
+    execRoot.close();
+
+    assertThat(cached).exists();
+    assertThat(mode(cached)).isEqualTo("r--r--r--");
+    assertThat(fixture.cache.findMissing(List.of(digest))).isEmpty();
+  }
+
+  @Test
+  void inputRewrittenWithItsSizeAndModeKeptIsStillDroppedAtClose() throws IOException {
+    Digest digest = TreeMaker.digestOf("same size");
+    Digest root = trees.put(Directory.newBuilder().addFiles(trees.file("in", "same size")).build());
+    ExecRoot execRoot = roots.prepare(root);
+    Path input = execRoot.path().resolve("in");
+    Files.setPosixFilePermissions(input, PosixFilePermissions.fromString("rw-r--r--"));
+    Files.writeString(input, "SAME SIZE");
+    Files.setPosixFilePermissions(input, PosixFilePermissions.fromString("r--r--r--"));
+
+    execRoot.close();
+
+    assertThat(fixture.cachedFile(digest)).doesNotExist();
+    assertThat(fixture.cache.findMissing(List.of(digest))).containsExactly(digest);
   }
 
   @Test

@@ -88,6 +88,21 @@ class ExecRootsTest {
   }
 
   @Test
+  void prepareReportsTheTimeOfEachStepAndOtherRootsReportNone() throws IOException {
+    Digest root = trees.put(Directory.newBuilder().addFiles(trees.file("a", "timed")).build());
+    try (ExecRoots roots = fixture.execRoots().build();
+        ExecRoot execRoot = roots.prepare(root)) {
+      PrepareTimes times = execRoot.prepareTimes();
+      assertThat(times.materialization()).isPositive();
+      assertThat(times.validation()).isPositive();
+      assertThat(times.fetch().isNegative()).isFalse();
+      assertThat(times.total())
+          .isEqualTo(times.validation().plus(times.fetch()).plus(times.materialization()));
+      assertThat(ExecRoot.existing(execRoot.path()).prepareTimes()).isEqualTo(PrepareTimes.NONE);
+    }
+  }
+
+  @Test
   void fetchesOnlyTheBlobsTheCacheLacks() {
     Digest cachedAlready = trees.blob("already cached");
     fixture.cache.put(cachedAlready, ByteString.copyFromUtf8("already cached"));
