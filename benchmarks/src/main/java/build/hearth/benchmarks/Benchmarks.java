@@ -10,8 +10,9 @@ import picocli.CommandLine.Spec;
  * The runnable jar's entry point: one subcommand per load driver, {@code cas} ({@link
  * CasLoadDriver}), {@code execute} ({@link ExecuteLoadDriver}), {@code sandbox-spawn} ({@link
  * SandboxSpawnDriver}), {@code input-tree} ({@link InputTreeDriver}), issue 15's fault and load
- * drivers {@code crash} ({@link CrashLoadDriver}) and {@code overload} ({@link OverloadDriver}), see
- * docs/reliability.md, and {@code redis} ({@link RedisStoreDriver}), issue 16's Redis store rates.
+ * drivers {@code crash} ({@link CrashLoadDriver}) and {@code overload} ({@link OverloadDriver}),
+ * see docs/reliability.md, and {@code redis} ({@link RedisStoreDriver}), issue 16's Redis store
+ * rates.
  *
  * <pre>
  * java -jar benchmarks/target/hearth-benchmarks.jar cas [--help]

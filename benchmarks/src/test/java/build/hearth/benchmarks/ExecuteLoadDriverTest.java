@@ -32,7 +32,8 @@ class ExecuteLoadDriverTest {
 
     assertThat(cli.execute()).isEqualTo(2);
     assertThat(err.toString())
-        .contains("name a load driver: cas, execute, sandbox-spawn, input-tree, crash, overload or redis");
+        .contains(
+            "name a load driver: cas, execute, sandbox-spawn, input-tree, crash, overload or redis");
   }
 
   @Test
