@@ -1,6 +1,7 @@
 package build.hearth.core.scheduler;
 
 import build.hearth.spi.worker.WorkerSpec;
+import java.util.List;
 
 /**
  * Matches submitted actions with connected workers.
@@ -116,8 +117,8 @@ public interface Scheduler<T, R> extends AutoCloseable {
    * {@return the connected workers now, in the order they connected, each with its busy slots} A
    * snapshot taken under the scheduler's lock, for pages and admin endpoints; empty by default.
    */
-  default java.util.List<WorkerSnapshot> workers() {
-    return java.util.List.of();
+  default List<WorkerSnapshot> workers() {
+    return List.of();
   }
 
   /**
