@@ -2,7 +2,6 @@ package build.hearth.grpc.bytestream;
 
 import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.protobuf.ByteString;
-import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Detachable;
 import io.grpc.HasByteBuffer;
@@ -19,8 +18,9 @@ import java.util.List;
  * Parses a ByteStream WriteRequest without copying its data. The standard marshaller copies every
  * received byte twice before the service sees it (from the network buffers into an array, then into
  * the message's ByteString); uploads are all data, so this one takes ownership of the network
- * buffers instead and parses with aliasing, leaving {@code data} a view of them. The service hashes
- * and stores the bytes and then closes the {@link InboundWrite} to hand the buffers back.
+ * buffers instead and parses them in place ({@link WriteRequestParser}), leaving {@code data} a
+ * view of them, also where it spans two buffers. The service hashes and stores the bytes and then
+ * closes the {@link InboundWrite} to hand the buffers back.
  *
  * <p>Streams that cannot lend their buffers (the in-process transport, for one) are parsed the
  * standard way. A message that does not parse becomes {@link InboundWrite#malformed}, for the
@@ -49,10 +49,7 @@ final class InboundWriteMarshaller implements MethodDescriptor.Marshaller<Inboun
     }
     InputStream owned = ((Detachable) stream).detach();
     try {
-      CodedInputStream in = viewOf(owned).newCodedInput();
-      in.enableAliasing(true);
-      in.setSizeLimit(Integer.MAX_VALUE);
-      return new InboundWrite(WriteRequest.parser().parseFrom(in), owned);
+      return new InboundWrite(WriteRequestParser.parse(viewOf(owned)), owned);
     } catch (IOException e) {
       closeQuietly(owned);
       return InboundWrite.malformed(e.getMessage());
