@@ -31,8 +31,7 @@ class JmhSuiteTest {
           DigestBenchmark.class,
           ResourceNameBenchmark.class,
           FindMissingBenchmark.class,
-          WorkerFramingBenchmark.class,
-          WriteRequestParseBenchmark.class);
+          WorkerFramingBenchmark.class);
 
   @Test
   void everyBenchmarkRunsOnce() throws RunnerException {

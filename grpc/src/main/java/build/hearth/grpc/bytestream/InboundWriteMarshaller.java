@@ -2,6 +2,7 @@ package build.hearth.grpc.bytestream;
 
 import com.google.bytestream.ByteStreamProto.WriteRequest;
 import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Detachable;
 import io.grpc.HasByteBuffer;
@@ -18,9 +19,8 @@ import java.util.List;
  * Parses a ByteStream WriteRequest without copying its data. The standard marshaller copies every
  * received byte twice before the service sees it (from the network buffers into an array, then into
  * the message's ByteString); uploads are all data, so this one takes ownership of the network
- * buffers instead and parses them in place ({@link WriteRequestParser}), leaving {@code data} a
- * view of them, also where it spans two buffers. The service hashes and stores the bytes and then
- * closes the {@link InboundWrite} to hand the buffers back.
+ * buffers instead and parses with aliasing, leaving {@code data} a view of them. The service hashes
+ * and stores the bytes and then closes the {@link InboundWrite} to hand the buffers back.
  *
  * <p>Streams that cannot lend their buffers (the in-process transport, for one) are parsed the
  * standard way. A message that does not parse becomes {@link InboundWrite#malformed}, for the
@@ -49,7 +49,14 @@ final class InboundWriteMarshaller implements MethodDescriptor.Marshaller<Inboun
     }
     InputStream owned = ((Detachable) stream).detach();
     try {
-      return new InboundWrite(WriteRequestParser.parse(viewOf(owned)), owned);
+      CodedInputStream in = viewOf(owned).newCodedInput();
+      in.enableAliasing(true);
+      in.setSizeLimit(Integer.MAX_VALUE);
+      WriteRequest request = WriteRequest.parser().parseFrom(in);
+      // parseFrom(CodedInputStream) stops at a stray end-group tag and returns the fields before
+      // it; protobuf's other parseFrom methods refuse such a message, and so does this one.
+      in.checkLastTagWas(0);
+      return new InboundWrite(request, owned);
     } catch (IOException e) {
       closeQuietly(owned);
       return InboundWrite.malformed(e.getMessage());

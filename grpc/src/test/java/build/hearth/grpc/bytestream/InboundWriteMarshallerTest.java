@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 /**
  * {@link InboundWriteMarshaller} over direct receive buffers, as the Netty transport lends them:
  * the data stays a view of them (also across a buffer boundary), and every message parses to what
- * protobuf's own parser makes of the same bytes, or fails where it fails.
+ * protobuf's own {@code parseFrom(byte[])} makes of the same bytes, or fails where it fails (a
+ * stray end-group tag included, at which a parse from a {@code CodedInputStream} stops silently).
  */
 class InboundWriteMarshallerTest {
   private final InboundWriteMarshaller marshaller = new InboundWriteMarshaller();
