@@ -52,7 +52,11 @@ final class InboundWriteMarshaller implements MethodDescriptor.Marshaller<Inboun
       CodedInputStream in = viewOf(owned).newCodedInput();
       in.enableAliasing(true);
       in.setSizeLimit(Integer.MAX_VALUE);
-      return new InboundWrite(WriteRequest.parser().parseFrom(in), owned);
+      WriteRequest request = WriteRequest.parser().parseFrom(in);
+      // parseFrom(CodedInputStream) stops at a stray end-group tag and returns the fields before
+      // it; protobuf's other parseFrom methods refuse such a message, and so does this one.
+      in.checkLastTagWas(0);
+      return new InboundWrite(request, owned);
     } catch (IOException e) {
       closeQuietly(owned);
       return InboundWrite.malformed(e.getMessage());
