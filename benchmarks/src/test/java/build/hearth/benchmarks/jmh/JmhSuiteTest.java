@@ -2,6 +2,8 @@ package build.hearth.benchmarks.jmh;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import build.hearth.benchmarks.jmh.execroot.ExecRootLinkingBenchmark;
+import build.hearth.benchmarks.jmh.execroot.InputTreeValidationBenchmark;
 import java.lang.reflect.Method;
 import java.util.Arrays;
 import java.util.Collection;
@@ -10,8 +12,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import build.hearth.benchmarks.jmh.execroot.ExecRootLinkingBenchmark;
-import build.hearth.benchmarks.jmh.execroot.InputTreeValidationBenchmark;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
@@ -22,10 +22,10 @@ import org.openjdk.jmh.runner.options.TimeValue;
 import org.openjdk.jmh.runner.options.VerboseMode;
 
 /**
- * Runs every benchmark of this package and its sub-packages once, briefly and in this JVM (JMH's {@code -f 0 -wi 0 -i
- * 1}), so that a benchmark broken by a change in the code it measures fails the build instead of
- * rotting. Nothing is timed or compared: JMH fails the run when a benchmark method throws (each
- * Hearth method checks its own answer).
+ * Runs every benchmark of this package and its sub-packages once, briefly and in this JVM (JMH's
+ * {@code -f 0 -wi 0 -i 1}), so that a benchmark broken by a change in the code it measures fails
+ * the build instead of rotting. Nothing is timed or compared: JMH fails the run when a benchmark
+ * method throws (each Hearth method checks its own answer).
  */
 class JmhSuiteTest {
   private static final List<Class<?>> BENCHMARKS =
