@@ -37,11 +37,6 @@ class RedisClusterSchedulerStateTest extends SchedulerStateContractTest {
   @Override
   protected void letTimePass(Duration duration) {
     super.letTimePass(duration);
-    try {
-      Thread.sleep(duration.toMillis());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    }
+    RedisTestStores.sleep(duration);
   }
 }

@@ -38,12 +38,7 @@ class RedisSchedulerStateTest extends SchedulerStateContractTest {
   @Override
   protected void letTimePass(Duration duration) {
     super.letTimePass(duration);
-    try {
-      Thread.sleep(duration.toMillis());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    }
+    RedisTestStores.sleep(duration);
   }
 
   static SchedulerState openState(Map<String, Object> connection, String namespace) {

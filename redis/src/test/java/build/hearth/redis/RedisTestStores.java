@@ -4,6 +4,7 @@ import build.hearth.spi.storage.ActionCacheStore;
 import build.hearth.spi.storage.BlobStore;
 import build.hearth.spi.storage.StoreContext;
 import build.hearth.spi.storage.StoreSettings;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,5 +52,15 @@ final class RedisTestStores {
         new RedisActionCacheStoreProvider().create(StoreContext.newBuilder("ac", settings).build());
     settings.rejectUnknown("redis");
     return store;
+  }
+
+  /** Waits {@code duration} of real time, for what Redis expires by its own clock. */
+  static void sleep(Duration duration) {
+    try {
+      Thread.sleep(duration.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
   }
 }
