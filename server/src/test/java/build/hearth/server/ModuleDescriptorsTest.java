@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import build.hearth.api.Digest;
 import build.hearth.core.Hearth;
+import build.hearth.spi.scheduler.SchedulerStateProvider;
 import build.hearth.spi.storage.ActionCacheStoreProvider;
 import build.hearth.spi.storage.BlobStoreProvider;
 import build.hearth.spi.transport.TransportProvider;
@@ -42,6 +43,7 @@ class ModuleDescriptorsTest {
     assertThat(spi.isAutomatic()).isFalse();
     assertThat(exported(spi))
         .containsExactlyInAnyOrder(
+            "build.hearth.spi.scheduler",
             "build.hearth.spi.security",
             "build.hearth.spi.storage",
             "build.hearth.spi.transport",
@@ -51,7 +53,8 @@ class ModuleDescriptorsTest {
         .containsExactlyInAnyOrder(
             BlobStoreProvider.class.getName(),
             ActionCacheStoreProvider.class.getName(),
-            TransportProvider.class.getName());
+            TransportProvider.class.getName(),
+            SchedulerStateProvider.class.getName());
   }
 
   @Test
@@ -137,7 +140,9 @@ class ModuleDescriptorsTest {
     assertThat(core.provides())
         .extracting(ModuleDescriptor.Provides::service)
         .containsExactlyInAnyOrder(
-            BlobStoreProvider.class.getName(), ActionCacheStoreProvider.class.getName());
+            BlobStoreProvider.class.getName(),
+            ActionCacheStoreProvider.class.getName(),
+            SchedulerStateProvider.class.getName());
   }
 
   @Test
@@ -154,7 +159,9 @@ class ModuleDescriptorsTest {
     assertThat(redis.provides())
         .extracting(ModuleDescriptor.Provides::service)
         .containsExactlyInAnyOrder(
-            BlobStoreProvider.class.getName(), ActionCacheStoreProvider.class.getName());
+            BlobStoreProvider.class.getName(),
+            ActionCacheStoreProvider.class.getName(),
+            SchedulerStateProvider.class.getName());
   }
 
   @Test
