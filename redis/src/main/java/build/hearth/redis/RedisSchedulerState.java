@@ -175,21 +175,8 @@ final class RedisSchedulerState implements SchedulerState {
     if (outcome.equals("R")) {
       return new Requeued(Requeued.Outcome.REQUEUED, Optional.of(entry));
     }
-    List<String> lostWith = new ArrayList<>(entry.lostWith());
-    lostWith.add(workerId);
-    QueuedExecution wouldBe =
-        new QueuedExecution(
-            executionId,
-            entry.queueKey(),
-            entry.actionKey(),
-            entry.priority(),
-            entry.timeout(),
-            entry.task(),
-            entry.attempt() + 1,
-            lostWith,
-            now,
-            true);
-    return new Requeued(Requeued.Outcome.GAVE_UP, Optional.of(wouldBe));
+    return new Requeued(
+        Requeued.Outcome.GAVE_UP, Optional.of(entry.requeuedAfter(workerId, true, now)));
   }
 
   @Override
