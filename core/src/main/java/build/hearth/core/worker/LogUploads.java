@@ -14,7 +14,9 @@ import java.util.HexFormat;
 
 /**
  * Uploads a command's stdout or stderr file to the CAS, streaming: one pass to hash it, a second to
- * upload the bytes hashed, skipped when the CAS already holds them. Stateless.
+ * upload the bytes hashed, skipped when the CAS already holds them. An empty file (most actions'
+ * logs) is answered from its size alone: the empty blob's digest is known and every CAS holds it,
+ * so it is neither opened, hashed nor looked up. Stateless.
  */
 final class LogUploads {
   private static final int CHUNK = 64 * 1024;
@@ -28,6 +30,9 @@ final class LogUploads {
    *     process of the action survived it); what {@code cas} throws
    */
   static Digest upload(Path file, ContentAddressableStorage cas, String what) {
+    if (size(file, what) == 0) {
+      return Digest.EMPTY;
+    }
     Digest digest = hash(file, what);
     if (digest.isEmpty() || cas.contains(digest)) {
       return digest;
@@ -61,6 +66,14 @@ final class LogUploads {
             e);
       }
       return digest;
+    } catch (IOException e) {
+      throw HearthException.internal("cannot read the command's " + what + " from " + file, e);
+    }
+  }
+
+  private static long size(Path file, String what) {
+    try {
+      return Files.size(file);
     } catch (IOException e) {
       throw HearthException.internal("cannot read the command's " + what + " from " + file, e);
     }
