@@ -88,6 +88,9 @@ final class ValidatingActionCache implements ActionCache {
 
   /** The blobs {@code result} references that the CAS lacks; empty when it is complete. */
   Set<Digest> missingBlobs(ActionResult result) {
+    if (onlyEmptyBlobs(result)) {
+      return Set.of();
+    }
     Set<Digest> referenced = new LinkedHashSet<>();
     for (OutputFile file : result.getOutputFilesList()) {
       referenced.add(Digest.fromProto(file.getDigest()));
@@ -129,6 +132,30 @@ final class ValidatingActionCache implements ActionCache {
     }
     missing = missingUnderRoots(roots, files);
     return missing.isEmpty() ? files.flush() : missing;
+  }
+
+  /**
+   * Whether {@code result} references no blob but the empty one (a command without output files or
+   * directories whose stdout and stderr are empty or absent: most build actions' results on a
+   * re-run, and every trivial one). Every CAS holds the empty blob, so there is nothing to look up;
+   * answering here spares the parse of each digest, the sets and the CAS call on the hot path of
+   * every such action.
+   */
+  private static boolean onlyEmptyBlobs(ActionResult result) {
+    if (result.getOutputDirectoriesCount() > 0) {
+      return false;
+    }
+    for (OutputFile file : result.getOutputFilesList()) {
+      if (!isEmptyBlob(file.getDigest())) {
+        return false;
+      }
+    }
+    return (!result.hasStdoutDigest() || isEmptyBlob(result.getStdoutDigest()))
+        && (!result.hasStderrDigest() || isEmptyBlob(result.getStderrDigest()));
+  }
+
+  private static boolean isEmptyBlob(build.bazel.remote.execution.v2.Digest digest) {
+    return digest.getSizeBytes() == 0 && Digest.EMPTY.hash().equals(digest.getHash());
   }
 
   /**

@@ -76,6 +76,50 @@ class ValidatingActionCacheTest {
   }
 
   @Test
+  void aResultReferencingOnlyTheEmptyBlobIsStoredWithoutAskingTheCas() {
+    // The empty blob is in every CAS: a trivial action's result (empty stdout, stderr and output
+    // file) needs no lookup, which costs a CAS call per action on the hot path.
+    ContentAddressableStorage noLookups =
+        (ContentAddressableStorage)
+            Proxy.newProxyInstance(
+                getClass().getClassLoader(),
+                new Class<?>[] {ContentAddressableStorage.class},
+                (proxy, method, args) -> {
+                  throw new AssertionError("the CAS was asked: " + method.getName());
+                });
+    ActionCacheStore store = memoryStore();
+    ActionCache cache = CasFactory.actionCache(store, noLookups, DirectoryBlobs.DEFAULTS);
+    ActionResult result =
+        ActionResult.newBuilder()
+            .addOutputFiles(
+                OutputFile.newBuilder().setPath("empty").setDigest(Digest.EMPTY.toProto()))
+            .setStdoutDigest(Digest.EMPTY.toProto())
+            .setStderrDigest(Digest.EMPTY.toProto())
+            .build();
+
+    cache.put(action, result);
+
+    assertThat(cache.get(action)).contains(result);
+    store.close();
+  }
+
+  @Test
+  void anEmptyStdoutBesideAnAbsentStderrIsStillRefused() {
+    Digest absent = Digest.of("stderr never uploaded".getBytes(UTF_8));
+    ActionResult result =
+        ActionResult.newBuilder()
+            .setStdoutDigest(Digest.EMPTY.toProto())
+            .setStderrDigest(absent.toProto())
+            .build();
+
+    assertThatThrownBy(() -> hearth.actionCache().put(action, result))
+        .isInstanceOfSatisfying(
+            HearthException.class,
+            e -> assertThat(e.code()).isEqualTo(StatusCode.FAILED_PRECONDITION))
+        .hasMessageContaining(absent.toString());
+  }
+
+  @Test
   void fileInsideAnOutputTreeMustBePresent() {
     // The tree blob is stored, but a file it lists is not: a client could not download it.
     Digest absent = Digest.of("inner file".getBytes(UTF_8));
