@@ -79,6 +79,17 @@ final class CpuTimes {
   }
 
   /**
+   * The CPU nanoseconds counted so far for the threads of {@code pools} (names of {@link #pool}).
+   */
+  long nanosOf(String... pools) {
+    long sum = 0;
+    for (String pool : pools) {
+      sum += nanosByPool.getOrDefault(pool, 0L);
+    }
+    return sum;
+  }
+
+  /**
    * One line, such as {@code "wall 7.02 s, CPU 12.9 s (1.8 cores busy): server service pool 5.10 s,
    * ...; 3 GC pauses, 41 ms"}: pools with at least 2% of the total, largest first.
    */

@@ -405,7 +405,7 @@ public final class ExecuteLoadDriver implements Callable<Integer> {
             level,
             latencies,
             result.wallNanos(),
-            cpu.describe() + before.describeUntil(after, count),
+            cpu.describe() + before.describeUntil(after, count) + clientShare(cpu, count),
             phases);
     progress.printf(
         Locale.ROOT,
@@ -417,6 +417,28 @@ public final class ExecuteLoadDriver implements Callable<Integer> {
         ExecuteReport.millis(latencies.medianMillis()),
         Report.number(run.throughput()));
     return run;
+  }
+
+  /**
+   * The part of the JVM's CPU per action that is the driver's own client (its gRPC transport and
+   * its calling threads), which a real build runs on another machine, and the JIT compiler's: what
+   * is left of the JVM's figure is the server's steady-state cost, which issue 18's "JVM CPU per
+   * action" target is about.
+   */
+  private static String clientShare(CpuTimes cpu, int actions) {
+    double client =
+        cpu.nanosOf(
+                CpuTimes.pool(GrpcCasTarget.CLIENT_THREADS),
+                CpuTimes.pool("bench-driver"),
+                CpuTimes.pool("main"))
+            / 1e6
+            / actions;
+    double jit = cpu.nanosOf(CpuTimes.pool("C2 Compiler")) / 1e6 / actions;
+    return String.format(
+        Locale.ROOT,
+        "; of the JVM's, the driver's client %s ms and the JIT compiler %s ms",
+        ExecuteReport.millis(client),
+        ExecuteReport.millis(jit));
   }
 
   /**

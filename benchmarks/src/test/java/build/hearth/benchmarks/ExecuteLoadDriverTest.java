@@ -93,6 +93,8 @@ class ExecuteLoadDriverTest {
         .contains("| Hearth Execute over gRPC | 3 | 6 (+ 2) |")
         .contains("| Direct spawn (ProcessBuilder) | 1 | 4 (+ 2) |")
         .contains("| total, as the client sees it |")
+        .containsPattern(
+            "CPU per action: JVM [0-9.]+ ms .*; of the JVM's, the driver's client [0-9.]+ ms and the JIT compiler [0-9.]+ ms")
         .containsPattern("\\| p50 overhead at concurrency 1 .* \\| (PASS|MISS) \\|")
         .containsPattern("\\| Hearth throughput at concurrency 3 .* \\| (PASS|MISS) \\|");
     try (Stream<Path> left = Files.list(tmp)) {
