@@ -59,13 +59,29 @@ final class HearthConfigs {
       String maxQueueTime,
       List<WorkerSetup> inProcessWorkers,
       String... extraWorkerMembers) {
+    return HearthConfig.parse(
+        remoteExecutionJson(
+            storage, maxQueueTime, inProcessWorkers, "127.0.0.1:0", extraWorkerMembers),
+        "e2e remote execution");
+  }
+
+  /**
+   * The text of {@link #remoteExecution(Path, String, List, String...)}, its server listening on
+   * {@code listen} ({@code "127.0.0.1:PORT"}), for a test that starts Hearth as its own process
+   * with a configuration file.
+   */
+  static String remoteExecutionJson(
+      Path storage,
+      String maxQueueTime,
+      List<WorkerSetup> inProcessWorkers,
+      String listen,
+      String... extraWorkerMembers) {
     List<String> members =
         new ArrayList<>(List.of("\"scheduler\": \"main\"", "\"instance\": \"\""));
     members.addAll(List.of(extraWorkerMembers));
     List<String> workers =
         inProcessWorkers.stream().map(w -> w.json(members.toArray(String[]::new))).toList();
-    String json =
-        """
+    return """
         {
           "blobStores": {"cas": {"type": "filesystem", "path": %s, "maxSize": "4GiB"}},
           "actionCacheStores": {"ac": {"type": "filesystem", "path": %s}},
@@ -73,7 +89,7 @@ final class HearthConfigs {
             "main": {"properties": %s, "maxQueueTime": %s, "maxRetries": 3}
           },
           "servers": [{
-            "listen": "127.0.0.1:0",
+            "listen": %s,
             "workerApi": {"scheduler": "main"},
             "instances": {"": {
               "cas": "cas",
@@ -84,13 +100,13 @@ final class HearthConfigs {
           "workers": [%s]
         }
         """
-            .formatted(
-                quoted(storage.resolve("cas")),
-                quoted(storage.resolve("ac")),
-                SCHEDULER_PROPERTIES,
-                quoted(maxQueueTime),
-                String.join(",\n    ", workers));
-    return HearthConfig.parse(json, "e2e remote execution");
+        .formatted(
+            quoted(storage.resolve("cas")),
+            quoted(storage.resolve("ac")),
+            SCHEDULER_PROPERTIES,
+            quoted(maxQueueTime),
+            quoted(listen),
+            String.join(",\n    ", workers));
   }
 
   /** {@code path} as a JSON string literal. */
