@@ -53,13 +53,14 @@ import org.slf4j.LoggerFactory;
  * entry whose {@code lstat} gives the same stamp is kept without consulting the cache. This is safe
  * because the kernel moves an inode's ctime on every write, {@code chmod} or link-count change (the
  * cache's eviction of the file included) and nobody but root can set it back; a replaced entry has
- * another inode. A file whose inode is the recorded one but whose stamp moved otherwise than by its
- * link count is hashed, which also catches a write whose size and mode were restored, which the
- * check against the cache alone cannot. Only stamps whose ctime is older than the sync's start by
- * the trust age (two seconds by default, more than the file system's timestamp granularity) are
- * recorded, so a change made in the same clock tick as the {@code lstat} that recorded the entry
- * cannot leave an equal stamp ("racy" entries, as Git calls them, are checked in full again next
- * time). Directories with kept paths below them are always listed.
+ * another inode. A file whose inode is the recorded one but whose modification time, size or mode
+ * moved is hashed, which also catches a write whose size and mode were put back, which the check
+ * against the cache alone cannot (a moved ctime alone is not: links made and removed by exec roots
+ * move it all the time). Only stamps whose ctime is older than the sync's start by the trust age
+ * (two seconds by default, more than the file system's timestamp granularity) are recorded, so a
+ * change made in the same clock tick as the {@code lstat} that recorded the entry cannot leave an
+ * equal stamp ("racy" entries, as Git calls them, are checked in full again next time). Directories
+ * with kept paths below them are always listed.
  *
  * <p>Thread-safe, and holds no lock: different directories may be synced at once. One directory
  * must not be synced twice at once, nor changed by anyone while it is synced (so the caller syncs
@@ -387,24 +388,25 @@ final class DirectorySync {
 
     /**
      * Whether the file the last sync recorded as {@code before}, still the same inode, may have had
-     * its bytes changed since. A changed ctime alone is no proof: a new or removed hard link to the
-     * same cache file (another exec root, an eviction) moves it too, and then the link count says
-     * why. Any other change (a new modification time, size or mode, or a ctime that moved with the
-     * link count unchanged, which is what a write followed by {@code chmod} and {@code utimes} back
-     * leaves) is decided by hashing the file. Only a write that also changed the link count at once
-     * and restored the modification time goes unseen.
+     * its bytes changed since. A moved ctime alone is no proof: every hard link made to or removed
+     * from the same cache file (an exec root's prepare and close, another synced directory, an
+     * eviction) moves it too, and the link count may be back where it was. A write moves the
+     * modification time, and usually the size or the mode (the write bit it needed): any of these
+     * changed is decided by hashing the file, which catches a write whose size and mode were put
+     * back, where the check against the cache alone cannot. Only a write whose modification time
+     * was also set back ({@code utimes}, which only the file's owner may do) goes unseen, as in
+     * {@link ExecRoots#prepare}'s exec roots.
      */
     private boolean wasWrittenInPlace(EntryStamp before, Present found, Digest digest) {
       EntryStamp now = found.stamp;
       if (digest.isEmpty() || !now.isRegularFile() || !before.sameInode(now)) {
         return false; // an empty input is checked by its size; another inode is relinked anyway
       }
-      boolean onlyLinksChanged =
-          now.mtime() == before.mtime()
-              && now.size() == before.size()
-              && now.mode() == before.mode()
-              && now.nlink() != before.nlink();
-      return !onlyLinksChanged && !hasHash(found.path, digest);
+      boolean touched =
+          now.mtime() != before.mtime()
+              || now.size() != before.size()
+              || now.mode() != before.mode();
+      return touched && !hasHash(found.path, digest);
     }
 
     /**
