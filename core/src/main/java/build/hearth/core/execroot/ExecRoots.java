@@ -90,7 +90,13 @@ public final class ExecRoots implements AutoCloseable {
     this.builder =
         new ExecRootBuilder(
             new BlobFetcher(cache, b.source, b.executor), cacheFiles, executables, b.linker);
-    this.directorySync = new DirectorySync(builder, cacheFiles, executables);
+    this.directorySync =
+        new DirectorySync(
+            builder,
+            cacheFiles,
+            executables,
+            new SyncRecords(b.maxSyncRecordEntries),
+            b.syncTrustAge);
   }
 
   public static Builder newBuilder() {
@@ -275,6 +281,8 @@ public final class ExecRoots implements AutoCloseable {
     private long maxInputEntries = DEFAULT_MAX_INPUT_ENTRIES;
     private long maxExecutableBytes = DEFAULT_MAX_EXECUTABLE_BYTES;
     private long maxCheckedDirectoryBytes = InputTreeValidator.DEFAULT_CHECKED_BYTES;
+    private long maxSyncRecordEntries = 1_000_000;
+    private Duration syncTrustAge = Duration.ofSeconds(2);
     private DirectoryBlobs directories = DirectoryBlobs.DEFAULTS;
     private ExecRootBuilder.Linker linker = Files::createLink;
 
@@ -366,6 +374,31 @@ public final class ExecRoots implements AutoCloseable {
             "maxCheckedDirectoryBytes must not be negative, got " + max);
       }
       this.maxCheckedDirectoryBytes = max;
+      return this;
+    }
+
+    /**
+     * The most entries (files, symlinks, directories) whose state {@link #sync} records between
+     * syncs of a directory, so that the next sync of it checks an unchanged file with one {@code
+     * lstat} and does not list an unchanged directory; 1,000,000 by default (about 150 MB at most),
+     * the least recently synced directories forgotten first. 0 records nothing: every sync then
+     * lists every directory and checks every file against the local cache.
+     */
+    public Builder maxSyncRecordEntries(long max) {
+      if (max < 0) {
+        throw new IllegalArgumentException("maxSyncRecordEntries must not be negative, got " + max);
+      }
+      this.maxSyncRecordEntries = max;
+      return this;
+    }
+
+    /**
+     * How much older than a sync's start an entry's last change must be for the sync to record it
+     * (two seconds by default, see {@link DirectorySync}); tests that cannot wait set it lower and
+     * wait for the file system's clock to move instead.
+     */
+    Builder syncTrustAge(Duration age) {
+      this.syncTrustAge = Objects.requireNonNull(age, "age");
       return this;
     }
 

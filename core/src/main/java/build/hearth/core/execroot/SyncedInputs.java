@@ -22,14 +22,24 @@ public final class SyncedInputs {
   private final int kept;
   private final int linked;
   private final int removed;
+  private final int trusted;
+  private final int unlisted;
 
   SyncedInputs(
-      Map<String, Digest> files, Set<String> toolInputs, int kept, int linked, int removed) {
+      Map<String, Digest> files,
+      Set<String> toolInputs,
+      int kept,
+      int linked,
+      int removed,
+      int trusted,
+      int unlisted) {
     this.files = files;
     this.toolInputs = toolInputs;
     this.kept = kept;
     this.linked = linked;
     this.removed = removed;
+    this.trusted = trusted;
+    this.unlisted = unlisted;
   }
 
   /**
@@ -67,6 +77,23 @@ public final class SyncedInputs {
     return removed;
   }
 
+  /**
+   * How many of the {@link #kept()} entries were kept on the last sync's record alone: their {@code
+   * lstat} matched the one the last sync recorded for them (same inode, mode, size, modification
+   * and change time), so the local cache was not consulted.
+   */
+  public int trusted() {
+    return trusted;
+  }
+
+  /**
+   * How many directories were not listed, because their own stamp and {@code Directory} were those
+   * the last sync recorded, so no entry can have been added, removed or renamed in them.
+   */
+  public int unlisted() {
+    return unlisted;
+  }
+
   @Override
   public String toString() {
     return "SyncedInputs{"
@@ -79,6 +106,10 @@ public final class SyncedInputs {
         + linked
         + ", removed "
         + removed
+        + "; trusted "
+        + trusted
+        + ", unlisted directories "
+        + unlisted
         + "}";
   }
 }

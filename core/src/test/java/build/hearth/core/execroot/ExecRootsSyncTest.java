@@ -535,7 +535,7 @@ class ExecRootsSyncTest {
   }
 
   /** Every entry below {@code root}: its kind, mode and bytes, and the inode of non-empty files. */
-  private static Map<String, String> snapshot(Path root) throws IOException {
+  static Map<String, String> snapshot(Path root) throws IOException {
     Map<String, String> entries = new TreeMap<>();
     try (Stream<Path> walk = Files.walk(root)) {
       for (Path path : (Iterable<Path>) walk::iterator) {
