@@ -281,7 +281,7 @@ public final class ExecRoots implements AutoCloseable {
     private long maxInputEntries = DEFAULT_MAX_INPUT_ENTRIES;
     private long maxExecutableBytes = DEFAULT_MAX_EXECUTABLE_BYTES;
     private long maxCheckedDirectoryBytes = InputTreeValidator.DEFAULT_CHECKED_BYTES;
-    private long maxSyncRecordEntries = 1_000_000;
+    private long maxSyncRecordEntries = 200_000;
     private Duration syncTrustAge = Duration.ofSeconds(2);
     private DirectoryBlobs directories = DirectoryBlobs.DEFAULTS;
     private ExecRootBuilder.Linker linker = Files::createLink;
@@ -380,7 +380,7 @@ public final class ExecRoots implements AutoCloseable {
     /**
      * The most entries (files, symlinks, directories) whose state {@link #sync} records between
      * syncs of a directory, so that the next sync of it checks an unchanged file with one {@code
-     * lstat} and does not list an unchanged directory; 1,000,000 by default (about 150 MB at most),
+     * lstat} and does not list an unchanged directory; 200,000 by default (about 30 MB at most),
      * the least recently synced directories forgotten first. 0 records nothing: every sync then
      * lists every directory and checks every file against the local cache.
      */
