@@ -124,14 +124,13 @@ final class GrpcTransport implements Transport {
                         settings.clock()))
             .orElse(null);
     NettyServerBuilder builder =
-        ReceiveBuffers.applyTo(
-                NettyServerBuilder.forAddress(
-                    bind,
-                    tls == null
-                        ? SharedPortNegotiator.credentials(
-                            routes, context.accessControl(), context.limits())
-                        : SharedPortNegotiator.tlsCredentials(
-                            routes, context.accessControl(), tls::newHandler, context.limits())))
+        NettyServerBuilder.forAddress(
+                bind,
+                tls == null
+                    ? SharedPortNegotiator.credentials(
+                        routes, context.accessControl(), context.limits())
+                    : SharedPortNegotiator.tlsCredentials(
+                        routes, context.accessControl(), tls::newHandler, context.limits()))
             // grpc's own handshake timer would also close every HTTP/1.1 connection of the shared
             // port, busy or not; the negotiator's deadline (limits.handshakeTimeout) knows both.
             .handshakeTimeout(Long.MAX_VALUE, MILLISECONDS)
