@@ -10,9 +10,9 @@ import java.util.TreeSet;
 /**
  * The text of a {@link Requirements.Key} that names its queue in a shared scheduler state, and the
  * key read back from it, so that a server can tell which shared queues its workers meet. The text
- * is canonical (equal keys give equal texts: the maps are sorted) and readable in Redis's key names:
- * {@code OSFamily=linux;cpu_count>=4}, with {@code \}, {@code ;}, {@code =} and {@code >} in names
- * and values escaped by a backslash. The empty key is the empty text.
+ * is canonical (equal keys give equal texts: the maps are sorted) and readable in Redis's key
+ * names: {@code OSFamily=linux;cpu_count>=4}, with {@code \}, {@code ;}, {@code =} and {@code >} in
+ * names and values escaped by a backslash. The empty key is the empty text.
  */
 final class QueueKeys {
   private QueueKeys() {}

@@ -58,8 +58,10 @@ class QueueKeysTest {
 
   @Test
   void aTextThatIsNoKeyIsRefused() {
-    assertThatThrownBy(() -> QueueKeys.parse("OSFamily")).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> QueueKeys.parse("cpu_count>4")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> QueueKeys.parse("OSFamily"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> QueueKeys.parse("cpu_count>4"))
+        .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> QueueKeys.parse("cpu_count>=four"))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> QueueKeys.parse("a=b\\")).isInstanceOf(IllegalArgumentException.class);
