@@ -39,6 +39,10 @@ class SharedSchedulerTest {
   private final List<SharedScheduler<String, String>> servers = new CopyOnWriteArrayList<>();
 
   private SharedScheduler<String, String> server(String id) {
+    return server(id, Duration.ofSeconds(20));
+  }
+
+  private SharedScheduler<String, String> server(String id, Duration lease) {
     SharedScheduler<String, String> server =
         new SharedScheduler<>(
             state,
@@ -50,7 +54,7 @@ class SharedSchedulerTest {
             3,
             1000,
             Duration.ofSeconds(30),
-            Duration.ofSeconds(20),
+            lease,
             Duration.ofMinutes(1),
             Clock.systemUTC(),
             callbacks,
@@ -84,5 +88,78 @@ class SharedSchedulerTest {
     Ticket<String> ticket = a.submit(ActionRequest.of("action", linux(), "echo"));
 
     assertThat(ticket.result().get(30, TimeUnit.SECONDS)).isEqualTo("ran echo");
+  }
+
+  @Test
+  void cancellingOnTheSubmittersServerTellsTheWorkerOnTheOther() throws Exception {
+    SharedScheduler<String, String> a = server("a");
+    SharedScheduler<String, String> b = server("b");
+    java.util.concurrent.CountDownLatch assigned = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch cancelled = new java.util.concurrent.CountDownLatch(1);
+    b.connect(
+        new WorkerSpec("w1", Map.of("OSFamily", Set.of("linux")), 1),
+        new WorkerListener<>() {
+          @Override
+          public void assign(Assignment<String, String> assignment) {
+            assigned.countDown();
+          }
+
+          @Override
+          public void cancel(Assignment<String, String> assignment) {
+            cancelled.countDown();
+            assignment.fail(
+                new build.hearth.api.HearthException(
+                    build.hearth.api.StatusCode.CANCELLED, "stopped"));
+          }
+        });
+    Ticket<String> ticket = a.submit(ActionRequest.of("action", linux(), "sleep"));
+    assertThat(assigned.await(30, TimeUnit.SECONDS)).isTrue();
+
+    assertThat(ticket.cancel()).isTrue();
+
+    assertThat(cancelled.await(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(ticket.stage()).isEqualTo(Ticket.Stage.COMPLETED);
+  }
+
+  @Test
+  void anActionNoWorkerOfTheServiceCanRunFailsAtOnceWhicheverServerHoldsTheWorkers() {
+    SharedScheduler<String, String> a = server("a");
+    SharedScheduler<String, String> b = server("b");
+    b.connect(new WorkerSpec("w1", Map.of("OSFamily", Set.of("linux")), 1), assignment -> {});
+
+    Ticket<String> ticket =
+        a.submit(
+            ActionRequest.of(
+                "action",
+                Platform.newBuilder()
+                    .addProperties(
+                        Platform.Property.newBuilder().setName("OSFamily").setValue("Windows"))
+                    .build(),
+                "x"));
+
+    assertThat(ticket.result())
+        .failsWithin(Duration.ofSeconds(5))
+        .withThrowableThat()
+        .withMessageContaining("OSFamily=Windows");
+  }
+
+  @Test
+  void theActionOfAWorkerThatNeverCameBackRunsOnAnotherOnceItsLeaseLapses() throws Exception {
+    SharedScheduler<String, String> a = server("a", Duration.ofMillis(500));
+    SharedScheduler<String, String> b = server("b", Duration.ofMillis(500));
+    java.util.concurrent.CountDownLatch taken = new java.util.concurrent.CountDownLatch(1);
+    WorkerSession lost =
+        b.connect(
+            new WorkerSpec("lost", Map.of("OSFamily", Set.of("linux")), 1),
+            assignment -> taken.countDown());
+    Ticket<String> ticket = a.submit(ActionRequest.of("action", linux(), "echo"));
+    assertThat(taken.await(30, TimeUnit.SECONDS)).isTrue();
+
+    lost.disconnect();
+    a.connect(
+        new WorkerSpec("w2", Map.of("OSFamily", Set.of("linux")), 1),
+        assignment -> assignment.complete("ran again on w2, attempt " + assignment.attempt()));
+
+    assertThat(ticket.result().get(30, TimeUnit.SECONDS)).isEqualTo("ran again on w2, attempt 2");
   }
 }
