@@ -12,6 +12,7 @@ import build.hearth.spi.scheduler.Requeued;
 import build.hearth.spi.scheduler.SchedulerState;
 import build.hearth.spi.scheduler.WorkerRecord;
 import com.google.protobuf.ByteString;
+import io.lettuce.core.KeyValue;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.ScriptOutputType;
@@ -67,6 +68,13 @@ final class RedisSchedulerState implements SchedulerState {
   private static final RedisScript COMPLETE = RedisScript.load("sched-complete");
   private static final RedisScript WORKERS = RedisScript.load("sched-workers");
   private static final RedisScript ADOPT = RedisScript.load("sched-adopt");
+
+  // What a queue entry, a claim and an execution's record are read from; only the entry needs
+  // the task.
+  private static final List<String> ENTRY_FIELDS =
+      List.of("stage", "key", "akey", "prio", "tmo", "task", "att", "lost", "enq", "rq");
+  private static final List<String> CLAIM_FIELDS = List.of("stage", "w", "s", "att", "cat", "dl");
+  private static final List<String> RECORD_FIELDS = List.of("stage", "akey", "att", "w", "resp");
 
   private final RedisConnection redis;
   private final String prefix;
@@ -167,21 +175,8 @@ final class RedisSchedulerState implements SchedulerState {
     if (outcome.equals("R")) {
       return new Requeued(Requeued.Outcome.REQUEUED, Optional.of(entry));
     }
-    List<String> lostWith = new ArrayList<>(entry.lostWith());
-    lostWith.add(workerId);
-    QueuedExecution wouldBe =
-        new QueuedExecution(
-            executionId,
-            entry.queueKey(),
-            entry.actionKey(),
-            entry.priority(),
-            entry.timeout(),
-            entry.task(),
-            entry.attempt() + 1,
-            lostWith,
-            now,
-            true);
-    return new Requeued(Requeued.Outcome.GAVE_UP, Optional.of(wouldBe));
+    return new Requeued(
+        Requeued.Outcome.GAVE_UP, Optional.of(entry.requeuedAfter(workerId, true, now)));
   }
 
   @Override
@@ -198,7 +193,7 @@ final class RedisSchedulerState implements SchedulerState {
                         Range.Boundary.excluding((double) before.toEpochMilli())),
                     Limit.create(0, max)));
     List<QueuedExecution> entries = new ArrayList<>();
-    for (Map.Entry<String, Map<String, byte[]>> e : hashes(ids).entrySet()) {
+    for (Map.Entry<String, Map<String, byte[]>> e : fields(ids, ENTRY_FIELDS).entrySet()) {
       if ("Q".equals(text(e.getValue().get("stage")))) {
         entries.add(entry(e.getKey(), e.getValue()));
       }
@@ -220,7 +215,7 @@ final class RedisSchedulerState implements SchedulerState {
                         Range.Boundary.including((double) now.toEpochMilli())),
                     Limit.create(0, max)));
     List<Claim> claims = new ArrayList<>();
-    for (Map.Entry<String, Map<String, byte[]>> e : hashes(ids).entrySet()) {
+    for (Map.Entry<String, Map<String, byte[]>> e : fields(ids, CLAIM_FIELDS).entrySet()) {
       if ("E".equals(text(e.getValue().get("stage")))) {
         claims.add(claim(e.getKey(), e.getValue()));
       }
@@ -254,7 +249,7 @@ final class RedisSchedulerState implements SchedulerState {
 
   @Override
   public Optional<ExecutionRecord> execution(String executionId) {
-    Map<String, byte[]> hash = hashes(List.of(bytes(executionId))).get(executionId);
+    Map<String, byte[]> hash = fields(List.of(bytes(executionId)), RECORD_FIELDS).get(executionId);
     if (hash == null) {
       return Optional.empty();
     }
@@ -278,7 +273,7 @@ final class RedisSchedulerState implements SchedulerState {
 
   @Override
   public Optional<Claim> claimOf(String executionId) {
-    Map<String, byte[]> hash = hashes(List.of(bytes(executionId))).get(executionId);
+    Map<String, byte[]> hash = fields(List.of(bytes(executionId)), CLAIM_FIELDS).get(executionId);
     if (hash == null || !"E".equals(text(hash.get("stage")))) {
       return Optional.empty();
     }
@@ -473,22 +468,29 @@ final class RedisSchedulerState implements SchedulerState {
     return redis.await(what, script.<T>run(redis.commands(), type, routing, all));
   }
 
-  /** The hashes of executions by id, read in one pipelined round; unknown ones are left out. */
-  private Map<String, Map<String, byte[]>> hashes(List<byte[]> ids) {
-    List<CompletableFuture<Map<byte[], byte[]>>> replies = new ArrayList<>();
+  /**
+   * Some fields of executions by id, read in one pipelined round, so that a claim or a stage is
+   * read without the task it came with; executions without a stage (unknown, expired) are left out.
+   */
+  private Map<String, Map<String, byte[]>> fields(List<byte[]> ids, List<String> names) {
+    byte[][] fields = names.stream().map(RedisScript::bytes).toArray(byte[][]::new);
+    List<CompletableFuture<List<KeyValue<byte[], byte[]>>>> replies = new ArrayList<>();
     for (byte[] id : ids) {
-      replies.add(redis.commands().hgetall(key("x:" + text(id))).toCompletableFuture());
+      replies.add(redis.commands().hmget(key("x:" + text(id)), fields).toCompletableFuture());
     }
-    Map<String, Map<String, byte[]>> hashes = new LinkedHashMap<>();
+    Map<String, Map<String, byte[]>> found = new LinkedHashMap<>();
     for (int i = 0; i < ids.size(); i++) {
-      Map<byte[], byte[]> raw = redis.await("reading executions", replies.get(i));
-      if (!raw.isEmpty()) {
-        Map<String, byte[]> fields = new HashMap<>();
-        raw.forEach((k, v) -> fields.put(text(k), v));
-        hashes.put(text(ids.get(i)), fields);
+      Map<String, byte[]> values = new HashMap<>();
+      for (KeyValue<byte[], byte[]> value : redis.await("reading executions", replies.get(i))) {
+        if (value.hasValue()) {
+          values.put(text(value.getKey()), value.getValue());
+        }
+      }
+      if (values.containsKey("stage")) {
+        found.put(text(ids.get(i)), values);
       }
     }
-    return hashes;
+    return found;
   }
 
   private static Map<String, byte[]> hash(List<Object> flat) {

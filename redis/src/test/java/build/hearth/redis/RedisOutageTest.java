@@ -8,13 +8,21 @@ import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.redis.testing.RedisServer;
+import build.hearth.spi.scheduler.Enqueued;
+import build.hearth.spi.scheduler.QueuedExecution;
+import build.hearth.spi.scheduler.SchedulerState;
 import build.hearth.spi.storage.ActionCacheStore;
 import build.hearth.spi.storage.BlobStore;
+import com.google.protobuf.ByteString;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -57,13 +65,31 @@ class RedisOutageTest {
     return digest;
   }
 
-  private void assertUnavailable(Runnable call) {
+  /** The configuration path of the scheduler state that the state's messages name. */
+  private static final String STATE = "schedulers.default.state";
+
+  /**
+   * Checks that {@code call} fails with UNAVAILABLE naming Redis's address, what to check, and each
+   * of {@code alsoNamed}.
+   */
+  private void assertUnavailable(Runnable call, String... alsoNamed) {
     assertThatThrownBy(call::run)
         .isInstanceOfSatisfying(
             HearthException.class,
             e -> assertThat(e.code()).as("%s", e).isEqualTo(StatusCode.UNAVAILABLE))
         .hasMessageContaining("redis://127.0.0.1:" + redis.port())
-        .hasMessageContaining("check that Redis runs");
+        .hasMessageContaining("check that Redis runs")
+        .satisfies(
+            e -> {
+              for (String named : alsoNamed) {
+                assertThat(e).hasMessageContaining(named);
+              }
+            });
+  }
+
+  private static QueuedExecution entry(String id) {
+    return QueuedExecution.of(
+        id, "linux", "", 0, Duration.ZERO, ByteString.copyFromUtf8(id), Instant.now());
   }
 
   @Test
@@ -196,5 +222,57 @@ class RedisOutageTest {
             HearthException.class, e -> assertThat(e.code()).isEqualTo(StatusCode.UNAVAILABLE))
         .hasMessageContaining(
             "blobStores.cas: cannot connect to Redis at redis://127.0.0.1:" + redis.port());
+  }
+
+  @Test
+  void theSchedulerStateIsUnavailableWhileRedisIsDownAndServesAgainWithoutReopening()
+      throws Exception {
+    try (SchedulerState state =
+        RedisSchedulerStateTest.openState(
+            RedisTestStores.standalone(redis.uri()), RedisTestStores.freshPrefix())) {
+      BlockingQueue<String> queued = new LinkedBlockingQueue<>();
+      state.subscribe(
+          new SchedulerState.Listener() {
+            @Override
+            public void queued(String queueKey) {
+              queued.add(queueKey);
+            }
+          });
+      state.enqueue(entry("before"), 100);
+      assertThat(queued.poll(30, TimeUnit.SECONDS)).isEqualTo("linux");
+
+      redis.stop();
+
+      assertUnavailable(() -> state.enqueue(entry("during"), 100), STATE);
+      assertUnavailable(
+          () -> state.claim(List.of("linux"), "w1", "s1", Instant.now(), Duration.ZERO), STATE);
+      assertUnavailable(() -> state.queues(), STATE);
+      assertUnavailable(() -> state.execution("before"), STATE);
+      assertUnavailable(() -> state.lapsed(Instant.now(), 10), STATE);
+
+      // A fresh Redis without persistence: the state is empty, and says so; the script cache is
+      // empty too, so the scripts are sent again, and the subscription is renewed.
+      redis.start();
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .ignoreException(HearthException.class)
+          .untilAsserted(() -> assertThat(state.queues()).isEmpty());
+      assertThat(state.enqueue(entry("after"), 100).outcome()).isEqualTo(Enqueued.Outcome.QUEUED);
+      assertThat(
+              state
+                  .claim(List.of("linux"), "w1", "s1", Instant.now(), Duration.ZERO)
+                  .orElseThrow()
+                  .execution()
+                  .executionId())
+          .isEqualTo("after");
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .untilAsserted(
+              () -> {
+                queued.clear();
+                state.enqueue(entry("probe-" + System.nanoTime()), 100);
+                assertThat(queued.poll(2, TimeUnit.SECONDS)).isEqualTo("linux");
+              });
+    }
   }
 }

@@ -319,25 +319,7 @@ class WebUiBrowserTest {
             .setInputRootDigest(upload(instance, root).toProto())
             .build();
     Digest actionDigest = upload(instance, action);
-    Iterator<Operation> stream =
-        ExecutionGrpc.newBlockingStub(channel)
-            .withDeadlineAfter(30, TimeUnit.SECONDS)
-            .execute(
-                ExecuteRequest.newBuilder()
-                    .setInstanceName(instance)
-                    .setActionDigest(actionDigest.toProto())
-                    .setSkipCacheLookup(true)
-                    .build());
-    Operation done = null;
-    while (stream.hasNext()) {
-      Operation operation = stream.next();
-      if (operation.getDone()) {
-        done = operation;
-      }
-    }
-    assertThat(done).isNotNull();
-    ExecuteResponse response = done.getResponse().unpack(ExecuteResponse.class);
-    assertThat(response.getStatus().getCode()).as(response.getStatus().getMessage()).isZero();
+    ExecuteResponse response = executeToTheEnd(instance, actionDigest);
     assertThat(response.getResult().getExitCode()).isEqualTo(exitCode);
     return actionDigest;
   }
@@ -380,11 +362,23 @@ class WebUiBrowserTest {
                             .setValue("json")))
             .build();
     Digest actionDigest = upload("", action);
+    ExecuteResponse response = executeToTheEnd("", actionDigest);
+    assertThat(response.getResult().getExitCode()).as(response.getMessage()).isZero();
+    return actionDigest;
+  }
+
+  /**
+   * Executes an uploaded action past the action cache, reads its operation stream to the end and
+   * returns the response, which must have status OK.
+   */
+  private static ExecuteResponse executeToTheEnd(String instance, Digest actionDigest)
+      throws Exception {
     Iterator<Operation> stream =
         ExecutionGrpc.newBlockingStub(channel)
             .withDeadlineAfter(30, TimeUnit.SECONDS)
             .execute(
                 ExecuteRequest.newBuilder()
+                    .setInstanceName(instance)
                     .setActionDigest(actionDigest.toProto())
                     .setSkipCacheLookup(true)
                     .build());
@@ -398,8 +392,7 @@ class WebUiBrowserTest {
     assertThat(done).isNotNull();
     ExecuteResponse response = done.getResponse().unpack(ExecuteResponse.class);
     assertThat(response.getStatus().getCode()).as(response.getStatus().getMessage()).isZero();
-    assertThat(response.getResult().getExitCode()).as(response.getMessage()).isZero();
-    return actionDigest;
+    return response;
   }
 
   private static Digest upload(Message message) {

@@ -58,6 +58,10 @@ class WebUiTest {
   private static final HttpRoutes.Caller READ_DEFAULT_ONLY =
       (permission, instance) -> permission == Permission.READ && instance.isEmpty();
 
+  private static String actionPath(Digest action) {
+    return "/ui/action/" + action.hash() + "/" + action.sizeBytes();
+  }
+
   private String page(String path, String query, HttpRoutes.Caller caller, int status) {
     HttpRoutes.Response response = ui.get(path, query, caller).orElseThrow();
     String body = new String(response.body(), StandardCharsets.UTF_8);
@@ -209,12 +213,7 @@ class WebUiTest {
         .doesNotContain(theirs.hash().substring(0, 12))
         .doesNotContain("secret-worker")
         .contains("metrics</code> permission");
-    assertThat(
-            page(
-                "/ui/action/" + theirs.hash() + "/" + theirs.sizeBytes(),
-                "instance=team",
-                READ_DEFAULT_ONLY,
-                403))
+    assertThat(page(actionPath(theirs), "instance=team", READ_DEFAULT_ONLY, 403))
         .contains("read permission on instance");
   }
 
@@ -294,24 +293,9 @@ class WebUiTest {
     Digest cached = persistentAction("cached", 78, 5, true);
 
     String overview = page("/ui/", "", HttpRoutes.Caller.ANYONE, 200);
-    String warmPage =
-        page(
-            "/ui/action/" + warm.hash() + "/" + warm.sizeBytes(),
-            "",
-            HttpRoutes.Caller.ANYONE,
-            200);
-    String coldPage =
-        page(
-            "/ui/action/" + cold.hash() + "/" + cold.sizeBytes(),
-            "",
-            HttpRoutes.Caller.ANYONE,
-            200);
-    String cachedPage =
-        page(
-            "/ui/action/" + cached.hash() + "/" + cached.sizeBytes(),
-            "",
-            HttpRoutes.Caller.ANYONE,
-            200);
+    String warmPage = page(actionPath(warm), "", HttpRoutes.Caller.ANYONE, 200);
+    String coldPage = page(actionPath(cold), "", HttpRoutes.Caller.ANYONE, 200);
+    String cachedPage = page(actionPath(cached), "", HttpRoutes.Caller.ANYONE, 200);
 
     assertThat(overview)
         .contains("<td>warm: process 77, request 3</td>")
@@ -348,12 +332,7 @@ class WebUiTest {
                             .setTreeDigest(tree.toProto())))
             .build());
 
-    String body =
-        page(
-            "/ui/action/" + action.hash() + "/" + action.sizeBytes(),
-            "",
-            HttpRoutes.Caller.ANYONE,
-            200);
+    String body = page(actionPath(action), "", HttpRoutes.Caller.ANYONE, 200);
     assertThat(body)
         .contains("/ui/directory/" + root.hash() + "/" + root.sizeBytes())
         .contains("/ui/tree/" + tree.hash() + "/" + tree.sizeBytes())

@@ -195,22 +195,7 @@ final class MemorySchedulerState implements SchedulerState {
         return new Requeued(Requeued.Outcome.NOT_CLAIMED, Optional.empty());
       }
       QueuedExecution entry = execution.entry;
-      List<String> lostWith = new ArrayList<>(entry.lostWith());
-      if (countAttempt) {
-        lostWith.add(workerId);
-      }
-      again =
-          new QueuedExecution(
-              entry.executionId(),
-              entry.queueKey(),
-              entry.actionKey(),
-              entry.priority(),
-              entry.timeout(),
-              entry.task(),
-              countAttempt ? entry.attempt() + 1 : entry.attempt(),
-              lostWith,
-              now,
-              true);
+      again = entry.requeuedAfter(workerId, countAttempt, now);
       if (countAttempt && entry.lostWith().size() >= maxRetries) {
         return new Requeued(Requeued.Outcome.GAVE_UP, Optional.of(again));
       }

@@ -153,7 +153,8 @@ class AdminRoutesTest {
     assertThat(failing.status()).isEqualTo(503);
     assertThat(text(failing)).isEqualTo("not ready: scheduler 'default' is closed");
 
-    AdminRoutes routes = AdminRoutes.newBuilder().casStore("broken", new BrokenStore()).build();
+    AdminRoutes routes =
+        AdminRoutes.newBuilder().casStore("broken", FakeStore.failing("disk gone")).build();
 
     Response response = routes.get("/readyz", "").orElseThrow();
     assertThat(response.status()).isEqualTo(503);
@@ -494,10 +495,10 @@ class AdminRoutesTest {
     return Optional.of(new PoolStats(takenAt, 16, 2, 3, 1, totals, List.of(key)));
   }
 
-  /** A store whose accounting fails, as a store whose disk went away might. */
   @Test
   void readyzAsksTheStoresHealthNotTheirStatistics() {
-    RemoteStore remote = new RemoteStore();
+    FakeStore remote = new FakeStore();
+    remote.health = StoreHealth.healthy();
     AdminRoutes routes = AdminRoutes.newBuilder().casStore("shared", remote).build();
 
     assertThat(routes.get("/readyz", "").orElseThrow().status()).isEqualTo(200);
@@ -518,10 +519,21 @@ class AdminRoutesTest {
     assertThat(status).containsEntry("ready", true);
   }
 
-  /** A store on a remote service: statistics cost a query, health is what it last saw. */
-  private static final class RemoteStore implements BlobStore {
-    volatile StoreHealth health = StoreHealth.healthy();
+  /**
+   * A store whose statistics count their reads and may fail (as a store whose disk went away), and
+   * whose health is either set by the test (as a store on a remote service reports what it last
+   * saw) or, when not set, the default that reads the statistics.
+   */
+  private static final class FakeStore implements BlobStore {
+    volatile StoreHealth health;
+    RuntimeException statsFailure;
     int statsCalls;
+
+    static FakeStore failing(String message) {
+      FakeStore store = new FakeStore();
+      store.statsFailure = new HearthException(StatusCode.UNAVAILABLE, message);
+      return store;
+    }
 
     @Override
     public boolean contains(Digest digest) {
@@ -541,37 +553,15 @@ class AdminRoutesTest {
     @Override
     public StoreStats stats() {
       statsCalls++;
+      if (statsFailure != null) {
+        throw statsFailure;
+      }
       return new StoreStats(0, 0, 100, 0, 0);
     }
 
     @Override
     public StoreHealth health() {
-      return health;
-    }
-
-    @Override
-    public void close() {}
-  }
-
-  private static final class BrokenStore implements BlobStore {
-    @Override
-    public boolean contains(Digest digest) {
-      return false;
-    }
-
-    @Override
-    public Optional<InputStream> read(Digest digest, long offset) {
-      return Optional.empty();
-    }
-
-    @Override
-    public Upload startUpload(Digest digest) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public StoreStats stats() {
-      throw new HearthException(StatusCode.UNAVAILABLE, "disk gone");
+      return health != null ? health : BlobStore.super.health();
     }
 
     @Override

@@ -3,6 +3,7 @@ package build.hearth.spi.scheduler;
 import com.google.protobuf.ByteString;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -99,5 +100,33 @@ public record QueuedExecution(
       Instant now) {
     return new QueuedExecution(
         executionId, queueKey, actionKey, priority, timeout, task, 1, List.of(), now, false);
+  }
+
+  /**
+   * This entry as it is queued again after {@code worker} lost it: first among its priority, queued
+   * now, and, when the loss counts, one attempt more with the worker added to {@code lostWith}.
+   *
+   * @param worker the worker that lost it
+   * @param countAttempt false for a claim the worker never received
+   * @param now when it is queued again
+   * @return the new entry
+   */
+  public QueuedExecution requeuedAfter(String worker, boolean countAttempt, Instant now) {
+    List<String> lost = lostWith;
+    if (countAttempt) {
+      lost = new ArrayList<>(lostWith);
+      lost.add(worker);
+    }
+    return new QueuedExecution(
+        executionId,
+        queueKey,
+        actionKey,
+        priority,
+        timeout,
+        task,
+        countAttempt ? attempt + 1 : attempt,
+        lost,
+        now,
+        true);
   }
 }
