@@ -2,6 +2,7 @@ package build.hearth.core.scheduler;
 
 import build.hearth.spi.worker.WorkerSpec;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Matches submitted actions with connected workers.
@@ -109,6 +110,19 @@ public interface Scheduler<T, R> extends AutoCloseable {
    * @return how many actions it failed or took back
    */
   int expireOverdue();
+
+  /**
+   * {@return a ticket following the execution submitted through another server of the service under
+   * the {@linkplain ActionRequest#name() name} {@code name}, while the shared state still knows it}
+   * Empty by default: a scheduler of one server knows only its own tickets, which the submitter
+   * holds. A shared scheduler answers from its state, so that a client whose server died can wait
+   * for its operation on another.
+   *
+   * @param name the name the action was submitted with
+   */
+  default Optional<Ticket<R>> follow(String name) {
+    return Optional.empty();
+  }
 
   /** The current counters. */
   SchedulerStats stats();

@@ -1,5 +1,6 @@
 package build.hearth.core.scheduler;
 
+import build.bazel.remote.execution.v2.Platform;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.spi.scheduler.Claim;
@@ -26,42 +27,58 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * WORK IN PROGRESS (issue 16), not wired and not complete: a {@link Scheduler} over a shared {@link
- * SchedulerState}, so that the servers of one service share one queue. The plan is in the session
- * notes; this first cut dispatches, completes, cancels and requeues, but lacks drain, the ordering
- * guarantees of stage listeners, warm-worker routing and stats.
+ * A {@link Scheduler} whose queue, claims, operations and worker registry live in a {@link
+ * SchedulerState} that several servers share, so that they act as one service.
  *
- * <p>The server that holds a worker claims work for it from the state (when it connects, when a
- * slot frees, when the state tells of a queued execution, and every {@code tick} besides, since
- * notifications are best effort); the worker's answer completes the execution in the state, and the
- * server that holds the ticket hears of it (notification or poll).
+ * <p>Work is pulled, not pushed: the server that holds a worker's stream claims executions for it
+ * from the state (when it connects, when one of its slots frees, when the state tells of a queued
+ * execution, and on every periodic pass besides, since notifications are best effort: NativeLink's
+ * operations stuck in QUEUED are the lesson). A claim is atomic in the state, so an execution runs
+ * on one worker while that worker lives. The worker's answer goes through the {@link ResultHook} on
+ * the server that received it and completes the execution in the state; the servers holding its
+ * tickets hear of it by notification, or by the poll of every periodic pass when a notification is
+ * lost, so a lost message costs latency and never an answer.
+ *
+ * <p>A worker that disconnects leaves its claims in place for its lease: it may re-attach through
+ * another server. Once the lease lapses, any server's periodic pass queues its executions again,
+ * counting an attempt. A server that closes leaves its queued executions in the state for the
+ * others; its tickets end with UNAVAILABLE, and their clients find the operations again on another
+ * server with {@link #follow}.
+ *
+ * <p>Thread-safe. No call holds a lock across a call to the state.
  */
 final class SharedScheduler<T, R> implements Scheduler<T, R> {
   private static final Logger logger = LoggerFactory.getLogger(SharedScheduler.class);
+
+  /** How many lapsed claims, overdue claims or expired entries one periodic pass handles. */
   private static final int BATCH = 100;
 
-  /** Bytes for the state, and back. */
-  interface Codec<V> {
-    ByteString encode(V value);
+  /** How many completions are kept for a retry while the state cannot take them. */
+  private static final int MAX_PENDING_COMPLETIONS = 10_000;
 
-    V decode(ByteString bytes);
-  }
+  /** How long the list of the service's workers read for the unsatisfiable check is trusted. */
+  private static final Duration WORKERS_FRESH = Duration.ofSeconds(2);
 
   private final SchedulerState state;
   private final String serverId;
+  private final String name;
   private final PropertyTypes types;
-  private final Codec<T> tasks;
-  private final Codec<R> results;
+  private final StateCodec<T> tasks;
+  private final StateCodec<R> results;
+  private final ResultHook<T, R> onResult;
   private final Duration maxQueueTime;
   private final int maxRetries;
   private final int maxQueued;
@@ -70,150 +87,261 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
   private final Duration retention;
   private final Clock clock;
   private final Executor callbacks;
-  private final ScheduledExecutorService timer;
-  private final Map<String, Waiting> waiting = new ConcurrentHashMap<>();
+  private final SchedulerListener listener;
+  private final Runnable onClose;
+  private final ScheduledFuture<?> tickTask;
+
+  // The tickets held here, by execution id; several when requests joined one execution.
+  private final Map<String, Set<Waiting>> waiting = new ConcurrentHashMap<>();
   private final Set<Local> workers = ConcurrentHashMap.newKeySet();
   private final Map<String, Requirements.Key> parsedKeys = new ConcurrentHashMap<>();
+  // The queues of the service as last read, plus those heard of since; claims name them.
+  private final Set<String> knownQueues = ConcurrentHashMap.newKeySet();
+  private final ConcurrentLinkedQueue<Completion> pendingCompletions =
+      new ConcurrentLinkedQueue<>();
+  private final AtomicLong requeued = new AtomicLong();
+  private final AtomicLong overdue = new AtomicLong();
   private final AutoCloseable subscription;
+  private volatile LiveWorkers liveWorkers = new LiveWorkers(List.of(), Instant.MIN);
+  private volatile String lastProblem = "";
   private volatile boolean closed;
 
+  /** The workers of the whole service, as read at {@code readAt}. */
+  private record LiveWorkers(List<WorkerOffer> offers, Instant readAt) {}
+
+  /** A result the state could not take yet. */
+  private record Completion(String executionId, ByteString response) {}
+
   SharedScheduler(
-      SchedulerState state,
-      String serverId,
+      SharedState<T, R> shared,
+      String name,
       PropertyTypes types,
-      Codec<T> tasks,
-      Codec<R> results,
       Duration maxQueueTime,
       int maxRetries,
       int maxQueued,
       Duration grace,
-      Duration lease,
-      Duration retention,
       Clock clock,
       Executor callbacks,
       ScheduledExecutorService timer,
-      Duration tick) {
-    this.state = state;
-    this.serverId = serverId;
+      Duration tick,
+      SchedulerListener listener,
+      Runnable onClose) {
+    this.state = shared.state();
+    this.serverId = shared.serverId();
+    this.tasks = shared.tasks();
+    this.results = shared.results();
+    this.onResult = shared.onResult();
+    this.lease = shared.lease();
+    this.retention = shared.retention();
+    this.name = name;
     this.types = types;
-    this.tasks = tasks;
-    this.results = results;
     this.maxQueueTime = maxQueueTime;
     this.maxRetries = maxRetries;
     this.maxQueued = maxQueued;
     this.grace = grace;
-    this.lease = lease;
-    this.retention = retention;
     this.clock = clock;
     this.callbacks = callbacks;
-    this.timer = timer;
+    this.listener = listener;
+    this.onClose = onClose;
     this.subscription =
         state.subscribe(
             new SchedulerState.Listener() {
               @Override
               public void queued(String queueKey) {
+                knownQueues.add(queueKey);
                 callbacks.execute(SharedScheduler.this::fillAll);
               }
 
               @Override
               public void completed(String executionId) {
-                callbacks.execute(() -> heardCompleted(executionId));
+                if (waiting.containsKey(executionId) || runsHere(executionId)) {
+                  callbacks.execute(() -> heardCompleted(executionId));
+                }
               }
             });
-    if (!tick.isZero()) {
-      timer.scheduleWithFixedDelay(
-          this::tickQuietly, tick.toMillis(), tick.toMillis(), TimeUnit.MILLISECONDS);
-    }
+    this.tickTask =
+        tick.isZero()
+            ? null
+            : timer.scheduleWithFixedDelay(
+                this::tickQuietly, tick.toMillis(), tick.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  // ---- submitting ----
+  // ---- submitting and following ----
 
   @Override
   public Ticket<R> submit(ActionRequest<T> request) {
-    String id = UUID.randomUUID().toString();
-    Waiting ticket = new Waiting(id, request.name());
     Requirements requirements;
     try {
       requirements = Requirements.parse(request.name(), request.platform(), types);
     } catch (HearthException e) {
-      ticket.finish(null, e);
-      return ticket;
+      return failed(request.name(), e);
     }
     if (closed) {
-      ticket.finish(null, new HearthException(StatusCode.UNAVAILABLE, "the scheduler is closed"));
-      return ticket;
+      return failed(
+          request.name(),
+          new HearthException(StatusCode.UNAVAILABLE, "the scheduler '" + name + "' is closed"));
     }
-    List<WorkerOffer> live = offers(state.workers(clock.instant()));
+    List<WorkerOffer> live = liveWorkers().offers();
     if (!live.isEmpty() && live.stream().noneMatch(o -> o.satisfies(requirements.key()))) {
-      ticket.finish(
-          null,
+      return failed(
+          request.name(),
           HearthException.failedPrecondition(
               "action '%s' cannot run on any of the %d workers of the service: %s",
               request.name(),
               live.size(),
               Requirements.whyUnsatisfiable(requirements.key(), live)));
-      return ticket;
     }
-    waiting.put(id, ticket);
+    String queueKey = QueueKeys.text(requirements.key());
+    Instant now = clock.instant();
     Enqueued enqueued =
         state.enqueue(
             QueuedExecution.of(
-                id,
-                QueueKeys.text(requirements.key()),
-                "",
+                UUID.randomUUID().toString(),
+                queueKey,
+                request.mergeKey(),
                 request.priority(),
                 request.timeout(),
                 tasks.encode(request.task()),
-                clock.instant()),
+                now),
             maxQueued);
     if (enqueued.outcome() == Enqueued.Outcome.FULL) {
-      waiting.remove(id);
       throw HearthException.limitReached(
           "scheduler_queue",
           Duration.ofSeconds(1),
-          "action '%s' was refused: the shared queue already holds %d actions; retry later",
+          "action '%s' was refused: the shared queue of scheduler '%s' already holds %d actions;"
+              + " retry later",
           request.name(),
+          name,
           enqueued.queued());
     }
-    fillAll();
+    boolean joined = enqueued.outcome() == Enqueued.Outcome.JOINED;
+    Waiting ticket =
+        new Waiting(enqueued.executionId(), request.name(), request.mergeKey(), !joined);
+    hold(ticket);
+    state.putOperation(request.name(), enqueued.executionId(), operationTtl(request.timeout()));
+    if (joined) {
+      // The execution may have completed between the merge and our hold: ask once.
+      refresh(ticket.executionId);
+    } else {
+      knownQueues.add(queueKey);
+      fillAll();
+    }
     return ticket;
   }
 
+  /**
+   * How long an operation's name leads to its execution: the longest it can take, and then some.
+   */
+  private Duration operationTtl(Duration timeout) {
+    return maxQueueTime.plus(timeout).plus(grace).plus(retention).plus(lease);
+  }
+
+  @Override
+  public Optional<Ticket<R>> follow(String operationName) {
+    Optional<String> executionId = state.operation(operationName);
+    if (executionId.isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<ExecutionRecord> record = state.execution(executionId.get());
+    if (record.isEmpty() || record.get().actionKey().isEmpty()) {
+      // Gone from the state, or an execution merged with none (do_not_cache), whose action the
+      // state cannot name: the client executes again.
+      return Optional.empty();
+    }
+    Waiting ticket = new Waiting(executionId.get(), operationName, record.get().actionKey(), true);
+    hold(ticket);
+    apply(ticket.executionId, record.get());
+    return Optional.of(ticket);
+  }
+
+  private void hold(Waiting ticket) {
+    waiting.computeIfAbsent(ticket.executionId, id -> ConcurrentHashMap.newKeySet()).add(ticket);
+  }
+
+  private void release(Waiting ticket) {
+    waiting.computeIfPresent(
+        ticket.executionId,
+        (id, tickets) -> {
+          tickets.remove(ticket);
+          return tickets.isEmpty() ? null : tickets;
+        });
+  }
+
   private void heardCompleted(String executionId) {
-    Waiting ticket = waiting.get(executionId);
-    if (ticket != null) {
-      state
-          .execution(executionId)
-          .flatMap(ExecutionRecord::response)
-          .ifPresent(response -> finishFrom(ticket, response));
+    if (waiting.containsKey(executionId)) {
+      refresh(executionId);
     }
     for (Local worker : workers) {
       Running running = worker.active.get(executionId);
-      if (running != null && running.cancelled.compareAndSet(false, true)) {
-        worker.mailbox.post(() -> worker.listener.cancel(running));
-        worker.mailbox.schedule();
+      if (running != null && !running.answered.get()) {
+        // Completed elsewhere (cancelled, or answered by another worker after a requeue).
+        running.cancel();
       }
     }
   }
 
-  private void finishFrom(Waiting ticket, ByteString response) {
-    if (waiting.remove(ticket.id, ticket)) {
-      Outcome<R> outcome = Outcome.decode(response, results);
-      ticket.finish(outcome.result(), outcome.error());
+  private boolean runsHere(String executionId) {
+    for (Local worker : workers) {
+      if (worker.active.containsKey(executionId)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Reads an execution's record and brings the tickets held for it up to date. */
+  private void refresh(String executionId) {
+    Optional<ExecutionRecord> record = state.execution(executionId);
+    if (record.isPresent()) {
+      apply(executionId, record.get());
+    } else {
+      finishAll(
+          executionId,
+          null,
+          new HearthException(
+              StatusCode.UNAVAILABLE,
+              "the shared scheduler state no longer knows execution "
+                  + executionId
+                  + " (it expired, or the state lost it); execute the action again"));
+    }
+  }
+
+  private void apply(String executionId, ExecutionRecord record) {
+    if (record.response().isPresent()) {
+      Outcome<R> outcome = Outcome.decode(record.response().get(), results);
+      finishAll(executionId, outcome.result(), outcome.error());
+      return;
+    }
+    Ticket.Stage stage =
+        record.stage() == ExecutionRecord.Stage.EXECUTING
+            ? Ticket.Stage.EXECUTING
+            : Ticket.Stage.QUEUED;
+    for (Waiting ticket : waiting.getOrDefault(executionId, Set.of())) {
+      ticket.stage(stage);
+    }
+  }
+
+  private void finishAll(String executionId, R result, HearthException error) {
+    Set<Waiting> tickets = waiting.remove(executionId);
+    if (tickets != null) {
+      for (Waiting ticket : tickets) {
+        ticket.finish(result, error);
+      }
     }
   }
 
   // ---- workers ----
 
   @Override
-  public WorkerSession connect(WorkerSpec spec, WorkerListener<T, R> listener) {
+  public WorkerSession connect(WorkerSpec spec, WorkerListener<T, R> workerListener) {
     if (closed) {
-      throw new HearthException(StatusCode.UNAVAILABLE, "the scheduler is closed");
+      throw new HearthException(StatusCode.UNAVAILABLE, "the scheduler '" + name + "' is closed");
     }
     Local worker =
-        new Local(WorkerOffer.of(spec, types), listener, new Mailbox(spec.name(), callbacks));
+        new Local(WorkerOffer.of(spec, types), workerListener, new Mailbox(spec.name(), callbacks));
     state.register(record(worker), clock.instant(), lease);
     workers.add(worker);
+    liveWorkers = new LiveWorkers(liveWorkers.offers(), Instant.MIN);
     fill(worker);
     return worker;
   }
@@ -238,23 +366,24 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
 
   /** Claims work for {@code worker} while it has free slots and the queues it meets hold some. */
   private void fill(Local worker) {
+    List<String> keys = new ArrayList<>();
+    for (String key : knownQueues) {
+      Requirements.Key parsed = parsedKeys.computeIfAbsent(key, QueueKeys::parse);
+      if (worker.offer.satisfies(parsed)) {
+        keys.add(key);
+      }
+    }
+    if (keys.isEmpty()) {
+      return;
+    }
     while (worker.reserve()) {
       Optional<Claimed> claimed;
+      Instant now = clock.instant();
       try {
-        List<String> keys = new ArrayList<>();
-        for (String key : state.queues().keySet()) {
-          Requirements.Key parsed = parsedKeys.computeIfAbsent(key, QueueKeys::parse);
-          if (worker.offer.satisfies(parsed)) {
-            keys.add(key);
-          }
-        }
-        claimed =
-            keys.isEmpty()
-                ? Optional.empty()
-                : state.claim(keys, worker.name(), serverId, clock.instant(), grace);
+        claimed = state.claim(keys, worker.name(), serverId, now, grace);
       } catch (RuntimeException e) {
         worker.release();
-        logger.warn("claiming work for worker '{}' failed", worker.name(), e);
+        problem("claiming work for worker '" + worker.name() + "'", e);
         return;
       }
       if (claimed.isEmpty()) {
@@ -262,10 +391,38 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
         return;
       }
       QueuedExecution entry = claimed.get().execution();
-      Running running = new Running(worker, entry, tasks.decode(entry.task()));
+      Running running;
+      try {
+        running = new Running(worker, entry, tasks.decode(entry.task()));
+      } catch (RuntimeException e) {
+        worker.release();
+        logger.error("execution {} holds a task this server cannot read", entry.executionId(), e);
+        complete(
+            entry.executionId(),
+            Outcome.encode(
+                null,
+                new HearthException(
+                    StatusCode.INTERNAL,
+                    "the queued task of execution "
+                        + entry.executionId()
+                        + " could not be read: "
+                        + e.getMessage()),
+                results));
+        continue;
+      }
       worker.active.put(entry.executionId(), running);
+      tellStarted(entry, worker, now);
       worker.mailbox.post(() -> worker.listener.assign(running));
       worker.mailbox.schedule();
+    }
+  }
+
+  private void tellStarted(QueuedExecution entry, Local worker, Instant now) {
+    try {
+      listener.actionStarted(
+          entry.executionId(), worker.name(), Duration.between(entry.enqueuedAt(), now));
+    } catch (RuntimeException e) {
+      logger.warn("the scheduler listener failed", e);
     }
   }
 
@@ -278,12 +435,41 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
     worker.release();
     boolean accepted = false;
     if (!running.cancelled.get()) {
-      accepted =
-          state.complete(
-              running.entry.executionId(), Outcome.encode(result, error, results), retention);
+      R published = result;
+      if (error == null) {
+        try {
+          published = onResult.answered(running.task, running.entry.enqueuedAt(), result);
+        } catch (RuntimeException e) {
+          logger.warn("the result hook failed on execution {}", running.entry.executionId(), e);
+        }
+      }
+      ByteString response = Outcome.encode(published, error, results);
+      accepted = complete(running.entry.executionId(), response);
+      if (accepted) {
+        // Our own tickets need not wait for the notification.
+        finishAll(running.entry.executionId(), published, error);
+      }
     }
     fill(worker);
     return accepted;
+  }
+
+  /** Completes an execution in the state, keeping the result for a retry if the state is down. */
+  private boolean complete(String executionId, ByteString response) {
+    try {
+      return state.complete(executionId, response, retention);
+    } catch (RuntimeException e) {
+      problem("completing execution " + executionId, e);
+      if (pendingCompletions.size() < MAX_PENDING_COMPLETIONS) {
+        pendingCompletions.add(new Completion(executionId, response));
+      } else {
+        logger.error(
+            "dropping the result of execution {}: {} results already wait for the state",
+            executionId,
+            MAX_PENDING_COMPLETIONS);
+      }
+      return true;
+    }
   }
 
   // ---- the periodic pass ----
@@ -291,116 +477,131 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
   private void tickQuietly() {
     try {
       tick();
+      if (!lastProblem.isEmpty()) {
+        logger.info("scheduler '{}': the shared state answers again", name);
+        lastProblem = "";
+      }
     } catch (RuntimeException e) {
-      logger.warn("the shared scheduler's periodic pass failed", e);
+      problem("the periodic pass", e);
     }
   }
 
-  /** Renews leases, requeues what lost its worker, expires the queue, polls tickets, fills. */
+  private void problem(String what, RuntimeException e) {
+    String text = what + " failed: " + e.getMessage();
+    if (!text.equals(lastProblem)) {
+      lastProblem = text;
+      logger.warn("scheduler '{}': {}", name, text, e);
+    }
+  }
+
+  /**
+   * Retries results the state could not take, renews this server's workers' leases, queues again
+   * what lost its worker, expires what waited too long, brings tickets up to date and claims work.
+   */
   void tick() {
     Instant now = clock.instant();
+    Completion pending;
+    while ((pending = pendingCompletions.peek()) != null) {
+      state.complete(pending.executionId(), pending.response(), retention);
+      pendingCompletions.poll();
+    }
     for (Local worker : workers) {
       if (!state.renew(worker.name(), serverId, now, lease)) {
         state.register(record(worker), now, lease);
       }
     }
     for (Claim claim : state.lapsed(now, BATCH)) {
-      requeue(claim, "its worker's lease lapsed", now);
+      requeue(claim, "its worker's lease lapsed", now, false);
     }
     for (Claim claim : state.overdueClaims(now, BATCH)) {
-      requeue(claim, "its worker held it past its deadline", now);
+      requeue(claim, "its worker held it past its deadline", now, true);
     }
     for (QueuedExecution old : state.queuedBefore(now.minus(maxQueueTime), BATCH)) {
-      state.complete(
+      complete(
           old.executionId(),
-          Outcome.encode(
-              null,
-              new HearthException(
-                  StatusCode.UNAVAILABLE, "the action waited longer than the maximum queue time"),
-              results),
-          retention);
-    }
-    for (Waiting ticket : waiting.values()) {
-      state
-          .execution(ticket.id)
-          .ifPresent(
-              record -> {
-                if (record.response().isPresent()) {
-                  finishFrom(ticket, record.response().get());
-                } else {
-                  ticket.stage(
-                      record.stage() == ExecutionRecord.Stage.EXECUTING
-                          ? Ticket.Stage.EXECUTING
-                          : Ticket.Stage.QUEUED);
-                }
-              });
-    }
-    fillAll();
-  }
-
-  private void requeue(Claim claim, String why, Instant now) {
-    Requeued requeued = state.requeue(claim.executionId(), claim.workerId(), maxRetries, true, now);
-    if (requeued.outcome() == Requeued.Outcome.GAVE_UP) {
-      state.complete(
-          claim.executionId(),
           Outcome.encode(
               null,
               new HearthException(
                   StatusCode.UNAVAILABLE,
                   String.format(
-                      "the action was lost %d times (%s), giving up after %d retries; last: %s",
-                      requeued.execution().orElseThrow().lostWith().size(),
-                      String.join(", ", requeued.execution().orElseThrow().lostWith()),
-                      maxRetries,
-                      why)),
-              results),
-          retention);
+                      "the action waited longer than the maximum queue time (%s) of scheduler"
+                          + " '%s' for a worker of the service",
+                      maxQueueTime, name)),
+              results));
+    }
+    for (String executionId : List.copyOf(waiting.keySet())) {
+      refresh(executionId);
+    }
+    knownQueues.retainAll(state.queues().keySet());
+    knownQueues.addAll(state.queues().keySet());
+    liveWorkers = new LiveWorkers(offers(state.workers(now)), now);
+    fillAll();
+  }
+
+  private void requeue(Claim claim, String why, Instant now, boolean overdueClaim) {
+    Requeued outcome = state.requeue(claim.executionId(), claim.workerId(), maxRetries, true, now);
+    switch (outcome.outcome()) {
+      case REQUEUED -> {
+        requeued.incrementAndGet();
+        logger.info(
+            "scheduler '{}': execution {} queued again: {} ('{}')",
+            name,
+            claim.executionId(),
+            why,
+            claim.workerId());
+      }
+      case GAVE_UP -> {
+        QueuedExecution lost = outcome.execution().orElseThrow();
+        complete(
+            claim.executionId(),
+            Outcome.encode(
+                null,
+                new HearthException(
+                    overdueClaim ? StatusCode.DEADLINE_EXCEEDED : StatusCode.UNAVAILABLE,
+                    String.format(
+                        "the action was lost %d times (workers %s), giving up after %d retries;"
+                            + " last: %s",
+                        lost.lostWith().size(),
+                        String.join(", ", lost.lostWith()),
+                        maxRetries,
+                        why)),
+                results));
+      }
+      case NOT_CLAIMED -> {
+        return;
+      }
+    }
+    if (overdueClaim) {
+      overdue.incrementAndGet();
+      for (Local worker : workers) {
+        Running running = worker.active.get(claim.executionId());
+        if (running != null) {
+          running.cancel();
+        }
+      }
     }
   }
 
   @Override
   public int expireOverdue() {
+    long before = requeued.get() + overdue.get();
     tick();
-    return 0;
+    return (int) (requeued.get() + overdue.get() - before);
   }
 
-  @Override
-  public SchedulerStats stats() {
-    SchedulerState.Counts counts = state.counts();
-    int slots = 0;
-    int busy = 0;
-    for (Local worker : workers) {
-      slots += worker.offer.spec().slots();
-      busy += worker.active.size();
+  private LiveWorkers liveWorkers() {
+    LiveWorkers known = liveWorkers;
+    Instant now = clock.instant();
+    if (known.readAt().plus(WORKERS_FRESH).isBefore(now)) {
+      known = new LiveWorkers(offers(state.workers(now)), now);
+      liveWorkers = known;
     }
-    return new SchedulerStats(
-        (int) counts.queued(), (int) counts.claimed(), workers.size(), slots, busy, 0, 0);
-  }
-
-  @Override
-  public void close() {
-    closed = true;
-    try {
-      subscription.close();
-    } catch (Exception e) {
-      logger.debug("closing the subscription failed", e);
-    }
-    for (Local worker : workers) {
-      worker.disconnect();
-    }
-    for (Waiting ticket : waiting.values()) {
-      ticket.finish(
-          null,
-          new HearthException(
-              StatusCode.UNAVAILABLE,
-              "this server's scheduler shut down; the action may still run"));
-    }
-    waiting.clear();
+    return known;
   }
 
   private List<WorkerOffer> offers(List<WorkerRecord> records) {
     List<WorkerOffer> offers = new ArrayList<>();
-    // The types of a record's properties are this server's: every server reads one configuration.
+    // Read with this server's property types: every server of a service reads one configuration.
     for (WorkerRecord record : records) {
       Map<String, Set<String>> properties = new HashMap<>();
       record.properties().forEach((k, v) -> properties.put(k, Set.copyOf(v)));
@@ -414,11 +615,75 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
     return offers;
   }
 
+  // ---- what it shows ----
+
+  @Override
+  public SchedulerStats stats() {
+    SchedulerState.Counts counts;
+    try {
+      counts = state.counts();
+    } catch (RuntimeException e) {
+      counts = new SchedulerState.Counts(0, 0);
+    }
+    int slots = 0;
+    int busy = 0;
+    for (Local worker : workers) {
+      slots += worker.offer.spec().slots();
+      busy += worker.active.size();
+    }
+    return new SchedulerStats(
+        (int) counts.queued(),
+        (int) counts.claimed(),
+        workers.size(),
+        slots,
+        busy,
+        requeued.get(),
+        overdue.get());
+  }
+
+  @Override
+  public List<WorkerSnapshot> workers() {
+    List<WorkerSnapshot> snapshots = new ArrayList<>();
+    for (Local worker : workers) {
+      snapshots.add(new WorkerSnapshot(worker.offer.spec(), worker.active.size(), worker.draining));
+    }
+    return snapshots;
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (tickTask != null) {
+      tickTask.cancel(false);
+    }
+    try {
+      subscription.close();
+    } catch (Exception e) {
+      logger.debug("closing the subscription failed", e);
+    }
+    for (Local worker : workers) {
+      worker.disconnect();
+    }
+    for (String executionId : List.copyOf(waiting.keySet())) {
+      finishAll(
+          executionId,
+          null,
+          new HearthException(
+              StatusCode.UNAVAILABLE,
+              "this server's scheduler shut down; the action goes on in the service: wait for the"
+                  + " operation on another server"));
+    }
+    onClose.run();
+  }
+
   // ---- the pieces ----
 
   /** What a result or an error is in the state: a tag byte, then the result or code and text. */
-  private record Outcome<R>(R result, HearthException error) {
-    static <R> ByteString encode(R result, HearthException error, Codec<R> results) {
+  record Outcome<R>(R result, HearthException error) {
+    static <R> ByteString encode(R result, HearthException error, StateCodec<R> results) {
       if (error == null) {
         return ByteString.copyFrom(new byte[] {0}).concat(results.encode(result));
       }
@@ -428,29 +693,46 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
       return ByteString.copyFrom(bytes.array());
     }
 
-    static <R> Outcome<R> decode(ByteString bytes, Codec<R> results) {
-      if (bytes.byteAt(0) == 0) {
-        return new Outcome<>(results.decode(bytes.substring(1)), null);
+    static <R> Outcome<R> decode(ByteString bytes, StateCodec<R> results) {
+      try {
+        if (bytes.byteAt(0) == 0) {
+          return new Outcome<>(results.decode(bytes.substring(1)), null);
+        }
+        ByteBuffer buffer = bytes.asReadOnlyByteBuffer();
+        buffer.get();
+        int code = buffer.getInt();
+        String message = StandardCharsets.UTF_8.decode(buffer).toString();
+        return new Outcome<>(null, new HearthException(StatusCode.forValue(code), message));
+      } catch (RuntimeException e) {
+        return new Outcome<>(
+            null,
+            new HearthException(
+                StatusCode.INTERNAL,
+                "the shared state holds a result this server cannot read ("
+                    + bytes.size()
+                    + " bytes): "
+                    + e.getMessage()));
       }
-      ByteBuffer buffer = bytes.asReadOnlyByteBuffer();
-      buffer.get();
-      int code = buffer.getInt();
-      String message = StandardCharsets.UTF_8.decode(buffer).toString();
-      return new Outcome<>(null, new HearthException(StatusCode.forValue(code), message));
     }
   }
 
-  /** A ticket submitted through this server, until its execution completes. */
+  /** A ticket held by this server, until its execution completes. */
   private final class Waiting implements Ticket<R> {
-    final String id;
+    final String executionId;
     final String name;
+    final String mergeKey;
+    // Whether cancelling cancels the execution: true for the submitter and whoever follows its
+    // operation; false for a request that joined another's execution, which only lets go of it.
+    final boolean owns;
     final CompletableFuture<R> result = new CompletableFuture<>();
     final List<Consumer<Stage>> listeners = new CopyOnWriteArrayList<>();
-    volatile Stage stage = Stage.QUEUED;
+    private Stage stage = Stage.QUEUED; // guarded by this
 
-    Waiting(String id, String name) {
-      this.id = id;
+    Waiting(String executionId, String name, String mergeKey, boolean owns) {
+      this.executionId = executionId;
       this.name = name;
+      this.mergeKey = mergeKey;
+      this.owns = owns;
     }
 
     void finish(R value, HearthException error) {
@@ -467,7 +749,17 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
         return;
       }
       stage = next;
-      listeners.forEach(listener -> listener.accept(next));
+      for (Consumer<Stage> listener : listeners) {
+        tell(listener, next);
+      }
+    }
+
+    private void tell(Consumer<Stage> listener, Stage now) {
+      try {
+        listener.accept(now);
+      } catch (RuntimeException e) {
+        logger.warn("a stage listener of '{}' failed", name, e);
+      }
     }
 
     @Override
@@ -476,36 +768,56 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
     }
 
     @Override
+    public String mergeKey() {
+      return mergeKey;
+    }
+
+    @Override
     public CompletableFuture<R> result() {
       return result;
     }
 
     @Override
-    public Stage stage() {
+    public synchronized Stage stage() {
       return stage;
     }
 
     @Override
     public synchronized void addStageListener(Consumer<Stage> listener) {
       listeners.add(listener);
-      listener.accept(stage);
+      tell(listener, stage);
     }
 
     @Override
     public boolean cancel() {
-      boolean completed =
-          state.complete(
-              id,
-              Outcome.encode(
-                  null,
-                  new HearthException(StatusCode.CANCELLED, "action '" + name + "' was cancelled"),
-                  results),
-              retention);
-      if (completed) {
-        state.execution(id).flatMap(ExecutionRecord::response).ifPresent(r -> finishFrom(this, r));
-      }
-      return completed;
+      return SharedScheduler.this.cancel(this);
     }
+  }
+
+  private Ticket<R> failed(String requestName, HearthException error) {
+    Waiting ticket = new Waiting("", requestName, "", false);
+    ticket.finish(null, error);
+    return ticket;
+  }
+
+  private boolean cancel(Waiting ticket) {
+    if (ticket.result.isDone()) {
+      return false;
+    }
+    HearthException cancelled =
+        new HearthException(StatusCode.CANCELLED, "action '" + ticket.name + "' was cancelled");
+    if (!ticket.owns) {
+      release(ticket);
+      ticket.finish(null, cancelled);
+      return true;
+    }
+    boolean completed =
+        state.complete(ticket.executionId, Outcome.encode(null, cancelled, results), retention);
+    if (completed) {
+      finishAll(ticket.executionId, null, cancelled);
+      heardCompleted(ticket.executionId);
+    }
+    return completed;
   }
 
   /** A worker connected to this server. */
@@ -514,7 +826,7 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
     final WorkerListener<T, R> listener;
     final Mailbox mailbox;
     final Map<String, Running> active = new ConcurrentHashMap<>();
-    private int reserved;
+    private int reserved; // guarded by this
     volatile boolean connected = true;
     volatile boolean draining;
 
@@ -526,7 +838,7 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
 
     /** Takes a slot for a claim about to be made; false when none is free. */
     synchronized boolean reserve() {
-      if (!connected || draining || reserved >= offer.spec().slots()) {
+      if (!connected || draining || closed || reserved >= offer.spec().slots()) {
         return false;
       }
       reserved++;
@@ -535,6 +847,10 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
 
     synchronized void release() {
       reserved--;
+      if (draining && reserved == 0) {
+        mailbox.post(listener::drained);
+        mailbox.schedule();
+      }
     }
 
     @Override
@@ -549,7 +865,21 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
 
     @Override
     public void drain() {
-      draining = true;
+      synchronized (this) {
+        if (draining) {
+          return;
+        }
+        draining = true;
+        if (reserved == 0) {
+          mailbox.post(listener::drained);
+          mailbox.schedule();
+        }
+      }
+      try {
+        state.register(record(this), clock.instant(), lease);
+      } catch (RuntimeException e) {
+        problem("recording that worker '" + name() + "' drains", e);
+      }
     }
 
     @Override
@@ -564,8 +894,16 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
       }
       connected = false;
       workers.remove(this);
-      // The claims stay: the lease lets the worker re-attach elsewhere before they are requeued.
-      state.unregister(name(), serverId);
+      for (Running running : active.values()) {
+        // Its claim stays for the lease, so the worker may deliver it through another server.
+        running.answered.set(true);
+      }
+      active.clear();
+      try {
+        state.unregister(name(), serverId);
+      } catch (RuntimeException e) {
+        problem("unregistering worker '" + name() + "'", e);
+      }
     }
   }
 
@@ -573,6 +911,7 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
   private final class Running implements Assignment<T, R> {
     final Local worker;
     final QueuedExecution entry;
+    final T task;
     final ActionRequest<T> request;
     final AtomicBoolean answered = new AtomicBoolean();
     final AtomicBoolean cancelled = new AtomicBoolean();
@@ -580,13 +919,22 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
     Running(Local worker, QueuedExecution entry, T task) {
       this.worker = worker;
       this.entry = entry;
+      this.task = task;
       this.request =
           new ActionRequest<>(
               entry.executionId(),
-              build.bazel.remote.execution.v2.Platform.getDefaultInstance(),
+              Platform.getDefaultInstance(),
               entry.priority(),
               task,
-              entry.timeout());
+              entry.timeout(),
+              entry.actionKey());
+    }
+
+    void cancel() {
+      if (cancelled.compareAndSet(false, true)) {
+        worker.mailbox.post(() -> worker.listener.cancel(this));
+        worker.mailbox.schedule();
+      }
     }
 
     @Override

@@ -3,25 +3,34 @@ package build.hearth.core.scheduler;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import build.bazel.remote.execution.v2.Platform;
+import build.hearth.spi.scheduler.SchedulerState;
 import build.hearth.spi.worker.WorkerSpec;
 import com.google.protobuf.ByteString;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** WORK IN PROGRESS (issue 16): two servers' schedulers over one shared state. */
+/**
+ * Several servers' schedulers over one shared state (the memory type here; the contract suite in
+ * hearth-testing holds the Redis type to the same behaviour, and the e2e tests run these schedulers
+ * on Redis).
+ */
 class SharedSchedulerTest {
-  private static final SharedScheduler.Codec<String> TEXT =
-      new SharedScheduler.Codec<>() {
+  private static final StateCodec<String> TEXT =
+      new StateCodec<>() {
         @Override
         public ByteString encode(String value) {
           return ByteString.copyFromUtf8(value);
@@ -36,37 +45,30 @@ class SharedSchedulerTest {
   private final MemorySchedulerState state = new MemorySchedulerState(Clock.systemUTC(), 1 << 20);
   private final ExecutorService callbacks = Executors.newCachedThreadPool();
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
-  private final List<SharedScheduler<String, String>> servers = new CopyOnWriteArrayList<>();
+  private final List<Scheduler<String, String>> servers = new CopyOnWriteArrayList<>();
 
-  private SharedScheduler<String, String> server(String id) {
-    return server(id, Duration.ofSeconds(20));
+  private Scheduler<String, String> server(String id) {
+    return server(id, state, Duration.ofSeconds(20), ResultHook.none());
   }
 
-  private SharedScheduler<String, String> server(String id, Duration lease) {
-    SharedScheduler<String, String> server =
-        new SharedScheduler<>(
-            state,
-            id,
-            new PropertyTypes(Map.of("OSFamily", PropertyType.EXACT), null),
-            TEXT,
-            TEXT,
-            Duration.ofMinutes(10),
-            3,
-            1000,
-            Duration.ofSeconds(30),
-            lease,
-            Duration.ofMinutes(1),
-            Clock.systemUTC(),
-            callbacks,
-            timer,
-            Duration.ofMillis(200));
+  private Scheduler<String, String> server(
+      String id, SchedulerState shared, Duration lease, ResultHook<String, String> hook) {
+    Scheduler<String, String> server =
+        Scheduler.newBuilder()
+            .name("main")
+            .propertyType("OSFamily", PropertyType.EXACT)
+            .maxQueueTime(Duration.ofMinutes(10))
+            .callbackExecutor(callbacks)
+            .timer(timer)
+            .expiryCheckInterval(Duration.ofMillis(200))
+            .build(new SharedState<>(shared, id, TEXT, TEXT, hook, lease, Duration.ofMinutes(1)));
     servers.add(server);
     return server;
   }
 
   @AfterEach
   void close() {
-    servers.forEach(SharedScheduler::close);
+    servers.forEach(Scheduler::close);
     callbacks.shutdownNow();
     timer.shutdownNow();
   }
@@ -79,8 +81,8 @@ class SharedSchedulerTest {
 
   @Test
   void anActionSubmittedOnOneServerRunsOnAWorkerOfTheOtherAndItsResultComesBack() throws Exception {
-    SharedScheduler<String, String> a = server("a");
-    SharedScheduler<String, String> b = server("b");
+    Scheduler<String, String> a = server("a");
+    Scheduler<String, String> b = server("b");
     b.connect(
         new WorkerSpec("w1", Map.of("OSFamily", Set.of("linux")), 1),
         assignment -> assignment.complete("ran " + assignment.request().task()));
@@ -92,10 +94,10 @@ class SharedSchedulerTest {
 
   @Test
   void cancellingOnTheSubmittersServerTellsTheWorkerOnTheOther() throws Exception {
-    SharedScheduler<String, String> a = server("a");
-    SharedScheduler<String, String> b = server("b");
-    java.util.concurrent.CountDownLatch assigned = new java.util.concurrent.CountDownLatch(1);
-    java.util.concurrent.CountDownLatch cancelled = new java.util.concurrent.CountDownLatch(1);
+    Scheduler<String, String> a = server("a");
+    Scheduler<String, String> b = server("b");
+    CountDownLatch assigned = new CountDownLatch(1);
+    CountDownLatch cancelled = new CountDownLatch(1);
     b.connect(
         new WorkerSpec("w1", Map.of("OSFamily", Set.of("linux")), 1),
         new WorkerListener<>() {
@@ -123,8 +125,8 @@ class SharedSchedulerTest {
 
   @Test
   void anActionNoWorkerOfTheServiceCanRunFailsAtOnceWhicheverServerHoldsTheWorkers() {
-    SharedScheduler<String, String> a = server("a");
-    SharedScheduler<String, String> b = server("b");
+    Scheduler<String, String> a = server("a");
+    Scheduler<String, String> b = server("b");
     b.connect(new WorkerSpec("w1", Map.of("OSFamily", Set.of("linux")), 1), assignment -> {});
 
     Ticket<String> ticket =
@@ -145,9 +147,9 @@ class SharedSchedulerTest {
 
   @Test
   void theActionOfAWorkerThatNeverCameBackRunsOnAnotherOnceItsLeaseLapses() throws Exception {
-    SharedScheduler<String, String> a = server("a", Duration.ofMillis(500));
-    SharedScheduler<String, String> b = server("b", Duration.ofMillis(500));
-    java.util.concurrent.CountDownLatch taken = new java.util.concurrent.CountDownLatch(1);
+    Scheduler<String, String> a = server("a", state, Duration.ofMillis(500), ResultHook.none());
+    Scheduler<String, String> b = server("b", state, Duration.ofMillis(500), ResultHook.none());
+    CountDownLatch taken = new CountDownLatch(1);
     WorkerSession lost =
         b.connect(
             new WorkerSpec("lost", Map.of("OSFamily", Set.of("linux")), 1),
@@ -161,5 +163,146 @@ class SharedSchedulerTest {
         assignment -> assignment.complete("ran again on w2, attempt " + assignment.attempt()));
 
     assertThat(ticket.result().get(30, TimeUnit.SECONDS)).isEqualTo("ran again on w2, attempt 2");
+  }
+
+  @Test
+  void identicalActionsSubmittedThroughTwoServersRunOnceAndBothGetTheResult() throws Exception {
+    Scheduler<String, String> a = server("a");
+    Scheduler<String, String> b = server("b");
+    AtomicInteger runs = new AtomicInteger();
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch assigned = new CountDownLatch(1);
+    b.connect(
+        new WorkerSpec("w1", Map.of("OSFamily", Set.of("linux")), 4),
+        assignment -> {
+          runs.incrementAndGet();
+          assigned.countDown();
+          callbacks.execute(
+              () -> {
+                awaitQuietly(release);
+                assignment.complete("ran " + assignment.request().task());
+              });
+        });
+
+    Ticket<String> first = a.submit(ActionRequest.of("op-a", linux(), "cc").withMergeKey("d1"));
+    assertThat(assigned.await(30, TimeUnit.SECONDS)).isTrue();
+    Ticket<String> second = b.submit(ActionRequest.of("op-b", linux(), "cc").withMergeKey("d1"));
+    release.countDown();
+
+    assertThat(first.result().get(30, TimeUnit.SECONDS)).isEqualTo("ran cc");
+    assertThat(second.result().get(30, TimeUnit.SECONDS)).isEqualTo("ran cc");
+    assertThat(runs).hasValue(1);
+  }
+
+  @Test
+  void anotherServerFollowsAnOperationByItsNameUntilItsResult() throws Exception {
+    Scheduler<String, String> a = server("a");
+    Scheduler<String, String> b = server("b");
+    Ticket<String> submitted =
+        a.submit(ActionRequest.of("operations/1", linux(), "cc").withMergeKey("d1"));
+
+    Ticket<String> followed = b.follow("operations/1").orElseThrow();
+    assertThat(followed.stage()).isEqualTo(Ticket.Stage.QUEUED);
+    assertThat(followed.mergeKey()).isEqualTo("d1");
+    assertThat(b.follow("operations/unknown")).isEmpty();
+    a.connect(
+        new WorkerSpec("w1", Map.of("OSFamily", Set.of("linux")), 1),
+        assignment -> assignment.complete("ran"));
+
+    assertThat(followed.result().get(30, TimeUnit.SECONDS)).isEqualTo("ran");
+    assertThat(submitted.result().get(30, TimeUnit.SECONDS)).isEqualTo("ran");
+  }
+
+  @Test
+  void aServerThatClosesLeavesItsQueuedActionsToTheService() throws Exception {
+    Scheduler<String, String> a = server("a");
+    Scheduler<String, String> b = server("b");
+    Ticket<String> submitted =
+        a.submit(ActionRequest.of("operations/1", linux(), "cc").withMergeKey("d1"));
+
+    a.close();
+
+    assertThat(submitted.result())
+        .failsWithin(Duration.ofSeconds(5))
+        .withThrowableThat()
+        .withMessageContaining("wait for the operation on another server");
+    Ticket<String> followed = b.follow("operations/1").orElseThrow();
+    b.connect(
+        new WorkerSpec("w1", Map.of("OSFamily", Set.of("linux")), 1),
+        assignment -> assignment.complete("ran " + assignment.request().task()));
+    assertThat(followed.result().get(30, TimeUnit.SECONDS)).isEqualTo("ran cc");
+  }
+
+  @Test
+  void theResultHookRunsOnTheServerThatHeardTheWorker() throws Exception {
+    List<String> hookedOn = new CopyOnWriteArrayList<>();
+    Scheduler<String, String> a =
+        server(
+            "a",
+            state,
+            Duration.ofSeconds(20),
+            (task, enqueuedAt, result) -> {
+              hookedOn.add("a");
+              return result;
+            });
+    Scheduler<String, String> b =
+        server(
+            "b",
+            state,
+            Duration.ofSeconds(20),
+            (task, enqueuedAt, result) -> {
+              hookedOn.add("b");
+              return result + " (stored for " + task + ")";
+            });
+    b.connect(
+        new WorkerSpec("w1", Map.of("OSFamily", Set.of("linux")), 1),
+        assignment -> assignment.complete("ran"));
+
+    Ticket<String> ticket = a.submit(ActionRequest.of("action", linux(), "cc"));
+
+    assertThat(ticket.result().get(30, TimeUnit.SECONDS)).isEqualTo("ran (stored for cc)");
+    assertThat(hookedOn).containsExactly("b");
+  }
+
+  @Test
+  void anActionRunsAndCompletesEvenWhenEveryNotificationIsLost() throws Exception {
+    SchedulerState deaf = withoutNotifications(state);
+    Scheduler<String, String> a = server("a", deaf, Duration.ofSeconds(20), ResultHook.none());
+    Scheduler<String, String> b = server("b", deaf, Duration.ofSeconds(20), ResultHook.none());
+    b.connect(
+        new WorkerSpec("w1", Map.of("OSFamily", Set.of("linux")), 1),
+        assignment -> assignment.complete("ran"));
+
+    Ticket<String> ticket = a.submit(ActionRequest.of("action", linux(), "cc"));
+
+    // b hears nothing of the queued action and a nothing of its completion: the periodic pass of
+    // each finds them (NativeLink's operations stuck in QUEUED are the bug this guards).
+    assertThat(ticket.result().get(30, TimeUnit.SECONDS)).isEqualTo("ran");
+  }
+
+  /** The state with a subscription that never hears anything. */
+  private static SchedulerState withoutNotifications(SchedulerState state) {
+    return (SchedulerState)
+        Proxy.newProxyInstance(
+            SchedulerState.class.getClassLoader(),
+            new Class<?>[] {SchedulerState.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("subscribe")) {
+                return (AutoCloseable) () -> {};
+              }
+              try {
+                return method.invoke(state, args);
+              } catch (InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
+  }
+
+  private static void awaitQuietly(CountDownLatch latch) {
+    try {
+      latch.await(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }
