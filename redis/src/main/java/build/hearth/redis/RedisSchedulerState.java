@@ -11,6 +11,7 @@ import build.hearth.spi.scheduler.QueuedExecution;
 import build.hearth.spi.scheduler.Requeued;
 import build.hearth.spi.scheduler.SchedulerState;
 import build.hearth.spi.scheduler.WorkerRecord;
+import build.hearth.spi.storage.StoreHealth;
 import com.google.protobuf.ByteString;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.Limit;
@@ -439,6 +440,12 @@ final class RedisSchedulerState implements SchedulerState {
         logger.warn("a scheduler-state listener failed on '{}'", event, e);
       }
     }
+  }
+
+  /** {@return unavailable, naming Redis's address and the error, while Redis does not answer} */
+  @Override
+  public StoreHealth health() {
+    return redis.problem().map(StoreHealth::unavailable).orElse(StoreHealth.healthy());
   }
 
   @Override

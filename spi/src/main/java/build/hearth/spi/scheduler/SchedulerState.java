@@ -1,5 +1,6 @@
 package build.hearth.spi.scheduler;
 
+import build.hearth.spi.storage.StoreHealth;
 import com.google.protobuf.ByteString;
 import java.time.Duration;
 import java.time.Instant;
@@ -272,6 +273,15 @@ public interface SchedulerState extends AutoCloseable {
      * @param executionId the execution
      */
     default void completed(String executionId) {}
+  }
+
+  /**
+   * {@return whether the state can be used now, answered from what the state last saw (it must not
+   * wait for a remote service): {@code /readyz} asks it} Healthy by default, which suits a state in
+   * the server's own memory.
+   */
+  default StoreHealth health() {
+    return StoreHealth.healthy();
   }
 
   /** Releases the connections; the shared state itself stays. Idempotent. */
