@@ -81,7 +81,7 @@ final class HaProxy implements AutoCloseable {
     }
   }
 
-  private static Path binary() {
+  static Path binary() {
     for (String directory : List.of("/usr/sbin", "/usr/bin", "/usr/local/sbin")) {
       Path candidate = Path.of(directory, "haproxy");
       if (Files.isExecutable(candidate)) {
