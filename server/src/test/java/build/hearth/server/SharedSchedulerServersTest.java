@@ -29,6 +29,10 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -271,5 +275,97 @@ class SharedSchedulerServersTest {
 
     @Override
     public void close() {}
+  }
+
+  @Test
+  void whileTheStateIsDownExecuteIsUnavailableAndReadyzNamesItThenBothServeAgain()
+      throws Exception {
+    worker(b, "on-b");
+    assertThat(done(execute(channel(a), action("before"))).getStatus().getCode()).isZero();
+
+    redis.stop();
+
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () -> {
+              HttpResponse<String> ready = readyz(a);
+              assertThat(ready.statusCode()).as(ready.body()).isEqualTo(503);
+            });
+    // The stores are on the same Redis; whichever /readyz names first, the state is among them.
+    assertThat(ExecutionStatus.of(() -> done(execute(channel(a), Digest.of(new byte[] {1, 2, 3})))))
+        .satisfies(
+            status -> {
+              assertThat(status.getCode()).isEqualTo(io.grpc.Status.Code.UNAVAILABLE);
+              assertThat(status.getDescription()).contains("127.0.0.1:" + redis.port());
+            });
+
+    redis.start();
+
+    await().atMost(WAIT).untilAsserted(() -> assertThat(readyz(a).statusCode()).isEqualTo(200));
+    await().atMost(WAIT).untilAsserted(() -> assertThat(readyz(b).statusCode()).isEqualTo(200));
+    // A Redis without persistence comes back empty: upload again, as Bazel would.
+    ExecuteResponse after = done(execute(channel(a), action("after")));
+    assertThat(after.getResult().getStdoutRaw().toStringUtf8()).isEqualTo("ran after");
+    assertThat(runs.get("after")).hasValue(1);
+  }
+
+  @Test
+  void readyzNamesTheSchedulersStateWhenOnlyItsRedisIsDown() throws Exception {
+    String json =
+        """
+        {
+          "blobStores": {"cas": {"type": "memory"}},
+          "schedulers": {"main": {"state": {"type": "redis", "uri": "%s"}}},
+          "servers": [ {
+            "listen": "127.0.0.1:0",
+            "instances": {"": {"cas": "cas", "execution": {"scheduler": "main"}}}
+          } ]
+        }
+        """
+            .formatted(redis.uri());
+    try (HearthServer server = HearthServer.start(HearthConfig.parse(json, "the test"))) {
+      await().atMost(WAIT).until(() -> readyz(server).statusCode() == 200);
+
+      redis.stop();
+
+      await()
+          .atMost(WAIT)
+          .untilAsserted(
+              () -> {
+                HttpResponse<String> ready = readyz(server);
+                assertThat(ready.statusCode()).isEqualTo(503);
+                assertThat(ready.body())
+                    .startsWith("not ready: the shared state of scheduler 'main' is unavailable:")
+                    .contains("127.0.0.1:" + redis.port());
+              });
+      redis.start();
+      await().atMost(WAIT).until(() -> readyz(server).statusCode() == 200);
+    }
+  }
+
+  private static HttpResponse<String> readyz(HearthServer server) throws Exception {
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/readyz"))
+                .timeout(Duration.ofSeconds(10))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** The gRPC status a call fails with. */
+  private static final class ExecutionStatus {
+    interface Call {
+      void run() throws Exception;
+    }
+
+    static io.grpc.Status of(Call call) throws Exception {
+      try {
+        call.run();
+      } catch (io.grpc.StatusRuntimeException e) {
+        return e.getStatus();
+      }
+      throw new AssertionError("the call succeeded");
+    }
   }
 }
