@@ -99,6 +99,58 @@ class ScaleOutE2eTest {
     }
   }
 
+  @Test
+  void redisStoppedDuringABuildFailsItClearlyOrItSucceedsButNeverWithWrongOutputs()
+      throws Exception {
+    Path runs = dir.resolve("runs.log");
+    Files.createFile(runs);
+    int port = DeploymentExample.freePort();
+    try (RedisServer redis = RedisServer.start(dir.resolve("redis"));
+        ServeProcess server = ServeProcess.start(config("a", port, redis), dir.resolve("a.log"));
+        WorkerProcess worker = worker("worker-a", port);
+        Bazel bazel =
+            Bazel.open(
+                BazelWorkspace.fromTemplate("scaleout"), ScaleOutE2eTest.class, BUILD_TIMEOUT)) {
+      Bazel.Running build =
+          bazel.start(
+              "build",
+              "--remote_executor=grpc://127.0.0.1:" + port,
+              "--jobs=8",
+              "--action_env=HEARTH_RUNS=" + runs,
+              "//:summary");
+      await()
+          .atMost(BUILD_TIMEOUT)
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> Files.readAllLines(runs).size() >= 2 && build.isAlive());
+      redis.stop();
+      Thread.sleep(3_000);
+      redis.start();
+      BazelResult result = build.await();
+
+      if (result.exitCode() == 0) {
+        assertThat(Files.readString(bazel.bazelBin().resolve("summary.txt")))
+            .isEqualTo(expectedSummary());
+      } else {
+        assertThat(result.output())
+            .as("why the build failed")
+            .contains("UNAVAILABLE")
+            .contains("127.0.0.1:" + redis.port());
+        assertThat(bazel.bazelBin().resolve("summary.txt")).doesNotExist();
+      }
+      // Either way the server serves again, without a restart: the same build now succeeds.
+      BazelResult again =
+          bazel.run(
+              "build",
+              "--remote_executor=grpc://127.0.0.1:" + port,
+              "--jobs=8",
+              "--action_env=HEARTH_RUNS=" + runs,
+              "//:summary");
+      again.assertExitCode(0);
+      assertThat(Files.readString(bazel.bazelBin().resolve("summary.txt")))
+          .isEqualTo(expectedSummary());
+    }
+  }
+
   private Path config(String name, int port, RedisServer redis) throws IOException {
     String json =
         """
