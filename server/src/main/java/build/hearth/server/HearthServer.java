@@ -265,7 +265,8 @@ public final class HearthServer implements AutoCloseable {
                           ExecutionServices.resultHook(
                               instance -> actionCaches.getOrDefault(instance, Optional.empty())),
                           scheduler.workerLease(),
-                          SHARED_RESULT_RETENTION)));
+                          SHARED_RESULT_RETENTION,
+                          worker -> warm.idle(worker).keySet())));
           sharedSchedulers.add(scheduler.name());
         } else {
           built = resources.register(builder.build());

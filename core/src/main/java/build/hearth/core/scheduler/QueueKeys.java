@@ -11,11 +11,56 @@ import java.util.TreeSet;
  * The text of a {@link Requirements.Key} that names its queue in a shared scheduler state, and the
  * key read back from it, so that a server can tell which shared queues its workers meet. The text
  * is canonical (equal keys give equal texts: the maps are sorted) and readable in Redis's key
- * names: {@code OSFamily=linux;cpu_count>=4}, with {@code \}, {@code ;}, {@code =} and {@code >} in
- * names and values escaped by a backslash. The empty key is the empty text.
+ * names: {@code OSFamily=linux;cpu_count>=4}, with {@code \}, {@code ;}, {@code =}, {@code >} and
+ * {@code #} in names and values escaped by a backslash. The empty key is the empty text. Actions
+ * for a persistent worker get a queue of their own per {@code persistentWorkerKey}, written after
+ * an unescaped {@code #} ({@code OSFamily=linux#3f2a...}), so that a server can let the workers
+ * that hold warm processes of that key claim them first; the key does not restrict which workers
+ * may.
  */
 final class QueueKeys {
   private QueueKeys() {}
+
+  /**
+   * {@return the canonical text of {@code key} and the persistent-worker key {@code warmKey}}
+   *
+   * @param key the requirements
+   * @param warmKey the action's {@code persistentWorkerKey}, or empty
+   */
+  static String text(Requirements.Key key, String warmKey) {
+    String text = text(key);
+    return warmKey.isEmpty()
+        ? text
+        : escape(warmKey, new StringBuilder(text).append('#')).toString();
+  }
+
+  /**
+   * {@return the persistent-worker key of a queue's text, or empty}
+   *
+   * @param text a queue's text
+   */
+  static String warmKey(String text) {
+    int at = hash(text);
+    if (at < 0) {
+      return "";
+    }
+    StringBuilder key = new StringBuilder();
+    unescapeUntil(text, at + 1, key, "");
+    return key.toString();
+  }
+
+  /** The index of the first unescaped '#' in {@code text}, or -1. */
+  private static int hash(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '\\') {
+        i++;
+      } else if (c == '#') {
+        return i;
+      }
+    }
+    return -1;
+  }
 
   /** {@return the canonical text of {@code key}} */
   static String text(Requirements.Key key) {
@@ -45,6 +90,10 @@ final class QueueKeys {
    *     or a hand-made key): the caller skips that queue
    */
   static Requirements.Key parse(String text) {
+    int at = hash(text);
+    if (at >= 0) {
+      text = text.substring(0, at);
+    }
     SortedMap<String, Set<String>> exact = new TreeMap<>();
     SortedMap<String, BigDecimal> minimum = new TreeMap<>();
     int i = 0;
@@ -90,7 +139,7 @@ final class QueueKeys {
   private static StringBuilder escape(String s, StringBuilder text) {
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
-      if (c == '\\' || c == ';' || c == '=' || c == '>') {
+      if (c == '\\' || c == ';' || c == '=' || c == '>' || c == '#') {
         text.append('\\');
       }
       text.append(c);

@@ -291,6 +291,7 @@ public final class SchedulerBuilder {
         ticks,
         expiryCheckInterval,
         listener,
+        workerScorer,
         () -> owned.forEach(SchedulerBuilder::closeQuietly));
   }
 

@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -36,6 +37,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,6 +81,7 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
   private final StateCodec<T> tasks;
   private final StateCodec<R> results;
   private final ResultHook<T, R> onResult;
+  private final Function<String, Set<String>> warmKeys;
   private final Duration maxQueueTime;
   private final int maxRetries;
   private final int maxQueued;
@@ -88,6 +91,9 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
   private final Clock clock;
   private final Executor callbacks;
   private final SchedulerListener listener;
+  // Told of this server's workers' connections and assignments, as DefaultScheduler tells it, so
+  // that a WarmWorkers scorer counts their idle processes; its scores are not used here.
+  private final WorkerScorer scorer;
   private final Runnable onClose;
   private final ScheduledFuture<?> tickTask;
 
@@ -102,12 +108,28 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
   private final AtomicLong requeued = new AtomicLong();
   private final AtomicLong overdue = new AtomicLong();
   private final AutoCloseable subscription;
-  private volatile LiveWorkers liveWorkers = new LiveWorkers(List.of(), Instant.MIN);
+  private volatile LiveWorkers liveWorkers = new LiveWorkers(List.of(), Map.of(), Instant.MIN);
   private volatile String lastProblem = "";
   private volatile boolean closed;
 
-  /** The workers of the whole service, as read at {@code readAt}. */
-  private record LiveWorkers(List<WorkerOffer> offers, Instant readAt) {}
+  /**
+   * The workers of the whole service, as read at {@code readAt}: what each offers, and which
+   * workers hold idle processes of each persistent-worker key (draining ones left out).
+   */
+  private record LiveWorkers(
+      List<WorkerOffer> offers, Map<String, Set<String>> warmWorkers, Instant readAt) {
+    static LiveWorkers of(List<WorkerOffer> offers, List<WorkerRecord> records, Instant readAt) {
+      Map<String, Set<String>> warm = new HashMap<>();
+      for (WorkerRecord record : records) {
+        if (!record.draining()) {
+          for (String key : record.warmKeys()) {
+            warm.computeIfAbsent(key, k -> new HashSet<>()).add(record.workerId());
+          }
+        }
+      }
+      return new LiveWorkers(offers, warm, readAt);
+    }
+  }
 
   /** A result the state could not take yet. */
   private record Completion(String executionId, ByteString response) {}
@@ -125,12 +147,14 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
       ScheduledExecutorService timer,
       Duration tick,
       SchedulerListener listener,
+      WorkerScorer scorer,
       Runnable onClose) {
     this.state = shared.state();
     this.serverId = shared.serverId();
     this.tasks = shared.tasks();
     this.results = shared.results();
     this.onResult = shared.onResult();
+    this.warmKeys = shared.warmKeys();
     this.lease = shared.lease();
     this.retention = shared.retention();
     this.name = name;
@@ -142,6 +166,7 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
     this.clock = clock;
     this.callbacks = callbacks;
     this.listener = listener;
+    this.scorer = new GuardedScorer(scorer);
     this.onClose = onClose;
     this.subscription =
         state.subscribe(
@@ -191,7 +216,8 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
               live.size(),
               Requirements.whyUnsatisfiable(requirements.key(), live)));
     }
-    String queueKey = QueueKeys.text(requirements.key());
+    String warmKey = WarmWorkers.keyOf(request.platform());
+    String queueKey = QueueKeys.text(requirements.key(), warmKey == null ? "" : warmKey);
     Instant now = clock.instant();
     Enqueued enqueued =
         state.enqueue(
@@ -341,7 +367,7 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
         new Local(WorkerOffer.of(spec, types), workerListener, new Mailbox(spec.name(), callbacks));
     state.register(record(worker), clock.instant(), lease);
     workers.add(worker);
-    liveWorkers = new LiveWorkers(liveWorkers.offers(), Instant.MIN);
+    liveWorkers = new LiveWorkers(liveWorkers.offers(), liveWorkers.warmWorkers(), Instant.MIN);
     fill(worker);
     return worker;
   }
@@ -349,32 +375,84 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
   private WorkerRecord record(Local worker) {
     Map<String, List<String>> properties = new HashMap<>();
     worker.offer.spec().properties().forEach((k, v) -> properties.put(k, List.copyOf(v)));
+    Set<String> warm = warmKeysOf(worker);
+    worker.publishedWarmKeys = warm;
     return new WorkerRecord(
-        worker.name(),
-        serverId,
-        properties,
-        worker.offer.spec().slots(),
-        Set.of(),
-        worker.draining);
+        worker.name(), serverId, properties, worker.offer.spec().slots(), warm, worker.draining);
+  }
+
+  private Set<String> warmKeysOf(Local worker) {
+    try {
+      return Set.copyOf(warmKeys.apply(worker.name()));
+    } catch (RuntimeException e) {
+      logger.warn("the warm keys of worker '{}' could not be read", worker.name(), e);
+      return Set.of();
+    }
   }
 
   private void fillAll() {
+    fillAll(false);
+  }
+
+  private void fillAll(boolean deferredToo) {
     for (Local worker : workers) {
-      fill(worker);
+      fill(worker, deferredToo);
     }
   }
 
-  /** Claims work for {@code worker} while it has free slots and the queues it meets hold some. */
   private void fill(Local worker) {
-    List<String> keys = new ArrayList<>();
+    fill(worker, false);
+  }
+
+  /**
+   * Claims work for {@code worker} while it has free slots and the queues it meets hold some: first
+   * from the queues of persistent-worker keys it holds warm processes of, then from the queues
+   * without a key or whose key no other worker of the service holds warm. The queues of keys warm
+   * on another worker are left to that worker, and claimed here only by the periodic pass ({@code
+   * deferredToo}), so that a busy warm worker delays them by a pass at most; DefaultScheduler's
+   * rule, "the warm worker if it is free", the service over.
+   */
+  private void fill(Local worker, boolean deferredToo) {
+    Set<String> warmHere = warmKeysOf(worker);
+    Map<String, Set<String>> warmWorkers = liveWorkers.warmWorkers();
+    List<String> warm = new ArrayList<>();
+    List<String> neutral = new ArrayList<>();
+    List<String> deferred = new ArrayList<>();
     for (String key : knownQueues) {
-      Requirements.Key parsed = parsedKeys.computeIfAbsent(key, QueueKeys::parse);
-      if (worker.offer.satisfies(parsed)) {
-        keys.add(key);
+      Requirements.Key parsed;
+      try {
+        parsed = parsedKeys.computeIfAbsent(key, QueueKeys::parse);
+      } catch (IllegalArgumentException e) {
+        continue; // another version's queue, which this server cannot judge
+      }
+      if (!worker.offer.satisfies(parsed)) {
+        continue;
+      }
+      String warmKey = QueueKeys.warmKey(key);
+      if (warmKey.isEmpty()) {
+        neutral.add(key);
+      } else if (warmHere.contains(warmKey)) {
+        warm.add(key);
+      } else if (warmWorkers.getOrDefault(warmKey, Set.of()).stream()
+          .anyMatch(other -> !other.equals(worker.name()))) {
+        deferred.add(key);
+      } else {
+        neutral.add(key);
       }
     }
+    if (!claimFrom(worker, warm) && !claimFrom(worker, neutral) && deferredToo) {
+      claimFrom(worker, deferred);
+    }
+  }
+
+  /**
+   * Claims from {@code keys} for {@code worker} while it has free slots and they hold work.
+   * {@return false when these queues ran dry with a slot still free, so the caller may try others;
+   * true when the worker is full, or the state failed}
+   */
+  private boolean claimFrom(Local worker, List<String> keys) {
     if (keys.isEmpty()) {
-      return;
+      return false;
     }
     while (worker.reserve()) {
       Optional<Claimed> claimed;
@@ -384,11 +462,11 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
       } catch (RuntimeException e) {
         worker.release();
         problem("claiming work for worker '" + worker.name() + "'", e);
-        return;
+        return true;
       }
       if (claimed.isEmpty()) {
         worker.release();
-        return;
+        return false;
       }
       QueuedExecution entry = claimed.get().execution();
       Running running;
@@ -411,10 +489,12 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
         continue;
       }
       worker.active.put(entry.executionId(), running);
+      scorer.assigned(running.request, worker.offer.spec());
       tellStarted(entry, worker, now);
       worker.mailbox.post(() -> worker.listener.assign(running));
       worker.mailbox.schedule();
     }
+    return true;
   }
 
   private void tellStarted(QueuedExecution entry, Local worker, Instant now) {
@@ -506,7 +586,8 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
       pendingCompletions.poll();
     }
     for (Local worker : workers) {
-      if (!state.renew(worker.name(), serverId, now, lease)) {
+      if (!warmKeysOf(worker).equals(worker.publishedWarmKeys)
+          || !state.renew(worker.name(), serverId, now, lease)) {
         state.register(record(worker), now, lease);
       }
     }
@@ -534,8 +615,9 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
     }
     knownQueues.retainAll(state.queues().keySet());
     knownQueues.addAll(state.queues().keySet());
-    liveWorkers = new LiveWorkers(offers(state.workers(now)), now);
-    fillAll();
+    List<WorkerRecord> records = state.workers(now);
+    liveWorkers = LiveWorkers.of(offers(records), records, now);
+    fillAll(true);
   }
 
   private void requeue(Claim claim, String why, Instant now, boolean overdueClaim) {
@@ -593,7 +675,8 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
     LiveWorkers known = liveWorkers;
     Instant now = clock.instant();
     if (known.readAt().plus(WORKERS_FRESH).isBefore(now)) {
-      known = new LiveWorkers(offers(state.workers(now)), now);
+      List<WorkerRecord> records = state.workers(now);
+      known = LiveWorkers.of(offers(records), records, now);
       liveWorkers = known;
     }
     return known;
@@ -829,6 +912,8 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
     private int reserved; // guarded by this
     volatile boolean connected = true;
     volatile boolean draining;
+    // The warm keys of its last registration in the state.
+    volatile Set<String> publishedWarmKeys = Set.of();
 
     Local(WorkerOffer offer, WorkerListener<T, R> listener, Mailbox mailbox) {
       this.offer = offer;
@@ -894,6 +979,7 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
       }
       connected = false;
       workers.remove(this);
+      scorer.disconnected(offer.spec());
       for (Running running : active.values()) {
         // Its claim stays for the lease, so the worker may deliver it through another server.
         running.answered.set(true);
@@ -920,10 +1006,18 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
       this.worker = worker;
       this.entry = entry;
       this.task = task;
+      String warmKey = QueueKeys.warmKey(entry.queueKey());
       this.request =
           new ActionRequest<>(
               entry.executionId(),
-              Platform.getDefaultInstance(),
+              warmKey.isEmpty()
+                  ? Platform.getDefaultInstance()
+                  : Platform.newBuilder()
+                      .addProperties(
+                          Platform.Property.newBuilder()
+                              .setName(PersistentWorkerProperties.KEY)
+                              .setValue(warmKey))
+                      .build(),
               entry.priority(),
               task,
               entry.timeout(),

@@ -66,4 +66,17 @@ class QueueKeysTest {
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> QueueKeys.parse("a=b\\")).isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void aPersistentWorkerKeyFollowsAHashAndDoesNotChangeTheRequirements() {
+    Requirements.Key key = key("OSFamily", "li#nux");
+
+    String text = QueueKeys.text(key, "k#1;=");
+
+    assertThat(text).isEqualTo("OSFamily=li\\#nux#k\\#1\\;\\=");
+    assertThat(QueueKeys.warmKey(text)).isEqualTo("k#1;=");
+    assertThat(QueueKeys.parse(text)).isEqualTo(key);
+    assertThat(QueueKeys.text(key, "")).isEqualTo(QueueKeys.text(key));
+    assertThat(QueueKeys.warmKey(QueueKeys.text(key))).isEmpty();
+  }
 }

@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -53,6 +54,16 @@ class SharedSchedulerTest {
 
   private Scheduler<String, String> server(
       String id, SchedulerState shared, Duration lease, ResultHook<String, String> hook) {
+    return server(id, shared, lease, hook, Duration.ofMillis(200), worker -> Set.of());
+  }
+
+  private Scheduler<String, String> server(
+      String id,
+      SchedulerState shared,
+      Duration lease,
+      ResultHook<String, String> hook,
+      Duration tick,
+      Function<String, Set<String>> warmKeys) {
     Scheduler<String, String> server =
         Scheduler.newBuilder()
             .name("main")
@@ -60,10 +71,30 @@ class SharedSchedulerTest {
             .maxQueueTime(Duration.ofMinutes(10))
             .callbackExecutor(callbacks)
             .timer(timer)
-            .expiryCheckInterval(Duration.ofMillis(200))
-            .build(new SharedState<>(shared, id, TEXT, TEXT, hook, lease, Duration.ofMinutes(1)));
+            .expiryCheckInterval(tick)
+            .build(
+                new SharedState<>(
+                    shared, id, TEXT, TEXT, hook, lease, Duration.ofMinutes(1), warmKeys));
     servers.add(server);
     return server;
+  }
+
+  private static Platform persistent(String key) {
+    return linux().toBuilder()
+        .addProperties(
+            Platform.Property.newBuilder().setName(PersistentWorkerProperties.KEY).setValue(key))
+        .build();
+  }
+
+  /** A server whose workers named warm* hold idle processes of {@code javac-key}. */
+  private Scheduler<String, String> warmServer(String id, Duration tick) {
+    return server(
+        id,
+        state,
+        Duration.ofSeconds(20),
+        ResultHook.none(),
+        tick,
+        worker -> worker.startsWith("warm") ? Set.of("javac-key") : Set.of());
   }
 
   @AfterEach
@@ -304,5 +335,56 @@ class SharedSchedulerTest {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  @Test
+  void aPersistentWorkerActionGoesToTheWarmWorkerOfAnotherServerWhenItIsFree() throws Exception {
+    // No periodic pass during the test: only a warm worker may take the actions at once.
+    Scheduler<String, String> a = warmServer("a", Duration.ofHours(1));
+    Scheduler<String, String> b = warmServer("b", Duration.ofHours(1));
+    a.connect(
+        new WorkerSpec("warm", Map.of("OSFamily", Set.of("linux")), 1),
+        assignment -> assignment.complete("warm"));
+    b.connect(
+        new WorkerSpec("cold", Map.of("OSFamily", Set.of("linux")), 1),
+        assignment -> assignment.complete("cold"));
+
+    for (int i = 0; i < 5; i++) {
+      Ticket<String> ticket =
+          b.submit(ActionRequest.of("javac-" + i, persistent("javac-key"), "javac"));
+      assertThat(ticket.result().get(30, TimeUnit.SECONDS)).as("action %d", i).isEqualTo("warm");
+    }
+    // Without a warm worker anywhere, the key restricts nothing.
+    Ticket<String> other = b.submit(ActionRequest.of("scalac", persistent("scalac-key"), "x"));
+    assertThat(other.result().get(30, TimeUnit.SECONDS)).isEqualTo("cold");
+  }
+
+  @Test
+  void aPersistentWorkerActionRunsColdWhenTheWarmWorkerStaysBusy() throws Exception {
+    Scheduler<String, String> a = warmServer("a", Duration.ofMillis(200));
+    Scheduler<String, String> b = warmServer("b", Duration.ofMillis(200));
+    CountDownLatch busy = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    a.connect(
+        new WorkerSpec("warm", Map.of("OSFamily", Set.of("linux")), 1),
+        assignment -> {
+          busy.countDown();
+          callbacks.execute(
+              () -> {
+                awaitQuietly(release);
+                assignment.complete("warm");
+              });
+        });
+    b.connect(
+        new WorkerSpec("cold", Map.of("OSFamily", Set.of("linux")), 1),
+        assignment -> assignment.complete("cold"));
+    Ticket<String> first = a.submit(ActionRequest.of("javac-1", persistent("javac-key"), "j"));
+    assertThat(busy.await(30, TimeUnit.SECONDS)).isTrue();
+
+    Ticket<String> second = a.submit(ActionRequest.of("javac-2", persistent("javac-key"), "j"));
+
+    assertThat(second.result().get(30, TimeUnit.SECONDS)).isEqualTo("cold");
+    release.countDown();
+    assertThat(first.result().get(30, TimeUnit.SECONDS)).isEqualTo("warm");
   }
 }
