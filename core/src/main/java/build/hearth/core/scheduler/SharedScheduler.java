@@ -219,18 +219,30 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
     String warmKey = WarmWorkers.keyOf(request.platform());
     String queueKey = QueueKeys.text(requirements.key(), warmKey == null ? "" : warmKey);
     Instant now = clock.instant();
-    Enqueued enqueued =
-        state.enqueue(
-            QueuedExecution.of(
-                UUID.randomUUID().toString(),
-                queueKey,
-                request.mergeKey(),
-                request.priority(),
-                request.timeout(),
-                tasks.encode(request.task()),
-                now),
-            maxQueued);
+    // Held before it is queued: a worker may run it and its completion be announced before
+    // enqueue returns here, and an announcement for an execution nobody holds is not kept.
+    Waiting ticket =
+        new Waiting(UUID.randomUUID().toString(), request.name(), request.mergeKey(), true);
+    hold(ticket);
+    Enqueued enqueued;
+    try {
+      enqueued =
+          state.enqueue(
+              QueuedExecution.of(
+                  ticket.executionId,
+                  queueKey,
+                  request.mergeKey(),
+                  request.priority(),
+                  request.timeout(),
+                  tasks.encode(request.task()),
+                  now),
+              maxQueued);
+    } catch (RuntimeException e) {
+      release(ticket);
+      throw e;
+    }
     if (enqueued.outcome() == Enqueued.Outcome.FULL) {
+      release(ticket);
       throw HearthException.limitReached(
           "scheduler_queue",
           Duration.ofSeconds(1),
@@ -241,9 +253,12 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
           enqueued.queued());
     }
     boolean joined = enqueued.outcome() == Enqueued.Outcome.JOINED;
-    Waiting ticket =
-        new Waiting(enqueued.executionId(), request.name(), request.mergeKey(), !joined);
-    hold(ticket);
+    if (joined) {
+      release(ticket);
+      ticket = new Waiting(enqueued.executionId(), request.name(), request.mergeKey(), false);
+      hold(ticket);
+    }
+    ticket.enqueued = true;
     state.putOperation(request.name(), enqueued.executionId(), operationTtl(request.timeout()));
     if (joined) {
       // The execution may have completed between the merge and our hold: ask once.
@@ -275,6 +290,7 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
       return Optional.empty();
     }
     Waiting ticket = new Waiting(executionId.get(), operationName, record.get().actionKey(), true);
+    ticket.enqueued = true;
     hold(ticket);
     apply(ticket.executionId, record.get());
     return Optional.of(ticket);
@@ -320,15 +336,20 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
     Optional<ExecutionRecord> record = state.execution(executionId);
     if (record.isPresent()) {
       apply(executionId, record.get());
-    } else {
-      finishAll(
-          executionId,
-          null,
-          new HearthException(
-              StatusCode.UNAVAILABLE,
-              "the shared scheduler state no longer knows execution "
-                  + executionId
-                  + " (it expired, or the state lost it); execute the action again"));
+      return;
+    }
+    HearthException gone =
+        new HearthException(
+            StatusCode.UNAVAILABLE,
+            "the shared scheduler state no longer knows execution "
+                + executionId
+                + " (it expired, or the state lost it); execute the action again");
+    for (Waiting ticket : waiting.getOrDefault(executionId, Set.of())) {
+      // A ticket being submitted is held before its execution is queued: not gone yet.
+      if (ticket.enqueued) {
+        release(ticket);
+        ticket.finish(null, gone);
+      }
     }
   }
 
@@ -613,8 +634,9 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
     for (String executionId : List.copyOf(waiting.keySet())) {
       refresh(executionId);
     }
-    knownQueues.retainAll(state.queues().keySet());
-    knownQueues.addAll(state.queues().keySet());
+    Set<String> queues = state.queues().keySet();
+    knownQueues.retainAll(queues);
+    knownQueues.addAll(queues);
     List<WorkerRecord> records = state.workers(now);
     liveWorkers = LiveWorkers.of(offers(records), records, now);
     fillAll(true);
@@ -807,6 +829,8 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
     // Whether cancelling cancels the execution: true for the submitter and whoever follows its
     // operation; false for a request that joined another's execution, which only lets go of it.
     final boolean owns;
+    // Whether its execution is in the state yet (a submission holds its ticket just before).
+    volatile boolean enqueued;
     final CompletableFuture<R> result = new CompletableFuture<>();
     final List<Consumer<Stage>> listeners = new CopyOnWriteArrayList<>();
     private Stage stage = Stage.QUEUED; // guarded by this

@@ -342,9 +342,22 @@ class SharedSchedulerTest {
     // No periodic pass during the test: only a warm worker may take the actions at once.
     Scheduler<String, String> a = warmServer("a", Duration.ofHours(1));
     Scheduler<String, String> b = warmServer("b", Duration.ofHours(1));
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch blocked = new CountDownLatch(1);
     a.connect(
         new WorkerSpec("warm", Map.of("OSFamily", Set.of("linux")), 1),
-        assignment -> assignment.complete("warm"));
+        assignment -> {
+          if (assignment.request().task().equals("block")) {
+            blocked.countDown();
+            callbacks.execute(
+                () -> {
+                  awaitQuietly(release);
+                  assignment.complete("warm");
+                });
+          } else {
+            assignment.complete("warm");
+          }
+        });
     b.connect(
         new WorkerSpec("cold", Map.of("OSFamily", Set.of("linux")), 1),
         assignment -> assignment.complete("cold"));
@@ -354,9 +367,15 @@ class SharedSchedulerTest {
           b.submit(ActionRequest.of("javac-" + i, persistent("javac-key"), "javac"));
       assertThat(ticket.result().get(30, TimeUnit.SECONDS)).as("action %d", i).isEqualTo("warm");
     }
-    // Without a warm worker anywhere, the key restricts nothing.
+    // A key warm nowhere restricts nothing: with the warm worker busy, the cold one takes it at
+    // once (there is no periodic pass to take deferred actions).
+    Ticket<String> blocking =
+        b.submit(ActionRequest.of("javac-long", persistent("javac-key"), "block"));
+    assertThat(blocked.await(30, TimeUnit.SECONDS)).isTrue();
     Ticket<String> other = b.submit(ActionRequest.of("scalac", persistent("scalac-key"), "x"));
     assertThat(other.result().get(30, TimeUnit.SECONDS)).isEqualTo("cold");
+    release.countDown();
+    assertThat(blocking.result().get(30, TimeUnit.SECONDS)).isEqualTo("warm");
   }
 
   @Test
