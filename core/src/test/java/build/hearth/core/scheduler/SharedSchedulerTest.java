@@ -394,11 +394,13 @@ class SharedSchedulerTest {
                 assignment.complete("warm");
               });
         });
+    // The cold worker connects once the warm one is busy: its periodic pass could take a deferred
+    // action, and the first one must be the warm worker's.
+    Ticket<String> first = a.submit(ActionRequest.of("javac-1", persistent("javac-key"), "j"));
+    assertThat(busy.await(30, TimeUnit.SECONDS)).isTrue();
     b.connect(
         new WorkerSpec("cold", Map.of("OSFamily", Set.of("linux")), 1),
         assignment -> assignment.complete("cold"));
-    Ticket<String> first = a.submit(ActionRequest.of("javac-1", persistent("javac-key"), "j"));
-    assertThat(busy.await(30, TimeUnit.SECONDS)).isTrue();
 
     Ticket<String> second = a.submit(ActionRequest.of("javac-2", persistent("javac-key"), "j"));
 
