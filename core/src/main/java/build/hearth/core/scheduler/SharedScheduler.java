@@ -362,8 +362,10 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
     Instant now = clock.instant();
     state.register(record(worker), now, lease);
     List<Assignment<T, R>> adopted = new ArrayList<>();
-    if (!running.isEmpty()) {
-      Adopted answer = state.adopt(worker.name(), serverId, running);
+    // Also with nothing running: claims a worker holds from an earlier connection and does not
+    // name are queued again now, not left to a lease this connection keeps renewing.
+    Adopted answer = state.adopt(worker.name(), serverId, running);
+    if (!running.isEmpty() || !answer.notRunning().isEmpty()) {
       for (Claimed claimed : answer.adopted()) {
         QueuedExecution entry = claimed.execution();
         Running run;
