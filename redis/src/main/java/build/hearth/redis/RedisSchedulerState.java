@@ -399,7 +399,15 @@ final class RedisSchedulerState implements SchedulerState {
     List<Object> adopted = (List<Object>) reply.get(0);
     @SuppressWarnings("unchecked")
     List<Object> others = (List<Object>) reply.get(1);
-    return new Adopted(claims(adopted), claims(others));
+    List<Claimed> claimed = new ArrayList<>();
+    for (Object item : adopted) {
+      @SuppressWarnings("unchecked")
+      List<Object> fields = (List<Object>) item;
+      String id = text(fields.get(0));
+      Map<String, byte[]> hash = hash(fields.subList(1, fields.size()));
+      claimed.add(new Claimed(entry(id, hash), claim(id, hash)));
+    }
+    return new Adopted(claimed, claims(others));
   }
 
   // ---- notifications ----

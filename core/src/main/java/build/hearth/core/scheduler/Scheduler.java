@@ -1,8 +1,10 @@
 package build.hearth.core.scheduler;
 
 import build.hearth.spi.worker.WorkerSpec;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Matches submitted actions with connected workers.
@@ -97,6 +99,32 @@ public interface Scheduler<T, R> extends AutoCloseable {
    *     closed
    */
   WorkerSession connect(WorkerSpec worker, WorkerListener<T, R> listener);
+
+  /**
+   * Connects a worker that re-attaches after its server went away, still running {@code running}
+   * (the {@linkplain ActionRequest#name() names} of assignments it was given on another server). A
+   * scheduler that {@linkplain #reattachGrace() keeps a lost worker's actions} takes over those
+   * that are still this worker's: they are {@linkplain Reattached#adopted() returned}, count
+   * against its slots, and their answers count as if they had been assigned here. The others are
+   * not adopted (another worker's, or queued again since). By default, nothing is adopted: the
+   * worker connects as with {@link #connect(WorkerSpec, WorkerListener)}.
+   *
+   * @param running what the worker says it still runs; its caller bounds it to the worker's slots
+   * @throws build.hearth.api.HearthException as {@link #connect(WorkerSpec, WorkerListener)}
+   */
+  default Reattached<T, R> reattach(
+      WorkerSpec worker, Set<String> running, WorkerListener<T, R> listener) {
+    return new Reattached<>(connect(worker, listener), List.of());
+  }
+
+  /**
+   * {@return how long the scheduler keeps the actions of a worker whose connection ended, for it to
+   * re-attach through any server of the service and deliver them; empty when it queues them again
+   * at once} A scheduler whose state several servers share keeps them for the worker's lease.
+   */
+  default Optional<Duration> reattachGrace() {
+    return Optional.empty();
+  }
 
   /**
    * Fails, with UNAVAILABLE, every action that has been queued for at least the maximum queue time;

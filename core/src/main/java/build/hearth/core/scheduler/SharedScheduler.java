@@ -3,6 +3,7 @@ package build.hearth.core.scheduler;
 import build.bazel.remote.execution.v2.Platform;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
+import build.hearth.spi.scheduler.Adopted;
 import build.hearth.spi.scheduler.Claim;
 import build.hearth.spi.scheduler.Claimed;
 import build.hearth.spi.scheduler.Enqueued;
@@ -381,16 +382,70 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
 
   @Override
   public WorkerSession connect(WorkerSpec spec, WorkerListener<T, R> workerListener) {
+    return reattach(spec, Set.of(), workerListener).session();
+  }
+
+  /** A lost worker's claims stay in the state for its lease: see {@link Local#disconnect()}. */
+  @Override
+  public Optional<Duration> reattachGrace() {
+    return Optional.of(lease);
+  }
+
+  /**
+   * Registers the worker, then, before any new claim fills its slots, adopts what it still runs:
+   * the state moves to this server the claims of this worker among {@code running} (it checks the
+   * worker's name, so another worker's executions are never taken), and the worker's other claims
+   * are queued again, counting an attempt. Adopted claims become local assignments that take a slot
+   * each and are answered like the claims this server made.
+   */
+  @Override
+  public Reattached<T, R> reattach(
+      WorkerSpec spec, Set<String> running, WorkerListener<T, R> workerListener) {
     if (closed) {
       throw new HearthException(StatusCode.UNAVAILABLE, "the scheduler '" + name + "' is closed");
     }
     Local worker =
         new Local(WorkerOffer.of(spec, types), workerListener, new Mailbox(spec.name(), callbacks));
-    state.register(record(worker), clock.instant(), lease);
+    Instant now = clock.instant();
+    state.register(record(worker), now, lease);
+    List<Assignment<T, R>> adopted = new ArrayList<>();
+    // Also with nothing running: claims a worker holds from an earlier connection and does not
+    // name are queued again now, not left to a lease this connection keeps renewing.
+    Adopted answer = state.adopt(worker.name(), serverId, running);
+    if (!running.isEmpty() || !answer.notRunning().isEmpty()) {
+      for (Claimed claimed : answer.adopted()) {
+        QueuedExecution entry = claimed.execution();
+        Running run;
+        try {
+          run = new Running(worker, entry, tasks.decode(entry.task()));
+        } catch (RuntimeException e) {
+          logger.error("execution {} holds a task this server cannot read", entry.executionId(), e);
+          requeue(claimed.claim(), "its task cannot be read here", now, false);
+          continue;
+        }
+        if (!worker.reserve()) {
+          requeue(claimed.claim(), "its worker re-attached with no slot free for it", now, false);
+          continue;
+        }
+        worker.active.put(entry.executionId(), run);
+        adopted.add(run);
+      }
+      for (Claim claim : answer.notRunning()) {
+        requeue(claim, "its worker re-attached no longer running it", now, false);
+      }
+      logger.info(
+          "scheduler '{}': worker '{}' re-attached still running {} action(s); {} adopted, {}"
+              + " queued again",
+          name,
+          worker.name(),
+          running.size(),
+          adopted.size(),
+          answer.notRunning().size());
+    }
     workers.add(worker);
     liveWorkers = new LiveWorkers(liveWorkers.offers(), liveWorkers.warmWorkers(), Instant.MIN);
     fill(worker);
-    return worker;
+    return new Reattached<>(worker, adopted);
   }
 
   private WorkerRecord record(Local worker) {
