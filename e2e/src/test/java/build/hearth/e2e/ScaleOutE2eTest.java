@@ -25,11 +25,12 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Issue 16's deployment, end to end with Bazel 4.2.3: one Redis (stores and scheduler state), two
  * {@code hearth serve} processes behind Debian's haproxy, one {@code hearth worker} attached to
- * each. The server that holds Bazel's connection is killed with SIGKILL while steps of the build
- * run on both workers: the build completes with the right outputs, and every action started exactly
- * once (each step records its start in a file, and the surviving server queued nothing again). Then
- * {@code bazel clean} and the same build through the other server directly: every action is a
- * remote cache hit.
+ * each (and given the other server too). The server that holds Bazel's connection is killed with
+ * SIGKILL while steps of the build run on both workers: the build completes with the right outputs,
+ * and every action started exactly once (each step records its start in a file, the dead server's
+ * worker re-attached to the other and delivered what it ran, and the surviving server queued
+ * nothing again). Then {@code bazel clean} and the same build through the other server directly:
+ * every action is a remote cache hit.
  */
 class ScaleOutE2eTest {
   private static final int STEPS = 24;
@@ -48,8 +49,9 @@ class ScaleOutE2eTest {
         ServeProcess a = ServeProcess.start(config("a", portA, redis), dir.resolve("a.log"));
         ServeProcess b = ServeProcess.start(config("b", portB, redis), dir.resolve("b.log"));
         HaProxy proxy = HaProxy.start(dir.resolve("haproxy"), List.of(portA, portB));
-        WorkerProcess workerA = worker("worker-a", portA);
-        WorkerProcess workerB = worker("worker-b", portB);
+        // Each worker is given both servers, its own first, as docs/scale-out.md says.
+        WorkerProcess workerA = worker("worker-a", portA, portB);
+        WorkerProcess workerB = worker("worker-b", portB, portA);
         Bazel bazel =
             Bazel.open(
                 BazelWorkspace.fromTemplate("scaleout"), ScaleOutE2eTest.class, BUILD_TIMEOUT)) {
@@ -75,10 +77,13 @@ class ScaleOutE2eTest {
       assertThat(Files.readString(bazel.bazelBin().resolve("summary.txt")))
           .isEqualTo(expectedSummary());
       assertThat(starts(runs)).as("how often each step started (%s)", runs).isEqualTo(once());
-      assertThat(metric(portB, "hearth_scheduler_requeued_actions"))
+      assertThat(metric(portB, "hearth_scheduler_requeued_actions_total"))
           .as("actions the surviving server queued again")
           .isZero();
-      assertThat(b.log()).doesNotContain("queued again");
+      assertThat(b.log())
+          .as("the surviving server's log")
+          .contains("worker 'worker-a' re-attached")
+          .doesNotContainPattern("execution \\S+ queued again");
 
       bazel.clean();
       BazelResult second =
@@ -175,11 +180,15 @@ class ScaleOutE2eTest {
     return file;
   }
 
-  private WorkerProcess worker(String name, int port) {
+  private WorkerProcess worker(String name, int port, int... others) {
+    StringBuilder endpoints = new StringBuilder("http://127.0.0.1:" + port);
+    for (int other : others) {
+      endpoints.append(",http://127.0.0.1:").append(other);
+    }
     // No sandbox, so that the steps may record their starts in a file of the test.
     return WorkerProcess.start(
         WorkerSetup.linux(name, 4, dir.resolve("workers")),
-        "http://127.0.0.1:" + port,
+        endpoints.toString(),
         ScaleOutE2eTest.class,
         "\"sandbox\": \"off\"");
   }
