@@ -64,6 +64,13 @@ public final class ExecuteLoadDriver implements Callable<Integer> {
   /** The values of a worker's {@code sandbox} setting that {@code --sandbox} accepts. */
   static final List<String> SANDBOX_SETTINGS = List.of("off", "optional", "required");
 
+  /**
+   * The deployments {@code --state} compares: one server with its scheduler in memory and
+   * filesystem stores (the default deployment), one server with its stores and scheduler state on
+   * one Redis, and two servers on one Redis with a worker each, the calls alternating between them.
+   */
+  static final List<String> STATE_SETTINGS = List.of("memory", "redis", "redis-2");
+
   /** How the Execute requests keep every call an execution of its own. */
   enum CacheMode {
     /**
@@ -123,6 +130,17 @@ public final class ExecuteLoadDriver implements Callable<Integer> {
               + " first the baseline; for example off,required. Default: one server whose worker"
               + " leaves the setting to the server's default.")
   List<String> sandbox = List.of();
+
+  @Option(
+      names = "--state",
+      split = ",",
+      paramLabel = "DEPLOYMENT",
+      description =
+          "Deployments to compare, the first the baseline: memory (one server, scheduler in"
+              + " memory, filesystem stores), redis (one server, stores and scheduler state on a"
+              + " redis-server the driver starts), redis-2 (two servers on one Redis, a worker of"
+              + " --slots/2 slots each, calls alternating). Not with --sandbox.")
+  List<String> state = List.of();
 
   @Option(
       names = "--tmp",
@@ -199,27 +217,39 @@ public final class ExecuteLoadDriver implements Callable<Integer> {
     }
     TrivialActions trivial = TrivialActions.create(total, cacheMode == CacheMode.doNotCache);
 
-    List<String> settings = sandbox.isEmpty() ? List.of("") : sandbox;
+    boolean byState = !state.isEmpty();
+    List<String> settings = byState ? state : sandbox.isEmpty() ? List.of("") : sandbox;
     SandboxComparison comparison = new SandboxComparison();
+    StateComparison states = new StateComparison();
     try (ScratchDirectory dir = ScratchDirectory.create(tmp, "hearth-bench-exec-");
         Targets targets = new Targets()) {
       for (String setting : settings) {
         Path root =
             setting.isEmpty()
                 ? dir.path()
-                : Files.createDirectory(dir.path().resolve("sandbox-" + setting));
-        HearthServer server = targets.add(HearthServer.start(config(root, setting)));
-        GrpcCasTarget target = targets.add(new GrpcCasTarget("127.0.0.1", server.port(), 0));
-        target.putSmall(trivial.blobs());
+                : Files.createDirectory(
+                    dir.path().resolve((byState ? "state-" : "sandbox-") + setting));
+        List<HearthConfig> configs =
+            byState ? stateConfigs(root, setting, targets) : List.of(config(root, setting));
+        List<ExecuteClient> clients = new ArrayList<>();
+        for (HearthConfig config : configs) {
+          HearthServer server = targets.add(HearthServer.start(config));
+          GrpcCasTarget target = targets.add(new GrpcCasTarget("127.0.0.1", server.port(), 0));
+          if (clients.isEmpty()) {
+            // Servers of one deployment share their CAS: one upload serves them all.
+            target.putSmall(trivial.blobs());
+          }
+          clients.add(
+              new ExecuteClient(
+                  target.channel(), cacheMode == CacheMode.skipLookup, Clock.systemUTC()));
+        }
         progress.printf(
             Locale.ROOT,
             "uploaded %,d actions (%,d blobs)%s%n",
             trivial.size(),
             trivial.blobs().size(),
-            setting.isEmpty() ? "" : " to the server with sandbox " + setting);
-        targets.clients.add(
-            new ExecuteClient(
-                target.channel(), cacheMode == CacheMode.skipLookup, Clock.systemUTC()));
+            setting.isEmpty() ? "" : " for " + setting);
+        targets.clients.add(clients);
       }
       DirectSpawn direct = new DirectSpawn(Files.createDirectory(dir.path().resolve("direct")));
       int next = 0;
@@ -228,15 +258,27 @@ public final class ExecuteLoadDriver implements Callable<Integer> {
         int count = actions.get(i);
         LoadRun spawned = measure("direct spawn", level, next, count, direct::run, false);
         for (int s = 0; s < settings.size(); s++) {
-          ExecuteClient client = targets.clients.get(s);
+          List<ExecuteClient> clients = targets.clients.get(s);
           String label =
-              settings.get(s).isEmpty() ? "Hearth Execute" : "sandbox " + settings.get(s);
+              settings.get(s).isEmpty()
+                  ? "Hearth Execute"
+                  : (byState ? "state " : "sandbox ") + settings.get(s);
           LoadRun executed =
-              measure(label, level, next, count, n -> client.execute(trivial.action(n)), true);
+              measure(
+                  label,
+                  level,
+                  next,
+                  count,
+                  n -> clients.get(n % clients.size()).execute(trivial.action(n)),
+                  true);
           if (s == 0) {
             report.add(new ExecuteReport.Pair(spawned, executed));
           }
-          comparison.add(settings.get(s), executed);
+          if (byState) {
+            states.add(settings.get(s), executed);
+          } else {
+            comparison.add(settings.get(s), executed);
+          }
         }
         next += warmup + count;
       }
@@ -251,7 +293,9 @@ public final class ExecuteLoadDriver implements Callable<Integer> {
             + (cores == 1 ? " core, 1 s" : " cores, " + cores + " s")
             + " divided by it bounds the actions per second.");
     out.print(report.render());
-    if (settings.size() > 1) {
+    if (byState) {
+      out.print(states.render());
+    } else if (settings.size() > 1) {
       out.print(comparison.render());
     }
     out.flush();
@@ -282,6 +326,16 @@ public final class ExecuteLoadDriver implements Callable<Integer> {
     require(
         sandbox.stream().distinct().count() == sandbox.size(),
         "--sandbox names a setting twice: " + sandbox);
+    require(state.isEmpty() || sandbox.isEmpty(), "--state and --sandbox cannot be combined");
+    for (String setting : state) {
+      require(
+          STATE_SETTINGS.contains(setting),
+          "--state values must be among " + STATE_SETTINGS + ", got '" + setting + "'");
+    }
+    require(state.stream().distinct().count() == state.size(), "--state names a deployment twice");
+    require(
+        !state.contains("redis-2") || slots >= 2,
+        "--state redis-2 splits --slots between two workers; give at least 2");
   }
 
   private void require(boolean condition, String message) {
@@ -339,12 +393,60 @@ public final class ExecuteLoadDriver implements Callable<Integer> {
   }
 
   /**
+   * The servers of one {@code --state} deployment, their workers without a sandbox: {@code memory}
+   * is {@link #config(Path, String)}; {@code redis} and {@code redis-2} start a {@code
+   * redis-server} (closed with the targets) that holds the CAS, the action cache and the scheduler
+   * state of their one or two servers.
+   */
+  private List<HearthConfig> stateConfigs(Path dir, String setting, Targets targets) {
+    // No sandbox anywhere: its namespaces cost tens of milliseconds per action here, which would
+    // hide what the scheduler state costs.
+    if (setting.equals("memory")) {
+      return List.of(config(dir, "off"));
+    }
+    RedisProcesses redis = targets.add(RedisProcesses.single(dir));
+    String uri = CasLoadDriver.jsonString(redis.uris().get(0));
+    int servers = setting.equals("redis-2") ? 2 : 1;
+    List<HearthConfig> configs = new ArrayList<>();
+    for (int i = 0; i < servers; i++) {
+      String worker = servers == 1 ? WORKER : WORKER + "-" + (char) ('a' + i);
+      Path own = dir.resolve("server-" + i);
+      String json =
+          "{\"blobStores\": {\"cas\": {\"type\": \"redis\", \"uri\": "
+              + uri
+              + ", \"maxSize\": \"1GiB\"}},"
+              + " \"actionCacheStores\": {\"ac\": {\"type\": \"redis\", \"uri\": "
+              + uri
+              + ", \"keyPrefix\": \"ac:\", \"maxSize\": \"256MiB\"}},"
+              + " \"schedulers\": {\"main\": {\"state\": {\"type\": \"redis\", \"uri\": "
+              + uri
+              + "}}},"
+              + " \"servers\": [{\"listen\": \"127.0.0.1:0\", \"instances\": {\"\": {\"cas\":"
+              + " \"cas\", \"actionCache\": \"ac\", \"execution\": {\"scheduler\": \"main\"}}}}],"
+              + " \"workers\": [{\"name\": \""
+              + worker
+              + "\", \"scheduler\": \"main\", \"instance\": \"\", \"sandbox\": \"off\","
+              + " \"slots\": "
+              + (slots / servers)
+              + ", \"workDirectory\": "
+              + CasLoadDriver.jsonString(own.resolve("work").toString())
+              + ", \"cache\": {\"path\": "
+              + CasLoadDriver.jsonString(own.resolve("worker-cache").toString())
+              + ", \"maxSize\": \"1GiB\"}}]}";
+      configs.add(
+          HearthConfig.parse(json, "the Execute load driver's " + setting + " configuration"));
+    }
+    return configs;
+  }
+
+  /**
    * The servers and CAS connections of a run, closed in reverse order of opening, and one Execute
    * client per server in the order of the settings.
    */
   private static final class Targets implements AutoCloseable {
     private final ArrayDeque<AutoCloseable> opened = new ArrayDeque<>();
-    final List<ExecuteClient> clients = new ArrayList<>();
+    // One list per setting: the clients of its servers, which the calls alternate between.
+    final List<List<ExecuteClient>> clients = new ArrayList<>();
 
     <T extends AutoCloseable> T add(T resource) {
       opened.push(resource);
@@ -456,9 +558,10 @@ public final class ExecuteLoadDriver implements Callable<Integer> {
                 + sample.operation()
                 + "; the actions were meant to be distinct");
       }
-      if (!WORKER.equals(sample.metadata().getWorker())) {
+      String worker = sample.metadata().getWorker();
+      if (!worker.equals(WORKER) && !worker.startsWith(WORKER + "-")) {
         throw new IllegalStateException(
-            sample.operation() + " ran on worker '" + sample.metadata().getWorker() + "'");
+            sample.operation() + " ran on worker '" + worker + "', not one of the driver's");
       }
     }
   }

@@ -44,10 +44,20 @@ final class WorkerProcess implements AutoCloseable {
    * or has not registered within a minute, quoting its log.
    */
   static WorkerProcess start(WorkerSetup setup, int schedulerPort, Class<?> testClass) {
+    return start(setup, "http://127.0.0.1:" + schedulerPort, testClass);
+  }
+
+  /**
+   * Starts a worker described by {@code setup} that connects to {@code endpoint} (what {@code
+   * --scheduler-endpoint} takes), with {@code extraMembers} added to its configuration, and waits
+   * until it has registered.
+   */
+  static WorkerProcess start(
+      WorkerSetup setup, String endpoint, Class<?> testClass, String... extraMembers) {
     try {
       Files.createDirectories(setup.directory());
       Path config = setup.directory().resolve("worker.json");
-      Files.writeString(config, setup.json(), StandardCharsets.UTF_8);
+      Files.writeString(config, setup.json(extraMembers), StandardCharsets.UTF_8);
       Path logDirectory =
           Files.createDirectories(
               E2eDirectories.target().resolve("worker-logs").resolve(testClass.getSimpleName()));
@@ -61,7 +71,7 @@ final class WorkerProcess implements AutoCloseable {
               "build.hearth.server.Main",
               "worker",
               "--scheduler-endpoint",
-              "http://127.0.0.1:" + schedulerPort,
+              endpoint,
               "--config",
               config.toString());
       Process process = Processes.logging(command, log).start();
@@ -78,7 +88,7 @@ final class WorkerProcess implements AutoCloseable {
    * may run the tests from a jar whose manifest lists the real class path; it then offers the list
    * itself in a system property.
    */
-  private static String testClassPath() {
+  static String testClassPath() {
     String surefire = System.getProperty("surefire.test.class.path");
     return surefire != null && !surefire.isBlank()
         ? surefire

@@ -11,6 +11,7 @@ import build.hearth.spi.scheduler.QueuedExecution;
 import build.hearth.spi.scheduler.Requeued;
 import build.hearth.spi.scheduler.SchedulerState;
 import build.hearth.spi.scheduler.WorkerRecord;
+import build.hearth.spi.storage.StoreHealth;
 import com.google.protobuf.ByteString;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.Limit;
@@ -398,7 +399,15 @@ final class RedisSchedulerState implements SchedulerState {
     List<Object> adopted = (List<Object>) reply.get(0);
     @SuppressWarnings("unchecked")
     List<Object> others = (List<Object>) reply.get(1);
-    return new Adopted(claims(adopted), claims(others));
+    List<Claimed> claimed = new ArrayList<>();
+    for (Object item : adopted) {
+      @SuppressWarnings("unchecked")
+      List<Object> fields = (List<Object>) item;
+      String id = text(fields.get(0));
+      Map<String, byte[]> hash = hash(fields.subList(1, fields.size()));
+      claimed.add(new Claimed(entry(id, hash), claim(id, hash)));
+    }
+    return new Adopted(claimed, claims(others));
   }
 
   // ---- notifications ----
@@ -439,6 +448,12 @@ final class RedisSchedulerState implements SchedulerState {
         logger.warn("a scheduler-state listener failed on '{}'", event, e);
       }
     }
+  }
+
+  /** {@return unavailable, naming Redis's address and the error, while Redis does not answer} */
+  @Override
+  public StoreHealth health() {
+    return redis.problem().map(StoreHealth::unavailable).orElse(StoreHealth.healthy());
   }
 
   @Override

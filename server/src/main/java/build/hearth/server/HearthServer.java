@@ -12,17 +12,24 @@ import build.hearth.core.config.HearthConfig;
 import build.hearth.core.config.InstanceConfig;
 import build.hearth.core.config.SchedulerConfig;
 import build.hearth.core.config.ServerConfig;
+import build.hearth.core.config.StoreConfig;
 import build.hearth.core.config.WorkerConfig;
 import build.hearth.core.execution.ExecutionServices;
+import build.hearth.core.execution.ExecutionStateCodecs;
 import build.hearth.core.internal.Threads;
 import build.hearth.core.ops.AdminRoutes;
 import build.hearth.core.ops.Metrics;
 import build.hearth.core.ops.WorkerReports;
 import build.hearth.core.remote.SchedulerWorkerHub;
 import build.hearth.core.scheduler.Scheduler;
+import build.hearth.core.scheduler.SchedulerBuilder;
+import build.hearth.core.scheduler.SharedState;
 import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.core.security.ConfiguredAccessControl;
 import build.hearth.core.worker.WorkerRuntime;
+import build.hearth.spi.scheduler.SchedulerState;
+import build.hearth.spi.scheduler.SchedulerStateProviderRegistry;
+import build.hearth.spi.storage.StoreContext;
 import build.hearth.spi.storage.StoreProviderRegistry;
 import build.hearth.spi.transport.HttpRoutes;
 import build.hearth.spi.transport.InstanceServices;
@@ -44,10 +51,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -108,10 +119,23 @@ public final class HearthServer implements AutoCloseable {
         config, StoreProviderRegistry.discover(loader), TransportProviderRegistry.discover(loader));
   }
 
+  /** Starts {@code config} with the given providers, and the scheduler states visible here. */
+  static HearthServer start(
+      HearthConfig config,
+      StoreProviderRegistry storeProviders,
+      TransportProviderRegistry transportProviders) {
+    return start(
+        config,
+        storeProviders,
+        SchedulerStateProviderRegistry.discover(HearthServer.class.getClassLoader()),
+        transportProviders);
+  }
+
   /** Starts {@code config} with the given providers. */
   static HearthServer start(
       HearthConfig config,
       StoreProviderRegistry storeProviders,
+      SchedulerStateProviderRegistry stateProviders,
       TransportProviderRegistry transportProviders) {
     // Before anything opens: an unknown transport is a mistake in the file.
     List<TransportProvider> providers = new ArrayList<>();
@@ -121,7 +145,7 @@ public final class HearthServer implements AutoCloseable {
           transportProviders.provider(
               server.transport(), "servers[" + i + "].transport", server.transportLine()));
     }
-    Startup startup = new Startup(config, storeProviders);
+    Startup startup = new Startup(config, storeProviders, stateProviders);
     try {
       startup.openStores();
       startup.startSchedulers();
@@ -143,7 +167,11 @@ public final class HearthServer implements AutoCloseable {
   private static final class Startup {
     final HearthConfig config;
     final StoreProviderRegistry storeProviders;
+    final SchedulerStateProviderRegistry stateProviders;
     final Closer resources = new Closer();
+    // This process's name in shared scheduler states: unique per start, so that a restarted
+    // server is a new one to the others.
+    final String serverId = serverId();
     // The server's one clock: stores and the workers' reports are dated by it.
     final Clock clock = Clock.systemUTC();
     // What the workers last reported; served on every port.
@@ -152,6 +180,10 @@ public final class HearthServer implements AutoCloseable {
     // Each scheduler's record of the workers' idle persistent-worker processes, which its workers
     // report to and which it routes persistent-worker actions by.
     final Map<String, WarmWorkers> warmWorkers = new HashMap<>();
+    // The schedulers whose state is shared with other servers; they record results themselves.
+    final Set<String> sharedSchedulers = new HashSet<>();
+    // Each instance's action cache, where a shared scheduler records the results it hears of.
+    final Map<String, Optional<ActionCache>> actionCaches = new ConcurrentHashMap<>();
     // The CAS each instance name is served with, which in-process workers of that instance use.
     final Map<String, ContentAddressableStorage> casByInstance = new HashMap<>();
     final Map<String, WorkerRuntime> workers = new LinkedHashMap<>();
@@ -170,9 +202,13 @@ public final class HearthServer implements AutoCloseable {
     // worker's slot nor a transport thread.
     Executor completions;
 
-    Startup(HearthConfig config, StoreProviderRegistry storeProviders) {
+    Startup(
+        HearthConfig config,
+        StoreProviderRegistry storeProviders,
+        SchedulerStateProviderRegistry stateProviders) {
       this.config = config;
       this.storeProviders = storeProviders;
+      this.stateProviders = stateProviders;
       this.recentActions =
           RecentActions.create(
               config.web().recentActions(), config.web().recentActionsMaxBytes(), clock);
@@ -196,20 +232,49 @@ public final class HearthServer implements AutoCloseable {
 
     /** Starts every scheduler, and the admin routes that show them beside the stores. */
     void startSchedulers() {
+      AdminRoutes.Builder adminBuilder = AdminRoutes.newBuilder().workerReports(reports);
       for (SchedulerConfig scheduler : config.schedulers().values()) {
         WarmWorkers warm = new WarmWorkers();
-        Scheduler<ExecutionTask, ActionOutcome> built =
-            resources.register(
-                scheduler
-                    .applyTo(Scheduler.newBuilder())
-                    .workerScorer(warm)
-                    .listener(metrics.schedulerListener(scheduler.name()))
-                    .build());
+        SchedulerBuilder builder =
+            scheduler
+                .applyTo(Scheduler.newBuilder())
+                .workerScorer(warm)
+                .listener(metrics.schedulerListener(scheduler.name()));
+        Scheduler<ExecutionTask, ActionOutcome> built;
+        if (scheduler.state().isPresent()) {
+          SchedulerState state = openState(scheduler.name(), scheduler.state().get());
+          adminBuilder.readinessCheck(
+              () ->
+                  state
+                      .health()
+                      .problem()
+                      .map(
+                          problem ->
+                              "the shared state of scheduler '"
+                                  + scheduler.name()
+                                  + "' is unavailable: "
+                                  + problem));
+          built =
+              resources.register(
+                  builder.build(
+                      new SharedState<>(
+                          state,
+                          serverId,
+                          ExecutionStateCodecs.tasks(),
+                          ExecutionStateCodecs.outcomes(),
+                          ExecutionServices.resultHook(
+                              instance -> actionCaches.getOrDefault(instance, Optional.empty())),
+                          scheduler.workerLease(),
+                          SHARED_RESULT_RETENTION,
+                          worker -> warm.idle(worker).keySet())));
+          sharedSchedulers.add(scheduler.name());
+        } else {
+          built = resources.register(builder.build());
+        }
         metrics.registerScheduler(scheduler.name(), built);
         schedulers.put(scheduler.name(), built);
         warmWorkers.put(scheduler.name(), warm);
       }
-      AdminRoutes.Builder adminBuilder = AdminRoutes.newBuilder().workerReports(reports);
       schedulers.forEach(adminBuilder::scheduler);
       config.blobStores().keySet().forEach(n -> adminBuilder.casStore(n, stores.blobStore(n)));
       config
@@ -220,6 +285,15 @@ public final class HearthServer implements AutoCloseable {
       ExecutorService pool = Executors.newFixedThreadPool(2, Threads.daemon("hearth-completion-"));
       resources.register(pool::shutdown);
       completions = pool;
+    }
+
+    private SchedulerState openState(String scheduler, StoreConfig state) {
+      return resources.register(
+          stateProviders.create(
+              state.type(),
+              state.typePath(),
+              state.typeLine(),
+              StoreContext.newBuilder(scheduler, state.settings()).clock(clock).build()));
     }
 
     /** What each configured server serves: its instances' services and the server-wide ones. */
@@ -332,6 +406,7 @@ public final class HearthServer implements AutoCloseable {
               instance.name(),
               Storage.cas(stores.blobStore(instance.casStore()), instance.maxDirectoryBytes()));
       casByInstance.putIfAbsent(instance.name(), cas);
+      // Read by shared schedulers' result hooks from now on: put before the service exists.
       Optional<ActionCache> actionCache =
           instance
               .actionCacheStore()
@@ -344,6 +419,7 @@ public final class HearthServer implements AutoCloseable {
                               cas,
                               instance.maxDirectoryBytes(),
                               instance.maxTreeBytes())));
+      actionCaches.putIfAbsent(instance.name(), actionCache);
       Optional<ExecutionService> execution =
           instance
               .execution()
@@ -354,6 +430,7 @@ public final class HearthServer implements AutoCloseable {
                           .cas(cas)
                           .actionCache(actionCache)
                           .scheduler(schedulers.get(e.scheduler()))
+                          .resultsRecordedByScheduler(sharedSchedulers.contains(e.scheduler()))
                           .completionExecutor(completions)
                           .listener(listener(instance.name()))
                           .actionPages(
@@ -495,5 +572,27 @@ public final class HearthServer implements AutoCloseable {
     } finally {
       log.info("Hearth stopped");
     }
+  }
+
+  /**
+   * How long a shared scheduler keeps completed results readable in its state: the execution
+   * services' retention of completed operations, so that WaitExecution on another server finds a
+   * result as long as it would on this one.
+   */
+  private static final Duration SHARED_RESULT_RETENTION = Duration.ofMinutes(10);
+
+  /** A name for this process among the servers sharing a scheduler state: host, pid and a nonce. */
+  private static String serverId() {
+    String host;
+    try {
+      host = InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      host = "localhost";
+    }
+    return host
+        + ":"
+        + ProcessHandle.current().pid()
+        + ":"
+        + UUID.randomUUID().toString().substring(0, 8);
   }
 }

@@ -36,7 +36,10 @@ final class WorkerCommand implements Callable<Integer> {
       paramLabel = "URL",
       description =
           "The server whose worker API to join, such as http://localhost:50052, or"
-              + " grpcs://scheduler.example:8980 over TLS.")
+              + " grpcs://scheduler.example:8980 over TLS. Several servers of one service (a"
+              + " shared scheduler state) go comma-separated: the worker tries the next when its"
+              + " stream ends or a connection fails, and re-attaches with the actions it still"
+              + " runs.")
   String endpoint;
 
   @Mixin ClientCredentialOptions credentials;
@@ -75,7 +78,7 @@ final class WorkerCommand implements Callable<Integer> {
     credentials.token(worker.credentials(), System.getenv()).ifPresent(builder::bearerToken);
     WorkerAgent agent =
         builder
-            .endpoint(endpoint)
+            .endpoints(java.util.Arrays.stream(endpoint.split(",")).map(String::strip).toList())
             .name(worker.name())
             .slots(worker.slots())
             .maxInboundMessageBytes(worker.maxMessageBytes())

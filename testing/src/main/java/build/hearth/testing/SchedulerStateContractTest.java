@@ -614,6 +614,7 @@ public abstract class SchedulerStateContractTest {
     Adopted adopted = s2.adopt("w1", "s2", List.of(running.executionId(), "gone"));
 
     assertThat(adopted.adopted())
+        .extracting(Claimed::claim)
         .containsExactly(
             new Claim(
                 running.executionId(),
@@ -629,6 +630,52 @@ public abstract class SchedulerStateContractTest {
     assertThat(state().renew("w1", "s1", clock.instant(), LEASE)).isFalse();
     assertThat(s2.renew("w1", "s2", clock.instant(), LEASE)).isTrue();
     assertThat(s2.adopt("nobody", "s2", List.of())).isEqualTo(new Adopted(List.of(), List.of()));
+  }
+
+  @Test
+  void anAdoptedClaimComesWithItsQueueEntrySoTheAdoptingServerCanAcceptTheAnswer() {
+    state().register(worker("w1", "s1"), clock.instant(), LEASE);
+    QueuedExecution e = entry("a", "digest-1", 3, Duration.ofMinutes(1));
+    state().enqueue(e, MAX_QUEUED);
+    Claimed claimed = claim(List.of("a"), "w1").orElseThrow();
+
+    SchedulerState s2 = another();
+    s2.register(worker("w1", "s2"), clock.instant(), LEASE);
+    Adopted adopted = s2.adopt("w1", "s2", List.of(e.executionId()));
+
+    assertThat(adopted.adopted()).hasSize(1);
+    QueuedExecution entry = adopted.adopted().get(0).execution();
+    assertThat(entry.executionId()).isEqualTo(e.executionId());
+    assertThat(entry.task()).isEqualTo(e.task());
+    assertThat(entry.enqueuedAt()).isEqualTo(claimed.execution().enqueuedAt());
+    assertThat(entry.priority()).isEqualTo(3);
+    assertThat(entry.actionKey()).isEqualTo("digest-1");
+    assertThat(entry.timeout()).isEqualTo(Duration.ofMinutes(1));
+    assertThat(entry.attempt()).isEqualTo(1);
+    assertThat(adopted.adopted().get(0).claim().serverId()).isEqualTo("s2");
+    // Adopted, it is the worker's again: its renewed lease keeps it from lapsed().
+    clock.advance(LEASE.dividedBy(2));
+    s2.renew("w1", "s2", clock.instant(), LEASE);
+    clock.advance(LEASE.dividedBy(2).plusSeconds(1));
+    assertThat(s2.lapsed(clock.instant(), 10)).isEmpty();
+  }
+
+  @Test
+  void aWorkerCannotAdoptAnotherWorkersClaims() {
+    state().register(worker("w1", "s1"), clock.instant(), LEASE);
+    QueuedExecution e = entry("a", "", 0, Duration.ZERO);
+    state().enqueue(e, MAX_QUEUED);
+    claim(List.of("a"), "w1").orElseThrow();
+
+    SchedulerState s2 = another();
+    s2.register(worker("intruder", "s2"), clock.instant(), LEASE);
+    Adopted adopted = s2.adopt("intruder", "s2", List.of(e.executionId()));
+
+    assertThat(adopted.adopted()).isEmpty();
+    assertThat(adopted.notRunning()).isEmpty();
+    Claim claim = state().claimOf(e.executionId()).orElseThrow();
+    assertThat(claim.workerId()).isEqualTo("w1");
+    assertThat(claim.serverId()).isEqualTo("s1");
   }
 
   // ---- helpers ----

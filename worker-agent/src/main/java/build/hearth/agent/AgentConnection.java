@@ -6,7 +6,6 @@ import build.hearth.api.Digest;
 import build.hearth.api.HearthException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.execution.ActionRunner;
-import build.hearth.core.execution.Cancellation;
 import build.hearth.core.internal.ProtoTime;
 import build.hearth.grpc.common.Rpc;
 import build.hearth.grpc.common.SerialObserver;
@@ -15,6 +14,7 @@ import build.hearth.proto.workerapi.AssignAction;
 import build.hearth.proto.workerapi.Drain;
 import build.hearth.proto.workerapi.KeepAlive;
 import build.hearth.proto.workerapi.Register;
+import build.hearth.proto.workerapi.Registered;
 import build.hearth.proto.workerapi.SchedulerMessage;
 import build.hearth.proto.workerapi.WarmKey;
 import build.hearth.proto.workerapi.WarmProcesses;
@@ -28,8 +28,12 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -47,9 +51,13 @@ import org.slf4j.LoggerFactory;
  * One Connect stream of a {@link WorkerAgent}: registers, runs the assignments that arrive on the
  * agent's slot threads, answers each exactly once on this same stream, and exchanges keep-alives.
  *
- * <p>When the stream ends, for whatever reason, the actions still running for it are cancelled and
- * their answers dropped: the scheduler has already queued them again, and an answer on a new stream
- * would name an assignment it does not know. The agent then opens a new connection.
+ * <p>When the stream ends, the actions still running for it are cancelled and their answers dropped
+ * (the scheduler has already queued them again, and an answer on a new stream would name an
+ * assignment it does not know), unless the server said at registration that it keeps a lost
+ * worker's actions (a shared scheduler's {@code reattach_grace}): then they run on, held by the
+ * agent, and the next stream names them in its Register, through whichever server of the service it
+ * reaches; it answers those the server adopted and cancels the others. The agent then opens a new
+ * connection.
  *
  * <p>gRPC delivers the scheduler's messages one at a time; slot threads and the timer send through
  * a {@link SerialObserver}; {@link #ended} makes the end happen once.
@@ -73,9 +81,15 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
 
     /** The stream ended; {@code status} says why. Not called after {@link #shutdown()}. */
     void ended(AgentConnection connection, Status status);
-  }
 
-  private record Running(Cancellation cancellation) {}
+    /**
+     * Takes back actions no stream answers for: those of a stream that ended while its server keeps
+     * a lost worker's actions, and those offered to a server that did not register this worker. The
+     * owner cancels each once its {@link HeldAction#orphanedUntilMillis()} passes, or offers it to
+     * its next stream.
+     */
+    void keep(Collection<HeldAction> actions);
+  }
 
   /**
    * A message of which only the latest state matters: at most one waits in the stream's queue, and
@@ -116,7 +130,13 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
   private final Executor slots;
   private final ScheduledExecutorService timer;
   private final Clock clock;
-  private final Map<String, Running> running = new ConcurrentHashMap<>();
+  private final Map<String, HeldAction> running = new ConcurrentHashMap<>();
+  // Actions of an earlier stream, named in Register.running, until Registered says which the
+  // server adopted.
+  private final Map<String, HeldAction> offered;
+  // How long the server keeps this worker's actions when the stream ends (Registered's
+  // reattach_grace); 0 when it queues them again at once, as servers of their own do.
+  private volatile long reattachGraceMillis;
   private final AtomicBoolean ended = new AtomicBoolean();
   private final Latest warmReport = new Latest(this::warmProcessesMessage);
   private final Latest statusReport = new Latest(this::statusMessage);
@@ -152,9 +172,16 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
       ActionRunner runner,
       Executor slots,
       ScheduledExecutorService timer,
-      Clock clock) {
+      Clock clock,
+      Collection<HeldAction> held) {
     this.owner = owner;
-    this.register = register;
+    this.offered = new ConcurrentHashMap<>();
+    Register.Builder withHeld = register.toBuilder();
+    for (HeldAction action : held) {
+      offered.put(action.id, action);
+      withHeld.addRunning(action.id);
+    }
+    this.register = withHeld.build();
     this.warmProcesses = warmProcesses;
     this.status = status;
     this.statusInterval = statusInterval;
@@ -292,12 +319,12 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
       return;
     }
     switch (message.getKindCase()) {
-      case REGISTERED -> registered(message.getRegistered().getKeepAliveInterval());
+      case REGISTERED -> registered(message.getRegistered());
       case ASSIGN -> assign(message.getAssign());
       case CANCEL -> {
-        Running target = running.get(message.getCancel().getAssignmentId());
+        HeldAction target = running.get(message.getCancel().getAssignmentId());
         if (target != null) {
-          target.cancellation().cancel();
+          target.cancellation.cancel();
         }
       }
       case DRAIN_ACCEPTED -> {
@@ -395,10 +422,15 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
     }
   }
 
-  private void registered(com.google.protobuf.Duration proto) {
+  private void registered(Registered answer) {
     if (registered) {
       return;
     }
+    com.google.protobuf.Duration proto = answer.getKeepAliveInterval();
+    if (answer.hasReattachGrace()) {
+      reattachGraceMillis = Math.max(0, ProtoTime.toDuration(answer.getReattachGrace()).toMillis());
+    }
+    adoptOffered(Set.copyOf(answer.getAdoptedList()));
     long intervalMillis = proto.getSeconds() * 1000 + proto.getNanos() / 1_000_000;
     if (intervalMillis <= 0) {
       intervalMillis = 5000; // a scheduler that names no interval gets the default one
@@ -421,6 +453,40 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
     owner.registered(this);
   }
 
+  /**
+   * Takes over the actions of an earlier stream that the server adopted, sending the answers of
+   * those that ended meanwhile, and cancels the others: the service queued them again.
+   */
+  private void adoptOffered(Set<String> adopted) {
+    int cancelled = 0;
+    int count = offered.size();
+    for (String id : List.copyOf(offered.keySet())) {
+      // Removed one at a time, so that each is either adopted here or handed back by end().
+      HeldAction action = offered.remove(id);
+      if (action == null) {
+        continue;
+      }
+      if (adopted.contains(action.id)) {
+        running.put(action.id, action);
+        ActionFinished kept = action.adopt(this);
+        if (kept != null) {
+          send(action, kept);
+        }
+      } else {
+        action.cancellation.cancel();
+        cancelled++;
+      }
+    }
+    if (count > 0) {
+      log.info(
+          "Re-attached with {} action(s) still running: {} adopted by the server, {} cancelled"
+              + " (queued again by the service)",
+          count,
+          count - cancelled,
+          cancelled);
+    }
+  }
+
   private void tick(long intervalMillis) {
     long silent = clock.millis() - lastHeardMillis;
     if (silent >= MISSED_KEEP_ALIVES * intervalMillis) {
@@ -439,7 +505,7 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
 
   private void assign(AssignAction assign) {
     String id = assign.getAssignmentId();
-    Running run = new Running(new Cancellation());
+    HeldAction run = new HeldAction(id, this);
     if (running.putIfAbsent(id, run) != null) {
       log.warn("The scheduler assigned '{}' twice; ignoring the second", id);
       return;
@@ -456,35 +522,62 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
     }
   }
 
-  private void run(AssignAction assign, Running run) {
+  private void run(AssignAction assign, HeldAction run) {
     String id = assign.getAssignmentId();
+    ActionFinished.Builder finished = ActionFinished.newBuilder().setAssignmentId(id);
     try {
-      ActionFinished.Builder finished = ActionFinished.newBuilder().setAssignmentId(id);
-      try {
-        ActionOutcome outcome = runner.run(task(assign), run.cancellation());
-        finished
-            .setStatus(Rpc.rpcStatus(outcome.code(), outcome.message()))
-            .setResult(outcome.result());
-      } catch (HearthException e) {
-        finished.setStatus(Rpc.rpcStatus(e.code(), e.getMessage()));
-      } catch (RuntimeException e) {
-        log.warn("Running action {} failed unexpectedly", assign.getActionDigest().getHash(), e);
-        finished.setStatus(
-            Rpc.rpcStatus(StatusCode.INTERNAL, "the worker failed to run the action: " + e));
-      }
-      if (run.cancellation().isCancelled() && ended.get()) {
+      ActionOutcome outcome = runner.run(task(assign), run.cancellation);
+      finished
+          .setStatus(Rpc.rpcStatus(outcome.code(), outcome.message()))
+          .setResult(outcome.result());
+    } catch (HearthException e) {
+      finished.setStatus(Rpc.rpcStatus(e.code(), e.getMessage()));
+    } catch (RuntimeException e) {
+      log.warn("Running action {} failed unexpectedly", assign.getActionDigest().getHash(), e);
+      finished.setStatus(
+          Rpc.rpcStatus(StatusCode.INTERNAL, "the worker failed to run the action: " + e));
+    }
+    ActionFinished answer = finished.build();
+    // The stream that answers for it now: this one, a later one that adopted it, or none (the
+    // answer waits in the action for the stream that adopts it).
+    AgentConnection home = run.finished(answer);
+    if (home != null) {
+      home.send(run, answer);
+    }
+  }
+
+  /**
+   * Sends an action's answer on this stream, or, if the stream ended meanwhile and its server keeps
+   * the action, leaves it in the action for the next stream.
+   */
+  private void send(HeldAction run, ActionFinished answer) {
+    boolean kept = false;
+    try {
+      if (run.cancellation.isCancelled() && ended.get() && reattachGraceMillis == 0) {
         return; // cancelled because the stream ended; the scheduler has re-queued the action
       }
       // The pool's counts as of this action's end reach the server before its answer, so that
       // metrics read after a build has ended count every one of its actions.
       statusChanged();
-      if (!out.onNext(WorkerMessage.newBuilder().setFinished(finished).build())) {
-        log.debug("Dropping the answer for assignment {}: its stream has ended", id);
+      if (!out.onNext(WorkerMessage.newBuilder().setFinished(answer).build())) {
+        if (reattachGraceMillis > 0) {
+          AgentConnection other = run.sendFailed(this, answer);
+          if (other != null) {
+            other.send(run, answer);
+          } else {
+            // Stays in running, so that end() hands it to the agent, answer and all.
+            kept = true;
+          }
+        } else {
+          log.debug("Dropping the answer for assignment {}: its stream has ended", run.id);
+        }
       }
     } finally {
-      // Only once the answer is queued, so that a drain never ends the stream before it.
-      running.remove(id);
-      checkDrained();
+      if (!kept) {
+        // Only once the answer is queued, so that a drain never ends the stream before it.
+        running.remove(run.id, run);
+        checkDrained();
+      }
     }
   }
 
@@ -520,8 +613,30 @@ final class AgentConnection implements ClientResponseObserver<WorkerMessage, Sch
         task.cancel(false);
       }
     }
-    for (Running run : running.values()) {
-      run.cancellation().cancel();
+    long grace = reattachGraceMillis;
+    if (tell && grace > 0) {
+      // The server keeps them for a re-attachment: they run on, and the next stream offers them.
+      long until = clock.millis() + grace;
+      for (HeldAction run : running.values()) {
+        run.orphan(this, until);
+      }
+      owner.keep(List.copyOf(running.values()));
+      running.clear();
+    } else {
+      for (HeldAction run : running.values()) {
+        run.cancellation.cancel();
+      }
+    }
+    List<HeldAction> notAdopted = new ArrayList<>();
+    for (String id : List.copyOf(offered.keySet())) {
+      HeldAction action = offered.remove(id);
+      if (action != null) {
+        notAdopted.add(action);
+      }
+    }
+    if (!notAdopted.isEmpty()) {
+      // Never registered: they keep the deadline of the stream they came from.
+      owner.keep(notAdopted);
     }
     drained.complete(null);
     if (tell) {

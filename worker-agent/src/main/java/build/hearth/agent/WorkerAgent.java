@@ -25,8 +25,10 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -108,7 +110,7 @@ public final class WorkerAgent implements AutoCloseable {
   /** The smallest bound {@link Builder#maxInboundMessageBytes} takes: gRPC's default of 4 MiB. */
   public static final int MIN_INBOUND_MESSAGE_BYTES = 4 << 20;
 
-  private final Endpoint endpoint;
+  private final List<Endpoint> endpoints;
   private final String name;
   private final int slots;
   private final int maxInboundMessageBytes;
@@ -134,11 +136,17 @@ public final class WorkerAgent implements AutoCloseable {
   private boolean closed; // guarded by lock
   private boolean draining; // guarded by lock
   private AgentConnection current; // guarded by lock
+  // Which endpoint the current or next connection uses; moves on when a stream ends.
+  private int endpointIndex; // guarded by lock
+  // Actions of ended streams that their server keeps for a re-attachment, by assignment id.
+  private final Map<String, HeldAction> held = new LinkedHashMap<>(); // guarded by lock
   private ScheduledFuture<?> pendingReconnect; // guarded by lock
   private String loggedState = ""; // guarded by lock
 
-  // Set by start(), before any connection exists.
-  private volatile ManagedChannel channel;
+  // Set by start(), before any connection exists: one channel per endpoint, and the channel that
+  // follows the current endpoint, which the remote CAS uses.
+  private volatile List<ManagedChannel> channels;
+  private final SwitchingChannel channel = new SwitchingChannel();
   private volatile ScheduledThreadPoolExecutor timer;
   private volatile ThreadPoolExecutor slotPool;
   private volatile ActionRunner runner;
@@ -147,7 +155,7 @@ public final class WorkerAgent implements AutoCloseable {
   private volatile SandboxReport sandbox; // null: none reported
 
   private WorkerAgent(Builder builder) {
-    this.endpoint = builder.endpoint;
+    this.endpoints = List.copyOf(builder.endpoints);
     this.name = builder.name != null ? builder.name : defaultName();
     this.slots = builder.slots;
     this.maxInboundMessageBytes = builder.maxInboundMessageBytes;
@@ -212,27 +220,12 @@ public final class WorkerAgent implements AutoCloseable {
       }
       started = true;
     }
-    ChannelCredentials credentials =
-        !endpoint.tls()
-            ? InsecureChannelCredentials.create()
-            : tls == null ? TlsChannelCredentials.create() : tls.channelCredentials();
-    if (token != null) {
-      credentials = CompositeChannelCredentials.create(credentials, token.callCredentials());
-      if (!endpoint.tls() && !isLoopback(endpoint.host())) {
-        // Allowed, since a trusted network may carry it, but anyone on the path can read it.
-        log.warn(
-            "Worker '{}' sends its {} in plaintext to {}; use grpcs:// so the token cannot be read"
-                + " on the way",
-            name,
-            token,
-            endpoint);
-      }
+    List<ManagedChannel> made = new ArrayList<>();
+    for (Endpoint endpoint : endpoints) {
+      made.add(channel(endpoint));
     }
-    channel =
-        Grpc.newChannelBuilderForAddress(endpoint.host(), endpoint.port(), credentials)
-            .maxInboundMessageSize(maxInboundMessageBytes)
-            .userAgent("hearth-worker")
-            .build();
+    channels = List.copyOf(made);
+    channel.use(channels.get(0));
     timer = new ScheduledThreadPoolExecutor(1, Threads.nonDaemon("hearth-worker-timer-"));
     timer.setRemoveOnCancelPolicy(true);
     slotPool =
@@ -265,7 +258,7 @@ public final class WorkerAgent implements AutoCloseable {
       }
       slotPool.shutdownNow();
       timer.shutdownNow();
-      channel.shutdownNow();
+      channels.forEach(ManagedChannel::shutdownNow);
       throw e;
     }
     log.info(
@@ -274,8 +267,31 @@ public final class WorkerAgent implements AutoCloseable {
         slots,
         slots == 1 ? "" : "s",
         properties,
-        endpoint);
+        endpoints.size() == 1 ? endpoints.get(0) : endpoints);
     connect();
+  }
+
+  private ManagedChannel channel(Endpoint endpoint) {
+    ChannelCredentials credentials =
+        !endpoint.tls()
+            ? InsecureChannelCredentials.create()
+            : tls == null ? TlsChannelCredentials.create() : tls.channelCredentials();
+    if (token != null) {
+      credentials = CompositeChannelCredentials.create(credentials, token.callCredentials());
+      if (!endpoint.tls() && !isLoopback(endpoint.host())) {
+        // Allowed, since a trusted network may carry it, but anyone on the path can read it.
+        log.warn(
+            "Worker '{}' sends its {} in plaintext to {}; use grpcs:// so the token cannot be read"
+                + " on the way",
+            name,
+            token,
+            endpoint);
+      }
+    }
+    return Grpc.newChannelBuilderForAddress(endpoint.host(), endpoint.port(), credentials)
+        .maxInboundMessageSize(maxInboundMessageBytes)
+        .userAgent("hearth-worker")
+        .build();
   }
 
   /**
@@ -365,9 +381,15 @@ public final class WorkerAgent implements AutoCloseable {
     if (connection != null) {
       connection.shutdown();
     }
-    if (slotPool == null || timer == null || runner == null || channel == null) {
+    if (slotPool == null || timer == null || runner == null || channels == null) {
       return; // start() failed, and released what it had made
     }
+    List<HeldAction> orphans;
+    synchronized (lock) {
+      orphans = List.copyOf(held.values());
+      held.clear();
+    }
+    orphans.forEach(action -> action.cancellation.cancel());
     slotPool.shutdown();
     try {
       if (!slotPool.awaitTermination(10, TimeUnit.SECONDS)) {
@@ -386,13 +408,15 @@ public final class WorkerAgent implements AutoCloseable {
     } catch (RuntimeException e) {
       log.warn("Worker '{}': closing its action runner failed", name, e);
     }
-    channel.shutdown();
+    channels.forEach(ManagedChannel::shutdown);
     try {
-      if (!channel.awaitTermination(2, TimeUnit.SECONDS)) {
-        channel.shutdownNow();
+      for (ManagedChannel open : channels) {
+        if (!open.awaitTermination(2, TimeUnit.SECONDS)) {
+          open.shutdownNow();
+        }
       }
     } catch (InterruptedException e) {
-      channel.shutdownNow();
+      channels.forEach(ManagedChannel::shutdownNow);
       Thread.currentThread().interrupt();
     }
     log.info("Worker '{}' stopped", name);
@@ -458,11 +482,16 @@ public final class WorkerAgent implements AutoCloseable {
 
   private void connect() {
     AgentConnection connection;
+    ManagedChannel endpointChannel;
     synchronized (lock) {
       pendingReconnect = null;
       if (closed || draining) {
         return;
       }
+      endpointChannel = channels.get(endpointIndex);
+      channel.use(endpointChannel);
+      List<HeldAction> offered = List.copyOf(held.values());
+      held.clear();
       connection =
           new AgentConnection(
               events,
@@ -473,12 +502,45 @@ public final class WorkerAgent implements AutoCloseable {
               runner,
               slotPool,
               timer,
-              clock);
+              clock,
+              offered);
       current = connection;
     }
     // The channel has its own, slower back-off between connection attempts; ours decides.
-    channel.resetConnectBackoff();
-    connection.start(WorkerApiGrpc.newStub(channel));
+    endpointChannel.resetConnectBackoff();
+    connection.start(WorkerApiGrpc.newStub(endpointChannel));
+  }
+
+  /** The endpoint the current or next connection uses. */
+  private Endpoint endpoint() {
+    synchronized (lock) {
+      return endpoints.get(endpointIndex);
+    }
+  }
+
+  /** Cancels the held actions whose server's grace has passed with no server adopting them. */
+  private void expireHeld() {
+    long now = clock.millis();
+    List<HeldAction> expired = new ArrayList<>();
+    synchronized (lock) {
+      held.values()
+          .removeIf(
+              action -> {
+                if (action.orphanedUntilMillis() <= now) {
+                  expired.add(action);
+                  return true;
+                }
+                return false;
+              });
+    }
+    if (!expired.isEmpty()) {
+      log.warn(
+          "Worker '{}': no server adopted {} action(s) within the grace its server announced;"
+              + " cancelling them (the service has queued them again)",
+          name,
+          expired.size());
+      expired.forEach(action -> action.cancellation.cancel());
+    }
   }
 
   private Register register() {
@@ -553,7 +615,34 @@ public final class WorkerAgent implements AutoCloseable {
       }
       backoff.reset();
       if (changeState("connected")) {
-        log.info("Worker '{}' connected to scheduler at {}", name, endpoint);
+        log.info("Worker '{}' connected to scheduler at {}", name, endpoint());
+      }
+    }
+
+    @Override
+    public void keep(Collection<HeldAction> actions) {
+      long earliest = Long.MAX_VALUE;
+      synchronized (lock) {
+        if (closed) {
+          earliest = Long.MIN_VALUE;
+        } else {
+          for (HeldAction action : actions) {
+            held.put(action.id, action);
+            earliest = Math.min(earliest, action.orphanedUntilMillis());
+          }
+        }
+      }
+      if (earliest == Long.MIN_VALUE) {
+        actions.forEach(action -> action.cancellation.cancel());
+        return;
+      }
+      try {
+        timer.schedule(
+            WorkerAgent.this::expireHeld,
+            Math.max(0, earliest - clock.millis()),
+            TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException e) {
+        actions.forEach(action -> action.cancellation.cancel()); // closing
       }
     }
 
@@ -561,11 +650,15 @@ public final class WorkerAgent implements AutoCloseable {
     public void ended(AgentConnection connection, Status status) {
       boolean wasRegistered = connection.wasRegistered();
       Duration delay;
+      Endpoint lost;
       synchronized (lock) {
         if (connection != current || closed || draining) {
           return;
         }
-        delay = backoff.next();
+        lost = endpoints.get(endpointIndex);
+        // The next attempt goes to the next server: this one's stream ended or never opened.
+        endpointIndex = (endpointIndex + 1) % endpoints.size();
+        delay = wasRegistered && endpoints.size() > 1 ? Duration.ZERO : backoff.next();
         try {
           pendingReconnect =
               timer.schedule(WorkerAgent.this::connect, delay.toMillis(), TimeUnit.MILLISECONDS);
@@ -578,14 +671,14 @@ public final class WorkerAgent implements AutoCloseable {
         log.warn(
             "Worker '{}' lost its connection to the scheduler at {}: {}; reconnecting",
             name,
-            endpoint,
+            lost,
             describe(status));
       } else if (changeState("failing:" + status.getCode())) {
         log.warn(
             "Worker '{}' cannot register with the scheduler at {}: {}; retrying with back-off"
                 + " (at most {} ms apart)",
             name,
-            endpoint,
+            lost,
             describe(status),
             maxBackoff.toMillis());
       } else {
@@ -603,7 +696,7 @@ public final class WorkerAgent implements AutoCloseable {
    * IllegalArgumentException} with the reason. Not thread-safe.
    */
   public static final class Builder {
-    private Endpoint endpoint;
+    private List<Endpoint> endpoints;
     private String name;
     private int slots = Runtime.getRuntime().availableProcessors();
     private int maxInboundMessageBytes = DEFAULT_MAX_INBOUND_MESSAGE_BYTES;
@@ -657,7 +750,30 @@ public final class WorkerAgent implements AutoCloseable {
      * @throws IllegalArgumentException naming the problem and the accepted forms
      */
     public Builder endpoint(String endpoint) {
-      this.endpoint = Endpoint.parse(Objects.requireNonNull(endpoint, "endpoint"));
+      this.endpoints = List.of(Endpoint.parse(Objects.requireNonNull(endpoint, "endpoint")));
+      return this;
+    }
+
+    /**
+     * Several servers of one service (sharing a scheduler state), each as {@link #endpoint}: the
+     * agent connects to the first, and whenever a stream ends or a connection attempt fails, tries
+     * the next (round robin). A worker whose server went away re-attaches through another and
+     * delivers what it was running there, if the server said it keeps a lost worker's actions.
+     *
+     * @param endpoints the servers' worker API endpoints, at least one
+     * @return this builder
+     * @throws IllegalArgumentException for an empty list or an endpoint that does not parse
+     */
+    public Builder endpoints(List<String> endpoints) {
+      Objects.requireNonNull(endpoints, "endpoints");
+      if (endpoints.isEmpty()) {
+        throw new IllegalArgumentException("give at least one scheduler endpoint");
+      }
+      List<Endpoint> parsed = new ArrayList<>();
+      for (String endpoint : endpoints) {
+        parsed.add(Endpoint.parse(Objects.requireNonNull(endpoint, "endpoint")));
+      }
+      this.endpoints = List.copyOf(parsed);
       return this;
     }
 
@@ -864,15 +980,18 @@ public final class WorkerAgent implements AutoCloseable {
      * @throws IllegalStateException if the endpoint or the runner is missing
      */
     public WorkerAgent build() {
-      if (endpoint == null) {
+      if (endpoints == null) {
         throw new IllegalStateException("set the scheduler's endpoint, such as grpc://HOST:50052");
       }
-      if (tls != null && !endpoint.tls()) {
-        // Files given for TLS with a plaintext endpoint mean the endpoint is wrong, not the files.
-        throw new IllegalStateException(
-            "TLS files were given, but the scheduler endpoint '"
-                + endpoint
-                + "' is plaintext; use grpcs://HOST:PORT");
+      for (Endpoint endpoint : endpoints) {
+        if (tls != null && !endpoint.tls()) {
+          // Files given for TLS with a plaintext endpoint mean the endpoint is wrong, not the
+          // files.
+          throw new IllegalStateException(
+              "TLS files were given, but the scheduler endpoint '"
+                  + endpoint
+                  + "' is plaintext; use grpcs://HOST:PORT");
+        }
       }
       if (runnerFactory == null) {
         throw new IllegalStateException("set the runner that runs the actions");

@@ -100,6 +100,35 @@ class WorkerAgentTest {
   }
 
   @Test
+  void withSeveralEndpointsItMovesOnFromOneThatRefusesAndRunsThroughTheNext() throws Exception {
+    int deadPort;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      deadPort = socket.getLocalPort();
+    }
+    Digest input = server.cas.put(ByteString.copyFromUtf8("two ways"));
+    WorkerAgent agent =
+        WorkerAgent.newBuilder()
+            .endpoints(List.of("grpc://127.0.0.1:" + deadPort, server.endpoint()))
+            .name("agent-failover")
+            .slots(1)
+            .properties(Map.of("OSFamily", List.of("Linux")))
+            .runner(script.factory())
+            .backOff(Duration.ofMillis(20), Duration.ofMillis(300))
+            .random(new Random(42))
+            .build();
+    agents.add(agent);
+    agent.start();
+    await().atMost(WAIT).until(agent::isConnected);
+
+    // Its CAS calls follow it to the server it is attached to.
+    ActionOutcome outcome =
+        server.submit("upper", input.toString()).result().get(20, TimeUnit.SECONDS);
+    OutputFile out = outcome.result().getOutputFiles(0);
+    assertThat(server.cas.get(Digest.fromProto(out.getDigest())).toStringUtf8())
+        .isEqualTo("TWO WAYS");
+  }
+
+  @Test
   void runsAsManyActionsAtOnceAsItHasSlots() throws Exception {
     connected("agent-slots", 3);
     List<Ticket<ActionOutcome>> tickets = new ArrayList<>();

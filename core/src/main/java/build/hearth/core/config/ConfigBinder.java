@@ -6,6 +6,7 @@ import build.hearth.core.config.Node.ObjectNode;
 import build.hearth.core.config.Node.ValueNode;
 import build.hearth.core.execution.ExecutionServices;
 import build.hearth.core.scheduler.PropertyType;
+import build.hearth.core.scheduler.SharedState;
 import build.hearth.spi.storage.StoreSettings;
 import build.hearth.spi.transport.ServerLimits;
 import build.hearth.spi.transport.TlsSettings.ClientCertificates;
@@ -259,7 +260,9 @@ final class ConfigBinder {
             "maxQueueTime",
             "maxRetries",
             "assignmentGrace",
-            "maxQueuedActions");
+            "maxQueuedActions",
+            "state",
+            "workerLease");
 
     Map<String, PropertyType> types = new LinkedHashMap<>();
     Optional<Node> propertiesNode = fields.optional("properties");
@@ -299,8 +302,23 @@ final class ConfigBinder {
             .optional("maxQueuedActions")
             .map(n -> ConfigValues.count(n, 1, "must be at least 1"))
             .orElse(SchedulerConfig.DEFAULT_MAX_QUEUED_ACTIONS);
+    // The same object as a store's: a provider type and its settings, created by the host.
+    StoreConfig state = fields.optional("state").map(n -> store(name, n)).orElse(null);
+    Duration workerLease =
+        fields
+            .optional("workerLease")
+            .map(ConfigValues::duration)
+            .orElse(SharedState.DEFAULT_LEASE);
     return new SchedulerConfig(
-        name, types, unknown, maxQueueTime, maxRetries, assignmentGrace, maxQueuedActions);
+        name,
+        types,
+        unknown,
+        maxQueueTime,
+        maxRetries,
+        assignmentGrace,
+        maxQueuedActions,
+        state,
+        workerLease);
   }
 
   private static PropertyType propertyType(Node node) {

@@ -2,6 +2,7 @@ package build.hearth.core.config;
 
 import build.hearth.core.scheduler.PropertyType;
 import build.hearth.core.scheduler.SchedulerBuilder;
+import build.hearth.core.scheduler.SharedState;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -45,6 +46,8 @@ public final class SchedulerConfig {
   private final int maxRetries;
   private final Duration assignmentGrace;
   private final int maxQueuedActions;
+  private final StoreConfig state; // null: the memory state of one server
+  private final Duration workerLease;
 
   SchedulerConfig(
       String name,
@@ -70,6 +73,30 @@ public final class SchedulerConfig {
       int maxRetries,
       Duration assignmentGrace,
       int maxQueuedActions) {
+    this(
+        name,
+        propertyTypes,
+        unknownPropertyType,
+        maxQueueTime,
+        maxRetries,
+        assignmentGrace,
+        maxQueuedActions,
+        null,
+        SharedState.DEFAULT_LEASE);
+  }
+
+  SchedulerConfig(
+      String name,
+      Map<String, PropertyType> propertyTypes,
+      PropertyType unknownPropertyType,
+      Duration maxQueueTime,
+      int maxRetries,
+      Duration assignmentGrace,
+      int maxQueuedActions,
+      StoreConfig state,
+      Duration workerLease) {
+    this.state = state;
+    this.workerLease = Objects.requireNonNull(workerLease, "workerLease");
     this.name = Objects.requireNonNull(name, "name");
     this.propertyTypes = Collections.unmodifiableMap(new LinkedHashMap<>(propertyTypes));
     this.unknownPropertyType = unknownPropertyType;
@@ -127,6 +154,25 @@ public final class SchedulerConfig {
   }
 
   /**
+   * {@return the shared state this scheduler keeps its queue, claims and workers in (the file's
+   * {@code state}, an object with a {@code type} such as {@code "redis"} and that type's settings),
+   * so that every server configured with the same state is one service; empty for a scheduler of
+   * this server alone, kept in memory}
+   */
+  public Optional<StoreConfig> state() {
+    return Optional.ofNullable(state);
+  }
+
+  /**
+   * {@return how long a worker's registration in the shared {@link #state} lasts without renewal:
+   * the time a worker whose server died has to re-attach through another before its actions are
+   * queued again (the file's {@code workerLease}); 30 s by default}
+   */
+  public Duration workerLease() {
+    return workerLease;
+  }
+
+  /**
    * Sets this configuration's name, property types, unknown-property type, queue time and bound,
    * retries and assignment grace on {@code builder}, leaving its clock, executors and scorer as
    * they are.
@@ -154,7 +200,9 @@ public final class SchedulerConfig {
         && maxQueueTime.equals(that.maxQueueTime)
         && maxRetries == that.maxRetries
         && assignmentGrace.equals(that.assignmentGrace)
-        && maxQueuedActions == that.maxQueuedActions;
+        && maxQueuedActions == that.maxQueuedActions
+        && Objects.equals(state, that.state)
+        && workerLease.equals(that.workerLease);
   }
 
   @Override
@@ -166,7 +214,9 @@ public final class SchedulerConfig {
         maxQueueTime,
         maxRetries,
         assignmentGrace,
-        maxQueuedActions);
+        maxQueuedActions,
+        state,
+        workerLease);
   }
 
   @Override

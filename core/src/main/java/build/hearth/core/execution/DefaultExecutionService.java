@@ -15,7 +15,6 @@ import build.hearth.api.HearthException;
 import build.hearth.api.MissingBlobsException;
 import build.hearth.api.StatusCode;
 import build.hearth.core.internal.Durations;
-import build.hearth.core.internal.ProtoTime;
 import build.hearth.core.scheduler.ActionRequest;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.Ticket;
@@ -100,6 +99,9 @@ final class DefaultExecutionService implements ExecutionService {
   private final Executor completionExecutor;
   private final ExecutionListener listener;
   private final Function<Digest, String> actionPages;
+  // Whether the scheduler's result hook has already stamped and cached each result (a shared
+  // scheduler, see ExecutionServices.resultHook), so that this service only builds the response.
+  private final boolean resultsRecordedByScheduler;
 
   private final ConcurrentHashMap<Digest, SharedExecution> inFlight = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, SharedExecution.Operation> byName =
@@ -128,7 +130,8 @@ final class DefaultExecutionService implements ExecutionService {
       ReattachGrace reattachGrace,
       Executor completionExecutor,
       ExecutionListener listener,
-      Function<Digest, String> actionPages) {
+      Function<Digest, String> actionPages,
+      boolean resultsRecordedByScheduler) {
     this.instanceName = instanceName;
     this.operationPrefix = instanceName.isEmpty() ? "operations/" : instanceName + "/operations/";
     this.cas = cas;
@@ -148,6 +151,7 @@ final class DefaultExecutionService implements ExecutionService {
     this.completionExecutor = completionExecutor;
     this.listener = listener;
     this.actionPages = actionPages;
+    this.resultsRecordedByScheduler = resultsRecordedByScheduler;
   }
 
   @Override
@@ -205,7 +209,8 @@ final class DefaultExecutionService implements ExecutionService {
     ActionRequest<ExecutionTask> scheduled =
         ActionRequest.of(execution.name(), platform, task)
             .withPriority(request.getExecutionPolicy().getPriority())
-            .withTimeout(task.timeout());
+            .withTimeout(task.timeout())
+            .withMergeKey(cacheable ? actionDigest.toString() : "");
     Instant queuedAt = clock.instant();
     Ticket<ActionOutcome> ticket;
     try {
@@ -242,9 +247,49 @@ final class DefaultExecutionService implements ExecutionService {
     Instant now = clock.instant();
     expireCompleted(now);
     SharedExecution.Operation operation = byName.get(operationName);
-    if (operation == null || operation.execution().expired(now)) {
+    if (operation == null) {
+      return follow(operationName);
+    }
+    if (operation.execution().expired(now)) {
       return Optional.empty();
     }
+    return Optional.of(operation);
+  }
+
+  /**
+   * Finds an operation submitted through another server of the service, when the scheduler is
+   * shared (its server may have died: the client re-attached here), and follows it like one of
+   * ours. Not merged into {@code inFlight}: a later Execute of the action merges in the shared
+   * state.
+   */
+  private Optional<Execution> follow(String operationName) {
+    Optional<Ticket<ActionOutcome>> followed = scheduler.follow(operationName);
+    if (followed.isEmpty()) {
+      return Optional.empty();
+    }
+    Ticket<ActionOutcome> ticket = followed.get();
+    Digest actionDigest;
+    try {
+      actionDigest = Digest.parse(ticket.mergeKey());
+    } catch (RuntimeException e) {
+      ticket.cancel();
+      logger.warn(
+          "operation {} follows an execution of no action: {}", operationName, e.toString());
+      return Optional.empty();
+    }
+    SharedExecution execution =
+        SharedExecution.queued(
+            operationName, actionDigest, this::retire, reattachGrace, maxOperationsPerExecution);
+    SharedExecution.Operation operation = execution.first();
+    SharedExecution.Operation raced = byName.putIfAbsent(operationName, operation);
+    if (raced != null) {
+      ticket.cancel(); // another WaitExecution on this server followed it first
+      return Optional.of(raced);
+    }
+    execution.start(ticket);
+    ticket
+        .result()
+        .whenComplete((outcome, error) -> finishLater(execution, null, null, outcome, error));
     return Optional.of(operation);
   }
 
@@ -397,20 +442,6 @@ final class DefaultExecutionService implements ExecutionService {
     return execution.first();
   }
 
-  private void store(ExecutionTask task, ActionResult result) {
-    if (actionCache.isEmpty()) {
-      return;
-    }
-    try {
-      actionCache.get().put(task.actionDigest(), result);
-    } catch (RuntimeException e) {
-      logger.warn(
-          "could not write the result of action {} to the action cache; the response stands",
-          task.actionDigest(),
-          e);
-    }
-  }
-
   // ---- completion ----
 
   private void finishLater(
@@ -457,15 +488,16 @@ final class DefaultExecutionService implements ExecutionService {
     }
   }
 
+  /**
+   * The response to a worker's outcome. {@code task} and {@code queuedAt} are null for an execution
+   * followed from another server, whose scheduler records results itself.
+   */
   private ExecuteResponse responseFor(ExecutionTask task, Instant queuedAt, ActionOutcome outcome) {
-    // The worker fills in its own phases; when the action entered the queue only we know.
-    ActionResult.Builder withQueueTime = outcome.result().toBuilder();
-    withQueueTime.getExecutionMetadataBuilder().setQueuedTimestamp(ProtoTime.of(queuedAt));
-    ActionResult result = withQueueTime.build();
-    if (outcome.ran() && result.getExitCode() == 0 && !task.action().getDoNotCache()) {
-      store(task, result);
+    if (!resultsRecordedByScheduler) {
+      outcome = ResultRecording.withQueuedTime(outcome, queuedAt);
+      ResultRecording.store(actionCache, task, outcome);
     }
-    ExecuteResponse.Builder response = ExecuteResponse.newBuilder().setResult(result);
+    ExecuteResponse.Builder response = ExecuteResponse.newBuilder().setResult(outcome.result());
     response.getStatusBuilder().setCode(outcome.code().value());
     if (!outcome.ran()) {
       response.getStatusBuilder().setMessage(outcome.message());

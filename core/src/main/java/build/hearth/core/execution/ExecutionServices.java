@@ -5,6 +5,7 @@ import build.hearth.api.ContentAddressableStorage;
 import build.hearth.api.Digest;
 import build.hearth.api.ExecutionService;
 import build.hearth.core.internal.Durations;
+import build.hearth.core.scheduler.ResultHook;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.spi.worker.ActionOutcome;
 import build.hearth.spi.worker.ExecutionTask;
@@ -73,6 +74,28 @@ public final class ExecutionServices {
 
   private ExecutionServices() {}
 
+  /**
+   * The result hook of a scheduler shared by the servers of a service (see {@link
+   * build.hearth.core.scheduler.SchedulerBuilder#build(build.hearth.core.scheduler.SharedState)}):
+   * on the server that heard the worker, it stamps the time the action was queued into the result
+   * and writes a successful, cacheable result to the action cache of the task's instance, so that
+   * once the execution is complete in the shared state its result is cached, whichever server the
+   * action came through. Execution services over such a scheduler are built with {@link
+   * Builder#resultsRecordedByScheduler}.
+   *
+   * @param actionCaches the action cache of each instance name, or empty for an instance without
+   * @return the hook
+   */
+  public static ResultHook<ExecutionTask, ActionOutcome> resultHook(
+      Function<String, Optional<ActionCache>> actionCaches) {
+    Objects.requireNonNull(actionCaches, "actionCaches");
+    return (task, enqueuedAt, outcome) -> {
+      ActionOutcome stamped = ResultRecording.withQueuedTime(outcome, enqueuedAt);
+      ResultRecording.store(actionCaches.apply(task.instanceName()), task, stamped);
+      return stamped;
+    };
+  }
+
   /** A builder; {@link Builder#cas} and {@link Builder#scheduler} must be set. */
   public static Builder newBuilder() {
     return new Builder();
@@ -99,6 +122,7 @@ public final class ExecutionServices {
     private Executor completionExecutor = Runnable::run;
     private ExecutionListener listener = ExecutionListener.NONE;
     private Function<Digest, String> actionPages = digest -> "";
+    private boolean resultsRecordedByScheduler;
 
     private Builder() {}
 
@@ -272,6 +296,17 @@ public final class ExecutionServices {
     }
 
     /**
+     * Says that the {@linkplain #scheduler scheduler} is shared by the servers of a service and
+     * records each worker's result itself, with the hook of {@link #resultHook}, on whichever
+     * server heard the worker: the service then only builds responses from the results it gets.
+     * False by default: the service stamps the queued time and writes the action cache itself.
+     */
+    public Builder resultsRecordedByScheduler(boolean recorded) {
+      this.resultsRecordedByScheduler = recorded;
+      return this;
+    }
+
+    /**
      * Builds the service.
      *
      * @throws IllegalStateException if the CAS or the scheduler is missing, or the default timeout
@@ -307,7 +342,8 @@ public final class ExecutionServices {
           new ReattachGrace(reattachGrace, timer),
           completionExecutor,
           listener,
-          actionPages);
+          actionPages,
+          resultsRecordedByScheduler);
     }
 
     private static Duration positive(Duration duration, String name) {

@@ -4,6 +4,7 @@ import build.hearth.api.HearthException;
 import build.hearth.api.PoolStats;
 import build.hearth.core.ops.WorkerReports;
 import build.hearth.core.scheduler.Assignment;
+import build.hearth.core.scheduler.Reattached;
 import build.hearth.core.scheduler.Scheduler;
 import build.hearth.core.scheduler.WarmWorkers;
 import build.hearth.core.scheduler.WorkerListener;
@@ -17,9 +18,13 @@ import build.hearth.spi.worker.RemoteWorker;
 import build.hearth.spi.worker.WorkAssignment;
 import build.hearth.spi.worker.WorkerHub;
 import build.hearth.spi.worker.WorkerSpec;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * A {@link Scheduler} offered to workers in other processes: connects them within the bounds of
@@ -86,21 +91,34 @@ public final class SchedulerWorkerHub implements WorkerHub {
 
   @Override
   public RemoteWorker connect(WorkerSpec spec, AssignmentListener listener) {
+    return connect(spec, Set.of(), listener);
+  }
+
+  @Override
+  public Optional<Duration> reattachGrace() {
+    return scheduler.reattachGrace();
+  }
+
+  @Override
+  public RemoteWorker connect(WorkerSpec spec, Set<String> running, AssignmentListener listener) {
     Objects.requireNonNull(listener, "listener");
     // The transport parsed the spec; a worker is not trusted to keep to the bounds.
     WorkerLimits.check(spec);
-    WorkerSession session =
-        scheduler.connect(
+    WorkerLimits.checkRunning(spec, running);
+    boolean stableIds = scheduler.reattachGrace().isPresent();
+    Reattached<ExecutionTask, ActionOutcome> attached =
+        scheduler.reattach(
             spec,
+            running,
             new WorkerListener<>() {
               @Override
               public void assign(Assignment<ExecutionTask, ActionOutcome> assignment) {
-                listener.assign(new Scheduled(assignment));
+                listener.assign(new Scheduled(assignment, stableIds));
               }
 
               @Override
               public void cancel(Assignment<ExecutionTask, ActionOutcome> assignment) {
-                listener.cancel(new Scheduled(assignment));
+                listener.cancel(new Scheduled(assignment, stableIds));
               }
 
               @Override
@@ -108,7 +126,12 @@ public final class SchedulerWorkerHub implements WorkerHub {
                 listener.drainAccepted();
               }
             });
-    Connected worker = new Connected(session);
+    WorkerSession session = attached.session();
+    List<WorkAssignment> adopted = new ArrayList<>();
+    for (Assignment<ExecutionTask, ActionOutcome> assignment : attached.adopted()) {
+      adopted.add(new Scheduled(assignment, stableIds));
+    }
+    Connected worker = new Connected(session, adopted);
     // Listed from now on, also if it never sends a status (an older worker).
     worker.report(Optional.empty());
     return worker;
@@ -118,11 +141,17 @@ public final class SchedulerWorkerHub implements WorkerHub {
    * One assignment as a worker sees it. Equal to every other view of the same assignment, so a
    * transport can key its bookkeeping on it and find it again when the scheduler cancels.
    */
-  private record Scheduled(Assignment<ExecutionTask, ActionOutcome> assignment)
+  private record Scheduled(Assignment<ExecutionTask, ActionOutcome> assignment, boolean stableId)
       implements WorkAssignment {
     @Override
     public String name() {
       return assignment.request().name();
+    }
+
+    /** A shared scheduler's request name is the execution's id, the same on every server. */
+    @Override
+    public Optional<String> id() {
+      return stableId ? Optional.of(assignment.request().name()) : Optional.empty();
     }
 
     @Override
@@ -149,13 +178,20 @@ public final class SchedulerWorkerHub implements WorkerHub {
   /** A connected worker. Its report and its disconnection exclude each other. */
   private final class Connected implements RemoteWorker {
     private final WorkerSession session;
+    private final List<WorkAssignment> adopted;
     private boolean disconnected; // guarded by this
     // What the worker said of its sandbox at registration, repeated in each of its reports.
     private Optional<WorkerReports.Sandbox> sandbox = Optional.empty(); // guarded by this
     private Optional<PoolStats> stats = Optional.empty(); // guarded by this
 
-    Connected(WorkerSession session) {
+    Connected(WorkerSession session, List<WorkAssignment> adopted) {
       this.session = session;
+      this.adopted = List.copyOf(adopted);
+    }
+
+    @Override
+    public List<WorkAssignment> adopted() {
+      return adopted;
     }
 
     @Override

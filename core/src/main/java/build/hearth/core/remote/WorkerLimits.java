@@ -7,6 +7,7 @@ import build.hearth.proto.workerapi.PersistentPoolStats;
 import build.hearth.proto.workerapi.SandboxRefusal;
 import build.hearth.proto.workerapi.SandboxReport;
 import build.hearth.spi.worker.WorkerSpec;
+import java.util.Collection;
 import java.util.Map;
 import java.util.Set;
 
@@ -39,7 +40,36 @@ public final class WorkerLimits {
   /** The longest persistent-worker key (a platform property value), in characters. */
   public static final int MAX_KEY_LENGTH = PlatformLexicon.MAX_VALUE_LENGTH;
 
+  /**
+   * The longest assignment id a re-attaching worker may name as still running, in characters; the
+   * ids a server gives are execution ids (UUIDs) or shorter.
+   */
+  public static final int MAX_ASSIGNMENT_ID_LENGTH = 256;
+
   private WorkerLimits() {}
+
+  /**
+   * Checks the assignment ids a re-attaching worker says it still runs: no more than its slots,
+   * since it cannot run more at once, and none empty or longer than {@link
+   * #MAX_ASSIGNMENT_ID_LENGTH}.
+   *
+   * @throws HearthException INVALID_ARGUMENT naming the bound the worker broke
+   */
+  public static void checkRunning(WorkerSpec spec, Collection<String> running) {
+    if (running.size() > spec.slots()) {
+      throw HearthException.invalidArgument(
+          "worker '%s' re-attached saying it still runs %d actions, more than its %d slots",
+          spec.name(), running.size(), spec.slots());
+    }
+    for (String id : running) {
+      if (id.isEmpty() || id.length() > MAX_ASSIGNMENT_ID_LENGTH) {
+        throw HearthException.invalidArgument(
+            "worker '%s' re-attached naming an assignment id of %d characters; ids are 1 to %d"
+                + " characters",
+            spec.name(), id.length(), MAX_ASSIGNMENT_ID_LENGTH);
+      }
+    }
+  }
 
   /**
    * Checks a worker's sandbox report.

@@ -19,18 +19,36 @@ import java.util.Objects;
  * @param timeout how long the worker may run the action; a worker that holds it longer than this
  *     plus the scheduler's {@linkplain SchedulerBuilder#assignmentGrace grace} without answering
  *     loses it. {@link Duration#ZERO} sets no deadline.
+ * @param mergeKey what identical actions share (the action digest), or empty; a scheduler whose
+ *     queue is shared by several servers lets a request join an execution of the same key in flight
+ *     anywhere in the service, where a single server's execution service merges such requests
+ *     before they reach the scheduler
  * @param <T> the type of the task
  */
 public record ActionRequest<T>(
-    String name, Platform platform, int priority, T task, Duration timeout) {
+    String name, Platform platform, int priority, T task, Duration timeout, String mergeKey) {
   public ActionRequest {
     Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(mergeKey, "mergeKey");
     Objects.requireNonNull(platform, "platform");
     Objects.requireNonNull(task, "task");
     Objects.requireNonNull(timeout, "timeout");
     if (timeout.isNegative()) {
       throw new IllegalArgumentException("timeout must not be negative: " + timeout);
     }
+  }
+
+  /**
+   * A request that merges with no other.
+   *
+   * @param name names the action in messages
+   * @param platform its platform properties
+   * @param priority lower runs sooner
+   * @param task what the worker receives
+   * @param timeout how long the worker may run it; zero for no deadline
+   */
+  public ActionRequest(String name, Platform platform, int priority, T task, Duration timeout) {
+    this(name, platform, priority, task, timeout, "");
   }
 
   /** A request with no timeout, so no deadline on its assignments. */
@@ -45,11 +63,20 @@ public record ActionRequest<T>(
 
   /** This request with another priority. */
   public ActionRequest<T> withPriority(int priority) {
-    return new ActionRequest<>(name, platform, priority, task, timeout);
+    return new ActionRequest<>(name, platform, priority, task, timeout, mergeKey);
   }
 
   /** This request with another timeout; {@link Duration#ZERO} for none. */
   public ActionRequest<T> withTimeout(Duration timeout) {
-    return new ActionRequest<>(name, platform, priority, task, timeout);
+    return new ActionRequest<>(name, platform, priority, task, timeout, mergeKey);
+  }
+
+  /**
+   * {@return this request with another merge key}
+   *
+   * @param mergeKey what identical actions share, or empty for none
+   */
+  public ActionRequest<T> withMergeKey(String mergeKey) {
+    return new ActionRequest<>(name, platform, priority, task, timeout, mergeKey);
   }
 }

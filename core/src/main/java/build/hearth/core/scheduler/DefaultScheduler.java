@@ -7,7 +7,6 @@ import build.hearth.core.internal.Threads;
 import build.hearth.core.scheduler.ActiveAssignment.State;
 import build.hearth.core.scheduler.Ticket.Stage;
 import build.hearth.spi.worker.WorkerSpec;
-import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -177,7 +176,7 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
                   "action '%s' cannot run on any of the %d connected workers: %s",
                   request.name(),
                   workers.size(),
-                  Requirements.whyUnsatisfiable(action.key(), workers)),
+                  Requirements.whyUnsatisfiable(action.key(), offers())),
               effects);
         } else if (enqueue(action, effects)) {
           pump(action.queue, effects);
@@ -194,22 +193,12 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
   public WorkerSession connect(WorkerSpec spec, WorkerListener<T, R> listener) {
     Objects.requireNonNull(spec, "spec");
     Objects.requireNonNull(listener, "listener");
-    Map<String, BigDecimal> numbers = new HashMap<>();
-    types
-        .configured()
-        .forEach(
-            (name, type) -> {
-              if (type == PropertyType.MINIMUM) {
-                for (String value : spec.properties().getOrDefault(name, Set.of())) {
-                  BigDecimal number =
-                      PropertyTypes.number(name, value, "worker '" + spec.name() + "'");
-                  numbers.merge(name, number, BigDecimal::max);
-                }
-              }
-            });
     WorkerState<T, R> worker =
         new WorkerState<>(
-            this, spec, listener, new Mailbox(spec.name(), callbackExecutor), numbers);
+            this,
+            WorkerOffer.of(spec, types),
+            listener,
+            new Mailbox(spec.name(), callbackExecutor));
     Effects effects = new Effects();
     lock.lock();
     try {
@@ -839,6 +828,14 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
     }
   }
 
+  private List<WorkerOffer> offers() {
+    List<WorkerOffer> offers = new ArrayList<>(workers.size());
+    for (WorkerState<T, R> worker : workers) {
+      offers.add(worker.offer);
+    }
+    return offers;
+  }
+
   private boolean anyWorkerSatisfies(Requirements.Key key) {
     for (WorkerState<T, R> worker : workers) {
       if (worker.satisfies(key)) {
@@ -872,7 +869,7 @@ final class DefaultScheduler<T, R> implements Scheduler<T, R> {
       return waited
           + lost
           + ", and no connected worker can run it: "
-          + Requirements.whyUnsatisfiable(queue.key, workers);
+          + Requirements.whyUnsatisfiable(queue.key, offers());
     }
     return String.format(
         Locale.ROOT,

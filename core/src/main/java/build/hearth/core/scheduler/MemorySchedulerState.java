@@ -408,7 +408,7 @@ final class MemorySchedulerState implements SchedulerState {
         return new Adopted(List.of(), List.of());
       }
       Set<String> stillRunning = new HashSet<>(running);
-      List<Claim> adopted = new ArrayList<>();
+      List<Claimed> adopted = new ArrayList<>();
       List<Claim> notRunning = new ArrayList<>();
       for (String executionId : worker.claims) {
         Execution execution = executions.get(executionId);
@@ -429,7 +429,7 @@ final class MemorySchedulerState implements SchedulerState {
           if (due) {
             byDeadline.add(execution);
           }
-          adopted.add(execution.claim);
+          adopted.add(new Claimed(execution.entry, execution.claim));
         } else {
           notRunning.add(execution.claim);
         }

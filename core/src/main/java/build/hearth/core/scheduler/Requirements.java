@@ -141,14 +141,14 @@ final class Requirements {
    * meets on its own, with what the workers offer instead, or, if each requirement is met by some
    * worker, the workers' values of the properties involved.
    */
-  static String whyUnsatisfiable(Key key, Collection<? extends WorkerState<?, ?>> workers) {
+  static String whyUnsatisfiable(Key key, Collection<WorkerOffer> workers) {
     if (workers.isEmpty()) {
       return "no worker is connected";
     }
     for (Map.Entry<String, Set<String>> entry : key.exact().entrySet()) {
       String name = entry.getKey();
       TreeSet<String> offered = new TreeSet<>();
-      for (WorkerState<?, ?> worker : workers) {
+      for (WorkerOffer worker : workers) {
         offered.addAll(worker.spec().properties().getOrDefault(name, Set.of()));
       }
       for (String value : entry.getValue()) {
@@ -162,7 +162,7 @@ final class Requirements {
       String name = entry.getKey();
       boolean met = false;
       TreeSet<String> offered = new TreeSet<>();
-      for (WorkerState<?, ?> worker : workers) {
+      for (WorkerOffer worker : workers) {
         offered.addAll(worker.spec().properties().getOrDefault(name, Set.of()));
         BigDecimal value = worker.number(name);
         met |= value != null && value.compareTo(entry.getValue()) >= 0;
@@ -176,7 +176,7 @@ final class Requirements {
     Set<String> names = new TreeSet<>(key.exact().keySet());
     names.addAll(key.minimum().keySet());
     List<String> described = new ArrayList<>();
-    for (WorkerState<?, ?> worker : workers) {
+    for (WorkerOffer worker : workers) {
       if (described.size() == MAX_LISTED) {
         described.add("and " + (workers.size() - MAX_LISTED) + " more");
         break;

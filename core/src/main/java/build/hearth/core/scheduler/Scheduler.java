@@ -1,7 +1,10 @@
 package build.hearth.core.scheduler;
 
 import build.hearth.spi.worker.WorkerSpec;
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * Matches submitted actions with connected workers.
@@ -98,6 +101,32 @@ public interface Scheduler<T, R> extends AutoCloseable {
   WorkerSession connect(WorkerSpec worker, WorkerListener<T, R> listener);
 
   /**
+   * Connects a worker that re-attaches after its server went away, still running {@code running}
+   * (the {@linkplain ActionRequest#name() names} of assignments it was given on another server). A
+   * scheduler that {@linkplain #reattachGrace() keeps a lost worker's actions} takes over those
+   * that are still this worker's: they are {@linkplain Reattached#adopted() returned}, count
+   * against its slots, and their answers count as if they had been assigned here. The others are
+   * not adopted (another worker's, or queued again since). By default, nothing is adopted: the
+   * worker connects as with {@link #connect(WorkerSpec, WorkerListener)}.
+   *
+   * @param running what the worker says it still runs; its caller bounds it to the worker's slots
+   * @throws build.hearth.api.HearthException as {@link #connect(WorkerSpec, WorkerListener)}
+   */
+  default Reattached<T, R> reattach(
+      WorkerSpec worker, Set<String> running, WorkerListener<T, R> listener) {
+    return new Reattached<>(connect(worker, listener), List.of());
+  }
+
+  /**
+   * {@return how long the scheduler keeps the actions of a worker whose connection ended, for it to
+   * re-attach through any server of the service and deliver them; empty when it queues them again
+   * at once} A scheduler whose state several servers share keeps them for the worker's lease.
+   */
+  default Optional<Duration> reattachGrace() {
+    return Optional.empty();
+  }
+
+  /**
    * Fails, with UNAVAILABLE, every action that has been queued for at least the maximum queue time;
    * and takes back every assignment a worker has held past its deadline (the action's {@linkplain
    * ActionRequest#timeout() timeout} plus the {@linkplain SchedulerBuilder#assignmentGrace grace}),
@@ -109,6 +138,19 @@ public interface Scheduler<T, R> extends AutoCloseable {
    * @return how many actions it failed or took back
    */
   int expireOverdue();
+
+  /**
+   * {@return a ticket following the execution submitted through another server of the service under
+   * the {@linkplain ActionRequest#name() name} {@code name}, while the shared state still knows it}
+   * Empty by default: a scheduler of one server knows only its own tickets, which the submitter
+   * holds. A shared scheduler answers from its state, so that a client whose server died can wait
+   * for its operation on another.
+   *
+   * @param name the name the action was submitted with
+   */
+  default Optional<Ticket<R>> follow(String name) {
+    return Optional.empty();
+  }
 
   /** The current counters. */
   SchedulerStats stats();

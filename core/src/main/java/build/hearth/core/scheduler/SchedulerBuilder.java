@@ -1,11 +1,16 @@
 package build.hearth.core.scheduler;
 
+import build.hearth.core.internal.Threads;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.LongSupplier;
 
@@ -224,24 +229,9 @@ public final class SchedulerBuilder {
    * @throws IllegalStateException if a timer was given but the expiry check interval is zero
    */
   public <T, R> Scheduler<T, R> build() {
-    if (timer != null && expiryCheckInterval.isZero()) {
-      throw new IllegalStateException(
-          "a timer was given but expiryCheckInterval is zero; set a positive interval");
-    }
-    Map<String, PropertyType> types = new TreeMap<>(propertyTypes);
-    // They route a persistent-worker action; none may restrict which workers can run it.
-    for (String name : PersistentWorkerProperties.ALL) {
-      types.putIfAbsent(name, PropertyType.IGNORE);
-    }
-    // It only keys the action cache (the platform is part of the action's digest).
-    types.putIfAbsent(PlatformLexicon.CACHE_SILO_KEY, PropertyType.IGNORE);
-    // Workers offer the network their sandbox gives actions; the limits are the worker's to check.
-    types.putIfAbsent(SandboxPlatformProperties.NETWORK, PropertyType.EXACT);
-    for (String name : SandboxPlatformProperties.WORKER_ENFORCED) {
-      types.putIfAbsent(name, PropertyType.IGNORE);
-    }
+    checkTimer();
     return new DefaultScheduler<>(
-        new PropertyTypes(types, unknownPropertyType),
+        propertyTypes(),
         maxQueueTime,
         maxRetries,
         assignmentGrace,
@@ -254,5 +244,85 @@ public final class SchedulerBuilder {
         timer,
         workerScorer,
         listener);
+  }
+
+  /**
+   * Builds a scheduler whose queue, claims and worker registry live in a state shared by the
+   * servers of one service: actions submitted through any of them run on the workers of all, and
+   * survive this server. The {@linkplain #expiryCheckInterval expiry check interval} is also the
+   * period at which it re-reads the state, renews its workers' leases and claims work
+   * (notifications come sooner, but may be lost); the {@linkplain #workerScorer scorer} is not
+   * used.
+   *
+   * @param shared the state and what the scheduler stores in it
+   * @param <T> the type of the tasks
+   * @param <R> the type of the results
+   * @return the scheduler, already listening to the state
+   * @throws IllegalStateException if a timer was given but the expiry check interval is zero
+   */
+  public <T, R> Scheduler<T, R> build(SharedState<T, R> shared) {
+    Objects.requireNonNull(shared, "shared");
+    checkTimer();
+    List<AutoCloseable> owned = new ArrayList<>();
+    Executor callbacks = callbackExecutor;
+    if (callbacks == null) {
+      ExecutorService pool =
+          Executors.newCachedThreadPool(Threads.daemon("hearth-scheduler-callback-"));
+      owned.add(pool::shutdown);
+      callbacks = pool;
+    }
+    ScheduledExecutorService ticks = timer;
+    if (ticks == null && !expiryCheckInterval.isZero()) {
+      ScheduledExecutorService own =
+          Executors.newSingleThreadScheduledExecutor(Threads.daemon("hearth-scheduler-timer-"));
+      owned.add(own::shutdown);
+      ticks = own;
+    }
+    return new SharedScheduler<>(
+        shared,
+        name,
+        propertyTypes(),
+        maxQueueTime,
+        maxRetries,
+        maxQueuedActions,
+        assignmentGrace,
+        clock,
+        callbacks,
+        ticks,
+        expiryCheckInterval,
+        listener,
+        workerScorer,
+        () -> owned.forEach(SchedulerBuilder::closeQuietly));
+  }
+
+  private static void closeQuietly(AutoCloseable closeable) {
+    try {
+      closeable.close();
+    } catch (Exception e) {
+      throw new IllegalStateException("closing a scheduler thread pool failed", e);
+    }
+  }
+
+  private void checkTimer() {
+    if (timer != null && expiryCheckInterval.isZero()) {
+      throw new IllegalStateException(
+          "a timer was given but expiryCheckInterval is zero; set a positive interval");
+    }
+  }
+
+  private PropertyTypes propertyTypes() {
+    Map<String, PropertyType> types = new TreeMap<>(propertyTypes);
+    // They route a persistent-worker action; none may restrict which workers can run it.
+    for (String name : PersistentWorkerProperties.ALL) {
+      types.putIfAbsent(name, PropertyType.IGNORE);
+    }
+    // It only keys the action cache (the platform is part of the action's digest).
+    types.putIfAbsent(PlatformLexicon.CACHE_SILO_KEY, PropertyType.IGNORE);
+    // Workers offer the network their sandbox gives actions; the limits are the worker's to check.
+    types.putIfAbsent(SandboxPlatformProperties.NETWORK, PropertyType.EXACT);
+    for (String name : SandboxPlatformProperties.WORKER_ENFORCED) {
+      types.putIfAbsent(name, PropertyType.IGNORE);
+    }
+    return new PropertyTypes(types, unknownPropertyType);
   }
 }

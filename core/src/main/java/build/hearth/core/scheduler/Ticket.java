@@ -43,6 +43,15 @@ public interface Ticket<R> {
   /** The {@link ActionRequest#name()} this ticket was submitted with. */
   String name();
 
+  /**
+   * {@return the {@link ActionRequest#mergeKey()} of the execution this ticket follows} Empty by
+   * default, and for executions that merge with none. A ticket from {@link Scheduler#follow} has it
+   * from the shared state, since its holder did not submit the request.
+   */
+  default String mergeKey() {
+    return "";
+  }
+
   /** The outcome; see the class documentation for the errors. */
   CompletableFuture<R> result();
 

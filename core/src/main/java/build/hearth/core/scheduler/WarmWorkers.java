@@ -141,7 +141,7 @@ public final class WarmWorkers implements WorkerScorer {
    * The action's key: the first value of {@value PersistentWorkerProperties#KEY}, or null if it has
    * none.
    */
-  private static String keyOf(Platform platform) {
+  static String keyOf(Platform platform) {
     for (Platform.Property property : platform.getPropertiesList()) {
       if (property.getName().equals(PersistentWorkerProperties.KEY)) {
         return property.getValue().isEmpty() ? null : property.getValue();

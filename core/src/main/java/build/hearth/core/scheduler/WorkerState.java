@@ -1,10 +1,8 @@
 package build.hearth.core.scheduler;
 
 import build.hearth.spi.worker.WorkerSpec;
-import java.math.BigDecimal;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -13,13 +11,9 @@ import java.util.Set;
  */
 final class WorkerState<T, R> implements WorkerSession {
   private final DefaultScheduler<T, R> scheduler;
-  private final WorkerSpec spec;
+  final WorkerOffer offer;
   final WorkerListener<T, R> listener;
   final Mailbox mailbox;
-  // The largest value of each MINIMUM property, parsed once at connection.
-  private final Map<String, BigDecimal> numbers;
-  // The properties in the platform lexicon's spelling, for matching (see PlatformLexicon).
-  private final Map<String, Set<String>> matched;
 
   /** The queues whose actions this worker could run; see {@link ActionQueue}. */
   final Set<ActionQueue<T, R>> queues = new HashSet<>();
@@ -35,60 +29,35 @@ final class WorkerState<T, R> implements WorkerSession {
 
   WorkerState(
       DefaultScheduler<T, R> scheduler,
-      WorkerSpec spec,
+      WorkerOffer offer,
       WorkerListener<T, R> listener,
-      Mailbox mailbox,
-      Map<String, BigDecimal> numbers) {
+      Mailbox mailbox) {
     this.scheduler = scheduler;
-    this.spec = spec;
+    this.offer = offer;
     this.listener = listener;
     this.mailbox = mailbox;
-    this.numbers = Map.copyOf(numbers);
-    this.matched = PlatformLexicon.canonical(spec).properties();
   }
 
   WorkerSpec spec() {
-    return spec;
+    return offer.spec();
   }
 
   int freeSlots() {
-    return spec.slots() - active.size();
+    return offer.spec().slots() - active.size();
   }
 
-  /** The worker's value of MINIMUM property {@code name}, or null if it has none. */
-  BigDecimal number(String name) {
-    return numbers.get(name);
-  }
-
-  /**
-   * Whether the worker offers {@code value} of property {@code name}, comparing the lexicon's
-   * spellings ({@code Linux} and {@code linux} are one {@code OSFamily}).
-   */
+  /** See {@link WorkerOffer#offers}. */
   boolean offers(String name, String value) {
-    Set<String> offered = matched.get(name);
-    return offered != null && offered.contains(PlatformLexicon.canonical(name, value));
+    return offer.offers(name, value);
   }
 
   boolean satisfies(Requirements.Key key) {
-    for (Map.Entry<String, Set<String>> required : key.exact().entrySet()) {
-      for (String value : required.getValue()) {
-        if (!offers(required.getKey(), value)) {
-          return false;
-        }
-      }
-    }
-    for (Map.Entry<String, BigDecimal> required : key.minimum().entrySet()) {
-      BigDecimal offered = numbers.get(required.getKey());
-      if (offered == null || offered.compareTo(required.getValue()) < 0) {
-        return false;
-      }
-    }
-    return true;
+    return offer.satisfies(key);
   }
 
   @Override
   public String name() {
-    return spec.name();
+    return offer.spec().name();
   }
 
   @Override
@@ -114,7 +83,7 @@ final class WorkerState<T, R> implements WorkerSession {
   @Override
   public String toString() {
     return "Worker{"
-        + spec.name()
+        + offer.spec().name()
         + (connected ? "" : ", disconnected")
         + (draining ? ", draining" : "")
         + "}";

@@ -36,7 +36,9 @@ class SchedulerConfigTest {
                    "maxQueueTime": "30m",
                    "maxRetries": 0,
                    "assignmentGrace": "45s",
-                   "maxQueuedActions": 500
+                   "maxQueuedActions": 500,
+                   "state": {"type": "redis", "uri": "redis://cache:6379", "keyPrefix": "ci:"},
+                   "workerLease": "10s"
                  }""");
 
     assertThat(main.name()).isEqualTo("main");
@@ -51,6 +53,27 @@ class SchedulerConfigTest {
     assertThat(main.maxRetries()).isZero();
     assertThat(main.assignmentGrace()).isEqualTo(Duration.ofSeconds(45));
     assertThat(main.maxQueuedActions()).isEqualTo(500);
+    StoreConfig state = main.state().orElseThrow();
+    assertThat(state.type()).isEqualTo("redis");
+    assertThat(state.typePath()).isEqualTo("schedulers.main.state.type");
+    assertThat(state.settings().string("uri")).hasValue("redis://cache:6379");
+    assertThat(main.workerLease()).isEqualTo(Duration.ofSeconds(10));
+  }
+
+  @Test
+  void aSchedulerWithoutStateKeepsItInMemoryWithTheDefaultLease() {
+    SchedulerConfig main = main("{}");
+
+    assertThat(main.state()).isEmpty();
+    assertThat(main.workerLease()).isEqualTo(Duration.ofSeconds(30));
+  }
+
+  @Test
+  void aStateNeedsAType() {
+    ConfigException e = errorOf(withScheduler("{\n \"state\": {\"uri\": \"redis://x\"} }"));
+
+    assertThat(e.path()).isEqualTo("schedulers.main.state.type");
+    assertThat(e.getMessage()).contains("missing required field 'type'");
   }
 
   @Test
@@ -121,7 +144,7 @@ class SchedulerConfigTest {
         .isEqualTo(
             "schedulers.main.maxRetrys (line 4): unknown field 'maxRetrys'; did you mean"
                 + " 'maxRetries'? Known fields here: properties, unknownProperties, maxQueueTime,"
-                + " maxRetries, assignmentGrace, maxQueuedActions");
+                + " maxRetries, assignmentGrace, maxQueuedActions, state, workerLease");
   }
 
   @Test

@@ -34,9 +34,11 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -191,6 +193,8 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
     }
     WorkerSpec spec = spec(register);
     name = spec.name();
+    Set<String> running = new LinkedHashSet<>(register.getRunningList());
+    WorkerLimits.checkRunning(spec, running);
     if (register.getMaxMessageBytes() < 0) {
       throw HearthException.invalidArgument(
           "worker '%s' registered with max_message_bytes %d; it must be positive, or 0 for the"
@@ -222,7 +226,10 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
               + " one reconnecting, it is accepted once the old connection is found dead)");
     }
     try {
-      session = service.hub().connect(spec, new Listener());
+      session =
+          running.isEmpty()
+              ? service.hub().connect(spec, new Listener())
+              : service.hub().connect(spec, running, new Listener());
     } catch (RuntimeException e) {
       service.release(spec.name(), this);
       throw e instanceof HearthException h
@@ -230,6 +237,15 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
           : HearthException.internal("connecting worker '" + spec.name() + "' failed: " + e, e);
     }
     registered = true;
+    // Before Registered goes out: the worker may answer an adopted action right after it.
+    List<String> adopted = new ArrayList<>();
+    for (WorkAssignment assignment : session.adopted()) {
+      String id = assignment.id().orElse(assignment.name());
+      byId.put(id, assignment);
+      idOf.put(assignment, id);
+      adopted.add(id);
+    }
+    Optional<Duration> grace = service.hub().reattachGrace();
     Duration interval = service.keepAliveInterval();
     try {
       keepAlive =
@@ -255,16 +271,23 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
       }
     }
     log.info(
-        "Worker '{}' connected with {} slot{} and properties {}; sandbox: {}",
+        "Worker '{}' connected with {} slot{} and properties {}; sandbox: {}{}",
         spec.name(),
         spec.slots(),
         spec.slots() == 1 ? "" : "s",
         spec.properties(),
-        register.hasSandbox() ? describe(register.getSandbox()) : "not reported");
-    out.release(
-        SchedulerMessage.newBuilder()
-            .setRegistered(Registered.newBuilder().setKeepAliveInterval(ProtoTime.of(interval)))
-            .build());
+        register.hasSandbox() ? describe(register.getSandbox()) : "not reported",
+        running.isEmpty()
+            ? ""
+            : "; re-attached still running "
+                + running.size()
+                + " action(s), "
+                + adopted.size()
+                + " adopted");
+    Registered.Builder answer =
+        Registered.newBuilder().setKeepAliveInterval(ProtoTime.of(interval)).addAllAdopted(adopted);
+    grace.ifPresent(g -> answer.setReattachGrace(ProtoTime.of(g)));
+    out.release(SchedulerMessage.newBuilder().setRegistered(answer).build());
     if (ended.get()) {
       // The service closed while the hub was connecting, before end() could see the session.
       keepAlive.cancel(false);
@@ -308,13 +331,15 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
   }
 
   /**
-   * A worker's answer. It counts only for an assignment this stream was given and has not seen
-   * answered: assignment ids are random and per stream, so an answer naming another worker's
-   * assignment, one already answered, or one of an earlier stream of the same worker finds nothing
-   * here and is dropped, and nothing of it reaches the scheduler or the action cache. The stream
-   * stays open, since a worker that reconnected may honestly answer what its old stream was given.
-   * An answer to an assignment the scheduler took back (cancelled, or held past its deadline) is
-   * passed on: it frees the worker's slot, and the scheduler discards it.
+   * A worker's answer. It counts only for an assignment this stream was given (or adopted at
+   * registration) and has not seen answered: assignment ids are looked up in this stream's own map
+   * (random per stream, or a shared scheduler's execution ids), so an answer naming another
+   * worker's assignment, one already answered, or one of an earlier stream of the same worker that
+   * was not adopted finds nothing here and is dropped, and nothing of it reaches the scheduler or
+   * the action cache. The stream stays open, since a worker that reconnected may honestly answer
+   * what its old stream was given. An answer to an assignment the scheduler took back (cancelled,
+   * or held past its deadline) is passed on: it frees the worker's slot, and the scheduler discards
+   * it.
    */
   private void finished(ActionFinished finished) {
     WorkAssignment assignment = byId.remove(finished.getAssignmentId());
@@ -445,11 +470,14 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
     }
     if (current != null) {
       log.info(
-          "Worker '{}' disconnected: {}; its {} running action{} go back to the queue",
+          "Worker '{}' disconnected: {}; its {} running action{} {}",
           current.name(),
           reason,
           byId.size(),
-          byId.size() == 1 ? "" : "s");
+          byId.size() == 1 ? "" : "s",
+          service.hub().reattachGrace().isPresent()
+              ? "stay its own for its lease, for it to re-attach through any server"
+              : "go back to the queue");
     } else if (name != null) {
       log.info("Worker '{}' left before it was registered: {}", name, reason);
     }
@@ -505,7 +533,7 @@ final class WorkerStream implements StreamObserver<WorkerMessage> {
         // stream's end has not done so already.
         throw HearthException.unavailable("worker '" + name + "' is disconnecting", null);
       }
-      String id = UUID.randomUUID().toString();
+      String id = assignment.id().orElseGet(() -> UUID.randomUUID().toString());
       byId.put(id, assignment);
       idOf.put(assignment, id);
       ExecutionTask task = assignment.task();

@@ -50,6 +50,29 @@ class WorkerLimitsTest {
   }
 
   @Test
+  void aReattachingWorkerNamingMoreRunningActionsThanItsSlotsIsRefused() throws Exception {
+    Status status =
+        refused(
+            Register.newBuilder()
+                .setName("claimer")
+                .setSlots(1)
+                .addRunning("exec-1")
+                .addRunning("exec-2"));
+    assertThat(status.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(status.getDescription()).contains("'claimer'", "2 actions", "1 slots");
+    assertServes();
+  }
+
+  @Test
+  void aReattachingWorkerNamingAnOverlongAssignmentIdIsRefused() throws Exception {
+    Status status =
+        refused(Register.newBuilder().setName("claimer").setSlots(1).addRunning("x".repeat(257)));
+    assertThat(status.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(status.getDescription()).contains("'claimer'", "257 characters", "1 to 256");
+    assertServes();
+  }
+
+  @Test
   void tooManySlotsAreRefused() throws Exception {
     Status status = refused(Register.newBuilder().setName("hoarder").setSlots(1025));
     assertThat(status.getDescription())

@@ -1,5 +1,6 @@
 package build.hearth.spi.scheduler;
 
+import build.hearth.spi.storage.StoreHealth;
 import com.google.protobuf.ByteString;
 import java.time.Duration;
 import java.time.Instant;
@@ -232,12 +233,14 @@ public interface SchedulerState extends AutoCloseable {
 
   /**
    * A worker re-attached through {@code serverId}, still running {@code running}: its claims among
-   * those move to that server, and the rest of its claims are returned for requeueing.
+   * those move to that server, and the rest of its claims are returned for requeueing. Only the
+   * claims of {@code workerId} move: an id of another worker's claim, or of no claim, is ignored,
+   * so a worker cannot take over what it was not given.
    *
    * @param workerId the worker, registered again through {@code serverId} first
    * @param serverId the server it re-attached through
    * @param running the executions the worker says it still runs
-   * @return the claims adopted, and those the worker no longer runs
+   * @return the claims adopted, each with its queue entry, and those the worker no longer runs
    */
   Adopted adopt(String workerId, String serverId, Collection<String> running);
 
@@ -272,6 +275,15 @@ public interface SchedulerState extends AutoCloseable {
      * @param executionId the execution
      */
     default void completed(String executionId) {}
+  }
+
+  /**
+   * {@return whether the state can be used now, answered from what the state last saw (it must not
+   * wait for a remote service): {@code /readyz} asks it} Healthy by default, which suits a state in
+   * the server's own memory.
+   */
+  default StoreHealth health() {
+    return StoreHealth.healthy();
   }
 
   /** Releases the connections; the shared state itself stays. Idempotent. */

@@ -2,6 +2,7 @@ package build.hearth.spi.worker;
 
 import build.hearth.proto.workerapi.PersistentPoolStats;
 import build.hearth.proto.workerapi.SandboxReport;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -65,4 +66,14 @@ public interface RemoteWorker {
    * and it is no longer listed. Idempotent.
    */
   void disconnect();
+
+  /**
+   * {@return the assignments this worker still ran when it re-attached, taken over by {@link
+   * WorkerHub#connect(WorkerSpec, java.util.Set, AssignmentListener)}} They are not assigned again;
+   * the transport accepts the worker's answers to them by their {@link WorkAssignment#id()}. Empty
+   * by default.
+   */
+  default List<WorkAssignment> adopted() {
+    return List.of();
+  }
 }

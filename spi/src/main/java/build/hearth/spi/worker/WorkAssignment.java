@@ -1,6 +1,7 @@
 package build.hearth.spi.worker;
 
 import build.hearth.api.HearthException;
+import java.util.Optional;
 
 /**
  * One action assigned to one worker, and the way the worker answers it. The first answer counts;
@@ -13,6 +14,16 @@ public interface WorkAssignment {
 
   /** {@return names the action in messages and logs, such as its operation name} */
   String name();
+
+  /**
+   * {@return the id that names this assignment on the wire, stable across the servers of a service
+   * whose hub {@linkplain WorkerHub#reattachGrace() keeps a lost worker's actions}: a worker that
+   * re-attaches through another server names it so} Empty by default: the transport then makes a
+   * random id per stream.
+   */
+  default Optional<String> id() {
+    return Optional.empty();
+  }
 
   /** {@return what to run} */
   ExecutionTask task();

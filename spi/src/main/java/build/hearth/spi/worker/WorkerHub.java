@@ -1,5 +1,9 @@
 package build.hearth.spi.worker;
 
+import java.time.Duration;
+import java.util.Optional;
+import java.util.Set;
+
 /**
  * A scheduler, as seen by workers that run in other processes and join it through a transport's
  * worker API. The host (the server, or an embedder) offers one in {@link
@@ -36,6 +40,36 @@ public interface WorkerHub {
    *     connected, UNAVAILABLE if the scheduler is closed
    */
   RemoteWorker connect(WorkerSpec spec, AssignmentListener listener);
+
+  /**
+   * Connects a worker that re-attaches, its earlier server gone, still running the assignments
+   * named {@code running} (their {@link WorkAssignment#id()}s). A hub that {@linkplain
+   * #reattachGrace() keeps a lost worker's actions} takes over those that are still this worker's
+   * and lists them in {@link RemoteWorker#adopted()}: the transport accepts the worker's answers to
+   * them as to any assignment. Ids of other workers' actions, or of none, are not adopted. By
+   * default nothing is adopted.
+   *
+   * @param spec the worker's name, properties and slots
+   * @param running ids of the assignments the worker still runs, at most its slots
+   * @param listener receives the scheduler's assignments and cancellations for this worker
+   * @return the connection
+   * @throws build.hearth.api.HearthException as {@link #connect(WorkerSpec, AssignmentListener)},
+   *     and INVALID_ARGUMENT if {@code running} names more ids than the worker has slots, or an id
+   *     over the bounds
+   */
+  default RemoteWorker connect(WorkerSpec spec, Set<String> running, AssignmentListener listener) {
+    return connect(spec, listener);
+  }
+
+  /**
+   * {@return how long this hub keeps the actions of a worker whose connection ended, for the worker
+   * to re-attach through any server of the service and deliver their results; empty (the default)
+   * when they are queued again at once} When present, assignment ids are stable across servers
+   * ({@link WorkAssignment#id()}), and a transport tells its workers so at registration.
+   */
+  default Optional<Duration> reattachGrace() {
+    return Optional.empty();
+  }
 
   /**
    * {@return the largest assignment message a transport sends a worker of this hub, in bytes; 33

@@ -1,0 +1,371 @@
+package build.hearth.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import build.bazel.remote.execution.v2.Action;
+import build.bazel.remote.execution.v2.ActionCacheGrpc;
+import build.bazel.remote.execution.v2.ActionResult;
+import build.bazel.remote.execution.v2.BatchUpdateBlobsRequest;
+import build.bazel.remote.execution.v2.Command;
+import build.bazel.remote.execution.v2.ContentAddressableStorageGrpc;
+import build.bazel.remote.execution.v2.ExecuteRequest;
+import build.bazel.remote.execution.v2.ExecuteResponse;
+import build.bazel.remote.execution.v2.ExecutionGrpc;
+import build.bazel.remote.execution.v2.GetActionResultRequest;
+import build.bazel.remote.execution.v2.Platform;
+import build.bazel.remote.execution.v2.WaitExecutionRequest;
+import build.hearth.agent.WorkerAgent;
+import build.hearth.api.Digest;
+import build.hearth.core.config.HearthConfig;
+import build.hearth.core.execution.ActionRunner;
+import build.hearth.core.execution.Cancellation;
+import build.hearth.redis.testing.RedisServer;
+import build.hearth.spi.worker.ActionOutcome;
+import build.hearth.spi.worker.ExecutionTask;
+import com.google.longrunning.Operation;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two servers configured with one Redis (stores and scheduler state) are one service: an action
+ * executed through one runs on the other's worker, its operation can be waited for on either, its
+ * result is cached once it completes whichever server dies, and identical actions run once.
+ */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class SharedSchedulerServersTest {
+  private static final Duration WAIT = Duration.ofSeconds(60);
+
+  @TempDir Path dir;
+
+  private RedisServer redis;
+  private HearthServer a;
+  private HearthServer b;
+  private final List<ManagedChannel> channels = new ArrayList<>();
+  private final List<WorkerAgent> agents = new ArrayList<>();
+  private final Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
+  private volatile CountDownLatch release = new CountDownLatch(0);
+
+  @BeforeEach
+  void start() {
+    redis = RedisServer.start(dir.resolve("redis"));
+    a = server();
+    b = server();
+  }
+
+  private HearthServer server() {
+    String json =
+        """
+        {
+          "blobStores": {"cas": {"type": "redis", "uri": "%1$s"}},
+          "actionCacheStores": {"ac": {"type": "redis", "uri": "%1$s"}},
+          "schedulers": {"main": {
+            "properties": {"OSFamily": "exact"},
+            "state": {"type": "redis", "uri": "%1$s"}
+          }},
+          "servers": [ {
+            "listen": "127.0.0.1:0",
+            "workerApi": {"scheduler": "main"},
+            "instances": {"": {"cas": "cas", "actionCache": "ac", "execution": {"scheduler": "main"}}}
+          } ]
+        }
+        """
+            .formatted(redis.uri());
+    return HearthServer.start(HearthConfig.parse(json, "the test"));
+  }
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    release.countDown();
+    agents.forEach(WorkerAgent::close);
+    for (ManagedChannel channel : channels) {
+      channel.shutdownNow();
+      channel.awaitTermination(5, TimeUnit.SECONDS);
+    }
+    if (a != null) {
+      a.close();
+    }
+    if (b != null) {
+      b.close();
+    }
+    redis.close();
+  }
+
+  private ManagedChannel channel(HearthServer server) {
+    ManagedChannel channel =
+        ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+    channels.add(channel);
+    return channel;
+  }
+
+  private void worker(HearthServer server, String name) {
+    WorkerAgent agent =
+        WorkerAgent.newBuilder()
+            .endpoint("grpc://127.0.0.1:" + server.port())
+            .name(name)
+            .slots(4)
+            .properties(Map.of("OSFamily", List.of("Linux")))
+            .runner(casOf -> new CountingRunner())
+            .backOff(Duration.ofMillis(20), Duration.ofMillis(200))
+            .build();
+    agents.add(agent);
+    agent.start();
+    await().atMost(WAIT).until(agent::isConnected);
+  }
+
+  @Test
+  void anActionExecutedThroughOneServerRunsOnTheOthersWorkerAndIsCachedForBoth() throws Exception {
+    worker(b, "on-b");
+    Digest action = action("hello");
+
+    ExecuteResponse response = done(execute(channel(a), action));
+
+    assertThat(response.getStatus().getCode()).isZero();
+    assertThat(response.getResult().getStdoutRaw().toStringUtf8()).isEqualTo("ran hello");
+    assertThat(runs.get("hello")).hasValue(1);
+    // Recorded by b, the worker's server; read back through a, and answered from cache by b.
+    ActionResult cached =
+        ActionCacheGrpc.newBlockingStub(channel(a))
+            .getActionResult(
+                GetActionResultRequest.newBuilder().setActionDigest(action.toProto()).build());
+    assertThat(cached.getStdoutRaw().toStringUtf8()).isEqualTo("ran hello");
+    assertThat(cached.getExecutionMetadata().hasQueuedTimestamp()).isTrue();
+    assertThat(done(execute(channel(b), action)).getCachedResult()).isTrue();
+    assertThat(runs.get("hello")).hasValue(1);
+  }
+
+  @Test
+  void anOperationExecutedThroughADeadServerIsWaitedForOnTheOtherAndRunsOnce() throws Exception {
+    worker(b, "on-b");
+    release = new CountDownLatch(1);
+    Digest action = action("slow");
+    Iterator<Operation> stream = execute(channel(a), action);
+    String name = stream.next().getName();
+    await().atMost(WAIT).until(() -> runs.containsKey("slow"));
+
+    a.close();
+    a = null;
+    Iterator<Operation> waited =
+        ExecutionGrpc.newBlockingStub(channel(b))
+            .withDeadlineAfter(WAIT.toMillis(), TimeUnit.MILLISECONDS)
+            .waitExecution(WaitExecutionRequest.newBuilder().setName(name).build());
+    Operation first = waited.next();
+    assertThat(first.getName()).isEqualTo(name);
+    assertThat(first.getDone()).isFalse();
+    release.countDown();
+
+    ExecuteResponse response = done(waited);
+    assertThat(response.getResult().getStdoutRaw().toStringUtf8()).isEqualTo("ran slow");
+    assertThat(runs.get("slow")).hasValue(1);
+  }
+
+  @Test
+  void identicalActionsExecutedThroughBothServersRunOnce() throws Exception {
+    worker(a, "on-a");
+    worker(b, "on-b");
+    release = new CountDownLatch(1);
+    Digest action = action("shared");
+    Iterator<Operation> throughA = execute(channel(a), action);
+    throughA.next();
+    await().atMost(WAIT).until(() -> runs.containsKey("shared"));
+    Iterator<Operation> throughB = execute(channel(b), action);
+    throughB.next();
+    release.countDown();
+
+    assertThat(done(throughA).getResult().getStdoutRaw().toStringUtf8()).isEqualTo("ran shared");
+    assertThat(done(throughB).getResult().getStdoutRaw().toStringUtf8()).isEqualTo("ran shared");
+    assertThat(runs.get("shared")).hasValue(1);
+  }
+
+  private Digest action(String name) {
+    ManagedChannel channel = channel(b);
+    Command command = Command.newBuilder().addArguments(name).build();
+    Action action =
+        Action.newBuilder()
+            .setCommandDigest(upload(channel, command).toProto())
+            .setInputRootDigest(
+                upload(channel, build.bazel.remote.execution.v2.Directory.getDefaultInstance())
+                    .toProto())
+            .setPlatform(
+                Platform.newBuilder()
+                    .addProperties(
+                        Platform.Property.newBuilder().setName("OSFamily").setValue("Linux")))
+            .build();
+    return upload(channel, action);
+  }
+
+  private static Iterator<Operation> execute(ManagedChannel channel, Digest action) {
+    return ExecutionGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(WAIT.toMillis(), TimeUnit.MILLISECONDS)
+        .execute(ExecuteRequest.newBuilder().setActionDigest(action.toProto()).build());
+  }
+
+  private static ExecuteResponse done(Iterator<Operation> stream)
+      throws InvalidProtocolBufferException {
+    Operation done = null;
+    while (stream.hasNext()) {
+      Operation operation = stream.next();
+      if (operation.getDone()) {
+        done = operation;
+      }
+    }
+    assertThat(done).as("a done operation").isNotNull();
+    assertThat(done.hasError()).as(done.getError().getMessage()).isFalse();
+    return done.getResponse().unpack(ExecuteResponse.class);
+  }
+
+  private static Digest upload(ManagedChannel channel, Message message) {
+    ByteString bytes = message.toByteString();
+    Digest digest = Digest.of(bytes);
+    assertThat(
+            ContentAddressableStorageGrpc.newBlockingStub(channel)
+                .batchUpdateBlobs(
+                    BatchUpdateBlobsRequest.newBuilder()
+                        .addRequests(
+                            BatchUpdateBlobsRequest.Request.newBuilder()
+                                .setDigest(digest.toProto())
+                                .setData(bytes))
+                        .build())
+                .getResponses(0)
+                .getStatus()
+                .getCode())
+        .isZero();
+    return digest;
+  }
+
+  /** Counts each command's runs, waits for {@link #release}, and prints "ran COMMAND". */
+  private final class CountingRunner implements ActionRunner {
+    @Override
+    public ActionOutcome run(ExecutionTask task, Cancellation cancellation) {
+      String command = task.command().getArguments(0);
+      runs.computeIfAbsent(command, c -> new AtomicInteger()).incrementAndGet();
+      try {
+        release.await(WAIT.toSeconds(), TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return ActionOutcome.completed(
+          ActionResult.newBuilder()
+              .setExitCode(0)
+              .setStdoutRaw(ByteString.copyFromUtf8("ran " + command))
+              .build());
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  @Test
+  void whileTheStateIsDownExecuteIsUnavailableAndReadyzNamesItThenBothServeAgain()
+      throws Exception {
+    worker(b, "on-b");
+    assertThat(done(execute(channel(a), action("before"))).getStatus().getCode()).isZero();
+
+    redis.stop();
+
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () -> {
+              HttpResponse<String> ready = readyz(a);
+              assertThat(ready.statusCode()).as(ready.body()).isEqualTo(503);
+            });
+    // The stores are on the same Redis; whichever /readyz names first, the state is among them.
+    assertThat(ExecutionStatus.of(() -> done(execute(channel(a), Digest.of(new byte[] {1, 2, 3})))))
+        .satisfies(
+            status -> {
+              assertThat(status.getCode()).isEqualTo(io.grpc.Status.Code.UNAVAILABLE);
+              assertThat(status.getDescription()).contains("127.0.0.1:" + redis.port());
+            });
+
+    redis.start();
+
+    await().atMost(WAIT).untilAsserted(() -> assertThat(readyz(a).statusCode()).isEqualTo(200));
+    await().atMost(WAIT).untilAsserted(() -> assertThat(readyz(b).statusCode()).isEqualTo(200));
+    // A Redis without persistence comes back empty: upload again, as Bazel would.
+    ExecuteResponse after = done(execute(channel(a), action("after")));
+    assertThat(after.getResult().getStdoutRaw().toStringUtf8()).isEqualTo("ran after");
+    assertThat(runs.get("after")).hasValue(1);
+  }
+
+  @Test
+  void readyzNamesTheSchedulersStateWhenOnlyItsRedisIsDown() throws Exception {
+    String json =
+        """
+        {
+          "blobStores": {"cas": {"type": "memory"}},
+          "schedulers": {"main": {"state": {"type": "redis", "uri": "%s"}}},
+          "servers": [ {
+            "listen": "127.0.0.1:0",
+            "instances": {"": {"cas": "cas", "execution": {"scheduler": "main"}}}
+          } ]
+        }
+        """
+            .formatted(redis.uri());
+    try (HearthServer server = HearthServer.start(HearthConfig.parse(json, "the test"))) {
+      await().atMost(WAIT).until(() -> readyz(server).statusCode() == 200);
+
+      redis.stop();
+
+      await()
+          .atMost(WAIT)
+          .untilAsserted(
+              () -> {
+                HttpResponse<String> ready = readyz(server);
+                assertThat(ready.statusCode()).isEqualTo(503);
+                assertThat(ready.body())
+                    .startsWith("not ready: the shared state of scheduler 'main' is unavailable:")
+                    .contains("127.0.0.1:" + redis.port());
+              });
+      redis.start();
+      await().atMost(WAIT).until(() -> readyz(server).statusCode() == 200);
+    }
+  }
+
+  private static HttpResponse<String> readyz(HearthServer server) throws Exception {
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/readyz"))
+                .timeout(Duration.ofSeconds(10))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** The gRPC status a call fails with. */
+  private static final class ExecutionStatus {
+    interface Call {
+      void run() throws Exception;
+    }
+
+    static io.grpc.Status of(Call call) throws Exception {
+      try {
+        call.run();
+      } catch (io.grpc.StatusRuntimeException e) {
+        return e.getStatus();
+      }
+      throw new AssertionError("the call succeeded");
+    }
+  }
+}
