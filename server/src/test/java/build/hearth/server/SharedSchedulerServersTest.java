@@ -1,19 +1,15 @@
 package build.hearth.server;
 
+import static build.hearth.server.ReapiCalls.done;
+import static build.hearth.server.ReapiCalls.execute;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import build.bazel.remote.execution.v2.Action;
 import build.bazel.remote.execution.v2.ActionCacheGrpc;
 import build.bazel.remote.execution.v2.ActionResult;
-import build.bazel.remote.execution.v2.BatchUpdateBlobsRequest;
-import build.bazel.remote.execution.v2.Command;
-import build.bazel.remote.execution.v2.ContentAddressableStorageGrpc;
-import build.bazel.remote.execution.v2.ExecuteRequest;
 import build.bazel.remote.execution.v2.ExecuteResponse;
 import build.bazel.remote.execution.v2.ExecutionGrpc;
 import build.bazel.remote.execution.v2.GetActionResultRequest;
-import build.bazel.remote.execution.v2.Platform;
 import build.bazel.remote.execution.v2.WaitExecutionRequest;
 import build.hearth.agent.WorkerAgent;
 import build.hearth.api.Digest;
@@ -25,8 +21,6 @@ import build.hearth.spi.worker.ActionOutcome;
 import build.hearth.spi.worker.ExecutionTask;
 import com.google.longrunning.Operation;
 import com.google.protobuf.ByteString;
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.Message;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import java.net.URI;
@@ -200,59 +194,7 @@ class SharedSchedulerServersTest {
   }
 
   private Digest action(String name) {
-    ManagedChannel channel = channel(b);
-    Command command = Command.newBuilder().addArguments(name).build();
-    Action action =
-        Action.newBuilder()
-            .setCommandDigest(upload(channel, command).toProto())
-            .setInputRootDigest(
-                upload(channel, build.bazel.remote.execution.v2.Directory.getDefaultInstance())
-                    .toProto())
-            .setPlatform(
-                Platform.newBuilder()
-                    .addProperties(
-                        Platform.Property.newBuilder().setName("OSFamily").setValue("Linux")))
-            .build();
-    return upload(channel, action);
-  }
-
-  private static Iterator<Operation> execute(ManagedChannel channel, Digest action) {
-    return ExecutionGrpc.newBlockingStub(channel)
-        .withDeadlineAfter(WAIT.toMillis(), TimeUnit.MILLISECONDS)
-        .execute(ExecuteRequest.newBuilder().setActionDigest(action.toProto()).build());
-  }
-
-  private static ExecuteResponse done(Iterator<Operation> stream)
-      throws InvalidProtocolBufferException {
-    Operation done = null;
-    while (stream.hasNext()) {
-      Operation operation = stream.next();
-      if (operation.getDone()) {
-        done = operation;
-      }
-    }
-    assertThat(done).as("a done operation").isNotNull();
-    assertThat(done.hasError()).as(done.getError().getMessage()).isFalse();
-    return done.getResponse().unpack(ExecuteResponse.class);
-  }
-
-  private static Digest upload(ManagedChannel channel, Message message) {
-    ByteString bytes = message.toByteString();
-    Digest digest = Digest.of(bytes);
-    assertThat(
-            ContentAddressableStorageGrpc.newBlockingStub(channel)
-                .batchUpdateBlobs(
-                    BatchUpdateBlobsRequest.newBuilder()
-                        .addRequests(
-                            BatchUpdateBlobsRequest.Request.newBuilder()
-                                .setDigest(digest.toProto())
-                                .setData(bytes))
-                        .build())
-                .getResponses(0)
-                .getStatus()
-                .getCode())
-        .isZero();
-    return digest;
+    return ReapiCalls.action(channel(b), name);
   }
 
   /** Counts each command's runs, waits for {@link #release}, and prints "ran COMMAND". */

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import build.bazel.remote.execution.v2.Platform;
 import build.hearth.spi.worker.WorkerSpec;
-import com.google.protobuf.ByteString;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -26,18 +25,7 @@ import org.junit.jupiter.api.Test;
  * are never taken.
  */
 class SharedSchedulerReattachTest {
-  private static final StateCodec<String> TEXT =
-      new StateCodec<>() {
-        @Override
-        public ByteString encode(String value) {
-          return ByteString.copyFromUtf8(value);
-        }
-
-        @Override
-        public String decode(ByteString bytes) {
-          return bytes.toStringUtf8();
-        }
-      };
+  private static final StateCodec<String> TEXT = TextCodec.TEXT;
 
   private final MemorySchedulerState state = new MemorySchedulerState(Clock.systemUTC(), 1 << 20);
   private final ExecutorService callbacks = Executors.newCachedThreadPool();

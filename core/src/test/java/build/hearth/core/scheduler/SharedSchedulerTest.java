@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import build.bazel.remote.execution.v2.Platform;
 import build.hearth.spi.scheduler.SchedulerState;
 import build.hearth.spi.worker.WorkerSpec;
-import com.google.protobuf.ByteString;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.time.Clock;
@@ -30,18 +29,7 @@ import org.junit.jupiter.api.Test;
  * on Redis).
  */
 class SharedSchedulerTest {
-  private static final StateCodec<String> TEXT =
-      new StateCodec<>() {
-        @Override
-        public ByteString encode(String value) {
-          return ByteString.copyFromUtf8(value);
-        }
-
-        @Override
-        public String decode(ByteString bytes) {
-          return bytes.toStringUtf8();
-        }
-      };
+  private static final StateCodec<String> TEXT = TextCodec.TEXT;
 
   private final MemorySchedulerState state = new MemorySchedulerState(Clock.systemUTC(), 1 << 20);
   private final ExecutorService callbacks = Executors.newCachedThreadPool();
