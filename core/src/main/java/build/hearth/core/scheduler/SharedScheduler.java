@@ -442,6 +442,8 @@ final class SharedScheduler<T, R> implements Scheduler<T, R> {
           adopted.size(),
           answer.notRunning().size());
     }
+    // Told once nothing can fail any more, so that each connected() has its disconnected().
+    scorer.connected(spec);
     workers.add(worker);
     liveWorkers = new LiveWorkers(liveWorkers.offers(), liveWorkers.warmWorkers(), Instant.MIN);
     fill(worker);
