@@ -396,4 +396,35 @@ class SharedSchedulerTest {
     release.countDown();
     assertThat(first.result().get(30, TimeUnit.SECONDS)).isEqualTo("warm");
   }
+
+  @Test
+  void theServersWarmWorkersCountTheReportsOfItsSharedWorkers() {
+    WarmWorkers warm = new WarmWorkers();
+    Scheduler<String, String> a =
+        Scheduler.newBuilder()
+            .name("main")
+            .propertyType("OSFamily", PropertyType.EXACT)
+            .callbackExecutor(callbacks)
+            .timer(timer)
+            .expiryCheckInterval(Duration.ofHours(1))
+            .workerScorer(warm)
+            .build(
+                new SharedState<>(
+                    state,
+                    "a",
+                    TEXT,
+                    TEXT,
+                    ResultHook.none(),
+                    Duration.ofSeconds(20),
+                    Duration.ofMinutes(1),
+                    worker -> warm.idle(worker).keySet()));
+    servers.add(a);
+    WorkerSession session =
+        a.connect(new WorkerSpec("w1", Map.of("OSFamily", Set.of("linux")), 1), assignment -> {});
+
+    assertThat(warm.report("w1", Map.of("javac-key", 1))).isTrue();
+    assertThat(warm.idle("w1")).containsEntry("javac-key", 1);
+    session.disconnect();
+    assertThat(warm.report("w1", Map.of("javac-key", 1))).isFalse();
+  }
 }
