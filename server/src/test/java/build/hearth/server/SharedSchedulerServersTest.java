@@ -14,15 +14,9 @@ import build.bazel.remote.execution.v2.WaitExecutionRequest;
 import build.hearth.agent.WorkerAgent;
 import build.hearth.api.Digest;
 import build.hearth.core.config.HearthConfig;
-import build.hearth.core.execution.ActionRunner;
-import build.hearth.core.execution.Cancellation;
 import build.hearth.redis.testing.RedisServer;
-import build.hearth.spi.worker.ActionOutcome;
-import build.hearth.spi.worker.ExecutionTask;
 import com.google.longrunning.Operation;
-import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -33,10 +27,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -57,61 +48,32 @@ class SharedSchedulerServersTest {
   private RedisServer redis;
   private HearthServer a;
   private HearthServer b;
-  private final List<ManagedChannel> channels = new ArrayList<>();
+  private SharedService service;
   private final List<WorkerAgent> agents = new ArrayList<>();
-  private final Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
-  private volatile CountDownLatch release = new CountDownLatch(0);
+  private final CountingRunner runner = new CountingRunner();
 
   @BeforeEach
   void start() {
     redis = RedisServer.start(dir.resolve("redis"));
+    service = new SharedService(redis.uri());
     a = server();
     b = server();
   }
 
   private HearthServer server() {
-    String json =
-        """
-        {
-          "blobStores": {"cas": {"type": "redis", "uri": "%1$s"}},
-          "actionCacheStores": {"ac": {"type": "redis", "uri": "%1$s"}},
-          "schedulers": {"main": {
-            "properties": {"OSFamily": "exact"},
-            "state": {"type": "redis", "uri": "%1$s"}
-          }},
-          "servers": [ {
-            "listen": "127.0.0.1:0",
-            "workerApi": {"scheduler": "main"},
-            "instances": {"": {"cas": "cas", "actionCache": "ac", "execution": {"scheduler": "main"}}}
-          } ]
-        }
-        """
-            .formatted(redis.uri());
-    return HearthServer.start(HearthConfig.parse(json, "the test"));
+    return service.start("30s");
   }
 
   @AfterEach
   void stop() throws InterruptedException {
-    release.countDown();
+    runner.release();
     agents.forEach(WorkerAgent::close);
-    for (ManagedChannel channel : channels) {
-      channel.shutdownNow();
-      channel.awaitTermination(5, TimeUnit.SECONDS);
-    }
-    if (a != null) {
-      a.close();
-    }
-    if (b != null) {
-      b.close();
-    }
+    service.close();
     redis.close();
   }
 
   private ManagedChannel channel(HearthServer server) {
-    ManagedChannel channel =
-        ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
-    channels.add(channel);
-    return channel;
+    return service.channel(server);
   }
 
   private void worker(HearthServer server, String name) {
@@ -121,7 +83,7 @@ class SharedSchedulerServersTest {
             .name(name)
             .slots(4)
             .properties(Map.of("OSFamily", List.of("Linux")))
-            .runner(casOf -> new CountingRunner())
+            .runner(casOf -> runner)
             .backOff(Duration.ofMillis(20), Duration.ofMillis(200))
             .build();
     agents.add(agent);
@@ -138,7 +100,7 @@ class SharedSchedulerServersTest {
 
     assertThat(response.getStatus().getCode()).isZero();
     assertThat(response.getResult().getStdoutRaw().toStringUtf8()).isEqualTo("ran hello");
-    assertThat(runs.get("hello")).hasValue(1);
+    assertThat(runner.runs().get("hello")).hasValue(1);
     // Recorded by b, the worker's server; read back through a, and answered from cache by b.
     ActionResult cached =
         ActionCacheGrpc.newBlockingStub(channel(a))
@@ -147,17 +109,17 @@ class SharedSchedulerServersTest {
     assertThat(cached.getStdoutRaw().toStringUtf8()).isEqualTo("ran hello");
     assertThat(cached.getExecutionMetadata().hasQueuedTimestamp()).isTrue();
     assertThat(done(execute(channel(b), action)).getCachedResult()).isTrue();
-    assertThat(runs.get("hello")).hasValue(1);
+    assertThat(runner.runs().get("hello")).hasValue(1);
   }
 
   @Test
   void anOperationExecutedThroughADeadServerIsWaitedForOnTheOtherAndRunsOnce() throws Exception {
     worker(b, "on-b");
-    release = new CountDownLatch(1);
+    runner.hold();
     Digest action = action("slow");
     Iterator<Operation> stream = execute(channel(a), action);
     String name = stream.next().getName();
-    await().atMost(WAIT).until(() -> runs.containsKey("slow"));
+    await().atMost(WAIT).until(() -> runner.runs().containsKey("slow"));
 
     a.close();
     a = null;
@@ -168,55 +130,33 @@ class SharedSchedulerServersTest {
     Operation first = waited.next();
     assertThat(first.getName()).isEqualTo(name);
     assertThat(first.getDone()).isFalse();
-    release.countDown();
+    runner.release();
 
     ExecuteResponse response = done(waited);
     assertThat(response.getResult().getStdoutRaw().toStringUtf8()).isEqualTo("ran slow");
-    assertThat(runs.get("slow")).hasValue(1);
+    assertThat(runner.runs().get("slow")).hasValue(1);
   }
 
   @Test
   void identicalActionsExecutedThroughBothServersRunOnce() throws Exception {
     worker(a, "on-a");
     worker(b, "on-b");
-    release = new CountDownLatch(1);
+    runner.hold();
     Digest action = action("shared");
     Iterator<Operation> throughA = execute(channel(a), action);
     throughA.next();
-    await().atMost(WAIT).until(() -> runs.containsKey("shared"));
+    await().atMost(WAIT).until(() -> runner.runs().containsKey("shared"));
     Iterator<Operation> throughB = execute(channel(b), action);
     throughB.next();
-    release.countDown();
+    runner.release();
 
     assertThat(done(throughA).getResult().getStdoutRaw().toStringUtf8()).isEqualTo("ran shared");
     assertThat(done(throughB).getResult().getStdoutRaw().toStringUtf8()).isEqualTo("ran shared");
-    assertThat(runs.get("shared")).hasValue(1);
+    assertThat(runner.runs().get("shared")).hasValue(1);
   }
 
   private Digest action(String name) {
     return ReapiCalls.action(channel(b), name);
-  }
-
-  /** Counts each command's runs, waits for {@link #release}, and prints "ran COMMAND". */
-  private final class CountingRunner implements ActionRunner {
-    @Override
-    public ActionOutcome run(ExecutionTask task, Cancellation cancellation) {
-      String command = task.command().getArguments(0);
-      runs.computeIfAbsent(command, c -> new AtomicInteger()).incrementAndGet();
-      try {
-        release.await(WAIT.toSeconds(), TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      return ActionOutcome.completed(
-          ActionResult.newBuilder()
-              .setExitCode(0)
-              .setStdoutRaw(ByteString.copyFromUtf8("ran " + command))
-              .build());
-    }
-
-    @Override
-    public void close() {}
   }
 
   @Test
@@ -249,7 +189,7 @@ class SharedSchedulerServersTest {
     // A Redis without persistence comes back empty: upload again, as Bazel would.
     ExecuteResponse after = done(execute(channel(a), action("after")));
     assertThat(after.getResult().getStdoutRaw().toStringUtf8()).isEqualTo("ran after");
-    assertThat(runs.get("after")).hasValue(1);
+    assertThat(runner.runs().get("after")).hasValue(1);
   }
 
   @Test

@@ -14,21 +14,15 @@ import build.bazel.remote.execution.v2.Platform;
 import build.bazel.remote.execution.v2.WaitExecutionRequest;
 import build.hearth.agent.WorkerAgent;
 import build.hearth.api.Digest;
-import build.hearth.core.config.HearthConfig;
-import build.hearth.core.execution.ActionRunner;
-import build.hearth.core.execution.Cancellation;
 import build.hearth.proto.workerapi.ActionFinished;
 import build.hearth.proto.workerapi.Register;
 import build.hearth.proto.workerapi.SchedulerMessage;
 import build.hearth.proto.workerapi.WorkerApiGrpc;
 import build.hearth.proto.workerapi.WorkerMessage;
 import build.hearth.redis.testing.RedisServer;
-import build.hearth.spi.worker.ActionOutcome;
-import build.hearth.spi.worker.ExecutionTask;
 import com.google.longrunning.Operation;
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,11 +31,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -62,61 +53,30 @@ class WorkerReattachServersTest {
   private RedisServer redis;
   private HearthServer a;
   private HearthServer b;
-  private final List<ManagedChannel> channels = new ArrayList<>();
+  private SharedService service;
   private final List<WorkerAgent> agents = new ArrayList<>();
-  private final Map<String, AtomicInteger> runs = new ConcurrentHashMap<>();
-  private final Map<String, AtomicInteger> cancelled = new ConcurrentHashMap<>();
-  private volatile CountDownLatch release = new CountDownLatch(0);
+  private final CountingRunner runner = new CountingRunner();
 
   @BeforeEach
   void startRedis() {
     redis = RedisServer.start(dir.resolve("redis"));
+    service = new SharedService(redis.uri());
   }
 
   private HearthServer server(String workerLease) {
-    String json =
-        """
-        {
-          "blobStores": {"cas": {"type": "redis", "uri": "%1$s"}},
-          "actionCacheStores": {"ac": {"type": "redis", "uri": "%1$s"}},
-          "schedulers": {"main": {
-            "properties": {"OSFamily": "exact"},
-            "state": {"type": "redis", "uri": "%1$s"},
-            "workerLease": "%2$s"
-          }},
-          "servers": [ {
-            "listen": "127.0.0.1:0",
-            "workerApi": {"scheduler": "main"},
-            "instances": {"": {"cas": "cas", "actionCache": "ac", "execution": {"scheduler": "main"}}}
-          } ]
-        }
-        """
-            .formatted(redis.uri(), workerLease);
-    return HearthServer.start(HearthConfig.parse(json, "the test"));
+    return service.start(workerLease);
   }
 
   @AfterEach
   void stop() throws InterruptedException {
-    release.countDown();
+    runner.release();
     agents.forEach(WorkerAgent::close);
-    for (ManagedChannel channel : channels) {
-      channel.shutdownNow();
-      channel.awaitTermination(5, TimeUnit.SECONDS);
-    }
-    if (a != null) {
-      a.close();
-    }
-    if (b != null) {
-      b.close();
-    }
+    service.close();
     redis.close();
   }
 
   private ManagedChannel channel(HearthServer server) {
-    ManagedChannel channel =
-        ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
-    channels.add(channel);
-    return channel;
+    return service.channel(server);
   }
 
   private WorkerAgent worker(String name, HearthServer... servers) {
@@ -130,7 +90,7 @@ class WorkerReattachServersTest {
             .name(name)
             .slots(2)
             .properties(Map.of("OSFamily", List.of("Linux")))
-            .runner(casOf -> new CountingRunner())
+            .runner(casOf -> runner)
             .backOff(Duration.ofMillis(20), Duration.ofMillis(200))
             .build();
     agents.add(agent);
@@ -145,11 +105,11 @@ class WorkerReattachServersTest {
     a = server("30s");
     b = server("30s");
     worker("roaming", a, b);
-    release = new CountDownLatch(1);
+    runner.hold();
     Digest action = action("slow");
     Iterator<Operation> stream = execute(channel(a), action);
     String name = stream.next().getName();
-    await().atMost(WAIT).until(() -> runs.containsKey("slow"));
+    await().atMost(WAIT).until(() -> runner.runs().containsKey("slow"));
 
     a.close();
     a = null;
@@ -160,12 +120,12 @@ class WorkerReattachServersTest {
     assertThat(waited.next().getDone()).isFalse();
     // The worker re-attaches through b, naming the action it still runs, and b adopts it; its
     // answer, whether it ends before or after the re-attachment, goes through b.
-    release.countDown();
+    runner.release();
 
     ExecuteResponse response = done(waited);
     assertThat(response.getResult().getStdoutRaw().toStringUtf8()).isEqualTo("ran slow");
-    assertThat(runs.get("slow")).hasValue(1);
-    assertThat(cancelled).isEmpty();
+    assertThat(runner.runs().get("slow")).hasValue(1);
+    assertThat(runner.cancelled()).isEmpty();
   }
 
   @Test
@@ -187,7 +147,7 @@ class WorkerReattachServersTest {
     worker("steady", b);
     ExecuteResponse response = done(stream);
     assertThat(response.getResult().getStdoutRaw().toStringUtf8()).isEqualTo("ran lost");
-    assertThat(runs.get("lost")).hasValue(1);
+    assertThat(runner.runs().get("lost")).hasValue(1);
 
     BlockingQueue<SchedulerMessage> toBack = new LinkedBlockingQueue<>();
     StreamObserver<WorkerMessage> back = rawWorker(b, "late", List.of(executionId), toBack);
@@ -215,7 +175,7 @@ class WorkerReattachServersTest {
             .getActionResult(
                 GetActionResultRequest.newBuilder().setActionDigest(action.toProto()).build());
     assertThat(cached.getStdoutRaw().toStringUtf8()).isEqualTo("ran lost");
-    assertThat(runs.get("lost")).hasValue(1);
+    assertThat(runner.runs().get("lost")).hasValue(1);
     late.onCompleted();
     back.onCompleted();
   }
@@ -265,30 +225,5 @@ class WorkerReattachServersTest {
 
   private Digest action(String name) {
     return ReapiCalls.action(channel(a != null ? a : b), name);
-  }
-
-  /** Counts each command's runs and cancellations, waits for {@link #release}, and prints it. */
-  private final class CountingRunner implements ActionRunner {
-    @Override
-    public ActionOutcome run(ExecutionTask task, Cancellation cancellation) {
-      String command = task.command().getArguments(0);
-      runs.computeIfAbsent(command, c -> new AtomicInteger()).incrementAndGet();
-      try {
-        release.await(WAIT.toSeconds(), TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      if (cancellation.isCancelled()) {
-        cancelled.computeIfAbsent(command, c -> new AtomicInteger()).incrementAndGet();
-      }
-      return ActionOutcome.completed(
-          ActionResult.newBuilder()
-              .setExitCode(0)
-              .setStdoutRaw(ByteString.copyFromUtf8("ran " + command))
-              .build());
-    }
-
-    @Override
-    public void close() {}
   }
 }
