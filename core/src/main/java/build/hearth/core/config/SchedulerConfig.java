@@ -62,25 +62,7 @@ public final class SchedulerConfig {
         maxQueueTime,
         maxRetries,
         DEFAULT_ASSIGNMENT_GRACE,
-        DEFAULT_MAX_QUEUED_ACTIONS);
-  }
-
-  SchedulerConfig(
-      String name,
-      Map<String, PropertyType> propertyTypes,
-      PropertyType unknownPropertyType,
-      Duration maxQueueTime,
-      int maxRetries,
-      Duration assignmentGrace,
-      int maxQueuedActions) {
-    this(
-        name,
-        propertyTypes,
-        unknownPropertyType,
-        maxQueueTime,
-        maxRetries,
-        assignmentGrace,
-        maxQueuedActions,
+        DEFAULT_MAX_QUEUED_ACTIONS,
         null,
         SharedState.DEFAULT_LEASE);
   }
